@@ -1,0 +1,55 @@
+# One entry point for humans and CI: the same targets run everywhere.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: venv run test check lint format typecheck imports rules-check chaos chaos-short bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+## Start the whole service (embedded Redis unless ALERTS_REDIS_URL is set) and show the example's alerts.
+run: venv
+	$(BIN)/alerts run --example
+
+## The whole test suite against real Redis, Celery, SMTP and a Slack-like server.
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check alerts workers tests bench
+	$(BIN)/ruff format --check alerts workers tests bench
+
+format: venv
+	$(BIN)/ruff format alerts workers tests bench
+	$(BIN)/ruff check --fix alerts workers tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+rules-check: venv
+	$(BIN)/alerts rules check rules
+
+## Lint, types, the import contract, the shipped rules and the tests: what CI runs.
+check: lint typecheck imports rules-check test
+
+chaos: venv
+	CHAOS_ITEMS=10000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+
+chaos-short: venv
+	CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+
+bench: venv
+	$(PY) bench/match.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

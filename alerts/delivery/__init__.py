@@ -1,0 +1,1 @@
+"""Delivery: route -> silence -> dedup -> throttle/digest -> send -> record."""

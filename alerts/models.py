@@ -1,0 +1,79 @@
+"""Frozen values that flow through the pipeline: Item -> Match -> Alert.
+
+Messages between tasks are these models dumped with ``model_dump(mode="json")``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FIELDS = ("title", "body", "summary", "url", "source")
+
+
+class Frozen(BaseModel):
+    """Base for immutable values: unknown keys are errors, instances are hashable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Item(Frozen):
+    """One news item split out of a bulletin or feed, normalised at ingest."""
+
+    id: str = Field(description="Stable id: feed GUID, else normalised URL, else content hash.")
+    source: str = Field(description="Id of the source it came from (a feed id, 'api', a file name).")
+    title: str
+    body: str = ""
+    summary: str = ""
+    url: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+
+    def field_text(self, name: str) -> str:
+        """The text of one matchable field ('' when absent)."""
+        if name not in FIELDS:
+            raise KeyError(name)
+        value = getattr(self, name)
+        return value or ""
+
+
+class Hit(Frozen):
+    """One matched term: offsets point into the original, un-normalised field text."""
+
+    term: str
+    field: str
+    start: int
+    end: int
+    text: str
+
+
+class Match(Frozen):
+    """A watch that fired on an item, with the evidence."""
+
+    watch: str
+    item_id: str
+    ruleset_version: str = ""
+    clause: str = Field(default="", description="The clause that fired, readable.")
+    hits: tuple[Hit, ...] = ()
+
+
+class Alert(Frozen):
+    """What gets delivered: one (watch, item) pair, rendered per channel later."""
+
+    watch: str
+    watch_name: str
+    item: Item
+    hits: tuple[Hit, ...]
+    clause: str = ""
+    ruleset_version: str = ""
+    channels: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Identity of the alert, independent of the channel."""
+        return f"{self.watch}|{self.item.id}"
+
+    def delivery_key(self, channel: str) -> str:
+        """Identity of one delivery: (watch, item, channel)."""
+        return f"{self.watch}|{self.item.id}|{channel}"

@@ -1,0 +1,180 @@
+"""Process settings: environment (``ALERTS_*``, nested with ``__``) over a YAML file.
+
+The YAML file is ``$ALERTS_CONFIG``, else ``./alerts.yaml`` when it exists. Channel URLs may
+hold ``${ENV_VAR}`` references so secrets stay in the environment; they are kept as
+``SecretStr`` and never logged except in Apprise's privacy form.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from alerts.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SourceKind = Literal["rss", "atom", "feed", "html", "text", "json", "inbox"]
+
+
+class SourceSettings(BaseModel):
+    """One configured source of bulletins, polled by the beat scheduler."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: SourceKind
+    url: str | None = None
+    path: Path | None = None
+    interval: float = Field(default=300.0, gt=0, description="Seconds between polls.")
+    jitter: float = Field(default=0.1, ge=0, le=1, description="Fraction of interval.")
+    allow_private: bool = Field(default=False, description="Allow fetching private addresses.")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("must be 1-64 letters, digits, '_', '.' or '-'")
+        return value
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """Replace each ``${NAME}`` with its value; a missing variable is an error."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in env:
+            raise ValueError(f"environment variable ${{{name}}} is not set")
+        return env[name]
+
+    return _ENV_REF.sub(repl, text)
+
+
+def _yaml_file() -> Path | None:
+    explicit = os.environ.get("ALERTS_CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = Path("alerts.yaml")
+    return default if default.exists() else None
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the settings file; lowest priority after the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError([f"{self.path}: cannot read settings file: {exc.strerror}"]) from exc
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{self.path}:{mark.line + 1}:{mark.column + 1}" if mark else str(self.path)
+            raise ConfigError([f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ConfigError([f"{self.path}: the settings file must be a mapping"])
+        return data
+
+
+class Settings(BaseSettings):
+    """Everything a process needs; validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ALERTS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    redis_url: str | None = Field(default=None, description="Unset: an embedded Redis (run).")
+    rules_dir: Path = Path("rules")
+    api_token: SecretStr | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    item_retention_days: float = Field(default=7.0, gt=0)
+    rules_reload_seconds: float = Field(default=2.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    channels: dict[str, list[SecretStr]] = Field(default_factory=dict)
+    sources: list[SourceSettings] = Field(default_factory=list)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://", "redis+socket://")):
+            raise ValueError("must start with redis://, rediss://, unix:// or redis+socket://")
+        return value
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, list[str]] = {}
+        for name, urls in value.items():
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise ValueError(f"channel name {name!r} must be letters, digits, '_', '.', '-'")
+            items = [urls] if isinstance(urls, str) else urls
+            if not isinstance(items, list) or not items:
+                raise ValueError(f"channel {name!r} needs one or more Apprise URLs")
+            out[name] = [expand_env(str(u), os.environ) for u in items]
+        return out
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[SourceSettings]) -> list[SourceSettings]:
+        seen: set[str] = set()
+        for src in value:
+            if src.id in seen:
+                raise ValueError(f"duplicate source id {src.id!r}")
+            seen.add(src.id)
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls, _yaml_file()))
+
+    def channel_urls(self, name: str) -> list[str]:
+        """The secret Apprise URLs of one channel (never log these)."""
+        return [u.get_secret_value() for u in self.channels[name]]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings, or raise ``ConfigError`` with one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"setting {loc}: {msg}")
+    return lines
