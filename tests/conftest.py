@@ -1,0 +1,42 @@
+"""Shared fixtures: a real, empty Redis around each test that asks for one (like rq's tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support.redis_server import resolve_test_redis_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SAMPLE = SHARED / "samples" / "live-bulletin.txt"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a real Redis database reserved for tests (database 15)."""
+    url, server = resolve_test_redis_url()
+    yield url
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on the test database, flushed before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def sample_bulletin() -> Path:
+    """The real live bulletin from ../shared/samples; skips when shared/ is absent."""
+    if not SAMPLE.exists():
+        pytest.skip("../shared/samples/live-bulletin.txt is not present")
+    return SAMPLE
