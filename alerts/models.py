@@ -77,3 +77,22 @@ class Alert(Frozen):
     def delivery_key(self, channel: str) -> str:
         """Identity of one delivery: (watch, item, channel)."""
         return f"{self.watch}|{self.item.id}|{channel}"
+
+
+class DigestEntry(Frozen):
+    """One story in a digest: its first alert and how many alerts it gathered."""
+
+    story: str
+    alert: Alert
+    count: int = 1
+
+
+class Digest(Frozen):
+    """Alerts held back (digest mode, throttle overflow, quiet hours) and sent as one message."""
+
+    watch: str
+    watch_name: str
+    channel: str
+    entries: tuple[DigestEntry, ...]
+    total: int = Field(description="Number of alerts the digest holds; equals sum of counts.")
+    reason: str = Field(default="digest", description="digest | throttled | quiet_hours")
