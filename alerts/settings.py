@@ -17,7 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.notify.settings import NotifySettings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -112,6 +114,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     channels: dict[str, list[SecretStr]] = Field(default_factory=dict)
     sources: list[SourceSettings] = Field(default_factory=list)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @field_validator("redis_url")
     @classmethod
