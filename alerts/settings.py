@@ -96,6 +96,20 @@ class _YamlSource(PydanticBaseSettingsSource):
         return data
 
 
+class WorkerSettings(BaseModel):
+    """Celery/kombu tuning; production defaults, the tests lower them (see README, Reliability)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    concurrency: int = Field(default=2, ge=1)
+    visibility_timeout: float = Field(default=3600.0, gt=0, description="Seconds before redelivery.")
+    restore_interval: int = Field(default=10, ge=1, description="Seconds between restore sweeps.")
+    poll_tick: float = Field(default=10.0, gt=0, description="Seconds between source poll checks.")
+    digest_tick: float = Field(default=30.0, gt=0, description="Seconds between digest checks.")
+    reconcile_tick: float = Field(default=30.0, gt=0, description="Seconds between reconciles.")
+    match_batch: int = Field(default=50, ge=1, description="Items per match task.")
+
+
 class Settings(BaseSettings):
     """Everything a process needs; validated once at start-up."""
 
@@ -116,6 +130,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @field_validator("redis_url")
     @classmethod

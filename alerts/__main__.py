@@ -1,0 +1,5 @@
+"""``python -m alerts`` is the ``alerts`` command."""
+
+from alerts.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""The steps the workers run, as plain functions over frozen values (no Celery here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from alerts.ingest import parse_bulletin
+from alerts.models import Alert, Item
+from alerts.matching import Matcher, RuleSet, build_alerts
+
+
+class SeenStore(Protocol):
+    """Remembers which item ids were already ingested."""
+
+    def unseen(self, ids: Sequence[str]) -> list[str]: ...  # noqa: D102
+
+    def mark_seen(self, ids: Sequence[str], now: datetime) -> None: ...  # noqa: D102
+
+
+class Archive(Protocol):
+    """Keeps ingested items for backtests."""
+
+    def add(self, items: Sequence[Item], now: datetime) -> None: ...  # noqa: D102
+
+
+def new_items(
+    data: bytes, *, source: str, content_type: str | None, seen: SeenStore
+) -> tuple[list[Item], int]:
+    """Parse a bulletin and keep the items not ingested before; also return the total parsed."""
+    items = parse_bulletin(data, source=source, content_type=content_type)
+    unique = list({item.id: item for item in items}.values())
+    fresh = set(seen.unseen([item.id for item in unique]))
+    return [item for item in unique if item.id in fresh], len(items)
+
+
+def remember(items: Sequence[Item], *, seen: SeenStore, archive: Archive, now: datetime) -> None:
+    """Mark items seen (after their match step is queued, so a crash loses nothing)."""
+    archive.add(items, now)
+    seen.mark_seen([item.id for item in items], now)
+
+
+def alerts_for(items: Sequence[Item], ruleset: RuleSet, matcher: Matcher) -> list[Alert]:
+    """Every alert that the current rule set raises on these items."""
+    out: list[Alert] = []
+    for item in items:
+        out.extend(build_alerts(ruleset, item, matcher.match(item)))
+    return out
+
+
+def batches(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
+    """Split items into lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

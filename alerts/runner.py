@@ -1,0 +1,121 @@
+"""``alerts run``: Redis (embedded when none is configured), a worker, beat and the API, as one."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from alerts.embedded_redis import EmbeddedRedis
+from alerts.settings import load_settings
+
+EXAMPLE_CONFIG = Path("examples/alerts.yaml")
+EXAMPLE_BULLETIN = Path("examples/bulletin.txt")
+
+
+def child_commands(state_dir: Path) -> dict[str, list[str]]:
+    """The processes ``run`` supervises; each is also a command of its own for compose."""
+    alerts = [sys.executable, "-m", "alerts"]
+    return {
+        "worker": [*alerts, "worker"],
+        "beat": [*alerts, "beat", "--schedule", str(state_dir / "celerybeat-schedule")],
+        "api": [*alerts, "api"],
+    }
+
+
+def prepare_env(example: bool) -> dict[str, str]:
+    """The environment the children get: example config and a session API token when unset."""
+    env = dict(os.environ)
+    if example and "ALERTS_CONFIG" not in env and not Path("alerts.yaml").exists():
+        env["ALERTS_CONFIG"] = str(EXAMPLE_CONFIG)
+    if not env.get("ALERTS_API_TOKEN"):
+        env["ALERTS_API_TOKEN"] = secrets.token_urlsafe(24)
+    return env
+
+
+def run(*, example: bool, state_dir: Path = Path("var")) -> int:
+    """Start everything, submit the example when asked, and stop it all on Ctrl-C."""
+    env = prepare_env(example)
+    os.environ.update(env)
+    settings = load_settings()
+    redis_server = None
+    if not settings.redis_url:
+        redis_server = EmbeddedRedis(state_dir / "redis").start()
+        env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = redis_server.url
+        print(f"[run] embedded Redis on {redis_server.url}", flush=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stop = _install_signal_flag()
+    try:
+        for name, cmd in child_commands(state_dir).items():
+            procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+            print(f"[run] started {name} (pid {procs[name].pid})", flush=True)
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        if _wait_healthy(api, procs, stop) and example:
+            _submit_example(api, env["ALERTS_API_TOKEN"])
+        while not stop() and all(p.poll() is None for p in procs.values()):
+            time.sleep(0.2)
+        return 0 if stop() else 1
+    finally:
+        _stop_all(procs)
+        if redis_server:
+            redis_server.stop()
+        print("[run] stopped", flush=True)
+
+
+def _install_signal_flag() -> Callable[[], bool]:
+    flag = {"stop": False}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        flag["stop"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: flag["stop"]
+
+
+def _wait_healthy(api: str, procs: dict[str, subprocess.Popen[bytes]], stop: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not stop():
+        if any(p.poll() is not None for p in procs.values()):
+            return False
+        try:
+            if httpx.get(f"{api}/healthz", timeout=2).status_code == 200:
+                print(f"[run] ready: API on {api}", flush=True)
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _submit_example(api: str, token: str) -> None:
+    data = EXAMPLE_BULLETIN.read_bytes()
+    resp = httpx.post(
+        f"{api}/v1/bulletins?source=example",
+        content=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+        timeout=10,
+    )
+    print(f"[run] example bulletin submitted: HTTP {resp.status_code} {resp.text}", flush=True)
+
+
+def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs.values():
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+

@@ -1,0 +1,61 @@
+"""The API process: the core's FastAPI app wired to Celery (``uvicorn workers.api:create_api``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import redis
+from fastapi import FastAPI
+
+from alerts.api.app import create_app
+from alerts.delivery import list_deliveries
+from alerts.delivery.ledger import RedisLedger
+from alerts.settings import load_settings
+from workers.app import app as celery_app
+from workers.runtime import RULES_STATUS_KEY
+
+
+def create_api() -> FastAPI:
+    """Factory for uvicorn: settings validated once, one Redis client for the process."""
+    settings = load_settings()
+    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    ledger = RedisLedger(client)
+
+    def submit(*, source: str, data: bytes, content_type: str | None) -> None:
+        payload = base64.b64encode(data).decode("ascii")
+        celery_app.send_task("alerts.ingest_bulletin", args=[source, payload, content_type])
+
+    def health() -> dict[str, Any]:
+        return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}
+
+    def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        rows = list_deliveries(ledger, watch=watch, status=status, limit=limit)
+        return [row.model_dump(mode="json") for row in rows]
+
+    return create_app(settings, submit=submit, health=health, deliveries=deliveries)
+
+
+def _redis_ok(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def _workers() -> int:
+    try:
+        return len(celery_app.control.ping(timeout=0.5) or [])
+    except Exception:  # noqa: BLE001 - a broken broker means no live workers
+        return 0
+
+
+def _rules(client: redis.Redis) -> dict[str, Any] | None:
+    try:
+        raw = client.get(RULES_STATUS_KEY)
+    except redis.RedisError:
+        return None
+    return json.loads(raw) if raw else None
+
+

@@ -1,0 +1,43 @@
+"""The Celery application: JSON only, acks late, tasks rejected (redelivered) when a worker dies."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from alerts.settings import Settings, load_settings
+from workers.beat import beat_schedule
+
+QUEUE = "alerts"
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """Build the Celery app for these settings (a Redis URL is required)."""
+    settings = settings or load_settings()
+    if not settings.redis_url:
+        raise SystemExit("ALERTS_REDIS_URL is not set: workers need a Redis (see README)")
+    app = Celery("bulletin_alerts", broker=settings.redis_url, include=["workers.tasks"])
+    transport = {
+        "visibility_timeout": settings.worker.visibility_timeout,
+        "unacked_restore_interval": settings.worker.restore_interval,
+        "unacked_restore_throttle": 1,
+    }
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_default_queue=QUEUE,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker.concurrency,
+        broker_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        beat_schedule=beat_schedule(settings),
+        timezone="UTC",
+    )
+    return app
+
+
+app = create_app()
