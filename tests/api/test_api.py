@@ -1,0 +1,114 @@
+"""The HTTP API with an injected queue: auth, parsing, size caps and health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from alerts.api.app import create_app
+from alerts.settings import load_settings
+
+TOKEN = "s3cret-token"
+BULLETIN = (
+    "Talks resume. Drones over Kaluga.\n"
+    "Talks resume in Geneva on a ceasefire\n"
+    "Delegations met again on Tuesday to discuss a ceasefire.\n"
+    "Drones reported over the Kaluga region\n"
+    "Officials in the Kaluga region said two drones were shot down.\n"
+).encode()
+
+
+class Queue:
+    """Records what the API submits instead of sending it to Celery."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, *, source: str, data: bytes, content_type: str | None) -> None:
+        self.calls.append({"source": source, "data": data, "content_type": content_type})
+
+
+@pytest.fixture
+def queue() -> Queue:
+    return Queue()
+
+
+@pytest.fixture
+def client(queue: Queue) -> Iterator[TestClient]:
+    settings = load_settings(api_token=TOKEN, max_body_bytes=4096)
+    health = {"redis": True, "workers": 1, "rules": {"version": "abc"}}
+    app = create_app(settings, submit=queue, health=lambda: health)
+    with TestClient(app) as c:
+        yield c
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "text/plain"}
+
+
+def test_accepts_a_text_bulletin_and_returns_item_ids(client: TestClient, queue: Queue) -> None:
+    resp = client.post("/v1/bulletins?source=desk", content=BULLETIN, headers=auth())
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["accepted"] == 2
+    assert len(resp.json()["items"]) == 2
+    assert queue.calls == [{"source": "desk", "data": BULLETIN, "content_type": "text/plain"}]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}])
+def test_refuses_missing_or_wrong_tokens(client: TestClient, queue: Queue, headers: dict) -> None:
+    resp = client.post("/v1/bulletins", content=BULLETIN, headers=headers)
+    assert resp.status_code == 401
+    assert queue.calls == []
+
+
+def test_unreadable_bulletin_is_400_with_a_reason(client: TestClient, queue: Queue) -> None:
+    resp = client.post("/v1/bulletins", content=b"   \n  ", headers=auth())
+    assert resp.status_code == 400
+    assert "unreadable bulletin" in resp.json()["detail"]
+    assert queue.calls == []
+
+
+def test_declared_oversized_body_is_413(client: TestClient, queue: Queue) -> None:
+    resp = client.post("/v1/bulletins", content=b"x" * 5000, headers=auth())
+    assert resp.status_code == 413
+    assert queue.calls == []
+
+
+def test_streamed_oversized_body_is_413_without_content_length(
+    client: TestClient, queue: Queue
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"y" * 1000
+
+    resp = client.post("/v1/bulletins", content=chunks(), headers=auth())
+    assert resp.status_code == 413
+    assert queue.calls == []
+
+
+def test_bad_source_name_is_400(client: TestClient) -> None:
+    resp = client.post("/v1/bulletins?source=../../etc", content=BULLETIN, headers=auth())
+    assert resp.status_code == 400
+
+
+def test_post_without_a_configured_token_is_503(queue: Queue) -> None:
+    app = create_app(load_settings(api_token=None), submit=queue, health=dict)
+    with TestClient(app) as c:
+        resp = c.post("/v1/bulletins", content=BULLETIN, headers=auth())
+    assert resp.status_code == 503
+    assert queue.calls == []
+
+
+def test_healthz_reports_and_fails_without_workers(queue: Queue) -> None:
+    settings = load_settings(api_token=TOKEN)
+    up = create_app(settings, submit=queue, health=lambda: {"redis": True, "workers": 2})
+    down = create_app(settings, submit=queue, health=lambda: {"redis": True, "workers": 0})
+    with TestClient(up) as c:
+        assert c.get("/healthz").status_code == 200
+    with TestClient(down) as c:
+        resp = c.get("/healthz")
+        assert resp.status_code == 503
+        assert resp.json()["workers"] == 0

@@ -1,0 +1,93 @@
+"""Settings: environment over the YAML file, ${ENV} expansion, one clear line per problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alerts.errors import ConfigError
+from alerts.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("ALERTS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yaml_file_with_env_expansion(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = write(tmp_path, "channels:\n  ops: 'mailto://u:${PW}@h?to=a@b.c'\nrules_dir: my-rules\n")
+    monkeypatch.setenv("ALERTS_CONFIG", str(path))
+    monkeypatch.setenv("PW", "hunter2")
+    settings = load_settings()
+    assert settings.channel_urls("ops") == ["mailto://u:hunter2@h?to=a@b.c"]
+    assert settings.rules_dir == Path("my-rules")
+    assert "hunter2" not in repr(settings)
+
+
+def test_environment_wins_over_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ALERTS_CONFIG", str(write(tmp_path, "api_port: 9000\n")))
+    monkeypatch.setenv("ALERTS_API_PORT", "9100")
+    monkeypatch.setenv("ALERTS_WORKER__CONCURRENCY", "3")
+    settings = load_settings()
+    assert settings.api_port == 9100
+    assert settings.worker.concurrency == 3
+
+
+def test_default_file_is_used_when_present(tmp_path: Path) -> None:
+    (tmp_path / "alerts.yaml").write_text("api_port: 9200\n", encoding="utf-8")
+    assert load_settings().api_port == 9200
+
+
+def test_every_problem_is_listed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "redis_url: http://nope\n"
+        "channels:\n  ops: 'slack://${MISSING_VAR}'\n"
+        "sources:\n  - {id: a, kind: rss}\n  - {id: b, kind: carrier-pigeon}\n"
+        "colour: blue\n",
+    )
+    monkeypatch.setenv("ALERTS_CONFIG", str(path))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    text = "\n".join(err.value.problems)
+    assert "setting redis_url: must start with redis://" in text
+    assert "${MISSING_VAR} is not set" in text
+    assert "setting sources.1.kind" in text
+    assert "setting colour: Extra inputs are not permitted" in text
+    assert len(err.value.problems) == 4
+
+
+def test_invalid_yaml_names_the_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ALERTS_CONFIG", str(write(tmp_path, "channels:\n  ops: [a\n")))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.problems[0].startswith(f"{tmp_path / 'settings.yaml'}:")
+
+
+def test_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "api_port: -1\nredis_url: ftp://x\n")
+    env = {"ALERTS_CONFIG": str(path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alerts", "ingest", "-"], input=b"x", env=env, cwd=ROOT,
+        capture_output=True, check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.decode().strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("alerts: setting ") for line in lines)
