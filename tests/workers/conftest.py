@@ -1,0 +1,62 @@
+"""Fixtures for tests that run the real service: worker and API processes, SMTP and Slack fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support.processes import Service, service_env, start_api, start_worker, write_config
+from tests.support.redis_server import free_port
+from tests.support.slack import SlackTestServer
+from tests.support.smtp import SmtpTestServer
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "e2e-token-not-a-secret"
+
+
+@dataclass
+class Stack:
+    """A running service: its API URL, sinks and processes."""
+
+    api: str
+    smtp: SmtpTestServer
+    slack: SlackTestServer
+    worker: Service
+    env: dict[str, str]
+    redis: redis.Redis
+
+    def headers(self) -> dict[str, str]:
+        """Bearer auth for the API."""
+        return {"Authorization": f"Bearer {TOKEN}"}
+
+    def queue_drained(self) -> bool:
+        """True when no task is queued or unacknowledged in Redis."""
+        return not self.redis.llen("alerts") and not self.redis.hlen("unacked")
+
+
+@pytest.fixture
+def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[Stack]:
+    """Worker + API against the test Redis, email to a real SMTP server, Slack to a fake."""
+    with SmtpTestServer() as smtp, SlackTestServer() as slack:
+        config = write_config(
+            tmp_path,
+            rules_dir=str(ROOT / "rules"),
+            api_token=TOKEN,
+            channels={"email": smtp.apprise_url("desk@example.org"),
+                      "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"},
+        )
+        env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
+        port = free_port()
+        worker = start_worker(env)
+        api = None
+        try:
+            api = start_api(env, port)
+            yield Stack(f"http://127.0.0.1:{port}", smtp, slack, worker, env, redis_client)
+        finally:
+            if api:
+                api.stop()
+            worker.stop()

@@ -1,0 +1,59 @@
+"""End to end: the sample bulletin goes into the API and comes out as one email and two Slack posts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.workers.conftest import Stack
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it is true (AssertionError after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def settle(stack: Stack) -> None:
+    """Wait until the queue is empty and stays so for a moment."""
+    wait_until(stack.queue_drained)
+    time.sleep(2)
+    wait_until(stack.queue_drained)
+
+
+def test_sample_bulletin_alerts_once_by_email_and_slack(stack: Stack, sample_bulletin: Path) -> None:
+    data = sample_bulletin.read_bytes()
+    resp = httpx.post(f"{stack.api}/v1/bulletins?source=sample", content=data,
+                      headers=stack.headers(), timeout=10)
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["accepted"] == 3
+
+    mails = stack.smtp.wait_for(1, timeout=60)
+    posts = stack.slack.wait_for(2, timeout=60)
+    settle(stack)
+    assert len(stack.smtp.messages) == 1
+    assert len(stack.slack.requests) == 2
+    mail = mails[0].message
+    assert "Ukraine drones hit hidden drone manufacturing site inside Russia" in mail["Subject"]
+    assert mails[0].rcpt_tos == ("desk@example.org",)
+    slack_text = " ".join(str(p.payload) for p in posts)
+    assert "coalition of the willing" in slack_text
+    assert "special envoy arrives in Moscow" in slack_text
+
+    again = httpx.post(f"{stack.api}/v1/bulletins?source=sample", content=data,
+                       headers=stack.headers(), timeout=10)
+    assert again.status_code == 202
+    settle(stack)
+    assert len(stack.smtp.messages) == 1
+    assert len(stack.slack.requests) == 2
+
+
+def test_healthz_sees_redis_and_the_worker(stack: Stack) -> None:
+    report = httpx.get(f"{stack.api}/healthz", timeout=10)
+    assert report.status_code == 200, report.text
+    assert report.json()["redis"] is True
+    assert report.json()["workers"] >= 1
