@@ -1,0 +1,169 @@
+"""Which items were seen already, and an archive of ingested items, for a retention window.
+
+Each port has a Redis implementation and an in-memory fake with the same behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import redis
+
+from alerts.models import Item
+
+DEFAULT_RETENTION = timedelta(days=7)
+_SEEN = "alerts:ingest:seen:"
+_ITEM = "alerts:ingest:item:"
+_INDEX = "alerts:ingest:archive"
+
+
+class SeenStore(Protocol):
+    """Remembers item ids for the retention window."""
+
+    def unseen(self, ids: Sequence[str]) -> list[str]:
+        """The ids not marked yet, in the given order, without duplicates."""
+        ...
+
+    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Mark ids as seen at ``now``."""
+        ...
+
+    def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
+        """Atomically mark ids and return those that were not seen before (race-free)."""
+        ...
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _seconds(retention: timedelta) -> int:
+    return max(1, int(retention.total_seconds()))
+
+
+class RedisSeenStore:
+    """Seen ids as Redis keys that expire after the retention window."""
+
+    def __init__(self, client: redis.Redis, retention: timedelta = DEFAULT_RETENTION) -> None:
+        self.client = client
+        self.retention = retention
+
+    def unseen(self, ids: Sequence[str]) -> list[str]:
+        """The ids not marked yet."""
+        ids = _unique(ids)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for item_id in ids:
+            pipe.exists(_SEEN + item_id)
+        return [i for i, found in zip(ids, pipe.execute(), strict=True) if not found]
+
+    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Mark ids as seen; their keys expire after the retention window."""
+        pipe = self.client.pipeline(transaction=False)
+        for item_id in _unique(ids):
+            pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention))
+        pipe.execute()
+
+    def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
+        """Mark ids with SET NX; the ones this call set are the new ones."""
+        ids = _unique(ids)
+        pipe = self.client.pipeline(transaction=False)
+        for item_id in ids:
+            pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention), nx=True)
+        return [i for i, new in zip(ids, pipe.execute(), strict=True) if new]
+
+
+class MemorySeenStore:
+    """The in-memory fake: entries older than the window are forgotten when marking."""
+
+    def __init__(self, retention: timedelta = DEFAULT_RETENTION) -> None:
+        self.retention = retention
+        self.seen: dict[str, datetime] = {}
+
+    def unseen(self, ids: Sequence[str]) -> list[str]:
+        """The ids not marked yet."""
+        return [i for i in _unique(ids) if i not in self.seen]
+
+    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Mark ids as seen at ``now`` and forget those past the window."""
+        self._expire(now)
+        for item_id in ids:
+            self.seen[item_id] = now
+
+    def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
+        """Mark ids and return those that were new."""
+        self._expire(now)
+        new = self.unseen(ids)
+        self.mark_seen(new, now)
+        return new
+
+    def _expire(self, now: datetime) -> None:
+        cutoff = now - self.retention
+        self.seen = {k: t for k, t in self.seen.items() if t > cutoff}
+
+
+class ItemArchive(Protocol):
+    """Ingested items kept for the retention window (the backtest reads them)."""
+
+    def add(self, items: Iterable[Item], now: datetime) -> None:
+        """Keep items, stamped with their ingest time ``now``."""
+        ...
+
+    def iter_since(self, since: datetime) -> Iterator[Item]:
+        """Items ingested at or after ``since``, oldest first."""
+        ...
+
+
+class RedisItemArchive:
+    """Items as JSON keys with a TTL, indexed by a sorted set scored by ingest time."""
+
+    def __init__(
+        self, client: redis.Redis, retention: timedelta = DEFAULT_RETENTION, batch: int = 200
+    ) -> None:
+        self.client = client
+        self.retention = retention
+        self.batch = batch
+
+    def add(self, items: Iterable[Item], now: datetime) -> None:
+        """Store items (a re-added id keeps its latest ingest time) and trim the index."""
+        pipe = self.client.pipeline(transaction=True)
+        for item in items:
+            pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
+            pipe.zadd(_INDEX, {item.id: now.timestamp()})
+        pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
+        pipe.execute()
+
+    def iter_since(self, since: datetime) -> Iterator[Item]:
+        """Items ingested since ``since``; expired ones are skipped."""
+        ids: list[Any] = list(self.client.zrangebyscore(_INDEX, since.timestamp(), "+inf"))
+        for start in range(0, len(ids), self.batch):
+            chunk = ids[start : start + self.batch]
+            keys = [_ITEM + (i.decode() if isinstance(i, bytes) else i) for i in chunk]
+            for raw in list(self.client.mget(keys)):
+                if raw is not None:
+                    yield Item.model_validate_json(raw)
+
+
+class MemoryItemArchive:
+    """The in-memory fake of the archive."""
+
+    def __init__(self, retention: timedelta = DEFAULT_RETENTION) -> None:
+        self.retention = retention
+        self.items: dict[str, tuple[datetime, Item]] = {}
+
+    def add(self, items: Iterable[Item], now: datetime) -> None:
+        """Store items and forget those past the window."""
+        cutoff = now - self.retention
+        self.items = {k: v for k, v in self.items.items() if v[0] > cutoff}
+        for item in items:
+            self.items.pop(item.id, None)
+            self.items[item.id] = (now, item)
+
+    def iter_since(self, since: datetime) -> Iterator[Item]:
+        """Items ingested since ``since``, oldest first."""
+        for when, item in sorted(self.items.values(), key=lambda v: v[0]):
+            if when >= since:
+                yield item

@@ -1,0 +1,92 @@
+"""RSS, Atom and RDF through feedparser, which is only ever given bytes.
+
+Given a string, feedparser would open a URL or a file itself; given bytes it parses them and
+nothing else. HTML in titles, summaries and content is reduced to plain text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from alerts.ingest.clean import html_to_text
+from alerts.ingest.errors import ParseError
+from alerts.ingest.items import make_item
+from alerts.models import Item
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _text(detail: Any, fallback: str, *, paragraphs: bool) -> str:
+    """Plain text of a feedparser text construct (``*_detail``), whatever its type."""
+    value = fallback if detail is None else detail.get("value", fallback)
+    if not isinstance(value, str):
+        return ""
+    kind = detail.get("type", "text/plain") if detail is not None else "text/html"
+    if kind in _HTML_TYPES or ("<" in value and kind != "text/plain"):
+        return html_to_text(value, paragraphs=paragraphs)
+    return value if paragraphs else " ".join(value.split())
+
+
+def _when(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+    return None
+
+
+def _body(entry: Any) -> tuple[str, str]:
+    """(body, summary): the full content when present, the summary otherwise."""
+    summary = _text(entry.get("summary_detail"), entry.get("summary", ""), paragraphs=True)
+    contents = entry.get("content") or []
+    body = "\n\n".join(
+        t for t in (_text(c, c.get("value", ""), paragraphs=True) for c in contents) if t
+    )
+    return (body, summary) if body else (summary, "")
+
+
+def entry_item(source: str, entry: Any, language: str | None) -> Item:
+    """One feed entry as an Item."""
+    body, summary = _body(entry)
+    link = entry.get("link")
+    return make_item(
+        source,
+        title=_text(entry.get("title_detail"), entry.get("title", ""), paragraphs=False),
+        body=body,
+        summary=summary,
+        url=link if isinstance(link, str) else None,
+        guid=entry.get("id") if isinstance(entry.get("id"), str) else None,
+        published=_when(entry),
+        language=entry.get("language") or language,
+    )
+
+
+def _failure_line(result: Any) -> int | None:
+    exc = result.get("bozo_exception")
+    getter = getattr(exc, "getLineNumber", None)
+    try:
+        return int(getter()) if getter else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_feed(data: bytes, *, source: str, base_url: str | None = None) -> list[Item]:
+    """Items of an RSS/Atom/RDF document; ``ParseError`` when it is not a feed at all."""
+    headers = {"content-location": base_url} if base_url else {}
+    result = feedparser.parse(data, response_headers=headers)
+    if not result.entries and not result.get("version"):
+        reason = result.get("bozo_exception") or "not an RSS, Atom or RDF feed"
+        raise ParseError(source, _failure_line(result), f"cannot read feed: {reason}")
+    language = result.feed.get("language")
+    return [
+        entry_item(source, e, language if isinstance(language, str) else None)
+        for e in result.entries
+    ]

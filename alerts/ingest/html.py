@@ -1,0 +1,152 @@
+"""HTML live-blog pages split into their posts, using the page's own structure.
+
+1. Time-stamped entries: each ``<time>`` (or ``[datetime]``) element marks a post; the post is
+   the largest ancestor of that stamp that holds no other stamp.
+2. Otherwise headings with their paragraphs: the most repeated heading level under the main
+   content starts a post, and the text blocks after it, up to the next one, are its body.
+3. Otherwise the page is one item: its title and its paragraphs.
+Navigation, headers, footers, asides, forms and scripts are ignored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from alerts.ingest.clean import join_paragraphs, squash
+from alerts.ingest.htmltime import parse_stamp
+from alerts.ingest.ids import content_id
+from alerts.ingest.items import make_item
+from alerts.models import Item
+
+_NOISE = ["script", "style", "noscript", "template", "nav", "aside", "form"]
+_POST_PARTS = {"article", "section", "li"}
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TEXT_BLOCKS = {"p", "li", "blockquote", "pre", "figcaption", "dd"}
+_STAMP = "time, [datetime]"
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post found on the page, before it becomes an Item."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    anchor: str | None = None
+    stamp: str | None = None
+
+
+def _text(node: LexborNode) -> str:
+    return squash(node.text(separator=" "))
+
+
+def _stamp_posts(root: LexborNode) -> list[Post]:
+    stamps = root.css(_STAMP)
+    if len(stamps) < 2:
+        return []
+    containers = []
+    for stamp in stamps:
+        node = stamp
+        while node.parent is not None and node.parent is not root:
+            if len(node.parent.css(_STAMP)) > 1:
+                break
+            node = node.parent
+        containers.append((node, stamp))
+    return [_container_post(node, stamp) for node, stamp in containers]
+
+
+def _container_post(node: LexborNode, stamp: LexborNode) -> Post:
+    heading = next(iter(node.css(", ".join(_HEADINGS))), None)
+    blocks = [_text(b) for b in node.css(", ".join(sorted(_TEXT_BLOCKS))) if not _nested(b)]
+    if not blocks:
+        blocks = [_text(node)]
+    title = _text(heading) if heading is not None else ""
+    anchor = node.attributes.get("id") or stamp.attributes.get("id")
+    when = stamp.attributes.get("datetime") or _text(stamp)
+    return Post(title, tuple(b for b in blocks if b and b != title), anchor, when)
+
+
+def _nested(node: LexborNode) -> bool:
+    """Whether a text block sits inside another text block (counted once, by the outer)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in _TEXT_BLOCKS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _heading_posts(root: LexborNode) -> list[Post]:
+    levels = Counter(h.tag or "" for h in root.css(", ".join(_HEADINGS[1:])))
+    repeated = [tag for tag, n in levels.items() if n >= 2]
+    if not repeated:
+        return []
+    level = min(repeated)  # the highest repeated level: h2 before h3
+    posts: list[Post] = []
+    for node in root.traverse(include_text=False):
+        if node.tag == level:
+            posts.append(Post(_text(node), (), node.attributes.get("id")))
+        elif posts and node.tag in _TEXT_BLOCKS and not _nested(node):
+            last = posts[-1]
+            posts[-1] = Post(last.title, (*last.paragraphs, _text(node)), last.anchor)
+    return posts
+
+
+def _page_post(tree: LexborHTMLParser, root: LexborNode) -> list[Post]:
+    h1 = root.css_first("h1")
+    title_node = h1 if h1 is not None else tree.css_first("title")
+    title = _text(title_node) if title_node is not None else ""
+    blocks = [_text(b) for b in root.css("p, li, blockquote") if not _nested(b)]
+    return [Post(title, tuple(blocks))] if title or any(blocks) else []
+
+
+def _drop_page_chrome(tree: LexborHTMLParser) -> None:
+    """Remove the page's header and footer, but keep those that belong to a post."""
+    for node in tree.css("header, footer"):
+        parent, inside_post = node.parent, False
+        while parent is not None and not inside_post:
+            inside_post = parent.tag in _POST_PARTS
+            parent = parent.parent
+        if not inside_post:
+            node.decompose()
+
+
+def split_posts(html: str) -> list[Post]:
+    """The posts of a page, in page order."""
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(_NOISE)
+    _drop_page_chrome(tree)
+    root = tree.css_first("main") or tree.body or tree.root
+    if root is None:
+        return []
+    return _stamp_posts(root) or _heading_posts(root) or _page_post(tree, root)
+
+
+def parse_html(
+    html: str, *, source: str, base_url: str | None = None, today: datetime | None = None
+) -> list[Item]:
+    """Items of a live-blog page; a post's URL is the page URL with the post's anchor."""
+    items = []
+    for post in split_posts(html):
+        body = join_paragraphs(list(post.paragraphs))
+        if not post.title and not body:
+            continue
+        anchor = f"#{post.anchor}" if post.anchor else None
+        url = urljoin(base_url, anchor) if base_url and anchor else base_url
+        # Posts share the page URL, so their ids come from the anchor or the content.
+        guid = f"post:{base_url or ''}{anchor}" if anchor else content_id(post.title, body)
+        items.append(
+            make_item(
+                source,
+                title=post.title,
+                body=body,
+                url=url,
+                guid=guid,
+                published=parse_stamp(post.stamp, today) if post.stamp else None,
+            )
+        )
+    return items

@@ -1,0 +1,62 @@
+"""Building items: every parser ends here, so hygiene and ids happen in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alerts.ingest.clean import clean_text, squash
+from alerts.ingest.ids import item_id
+from alerts.models import Item
+
+_UNTITLED = "(untitled)"
+
+
+def fallback_title(body: str) -> str:
+    """A title for an item that has none: the start of its body, else '(untitled)'."""
+    first = squash(body.split("\n", 1)[0]) if body else ""
+    if not first:
+        return _UNTITLED
+    return first if len(first) <= 120 else first[:120].rstrip() + "…"
+
+
+def _url(url: str | None) -> str | None:
+    if not url:
+        return None
+    url = squash(clean_text(url))
+    return url or None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def make_item(
+    source: str,
+    *,
+    title: str,
+    body: str = "",
+    summary: str = "",
+    url: str | None = None,
+    guid: str | None = None,
+    published: datetime | None = None,
+    language: str | None = None,
+) -> Item:
+    """A clean ``Item`` with its stable id; text must already be plain (not HTML)."""
+    body = clean_text(body).strip()
+    summary = clean_text(summary).strip()
+    title = squash(clean_text(title)) or fallback_title(body or summary)
+    link = _url(url)
+    lang = squash(clean_text(language))[:35] if language else None
+    guid = clean_text(guid) if guid else None
+    return Item(
+        id=item_id(source, guid=guid, url=link, title=title, body=body or summary),
+        source=source,
+        title=title,
+        body=body,
+        summary=summary if summary != body else "",
+        url=link,
+        published=_aware(published),
+        language=lang or None,
+    )

@@ -1,0 +1,123 @@
+"""JSON input: JSON Feed 1.1, and our own push schema (see docs/ingest.md).
+
+Our schema is an object ``{"items": [ITEM, ...]}``, a bare list of ITEMs, or one ITEM, where an
+ITEM is ``{"title": str, "body"?: str, "summary"?: str, "url"?: str, "id"?: str,
+"published"?: ISO 8601, "language"?: str}``. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alerts.ingest.clean import html_to_text
+from alerts.ingest.errors import ParseError
+from alerts.ingest.items import make_item
+from alerts.models import Item
+
+_JSONFEED_PREFIX = "https://jsonfeed.org/version/"
+
+
+class PushedItem(BaseModel):
+    """One item of our push schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1)
+    body: str = ""
+    summary: str = ""
+    url: str | None = None
+    id: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+
+
+class PushedBatch(BaseModel):
+    """The envelope of our push schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    items: list[PushedItem]
+
+
+def load_json(text: str, source: str) -> Any:
+    """Decode JSON text or raise ``ParseError`` at the offending line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(source, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ParseError(source, None, "invalid JSON: nested too deeply") from None
+
+
+def parse_json(text: str, *, source: str) -> list[Item]:
+    """Items of a JSON Feed or of our push schema."""
+    doc = load_json(text, source)
+    if isinstance(doc, dict) and str(doc.get("version", "")).startswith(_JSONFEED_PREFIX):
+        return _json_feed(doc, source)
+    return _pushed(doc, source)
+
+
+def _pushed(doc: Any, source: str) -> list[Item]:
+    if isinstance(doc, list):
+        doc = {"items": doc}
+    elif isinstance(doc, dict) and "items" not in doc:
+        doc = {"items": [doc]}
+    try:
+        batch = PushedBatch.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in err["loc"]) or "document"
+        raise ParseError(source, None, f"{where}: {err['msg']}") from None
+    return [
+        make_item(
+            source,
+            title=p.title,
+            body=p.body,
+            summary=p.summary,
+            url=p.url,
+            guid=p.id,
+            published=p.published,
+            language=p.language,
+        )
+        for p in batch.items
+    ]
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _date(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _json_feed(doc: dict[str, Any], source: str) -> list[Item]:
+    entries = doc.get("items")
+    if not isinstance(entries, list):
+        raise ParseError(source, None, "JSON Feed: 'items' must be a list")
+    language = _str(doc.get("language")) or None
+    return [_feed_item(e, source, language) for e in entries if isinstance(e, dict)]
+
+
+def _feed_item(entry: dict[str, Any], source: str, language: str | None) -> Item:
+    body = _str(entry.get("content_text")) or html_to_text(_str(entry.get("content_html")))
+    raw_id = entry.get("id")
+    return make_item(
+        source,
+        title=html_to_text(_str(entry.get("title")), paragraphs=False),
+        body=body,
+        summary=_str(entry.get("summary")),
+        url=_str(entry.get("url")) or _str(entry.get("external_url")) or None,
+        guid=str(raw_id)
+        if isinstance(raw_id, str | int) and not isinstance(raw_id, bool)
+        else None,
+        published=_date(entry.get("date_published")),
+        language=_str(entry.get("language")) or language,
+    )

@@ -1,0 +1,70 @@
+"""``parse_bulletin``: detect the format from the content, then hand it to its parser."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from alerts.clock import Clock, system_clock
+from alerts.ingest.clean import charset_from_content_type, decode_bytes
+from alerts.ingest.errors import ParseError
+from alerts.ingest.feeds import parse_feed
+from alerts.ingest.html import parse_html
+from alerts.ingest.items import make_item
+from alerts.ingest.jsonfeed import parse_json
+from alerts.ingest.text import block_body, split_bulletin
+from alerts.models import Item
+
+Format = Literal["text", "feed", "json", "html"]
+_FEED_ROOT = re.compile(r"<(?:[a-z0-9_-]+:)?(rss|feed|rdf|channel)\b", re.I)
+_HTML_ROOT = re.compile(
+    r"<(!doctype\s+html|html|head|body|article|main|div|p|section|h[1-6])\b", re.I
+)
+_JSON_ARRAY = re.compile(r'\[\s*(?:[\[{"\]\d-]|true|false|null)')
+_FIRST_TAG = re.compile(r"<(?![?!])([a-z0-9_:.-]+)", re.I)
+
+
+def detect_format(text: str, content_type: str | None = None) -> Format:
+    """The format of a decoded document; the content decides, the content type breaks ties."""
+    head = text.lstrip()[:4096]
+    hint = (content_type or "").split(";")[0].strip().lower()
+    if head.startswith("{") or _JSON_ARRAY.match(head):
+        return "json"
+    if not head.startswith("<"):
+        return "text"
+    first = _FIRST_TAG.search(head)
+    if first and _FEED_ROOT.match(first.group(0)):
+        return "feed"
+    if _HTML_ROOT.search(head[:1024]) or "html" in hint:
+        return "html"
+    return "feed" if first or "xml" in hint else "text"
+
+
+def parse_bulletin(
+    data: bytes,
+    *,
+    source: str,
+    content_type: str | None = None,
+    clock: Clock = system_clock,
+    base_url: str | None = None,
+) -> list[Item]:
+    """Parse one bulletin (text, RSS/Atom/RDF, JSON Feed or our JSON, HTML) into items."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("parse_bulletin takes bytes")
+    data = bytes(data)
+    text = decode_bytes(data, charset_from_content_type(content_type))
+    if not text.strip():
+        raise ParseError(source, None, "empty bulletin")
+    kind = detect_format(text, content_type)
+    if kind == "feed":
+        return parse_feed(data, source=source, base_url=base_url)
+    if kind == "json":
+        return parse_json(text, source=source)
+    if kind == "html":
+        return parse_html(text, source=source, base_url=base_url, today=clock())
+    return parse_text(text, source=source)
+
+
+def parse_text(text: str, *, source: str) -> list[Item]:
+    """Items of a decoded plain-text bulletin."""
+    return [make_item(source, title=b.title, body=block_body(b)) for b in split_bulletin(text)]

@@ -1,0 +1,136 @@
+"""Plain-text live bulletins: an optional summary line, then headlines each with its paragraphs.
+
+Blank lines carry no meaning (bulletins come with or without them). A headline is a short line
+that does not end like a sentence: it may end in '?', '!' or a quote, but not in '.', ',', ':'
+or ';', and holds a single sentence. The first line is a summary when it reads as the headlines
+run together as sentences; it is then skipped. A line that starts in lower case continues the
+line before it, and so does a line after a hard wrap (paragraphs separated by blank lines whose
+lines are all short, the wrapped ones long and without final punctuation).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from alerts.ingest.clean import join_paragraphs, squash
+
+_MAX_HEADLINE_CHARS = 160
+_MAX_HEADLINE_WORDS = 28
+_MAX_QUESTION_CHARS = 120
+_MAX_WRAP_WIDTH = 100
+_TRAILERS = "\"'”’»)]"
+_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’»)\]]*\s+[\"'“‘«(\[]*[A-Z0-9]")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Block:
+    """One item under construction: its headline (may be empty) and its paragraphs."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def _last_char(line: str) -> str:
+    stripped = line.rstrip(_TRAILERS + " ")
+    return stripped[-1] if stripped else ""
+
+
+def is_headline(line: str) -> bool:
+    """Whether a (stripped, non-empty) line reads as a headline rather than a paragraph."""
+    if len(line) > _MAX_HEADLINE_CHARS or len(line.split()) > _MAX_HEADLINE_WORDS:
+        return False
+    last = _last_char(line)
+    if not last or last in ".,:;…" or _SENTENCE_BREAK.search(line):
+        return False
+    if last in "?!":
+        return len(line) <= _MAX_QUESTION_CHARS
+    return True
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """Runs of consecutive non-blank lines, each line squashed."""
+    blocks: list[list[str]] = [[]]
+    for raw in text.split("\n"):
+        line = squash(raw)
+        if line:
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def _wrapped(line: str, block: list[str], spaced: bool) -> bool:
+    """Whether ``line`` was hard-wrapped: blank-line paragraphs of short, even lines."""
+    if not spaced or _last_char(line) in ".!?:":
+        return False
+    widest = max(len(x) for x in block)
+    return widest <= _MAX_WRAP_WIDTH and len(line) >= max(40, 0.6 * widest)
+
+
+def logical_lines(text: str) -> list[str]:
+    """Non-blank lines, with hard-wrapped and lower-case continuation lines joined."""
+    blocks = _blocks(text)
+    spaced = len(blocks) > 1
+    out: list[str] = []
+    for block in blocks:
+        joined: list[str] = []
+        for line in block:
+            prev = joined[-1] if joined else None
+            if prev is not None and (
+                _wrapped(prev, block, spaced)
+                or (line[0].islower() and _last_char(prev) not in ".!?")
+            ):
+                joined[-1] = f"{prev} {line}"
+            else:
+                joined.append(line)
+        out.extend(joined)
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
+def is_summary(first: str, headlines: list[str]) -> bool:
+    """Whether ``first`` is the headlines run together (most headline words appear in it)."""
+    if not headlines or is_headline(first):
+        return False
+    head_words = set().union(*(_words(h) for h in headlines))
+    if not head_words:
+        return False
+    return len(head_words & _words(first)) >= 0.6 * len(head_words)
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE_BREAK.search(text)
+    sentence = text[: m.start() + 1] if m else text
+    return (
+        sentence if len(sentence) <= _MAX_HEADLINE_CHARS else sentence[:_MAX_HEADLINE_CHARS] + "…"
+    )
+
+
+def split_bulletin(text: str) -> list[Block]:
+    """Split a decoded, clean bulletin into blocks of (headline, paragraphs)."""
+    lines = logical_lines(text)
+    if lines and is_summary(lines[0], [x for x in lines[1:] if is_headline(x)]):
+        lines = lines[1:]
+    blocks: list[Block] = []
+    for line in lines:
+        if is_headline(line):
+            blocks.append(Block(line))
+        elif blocks:
+            blocks[-1].paragraphs.append(line)
+        else:
+            # Paragraphs before any headline: an item titled by its first sentence.
+            blocks.append(Block("", [line]))
+    for block in blocks:
+        if not block.title:
+            block.title = _first_sentence(block.paragraphs[0])
+    return blocks
+
+
+def block_body(block: Block) -> str:
+    """The body of a block: its paragraphs joined by a blank line."""
+    return join_paragraphs(block.paragraphs)

@@ -1,0 +1,83 @@
+"""Seen-id stores and the item archive, in memory and on a real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+
+from alerts.ingest.dedup import (
+    MemoryItemArchive,
+    MemorySeenStore,
+    RedisItemArchive,
+    RedisSeenStore,
+)
+from alerts.models import Item
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+
+
+def _item(n: int) -> Item:
+    return Item(id=f"c:{n:032x}", source="s", title=f"Title {n}", body="b")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def seen_store(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return MemorySeenStore(timedelta(days=7))
+    client: redis.Redis = request.getfixturevalue("redis_client")
+    return RedisSeenStore(client, timedelta(days=7))
+
+
+def test_unseen_then_marked(seen_store: Any) -> None:
+    assert seen_store.unseen(["a", "b", "a"]) == ["a", "b"]
+    seen_store.mark_seen(["a"], NOW)
+    assert seen_store.unseen(["a", "b", "c"]) == ["b", "c"]
+
+
+def test_claim_returns_only_new_ids(seen_store: Any) -> None:
+    assert seen_store.claim(["a", "b"], NOW) == ["a", "b"]
+    assert seen_store.claim(["b", "c"], NOW) == ["c"]
+    assert seen_store.unseen(["a", "b", "c", "d"]) == ["d"]
+
+
+def test_memory_store_forgets_after_retention() -> None:
+    store = MemorySeenStore(timedelta(days=7))
+    store.mark_seen(["old"], NOW)
+    store.mark_seen(["new"], NOW + timedelta(days=8))
+    assert store.unseen(["old", "new"]) == ["old"]
+
+
+def test_redis_seen_keys_expire_with_retention(redis_client: redis.Redis) -> None:
+    store = RedisSeenStore(redis_client, timedelta(hours=1))
+    store.mark_seen(["a"], NOW)
+    (key,) = redis_client.keys("*")
+    assert 3500 < redis_client.ttl(key) <= 3600
+
+
+@pytest.fixture(params=["memory", "redis"])
+def archive_factory(request: pytest.FixtureRequest) -> Callable[[timedelta], Any]:
+    if request.param == "memory":
+        return MemoryItemArchive
+    client: redis.Redis = request.getfixturevalue("redis_client")
+    return lambda retention: RedisItemArchive(client, retention, batch=2)
+
+
+def test_archive_iter_since(archive_factory: Callable[[timedelta], Any]) -> None:
+    archive = archive_factory(timedelta(days=7))
+    archive.add([_item(1), _item(2)], NOW)
+    archive.add([_item(3), _item(4), _item(5)], NOW + timedelta(hours=1))
+    since = [i.id for i in archive.iter_since(NOW + timedelta(minutes=30))]
+    assert since == [_item(n).id for n in (3, 4, 5)]
+    everything = list(archive.iter_since(NOW - timedelta(days=1)))
+    assert everything[0] == _item(1) and len(everything) == 5
+
+
+def test_archive_drops_items_past_retention(archive_factory: Callable[[timedelta], Any]) -> None:
+    archive = archive_factory(timedelta(days=1))
+    archive.add([_item(1)], NOW)
+    archive.add([_item(2)], NOW + timedelta(days=2))
+    assert [i.id for i in archive.iter_since(NOW - timedelta(days=9))] == [_item(2).id]
