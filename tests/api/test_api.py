@@ -13,7 +13,7 @@ from alerts.settings import load_settings
 
 TOKEN = "s3cret-token"
 BULLETIN = (
-    "Talks resume. Drones over Kaluga.\n"
+    "Talks resume in Geneva on a ceasefire. Drones reported over the Kaluga region.\n"
     "Talks resume in Geneva on a ceasefire\n"
     "Delegations met again on Tuesday to discuss a ceasefire.\n"
     "Drones reported over the Kaluga region\n"
