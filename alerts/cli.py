@@ -22,16 +22,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-            "--loglevel", settings.log_level, "--concurrency", str(args.concurrency
-            or settings.worker.concurrency), "-n", args.name]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--loglevel",
+        settings.log_level,
+        "--concurrency",
+        str(args.concurrency or settings.worker.concurrency),
+        "-n",
+        args.name,
+    ]
     os.execv(sys.executable, argv)
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
     settings = _settings()
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "beat",
-            "--loglevel", settings.log_level, "--schedule", args.schedule]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "beat",
+        "--loglevel",
+        settings.log_level,
+        "--schedule",
+        args.schedule,
+    ]
     os.execv(sys.executable, argv)
 
 
@@ -39,8 +60,13 @@ def _cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
-    uvicorn.run("workers.api:create_api", factory=True, host=args.host or settings.api_host,
-                port=args.port or settings.api_port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        "workers.api:create_api",
+        factory=True,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_level=settings.log_level.lower(),
+    )
     return 0
 
 
@@ -52,8 +78,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     url = args.url or f"http://{settings.api_host}:{settings.api_port}"
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     try:
-        resp = httpx.post(f"{url}/v1/bulletins", params={"source": args.source}, content=data,
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        resp = httpx.post(
+            f"{url}/v1/bulletins",
+            params={"source": args.source},
+            content=data,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
     except httpx.HTTPError as exc:
         print(f"alerts ingest: cannot reach {url}: {exc}", file=sys.stderr)
         return 1

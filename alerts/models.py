@@ -22,7 +22,9 @@ class Item(Frozen):
     """One news item split out of a bulletin or feed, normalised at ingest."""
 
     id: str = Field(description="Stable id: feed GUID, else normalised URL, else content hash.")
-    source: str = Field(description="Id of the source it came from (a feed id, 'api', a file name).")
+    source: str = Field(
+        description="Id of the source it came from (a feed id, 'api', a file name)."
+    )
     title: str
     body: str = ""
     summary: str = ""

@@ -7,22 +7,22 @@ from datetime import datetime
 from typing import Protocol
 
 from alerts.ingest import parse_bulletin
-from alerts.models import Alert, Item
 from alerts.matching import Matcher, RuleSet, build_alerts
+from alerts.models import Alert, Item
 
 
 class SeenStore(Protocol):
     """Remembers which item ids were already ingested."""
 
-    def unseen(self, ids: Sequence[str]) -> list[str]: ...  # noqa: D102
+    def unseen(self, ids: Sequence[str]) -> list[str]: ...
 
-    def mark_seen(self, ids: Sequence[str], now: datetime) -> None: ...  # noqa: D102
+    def mark_seen(self, ids: Sequence[str], now: datetime) -> None: ...
 
 
 class Archive(Protocol):
     """Keeps ingested items for backtests."""
 
-    def add(self, items: Sequence[Item], now: datetime) -> None: ...  # noqa: D102
+    def add(self, items: Sequence[Item], now: datetime) -> None: ...
 
 
 def new_items(

@@ -81,7 +81,9 @@ def _install_signal_flag() -> Callable[[], bool]:
     return lambda: flag["stop"]
 
 
-def _wait_healthy(api: str, procs: dict[str, subprocess.Popen[bytes]], stop: Callable[[], bool]) -> bool:
+def _wait_healthy(
+    api: str, procs: dict[str, subprocess.Popen[bytes]], stop: Callable[[], bool]
+) -> bool:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not stop():
         if any(p.poll() is not None for p in procs.values()):
@@ -117,5 +119,3 @@ def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-
-

@@ -102,7 +102,9 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     concurrency: int = Field(default=2, ge=1)
-    visibility_timeout: float = Field(default=3600.0, gt=0, description="Seconds before redelivery.")
+    visibility_timeout: float = Field(
+        default=3600.0, gt=0, description="Seconds before redelivery."
+    )
     restore_interval: int = Field(default=10, ge=1, description="Seconds between restore sweeps.")
     poll_tick: float = Field(default=10.0, gt=0, description="Seconds between source poll checks.")
     digest_tick: float = Field(default=30.0, gt=0, description="Seconds between digest checks.")

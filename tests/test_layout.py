@@ -29,7 +29,10 @@ def test_compose_file_runs_redis_with_aof_and_the_three_processes() -> None:
     services = compose["services"]
     assert set(services) == {"redis", "worker", "beat", "api"}
     assert "--appendonly" in services["redis"]["command"]
-    assert services["redis"]["command"][services["redis"]["command"].index("--appendonly") + 1] == "yes"
+    assert (
+        services["redis"]["command"][services["redis"]["command"].index("--appendonly") + 1]
+        == "yes"
+    )
     for name in ("worker", "beat", "api"):
         svc = services[name]
         assert svc["command"][:2] == ["alerts", name]
@@ -46,10 +49,21 @@ def test_dockerfile_installs_the_package_and_runs_the_api() -> None:
 
 
 def test_example_settings_are_valid() -> None:
-    env = {"PATH": "/usr/bin:/bin", "SMTP_USER": "u", "SMTP_PASSWORD": "p", "SLACK_TOKEN_A": "a",
-           "SLACK_TOKEN_B": "b", "SLACK_TOKEN_C": "c"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SMTP_USER": "u",
+        "SMTP_PASSWORD": "p",
+        "SLACK_TOKEN_A": "a",
+        "SLACK_TOKEN_B": "b",
+        "SLACK_TOKEN_C": "c",
+    }
     for config in ("alerts.example.yaml", "examples/alerts.yaml"):
         code = "from alerts.settings import load_settings; load_settings()"
-        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                              env={**env, "ALERTS_CONFIG": config}, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            env={**env, "ALERTS_CONFIG": config},
+            check=False,
+        )
         assert proc.returncode == 0, config + proc.stderr.decode()

@@ -84,8 +84,12 @@ def test_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "api_port: -1\nredis_url: ftp://x\n")
     env = {"ALERTS_CONFIG": str(path), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-m", "alerts", "ingest", "-"], input=b"x", env=env, cwd=ROOT,
-        capture_output=True, check=False,
+        [sys.executable, "-m", "alerts", "ingest", "-"],
+        input=b"x",
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
     )
     assert proc.returncode == 2
     lines = proc.stderr.decode().strip().splitlines()

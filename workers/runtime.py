@@ -50,7 +50,9 @@ def runtime() -> Runtime:
         seen=RedisSeenStore(client, retention),
         archive=RedisItemArchive(client, retention),
         rules=RulesWatcher(
-            settings.rules_dir, channels=channels, min_interval=settings.rules_reload_seconds,
+            settings.rules_dir,
+            channels=channels,
+            min_interval=settings.rules_reload_seconds,
             clock=system_clock,
         ),
         delivery=build_deps(settings, client, build_notifier(settings), system_clock),

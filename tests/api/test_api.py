@@ -13,12 +13,12 @@ from alerts.settings import load_settings
 
 TOKEN = "s3cret-token"
 BULLETIN = (
-    "Talks resume in Geneva on a ceasefire. Drones reported over the Kaluga region.\n"
-    "Talks resume in Geneva on a ceasefire\n"
-    "Delegations met again on Tuesday to discuss a ceasefire.\n"
-    "Drones reported over the Kaluga region\n"
-    "Officials in the Kaluga region said two drones were shot down.\n"
-).encode()
+    b"Talks resume in Geneva on a ceasefire. Drones reported over the Kaluga region.\n"
+    b"Talks resume in Geneva on a ceasefire\n"
+    b"Delegations met again on Tuesday to discuss a ceasefire.\n"
+    b"Drones reported over the Kaluga region\n"
+    b"Officials in the Kaluga region said two drones were shot down.\n"
+)
 
 
 class Queue:
@@ -57,7 +57,9 @@ def test_accepts_a_text_bulletin_and_returns_item_ids(client: TestClient, queue:
     assert queue.calls == [{"source": "desk", "data": BULLETIN, "content_type": "text/plain"}]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}]
+)
 def test_refuses_missing_or_wrong_tokens(client: TestClient, queue: Queue, headers: dict) -> None:
     resp = client.post("/v1/bulletins", content=BULLETIN, headers=headers)
     assert resp.status_code == 401

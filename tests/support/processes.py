@@ -44,8 +44,14 @@ class Service:
     def start(self) -> Service:
         """Start the process in its own session, in the repository root."""
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def output(self) -> str:
@@ -81,8 +87,16 @@ class Service:
 
 def start_worker(env: dict[str, str], *, name: str = "w1", concurrency: int = 2) -> Service:
     """A real Celery worker (`alerts worker`), ready to consume."""
-    argv = [sys.executable, "-m", "alerts", "worker", "--concurrency", str(concurrency),
-            "--name", f"{name}@%h"]
+    argv = [
+        sys.executable,
+        "-m",
+        "alerts",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--name",
+        f"{name}@%h",
+    ]
     service = Service(f"worker-{name}", argv, env).start()
     service.wait_for_output("ready.")
     return service

@@ -46,8 +46,10 @@ def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator
             tmp_path,
             rules_dir=str(ROOT / "rules"),
             api_token=TOKEN,
-            channels={"email": smtp.apprise_url("desk@example.org"),
-                      "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"},
+            channels={
+                "email": smtp.apprise_url("desk@example.org"),
+                "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            },
         )
         env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
         port = free_port()

@@ -1,4 +1,4 @@
-"""End to end: the sample bulletin goes into the API and comes out as one email and two Slack posts."""
+"""End to end: the sample bulletin goes in the API, one email and two Slack posts come out."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ def settle(stack: Stack) -> None:
     wait_until(stack.queue_drained)
 
 
-def test_sample_bulletin_alerts_once_by_email_and_slack(stack: Stack, sample_bulletin: Path) -> None:
+def test_sample_bulletin_alerts_once_by_email_and_slack(
+    stack: Stack, sample_bulletin: Path
+) -> None:
     data = sample_bulletin.read_bytes()
-    resp = httpx.post(f"{stack.api}/v1/bulletins?source=sample", content=data,
-                      headers=stack.headers(), timeout=10)
+    resp = httpx.post(
+        f"{stack.api}/v1/bulletins?source=sample", content=data, headers=stack.headers(), timeout=10
+    )
     assert resp.status_code == 202, resp.text
     assert resp.json()["accepted"] == 3
 
@@ -44,8 +47,9 @@ def test_sample_bulletin_alerts_once_by_email_and_slack(stack: Stack, sample_bul
     assert "coalition of the willing" in slack_text
     assert "special envoy arrives in Moscow" in slack_text
 
-    again = httpx.post(f"{stack.api}/v1/bulletins?source=sample", content=data,
-                       headers=stack.headers(), timeout=10)
+    again = httpx.post(
+        f"{stack.api}/v1/bulletins?source=sample", content=data, headers=stack.headers(), timeout=10
+    )
     assert again.status_code == 202
     settle(stack)
     assert len(stack.smtp.messages) == 1

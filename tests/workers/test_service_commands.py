@@ -25,8 +25,12 @@ def compose_command(service: str, tmp: Path) -> list[str]:
 
 
 def test_compose_commands_start_locally(tmp_path: Path, redis_url: str, redis_client) -> None:  # type: ignore[no-untyped-def]
-    config = write_config(tmp_path, rules_dir=str(ROOT / "rules"), api_token="t",
-                          channels={"email": "console://", "slack": "console://"})
+    config = write_config(
+        tmp_path,
+        rules_dir=str(ROOT / "rules"),
+        api_token="t",
+        channels={"email": "console://", "slack": "console://"},
+    )
     port = free_port()
     env = service_env(config, redis_url, ALERTS_API_PORT=str(port))
     api_argv = compose_command("api", tmp_path)
@@ -61,13 +65,20 @@ def test_run_example_prints_the_alerts_and_stops_on_ctrl_c(tmp_path: Path) -> No
     env.update(ALERTS_API_PORT=str(free_port()), PYTHONUNBUFFERED="1")
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "alerts", "run", "--example"], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alerts", "run", "--example"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 90
-        wanted = ("Drones target a fuel depot in the Kaluga region",
-                  "Negotiators in Geneva discuss")
+        wanted = (
+            "Drones target a fuel depot in the Kaluga region",
+            "Negotiators in Geneva discuss",
+        )
         while not all(w in log.read_text(errors="replace") for w in wanted):
             assert proc.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, log.read_text(errors="replace")
