@@ -21,12 +21,11 @@ from alerts.models import Item
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _text(detail: Any, fallback: str, *, paragraphs: bool) -> str:
-    """Plain text of a feedparser text construct (``*_detail``), whatever its type."""
-    value = fallback if detail is None else detail.get("value", fallback)
+def _text(detail: Any, value: Any, *, paragraphs: bool) -> str:
+    """Plain text of a feedparser text construct: ``value``, typed by its ``*_detail``."""
     if not isinstance(value, str):
         return ""
-    kind = detail.get("type", "text/plain") if detail is not None else "text/html"
+    kind = detail.get("type", "text/html") if isinstance(detail, dict) else "text/html"
     if kind in _HTML_TYPES or ("<" in value and kind != "text/plain"):
         return html_to_text(value, paragraphs=paragraphs)
     return value if paragraphs else " ".join(value.split())

@@ -20,13 +20,14 @@ _FEED_ROOT = re.compile(r"<(?:[a-z0-9_-]+:)?(rss|feed|rdf|channel)\b", re.I)
 _HTML_ROOT = re.compile(
     r"<(!doctype\s+html|html|head|body|article|main|div|p|section|h[1-6])\b", re.I
 )
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _JSON_ARRAY = re.compile(r'\[\s*(?:[\[{"\]\d-]|true|false|null)')
 _FIRST_TAG = re.compile(r"<(?![?!])([a-z0-9_:.-]+)", re.I)
 
 
 def detect_format(text: str, content_type: str | None = None) -> Format:
     """The format of a decoded document; the content decides, the content type breaks ties."""
-    head = text.lstrip()[:4096]
+    head = _COMMENT.sub("", text[:8192]).lstrip()[:4096]
     hint = (content_type or "").split(";")[0].strip().lower()
     if head.startswith("{") or _JSON_ARRAY.match(head):
         return "json"
