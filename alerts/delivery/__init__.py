@@ -1,1 +1,31 @@
-"""Delivery: route -> silence -> dedup -> throttle/digest -> send -> record."""
+"""Delivery: dedup -> route -> silence -> story -> throttle/digest -> pace -> send -> record."""
+
+from alerts.delivery.deps import DeliveryDeps, Outcome, build_deps
+from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.pipeline import deliver
+from alerts.delivery.policy import NotifySpec
+from alerts.delivery.reconcile import (
+    dead_letters,
+    list_deliveries,
+    record_pending,
+    replay,
+    stale_deliveries,
+)
+from alerts.delivery.store import DeliveryStore, memory_store, redis_store
+
+__all__ = [
+    "DeliveryDeps",
+    "DeliveryRow",
+    "DeliveryStore",
+    "NotifySpec",
+    "Outcome",
+    "build_deps",
+    "dead_letters",
+    "deliver",
+    "list_deliveries",
+    "memory_store",
+    "record_pending",
+    "redis_store",
+    "replay",
+    "stale_deliveries",
+]

@@ -1,0 +1,161 @@
+"""The delivery ledger: one row per (alert, channel), plus the send claims that guard it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from pydantic import Field
+
+from alerts.models import Alert, Frozen
+
+Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
+STATUSES: tuple[Status, ...] = (
+    "pending",
+    "sending",
+    "sent",
+    "retrying",
+    "dead",
+    "silenced",
+    "digested",
+)
+FINAL: frozenset[str] = frozenset({"sent", "dead", "silenced", "digested"})
+
+
+def row_id(delivery_key: str) -> str:
+    """A short, stable id for a delivery key (what operators type in ``deadletter replay``)."""
+    return hashlib.sha256(delivery_key.encode()).hexdigest()[:16]
+
+
+class DeliveryRow(Frozen):
+    """What happened to one alert on one channel. Holds no secret."""
+
+    id: str
+    key: str = Field(description="watch|item|channel")
+    watch: str
+    item_id: str
+    channel: str
+    status: Status
+    attempts: int = 0
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None = None
+    wake_at: datetime | None = Field(default=None, description="When the reconciler looks again.")
+    sent_at: datetime | None = None
+    last_error: str = ""
+    detail: str = ""
+    possible_duplicate: bool = Field(default=False, description="Resent after a lost claim.")
+    story: str | None = None
+    thread_ref: str | None = None
+    alert: Alert
+
+    @classmethod
+    def new(cls, alert: Alert, channel: str, now: datetime) -> DeliveryRow:
+        """A fresh ``pending`` row."""
+        key = alert.delivery_key(channel)
+        return cls(
+            id=row_id(key),
+            key=key,
+            watch=alert.watch,
+            item_id=alert.item.id,
+            channel=channel,
+            status="pending",
+            created_at=now,
+            updated_at=now,
+            alert=alert,
+        )
+
+    def moved(self, status: Status, now: datetime, **changes: object) -> DeliveryRow:
+        """A copy in ``status``, stamped ``now``; final statuses clear the wake time."""
+        wake = changes.pop("wake_at", None if status in FINAL else self.wake_at)
+        return self.model_copy(
+            update={"status": status, "updated_at": now, "wake_at": wake, **changes}
+        )
+
+
+class Ledger(Protocol):
+    """Storage of rows and claims; Redis in production, memory in unit tests."""
+
+    def get(self, rid: str) -> DeliveryRow | None:
+        """The row with id ``rid``, if any."""
+        ...
+
+    def save(self, row: DeliveryRow) -> None:
+        """Insert or replace a row and its indexes."""
+        ...
+
+    def query(
+        self, *, watch: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[DeliveryRow]:
+        """Rows, newest first, optionally filtered."""
+        ...
+
+    def waking(self, now: datetime, limit: int = 100) -> list[DeliveryRow]:
+        """Rows whose ``wake_at`` has passed, oldest first."""
+        ...
+
+    def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
+        """Take the send claim on a row for ``lease_seconds``; False when someone holds it."""
+        ...
+
+    def claim_left(self, rid: str, now: datetime) -> float | None:
+        """Seconds left on the current claim, None when there is none."""
+        ...
+
+    def release(self, rid: str, token: str) -> None:
+        """Drop the claim if ``token`` still holds it."""
+        ...
+
+
+class MemoryLedger:
+    """A ledger in a dict, for unit tests and dry runs."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, DeliveryRow] = {}
+        self.claims: dict[str, tuple[str, datetime]] = {}
+
+    def get(self, rid: str) -> DeliveryRow | None:
+        """The row with id ``rid``, if any."""
+        return self.rows.get(rid)
+
+    def save(self, row: DeliveryRow) -> None:
+        """Insert or replace a row."""
+        self.rows[row.id] = row
+
+    def query(
+        self, *, watch: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[DeliveryRow]:
+        """Rows, newest first, optionally filtered."""
+        rows = sorted(self.rows.values(), key=lambda r: r.created_at, reverse=True)
+        picked = [
+            r
+            for r in rows
+            if (watch is None or r.watch == watch) and (status is None or r.status == status)
+        ]
+        return picked[:limit]
+
+    def waking(self, now: datetime, limit: int = 100) -> list[DeliveryRow]:
+        """Rows whose ``wake_at`` has passed, oldest first."""
+        due = [r for r in self.rows.values() if r.wake_at is not None and r.wake_at <= now]
+        return sorted(due, key=lambda r: r.wake_at or now)[:limit]
+
+    def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
+        """Take the claim unless an unexpired one exists."""
+        held = self.claims.get(rid)
+        if held is not None and held[1] > now:
+            return False
+        self.claims[rid] = (token, now + timedelta(seconds=lease_seconds))
+        return True
+
+    def claim_left(self, rid: str, now: datetime) -> float | None:
+        """Seconds left on the claim, None when there is none."""
+        held = self.claims.get(rid)
+        if held is None or held[1] <= now:
+            return None
+        return (held[1] - now).total_seconds()
+
+    def release(self, rid: str, token: str) -> None:
+        """Drop the claim if ``token`` still holds it."""
+        if self.claims.get(rid, ("",))[0] == token:
+            del self.claims[rid]

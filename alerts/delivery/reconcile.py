@@ -1,0 +1,73 @@
+"""Reading the ledger, replaying dead letters, and finding deliveries that need a new task."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from alerts.delivery.deps import DeliveryDeps
+from alerts.delivery.ledger import DeliveryRow, Ledger, row_id
+from alerts.delivery.store import DeliveryStore
+from alerts.models import Alert
+
+REQUEUE = ("pending", "retrying", "sending")
+
+
+def list_deliveries(
+    store: DeliveryStore | Ledger,
+    *,
+    watch: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[DeliveryRow]:
+    """Ledger rows, newest first (``GET /v1/deliveries``); ``row.model_dump(mode="json")``."""
+    ledger = store.ledger if isinstance(store, DeliveryStore) else store
+    return ledger.query(watch=watch, status=status, limit=limit)
+
+
+def record_pending(alert: Alert, channel: str, *, deps: DeliveryDeps) -> DeliveryRow:
+    """Write a ``pending`` row before enqueueing, so a lost task is found by the reconciler."""
+    now = deps.clock()
+    existing = deps.store.ledger.get(row_id(alert.delivery_key(channel)))
+    if existing is not None:
+        return existing
+    wake = now + timedelta(seconds=deps.conf.lease_seconds)
+    row = DeliveryRow.new(alert, channel, now).model_copy(update={"wake_at": wake})
+    deps.store.ledger.save(row)
+    return row
+
+
+def stale_deliveries(
+    deps: DeliveryDeps, now: datetime, limit: int = 500
+) -> list[tuple[Alert, str]]:
+    """(alert, channel) of rows stuck in pending/retrying/sending past their wake time.
+
+    Each returned row's wake time moves one lease ahead, so the next beat does not re-queue it
+    while its new task is on the way.
+    """
+    later = now + timedelta(seconds=deps.conf.lease_seconds)
+    out = []
+    for row in deps.store.ledger.waking(now, limit):
+        if row.status not in REQUEUE:
+            deps.store.ledger.save(row.model_copy(update={"wake_at": None}))
+            continue
+        deps.store.ledger.save(row.model_copy(update={"wake_at": later}))
+        out.append((row.alert, row.channel))
+    return out
+
+
+def dead_letters(store: DeliveryStore, *, limit: int = 100) -> list[DeliveryRow]:
+    """The dead-letter list: rows in ``dead``, newest first."""
+    return store.ledger.query(status="dead", limit=limit)
+
+
+def replay(deps: DeliveryDeps, rid: str) -> DeliveryRow | None:
+    """Put a dead row back to ``pending`` with fresh attempts; the reconciler re-queues it."""
+    row = deps.store.ledger.get(rid)
+    if row is None or row.status != "dead":
+        return None
+    now = deps.clock()
+    again = row.moved(
+        "pending", now, attempts=0, next_attempt_at=None, wake_at=now, detail="replayed"
+    )
+    deps.store.ledger.save(again)
+    return again

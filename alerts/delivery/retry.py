@@ -1,0 +1,30 @@
+"""Retry policy: full-jitter exponential backoff, with the peer's Retry-After as a floor."""
+
+from __future__ import annotations
+
+import random
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    rng: random.Random,
+    retry_after: float | None = None,
+) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+    Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], so retries from many workers
+    spread out; a ``Retry-After`` from the peer is a lower bound.
+    """
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = rng.uniform(0.0, ceiling)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def should_retry(attempts: int, max_attempts: int, *, retryable: bool) -> bool:
+    """True when a failure may be tried again: retryable and attempts left."""
+    return retryable and attempts < max_attempts

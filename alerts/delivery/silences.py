@@ -1,0 +1,145 @@
+"""Silences, like Alertmanager's: a time span during which a watch (on a channel) is muted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import redis
+
+from alerts.models import Frozen
+
+
+class Silence(Frozen):
+    """Mutes ``watch`` (on ``channel``, or every channel when None) from start to end."""
+
+    id: str
+    watch: str
+    channel: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+    comment: str = ""
+
+    @classmethod
+    def new(
+        cls,
+        watch: str,
+        duration: timedelta,
+        now: datetime,
+        *,
+        channel: str | None = None,
+        comment: str = "",
+    ) -> Silence:
+        """A silence starting ``now`` for ``duration``."""
+        return cls(
+            id=uuid.uuid4().hex[:12],
+            watch=watch,
+            channel=channel,
+            starts_at=now,
+            ends_at=now + duration,
+            comment=comment,
+        )
+
+    def active(self, now: datetime) -> bool:
+        """True while ``now`` is inside the span."""
+        return self.starts_at <= now < self.ends_at
+
+    def mutes(self, watch: str, channel: str, now: datetime) -> bool:
+        """True when this silence mutes ``watch`` on ``channel`` at ``now``."""
+        return self.active(now) and self.watch == watch and self.channel in (None, channel)
+
+
+class SilenceStore(Protocol):
+    """Where silences live."""
+
+    def add(self, silence: Silence) -> None:
+        """Store a silence."""
+        ...
+
+    def all(self) -> list[Silence]:
+        """Every stored silence, expired ones included."""
+        ...
+
+    def get(self, sid: str) -> Silence | None:
+        """One silence by id."""
+        ...
+
+
+class MemorySilences:
+    """Silences in a dict."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Silence] = {}
+
+    def add(self, silence: Silence) -> None:
+        """Store a silence."""
+        self.items[silence.id] = silence
+
+    def all(self) -> list[Silence]:
+        """Every stored silence."""
+        return list(self.items.values())
+
+    def get(self, sid: str) -> Silence | None:
+        """One silence by id."""
+        return self.items.get(sid)
+
+
+class RedisSilences:
+    """Silences in one Redis hash, id -> JSON."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.r = client
+        self.key = f"{prefix}silences"
+
+    def add(self, silence: Silence) -> None:
+        """Store a silence."""
+        self.r.hset(self.key, silence.id, silence.model_dump_json())
+
+    def all(self) -> list[Silence]:
+        """Every stored silence."""
+        raw: dict[bytes, bytes] = self.r.hgetall(self.key)  # type: ignore[assignment]
+        return [Silence.model_validate_json(v) for v in raw.values()]
+
+    def get(self, sid: str) -> Silence | None:
+        """One silence by id."""
+        raw = self.r.hget(self.key, sid)
+        return Silence.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+
+
+def add_silence(
+    store: SilenceStore,
+    watch: str,
+    duration: timedelta,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    comment: str = "",
+) -> Silence:
+    """Create and store a silence; returns it (its id is what ``expire`` takes)."""
+    silence = Silence.new(watch, duration, now, channel=channel, comment=comment)
+    store.add(silence)
+    return silence
+
+
+def list_silences(
+    store: SilenceStore, now: datetime, *, include_expired: bool = False
+) -> list[Silence]:
+    """Silences ordered by end time; active ones only unless ``include_expired``."""
+    found = [s for s in store.all() if include_expired or s.ends_at > now]
+    return sorted(found, key=lambda s: s.ends_at)
+
+
+def expire_silence(store: SilenceStore, sid: str, now: datetime) -> Silence | None:
+    """End a silence now; None when there is no such silence."""
+    silence = store.get(sid)
+    if silence is None:
+        return None
+    ended = silence.model_copy(update={"ends_at": min(silence.ends_at, now)})
+    store.add(ended)
+    return ended
+
+
+def silenced_by(store: SilenceStore, watch: str, channel: str, now: datetime) -> Silence | None:
+    """The first active silence that mutes ``watch`` on ``channel``."""
+    return next((s for s in store.all() if s.mutes(watch, channel, now)), None)

@@ -1,0 +1,117 @@
+"""The decisions of delivery, one small function per stage; none of them sends anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from alerts.delivery.deps import DeliveryDeps, Outcome
+from alerts.delivery.ledger import FINAL, DeliveryRow
+from alerts.delivery.policy import NotifySpec
+from alerts.delivery.silences import silenced_by
+from alerts.delivery.stories import signature, similarity
+from alerts.models import Alert
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why an alert waits for a digest instead of going out now, and until when."""
+
+    reason: str  # digest | quiet_hours | throttled | story
+    due: datetime
+    outcome: str  # digested | throttled
+
+
+@dataclass(frozen=True)
+class Story:
+    """The story an alert belongs to; ``followup`` when an earlier item started it."""
+
+    id: str
+    followup: bool
+
+
+def route(alert: Alert, channel: str, deps: DeliveryDeps) -> NotifySpec | None:
+    """The watch's notify spec when ``channel`` is one of its channels, else None."""
+    spec = deps.policies(alert.watch)
+    if spec is None:
+        if channel not in alert.channels:
+            return None
+        return NotifySpec(channels=alert.channels)
+    return spec if channel in spec.channels or channel in alert.channels else None
+
+
+def ledger_gate(row: DeliveryRow, now: datetime, deps: DeliveryDeps) -> Outcome | None:
+    """Dedup: stop a delivery already finished, not yet due again, or being sent right now."""
+    if row.status in FINAL:
+        status = "duplicate"
+        return Outcome(status=status, detail=f"already {row.status}")
+    if row.status == "retrying" and row.next_attempt_at and row.next_attempt_at > now:
+        wait = (row.next_attempt_at - now).total_seconds()
+        return Outcome(status="retry", retry_after=wait, detail="not due yet")
+    left = deps.store.ledger.claim_left(row.id, now)
+    if left is not None:
+        return Outcome(status="retry", retry_after=left, detail="another worker is sending")
+    return None
+
+
+def silence_reason(
+    alert: Alert, channel: str, spec: NotifySpec, now: datetime, deps: DeliveryDeps
+) -> str | None:
+    """Why the alert is muted (``mute_until`` or a stored silence), else None."""
+    if spec.mute_until is not None and now < spec.mute_until:
+        return f"muted until {spec.mute_until.isoformat()}"
+    silence = silenced_by(deps.store.silences, alert.watch, channel, now)
+    return f"silence {silence.id}" if silence else None
+
+
+def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
+    """Put the alert's item in a story of its watch: a near-duplicate's, or a new one."""
+    index = deps.store.stories
+    known = index.assigned(alert.watch, alert.item.id)
+    first = _story_id(alert)
+    if known is not None:
+        return Story(id=known, followup=known != first)
+    sig = signature(alert.item)
+    since = now - timedelta(seconds=deps.conf.story_window_seconds)
+    best = max(index.recent(alert.watch, since), key=lambda s: similarity(sig, s[1]), default=None)
+    if best is not None and similarity(sig, best[1]) >= deps.conf.story_threshold:
+        index.assign(alert.watch, alert.item.id, best[0], None, now)
+        return Story(id=best[0], followup=True)
+    index.assign(alert.watch, alert.item.id, first, sig, now)
+    return Story(id=first, followup=False)
+
+
+def _story_id(alert: Alert) -> str:
+    return alert.key
+
+
+def hold(
+    alert: Alert, channel: str, spec: NotifySpec, story: Story, now: datetime, deps: DeliveryDeps
+) -> Hold | None:
+    """Digest mode, quiet hours, an unthreadable follow-up or the throttle hold the alert back."""
+    if spec.critical:
+        return None
+    if spec.mode == "digest":
+        return Hold("digest", spec.digest_schedule().next_after(now), "digested")
+    quiet_end = spec.quiet_hours.end_if_quiet(now) if spec.quiet_hours else None
+    if quiet_end is not None:
+        return Hold("quiet_hours", quiet_end, "digested")
+    if story.followup and deps.store.stories.thread(story.id, channel) is None:
+        return Hold("story", spec.digest_schedule().next_after(now), "digested")
+    if spec.throttle is not None:
+        window = spec.throttle.window.total_seconds()
+        start = int(now.timestamp() // window * window)
+        bucket = f"{alert.watch}|{channel}|{start}"
+        if not deps.store.limits.admit(
+            bucket, alert.delivery_key(channel), spec.throttle.max, window
+        ):
+            return Hold("throttled", datetime.fromtimestamp(start + window, UTC), "throttled")
+    return None
+
+
+def pace_wait(channel: str, now: datetime, deps: DeliveryDeps) -> float:
+    """Seconds to wait for the channel's token bucket (0.0: go ahead)."""
+    conf = deps.conf
+    if conf.paced_channels is not None and channel not in conf.paced_channels:
+        return 0.0
+    return deps.store.limits.take_token(channel, now, conf.pace_rate, conf.pace_burst)

@@ -1,0 +1,137 @@
+"""Stories: near-duplicate items (headline + lead, MinHash) within a window are one story."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+import redis
+from datasketch import MinHash
+
+from alerts.models import Item
+
+NUM_PERM = 64
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def shingles(item: Item, lead_words: int = 40) -> set[str]:
+    """Words and word pairs of the headline and the first words of the body (the lead)."""
+    text = f"{item.title} {item.summary or item.body}"
+    words = [w.lower() for w in _WORD.findall(text)][: lead_words + 20]
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+
+
+def signature(item: Item) -> bytes:
+    """The MinHash signature of an item's headline and lead, as bytes."""
+    mh = MinHash(num_perm=NUM_PERM, seed=7)
+    for s in sorted(shingles(item)):
+        mh.update(s.encode("utf-8"))
+    return bytes(np.asarray(mh.hashvalues, dtype=np.uint64).tobytes())
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    va = np.frombuffer(a, dtype=np.uint64)
+    vb = np.frombuffer(b, dtype=np.uint64)
+    return float(np.mean(va == vb))
+
+
+class StoryIndex(Protocol):
+    """Recent story signatures per watch, item-to-story assignments, and thread refs."""
+
+    def assigned(self, watch: str, item_id: str) -> str | None:
+        """The story an item was already put in."""
+        ...
+
+    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
+        """(story id, signature) of the watch's stories started since ``since``."""
+        ...
+
+    def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
+        """Record that an item belongs to a story; ``sig`` is given when it starts the story."""
+        ...
+
+    def thread(self, story: str, channel: str) -> str | None:
+        """The first message's thread ref of a story on a channel."""
+        ...
+
+    def set_thread(self, story: str, channel: str, ref: str) -> None:
+        """Remember the first message's thread ref (first writer wins)."""
+        ...
+
+
+class MemoryStories:
+    """The story index in dicts."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+        self.stories: dict[str, list[tuple[str, bytes, datetime]]] = {}
+        self.threads: dict[str, str] = {}
+
+    def assigned(self, watch: str, item_id: str) -> str | None:
+        """The story an item was already put in."""
+        return self.items.get(f"{watch}|{item_id}")
+
+    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
+        """Stories of the watch started since ``since``."""
+        return [(s, sig) for s, sig, at in self.stories.get(watch, []) if at >= since]
+
+    def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
+        """Record the assignment (and the new story)."""
+        self.items[f"{watch}|{item_id}"] = story
+        if sig is not None:
+            self.stories.setdefault(watch, []).append((story, sig, at))
+
+    def thread(self, story: str, channel: str) -> str | None:
+        """The thread ref, if any."""
+        return self.threads.get(f"{story}|{channel}")
+
+    def set_thread(self, story: str, channel: str, ref: str) -> None:
+        """First writer wins."""
+        self.threads.setdefault(f"{story}|{channel}", ref)
+
+
+class RedisStories:
+    """``story:item:W|I`` -> story, zset ``story:recent:W`` with a hash of signatures."""
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
+        self.r = client
+        self.p = prefix
+        self.ttl = int(ttl_seconds) + 3600
+
+    def assigned(self, watch: str, item_id: str) -> str | None:
+        """The story an item was already put in."""
+        raw = self.r.get(f"{self.p}story:item:{watch}|{item_id}")
+        return bytes(raw).decode() if raw else None  # type: ignore[arg-type]
+
+    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
+        """Stories of the watch started since ``since`` (older ones are trimmed)."""
+        zkey = f"{self.p}story:recent:{watch}"
+        self.r.zremrangebyscore(zkey, "-inf", f"({since.timestamp()}")
+        ids = [i.decode() for i in self.r.zrange(zkey, 0, -1)]
+        if not ids:
+            return []
+        sigs = self.r.hmget(f"{self.p}story:sig:{watch}", ids)
+        return [(i, bytes(s)) for i, s in zip(ids, sigs, strict=True) if s is not None]
+
+    def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
+        """Record the assignment (and the new story)."""
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.set(f"{self.p}story:item:{watch}|{item_id}", story, ex=self.ttl)
+            if sig is not None:
+                pipe.hset(f"{self.p}story:sig:{watch}", story, sig)
+                pipe.zadd(f"{self.p}story:recent:{watch}", {story: at.timestamp()})
+                pipe.expire(f"{self.p}story:sig:{watch}", self.ttl)
+            pipe.execute()
+
+    def thread(self, story: str, channel: str) -> str | None:
+        """The thread ref, if any."""
+        raw = self.r.get(f"{self.p}story:thread:{story}|{channel}")
+        return bytes(raw).decode() if raw else None  # type: ignore[arg-type]
+
+    def set_thread(self, story: str, channel: str, ref: str) -> None:
+        """First writer wins (SET NX)."""
+        self.r.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)

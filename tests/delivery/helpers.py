@@ -1,0 +1,63 @@
+"""Builders shared by the delivery tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alerts.clock import FrozenClock
+from alerts.delivery import DeliveryDeps, NotifySpec, memory_store
+from alerts.delivery.settings import DeliverySettings
+from alerts.models import Alert, Hit, Item
+from alerts.notify.fake import RecordingNotifier
+from alerts.settings import Settings
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, 14:00 in Kyiv
+CANARY = "CANARYs3cr3tT0ken42"
+
+
+def make_alert(
+    n: int = 1, *, watch: str = "kaluga", title: str | None = None, channels=("ops",)
+) -> Alert:
+    """An alert on item ``item-n`` with a distinct headline unless ``title`` is given."""
+    item = Item(
+        id=f"item-{n}",
+        source="test",
+        title=title or f"Headline number {n} about topic {n * 7919 % 1000} in region {n}",
+        body=f"Body text {n} with distinct words w{n}a w{n}b w{n}c.",
+    )
+    hit = Hit(term="kaluga", field="title", start=0, end=8, text=item.title[:8])
+    return Alert(watch=watch, watch_name=watch.title(), item=item, hits=(hit,), channels=channels)
+
+
+def make_settings(**delivery: object) -> Settings:
+    """Settings with two channels whose URLs hold the canary secret."""
+    return Settings(
+        channels={
+            "ops": [f"mailto://user:{CANARY}@127.0.0.1:2525?to=ops@example.org"],
+            "slack": [f"json://127.0.0.1:9/hooks/{CANARY}"],
+        },
+        delivery=DeliverySettings.model_validate(delivery),
+    )
+
+
+def make_deps(
+    *,
+    notifier: RecordingNotifier | None = None,
+    spec: NotifySpec | None = None,
+    clock: FrozenClock | None = None,
+    store=None,
+    **delivery: object,
+) -> DeliveryDeps:
+    """Deps over memory (or ``store``) with one spec for every watch and a seeded RNG."""
+    import random
+
+    delivery.setdefault("pace_rate", 1000.0)
+    delivery.setdefault("pace_burst", 1000)
+    return DeliveryDeps(
+        store=store or memory_store(),
+        notifier=notifier or RecordingNotifier(),
+        clock=clock or FrozenClock(T0),
+        settings=make_settings(**delivery),
+        policies=lambda watch: spec,
+        rng=random.Random(7),
+    )
