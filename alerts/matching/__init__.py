@@ -1,0 +1,38 @@
+"""The rules engine: watch rules loaded from YAML, one matcher for all of them."""
+
+from __future__ import annotations
+
+from alerts.matching.errors import RuleError, RuleSetError
+from alerts.matching.loader import load_ruleset
+from alerts.matching.matcher import Matcher
+from alerts.matching.ruleset import Rule, RuleSet
+from alerts.models import Alert, Item, Match
+
+__all__ = [
+    "Matcher",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "RuleSetError",
+    "build_alerts",
+    "load_ruleset",
+]
+
+
+def build_alerts(ruleset: RuleSet, item: Item, matches: list[Match]) -> list[Alert]:
+    """One Alert per match, carrying the watch's name and notify channels."""
+    alerts = []
+    for match in matches:
+        rule = ruleset.get(match.watch)
+        alerts.append(
+            Alert(
+                watch=rule.id,
+                watch_name=rule.name,
+                item=item,
+                hits=match.hits,
+                clause=match.clause,
+                ruleset_version=match.ruleset_version or ruleset.version,
+                channels=tuple(rule.notify.channels),
+            )
+        )
+    return alerts

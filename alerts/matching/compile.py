@@ -1,0 +1,137 @@
+"""Rule specs to trees: terms checked (words present, RE2 accepts the regex), lists resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import re2
+
+from alerts.matching.query import QueryProblem, list_lookup, parse_query, term_from_text
+from alerts.matching.spec import RuleSpec, TermEntry, TermSpec
+from alerts.matching.text import words
+from alerts.matching.tree import Node, Not, Term, and_of, has_positive, or_of
+from alerts.matching.yamlsafe import Path_
+
+Report = Callable[[Path_, str], None]
+MAX_REGEX = 1000
+
+
+def re2_options() -> re2.Options:
+    """Case-insensitive RE2 with a memory cap and no logging of refused patterns."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    options.max_mem = 8 << 20
+    return options
+
+
+def check_regex(pattern: str) -> str | None:
+    """Why RE2 refuses the pattern, or None when it compiles."""
+    if len(pattern) > MAX_REGEX:
+        return f"regex is longer than {MAX_REGEX} characters"
+    try:
+        re2.compile(pattern, re2_options())
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        reason = reason.decode() if isinstance(reason, bytes) else str(reason)
+        return f"regex {pattern!r} is not supported by RE2: {reason}"
+    return None
+
+
+def check_term(term: Term) -> str | None:
+    """Why a term can never match, or None."""
+    if term.kind == "regex":
+        return check_regex(term.text)
+    if not words(term.text):
+        return f"term {term.text!r} has no words to match"
+    return None
+
+
+def check_tree(node: Node) -> list[str]:
+    """Problems of every term in a tree."""
+    if isinstance(node, Term):
+        problem = check_term(node)
+        return [problem] if problem else []
+    if isinstance(node, Not):
+        return check_tree(node.child)
+    children = node.terms if hasattr(node, "terms") else node.children  # type: ignore[union-attr]
+    return [p for c in children for p in check_tree(c)]
+
+
+def entry_node(entry: TermEntry, *, exact: bool, lists: Mapping[str, Node]) -> Node:
+    """One any/all/none entry as a tree node (raises QueryProblem)."""
+    if isinstance(entry, str):
+        return term_from_text(entry, exact=exact)
+    assert isinstance(entry, TermSpec)
+    fields = frozenset(entry.fields) if entry.fields else None
+    if entry.list is not None:
+        return list_lookup(lists)(entry.list)
+    if entry.regex is not None:
+        return Term(entry.regex, "regex", False, fields)
+    term_exact = exact if entry.exact is None else entry.exact
+    return term_from_text(entry.term or "", exact=term_exact, fields=fields)
+
+
+def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> Node | None:
+    """The rule's tree, or None after reporting each problem at its path."""
+    ok = True
+
+    def nodes(key: str, entries: tuple[TermEntry, ...]) -> list[Node]:
+        nonlocal ok
+        out = []
+        for i, entry in enumerate(entries):
+            try:
+                node = entry_node(entry, exact=spec.exact, lists=lists)
+            except QueryProblem as exc:
+                ok = False
+                report((key, i), str(exc))
+                continue
+            for problem in check_tree(node):
+                ok = False
+                report((key, i), problem)
+            out.append(node)
+        return out
+
+    parts: list[Node] = []
+    any_nodes = nodes("any", spec.any)
+    parts += [or_of(any_nodes)] if any_nodes else []
+    parts += nodes("all", spec.all)
+    none_nodes = nodes("none", spec.none)
+    if spec.query is not None:
+        try:
+            query = parse_query(spec.query, exact=spec.exact, lists=list_lookup(lists))
+        except QueryProblem as exc:
+            report(("query",), str(exc))
+            return None
+        for problem in check_tree(query):
+            ok = False
+            report(("query",), problem)
+        parts.append(query)
+    parts += [Not(or_of(none_nodes))] if none_nodes else []
+    if not ok:
+        return None
+    if not parts or not has_positive(and_of(parts)):
+        report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")
+        return None
+    return and_of(parts)
+
+
+def compile_list(name: str, entries: tuple[TermEntry, ...], report: Report) -> Node | None:
+    """A named list as an OR of its terms, or None after reporting problems."""
+    out: list[Node] = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, TermSpec) and entry.list is not None:
+            report((i,), f"list {name!r} cannot refer to another list")
+            continue
+        try:
+            node = entry_node(entry, exact=False, lists={})
+        except QueryProblem as exc:
+            report((i,), str(exc))
+            continue
+        problems = check_tree(node)
+        for problem in problems:
+            report((i,), problem)
+        out += [] if problems else [node]
+    if not entries:
+        report((), f"list {name!r} is empty")
+    return or_of(out) if out and len(out) == len(entries) else None

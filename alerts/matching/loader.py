@@ -1,0 +1,255 @@
+"""``load_ruleset``: every rule file read, validated and compiled in one pass, or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from alerts.matching.compile import Report, compile_list, compile_rule
+from alerts.matching.errors import RuleError, RuleSetError, display_path
+from alerts.matching.examples import check_examples
+from alerts.matching.ruleset import Rule, RuleSet
+from alerts.matching.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry
+from alerts.matching.tree import Node
+from alerts.matching.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
+
+_LIST = TypeAdapter(tuple[TermEntry, ...])
+_FILE_KEYS = frozenset(RulesFile.model_fields)
+
+
+@dataclass
+class _Source:
+    shown: str
+    marks: Marks
+
+
+@dataclass
+class _Found:
+    src: _Source
+    prefix: Path_
+    value: Any
+
+
+class _Errors(list[RuleError]):
+    def at(self, src: _Source, path: Path_, message: str, *, key: bool = False) -> None:
+        line, col = src.marks.at(path, key=key)
+        self.append(RuleError(src.shown, line, col, message))
+
+
+def rule_files(rules_dir: Path) -> list[Path]:
+    """The rule files of a directory (``*.yaml``, ``*.yml``), sorted by name."""
+    return sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_ruleset(rules_dir: Path, *, channels: Collection[str] | None = None) -> RuleSet:
+    """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem."""
+    errors = _Errors()
+    if not rules_dir.is_dir():
+        raise RuleSetError([RuleError(str(rules_dir), 1, 1, "rules directory does not exist")])
+    digest = hashlib.sha256()
+    rules: list[_Found] = []
+    lists: list[tuple[_Found, str]] = []
+    for path in rule_files(rules_dir):
+        data = _read(path, errors)
+        digest.update(path.name.encode() + b"\0" + data + b"\0")
+        _split(path, data, rules, lists, errors)
+    named = _lists(lists, errors)
+    compiled = _rules(rules, named, channels, errors)
+    if errors:
+        raise RuleSetError(errors)
+    ruleset = RuleSet(tuple(r for r, _ in compiled if r is not None), digest.hexdigest()[:12])
+    _examples(ruleset, dict(compiled_items(compiled)), errors)
+    if errors:
+        raise RuleSetError(errors)
+    return ruleset
+
+
+def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> list[tuple[str, _Found]]:
+    """(rule id, where it was found) for every enabled rule."""
+    return [(r.id, f) for r, f in compiled if r is not None]
+
+
+def _read(path: Path, errors: _Errors) -> bytes:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        errors.append(
+            RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
+        )
+        return b""
+    return path.read_bytes()
+
+
+def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _Errors) -> None:
+    shown = display_path(path)
+    if not data:
+        return
+    try:
+        value, marks = read_yaml(data)
+    except YamlProblem as exc:
+        errors.append(RuleError(shown, exc.line, exc.col, exc.message))
+        return
+    src = _Source(shown, marks)
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        errors.at(src, (), "a rule file must be a mapping (one watch, or 'watches:' and 'lists:')")
+    elif "id" in value:
+        rules.append(_Found(src, (), value))
+    else:
+        for key in sorted(set(value) - _FILE_KEYS):
+            errors.at(src, (key,), f"unknown key {key!r}", key=True)
+        _split_many(src, value, rules, lists, errors)
+
+
+def _split_many(
+    src: _Source, value: dict, rules: list[_Found], lists: list, errors: _Errors
+) -> None:
+    watches = value.get("watches", [])
+    if not isinstance(watches, list):
+        errors.at(src, ("watches",), "'watches' must be a list of watches")
+        watches = []
+    rules.extend(_Found(src, ("watches", i), w) for i, w in enumerate(watches))
+    named = value.get("lists", {})
+    if not isinstance(named, dict):
+        errors.at(src, ("lists",), "'lists' must map list names to lists of terms")
+        named = {}
+    lists.extend((_Found(src, ("lists", name), entries), name) for name, entries in named.items())
+
+
+def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
+    named: dict[str, Node] = {}
+    seen: dict[str, str] = {}
+    for f, name in found:
+        if name in seen:
+            errors.at(f.src, f.prefix, f"duplicate list {name!r} (first in {seen[name]})", key=True)
+            continue
+        seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
+        try:
+            entries = _LIST.validate_python(f.value)
+        except ValidationError as exc:
+            _pydantic(exc, f, errors)
+            continue
+        node = compile_list(name, entries, _reporter(errors, f))
+        if node is not None:
+            named[name] = node
+    return named
+
+
+def _rules(
+    found: list[_Found],
+    lists: dict[str, Node],
+    channels: Collection[str] | None,
+    errors: _Errors,
+) -> list[tuple[Rule | None, _Found]]:
+    out: list[tuple[Rule | None, _Found]] = []
+    ids: dict[str, str] = {}
+    for f in found:
+        spec = _spec(f, errors)
+        if spec is None:
+            continue
+        where = f"{f.src.shown}:{f.src.marks.at((*f.prefix, 'id'))[0]}"
+        if spec.id in ids:
+            errors.at(
+                f.src,
+                (*f.prefix, "id"),
+                f"duplicate watch id {spec.id!r} (first in {ids[spec.id]})",
+            )
+        ids.setdefault(spec.id, where)
+        _check_channels(spec, f, channels, errors)
+        tree = compile_rule(spec, lists, _reporter(errors, f))
+        rule = _rule(spec, tree, f) if tree is not None and spec.enabled else None
+        out.append((rule, f))
+    return out
+
+
+def _reporter(errors: _Errors, f: _Found) -> Report:
+    def report(path: Path_, message: str) -> None:
+        errors.at(f.src, (*f.prefix, *path), message)
+
+    return report
+
+
+def _spec(f: _Found, errors: _Errors) -> RuleSpec | None:
+    if not isinstance(f.value, dict):
+        errors.at(f.src, f.prefix, "a watch must be a mapping")
+        return None
+    try:
+        return RuleSpec.model_validate(f.value)
+    except ValidationError as exc:
+        _pydantic(exc, f, errors)
+        return None
+
+
+def _rule(spec: RuleSpec, tree: Node, f: _Found) -> Rule:
+    return Rule(
+        id=spec.id,
+        name=spec.name or spec.id,
+        notify=spec.notify,
+        tree=tree,
+        fields=frozenset(spec.fields),
+        sources=frozenset(spec.sources),
+        languages=frozenset(lang.lower() for lang in spec.languages),
+        description=spec.description,
+        examples=spec.examples,
+        path=f.src.shown,
+        line=f.src.marks.at(f.prefix)[0],
+    )
+
+
+def _check_channels(
+    spec: RuleSpec, f: _Found, channels: Collection[str] | None, errors: _Errors
+) -> None:
+    if channels is None:
+        return
+    known = ", ".join(sorted(channels)) or "none configured"
+    for i, name in enumerate(spec.notify.channels):
+        if name not in channels:
+            path = (*f.prefix, "notify", "channels", i)
+            errors.at(f.src, path, f"unknown channel {name!r} (known: {known})")
+
+
+def _pydantic(exc: ValidationError, f: _Found, errors: _Errors) -> None:
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = _loc(err["loc"])
+        path = (*f.prefix, *loc)
+        if err["type"] == "extra_forbidden":
+            errors.at(f.src, path, f"unknown key {loc[-1]!r}", key=True)
+        elif err["type"] == "missing":
+            errors.at(f.src, path[:-1], f"missing key {loc[-1]!r}")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            name = _dotted(loc)
+            errors.at(f.src, path, f"{name}: {msg[:1].lower()}{msg[1:]}" if name else msg)
+
+
+def _loc(loc: tuple[Any, ...]) -> Path_:
+    out: list[str | int] = []
+    for part in loc:
+        if part in ("text", "spec") and out and isinstance(out[-1], int):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _dotted(loc: Path_) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _examples(ruleset: RuleSet, where: dict[str, _Found], errors: _Errors) -> None:
+    from alerts.matching.matcher import Matcher
+
+    matcher = Matcher(ruleset)
+    for rule in ruleset.rules:
+        f = where[rule.id]
+        for fail in check_examples(matcher, rule):
+            errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
+
+
+__all__ = ["RULE_KEYS", "load_ruleset", "rule_files"]

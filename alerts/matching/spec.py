@@ -1,0 +1,104 @@
+"""The rule file language as pydantic models: strict, and the source of the JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from alerts.delivery.policy import NotifySpec
+
+FieldName = Literal["title", "body", "summary", "url", "source"]
+DEFAULT_FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
+RULE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TermSpec(_Strict):
+    """A term written as a mapping: exactly one of ``term``, ``regex`` or ``list``."""
+
+    term: str | None = Field(default=None, description="A word or phrase; 'word*' is a prefix.")
+    regex: str | None = Field(default=None, description="An RE2 pattern, case-insensitive.")
+    list: str | None = Field(default=None, description="The name of a term list (lists:).")
+    exact: bool | None = Field(default=None, description="No transliteration or inflection.")
+    fields: tuple[FieldName, ...] | None = Field(default=None, description="Fields to search.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TermSpec:
+        kinds = [k for k in ("term", "regex", "list") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a term needs exactly one of 'term', 'regex' or 'list'")
+        return self
+
+
+def _entry_kind(value: Any) -> str:
+    return "spec" if isinstance(value, dict | TermSpec) else "text"
+
+
+TermEntry = Annotated[
+    Annotated[str, Tag("text")] | Annotated[TermSpec, Tag("spec")],
+    Discriminator(_entry_kind),
+]
+
+
+class ExampleSpec(_Strict):
+    """A short made-up item for an example; a plain string fills title, summary and body."""
+
+    title: str = ""
+    body: str = ""
+    summary: str = ""
+    url: str | None = None
+    source: str = "example"
+    language: str | None = None
+
+
+ExampleEntry = Annotated[
+    Annotated[str, Tag("text")] | Annotated[ExampleSpec, Tag("spec")],
+    Discriminator(_entry_kind),
+]
+
+
+class ExamplesSpec(_Strict):
+    """Texts the watch must match and must not match; checked before any load succeeds."""
+
+    match: tuple[ExampleEntry, ...] = ()
+    no_match: tuple[ExampleEntry, ...] = ()
+
+
+class RuleSpec(_Strict):
+    """One watch, as written in a rule file."""
+
+    id: str = Field(pattern=RULE_ID, description="Unique across all rule files.")
+    name: str | None = Field(default=None, description="Readable name; defaults to the id.")
+    description: str = ""
+    any: tuple[TermEntry, ...] = Field(default=(), description="At least one must occur.")
+    all: tuple[TermEntry, ...] = Field(default=(), description="Every one must occur.")
+    none: tuple[TermEntry, ...] = Field(default=(), description="None may occur.")
+    query: str | None = Field(default=None, description="Lucene-style query, ANDed with the rest.")
+    fields: tuple[FieldName, ...] = Field(default=DEFAULT_FIELDS, min_length=1)
+    sources: tuple[str, ...] = Field(default=(), description="Only items from these sources.")
+    languages: tuple[str, ...] = Field(default=(), description="Only items in these languages.")
+    exact: bool = Field(default=False, description="Default for terms: no translit/inflection.")
+    notify: NotifySpec
+    examples: ExamplesSpec = ExamplesSpec()
+    enabled: bool = True
+
+
+class RulesFile(_Strict):
+    """A file holding several watches and/or named term lists."""
+
+    watches: tuple[RuleSpec, ...] = ()
+    lists: dict[str, tuple[TermEntry, ...]] = Field(default_factory=dict)
+
+
+RULE_KEYS = frozenset(RuleSpec.model_fields)

@@ -1,0 +1,158 @@
+"""Word keys: one term, every script and inflection.
+
+Every normalised word of an item gets one *key*; a term gets the set of keys it accepts.
+A key is the Snowball stem (English for Latin words, Russian for Cyrillic, Ukrainian
+letters folded first) reduced to a spelling skeleton, so "Zelenskyy" and "Selenskyj"
+share a key while "Kalugin" and "Kaluga" do not. Cyrillic and Latin keys never meet:
+a term is transliterated (Russian and Ukrainian conventions) to reach the other script.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+_EN = snowballstemmer.stemmer("english")
+_RU = snowballstemmer.stemmer("russian")
+_MIN_STEM = 3
+_DOUBLE = re.compile(r"(.)\1+")
+_LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
+_CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
+
+# Names whose forms are not transliterations of each other (renamed or exonyms).
+ALIASES: tuple[frozenset[str], ...] = tuple(
+    frozenset(group.split())
+    for group in (
+        "kyiv kiev київ киев",
+        "kharkiv kharkov харків харьков",
+        "odesa odessa одеса одесса",
+        "lviv lvov львів львов",
+        "mykolaiv nikolaev nikolayev миколаїв николаев",
+        "dnipro dnepr дніпро днепр",
+        "chornobyl chernobyl чорнобиль чернобыль",
+        "zaporizhzhia zaporizhia zaporozhye запоріжжя запорожье",
+    )
+)
+_ALIAS_OF = {word: group for group in ALIASES for word in group}
+
+_LATIN_LETTERS = (
+    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g"
+)
+_RU_LAT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        _LATIN_LETTERS.split(),
+        strict=True,
+    )
+)
+_UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
+_LAT_CYR = [
+    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
+    ("yu", "ю"), ("ya", "я"), ("yo", "е"), ("ye", "е"), ("iy", "ий"), ("yy", "ий"),
+]  # fmt: skip
+_LAT_CYR_1 = dict(zip("abcdefgijklmnopqrstuvwxz", "абкдефгийклмнопкрстуввкз", strict=True))
+
+
+def script(word: str) -> str:
+    """'lat', 'cyr' or 'other' for a normalised word."""
+    if word.isascii() or all(c < "\u0250" for c in word):
+        return "lat"
+    if all("\u0400" <= c <= "\u04ff" or c.isdigit() for c in word):
+        return "cyr"
+    return "other"
+
+
+def latin_key(word: str) -> str:
+    """Key of a Latin word: English stem, then a spelling skeleton (y/j->i, z->s, no doubles)."""
+    stem = _EN.stemWord(word)
+    if len(stem) < _MIN_STEM:
+        stem = word
+    return _DOUBLE.sub(r"\1", stem.replace("kh", "h").translate(_LAT_SKELETON))
+
+
+def cyrillic_key(word: str) -> str:
+    """Key of a Cyrillic word: Ukrainian letters folded, then the Russian stem."""
+    folded = word.translate(_CYR_FOLD)
+    stem = _RU.stemWord(folded)
+    return stem if len(stem) >= _MIN_STEM else folded
+
+
+def word_key(word: str) -> str:
+    """The one key of a normalised word of an item."""
+    kind = script(word)
+    if kind == "lat":
+        return latin_key(word)
+    if kind == "cyr":
+        return cyrillic_key(word)
+    return word
+
+
+class KeyCache(dict[str, str]):
+    """Memoised ``word_key``: news vocabulary repeats, stemming is the costly part."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) > 500_000:
+            self.clear()
+        key = self[word] = word_key(word)
+        return key
+
+
+def to_latin(word: str) -> set[str]:
+    """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
+    return {"".join(table.get(c, c) for c in word).replace("-", "") for table in (_RU_LAT, _UK_LAT)}
+
+
+def to_cyrillic(word: str) -> set[str]:
+    """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
+    out = []
+    i = 0
+    while i < len(word):
+        for lat, cyr in _LAT_CYR:
+            if word.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            out.append(_one_cyrillic(word, i))
+            i += 1
+    text = "".join(out)
+    return {text.replace("\x00", "х"), text.replace("\x00", "г")}
+
+
+def _one_cyrillic(word: str, i: int) -> str:
+    c = word[i]
+    if c == "h":
+        return "\x00"
+    if c == "y":
+        last = i == len(word) - 1
+        before_vowel = not last and word[i + 1] in "aeiou"
+        return "ий" if last and i > 0 else ("й" if before_vowel else "и")
+    return _LAT_CYR_1.get(c, c)
+
+
+def adjective_key(key: str) -> str | None:
+    """Russian adjective stem of a place name: Калуга -> калужск, Рига -> рижск."""
+    mutation = {"г": "ж", "к": "ц", "х": "ш"}
+    if len(key) >= 3 and key[-1] in mutation:
+        return key[:-1] + mutation[key[-1]] + "ск"
+    return None
+
+
+@lru_cache(maxsize=65_536)
+def term_keys(word: str) -> frozenset[str]:
+    """Every key an item word may have for this term word to match it."""
+    spellings = set(_ALIAS_OF.get(word, {word}))
+    for spelling in list(spellings):
+        kind = script(spelling)
+        if kind == "lat":
+            spellings |= to_cyrillic(spelling)
+        elif kind == "cyr":
+            spellings |= to_latin(spelling)
+    keys = {word_key(s) for s in spellings}
+    for s in spellings:
+        if script(s) == "cyr" and s.endswith("а"):
+            adjective = adjective_key(cyrillic_key(s))
+            keys |= {adjective} if adjective else set()
+    return frozenset(keys)
