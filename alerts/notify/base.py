@@ -14,7 +14,9 @@ class SendResult(Frozen):
 
     ok: bool
     retryable: bool = False
-    retry_after: float | None = Field(default=None, description="Seconds the peer asked us to wait.")
+    retry_after: float | None = Field(
+        default=None, description="Seconds the peer asked us to wait."
+    )
     error: str = ""
     thread_ref: str | None = Field(default=None, description="Slack ts or email Message-ID.")
 

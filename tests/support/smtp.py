@@ -16,6 +16,7 @@ any credentials (the user names are recorded), so Apprise URLs with a password w
 from __future__ import annotations
 
 import email.policy
+import logging
 import socket
 import threading
 import time
@@ -93,6 +94,8 @@ class SmtpTestServer:
 
     def start(self) -> SmtpTestServer:
         """Bind a free port and serve in a background thread (retries a lost port race)."""
+        # aiosmtpd logs every command (AUTH included) at DEBUG: that is the peer's log, not ours.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         for _ in range(5):
             self.port = _free_port(self.host)
             controller = Controller(

@@ -1,0 +1,84 @@
+"""Rendering with Jinja2: one template set per channel type, overridable by file name.
+
+Each channel type has its own escaping, applied to every ``{{ expression }}``:
+Slack escapes ``& < >`` (mrkdwn), email HTML uses HTML autoescape and is then sanitised with
+nh3, plain text is left as is. Templates run in Jinja's sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, StrictUndefined, Template
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from alerts.models import Alert, Digest
+from alerts.notify.escape import clean_header, sanitize_html, slack_finalize, slack_link
+from alerts.notify.view import alert_view, digest_view
+
+Kind = Literal["slack", "email", "text"]
+SHIPPED = Path(__file__).resolve().parent / "templates"
+_HTML_PAGE = (
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n<body>\n{body}\n</body></html>\n'
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message: a one-line subject, a text body and, for email, an HTML body."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class Renderer:
+    """Renders alerts and digests for each channel type."""
+
+    def __init__(self, templates_dir: Path | None = None, *, snippet_chars: int = 280) -> None:
+        loaders: list[BaseLoader] = [FileSystemLoader(str(SHIPPED))]
+        if templates_dir is not None:
+            loaders.insert(0, FileSystemLoader(str(templates_dir)))
+        loader = ChoiceLoader(loaders)
+        self.snippet_chars = snippet_chars
+        self._text = _environment(loader, autoescape=False)
+        self._html = _environment(loader, autoescape=True)
+        self._slack = _environment(loader, autoescape=False, finalize=slack_finalize)
+        self._slack.globals["slack_link"] = slack_link
+
+    def render(self, kind: Kind, content: Alert | Digest) -> Message:
+        """Render ``content`` for a channel type."""
+        what, context = self._context(content)
+        subject = clean_header(self._template(self._text, f"subject_{what}.j2").render(context))
+        if kind == "slack":
+            text = self._template(self._slack, f"slack_{what}.j2").render(context)
+            return Message(subject, text.strip() + "\n")
+        if kind == "email":
+            text = self._template(self._text, f"email_{what}.txt.j2").render(context)
+            body = self._template(self._html, f"email_{what}.html.j2").render(context)
+            html = _HTML_PAGE.format(body=sanitize_html(body))
+            return Message(subject, text.strip() + "\n", html)
+        text = self._template(self._text, f"text_{what}.j2").render(context)
+        return Message(subject, text.strip() + "\n")
+
+    def _context(self, content: Alert | Digest) -> tuple[str, dict[str, Any]]:
+        if isinstance(content, Digest):
+            return "digest", {"d": digest_view(content, width=self.snippet_chars // 2)}
+        return "alert", {"v": alert_view(content, width=self.snippet_chars)}
+
+    @staticmethod
+    def _template(env: ImmutableSandboxedEnvironment, name: str) -> Template:
+        return env.get_template(name)
+
+
+def _environment(loader: BaseLoader, **options: Any) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        loader=loader,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        **options,
+    )

@@ -1,0 +1,191 @@
+"""What a message says, independent of the channel: a pure view of an Alert or a Digest.
+
+Templates only lay these values out; every string here is still untrusted text, escaped by the
+template environment of each channel type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from alerts.models import Alert, Digest, Hit
+
+_SPACE = re.compile(r"\s+")
+_SNIPPET_FIELDS = ("body", "summary")
+_REASONS = {
+    "digest": "Digest",
+    "throttled": "Held back by the throttle",
+    "quiet_hours": "Held during quiet hours",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text; ``hit`` pieces are the matched terms, to be highlighted."""
+
+    text: str
+    hit: bool = False
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """Everything an alert template shows."""
+
+    watch: str
+    watch_name: str
+    title: str
+    url: str | None
+    snippet: tuple[Segment, ...]
+    terms: tuple[str, ...]
+    why: str
+    source: str
+    published: str
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One story of a digest: its alerts and how many alerts it gathered."""
+
+    story: str
+    count: int
+    alerts: tuple[AlertView, ...]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """Everything a digest template shows."""
+
+    watch: str
+    watch_name: str
+    channel: str
+    total: int
+    reason: str
+    reason_text: str
+    stories: tuple[StoryView, ...]
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL with no spaces, quotes, pipes or angle brackets; else None (no link)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._")
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
+    """Split ``text`` into plain and hit segments; overlapping spans are merged."""
+    out: list[Segment] = []
+    pos = 0
+    for start, end in _merge(spans, len(text)):
+        if start > pos:
+            out.append(Segment(text[pos:start]))
+        out.append(Segment(text[start:end], hit=True))
+        pos = end
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out
+
+
+def _merge(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        start, end = max(0, start), min(size, end)
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]:
+    """A window of about ``width`` characters around the first hit, hits highlighted."""
+    spans = [(h.start, h.end) for h in hits if text[h.start : h.end] == h.text]
+    first = min((s for s, _ in spans), default=0)
+    start = max(0, first - width // 3)
+    end = min(len(text), start + width)
+    if start > 0:
+        start = _word_start(text, start)
+    inside = [
+        (max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start
+    ]
+    segments = [Segment(_SPACE.sub(" ", s.text), s.hit) for s in highlight(text[start:end], inside)]
+    if start > 0:
+        segments.insert(0, Segment("… "))
+    if end < len(text):
+        segments.append(Segment(" …"))
+    return tuple(s for s in segments if s.text)
+
+
+def _word_start(text: str, pos: int) -> int:
+    space = text.find(" ", pos, pos + 20)
+    return space + 1 if space != -1 else pos
+
+
+def why(alert: Alert) -> str:
+    """One line saying why the watch fired: the clause and where each term was found."""
+    found: list[str] = []
+    for hit in alert.hits:
+        entry = f"“{hit.text}” in {hit.field}"
+        if entry not in found:
+            found.append(entry)
+    where = ", ".join(found) if found else "no term positions recorded"
+    clause = _SPACE.sub(" ", alert.clause).strip()
+    return f"Matched {clause}: {where}" if clause else f"Matched {where}"
+
+
+def alert_view(alert: Alert, *, width: int = 280) -> AlertView:
+    """The view of one alert."""
+    item = alert.item
+    field = next((h.field for h in alert.hits if h.field in _SNIPPET_FIELDS), None)
+    field = field or ("body" if item.body else "summary")
+    hits = tuple(h for h in alert.hits if h.field == field)
+    terms = tuple(dict.fromkeys(h.text.lower() for h in alert.hits))
+    return AlertView(
+        watch=alert.watch,
+        watch_name=alert.watch_name,
+        title=_SPACE.sub(" ", item.title).strip() or "(no headline)",
+        url=safe_url(item.url),
+        snippet=snippet(item.field_text(field), hits, width),
+        terms=terms,
+        why=why(alert),
+        source=item.source,
+        published=format_time(item.published),
+    )
+
+
+def format_time(when: datetime | None) -> str:
+    """``2026-11-25 09:40 UTC``, or ``time unknown``."""
+    if when is None:
+        return "time unknown"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def digest_view(digest: Digest, *, width: int = 160) -> DigestView:
+    """The view of a digest, entries grouped by story in first-seen order."""
+    groups: dict[str, list[tuple[int, AlertView]]] = {}
+    for entry in digest.entries:
+        groups.setdefault(entry.story, []).append(
+            (entry.count, alert_view(entry.alert, width=width))
+        )
+    stories = tuple(
+        StoryView(story, sum(c for c, _ in rows), tuple(v for _, v in rows))
+        for story, rows in groups.items()
+    )
+    return DigestView(
+        watch=digest.watch,
+        watch_name=digest.watch_name,
+        channel=digest.channel,
+        total=digest.total,
+        reason=digest.reason,
+        reason_text=_REASONS.get(digest.reason, digest.reason),
+        stories=stories,
+    )
