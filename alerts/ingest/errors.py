@@ -15,6 +15,8 @@ def redact_url(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "<invalid url>"
+    if not parts.scheme:
+        return url  # a local path
     if ":" in host:
         host = f"[{host}]"
     query = "?..." if parts.query else ""

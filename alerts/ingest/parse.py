@@ -48,15 +48,19 @@ def parse_bulletin(
     content_type: str | None = None,
     clock: Clock = system_clock,
     base_url: str | None = None,
+    format: Format | None = None,
 ) -> list[Item]:
-    """Parse one bulletin (text, RSS/Atom/RDF, JSON Feed or our JSON, HTML) into items."""
+    """Parse one bulletin (text, RSS/Atom/RDF, JSON Feed or our JSON, HTML) into items.
+
+    ``format`` forces a parser (a source configured as one kind); otherwise it is detected.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bulletin takes bytes")
     data = bytes(data)
     text = decode_bytes(data, charset_from_content_type(content_type))
     if not text.strip():
         raise ParseError(source, None, "empty bulletin")
-    kind = detect_format(text, content_type)
+    kind = format or detect_format(text, content_type)
     if kind == "feed":
         return parse_feed(data, source=source, base_url=base_url)
     if kind == "json":
