@@ -47,7 +47,7 @@ def check_examples(matcher: Matcher, rule: Rule) -> list[ExampleFailure]:
                 msg = f"example {_label(entry)!r} should match watch {rule.id!r} but does not"
                 failures.append(ExampleFailure(rule.id, kind, i, msg))
             elif not want and found is not None:
-                hits = ", ".join(repr(h.text) for h in found.hits)
+                hits = ", ".join(repr(t) for t in dict.fromkeys(h.text for h in found.hits))
                 msg = f"example {_label(entry)!r} should not match watch {rule.id!r} (hits: {hits})"
                 failures.append(ExampleFailure(rule.id, kind, i, msg))
     return failures

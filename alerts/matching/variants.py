@@ -17,7 +17,7 @@ import snowballstemmer
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _MIN_STEM = 3
-_DOUBLE = re.compile(r"(.)\1+")
+_DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
 

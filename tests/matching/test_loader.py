@@ -1,0 +1,194 @@
+"""Bad rule files give exact, quotable errors, all of them in one pass; nothing half-loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alerts.matching import RuleError, RuleSetError, load_ruleset
+from alerts.matching.yamlsafe import MAX_FILE_BYTES
+from tests.matching.helpers import write_rules
+
+GOOD = """\
+id: kaluga
+any: [Kaluga]
+notify: {channels: [email]}
+"""
+
+
+def errors_of(tmp_path: Path, channels: list[str] | None = None, **files: str) -> list[str]:
+    """The printed errors of loading these files (relative paths)."""
+    write_rules(tmp_path, **files)
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(tmp_path, channels=channels)
+    return [str(e).replace(f"{tmp_path}/", "") for e in info.value.errors]
+
+
+def test_good_file_loads_with_version_and_notify(tmp_path: Path) -> None:
+    ruleset = load_ruleset(write_rules(tmp_path, kaluga__yaml=GOOD))
+    (rule,) = ruleset.rules
+    assert (rule.id, rule.name, rule.notify.channels) == ("kaluga", "kaluga", ("email",))
+    assert len(ruleset.version) == 12
+    assert load_ruleset(tmp_path).version == ruleset.version
+
+
+def test_version_changes_with_content(tmp_path: Path) -> None:
+    first = load_ruleset(write_rules(tmp_path, kaluga__yaml=GOOD)).version
+    second = load_ruleset(write_rules(tmp_path, kaluga__yaml=GOOD + "name: Kaluga\n")).version
+    assert first != second
+
+
+def test_error_prints_path_line_col() -> None:
+    assert str(RuleError("rules/k.yaml", 14, 7, "unknown key 'term'")) == (
+        "rules/k.yaml:14:7: unknown key 'term'"
+    )
+
+
+# Each row: file text, the exact errors expected (file name a.yaml).
+BAD = [
+    # an unknown key points at the key itself
+    ("id: k\nany: [x]\nterm: y\nnotify: {channels: [email]}\n", ["a.yaml:3:1: unknown key 'term'"]),
+    # a wrong type names the path inside the rule
+    (
+        "id: k\nany: x\nnotify: {channels: [email]}\n",
+        ["a.yaml:2:6: any: input should be a valid tuple"],
+    ),
+    # a missing notify block points at the watch
+    ("id: k\nany: [x]\n", ["a.yaml:1:1: missing key 'notify'"]),
+    # notify is validated by NotifySpec: its unknown keys too
+    (
+        "id: k\nany: [x]\nnotify: {channels: [email], colour: red}\n",
+        ["a.yaml:3:29: unknown key 'colour'"],
+    ),
+    # a term mapping needs exactly one kind
+    (
+        "id: k\nany:\n  - {term: a, regex: b}\nnotify: {channels: [email]}\n",
+        ["a.yaml:3:5: any[0]: a term needs exactly one of 'term', 'regex' or 'list'"],
+    ),
+    # YAML syntax errors carry their position
+    (
+        "id: k\nany: [x\nnotify: {channels: [email]}\n",
+        ["a.yaml:3:7: invalid YAML: expected ',' or ']', but got ':'"],
+    ),
+    # python tags are refused
+    (
+        "id: !!python/object/apply:os.system ['true']\nany: [x]\nnotify: {channels: [email]}\n",
+        ["a.yaml:1:5: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"],
+    ),
+    # aliases are refused (no alias bombs)
+    (
+        "id: k\nany: &a [x]\nall: *a\nnotify: {channels: [email]}\n",
+        ["a.yaml:3:6: YAML aliases are not allowed"],
+    ),
+    # duplicate keys are an error, not a silent overwrite
+    (
+        "id: k\nany: [x]\nany: [y]\nnotify: {channels: [email]}\n",
+        ["a.yaml:3:1: duplicate key 'any'"],
+    ),
+    # a watch of only exclusions can never fire
+    (
+        "id: k\nnone: [x]\nnotify: {channels: [email]}\n",
+        ["a.yaml:1:5: a watch needs at least one term under 'any', 'all' or 'query'"],
+    ),
+    # a term with no words
+    (
+        "id: k\nany: ['!!!']\nnotify: {channels: [email]}\n",
+        ["a.yaml:2:7: term '!!!' has no words to match"],
+    ),
+    # an unknown list
+    (
+        "id: k\nany: [{list: nope}]\nnotify: {channels: [email]}\n",
+        ["a.yaml:2:7: unknown term list 'nope'"],
+    ),
+    # a bad query
+    (
+        "id: k\nquery: 'a AND (b'\nnotify: {channels: [email]}\n",
+        [
+            "a.yaml:2:8: invalid query: unexpected end of expression"
+            " (maybe due to unmatched parenthesis) at the end"
+        ],
+    ),
+    # an unknown field in a query
+    (
+        "id: k\nquery: 'author:x'\nnotify: {channels: [email]}\n",
+        ["a.yaml:2:8: unknown field 'author' (use one of title, body, summary, url, source, list)"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD)
+def test_bad_file_exact_errors(tmp_path: Path, text: str, expected: list[str]) -> None:
+    assert errors_of(tmp_path, a__yaml=text) == expected
+
+
+def test_re2_refused_pattern_exact_error_line(tmp_path: Path) -> None:
+    text = (
+        "id: k\nany:\n  - Kaluga\n  - regex: '(a)\\1'\n"
+        "  - {regex: 'kal(?=uga)'}\nnotify: {channels: [email]}\n"
+    )
+    assert errors_of(tmp_path, a__yaml=text) == [
+        "a.yaml:4:5: regex '(a)\\\\1' is not supported by RE2: invalid escape sequence: \\1",
+        "a.yaml:5:5: regex 'kal(?=uga)' is not supported by RE2: invalid perl operator: (?=",
+    ]
+
+
+def test_every_error_across_files_in_one_pass(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        ["email"],
+        a__yaml=GOOD,
+        b__yml="watches:\n  - id: kaluga\n    any: [x]\n    notify: {channels: [slack]}\n",
+        c__yaml="id: c\nany: [x]\nnotify: {channels: [email]}\nbogus: 1\n",
+    )
+    assert errors == [
+        "b.yml:2:9: duplicate watch id 'kaluga' (first in a.yaml:1)",
+        "b.yml:4:25: unknown channel 'slack' (known: email)",
+        "c.yaml:4:1: unknown key 'bogus'",
+    ]
+
+
+def test_channels_none_skips_channel_check(tmp_path: Path) -> None:
+    write_rules(tmp_path, a__yaml=GOOD.replace("email", "pager"))
+    assert load_ruleset(tmp_path).rules[0].notify.channels == ("pager",)
+
+
+def test_huge_file_refused(tmp_path: Path) -> None:
+    big = GOOD + "description: '" + "x" * MAX_FILE_BYTES + "'\n"
+    assert errors_of(tmp_path, a__yaml=big) == [
+        f"a.yaml:1:1: file is larger than {MAX_FILE_BYTES} bytes"
+    ]
+
+
+def test_failing_example_refuses_the_set(tmp_path: Path) -> None:
+    text = GOOD + "examples:\n  match: [Kalugin spoke]\n  no_match: [Калуга]\n"
+    assert errors_of(tmp_path, a__yaml=text) == [
+        "a.yaml:5:11: example 'Kalugin spoke' should match watch 'kaluga' but does not",
+        "a.yaml:6:14: example 'Калуга' should not match watch 'kaluga' (hits: 'Калуга')",
+    ]
+
+
+def test_lists_shared_across_files_and_duplicates(tmp_path: Path) -> None:
+    write_rules(
+        tmp_path,
+        a__yaml="lists:\n  places: [Kaluga, Tula]\n",
+        b__yaml="id: b\nany: [{list: places}]\nnotify: {channels: [email]}\n",
+    )
+    assert load_ruleset(tmp_path).rules[0].clause == "Kaluga OR Tula"
+    write_rules(tmp_path, c__yaml="lists:\n  places: [Orel]\n")
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(tmp_path)
+    assert [str(e).replace(f"{tmp_path}/", "") for e in info.value.errors] == [
+        "c.yaml:2:3: duplicate list 'places' (first in a.yaml:2)"
+    ]
+
+
+def test_disabled_watch_is_validated_but_not_loaded(tmp_path: Path) -> None:
+    ruleset = load_ruleset(write_rules(tmp_path, a__yaml=GOOD + "enabled: false\n"))
+    assert ruleset.rules == ()
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(tmp_path / "nope")
+    assert str(info.value).endswith("nope:1:1: rules directory does not exist")
