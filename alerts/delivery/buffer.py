@@ -125,7 +125,7 @@ class RedisBuffer:
     def due(self, now: datetime) -> list[str]:
         """Buckets whose due time has passed."""
         raw = self.r.zrangebyscore(f"{self.p}buf:due", "-inf", now.timestamp())
-        return [b.decode() for b in raw]
+        return [_text(b) for b in raw]  # type: ignore[union-attr]
 
     def peek(self, bucket: str) -> list[Held]:
         """Everything held for a bucket."""
@@ -149,3 +149,7 @@ class RedisBuffer:
     def reschedule(self, bucket: str, due: datetime) -> None:
         """Make the bucket due again (never later than an earlier due time)."""
         self.r.zadd(f"{self.p}buf:due", {bucket: due.timestamp()}, lt=True)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 
@@ -91,7 +92,7 @@ class RedisLedger:
     def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
         """Take the claim (Lua: absent or expired by the injected clock)."""
         lease_ms = max(1, int(lease_seconds * 1000))
-        args = [token, _ms(now), _ms(now) + lease_ms, lease_ms]
+        args: list[str | int] = [token, _ms(now), _ms(now) + lease_ms, lease_ms]
         return bool(self._claim(keys=[f"{self.p}claim:{rid}"], args=args))
 
     def claim_left(self, rid: str, now: datetime) -> float | None:
@@ -107,10 +108,10 @@ class RedisLedger:
         """Drop the claim if ``token`` still holds it."""
         self._release(keys=[f"{self.p}claim:{rid}"], args=[token])
 
-    def _load(self, ids: list[bytes], index: str) -> list[DeliveryRow]:
+    def _load(self, ids: list[Any], index: str) -> list[DeliveryRow]:
         if not ids:
             return []
-        raws = self.r.mget([f"{self.p}row:{i.decode()}" for i in ids])
+        raws = self.r.mget([f"{self.p}row:{_text(i)}" for i in ids])
         rows = []
         for rid, raw in zip(ids, raws, strict=True):
             if raw is None:  # the row expired: drop the stale index entry
@@ -123,3 +124,7 @@ class RedisLedger:
 def utc(ts: float) -> datetime:
     """An aware UTC datetime from a Unix timestamp."""
     return datetime.fromtimestamp(ts, UTC)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -9,7 +9,7 @@ from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
 from alerts.delivery.policy import NotifySpec
 from alerts.delivery.silences import silenced_by
-from alerts.delivery.stories import signature, similarity
+from alerts.delivery.stories import best_match, signature
 from alerts.models import Alert
 
 
@@ -73,8 +73,8 @@ def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
         return Story(id=known, followup=known != first)
     sig = signature(alert.item)
     since = now - timedelta(seconds=deps.conf.story_window_seconds)
-    best = max(index.recent(alert.watch, since), key=lambda s: similarity(sig, s[1]), default=None)
-    if best is not None and similarity(sig, best[1]) >= deps.conf.story_threshold:
+    best = best_match(sig, index.recent(alert.watch, since))
+    if best is not None and best[1] >= deps.conf.story_threshold:
         index.assign(alert.watch, alert.item.id, best[0], None, now)
         return Story(id=best[0], followup=True)
     index.assign(alert.watch, alert.item.id, first, sig, now)
@@ -98,15 +98,26 @@ def hold(
         return Hold("quiet_hours", quiet_end, "digested")
     if story.followup and deps.store.stories.thread(story.id, channel) is None:
         return Hold("story", spec.digest_schedule().next_after(now), "digested")
-    if spec.throttle is not None:
-        window = spec.throttle.window.total_seconds()
-        start = int(now.timestamp() // window * window)
-        bucket = f"{alert.watch}|{channel}|{start}"
-        if not deps.store.limits.admit(
-            bucket, alert.delivery_key(channel), spec.throttle.max, window
-        ):
-            return Hold("throttled", datetime.fromtimestamp(start + window, UTC), "throttled")
+    refused_until = throttle_refusal(
+        alert.watch, channel, spec, alert.delivery_key(channel), now, deps
+    )
+    if refused_until is not None:
+        return Hold("throttled", refused_until, "throttled")
     return None
+
+
+def throttle_refusal(
+    watch: str, channel: str, spec: NotifySpec, member: str, now: datetime, deps: DeliveryDeps
+) -> datetime | None:
+    """Count ``member`` in the current throttle window; when the window is full, its end."""
+    if spec.throttle is None:
+        return None
+    window = spec.throttle.window.total_seconds()
+    start = int(now.timestamp() // window * window)
+    bucket = f"{watch}|{channel}|{start}"
+    if deps.store.limits.admit(bucket, member, spec.throttle.max, window):
+        return None
+    return datetime.fromtimestamp(start + window, UTC)
 
 
 def pace_wait(channel: str, now: datetime, deps: DeliveryDeps) -> float:

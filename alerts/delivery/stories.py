@@ -15,6 +15,8 @@ from alerts.models import Item
 
 NUM_PERM = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Generating the permutations is the slow part of a MinHash: do it once per process.
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
 
 
 def shingles(item: Item, lead_words: int = 40) -> set[str]:
@@ -26,7 +28,7 @@ def shingles(item: Item, lead_words: int = 40) -> set[str]:
 
 def signature(item: Item) -> bytes:
     """The MinHash signature of an item's headline and lead, as bytes."""
-    mh = MinHash(num_perm=NUM_PERM, seed=7)
+    mh = MinHash(num_perm=NUM_PERM, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
     for s in sorted(shingles(item)):
         mh.update(s.encode("utf-8"))
     return bytes(np.asarray(mh.hashvalues, dtype=np.uint64).tobytes())
@@ -37,6 +39,17 @@ def similarity(a: bytes, b: bytes) -> float:
     va = np.frombuffer(a, dtype=np.uint64)
     vb = np.frombuffer(b, dtype=np.uint64)
     return float(np.mean(va == vb))
+
+
+def best_match(sig: bytes, candidates: list[tuple[str, bytes]]) -> tuple[str, float] | None:
+    """The candidate story most similar to ``sig`` and its similarity (one numpy pass)."""
+    if not candidates:
+        return None
+    matrix = np.frombuffer(b"".join(c[1] for c in candidates), dtype=np.uint64)
+    matrix = matrix.reshape(len(candidates), NUM_PERM)
+    scores = (matrix == np.frombuffer(sig, dtype=np.uint64)).mean(axis=1)
+    best = int(scores.argmax())
+    return candidates[best][0], float(scores[best])
 
 
 class StoryIndex(Protocol):
@@ -111,11 +124,11 @@ class RedisStories:
         """Stories of the watch started since ``since`` (older ones are trimmed)."""
         zkey = f"{self.p}story:recent:{watch}"
         self.r.zremrangebyscore(zkey, "-inf", f"({since.timestamp()}")
-        ids = [i.decode() for i in self.r.zrange(zkey, 0, -1)]
+        ids = [_text(i) for i in self.r.zrange(zkey, 0, -1)]  # type: ignore[union-attr]
         if not ids:
             return []
         sigs = self.r.hmget(f"{self.p}story:sig:{watch}", ids)
-        return [(i, bytes(s)) for i, s in zip(ids, sigs, strict=True) if s is not None]
+        return [(i, _bytes(s)) for i, s in zip(ids, sigs, strict=True) if s is not None]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
         """Record the assignment (and the new story)."""
@@ -135,3 +148,11 @@ class RedisStories:
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins (SET NX)."""
         self.r.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _bytes(value: object) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts.clock import FrozenClock
 from alerts.delivery import DeliveryDeps, NotifySpec, memory_store
@@ -22,8 +22,8 @@ def make_alert(
     item = Item(
         id=f"item-{n}",
         source="test",
-        title=title or f"Headline number {n} about topic {n * 7919 % 1000} in region {n}",
-        body=f"Body text {n} with distinct words w{n}a w{n}b w{n}c.",
+        title=title or " ".join(f"h{n}w{k}" for k in range(8)),
+        body=" ".join(f"b{n}w{k}" for k in range(12)),
     )
     hit = Hit(term="kaluga", field="title", start=0, end=8, text=item.title[:8])
     return Alert(watch=watch, watch_name=watch.title(), item=item, hits=(hit,), channels=channels)
@@ -61,3 +61,32 @@ def make_deps(
         policies=lambda watch: spec,
         rng=random.Random(7),
     )
+
+
+def run_worker(deps, clock: FrozenClock, jobs, *, until=None, max_steps: int = 100_000):
+    """A one-worker Celery stand-in under a frozen clock.
+
+    ``jobs`` are (due, alert, channel); a ``retry`` outcome re-queues the job ``retry_after``
+    later, like ``self.retry(countdown=...)``. Returns every (time, outcome).
+    """
+    import heapq
+
+    from alerts.delivery import deliver
+
+    queue = [(due, i, alert, channel) for i, (due, alert, channel) in enumerate(jobs)]
+    heapq.heapify(queue)
+    seq = len(queue)
+    log = []
+    for _ in range(max_steps):
+        if not queue or (until is not None and queue[0][0] > until):
+            return log
+        due, _, alert, channel = heapq.heappop(queue)
+        clock.now = max(clock.now, due)
+        out = deliver(alert, channel, deps=deps)
+        log.append((clock.now, out))
+        if out.status == "retry":
+            seq += 1
+            heapq.heappush(
+                queue, (clock.now + timedelta(seconds=out.retry_after or 0), seq, alert, channel)
+            )
+    raise AssertionError("worker did not drain")

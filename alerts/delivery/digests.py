@@ -1,0 +1,128 @@
+"""Digests: held alerts grouped by story and sent as one message when their bucket is due."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from alerts.delivery.buffer import Held, bucket_of
+from alerts.delivery.deps import DeliveryDeps, Outcome
+from alerts.delivery.ledger import row_id
+from alerts.delivery.retry import backoff
+from alerts.delivery.stages import pace_wait, throttle_refusal
+from alerts.models import Digest, DigestEntry
+
+_REASONS = ("digest", "throttled", "quiet_hours")
+
+
+def build_digest(watch: str, channel: str, held: list[Held]) -> Digest:
+    """One digest of ``held``: an entry per story (first alert, count), in arrival order."""
+    counts: Counter[str] = Counter(h.story for h in held)
+    firsts: dict[str, Held] = {}
+    for h in sorted(held, key=lambda h: h.at):
+        firsts.setdefault(h.story, h)
+    entries = tuple(
+        DigestEntry(story=story, alert=first.alert, count=counts[story])
+        for story, first in firsts.items()
+    )
+    reasons = Counter(h.reason if h.reason in _REASONS else "digest" for h in held)
+    reason = reasons.most_common(1)[0][0] if reasons else "digest"
+    name = held[0].alert.watch_name if held else watch
+    return Digest(
+        watch=watch,
+        watch_name=name,
+        channel=channel,
+        entries=entries,
+        total=len(held),
+        reason=reason,
+    )
+
+
+def _split(bucket: str) -> tuple[str, str]:
+    watch, _, channel = bucket.rpartition("|")
+    return watch, channel
+
+
+def due_digests(deps: DeliveryDeps, now: datetime) -> list[Digest]:
+    """The digests due at ``now``, as they would be sent (nothing is taken)."""
+    out = []
+    for bucket in deps.store.buffer.due(now):
+        held = deps.store.buffer.peek(bucket)
+        if held:
+            out.append(build_digest(*_split(bucket), held))
+    return out
+
+
+def _deferral(deps: DeliveryDeps, watch: str, channel: str, now: datetime) -> tuple[float, str]:
+    """Seconds a digest must wait (quiet hours, throttle, pacing); 0.0 when it may go now.
+
+    A digest is a message too: it takes a throttle slot, so no window ever holds more than
+    ``throttle.max`` messages for a (watch, channel).
+    """
+    spec = deps.policies(watch)
+    if spec is not None and spec.quiet_hours is not None and not spec.critical:
+        end = spec.quiet_hours.end_if_quiet(now)
+        if end is not None:
+            return (end - now).total_seconds(), "quiet hours"
+    if spec is not None:
+        member = f"digest|{watch}|{channel}|{now.timestamp()}"
+        until = throttle_refusal(watch, channel, spec, member, now, deps)
+        if until is not None:
+            return (until - now).total_seconds(), "throttled"
+    wait = pace_wait(channel, now, deps)
+    return wait, "paced"
+
+
+def flush_digest(deps: DeliveryDeps, watch: str, channel: str) -> Outcome | None:
+    """Send the held alerts of (watch, channel) as one digest; None when nothing is held."""
+    now = deps.clock()
+    bucket = bucket_of(watch, channel)
+    wait, why = _deferral(deps, watch, channel, now)
+    if wait > 0:
+        deps.store.buffer.reschedule(bucket, now + timedelta(seconds=wait))
+        return Outcome(status="retry", retry_after=wait, detail=f"digest deferred: {why}")
+    held = deps.store.buffer.take(bucket)
+    if not held:
+        deps.store.buffer.done(bucket, now)
+        return None
+    digest = build_digest(watch, channel, held)
+    result = deps.notifier.send(channel, digest)
+    if result.ok:
+        deps.store.buffer.done(bucket, deps.clock())
+        return Outcome(status="sent", detail=f"digest of {digest.total}")
+    error = deps.scrub(result.error or "send failed")
+    if not result.retryable:
+        _bury(deps, held, error)
+        deps.store.buffer.done(bucket, deps.clock())
+        return Outcome(status="dead", detail=f"digest of {digest.total} dead: {error}")
+    delay = backoff(
+        1,
+        base=deps.conf.backoff_base,
+        cap=deps.conf.backoff_cap,
+        rng=deps.rng,
+        retry_after=result.retry_after,
+    )
+    deps.store.buffer.reschedule(bucket, now + timedelta(seconds=delay))
+    return Outcome(status="retry", retry_after=delay, detail=f"digest failed: {error}")
+
+
+def _bury(deps: DeliveryDeps, held: list[Held], error: str) -> None:
+    """A digest refused for good: its rows go to the dead-letter list, one by one."""
+    now = deps.clock()
+    for h in held:
+        row = deps.store.ledger.get(row_id(h.key))
+        if row is not None:
+            deps.store.ledger.save(
+                row.moved("dead", now, last_error=error, detail="digest refused")
+            )
+
+
+def flush_due_digests(deps: DeliveryDeps) -> list[Outcome]:
+    """Flush every due digest (the beat task calls this)."""
+    now = deps.clock()
+    outcomes = []
+    for bucket in deps.store.buffer.due(now):
+        outcome = flush_digest(deps, *_split(bucket))
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes
