@@ -1,7 +1,8 @@
 """Any other Apprise URL: sent through Apprise itself, one Apprise object per destination.
 
-Apprise's ``notify()`` answers True, False or None and hides why; so False is taken as temporary
-(retry, bounded by the delivery policy) and None (no service took it) as permanent.
+Apprise's ``notify()`` (an ``AppriseResult`` in 2.x, True/False/None before) says whether it worked
+but not whether a failure is temporary; so a failure or timeout is taken as temporary (retried,
+bounded by the delivery policy) and "no service matched" (NOMATCH, None) as permanent.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class AppriseSender:
         self.apprise.add(plugin)
 
     def send(self, message: Message, *, reply_to: str | None = None) -> SendResult:
-        """Notify through Apprise; True is ok, False is retryable, None is permanent."""
+        """Notify through Apprise; success is ok, failure/timeout retryable, no match permanent."""
         try:
             outcome = self.apprise.notify(
                 body=message.text, title=message.subject, body_format=apprise.NotifyFormat.TEXT
@@ -37,8 +38,11 @@ class AppriseSender:
         except Exception as exc:  # a third-party plugin may raise anything; we must not
             log.warning("apprise raised %s sending to %s", type(exc).__name__, self.label)
             return failure(self.label, f"apprise raised {type(exc).__name__}", retryable=True)
-        if outcome is None:
+        status = getattr(getattr(outcome, "status", None), "name", "")
+        if outcome is None or status == "NOMATCH":
             return failure(self.label, "apprise: no service accepted the message", retryable=False)
+        if status == "TIMEOUT":
+            return failure(self.label, "apprise: timed out", retryable=True)
         if not outcome:
-            return failure(self.label, "apprise reported a failure", retryable=True)
+            return failure(self.label, f"apprise: {status or 'failure'}", retryable=True)
         return SendResult(ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import httpx
@@ -11,18 +10,6 @@ import pytest
 
 from tests.support.slack import SlackReply, SlackTestServer
 from tests.support.smtp import SmtpTestServer
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackTestServer]:
-    with SlackTestServer() as server:
-        yield server
 
 
 def _mail(subject: str) -> EmailMessage:

@@ -1,0 +1,126 @@
+"""Rendering per channel type: escaping of untrusted text, HTML sanitising, digests, overrides."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from alerts.notify.escape import clean_header
+from alerts.notify.render import Renderer
+from tests.notify.conftest import make_alert, make_digest
+
+HOSTILE_TITLE = "Ceasefire <!channel> <@U1> & <http://evil|bbc.co.uk> <!here|here>"
+HOSTILE_BODY = "The ceasefire <script>alert(1)</script> <img src=x onerror=alert(1)> <!everyone>"
+
+
+@pytest.fixture
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def _hostile():
+    return make_alert(title=HOSTILE_TITLE, body=HOSTILE_BODY, url="http://evil|bbc.co.uk/a>b")
+
+
+def _slack_controls(text: str) -> list[str]:
+    """Every Slack control sequence ``<...>`` in a mrkdwn text."""
+    return re.findall(r"<[^<>]*>", text)
+
+
+def test_slack_untrusted_text_never_forms_a_control_sequence(renderer: Renderer) -> None:
+    text = renderer.render("slack", _hostile()).text
+    # The only <...> is our own headline link, with a percent-encoded pipe in the URL.
+    (link,) = _slack_controls(text)
+    assert link.startswith("<http://evil%7Cbbc.co.uk/a%3Eb|")
+    label = link[link.index("|") + 1 : -1]
+    assert "<" not in label and ">" not in label
+    assert "&lt;!channel&gt;" in text and "&lt;@U1&gt;" in text and "&lt;!everyone&gt;" in text
+    assert "&amp;" in text
+
+
+def test_slack_alert_shows_watch_headline_terms_snippet_source_and_why(renderer: Renderer) -> None:
+    text = renderer.render("slack", make_alert()).text
+    assert "*Ceasefire*" in text
+    assert "<https://www.bbc.co.uk/news/world-1|Ceasefire talks resume in Geneva>" in text
+    assert ">Officials said the *ceasefire* would hold" in text
+    assert "Terms: *ceasefire*" in text
+    assert "_Matched any: ceasefire, truce: “ceasefire” in body_" in text
+    assert "bbc-world · 2026-11-25 09:30 UTC" in text
+
+
+def test_slack_headline_without_a_safe_url_is_plain_text(renderer: Renderer) -> None:
+    text = renderer.render("slack", make_alert(url="javascript:alert(1)")).text
+    assert _slack_controls(text) == []
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def test_email_html_is_escaped_and_sanitised(renderer: Renderer) -> None:
+    html = renderer.render("email", _hostile()).html
+    assert html is not None
+    parser = _Tags()
+    parser.feed(html)
+    tags = {tag for tag, _ in parser.tags}
+    assert not tags & {"script", "img", "iframe", "style"}
+    assert not [name for _, attrs in parser.tags for name, _ in attrs if name.startswith("on")]
+    assert "&lt;script&gt;" in html
+    assert "&lt;!channel&gt;" in html
+
+
+def test_email_html_links_headline_and_marks_terms(renderer: Renderer) -> None:
+    message = renderer.render("email", make_alert())
+    assert message.html is not None
+    assert '<a href="https://www.bbc.co.uk/news/world-1" rel="noopener noreferrer">' in message.html
+    assert "<mark>ceasefire</mark>" in message.html
+    assert "Officials said the [ceasefire] would hold" in message.text
+
+
+def test_subject_is_one_line(renderer: Renderer) -> None:
+    alert = make_alert(title="Ceasefire\r\nBcc: victim@example.org\u2028X-Evil: 1")
+    subject = renderer.render("email", alert).subject
+    assert "\r" not in subject and "\n" not in subject and "\u2028" not in subject
+    assert subject == "[Ceasefire] Ceasefire Bcc: victim@example.org X-Evil: 1"
+
+
+def test_clean_header_bounds_length() -> None:
+    assert len(clean_header("x" * 500)) == 200
+
+
+@pytest.mark.parametrize("kind", ["slack", "email", "text"])
+def test_digest_lists_stories_and_says_how_many_it_holds(renderer: Renderer, kind) -> None:
+    message = renderer.render(kind, make_digest())
+    assert "7 alerts in 2 stories" in message.text
+    assert "Held back by the throttle" in message.text
+    for title in ("Ceasefire holds in the north", "Truce talks stall", "Ceasefire holds, say"):
+        assert title in message.text
+    north = message.text.index("Ceasefire holds in the north")
+    # Both entries of the north story come before the talks story: grouped, not interleaved.
+    assert north < message.text.index("Ceasefire holds, say") < message.text.index("Truce talks")
+    assert message.subject == "[Ceasefire] Held back by the throttle: 7 alerts"
+
+
+def test_templates_dir_overrides_by_file_name(tmp_path: Path) -> None:
+    (tmp_path / "slack_alert.j2").write_text("custom {{ v.title }} {{ v.watch_name }}")
+    renderer = Renderer(tmp_path)
+    alert = make_alert(title="A <b> & c")
+    assert renderer.render("slack", alert).text == "custom A &lt;b&gt; &amp; c Ceasefire\n"
+    # Templates not overridden still come from the shipped set.
+    assert "Terms:" in renderer.render("text", alert).text
+
+
+def test_templates_run_sandboxed(tmp_path: Path) -> None:
+    from jinja2.exceptions import SecurityError
+
+    (tmp_path / "text_alert.j2").write_text("{{ v.__class__.__init__.__globals__ }}")
+    with pytest.raises(SecurityError):
+        Renderer(tmp_path).render("text", make_alert())

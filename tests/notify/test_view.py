@@ -1,0 +1,91 @@
+"""The channel-independent view: highlights, snippets, the 'why' line, safe links, Retry-After."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from alerts.notify.transport import parse_retry_after
+from alerts.notify.view import Segment, alert_view, digest_view, highlight, safe_url, snippet, why
+from tests.notify.conftest import NOW, hit, make_alert, make_digest
+
+
+def test_highlight_merges_overlapping_spans() -> None:
+    assert highlight("abcdef", [(1, 3), (2, 4)]) == [
+        Segment("a"),
+        Segment("bcd", hit=True),
+        Segment("ef"),
+    ]
+
+
+def test_snippet_windows_around_the_first_hit_and_marks_cuts() -> None:
+    text = "lead " * 100 + "the ceasefire held " + "tail " * 100
+    segments = snippet(text, (hit(text, "body", "ceasefire"),), width=60)
+    assert segments[0] == Segment("… ")
+    assert segments[-1] == Segment(" …")
+    assert Segment("ceasefire", hit=True) in segments
+    assert sum(len(s.text) for s in segments) <= 60 + 4
+
+
+def test_snippet_ignores_hits_whose_offsets_do_not_match_the_text() -> None:
+    # A stale offset must never highlight the wrong characters.
+    segments = snippet("a truce now", (hit("xx truce", "body", "truce"),), width=80)
+    assert all(not s.hit for s in segments)
+
+
+def test_why_names_clause_and_each_place_once() -> None:
+    alert = make_alert(terms=("ceasefire", "ceasefire"))
+    assert why(alert) == "Matched any: ceasefire, truce: “ceasefire” in body"
+
+
+def test_alert_view_collects_terms_source_and_time() -> None:
+    view = alert_view(make_alert(terms=("ceasefire", "weekend")))
+    assert view.terms == ("ceasefire", "weekend")
+    assert (view.source, view.published) == ("bbc-world", "2026-11-25 09:30 UTC")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://bbc.co.uk/a b", "https://bbc.co.uk/a%20b"),
+        ("http://evil|bbc.co.uk", "http://evil%7Cbbc.co.uk"),  # a pipe would split a Slack link
+        ("https://x.org/<b>", "https://x.org/%3Cb%3E"),
+        ("javascript:alert(1)", None),  # only http(s) becomes a link
+        ("/relative/path", None),
+        (None, None),
+    ],
+)
+def test_safe_url(url: str | None, expected: str | None) -> None:
+    assert safe_url(url) == expected
+
+
+def test_digest_view_groups_entries_by_story_and_sums_counts() -> None:
+    view = digest_view(make_digest())
+    assert [(s.story, s.count, len(s.alerts)) for s in view.stories] == [
+        ("s-north", 5, 2),
+        ("s-talks", 2, 1),
+    ]
+    assert view.total == 7
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("2", 2.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("Wed, 25 Nov 2026 09:30:30 GMT", 30.0),  # HTTP-date, against the injected clock
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(header: str | None, expected: float | None) -> None:
+    assert parse_retry_after(header, NOW) == expected
+
+
+def test_parse_retry_after_past_date_is_zero() -> None:
+    assert (
+        parse_retry_after("Wed, 25 Nov 2026 09:00:00 GMT", datetime(2026, 11, 26, tzinfo=UTC)) == 0
+    )
