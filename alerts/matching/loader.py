@@ -46,8 +46,13 @@ def rule_files(rules_dir: Path) -> list[Path]:
     return sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_ruleset(rules_dir: Path, *, channels: Collection[str] | None = None) -> RuleSet:
-    """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem."""
+def load_ruleset(
+    rules_dir: Path, *, channels: Collection[str] | None = None, examples: bool = True
+) -> RuleSet:
+    """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem.
+
+    ``channels=None`` skips the channel check; ``examples=False`` skips running examples.
+    """
     errors = _Errors()
     if not rules_dir.is_dir():
         raise RuleSetError([RuleError(str(rules_dir), 1, 1, "rules directory does not exist")])
@@ -63,7 +68,8 @@ def load_ruleset(rules_dir: Path, *, channels: Collection[str] | None = None) ->
     if errors:
         raise RuleSetError(errors)
     ruleset = RuleSet(tuple(r for r, _ in compiled if r is not None), digest.hexdigest()[:12])
-    _examples(ruleset, dict(compiled_items(compiled)), errors)
+    if examples:
+        _examples(ruleset, dict(compiled_items(compiled)), errors)
     if errors:
         raise RuleSetError(errors)
     return ruleset
