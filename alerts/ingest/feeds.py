@@ -7,6 +7,7 @@ nothing else. HTML in titles, summaries and content is reduced to plain text.
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,24 @@ from alerts.ingest.items import make_item
 from alerts.models import Item
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_ENTITY_DECL = re.compile(rb"<!ENTITY\s+(%\s*)?([\w.:-]+)\s+(?:\"([^\"]*)\"|'([^']*)'|[^>]*)", re.I)
+MAX_ENTITY_EXPANSION = 1024 * 1024
+
+
+def check_entities(data: bytes, source: str) -> None:
+    """Refuse documents whose declared entities would expand past a bound (quadratic blowup).
+
+    feedparser already drops external and nested entity declarations; a big entity used many
+    times is the remaining way to make a small feed huge.
+    """
+    if b"<!ENTITY" not in data and b"<!entity" not in data.lower():
+        return
+    total = 0
+    for m in _ENTITY_DECL.finditer(data):
+        value = m.group(3) if m.group(3) is not None else (m.group(4) or b"")
+        total += len(value) * data.count(b"&" + m.group(2) + b";")
+    if total > MAX_ENTITY_EXPANSION:
+        raise ParseError(source, None, "entity declarations would expand past 1 MiB")
 
 
 def _text(detail: Any, value: Any, *, paragraphs: bool) -> str:
@@ -79,6 +98,7 @@ def _failure_line(result: Any) -> int | None:
 
 def parse_feed(data: bytes, *, source: str, base_url: str | None = None) -> list[Item]:
     """Items of an RSS/Atom/RDF document; ``ParseError`` when it is not a feed at all."""
+    check_entities(data, source)
     headers = {"content-location": base_url} if base_url else {}
     result = feedparser.parse(data, response_headers=headers)
     if not result.entries and not result.get("version"):

@@ -21,13 +21,14 @@ from alerts.ingest.clean import join_paragraphs, squash
 from alerts.ingest.htmltime import parse_stamp
 from alerts.ingest.ids import content_id
 from alerts.ingest.items import make_item
+from alerts.ingest.text import first_sentence
 from alerts.models import Item
 
 _NOISE = ["script", "style", "noscript", "template", "nav", "aside", "form"]
 _POST_PARTS = {"article", "section", "li"}
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TEXT_BLOCKS = {"p", "li", "blockquote", "pre", "figcaption", "dd"}
-_STAMP = "time, [datetime]"
+_ANCHOR_ATTRS = ("id", "data-id", "data-post-id", "data-entry-id", "name")
 
 
 @dataclass(frozen=True)
@@ -44,36 +45,57 @@ def _text(node: LexborNode) -> str:
     return squash(node.text(separator=" "))
 
 
+def _stamps(node: LexborNode) -> list[LexborNode]:
+    """Time stamps under a node: ``<time>`` elements and other elements with ``datetime``."""
+    return [*node.css("time"), *(n for n in node.css("[datetime]") if n.tag != "time")]
+
+
 def _stamp_posts(root: LexborNode) -> list[Post]:
-    stamps = root.css(_STAMP)
+    stamps = _stamps(root)
     if len(stamps) < 2:
         return []
-    containers = []
+    posts = []
     for stamp in stamps:
         node = stamp
         while node.parent is not None and node.parent is not root:
-            if len(node.parent.css(_STAMP)) > 1:
+            if len(_stamps(node.parent)) > 1:
                 break
             node = node.parent
-        containers.append((node, stamp))
-    return [_container_post(node, stamp) for node, stamp in containers]
+        posts.append(_container_post(node, stamp))
+    return posts
+
+
+def _anchor(*nodes: LexborNode) -> str | None:
+    for node in nodes:
+        for name in _ANCHOR_ATTRS:
+            value = node.attributes.get(name)
+            if value:
+                return value
+    return None
 
 
 def _container_post(node: LexborNode, stamp: LexborNode) -> Post:
-    heading = next(iter(node.css(", ".join(_HEADINGS))), None)
-    blocks = [_text(b) for b in node.css(", ".join(sorted(_TEXT_BLOCKS))) if not _nested(b)]
-    if not blocks:
-        blocks = [_text(node)]
+    heading = node.css_first(", ".join(_HEADINGS)) or node.css_first("strong, b")
     title = _text(heading) if heading is not None else ""
-    anchor = node.attributes.get("id") or stamp.attributes.get("id")
+    blocks = [
+        _text(b)
+        for b in node.css(", ".join(sorted(_TEXT_BLOCKS)))
+        if b != node and not _nested(b, node)
+    ]
+    if not blocks and not title:
+        blocks = [_text(node).removeprefix(_text(stamp)).strip()]
+    if blocks and title == blocks[0]:
+        blocks = blocks[1:]
+    if not title and blocks:
+        title = first_sentence(blocks[0])
     when = stamp.attributes.get("datetime") or _text(stamp)
-    return Post(title, tuple(b for b in blocks if b and b != title), anchor, when)
+    return Post(title, tuple(b for b in blocks if b), _anchor(node, stamp), when)
 
 
-def _nested(node: LexborNode) -> bool:
-    """Whether a text block sits inside another text block (counted once, by the outer)."""
+def _nested(node: LexborNode, top: LexborNode | None = None) -> bool:
+    """Whether a text block sits inside another one below ``top`` (counted once, by the outer)."""
     parent = node.parent
-    while parent is not None:
+    while parent is not None and parent != top:
         if parent.tag in _TEXT_BLOCKS:
             return True
         parent = parent.parent
@@ -89,7 +111,7 @@ def _heading_posts(root: LexborNode) -> list[Post]:
     posts: list[Post] = []
     for node in root.traverse(include_text=False):
         if node.tag == level:
-            posts.append(Post(_text(node), (), node.attributes.get("id")))
+            posts.append(Post(_text(node), (), _anchor(node)))
         elif posts and node.tag in _TEXT_BLOCKS and not _nested(node):
             last = posts[-1]
             posts[-1] = Post(last.title, (*last.paragraphs, _text(node)), last.anchor)

@@ -38,7 +38,8 @@ def detect_format(text: str, content_type: str | None = None) -> Format:
         return "feed"
     if _HTML_ROOT.search(head[:1024]) or "html" in hint:
         return "html"
-    return "feed" if first or "xml" in hint else "text"
+    # Other XML, or a prolog longer than the head: feedparser decides.
+    return "feed"
 
 
 def parse_bulletin(

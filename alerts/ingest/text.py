@@ -103,7 +103,8 @@ def is_summary(first: str, headlines: list[str]) -> bool:
     return len(head_words & _words(first)) >= 0.6 * len(head_words)
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph, shortened to a headline's length."""
     m = _SENTENCE_BREAK.search(text)
     sentence = text[: m.start() + 1] if m else text
     return (
@@ -127,7 +128,7 @@ def split_bulletin(text: str) -> list[Block]:
             blocks.append(Block("", [line]))
     for block in blocks:
         if not block.title:
-            block.title = _first_sentence(block.paragraphs[0])
+            block.title = first_sentence(block.paragraphs[0])
     return blocks
 
 
