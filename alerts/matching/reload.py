@@ -1,0 +1,97 @@
+"""Hot reload: a changed rules directory is picked up; a broken one keeps the last good set."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Collection
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alerts.clock import Clock, system_clock
+from alerts.matching.errors import RuleSetError
+from alerts.matching.loader import load_ruleset, rule_files
+from alerts.matching.matcher import Matcher
+from alerts.matching.ruleset import RuleSet
+
+
+def fingerprint(rules_dir: Path) -> str:
+    """Identity of the directory's rule files: their names and contents (files are small)."""
+    digest = hashlib.sha256()
+    try:
+        files = rule_files(rules_dir)
+    except OSError:
+        return "missing"
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+class RulesWatcher:
+    """The current rule set and matcher, re-checked at most every ``min_interval`` seconds."""
+
+    def __init__(
+        self,
+        rules_dir: Path,
+        *,
+        channels: Collection[str] | None = None,
+        min_interval: float = 2.0,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.rules_dir = rules_dir
+        self.channels = channels
+        self.min_interval = min_interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._checked_at: datetime | None = None
+        self._fingerprint = ""
+        self._current: tuple[RuleSet, Matcher] | None = None
+        self._loaded_at: datetime | None = None
+        self._last_error: RuleSetError | None = None
+
+    def current(self) -> tuple[RuleSet, Matcher]:
+        """The active rule set and its matcher; raises RuleSetError only if none ever loaded."""
+        with self._lock:
+            now = self.clock()
+            due = self._checked_at is None or (
+                (now - self._checked_at).total_seconds() >= self.min_interval
+            )
+            if due:
+                self._checked_at = now
+                self._refresh(now)
+            if self._current is None:
+                raise self._last_error or RuleSetError([])
+            return self._current
+
+    def _refresh(self, now: datetime) -> None:
+        mark = fingerprint(self.rules_dir)
+        if mark == self._fingerprint:
+            return
+        self._fingerprint = mark
+        try:
+            ruleset = load_ruleset(self.rules_dir, channels=self.channels)
+        except RuleSetError as exc:
+            self._last_error = exc
+            return
+        if self._current is not None and self._current[0].version == ruleset.version:
+            self._last_error = None
+            return
+        self._current = (ruleset, Matcher(ruleset))
+        self._loaded_at = now
+        self._last_error = None
+
+    def status(self) -> dict[str, Any]:
+        """For /healthz: active version, when it loaded, the last reload error (or None)."""
+        with self._lock:
+            ruleset = self._current[0] if self._current else None
+            return {
+                "version": ruleset.version if ruleset else None,
+                "watches": len(ruleset.rules) if ruleset else 0,
+                "loaded_at": self._loaded_at.isoformat() if self._loaded_at else None,
+                "last_error": str(self._last_error) if self._last_error else None,
+            }

@@ -1,0 +1,80 @@
+"""Hot reload: changes are picked up after min_interval; a broken change keeps the last good set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from alerts.clock import FrozenClock
+from alerts.matching import RuleSetError
+from alerts.matching.reload import RulesWatcher
+from tests.matching.helpers import fired, item, write_rules
+
+GOOD = "id: w\nany: [Kaluga]\nnotify: {channels: [email]}\n"
+OTHER = "id: w\nany: [Tula]\nnotify: {channels: [email]}\n"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 14, 12, 0, tzinfo=UTC))
+
+
+def test_picks_up_a_change_after_min_interval(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, min_interval=2.0, clock=clock)
+    first, matcher = watcher.current()
+    assert fired(matcher, item("Kaluga")) == ["w"]
+    write_rules(tmp_path, w__yaml=OTHER)
+    assert watcher.current()[0] is first  # not re-checked before min_interval
+    clock.advance(seconds=2)
+    second, matcher = watcher.current()
+    assert second.version != first.version
+    assert fired(matcher, item("Tula")) == ["w"]
+    assert watcher.status()["loaded_at"] == "2026-03-14T12:00:02+00:00"
+
+
+def test_broken_change_keeps_last_good_set(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, min_interval=1.0, clock=clock)
+    good, _ = watcher.current()
+    write_rules(tmp_path, w__yaml=GOOD + "bogus: 1\n")
+    clock.advance(seconds=1)
+    assert watcher.current()[0] is good
+    status = watcher.status()
+    assert status["version"] == good.version
+    assert status["last_error"] == f"{tmp_path}/w.yaml:4:1: unknown key 'bogus'"
+    assert status["loaded_at"] == "2026-03-14T12:00:00+00:00"
+
+
+def test_failing_example_keeps_last_good_set(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, min_interval=1.0, clock=clock)
+    good, _ = watcher.current()
+    write_rules(tmp_path, w__yaml=OTHER + "examples: {match: [Kaluga]}\n")
+    clock.advance(seconds=1)
+    assert watcher.current()[0] is good
+    assert "should match watch 'w' but does not" in watcher.status()["last_error"]
+    write_rules(tmp_path, w__yaml=OTHER)
+    clock.advance(seconds=1)
+    assert watcher.current()[0].version != good.version
+    assert watcher.status()["last_error"] is None
+
+
+def test_unknown_channel_is_a_reload_error(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, channels={"email"}, clock=clock)
+    good, _ = watcher.current()
+    write_rules(tmp_path, w__yaml=GOOD.replace("email", "pager"))
+    clock.advance(seconds=5)
+    assert watcher.current()[0] is good
+    assert "unknown channel 'pager' (known: email)" in watcher.status()["last_error"]
+
+
+def test_no_good_set_ever_raises(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml="id: [\n")
+    watcher = RulesWatcher(tmp_path, clock=clock)
+    with pytest.raises(RuleSetError):
+        watcher.current()
+    assert watcher.status()["version"] is None
