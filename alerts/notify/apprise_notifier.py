@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -35,18 +36,21 @@ class SentMemory:
     def __init__(self, clock: Clock, *, size: int = 10_000, ttl: timedelta = timedelta(days=1)):
         self.clock, self.size, self.ttl = clock, size, ttl
         self._seen: OrderedDict[tuple[str, int], datetime] = OrderedDict()
+        self._lock = threading.Lock()  # a threads/gevent worker pool shares one notifier
 
     def seen(self, key: tuple[str, int]) -> bool:
         """True when ``key`` was marked less than ``ttl`` ago."""
-        when = self._seen.get(key)
+        with self._lock:
+            when = self._seen.get(key)
         return when is not None and self.clock() - when < self.ttl
 
     def mark(self, key: tuple[str, int]) -> None:
         """Remember ``key``; forget the oldest beyond ``size``."""
-        self._seen[key] = self.clock()
-        self._seen.move_to_end(key)
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
+        with self._lock:
+            self._seen[key] = self.clock()
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
 
 
 def content_key(channel: str, content: Alert | Digest) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from alerts.models import Alert, Digest, Hit
+from alerts.models import Alert, Digest, DigestEntry, Hit
 
 _SPACE = re.compile(r"\s+")
 _SNIPPET_FIELDS = ("body", "summary")
@@ -52,6 +52,7 @@ class StoryView:
     story: str
     count: int
     alerts: tuple[AlertView, ...]
+    more: int = 0  # entries of this story not listed
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class DigestView:
     reason: str
     reason_text: str
     stories: tuple[StoryView, ...]
+    story_count: int
+    more_stories: int = 0  # stories not listed (Slack caps a message at 40,000 characters)
+    more_alerts: int = 0  # alerts in those stories
 
 
 def safe_url(url: str | None) -> str | None:
@@ -169,16 +173,23 @@ def format_time(when: datetime | None) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def digest_view(digest: Digest, *, width: int = 160) -> DigestView:
-    """The view of a digest, entries grouped by story in first-seen order."""
-    groups: dict[str, list[tuple[int, AlertView]]] = {}
+def digest_view(
+    digest: Digest, *, width: int = 160, max_stories: int = 25, max_per_story: int = 3
+) -> DigestView:
+    """The view of a digest, entries grouped by story in first-seen order, long lists capped."""
+    groups: dict[str, list[DigestEntry]] = {}
     for entry in digest.entries:
-        groups.setdefault(entry.story, []).append(
-            (entry.count, alert_view(entry.alert, width=width))
-        )
+        groups.setdefault(entry.story, []).append(entry)
+    shown = list(groups.items())[:max_stories]
+    hidden = list(groups.values())[max_stories:]
     stories = tuple(
-        StoryView(story, sum(c for c, _ in rows), tuple(v for _, v in rows))
-        for story, rows in groups.items()
+        StoryView(
+            story=story,
+            count=sum(e.count for e in entries),
+            alerts=tuple(alert_view(e.alert, width=width) for e in entries[:max_per_story]),
+            more=max(0, len(entries) - max_per_story),
+        )
+        for story, entries in shown
     )
     return DigestView(
         watch=digest.watch,
@@ -188,4 +199,7 @@ def digest_view(digest: Digest, *, width: int = 160) -> DigestView:
         reason=digest.reason,
         reason_text=_REASONS.get(digest.reason, digest.reason),
         stories=stories,
+        story_count=len(groups),
+        more_stories=len(hidden),
+        more_alerts=sum(e.count for entries in hidden for e in entries),
     )

@@ -124,3 +124,36 @@ def test_templates_run_sandboxed(tmp_path: Path) -> None:
     (tmp_path / "text_alert.j2").write_text("{{ v.__class__.__init__.__globals__ }}")
     with pytest.raises(SecurityError):
         Renderer(tmp_path).render("text", make_alert())
+
+
+def test_a_storm_digest_stays_within_slack_limits_and_counts_everything(
+    renderer: Renderer,
+) -> None:
+    from alerts.models import Digest, DigestEntry
+
+    entries = [
+        DigestEntry(story=f"s{i}", alert=make_alert(item_id=f"i{i}", title=f"Story {i}"), count=1)
+        for i in range(500)
+    ]
+    digest = Digest(
+        watch="ceasefire", watch_name="Ceasefire", channel="slack",
+        entries=tuple(entries), total=500, reason="throttled",
+    )  # fmt: skip
+    text = renderer.render("slack", digest).text
+    assert len(text) < 40_000
+    assert "500 alerts in 500 stories" in text
+    assert "… and 475 more stories (475 alerts)" in text
+    assert "Story 24" in text and "Story 25" not in text
+
+
+def test_a_story_lists_three_entries_then_says_how_many_more(renderer: Renderer) -> None:
+    from alerts.models import Digest, DigestEntry
+
+    entries = tuple(
+        DigestEntry(story="one", alert=make_alert(item_id=f"i{i}", title=f"Take {i}"), count=2)
+        for i in range(5)
+    )
+    digest = Digest(watch="w", watch_name="W", channel="email", entries=entries, total=10)
+    text = renderer.render("text", digest).text
+    assert "(10 alerts)" in text and "Take 2" in text and "Take 3" not in text
+    assert "… and 2 more" in text

@@ -141,7 +141,8 @@ def test_apprise_itself_ignores_retry_after(slack: SlackTestServer) -> None:
     # Why Slack has its own sender: Apprise answers False and drops the 429's Retry-After.
     slack.script(SlackReply.rate_limited(7))
     plugin = apprise.Apprise.instantiate(WEBHOOK)
-    plugin.webhook_url = slack.webhook_base
+    assert plugin is not None
+    plugin.webhook_url = slack.webhook_base  # type: ignore[attr-defined]
     notifier = apprise.Apprise()
     notifier.add(plugin)
     assert not notifier.notify(body="b", title="t")

@@ -86,7 +86,7 @@ def test_subject_injection_yields_one_subject_and_no_extra_recipient(smtp: SmtpT
     assert _send(_sender(smtp.apprise_url("desk@example.org")), alert).ok
     (mail,) = smtp.wait_for(1)
     assert mail.rcpt_tos == ("desk@example.org",)
-    assert len(mail.message.get_all("Subject")) == 1
+    assert len(mail.message.get_all("Subject") or []) == 1
     assert mail.message.get_all("Bcc") is None and mail.message.get_all("X-Injected") is None
     header_block = mail.raw.split(b"\r\n\r\n", 1)[0]
     assert b"\r\nBcc:" not in header_block and b"\r\n Bcc:" not in header_block
