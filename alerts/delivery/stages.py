@@ -73,7 +73,7 @@ def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
         return Story(id=known, followup=known != first)
     sig = signature(alert.item)
     since = now - timedelta(seconds=deps.conf.story_window_seconds)
-    best = best_match(sig, index.recent(alert.watch, since))
+    best = best_match(sig, index.candidates(alert.watch, sig, since))
     if best is not None and best[1] >= deps.conf.story_threshold:
         index.assign(alert.watch, alert.item.id, best[0], None, now)
         return Story(id=best[0], followup=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from datetime import datetime
@@ -14,6 +15,8 @@ from datasketch import MinHash
 from alerts.models import Item
 
 NUM_PERM = 64
+# 16 bands of 4 rows: two signatures become candidates from a Jaccard of about (1/16)**(1/4) = 0.5.
+BANDS, ROWS = 16, 4
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Generating the permutations is the slow part of a MinHash: do it once per process.
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
@@ -41,6 +44,15 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(va == vb))
 
 
+def bands(sig: bytes) -> list[str]:
+    """The LSH band keys of a signature: band number and a short hash of its rows."""
+    width = ROWS * 8
+    return [
+        f"{i}:{hashlib.blake2b(sig[i * width : (i + 1) * width], digest_size=8).hexdigest()}"
+        for i in range(BANDS)
+    ]
+
+
 def best_match(sig: bytes, candidates: list[tuple[str, bytes]]) -> tuple[str, float] | None:
     """The candidate story most similar to ``sig`` and its similarity (one numpy pass)."""
     if not candidates:
@@ -59,8 +71,8 @@ class StoryIndex(Protocol):
         """The story an item was already put in."""
         ...
 
-    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
-        """(story id, signature) of the watch's stories started since ``since``."""
+    def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
+        """(story id, signature) of stories started since ``since`` that may be near ``sig``."""
         ...
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
@@ -88,8 +100,8 @@ class MemoryStories:
         """The story an item was already put in."""
         return self.items.get(f"{watch}|{item_id}")
 
-    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
-        """Stories of the watch started since ``since``."""
+    def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
+        """Every story of the watch started since ``since`` (a linear scan is fine here)."""
         return [(s, sig) for s, sig, at in self.stories.get(watch, []) if at >= since]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
@@ -108,7 +120,7 @@ class MemoryStories:
 
 
 class RedisStories:
-    """``story:item:W|I`` -> story, zset ``story:recent:W`` with a hash of signatures."""
+    """``story:item:W|I`` -> story; LSH band sets, start times and signatures per watch."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
@@ -120,24 +132,37 @@ class RedisStories:
         raw = self.r.get(f"{self.p}story:item:{watch}|{item_id}")
         return bytes(raw).decode() if raw else None  # type: ignore[arg-type]
 
-    def recent(self, watch: str, since: datetime) -> list[tuple[str, bytes]]:
-        """Stories of the watch started since ``since`` (older ones are trimmed)."""
-        zkey = f"{self.p}story:recent:{watch}"
-        self.r.zremrangebyscore(zkey, "-inf", f"({since.timestamp()}")
-        ids = [_text(i) for i in self.r.zrange(zkey, 0, -1)]  # type: ignore[union-attr]
-        if not ids:
+    def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
+        """Stories sharing an LSH band with ``sig`` and started since ``since``."""
+        with self.r.pipeline(transaction=False) as pipe:
+            for band in bands(sig):
+                pipe.smembers(f"{self.p}story:band:{watch}:{band}")
+            found = sorted({_text(i) for members in pipe.execute() for i in members})
+        if not found:
             return []
-        sigs = self.r.hmget(f"{self.p}story:sig:{watch}", ids)
-        return [(i, _bytes(s)) for i, s in zip(ids, sigs, strict=True) if s is not None]
+        starts = self.r.zmscore(f"{self.p}story:start:{watch}", found)
+        fresh = [
+            i
+            for i, t in zip(found, starts, strict=True)
+            if t is not None and t >= since.timestamp()
+        ]
+        if not fresh:
+            return []
+        sigs = self.r.hmget(f"{self.p}story:sig:{watch}", fresh)
+        return [(i, _bytes(s)) for i, s in zip(fresh, sigs, strict=True) if s is not None]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
-        """Record the assignment (and the new story)."""
+        """Record the assignment; a new story's signature goes into its LSH bands."""
         with self.r.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.p}story:item:{watch}|{item_id}", story, ex=self.ttl)
             if sig is not None:
+                for band in bands(sig):
+                    pipe.sadd(f"{self.p}story:band:{watch}:{band}", story)
+                    pipe.expire(f"{self.p}story:band:{watch}:{band}", self.ttl)
                 pipe.hset(f"{self.p}story:sig:{watch}", story, sig)
-                pipe.zadd(f"{self.p}story:recent:{watch}", {story: at.timestamp()})
+                pipe.zadd(f"{self.p}story:start:{watch}", {story: at.timestamp()})
                 pipe.expire(f"{self.p}story:sig:{watch}", self.ttl)
+                pipe.expire(f"{self.p}story:start:{watch}", self.ttl)
             pipe.execute()
 
     def thread(self, story: str, channel: str) -> str | None:
