@@ -7,7 +7,7 @@ the ``SeenStore`` (so a live-blog page that gained two posts yields two new ids)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts.clock import Clock
 from alerts.ingest.errors import FetchError, IngestError, ParseError
@@ -16,7 +16,9 @@ from alerts.ingest.inbox import poll_inbox
 from alerts.ingest.parse import Format, parse_bulletin
 from alerts.ingest.state import SourceState, SourceStateStore, after_failure, after_success
 from alerts.models import Item
-from alerts.settings import SourceSettings
+
+if TYPE_CHECKING:  # settings pull in every layer; polling only reads a SourceSettings
+    from alerts.settings import SourceSettings
 
 DEFAULT_MAX_ITEMS = 500
 _FORMATS: dict[str, Format | None] = {
