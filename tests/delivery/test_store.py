@@ -1,0 +1,149 @@
+"""The store contract, run against the memory store and a real Redis alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.delivery import memory_store, redis_store
+from alerts.delivery.buffer import Held
+from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
+from alerts.delivery.stories import signature
+from alerts.models import Item
+from tests.delivery.helpers import T0, make_alert
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return memory_store()
+    return redis_store(request.getfixturevalue("redis_client"))
+
+
+def row(n: int, status="pending", channel="ops", watch="kaluga", at=T0):
+    base = DeliveryRow.new(make_alert(n, watch=watch), channel, at)
+    return base if status == "pending" else base.moved(status, at)
+
+
+def test_ledger_round_trip_and_filters(store):
+    rows = [
+        row(1, "sent"),
+        row(2, "dead", at=T0 + timedelta(seconds=1)),
+        row(3, "sent", watch="ceasefire", at=T0 + timedelta(seconds=2)),
+    ]
+    for r in rows:
+        store.ledger.save(r)
+    assert store.ledger.get(rows[0].id) == rows[0]
+    assert [r.item_id for r in store.ledger.query()] == ["item-3", "item-2", "item-1"]
+    assert [r.item_id for r in store.ledger.query(status="sent")] == ["item-3", "item-1"]
+    assert [r.item_id for r in store.ledger.query(watch="kaluga")] == ["item-2", "item-1"]
+    assert [r.item_id for r in store.ledger.query(watch="kaluga", status="sent")] == ["item-1"]
+    assert len(store.ledger.query(limit=2)) == 2
+
+
+def test_ledger_status_change_moves_the_row_between_indexes(store):
+    r = row(1)
+    store.ledger.save(r)
+    store.ledger.save(r.moved("dead", T0))
+    assert store.ledger.query(status="pending") == []
+    assert [x.status for x in store.ledger.query(status="dead")] == ["dead"]
+
+
+def test_ledger_wake_index(store):
+    r = row(1).model_copy(update={"wake_at": T0 + timedelta(seconds=30)})
+    store.ledger.save(r)
+    assert store.ledger.waking(T0) == []
+    assert [x.id for x in store.ledger.waking(T0 + timedelta(seconds=30))] == [r.id]
+    store.ledger.save(r.moved("sent", T0))  # final: no longer woken
+    assert store.ledger.waking(T0 + timedelta(hours=1)) == []
+
+
+def test_claims_lease_by_the_injected_clock(store):
+    led = store.ledger
+    assert led.claim("r1", "a", 10, T0)
+    assert not led.claim("r1", "b", 10, T0 + timedelta(seconds=9))
+    assert led.claim_left("r1", T0 + timedelta(seconds=4)) == pytest.approx(6)
+    led.release("r1", "b")  # not the holder: no effect
+    assert led.claim_left("r1", T0) == pytest.approx(10)
+    assert led.claim("r1", "b", 10, T0 + timedelta(seconds=10))  # lease ran out
+    led.release("r1", "b")
+    assert led.claim_left("r1", T0 + timedelta(seconds=10)) is None
+
+
+def held(n: int, story: str | None = None, at=T0):
+    alert = make_alert(n)
+    return Held(
+        key=alert.delivery_key("ops"), story=story or alert.key, reason="digest", at=at, alert=alert
+    )
+
+
+def test_buffer_is_idempotent_and_due_at_the_earliest(store):
+    buf = store.buffer
+    buf.add("kaluga|ops", held(1), T0 + timedelta(hours=1))
+    buf.add("kaluga|ops", held(1), T0 + timedelta(hours=1))  # redelivered task
+    buf.add("kaluga|ops", held(2), T0 + timedelta(minutes=5))
+    assert buf.due(T0 + timedelta(minutes=4)) == []
+    assert buf.due(T0 + timedelta(minutes=5)) == ["kaluga|ops"]
+    assert len(buf.peek("kaluga|ops")) == 2
+
+
+def test_buffer_take_keeps_entries_until_done(store):
+    buf = store.buffer
+    buf.add("w|ops", held(1), T0)
+    assert len(buf.take("w|ops")) == 1
+    buf.add("w|ops", held(2), T0 + timedelta(hours=1))  # arrives while the digest is out
+    assert len(buf.take("w|ops")) == 1  # a failed send: the same entries again
+    buf.done("w|ops", T0)
+    assert buf.due(T0) == ["w|ops"]  # the late entry is due at once
+    assert [h.alert.item.id for h in buf.take("w|ops")] == ["item-2"]
+    buf.done("w|ops", T0)
+    assert buf.take("w|ops") == [] and buf.due(T0 + timedelta(days=1)) == []
+
+
+def test_throttle_admits_up_to_the_limit_and_readmits_members(store):
+    lim = store.limits
+    assert [lim.admit("b", f"m{i}", 3, 3600) for i in range(5)] == [True] * 3 + [False] * 2
+    assert lim.admit("b", "m1", 3, 3600)
+    assert lim.admit("other", "m9", 3, 3600)
+
+
+def test_token_bucket_paces_one_per_second(store):
+    lim = store.limits
+    assert lim.take_token("slack", T0, 1.0, 1) == 0.0
+    assert lim.take_token("slack", T0 + timedelta(milliseconds=250), 1.0, 1) == pytest.approx(0.75)
+    assert lim.take_token("slack", T0 + timedelta(seconds=1), 1.0, 1) == 0.0
+    assert lim.take_token("email", T0, 1.0, 1) == 0.0  # per channel
+
+
+def test_silences_add_list_expire(store):
+    s = add_silence(
+        store.silences, "kaluga", timedelta(hours=2), T0, channel="slack", comment="drill"
+    )
+    assert silenced_by(store.silences, "kaluga", "slack", T0 + timedelta(hours=1)) == s
+    assert silenced_by(store.silences, "kaluga", "ops", T0) is None
+    assert silenced_by(store.silences, "kaluga", "slack", T0 + timedelta(hours=2)) is None
+    assert list_silences(store.silences, T0) == [s]
+    ended = expire_silence(store.silences, s.id, T0 + timedelta(minutes=1))
+    assert ended is not None and list_silences(store.silences, T0 + timedelta(minutes=1)) == []
+    assert silenced_by(store.silences, "kaluga", "slack", T0 + timedelta(minutes=2)) is None
+    assert expire_silence(store.silences, "nope", T0) is None
+
+
+def test_story_candidates_find_near_duplicates_within_the_window(store):
+    a = Item(id="a", source="x", title="Explosions reported in Kaluga overnight, governor says")
+    b = Item(id="b", source="y", title="Explosions reported in Kaluga overnight, the governor says")
+    c = Item(id="c", source="z", title="Ceasefire talks resume in Geneva on Monday")
+    st = store.stories
+    st.assign("w", "a", "w|a", signature(a), T0)
+    found = st.candidates("w", signature(b), T0 - timedelta(hours=1))
+    assert [s for s, _ in found] == ["w|a"]
+    assert st.candidates("w", signature(b), T0 + timedelta(seconds=1)) == []  # outside window
+    assert st.candidates("other", signature(b), T0) == []
+    assert st.candidates("w", signature(c), T0) in ([], [("w|a", signature(a))])
+    st.assign("w", "b", "w|a", None, T0)
+    assert st.assigned("w", "b") == "w|a"
+    st.set_thread("w|a", "slack", "111.222")
+    st.set_thread("w|a", "slack", "333.444")
+    assert st.thread("w|a", "slack") == "111.222"
