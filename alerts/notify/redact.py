@@ -13,7 +13,14 @@ import threading
 from urllib.parse import parse_qs, unquote, urlsplit
 
 MASK = "****"
-LOGGERS = ("apprise", "httpx", "httpcore", "urllib3.connectionpool", "alerts.notify")
+LOGGERS = (
+    "apprise",
+    "httpx",
+    "httpcore",
+    "urllib3.connectionpool",
+    "alerts.notify.apprise_notifier",
+    "alerts.notify.generic",
+)
 
 
 def secret_parts(url: str, privacy_url: str) -> set[str]:

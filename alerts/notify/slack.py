@@ -14,6 +14,8 @@ cannot start threads (``thread_ref`` is None). With a bot token (``chat.postMess
 from __future__ import annotations
 
 import json
+import os
+import threading
 from typing import Any
 
 import httpx
@@ -28,6 +30,20 @@ SLACK_API = "https://slack.com/api"
 _RETRYABLE_API_ERRORS = {
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
 }  # fmt: skip
+
+
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def http_client() -> httpx.Client:
+    """One pooled client per process (made after a fork, never shared across one)."""
+    pid = os.getpid()
+    with _clients_lock:
+        client = _clients.get(pid)
+        if client is None:
+            client = _clients[pid] = httpx.Client(follow_redirects=False)
+        return client
 
 
 def endpoint(plugin: Any, *, webhook_base: str | None, api_base: str | None) -> str:
@@ -95,12 +111,8 @@ class SlackSender:
             headers["Authorization"] = f"Bearer {self.bot_token}"
         data = json.dumps(self.payload(message, reply_to=reply_to)).encode()
         try:
-            response = httpx.post(
-                self.url,
-                content=data,
-                headers=headers,
-                timeout=self.timeout,
-                follow_redirects=False,
+            response = http_client().post(
+                self.url, content=data, headers=headers, timeout=self.timeout
             )
         except httpx.TimeoutException:
             return failure(self.label, "slack timeout", retryable=True)

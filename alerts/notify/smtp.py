@@ -9,8 +9,10 @@ its own Message-ID (returned as ``thread_ref``) and threads with In-Reply-To / R
 from __future__ import annotations
 
 import email.policy
+import functools
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -47,6 +49,7 @@ class SmtpSender:
         self.cc = sorted(str(a) for a in plugin.cc)
         self.bcc = sorted(str(a) for a in plugin.bcc)
         self.reply_to = sorted(str(a) for a in plugin.reply_to)
+        self._context: ssl.SSLContext | None = None
 
     def send(self, message: Message, *, reply_to: str | None = None) -> SendResult:
         """Build and send the email; classify any SMTP failure by its reply code."""
@@ -87,21 +90,27 @@ class SmtpSender:
         return mail
 
     def _deliver(self, mail: EmailMessage) -> dict[str, tuple[int, bytes]]:
-        context = ssl.create_default_context()
-        if not self.verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
         factory: Callable[..., smtplib.SMTP] = smtplib.SMTP
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"local_hostname": _local_hostname()}
         if self.mode == "ssl":
-            factory, extra = smtplib.SMTP_SSL, {"context": context}
+            factory, extra["context"] = smtplib.SMTP_SSL, self._tls()
         with factory(self.host, self.port, timeout=self.timeout, **extra) as client:
             if self.mode == "starttls":
-                client.starttls(context=context)
+                client.starttls(context=self._tls())
             if self.user and self.password:
                 client.login(self.user, self.password)
             rcpts = [*self.to, *self.cc, *self.bcc]
             return client.send_message(mail, from_addr=self.from_addr, to_addrs=rcpts)
+
+    def _tls(self) -> ssl.SSLContext:
+        # Built once per sender: loading the CA store costs ~0.1 s.
+        if self._context is None:
+            context = ssl.create_default_context()
+            if not self.verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._context = context
+        return self._context
 
     def _classify(self, exc: smtplib.SMTPException | OSError) -> SendResult:
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -117,6 +126,12 @@ class SmtpSender:
         if isinstance(exc, TimeoutError):
             return failure(self.label, "smtp timeout", retryable=True)
         return failure(self.label, f"smtp: {type(exc).__name__}: {exc}", retryable=True)
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The EHLO name, looked up once per process (smtplib would resolve it per connection)."""
+    return socket.getfqdn()
 
 
 def _text(reply: bytes | str) -> str:
