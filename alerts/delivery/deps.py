@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import redis
 
@@ -17,7 +17,9 @@ from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
-from alerts.settings import Settings
+
+if TYPE_CHECKING:  # alerts.settings imports this package's settings: no cycle at run time
+    from alerts.settings import Settings
 
 OutcomeStatus = Literal["sent", "duplicate", "retry", "dead", "silenced", "digested", "throttled"]
 PolicyLookup = Callable[[str], NotifySpec | None]
