@@ -27,7 +27,7 @@ def secret_parts(url: str, privacy_url: str) -> set[str]:
     """Parts of ``url`` that its privacy form hides: the URL itself, passwords, tokens."""
     shown = unquote(privacy_url)
     raw, masked = urlsplit(url), urlsplit(privacy_url)
-    parts = {url, unquote(url)}
+    parts: set[str] = set()
     if raw.password and len(raw.password) >= 3:
         parts |= {raw.password, unquote(raw.password)}
     candidates = re.split(r"[@:]", raw.netloc) + raw.path.split("/")
@@ -42,7 +42,8 @@ def secret_parts(url: str, privacy_url: str) -> set[str]:
         for form in (token, unquote(token)):
             if len(form) >= 4 and form not in shown:
                 parts.add(form)
-    return parts
+    # The whole URL too, but only when it hides something: else it is its own privacy form.
+    return parts | {url, unquote(url)} if parts else parts
 
 
 class Redactor(logging.Filter):
