@@ -68,13 +68,14 @@ def sniff_encoding(data: bytes, declared: str | None = None) -> tuple[str, int]:
 
 
 def _guess(data: bytes) -> str:
-    """charset-normalizer's choice; among equally good guesses, prefer windows-1252 (the web's)."""
+    """charset-normalizer's choice; among the least chaotic, windows-1252 (the web's) wins."""
     results = list(charset_normalizer.from_bytes(data))
     if not results:
         return "cp1252"
-    top = min((r.chaos, -r.coherence) for r in results)
-    tied = [r.encoding for r in results if (r.chaos, -r.coherence) == top]
-    return "cp1252" if "cp1252" in tied else tied[0]
+    calm = min(r.chaos for r in results)
+    tied = sorted((r for r in results if r.chaos <= calm + 0.01), key=lambda r: -r.coherence)
+    names = [r.encoding for r in tied]
+    return "cp1252" if "cp1252" in names else names[0]
 
 
 def _declared_in(head: bytes) -> str | None:

@@ -22,6 +22,19 @@ from alerts.models import Item
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _ENTITY_DECL = re.compile(rb"<!ENTITY\s+(%\s*)?([\w.:-]+)\s+(?:\"([^\"]*)\"|'([^']*)'|[^>]*)", re.I)
 MAX_ENTITY_EXPANSION = 1024 * 1024
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,24}));")
+
+
+def _safe_char_ref(m: re.Match[bytes]) -> bytes:
+    """A numeric reference to a surrogate, NUL or beyond Unicode becomes U+FFFD."""
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    bad = code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF
+    return b"&#xFFFD;" if bad else m.group(0)
+
+
+def neutralise_char_refs(data: bytes) -> bytes:
+    """Replace character references that crash feedparser's loose parser."""
+    return _CHAR_REF.sub(_safe_char_ref, data) if b"&#" in data else data
 
 
 def check_entities(data: bytes, source: str) -> None:
@@ -52,7 +65,7 @@ def _text(detail: Any, value: Any, *, paragraphs: bool) -> str:
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain lookup: no feedparser key aliasing (and warning)
         if isinstance(value, time.struct_time):
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
@@ -100,7 +113,10 @@ def parse_feed(data: bytes, *, source: str, base_url: str | None = None) -> list
     """Items of an RSS/Atom/RDF document; ``ParseError`` when it is not a feed at all."""
     check_entities(data, source)
     headers = {"content-location": base_url} if base_url else {}
-    result = feedparser.parse(data, response_headers=headers)
+    try:
+        result = feedparser.parse(neutralise_char_refs(data), response_headers=headers)
+    except Exception as exc:  # feedparser's loose parser raises assorted errors on junk
+        raise ParseError(source, None, f"cannot read feed: {type(exc).__name__}") from None
     if not result.entries and not result.get("version"):
         reason = result.get("bozo_exception") or "not an RSS, Atom or RDF feed"
         raise ParseError(source, _failure_line(result), f"cannot read feed: {reason}")

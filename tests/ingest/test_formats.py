@@ -210,3 +210,19 @@ def test_external_entities_are_not_resolved() -> None:
     )
     items = parse_bulletin(doc, source="s")
     assert all("root:" not in i.title and "root:" not in i.body for i in items)
+
+
+@pytest.mark.parametrize(
+    "ref", [b"&#xD800;", b"&#55296;", b"&#0;", b"&#x110000;", b"&#99999999999999;"]
+)
+def test_bad_character_references_do_not_crash(ref: bytes) -> None:
+    # found by the fuzzer: feedparser's loose parser raised UnicodeEncodeError on &#xD800;
+    doc = (
+        b"<feed xmlns='http://www.w3.org/2005/Atom'><id>"
+        + ref
+        + b"x</id><entry><title>t"
+        + ref
+        + b"</title></entry></feed>"
+    )
+    (item,) = parse_bulletin(doc, source="s")
+    assert item.title in ("t\ufffd", "t")
