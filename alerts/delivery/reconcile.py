@@ -60,14 +60,13 @@ def dead_letters(store: DeliveryStore, *, limit: int = 100) -> list[DeliveryRow]
     return store.ledger.query(status="dead", limit=limit)
 
 
-def replay(deps: DeliveryDeps, rid: str) -> DeliveryRow | None:
+def replay(store: DeliveryStore, rid: str, now: datetime) -> DeliveryRow | None:
     """Put a dead row back to ``pending`` with fresh attempts; the reconciler re-queues it."""
-    row = deps.store.ledger.get(rid)
+    row = store.ledger.get(rid)
     if row is None or row.status != "dead":
         return None
-    now = deps.clock()
     again = row.moved(
         "pending", now, attempts=0, next_attempt_at=None, wake_at=now, detail="replayed"
     )
-    deps.store.ledger.save(again)
+    store.ledger.save(again)
     return again

@@ -76,10 +76,10 @@ def test_deadletter_replay_puts_the_row_back_and_it_is_sent(deps, clock):
     assert deliver(alert, "ops", deps=deps).status == "dead"
     [dead] = dead_letters(deps.store)
     assert dead.id == row_id(alert.delivery_key("ops"))
-    assert replay(deps, "nope") is None
-    again = replay(deps, dead.id)
+    assert replay(deps.store, "nope", clock.now) is None
+    again = replay(deps.store, dead.id, clock.now)
     assert again is not None and (again.status, again.attempts) == ("pending", 0)
-    assert replay(deps, dead.id) is None  # only dead rows replay
+    assert replay(deps.store, dead.id, clock.now) is None  # only dead rows replay
     assert dead_letters(deps.store) == []
     assert stale_deliveries(deps, clock.now) == [(alert, "ops")]
     assert deliver(alert, "ops", deps=deps).status == "sent"
