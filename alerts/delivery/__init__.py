@@ -1,6 +1,7 @@
 """Delivery: dedup -> route -> silence -> story -> throttle/digest -> pace -> send -> record."""
 
 from alerts.delivery.deps import DeliveryDeps, Outcome, build_deps
+from alerts.delivery.digests import due_digests, flush_digest, flush_due_digests
 from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.pipeline import deliver
 from alerts.delivery.policy import NotifySpec
@@ -11,6 +12,7 @@ from alerts.delivery.reconcile import (
     replay,
     stale_deliveries,
 )
+from alerts.delivery.silences import Silence, add_silence, expire_silence, list_silences
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 
 __all__ = [
@@ -19,10 +21,17 @@ __all__ = [
     "DeliveryStore",
     "NotifySpec",
     "Outcome",
+    "Silence",
+    "add_silence",
     "build_deps",
     "dead_letters",
     "deliver",
+    "due_digests",
+    "expire_silence",
+    "flush_digest",
+    "flush_due_digests",
     "list_deliveries",
+    "list_silences",
     "memory_store",
     "record_pending",
     "redis_store",
