@@ -54,13 +54,19 @@ def _stamp_posts(root: LexborNode) -> list[Post]:
     stamps = _stamps(root)
     if len(stamps) < 2:
         return []
+    # How many stamps each ancestor holds, counted once per stamp: O(stamps x depth).
+    top = root.mem_id  # compare ids: node equality in selectolax is slow
+    held: Counter[int] = Counter()
+    for stamp in stamps:
+        node = stamp.parent
+        while node is not None and node.mem_id != top:
+            held[node.mem_id] += 1
+            node = node.parent
     posts = []
     for stamp in stamps:
         node = stamp
-        while node.parent is not None and node.parent is not root:
-            if len(_stamps(node.parent)) > 1:
-                break
-            node = node.parent
+        while (parent := node.parent) is not None and held[parent.mem_id] == 1:
+            node = parent
         posts.append(_container_post(node, stamp))
     return posts
 
@@ -80,7 +86,7 @@ def _container_post(node: LexborNode, stamp: LexborNode) -> Post:
     blocks = [
         _text(b)
         for b in node.css(", ".join(sorted(_TEXT_BLOCKS)))
-        if b != node and not _nested(b, node)
+        if b.mem_id != node.mem_id and not _nested(b, node)
     ]
     if not blocks and not title:
         blocks = [_text(node).removeprefix(_text(stamp)).strip()]
@@ -95,7 +101,8 @@ def _container_post(node: LexborNode, stamp: LexborNode) -> Post:
 def _nested(node: LexborNode, top: LexborNode | None = None) -> bool:
     """Whether a text block sits inside another one below ``top`` (counted once, by the outer)."""
     parent = node.parent
-    while parent is not None and parent != top:
+    stop = top.mem_id if top is not None else None
+    while parent is not None and parent.mem_id != stop:
         if parent.tag in _TEXT_BLOCKS:
             return True
         parent = parent.parent
