@@ -69,7 +69,7 @@ def _deferral(deps: DeliveryDeps, watch: str, channel: str, now: datetime) -> tu
         until = throttle_refusal(watch, channel, spec, member, now, deps)
         if until is not None:
             return (until - now).total_seconds(), "throttled"
-    wait = pace_wait(channel, now, deps)
+    wait = pace_wait(channel, f"digest|{watch}|{channel}", now, deps)
     return wait, "paced"
 
 

@@ -16,8 +16,9 @@ class Limits(Protocol):
         """Admit ``member`` into a window of at most ``limit``; re-admitting one is free."""
         ...
 
-    def take_token(self, name: str, now: datetime, rate: float, burst: int) -> float:
-        """Take a token from bucket ``name``: 0.0 when taken, else the seconds to wait."""
+    def take_token(self, name: str, now: datetime, rate: float, burst: int, member: str) -> float:
+        """0.0: send now. Else the seconds until ``member``'s reserved slot; coming back at that
+        time, ``member`` is let through without queueing again."""
         ...
 
 
@@ -26,7 +27,8 @@ class MemoryLimits:
 
     def __init__(self) -> None:
         self.windows: dict[str, set[str]] = {}
-        self.buckets: dict[str, tuple[float, float]] = {}
+        self.buckets: dict[str, int] = {}
+        self.reserved: dict[str, dict[str, int]] = {}
 
     def admit(self, bucket: str, member: str, limit: int, window_seconds: float) -> bool:
         """Admit ``member`` unless the window is full."""
@@ -38,20 +40,34 @@ class MemoryLimits:
         members.add(member)
         return True
 
-    def take_token(self, name: str, now: datetime, rate: float, burst: int) -> float:
-        """Token bucket refilled at ``rate`` per second up to ``burst``."""
-        tokens, wait = refill(self.buckets.get(name), now.timestamp(), rate, burst)
-        self.buckets[name] = (tokens, now.timestamp())
-        return wait
+    def take_token(self, name: str, now: datetime, rate: float, burst: int, member: str) -> float:
+        """Token bucket with reserved slots (see ``reserve``)."""
+        now_ms = int(now.timestamp() * 1000)
+        slots = self.reserved.setdefault(name, {})
+        if member in slots:
+            wait_ms = slots[member] - now_ms
+            if wait_ms <= 0:
+                del slots[member]
+                return 0.0
+            return wait_ms / 1000
+        tat, wait_ms = reserve(self.buckets.get(name), now_ms, rate, burst)
+        self.buckets[name] = tat
+        if wait_ms > 0:
+            slots[member] = now_ms + wait_ms
+        return wait_ms / 1000
 
 
-def refill(state: tuple[float, float] | None, now: float, rate: float, burst: int) -> tuple:
-    """Pure token-bucket step: (tokens left, seconds to wait) after one take at ``now``."""
-    tokens, last = state if state is not None else (float(burst), now)
-    tokens = min(float(burst), tokens + max(0.0, now - last) * rate)
-    if tokens >= 1.0:
-        return tokens - 1.0, 0.0
-    return tokens, (1.0 - tokens) / rate
+def reserve(tat: int | None, now_ms: int, rate: float, burst: int) -> tuple[int, int]:
+    """A token bucket as GCRA, in ms: (next theoretical arrival time, wait for this caller).
+
+    Each caller that must wait gets its own future slot, so a burst of queued sends retries once
+    each instead of all at once.
+    """
+    interval = int(1000 / rate)
+    tolerance = (burst - 1) * interval
+    tat = max(tat if tat is not None else now_ms, now_ms)
+    slot = max(now_ms, tat - tolerance)
+    return tat + interval, slot - now_ms
 
 
 _ADMIT = """
@@ -62,20 +78,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# Same arithmetic as ``refill``; the time comes from the caller's injected clock (in ms).
+# Same arithmetic as ``reserve``; the time comes from the caller's injected clock (in ms).
 _TAKE = """
 local now = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2]) / 1000.0
-local burst = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local last = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return tostring(math.ceil(wait))
+local slot = redis.call('HGET', KEYS[2], ARGV[5])
+if slot then
+  local wait = tonumber(slot) - now
+  if wait <= 0 then redis.call('HDEL', KEYS[2], ARGV[5]) return 0 end
+  return wait
+end
+local interval = math.floor(1000 / tonumber(ARGV[2]))
+local tolerance = (tonumber(ARGV[3]) - 1) * interval
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+local wait = math.max(now, tat - tolerance) - now
+redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', ARGV[4])
+if wait > 0 then
+  redis.call('HSET', KEYS[2], ARGV[5], string.format('%d', now + wait))
+  redis.call('PEXPIRE', KEYS[2], wait + tonumber(ARGV[4]))
+end
+return wait
 """
 
 
@@ -93,9 +114,10 @@ class RedisLimits:
         ttl = int(window_seconds * 1000) + 60_000
         return bool(self._admit(keys=[f"{self.p}thr:{bucket}"], args=[member, limit, ttl]))
 
-    def take_token(self, name: str, now: datetime, rate: float, burst: int) -> float:
-        """Token bucket in a hash; returns the wait in seconds (ms precision)."""
+    def take_token(self, name: str, now: datetime, rate: float, burst: int, member: str) -> float:
+        """Token bucket with reserved slots, one Lua call (see ``reserve``)."""
+        keys = [f"{self.p}pace:{name}", f"{self.p}pace:slots:{name}"]
         ttl = int(math.ceil(burst / rate) * 1000) + 60_000
-        args = [int(now.timestamp() * 1000), rate, burst, ttl]
-        wait_ms = self._take(keys=[f"{self.p}pace:{name}"], args=args)
-        return float(wait_ms) / 1000
+        args: list[str | int | float] = [int(now.timestamp() * 1000), rate, burst, ttl, member]
+        wait_ms = self._take(keys=keys, args=args)
+        return int(wait_ms) / 1000

@@ -51,7 +51,7 @@ def deliver(alert: Alert, channel: str, *, deps: DeliveryDeps) -> Outcome:
     held = hold(alert, channel, spec, story, now, deps)
     if held is not None:
         return _hold(deps, row, story, held, now)
-    wait = pace_wait(channel, now, deps)
+    wait = pace_wait(channel, row.key, now, deps)
     if wait > 0:
         return _retry(deps, row.model_copy(update={"story": story.id}), wait, now, "paced")
     return send_and_record(

@@ -120,9 +120,9 @@ def throttle_refusal(
     return datetime.fromtimestamp(start + window, UTC)
 
 
-def pace_wait(channel: str, now: datetime, deps: DeliveryDeps) -> float:
+def pace_wait(channel: str, member: str, now: datetime, deps: DeliveryDeps) -> float:
     """Seconds to wait for the channel's token bucket (0.0: go ahead)."""
     conf = deps.conf
     if conf.paced_channels is not None and channel not in conf.paced_channels:
         return 0.0
-    return deps.store.limits.take_token(channel, now, conf.pace_rate, conf.pace_burst)
+    return deps.store.limits.take_token(channel, now, conf.pace_rate, conf.pace_burst, member)

@@ -154,11 +154,11 @@ def test_a_followup_without_a_thread_waits_for_the_digest_else_goes_threaded():
 # pace
 def test_pacing_is_per_channel_and_can_be_limited_to_some_channels():
     deps = make_deps(pace_rate=1.0, pace_burst=1)
-    assert pace_wait("slack", T0, deps) == 0.0
-    assert pace_wait("slack", T0, deps) == 1.0
-    assert pace_wait("ops", T0, deps) == 0.0
+    assert pace_wait("slack", "a", T0, deps) == 0.0
+    assert pace_wait("slack", "b", T0, deps) == 1.0
+    assert pace_wait("ops", "b", T0, deps) == 0.0
     only_slack = make_deps(pace_rate=1.0, pace_burst=1, paced_channels=("slack",))
-    assert [pace_wait("ops", T0, only_slack) for _ in range(3)] == [0.0] * 3
+    assert [pace_wait("ops", str(n), T0, only_slack) for n in range(3)] == [0.0] * 3
 
 
 # retry policy

@@ -109,12 +109,23 @@ def test_throttle_admits_up_to_the_limit_and_readmits_members(store):
     assert lim.admit("other", "m9", 3, 3600)
 
 
-def test_token_bucket_paces_one_per_second(store):
+def test_token_bucket_paces_one_per_second_with_a_slot_per_waiter(store):
     lim = store.limits
-    assert lim.take_token("slack", T0, 1.0, 1) == 0.0
-    assert lim.take_token("slack", T0 + timedelta(milliseconds=250), 1.0, 1) == pytest.approx(0.75)
-    assert lim.take_token("slack", T0 + timedelta(seconds=1), 1.0, 1) == 0.0
-    assert lim.take_token("email", T0, 1.0, 1) == 0.0  # per channel
+    ms = timedelta(milliseconds=1)
+    assert lim.take_token("slack", T0, 1.0, 1, "a") == 0.0
+    assert lim.take_token("slack", T0 + 250 * ms, 1.0, 1, "b") == pytest.approx(0.75)
+    assert lim.take_token("slack", T0 + 250 * ms, 1.0, 1, "c") == pytest.approx(1.75)
+    assert lim.take_token("slack", T0 + 500 * ms, 1.0, 1, "b") == pytest.approx(0.5)  # same slot
+    assert lim.take_token("slack", T0 + 1000 * ms, 1.0, 1, "b") == 0.0  # its slot came
+    assert lim.take_token("slack", T0 + 2000 * ms, 1.0, 1, "c") == 0.0
+    assert lim.take_token("slack", T0 + 2000 * ms, 1.0, 1, "d") == 1.0  # c took this second
+    assert lim.take_token("email", T0, 1.0, 1, "a") == 0.0  # per channel
+
+
+def test_token_bucket_burst(store):
+    lim = store.limits
+    waits = [lim.take_token("slack", T0, 2.0, 3, str(n)) for n in range(5)]
+    assert waits == [0.0, 0.0, 0.0, 0.5, 1.0]
 
 
 def test_silences_add_list_expire(store):
