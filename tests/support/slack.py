@@ -74,6 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
+        """Record the request, then answer with the next scripted reply."""
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         try:
