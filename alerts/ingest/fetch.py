@@ -7,6 +7,7 @@ and TLS SNI (and so certificate checks) still use the name.
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ class FetchResult:
 
 
 class Fetcher:
-    """An HTTP client for sources; ``resolver`` and ``transport`` are the test seams."""
+    """An HTTP client for sources; ``resolver``, ``transport`` and ``verify`` are test seams."""
 
     def __init__(
         self,
@@ -49,6 +50,7 @@ class Fetcher:
         max_bytes: int = MAX_BYTES,
         max_redirects: int = 5,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.resolver = resolver
         self.timeout = timeout
@@ -59,6 +61,7 @@ class Fetcher:
             follow_redirects=False,
             trust_env=False,
             transport=transport,
+            verify=verify,
         )
 
     def close(self) -> None:

@@ -28,7 +28,9 @@ class Site:
     port: int = 0
 
 
-def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
+    """A request handler class serving ``site``."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
@@ -58,7 +60,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(site: Site) -> Iterator[Site]:
     """Serve ``site`` on 127.0.0.1 on a free port for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(site))
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -131,7 +131,9 @@ def test_live_blog_that_gains_two_posts_gives_two_new_items(site: Site, fetcher:
         "Dam holds after night of 4 alarms",
         "Dam holds after night of 5 alarms",
     ]
-    assert all(i.url.startswith(f"http://feeds.test:{site.port}/live#post-") for i in second)
+    assert all(
+        (i.url or "").startswith(f"http://feeds.test:{site.port}/live#post-") for i in second
+    )
 
 
 def test_items_per_poll_are_capped(site: Site, fetcher: Fetcher) -> None:
