@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.policy
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -82,8 +83,11 @@ class _Handler:
 class SmtpTestServer:
     """Starts/stops an aiosmtpd Controller on a free loopback port; thread-safe recording."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, tls_context: ssl.SSLContext | None = None
+    ) -> None:
         self.host = host
+        self.tls_context = tls_context  # set: STARTTLS offered and required before MAIL
         self.port = 0
         self.auth_users: list[str] = []
         self._lock = threading.Condition()
@@ -105,6 +109,8 @@ class SmtpTestServer:
                 auth_require_tls=False,
                 authenticator=self._authenticate,
                 ready_timeout=5.0,
+                tls_context=self.tls_context,
+                require_starttls=self.tls_context is not None,
             )
             try:
                 controller.start()
