@@ -50,11 +50,15 @@ class DigestBuffer(Protocol):
         ...
 
     def done(self, bucket: str, now: datetime) -> None:
-        """Drop what ``take`` moved aside (its digest was sent); newer entries are due ``now``."""
+        """Drop what ``take`` moved aside; held entries without a due time become due ``now``."""
         ...
 
     def reschedule(self, bucket: str, due: datetime) -> None:
-        """Make a bucket due again at ``due`` (after a failed or deferred send)."""
+        """Make a bucket due at ``due`` (after a failed or deferred send; may be later)."""
+        ...
+
+    def failed(self, bucket: str) -> int:
+        """Count one more failed send of what is aside; returns the count (reset by done)."""
         ...
 
 
@@ -65,6 +69,7 @@ class MemoryBuffer:
         self.held: dict[str, dict[str, Held]] = {}
         self.aside: dict[str, dict[str, Held]] = {}
         self.due_at: dict[str, datetime] = {}
+        self.failures: dict[str, int] = {}
 
     def add(self, bucket: str, held: Held, due: datetime) -> None:
         """Hold an entry; keep the earliest due time."""
@@ -90,12 +95,18 @@ class MemoryBuffer:
     def done(self, bucket: str, now: datetime) -> None:
         """Drop what was taken; entries held meanwhile become due ``now``."""
         self.aside.pop(bucket, None)
+        self.failures.pop(bucket, None)
         if self.held.get(bucket):
-            self.reschedule(bucket, now)
+            self.due_at.setdefault(bucket, now)
 
     def reschedule(self, bucket: str, due: datetime) -> None:
-        """Make the bucket due again."""
-        self.due_at[bucket] = min(due, self.due_at.get(bucket, due))
+        """Make the bucket due at ``due``."""
+        self.due_at[bucket] = due
+
+    def failed(self, bucket: str) -> int:
+        """Count a failed send."""
+        self.failures[bucket] = self.failures.get(bucket, 0) + 1
+        return self.failures[bucket]
 
 
 _TAKE = """
@@ -142,13 +153,17 @@ class RedisBuffer:
 
     def done(self, bucket: str, now: datetime) -> None:
         """Drop what was taken; entries held meanwhile become due ``now``."""
-        self.r.delete(f"{self.p}aside:{bucket}")
+        self.r.delete(f"{self.p}aside:{bucket}", f"{self.p}fail:{bucket}")
         if self.r.exists(f"{self.p}buf:{bucket}"):
-            self.reschedule(bucket, now)
+            self.r.zadd(f"{self.p}buf:due", {bucket: now.timestamp()}, nx=True)
 
     def reschedule(self, bucket: str, due: datetime) -> None:
-        """Make the bucket due again (never later than an earlier due time)."""
-        self.r.zadd(f"{self.p}buf:due", {bucket: due.timestamp()}, lt=True)
+        """Make the bucket due at ``due`` (a deferral may move it later)."""
+        self.r.zadd(f"{self.p}buf:due", {bucket: due.timestamp()})
+
+    def failed(self, bucket: str) -> int:
+        """Count a failed send (INCR)."""
+        return int(self.r.incr(f"{self.p}fail:{bucket}"))  # type: ignore[arg-type]
 
 
 def _text(value: object) -> str:

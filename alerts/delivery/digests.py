@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import row_id
-from alerts.delivery.retry import backoff
+from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.stages import pace_wait, throttle_refusal
 from alerts.models import Digest, DigestEntry
+from alerts.notify.base import SendResult
 
 _REASONS = ("digest", "throttled", "quiet_hours")
 
@@ -65,7 +66,7 @@ def _deferral(deps: DeliveryDeps, watch: str, channel: str, now: datetime) -> tu
         if end is not None:
             return (end - now).total_seconds(), "quiet hours"
     if spec is not None:
-        member = f"digest|{watch}|{channel}|{now.timestamp()}"
+        member = f"digest|{watch}|{channel}"  # one slot per window, however often deferred
         until = throttle_refusal(watch, channel, spec, member, now, deps)
         if until is not None:
             return (until - now).total_seconds(), "throttled"
@@ -86,24 +87,42 @@ def flush_digest(deps: DeliveryDeps, watch: str, channel: str) -> Outcome | None
         deps.store.buffer.done(bucket, now)
         return None
     digest = build_digest(watch, channel, held)
-    result = deps.notifier.send(channel, digest)
+    return _settle(deps, bucket, held, digest, deps.notifier.send(channel, digest))
+
+
+def _settle(
+    deps: DeliveryDeps, bucket: str, held: list[Held], digest: Digest, result: SendResult
+) -> Outcome:
+    """After a digest send: drop the bucket, retry it with backoff, or dead-letter its rows."""
+    now = deps.clock()
     if result.ok:
-        deps.store.buffer.done(bucket, deps.clock())
+        deps.store.buffer.done(bucket, now)
+        _mark_sent(deps, held, now)
         return Outcome(status="sent", detail=f"digest of {digest.total}")
     error = deps.scrub(result.error or "send failed")
-    if not result.retryable:
+    attempts = deps.store.buffer.failed(bucket)
+    if not should_retry(attempts, deps.conf.max_attempts, retryable=result.retryable):
         _bury(deps, held, error)
-        deps.store.buffer.done(bucket, deps.clock())
+        deps.store.buffer.done(bucket, now)
         return Outcome(status="dead", detail=f"digest of {digest.total} dead: {error}")
+    conf = deps.conf
     delay = backoff(
-        1,
-        base=deps.conf.backoff_base,
-        cap=deps.conf.backoff_cap,
+        attempts,
+        base=conf.backoff_base,
+        cap=conf.backoff_cap,
         rng=deps.rng,
         retry_after=result.retry_after,
     )
     deps.store.buffer.reschedule(bucket, now + timedelta(seconds=delay))
     return Outcome(status="retry", retry_after=delay, detail=f"digest failed: {error}")
+
+
+def _mark_sent(deps: DeliveryDeps, held: list[Held], now: datetime) -> None:
+    """The held rows stay ``digested``; they learn when their digest went out."""
+    for h in held:
+        row = deps.store.ledger.get(row_id(h.key))
+        if row is not None and row.status == "digested":
+            deps.store.ledger.save(row.model_copy(update={"sent_at": now, "updated_at": now}))
 
 
 def _bury(deps: DeliveryDeps, held: list[Held], error: str) -> None:

@@ -124,8 +124,10 @@ def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> Outcome:
     if result.ok:
         if row.story and result.thread_ref:
             deps.store.stories.set_thread(row.story, row.channel, result.thread_ref)
-        sent = row.moved("sent", now, sent_at=now, thread_ref=result.thread_ref, last_error="")
         detail = "possible duplicate: resent after a lost claim" if row.possible_duplicate else ""
+        sent = row.moved(
+            "sent", now, sent_at=now, thread_ref=result.thread_ref, last_error="", detail=detail
+        )
         return _finish(deps, sent, "sent", detail or "sent")
     error = deps.scrub(result.error or "send failed")
     conf = deps.conf

@@ -71,6 +71,8 @@ def test_a_digest_due_in_quiet_hours_waits_for_their_end():
     clock.now = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # due, but 22:00 in Kyiv
     [out] = flush_due_digests(deps)
     assert out.status == "retry" and "quiet hours" in out.detail
+    clock.advance(hours=1)
+    assert due_digests(deps, clock.now) == []  # deferred to the end of quiet hours
     clock.now = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
     assert [o.status for o in flush_due_digests(deps)] == ["sent"]
     assert digests(deps.notifier)[0].total == 1
@@ -130,3 +132,33 @@ def test_followups_without_a_thread_are_counted_in_the_next_digest():
     flush_due_digests(deps)
     [d] = digests(deps.notifier)
     assert d.total == 2 and [e.count for e in d.entries] == [2]
+
+
+def test_a_digest_retries_with_backoff_then_is_dead_after_max_attempts():
+    clock = FrozenClock(T0)
+    temp = SendResult(ok=False, retryable=True, error="451")
+    notifier = RecordingNotifier({"ops": [temp] * 5})
+    spec = NotifySpec(channels=("ops",), mode="digest", schedule="hourly")
+    deps = make_deps(spec=spec, clock=clock, notifier=notifier, max_attempts=3)
+    deliver(make_alert(1), "ops", deps=deps)
+    clock.now = T0 + timedelta(hours=1)
+    statuses = []
+    for _ in range(3):
+        [out] = flush_due_digests(deps)
+        statuses.append(out.status)
+        clock.advance(seconds=out.retry_after or 0)
+    assert statuses == ["retry", "retry", "dead"]
+    assert notifier.attempts["ops"] == 3
+    assert [r.status for r in list_deliveries(deps.store)] == ["dead"]
+
+
+def test_rows_of_a_sent_digest_learn_when_it_went_out():
+    clock = FrozenClock(T0)
+    spec = NotifySpec(channels=("ops",), mode="digest", schedule="hourly")
+    deps = make_deps(spec=spec, clock=clock)
+    deliver(make_alert(1), "ops", deps=deps)
+    assert list_deliveries(deps.store)[0].sent_at is None
+    clock.now = T0 + timedelta(hours=1)
+    flush_due_digests(deps)
+    [row] = list_deliveries(deps.store)
+    assert (row.status, row.sent_at) == ("digested", T0 + timedelta(hours=1))
