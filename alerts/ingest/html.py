@@ -67,7 +67,8 @@ def _stamp_posts(root: LexborNode) -> list[Post]:
         node = stamp
         while (parent := node.parent) is not None and held[parent.mem_id] == 1:
             node = parent
-        posts.append(_container_post(node, stamp))
+        if node.tag != "header":  # the page's own dateline, not a post
+            posts.append(_container_post(node, stamp))
     return posts
 
 

@@ -87,6 +87,8 @@ def _read(
             etag=current.etag,
             last_modified=current.last_modified,
         )
+        if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
+            return [], result.etag or current.etag, result.last_modified or current.last_modified
         return _parse_fetched(src, result, clock), result.etag, result.last_modified
     if src.path is not None:
         return _read_file(src, src.path, current, clock)
@@ -94,8 +96,6 @@ def _read(
 
 
 def _parse_fetched(src: SourceSettings, result: FetchResult, clock: Clock) -> list[Item]:
-    if result.not_modified:
-        return []
     return parse_bulletin(
         result.content,
         source=src.id,

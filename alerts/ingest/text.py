@@ -2,7 +2,7 @@
 
 Blank lines carry no meaning (bulletins come with or without them). A headline is a short line
 that does not end like a sentence: it may end in '?', '!' or a quote, but not in '.', ',', ':'
-or ';', and holds a single sentence. The first line is a summary when it reads as the headlines
+or ';', holds a single sentence and no link. The first line is a summary when it reads as the headlines
 run together as sentences; it is then skipped. A line that starts in lower case continues the
 line before it, and so does a line after a hard wrap (paragraphs separated by blank lines whose
 lines are all short, the wrapped ones long and without final punctuation).
@@ -42,7 +42,7 @@ def is_headline(line: str) -> bool:
     if len(line) > _MAX_HEADLINE_CHARS or len(line.split()) > _MAX_HEADLINE_WORDS:
         return False
     last = _last_char(line)
-    if not last or last in ".,:;…" or _SENTENCE_BREAK.search(line):
+    if not last or last in ".,:;…" or "://" in line or _SENTENCE_BREAK.search(line):
         return False
     if last in "?!":
         return len(line) <= _MAX_QUESTION_CHARS

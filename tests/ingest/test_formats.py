@@ -226,3 +226,16 @@ def test_bad_character_references_do_not_crash(ref: bytes) -> None:
     )
     (item,) = parse_bulletin(doc, source="s")
     assert item.title in ("t\ufffd", "t")
+
+
+def test_live_blog_page_dateline_is_not_a_post() -> None:
+    page = b"""<html><body><article class="liveblog">
+    <header><h1>Budget day live</h1><time datetime="2026-03-14T08:00:00Z">8am</time></header>
+    <div class="post" id="a"><time datetime="2026-03-14T09:00:00Z">9am</time>
+      <h3>Chancellor arrives</h3><p>She waved the red box.</p></div>
+    <div class="post" id="b"><time datetime="2026-03-14T09:30:00Z">9:30am</time>
+      <p>Speech starts at 12.30. Markets are calm.</p></div>
+    </article></body></html>"""
+    items = parse_bulletin(page, source="s")
+    assert [i.title for i in items] == ["Chancellor arrives", "Speech starts at 12.30."]
+    assert items[1].body == "Speech starts at 12.30. Markets are calm."

@@ -54,7 +54,8 @@ def _src(site: Site, path: str, kind: str = "rss", **kw: Any) -> SourceSettings:
 
 
 def test_poll_conditional_get_and_health(site: Site, fetcher: Fetcher) -> None:
-    site.routes["/rss"] = Route((FIXTURES / "harbour.rss").read_bytes(), headers={"ETag": '"a"'})
+    validators = {"ETag": '"a"', "Last-Modified": "Wed, 01 Jan 2025 00:00:00 GMT"}
+    site.routes["/rss"] = Route((FIXTURES / "harbour.rss").read_bytes(), headers=validators)
     clock, state = FrozenClock(START), MemorySourceStateStore()
     src = _src(site, "/rss", interval=60)
     items = poll_source(src, fetcher=fetcher, state=state, clock=clock)
@@ -69,6 +70,7 @@ def test_poll_conditional_get_and_health(site: Site, fetcher: Fetcher) -> None:
     assert poll_source(src, fetcher=fetcher, state=state, clock=clock) == []  # 304
     assert site.requests[-1][1]["if-none-match"] == '"a"'
     assert state.get("harbour").items_seen == 3
+    assert state.get("harbour").last_modified == "Wed, 01 Jan 2025 00:00:00 GMT"  # kept over a 304
 
 
 def test_failures_back_off_exponentially_then_recover(site: Site, fetcher: Fetcher) -> None:

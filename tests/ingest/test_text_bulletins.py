@@ -110,6 +110,7 @@ def test_wrapped_lines_are_joined() -> None:
         ("The council voted 31 to 12.", False),
         ("He said it. Then he left", False),  # two sentences
         ("Officials said:", False),
+        ("Read more at https://news.example/storm", False),  # a link line is not a headline
         ("word " * 40, False),  # too long for a headline
     ],
 )
