@@ -2,10 +2,10 @@
 
 Blank lines carry no meaning (bulletins come with or without them). A headline is a short line
 that does not end like a sentence: it may end in '?', '!' or a quote, but not in '.', ',', ':'
-or ';', holds a single sentence and no link. The first line is a summary when it reads as the headlines
-run together as sentences; it is then skipped. A line that starts in lower case continues the
-line before it, and so does a line after a hard wrap (paragraphs separated by blank lines whose
-lines are all short, the wrapped ones long and without final punctuation).
+or ';', holds a single sentence and no link. The first line is a summary when it reads as the
+headlines run together as sentences; it is then skipped. A line that starts in lower case
+continues the line before it, and so does a line after a hard wrap (paragraphs separated by
+blank lines whose lines are all short, the wrapped ones long and without final punctuation).
 """
 
 from __future__ import annotations
