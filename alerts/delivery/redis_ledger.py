@@ -59,6 +59,10 @@ class RedisLedger:
                 if status != row.status:
                     pipe.zrem(f"{self.p}idx:status:{status}", row.id)
             pipe.zadd(f"{self.p}idx:status:{row.status}", {row.id: created})
+            # Rows expire after the TTL; drop index entries older than that as we go.
+            cutoff = f"({created - self.ttl}"
+            for index in ("idx:all", f"idx:watch:{row.watch}", f"idx:status:{row.status}"):
+                pipe.zremrangebyscore(f"{self.p}{index}", "-inf", cutoff)
             if row.wake_at is None:
                 pipe.zrem(f"{self.p}wake", row.id)
             else:

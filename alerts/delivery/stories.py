@@ -134,6 +134,7 @@ class RedisStories:
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
         """Stories sharing an LSH band with ``sig`` and started since ``since``."""
+        self._forget_before(watch, since)
         with self.r.pipeline(transaction=False) as pipe:
             for band in bands(sig):
                 pipe.smembers(f"{self.p}story:band:{watch}:{band}")
@@ -150,6 +151,14 @@ class RedisStories:
             return []
         sigs = self.r.hmget(f"{self.p}story:sig:{watch}", fresh)
         return [(i, _bytes(s)) for i, s in zip(fresh, sigs, strict=True) if s is not None]
+
+    def _forget_before(self, watch: str, since: datetime) -> None:
+        """Drop the signatures of stories older than the window (band sets expire alone)."""
+        zkey = f"{self.p}story:start:{watch}"
+        old = self.r.zrangebyscore(zkey, "-inf", f"({since.timestamp()}", start=0, num=500)
+        if old:
+            self.r.hdel(f"{self.p}story:sig:{watch}", *old)  # type: ignore[arg-type]
+            self.r.zrem(zkey, *old)  # type: ignore[arg-type]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
         """Record the assignment; a new story's signature goes into its LSH bands."""

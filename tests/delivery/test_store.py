@@ -158,3 +158,14 @@ def test_story_candidates_find_near_duplicates_within_the_window(store):
     st.set_thread("w|a", "slack", "111.222")
     st.set_thread("w|a", "slack", "333.444")
     assert st.thread("w|a", "slack") == "111.222"
+
+
+def test_redis_forgets_old_stories_and_old_index_entries(redis_client):
+    store = redis_store(redis_client)
+    a = Item(id="a", source="x", title="Explosions reported in Kaluga overnight")
+    store.stories.assign("w", "a", "w|a", signature(a), T0)
+    store.stories.candidates("w", signature(a), T0 + timedelta(days=1))
+    assert redis_client.hlen("alerts:dlv:story:sig:w") == 0
+    store.ledger.save(row(1))
+    store.ledger.save(row(2, at=T0 + timedelta(days=31)))
+    assert [r.item_id for r in store.ledger.query()] == ["item-2"]
