@@ -34,12 +34,11 @@ class _Occurrences(dict[int, list[Occurrence]]):
         return found
 
 
-def _scan(auto: Any, text: str, doc: Document, occ: _Occurrences) -> None:
+def _scan(auto: Any, which: str, doc: Document, occ: _Occurrences) -> None:
     if auto is None:
         return
-    for end, (length, entries) in auto.iter(text):
-        start = end - length + 1
-        index = text.count(" ", 0, start)
+    for end, (length, entries) in auto.iter(getattr(doc, which)):
+        index = doc.word_at(which, end - length + 1)
         for atom, ntok in entries:
             if index >= doc.compound_base:
                 if ntok == 1:
@@ -59,10 +58,10 @@ class Matcher:
         self._position = {rule.id: i for i, (rule, _) in enumerate(self.index.watches)}
 
     def _occurrences(self, item: Item) -> _Occurrences:
-        doc = prepare(item, self.index.fields)
+        doc = prepare(item, self.index.fields, fuzzy=self.index.fuzzy is not None)
         occ = _Occurrences(self.index, doc)
-        _scan(self.index.fuzzy, doc.fuzzy, doc, occ)
-        _scan(self.index.exact, doc.exact, doc, occ)
+        _scan(self.index.fuzzy, "fuzzy", doc, occ)
+        _scan(self.index.exact, "exact", doc, occ)
         return occ
 
     def match(self, item: Item) -> list[Match]:
@@ -89,7 +88,7 @@ class Matcher:
             return None
         evidence: list[tuple[str, Occurrence]] = []
         clause = collect(compiled, occ, evidence)
-        return Match(
+        return Match.model_construct(
             watch=rule.id,
             item_id=item.id,
             ruleset_version=self.ruleset.version,
@@ -114,7 +113,7 @@ def _hits(evidence: list[tuple[str, Occurrence]], doc: Document) -> tuple[Hit, .
             start, end = a, b
         key = (number, start, end)
         if key not in seen:
-            seen[key] = Hit(
+            seen[key] = Hit.model_construct(
                 term=term, field=FIELDS[number], start=start, end=end, text=ft.text[start:end]
             )
     return tuple(seen[k] for k in sorted(seen))

@@ -7,6 +7,7 @@ only text holding soft hyphens, ligatures, 'ß' and the like needs an explicit m
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -66,10 +67,24 @@ class _FoldTable(dict[int, str]):
 _TABLE = _FoldTable()
 
 
+_PUNCT_RX = re.compile("[" + re.escape("".join(_PUNCT)) + "]")
+# After lower(): anything but ASCII, plain Cyrillic letters and the 1:1 punctuation needs folding.
+_OTHER = re.compile(
+    "[^\x00-\x7f\u0430-\u044f\u0454\u0456\u0457\u0491" + re.escape("".join(_PUNCT)) + "]"
+)
+
+
+def _punct(m: re.Match[str]) -> str:
+    return _PUNCT[m.group()]
+
+
 def normalise(text: str) -> tuple[str, bool]:
     """Normalised text and whether it maps one-to-one onto the original."""
     if text.isascii():
         return text.lower(), True
+    low = text.lower()
+    if _OTHER.search(low) is None:
+        return _PUNCT_RX.sub(_punct, low), True  # fast path: lower() and 1:1 punctuation
     norm = text.translate(_TABLE)
     return norm, _TABLE.irregular.isdisjoint(text)
 
@@ -111,7 +126,12 @@ class FieldText:
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """Original span covering normalised tokens ``first`` .. ``last`` (inclusive)."""
         if self._spans is None:
-            self._spans = [m.span() for m in WORD.finditer(self.norm)]
+            self._spans = []
+        if last >= len(self._spans):
+            # Spans are found lazily, only as far as the hits reach.
+            start = self._spans[-1][1] if self._spans else 0
+            more = itertools.islice(WORD.finditer(self.norm, start), last + 1 - len(self._spans))
+            self._spans.extend(m.span() for m in more)
         return self.original_span(self._spans[first][0], self._spans[last][1])
 
 

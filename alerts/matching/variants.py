@@ -48,10 +48,13 @@ _RU_LAT = dict(
     )
 )
 _UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
-_LAT_CYR = [
-    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
-    ("yu", "ю"), ("ya", "я"), ("yo", "е"), ("ye", "е"), ("iy", "ий"), ("yy", "ий"),
-]  # fmt: skip
+_LAT_CYR = {
+    "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
+    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий",
+}  # fmt: skip
+_LAT_CYR_RX = re.compile(
+    "(?P<d>" + "|".join(_LAT_CYR) + ")|(?P<v>y(?=[aeiou]))|(?P<e>(?<=.)y$)|(?P<c>.)", re.S
+)
 _LAT_CYR_1 = dict(zip("abcdefgijklmnopqrstuvwxz", "абкдефгийклмнопкрстуввкз", strict=True))
 
 
@@ -98,6 +101,13 @@ class KeyCache(dict[str, str]):
         key = self[word] = word_key(word)
         return key
 
+    def keys_of(self, words: list[str]) -> list[str]:
+        """Keys of many words: a plain ``dict.get`` pass, then the misses."""
+        keys = list(map(self.get, words))
+        if None in keys:
+            keys = [k if k is not None else self[w] for k, w in zip(keys, words, strict=True)]
+        return keys  # type: ignore[return-value]
+
 
 def to_latin(word: str) -> set[str]:
     """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
@@ -106,30 +116,20 @@ def to_latin(word: str) -> set[str]:
 
 def to_cyrillic(word: str) -> set[str]:
     """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
-    out = []
-    i = 0
-    while i < len(word):
-        for lat, cyr in _LAT_CYR:
-            if word.startswith(lat, i):
-                out.append(cyr)
-                i += len(lat)
-                break
-        else:
-            out.append(_one_cyrillic(word, i))
-            i += 1
-    text = "".join(out)
+    text = _LAT_CYR_RX.sub(_cyrillic_piece, word)
     return {text.replace("\x00", "х"), text.replace("\x00", "г")}
 
 
-def _one_cyrillic(word: str, i: int) -> str:
-    c = word[i]
-    if c == "h":
-        return "\x00"
-    if c == "y":
-        last = i == len(word) - 1
-        before_vowel = not last and word[i + 1] in "aeiou"
-        return "ий" if last and i > 0 else ("й" if before_vowel else "и")
-    return _LAT_CYR_1.get(c, c)
+def _cyrillic_piece(m: re.Match[str]) -> str:
+    kind = m.lastgroup
+    if kind == "d":
+        return _LAT_CYR[m.group()]
+    if kind == "v":
+        return "й"
+    if kind == "e":
+        return "ий"
+    c = m.group()
+    return "\x00" if c == "h" else ("и" if c == "y" else _LAT_CYR_1.get(c, c))
 
 
 def adjective_key(key: str) -> str | None:
