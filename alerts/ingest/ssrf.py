@@ -9,6 +9,7 @@ and C libraries read them (``2130706433``, ``0x7f.1``, ``0177.0.0.1``) so none s
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -28,6 +29,8 @@ _METADATA = {
 }
 _BLOCKED_NAMES = ("localhost", "metadata", "metadata.google.internal")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+DNS_TIMEOUT = 5.0
+_DNS_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns")
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,19 @@ class Target:
     address: str
 
 
-def system_resolver(host: str, port: int) -> list[str]:
-    """Resolve with the operating system (the default; tests inject their own)."""
+def _getaddrinfo(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def system_resolver(host: str, port: int, timeout: float = DNS_TIMEOUT) -> list[str]:
+    """Resolve with the operating system, within ``timeout`` (tests inject their own resolver)."""
+    future = _DNS_POOL.submit(_getaddrinfo, host, port)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()  # getaddrinfo cannot be interrupted; its thread finishes on its own
+        raise OSError(f"DNS lookup timed out after {timeout} s") from None
 
 
 def _number(part: str) -> int:

@@ -157,3 +157,22 @@ def test_secrets_in_the_url_stay_out_of_errors() -> None:
     with pytest.raises(BlockedAddressError) as info:
         check_url("http://user:hunter2@10.0.0.1/feed?token=s3cret", _no_resolver)
     assert "hunter2" not in str(info.value) and "s3cret" not in str(info.value)
+
+
+def test_system_resolver_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from alerts.ingest import ssrf
+
+    release = threading.Event()
+
+    def hang(host: str, port: int) -> list[str]:
+        release.wait(5)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(ssrf, "_getaddrinfo", hang)
+    try:
+        with pytest.raises(OSError, match="timed out"):
+            ssrf.system_resolver("slow.example", 80, timeout=0.05)
+    finally:
+        release.set()
