@@ -32,8 +32,54 @@ from alerts.matching.ruleset import Rule
 from alerts.matching.spec import RuleSpec
 from alerts.models import Item
 
-LAT = "ka lu ga mo re ti san dor vel pri stan ko mir bel ne ro ta vin gor sk le na tor ben".split()
-CYR = "ка лу га мо ре ти сан дор вел при стан ко мир бел не ро та вин гор ск".split()
+LAT = [
+    "ka",
+    "lu",
+    "ga",
+    "mo",
+    "re",
+    "ti",
+    "san",
+    "dor",
+    "vel",
+    "pri",
+    "stan",
+    "ko",
+    "mir",
+    "bel",
+    "ne",
+    "ro",
+    "ta",
+    "vin",
+    "gor",
+    "sk",
+    "le",
+    "na",
+    "tor",
+    "ben",
+]
+CYR = [
+    "ка",
+    "лу",
+    "га",
+    "мо",
+    "ре",
+    "ти",
+    "сан",
+    "дор",
+    "вел",
+    "при",
+    "стан",
+    "ко",
+    "мир",
+    "бел",
+    "не",
+    "ро",
+    "та",
+    "вин",
+    "гор",
+    "ск",
+]
 VOCAB = 1_000_000
 PHRASES = 20_000
 
