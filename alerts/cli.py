@@ -6,12 +6,16 @@ Service processes (worker, beat, api) are started as programs, so this module ne
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from alerts.errors import ConfigError
+
+# Each package registers its own operator commands.
+COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli")  # TODO delivery.cli
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -100,10 +104,6 @@ def _settings():  # type: ignore[no-untyped-def]
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command tree, with the packages' own commands registered."""
-    from alerts.delivery import cli as delivery_cli
-    from alerts.ingest import cli as ingest_cli
-    from alerts.matching import cli as matching_cli
-
     parser = argparse.ArgumentParser(prog="alerts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="start Redis (embedded if unset), a worker, beat and the API")
@@ -125,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default="cli")
     p.add_argument("--url", default=None, help="API base URL (default from settings)")
     p.set_defaults(func=_cmd_ingest)
-    for module in (ingest_cli, matching_cli, delivery_cli):
-        module.register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 

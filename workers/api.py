@@ -10,8 +10,7 @@ import redis
 from fastapi import FastAPI
 
 from alerts.api.app import create_app
-from alerts.delivery import list_deliveries
-from alerts.delivery.ledger import RedisLedger
+from alerts.delivery import list_deliveries, redis_store
 from alerts.settings import load_settings
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY
@@ -21,7 +20,7 @@ def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
-    ledger = RedisLedger(client)
+    store = redis_store(client, settings.delivery)
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
         payload = base64.b64encode(data).decode("ascii")
@@ -31,7 +30,7 @@ def create_api() -> FastAPI:
         return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}
 
     def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
-        rows = list_deliveries(ledger, watch=watch, status=status, limit=limit)
+        rows = list_deliveries(store, watch=watch, status=status, limit=limit)
         return [row.model_dump(mode="json") for row in rows]
 
     return create_app(settings, submit=submit, health=health, deliveries=deliveries)

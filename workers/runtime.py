@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
 
 from alerts.clock import Clock, system_clock
-from alerts.delivery import DeliveryDeps, build_deps
+from alerts.delivery import DeliveryDeps, NotifySpec, build_deps
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.matching.reload import RulesWatcher
 from alerts.notify import build_notifier
@@ -37,24 +38,40 @@ class Runtime:
         self.redis.set(RULES_STATUS_KEY, json.dumps(status, default=str), ex=3600)
 
 
+def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
+    """The notify options of a watch in the current rule set (None once the watch is gone)."""
+
+    def lookup(watch: str) -> NotifySpec | None:
+        ruleset, _ = rules.current()
+        try:
+            return ruleset.get(watch).notify
+        except KeyError:
+            return None
+
+    return lookup
+
+
 @functools.cache
 def runtime() -> Runtime:
     """The process-wide runtime (one per worker child)."""
     settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url or "")
     retention = timedelta(days=settings.item_retention_days)
-    channels = list(settings.channels)
+    rules = RulesWatcher(
+        settings.rules_dir,
+        channels=list(settings.channels),
+        min_interval=settings.rules_reload_seconds,
+        clock=system_clock,
+    )
+    notifier = build_notifier(settings)
     return Runtime(
         settings=settings,
         redis=client,
         seen=RedisSeenStore(client, retention),
         archive=RedisItemArchive(client, retention),
-        rules=RulesWatcher(
-            settings.rules_dir,
-            channels=channels,
-            min_interval=settings.rules_reload_seconds,
-            clock=system_clock,
+        rules=rules,
+        delivery=build_deps(
+            settings, client, notifier, system_clock, policies=policy_lookup(rules)
         ),
-        delivery=build_deps(settings, client, build_notifier(settings), system_clock),
         clock=system_clock,
     )

@@ -7,13 +7,16 @@ import logging
 from typing import Any
 
 from alerts import pipeline
-from alerts.delivery import deliver, flush_due_digests, stale_deliveries
+from alerts.delivery import deliver, record_pending, stale_deliveries
+from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import ParseError
+from alerts.matching import RuleSetError
 from alerts.models import Alert, Item
 from workers.app import app
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
+RULES_RETRY_SECONDS = 15.0
 
 
 @app.task(name="alerts.ingest_bulletin")
@@ -33,15 +36,21 @@ def ingest_bulletin(source: str, content_b64: str, content_type: str | None = No
     return [item.id for item in items]
 
 
-@app.task(name="alerts.match_items")
-def match_items(items: list[dict[str, Any]]) -> int:
+@app.task(name="alerts.match_items", bind=True, max_retries=None)
+def match_items(self: Any, items: list[dict[str, Any]]) -> int:
     """Match items against the current rule set; queue one delivery per (alert, channel)."""
     rt = runtime()
-    ruleset, matcher = rt.rules.current()
-    rt.publish_rules_status()
+    try:
+        ruleset, matcher = rt.rules.current()
+    except RuleSetError as exc:  # no good rule set yet: keep the items until one loads
+        log.error("no valid rule set, items wait: %s", exc)
+        raise self.retry(countdown=RULES_RETRY_SECONDS) from None
+    finally:
+        rt.publish_rules_status()
     found = pipeline.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
     for alert in found:
         for channel in alert.channels:
+            record_pending(alert, channel, deps=rt.delivery)  # the reconciler's safety net
             deliver_alert.delay(alert.model_dump(mode="json"), channel)
     return len(found)
 

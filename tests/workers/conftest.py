@@ -49,6 +49,7 @@ def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator
             channels={
                 "email": smtp.apprise_url("desk@example.org"),
                 "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+                "digest": "console://",
             },
         )
         env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
@@ -62,3 +63,4 @@ def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator
             if api:
                 api.stop()
             worker.stop()
+            print(worker.output())  # shown by pytest when the test failed

@@ -29,7 +29,7 @@ def test_compose_commands_start_locally(tmp_path: Path, redis_url: str, redis_cl
         tmp_path,
         rules_dir=str(ROOT / "rules"),
         api_token="t",
-        channels={"email": "console://", "slack": "console://"},
+        channels={"email": "console://", "slack": "console://", "digest": "console://"},
     )
     port = free_port()
     env = service_env(config, redis_url, ALERTS_API_PORT=str(port))
