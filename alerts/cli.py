@@ -15,7 +15,7 @@ from pathlib import Path
 from alerts.errors import ConfigError
 
 # Each package registers its own operator commands.
-COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli")  # TODO delivery.cli
+COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli", "alerts.delivery.cli")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
