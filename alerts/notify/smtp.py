@@ -44,7 +44,9 @@ class SmtpSender:
         self.password: str | None = plugin.password
         self.verify: bool = bool(plugin.verify_certificate)
         name, self.from_addr = plugin.from_addr[0], str(plugin.from_addr[1])
-        self.from_header = formataddr((name or "", self.from_addr))
+        if not name or name == plugin.app_id:  # Apprise's own name is its default, not the user's
+            name = "bulletin-alerts"
+        self.from_header = formataddr((str(name), self.from_addr))
         self.to = [str(addr) for _, addr in plugin.targets]
         self.cc = sorted(str(a) for a in plugin.cc)
         self.bcc = sorted(str(a) for a in plugin.bcc)

@@ -15,18 +15,30 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 CANARY = "CANARY7f3a9c2e"
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    """A real SMTP server on a free loopback port."""
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[SmtpTestServer]:
     with SmtpTestServer() as server:
         yield server
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackTestServer]:
-    """A Slack-webhook-like HTTP server on a free loopback port."""
+@pytest.fixture(scope="session")
+def _slack_server() -> Iterator[SlackTestServer]:
     with SlackTestServer() as server:
         yield server
+
+
+@pytest.fixture
+def smtp(_smtp_server: SmtpTestServer) -> SmtpTestServer:
+    """A real SMTP server on a free loopback port, with no messages or scripts."""
+    _smtp_server.reset()
+    return _smtp_server
+
+
+@pytest.fixture
+def slack(_slack_server: SlackTestServer) -> SlackTestServer:
+    """A Slack-webhook-like HTTP server on a free loopback port, answering ``ok``."""
+    _slack_server.reset()
+    return _slack_server
 
 
 def hit(text: str, field: str, term: str | None = None) -> Hit:

@@ -33,6 +33,8 @@ def test_delivers_a_multipart_email_with_credentials(smtp: SmtpTestServer) -> No
     assert mail.rcpt_tos == ("desk@example.org",)
     assert mail.message["Subject"] == "[Ceasefire] Ceasefire talks resume in Geneva"
     assert mail.message["Message-ID"] == result.thread_ref
+    assert mail.message["From"] == "bulletin-alerts <bulletin-alerts@example.org>"
+    assert mail.message["Date"] == "Wed, 25 Nov 2026 09:30:00 +0000"  # the injected clock
     assert mail.message.get_content_type() == "multipart/alternative"
     plain = mail.message.get_body(("plain",))
     html = mail.message.get_body(("html",))
