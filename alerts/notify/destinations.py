@@ -27,7 +27,7 @@ def make_senders(url: str, settings: NotifySettings, clock: Clock) -> list[Sende
         raise ValueError("not a valid Apprise URL (scheme unknown or required parts missing)")
     privacy = str(plugin.url(privacy=True))
     protect(url, privacy)
-    label = privacy.partition("?")[0]  # the query holds only Apprise's options: noise in logs
+    label = privacy.partition("?")[0].rstrip("/")  # the query is only Apprise options: noise
     if isinstance(plugin, NotifyEmail):
         return [SmtpSender(plugin, label=label, timeout=settings.smtp_timeout, clock=clock)]
     if isinstance(plugin, NotifySlack) and plugin.mode in _SLACK_MODES:
