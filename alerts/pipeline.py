@@ -25,14 +25,16 @@ class Archive(Protocol):
     def add(self, items: Sequence[Item], now: datetime) -> None: ...
 
 
-def new_items(
-    data: bytes, *, source: str, content_type: str | None, seen: SeenStore
-) -> tuple[list[Item], int]:
-    """Parse a bulletin and keep the items not ingested before; also return the total parsed."""
-    items = parse_bulletin(data, source=source, content_type=content_type)
+def new_items(data: bytes, *, source: str, content_type: str | None, seen: SeenStore) -> list[Item]:
+    """Parse a bulletin and keep the items not ingested before."""
+    return fresh(parse_bulletin(data, source=source, content_type=content_type), seen)
+
+
+def fresh(items: Sequence[Item], seen: SeenStore) -> list[Item]:
+    """The items whose ids were never ingested, once each, in order."""
     unique = list({item.id: item for item in items}.values())
-    fresh = set(seen.unseen([item.id for item in unique]))
-    return [item for item in unique if item.id in fresh], len(items)
+    unseen = set(seen.unseen([item.id for item in unique]))
+    return [item for item in unique if item.id in unseen]
 
 
 def remember(items: Sequence[Item], *, seen: SeenStore, archive: Archive, now: datetime) -> None:

@@ -23,7 +23,7 @@ from alerts.notify.settings import NotifySettings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SourceKind = Literal["rss", "atom", "feed", "html", "text", "json", "inbox"]
+SourceKind = Literal["rss", "atom", "feed", "html", "text", "json", "inbox", "webhook"]
 
 
 class SourceSettings(BaseModel):
@@ -38,7 +38,15 @@ class SourceSettings(BaseModel):
     interval: float = Field(default=300.0, gt=0, description="Seconds between polls.")
     jitter: float = Field(default=0.1, ge=0, le=1, description="Fraction of interval.")
     allow_private: bool = Field(default=False, description="Allow fetching private addresses.")
+    secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
+    )
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return expand_env(value, os.environ) if isinstance(value, str) else value
 
     @field_validator("id")
     @classmethod
@@ -178,6 +186,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlSource(settings_cls, _yaml_file()))
+
+    def source(self, source_id: str) -> SourceSettings | None:
+        """The configured source with this id, if any."""
+        return next((src for src in self.sources if src.id == source_id), None)
 
     def channel_urls(self, name: str) -> list[str]:
         """The secret Apprise URLs of one channel (never log these)."""

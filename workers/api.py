@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
@@ -14,6 +15,9 @@ from alerts.delivery import list_deliveries, redis_store
 from alerts.settings import load_settings
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY
+
+# Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
+REPLAY_WINDOW_SECONDS = 600
 
 
 def create_api() -> FastAPI:
@@ -33,7 +37,18 @@ def create_api() -> FastAPI:
         rows = list_deliveries(store, watch=watch, status=status, limit=limit)
         return [row.model_dump(mode="json") for row in rows]
 
-    return create_app(settings, submit=submit, health=health, deliveries=deliveries)
+    def replay_guard(request_id: str) -> bool:
+        digest = hashlib.sha256(request_id.encode()).hexdigest()
+        key = f"alerts:webhook:seen:{digest}"
+        return bool(client.set(key, "1", nx=True, ex=REPLAY_WINDOW_SECONDS))
+
+    return create_app(
+        settings,
+        submit=submit,
+        health=health,
+        deliveries=deliveries,
+        replay_guard=replay_guard,
+    )
 
 
 def _redis_ok(client: redis.Redis) -> bool:

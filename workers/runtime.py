@@ -13,6 +13,8 @@ import redis
 from alerts.clock import Clock, system_clock
 from alerts.delivery import DeliveryDeps, NotifySpec, build_deps
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
+from alerts.ingest.fetch import Fetcher
+from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching.reload import RulesWatcher
 from alerts.notify import build_notifier
 from alerts.settings import Settings, load_settings
@@ -31,6 +33,8 @@ class Runtime:
     rules: RulesWatcher
     delivery: DeliveryDeps
     clock: Clock
+    fetcher: Fetcher
+    source_state: RedisSourceStateStore
 
     def publish_rules_status(self) -> None:
         """Share the reload status with the API's /healthz through Redis."""
@@ -74,4 +78,6 @@ def runtime() -> Runtime:
             settings, client, notifier, system_clock, policies=policy_lookup(rules)
         ),
         clock=system_clock,
+        fetcher=Fetcher(),
+        source_state=RedisSourceStateStore(client),
     )

@@ -9,7 +9,7 @@ from typing import Any
 from alerts import pipeline
 from alerts.delivery import deliver, record_pending, stale_deliveries
 from alerts.delivery.digests import flush_due_digests
-from alerts.ingest import ParseError
+from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
 from alerts.models import Alert, Item
 from workers.app import app
@@ -17,6 +17,7 @@ from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
 RULES_RETRY_SECONDS = 15.0
+POLL_LOCK_SECONDS = 300
 
 
 @app.task(name="alerts.ingest_bulletin")
@@ -24,16 +25,52 @@ def ingest_bulletin(source: str, content_b64: str, content_type: str | None = No
     """Parse a bulletin, keep the new items, queue them for matching; returns their ids."""
     rt = runtime()
     try:
-        items, _ = pipeline.new_items(
+        items = pipeline.new_items(
             base64.b64decode(content_b64), source=source, content_type=content_type, seen=rt.seen
         )
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc)
         return []
+    return queue_for_matching(items)
+
+
+def queue_for_matching(items: list[Item]) -> list[str]:
+    """Queue new items in batches, then remember them: a crash in between re-queues them."""
+    rt = runtime()
     for batch in pipeline.batches(items, rt.settings.worker.match_batch):
         match_items.delay([item.model_dump(mode="json") for item in batch])
     pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
     return [item.id for item in items]
+
+
+@app.task(name="alerts.poll_sources")
+def poll_sources() -> int:
+    """Queue a poll of every configured source that is due (one poll at a time per source)."""
+    rt = runtime()
+    queued = 0
+    for src in rt.settings.sources:
+        due = src.kind != "webhook" and rt.source_state.get(src.id).is_due(rt.clock())
+        if due and rt.redis.set(f"alerts:poll-lock:{src.id}", "1", nx=True, ex=POLL_LOCK_SECONDS):
+            poll_source.delay(src.id)
+            queued += 1
+    return queued
+
+
+@app.task(name="alerts.poll_source")
+def poll_source(source_id: str) -> list[str]:
+    """Fetch one source; its new items go to matching. Failures back off in the source state."""
+    rt = runtime()
+    src = rt.settings.source(source_id)
+    try:
+        if src is None:
+            return []
+        items = sources.poll_source(src, fetcher=rt.fetcher, state=rt.source_state, clock=rt.clock)
+        return queue_for_matching(pipeline.fresh(items, rt.seen))
+    except IngestError as exc:
+        log.warning("source %s failed: %s", source_id, exc)
+        return []
+    finally:
+        rt.redis.delete(f"alerts:poll-lock:{source_id}")
 
 
 @app.task(name="alerts.match_items", bind=True, max_retries=None)

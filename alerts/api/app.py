@@ -10,7 +10,9 @@ from typing import Any, Protocol
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from alerts.ingest import ParseError, parse_bulletin
+from alerts.clock import Clock, system_clock
+from alerts.ingest import ParseError, SignatureError, parse_bulletin
+from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from alerts.settings import Settings
 
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -23,6 +25,8 @@ class Submitter(Protocol):
 
 
 Health = Callable[[], dict[str, Any]]
+ReplayGuard = Callable[[str], bool]  # True the first time a request id is seen
+REQUEST_ID_HEADER = "X-Alerts-Id"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 
 
@@ -32,33 +36,62 @@ def create_app(
     submit: Submitter,
     health: Health,
     deliveries: Deliveries | None = None,
+    replay_guard: ReplayGuard | None = None,
+    clock: Clock = system_clock,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
     api = FastAPI(title="bulletin-alerts", version="1")
     limit = settings.max_body_bytes
 
-    def authorize(request: Request) -> None:
+    def bearer_ok(request: Request) -> bool:
         expected = settings.api_token.get_secret_value() if settings.api_token else ""
         given = request.headers.get("authorization", "")
-        if not expected:
+        return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+
+    def authorize(request: Request) -> None:
+        if not settings.api_token:
             raise HTTPException(503, "the API token is not configured (ALERTS_API_TOKEN)")
-        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        if not bearer_ok(request):
             raise HTTPException(401, "missing or wrong bearer token")
 
-    @api.post("/v1/bulletins", status_code=202)
-    async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any]:
+    def check_signature(request: Request, source: str, data: bytes) -> None:
+        src = settings.source(source)
+        secret = src.secret.get_secret_value().encode() if src and src.secret else b""
+        try:
+            verify_signature(
+                secret,
+                request.headers.get(TIMESTAMP_HEADER, ""),
+                data,
+                request.headers.get(SIGNATURE_HEADER, ""),
+                clock(),
+            )
+        except SignatureError as exc:
+            raise HTTPException(401, f"bad signature: {exc}") from None
+
+    @api.post("/v1/bulletins", status_code=202, response_model=None)
+    async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any] | JSONResponse:
         """Accept a text, RSS/Atom or JSON bulletin; 202 with the ids of its items."""
-        authorize(request)
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
+        src = settings.source(source)
+        signed = bool(src and src.secret and request.headers.get(SIGNATURE_HEADER))
+        if not signed:
+            authorize(request)
         data = await read_capped(request, limit)
+        if signed:
+            check_signature(request, source, data)
+        replay_id = request.headers.get(REQUEST_ID_HEADER) or (
+            request.headers.get(SIGNATURE_HEADER) if signed else None
+        )
+        if replay_id and replay_guard and not replay_guard(f"{source}:{replay_id}"):
+            return JSONResponse({"status": "duplicate", "accepted": 0, "items": []}, 200)
         content_type = request.headers.get("content-type")
         try:
             items = parse_bulletin(data, source=source, content_type=content_type)
         except ParseError as exc:
             raise HTTPException(400, f"unreadable bulletin: {exc}") from None
         submit(source=source, data=data, content_type=content_type)
-        return {"accepted": len(items), "items": [item.id for item in items]}
+        return {"status": "accepted", "accepted": len(items), "items": [i.id for i in items]}
 
     @api.get("/healthz")
     def healthz() -> JSONResponse:
