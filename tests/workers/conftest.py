@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
-from tests.support.processes import Service, service_env, start_api, start_worker, write_config
+from tests.support.processes import (
+    Service,
+    service_env,
+    start_api,
+    start_worker,
+    write_config,
+)
 from tests.support.redis_server import free_port
 from tests.support.slack import SlackTestServer
 from tests.support.smtp import SmtpTestServer
@@ -38,9 +47,11 @@ class Stack:
         return not self.redis.llen("alerts") and not self.redis.hlen("unacked")
 
 
-@pytest.fixture
-def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[Stack]:
-    """Worker + API against the test Redis, email to a real SMTP server, Slack to a fake."""
+@contextmanager
+def running_stack(
+    tmp_path: Path, redis_url: str, client: redis.Redis, *, beat: bool = False, **settings: Any
+) -> Iterator[Stack]:
+    """Worker + API (+ beat) on the test Redis; email to a real SMTP server, Slack to a fake."""
     with SmtpTestServer() as smtp, SlackTestServer() as slack:
         config = write_config(
             tmp_path,
@@ -51,16 +62,26 @@ def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator
                 "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
                 "digest": "console://",
             },
+            **settings,
         )
         env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
-        port = free_port()
-        worker = start_worker(env)
-        api = None
+        services: list[Service] = [start_worker(env)]
         try:
-            api = start_api(env, port)
-            yield Stack(f"http://127.0.0.1:{port}", smtp, slack, worker, env, redis_client)
+            port = free_port()
+            services.append(start_api(env, port))
+            if beat:
+                argv = [sys.executable, "-m", "alerts", "beat", "--schedule",
+                        str(tmp_path / "beat-schedule")]  # fmt: skip
+                services.append(Service("beat", argv, env).start())
+            yield Stack(f"http://127.0.0.1:{port}", smtp, slack, services[0], env, client)
         finally:
-            if api:
-                api.stop()
-            worker.stop()
-            print(worker.output())  # shown by pytest when the test failed
+            for service in reversed(services):
+                service.stop()
+            print(services[0].output())  # shown by pytest when the test failed
+
+
+@pytest.fixture
+def stack(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterator[Stack]:
+    """The default stack: shipped rules, no sources."""
+    with running_stack(tmp_path, redis_url, redis_client) as s:
+        yield s

@@ -1,0 +1,94 @@
+"""Sources end to end: beat polls an RSS feed and an inbox folder; new items alert exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.workers.conftest import running_stack
+from tests.workers.test_e2e import settle, wait_until
+
+ITEM = """<item><title>{title}</title><link>https://news.example.org/{slug}</link>
+<guid>https://news.example.org/{slug}</guid><description>{body}</description></item>"""
+
+
+class Feed:
+    """An RSS feed on a loopback HTTP server; items can be added while it runs."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = (
+                    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                    "<title>Wire</title><link>https://news.example.org/</link>"
+                    + "".join(feed.items)
+                    + "</channel></rss>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def add(self, slug: str, title: str, body: str) -> None:
+        self.items.insert(0, ITEM.format(slug=slug, title=title, body=body))
+
+
+@pytest.fixture
+def feed() -> Iterator[Feed]:
+    f = Feed()
+    f.add("grain", "Danube ports report record grain shipments", "Exports rose again.")
+    f.add("talks", "Envoys meet on a ceasefire plan", "Delegations discussed a ceasefire line.")
+    yield f
+    f.server.shutdown()
+
+
+def test_beat_polls_feed_and_inbox_and_alerts_new_items_once(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, feed: Feed
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sources = [
+        {"id": "wire", "kind": "rss", "url": feed.url, "interval": 1, "allow_private": True},
+        {"id": "drop", "kind": "inbox", "path": str(inbox), "interval": 1},
+    ]
+    with running_stack(
+        tmp_path, redis_url, redis_client, beat=True, sources=sources, worker={"poll_tick": 1}
+    ) as stack:
+        stack.slack.wait_for(1, timeout=60)  # the ceasefire item of the feed
+        (inbox / "bulletin.txt").write_text(
+            "Blasts reported near Kaluga airport\n"
+            "Residents of Kaluga heard several blasts near the airport overnight.\n",
+            encoding="utf-8",
+        )
+        mails = stack.smtp.wait_for(1, timeout=60)
+        assert "Kaluga airport" in mails[0].message["Subject"]
+        wait_until(lambda: (inbox / "processed").exists() and not (inbox / "bulletin.txt").exists())
+
+        feed.add("drones", "Drones downed over the Kaluga region", "Officials said so.")
+        stack.smtp.wait_for(2, timeout=60)
+        time.sleep(3)  # several more polls of an unchanged feed and an empty inbox
+        settle(stack)
+        assert len(stack.smtp.messages) == 2
+        assert len(stack.slack.requests) == 1
+        health = redis_client.keys("*source*")
+        assert health, "per-source state is kept in Redis"
