@@ -7,11 +7,10 @@ import operator
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from alerts.matching.text import COMPOUND, WORD, FieldText
-from alerts.matching.variants import KeyCache
+from alerts.matching.text import COMPOUND, FieldText, split_words
+from alerts.matching.variants import KEYS
 from alerts.models import FIELDS, Item
 
-KEYS = KeyCache()
 _FIELD_SEP = "\x1f"
 _COMPOUND_SEP = "\x1e"
 KEYS[_FIELD_SEP] = _FIELD_SEP
@@ -64,7 +63,7 @@ def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Docume
         ft = fields[number] = FieldText.of(name, item.field_text(name))
         starts.append(len(exact))
         order.append(number)
-        exact.extend(WORD.findall(ft.norm))
+        exact.extend(split_words(ft.norm))
         exact.append(_FIELD_SEP)
         if fuzzy and "-" in ft.norm:
             for m in COMPOUND.finditer(ft.norm):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import ahocorasick
@@ -26,6 +27,11 @@ from alerts.models import FIELDS
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 MAX_VARIANTS = 64
 Compiled = tuple[Any, ...]
+
+
+@lru_cache(maxsize=200_000)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
 
 
 def mask_of(fields: frozenset[str]) -> int:
@@ -56,7 +62,7 @@ class _Builder:
         self.used = 0
 
     def atom(self, term: Term) -> int:
-        text = term.text if term.kind == "regex" else " ".join(words(term.text))
+        text = term.text if term.kind == "regex" else " ".join(_words(term.text))
         key = (term.kind, text, term.exact)
         if key in self.ids:
             return self.ids[key]
@@ -69,7 +75,7 @@ class _Builder:
         return aid
 
     def _patterns(self, aid: int, term: Term) -> None:
-        toks = words(term.text)
+        toks = _words(term.text)
         if term.kind == "prefix":
             self.exact.setdefault(" " + " ".join(toks), []).append((aid, len(toks)))
             return

@@ -50,12 +50,9 @@ _RU_LAT = dict(
 _UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
 _LAT_CYR = {
     "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
-    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий",
+    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
 }  # fmt: skip
-_LAT_CYR_RX = re.compile(
-    "(?P<d>" + "|".join(_LAT_CYR) + ")|(?P<v>y(?=[aeiou]))|(?P<e>(?<=.)y$)|(?P<c>.)", re.S
-)
-_LAT_CYR_1 = dict(zip("abcdefgijklmnopqrstuvwxz", "абкдефгийклмнопкрстуввкз", strict=True))
+_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
 
 
 def script(word: str) -> str:
@@ -109,6 +106,9 @@ class KeyCache(dict[str, str]):
         return keys  # type: ignore[return-value]
 
 
+KEYS = KeyCache()
+
+
 def to_latin(word: str) -> set[str]:
     """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
     return {"".join(table.get(c, c) for c in word).replace("-", "") for table in (_RU_LAT, _UK_LAT)}
@@ -116,20 +116,12 @@ def to_latin(word: str) -> set[str]:
 
 def to_cyrillic(word: str) -> set[str]:
     """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
-    text = _LAT_CYR_RX.sub(_cyrillic_piece, word)
+    for lat, cyr in _LAT_CYR.items():
+        word = word.replace(lat, cyr)
+    if len(word) > 1 and word.endswith("y"):
+        word = word[:-1] + "ий"
+    text = word.translate(_LAT_CYR_1)
     return {text.replace("\x00", "х"), text.replace("\x00", "г")}
-
-
-def _cyrillic_piece(m: re.Match[str]) -> str:
-    kind = m.lastgroup
-    if kind == "d":
-        return _LAT_CYR[m.group()]
-    if kind == "v":
-        return "й"
-    if kind == "e":
-        return "ий"
-    c = m.group()
-    return "\x00" if c == "h" else ("и" if c == "y" else _LAT_CYR_1.get(c, c))
 
 
 def adjective_key(key: str) -> str | None:
@@ -150,7 +142,7 @@ def term_keys(word: str) -> frozenset[str]:
             spellings |= to_cyrillic(spelling)
         elif kind == "cyr":
             spellings |= to_latin(spelling)
-    keys = {word_key(s) for s in spellings}
+    keys = {KEYS[s] for s in spellings}
     for s in spellings:
         if script(s) == "cyr" and s.endswith("а"):
             adjective = adjective_key(cyrillic_key(s))
