@@ -82,7 +82,8 @@ def _render(args: argparse.Namespace, match: Any, item: Any, matcher: Matcher) -
     if args.format == "json":
         return json.dumps(match_json(match, item, explain=args.explain), ensure_ascii=False)
     if args.explain:
-        return explain_text(match, item, matcher.rule(match.watch)) + "\n"
+        rule = matcher.rule(match.watch)
+        return explain_text(match, item, rule, color=sys.stdout.isatty()) + "\n"
     return match_text(match, item)
 
 

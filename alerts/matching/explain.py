@@ -56,7 +56,12 @@ def match_text(match: Match, item: Item) -> str:
     return f"{match.watch}: {item.title!r} [{item.id}]: {terms}{more}"
 
 
-def explain_text(match: Match, item: Item, rule: Rule) -> str:
+def highlight(text: str) -> str:
+    """Hit marks turned into bold yellow for a terminal."""
+    return text.replace(MARK_OPEN, "\x1b[1;33m").replace(MARK_CLOSE, "\x1b[0m")
+
+
+def explain_text(match: Match, item: Item, rule: Rule, *, color: bool = False) -> str:
     """A multi-line explanation: watch, rule set version, clause, hits, snippets."""
     lines = [
         f"watch    {rule.id} ({rule.name}) defined at {rule.path}:{rule.line}",
@@ -68,4 +73,5 @@ def explain_text(match: Match, item: Item, rule: Rule) -> str:
         f"hit      {h.field}[{h.start}:{h.end}] {h.text!r} for term {h.term!r}" for h in match.hits
     ]
     lines += [f"snippet  {field}: {text}" for field, text in snippets(item, match.hits).items()]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return highlight(text) if color else text
