@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+from celery.exceptions import Reject
+from kombu.exceptions import OperationalError
 
 from alerts import pipeline
 from alerts.delivery import deliver, record_pending, stale_deliveries
@@ -16,11 +22,30 @@ from workers.app import app
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError)
+
+
+def requeue_on_outage(func: F) -> F:
+    """A Redis outage mid-task puts the message back (never acked as failed, so never lost)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OUTAGES as exc:
+            log.warning("%s: Redis unavailable (%s); message requeued", func.__name__, exc)
+            raise Reject(str(exc), requeue=True) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 RULES_RETRY_SECONDS = 15.0
 POLL_LOCK_SECONDS = 300
 
 
 @app.task(name="alerts.ingest_bulletin")
+@requeue_on_outage
 def ingest_bulletin(source: str, content_b64: str, content_type: str | None = None) -> list[str]:
     """Parse a bulletin, keep the new items, queue them for matching; returns their ids."""
     rt = runtime()
@@ -44,6 +69,7 @@ def queue_for_matching(items: list[Item]) -> list[str]:
 
 
 @app.task(name="alerts.poll_sources")
+@requeue_on_outage
 def poll_sources() -> int:
     """Queue a poll of every configured source that is due (one poll at a time per source)."""
     rt = runtime()
@@ -57,6 +83,7 @@ def poll_sources() -> int:
 
 
 @app.task(name="alerts.poll_source")
+@requeue_on_outage
 def poll_source(source_id: str) -> list[str]:
     """Fetch one source; its new items go to matching. Failures back off in the source state."""
     rt = runtime()
@@ -74,6 +101,7 @@ def poll_source(source_id: str) -> list[str]:
 
 
 @app.task(name="alerts.match_items", bind=True, max_retries=None)
+@requeue_on_outage
 def match_items(self: Any, items: list[dict[str, Any]]) -> int:
     """Match items against the current rule set; queue one delivery per (alert, channel)."""
     rt = runtime()
@@ -93,6 +121,7 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
 
 
 @app.task(name="alerts.deliver_alert", bind=True, max_retries=None)
+@requeue_on_outage
 def deliver_alert(self: Any, alert: dict[str, Any], channel: str) -> str:
     """Run the delivery stages for one (alert, channel); retry when they say so."""
     outcome = deliver(Alert.model_validate(alert), channel, deps=runtime().delivery)
@@ -102,12 +131,14 @@ def deliver_alert(self: Any, alert: dict[str, Any], channel: str) -> str:
 
 
 @app.task(name="alerts.flush_digests")
+@requeue_on_outage
 def flush_digests() -> int:
     """Send the digests that are due."""
     return len(flush_due_digests(runtime().delivery))
 
 
 @app.task(name="alerts.reconcile")
+@requeue_on_outage
 def reconcile() -> int:
     """Re-queue deliveries stuck past their lease, so nothing waits on Redis' sweep alone."""
     stale = stale_deliveries(runtime().delivery, runtime().clock())
