@@ -7,6 +7,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,9 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
     settings = load_settings()
     redis_server = None
     if not settings.redis_url:
-        redis_server = EmbeddedRedis(state_dir / "redis").start()
+        # The demo starts from an empty Redis each time, so it always shows the example's alerts.
+        data_dir = Path(tempfile.mkdtemp(prefix="alerts-demo-")) if example else state_dir / "redis"
+        redis_server = EmbeddedRedis(data_dir).start()
         env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = redis_server.url
         print(f"[run] embedded Redis on {redis_server.url}", flush=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
