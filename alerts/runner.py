@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,6 +71,8 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
         _stop_all(procs)
         if redis_server:
             redis_server.stop()
+            if example:
+                shutil.rmtree(redis_server.data_dir, ignore_errors=True)
         print("[run] stopped", flush=True)
 
 
