@@ -80,3 +80,21 @@ def test_archive_drops_items_past_retention(archive_factory: Callable[[timedelta
     archive.add([_item(1)], NOW)
     archive.add([_item(2)], NOW + timedelta(days=2))
     assert [i.id for i in archive.iter_since(NOW - timedelta(days=9))] == [_item(2).id]
+
+
+def test_same_story_from_two_sources_alerts_once(seen_store: Any) -> None:
+    from pathlib import Path
+
+    from alerts.ingest import parse_bulletin
+
+    rss = parse_bulletin(
+        (Path(__file__).parent / "fixtures" / "harbour.rss").read_bytes(), source="rss"
+    )
+    pushed = parse_bulletin(
+        b'{"title": "Rail strike is off", "url": "HTTPS://Harbour.example/news/rail?utm_source=x"}',
+        source="api",
+    )
+    assert len(seen_store.claim([i.id for i in rss], NOW)) == 3
+    assert seen_store.claim([i.id for i in pushed], NOW) == []  # same normalised URL
+    # and the next poll of the same feed brings nothing new
+    assert seen_store.unseen([i.id for i in rss]) == []
