@@ -203,3 +203,13 @@ def test_redis_state_store_round_trip(redis_client: redis.Redis) -> None:
     state = SourceState(etag='"x"', last_success=START, items_seen=4, next_poll_at=START)
     store.put("a", state)
     assert RedisSourceStateStore(redis_client).get("a") == state
+
+
+def test_webhook_sources_are_not_polled() -> None:
+    src = SourceSettings(id="hook", kind="webhook")
+    state = MemorySourceStateStore()
+    assert (
+        poll_source(src, fetcher=Fetcher(local_resolver()), state=state, clock=FrozenClock(START))
+        == []
+    )
+    assert state.get("hook") == SourceState()
