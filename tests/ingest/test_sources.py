@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import redis
 
-import alerts.delivery  # noqa: F401  (until alerts.settings <-> alerts.delivery stops being circular)
 from alerts.clock import FrozenClock
 from alerts.ingest import BlockedAddressError, FetchError, ParseError
 from alerts.ingest.dedup import MemorySeenStore
