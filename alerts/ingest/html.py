@@ -50,25 +50,47 @@ def _stamps(node: LexborNode) -> list[LexborNode]:
     return [*node.css("time"), *(n for n in node.css("[datetime]") if n.tag != "time")]
 
 
+def _post_list(
+    root: LexborNode, stamps: list[LexborNode]
+) -> tuple[LexborNode, dict[int, LexborNode]] | None:
+    """The element whose children hold the most stamps (the list of posts), and per child its
+    first stamp. O(stamps x depth); nodes are compared by id, as equality in selectolax is slow."""
+    children: dict[int, dict[int, LexborNode]] = {}
+    nodes: dict[int, LexborNode] = {}
+    top = root.mem_id
+    for stamp in stamps:
+        child, parent = stamp, stamp.parent
+        while parent is not None:
+            nodes[parent.mem_id] = parent
+            children.setdefault(parent.mem_id, {}).setdefault(child.mem_id, stamp)
+            if parent.mem_id == top:
+                break
+            child, parent = parent, parent.parent
+    scores = {k: _content_children(nodes[k], v) for k, v in children.items() if len(v) >= 2}
+    best = max(scores, key=lambda k: scores[k], default=None)
+    return (nodes[best], children[best]) if best is not None and scores[best] >= 2 else None
+
+
+def _content_children(parent: LexborNode, stamped: dict[int, LexborNode]) -> int:
+    """How many stamped children hold more than their stamp (posts, not a pair of dates)."""
+    count = 0
+    for child in parent.iter(include_text=False):
+        stamp = stamped.get(child.mem_id)
+        if stamp is not None and len(_text(child)) > len(_text(stamp)) + 1:
+            count += 1
+    return count
+
+
 def _stamp_posts(root: LexborNode) -> list[Post]:
-    stamps = _stamps(root)
-    if len(stamps) < 2:
+    found = _post_list(root, _stamps(root))
+    if found is None:
         return []
-    # How many stamps each ancestor holds, counted once per stamp: O(stamps x depth).
-    top = root.mem_id  # compare ids: node equality in selectolax is slow
-    held: Counter[int] = Counter()
-    for stamp in stamps:
-        node = stamp.parent
-        while node is not None and node.mem_id != top:
-            held[node.mem_id] += 1
-            node = node.parent
+    parent, stamped = found
     posts = []
-    for stamp in stamps:
-        node = stamp
-        while (parent := node.parent) is not None and held[parent.mem_id] == 1:
-            node = parent
-        if node.tag != "header":  # the page's own dateline, not a post
-            posts.append(_container_post(node, stamp))
+    for child in parent.iter(include_text=False):
+        stamp = stamped.get(child.mem_id)
+        if stamp is not None and child.tag != "header":  # a header holds the page's dateline
+            posts.append(_container_post(child, stamp))
     return posts
 
 

@@ -239,3 +239,19 @@ def test_live_blog_page_dateline_is_not_a_post() -> None:
     items = parse_bulletin(page, source="s")
     assert [i.title for i in items] == ["Chancellor arrives", "Speech starts at 12.30."]
     assert items[1].body == "Speech starts at 12.30. Markets are calm."
+
+
+def test_live_blog_post_with_two_stamps_is_one_post() -> None:
+    page = b"""<html><body><div class="feed">
+    <div class="post" id="a"><div class="meta"><time datetime="2026-03-14T09:00:00Z">9am</time>
+      updated <time datetime="2026-03-14T09:10:00Z">9:10</time></div>
+      <h3>Chancellor arrives</h3><p>She waved the red box.</p></div>
+    <div class="post" id="b"><div class="meta"><time datetime="2026-03-14T09:30:00Z">9:30</time></div>
+      <p>Speech starts at 12.30.</p></div>
+    </div></body></html>"""
+    items = parse_bulletin(page, source="s", base_url=PAGE)
+    assert [(i.title, i.url) for i in items] == [
+        ("Chancellor arrives", f"{PAGE}#a"),
+        ("Speech starts at 12.30.", f"{PAGE}#b"),
+    ]
+    assert items[0].published == datetime(2026, 3, 14, 9, 0, tzinfo=UTC)  # the first stamp
