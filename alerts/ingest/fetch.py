@@ -113,7 +113,8 @@ class Fetcher:
     ) -> httpx.Request:
         original = httpx.URL(url)
         default = 443 if target.scheme == "https" else 80
-        host_header = target.host if target.port == default else f"{target.host}:{target.port}"
+        name = f"[{target.host}]" if ":" in target.host else target.host
+        host_header = name if target.port == default else f"{name}:{target.port}"
         headers = {
             "Host": host_header,
             "User-Agent": _USER_AGENT,

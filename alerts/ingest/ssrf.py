@@ -146,6 +146,10 @@ def check_url(url: str, resolver: Resolver, *, allow_private: bool = False) -> T
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise BlockedAddressError(url, "URL has no host")
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise BlockedAddressError(url, "invalid international host name") from None
     addresses = _addresses(url, host, port, resolver, allow_private)
     return Target(parts.scheme, host, port, str(addresses[0]))
 

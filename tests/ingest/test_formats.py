@@ -246,7 +246,8 @@ def test_live_blog_post_with_two_stamps_is_one_post() -> None:
     <div class="post" id="a"><div class="meta"><time datetime="2026-03-14T09:00:00Z">9am</time>
       updated <time datetime="2026-03-14T09:10:00Z">9:10</time></div>
       <h3>Chancellor arrives</h3><p>She waved the red box.</p></div>
-    <div class="post" id="b"><div class="meta"><time datetime="2026-03-14T09:30:00Z">9:30</time></div>
+    <div class="post" id="b">
+      <div class="meta"><time datetime="2026-03-14T09:30:00Z">9:30</time></div>
       <p>Speech starts at 12.30.</p></div>
     </div></body></html>"""
     items = parse_bulletin(page, source="s", base_url=PAGE)

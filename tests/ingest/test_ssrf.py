@@ -176,3 +176,26 @@ def test_system_resolver_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
             ssrf.system_resolver("slow.example", 80, timeout=0.05)
     finally:
         release.set()
+
+
+def test_international_names_are_resolved_in_ascii() -> None:
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return [PUBLIC]
+
+    target = check_url("https://bücher.example/feed", resolve)
+    assert asked == ["xn--bcher-kva.example"] and target.host == "xn--bcher-kva.example"
+
+
+def test_ipv6_host_header_is_bracketed() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, stream=httpx.ByteStream(b"ok"))
+
+    fetcher = Fetcher(_no_resolver, transport=httpx.MockTransport(handler))
+    assert fetcher.fetch("http://[2001:db8::1]:8080/x", allow_private=True).content == b"ok"
+    assert seen[0].headers["host"] == "[2001:db8::1]:8080"
