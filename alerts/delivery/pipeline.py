@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
-from alerts.delivery.ledger import DeliveryRow, row_id
+from alerts.delivery.ledger import FINAL, DeliveryRow, row_id
 from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.stages import (
     Hold,
@@ -95,6 +95,12 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
     if not ledger.claim(row.id, token, lease, now):
         left = ledger.claim_left(row.id, now) or lease
         return Outcome(status="retry", retry_after=left, detail="another worker is sending")
+    # Re-read under the claim: a twin task may have sent and released since this one read the row.
+    current = ledger.get(row.id)
+    if current is not None and current.status in FINAL:
+        ledger.release(row.id, token)
+        return Outcome(status="duplicate", detail=f"already {current.status}")
+    row = row if current is None else row.model_copy(update={"status": current.status})
     lapsed = row.status == "sending"  # a worker died after claiming: it may have sent
     row = row.moved(
         "sending",
