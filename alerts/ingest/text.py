@@ -93,14 +93,30 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
-def is_summary(first: str, headlines: list[str]) -> bool:
-    """Whether ``first`` is the headlines run together (most headline words appear in it)."""
-    if not headlines or is_headline(first):
-        return False
-    head_words = set().union(*(_words(h) for h in headlines))
-    if not head_words:
-        return False
-    return len(head_words & _words(first)) >= 0.6 * len(head_words)
+def sentences(text: str) -> list[str]:
+    """Split a paragraph at sentence ends (a terminal mark, then a capital or digit)."""
+    out, start = [], 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        out.append(text[start : m.start() + 1].strip())
+        start = m.end() - 1
+    out.append(text[start:].strip())
+    return [x for x in out if x]
+
+
+def _same_story(a: str, b: str) -> bool:
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and len(wa & wb) >= 0.5 * max(len(wa), len(wb))
+
+
+def summary_headlines(first: str, candidates: list[str]) -> list[str] | None:
+    """When ``first`` is a summary (most of its sentences are candidate headlines), the
+    candidates it names; None when it is not a summary."""
+    if is_headline(first):
+        return None
+    parts = sentences(first)
+    named = [c for c in candidates if any(_same_story(c, s) for s in parts)]
+    matched = sum(1 for s in parts if any(_same_story(c, s) for c in candidates))
+    return named if parts and matched >= 0.6 * len(parts) else None
 
 
 def first_sentence(text: str) -> str:
@@ -115,11 +131,18 @@ def first_sentence(text: str) -> str:
 def split_bulletin(text: str) -> list[Block]:
     """Split a decoded, clean bulletin into blocks of (headline, paragraphs)."""
     lines = logical_lines(text)
-    if lines and is_summary(lines[0], [x for x in lines[1:] if is_headline(x)]):
+    if not lines:
+        return []
+    titles: set[str] | None = None  # None: every headline-shaped line is a headline
+    named = summary_headlines(lines[0], [x for x in lines[1:] if is_headline(x)])
+    if named is not None:
+        if len(named) >= len(sentences(lines[0])):
+            # The summary names every headline, so other short lines are paragraphs.
+            titles = set(named)
         lines = lines[1:]
     blocks: list[Block] = []
     for line in lines:
-        if is_headline(line):
+        if line in titles if titles is not None else is_headline(line):
             blocks.append(Block(line))
         elif blocks:
             blocks[-1].paragraphs.append(line)

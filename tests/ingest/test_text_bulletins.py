@@ -136,3 +136,26 @@ def test_ids_are_stable_and_content_based(sample_bulletin: Path) -> None:
     again = _parse(sample_bulletin.read_bytes().replace(b"\n", b"\r\n"), source="b")
     assert [i.id for i in first] == [i.id for i in again]
     assert len({i.id for i in first}) == 3
+
+
+def test_summary_tells_headlines_from_short_paragraphs(sample_bulletin: Path) -> None:
+    # a paragraph without a final full stop looks like a headline; the summary says it is not
+    text = sample_bulletin.read_text(encoding="utf-8")
+    odd = "Officials declined to comment on the strike"
+    data = text.replace("Russia said it had shot down", odd + "\nRussia said it had shot down")
+    items = _parse(data.encode())
+    assert [i.title for i in items] == SAMPLE_TITLES
+    assert odd in items[0].body.split("\n\n")
+
+
+def test_a_lead_paragraph_is_not_taken_for_a_summary() -> None:
+    data = (
+        b"Heavy snow fell across the north overnight. Schools are closed.\n"
+        b"Airport reopens after snow\n"
+        b"The airport reopened at noon after crews cleared the runway.\n"
+    )
+    items = _parse(data)
+    assert [i.title for i in items] == [
+        "Heavy snow fell across the north overnight.",
+        "Airport reopens after snow",
+    ]
