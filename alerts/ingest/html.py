@@ -167,15 +167,17 @@ def _drop_page_chrome(tree: LexborHTMLParser) -> None:
             node.decompose()
 
 
-def split_posts(html: str) -> list[Post]:
-    """The posts of a page, in page order."""
+def split_posts(html: str) -> tuple[list[Post], str | None]:
+    """The posts of a page, in page order, and the page's language (``<html lang>``)."""
     tree = LexborHTMLParser(html)
+    top = tree.css_first("html")
+    language = top.attributes.get("lang") if top is not None else None
     tree.strip_tags(_NOISE)
     _drop_page_chrome(tree)
     root = tree.css_first("main") or tree.body or tree.root
     if root is None:
-        return []
-    return _stamp_posts(root) or _heading_posts(root) or _page_post(tree, root)
+        return [], language
+    return _stamp_posts(root) or _heading_posts(root) or _page_post(tree, root), language
 
 
 def parse_html(
@@ -183,7 +185,8 @@ def parse_html(
 ) -> list[Item]:
     """Items of a live-blog page; a post's URL is the page URL with the post's anchor."""
     items = []
-    for post in split_posts(html):
+    posts, language = split_posts(html)
+    for post in posts:
         body = join_paragraphs(list(post.paragraphs))
         if not post.title and not body:
             continue
@@ -199,6 +202,7 @@ def parse_html(
                 url=url,
                 guid=guid,
                 published=parse_stamp(post.stamp, today) if post.stamp else None,
+                language=language,
             )
         )
     return items

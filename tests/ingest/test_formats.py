@@ -113,6 +113,7 @@ def test_live_blog_with_time_stamps() -> None:
     ]
     assert [i.url for i in items] == [f"{PAGE}#post-3", f"{PAGE}#post-2", f"{PAGE}#post-1"]
     assert items[0].published == datetime(2026, 3, 14, 10, 42, tzinfo=UTC)
+    assert items[0].language == "en"
     assert items[0].body.endswith("the mayor’s office said.")
     assert "Share this post" not in items[1].body  # asides are page furniture
     assert items[2].body.endswith("“We cannot run trains safely,” a spokesperson said.")
