@@ -8,7 +8,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DAILY = re.compile(r"^daily(?: at (\d{1,2}):(\d{2}))?(?: (\S+))?$")
@@ -134,16 +134,16 @@ class NotifySpec(BaseModel):
             Schedule.parse(value)
         return value
 
-    @model_validator(mode="before")
+    @field_validator("throttle", mode="before")
     @classmethod
-    def _throttle_shorthand(cls, data: Any) -> Any:
+    def _throttle_shorthand(cls, value: Any) -> Any:
         # ``throttle: 60/1h`` is accepted as well as the mapping form.
-        if isinstance(data, dict) and isinstance(data.get("throttle"), str):
-            count, _, per = data["throttle"].partition("/")
-            if not count.strip().isdigit() or not per.strip():
-                raise ValueError("throttle must look like '60/1h' or {max: 60, per: 1h}")
-            data = {**data, "throttle": {"max": int(count), "per": per.strip()}}
-        return data
+        if not isinstance(value, str):
+            return value
+        count, _, per = value.partition("/")
+        if not count.strip().isdigit() or not per.strip():
+            raise ValueError("throttle must look like '60/1h' or {max: 60, per: 1h}")
+        return {"max": int(count), "per": per.strip()}
 
     def digest_schedule(self) -> Schedule:
         """The digest schedule (hourly when unset)."""
