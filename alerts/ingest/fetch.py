@@ -96,8 +96,8 @@ class Fetcher:
         deadline: float,
     ) -> FetchResult | str:
         """One request to a checked target: a result, or the next URL of a redirect."""
-        request = self._request(url, target, etag, last_modified)
         try:
+            request = self._request(url, target, etag, last_modified)
             response = self.client.send(request, stream=True)
             try:
                 return self._answer(url, response, deadline)
@@ -107,6 +107,8 @@ class Fetcher:
             raise FetchError(url, "timed out") from None
         except httpx.HTTPError as exc:
             raise FetchError(url, f"request failed: {type(exc).__name__}") from None
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(url, f"invalid URL: {type(exc).__name__}", retryable=False) from None
 
     def _request(
         self, url: str, target: Target, etag: str | None, last_modified: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from alerts.ingest import BlockedAddressError
+from alerts.ingest import BlockedAddressError, FetchError
 from alerts.ingest.fetch import Fetcher
 from alerts.ingest.ssrf import check_url, parse_ipv4
 
@@ -14,6 +14,8 @@ PUBLIC = "93.184.216.34"
 
 def _resolver(mapping: dict[str, list[str]]):
     def resolve(host: str, port: int) -> list[str]:
+        if host not in mapping:
+            raise OSError(f"unknown host {host}")  # as socket.gaierror would
         return mapping[host]
 
     return resolve
@@ -199,3 +201,15 @@ def test_ipv6_host_header_is_bracketed() -> None:
     fetcher = Fetcher(_no_resolver, transport=httpx.MockTransport(handler))
     assert fetcher.fetch("http://[2001:db8::1]:8080/x", allow_private=True).content == b"ok"
     assert seen[0].headers["host"] == "[2001:db8::1]:8080"
+
+
+@pytest.mark.parametrize("location", ["http://exa mple.com/", "http://[::1", "http://e.com:99999/"])
+def test_broken_redirect_targets_are_fetch_errors(location: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": location})
+
+    fetcher = Fetcher(
+        _resolver({"feeds.example": [PUBLIC]}), transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(FetchError):
+        fetcher.fetch("https://feeds.example/rss")
