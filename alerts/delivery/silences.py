@@ -10,6 +10,8 @@ import redis
 
 from alerts.models import Frozen
 
+KEEP_ENDED = timedelta(days=7)
+
 
 class Silence(Frozen):
     """Mutes ``watch`` (on ``channel``, or every channel when None) from start to end."""
@@ -65,6 +67,10 @@ class SilenceStore(Protocol):
         """One silence by id."""
         ...
 
+    def remove(self, sid: str) -> None:
+        """Forget a silence."""
+        ...
+
 
 class MemorySilences:
     """Silences in a dict."""
@@ -83,6 +89,10 @@ class MemorySilences:
     def get(self, sid: str) -> Silence | None:
         """One silence by id."""
         return self.items.get(sid)
+
+    def remove(self, sid: str) -> None:
+        """Forget a silence."""
+        self.items.pop(sid, None)
 
 
 class RedisSilences:
@@ -106,6 +116,10 @@ class RedisSilences:
         raw = self.r.hget(self.key, sid)
         return Silence.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
 
+    def remove(self, sid: str) -> None:
+        """Forget a silence."""
+        self.r.hdel(self.key, sid)
+
 
 def add_silence(
     store: SilenceStore,
@@ -116,7 +130,14 @@ def add_silence(
     channel: str | None = None,
     comment: str = "",
 ) -> Silence:
-    """Create and store a silence; returns it (its id is what ``expire`` takes)."""
+    """Create and store a silence; returns it (its id is what ``expire`` takes).
+
+    Silences that ended more than ``KEEP_ENDED`` ago are forgotten here, so the set every
+    delivery reads stays small.
+    """
+    for old in store.all():
+        if old.ends_at < now - KEEP_ENDED:
+            store.remove(old.id)
     silence = Silence.new(watch, duration, now, channel=channel, comment=comment)
     store.add(silence)
     return silence

@@ -140,6 +140,8 @@ def test_silences_add_list_expire(store):
     assert ended is not None and list_silences(store.silences, T0 + timedelta(minutes=1)) == []
     assert silenced_by(store.silences, "kaluga", "slack", T0 + timedelta(minutes=2)) is None
     assert expire_silence(store.silences, "nope", T0) is None
+    later = add_silence(store.silences, "other", timedelta(hours=1), T0 + timedelta(days=8))
+    assert list_silences(store.silences, T0, include_expired=True) == [later]  # old one forgotten
 
 
 def test_story_candidates_find_near_duplicates_within_the_window(store):
