@@ -135,3 +135,22 @@ def test_canary_secret_never_in_ledger_outcomes_or_logs(redis_client, smtp, slac
     values = [redis_client.get(k) for k in keys if redis_client.type(k) == b"string"]
     for text in [*rows, *(o.detail for o in outs), caplog.text, *keys, *map(repr, values)]:
         assert CANARY not in text
+
+
+def test_a_followup_email_is_threaded_under_the_first(redis_client, smtp, slack):
+    from alerts.models import Item
+
+    clock = FrozenClock(T0)
+    deps = real_deps(redis_client, smtp, slack, clock)
+
+    def story(n: int, title: str, source: str):
+        item = Item(id=f"item-{n}", source=source, title=title, body="The governor said so.")
+        return ALERT.model_copy(update={"item": item})
+
+    first = story(1, "Drone attack on oil depot in Kaluga region, governor says", "bbc")
+    again = story(2, "Drone attack hits oil depot in Kaluga region, governor says", "tass")
+    assert deliver(first, "email", deps=deps).status == "sent"
+    clock.advance(seconds=5)
+    assert deliver(again, "email", deps=deps).status == "sent"
+    one, two = smtp.wait_for(2)
+    assert two.message["In-Reply-To"] == one.message["Message-ID"]
