@@ -30,3 +30,25 @@ def test_stale_twin_after_a_completed_send_is_a_duplicate() -> None:
     assert len(notifier.sent) == 1
     row = deps.store.ledger.get(row_id(alert.delivery_key("slack")))
     assert row is not None and row.status == "sent" and not row.possible_duplicate
+
+
+def test_a_stale_write_never_demotes_a_sent_row(redis_client) -> None:  # type: ignore[no-untyped-def]
+    """The reconciler re-saves rows it read earlier; that must not undo ``sent`` (chaos)."""
+    from alerts.delivery import redis_store
+
+    settings = load_settings(channels={"slack": "console://"})
+    for store_deps in (
+        build_deps(settings, None, RecordingNotifier(), FrozenClock(NOW)),
+        build_deps(settings, redis_client, RecordingNotifier(), FrozenClock(NOW)),
+    ):
+        ledger = store_deps.store.ledger
+        item = Item(id="i2", source="s", title="Ceasefire", body="A ceasefire.")
+        alert = Alert(watch="w", watch_name="W", item=item, hits=(), channels=("slack",))
+        pending = DeliveryRow.new(alert, "slack", NOW)
+        assert ledger.save(pending)
+        assert ledger.save(pending.moved("sent", NOW))
+        assert not ledger.save(pending)  # the stale pending copy is refused
+        row = ledger.get(pending.id)
+        assert row is not None and row.status == "sent"
+        assert ledger.save(pending, force=True)  # an operator's replay may
+    assert redis_store  # the Redis store was exercised through build_deps

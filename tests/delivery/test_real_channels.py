@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from alerts.clock import FrozenClock, system_clock
-from alerts.delivery import DeliveryDeps, deliver, list_deliveries, redis_store
+from alerts.delivery import DeliveryDeps, deliver, flush_due_digests, list_deliveries, redis_store
+from alerts.delivery.ledger import row_id
 from alerts.delivery.settings import DeliverySettings
 from alerts.notify import build_notifier
 from alerts.notify.settings import NotifySettings
@@ -154,3 +155,53 @@ def test_a_followup_email_is_threaded_under_the_first(redis_client, smtp, slack)
     assert deliver(again, "email", deps=deps).status == "sent"
     one, two = smtp.wait_for(2)
     assert two.message["In-Reply-To"] == one.message["Message-ID"]
+
+
+def test_slack_followups_thread_with_a_bot_token_and_wait_for_the_digest_on_a_webhook(
+    redis_client, smtp, slack
+):
+    from alerts.models import Item
+
+    clock = FrozenClock(T0)
+    settings = Settings(
+        channels={
+            "bot": [f"slack://xoxb-1234-5678-{CANARY}/#news"],
+            "hook": ["slack://T1111/B2222/C3333"],
+        },
+        notify=NotifySettings(
+            slack_webhook_base=slack.webhook_base,
+            slack_api_base=f"http://{slack.host}:{slack.port}/api",
+        ),
+    )
+    deps = DeliveryDeps(
+        store=redis_store(redis_client),
+        notifier=build_notifier(settings, clock=clock),
+        clock=clock,
+        settings=settings,
+    )
+
+    def story(n: int, title: str, channels: tuple[str, ...]):
+        item = Item(id=f"item-{n}", source=f"s{n}", title=title, body="The governor said so.")
+        return ALERT.model_copy(update={"item": item, "channels": channels})
+
+    titles = [
+        "Drone attack on oil depot in Kaluga region, governor says",
+        "Drone attack hits oil depot in Kaluga region, governor says",
+    ]
+    both = ("bot", "hook")
+    for n, title in enumerate(titles, 1):
+        outs = []
+        for channel in both:
+            outs.append(deliver(story(n, title, both), channel, deps=deps).status)
+            clock.advance(seconds=1)
+        assert outs == (["sent", "sent"] if n == 1 else ["sent", "digested"])
+    posts = slack.wait_for(3)
+    api = [p for p in posts if p.path.endswith("chat.postMessage")]
+    first_row = deps.store.ledger.get(row_id(story(1, titles[0], both).delivery_key("bot")))
+    assert first_row is not None and first_row.thread_ref
+    assert "thread_ts" not in api[0].payload
+    assert api[1].payload["thread_ts"] == first_row.thread_ref
+    assert len(posts) == 3  # the webhook's follow-up waits for the digest
+    clock.advance(hours=1)
+    assert [o.status for o in flush_due_digests(deps)] == ["sent"]
+    assert len(slack.wait_for(4)) == 4
