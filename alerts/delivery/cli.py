@@ -37,6 +37,11 @@ def open_store() -> _Ctx:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the delivery commands to the root CLI."""
+    _register_silence(subparsers)
+    _register_ledger(subparsers)
+
+
+def _register_silence(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     silence = subparsers.add_parser("silence", help="mute a watch for a while")
     sub = silence.add_subparsers(dest="silence_command", required=True)
     p = sub.add_parser("add", help="silence a watch (on one channel or all)")
@@ -51,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = sub.add_parser("expire", help="end a silence now")
     p.add_argument("id")
     p.set_defaults(func=cmd_silence_expire)
+
+
+def _register_ledger(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("deliveries", help="the delivery ledger, newest first")
     p.add_argument("--watch", default=None, metavar="ID")
     p.add_argument("--status", default=None, choices=STATUSES)

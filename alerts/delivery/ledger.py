@@ -23,6 +23,16 @@ STATUSES: tuple[Status, ...] = (
 FINAL: frozenset[str] = frozenset({"sent", "dead", "silenced", "digested"})
 
 
+def demotes(current: str, new: str) -> bool:
+    """True when writing ``new`` over ``current`` would undo a finished delivery.
+
+    Workers and the reconciler write rows they read earlier; without this rule a stale write
+    (say the reconciler's ``pending`` with a new wake time) could land on ``sent`` and cause a
+    second send. Only an operator's replay may move a final row back (``force``).
+    """
+    return current in FINAL and new not in FINAL
+
+
 def row_id(delivery_key: str) -> str:
     """A short, stable id for a delivery key (what operators type in ``deadletter replay``)."""
     return hashlib.sha256(delivery_key.encode()).hexdigest()[:16]
@@ -81,8 +91,8 @@ class Ledger(Protocol):
         """The row with id ``rid``, if any."""
         ...
 
-    def save(self, row: DeliveryRow) -> None:
-        """Insert or replace a row and its indexes."""
+    def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
+        """Insert or replace a row; a final row is never demoted unless ``force`` (see demotes)."""
         ...
 
     def query(
@@ -119,9 +129,13 @@ class MemoryLedger:
         """The row with id ``rid``, if any."""
         return self.rows.get(rid)
 
-    def save(self, row: DeliveryRow) -> None:
-        """Insert or replace a row."""
+    def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
+        """Insert or replace a row, unless that would demote a final one."""
+        current = self.rows.get(row.id)
+        if not force and current is not None and demotes(current.status, row.status):
+            return False
         self.rows[row.id] = row
+        return True
 
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100

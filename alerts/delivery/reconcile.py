@@ -68,5 +68,5 @@ def replay(store: DeliveryStore, rid: str, now: datetime) -> DeliveryRow | None:
     again = row.moved(
         "pending", now, attempts=0, next_attempt_at=None, wake_at=now, detail="replayed"
     )
-    store.ledger.save(again)
+    store.ledger.save(again, force=True)  # the operator's explicit decision
     return again

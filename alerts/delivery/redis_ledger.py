@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from alerts.delivery.ledger import STATUSES, DeliveryRow
+from alerts.delivery.ledger import STATUSES, DeliveryRow, demotes
 
 # A claim is "token|expiry_ms". It is taken when absent or expired by the *injected* clock, so
 # tests under a frozen clock behave like production; PX is set too, so Redis reclaims the key.
@@ -48,26 +49,46 @@ class RedisLedger:
         raw = self.r.get(f"{self.p}row:{rid}")
         return DeliveryRow.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
 
-    def save(self, row: DeliveryRow) -> None:
-        """Write the row and move it between indexes in one transaction."""
-        created = row.created_at.timestamp()
+    def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
+        """Write the row and its indexes atomically, unless that would demote a final row."""
+        key = f"{self.p}row:{row.id}"
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.set(f"{self.p}row:{row.id}", row.model_dump_json(), ex=self.ttl)
-            pipe.zadd(f"{self.p}idx:all", {row.id: created})
-            pipe.zadd(f"{self.p}idx:watch:{row.watch}", {row.id: created})
-            for status in STATUSES:
-                if status != row.status:
-                    pipe.zrem(f"{self.p}idx:status:{status}", row.id)
-            pipe.zadd(f"{self.p}idx:status:{row.status}", {row.id: created})
-            # Rows expire after the TTL; drop index entries older than that as we go.
-            cutoff = f"({created - self.ttl}"
-            for index in ("idx:all", f"idx:watch:{row.watch}", f"idx:status:{row.status}"):
-                pipe.zremrangebyscore(f"{self.p}{index}", "-inf", cutoff)
-            if row.wake_at is None:
-                pipe.zrem(f"{self.p}wake", row.id)
-            else:
-                pipe.zadd(f"{self.p}wake", {row.id: row.wake_at.timestamp()})
-            pipe.execute()
+            while True:
+                try:
+                    pipe.watch(key)
+                    if not force and self._would_demote(pipe.get(key), row):
+                        pipe.unwatch()
+                        return False
+                    pipe.multi()
+                    self._write(pipe, key, row)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:  # another worker wrote the row meanwhile: look again
+                    continue
+
+    @staticmethod
+    def _would_demote(raw: Any, row: DeliveryRow) -> bool:
+        if not raw:
+            return False
+        return demotes(json.loads(raw).get("status", ""), row.status)
+
+    def _write(self, pipe: Any, key: str, row: DeliveryRow) -> None:
+        created = row.created_at.timestamp()
+        pipe.set(key, row.model_dump_json(), ex=self.ttl)
+        pipe.zadd(f"{self.p}idx:all", {row.id: created})
+        pipe.zadd(f"{self.p}idx:watch:{row.watch}", {row.id: created})
+        for status in STATUSES:
+            if status != row.status:
+                pipe.zrem(f"{self.p}idx:status:{status}", row.id)
+        pipe.zadd(f"{self.p}idx:status:{row.status}", {row.id: created})
+        # Rows expire after the TTL; drop index entries older than that as we go.
+        cutoff = f"({created - self.ttl}"
+        for index in ("idx:all", f"idx:watch:{row.watch}", f"idx:status:{row.status}"):
+            pipe.zremrangebyscore(f"{self.p}{index}", "-inf", cutoff)
+        if row.wake_at is None:
+            pipe.zrem(f"{self.p}wake", row.id)
+        else:
+            pipe.zadd(f"{self.p}wake", {row.id: row.wake_at.timestamp()})
 
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100
