@@ -120,6 +120,8 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 def is_blocked(ip: IPAddress) -> bool:
     """Whether an address is not a plain public one."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # the same host as its IPv4 form: judged as that
+            return is_blocked(ip.ipv4_mapped)
         inner = _embedded_v4(ip)
         if inner is not None and is_blocked(inner):
             return True
@@ -150,8 +152,10 @@ def check_url(url: str, resolver: Resolver, *, allow_private: bool = False) -> T
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
         raise BlockedAddressError(url, "invalid international host name") from None
-    addresses = _addresses(url, host, port, resolver, allow_private)
-    return Target(parts.scheme, host, port, str(addresses[0]))
+    first = _addresses(url, host, port, resolver, allow_private)[0]
+    if isinstance(first, ipaddress.IPv6Address) and first.ipv4_mapped is not None:
+        first = first.ipv4_mapped  # connect over IPv4 to the address that was judged
+    return Target(parts.scheme, host, port, str(first))
 
 
 def _addresses(
