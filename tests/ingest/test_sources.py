@@ -212,3 +212,25 @@ def test_webhook_sources_are_not_polled() -> None:
         == []
     )
     assert state.get("hook") == SourceState()
+
+
+def test_polls_with_redis_stores_alert_once(
+    site: Site, fetcher: Fetcher, redis_client: redis.Redis
+) -> None:
+    from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
+
+    site.routes["/rss"] = Route((FIXTURES / "harbour.rss").read_bytes())
+    clock = FrozenClock(START)
+    state, seen = RedisSourceStateStore(redis_client), RedisSeenStore(redis_client)
+    archive = RedisItemArchive(redis_client)
+    src = _src(site, "/rss", interval=60)
+    new_per_poll = []
+    for _ in range(2):
+        items = poll_source(src, fetcher=fetcher, state=state, clock=clock)
+        fresh = set(seen.claim([i.id for i in items], clock()))
+        archive.add([i for i in items if i.id in fresh], clock())
+        new_per_poll.append(len(fresh))
+        clock.advance(seconds=61)
+    assert new_per_poll == [3, 0]
+    assert len(list(archive.iter_since(START))) == 3
+    assert state.get("harbour").items_seen == 6  # health counts items fetched, new or not
