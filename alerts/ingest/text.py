@@ -20,7 +20,38 @@ _MAX_HEADLINE_WORDS = 28
 _MAX_QUESTION_CHARS = 120
 _MAX_WRAP_WIDTH = 100
 _TRAILERS = "\"'”’»)]"
-_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’»)\]]*\s+[\"'“‘«(\[]*[A-Z0-9]")
+_ABBREVIATIONS = (
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "St",
+    "Gen",
+    "Sen",
+    "Rep",
+    "Gov",
+    "Lt",
+    "Col",
+    "Sgt",
+    "Capt",
+    "Prof",
+    "Jr",
+    "Sr",
+    "No",
+    "vs",
+    "Mt",
+    "Ft",
+    "Inc",
+    "Ltd",
+    "Co",
+)
+# A sentence ends at . ! ? (then closing quotes), space, and a capital or digit; not after an
+# initial ("U.S. Senate") or a common abbreviation ("Dr. Smith").
+_SENTENCE_BREAK = re.compile(
+    r"(?<!\b[A-Z])"
+    + "".join(rf"(?<!\b{a})" for a in _ABBREVIATIONS)
+    + r"[.!?][\"'”’»)\]]*\s+[\"'“‘«(\[]*[A-Z0-9]"
+)
 _WORD = re.compile(r"\w+")
 
 

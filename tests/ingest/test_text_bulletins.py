@@ -109,6 +109,8 @@ def test_wrapped_lines_are_joined() -> None:
         ("Peace talks “stall”", True),
         ("The council voted 31 to 12.", False),
         ("He said it. Then he left", False),  # two sentences
+        ("U.S. Senate passes border bill", True),  # initials are not sentence ends
+        ("Dr. Okafor named health minister", True),  # nor are common abbreviations
         ("Officials said:", False),
         ("Read more at https://news.example/storm", False),  # a link line is not a headline
         ("word " * 40, False),  # too long for a headline
