@@ -53,17 +53,16 @@ def running_stack(
 ) -> Iterator[Stack]:
     """Worker + API (+ beat) on the test Redis; email to a real SMTP server, Slack to a fake."""
     with SmtpTestServer() as smtp, SlackTestServer() as slack:
-        config = write_config(
-            tmp_path,
-            rules_dir=str(ROOT / "rules"),
-            api_token=TOKEN,
-            channels={
+        settings.setdefault("rules_dir", str(ROOT / "rules"))
+        settings.setdefault(
+            "channels",
+            {
                 "email": smtp.apprise_url("desk@example.org"),
                 "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
                 "digest": "console://",
             },
-            **settings,
         )
+        config = write_config(tmp_path, api_token=TOKEN, **settings)
         env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
         services: list[Service] = [start_worker(env)]
         try:
