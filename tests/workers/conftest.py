@@ -54,14 +54,14 @@ def running_stack(
     """Worker + API (+ beat) on the test Redis; email to a real SMTP server, Slack to a fake."""
     with SmtpTestServer() as smtp, SlackTestServer() as slack:
         settings.setdefault("rules_dir", str(ROOT / "rules"))
-        settings.setdefault(
-            "channels",
-            {
-                "email": smtp.apprise_url("desk@example.org"),
-                "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-                "digest": "console://",
-            },
-        )
+        channels = settings.pop("channels", None)
+        default = {
+            "email": smtp.apprise_url("desk@example.org"),
+            "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "digest": "console://",
+        }
+        # A test may pass channels, or a function of the two sinks that returns them.
+        settings["channels"] = channels(smtp, slack) if callable(channels) else channels or default
         config = write_config(tmp_path, api_token=TOKEN, **settings)
         env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
         services: list[Service] = [start_worker(env)]
