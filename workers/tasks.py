@@ -91,8 +91,17 @@ def poll_source(source_id: str) -> list[str]:
     try:
         if src is None:
             return []
-        items = sources.poll_source(src, fetcher=rt.fetcher, state=rt.source_state, clock=rt.clock)
-        return queue_for_matching(pipeline.fresh(items, rt.seen))
+        queued: list[str] = []
+        sources.poll_source(
+            src,
+            fetcher=rt.fetcher,
+            state=rt.source_state,
+            clock=rt.clock,
+            on_items=lambda items: queued.extend(
+                queue_for_matching(pipeline.fresh(items, rt.seen))
+            ),
+        )
+        return queued
     except IngestError as exc:
         log.warning("source %s failed: %s", source_id, exc)
         return []

@@ -7,6 +7,7 @@ left alone: producers write under such a name and rename when done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alerts.clock import Clock
@@ -15,6 +16,7 @@ from alerts.ingest.fetch import MAX_BYTES
 from alerts.ingest.parse import parse_bulletin
 from alerts.models import Item
 
+ItemSink = Callable[[list[Item]], object]
 PROCESSED = "processed"
 FAILED = "failed"
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
@@ -51,8 +53,14 @@ def _parse_file(path: Path, source: str, clock: Clock) -> list[Item]:
     return parse_bulletin(path.read_bytes(), source=source, clock=clock)
 
 
-def poll_inbox(folder: Path, *, source: str, clock: Clock) -> list[Item]:
-    """Ingest every pending file once: its items are returned, the file moved aside."""
+def poll_inbox(
+    folder: Path, *, source: str, clock: Clock, on_items: ItemSink | None = None
+) -> list[Item]:
+    """Ingest every pending file once: its items are returned, the file moved aside.
+
+    ``on_items`` gets each file's items *before* the file is moved, so a crash in between
+    ingests the file again (dedup drops the repeats) instead of losing it.
+    """
     items: list[Item] = []
     stamp = clock().strftime("%Y%m%dT%H%M%S")
     for path in pending_files(folder):
@@ -62,6 +70,8 @@ def poll_inbox(folder: Path, *, source: str, clock: Clock) -> list[Item]:
             moved = _move(path, folder / FAILED, stamp)
             moved.with_name(moved.name + ".error.txt").write_text(f"{path.name}: {exc}\n")
             continue
+        if on_items is not None:
+            on_items(found)
         _move(path, folder / PROCESSED, stamp)
         items.extend(found)
     return items

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from alerts.clock import Clock
 from alerts.ingest.errors import FetchError, IngestError, ParseError
 from alerts.ingest.fetch import MAX_BYTES, Fetcher, FetchResult
-from alerts.ingest.inbox import poll_inbox
+from alerts.ingest.inbox import ItemSink, poll_inbox
 from alerts.ingest.parse import Format, parse_bulletin
 from alerts.ingest.state import SourceState, SourceStateStore, after_failure, after_success
 from alerts.models import Item
@@ -40,22 +40,31 @@ def max_items(src: SourceSettings) -> int:
 
 
 def poll_source(
-    src: SourceSettings, *, fetcher: Fetcher, state: SourceStateStore, clock: Clock
+    src: SourceSettings,
+    *,
+    fetcher: Fetcher,
+    state: SourceStateStore,
+    clock: Clock,
+    on_items: ItemSink | None = None,
 ) -> list[Item]:
     """Poll a source if it is due; record health and backoff; re-raise its ``IngestError``.
 
     Returns [] when the source is not due yet or did not change (HTTP 304, same file).
+    ``on_items`` receives the items before the new ETag (or the inbox move) is recorded, so a
+    crash in between polls them again rather than losing them.
     """
     now = clock()
     current = state.get(src.id)
     if src.kind == "webhook" or not current.is_due(now):
         return []  # a webhook source pushes to the API; there is nothing to poll
     try:
-        items, etag, modified = _read(src, current, fetcher, clock)
+        items, etag, modified = _read(src, current, fetcher, clock, on_items)
     except IngestError as exc:
         state.put(src.id, after_failure(current, now, interval=src.interval, error=str(exc)))
         raise
     items = items[: max_items(src)]
+    if on_items is not None and src.kind != "inbox":  # the inbox hands over file by file
+        on_items(items)
     state.put(
         src.id,
         after_success(
@@ -73,13 +82,17 @@ def poll_source(
 
 
 def _read(
-    src: SourceSettings, current: SourceState, fetcher: Fetcher, clock: Clock
+    src: SourceSettings,
+    current: SourceState,
+    fetcher: Fetcher,
+    clock: Clock,
+    on_items: ItemSink | None = None,
 ) -> tuple[list[Item], str | None, str | None]:
     """(items, etag, last_modified) for one poll, by kind and by url or path."""
     if src.kind == "inbox":
         if src.path is None:
             raise ParseError(src.id, None, "an inbox source needs a path")
-        return poll_inbox(src.path, source=src.id, clock=clock), None, None
+        return poll_inbox(src.path, source=src.id, clock=clock, on_items=on_items), None, None
     if src.url:
         result = fetcher.fetch(
             src.url,
