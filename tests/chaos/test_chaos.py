@@ -18,9 +18,18 @@ import pytest
 import redis
 
 from alerts.delivery import redis_store
+from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.settings import DeliverySettings
 from tests.chaos.faults import Faults
-from tests.chaos.harness import bulletins, expected, flaky_sinks, make_items, received, write_rules
+from tests.chaos.harness import (
+    bulletins,
+    expected,
+    flaky_sinks,
+    make_items,
+    received,
+    token_of,
+    write_rules,
+)
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack import SlackTestServer
@@ -83,11 +92,25 @@ def inject(faults: Faults, env: dict[str, str], feeding: threading.Thread) -> No
     feeding.join()
 
 
-def flagged_duplicates(url: str) -> int:
-    """Ledger rows flagged as possibly sent twice (the send-then-crash window)."""
+def ledger_rows(url: str) -> list[DeliveryRow]:
+    """Every row of the delivery ledger."""
     store = redis_store(redis.Redis.from_url(url), DeliverySettings())
-    rows = store.ledger.query(watch=None, status=None, limit=1_000_000)
-    return sum(1 for row in rows if row.possible_duplicate)
+    return store.ledger.query(watch=None, status=None, limit=1_000_000)
+
+
+def explain_lost(url: str, lost: list[tuple[str, str]]) -> list[str]:
+    """What the ledger says about each lost (channel, token): the first thing to read."""
+    rows = {(r.channel, token_of(r.alert.item)): r for r in ledger_rows(url)}
+    out = []
+    for key in lost[:20]:
+        row = rows.get(key)
+        out.append(
+            f"{key}: no ledger row"
+            if row is None
+            else f"{key}: {row.status} attempts={row.attempts} wake={row.wake_at} "
+            f"next={row.next_attempt_at} err={row.last_error!r} detail={row.detail!r}"
+        )
+    return out
 
 
 def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -> None:
@@ -170,7 +193,8 @@ def figures(
         "lost": sum(1 for key in want if got[key] == 0),
         "unexpected": sum(1 for key in got if key not in want),
         "duplicates": sum(got[key] - 1 for key in got if got[key] > 1),
-        "flagged": flagged_duplicates(url),
+        "flagged": sum(1 for row in ledger_rows(url) if row.possible_duplicate),
+        "lost_detail": explain_lost(url, [key for key in want if got[key] == 0]),
         "kills": faults.count("SIGKILL pool") + faults.count("SIGKILL worker"),
         "pool_child_kills": faults.count("SIGKILL pool"),
         "worker_kills": faults.count("SIGKILL worker"),
