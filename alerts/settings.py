@@ -111,7 +111,7 @@ class WorkerSettings(BaseModel):
 
     concurrency: int = Field(default=2, ge=1)
     visibility_timeout: float = Field(
-        default=3600.0, gt=0, description="Seconds before redelivery."
+        default=900.0, gt=0, description="Seconds before an unacked task is redelivered."
     )
     restore_interval: int = Field(default=10, ge=1, description="Seconds between restore sweeps.")
     poll_tick: float = Field(default=10.0, gt=0, description="Seconds between source poll checks.")
