@@ -7,8 +7,9 @@ from typing import Any
 
 from alerts.matching.index import Compiled
 
-# An occurrence is (field number, a, b, kind): kind 0 = words a..b of the field,
-# kind 1 = normalised characters a:b (a hyphenated compound), kind 2 = original characters a:b.
+# An occurrence is (field number, a, b, kind): kind 0 = b words from position a of the fuzzy
+# scan string, kind 3 = the same in the exact scan string, kind 1 = normalised characters
+# a:b (a hyphenated compound), kind 2 = original characters a:b (a regex match).
 Occurrence = tuple[int, int, int, int]
 Occurrences = Any  # a mapping atom id -> list[Occurrence]
 
@@ -38,8 +39,9 @@ def near_window(node: Compiled, occ: Occurrences) -> list[Occurrence] | None:
     per_field: dict[int, list[tuple[int, int, Occurrence]]] = {}
     for which, atom in enumerate(ids):
         for o in _in(mask, occ[atom]):
-            if o[3] == 0:
-                per_field.setdefault(o[0], []).append((o[1], which, o))
+            if o[3] in (0, 3):
+                word = occ.doc.word_at("fuzzy" if o[3] == 0 else "exact", o[1])[1]
+                per_field.setdefault(o[0], []).append((word, which, o))
     width = slop + len(ids) - 1
     for found in per_field.values():
         found.sort()

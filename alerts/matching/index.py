@@ -21,7 +21,7 @@ from alerts.matching.compile import re2_options
 from alerts.matching.ruleset import Rule
 from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
-from alerts.matching.variants import term_keys
+from alerts.matching.variants import term_keys, warm_keys
 from alerts.models import FIELDS
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
@@ -142,8 +142,18 @@ def _automaton(patterns: dict[str, list[tuple[int, int]]]) -> Any:
     return auto
 
 
+def _term_words(node: Node) -> list[str]:
+    if isinstance(node, Term):
+        return list(_words(node.text)) if node.kind == "word" and not node.exact else []
+    if isinstance(node, Not):
+        return _term_words(node.child)
+    children = node.terms if isinstance(node, Near) else node.children
+    return [w for c in children for w in _term_words(c)]
+
+
 def build_index(rules: tuple[Rule, ...]) -> Index:
     """Compile every watch into one index."""
+    warm_keys({w for rule in rules for w in _term_words(rule.tree)})
     b = _Builder()
     for rule in rules:
         b.index.watches.append((rule, b.node(rule.tree, rule.fields)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from alerts.matching.document import Document, prepare
@@ -37,16 +38,20 @@ class _Occurrences(dict[int, list[Occurrence]]):
 def _scan(auto: Any, which: str, doc: Document, occ: _Occurrences) -> None:
     if auto is None:
         return
+    kind = 0 if which == "fuzzy" else 3
+    positions, order = doc.positions[which], doc.order
+    limit = doc.compound_at if which == "fuzzy" else 1 << 62
     for end, (length, entries) in auto.iter(getattr(doc, which)):
-        index = doc.word_at(which, end - length + 1)
-        for atom, ntok in entries:
-            if index >= doc.compound_base:
+        pos = end - length + 1
+        if pos >= limit:  # a hyphenated compound, appended after the fields
+            number, a, b = doc.compound_at_pos(pos)
+            for atom, ntok in entries:
                 if ntok == 1:
-                    number, a, b = doc.compounds[index - doc.compound_base]
                     occ.setdefault(atom, []).append((number, a, b, 1))
-                continue
-            number, first = doc.locate(index)
-            occ.setdefault(atom, []).append((number, first, first + ntok - 1, 0))
+            continue
+        number = order[bisect_right(positions, pos) - 1]
+        for atom, ntok in entries:
+            occ.setdefault(atom, []).append((number, pos, ntok, kind))
 
 
 class Matcher:
@@ -105,8 +110,9 @@ def _hits(evidence: list[tuple[str, Occurrence]], doc: Document) -> tuple[Hit, .
     seen: dict[tuple[int, int, int], Hit] = {}
     for term, (number, a, b, kind) in evidence:
         ft = doc.fields[number]
-        if kind == 0:
-            start, end = ft.token_span(a, b)
+        if kind in (0, 3):
+            first = doc.word_at("fuzzy" if kind == 0 else "exact", a)[1]
+            start, end = ft.token_span(first, first + b - 1)
         elif kind == 1:
             start, end = ft.original_span(a, b)
         else:

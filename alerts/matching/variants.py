@@ -10,6 +10,7 @@ a term is transliterated (Russian and Ukrainian conventions) to reach the other 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
@@ -55,32 +56,49 @@ _LAT_CYR = {
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
 
 
+_LATIN = re.compile("[\x00-\u024f]+")
+_CYRILLIC = re.compile("[\u0400-\u04ff0-9]+")
+
+
 def script(word: str) -> str:
     """'lat', 'cyr' or 'other' for a normalised word."""
-    if word.isascii() or all(c < "\u0250" for c in word):
+    if word.isascii() or _LATIN.fullmatch(word):
         return "lat"
-    if all("\u0400" <= c <= "\u04ff" or c.isdigit() for c in word):
+    if _CYRILLIC.fullmatch(word):
         return "cyr"
     return "other"
 
 
-def latin_key(word: str) -> str:
-    """Key of a Latin word: English stem, then a spelling skeleton (y/j->i, z->s, no doubles)."""
-    stem = _EN.stemWord(word)
+def _latin(stem: str, word: str) -> str:
     if len(stem) < _MIN_STEM:
         stem = word
     return _DOUBLE.sub(r"\1", stem.replace("kh", "h").translate(_LAT_SKELETON))
 
 
-def cyrillic_key(word: str) -> str:
-    """Key of a Cyrillic word: Ukrainian letters folded, then the Russian stem."""
-    folded = word.translate(_CYR_FOLD)
-    stem = _RU.stemWord(folded)
+def _cyrillic(stem: str, folded: str) -> str:
     return stem if len(stem) >= _MIN_STEM else folded
 
 
+def word_keys(words: list[str]) -> list[str]:
+    """Keys of many words at once; the Snowball stemmers run over the whole batch.
+
+    Latin words: English stem, then a spelling skeleton (y/j->i, z->s, kh->h, no doubled
+    letters). Cyrillic words: Ukrainian letters folded (і/ї->и, є->е, ґ->г, no soft sign),
+    then the Russian stem. A stem shorter than three letters keeps the whole word.
+    """
+    kinds = [script(w) for w in words]
+    lat = [w for w, k in zip(words, kinds, strict=True) if k == "lat"]
+    cyr = [w.translate(_CYR_FOLD) for w, k in zip(words, kinds, strict=True) if k == "cyr"]
+    lat_keys = iter(list(map(_latin, _EN.stemWords(lat), lat)))
+    cyr_keys = iter(list(map(_cyrillic, _RU.stemWords(cyr), cyr)))
+    return [
+        next(lat_keys) if k == "lat" else next(cyr_keys) if k == "cyr" else w
+        for w, k in zip(words, kinds, strict=True)
+    ]
+
+
 def word_key(word: str) -> str:
-    """The one key of a normalised word of an item."""
+    """The one key of a normalised word of an item (see ``word_keys``)."""
     kind = script(word)
     if kind == "lat":
         return latin_key(word)
@@ -89,8 +107,19 @@ def word_key(word: str) -> str:
     return word
 
 
+def latin_key(word: str) -> str:
+    """Key of a Latin word (see ``word_keys``)."""
+    return _latin(_EN.stemWord(word), word)
+
+
+def cyrillic_key(word: str) -> str:
+    """Key of a Cyrillic word (see ``word_keys``)."""
+    folded = word.translate(_CYR_FOLD)
+    return _cyrillic(_RU.stemWord(folded), folded)
+
+
 class KeyCache(dict[str, str]):
-    """Memoised ``word_key``: news vocabulary repeats, stemming is the costly part."""
+    """Memoised word keys: news vocabulary repeats, stemming is the costly part."""
 
     def __missing__(self, word: str) -> str:
         if len(self) > 500_000:
@@ -99,11 +128,16 @@ class KeyCache(dict[str, str]):
         return key
 
     def keys_of(self, words: list[str]) -> list[str]:
-        """Keys of many words: a plain ``dict.get`` pass, then the misses."""
+        """Keys of many words: a plain ``dict.get`` pass, then the misses in one batch."""
         keys = list(map(self.get, words))
-        if None in keys:
-            keys = [k if k is not None else self[w] for k, w in zip(keys, words, strict=True)]
-        return keys  # type: ignore[return-value]
+        if None not in keys:
+            return keys  # type: ignore[return-value]
+        misses = list(dict.fromkeys(w for w, k in zip(words, keys, strict=True) if k is None))
+        if len(self) + len(misses) > 500_000:
+            self.clear()
+        found = dict(zip(misses, word_keys(misses), strict=True))
+        self.update(found)
+        return [k if k is not None else found[w] for k, w in zip(keys, words, strict=True)]
 
 
 KEYS = KeyCache()
@@ -133,17 +167,32 @@ def adjective_key(key: str) -> str | None:
 
 
 @lru_cache(maxsize=65_536)
-def term_keys(word: str) -> frozenset[str]:
-    """Every key an item word may have for this term word to match it."""
-    spellings = set(_ALIAS_OF.get(word, {word}))
-    for spelling in list(spellings):
+def spellings(word: str) -> frozenset[str]:
+    """A term word and its aliases, transliterated into the other script."""
+    out = set(_ALIAS_OF.get(word, {word}))
+    for spelling in list(out):
         kind = script(spelling)
         if kind == "lat":
-            spellings |= to_cyrillic(spelling)
+            out |= to_cyrillic(spelling)
         elif kind == "cyr":
-            spellings |= to_latin(spelling)
-    keys = {KEYS[s] for s in spellings}
-    for s in spellings:
+            out |= to_latin(spelling)
+    return frozenset(out)
+
+
+def warm_keys(words: Iterable[str]) -> None:
+    """Compute the keys of many term words in one batch (building a large index)."""
+    every: set[str] = set()
+    for word in words:
+        every |= spellings(word)
+    KEYS.keys_of(list(every))
+
+
+@lru_cache(maxsize=65_536)
+def term_keys(word: str) -> frozenset[str]:
+    """Every key an item word may have for this term word to match it."""
+    forms = spellings(word)
+    keys = set(KEYS.keys_of(list(forms)))
+    for s in forms:
         if script(s) == "cyr" and s.endswith("а"):
             adjective = adjective_key(cyrillic_key(s))
             keys |= {adjective} if adjective else set()

@@ -90,6 +90,13 @@ ROWS = [
     # regex on RE2, case-insensitive
     ("any: [{regex: '\\d+-day (ceasefire|truce)'}]", "", "a 30-day Truce", True),
     ("query: '/kalug[ai]/'", "", "no such place", False),
+    # exact and fuzzy hits, and a compound, in one item (exact scan string is the longer one)
+    (
+        "any: [{term: internationalisation, exact: true}, ceasefire]",
+        "",
+        "internationalisation internationalisation internationalisation a cease-fire",
+        True,
+    ),
     # filters
     ("any: [Kaluga]\nsources: [tass]", "", "Kaluga", False),
     ("any: [Kaluga]\nlanguages: [ru]", "", "Kaluga", False),
