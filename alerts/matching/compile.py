@@ -72,43 +72,58 @@ def entry_node(entry: TermEntry, *, exact: bool, lists: Mapping[str, Node]) -> N
     return term_from_text(entry.term or "", exact=term_exact, fields=fields)
 
 
-def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> Node | None:
-    """The rule's tree, or None after reporting each problem at its path."""
-    ok = True
+class _RuleCompiler:
+    """Compiles one rule's clauses, reporting every problem and remembering if any occurred."""
 
-    def nodes(key: str, entries: tuple[TermEntry, ...]) -> list[Node]:
-        nonlocal ok
+    def __init__(self, spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> None:
+        self.spec, self.lists, self.report = spec, lists, report
+        self.ok = True
+
+    def problem(self, path: Path_, message: str) -> None:
+        """Report one problem at a path inside the rule."""
+        self.ok = False
+        self.report(path, message)
+
+    def nodes(self, key: str, entries: tuple[TermEntry, ...]) -> list[Node]:
+        """The nodes of an any/all/none list."""
         out = []
         for i, entry in enumerate(entries):
             try:
-                node = entry_node(entry, exact=spec.exact, lists=lists)
+                node = entry_node(entry, exact=self.spec.exact, lists=self.lists)
             except QueryProblem as exc:
-                ok = False
-                report((key, i), str(exc))
+                self.problem((key, i), str(exc))
                 continue
             for problem in check_tree(node):
-                ok = False
-                report((key, i), problem)
+                self.problem((key, i), problem)
             out.append(node)
         return out
 
-    parts: list[Node] = []
-    any_nodes = nodes("any", spec.any)
-    parts += [or_of(any_nodes)] if any_nodes else []
-    parts += nodes("all", spec.all)
-    none_nodes = nodes("none", spec.none)
-    if spec.query is not None:
+    def query(self) -> list[Node]:
+        """The query's tree, if the rule has one."""
+        if self.spec.query is None:
+            return []
         try:
-            query = parse_query(spec.query, exact=spec.exact, lists=list_lookup(lists))
+            node = parse_query(
+                self.spec.query, exact=self.spec.exact, lists=list_lookup(self.lists)
+            )
         except QueryProblem as exc:
-            report(("query",), str(exc))
-            return None
-        for problem in check_tree(query):
-            ok = False
-            report(("query",), problem)
-        parts.append(query)
+            self.problem(("query",), str(exc))
+            return []
+        for problem in check_tree(node):
+            self.problem(("query",), problem)
+        return [node]
+
+
+def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> Node | None:
+    """The rule's tree, or None after reporting each problem at its path."""
+    c = _RuleCompiler(spec, lists, report)
+    any_nodes = c.nodes("any", spec.any)
+    parts = [or_of(any_nodes)] if any_nodes else []
+    parts += c.nodes("all", spec.all)
+    none_nodes = c.nodes("none", spec.none)
+    parts += c.query()
     parts += [Not(or_of(none_nodes))] if none_nodes else []
-    if not ok:
+    if not c.ok:
         return None
     if not parts or not has_positive(and_of(parts)):
         report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")

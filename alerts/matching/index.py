@@ -62,6 +62,7 @@ class _Builder:
         self.used = 0
 
     def atom(self, term: Term) -> int:
+        """The id of the atom for a term, registering its patterns the first time."""
         text = term.text if term.kind == "regex" else " ".join(_words(term.text))
         key = (term.kind, text, term.exact)
         if key in self.ids:
@@ -90,6 +91,7 @@ class _Builder:
                 self.fuzzy.setdefault(f" {key} ", []).append((aid, 1))
 
     def node(self, node: Node, default: frozenset[str]) -> Compiled:
+        """A tree node compiled to tuples, with atom ids and field masks."""
         if isinstance(node, Term):
             fields = node.fields or default
             self.used |= mask_of(fields)

@@ -37,6 +37,7 @@ class _Found:
 
 class _Errors(list[RuleError]):
     def at(self, src: _Source, path: Path_, message: str, *, key: bool = False) -> None:
+        """Record an error at the position of ``path`` (of its key when asked)."""
         line, col = src.marks.at(path, key=key)
         self.append(RuleError(src.shown, line, col, message))
 

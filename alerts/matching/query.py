@@ -49,6 +49,7 @@ class _Compiler:
         self.lists = lists
 
     def node(self, n: lq.Item, fields: frozenset[str] | None) -> Node:
+        """Compile one luqum node within an optional field scope."""
         if isinstance(n, lq.AndOperation | lq.UnknownOperation):
             return self._and([self.node(c, fields) for c in n.children])
         if isinstance(n, lq.OrOperation):

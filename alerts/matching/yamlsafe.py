@@ -51,6 +51,7 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses aliases, so no alias bomb can expand."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose a node, refusing aliases."""
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             mark = event.start_mark
