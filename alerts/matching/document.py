@@ -68,6 +68,15 @@ class Document:
         return bisect_left(spaces, pos)
 
 
+def _compounds(
+    ft: FieldText, number: int, found: list[tuple[int, int, int]], keys: list[str]
+) -> None:
+    """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire")."""
+    for m in COMPOUND.finditer(ft.norm):
+        found.append((number, m.start(), m.end()))
+        keys.append(KEYS[m.group().replace("-", "")])
+
+
 def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Document:
     """Normalise the named fields of an item and lay out its word keys (if ``fuzzy``)."""
     fields: dict[int, FieldText] = {}
@@ -84,9 +93,7 @@ def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Docume
         exact.extend(split_words(ft.norm))
         exact.append(_FIELD_SEP)
         if fuzzy and "-" in ft.norm:
-            for m in COMPOUND.finditer(ft.norm):
-                compounds.append((number, m.start(), m.end()))
-                compound_keys.append(KEYS[m.group().replace("-", "")])
+            _compounds(ft, number, compounds, compound_keys)
     keys = KEYS.keys_of(exact) if fuzzy else []
     text = " " + " ".join(keys) + " "
     compound_at = len(text) + 1
