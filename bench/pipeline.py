@@ -147,10 +147,10 @@ class Stack:
         r = self.redis
         return not r.llen("alerts") and not r.hlen("unacked")
 
-    def commands(self) -> int:
-        """Redis commands served so far (INFO commandstats)."""
+    def commands(self) -> dict[str, int]:
+        """Redis commands served so far, by command (INFO commandstats)."""
         stats = self.redis.info("commandstats")
-        return sum(int(v["calls"]) for v in stats.values())
+        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
 
     def memory(self) -> int:
         """Redis ``used_memory`` in bytes."""
@@ -174,11 +174,11 @@ def _tree_cpu(pid: int) -> float:
 
 
 @contextmanager
-def running(tmp: Path, rules_dir: Path, workers: int, concurrency: int) -> Iterator[Stack]:
-    """Redis, the sink, ``workers`` worker processes and the API; all stopped afterwards."""
+def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
+    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after."""
     server = RedisServer().start()
     sink = SlackTestServer().start()
-    services: list[Service] = []
+    api: Service | None = None
     try:
         config = write_config(
             tmp,
@@ -187,20 +187,32 @@ def running(tmp: Path, rules_dir: Path, workers: int, concurrency: int) -> Itera
             channels={"slack": SLACK_URL},
             # Pacing (1 message/s per channel by default) would make this a pacing benchmark.
             delivery={"paced_channels": []},
-            worker={"concurrency": concurrency},
         )
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
-        for n in range(workers):
-            services.append(start_worker(env, name=f"b{n}", concurrency=concurrency))
         port = free_port()
         api = start_api(env, port)
-        services.append(api)
-        yield Stack(server, sink, env, f"http://127.0.0.1:{port}", api, services[:-1])
+        yield Stack(server, sink, env, f"http://127.0.0.1:{port}", api)
     finally:
-        for s in reversed(services):
-            s.stop()
+        if api is not None:
+            api.stop()
         sink.stop()
         server.stop()
+
+
+@contextmanager
+def workers(stack: Stack, count: int, concurrency: int) -> Iterator[None]:
+    """``count`` more worker processes for the duration of the block."""
+    started = []
+    try:
+        for _ in range(count):
+            name = f"b{len(stack.workers)}"
+            started.append(start_worker(stack.env, name=name, concurrency=concurrency))
+            stack.workers.append(started[-1])
+        yield
+    finally:
+        for service in started:
+            service.stop()
+            stack.workers.remove(service)
 
 
 class Poster:
@@ -278,7 +290,7 @@ class RunResult:
     latencies: list[float]
     cpu: dict[str, float]
     redis_bytes: int
-    redis_cmds: int
+    redis_cmds: dict[str, int]
     failures: int
 
     @property
@@ -286,17 +298,23 @@ class RunResult:
         """Items per second from the first POST until the last task finished."""
         return self.items / self.seconds if self.seconds else float("nan")
 
+    def top_commands(self, n: int = 8) -> str:
+        """The busiest Redis commands, per item."""
+        top = sorted(self.redis_cmds.items(), key=lambda kv: -kv[1])[:n]
+        return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
+
     def line(self) -> str:
         """One report line."""
         lat = self.latencies
         per = {k: 1000 * v / max(self.items, 1) for k, v in self.cpu.items()}
+        cmds = sum(self.redis_cmds.values()) / max(self.items, 1)
         return (
             f"{self.name:<26} items={self.items:>6} {self.rate:>7.0f} items/s  "
             f"alerts {self.alerts_received}/{self.alerts_expected}  "
             f"p50={1000 * pct(lat, 0.5):6.1f} ms p99={1000 * pct(lat, 0.99):6.1f} ms "
             f"max={1000 * (max(lat) if lat else float('nan')):6.1f} ms  "
             f"cpu ms/item: workers={per['workers']:.2f} api={per['api']:.2f} "
-            f"redis={per['redis']:.2f}  redis cmds/item={self.redis_cmds / max(self.items, 1):.1f} "
+            f"redis={per['redis']:.2f}  redis cmds/item={cmds:.1f} "
             f"used_memory={self.redis_bytes / 2**20:.1f} MiB"
             + (f"  POST failures={self.failures}" if self.failures else "")
         )
@@ -346,7 +364,7 @@ def drive(
         lat,
         {k: after[k] - before_cpu[k] for k in after},
         stack.memory(),
-        stack.commands() - cmds,
+        {k: v - cmds.get(k, 0) for k, v in stack.commands().items() if v > cmds.get(k, 0)},
         len(poster.failures),
     )
 
@@ -386,28 +404,27 @@ def report_baseline(trips: list[float]) -> str:
     )
 
 
-def main_runs(args: argparse.Namespace, tmp: Path, rules: Path, watches: list[Watch]) -> None:
+def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
     """One worker (the default concurrency 2): baseline, fixed rates, then batched."""
-    factory = Items(watches)
-    with running(tmp / "a", rules, workers=1, concurrency=2) as stack:
+    with workers(stack, 1, concurrency=2):
         warm_up(stack, factory, children=2)
         print(f"redis used_memory after warm-up: {stack.memory() / 2**20:.1f} MiB")
         trips = baseline(stack, args.rounds)
         print(report_baseline(trips))
-        base_p50 = pct(trips, 0.5)
         for rate in args.rates:
             res = drive(
                 stack,
                 factory,
-                f"rate {rate}/s x1 item",
+                f"rate {rate:.0f}/s, 1 item/POST",
                 bulletins=int(rate * args.seconds),
                 per_bulletin=1,
                 rate=rate,
                 alert_every=1,
             )
             print(res.line())
-            p50 = pct(res.latencies, 0.5)
-            print(f"{'':<26} ingest->send p50 = {p50 / base_p50:.1f} x the no-op task round trip")
+            ratio = pct(res.latencies, 0.5) / pct(trips, 0.5)
+            print(f"{'':<26} ingest->send p50 = {ratio:.1f} x the no-op task round trip")
+            print(f"{'':<26} redis commands per item: {res.top_commands()}")
         res = drive(
             stack,
             factory,
@@ -420,18 +437,16 @@ def main_runs(args: argparse.Namespace, tmp: Path, rules: Path, watches: list[Wa
         print(res.line())
 
 
-def scaling_runs(args: argparse.Namespace, tmp: Path, rules: Path, watches: list[Watch]) -> None:
+def scaling_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
     """The same batched load on 1 and on 2 worker processes of concurrency 1."""
     rates = []
-    for workers in (1, 2):
-        factory = Items(watches, seed=workers)
-        factory.seq = 10_000_000 * workers  # ids never seen by the other stack (fresh Redis anyway)
-        with running(tmp / f"s{workers}", rules, workers=workers, concurrency=1) as stack:
-            warm_up(stack, factory, children=workers)
+    for count in (1, 2):
+        with workers(stack, count, concurrency=1):
+            warm_up(stack, factory, children=count)
             res = drive(
                 stack,
                 factory,
-                f"{workers} worker(s) x conc 1",
+                f"{count} worker(s) x conc 1",
                 bulletins=args.scale // args.batch,
                 per_bulletin=args.batch,
                 rate=None,
@@ -454,7 +469,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     q = args.quick
     args.watches = args.watches or (1_000 if q else 10_000)
-    args.seconds = args.seconds or (2.0 if q else 20.0)
+    args.seconds = args.seconds or (1.0 if q else 20.0)
     args.rates = [100.0] if q else args.rates
     args.batched = 1_000 if q else 20_000
     args.scale = 1_000 if q else 10_000
@@ -474,11 +489,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp, rules = Path(name), Path(name) / "rules"
         watches = make_watches(args.watches, random.Random(42))
         write_rules(rules, watches)
-        for sub in ("a", "s1", "s2"):
-            (tmp / sub).mkdir()
-        main_runs(args, tmp, rules, watches)
-        if not args.no_scaling:
-            scaling_runs(args, tmp, rules, watches)
+        factory = Items(watches)
+        with running(tmp, rules) as stack:
+            main_runs(args, stack, factory)
+            if not args.no_scaling:
+                scaling_runs(args, stack, factory)
     print("targets: p99 ingest->send <= 100 ms at 100 items/s; >= 1000 items/s batched")
     print(f"total {time.monotonic() - started:.0f} s")
     return 0
