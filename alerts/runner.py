@@ -47,6 +47,7 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
     """Start everything, submit the example when asked, and stop it all on Ctrl-C."""
     env = prepare_env(example)
     os.environ.update(env)
+    state_dir.mkdir(parents=True, exist_ok=True)  # beat's schedule lives here (not in git)
     settings = load_settings()
     redis_server = None
     if not settings.redis_url:
