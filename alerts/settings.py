@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -90,13 +90,11 @@ class _YamlSource(PydanticBaseSettingsSource):
         if self.path is None:
             return {}
         try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            data, _ = read_yaml(self.path.read_bytes())  # no aliases, no tags, a size cap
         except OSError as exc:
             raise ConfigError([f"{self.path}: cannot read settings file: {exc.strerror}"]) from exc
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{self.path}:{mark.line + 1}:{mark.column + 1}" if mark else str(self.path)
-            raise ConfigError([f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        except YamlProblem as exc:
+            raise ConfigError([f"{self.path}:{exc.line}:{exc.col}: {exc.message}"]) from None
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -161,9 +159,13 @@ class Settings(BaseSettings):
             if not isinstance(name, str) or not _NAME.match(name):
                 raise ValueError(f"channel name {name!r} must be letters, digits, '_', '.', '-'")
             items = [urls] if isinstance(urls, str) else urls
-            if not isinstance(items, list) or not items:
-                raise ValueError(f"channel {name!r} needs one or more Apprise URLs")
-            out[name] = [expand_env(str(u), os.environ) for u in items]
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(u, str) for u in items)
+            ):
+                raise ValueError(f"channel {name!r} needs one or more Apprise URLs (strings)")
+            out[name] = [expand_env(u, os.environ) for u in items]
         return out
 
     @field_validator("sources")
