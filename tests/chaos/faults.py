@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import threading
 import time
 
 import psutil
@@ -20,6 +21,20 @@ class Faults:
         self.redis = redis
         self.rng = random.Random(seed)
         self.log: list[tuple[float, str]] = []
+        self.lock = threading.Lock()  # the supervisor never restarts a worker we are killing
+
+    def supervise(self, env: dict[str, str], stop: threading.Event) -> None:
+        """Restart workers that exit on their own, as compose's `restart:` policy does.
+
+        Celery/kombu workers can die with "Unrecoverable error" when the broker connection
+        drops (celery#4652, kombu#582 and kin); production runs them under a supervisor.
+        """
+        while not stop.wait(0.5):
+            with self.lock:
+                for name, worker in list(self.workers.items()):
+                    if worker.proc is not None and worker.proc.poll() is not None:
+                        self._note(f"worker {name} exited by itself ({worker.proc.returncode})")
+                        self.restart_worker(name, env)
 
     def _note(self, what: str) -> None:
         self.log.append((time.monotonic(), what))
@@ -40,14 +55,17 @@ class Faults:
         self._note(f"SIGKILL pool child {victim.pid} of {worker.name}")
         return True
 
-    def kill_worker(self, name: str) -> None:
-        """SIGKILL a whole worker (main process and pool) and wait until it is gone."""
-        worker = self.workers[name]
-        worker.kill_group(signal.SIGKILL)
-        assert worker.proc is not None
-        worker.proc.wait(10)
-        worker.proc = None
-        self._note(f"SIGKILL worker {name}")
+    def kill_worker(self, name: str, env: dict[str, str], down: float = 2.0) -> None:
+        """SIGKILL a whole worker (main process and pool), keep it down a while, restart it."""
+        with self.lock:
+            worker = self.workers[name]
+            worker.kill_group(signal.SIGKILL)
+            if worker.proc is not None:
+                worker.proc.wait(10)
+            worker.proc = None
+            self._note(f"SIGKILL worker {name}")
+            time.sleep(down)
+            self.restart_worker(name, env)
 
     def restart_worker(self, name: str, env: dict[str, str]) -> None:
         """Start a killed worker again under the same name."""
