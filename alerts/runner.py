@@ -21,6 +21,7 @@ from alerts.settings import load_settings
 
 EXAMPLE_CONFIG = Path("examples/alerts.yaml")
 EXAMPLE_BULLETIN = Path("examples/bulletin.txt")
+MAX_RESTARTS = 20
 
 
 def child_commands(state_dir: Path) -> dict[str, list[str]]:
@@ -65,9 +66,7 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
         api = f"http://{settings.api_host}:{settings.api_port}"
         if _wait_healthy(api, procs, stop) and example:
             _submit_example(api, env["ALERTS_API_TOKEN"])
-        while not stop() and all(p.poll() is None for p in procs.values()):
-            time.sleep(0.2)
-        return 0 if stop() else 1
+        return _supervise(procs, child_commands(state_dir), env, stop)
     finally:
         _stop_all(procs)
         if redis_server:
@@ -75,6 +74,29 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
             if example:
                 shutil.rmtree(redis_server.data_dir, ignore_errors=True)
         print("[run] stopped", flush=True)
+
+
+def _supervise(
+    procs: dict[str, subprocess.Popen[bytes]],
+    commands: dict[str, list[str]],
+    env: dict[str, str],
+    stop: Callable[[], bool],
+) -> int:
+    """Restart a child that exits on its own (a Celery worker can die when Redis drops)."""
+    restarts = 0
+    while not stop():
+        time.sleep(0.2)
+        for name, proc in procs.items():
+            if proc.poll() is None or stop():
+                continue
+            if restarts >= MAX_RESTARTS:
+                print(f"[run] {name} exited ({proc.returncode}); giving up", flush=True)
+                return 1
+            restarts += 1
+            print(f"[run] {name} exited ({proc.returncode}); restarting", flush=True)
+            time.sleep(1.0)
+            procs[name] = subprocess.Popen(commands[name], env=env, start_new_session=True)
+    return 0
 
 
 def _install_signal_flag() -> Callable[[], bool]:

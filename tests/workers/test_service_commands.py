@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import yaml
 
 from tests.support.processes import ROOT, Service, service_env, write_config
@@ -84,6 +85,12 @@ def test_run_example_prints_the_alerts_and_stops_on_ctrl_c(tmp_path: Path) -> No
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.3)
         assert "embedded Redis" in log.read_text()
+        worker = next(c for c in psutil.Process(proc.pid).children() if "worker" in c.cmdline())
+        worker.kill()  # a child that dies is restarted, not the end of the service
+        while "[run] worker exited" not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline + 30, log.read_text(errors="replace")
+            time.sleep(0.3)
+        assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         code = proc.wait(60)
