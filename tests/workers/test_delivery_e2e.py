@@ -1,0 +1,356 @@
+"""Issue 4 end to end: each notify option and delivery stage through a real Celery worker.
+
+Bulletins go in through the real API; email leaves through the real notifier to a real SMTP server,
+Slack to the Slack-like HTTP server; the ledger is read back through ``GET /v1/deliveries`` and the
+``alerts`` CLI (``deadletter``, ``silence``, ``deliveries``) run as subprocesses.
+
+Starting a worker, beat and the API takes many seconds, so the tests share one stack (worker, API
+and beat) whose rules directory holds every watch below. Each test has its own watches and terms,
+reads only its watches' ledger rows, and starts with empty sinks.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import yaml
+
+from tests.support.slack import SlackReply
+from tests.workers.conftest import ROOT, Stack, running_stack
+from tests.workers.test_e2e import settle, wait_until
+
+
+def watch(wid: str, terms: list[str], **notify: Any) -> dict[str, Any]:
+    """A watch rule; ``notify`` options as in docs/delivery.md."""
+    return {"id": wid, "name": wid.replace("-", " ").title(), "any": terms, "notify": notify}
+
+
+def _quiet_now() -> dict[str, str]:
+    """Quiet hours from an hour ago to an hour from now (UTC): the whole module runs in them."""
+    now = datetime.now(UTC)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"), "tz": "UTC"}
+
+
+THROTTLE_WINDOW = 20  # seconds
+
+# One watch (or a few) per test; no title of one test holds another test's term.
+WATCHES = [
+    watch("kaluga-mail", ["Kaluga"], channels=["email"]),  # 1
+    watch("oryol-mail", ["Oryol"], channels=["email"]),  # 2
+    watch("truce", ["ceasefire"], channels=["slack"]),  # 3
+    watch("kursk-both", ["Kursk"], channels=["email", "slack"]),  # 4
+    watch("grain", ["grain"], channels=["slack"], mode="digest", schedule="* * * * *"),  # 5
+    watch("drones", ["drone*"], channels=["slack"], throttle=f"2/{THROTTLE_WINDOW}s"),  # 6
+    watch("belgorod", ["Belgorod"], channels=["slack"]),  # 7
+    watch("tula-critical", ["Tula"], channels=["slack"], priority="critical",
+          quiet_hours=_quiet_now()),
+    watch("bryansk-quiet", ["Bryansk"], channels=["slack"], quiet_hours=_quiet_now()),
+    watch("voronezh-slack", ["Voronezh"], channels=["slack"]),  # 8
+    watch("lipetsk-mail", ["Lipetsk"], channels=["email"]),
+]  # fmt: skip
+
+# Fast retries and pacing, a short lease, frequent reconciler and digest ticks: seconds per test.
+SETTINGS: dict[str, Any] = {
+    "delivery": {"backoff_base": 0.2, "backoff_cap": 1.0, "pace_rate": 5.0, "lease_seconds": 10},
+    "worker": {"digest_tick": 1, "reconcile_tick": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
+    """Worker, API and beat on the module's watches, on a database flushed before and after."""
+    tmp = tmp_path_factory.mktemp("delivery-e2e")
+    rules = tmp / "rules"
+    rules.mkdir()
+    for w in WATCHES:
+        (rules / f"{w['id']}.yaml").write_text(yaml.safe_dump(w), encoding="utf-8")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    try:
+        with running_stack(
+            tmp, redis_url, client, beat=True, rules_dir=str(rules), **SETTINGS
+        ) as stack:
+            yield stack
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+def stack(shared: Stack) -> Stack:
+    """The shared stack with empty sinks that accept everything."""
+    settle(shared)
+    shared.smtp.reset()
+    shared.slack.reset()
+    return shared
+
+
+def post(stack: Stack, *items: dict[str, str]) -> list[str]:
+    """Post items in our JSON push schema; returns their ids."""
+    resp = httpx.post(
+        f"{stack.api}/v1/bulletins?source=desk",
+        content=json.dumps({"items": list(items)}).encode(),
+        headers={**stack.headers(), "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["accepted"] == len(items)
+    return list(resp.json()["items"])
+
+
+def ledger(stack: Stack, **params: str) -> list[dict[str, Any]]:
+    """Rows of ``GET /v1/deliveries`` (with the bearer token)."""
+    resp = httpx.get(
+        f"{stack.api}/v1/deliveries", params=params, headers=stack.headers(), timeout=10
+    )
+    assert resp.status_code == 200, resp.text
+    rows: list[dict[str, Any]] = resp.json()
+    return rows
+
+
+def rows_of(stack: Stack, *watches: str) -> dict[str, dict[str, Any]]:
+    """The ledger rows of these watches, by ``watch/channel``."""
+    return {f"{r['watch']}/{r['channel']}": r for w in watches for r in ledger(stack, watch=w)}
+
+
+def wait_final(stack: Stack, count: int, *watches: str, timeout: float = 60) -> None:
+    """Wait until these watches have ``count`` rows, none of them still on their way."""
+
+    def done() -> bool:
+        rows = [r for w in watches for r in ledger(stack, watch=w)]
+        busy = any(r["status"] in ("pending", "sending", "retrying") for r in rows)
+        return len(rows) >= count and not busy
+
+    wait_until(done, timeout)
+
+
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``alerts ARGS`` as an operator would, against the same settings and Redis."""
+    return subprocess.run(
+        [sys.executable, "-m", "alerts", *args],
+        env=stack.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# 1. SMTP 451 then 250 -> exactly one email.
+def test_smtp_451_then_250_sends_exactly_one_email(stack: Stack) -> None:
+    stack.smtp.script("data", "451 4.3.0 try again")
+    post(stack, {"id": "k1", "title": "Blasts reported near Kaluga airport", "body": "Loud."})
+    mails = stack.smtp.wait_for(1, timeout=60)
+    wait_final(stack, 1, "kaluga-mail")
+    settle(stack)
+    assert len(stack.smtp.messages) == 1
+    assert "Kaluga airport" in mails[0].message["Subject"]
+    assert mails[0].rcpt_tos == ("desk@example.org",)
+    row = rows_of(stack, "kaluga-mail")["kaluga-mail/email"]
+    assert row["status"] == "sent"
+    assert row["attempts"] == 2  # the 451, then the 250
+    assert row["last_error"] == ""
+
+
+# 2. SMTP 554 -> dead after one attempt, listed, then replayed -> exactly one email.
+def test_smtp_554_is_dead_after_one_attempt_and_replay_sends_one_email(stack: Stack) -> None:
+    stack.smtp.always("data", "554 5.7.1 rejected by policy")
+    post(stack, {"id": "o1", "title": "Power cut across the Oryol region", "body": "Dark."})
+    wait_until(lambda: len(ledger(stack, status="dead")) == 1, 60)
+    [dead] = ledger(stack, status="dead")
+    assert dead["watch"] == "oryol-mail" and dead["channel"] == "email"
+    assert dead["attempts"] == 1
+    assert "554" in dead["last_error"], dead
+    time.sleep(3)  # several reconciler passes (beat, every second): a dead row stays dead
+    settle(stack)
+    assert stack.smtp.messages == []
+    [still] = ledger(stack, status="dead")
+    assert still["attempts"] == 1
+
+    listed = cli(stack, "deadletter", "list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    assert [(r["id"], r["status"], r["attempts"]) for r in rows] == [(dead["id"], "dead", 1)]
+
+    stack.smtp.always("data", None)  # the server accepts again
+    replayed = cli(stack, "deadletter", "replay", dead["id"])
+    assert replayed.returncode == 0, replayed.stderr
+    mails = stack.smtp.wait_for(1, timeout=60)
+    assert "Oryol region" in mails[0].message["Subject"]
+    wait_final(stack, 1, "oryol-mail")
+    time.sleep(3)  # more reconciler passes: a sent row is never sent again
+    settle(stack)
+    assert len(stack.smtp.messages) == 1
+    assert rows_of(stack, "oryol-mail")["oryol-mail/email"]["status"] == "sent"
+    assert ledger(stack, status="dead") == []
+
+
+# 3. Slack 429 with Retry-After: 2 -> nothing before 2 s, then exactly one message.
+def test_slack_429_retry_after_is_honoured_then_one_message(stack: Stack) -> None:
+    stack.slack.script(SlackReply.rate_limited(2))
+    post(stack, {"id": "c1", "title": "Envoys meet on a ceasefire plan", "body": "Talks."})
+    first, second = stack.slack.wait_for(2, timeout=60)
+    wait_final(stack, 1, "truce")
+    settle(stack)
+    assert second.received_at - first.received_at >= 2.0
+    assert len(stack.slack.requests) == 2  # the 429, then the one message
+    assert second.payload == first.payload
+    assert "ceasefire plan" in second.payload["text"]
+    row = rows_of(stack, "truce")["truce/slack"]
+    assert row["status"] == "sent" and row["attempts"] == 2
+
+
+# 4. Email ok, Slack 500 three times -> one email and one Slack message in the end.
+def test_email_ok_and_slack_failing_three_times_gives_one_of_each(stack: Stack) -> None:
+    stack.slack.script(*[SlackReply.server_error()] * 3)
+    post(stack, {"id": "u1", "title": "Fire at a Kursk warehouse", "body": "Smoke."})
+    stack.smtp.wait_for(1, timeout=60)
+    stack.slack.wait_for(4, timeout=60)
+    wait_final(stack, 2, "kursk-both")
+    settle(stack)
+    assert len(stack.smtp.messages) == 1
+    assert len(stack.slack.requests) == 4  # three 500s, then the one message
+    rows = rows_of(stack, "kursk-both")
+    assert rows["kursk-both/email"]["status"] == "sent"
+    assert rows["kursk-both/email"]["attempts"] == 1  # the Slack retries never resent it
+    assert rows["kursk-both/slack"]["status"] == "sent"
+    assert rows["kursk-both/slack"]["attempts"] == 4
+
+
+# 5. Digest mode on a cron schedule: nothing immediate, then one digest counting the items.
+def test_digest_mode_holds_then_sends_one_digest_with_the_count(stack: Stack) -> None:
+    # Post early in a minute, so the digest cannot fire while we check that nothing went out.
+    if datetime.now(UTC).second > 45:
+        time.sleep(61 - datetime.now(UTC).second)
+    post(
+        stack,
+        {"id": "g1", "title": "Danube ports report record grain shipments", "body": "Up."},
+        {"id": "g2", "title": "Drought cuts Australian grain harvest forecast", "body": "."},
+        {"id": "g3", "title": "Egypt tenders for Black Sea grain cargoes", "body": "Bids."},
+    )
+    wait_until(lambda: len(ledger(stack, watch="grain", status="digested")) == 3, 30)
+    rows = ledger(stack, watch="grain")
+    assert all(r["detail"].startswith("digest") for r in rows), rows
+    assert stack.slack.requests == []  # held, not posted
+    [digest] = stack.slack.wait_for(1, timeout=75)
+    time.sleep(3)  # more digest ticks: the bucket went out once
+    settle(stack)
+    assert len(stack.slack.requests) == 1
+    text = digest.payload["text"]
+    assert "3 alerts in 3 stories" in text, text
+    for title in ("Danube ports", "Australian grain", "Black Sea grain"):
+        assert title in text
+
+
+# 6. Throttle 2/20s, 6 matches -> 2 posts now; the other 4 are held, then one digest counts 4.
+def test_throttle_sends_two_and_rolls_the_rest_into_a_digest(stack: Stack) -> None:
+    titles = [
+        "Drones downed over the Smolensk region overnight",
+        "Navy says sea drones struck a tanker near Novorossiysk",
+        "Farmers test crop-spraying drones in Poltava fields",
+        "Parliament debates a ban on drones near airports",
+        "Drone factory opens in Lviv with Danish money",
+        "Police use drones to find hikers lost in the Carpathians",
+    ]
+    # Throttle windows are aligned to the clock: post early in one, so all six fall in it.
+    if time.time() % THROTTLE_WINDOW > 6:
+        time.sleep(THROTTLE_WINDOW - time.time() % THROTTLE_WINDOW + 0.2)
+    post(stack, *({"id": f"d{i}", "title": t, "body": "."} for i, t in enumerate(titles)))
+    first_two = stack.slack.wait_for(2, timeout=60)
+    wait_final(stack, 6, "drones")
+    rows = ledger(stack, watch="drones")
+    sent = [r for r in rows if r["status"] == "sent"]
+    held = [r for r in rows if r["status"] == "digested"]
+    assert len(sent) == 2 and len(held) == 4, rows
+    assert all(r["detail"].startswith("throttled") for r in held), held
+    assert len({r["item_id"] for r in rows}) == 6
+    listed = cli(stack, "deliveries", "--watch", "drones", "--status", "digested")
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 4
+
+    # At the end of the window the held four go out as one digest that says how many it holds.
+    requests = stack.slack.wait_for(3, timeout=60)
+    time.sleep(3)  # more digest ticks
+    settle(stack)
+    assert len(stack.slack.requests) == 3
+    assert requests[:2] == first_two
+    immediate = " ".join(r.payload["text"] for r in first_two)
+    digest = requests[2].payload["text"]
+    assert "Held back by the throttle: 4 alerts" in digest, digest
+    sent_titles = [t for t in titles if t in immediate]
+    assert len(sent_titles) == 2
+    for t in titles:
+        assert (t in digest) == (t not in sent_titles), (t, digest)
+    assert len(ledger(stack, watch="drones", status="digested")) == 4
+
+
+# 7. A stored silence -> silenced, nothing sent; critical bypasses quiet hours, normal does not.
+def test_silence_records_silenced_and_critical_bypasses_quiet_hours(stack: Stack) -> None:
+    added = cli(stack, "silence", "add", "--watch", "belgorod", "--for", "2h",
+                "--comment", "maintenance")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "belgorod" in added.stdout
+
+    post(
+        stack,
+        {"id": "b1", "title": "Shelling reported in Belgorod suburbs", "body": "Damage."},
+        {"id": "t1", "title": "Refinery in Tula hit overnight", "body": "Fire."},
+        {"id": "y1", "title": "Bryansk governor reports a border incident", "body": "Calm."},
+    )
+    [message] = stack.slack.wait_for(1, timeout=60)
+    wait_final(stack, 3, "belgorod", "tula-critical", "bryansk-quiet")
+    settle(stack)
+    assert len(stack.slack.requests) == 1
+    assert "Refinery in Tula" in message.payload["text"]
+    rows = rows_of(stack, "belgorod", "tula-critical", "bryansk-quiet")
+    assert rows["belgorod/slack"]["status"] == "silenced"
+    assert rows["belgorod/slack"]["attempts"] == 0
+    assert rows["tula-critical/slack"]["status"] == "sent"
+    assert rows["bryansk-quiet/slack"]["status"] == "digested"
+    assert rows["bryansk-quiet/slack"]["detail"].startswith("quiet_hours")
+
+
+# 8. Injection: Slack control sequences never go live; a CRLF subject adds no header or recipient.
+def test_injection_through_the_whole_path(stack: Stack) -> None:
+    post(
+        stack,
+        {
+            "id": "evil-slack",
+            "title": "Voronezh <!channel> <@U1> see <http://evil|bbc.co.uk> now",
+            "body": "Voronezh <!here> body <http://evil.example|reuters.com> & more",
+        },
+        {
+            "id": "evil-mail",
+            "title": "Lipetsk shelling\r\n Bcc: x@evil.example",
+            "body": "Lipetsk governor said so.\r\nBcc: y@evil.example",
+        },
+    )
+    [slack] = stack.slack.wait_for(1, timeout=60)
+    [mail] = stack.smtp.wait_for(1, timeout=60)
+    wait_final(stack, 2, "voronezh-slack", "lipetsk-mail")
+    settle(stack)
+    assert len(stack.slack.requests) == 1 and len(stack.smtp.messages) == 1
+
+    text = json.dumps(slack.payload)  # every string of the payload, blocks included
+    for live in ("<!channel>", "<!here>", "<@U1>", "<http://evil", "<!", "<@"):
+        assert live not in text, (live, slack.payload)
+    assert "&lt;!channel&gt;" in slack.payload["text"]
+
+    message = mail.message
+    assert mail.rcpt_tos == ("desk@example.org",)
+    assert len(message.get_all("Subject") or []) == 1
+    assert message.get_all("Bcc") is None
+    assert "Lipetsk shelling" in message["Subject"]
+    head = mail.raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    names = [line.split(b":", 1)[0].lower() for line in head.split(b"\n") if line[:1] > b" "]
+    assert names.count(b"subject") == 1 and b"bcc" not in names, head
