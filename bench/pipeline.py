@@ -46,6 +46,7 @@ SLACK_URL = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
 RULES_STATUS_KEY = "alerts:rules:status"  # workers.runtime.RULES_STATUS_KEY
 SEQ = re.compile(r"bq(\d{8})")
 WATCHES_PER_FILE = 500
+CORES = psutil.cpu_count() or 1
 # Filler and watch terms come from disjoint syllables, so filler never fires a watch.
 FILL = ["ka", "lu", "mo", "re", "ti", "san", "dor", "vel", "pri", "ne", "ro", "ta", "gor", "le"]
 TERM = ["zu", "xo", "qy", "zef", "xib", "quv", "zyx", "qoz", "xuq", "zip", "vyx", "wuz"]
@@ -303,6 +304,15 @@ class RunResult:
         top = sorted(self.redis_cmds.items(), key=lambda kv: -kv[1])[:n]
         return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
 
+    def capacity(self, cores: int) -> str:
+        """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
+        total = sum(self.cpu.values()) / max(self.items, 1)
+        busy = sum(self.cpu.values()) / self.seconds if self.seconds else float("nan")
+        return (
+            f"service CPU {1000 * total:.2f} ms/item (workers+api+redis), {busy:.2f} cores busy "
+            f"on average; CPU-bound ceiling on {cores} cores ~ {cores / total:.0f} items/s"
+        )
+
     def line(self) -> str:
         """One report line."""
         lat = self.latencies
@@ -425,6 +435,7 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
             ratio = pct(res.latencies, 0.5) / pct(trips, 0.5)
             print(f"{'':<26} ingest->send p50 = {ratio:.1f} x the no-op task round trip")
             print(f"{'':<26} redis commands per item: {res.top_commands()}")
+            print(f"{'':<26} {res.capacity(CORES)}")
         res = drive(
             stack,
             factory,
@@ -435,6 +446,7 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
             alert_every=100,
         )
         print(res.line())
+        print(f"{'':<26} {res.capacity(CORES)}")
 
 
 def scaling_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
@@ -453,6 +465,7 @@ def scaling_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None
                 alert_every=100,
             )
             print(res.line())
+            print(f"{'':<26} {res.capacity(CORES)}")
             rates.append(res.rate)
     print(f"{'scaling':<26} 2 workers / 1 worker = {rates[1] / rates[0]:.2f}x items/s")
 
@@ -463,24 +476,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="a smoke run of under a minute")
     p.add_argument("--watches", type=int, default=None)
     p.add_argument("--seconds", type=float, default=None, help="length of each fixed-rate run")
-    p.add_argument("--rates", type=float, nargs="+", default=[50.0, 100.0])
+    p.add_argument("--rates", type=float, nargs="+", default=[5.0, 50.0, 100.0])
     p.add_argument("--batch", type=int, default=500, help="items per POST when batched")
     p.add_argument("--no-scaling", action="store_true")
     args = p.parse_args(argv)
     q = args.quick
     args.watches = args.watches or (1_000 if q else 10_000)
     args.seconds = args.seconds or (1.0 if q else 20.0)
-    args.rates = [100.0] if q else args.rates
+    args.rates = [5.0, 100.0] if q else args.rates
     args.batched = 1_000 if q else 20_000
     args.scale = 1_000 if q else 10_000
     args.rounds = 30 if q else 200
     return args
 
 
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the watches, run the stacks, print the report."""
     args = parse_args(argv)
     started = time.monotonic()
+    print(f"machine load average (1, 5, 15 min) at the start: {_load()}")
     print(
         f"bench/pipeline.py: {psutil.cpu_count()} CPUs, {args.watches} watches, "
         f"fixed rates {args.rates} items/s for {args.seconds:.0f} s, batches of {args.batch}"
@@ -494,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             main_runs(args, stack, factory)
             if not args.no_scaling:
                 scaling_runs(args, stack, factory)
+    print(f"machine load average (1, 5, 15 min) at the end: {_load()}")
     print("targets: p99 ingest->send <= 100 ms at 100 items/s; >= 1000 items/s batched")
     print(f"total {time.monotonic() - started:.0f} s")
     return 0
