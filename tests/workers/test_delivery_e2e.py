@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -42,6 +43,8 @@ def _quiet_now() -> dict[str, str]:
 
 
 THROTTLE_WINDOW = 20  # seconds
+CANARY = "CANARY7f3a9c2e"  # in the channel URLs: it must never reach the ledger or the logs
+MUTED_UNTIL = (datetime.now(UTC) + timedelta(hours=2)).isoformat(timespec="seconds")
 
 # One watch (or a few) per test; no title of one test holds another test's term.
 WATCHES = [
@@ -55,6 +58,7 @@ WATCHES = [
     watch("tula-critical", ["Tula"], channels=["slack"], priority="critical",
           quiet_hours=_quiet_now()),
     watch("bryansk-quiet", ["Bryansk"], channels=["slack"], quiet_hours=_quiet_now()),
+    watch("kherson-muted", ["Kherson"], channels=["slack"], mute_until=MUTED_UNTIL),
     watch("voronezh-slack", ["Voronezh"], channels=["slack"]),  # 8
     watch("lipetsk-mail", ["Lipetsk"], channels=["email"]),
 ]  # fmt: skip
@@ -63,6 +67,11 @@ WATCHES = [
 SETTINGS: dict[str, Any] = {
     "delivery": {"backoff_base": 0.2, "backoff_cap": 1.0, "pace_rate": 5.0, "lease_seconds": 10},
     "worker": {"digest_tick": 1, "reconcile_tick": 1},
+    "channels": lambda smtp, slack: {
+        "email": smtp.apprise_url("desk@example.org", user="desk", password=CANARY),
+        "slack": f"slack://T{CANARY}/B{CANARY}/{CANARY}x",
+        "digest": "console://",
+    },
 }
 
 
@@ -132,6 +141,18 @@ def wait_final(stack: Stack, count: int, *watches: str, timeout: float = 60) -> 
         return len(rows) >= count and not busy
 
     wait_until(done, timeout)
+
+
+def elements(markup: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag of an HTML document, with its attributes."""
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, attrs))
+
+    Collector().feed(markup)
+    return found
 
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -235,7 +256,12 @@ def test_digest_mode_holds_then_sends_one_digest_with_the_count(stack: Stack) ->
     post(
         stack,
         {"id": "g1", "title": "Danube ports report record grain shipments", "body": "Up."},
-        {"id": "g2", "title": "Drought cuts Australian grain harvest forecast", "body": "."},
+        {
+            "id": "g2",
+            "title": "Drought cuts Australian grain harvest forecast <!channel> <@U1>",
+            "url": "https://news.example.org/grain?x=1|<!here>",
+            "body": ".",
+        },
         {"id": "g3", "title": "Egypt tenders for Black Sea grain cargoes", "body": "Bids."},
     )
     wait_until(lambda: len(ledger(stack, watch="grain", status="digested")) == 3, 30)
@@ -250,6 +276,10 @@ def test_digest_mode_holds_then_sends_one_digest_with_the_count(stack: Stack) ->
     assert "3 alerts in 3 stories" in text, text
     for title in ("Danube ports", "Australian grain", "Black Sea grain"):
         assert title in text
+    for live in ("<!channel>", "<!here>", "<@U1>", "<!", "<@"):
+        assert live not in json.dumps(digest.payload), (live, text)
+    assert "&lt;!channel&gt;" in text
+    assert [r["status"] for r in ledger(stack, watch="grain")] == ["digested"] * 3
 
 
 # 6. Throttle 2/20s, 6 matches -> 2 posts now; the other 4 are held, then one digest counts 4.
@@ -306,18 +336,21 @@ def test_silence_records_silenced_and_critical_bypasses_quiet_hours(stack: Stack
         {"id": "b1", "title": "Shelling reported in Belgorod suburbs", "body": "Damage."},
         {"id": "t1", "title": "Refinery in Tula hit overnight", "body": "Fire."},
         {"id": "y1", "title": "Bryansk governor reports a border incident", "body": "Calm."},
+        {"id": "h1", "title": "Kherson ferry service suspended", "body": "Storm."},
     )
     [message] = stack.slack.wait_for(1, timeout=60)
-    wait_final(stack, 3, "belgorod", "tula-critical", "bryansk-quiet")
+    wait_final(stack, 4, "belgorod", "tula-critical", "bryansk-quiet", "kherson-muted")
     settle(stack)
     assert len(stack.slack.requests) == 1
     assert "Refinery in Tula" in message.payload["text"]
-    rows = rows_of(stack, "belgorod", "tula-critical", "bryansk-quiet")
+    rows = rows_of(stack, "belgorod", "tula-critical", "bryansk-quiet", "kherson-muted")
     assert rows["belgorod/slack"]["status"] == "silenced"
     assert rows["belgorod/slack"]["attempts"] == 0
     assert rows["tula-critical/slack"]["status"] == "sent"
     assert rows["bryansk-quiet/slack"]["status"] == "digested"
     assert rows["bryansk-quiet/slack"]["detail"].startswith("quiet_hours")
+    assert rows["kherson-muted/slack"]["status"] == "silenced"  # mute_until in the rule
+    assert rows["kherson-muted/slack"]["attempts"] == 0
 
 
 # 8. Injection: Slack control sequences never go live; a CRLF subject adds no header or recipient.
@@ -331,8 +364,9 @@ def test_injection_through_the_whole_path(stack: Stack) -> None:
         },
         {
             "id": "evil-mail",
-            "title": "Lipetsk shelling\r\n Bcc: x@evil.example",
-            "body": "Lipetsk governor said so.\r\nBcc: y@evil.example",
+            "title": "Lipetsk shelling\r\n Bcc: x@evil.example <img src=x onerror=alert(1)>",
+            "body": "Lipetsk governor said so.\r\nBcc: y@evil.example <script>alert(2)</script>"
+            ' <a href="javascript:alert(3)">click</a>',
         },
     )
     [slack] = stack.slack.wait_for(1, timeout=60)
@@ -351,6 +385,30 @@ def test_injection_through_the_whole_path(stack: Stack) -> None:
     assert len(message.get_all("Subject") or []) == 1
     assert message.get_all("Bcc") is None
     assert "Lipetsk shelling" in message["Subject"]
+    html = message.get_body(("html",))
+    plain = message.get_body(("plain",))
+    assert html is not None and plain is not None, "multipart: an HTML and a plain-text part"
+    tags = elements(html.get_content())
+    assert not [t for t, _ in tags if t in ("img", "script")], tags
+    assert not [a for _, attrs in tags for a in attrs if a[0].startswith("on")], tags
+    assert not [v for _, attrs in tags for _, v in attrs if "javascript:" in (v or "")], tags
+    assert "&lt;script&gt;" in html.get_content()  # shown as text, not run
+    assert "governor said so" in plain.get_content()
     head = mail.raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
     names = [line.split(b":", 1)[0].lower() for line in head.split(b"\n") if line[:1] > b" "]
     assert names.count(b"subject") == 1 and b"bcc" not in names, head
+
+
+# The canary secret in the channel URLs (SMTP password, Slack webhook token) reached no ledger
+# row, no CLI output and no worker log, across every send, retry and failure above.
+def test_canary_secret_never_reaches_the_ledger_or_the_logs(stack: Stack) -> None:
+    rows = ledger(stack, limit="1000")
+    assert "sent" in {r["status"] for r in rows}  # after the whole module: every status
+    assert CANARY not in json.dumps(rows)
+    listed = cli(stack, "deliveries", "--format", "json", "--limit", "1000")
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == len(rows)
+    assert CANARY not in listed.stdout + listed.stderr
+    log = stack.worker.output()
+    assert "deliver_alert" in log or "succeeded" in log, "the worker log is not empty"
+    assert CANARY not in log
