@@ -1,0 +1,84 @@
+"""A real worker keeps matching with its last good rule set when hostile rule files land."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import redis
+from celery import Celery
+
+from tests.hostile.test_rule_files import billion_laughs
+from tests.support.processes import service_env, start_worker, write_config
+from tests.support.slack import SlackTestServer
+
+RULES_STATUS_KEY = "alerts:rules:status"  # workers.runtime.RULES_STATUS_KEY
+KALUGA = "id: kaluga\nany: [Kaluga]\nnotify: {channels: [slack]}\n"
+SLACK = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+
+
+# Different stories: a near-duplicate would be held as a follow-up of the first one.
+BULLETINS = {
+    1: "Drones over Kaluga overnight\nOfficials in Kaluga counted twelve drones.\n",
+    2: "Kaluga airport shuts after depot fire\nFlights resume tomorrow, the governor said.\n",
+}
+
+
+def _submit(app: Celery, n: int) -> None:
+    text = BULLETINS[n]
+    data = base64.b64encode(text.encode()).decode()
+    app.send_task("alerts.ingest_bulletin", args=["hostile", data, "text/plain"])
+
+
+def _status(client: redis.Redis) -> dict:
+    raw = client.get(RULES_STATUS_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def _wait(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_worker_keeps_its_rules_after_a_bomb_and_a_huge_file(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "kaluga.yaml").write_text(KALUGA, encoding="utf-8")
+    with SlackTestServer() as slack:
+        config = write_config(
+            tmp_path,
+            rules_dir=str(rules),
+            channels={"slack": SLACK},
+            rules_reload_seconds=0.2,
+            delivery={"paced_channels": []},
+        )
+        env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
+        worker = start_worker(env, name="hostile", concurrency=1)
+        app = Celery("hostile", broker=redis_url)
+        app.conf.update(task_default_queue="alerts", task_serializer="json")
+        try:
+            _submit(app, 1)
+            slack.wait_for(1, timeout=60)
+            version = _status(redis_client)["version"]
+
+            (rules / "bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
+            (rules / "huge.yaml").write_bytes(b"#" * (10 * 1024 * 1024))
+            time.sleep(0.5)  # past rules_reload_seconds, so the next task re-checks
+            _submit(app, 2)
+            slack.wait_for(2, timeout=60)
+            _wait(lambda: _status(redis_client).get("last_error"))
+            status = _status(redis_client)
+        finally:
+            worker.stop()
+            app.close()
+    assert status["version"] == version
+    assert status["watches"] == 1
+    assert "bomb.yaml:2:10: YAML aliases are not allowed" in status["last_error"]
+    assert "huge.yaml:1:1: file is larger than" in status["last_error"]
+    assert "depot fire" in json.dumps(slack.requests[1].payload)
