@@ -14,10 +14,11 @@ from alerts.matching.errors import RuleSetError
 from alerts.matching.loader import load_ruleset, rule_files
 from alerts.matching.matcher import Matcher
 from alerts.matching.ruleset import RuleSet
+from alerts.matching.yamlsafe import MAX_FILE_BYTES
 
 
 def fingerprint(rules_dir: Path) -> str:
-    """Identity of the directory's rule files: their names and contents (files are small)."""
+    """Identity of the directory's rule files: names and contents (size and mtime if oversized)."""
     digest = hashlib.sha256()
     try:
         files = rule_files(rules_dir)
@@ -25,10 +26,14 @@ def fingerprint(rules_dir: Path) -> str:
         return "missing"
     for path in files:
         try:
-            data = path.read_bytes()
+            stat = path.stat()
+            if stat.st_size > MAX_FILE_BYTES:  # refused by the loader unread; never read it
+                data = f"{stat.st_size}:{stat.st_mtime_ns}".encode()
+            else:
+                data = hashlib.sha256(path.read_bytes()).digest()
         except OSError:
             continue
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+        digest.update(path.name.encode() + b"\0" + data)
     return digest.hexdigest()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from alerts.clock import FrozenClock
 from alerts.matching import RuleSetError
-from alerts.matching.reload import RulesWatcher
+from alerts.matching.reload import RulesWatcher, fingerprint
 from tests.matching.helpers import fired, item, write_rules
 
 GOOD = "id: w\nany: [Kaluga]\nnotify: {channels: [email]}\n"
@@ -78,3 +78,26 @@ def test_no_good_set_ever_raises(tmp_path: Path, clock: FrozenClock) -> None:
     with pytest.raises(RuleSetError):
         watcher.current()
     assert watcher.status()["version"] is None
+
+
+def test_oversized_file_is_fingerprinted_without_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as out:  # sparse: no disk used
+        out.truncate(64 * 2**20)
+    first = fingerprint(tmp_path)
+    with huge.open("r+b") as out:
+        out.truncate(64 * 2**20 + 1)
+    assert fingerprint(tmp_path) != first
+
+
+def test_huge_file_is_reported_and_last_good_set_kept(tmp_path: Path, clock: FrozenClock) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, clock=clock)
+    good, _ = watcher.current()
+    with (tmp_path / "huge.yaml").open("wb") as out:
+        out.truncate(8 * 2**20)
+    clock.advance(seconds=5)
+    assert watcher.current()[0] is good
+    assert watcher.status()["last_error"].endswith(
+        "huge.yaml:1:1: file is larger than 1048576 bytes"
+    )
