@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -59,6 +60,7 @@ WATCHES = [
           quiet_hours=_quiet_now()),
     watch("bryansk-quiet", ["Bryansk"], channels=["slack"], quiet_hours=_quiet_now()),
     watch("kherson-muted", ["Kherson"], channels=["slack"], mute_until=MUTED_UNTIL),
+    watch("mykolaiv", ["Mykolaiv"], channels=["slack"]),  # 2b
     watch("voronezh-slack", ["Voronezh"], channels=["slack"]),  # 8
     watch("lipetsk-mail", ["Lipetsk"], channels=["email"]),
 ]  # fmt: skip
@@ -249,10 +251,22 @@ def test_email_ok_and_slack_failing_three_times_gives_one_of_each(stack: Stack) 
 
 
 # 5. Digest mode on a cron schedule: nothing immediate, then one digest counting the items.
-def test_digest_mode_holds_then_sends_one_digest_with_the_count(stack: Stack) -> None:
-    # Post early in a minute, so the digest cannot fire while we check that nothing went out.
-    if datetime.now(UTC).second > 45:
+#    Quiet hours that end at the same minute boundary: held, then one digest when they end. The
+#    quiet watch is written while the stack runs, so this also proves the rules' hot reload.
+def test_digest_mode_and_quiet_hours_hold_then_send_one_digest_each(stack: Stack) -> None:
+    # Start early in a minute, so no digest can fire while we check that nothing went out.
+    if datetime.now(UTC).second > 35:
         time.sleep(61 - datetime.now(UTC).second)
+    now = datetime.now(UTC)
+    quiet = {
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(minutes=1)).strftime("%H:%M"),  # the next minute boundary
+        "tz": "UTC",
+    }
+    rules = Path(stack.env["ALERTS_CONFIG"]).parent / "rules"
+    late = watch("odesa-quiet", ["Odesa"], channels=["slack"], quiet_hours=quiet)
+    (rules / "odesa-quiet.yaml").write_text(yaml.safe_dump(late), encoding="utf-8")
+    time.sleep(2.5)  # rules_reload_seconds: every worker process re-reads the directory
     post(
         stack,
         {"id": "g1", "title": "Danube ports report record grain shipments", "body": "Up."},
@@ -263,23 +277,48 @@ def test_digest_mode_holds_then_sends_one_digest_with_the_count(stack: Stack) ->
             "body": ".",
         },
         {"id": "g3", "title": "Egypt tenders for Black Sea grain cargoes", "body": "Bids."},
+        {"id": "q1", "title": "Odesa port resumes night loading", "body": "Cranes."},
     )
     wait_until(lambda: len(ledger(stack, watch="grain", status="digested")) == 3, 30)
+    wait_until(lambda: len(ledger(stack, watch="odesa-quiet", status="digested")) == 1, 30)
     rows = ledger(stack, watch="grain")
     assert all(r["detail"].startswith("digest") for r in rows), rows
+    [held] = ledger(stack, watch="odesa-quiet")
+    assert held["detail"].startswith("quiet_hours"), held
     assert stack.slack.requests == []  # held, not posted
-    [digest] = stack.slack.wait_for(1, timeout=75)
-    time.sleep(3)  # more digest ticks: the bucket went out once
+    assert datetime.now(UTC) < now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+    stack.slack.wait_for(2, timeout=75)
+    time.sleep(3)  # more digest ticks: each bucket went out once
     settle(stack)
-    assert len(stack.slack.requests) == 1
-    text = digest.payload["text"]
-    assert "3 alerts in 3 stories" in text, text
+    assert len(stack.slack.requests) == 2
+    texts = {
+        ("grain" if "Grain" in r.payload["text"] else "quiet"): r for r in stack.slack.requests
+    }
+    digest, quiet_digest = texts["grain"].payload, texts["quiet"].payload
+    text = digest["text"]
+    assert "Digest: 3 alerts in 3 stories" in text, text
     for title in ("Danube ports", "Australian grain", "Black Sea grain"):
         assert title in text
     for live in ("<!channel>", "<!here>", "<@U1>", "<!", "<@"):
-        assert live not in json.dumps(digest.payload), (live, text)
+        assert live not in json.dumps(digest), (live, text)
     assert "&lt;!channel&gt;" in text
+    assert "Held during quiet hours: 1 alert in 1 story" in quiet_digest["text"], quiet_digest
+    assert "Odesa port resumes night loading" in quiet_digest["text"]
     assert [r["status"] for r in ledger(stack, watch="grain")] == ["digested"] * 3
+
+
+# 2b. Slack invalid_payload is permanent: dead after one attempt, nothing retried.
+def test_slack_invalid_payload_is_dead_after_one_attempt(stack: Stack) -> None:
+    stack.slack.always(SlackReply.invalid_payload())
+    post(stack, {"id": "m1", "title": "Mykolaiv water supply restored", "body": "Taps."})
+    wait_until(lambda: len(ledger(stack, watch="mykolaiv", status="dead")) == 1, 60)
+    time.sleep(3)  # several reconciler passes
+    settle(stack)
+    [dead] = ledger(stack, watch="mykolaiv")
+    assert dead["status"] == "dead" and dead["attempts"] == 1
+    assert "invalid_payload" in dead["last_error"], dead
+    assert len(stack.slack.requests) == 1
 
 
 # 6. Throttle 2/20s, 6 matches -> 2 posts now; the other 4 are held, then one digest counts 4.
