@@ -179,19 +179,30 @@ def spellings(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_TERM_KEYS: dict[str, str] = {}  # keys of term spellings, kept apart from the item cache
+
+
 def warm_keys(words: Iterable[str]) -> None:
     """Compute the keys of many term words in one batch (building a large index)."""
     every: set[str] = set()
     for word in words:
         every |= spellings(word)
-    KEYS.keys_of(list(every))
+    missing = [w for w in every if w not in _TERM_KEYS]
+    if len(_TERM_KEYS) + len(missing) > 2_000_000:
+        _TERM_KEYS.clear()
+    _TERM_KEYS.update(zip(missing, word_keys(missing), strict=True))
+
+
+def _term_key(spelling: str) -> str:
+    key = _TERM_KEYS.get(spelling)
+    return key if key is not None else word_key(spelling)
 
 
 @lru_cache(maxsize=65_536)
 def term_keys(word: str) -> frozenset[str]:
     """Every key an item word may have for this term word to match it."""
     forms = spellings(word)
-    keys = set(KEYS.keys_of(list(forms)))
+    keys = set(map(_term_key, forms))
     for s in forms:
         if script(s) == "cyr" and s.endswith("а"):
             adjective = adjective_key(cyrillic_key(s))
