@@ -40,12 +40,6 @@ def test_settings_alias_bomb_is_a_clear_config_error(
     assert problem == f"{config}:4:16: YAML aliases are not allowed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alerts/matching/reload.py fingerprint() reads every rule file whole "
-    "(path.read_bytes()), even one the loader refuses by size without reading; "
-    "RulesWatcher does that every rules_reload_seconds in every pool child",
-)
 def test_reload_fingerprint_does_not_read_an_oversized_file(tmp_path: Path) -> None:
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as out:  # sparse: no disk used
