@@ -399,10 +399,10 @@ def baseline(stack: Stack, rounds: int) -> list[float]:
 def warm_up(stack: Stack, factory: Items, children: int) -> None:
     """Make every pool child load the 10k watches (tens of seconds) before measuring."""
     drive(
-        stack, factory, "warm-up", bulletins=4 * children, per_bulletin=1, rate=None, alert_every=1
+        stack, factory, "warm-up", bulletins=2 * children, per_bulletin=1, rate=None, alert_every=1
     )
     wait_for(lambda: stack.drained(), timeout=300, poll=0.5)
-    baseline(stack, 4 * children)
+    baseline(stack, 2 * children)
 
 
 def report_baseline(trips: list[float]) -> str:
@@ -481,7 +481,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-scaling", action="store_true")
     args = p.parse_args(argv)
     q = args.quick
-    args.watches = args.watches or (1_000 if q else 10_000)
+    args.watches = args.watches or (500 if q else 10_000)
     args.seconds = args.seconds or (1.0 if q else 20.0)
     args.rates = [5.0, 100.0] if q else args.rates
     args.batched = 1_000 if q else 20_000
