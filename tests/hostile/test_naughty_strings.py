@@ -127,6 +127,18 @@ def test_slack_text_has_no_unescaped_control_characters(naughty: list[str]) -> N
         assert not BARE_AMP.search(text), (s, text)
 
 
+def test_slack_link_keeps_one_url_whatever_the_url_and_title(naughty: list[str]) -> None:
+    renderer = Renderer()
+    for s in naughty:
+        alert = naughty_alert(s)
+        item = alert.item.model_copy(update={"url": f"https://example.org/?q={s}"})
+        text = renderer.render("slack", alert.model_copy(update={"item": item})).text
+        links = re.findall(r"<([^<>|]*)\|[^<>]*>", text)
+        assert len(links) == 1 and links[0].startswith("https://example.org/?q="), (s, text)
+        assert text.count("<") == 1 and text.count(">") == 2, (s, text)  # the link, the quote
+        assert not BARE_AMP.search(text), (s, text)
+
+
 def test_email_headers_stay_one_line(naughty: list[str]) -> None:
     renderer = Renderer()
     (sender,) = make_senders(MAILTO, NotifySettings(), FrozenClock(NOW))
