@@ -39,6 +39,7 @@ from tests.support.smtp import SmtpTestServer
 ITEMS = int(os.environ.get("CHAOS_ITEMS", "0"))
 TOKEN = "chaos-token"
 RECOVERY_LIMIT = 120.0
+FEED_ITEMS_PER_SECOND = 25.0  # what two 2-process workers sustain here (bench/pipeline.py)
 pytestmark = pytest.mark.skipif(not ITEMS, reason="set CHAOS_ITEMS (make chaos / chaos-short)")
 
 CHAOS_SETTINGS = {
@@ -77,11 +78,17 @@ def feed(api: str, data: list[bytes], rate: float, done: dict[str, float]) -> No
     done["at"] = time.monotonic()
 
 
-def inject(faults: Faults, env: dict[str, str], feeding: threading.Thread) -> None:
-    """Pool-child kills throughout; one whole worker killed; one Redis restart."""
-    plan = ["child", "child", "worker", "child", "redis", "child", "child", "child"]
+def inject(faults: Faults, env: dict[str, str], feeding: threading.Thread, span: float) -> None:
+    """Pool-child kills throughout; one whole worker killed; one Redis restart; over ``span`` s.
+
+    A longer run (the full variant) spreads more faults over its feeding time.
+    """
+    base = ["child", "child", "worker", "child", "redis", "child", "child", "child"]
+    rounds = max(1, round(span / 40))
+    plan = base * rounds
+    pause = max(3.0, span * 0.75 / len(plan))
     for step in plan:
-        time.sleep(3)
+        time.sleep(pause)
         if step == "child":
             faults.kill_pool_child()
         elif step == "worker":
@@ -141,7 +148,8 @@ def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -
             beat = Service("beat", beat_argv, env).start()
             faults = Faults(services, server)
             done: dict[str, float] = {}
-            rate = max(5.0, len(data) / 40)  # feed over about 40 s
+            span = max(40.0, ITEMS / FEED_ITEMS_PER_SECOND)
+            rate = len(data) / span  # bulletins per second
             t0 = time.monotonic()
             feeding = threading.Thread(
                 target=feed, args=(f"http://127.0.0.1:{port}", data, rate, done)
@@ -150,7 +158,7 @@ def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -
             stop = threading.Event()
             supervisor = threading.Thread(target=faults.supervise, args=(env, stop), daemon=True)
             supervisor.start()
-            inject(faults, env, feeding)
+            inject(faults, env, feeding, span)
             last_fault = faults.last
             deadline = max(last_fault, done["at"]) + RECOVERY_LIMIT
             while time.monotonic() < deadline:
