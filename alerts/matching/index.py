@@ -21,7 +21,7 @@ from alerts.matching.compile import re2_options
 from alerts.matching.ruleset import Rule
 from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
-from alerts.matching.variants import term_keys, warm_keys
+from alerts.matching.variants import term_keys, term_keys_many
 from alerts.models import FIELDS
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
@@ -60,6 +60,7 @@ class _Builder:
         self.fuzzy: dict[str, list[tuple[int, int]]] = {}
         self.exact: dict[str, list[tuple[int, int]]] = {}
         self.used = 0
+        self.keys: dict[str, frozenset[str]] = {}
 
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering its patterns the first time."""
@@ -83,7 +84,7 @@ class _Builder:
         if term.exact:
             self.exact.setdefault(f" {' '.join(toks)} ", []).append((aid, len(toks)))
             return
-        options = [sorted(term_keys(t)) for t in toks]
+        options = [sorted(self.keys.get(t) or term_keys(t)) for t in toks]
         for combo in itertools.islice(itertools.product(*options), MAX_VARIANTS):
             self.fuzzy.setdefault(f" {' '.join(combo)} ", []).append((aid, len(toks)))
         if len(toks) > 1 and "-" in normalise(term.text)[0]:
@@ -155,8 +156,8 @@ def _term_words(node: Node) -> list[str]:
 
 def build_index(rules: tuple[Rule, ...]) -> Index:
     """Compile every watch into one index."""
-    warm_keys({w for rule in rules for w in _term_words(rule.tree)})
     b = _Builder()
+    b.keys = term_keys_many(w for rule in rules for w in _term_words(rule.tree))
     for rule in rules:
         b.index.watches.append((rule, b.node(rule.tree, rule.fields)))
     usage: Counter[int] = Counter(a for _, c in b.index.watches for a in set(_atoms_of(c)))

@@ -179,32 +179,22 @@ def spellings(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_TERM_KEYS: dict[str, str] = {}  # keys of term spellings, kept apart from the item cache
+def term_keys_many(words: Iterable[str]) -> dict[str, frozenset[str]]:
+    """``term_keys`` of many term words, their spellings stemmed in one batch."""
+    forms = {w: spellings(w) for w in set(words)}
+    every = list(set().union(*forms.values())) if forms else []
+    keyed = dict(zip(every, word_keys(every), strict=True))
+    out = {}
+    for word, spelled in forms.items():
+        keys = {keyed[s] for s in spelled}
+        for s in spelled:
+            if s.endswith("а") and script(s) == "cyr":
+                adjective = adjective_key(keyed[s])
+                keys |= {adjective} if adjective else set()
+        out[word] = frozenset(keys)
+    return out
 
 
-def warm_keys(words: Iterable[str]) -> None:
-    """Compute the keys of many term words in one batch (building a large index)."""
-    every: set[str] = set()
-    for word in words:
-        every |= spellings(word)
-    missing = [w for w in every if w not in _TERM_KEYS]
-    if len(_TERM_KEYS) + len(missing) > 2_000_000:
-        _TERM_KEYS.clear()
-    _TERM_KEYS.update(zip(missing, word_keys(missing), strict=True))
-
-
-def _term_key(spelling: str) -> str:
-    key = _TERM_KEYS.get(spelling)
-    return key if key is not None else word_key(spelling)
-
-
-@lru_cache(maxsize=65_536)
 def term_keys(word: str) -> frozenset[str]:
     """Every key an item word may have for this term word to match it."""
-    forms = spellings(word)
-    keys = set(map(_term_key, forms))
-    for s in forms:
-        if script(s) == "cyr" and s.endswith("а"):
-            adjective = adjective_key(cyrillic_key(s))
-            keys |= {adjective} if adjective else set()
-    return frozenset(keys)
+    return term_keys_many([word])[word]
