@@ -40,7 +40,11 @@ ITEMS = int(os.environ.get("CHAOS_ITEMS", "0"))
 TOKEN = "chaos-token"
 RECOVERY_LIMIT = 120.0
 FEED_ITEMS_PER_SECOND = 25.0  # what two 2-process workers sustain here (bench/pipeline.py)
-pytestmark = pytest.mark.skipif(not ITEMS, reason="set CHAOS_ITEMS (make chaos / chaos-short)")
+pytestmark = [
+    pytest.mark.skipif(not ITEMS, reason="set CHAOS_ITEMS (make chaos / chaos-short)"),
+    pytest.mark.timeout(int(ITEMS / FEED_ITEMS_PER_SECOND) + 600),  # feed + recovery + set-up
+]
+
 
 CHAOS_SETTINGS = {
     # Tuned so a task lost with its worker comes back in seconds (production values: README).
