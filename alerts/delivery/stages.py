@@ -76,7 +76,8 @@ def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
     best = best_match(sig, index.candidates(alert.watch, sig, since))
     if best is not None and best[1] >= deps.conf.story_threshold:
         index.assign(alert.watch, alert.item.id, best[0], None, now)
-        return Story(id=best[0], followup=True)
+        # The story may be this very item's, started by its task on another channel a moment ago.
+        return Story(id=best[0], followup=best[0] != first)
     index.assign(alert.watch, alert.item.id, first, sig, now)
     return Story(id=first, followup=False)
 

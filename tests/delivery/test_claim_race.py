@@ -52,3 +52,22 @@ def test_a_stale_write_never_demotes_a_sent_row(redis_client) -> None:  # type: 
         assert row is not None and row.status == "sent"
         assert ledger.save(pending, force=True)  # an operator's replay may
     assert redis_store  # the Redis store was exercised through build_deps
+
+
+def test_an_item_is_never_a_follow_up_of_the_story_it_started() -> None:
+    """Two channels' tasks race: the second finds the story the first just started for the
+    same item; it must not be treated as a follow-up (held for a digest)."""
+    from alerts.delivery.stages import assign_story
+    from alerts.delivery.stories import signature
+
+    settings = load_settings(channels={"slack": "console://", "email": "console://"})
+    deps = build_deps(settings, None, RecordingNotifier(), FrozenClock(NOW))
+    item = Item(id="i3", source="s", title="Envoys meet on a ceasefire plan", body="Talks.")
+    alert = Alert(watch="w", watch_name="W", item=item, hits=(), channels=("slack", "email"))
+    first = assign_story(alert, NOW, deps)
+    # the other channel's task looked before the assignment, then searches the bands
+    deps.store.stories.items.clear()  # type: ignore[attr-defined]
+    second = assign_story(alert, NOW, deps)
+    assert second.id == first.id
+    assert not first.followup and not second.followup
+    assert signature(item)  # the signature path was taken
