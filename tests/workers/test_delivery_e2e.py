@@ -106,7 +106,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
 @pytest.fixture
 def stack(shared: Stack) -> Stack:
     """The shared stack with empty sinks that accept everything."""
-    settle(shared)
+    wait_until(shared.queue_drained)  # each test ends settled; this only guards a failed one
     shared.smtp.reset()
     shared.slack.reset()
     return shared
@@ -200,7 +200,7 @@ def test_smtp_554_is_dead_after_one_attempt_and_replay_sends_one_email(stack: St
     assert dead["watch"] == "oryol-mail" and dead["channel"] == "email"
     assert dead["attempts"] == 1
     assert "554" in dead["last_error"], dead
-    time.sleep(3)  # several reconciler passes (beat, every second): a dead row stays dead
+    time.sleep(2)  # several reconciler passes (beat, every second): a dead row stays dead
     settle(stack)
     assert stack.smtp.messages == []
     [still] = ledger(stack, status="dead")
@@ -217,7 +217,7 @@ def test_smtp_554_is_dead_after_one_attempt_and_replay_sends_one_email(stack: St
     mails = stack.smtp.wait_for(1, timeout=60)
     assert "Oryol region" in mails[0].message["Subject"]
     wait_final(stack, 1, "oryol-mail")
-    time.sleep(3)  # more reconciler passes: a sent row is never sent again
+    time.sleep(2)  # more reconciler passes: a sent row is never sent again
     settle(stack)
     assert len(stack.smtp.messages) == 1
     assert rows_of(stack, "oryol-mail")["oryol-mail/email"]["status"] == "sent"
@@ -297,7 +297,7 @@ def test_digest_mode_and_quiet_hours_hold_then_send_one_digest_each(stack: Stack
     assert datetime.now(UTC) < now.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
     stack.slack.wait_for(2, timeout=75)
-    time.sleep(3)  # more digest ticks: each bucket went out once
+    time.sleep(2)  # more digest ticks: each bucket went out once
     settle(stack)
     assert len(stack.slack.requests) == 2
     texts = {
@@ -321,7 +321,7 @@ def test_slack_invalid_payload_is_dead_after_one_attempt(stack: Stack) -> None:
     stack.slack.always(SlackReply.invalid_payload())
     post(stack, {"id": "m1", "title": "Mykolaiv water supply restored", "body": "Taps."})
     wait_until(lambda: len(ledger(stack, watch="mykolaiv", status="dead")) == 1, 60)
-    time.sleep(3)  # several reconciler passes
+    time.sleep(2)  # several reconciler passes
     settle(stack)
     [dead] = ledger(stack, watch="mykolaiv")
     assert dead["status"] == "dead" and dead["attempts"] == 1
@@ -354,7 +354,7 @@ def test_throttle_sends_two_and_rolls_the_rest_into_a_digest(stack: Stack) -> No
 
     # At the end of the window the held four go out as one digest that says how many it holds.
     requests = stack.slack.wait_for(3, timeout=60)
-    time.sleep(3)  # more digest ticks
+    time.sleep(2)  # more digest ticks
     settle(stack)
     assert len(stack.slack.requests) == 3
     assert requests[:2] == first_two
