@@ -24,40 +24,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(example=args.example)
 
 
-def _cmd_worker(args: argparse.Namespace) -> int:
+def _exec_celery(command: str, *extra: str) -> int:
+    """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
     settings = _settings()
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--loglevel",
-        settings.log_level,
-        "--concurrency",
-        str(args.concurrency or settings.worker.concurrency),
-        "-n",
-        args.name,
-    ]
-    os.execv(sys.executable, argv)
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", command]
+    os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    concurrency = args.concurrency or _settings().worker.concurrency
+    return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name)
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
-    settings = _settings()
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "beat",
-        "--loglevel",
-        settings.log_level,
-        "--schedule",
-        args.schedule,
-    ]
-    os.execv(sys.executable, argv)
+    return _exec_celery("beat", "--schedule", args.schedule)
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
