@@ -60,7 +60,7 @@ def _redis_ok(client: redis.Redis) -> bool:
 
 def _workers() -> int:
     try:
-        return len(celery_app.control.ping(timeout=0.5) or [])
+        return len(celery_app.control.ping(timeout=1.0) or [])
     except Exception:
         return 0
 

@@ -109,7 +109,7 @@ def start_api(env: dict[str, str], port: int) -> Service:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
             return service
         except httpx.HTTPError:
             if time.monotonic() > deadline or (service.proc and service.proc.poll() is not None):
