@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
 
 from alerts.ingest import parse_bulletin
+from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
-
-
-class SeenStore(Protocol):
-    """Remembers which item ids were already ingested."""
-
-    def unseen(self, ids: Sequence[str]) -> list[str]: ...
-
-    def mark_seen(self, ids: Sequence[str], now: datetime) -> None: ...
-
-
-class Archive(Protocol):
-    """Keeps ingested items for backtests."""
-
-    def add(self, items: Sequence[Item], now: datetime) -> None: ...
 
 
 def new_items(data: bytes, *, source: str, content_type: str | None, seen: SeenStore) -> list[Item]:
@@ -37,7 +23,9 @@ def fresh(items: Sequence[Item], seen: SeenStore) -> list[Item]:
     return [item for item in unique if item.id in unseen]
 
 
-def remember(items: Sequence[Item], *, seen: SeenStore, archive: Archive, now: datetime) -> None:
+def remember(
+    items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
+) -> None:
     """Mark items seen (after their match step is queued, so a crash loses nothing)."""
     archive.add(items, now)
     seen.mark_seen([item.id for item in items], now)
