@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import redis
@@ -22,6 +23,14 @@ from alerts.settings import Settings, load_settings
 RULES_STATUS_KEY = "alerts:rules:status"
 
 
+@dataclass
+class Published:
+    """What this process last wrote as its rules status, and when (monotonic seconds)."""
+
+    status: str = ""
+    at: float = float("-inf")
+
+
 @dataclass(frozen=True)
 class Runtime:
     """What a worker process needs: settings, Redis, stores, the rules and delivery."""
@@ -35,11 +44,20 @@ class Runtime:
     clock: Clock
     fetcher: Fetcher
     source_state: RedisSourceStateStore
+    published: Published = field(default_factory=Published)
 
     def publish_rules_status(self) -> None:
-        """Share the reload status with the API's /healthz through Redis."""
-        status = self.rules.status()
-        self.redis.set(RULES_STATUS_KEY, json.dumps(status, default=str), ex=3600)
+        """Share the reload status with the API's /healthz through Redis, when it changed.
+
+        Match tasks call this every time; the write happens only on a change, or once a
+        minute so the key (kept for an hour) never lapses.
+        """
+        status = json.dumps(self.rules.status(), default=str)
+        now = time.monotonic()
+        if status == self.published.status and now - self.published.at < 60:
+            return
+        self.redis.set(RULES_STATUS_KEY, status, ex=3600)
+        self.published.status, self.published.at = status, now
 
 
 def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
