@@ -18,23 +18,19 @@ ITEM = """<item><title>{title}</title><link>https://news.example.org/{slug}</lin
 <guid>https://news.example.org/{slug}</guid><description>{body}</description></item>"""
 
 
-class Feed:
-    """An RSS feed on a loopback HTTP server; items can be added while it runs."""
+class Page:
+    """A document on a loopback HTTP server, rendered afresh for every GET."""
+
+    content_type = "text/plain; charset=utf-8"
 
     def __init__(self) -> None:
-        self.items: list[str] = []
-        feed = self
+        page = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = (
-                    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-                    "<title>Wire</title><link>https://news.example.org/</link>"
-                    + "".join(feed.items)
-                    + "</channel></rss>"
-                ).encode()
+                body = page.render().encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -47,7 +43,28 @@ class Feed:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+        return f"http://127.0.0.1:{self.server.server_address[1]}/page"
+
+    def render(self) -> str:
+        raise NotImplementedError
+
+
+class Feed(Page):
+    """An RSS feed; items can be added while it runs."""
+
+    content_type = "application/rss+xml; charset=utf-8"
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        super().__init__()
+
+    def render(self) -> str:
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>Wire</title><link>https://news.example.org/</link>"
+            + "".join(self.items)
+            + "</channel></rss>"
+        )
 
     def add(self, slug: str, title: str, body: str) -> None:
         self.items.insert(0, ITEM.format(slug=slug, title=title, body=body))
@@ -99,34 +116,22 @@ POST = """<li class="live-post" id="post-{n}"><article><header>
 <p>{body}</p></article></li>"""
 
 
-class LiveBlog(Feed):
-    """A growing live-blog page (time-stamped posts, newest first) on the same kind of server."""
+class LiveBlog(Page):
+    """A growing live-blog page (time-stamped posts, newest first)."""
+
+    content_type = "text/html; charset=utf-8"
 
     def __init__(self) -> None:
-        super().__init__()
         self.posts: list[str] = []
-        blog = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = (
-                    "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Live: talks</title>"
-                    "</head><body><main><h1>Live: talks</h1><ol class='live-feed'>"
-                    + "".join(reversed(blog.posts))
-                    + "</ol></main></body></html>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server.shutdown()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def render(self) -> str:
+        return (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Live: talks</title>"
+            "</head><body><main><h1>Live: talks</h1><ol class='live-feed'>"
+            + "".join(reversed(self.posts))
+            + "</ol></main></body></html>"
+        )
 
     def post(self, title: str, body: str) -> None:
         self.posts.append(POST.format(n=len(self.posts) + 1, title=title, body=body))
