@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from alerts.delivery.policy import NotifySpec
 from alerts.matching.spec import ExamplesSpec
@@ -47,9 +48,10 @@ class RuleSet:
     rules: tuple[Rule, ...]
     version: str
 
+    @cached_property
+    def _by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
     def get(self, rule_id: str) -> Rule:
-        """The rule with this id (KeyError when absent)."""
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        """The rule with this id (KeyError when absent); a dict lookup, once per match."""
+        return self._by_id[rule_id]
