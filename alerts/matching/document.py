@@ -1,16 +1,12 @@
-"""An item prepared once for matching: its fields normalised, word keys laid out for scanning.
+"""An item prepared once for matching: its fields normalised, split into words and word keys.
 
-Two scan strings hold one entry per word, space-separated, with a separator word after
-each field: ``fuzzy`` holds word keys (plus hyphenated compounds at the end), ``exact``
-the normalised words. An automaton hit is located by its character position; the word
-number is only worked out for the few hits that need it (proximity, reported offsets).
+Every field's words go into one list, with a separator word after each field so that no
+phrase runs across a field boundary; a parallel list holds each word's key. Positions of
+a word or key are looked up only for the few that candidate watches ask about.
 """
 
 from __future__ import annotations
 
-import itertools
-import operator
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from alerts.matching.text import COMPOUND, FieldText, split_words
@@ -18,98 +14,83 @@ from alerts.matching.variants import KEYS
 from alerts.models import FIELDS, Item
 
 _FIELD_SEP = "\x1f"
-_COMPOUND_SEP = "\x1e"
 KEYS[_FIELD_SEP] = _FIELD_SEP
+Compound = tuple[int, int, int]  # (field number, start, end in the normalised text)
 
 
-def _field_positions(entries: list[str], starts: list[int]) -> list[int]:
-    """Character position of the space before each field's first entry."""
-    bounds = [*starts, len(entries)]
-    sizes = (sum(map(len, entries[a:b])) + (b - a) for a, b in itertools.pairwise(bounds))
-    return list(itertools.accumulate(sizes, initial=0))[:-1]
+class Positions:
+    """Where each entry of a word list occurs, found at C speed and only when asked."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.entries = entries
+        self.present = set(entries)
+        self._first: dict[str, int] | None = None
+        self._last: dict[str, int] = {}
+
+    def of(self, entry: str) -> list[int]:
+        """Every position of ``entry``, in order (empty when absent)."""
+        if entry not in self.present:
+            return []
+        if self._first is None:
+            entries = self.entries
+            # Two dicts built by C loops: first and last position of every entry.
+            self._first = dict(zip(reversed(entries), range(len(entries) - 1, -1, -1), strict=True))
+            self._last = dict(zip(entries, range(len(entries)), strict=True))
+        at, last = self._first[entry], self._last[entry]
+        found = [at]
+        while at != last:
+            at = self.entries.index(entry, at + 1)
+            found.append(at)
+        return found
 
 
 @dataclass
 class Document:
-    """Fields in FIELDS order, plus the two scan strings (word keys, normalised words)."""
+    """Fields in FIELDS order as one list of words (and one of word keys) with separators."""
 
     item: Item
     fields: dict[int, FieldText]
-    order: list[int]
-    starts: list[int]
-    fuzzy: str
-    exact: str
-    positions: dict[str, list[int]]
-    compounds: list[tuple[int, int, int]] = field(default_factory=list)
-    compound_at: int = 1 << 62
-    _spaces: dict[str, list[int]] = field(default_factory=dict)
+    words: Positions
+    keys: Positions
+    field_of: list[int]
+    start: dict[int, int]
+    compounds: dict[str, list[Compound]] = field(default_factory=dict)
 
-    def field_at(self, which: str, pos: int) -> int:
-        """Field number of the entry after the space at ``pos`` of scan string ``which``."""
-        return self.order[bisect_right(self.positions[which], pos) - 1]
-
-    def compound_at_pos(self, pos: int) -> tuple[int, int, int]:
-        """(field number, start, end in normalised text) of the compound after ``pos``."""
-        return self.compounds[self._index("fuzzy", pos) - self._index("fuzzy", self.compound_at)]
-
-    def word_at(self, which: str, pos: int) -> tuple[int, int]:
-        """(field number, word number in the field) of the entry after the space at ``pos``."""
-        index = self._index(which, pos)
-        slot = bisect_right(self.starts, index) - 1
-        return self.order[slot], index - self.starts[slot]
-
-    def _index(self, which: str, pos: int) -> int:
-        spaces = self._spaces.get(which)
-        if spaces is None:
-            # Position of the space before every entry, built once per item when needed.
-            words = getattr(self, which).split(" ")[1:-1]
-            lengths = itertools.accumulate(map(len, words), initial=0)
-            spaces = self._spaces[which] = list(map(operator.add, lengths, range(len(words) + 1)))
-        return bisect_left(spaces, pos)
+    def local(self, number: int, position: int) -> int:
+        """The word number within its field of a position of the word list."""
+        return position - self.start[number]
 
 
-def _compounds(
-    ft: FieldText, number: int, found: list[tuple[int, int, int]], keys: list[str]
-) -> None:
+def _compounds(ft: FieldText, number: int, found: dict[str, list[Compound]]) -> None:
     """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire")."""
     for m in COMPOUND.finditer(ft.norm):
-        found.append((number, m.start(), m.end()))
-        keys.append(KEYS[m.group().replace("-", "")])
+        key = KEYS[m.group().replace("-", "")]
+        found.setdefault(key, []).append((number, m.start(), m.end()))
 
 
 def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Document:
-    """Normalise the named fields of an item and lay out its word keys (if ``fuzzy``)."""
+    """Normalise the named fields of an item and work out its word keys (if ``fuzzy``)."""
     fields: dict[int, FieldText] = {}
-    starts: list[int] = []
-    order: list[int] = []
-    exact: list[str] = []
-    compounds: list[tuple[int, int, int]] = []
-    compound_keys: list[str] = []
+    start: dict[int, int] = {}
+    field_of: list[int] = []
+    words: list[str] = []
+    compounds: dict[str, list[Compound]] = {}
     for name in names:
         number = FIELDS.index(name)
         ft = fields[number] = FieldText.of(name, item.field_text(name))
-        starts.append(len(exact))
-        order.append(number)
-        exact.extend(split_words(ft.norm))
-        exact.append(_FIELD_SEP)
+        start[number] = len(words)
+        words.extend(split_words(ft.norm))
+        words.append(_FIELD_SEP)
+        field_of.extend([number] * (len(words) - start[number]))
         if fuzzy and "-" in ft.norm:
-            _compounds(ft, number, compounds, compound_keys)
-    keys = KEYS.keys_of(exact) if fuzzy else []
-    text = " " + " ".join(keys) + " "
-    compound_at = len(text) + 1
-    if compounds:
-        text += _COMPOUND_SEP + " " + " ".join(compound_keys) + " "
+            _compounds(ft, number, compounds)
+    keys = KEYS.keys_of(words) if fuzzy else []
     return Document(
         item=item,
         fields=fields,
-        order=order,
-        starts=starts,
-        fuzzy=text,
-        exact=" " + " ".join(exact) + " ",
-        positions={
-            "exact": _field_positions(exact, starts),
-            "fuzzy": _field_positions(keys, starts) if fuzzy else [],
-        },
+        words=Positions(words),
+        keys=Positions(keys),
+        field_of=field_of,
+        start=start,
         compounds=compounds,
-        compound_at=compound_at if compounds else 1 << 62,
     )

@@ -6,12 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from alerts.matching.index import Compiled
+from alerts.matching.scan import Occurrence
 
-# An occurrence is (field number, a, b, kind): kind 0 = b words from position a of the fuzzy
-# scan string, kind 3 = the same in the exact scan string, kind 1 = normalised characters
-# a:b (a hyphenated compound), kind 2 = original characters a:b (a regex match).
-Occurrence = tuple[int, int, int, int]
-Occurrences = Any  # a mapping atom id -> list[Occurrence]
+Occurrences = Any  # a mapping atom id -> list[Occurrence] (see ``scan``)
 
 
 def _in(mask: int, occs: Iterable[Occurrence]) -> list[Occurrence]:
@@ -39,9 +36,10 @@ def near_window(node: Compiled, occ: Occurrences) -> list[Occurrence] | None:
     per_field: dict[int, list[tuple[int, int, Occurrence]]] = {}
     for which, atom in enumerate(ids):
         for o in _in(mask, occ[atom]):
-            if o[3] in (0, 3):
-                word = occ.doc.word_at("fuzzy" if o[3] == 0 else "exact", o[1])[1]
-                per_field.setdefault(o[0], []).append((word, which, o))
+            if o[3] == 0 or o[3] == 3:
+                # Positions in the document's word list: within one field, differences of
+                # positions are differences of word numbers.
+                per_field.setdefault(o[0], []).append((o[1], which, o))
     width = slop + len(ids) - 1
     for found in per_field.values():
         found.sort()

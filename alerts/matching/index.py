@@ -1,9 +1,11 @@
-"""One index for all watches: two Aho-Corasick automata over word keys, and per-watch logic.
+"""One index for all watches: hash tables from word keys and words to watches, per-watch logic.
 
-Terms become *atoms* shared by every watch that uses them. The fuzzy automaton holds the
-keys of word terms (transliterations, inflections); the exact automaton holds normalised
-words for ``exact`` terms and prefixes. A watch is only evaluated when one of its *anchor*
-atoms occurs: a set of atoms at least one of which must be present for it to fire.
+Terms become *atoms* shared by every watch that uses them. A fuzzy atom accepts item words
+by their keys (transliterations, inflections), an exact or prefix atom by normalised words.
+A watch is only evaluated when one of its *anchor* atoms occurs: a set of atoms at least
+one of which must be present for it to fire. Single-word anchors are found by intersecting
+the item's keys (or words) with a table at C speed; phrase anchors are found by their first
+word and then checked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
 import re2
 
 from alerts.matching.compile import re2_options
@@ -27,6 +28,11 @@ from alerts.models import FIELDS
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 MAX_VARIANTS = 64
 Compiled = tuple[Any, ...]
+Watches = tuple[int, ...]
+# An atom's pattern: ("k", keys) a word by its keys; ("p", key sequences, keys of the joined
+# hyphenated form) a phrase; ("e", words) exact words; ("x", words) words, the last a prefix;
+# ("r", compiled RE2) a regex.
+Pattern = tuple[Any, ...]
 
 
 @lru_cache(maxsize=200_000)
@@ -43,53 +49,53 @@ def mask_of(fields: frozenset[str]) -> int:
 class Index:
     """Everything the matcher needs, built once per rule set."""
 
-    atoms: list[Term] = field(default_factory=list)
-    regexes: dict[int, Any] = field(default_factory=dict)
+    atoms: list[Pattern] = field(default_factory=list)
     watches: list[tuple[Rule, Compiled]] = field(default_factory=list)
-    anchors: dict[int, list[int]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)
-    fuzzy: Any = None
-    exact: Any = None
+    key_watches: dict[str, Watches] = field(default_factory=dict)
+    word_watches: dict[str, Watches] = field(default_factory=dict)
+    prefix_watches: dict[int, dict[str, Watches]] = field(default_factory=dict)
+    key_atoms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    word_atoms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    anchored: dict[int, Watches] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
+    fuzzy: bool = False
 
 
 class _Builder:
     def __init__(self) -> None:
         self.index = Index()
         self.ids: dict[tuple[str, str, bool], int] = {}
-        self.fuzzy: dict[str, list[tuple[int, int]]] = {}
-        self.exact: dict[str, list[tuple[int, int]]] = {}
         self.used = 0
         self.keys: dict[str, frozenset[str]] = {}
 
     def atom(self, term: Term) -> int:
-        """The id of the atom for a term, registering its patterns the first time."""
+        """The id of the atom for a term, registering its pattern the first time."""
         text = term.text if term.kind == "regex" else " ".join(_words(term.text))
         key = (term.kind, text, term.exact)
         if key in self.ids:
             return self.ids[key]
         aid = self.ids[key] = len(self.index.atoms)
-        self.index.atoms.append(Term(term.text, term.kind, term.exact))
-        if term.kind == "regex":
-            self.index.regexes[aid] = re2.compile(term.text, re2_options())
-        else:
-            self._patterns(aid, term)
+        self.index.atoms.append(self._pattern(term))
         return aid
 
-    def _patterns(self, aid: int, term: Term) -> None:
+    def _pattern(self, term: Term) -> Pattern:
+        if term.kind == "regex":
+            return ("r", re2.compile(term.text, re2_options()))
         toks = _words(term.text)
         if term.kind == "prefix":
-            self.exact.setdefault(" " + " ".join(toks), []).append((aid, len(toks)))
-            return
+            return ("x", toks)
         if term.exact:
-            self.exact.setdefault(f" {' '.join(toks)} ", []).append((aid, len(toks)))
-            return
+            return ("e", toks)
+        self.index.fuzzy = True
         options = [sorted(self.keys.get(t) or term_keys(t)) for t in toks]
-        for combo in itertools.islice(itertools.product(*options), MAX_VARIANTS):
-            self.fuzzy.setdefault(f" {' '.join(combo)} ", []).append((aid, len(toks)))
-        if len(toks) > 1 and "-" in normalise(term.text)[0]:
-            for key in term_keys("".join(toks)):
-                self.fuzzy.setdefault(f" {key} ", []).append((aid, 1))
+        if len(toks) == 1:
+            return ("k", tuple(options[0]))
+        combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
+        joined: tuple[str, ...] = ()
+        if "-" in normalise(term.text)[0]:
+            joined = tuple(sorted(term_keys("".join(toks))))
+        return ("p", combos, joined)
 
     def node(self, node: Node, default: frozenset[str]) -> Compiled:
         """A tree node compiled to tuples, with atom ids and field masks."""
@@ -108,16 +114,16 @@ class _Builder:
         return (op, tuple(self.node(c, default) for c in node.children), node)
 
 
-def _anchor(node: Compiled, usage: Counter[int]) -> frozenset[int] | None:
+def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> frozenset[int] | None:
     """Atoms of which at least one must occur for the node to hold (None: cannot tell)."""
     op = node[0]
     if op == "t":
-        return frozenset({node[1]}) if node[3].kind != "regex" else None
+        return frozenset({node[1]}) if atoms[node[1]][0] != "r" else None
     if op == "n":
         return frozenset({min(node[1], key=lambda a: usage[a])})
     if op == "!":
         return None
-    subs = [_anchor(c, usage) for c in node[1]]
+    subs = [_anchor(c, usage, atoms) for c in node[1]]
     if op == "|":
         return None if any(s is None for s in subs) else frozenset().union(*subs)  # type: ignore[arg-type]
     known = [s for s in subs if s is not None]
@@ -135,16 +141,6 @@ def _atoms_of(node: Compiled) -> list[int]:
     return [a for c in node[1] for a in _atoms_of(c)]
 
 
-def _automaton(patterns: dict[str, list[tuple[int, int]]]) -> Any:
-    if not patterns:
-        return None
-    auto = ahocorasick.Automaton()
-    for pattern, entries in patterns.items():
-        auto.add_word(pattern, (len(pattern), tuple(entries)))
-    auto.make_automaton()
-    return auto
-
-
 def _term_words(node: Node) -> list[str]:
     if isinstance(node, Term):
         return list(_words(node.text)) if node.kind == "word" and not node.exact else []
@@ -154,21 +150,54 @@ def _term_words(node: Node) -> list[str]:
     return [w for c in children for w in _term_words(c)]
 
 
+def _add(table: dict[str, Watches], entry: str, watches: Watches) -> None:
+    old = table.get(entry)
+    # Most entries belong to one atom: its tuple is shared rather than copied.
+    table[entry] = watches if old is None else tuple(sorted({*old, *watches}))
+
+
+def _register(index: Index, atom: int, watches: Watches) -> None:
+    """Make the anchor atom findable from the item's keys or words."""
+    pattern = index.atoms[atom]
+    kind = pattern[0]
+    if kind == "k":
+        for key in pattern[1]:
+            _add(index.key_watches, key, watches)
+        return
+    if kind in "ex" and len(pattern[1]) == 1:
+        word = pattern[1][0]
+        if kind == "e":
+            _add(index.word_watches, word, watches)
+        else:
+            _add(index.prefix_watches.setdefault(len(word), {}), word, watches)
+        return
+    index.anchored[atom] = watches
+    if kind == "p":
+        firsts = {combo[0] for combo in pattern[1]} | set(pattern[2])
+        for key in firsts:
+            index.key_atoms[key] = (*index.key_atoms.get(key, ()), atom)
+    else:
+        first = pattern[1][0]
+        index.word_atoms[first] = (*index.word_atoms.get(first, ()), atom)
+
+
 def build_index(rules: tuple[Rule, ...]) -> Index:
     """Compile every watch into one index."""
     b = _Builder()
     b.keys = term_keys_many(w for rule in rules for w in _term_words(rule.tree))
+    index = b.index
     for rule in rules:
-        b.index.watches.append((rule, b.node(rule.tree, rule.fields)))
-    usage: Counter[int] = Counter(a for _, c in b.index.watches for a in set(_atoms_of(c)))
-    for i, (_, compiled) in enumerate(b.index.watches):
-        anchor = _anchor(compiled, usage)
+        index.watches.append((rule, b.node(rule.tree, rule.fields)))
+    usage: Counter[int] = Counter(a for _, c in index.watches for a in set(_atoms_of(c)))
+    anchors: dict[int, list[int]] = {}
+    for i, (_, compiled) in enumerate(index.watches):
+        anchor = _anchor(compiled, usage, index.atoms)
         if anchor is None:
-            b.index.always.append(i)
+            index.always.append(i)
         else:
             for atom in anchor:
-                b.index.anchors.setdefault(atom, []).append(i)
-    b.index.fuzzy = _automaton(b.fuzzy)
-    b.index.exact = _automaton(b.exact)
-    b.index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
-    return b.index
+                anchors.setdefault(atom, []).append(i)
+    for atom, watches in anchors.items():
+        _register(index, atom, tuple(watches))
+    index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
+    return index

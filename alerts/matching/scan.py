@@ -1,0 +1,121 @@
+"""One item against the index: which watches to evaluate, and where their atoms occur.
+
+An occurrence is (field number, a, b, kind): kind 0 = b words from position a of the
+document's word list (a fuzzy atom), kind 3 = the same for an exact or prefix atom,
+kind 1 = normalised characters a:b (a hyphenated compound), kind 2 = original characters
+a:b (a regex match). Occurrences are worked out per atom, only for atoms that are asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from operator import itemgetter
+
+from alerts.matching.document import Document, Positions
+from alerts.matching.index import Index, Pattern, Watches
+
+MAX_REGEX_HITS = 50
+Occurrence = tuple[int, int, int, int]
+
+
+class Occurrences(dict[int, list[Occurrence]]):
+    """Atom occurrences in one document, found on first use."""
+
+    def __init__(self, index: Index, doc: Document) -> None:
+        super().__init__()
+        self.index, self.doc = index, doc
+
+    def __missing__(self, atom: int) -> list[Occurrence]:
+        found = self[atom] = find(self.index.atoms[atom], self.doc)
+        return found
+
+
+def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
+    """Every occurrence of one atom's pattern in the document."""
+    kind = pattern[0]
+    out: list[Occurrence] = []
+    if kind == "k":
+        _keys(pattern[1], doc, out)
+    elif kind == "p":
+        for combo in pattern[1]:
+            _sequence(combo, doc.keys, doc.field_of, 0, out)
+        _keys(pattern[2], doc, out)
+    elif kind == "e":
+        _sequence(pattern[1], doc.words, doc.field_of, 3, out)
+    elif kind == "x":
+        _prefix(pattern[1], doc, out)
+    else:
+        _regex(pattern[1], doc, out)
+    return out
+
+
+def _keys(keys: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
+    """Single words by key, and hyphenated compounds whose joined form has the key."""
+    field_of = doc.field_of
+    for key in keys:
+        out.extend([(field_of[p], p, 1, 0) for p in doc.keys.of(key)])
+        if doc.compounds and key in doc.compounds:
+            out.extend([(number, a, b, 1) for number, a, b in doc.compounds[key]])
+
+
+def _sequence(
+    seq: tuple[str, ...], where: Positions, field_of: list[int], kind: int, out: list[Occurrence]
+) -> None:
+    """Consecutive entries; the separator after each field keeps a phrase inside one field."""
+    n, entries, rest = len(seq), where.entries, list(seq[1:])
+    for p in where.of(seq[0]):
+        if n == 1 or entries[p + 1 : p + n] == rest:
+            out.append((field_of[p], p, n, kind))
+
+
+def _prefix(seq: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
+    """Exact words, the last of which only has to start with the last term word."""
+    entries, field_of, n, last = doc.words.entries, doc.field_of, len(seq), seq[-1]
+    if n == 1:
+        starts = sorted(p for w in doc.words.present if w.startswith(last) for p in doc.words.of(w))
+    else:
+        middle = list(seq[1:-1])
+        starts = [
+            p
+            for p in doc.words.of(seq[0])
+            if p + n <= len(entries)
+            and entries[p + 1 : p + n - 1] == middle
+            and entries[p + n - 1].startswith(last)
+        ]
+    out.extend([(field_of[p], p, n, 3) for p in starts])
+
+
+def _regex(pattern: object, doc: Document, out: list[Occurrence]) -> None:
+    """Matches of a regex in the original text, searched per field, at most a few per field."""
+    for number, ft in doc.fields.items():
+        for i, m in enumerate(pattern.finditer(ft.text)):  # type: ignore[attr-defined]
+            if i >= MAX_REGEX_HITS:
+                break
+            if m.end() > m.start():
+                out.append((number, m.start(), m.end(), 2))
+
+
+def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) -> None:
+    found.update(*map(table.__getitem__, table.keys() & present))
+
+
+def _atoms(table: dict[str, tuple[int, ...]], present: Iterable[str]) -> set[int]:
+    return set().union(*map(table.__getitem__, table.keys() & present))
+
+
+def candidates(index: Index, doc: Document, occ: Occurrences) -> set[int]:
+    """Watches with an anchor atom present in the document (plus those without anchors)."""
+    found = set(index.always)
+    keys, words = doc.keys.present, doc.words.present
+    _gather(found, index.key_watches, keys)
+    _gather(found, index.word_watches, words)
+    for length, table in index.prefix_watches.items():
+        _gather(found, table, set(map(itemgetter(slice(length)), words)))
+    multi = _atoms(index.key_atoms, keys) | _atoms(index.word_atoms, words)
+    if doc.compounds:
+        _gather(found, index.key_watches, doc.compounds.keys())
+        multi |= _atoms(index.key_atoms, doc.compounds.keys())
+    for atom in multi:
+        if occ[atom]:
+            found.update(index.anchored[atom])
+    return found
