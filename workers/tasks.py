@@ -139,6 +139,12 @@ def deliver_alert(self: Any, alert: dict[str, Any], channel: str) -> str:
     return str(outcome.status)
 
 
+@app.task(name="alerts.ping")
+def ping(key: str) -> None:
+    """Set ``key`` for a minute: a no-op round trip (the bench's baseline, a liveness probe)."""
+    runtime().redis.set(f"alerts:ping:{key}", "1", ex=60)
+
+
 @app.task(name="alerts.flush_digests")
 @requeue_on_outage
 def flush_digests() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -84,6 +85,21 @@ class DeliveryRow(Frozen):
         )
 
 
+@dataclass(frozen=True)
+class Begun:
+    """How ``begin_send`` ended.
+
+    ``claimed``: the claim is ours and ``sending`` is written. ``held``: another worker holds
+    the claim for ``left`` more seconds. ``finished``: the row is final already (``status``), the
+    claim is dropped. ``lapsed``: the row was left ``sending`` by a claim that ran out, and the
+    caller's row is not flagged a possible duplicate: the claim is ours, nothing was written.
+    """
+
+    outcome: Literal["claimed", "held", "finished", "lapsed"]
+    left: float = 0.0
+    status: str = ""
+
+
 class Ledger(Protocol):
     """Storage of rows and claims; Redis in production, memory in unit tests."""
 
@@ -115,6 +131,24 @@ class Ledger(Protocol):
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it."""
+        ...
+
+    def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+        """The row and the seconds left on its claim, in one read."""
+        ...
+
+    def insert(self, row: DeliveryRow) -> DeliveryRow | None:
+        """Write ``row`` unless its id has a row already; returns that row (None: written)."""
+        ...
+
+    def begin_send(
+        self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
+    ) -> Begun:
+        """Claim the row, re-read it under the claim and write ``row`` (``sending``): one step."""
+        ...
+
+    def finish(self, row: DeliveryRow, token: str) -> bool:
+        """Save ``row`` (never demoting a final one), then drop the claim ``token`` holds."""
         ...
 
 
@@ -173,3 +207,36 @@ class MemoryLedger:
         """Drop the claim if ``token`` still holds it."""
         if self.claims.get(rid, ("",))[0] == token:
             del self.claims[rid]
+
+    def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+        """The row and the seconds left on its claim."""
+        return self.get(rid), self.claim_left(rid, now)
+
+    def insert(self, row: DeliveryRow) -> DeliveryRow | None:
+        """Write ``row`` unless a row with its id exists (then return that one)."""
+        current = self.rows.get(row.id)
+        if current is None:
+            self.rows[row.id] = row
+        return current
+
+    def begin_send(
+        self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
+    ) -> Begun:
+        """Claim, re-read under the claim, write ``sending`` (the reference for Redis' Lua)."""
+        if not self.claim(row.id, token, lease_seconds, now):
+            return Begun("held", left=self.claim_left(row.id, now) or lease_seconds)
+        current = self.rows.get(row.id)
+        if current is not None and current.status in FINAL:
+            self.release(row.id, token)
+            return Begun("finished", status=current.status)
+        if current is not None and current.status == "sending" and not row.possible_duplicate:
+            return Begun("lapsed")
+        self.save(row)
+        return Begun("claimed")
+
+    def finish(self, row: DeliveryRow, token: str) -> bool:
+        """Save ``row`` unless that demotes a final row, then release the claim."""
+        try:
+            return self.save(row)
+        finally:
+            self.release(row.id, token)

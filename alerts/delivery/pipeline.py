@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
-from alerts.delivery.ledger import FINAL, DeliveryRow, row_id
+from alerts.delivery.ledger import DeliveryRow, row_id
 from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.stages import (
     Hold,
@@ -34,9 +34,9 @@ from alerts.notify.base import SendResult
 def deliver(alert: Alert, channel: str, *, deps: DeliveryDeps) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended."""
     now = deps.clock()
-    row = deps.store.ledger.get(row_id(alert.delivery_key(channel)))
-    row = row or DeliveryRow.new(alert, channel, now)
-    gate = ledger_gate(row, now, deps)
+    found, claim_left = deps.store.ledger.lookup(row_id(alert.delivery_key(channel)), now)
+    row = found or DeliveryRow.new(alert, channel, now)
+    gate = ledger_gate(row, now, claim_left)
     if gate is not None:
         return gate
     if row.status == "sending":  # its worker died holding the claim: it may have sent
@@ -79,11 +79,16 @@ def _hold(deps: DeliveryDeps, row: DeliveryRow, story: Story, held: Hold, now: d
 
 
 def _retry(deps: DeliveryDeps, row: DeliveryRow, wait: float, now: datetime, why: str) -> Outcome:
+    deps.store.ledger.save(_retrying(row, wait, now, deps, why))
+    return Outcome(status="retry", retry_after=wait, detail=why)
+
+
+def _retrying(
+    row: DeliveryRow, wait: float, now: datetime, deps: DeliveryDeps, why: str
+) -> DeliveryRow:
     at = now + timedelta(seconds=wait)
     grace = timedelta(seconds=deps.conf.lease_seconds)
-    moved = row.moved("retrying", now, next_attempt_at=at, wake_at=at + grace, detail=why)
-    deps.store.ledger.save(moved)
-    return Outcome(status="retry", retry_after=wait, detail=why)
+    return row.moved("retrying", now, next_attempt_at=at, wake_at=at + grace, detail=why)
 
 
 def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> Outcome:
@@ -92,29 +97,30 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
     token = uuid.uuid4().hex
     lease = deps.conf.lease_seconds
     ledger = deps.store.ledger
-    if not ledger.claim(row.id, token, lease, now):
-        left = ledger.claim_left(row.id, now) or lease
-        return Outcome(status="retry", retry_after=left, detail="another worker is sending")
-    # Re-read under the claim: a twin task may have sent and released since this one read the row.
-    current = ledger.get(row.id)
-    if current is not None and current.status in FINAL:
-        ledger.release(row.id, token)
-        return Outcome(status="duplicate", detail=f"already {current.status}")
-    row = row if current is None else row.model_copy(update={"status": current.status})
-    lapsed = row.status == "sending"  # a worker died after claiming: it may have sent
-    row = row.moved(
+    sending = row.moved(
         "sending",
         now,
         attempts=row.attempts + 1,
         wake_at=now + timedelta(seconds=lease),
-        possible_duplicate=row.possible_duplicate or lapsed,
+        possible_duplicate=row.possible_duplicate or row.status == "sending",
     )
-    ledger.save(row)
+    # Claim, re-read under the claim (a twin task may have sent and released since this one read
+    # the row) and write "sending": one step.
+    begun = ledger.begin_send(sending, token, lease, now)
+    if begun.outcome == "held":
+        return Outcome(status="retry", retry_after=begun.left, detail="another worker is sending")
+    if begun.outcome == "finished":
+        return Outcome(status="duplicate", detail=f"already {begun.status}")
     try:
-        result = _send(deps, row, reply_to)
-        return record(deps, row, result)
-    finally:
+        if begun.outcome == "lapsed":  # a worker died after claiming: it may have sent
+            sending = sending.model_copy(update={"possible_duplicate": True})
+            ledger.save(sending)
+        done, outcome = record(deps, sending, _send(deps, sending, reply_to))
+    except BaseException:
         ledger.release(row.id, token)
+        raise
+    ledger.finish(done, token)
+    return outcome
 
 
 def _send(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> SendResult:
@@ -124,8 +130,8 @@ def _send(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> SendRes
         return SendResult(ok=False, retryable=True, error=f"notifier raised {type(exc).__name__}")
 
 
-def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> Outcome:
-    """Write the row after a send: sent, retrying (with backoff) or dead."""
+def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> tuple[DeliveryRow, Outcome]:
+    """The row to write after a send (sent, retrying with backoff, or dead) and the outcome."""
     now = deps.clock()
     if result.ok:
         if row.story and result.thread_ref:
@@ -134,13 +140,13 @@ def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> Outcome:
         sent = row.moved(
             "sent", now, sent_at=now, thread_ref=result.thread_ref, last_error="", detail=detail
         )
-        return _finish(deps, sent, "sent", detail or "sent")
+        return sent, Outcome(status="sent", detail=detail or "sent")
     error = deps.scrub(result.error or "send failed")
     conf = deps.conf
     if not should_retry(row.attempts, conf.max_attempts, retryable=result.retryable):
         why = "permanent failure" if not result.retryable else f"gave up after {row.attempts}"
         dead = row.moved("dead", now, last_error=error, detail=why)
-        return _finish(deps, dead, "dead", f"{why}: {error}")
+        return dead, Outcome(status="dead", detail=f"{why}: {error}")
     wait = backoff(
         row.attempts,
         base=conf.backoff_base,
@@ -148,5 +154,6 @@ def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> Outcome:
         rng=deps.rng,
         retry_after=result.retry_after,
     )
-    failed = row.model_copy(update={"last_error": error})
-    return _retry(deps, failed, wait, now, f"attempt {row.attempts} failed: {error}")
+    why = f"attempt {row.attempts} failed: {error}"
+    failed = _retrying(row.model_copy(update={"last_error": error}), wait, now, deps, why)
+    return failed, Outcome(status="retry", retry_after=wait, detail=why)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from alerts.delivery.deps import DeliveryDeps
-from alerts.delivery.ledger import DeliveryRow, Ledger, row_id
+from alerts.delivery.ledger import DeliveryRow, Ledger
 from alerts.delivery.store import DeliveryStore
 from alerts.models import Alert
 
@@ -27,13 +27,9 @@ def list_deliveries(
 def record_pending(alert: Alert, channel: str, *, deps: DeliveryDeps) -> DeliveryRow:
     """Write a ``pending`` row before enqueueing, so a lost task is found by the reconciler."""
     now = deps.clock()
-    existing = deps.store.ledger.get(row_id(alert.delivery_key(channel)))
-    if existing is not None:
-        return existing
     wake = now + timedelta(seconds=deps.conf.lease_seconds)
     row = DeliveryRow.new(alert, channel, now).model_copy(update={"wake_at": wake})
-    deps.store.ledger.save(row)
-    return row
+    return deps.store.ledger.insert(row) or row  # one step: an existing row is kept as it is
 
 
 def stale_deliveries(

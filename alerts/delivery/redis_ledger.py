@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from alerts.delivery.ledger import STATUSES, DeliveryRow, demotes
+from alerts.delivery.ledger import Begun, DeliveryRow
+from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 
 # A claim is "token|expiry_ms". It is taken when absent or expired by the *injected* clock, so
 # tests under a frozen clock behave like production; PX is set too, so Redis reclaims the key.
@@ -43,6 +43,7 @@ class RedisLedger:
         self.ttl = int(ttl_seconds)
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._script = client.register_script(LEDGER_SCRIPT)
 
     def get(self, rid: str) -> DeliveryRow | None:
         """The row with id ``rid``, if any."""
@@ -51,44 +52,64 @@ class RedisLedger:
 
     def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
         """Write the row and its indexes atomically, unless that would demote a final row."""
-        key = f"{self.p}row:{row.id}"
-        with self.r.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    if not force and self._would_demote(pipe.get(key), row):
-                        pipe.unwatch()
-                        return False
-                    pipe.multi()
-                    self._write(pipe, key, row)
-                    pipe.execute()
-                    return True
-                except redis.WatchError:  # another worker wrote the row meanwhile: look again
-                    continue
+        return self._run("save", row, force=force)[0] == 1
 
-    @staticmethod
-    def _would_demote(raw: Any, row: DeliveryRow) -> bool:
-        if not raw:
-            return False
-        return demotes(json.loads(raw).get("status", ""), row.status)
+    def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+        """The row and the seconds left on its claim (one MGET)."""
+        raw, claim = self.r.mget([f"{self.p}row:{rid}", f"{self.p}claim:{rid}"])  # type: ignore[misc]
+        row = DeliveryRow.model_validate_json(raw) if raw else None
+        return row, _left(claim, now)
 
-    def _write(self, pipe: Any, key: str, row: DeliveryRow) -> None:
+    def insert(self, row: DeliveryRow) -> DeliveryRow | None:
+        """Write ``row`` unless its id has a row already; returns that row (None: written)."""
+        code, raw = self._run("insert", row)
+        return None if code == 1 else DeliveryRow.model_validate_json(raw)
+
+    def begin_send(
+        self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
+    ) -> Begun:
+        """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``)."""
+        lease_ms = max(1, int(lease_seconds * 1000))
+        claim = [token, _ms(now), _ms(now) + lease_ms, lease_ms]
+        code, value = self._run("begin", row, claim=claim)
+        if code == 2:
+            return Begun("held", left=int(value) / 1000)
+        if code == 3:
+            return Begun("finished", status=_text(value))
+        return Begun("lapsed") if code == 4 else Begun("claimed")
+
+    def finish(self, row: DeliveryRow, token: str) -> bool:
+        """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
+        return self._run("finish", row, claim=[token, 0, 0, 0])[0] == 1
+
+    def _run(
+        self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
+    ) -> tuple[int, Any]:
         created = row.created_at.timestamp()
-        pipe.set(key, row.model_dump_json(), ex=self.ttl)
-        pipe.zadd(f"{self.p}idx:all", {row.id: created})
-        pipe.zadd(f"{self.p}idx:watch:{row.watch}", {row.id: created})
-        for status in STATUSES:
-            if status != row.status:
-                pipe.zrem(f"{self.p}idx:status:{status}", row.id)
-        pipe.zadd(f"{self.p}idx:status:{row.status}", {row.id: created})
-        # Rows expire after the TTL; drop index entries older than that as we go.
-        cutoff = f"({created - self.ttl}"
-        for index in ("idx:all", f"idx:watch:{row.watch}", f"idx:status:{row.status}"):
-            pipe.zremrangebyscore(f"{self.p}{index}", "-inf", cutoff)
-        if row.wake_at is None:
-            pipe.zrem(f"{self.p}wake", row.id)
-        else:
-            pipe.zadd(f"{self.p}wake", {row.id: row.wake_at.timestamp()})
+        keys = [
+            f"{self.p}row:{row.id}",
+            f"{self.p}idx:all",
+            f"{self.p}idx:watch:{row.watch}",
+            f"{self.p}wake",
+            f"{self.p}claim:{row.id}",
+        ]
+        wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
+        args: list[Any] = [
+            mode,
+            row.model_dump_json(),
+            row.status,
+            row.id,
+            repr(created),
+            self.ttl,
+            f"({created - self.ttl!r}",
+            wake,
+            "1" if force else "0",
+            f"{self.p}idx:status:",
+            *(claim or ["", 0, 0, 0]),
+            "1" if row.possible_duplicate else "0",
+        ]
+        code, value = self._script(keys=keys, args=args)
+        return int(code), value
 
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100
@@ -122,12 +143,7 @@ class RedisLedger:
 
     def claim_left(self, rid: str, now: datetime) -> float | None:
         """Seconds left on the claim, None when there is none."""
-        raw = self.r.get(f"{self.p}claim:{rid}")
-        if not raw:
-            return None
-        expiry = int(bytes(raw).rsplit(b"|", 1)[1])  # type: ignore[arg-type]
-        left = (expiry - _ms(now)) / 1000
-        return left if left > 0 else None
+        return _left(self.r.get(f"{self.p}claim:{rid}"), now)
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it."""
@@ -144,6 +160,14 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
+
+
+def _left(claim: Any, now: datetime) -> float | None:
+    """Seconds left on a raw claim value ("token|expiry_ms"), None when absent or expired."""
+    if not claim:
+        return None
+    left = (int(bytes(claim).rsplit(b"|", 1)[1]) - _ms(now)) / 1000
+    return left if left > 0 else None
 
 
 def utc(ts: float) -> datetime:

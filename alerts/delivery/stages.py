@@ -40,17 +40,19 @@ def route(alert: Alert, channel: str, deps: DeliveryDeps) -> NotifySpec | None:
     return spec if channel in spec.channels or channel in alert.channels else None
 
 
-def ledger_gate(row: DeliveryRow, now: datetime, deps: DeliveryDeps) -> Outcome | None:
-    """Dedup: stop a delivery already finished, not yet due again, or being sent right now."""
+def ledger_gate(row: DeliveryRow, now: datetime, claim_left: float | None) -> Outcome | None:
+    """Dedup: stop a delivery already finished, not yet due again, or being sent right now.
+
+    ``claim_left``: seconds left on the row's send claim (None: nobody holds it).
+    """
     if row.status in FINAL:
         status = "duplicate"
         return Outcome(status=status, detail=f"already {row.status}")
     if row.status == "retrying" and row.next_attempt_at and row.next_attempt_at > now:
         wait = (row.next_attempt_at - now).total_seconds()
         return Outcome(status="retry", retry_after=wait, detail="not due yet")
-    left = deps.store.ledger.claim_left(row.id, now)
-    if left is not None:
-        return Outcome(status="retry", retry_after=left, detail="another worker is sending")
+    if claim_left is not None:
+        return Outcome(status="retry", retry_after=claim_left, detail="another worker is sending")
     return None
 
 
@@ -67,13 +69,13 @@ def silence_reason(
 def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
     """Put the alert's item in a story of its watch: a near-duplicate's, or a new one."""
     index = deps.store.stories
-    known = index.assigned(alert.watch, alert.item.id)
     first = _story_id(alert)
-    if known is not None:
-        return Story(id=known, followup=known != first)
     sig = signature(alert.item)
     since = now - timedelta(seconds=deps.conf.story_window_seconds)
-    best = best_match(sig, index.candidates(alert.watch, sig, since))
+    known, candidates = index.find(alert.watch, alert.item.id, sig, since)
+    if known is not None:
+        return Story(id=known, followup=known != first)
+    best = best_match(sig, candidates)
     if best is not None and best[1] >= deps.conf.story_threshold:
         index.assign(alert.watch, alert.item.id, best[0], None, now)
         # The story may be this very item's, started by its task on another channel a moment ago.

@@ -78,6 +78,12 @@ class StoryIndex(Protocol):
         """Record that an item belongs to a story; ``sig`` is given when it starts the story."""
         ...
 
+    def find(
+        self, watch: str, item_id: str, sig: bytes, since: datetime
+    ) -> tuple[str | None, list[tuple[str, bytes]]]:
+        """``assigned`` and, when the item has no story yet, ``candidates``: one step."""
+        ...
+
     def thread(self, story: str, channel: str) -> str | None:
         """The first message's thread ref of a story on a channel."""
         ...
@@ -109,6 +115,13 @@ class MemoryStories:
         if sig is not None:
             self.stories.setdefault(watch, []).append((story, sig, at))
 
+    def find(
+        self, watch: str, item_id: str, sig: bytes, since: datetime
+    ) -> tuple[str | None, list[tuple[str, bytes]]]:
+        """The item's story, else the candidates."""
+        known = self.assigned(watch, item_id)
+        return (known, []) if known is not None else (None, self.candidates(watch, sig, since))
+
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
         return self.threads.get(f"{story}|{channel}")
@@ -118,6 +131,46 @@ class MemoryStories:
         self.threads.setdefault(f"{story}|{channel}", ref)
 
 
+# KEYS: item, start zset, sig hash, bands...; ARGV: "(since", since. Forgets stories older than
+# the window (band sets expire alone), then unions the bands and keeps fresh stories with a sig.
+FIND = """
+local known = redis.call('GET', KEYS[1])
+if known then return {known, {}} end
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 500)
+if #old > 0 then
+  redis.call('HDEL', KEYS[3], unpack(old))
+  redis.call('ZREM', KEYS[2], unpack(old))
+end
+local seen, out, since = {}, {}, tonumber(ARGV[2])
+for i = 4, #KEYS do
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+    if not seen[id] then
+      seen[id] = true
+      local t = redis.call('ZSCORE', KEYS[2], id)
+      local s = t and tonumber(t) >= since and redis.call('HGET', KEYS[3], id)
+      if s then out[#out + 1] = id; out[#out + 1] = s end
+    end
+  end
+end
+return {false, out}
+"""
+# KEYS: item, start zset, sig hash, bands... (only for a new story); ARGV: story, ttl, sig, at.
+ASSIGN = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if #KEYS > 3 then
+  for i = 4, #KEYS do
+    redis.call('SADD', KEYS[i], ARGV[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+  end
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+return 1
+"""
+
+
 class RedisStories:
     """``story:item:W|I`` -> story; LSH band sets, start times and signatures per watch."""
 
@@ -125,6 +178,26 @@ class RedisStories:
         self.r = client
         self.p = prefix
         self.ttl = int(ttl_seconds) + 3600
+        self._find = client.register_script(FIND)
+        self._assign = client.register_script(ASSIGN)
+
+    def _keys(self, watch: str, sig: bytes | None) -> list[str]:
+        w = f"{self.p}story:"
+        fixed = [f"{w}start:{watch}", f"{w}sig:{watch}"]
+        return fixed + [f"{w}band:{watch}:{b}" for b in (bands(sig) if sig else [])]
+
+    def find(
+        self, watch: str, item_id: str, sig: bytes, since: datetime
+    ) -> tuple[str | None, list[tuple[str, bytes]]]:
+        """The item's story, else the candidates: one Lua call (was about 20 commands)."""
+        keys = [f"{self.p}story:item:{watch}|{item_id}", *self._keys(watch, sig)]
+        known, flat = self._find(
+            keys=keys, args=[f"({since.timestamp()!r}", repr(since.timestamp())]
+        )
+        if known:
+            return _text(known), []
+        pairs = [(_text(flat[i]), _bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
+        return None, sorted(pairs)
 
     def assigned(self, watch: str, item_id: str) -> str | None:
         """The story an item was already put in."""
@@ -160,18 +233,9 @@ class RedisStories:
             self.r.zrem(zkey, *old)  # type: ignore[arg-type]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
-        """Record the assignment; a new story's signature goes into its LSH bands."""
-        with self.r.pipeline(transaction=True) as pipe:
-            pipe.set(f"{self.p}story:item:{watch}|{item_id}", story, ex=self.ttl)
-            if sig is not None:
-                for band in bands(sig):
-                    pipe.sadd(f"{self.p}story:band:{watch}:{band}", story)
-                    pipe.expire(f"{self.p}story:band:{watch}:{band}", self.ttl)
-                pipe.hset(f"{self.p}story:sig:{watch}", story, sig)
-                pipe.zadd(f"{self.p}story:start:{watch}", {story: at.timestamp()})
-                pipe.expire(f"{self.p}story:sig:{watch}", self.ttl)
-                pipe.expire(f"{self.p}story:start:{watch}", self.ttl)
-            pipe.execute()
+        """Record the assignment; a new story's signature goes into its LSH bands (one call)."""
+        keys = [f"{self.p}story:item:{watch}|{item_id}", *self._keys(watch, sig)]
+        self._assign(keys=keys, args=[story, self.ttl, sig or b"", repr(at.timestamp())])
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

@@ -40,17 +40,21 @@ def test_route_uses_the_spec_or_the_alert_channels():
 @pytest.mark.parametrize("status", ["sent", "dead", "silenced", "digested"])
 def test_gate_stops_final_rows(status):
     row = DeliveryRow.new(make_alert(), "ops", T0).moved(status, T0)
-    out = ledger_gate(row, T0, make_deps())
+    out = ledger_gate(row, T0, None)
     assert out is not None and out.status == "duplicate"
 
 
 def test_gate_lets_pending_and_due_retries_through():
-    deps = make_deps()
     row = DeliveryRow.new(make_alert(), "ops", T0)
-    assert ledger_gate(row, T0, deps) is None
+    assert ledger_gate(row, T0, None) is None
     later = row.moved("retrying", T0, next_attempt_at=T0 + timedelta(seconds=5))
-    assert ledger_gate(later, T0, deps).retry_after == 5.0
-    assert ledger_gate(later, T0 + timedelta(seconds=5), deps) is None
+    assert ledger_gate(later, T0, None).retry_after == 5.0
+    assert ledger_gate(later, T0 + timedelta(seconds=5), None) is None
+
+
+def test_gate_says_retry_while_another_worker_holds_the_claim():
+    out = ledger_gate(DeliveryRow.new(make_alert(), "ops", T0), T0, 7.5)
+    assert out is not None and out.status == "retry" and out.retry_after == 7.5
 
 
 # silence

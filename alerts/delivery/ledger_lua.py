@@ -1,0 +1,72 @@
+"""The ledger's Lua: one script writes a row and its indexes, with the claim when asked.
+
+One round trip instead of WATCH, GET, MULTI ... EXEC (and a separate claim, re-read, release):
+a delivery used to spend about 40 Redis commands in 12 round trips on its ledger; now it spends
+three round trips (look up, begin, finish). Redis runs a script atomically, so the demotion rule
+and the claim-then-re-read need no WATCH loop.
+
+KEYS: row, idx:all, idx:watch:W, wake, claim.
+ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
+6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
+key prefix, 11 claim token, 12 now ms, 13 claim expiry ms, 14 lease ms, 15 possible_duplicate.
+
+Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
+found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
+is final already (claim dropped); {4, ""} the row was left ``sending`` by a lapsed claim and the
+caller did not flag it a possible duplicate (claim kept, nothing written).
+"""
+
+from __future__ import annotations
+
+LEDGER_SCRIPT = """
+local FINAL = {sent=true, dead=true, silenced=true, digested=true}
+local STATUSES = {'pending', 'sending', 'sent', 'retrying', 'dead', 'silenced', 'digested'}
+local mode, status, id = ARGV[1], ARGV[3], ARGV[4]
+
+local function release()
+  local held = redis.call('GET', KEYS[5])
+  local t = ARGV[11] .. '|'
+  if held and string.sub(held, 1, string.len(t)) == t then redis.call('DEL', KEYS[5]) end
+end
+
+local cur = redis.call('GET', KEYS[1])
+local old = nil
+if cur then old = cjson.decode(cur)['status'] end
+if mode == 'insert' and cur then return {0, cur} end
+if mode == 'begin' then
+  local now = tonumber(ARGV[12])
+  local held = redis.call('GET', KEYS[5])
+  if held then
+    local exp = tonumber(string.match(held, '|(%d+)$'))
+    if exp and exp > now then return {2, exp - now} end
+  end
+  redis.call('SET', KEYS[5], ARGV[11] .. '|' .. ARGV[13], 'PX', ARGV[14])
+  if old and FINAL[old] then redis.call('DEL', KEYS[5]) return {3, old} end
+  if old == 'sending' and ARGV[15] ~= '1' then return {4, ''} end
+end
+if old and ARGV[9] ~= '1' and FINAL[old] and not FINAL[status] then
+  if mode == 'finish' then release() end
+  return {0, old}
+end
+
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
+local pre = ARGV[10]
+local skey = pre .. status
+redis.call('ZADD', KEYS[2], ARGV[5], id)
+redis.call('ZADD', KEYS[3], ARGV[5], id)
+for _, s in ipairs(STATUSES) do
+  if s ~= status then redis.call('ZREM', pre .. s, id) end
+end
+redis.call('ZADD', skey, ARGV[5], id)
+-- Rows expire after the TTL; drop index entries older than that as we go.
+for _, k in ipairs({KEYS[2], KEYS[3], skey}) do
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7])
+end
+if ARGV[8] == '' then
+  redis.call('ZREM', KEYS[4], id)
+else
+  redis.call('ZADD', KEYS[4], ARGV[8], id)
+end
+if mode == 'finish' then release() end
+return {1, ''}
+"""
