@@ -8,8 +8,9 @@ a word or key are looked up only for the few that candidate watches ask about.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from alerts.matching.text import COMPOUND, FieldText, split_words
+from alerts.matching.text import COMPOUND, FieldText
 from alerts.matching.variants import KEYS
 from alerts.models import FIELDS, Item
 
@@ -23,20 +24,15 @@ class Positions:
 
     def __init__(self, entries: list[str]) -> None:
         self.entries = entries
-        self.present = set(entries)
-        self._first: dict[str, int] | None = None
-        self._last: dict[str, int] = {}
+        # Last position of every entry, built by a C loop; doubles as the set of entries.
+        self.last = dict(zip(entries, range(len(entries)), strict=True))
 
     def of(self, entry: str) -> list[int]:
         """Every position of ``entry``, in order (empty when absent)."""
-        if entry not in self.present:
+        last = self.last.get(entry)
+        if last is None:
             return []
-        if self._first is None:
-            entries = self.entries
-            # Two dicts built by C loops: first and last position of every entry.
-            self._first = dict(zip(reversed(entries), range(len(entries) - 1, -1, -1), strict=True))
-            self._last = dict(zip(entries, range(len(entries)), strict=True))
-        at, last = self._first[entry], self._last[entry]
+        at = self.entries.index(entry)
         found = [at]
         while at != last:
             at = self.entries.index(entry, at + 1)
@@ -50,11 +46,16 @@ class Document:
 
     item: Item
     fields: dict[int, FieldText]
-    words: Positions
+    entries: list[str]
     keys: Positions
     field_of: list[int]
     start: dict[int, int]
     compounds: dict[str, list[Compound]] = field(default_factory=dict)
+
+    @cached_property
+    def words(self) -> Positions:
+        """The normalised words (only exact terms and prefixes ask for them)."""
+        return Positions(self.entries)
 
     def local(self, number: int, position: int) -> int:
         """The word number within its field of a position of the word list."""
@@ -79,7 +80,7 @@ def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Docume
         number = FIELDS.index(name)
         ft = fields[number] = FieldText.of(name, item.field_text(name))
         start[number] = len(words)
-        words.extend(split_words(ft.norm))
+        words.extend(ft.words())
         words.append(_FIELD_SEP)
         field_of.extend([number] * (len(words) - start[number]))
         if fuzzy and "-" in ft.norm:
@@ -88,7 +89,7 @@ def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Docume
     return Document(
         item=item,
         fields=fields,
-        words=Positions(words),
+        entries=words,
         keys=Positions(keys),
         field_of=field_of,
         start=start,

@@ -50,22 +50,43 @@ def near_window(node: Compiled, occ: Occurrences) -> list[Occurrence] | None:
     return None
 
 
-def collect(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -> str:
-    """Render the part of the tree that fired and gather its occurrences as (term, occurrence)."""
+def fire(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -> str | None:
+    """The part of the tree that fired, rendered, or None when the node does not hold.
+
+    One pass does what "holds, then collect the evidence" would: the occurrences behind
+    the clause are appended to ``hits`` as (term, occurrence), and taken back out again
+    when a conjunction fails.
+    """
     op = node[0]
     if op == "t":
-        hits.extend((node[3].text, o) for o in _in(node[2], occ[node[1]]))
-        return str(node[3].render())
-    if op == "n":
-        window = near_window(node, occ) or []
-        terms = {o: node[4].terms[i].text for i, a in enumerate(node[1]) for o in occ[a]}
-        hits.extend((terms[o], o) for o in window)
-        return str(node[4].render())
+        found = occ[node[1]]
+        if found and node[2] != occ.full:  # a field scope narrower than the item's fields
+            found = _in(node[2], found)
+        if not found:
+            return None
+        text = node[3].text
+        hits.extend([(text, o) for o in found])
+        return node[3].clause
+    if op == "&":
+        mark, parts = len(hits), []
+        for child in node[1]:
+            part = fire(child, occ, hits)
+            if part is None:
+                del hits[mark:]
+                return None
+            parts.append(_paren(part, child))
+        return " AND ".join(parts)
+    if op == "|":
+        parts = [_paren(part, c) for c in node[1] if (part := fire(c, occ, hits)) is not None]
+        return " OR ".join(parts) if parts else None
     if op == "!":
-        return str(node[2].render())
-    children = node[1] if op == "&" else [c for c in node[1] if holds(c, occ)]
-    parts = [_paren(collect(c, occ, hits), c) for c in children]
-    return (" AND " if op == "&" else " OR ").join(parts)
+        return None if holds(node[1], occ) else node[2].clause
+    window = near_window(node, occ)
+    if window is None:
+        return None
+    terms = {o: node[4].terms[i].text for i, a in enumerate(node[1]) for o in occ[a]}
+    hits.extend((terms[o], o) for o in window)
+    return node[4].clause
 
 
 def _paren(text: str, node: Compiled) -> str:

@@ -3,14 +3,16 @@
 Terms become *atoms* shared by every watch that uses them. A fuzzy atom accepts item words
 by their keys (transliterations, inflections), an exact or prefix atom by normalised words.
 A watch is only evaluated when one of its *anchor* atoms occurs: a set of atoms at least
-one of which must be present for it to fire. Single-word anchors are found by intersecting
-the item's keys (or words) with a table at C speed; phrase anchors are found by their first
-word and then checked.
+one of which must be present for it to fire. Anchors are found by intersecting the item's
+keys (or words, or their prefixes of one length) with a table at C speed. A table entry
+lists watches, and, as ``~atom``, phrase atoms: those are looked up by their first word
+and checked before their watches count.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +21,7 @@ from typing import Any
 import re2
 
 from alerts.matching.compile import re2_options
+from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
 from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
@@ -29,9 +32,9 @@ BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 MAX_VARIANTS = 64
 Compiled = tuple[Any, ...]
 Watches = tuple[int, ...]
-# An atom's pattern: ("k", keys) a word by its keys; ("p", key sequences, keys of the joined
-# hyphenated form) a phrase; ("e", words) exact words; ("x", words) words, the last a prefix;
-# ("r", compiled RE2) a regex.
+# An atom's pattern: ("k", keys) a word by its keys; ("p", keys per word, key sequences when
+# capped at MAX_VARIANTS or None, keys of the joined hyphenated form) a phrase; ("e", words)
+# exact words; ("x", words) words, the last a prefix; ("r", compiled RE2) a regex.
 Pattern = tuple[Any, ...]
 
 
@@ -52,13 +55,12 @@ class Index:
     atoms: list[Pattern] = field(default_factory=list)
     watches: list[tuple[Rule, Compiled]] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
-    key_watches: dict[str, Watches] = field(default_factory=dict)
-    word_watches: dict[str, Watches] = field(default_factory=dict)
-    prefix_watches: dict[int, dict[str, Watches]] = field(default_factory=dict)
-    key_atoms: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    word_atoms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    by_key: dict[str, Watches] = field(default_factory=dict)
+    by_word: dict[str, Watches] = field(default_factory=dict)
+    by_prefix: dict[int, dict[str, Watches]] = field(default_factory=dict)
     anchored: dict[int, Watches] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
+    mask: int = 0
     fuzzy: bool = False
 
 
@@ -88,14 +90,16 @@ class _Builder:
         if term.exact:
             return ("e", toks)
         self.index.fuzzy = True
-        options = [sorted(self.keys.get(t) or term_keys(t)) for t in toks]
+        options = tuple(tuple(sorted(self.keys.get(t) or term_keys(t))) for t in toks)
         if len(toks) == 1:
-            return ("k", tuple(options[0]))
-        combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
+            return ("k", options[0])
+        combos = None  # every combination of the words' keys, unless there are too many
+        if math.prod(map(len, options)) > MAX_VARIANTS:
+            combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if "-" in normalise(term.text)[0]:
             joined = tuple(sorted(term_keys("".join(toks))))
-        return ("p", combos, joined)
+        return ("p", options, combos, joined)
 
     def node(self, node: Node, default: frozenset[str]) -> Compiled:
         """A tree node compiled to tuples, with atom ids and field masks."""
@@ -162,27 +166,28 @@ def _register(index: Index, atom: int, watches: Watches) -> None:
     kind = pattern[0]
     if kind == "k":
         for key in pattern[1]:
-            _add(index.key_watches, key, watches)
-        return
-    if kind in "ex" and len(pattern[1]) == 1:
+            _add(index.by_key, key, watches)
+    elif kind in "ex" and len(pattern[1]) == 1:
         word = pattern[1][0]
-        if kind == "e":
-            _add(index.word_watches, word, watches)
-        else:
-            _add(index.prefix_watches.setdefault(len(word), {}), word, watches)
-        return
-    index.anchored[atom] = watches
-    if kind == "p":
-        firsts = {combo[0] for combo in pattern[1]} | set(pattern[2])
-        for key in firsts:
-            index.key_atoms[key] = (*index.key_atoms.get(key, ()), atom)
+        table = index.by_word if kind == "e" else index.by_prefix.setdefault(len(word), {})
+        _add(table, word, watches)
     else:
-        first = pattern[1][0]
-        index.word_atoms[first] = (*index.word_atoms.get(first, ()), atom)
+        index.anchored[atom] = watches
+        if kind == "p":
+            firsts = pattern[1][0] if pattern[2] is None else {c[0] for c in pattern[2]}
+            for key in {*firsts, *pattern[3]}:
+                _add(index.by_key, key, (~atom,))
+        else:
+            _add(index.by_word, pattern[1][0], (~atom,))
 
 
 def build_index(rules: tuple[Rule, ...]) -> Index:
     """Compile every watch into one index."""
+    with paused_gc():
+        return _build(rules)
+
+
+def _build(rules: tuple[Rule, ...]) -> Index:
     b = _Builder()
     b.keys = term_keys_many(w for rule in rules for w in _term_words(rule.tree))
     index = b.index
@@ -200,4 +205,5 @@ def build_index(rules: tuple[Rule, ...]) -> Index:
     for atom, watches in anchors.items():
         _register(index, atom, tuple(watches))
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
+    index.mask = b.used
     return index

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerts.matching.document import Document, prepare
-from alerts.matching.evaluate import collect, holds
+from alerts.matching.evaluate import fire
 from alerts.matching.index import build_index
 from alerts.matching.ruleset import Rule, RuleSet
 from alerts.matching.scan import Occurrence, Occurrences, candidates
@@ -26,7 +26,7 @@ class Matcher:
         """One Match per watch that fires on the item, in rule-set order."""
         occ = self._occurrences(item)
         out = []
-        for i in sorted(candidates(self.index, occ.doc, occ)):
+        for i in candidates(self.index, occ.doc, occ):
             found = self._evaluate(i, item, occ)
             if found is not None:
                 out.append(found)
@@ -38,10 +38,12 @@ class Matcher:
 
     def _evaluate(self, i: int, item: Item, occ: Occurrences) -> Match | None:
         rule, compiled = self.index.watches[i]
-        if not rule.accepts(item.source, item.language) or not holds(compiled, occ):
+        if (rule.sources or rule.languages) and not rule.accepts(item.source, item.language):
             return None
         evidence: list[tuple[str, Occurrence]] = []
-        clause = collect(compiled, occ, evidence)
+        clause = fire(compiled, occ, evidence)
+        if clause is None:
+            return None
         return Match.trusted(
             rule.id, item.id, self.ruleset.version, clause, _hits(evidence, occ.doc)
         )

@@ -8,6 +8,7 @@ a:b (a regex match). Occurrences are worked out per atom, only for atoms that ar
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from operator import itemgetter
 
@@ -24,6 +25,7 @@ class Occurrences(dict[int, list[Occurrence]]):
     def __init__(self, index: Index, doc: Document) -> None:
         super().__init__()
         self.index, self.doc = index, doc
+        self.full = index.mask  # the fields the document holds
 
     def __missing__(self, atom: int) -> list[Occurrence]:
         found = self[atom] = find(self.index.atoms[atom], self.doc)
@@ -37,9 +39,12 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     if kind == "k":
         _keys(pattern[1], doc, out)
     elif kind == "p":
-        for combo in pattern[1]:
-            _sequence(combo, doc.keys, doc.field_of, 0, out)
-        _keys(pattern[2], doc, out)
+        if pattern[2] is None:
+            _phrase(pattern[1], doc, out)
+        else:
+            for combo in pattern[2]:
+                _sequence(combo, doc.keys, doc.field_of, 0, out)
+        _keys(pattern[3], doc, out)
     elif kind == "e":
         _sequence(pattern[1], doc.words, doc.field_of, 3, out)
     elif kind == "x":
@@ -58,6 +63,16 @@ def _keys(keys: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
             out.extend([(number, a, b, 1) for number, a, b in doc.compounds[key]])
 
 
+def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:
+    """Consecutive words, each with one of the keys of its term word."""
+    n, entries, field_of = len(options), doc.keys.entries, doc.field_of
+    for key in options[0]:
+        for p in doc.keys.of(key):
+            # The separator after each field has no term key: the check stops there.
+            if all(entries[p + i] in options[i] for i in range(1, n)):
+                out.append((field_of[p], p, n, 0))
+
+
 def _sequence(
     seq: tuple[str, ...], where: Positions, field_of: list[int], kind: int, out: list[Occurrence]
 ) -> None:
@@ -72,7 +87,7 @@ def _prefix(seq: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
     """Exact words, the last of which only has to start with the last term word."""
     entries, field_of, n, last = doc.words.entries, doc.field_of, len(seq), seq[-1]
     if n == 1:
-        starts = sorted(p for w in doc.words.present if w.startswith(last) for p in doc.words.of(w))
+        starts = sorted(p for w in doc.words.last if w.startswith(last) for p in doc.words.of(w))
     else:
         middle = list(seq[1:-1])
         starts = [
@@ -96,26 +111,24 @@ def _regex(pattern: object, doc: Document, out: list[Occurrence]) -> None:
 
 
 def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) -> None:
-    found.update(*map(table.__getitem__, table.keys() & present))
+    if table:
+        found.update(*map(table.__getitem__, table.keys() & present))
 
 
-def _atoms(table: dict[str, tuple[int, ...]], present: Iterable[str]) -> set[int]:
-    return set().union(*map(table.__getitem__, table.keys() & present))
-
-
-def candidates(index: Index, doc: Document, occ: Occurrences) -> set[int]:
+def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     """Watches with an anchor atom present in the document (plus those without anchors)."""
     found = set(index.always)
-    keys, words = doc.keys.present, doc.words.present
-    _gather(found, index.key_watches, keys)
-    _gather(found, index.word_watches, words)
-    for length, table in index.prefix_watches.items():
-        _gather(found, table, set(map(itemgetter(slice(length)), words)))
-    multi = _atoms(index.key_atoms, keys) | _atoms(index.word_atoms, words)
+    _gather(found, index.by_key, doc.keys.last)
     if doc.compounds:
-        _gather(found, index.key_watches, doc.compounds.keys())
-        multi |= _atoms(index.key_atoms, doc.compounds.keys())
-    for atom in multi:
-        if occ[atom]:
-            found.update(index.anchored[atom])
-    return found
+        _gather(found, index.by_key, doc.compounds)
+    if index.by_word or index.by_prefix:
+        words = doc.words.last
+        _gather(found, index.by_word, words)
+        for length, table in index.by_prefix.items():
+            _gather(found, table, set(map(itemgetter(slice(length)), words)))
+    ordered = sorted(found)
+    split = bisect_left(ordered, 0)  # phrase atoms (~atom < 0) first, then watches
+    if split == 0:
+        return ordered
+    extra = [index.anchored[~a] for a in ordered[:split] if occ[~a]]
+    return sorted(set(ordered[split:]).union(*extra)) if extra else ordered[split:]

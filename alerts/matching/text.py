@@ -70,25 +70,38 @@ _TABLE = _FoldTable()
 
 
 _PUNCT_RX = re.compile("[" + re.escape("".join(_PUNCT)) + "]")
-# After lower(): anything but ASCII, plain Cyrillic letters and the 1:1 punctuation needs folding.
-_OTHER = re.compile(
-    "[^\x00-\x7f\u0430-\u044f\u0454\u0456\u0457\u0491" + re.escape("".join(_PUNCT)) + "]"
-)
+_CYR_PLAIN = "\u0430-\u044f\u0454\u0456\u0457\u0491"
+# After lower(): ASCII and plain Cyrillic letters are already normalised ("plain" text) ...
+_NOT_PLAIN = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}]")
+# ... and anything else but the 1:1 punctuation needs folding.
+_OTHER = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}" + re.escape("".join(_PUNCT)) + "]")
 
 
 def _punct(m: re.Match[str]) -> str:
     return _PUNCT[m.group()]
 
 
+def normalise_plain(text: str) -> tuple[str, bool, bool]:
+    """Normalised text, whether it maps one-to-one, and whether it is plain.
+
+    Plain normalised text holds nothing but ASCII and plain Cyrillic letters, so every
+    non-ASCII character is a word character and words can be split byte-wise.
+    """
+    if text.isascii():
+        return text.lower(), True, True
+    low = text.lower()
+    if _NOT_PLAIN.search(low) is None:
+        return low, True, True
+    if _OTHER.search(low) is None:
+        return _PUNCT_RX.sub(_punct, low), True, True  # lower() and 1:1 punctuation
+    norm = text.translate(_TABLE)
+    return norm, _TABLE.irregular.isdisjoint(text), False
+
+
 def normalise(text: str) -> tuple[str, bool]:
     """Normalised text and whether it maps one-to-one onto the original."""
-    if text.isascii():
-        return text.lower(), True
-    low = text.lower()
-    if _OTHER.search(low) is None:
-        return _PUNCT_RX.sub(_punct, low), True  # fast path: lower() and 1:1 punctuation
-    norm = text.translate(_TABLE)
-    return norm, _TABLE.irregular.isdisjoint(text)
+    norm, regular, _ = normalise_plain(text)
+    return norm, regular
 
 
 def offset_map(text: str) -> list[int]:
@@ -108,14 +121,18 @@ class FieldText:
     text: str
     norm: str
     regular: bool
+    plain: bool = False
     _map: list[int] | None = field(default=None, repr=False)
     _spans: tuple[list[int], list[int]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, name: str, text: str) -> FieldText:
         """Normalise one field."""
-        norm, regular = normalise(text)
-        return cls(name, text, norm, regular)
+        return cls(name, text, *normalise_plain(text))
+
+    def words(self) -> list[str]:
+        """The words of the normalised text."""
+        return split_words(self.norm, plain=self.plain)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text back onto the original text."""
@@ -128,13 +145,15 @@ class FieldText:
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """Original span covering normalised tokens ``first`` .. ``last`` (inclusive)."""
         if self._spans is None:
-            self._spans = word_spans(self.norm)
+            self._spans = word_spans(self.norm, plain=self.plain)
         starts, ends = self._spans
         return self.original_span(starts[first], ends[last])
 
 
-def word_spans(norm: str) -> tuple[list[int], list[int]]:
+def word_spans(norm: str, *, plain: bool = False) -> tuple[list[int], list[int]]:
     """Start and end offsets of the words ``WORD.findall`` finds, in C-speed passes."""
+    if plain or norm.isascii():
+        return _plain_spans(_spaced(norm))
     parts = _SPLIT.split(norm)  # word, separator, word, ... (first/last word may be "")
     offsets = list(itertools.accumulate(map(len, parts), initial=0))
     found, starts = parts[0::2], offsets[0::2]
@@ -145,15 +164,31 @@ def word_spans(norm: str) -> tuple[list[int], list[int]]:
     return starts, list(map(operator.add, starts, map(len, found)))
 
 
-_ASCII_SPLIT = str.maketrans(
-    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
-)
+def _plain_spans(spaced: str) -> tuple[list[int], list[int]]:
+    """Word offsets of text whose only separator is a space: part i starts at i + len(before)."""
+    lengths = list(map(len, spaced.split(" ")))
+    offsets = map(operator.add, itertools.accumulate(lengths, initial=0), itertools.count())
+    starts = list(itertools.compress(offsets, lengths))
+    return starts, list(map(operator.add, starts, filter(None, lengths)))
 
 
-def split_words(norm: str) -> list[str]:
-    """The words of normalised text, as ``WORD.findall`` finds them (faster on ASCII)."""
+_NON_WORD = [c for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")]
+_ASCII_SPLIT = str.maketrans(dict.fromkeys(map(chr, _NON_WORD), " "))
+_BYTES_SPLIT = bytes(32 if c in _NON_WORD else c for c in range(256))
+
+
+def _spaced(norm: str) -> str:
+    """Plain text with every non-word character turned into a space (same length)."""
     if norm.isascii():
-        return norm.translate(_ASCII_SPLIT).split()
+        return norm.translate(_ASCII_SPLIT)
+    # Plain text: non-word characters are ASCII, so UTF-8 bytes >= 0x80 are left alone.
+    return norm.encode().translate(_BYTES_SPLIT).decode()
+
+
+def split_words(norm: str, *, plain: bool = False) -> list[str]:
+    """The words of normalised text, as ``WORD.findall`` finds them (faster on plain text)."""
+    if plain or norm.isascii():
+        return _spaced(norm).split()
     return WORD.findall(norm)
 
 

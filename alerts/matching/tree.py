@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 TermKind = Literal["word", "prefix", "regex"]
@@ -28,6 +29,11 @@ class Term:
         body = f"={body}" if self.exact else body
         return _scoped(self.fields, body)
 
+    @cached_property
+    def clause(self) -> str:
+        """``render()``, worked out once: nodes are immutable, and reported on every match."""
+        return self.render()
+
 
 @dataclass(frozen=True)
 class Near:
@@ -40,6 +46,11 @@ class Near:
     def render(self) -> str:
         """The proximity clause in query syntax."""
         return _scoped(self.fields, f'"{" ".join(t.text for t in self.terms)}"~{self.slop}')
+
+    @cached_property
+    def clause(self) -> str:
+        """``render()``, worked out once: nodes are immutable, and reported on every match."""
+        return self.render()
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,11 @@ class Not:
     def render(self) -> str:
         """The negation in query syntax."""
         return f"NOT {_paren(self.child)}"
+
+    @cached_property
+    def clause(self) -> str:
+        """``render()``, worked out once: nodes are immutable, and reported on every match."""
+        return self.render()
 
 
 Node = Term | Near | And | Or | Not

@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.matching.text import WORD, FieldText, normalise, split_words, word_spans
+from alerts.matching.text import (
+    WORD,
+    FieldText,
+    normalise,
+    normalise_plain,
+    split_words,
+    word_spans,
+)
 
 TEXT = st.text(
     alphabet=st.sampled_from(list("aZé ß-–’“ﬁ\u00ad\u200bКалугаЁїй.,_9İ\u0301\t")), max_size=60
@@ -35,3 +42,18 @@ def test_word_spans_agree_with_regex(text: str) -> None:
     norm, _ = normalise(text)
     starts, ends = word_spans(norm)
     assert list(zip(starts, ends, strict=True)) == [m.span() for m in WORD.finditer(norm)]
+
+
+# Text that stays plain after normalisation: ASCII, plain Cyrillic and 1:1 punctuation.
+PLAIN = st.text(alphabet=st.sampled_from(list("aZ9_ -.,'\t\x1f«»—‘КалугаЇїєЄґ")), max_size=60)
+
+
+@given(st.one_of(TEXT, PLAIN))
+@settings(max_examples=300, deadline=None)
+def test_plain_splitting_agrees_with_regex(text: str) -> None:
+    norm, _, plain = normalise_plain(text)
+    assert norm == normalise(text)[0]
+    if plain:
+        assert split_words(norm, plain=True) == WORD.findall(norm)
+        starts, ends = word_spans(norm, plain=True)
+        assert list(zip(starts, ends, strict=True)) == [m.span() for m in WORD.finditer(norm)]
