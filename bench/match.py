@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.compile import compile_rule
+from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
 from alerts.matching.spec import RuleSpec
 from alerts.models import Item
@@ -155,11 +156,12 @@ def watch_specs(rng: random.Random, words: list[str], phrases: list[str], n: int
 def ruleset(specs: list[dict], *, exact: bool) -> RuleSet:
     """Validate and compile specs without YAML (what the loader does after parsing)."""
     rules = []
-    for d in specs:
-        spec = RuleSpec.model_validate({**d, "exact": exact})
-        tree = compile_rule(spec, {}, lambda path, msg: None)
-        assert tree is not None
-        rules.append(Rule(spec.id, spec.id, spec.notify, tree, frozenset(spec.fields)))
+    with paused_gc():  # as the loader does
+        for d in specs:
+            spec = RuleSpec.model_validate({**d, "exact": exact})
+            tree = compile_rule(spec, {}, lambda path, msg: None)
+            assert tree is not None
+            rules.append(Rule(spec.id, spec.id, spec.notify, tree, frozenset(spec.fields)))
     return RuleSet(tuple(rules), "bench")
 
 

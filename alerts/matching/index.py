@@ -15,7 +15,6 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import re2
@@ -25,7 +24,7 @@ from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
 from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
-from alerts.matching.variants import term_keys, term_keys_many
+from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
@@ -36,11 +35,6 @@ Watches = tuple[int, ...]
 # capped at MAX_VARIANTS or None, keys of the joined hyphenated form) a phrase; ("e", words)
 # exact words; ("x", words) words, the last a prefix; ("r", compiled RE2) a regex.
 Pattern = tuple[Any, ...]
-
-
-@lru_cache(maxsize=200_000)
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(words(text))
 
 
 def mask_of(fields: frozenset[str]) -> int:
@@ -65,32 +59,59 @@ class Index:
 
 
 class _Builder:
+    """Compiles trees in one pass; atom patterns follow once every term word's keys are known."""
+
     def __init__(self) -> None:
         self.index = Index()
         self.ids: dict[tuple[str, str, bool], int] = {}
+        self.terms: list[Term] = []  # the term that introduced each atom
+        self.fuzzy_words: set[str] = set()
         self.used = 0
-        self.keys: dict[str, frozenset[str]] = {}
+        self.masks: dict[frozenset[str], int] = {}
+        self.toks: dict[str, tuple[str, ...]] = {}
+
+    def words_of(self, text: str) -> tuple[str, ...]:
+        """The normalised words of a term's text (texts repeat across watches)."""
+        toks = self.toks.get(text)
+        if toks is None:
+            toks = self.toks[text] = tuple(words(text))
+        return toks
+
+    def mask(self, fields: frozenset[str]) -> int:
+        """The field mask of a scope, remembered as used."""
+        mask = self.masks.get(fields)
+        if mask is None:
+            mask = self.masks[fields] = mask_of(fields)
+        self.used |= mask
+        return mask
 
     def atom(self, term: Term) -> int:
-        """The id of the atom for a term, registering its pattern the first time."""
-        text = term.text if term.kind == "regex" else " ".join(_words(term.text))
-        key = (term.kind, text, term.exact)
-        if key in self.ids:
-            return self.ids[key]
-        aid = self.ids[key] = len(self.index.atoms)
-        self.index.atoms.append(self._pattern(term))
+        """The id of the atom for a term, registering the term the first time."""
+        toks = () if term.kind == "regex" else self.words_of(term.text)
+        key = (term.kind, term.text if term.kind == "regex" else " ".join(toks), term.exact)
+        aid = self.ids.get(key)
+        if aid is None:
+            aid = self.ids[key] = len(self.terms)
+            self.terms.append(term)
+            if term.kind == "word" and not term.exact:
+                self.fuzzy_words.update(toks)
         return aid
 
-    def _pattern(self, term: Term) -> Pattern:
+    def patterns(self) -> None:
+        """Every atom's pattern, the term words' keys worked out in one batch."""
+        keys = term_key_tuples(self.fuzzy_words)
+        self.index.atoms = [self._pattern(term, keys) for term in self.terms]
+
+    def _pattern(self, term: Term, keys: dict[str, tuple[str, ...]]) -> Pattern:
         if term.kind == "regex":
             return ("r", re2.compile(term.text, re2_options()))
-        toks = _words(term.text)
+        toks = self.words_of(term.text)
         if term.kind == "prefix":
             return ("x", toks)
         if term.exact:
             return ("e", toks)
         self.index.fuzzy = True
-        options = tuple(tuple(sorted(self.keys.get(t) or term_keys(t))) for t in toks)
+        options = tuple(keys[t] for t in toks)
         if len(toks) == 1:
             return ("k", options[0])
         combos = None  # every combination of the words' keys, unless there are too many
@@ -98,20 +119,16 @@ class _Builder:
             combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if "-" in normalise(term.text)[0]:
-            joined = tuple(sorted(term_keys("".join(toks))))
+            joined = term_key_tuples(["".join(toks)])["".join(toks)]
         return ("p", options, combos, joined)
 
     def node(self, node: Node, default: frozenset[str]) -> Compiled:
         """A tree node compiled to tuples, with atom ids and field masks."""
         if isinstance(node, Term):
-            fields = node.fields or default
-            self.used |= mask_of(fields)
-            return ("t", self.atom(node), mask_of(fields), node)
+            return ("t", self.atom(node), self.mask(node.fields or default), node)
         if isinstance(node, Near):
-            fields = node.fields or default
-            self.used |= mask_of(fields)
             ids = tuple(self.atom(t) for t in node.terms)
-            return ("n", ids, node.slop, mask_of(fields), node)
+            return ("n", ids, node.slop, self.mask(node.fields or default), node)
         if isinstance(node, Not):
             return ("!", self.node(node.child, default), node)
         op = "&" if isinstance(node, And) else "|"
@@ -143,15 +160,6 @@ def _atoms_of(node: Compiled) -> list[int]:
     if op == "!":
         return _atoms_of(node[1])
     return [a for c in node[1] for a in _atoms_of(c)]
-
-
-def _term_words(node: Node) -> list[str]:
-    if isinstance(node, Term):
-        return list(_words(node.text)) if node.kind == "word" and not node.exact else []
-    if isinstance(node, Not):
-        return _term_words(node.child)
-    children = node.terms if isinstance(node, Near) else node.children
-    return [w for c in children for w in _term_words(c)]
 
 
 def _add(table: dict[str, Watches], entry: str, watches: Watches) -> None:
@@ -189,10 +197,9 @@ def build_index(rules: tuple[Rule, ...]) -> Index:
 
 def _build(rules: tuple[Rule, ...]) -> Index:
     b = _Builder()
-    b.keys = term_keys_many(w for rule in rules for w in _term_words(rule.tree))
     index = b.index
-    for rule in rules:
-        index.watches.append((rule, b.node(rule.tree, rule.fields)))
+    index.watches = [(rule, b.node(rule.tree, rule.fields)) for rule in rules]
+    b.patterns()
     usage: Counter[int] = Counter(a for _, c in index.watches for a in set(_atoms_of(c)))
     anchors: dict[int, list[int]] = {}
     for i, (_, compiled) in enumerate(index.watches):

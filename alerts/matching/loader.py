@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from alerts.matching.compile import Report, compile_list, compile_rule
 from alerts.matching.errors import RuleError, RuleSetError, display_path
 from alerts.matching.examples import check_examples
+from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule, RuleSet
 from alerts.matching.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry
 from alerts.matching.tree import Node
@@ -64,8 +65,9 @@ def load_ruleset(
         data = _read(path, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         _split(path, data, rules, lists, errors)
-    named = _lists(lists, errors)
-    compiled = _rules(rules, named, channels, errors)
+    with paused_gc():  # every watch stays alive: young collections would re-walk them
+        named = _lists(lists, errors)
+        compiled = _rules(rules, named, channels, errors)
     if errors:
         raise RuleSetError(errors)
     ruleset = RuleSet(tuple(r for r, _ in compiled if r is not None), digest.hexdigest()[:12])

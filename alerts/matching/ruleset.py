@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from alerts.delivery.policy import NotifySpec
 from alerts.matching.spec import ExamplesSpec
 from alerts.matching.tree import Node
 
+_SHARED: dict[object, object] = {}
+_NO_EXAMPLES = ExamplesSpec()
 
-@dataclass(frozen=True)
+
+def _shared(value: Any) -> Any:
+    """One copy of each equal immutable value: many watches share notify settings and fields."""
+    if len(_SHARED) > 10_000:
+        _SHARED.clear()
+    try:
+        # Fields explicitly set count too: they show in model_dump(exclude_unset=True).
+        explicit = getattr(value, "model_fields_set", None)
+        key = (value, frozenset(explicit) if explicit is not None else None)
+        return _SHARED.setdefault(key, value)
+    except TypeError:  # unhashable: keep this one
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled watch: what to look for, where, and whom to tell."""
 
@@ -22,9 +39,13 @@ class Rule:
     sources: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
     description: str = ""
-    examples: ExamplesSpec = field(default_factory=ExamplesSpec)
+    examples: ExamplesSpec = _NO_EXAMPLES
     path: str = ""
     line: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notify", _shared(self.notify))
+        object.__setattr__(self, "fields", _shared(self.fields))
 
     @property
     def clause(self) -> str:

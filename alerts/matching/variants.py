@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -49,6 +48,8 @@ _RU_LAT = dict(
     )
 )
 _UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
+_RU_LAT_T = str.maketrans(_RU_LAT)
+_UK_LAT_T = str.maketrans(_UK_LAT)
 _LAT_CYR = {
     "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
     "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
@@ -72,11 +73,31 @@ def script(word: str) -> str:
 def _latin(stem: str, word: str) -> str:
     if len(stem) < _MIN_STEM:
         stem = word
-    return _DOUBLE.sub(r"\1", stem.replace("kh", "h").translate(_LAT_SKELETON))
+    skeleton = stem.replace("kh", "h").translate(_LAT_SKELETON)
+    return skeleton if _DOUBLE.search(skeleton) is None else _DOUBLE.sub(r"\1", skeleton)
 
 
 def _cyrillic(stem: str, folded: str) -> str:
     return stem if len(stem) >= _MIN_STEM else folded
+
+
+def _keyed(words: Iterable[str]) -> dict[str, str]:
+    """Keys of distinct words, by word; each stemmer runs once over its whole batch."""
+    lat: list[str] = []
+    cyr: list[str] = []
+    out: dict[str, str] = {}
+    for w in words:
+        kind = script(w)
+        if kind == "lat":
+            lat.append(w)
+        elif kind == "cyr":
+            cyr.append(w)
+        else:
+            out[w] = w
+    out.update(zip(lat, map(_latin, _EN.stemWords(lat), lat), strict=True))
+    folded = [w.translate(_CYR_FOLD) for w in cyr]
+    out.update(zip(cyr, map(_cyrillic, _RU.stemWords(folded), folded), strict=True))
+    return out
 
 
 def word_keys(words: list[str]) -> list[str]:
@@ -86,15 +107,7 @@ def word_keys(words: list[str]) -> list[str]:
     letters). Cyrillic words: Ukrainian letters folded (і/ї->и, є->е, ґ->г, no soft sign),
     then the Russian stem. A stem shorter than three letters keeps the whole word.
     """
-    kinds = [script(w) for w in words]
-    lat = [w for w, k in zip(words, kinds, strict=True) if k == "lat"]
-    cyr = [w.translate(_CYR_FOLD) for w, k in zip(words, kinds, strict=True) if k == "cyr"]
-    lat_keys = iter(list(map(_latin, _EN.stemWords(lat), lat)))
-    cyr_keys = iter(list(map(_cyrillic, _RU.stemWords(cyr), cyr)))
-    return [
-        next(lat_keys) if k == "lat" else next(cyr_keys) if k == "cyr" else w
-        for w, k in zip(words, kinds, strict=True)
-    ]
+    return list(map(_keyed(words).__getitem__, words))
 
 
 def word_key(word: str) -> str:
@@ -145,7 +158,7 @@ KEYS = KeyCache()
 
 def to_latin(word: str) -> set[str]:
     """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
-    return {"".join(table.get(c, c) for c in word).replace("-", "") for table in (_RU_LAT, _UK_LAT)}
+    return {word.translate(table).replace("-", "") for table in (_RU_LAT_T, _UK_LAT_T)}
 
 
 def to_cyrillic(word: str) -> set[str]:
@@ -166,7 +179,6 @@ def adjective_key(key: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65_536)
 def spellings(word: str) -> frozenset[str]:
     """A term word and its aliases, transliterated into the other script."""
     out = set(_ALIAS_OF.get(word, {word}))
@@ -179,20 +191,24 @@ def spellings(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def term_keys_many(words: Iterable[str]) -> dict[str, frozenset[str]]:
-    """``term_keys`` of many term words, their spellings stemmed in one batch."""
+def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The keys of many term words, sorted; their spellings are stemmed in one batch."""
     forms = {w: spellings(w) for w in set(words)}
-    every = list(set().union(*forms.values())) if forms else []
-    keyed = dict(zip(every, word_keys(every), strict=True))
+    keyed = _keyed(set().union(*forms.values()) if forms else ())
     out = {}
     for word, spelled in forms.items():
         keys = {keyed[s] for s in spelled}
         for s in spelled:
-            if s.endswith("а") and script(s) == "cyr":
+            if s[-1:] == "а" and script(s) == "cyr":
                 adjective = adjective_key(keyed[s])
                 keys |= {adjective} if adjective else set()
-        out[word] = frozenset(keys)
+        out[word] = tuple(sorted(keys))
     return out
+
+
+def term_keys_many(words: Iterable[str]) -> dict[str, frozenset[str]]:
+    """``term_keys`` of many term words, their spellings stemmed in one batch."""
+    return {word: frozenset(keys) for word, keys in term_key_tuples(words).items()}
 
 
 def term_keys(word: str) -> frozenset[str]:
