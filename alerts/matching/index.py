@@ -63,19 +63,11 @@ class _Builder:
 
     def __init__(self) -> None:
         self.index = Index()
-        self.ids: dict[tuple[str, str, bool], int] = {}
-        self.terms: list[Term] = []  # the term that introduced each atom
+        self.ids: dict[tuple[str, bool], dict[str, int]] = {}
+        self.terms: list[tuple[Term, tuple[str, ...]]] = []  # the term behind each atom
         self.fuzzy_words: set[str] = set()
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
-        self.toks: dict[str, tuple[str, ...]] = {}
-
-    def words_of(self, text: str) -> tuple[str, ...]:
-        """The normalised words of a term's text (texts repeat across watches)."""
-        toks = self.toks.get(text)
-        if toks is None:
-            toks = self.toks[text] = tuple(words(text))
-        return toks
 
     def mask(self, fields: frozenset[str]) -> int:
         """The field mask of a scope, remembered as used."""
@@ -87,12 +79,13 @@ class _Builder:
 
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
-        toks = () if term.kind == "regex" else self.words_of(term.text)
-        key = (term.kind, term.text if term.kind == "regex" else " ".join(toks), term.exact)
-        aid = self.ids.get(key)
+        toks = () if term.kind == "regex" else tuple(words(term.text))
+        ids = self.ids.setdefault((term.kind, term.exact), {})
+        text = term.text if term.kind == "regex" else " ".join(toks)
+        aid = ids.get(text)
         if aid is None:
-            aid = self.ids[key] = len(self.terms)
-            self.terms.append(term)
+            aid = ids[text] = len(self.terms)
+            self.terms.append((term, toks))
             if term.kind == "word" and not term.exact:
                 self.fuzzy_words.update(toks)
         return aid
@@ -100,12 +93,13 @@ class _Builder:
     def patterns(self) -> None:
         """Every atom's pattern, the term words' keys worked out in one batch."""
         keys = term_key_tuples(self.fuzzy_words)
-        self.index.atoms = [self._pattern(term, keys) for term in self.terms]
+        self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
 
-    def _pattern(self, term: Term, keys: dict[str, tuple[str, ...]]) -> Pattern:
+    def _pattern(
+        self, term: Term, toks: tuple[str, ...], keys: dict[str, tuple[str, ...]]
+    ) -> Pattern:
         if term.kind == "regex":
             return ("r", re2.compile(term.text, re2_options()))
-        toks = self.words_of(term.text)
         if term.kind == "prefix":
             return ("x", toks)
         if term.exact:

@@ -14,9 +14,19 @@ from collections.abc import Iterable
 
 import snowballstemmer
 
+from alerts.matching.translit import (
+    by_script,
+    script,
+    to_cyrillic,
+    to_cyrillic_many,
+    to_latin,
+    to_latin_many,
+)
+
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _MIN_STEM = 3
+_BATCH = 8192
 _DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
@@ -37,44 +47,11 @@ ALIASES: tuple[frozenset[str], ...] = tuple(
 )
 _ALIAS_OF = {word: group for group in ALIASES for word in group}
 
-_LATIN_LETTERS = (
-    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g"
-)
-_RU_LAT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-        _LATIN_LETTERS.split(),
-        strict=True,
-    )
-)
-_UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
-_RU_LAT_T = str.maketrans(_RU_LAT)
-_UK_LAT_T = str.maketrans(_UK_LAT)
-_LAT_CYR = {
-    "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
-    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
-}  # fmt: skip
-_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
-
-
-_LATIN = re.compile("[\x00-\u024f]+")
-_CYRILLIC = re.compile("[\u0400-\u04ff0-9]+")
-
-
-def script(word: str) -> str:
-    """'lat', 'cyr' or 'other' for a normalised word."""
-    if word.isascii() or _LATIN.fullmatch(word):
-        return "lat"
-    if _CYRILLIC.fullmatch(word):
-        return "cyr"
-    return "other"
-
 
 def _latin(stem: str, word: str) -> str:
     if len(stem) < _MIN_STEM:
         stem = word
-    skeleton = stem.replace("kh", "h").translate(_LAT_SKELETON)
-    return skeleton if _DOUBLE.search(skeleton) is None else _DOUBLE.sub(r"\1", skeleton)
+    return _DOUBLE.sub(r"\1", stem.replace("kh", "h").translate(_LAT_SKELETON))
 
 
 def _cyrillic(stem: str, folded: str) -> str:
@@ -82,21 +59,19 @@ def _cyrillic(stem: str, folded: str) -> str:
 
 
 def _keyed(words: Iterable[str]) -> dict[str, str]:
-    """Keys of distinct words, by word; each stemmer runs once over its whole batch."""
-    lat: list[str] = []
-    cyr: list[str] = []
-    out: dict[str, str] = {}
-    for w in words:
-        kind = script(w)
-        if kind == "lat":
-            lat.append(w)
-        elif kind == "cyr":
-            cyr.append(w)
-        else:
-            out[w] = w
-    out.update(zip(lat, map(_latin, _EN.stemWords(lat), lat), strict=True))
-    folded = [w.translate(_CYR_FOLD) for w in cyr]
-    out.update(zip(cyr, map(_cyrillic, _RU.stemWords(folded), folded), strict=True))
+    """Keys of distinct words, by word; each step runs once over the whole batch."""
+    lat, cyr, other = by_script(list(words))
+    out = dict(zip(other, other, strict=True))
+    if lat:
+        stems = _EN.stemWords(lat)
+        chosen = [s if len(s) >= _MIN_STEM else w for s, w in zip(stems, lat, strict=True)]
+        # One pass over the joined stems: no step of the skeleton can cross a newline.
+        joined = "\n".join(chosen).replace("kh", "h").translate(_LAT_SKELETON)
+        out.update(zip(lat, _DOUBLE.sub(r"\1", joined).split("\n"), strict=True))
+    if cyr:
+        folded = "\n".join(cyr).translate(_CYR_FOLD).split("\n")
+        stems = _RU.stemWords(folded)
+        out.update(zip(cyr, map(_cyrillic, stems, folded), strict=True))
     return out
 
 
@@ -156,21 +131,6 @@ class KeyCache(dict[str, str]):
 KEYS = KeyCache()
 
 
-def to_latin(word: str) -> set[str]:
-    """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
-    return {word.translate(table).replace("-", "") for table in (_RU_LAT_T, _UK_LAT_T)}
-
-
-def to_cyrillic(word: str) -> set[str]:
-    """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
-    for lat, cyr in _LAT_CYR.items():
-        word = word.replace(lat, cyr)
-    if len(word) > 1 and word.endswith("y"):
-        word = word[:-1] + "ий"
-    text = word.translate(_LAT_CYR_1)
-    return {text.replace("\x00", "х"), text.replace("\x00", "г")}
-
-
 def adjective_key(key: str) -> str | None:
     """Russian adjective stem of a place name: Калуга -> калужск, Рига -> рижск."""
     mutation = {"г": "ж", "к": "ц", "х": "ш"}
@@ -192,11 +152,30 @@ def spellings(word: str) -> frozenset[str]:
 
 
 def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """The keys of many term words, sorted; their spellings are stemmed in one batch."""
-    forms = {w: spellings(w) for w in set(words)}
-    keyed = _keyed(set().union(*forms.values()) if forms else ())
+    """The keys of many term words, sorted; their spellings are stemmed in batches."""
+    out: dict[str, tuple[str, ...]] = {}
+    todo = list(set(words))
+    for at in range(0, len(todo), _BATCH):
+        out.update(_key_tuples(todo[at : at + _BATCH]))
+    return out
+
+
+def _spellings_many(words: list[str]) -> list[frozenset[str]]:
+    """``spellings`` of many words, transliterated in batches."""
+    plain = [w for w in words if w not in _ALIAS_OF]
+    lat, cyr, other = by_script(plain)
+    forms = {w: frozenset({w}) for w in other}
+    forms.update((w, frozenset({w, *c})) for w, c in zip(lat, to_cyrillic_many(lat), strict=True))
+    forms.update((w, frozenset({w, *c})) for w, c in zip(cyr, to_latin_many(cyr), strict=True))
+    return [forms[w] if w in forms else spellings(w) for w in words]
+
+
+def _key_tuples(words: list[str]) -> dict[str, tuple[str, ...]]:
+    # In batches: the spellings and their keys are only needed until the word's keys are known.
+    forms = _spellings_many(words)
+    keyed = _keyed(set().union(*forms) if forms else ())
     out = {}
-    for word, spelled in forms.items():
+    for word, spelled in zip(words, forms, strict=True):
         keys = {keyed[s] for s in spelled}
         for s in spelled:
             if s[-1:] == "а" and script(s) == "cyr":

@@ -1,0 +1,89 @@
+"""Scripts and transliteration: which script a word is in, and its spellings in the other.
+
+Per word (``to_latin``, ``to_cyrillic``) and, for the index build, over many words at
+once: the words are joined with newlines and every step runs once over the joined text
+(no step's pattern can cross a newline, so each word comes out as it would alone).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+_LATIN = re.compile("[\x00-\u024f]+")
+_CYRILLIC = re.compile("[\u0400-\u04ff0-9]+")
+_FINAL_Y = re.compile("(?<=.)y$", re.MULTILINE)  # "y" ending a word longer than one letter
+
+_LATIN_LETTERS = (
+    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g"
+)
+_RU_LAT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        _LATIN_LETTERS.split(),
+        strict=True,
+    )
+)
+_UK_LAT = {**_RU_LAT, "г": "h", "и": "y", "й": "i", "є": "ie", "ї": "i"}
+_RU_LAT_T = str.maketrans(_RU_LAT)
+_UK_LAT_T = str.maketrans(_UK_LAT)
+_LAT_CYR = {
+    "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
+    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
+}  # fmt: skip
+_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
+
+
+def script(word: str) -> str:
+    """'lat', 'cyr' or 'other' for a normalised word."""
+    if word.isascii() or _LATIN.fullmatch(word):
+        return "lat"
+    if _CYRILLIC.fullmatch(word):
+        return "cyr"
+    return "other"
+
+
+def by_script(words: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Latin, Cyrillic and other words (as ``script`` tells), sorted out at C speed."""
+    lat = list(filter(str.isascii, words))
+    rest = list(itertools.filterfalse(str.isascii, words))
+    lat += filter(_LATIN.fullmatch, rest)
+    rest = list(itertools.filterfalse(_LATIN.fullmatch, rest))
+    cyr = list(filter(_CYRILLIC.fullmatch, rest))
+    return lat, cyr, list(itertools.filterfalse(_CYRILLIC.fullmatch, rest))
+
+
+def to_latin(word: str) -> set[str]:
+    """Latin spellings of a Cyrillic word, Russian and Ukrainian conventions."""
+    return {word.translate(table).replace("-", "") for table in (_RU_LAT_T, _UK_LAT_T)}
+
+
+def to_cyrillic(word: str) -> set[str]:
+    """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
+    for lat, cyr in _LAT_CYR.items():
+        word = word.replace(lat, cyr)
+    if len(word) > 1 and word.endswith("y"):
+        word = word[:-1] + "ий"
+    text = word.translate(_LAT_CYR_1)
+    return {text.replace("\x00", "х"), text.replace("\x00", "г")}
+
+
+def to_latin_many(words: list[str]) -> list[set[str]]:
+    """``to_latin`` of many Cyrillic words."""
+    if not words:
+        return []
+    joined = "\n".join(words)
+    ru, uk = (joined.translate(t).replace("-", "").split("\n") for t in (_RU_LAT_T, _UK_LAT_T))
+    return [{a, b} for a, b in zip(ru, uk, strict=True)]
+
+
+def to_cyrillic_many(words: list[str]) -> list[set[str]]:
+    """``to_cyrillic`` of many Latin words."""
+    if not words:
+        return []
+    joined = "\n".join(words)
+    for lat, cyr in _LAT_CYR.items():
+        joined = joined.replace(lat, cyr)
+    text = _FINAL_Y.sub("ий", joined).translate(_LAT_CYR_1)
+    ru, uk = (text.replace("\x00", x).split("\n") for x in ("х", "г"))
+    return [{a, b} for a, b in zip(ru, uk, strict=True)]
