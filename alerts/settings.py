@@ -116,6 +116,11 @@ class WorkerSettings(BaseModel):
     digest_tick: float = Field(default=30.0, gt=0, description="Seconds between digest checks.")
     reconcile_tick: float = Field(default=30.0, gt=0, description="Seconds between reconciles.")
     match_batch: int = Field(default=50, ge=1, description="Items per match task.")
+    inline_deliveries: int = Field(
+        default=4,
+        ge=0,
+        description="Deliveries a match step sends itself before queueing the rest (0: queue all).",
+    )
 
 
 class Settings(BaseSettings):

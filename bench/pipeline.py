@@ -16,318 +16,24 @@ rules status key, until that key came to be written only when it changes: the ba
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import re
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import httpx
 import psutil
-import redis
-import yaml
 from celery import Celery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.processes import Service, service_env, start_api, start_worker, write_config
-from tests.support.redis_server import RedisServer, free_port
-from tests.support.slack import SlackTestServer
+from bench.pipeline_load import Items, make_watches, write_rules
+from bench.pipeline_report import RunResult, arrivals, own_cpu, pct
+from bench.pipeline_stack import Poster, Stack, running, wait_for, workers
 
-TOKEN = "bench-token-not-a-secret"
-SLACK_URL = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
-SEQ = re.compile(r"bq(\d{8})")
-WATCHES_PER_FILE = 500
 CORES = psutil.cpu_count() or 1
-# Filler and watch terms come from disjoint syllables, so filler never fires a watch.
-FILL = ["ka", "lu", "mo", "re", "ti", "san", "dor", "vel", "pri", "ne", "ro", "ta", "gor", "le"]
-TERM = ["zu", "xo", "qy", "zef", "xib", "quv", "zyx", "qoz", "xuq", "zip", "vyx", "wuz"]
-
-
-def pseudo_word(rng: random.Random, parts: Sequence[str], lo: int, hi: int) -> str:
-    """A made-up word of ``lo``..``hi`` syllables."""
-    return "".join(rng.choice(parts) for _ in range(rng.randint(lo, hi)))
-
-
-@dataclass(frozen=True)
-class Watch:
-    """One generated watch and the text an item needs to fire it."""
-
-    spec: dict[str, Any]
-    trigger: str
-
-
-def make_watches(n: int, rng: random.Random) -> list[Watch]:
-    """``n`` watches: 50% single terms, 25% phrases, 25% booleans (all + any + none)."""
-    words: set[str] = set()
-    while len(words) < 4 * n:
-        words.add(pseudo_word(rng, TERM, 4, 6))
-    pool = sorted(words)
-    rng.shuffle(pool)
-    out = []
-    for i in range(n):
-        a, b, c, d = pool[4 * i : 4 * i + 4]
-        spec: dict[str, Any] = {"id": f"w{i:05d}", "notify": {"channels": ["slack"]}}
-        roll = i % 4
-        if roll < 2:
-            spec["any"], trigger = [a, b], a
-        elif roll == 2:
-            spec["any"], trigger = [f"{a} {b}"], f"{a} {b}"
-        else:
-            spec.update({"all": [a, b], "any": [c, f"{c} {d}"], "none": [d]})
-            trigger = f"{b} {c} {a}"
-        out.append(Watch(spec, trigger))
-    return out
-
-
-def write_rules(rules_dir: Path, watches: Sequence[Watch]) -> None:
-    """The watches as YAML files of ``WATCHES_PER_FILE`` watches each."""
-    rules_dir.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(watches), WATCHES_PER_FILE):
-        chunk = [w.spec for w in watches[start : start + WATCHES_PER_FILE]]
-        path = rules_dir / f"bench-{start // WATCHES_PER_FILE:03d}.yaml"
-        path.write_text(yaml.safe_dump({"watches": chunk}, allow_unicode=True), encoding="utf-8")
-
-
-class Items:
-    """Item factory: unique sequence numbers, random filler, a watch trigger when asked."""
-
-    def __init__(self, watches: Sequence[Watch], seed: int = 7) -> None:
-        self.watches = watches
-        self.rng = random.Random(seed)
-        self.seq = 0
-        self.next_watch = 0
-
-    def make(self, *, alert: bool) -> dict[str, Any]:
-        """One item of our JSON push schema (~400 bytes), firing one watch when ``alert``."""
-        self.seq += 1
-        filler = [pseudo_word(self.rng, FILL, 2, 4) for _ in range(60)]
-        title = " ".join(filler[:8]).capitalize()
-        if alert:
-            watch = self.watches[self.next_watch % len(self.watches)]
-            self.next_watch += 1
-            filler.insert(self.rng.randrange(10, 50), watch.trigger)
-        body = " ".join(filler[8:]) + "."
-        return {"id": f"bq{self.seq:08d}", "title": f"bq{self.seq:08d} {title}", "body": body}
-
-
-@dataclass
-class Stack:
-    """The running service: Redis, sink, API, workers; CPU accounting per role."""
-
-    redis_server: RedisServer
-    sink: SlackTestServer
-    env: dict[str, str]
-    api_url: str
-    api: Service
-    workers: list[Service] = field(default_factory=list)
-
-    @property
-    def redis(self) -> redis.Redis:
-        """A client on the bench Redis."""
-        return redis.Redis.from_url(self.redis_server.url)
-
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds (user+system) so far: workers (with pool children), API, Redis."""
-        return {
-            "workers": sum(_tree_cpu(w.proc.pid) for w in self.workers if w.proc),
-            "api": _tree_cpu(self.api.proc.pid) if self.api.proc else 0.0,
-            "redis": _tree_cpu(self.redis_server.proc.pid) if self.redis_server.proc else 0.0,
-        }
-
-    def drained(self) -> bool:
-        """No task queued or unacknowledged."""
-        r = self.redis
-        return not r.llen("alerts") and not r.hlen("unacked")
-
-    def commands(self) -> dict[str, int]:
-        """Redis commands served so far, by command (INFO commandstats)."""
-        stats = self.redis.info("commandstats")
-        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
-
-    def memory(self) -> int:
-        """Redis ``used_memory`` in bytes."""
-        return int(self.redis.info("memory")["used_memory"])
-
-
-def _tree_cpu(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-@contextmanager
-def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
-    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after."""
-    server = RedisServer().start()
-    sink = SlackTestServer().start()
-    api: Service | None = None
-    try:
-        config = write_config(
-            tmp,
-            rules_dir=str(rules_dir),
-            api_token=TOKEN,
-            channels={"slack": SLACK_URL},
-            # Pacing (1 message/s per channel by default) would make this a pacing benchmark.
-            delivery={"paced_channels": []},
-        )
-        env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
-        port = free_port()
-        api = start_api(env, port)
-        yield Stack(server, sink, env, f"http://127.0.0.1:{port}", api)
-    finally:
-        if api is not None:
-            api.stop()
-        sink.stop()
-        server.stop()
-
-
-@contextmanager
-def workers(stack: Stack, count: int, concurrency: int) -> Iterator[None]:
-    """``count`` more worker processes for the duration of the block."""
-    started = []
-    try:
-        for _ in range(count):
-            name = f"b{len(stack.workers)}"
-            started.append(start_worker(stack.env, name=name, concurrency=concurrency))
-            stack.workers.append(started[-1])
-        yield
-    finally:
-        for service in started:
-            service.stop()
-            stack.workers.remove(service)
-
-
-class Poster:
-    """POSTs bulletins to the API from a small thread pool; remembers each item's POST start."""
-
-    def __init__(self, api_url: str, threads: int = 8) -> None:
-        self.url = f"{api_url}/v1/bulletins?source=bench"
-        self.client = httpx.Client(
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-            timeout=30,
-            limits=httpx.Limits(max_connections=threads),
-        )
-        self.pool = ThreadPoolExecutor(threads)
-        self.started: dict[int, float] = {}
-        self.failures: list[str] = []
-
-    def post(self, items: list[dict[str, Any]]) -> None:
-        """Queue one bulletin holding ``items``."""
-        self.pool.submit(self._post, items)
-
-    def _post(self, items: list[dict[str, Any]]) -> None:
-        start = time.monotonic()
-        for it in items:
-            self.started[int(it["id"][2:])] = start
-        try:
-            resp = self.client.post(self.url, content=json.dumps({"items": items}))
-            if resp.status_code != 202:
-                self.failures.append(f"{resp.status_code} {resp.text[:200]}")
-        except httpx.HTTPError as exc:
-            self.failures.append(repr(exc))
-
-    def close(self) -> None:
-        """Wait for every POST, then close the client."""
-        self.pool.shutdown(wait=True)
-        self.client.close()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, poll: float = 0.05) -> bool:
-    """Poll until ``predicate`` holds; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(poll)
-    return True
-
-
-def arrivals(sink: SlackTestServer, since: int) -> dict[int, float]:
-    """Item sequence number -> first arrival time at the sink, for requests after ``since``."""
-    out: dict[int, float] = {}
-    for req in sink.requests[since:]:
-        m = SEQ.search(json.dumps(req.payload))
-        if m:
-            out.setdefault(int(m.group(1)), req.received_at)
-    return out
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values`` by nearest rank; NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-@dataclass
-class RunResult:
-    """What one run measured."""
-
-    name: str
-    items: int
-    alerts_expected: int
-    alerts_received: int
-    seconds: float
-    latencies: list[float]
-    cpu: dict[str, float]
-    redis_bytes: int
-    redis_cmds: dict[str, int]
-    failures: int
-
-    @property
-    def rate(self) -> float:
-        """Items per second from the first POST until the last task finished."""
-        return self.items / self.seconds if self.seconds else float("nan")
-
-    def top_commands(self, n: int = 8) -> str:
-        """The busiest Redis commands, per item."""
-        top = sorted(self.redis_cmds.items(), key=lambda kv: -kv[1])[:n]
-        return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
-
-    def capacity(self, cores: int) -> str:
-        """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
-        total = sum(self.cpu.values()) / max(self.items, 1)
-        busy = sum(self.cpu.values()) / self.seconds if self.seconds else float("nan")
-        return (
-            f"service CPU {1000 * total:.2f} ms/item (workers+api+redis), {busy:.2f} cores busy "
-            f"on average; CPU-bound ceiling on {cores} cores ~ {cores / total:.0f} items/s"
-        )
-
-    def line(self) -> str:
-        """One report line."""
-        lat = self.latencies
-        per = {k: 1000 * v / max(self.items, 1) for k, v in self.cpu.items()}
-        cmds = sum(self.redis_cmds.values()) / max(self.items, 1)
-        return (
-            f"{self.name:<26} items={self.items:>6} {self.rate:>7.0f} items/s  "
-            f"alerts {self.alerts_received}/{self.alerts_expected}  "
-            f"p50={1000 * pct(lat, 0.5):6.1f} ms p99={1000 * pct(lat, 0.99):6.1f} ms "
-            f"max={1000 * (max(lat) if lat else float('nan')):6.1f} ms  "
-            f"cpu ms/item: workers={per['workers']:.2f} api={per['api']:.2f} "
-            f"redis={per['redis']:.2f}  redis cmds/item={cmds:.1f} "
-            f"used_memory={self.redis_bytes / 2**20:.1f} MiB"
-            + (f"  POST failures={self.failures}" if self.failures else "")
-        )
 
 
 def drive(
@@ -342,6 +48,7 @@ def drive(
 ) -> RunResult:
     """POST ``bulletins`` bulletins (at ``rate`` bulletins/s, or as fast as possible)."""
     before_cpu, since, cmds = stack.cpu(), len(stack.sink.requests), stack.commands()
+    bench_before = own_cpu()
     poster = Poster(stack.api_url)
     expected: set[int] = set()
     t0 = time.monotonic()
@@ -376,6 +83,7 @@ def drive(
         stack.memory(),
         {k: v - cmds.get(k, 0) for k, v in stack.commands().items() if v > cmds.get(k, 0)},
         len(poster.failures),
+        own_cpu() - bench_before,
     )
 
 

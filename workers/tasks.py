@@ -23,6 +23,7 @@ from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+Job = tuple[Alert, str]  # one delivery: (alert, channel)
 OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError)
 
 
@@ -60,12 +61,67 @@ def ingest_bulletin(source: str, content_b64: str, content_type: str | None = No
 
 
 def queue_for_matching(items: list[Item]) -> list[str]:
-    """Queue new items in batches, then remember them: a crash in between re-queues them."""
+    """Hand new items on, then remember them: a crash in between hands them on again.
+
+    Up to ``worker.match_batch`` items are matched right here (their deliveries recorded
+    ``pending`` before the items are remembered, then sent): that saves a task round trip or
+    two. A bigger bulletin, or one that meets no valid rule set, goes to ``match_items`` in
+    batches.
+    """
     rt = runtime()
-    for batch in pipeline.batches(items, rt.settings.worker.match_batch):
-        match_items.delay([item.model_dump(mode="json") for item in batch])
+    size = rt.settings.worker.match_batch
+    jobs = match_now(items) if 0 < len(items) <= size else None
+    if jobs is None:
+        for batch in pipeline.batches(items, size):
+            match_items.delay([item.model_dump(mode="json") for item in batch])
     pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
+    send_or_queue(jobs or [])
     return [item.id for item in items]
+
+
+def match_now(items: list[Item]) -> list[Job] | None:
+    """Match items and record their deliveries ``pending``; None when no rule set is valid."""
+    rt = runtime()
+    try:
+        ruleset, matcher = rt.rules.current()
+    except RuleSetError:
+        return None
+    finally:
+        rt.publish_rules_status()
+    return record_all(pipeline.alerts_for(items, ruleset, matcher))
+
+
+def record_all(found: list[Alert]) -> list[Job]:
+    """Record each (alert, channel) ``pending``: the reconciler's safety net from here on."""
+    deps = runtime().delivery
+    jobs = [(alert, channel) for alert in found for channel in alert.channels]
+    for alert, channel in jobs:
+        record_pending(alert, channel, deps=deps)
+    return jobs
+
+
+def send_or_queue(jobs: list[Job]) -> None:
+    """Deliver the first ``worker.inline_deliveries`` jobs in this task; queue the rest.
+
+    Sending here saves a task round trip per alert. A job that must wait (retry, pacing) or
+    fails unexpectedly becomes a ``deliver_alert`` task; a crash leaves its ``pending`` row to
+    the reconciler.
+    """
+    rt = runtime()
+    inline = rt.settings.worker.inline_deliveries
+    for n, (alert, channel) in enumerate(jobs):
+        if n >= inline:
+            deliver_alert.delay(alert.model_dump(mode="json"), channel)
+            continue
+        try:
+            outcome = deliver(alert, channel, deps=rt.delivery)
+        except Exception as exc:  # an outage included: the queued task tries again (or rejects)
+            log.warning("inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc)
+            deliver_alert.delay(alert.model_dump(mode="json"), channel)
+            continue
+        if outcome.status == "retry":
+            later = outcome.retry_after or 1.0
+            deliver_alert.apply_async((alert.model_dump(mode="json"), channel), countdown=later)
 
 
 @app.task(name="alerts.poll_sources")
@@ -122,10 +178,7 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
     finally:
         rt.publish_rules_status()
     found = pipeline.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
-    for alert in found:
-        for channel in alert.channels:
-            record_pending(alert, channel, deps=rt.delivery)  # the reconciler's safety net
-            deliver_alert.delay(alert.model_dump(mode="json"), channel)
+    send_or_queue(record_all(found))
     return len(found)
 
 

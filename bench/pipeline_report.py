@@ -1,0 +1,92 @@
+"""What one run of ``bench/pipeline.py`` measured, and how it is printed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psutil
+
+from tests.support.slack import SlackTestServer
+
+SEQ = re.compile(r"bq(\d{8})")
+
+
+def arrivals(sink: SlackTestServer, since: int) -> dict[int, float]:
+    """Item sequence number -> first arrival time at the sink, for requests after ``since``."""
+    out: dict[int, float] = {}
+    for req in sink.requests[since:]:
+        m = SEQ.search(json.dumps(req.payload))
+        if m:
+            out.setdefault(int(m.group(1)), req.received_at)
+    return out
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` by nearest rank; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+@dataclass
+class RunResult:
+    """What one run measured."""
+
+    name: str
+    items: int
+    alerts_expected: int
+    alerts_received: int
+    seconds: float
+    latencies: list[float]
+    cpu: dict[str, float]
+    redis_bytes: int
+    redis_cmds: dict[str, int]
+    failures: int
+    bench_cpu: float = 0.0  # this process: the load generator and the sink (not the service)
+
+    @property
+    def rate(self) -> float:
+        """Items per second from the first POST until the last task finished."""
+        return self.items / self.seconds if self.seconds else float("nan")
+
+    def top_commands(self, n: int = 8) -> str:
+        """The busiest Redis commands, per item."""
+        top = sorted(self.redis_cmds.items(), key=lambda kv: -kv[1])[:n]
+        return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
+
+    def capacity(self, cores: int) -> str:
+        """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
+        total = sum(self.cpu.values()) / max(self.items, 1)
+        busy = sum(self.cpu.values()) / self.seconds if self.seconds else float("nan")
+        return (
+            f"service CPU {1000 * total:.2f} ms/item (workers+api+redis), {busy:.2f} cores busy "
+            f"on average; CPU-bound ceiling on {cores} cores ~ {cores / total:.0f} items/s"
+        )
+
+    def line(self) -> str:
+        """One report line."""
+        lat = self.latencies
+        per = {k: 1000 * v / max(self.items, 1) for k, v in self.cpu.items()}
+        per["bench"] = 1000 * self.bench_cpu / max(self.items, 1)
+        cmds = sum(self.redis_cmds.values()) / max(self.items, 1)
+        return (
+            f"{self.name:<26} items={self.items:>6} {self.rate:>7.0f} items/s  "
+            f"alerts {self.alerts_received}/{self.alerts_expected}  "
+            f"p50={1000 * pct(lat, 0.5):6.1f} ms p99={1000 * pct(lat, 0.99):6.1f} ms "
+            f"max={1000 * (max(lat) if lat else float('nan')):6.1f} ms  "
+            f"cpu ms/item: workers={per['workers']:.2f} api={per['api']:.2f} "
+            f"redis={per['redis']:.2f} (bench: load+sink={per['bench']:.2f})  "
+            f"redis cmds/item={cmds:.1f} "
+            f"used_memory={self.redis_bytes / 2**20:.1f} MiB"
+            + (f"  POST failures={self.failures}" if self.failures else "")
+        )
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process (load generator and sink) so far."""
+    t = psutil.Process().cpu_times()
+    return t.user + t.system

@@ -1,0 +1,148 @@
+"""A small bulletin is matched inside its ingest task; the crash-safety order still holds.
+
+Runs the task functions in this process over a real Redis, with Celery's ``delay`` recorded
+instead of sent, so the order of effects can be checked at the moment items become "seen".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import yaml
+
+from alerts.clock import system_clock
+from alerts.delivery import build_deps
+from alerts.delivery.ledger import row_id
+from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
+from alerts.ingest.fetch import Fetcher
+from alerts.ingest.state import RedisSourceStateStore
+from alerts.matching.reload import RulesWatcher
+from alerts.models import Item
+from alerts.notify.fake import RecordingNotifier
+from alerts.settings import Settings
+
+WATCHES = [
+    {"id": "kaluga", "any": ["kaluga"], "notify": {"channels": ["slack", "email"]}},
+    {"id": "geneva", "any": ["geneva"], "notify": {"channels": ["slack"]}},
+]
+
+
+class CheckingSeen(RedisSeenStore):
+    """A seen store that runs ``check`` just before items are marked seen."""
+
+    check: Any = None
+
+    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Check first, then mark."""
+        ids = list(ids)
+        if self.check is not None:
+            self.check(ids)
+        super().mark_seen(ids, now)
+
+
+@pytest.fixture
+def tasks(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """``workers.tasks`` with a runtime over the test Redis and recorded ``delay`` calls."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    module = importlib.import_module("workers.tasks")
+    runtime_mod = importlib.import_module("workers.runtime")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "w.yaml").write_text(yaml.safe_dump({"watches": WATCHES}), encoding="utf-8")
+    settings = Settings(
+        redis_url=redis_url,
+        rules_dir=rules,
+        channels={"slack": ["console://"], "email": ["console://"]},
+        worker={"match_batch": 3, "inline_deliveries": 2},
+    )
+    rt = runtime_mod.Runtime(
+        settings=settings,
+        redis=redis_client,
+        seen=CheckingSeen(redis_client),
+        archive=RedisItemArchive(redis_client),
+        rules=RulesWatcher(rules, channels=["slack", "email"], clock=system_clock),
+        delivery=build_deps(settings, redis_client, RecordingNotifier()),
+        clock=system_clock,
+        fetcher=Fetcher(),
+        source_state=RedisSourceStateStore(redis_client),
+    )
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(module, "runtime", lambda: rt)
+    monkeypatch.setattr(module.match_items, "delay", lambda *a: calls.append(("match", a)))
+    monkeypatch.setattr(module.deliver_alert, "delay", lambda *a: calls.append(("deliver", a)))
+    module.calls, module.rt = calls, rt
+    yield module
+
+
+def items(*titles: str) -> list[Item]:
+    return [Item(id=f"i{n}", source="t", title=t) for n, t in enumerate(titles)]
+
+
+def test_a_small_bulletin_is_matched_in_its_ingest_task_before_it_is_seen(tasks) -> None:
+    batch = items("Drones over Kaluga", "Talks in Geneva", "Weather is mild")
+    ledger = tasks.rt.delivery.store.ledger
+    expected = {("geneva", "i1", "slack"), ("kaluga", "i0", "email"), ("kaluga", "i0", "slack")}
+    notifier = tasks.rt.delivery.notifier
+
+    def check(ids: list[str]) -> None:
+        # When items become "seen", every delivery is recorded pending and none was sent yet.
+        assert ids == ["i0", "i1", "i2"]
+        assert tasks.calls == [] and notifier.sent == []
+        for watch, item, channel in expected:
+            row = ledger.get(row_id(f"{watch}|{item}|{channel}"))
+            assert row is not None and row.status == "pending"
+
+    tasks.rt.seen.check = check
+    assert tasks.queue_for_matching(batch) == ["i0", "i1", "i2"]
+    assert tasks.rt.seen.unseen(["i0", "i1", "i2"]) == []
+    # Two deliveries went out from this task (inline_deliveries: 2), the third was queued.
+    sent = {(a.watch, a.item.id, ch) for ch, a, _ in notifier.sent}
+    queued = {(a[0]["watch"], a[0]["item"]["id"], a[1]) for kind, a in tasks.calls}
+    assert [kind for kind, _ in tasks.calls] == ["deliver"]
+    assert len(sent) == 2 and sent | queued == expected
+    for key in sent:
+        assert ledger.get(row_id("|".join(key))).status == "sent"
+
+
+def test_an_inline_delivery_that_must_wait_becomes_a_task(tasks, monkeypatch) -> None:
+    from alerts.notify.base import SendResult
+
+    later: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks.deliver_alert, "apply_async", lambda *a, **k: later.append((a, k)))
+    busy = SendResult(ok=False, retryable=True, error="429", retry_after=3.0)
+    tasks.rt.delivery.notifier = type(tasks.rt.delivery.notifier)({"slack": [busy]})
+    tasks.queue_for_matching(items("Talks in Geneva"))
+    assert len(later) == 1 and later[0][1]["countdown"] >= 3.0
+    ((alert, channel),) = later[0][0]
+    assert (alert["watch"], channel) == ("geneva", "slack")
+    assert tasks.rt.delivery.store.ledger.get(row_id("geneva|i0|slack")).status == "retrying"
+
+
+def test_a_big_bulletin_goes_to_match_tasks_in_batches_before_it_is_seen(tasks) -> None:
+    batch = items(*[f"Drones over Kaluga, report {n}" for n in range(7)])
+
+    def check(ids: list[str]) -> None:
+        assert [len(a[0]) for kind, a in tasks.calls if kind == "match"] == [3, 3, 1]
+
+    tasks.rt.seen.check = check
+    tasks.queue_for_matching(batch)
+    assert [kind for kind, _ in tasks.calls] == ["match"] * 3
+
+
+def test_without_a_valid_rule_set_the_items_wait_in_a_match_task(tasks, tmp_path: Path) -> None:
+    (tmp_path / "rules" / "w.yaml").write_text("watches: [{id: broken, any: 3}]\n")
+    tasks.rt.rules.rules_dir = tmp_path / "rules"
+
+    def check(ids: list[str]) -> None:
+        assert [kind for kind, _ in tasks.calls] == ["match"]
+
+    tasks.rt.seen.check = check
+    tasks.queue_for_matching(items("Drones over Kaluga"))
