@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from alerts.matching.text import COMPOUND, FieldText
 from alerts.matching.variants import KEYS
@@ -26,13 +27,17 @@ class Positions:
         self.entries = entries
         # Last position of every entry, built by a C loop; doubles as the set of entries.
         self.last = dict(zip(entries, range(len(entries)), strict=True))
+        self._first: dict[str, int] | None = None
 
     def of(self, entry: str) -> list[int]:
         """Every position of ``entry``, in order (empty when absent)."""
         last = self.last.get(entry)
         if last is None:
             return []
-        at = self.entries.index(entry)
+        if self._first is None:
+            size = len(self.entries)
+            self._first = dict(zip(reversed(self.entries), range(size - 1, -1, -1), strict=True))
+        at = self._first[entry]
         found = [at]
         while at != last:
             at = self.entries.index(entry, at + 1)
@@ -51,6 +56,7 @@ class Document:
     field_of: list[int]
     start: dict[int, int]
     compounds: dict[str, list[Compound]] = field(default_factory=dict)
+    hits: dict[Any, Any] = field(default_factory=dict)  # the matcher's Hits, made once
 
     @cached_property
     def words(self) -> Positions:

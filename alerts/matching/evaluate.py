@@ -19,8 +19,8 @@ def holds(node: Compiled, occ: Occurrences) -> bool:
     """Whether the node holds given the occurrences of the item's atoms."""
     op = node[0]
     if op == "t":
-        mask = node[2]
-        return any(mask >> o[0] & 1 for o in occ[node[1]])
+        found, mask = occ[node[1]], node[2]
+        return bool(found) and (mask == occ.full or any(mask >> o[0] & 1 for o in found))
     if op == "&":
         return all(holds(c, occ) for c in node[1])
     if op == "|":

@@ -54,20 +54,27 @@ class Matcher:
 
 
 def _hits(evidence: list[tuple[str, Occurrence]], doc: Document) -> tuple[Hit, ...]:
-    seen: dict[tuple[int, int, int], tuple[str, str]] = {}
-    for term, (number, a, b, kind) in evidence:
-        ft = doc.fields[number]
-        if kind == 0 or kind == 3:
-            first = a - doc.start[number]
-            start, end = ft.token_span(first, first + b - 1)
-        elif kind == 1:
-            start, end = ft.original_span(a, b)
-        else:
-            start, end = a, b
-        key = (number, start, end)
-        if key not in seen:
-            seen[key] = (term, ft.text[start:end])
-    return tuple(
-        Hit.trusted(term, FIELDS[number], start, end, text)
-        for (number, start, end), (term, text) in sorted(seen.items())
-    )
+    """One Hit per span (the first term to claim it), in field and offset order."""
+    seen: dict[tuple[int, int, int], Hit] = {}
+    made = doc.hits  # watches of one item share atoms: their Hits are made once
+    for pair in evidence:
+        found = made.get(pair)
+        if found is None:
+            found = made[pair] = _hit(pair, doc)
+        if found[0] not in seen:
+            seen[found[0]] = found[1]
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def _hit(pair: tuple[str, Occurrence], doc: Document) -> tuple[tuple[int, int, int], Hit]:
+    term, (number, a, b, kind) = pair
+    ft = doc.fields[number]
+    if kind == 0 or kind == 3:
+        first = a - doc.start[number]
+        start, end = ft.token_span(first, first + b - 1)
+    elif kind == 1:
+        start, end = ft.original_span(a, b)
+    else:
+        start, end = a, b
+    hit = Hit.trusted(term, FIELDS[number], start, end, ft.text[start:end])
+    return (number, start, end), hit

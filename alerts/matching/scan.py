@@ -28,23 +28,27 @@ class Occurrences(dict[int, list[Occurrence]]):
         self.full = index.mask  # the fields the document holds
 
     def __missing__(self, atom: int) -> list[Occurrence]:
-        found = self[atom] = find(self.index.atoms[atom], self.doc)
+        pattern = self.index.atoms[atom]
+        # Single words are most atoms: looked up without the dispatch of ``find``.
+        found = self[atom] = (
+            _keys(pattern[1], self.doc) if pattern[0] == "k" else find(pattern, self.doc)
+        )
         return found
 
 
 def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     """Every occurrence of one atom's pattern in the document."""
     kind = pattern[0]
-    out: list[Occurrence] = []
     if kind == "k":
-        _keys(pattern[1], doc, out)
-    elif kind == "p":
+        return _keys(pattern[1], doc)
+    out: list[Occurrence] = []
+    if kind == "p":
         if pattern[2] is None:
             _phrase(pattern[1], doc, out)
         else:
             for combo in pattern[2]:
                 _sequence(combo, doc.keys, doc.field_of, 0, out)
-        _keys(pattern[3], doc, out)
+        out += _keys(pattern[3], doc)
     elif kind == "e":
         _sequence(pattern[1], doc.words, doc.field_of, 3, out)
     elif kind == "x":
@@ -54,13 +58,16 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     return out
 
 
-def _keys(keys: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
+def _keys(keys: tuple[str, ...], doc: Document) -> list[Occurrence]:
     """Single words by key, and hyphenated compounds whose joined form has the key."""
-    field_of = doc.field_of
-    for key in keys:
-        out.extend([(field_of[p], p, 1, 0) for p in doc.keys.of(key)])
-        if doc.compounds and key in doc.compounds:
-            out.extend([(number, a, b, 1) for number, a, b in doc.compounds[key]])
+    out: list[Occurrence] = []
+    last = doc.keys.last
+    for key in [k for k in keys if k in last]:
+        out += [(doc.field_of[p], p, 1, 0) for p in doc.keys.of(key)]
+    if doc.compounds:
+        for key in keys:
+            out += [(number, a, b, 1) for number, a, b in doc.compounds.get(key, ())]
+    return out
 
 
 def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:
