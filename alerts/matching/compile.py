@@ -8,7 +8,6 @@ import re2
 
 from alerts.matching.query import QueryProblem, list_lookup, parse_query, term_from_text
 from alerts.matching.spec import RuleSpec, TermEntry, TermSpec
-from alerts.matching.text import words
 from alerts.matching.tree import Node, Not, Term, and_of, has_positive, or_of
 from alerts.matching.yamlsafe import Path_
 
@@ -42,7 +41,7 @@ def check_term(term: Term) -> str | None:
     """Why a term can never match, or None."""
     if term.kind == "regex":
         return check_regex(term.text)
-    if not words(term.text):
+    if not term.words:
         return f"term {term.text!r} has no words to match"
     return None
 

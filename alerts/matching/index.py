@@ -22,7 +22,7 @@ import re2
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
-from alerts.matching.text import normalise, words
+from alerts.matching.text import normalise
 from alerts.matching.tree import And, Near, Node, Not, Term
 from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
@@ -68,6 +68,7 @@ class _Builder:
         self.fuzzy_words: set[str] = set()
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
+        self.usage: Counter[int] = Counter()  # terms per atom: rarer atoms make better anchors
 
     def mask(self, fields: frozenset[str]) -> int:
         """The field mask of a scope, remembered as used."""
@@ -79,12 +80,15 @@ class _Builder:
 
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
-        toks = () if term.kind == "regex" else tuple(words(term.text))
+        toks = () if term.kind == "regex" else term.words
         ids = self.ids.setdefault((term.kind, term.exact), {})
         text = term.text if term.kind == "regex" else " ".join(toks)
         aid = ids.get(text)
-        if aid is None:
+        if aid is not None:
+            self.usage[aid] += 1
+        else:
             aid = ids[text] = len(self.terms)
+            self.usage[aid] = 1
             self.terms.append((term, toks))
             if term.kind == "word" and not term.exact:
                 self.fuzzy_words.update(toks)
@@ -145,17 +149,6 @@ def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> frozen
     return min(known, key=lambda s: sum(usage[a] for a in s)) if known else None
 
 
-def _atoms_of(node: Compiled) -> list[int]:
-    op = node[0]
-    if op == "t":
-        return [node[1]]
-    if op == "n":
-        return list(node[1])
-    if op == "!":
-        return _atoms_of(node[1])
-    return [a for c in node[1] for a in _atoms_of(c)]
-
-
 def _add(table: dict[str, Watches], entry: str, watches: Watches) -> None:
     old = table.get(entry)
     # Most entries belong to one atom: its tuple is shared rather than copied.
@@ -194,10 +187,9 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     index = b.index
     index.watches = [(rule, b.node(rule.tree, rule.fields)) for rule in rules]
     b.patterns()
-    usage: Counter[int] = Counter(a for _, c in index.watches for a in set(_atoms_of(c)))
     anchors: dict[int, list[int]] = {}
     for i, (_, compiled) in enumerate(index.watches):
-        anchor = _anchor(compiled, usage, index.atoms)
+        anchor = _anchor(compiled, b.usage, index.atoms)
         if anchor is None:
             index.always.append(i)
         else:

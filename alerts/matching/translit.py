@@ -12,6 +12,9 @@ import re
 
 _LATIN = re.compile("[\x00-\u024f]+")
 _CYRILLIC = re.compile("[\u0400-\u04ff0-9]+")
+# The same, one word per line of newline-joined words (a word never holds a newline).
+_LATIN_LINE = re.compile("^[\x00-\x09\x0b-\u024f]+$", re.MULTILINE)
+_CYRILLIC_LINE = re.compile("^[\u0400-\u04ff0-9]+$", re.MULTILINE)
 _FINAL_Y = re.compile("(?<=.)y$", re.MULTILINE)  # "y" ending a word longer than one letter
 
 _LATIN_LETTERS = (
@@ -47,10 +50,14 @@ def by_script(words: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Latin, Cyrillic and other words (as ``script`` tells), sorted out at C speed."""
     lat = list(filter(str.isascii, words))
     rest = list(itertools.filterfalse(str.isascii, words))
-    lat += filter(_LATIN.fullmatch, rest)
-    rest = list(itertools.filterfalse(_LATIN.fullmatch, rest))
-    cyr = list(filter(_CYRILLIC.fullmatch, rest))
-    return lat, cyr, list(itertools.filterfalse(_CYRILLIC.fullmatch, rest))
+    if not rest:
+        return lat, [], []
+    joined = "\n".join(rest)  # two regex scans instead of a regex call per word
+    latin = set(_LATIN_LINE.findall(joined)).__contains__
+    cyrillic = set(_CYRILLIC_LINE.findall(joined)).__contains__
+    lat += filter(latin, rest)
+    rest = list(itertools.filterfalse(latin, rest))
+    return lat, list(filter(cyrillic, rest)), list(itertools.filterfalse(cyrillic, rest))
 
 
 def to_latin(word: str) -> set[str]:

@@ -69,10 +69,17 @@ def _keyed(words: Iterable[str]) -> dict[str, str]:
         joined = "\n".join(chosen).replace("kh", "h").translate(_LAT_SKELETON)
         out.update(zip(lat, _DOUBLE.sub(r"\1", joined).split("\n"), strict=True))
     if cyr:
-        folded = "\n".join(cyr).translate(_CYR_FOLD).split("\n")
+        folded = _fold_many("\n".join(cyr)).split("\n")
         stems = _RU.stemWords(folded)
         out.update(zip(cyr, map(_cyrillic, stems, folded), strict=True))
     return out
+
+
+def _fold_many(text: str) -> str:
+    """``translate(_CYR_FOLD)`` of a long text: six C-speed replaces beat a dict per char."""
+    for letter, folded in _CYR_FOLD.items():
+        text = text.replace(chr(letter), folded or "")
+    return text
 
 
 def word_keys(words: list[str]) -> list[str]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.matching.translit import script, to_cyrillic, to_cyrillic_many, to_latin, to_latin_many
+from alerts.matching.translit import (
+    by_script,
+    script,
+    to_cyrillic,
+    to_cyrillic_many,
+    to_latin,
+    to_latin_many,
+)
 from alerts.matching.variants import (
     adjective_key,
     spellings,
@@ -50,3 +57,12 @@ def test_word_keys_in_batch_are_the_keys_word_by_word(words: list[str]) -> None:
 def test_transliteration_in_batch_is_word_by_word(lat: list[str], cyr: list[str]) -> None:
     assert to_cyrillic_many(lat) == [to_cyrillic(w) for w in lat]
     assert to_latin_many(cyr) == [to_latin(w) for w in cyr]
+
+
+@given(WORDS)
+@settings(max_examples=300, deadline=None)
+def test_sorting_words_by_script_agrees_with_script(words: list[str]) -> None:
+    lat, cyr, other = by_script(words)
+    assert sorted(lat) == sorted(w for w in words if script(w) == "lat")
+    assert sorted(cyr) == sorted(w for w in words if script(w) == "cyr")
+    assert sorted(other) == sorted(w for w in words if script(w) == "other")
