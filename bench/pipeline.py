@@ -16,6 +16,7 @@ rules status key, until that key came to be written only when it changes: the ba
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
@@ -71,7 +72,8 @@ def drive(
     end = time.monotonic()
     got = arrivals(stack.sink, since)
     after = stack.cpu()
-    lat = [got[s] - poster.started[s] for s in expected if s in got and s in poster.started]
+    seen = [s for s in sorted(expected) if s in got and s in poster.started]
+    lat = [got[s] - poster.started[s] for s in seen]
     return RunResult(
         name,
         bulletins * per_bulletin,
@@ -84,6 +86,7 @@ def drive(
         {k: v - cmds.get(k, 0) for k, v in stack.commands().items() if v > cmds.get(k, 0)},
         len(poster.failures),
         own_cpu() - bench_before,
+        [poster.started[s] - t0 for s in seen],
     )
 
 
@@ -144,6 +147,7 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
             ratio = pct(res.latencies, 0.5) / pct(trips, 0.5)
             print(f"{'':<26} ingest->send p50 = {ratio:.1f} x the no-op task round trip")
             print(f"{'':<26} redis commands per item: {res.top_commands()}")
+            print(f"{'':<26} {res.tail()}")
             print(f"{'':<26} {res.capacity(CORES)}")
         if not args.batched:
             return
@@ -220,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         watches = make_watches(args.watches, random.Random(42))
         write_rules(rules, watches)
         factory = Items(watches)
+        gc.freeze()  # the sink stamps arrivals in this process: no GC pauses over the watches
         with running(tmp, rules) as stack:
             main_runs(args, stack, factory)
             if not args.no_scaling:

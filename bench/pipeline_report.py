@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
@@ -47,6 +47,14 @@ class RunResult:
     redis_cmds: dict[str, int]
     failures: int
     bench_cpu: float = 0.0  # this process: the load generator and the sink (not the service)
+    offsets: list[float] = field(default_factory=list)  # POST start of each latency, run time
+
+    def tail(self, over: float = 0.1) -> str:
+        """How many items took longer than ``over`` seconds, and in which seconds of the run."""
+        pairs = zip(self.offsets, self.latencies, strict=True)
+        slow = sorted({int(t) for t, lat in pairs if lat > over})
+        count = sum(lat > over for lat in self.latencies)
+        return f"items over {1000 * over:.0f} ms: {count}, posted in second(s) {slow[:20]}"
 
     @property
     def rate(self) -> float:

@@ -14,7 +14,7 @@ from alerts.api.app import create_app
 from alerts.delivery import list_deliveries, redis_store
 from alerts.settings import load_settings
 from workers.app import app as celery_app
-from workers.runtime import RULES_STATUS_KEY
+from workers.runtime import RULES_STATUS_KEY, freeze_heap
 
 # Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
 REPLAY_WINDOW_SECONDS = 600
@@ -42,13 +42,15 @@ def create_api() -> FastAPI:
         key = f"alerts:webhook:seen:{digest}"
         return bool(client.set(key, "1", nx=True, ex=REPLAY_WINDOW_SECONDS))
 
-    return create_app(
+    api = create_app(
         settings,
         submit=submit,
         health=health,
         deliveries=deliveries,
         replay_guard=replay_guard,
     )
+    freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
+    return api
 
 
 def _redis_ok(client: redis.Redis) -> bool:

@@ -10,20 +10,21 @@ from typing import Any, TypeVar
 
 import redis
 from celery.exceptions import Reject
+from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
 from alerts import pipeline
-from alerts.delivery import deliver, record_pending, stale_deliveries
+from alerts.delivery import DeliveryRow, deliver, record_pending, stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
 from alerts.models import Alert, Item
 from workers.app import app
-from workers.runtime import runtime
+from workers.runtime import freeze_heap, runtime
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
-Job = tuple[Alert, str]  # one delivery: (alert, channel)
+Job = tuple[Alert, str, DeliveryRow]  # one delivery: alert, channel, its row as recorded
 OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError)
 
 
@@ -39,6 +40,12 @@ def requeue_on_outage(func: F) -> F:
             raise Reject(str(exc), requeue=True) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@worker_ready.connect
+def _freeze_consumer_heap(**_: Any) -> None:
+    """The consumer process keeps its start-up heap for life: keep the GC off it too."""
+    freeze_heap()
 
 
 RULES_RETRY_SECONDS = 15.0
@@ -81,23 +88,18 @@ def queue_for_matching(items: list[Item]) -> list[str]:
 
 def match_now(items: list[Item]) -> list[Job] | None:
     """Match items and record their deliveries ``pending``; None when no rule set is valid."""
-    rt = runtime()
     try:
-        ruleset, matcher = rt.rules.current()
+        ruleset, matcher = runtime().current_rules()
     except RuleSetError:
         return None
-    finally:
-        rt.publish_rules_status()
     return record_all(pipeline.alerts_for(items, ruleset, matcher))
 
 
 def record_all(found: list[Alert]) -> list[Job]:
     """Record each (alert, channel) ``pending``: the reconciler's safety net from here on."""
     deps = runtime().delivery
-    jobs = [(alert, channel) for alert in found for channel in alert.channels]
-    for alert, channel in jobs:
-        record_pending(alert, channel, deps=deps)
-    return jobs
+    pairs = [(alert, channel) for alert in found for channel in alert.channels]
+    return [(a, ch, record_pending(a, ch, deps=deps)) for a, ch in pairs]
 
 
 def send_or_queue(jobs: list[Job]) -> None:
@@ -109,12 +111,12 @@ def send_or_queue(jobs: list[Job]) -> None:
     """
     rt = runtime()
     inline = rt.settings.worker.inline_deliveries
-    for n, (alert, channel) in enumerate(jobs):
+    for n, (alert, channel, row) in enumerate(jobs):
         if n >= inline:
             deliver_alert.delay(alert.model_dump(mode="json"), channel)
             continue
         try:
-            outcome = deliver(alert, channel, deps=rt.delivery)
+            outcome = deliver(alert, channel, deps=rt.delivery, pending=row)
         except Exception as exc:  # an outage included: the queued task tries again (or rejects)
             log.warning("inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc)
             deliver_alert.delay(alert.model_dump(mode="json"), channel)
@@ -171,12 +173,10 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
     """Match items against the current rule set; queue one delivery per (alert, channel)."""
     rt = runtime()
     try:
-        ruleset, matcher = rt.rules.current()
+        ruleset, matcher = rt.current_rules()
     except RuleSetError as exc:  # no good rule set yet: keep the items until one loads
         log.error("no valid rule set, items wait: %s", exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
-    finally:
-        rt.publish_rules_status()
     found = pipeline.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
     send_or_queue(record_all(found))
     return len(found)

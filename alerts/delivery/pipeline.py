@@ -31,10 +31,19 @@ from alerts.models import Alert
 from alerts.notify.base import SendResult
 
 
-def deliver(alert: Alert, channel: str, *, deps: DeliveryDeps) -> Outcome:
-    """Run every stage for one (alert, channel) and say how it ended."""
+def deliver(
+    alert: Alert, channel: str, *, deps: DeliveryDeps, pending: DeliveryRow | None = None
+) -> Outcome:
+    """Run every stage for one (alert, channel) and say how it ended.
+
+    ``pending``: the row as its caller has just recorded it; a ``pending`` one saves reading it
+    back (the claim step re-reads under the claim anyway).
+    """
     now = deps.clock()
-    found, claim_left = deps.store.ledger.lookup(row_id(alert.delivery_key(channel)), now)
+    found: DeliveryRow | None = pending
+    claim_left: float | None = None
+    if pending is None or pending.status != "pending":
+        found, claim_left = deps.store.ledger.lookup(row_id(alert.delivery_key(channel)), now)
     row = found or DeliveryRow.new(alert, channel, now)
     gate = ledger_gate(row, now, claim_left)
     if gate is not None:

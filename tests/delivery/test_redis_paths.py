@@ -141,8 +141,9 @@ def test_deliver_over_redis_equals_deliver_over_memory(redis_client):
                 same = make_alert(i - i % 3 + 100).item.model_copy(update={"id": f"item-{i}"})
                 alert = alert.model_copy(update={"item": same})
             for channel in alert.channels:
-                record_pending(alert, channel, deps=deps)
-                outcomes.append(deliver(alert, channel, deps=deps).model_dump())
+                row = record_pending(alert, channel, deps=deps)
+                pending = row if i % 2 else None  # with and without the row just recorded
+                outcomes.append(deliver(alert, channel, deps=deps, pending=pending).model_dump())
                 outcomes.append(deliver(alert, channel, deps=deps).status)  # a twin task
             clock.advance(seconds=3)
         rows = sorted(store.ledger.query(limit=1000), key=lambda r: r.id)
@@ -150,6 +151,20 @@ def test_deliver_over_redis_equals_deliver_over_memory(redis_client):
     assert results["redis"] == results["memory"]
     assert "digested" in str(results["redis"][0])  # follow-ups happened
     assert_indexes_match_rows(redis_client)
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_stale_pending_row_from_the_caller_still_meets_the_ledger(kind, redis_client):
+    """The row handed to deliver may be stale: the claim step re-reads and finds it sent."""
+    store = both(redis_client)[kind]
+    deps = make_deps(store=store)
+    alert = make_alert()
+    row = record_pending(alert, "ops", deps=deps)
+    assert deliver(alert, "ops", deps=deps, pending=row).status == "sent"
+    assert deliver(alert, "ops", deps=deps, pending=row).status == "duplicate"
+    sent = record_pending(alert, "ops", deps=deps)  # the caller sees the current row
+    assert deliver(alert, "ops", deps=deps, pending=sent).status == "duplicate"
+    assert deps.notifier.attempts["ops"] == 1
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])

@@ -146,3 +146,13 @@ def test_without_a_valid_rule_set_the_items_wait_in_a_match_task(tasks, tmp_path
 
     tasks.rt.seen.check = check
     tasks.queue_for_matching(items("Drones over Kaluga"))
+
+
+def test_the_gc_is_frozen_once_per_new_rule_set(tasks, monkeypatch) -> None:
+    runtime_mod = importlib.import_module("workers.runtime")
+    frozen: list[int] = []
+    monkeypatch.setattr(runtime_mod, "freeze_heap", lambda: frozen.append(1))
+    first, _ = tasks.rt.current_rules()
+    assert tasks.rt.current_rules()[0] is first
+    assert frozen == [1]
+    assert tasks.rt.redis.get(runtime_mod.RULES_STATUS_KEY)  # the status is still published
