@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -18,10 +19,15 @@ def _shared(value: Any) -> Any:
     """One copy of each equal immutable value: many watches share notify settings and fields."""
     if len(_SHARED) > 10_000:
         _SHARED.clear()
+    fields = getattr(value, "__dict__", None)
+    if fields is not None and any(isinstance(v, datetime) for v in fields.values()):
+        return value  # equal instants in other time zones would dump differently
+    # A model's key is its field values and which were set explicitly (they show in
+    # model_dump(exclude_unset=True)), hashed and compared in C rather than by pydantic.
+    key = (
+        value if fields is None else (type(value), *fields.items(), *sorted(value.model_fields_set))
+    )
     try:
-        # Fields explicitly set count too: they show in model_dump(exclude_unset=True).
-        explicit = getattr(value, "model_fields_set", None)
-        key = (value, frozenset(explicit) if explicit is not None else None)
         return _SHARED.setdefault(key, value)
     except TypeError:  # unhashable: keep this one
         return value
