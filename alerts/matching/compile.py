@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import re2
 
 from alerts.matching.query import QueryProblem, list_lookup, parse_query, term_from_text
 from alerts.matching.spec import RuleSpec, TermEntry, TermSpec
+from alerts.matching.text import words
 from alerts.matching.tree import Node, Not, Term, and_of, has_positive, or_of
 from alerts.matching.yamlsafe import Path_
 
 Report = Callable[[Path_, str], None]
 MAX_REGEX = 1000
+_ASCII_WORD = re.compile("[A-Za-z0-9]")
 
 
 def re2_options() -> re2.Options:
@@ -41,7 +44,8 @@ def check_term(term: Term) -> str | None:
     """Why a term can never match, or None."""
     if term.kind == "regex":
         return check_regex(term.text)
-    if not term.words:
+    # An ASCII letter or digit survives normalisation as a word: most terms stop here.
+    if _ASCII_WORD.search(term.text) is None and not words(term.text):
         return f"term {term.text!r} has no words to match"
     return None
 

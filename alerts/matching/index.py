@@ -22,7 +22,7 @@ import re2
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
-from alerts.matching.text import normalise
+from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
 from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
@@ -80,7 +80,7 @@ class _Builder:
 
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
-        toks = () if term.kind == "regex" else term.words
+        toks = () if term.kind == "regex" else tuple(words(term.text))
         ids = self.ids.setdefault((term.kind, term.exact), {})
         text = term.text if term.kind == "regex" else " ".join(toks)
         aid = ids.get(text)

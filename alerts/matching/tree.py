@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from alerts.matching.text import words
-
 TermKind = Literal["word", "prefix", "regex"]
 T = TypeVar("T")
 
 
 class _Once(Generic[T]):
     """``cached_property`` without the lock it takes in 3.11: a node is immutable, so two
-    threads racing would only compute the same value twice. Compiling 100k watches asks
-    each term for its words once, where the lock cost more than the words."""
+    threads racing would only compute the same value twice, and every matched term asks
+    for its clause once per rule set."""
 
     def __init__(self, func: Callable[[Any], T]) -> None:
         self.func, self.name = func, func.__name__
@@ -55,11 +53,6 @@ class Term:
     def clause(self) -> str:
         """``render()``, worked out once: nodes are immutable, and reported on every match."""
         return self.render()
-
-    @once
-    def words(self) -> tuple[str, ...]:
-        """The normalised words of the text (checked when compiled, then indexed)."""
-        return tuple(words(self.text))
 
 
 @dataclass(frozen=True)
