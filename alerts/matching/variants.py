@@ -180,14 +180,18 @@ def _spellings_many(words: list[str]) -> list[frozenset[str]]:
 def _key_tuples(words: list[str]) -> dict[str, tuple[str, ...]]:
     # In batches: the spellings and their keys are only needed until the word's keys are known.
     forms = _spellings_many(words)
-    keyed = _keyed(set().union(*forms) if forms else ())
+    every = set().union(*forms) if forms else set()
+    keyed = _keyed(every)
+    # Cyrillic spellings ending in -а also accept their adjective (Калуга -> калужск).
+    adjectives = {
+        s: a
+        for s in every
+        if s[-1:] == "а" and script(s) == "cyr" and (a := adjective_key(keyed[s])) is not None
+    }
     out = {}
     for word, spelled in zip(words, forms, strict=True):
-        keys = {keyed[s] for s in spelled}
-        for s in spelled:
-            if s[-1:] == "а" and script(s) == "cyr":
-                adjective = adjective_key(keyed[s])
-                keys |= {adjective} if adjective else set()
+        keys = set(map(keyed.__getitem__, spelled))
+        keys.update(filter(None, map(adjectives.get, spelled)))
         out[word] = tuple(sorted(keys))
     return out
 
