@@ -63,7 +63,10 @@ class _Builder:
 
     def __init__(self) -> None:
         self.index = Index()
-        self.ids: dict[tuple[str, bool], dict[str, int]] = {}
+        # Per (kind, exact): atom ids by normalised text, and by the text as written.
+        kinds = [(k, e) for k in ("word", "prefix", "regex") for e in (False, True)]
+        self.ids: dict[tuple[str, bool], dict[str, int]] = {k: {} for k in kinds}
+        self.by_text: dict[tuple[str, bool], dict[str, int]] = {k: {} for k in kinds}
         self.terms: list[tuple[Term, tuple[str, ...]]] = []  # the term behind each atom
         self.fuzzy_words: set[str] = set()
         self.used = 0
@@ -80,15 +83,20 @@ class _Builder:
 
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
+        same_text = self.by_text[term.kind, term.exact]
+        aid = same_text.get(term.text)  # terms repeat across watches: skip normalising
+        if aid is None:
+            aid = same_text[term.text] = self._new_atom(term)
+        self.usage[aid] += 1
+        return aid
+
+    def _new_atom(self, term: Term) -> int:
         toks = () if term.kind == "regex" else tuple(words(term.text))
-        ids = self.ids.setdefault((term.kind, term.exact), {})
+        ids = self.ids[term.kind, term.exact]
         text = term.text if term.kind == "regex" else " ".join(toks)
-        aid = ids.get(text)
-        if aid is not None:
-            self.usage[aid] += 1
-        else:
+        aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
+        if aid is None:
             aid = ids[text] = len(self.terms)
-            self.usage[aid] = 1
             self.terms.append((term, toks))
             if term.kind == "word" and not term.exact:
                 self.fuzzy_words.update(toks)
@@ -133,20 +141,20 @@ class _Builder:
         return (op, tuple(self.node(c, default) for c in node.children), node)
 
 
-def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> frozenset[int] | None:
+def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
     """Atoms of which at least one must occur for the node to hold (None: cannot tell)."""
     op = node[0]
     if op == "t":
-        return frozenset({node[1]}) if atoms[node[1]][0] != "r" else None
+        return (node[1],) if atoms[node[1]][0] != "r" else None
     if op == "n":
-        return frozenset({min(node[1], key=lambda a: usage[a])})
+        return (min(node[1], key=usage.__getitem__),)
     if op == "!":
         return None
     subs = [_anchor(c, usage, atoms) for c in node[1]]
     if op == "|":
-        return None if any(s is None for s in subs) else frozenset().union(*subs)  # type: ignore[arg-type]
+        return None if None in subs else tuple({a for s in subs for a in s})  # type: ignore[union-attr]
     known = [s for s in subs if s is not None]
-    return min(known, key=lambda s: sum(usage[a] for a in s)) if known else None
+    return min(known, key=lambda s: sum(map(usage.__getitem__, s))) if known else None
 
 
 def _add(table: dict[str, Watches], entry: str, watches: Watches) -> None:
