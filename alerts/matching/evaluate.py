@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from alerts.matching.index import Compiled
-from alerts.matching.scan import Occurrence
-
-Occurrences = Any  # a mapping atom id -> list[Occurrence] (see ``scan``)
+from alerts.matching.scan import Occurrence, Occurrences
 
 
 def _in(mask: int, occs: Iterable[Occurrence]) -> list[Occurrence]:
