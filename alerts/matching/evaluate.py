@@ -71,10 +71,14 @@ def fire(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -
             if part is None:
                 del hits[mark:]
                 return None
-            parts.append(_paren(part, child))
+            parts.append(_paren(part, child) if child[0] in "&|" else part)
         return " AND ".join(parts)
     if op == "|":
-        parts = [_paren(part, c) for c in node[1] if (part := fire(c, occ, hits)) is not None]
+        parts = [
+            _paren(part, c) if c[0] in "&|" else part
+            for c in node[1]
+            if (part := fire(c, occ, hits)) is not None
+        ]
         return " OR ".join(parts) if parts else None
     if op == "!":
         return None if holds(node[1], occ) else node[2].clause
