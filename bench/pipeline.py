@@ -31,7 +31,8 @@ from celery import Celery
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pipeline_load import Items, make_watches, write_rules
-from bench.pipeline_report import RunResult, arrivals, own_cpu, pct
+from bench.pipeline_report import RunResult, own_cpu, pct
+from bench.pipeline_sink import seq_arrivals
 from bench.pipeline_stack import Poster, Stack, running, wait_for, workers
 
 CORES = psutil.cpu_count() or 1
@@ -48,8 +49,8 @@ def drive(
     alert_every: int,
 ) -> RunResult:
     """POST ``bulletins`` bulletins (at ``rate`` bulletins/s, or as fast as possible)."""
-    before_cpu, since, cmds = stack.cpu(), len(stack.sink.requests), stack.commands()
-    bench_before = own_cpu()
+    before_cpu, since, cmds = stack.cpu(), stack.sink.count(), stack.commands()
+    bench_before = own_cpu() + stack.sink.cpu()
     poster = Poster(stack.api_url)
     expected: set[int] = set()
     t0 = time.monotonic()
@@ -66,11 +67,11 @@ def drive(
     poster.close()
 
     def done() -> bool:
-        return len(stack.sink.requests) - since >= len(expected) and stack.drained()
+        return stack.sink.count() - since >= len(expected) and stack.drained()
 
     wait_for(done, timeout=max(120.0, 2.0 * bulletins * per_bulletin / 10), poll=0.02)
     end = time.monotonic()
-    got = arrivals(stack.sink, since)
+    got = seq_arrivals(stack.sink.since(since))
     after = stack.cpu()
     seen = [s for s in sorted(expected) if s in got and s in poster.started]
     lat = [got[s] - poster.started[s] for s in seen]
@@ -85,7 +86,7 @@ def drive(
         stack.memory(),
         {k: v - cmds.get(k, 0) for k, v in stack.commands().items() if v > cmds.get(k, 0)},
         len(poster.failures),
-        own_cpu() - bench_before,
+        own_cpu() + stack.sink.cpu() - bench_before,
         [poster.started[s] - t0 for s in seen],
     )
 

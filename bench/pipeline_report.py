@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psutil
-
-from tests.support.slack import SlackTestServer
-
-SEQ = re.compile(r"bq(\d{8})")
-
-
-def arrivals(sink: SlackTestServer, since: int) -> dict[int, float]:
-    """Item sequence number -> first arrival time at the sink, for requests after ``since``."""
-    out: dict[int, float] = {}
-    for req in sink.requests[since:]:
-        m = SEQ.search(json.dumps(req.payload))
-        if m:
-            out.setdefault(int(m.group(1)), req.received_at)
-    return out
 
 
 def pct(values: Sequence[float], q: float) -> float:

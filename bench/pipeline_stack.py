@@ -15,9 +15,9 @@ import httpx
 import psutil
 import redis
 
+from bench.pipeline_sink import SinkProcess
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.slack import SlackTestServer
 
 TOKEN = "bench-token-not-a-secret"
 SLACK_URL = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
@@ -28,7 +28,7 @@ class Stack:
     """The running service: Redis, sink, API, workers; CPU accounting per role."""
 
     redis_server: RedisServer
-    sink: SlackTestServer
+    sink: SinkProcess
     env: dict[str, str]
     api_url: str
     api: Service
@@ -82,7 +82,7 @@ def _tree_cpu(pid: int) -> float:
 def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
     """Redis, the sink and the API (workers come and go with ``workers``); all stopped after."""
     server = RedisServer().start()
-    sink = SlackTestServer().start()
+    sink = SinkProcess().start()
     api: Service | None = None
     try:
         config = write_config(

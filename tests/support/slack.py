@@ -186,6 +186,11 @@ class SlackTestServer:
         with self._lock:
             return list(self._requests)
 
+    def requests_since(self, n: int) -> list[SlackRequest]:
+        """The requests after the first ``n`` (no copy of the whole list)."""
+        with self._lock:
+            return self._requests[n:]
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[SlackRequest]:
         """Wait until at least ``count`` requests arrived; AssertionError after ``timeout``."""
         deadline = time.monotonic() + timeout
