@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import redis
 from fastapi import FastAPI
 
 from alerts.api.app import create_app
+from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.settings import load_settings
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
@@ -25,10 +29,18 @@ def create_api() -> FastAPI:
     settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
     store = redis_store(client, settings.delivery)
+    intake = RedisIntake(client)
+    grace = timedelta(seconds=settings.worker.visibility_timeout)
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
-        payload = base64.b64encode(data).decode("ascii")
-        celery_app.send_task("alerts.ingest_bulletin", args=[source, payload, content_type])
+        # Kept in the intake first: the reconciler re-queues it if its task message is lost.
+        bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
+        intake.add(bulletin, system_clock() + grace)
+        celery_app.send_task(
+            "alerts.ingest_bulletin",
+            args=[source, bulletin.content_b64, content_type],
+            kwargs={"bulletin_id": bulletin.id},
+        )
 
     def health() -> dict[str, Any]:
         return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}

@@ -16,6 +16,7 @@ from alerts.clock import Clock, system_clock
 from alerts.delivery import DeliveryDeps, NotifySpec, build_deps
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.reload import RulesWatcher
@@ -59,6 +60,7 @@ class Runtime:
     clock: Clock
     fetcher: Fetcher
     source_state: RedisSourceStateStore
+    intake: Intake | None = None  # bulletins the API accepted, until ingested
     published: Published = field(default_factory=Published)
 
     def current_rules(self) -> tuple[RuleSet, Matcher]:
@@ -125,4 +127,5 @@ def runtime() -> Runtime:
         clock=system_clock,
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(client),
+        intake=RedisIntake(client),
     )

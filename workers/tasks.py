@@ -6,6 +6,7 @@ import base64
 import functools
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import redis
@@ -54,17 +55,25 @@ POLL_LOCK_SECONDS = 300
 
 @app.task(name="alerts.ingest_bulletin")
 @requeue_on_outage
-def ingest_bulletin(source: str, content_b64: str, content_type: str | None = None) -> list[str]:
-    """Parse a bulletin, keep the new items, queue them for matching; returns their ids."""
+def ingest_bulletin(
+    source: str,
+    content_b64: str,
+    content_type: str | None = None,
+    bulletin_id: str | None = None,
+) -> list[str]:
+    """Parse a bulletin, hand its new items on; then drop it from the intake. Returns item ids."""
     rt = runtime()
     try:
         items = pipeline.new_items(
             base64.b64decode(content_b64), source=source, content_type=content_type, seen=rt.seen
         )
+        handed = queue_for_matching(items)
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc)
-        return []
-    return queue_for_matching(items)
+        handed = []
+    if bulletin_id and rt.intake is not None:
+        rt.intake.done(bulletin_id)
+    return handed
 
 
 def queue_for_matching(items: list[Item]) -> list[str]:
@@ -208,8 +217,15 @@ def flush_digests() -> int:
 @app.task(name="alerts.reconcile")
 @requeue_on_outage
 def reconcile() -> int:
-    """Re-queue deliveries stuck past their lease, so nothing waits on Redis' sweep alone."""
-    stale = stale_deliveries(runtime().delivery, runtime().clock())
+    """Re-queue deliveries stuck past their lease, and bulletins never ingested (see intake)."""
+    rt = runtime()
+    now = rt.clock()
+    stale = stale_deliveries(rt.delivery, now)
     for alert, channel in stale:
         deliver_alert.delay(alert.model_dump(mode="json"), channel)
-    return len(stale)
+    later = now + timedelta(seconds=rt.settings.worker.visibility_timeout)
+    lost = rt.intake.due(now, later) if rt.intake is not None else []
+    for b in lost:
+        log.warning("bulletin %s from %s not ingested in time; queued again", b.id, b.source)
+        ingest_bulletin.delay(b.source, b.content_b64, b.content_type, bulletin_id=b.id)
+    return len(stale) + len(lost)

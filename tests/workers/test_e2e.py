@@ -64,3 +64,27 @@ def test_healthz_sees_redis_and_the_worker(stack: Stack) -> None:
         time.sleep(1)
     assert report.json()["redis"] is True
     assert report.json()["workers"] >= 1
+
+
+def test_a_bulletin_whose_task_message_was_lost_is_ingested_from_the_intake(
+    tmp_path: Path, redis_url: str, redis_client, sample_bulletin: Path
+) -> None:
+    """Kombu can lose a message popped by a worker killed before it recorded it (chaos found
+    it): the API's intake entry is all that is left, and the reconciler queues it again."""
+    import base64
+    from datetime import UTC, datetime
+
+    from alerts.ingest.intake import Accepted, RedisIntake
+    from tests.workers.conftest import running_stack
+
+    with running_stack(
+        tmp_path, redis_url, redis_client, beat=True, worker={"reconcile_tick": 1}
+    ) as stack:
+        data = base64.b64encode(sample_bulletin.read_bytes()).decode()
+        # What the API wrote before its task message vanished: an intake entry, no task.
+        RedisIntake(redis_client).add(Accepted("lost-1", "sample", data, None), datetime.now(UTC))
+        stack.smtp.wait_for(1, timeout=60)
+        stack.slack.wait_for(2, timeout=60)
+        settle(stack)
+        assert len(stack.smtp.messages) == 1 and len(stack.slack.requests) == 2
+        assert redis_client.hlen("alerts:ingest:intake") == 0

@@ -21,6 +21,7 @@ from alerts.delivery import build_deps
 from alerts.delivery.ledger import row_id
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
@@ -73,11 +74,15 @@ def tasks(
         clock=system_clock,
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(redis_client),
+        intake=RedisIntake(redis_client),
     )
     calls: list[tuple[str, tuple[Any, ...]]] = []
     monkeypatch.setattr(module, "runtime", lambda: rt)
     monkeypatch.setattr(module.match_items, "delay", lambda *a: calls.append(("match", a)))
     monkeypatch.setattr(module.deliver_alert, "delay", lambda *a: calls.append(("deliver", a)))
+    monkeypatch.setattr(
+        module.ingest_bulletin, "delay", lambda *a, **k: calls.append(("ingest", (*a, k)))
+    )
     module.calls, module.rt = calls, rt
     yield module
 
@@ -156,3 +161,22 @@ def test_the_gc_is_frozen_once_per_new_rule_set(tasks, monkeypatch) -> None:
     assert tasks.rt.current_rules()[0] is first
     assert frozen == [1]
     assert tasks.rt.redis.get(runtime_mod.RULES_STATUS_KEY)  # the status is still published
+
+
+def test_an_ingested_bulletin_leaves_the_intake_and_a_lost_one_is_queued_again(tasks) -> None:
+    import base64
+    import json
+    from datetime import timedelta
+
+    now = tasks.rt.clock()
+    raw = json.dumps({"items": [{"id": "k1", "title": "Drones over Kaluga"}]}).encode()
+    data = base64.b64encode(raw).decode()
+    intake = tasks.rt.intake
+    intake.add(Accepted("done-1", "api", data, "application/json"), now)
+    intake.add(Accepted("lost-1", "api", data, "application/json"), now)
+    assert len(tasks.ingest_bulletin("api", data, "application/json", bulletin_id="done-1")) == 1
+    # The reconciler finds only the bulletin whose task never ran, and queues it again.
+    assert tasks.reconcile() == 1
+    again = ("api", data, "application/json", {"bulletin_id": "lost-1"})
+    assert tasks.calls[-1] == ("ingest", again)
+    assert intake.due(now + timedelta(seconds=1), now) == []  # woken again only much later

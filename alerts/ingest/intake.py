@@ -1,0 +1,123 @@
+"""Bulletins accepted but not yet handed on: the ingest task's safety net.
+
+Kombu's Redis transport pops a task message (BRPOP) before it records it as unacknowledged; a
+worker killed in between loses that message, and no visibility timeout brings it back (the chaos
+test lost a whole bulletin that way, twice in six runs). So the API writes each bulletin here
+before queueing its ingest task, the task drops it once the items are handed on and remembered,
+and the reconciler queues again any bulletin still here after the visibility timeout. A bulletin
+ingested twice is harmless: its items are seen by then, or their deliveries are in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import redis
+
+_BODY = "alerts:ingest:intake"
+_WAKE = "alerts:ingest:intake:wake"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """One bulletin as the API accepted it: what its ingest task is given."""
+
+    id: str
+    source: str
+    content_b64: str
+    content_type: str | None
+
+
+class Intake(Protocol):
+    """Accepted bulletins until their ingest task finished."""
+
+    def add(self, bulletin: Accepted, wake_at: datetime) -> None:
+        """Keep ``bulletin``; ``due`` returns it from ``wake_at`` on."""
+        ...
+
+    def done(self, bulletin_id: str) -> None:
+        """Forget a bulletin whose items were handed on."""
+        ...
+
+    def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
+        """Bulletins past their wake time; each wakes again at ``later``."""
+        ...
+
+
+class MemoryIntake:
+    """The intake in dicts."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[Accepted, datetime]] = {}
+
+    def add(self, bulletin: Accepted, wake_at: datetime) -> None:
+        """Keep the bulletin."""
+        self.items[bulletin.id] = (bulletin, wake_at)
+
+    def done(self, bulletin_id: str) -> None:
+        """Forget it."""
+        self.items.pop(bulletin_id, None)
+
+    def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
+        """Past their wake time, oldest first; they wake again at ``later``."""
+        found = sorted((w, b.id) for b, w in self.items.values() if w <= now)[:limit]
+        out = [self.items[bid][0] for _, bid in found]
+        for b in out:
+            self.items[b.id] = (b, later)
+        return out
+
+
+class RedisIntake:
+    """A hash of bulletins (id -> JSON) and a sorted set of wake times; one round trip each."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+
+    def add(self, bulletin: Accepted, wake_at: datetime) -> None:
+        """Keep the bulletin (hash, then wake time: one round trip)."""
+        body = json.dumps(
+            [bulletin.source, bulletin.content_b64, bulletin.content_type], separators=(",", ":")
+        )
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.hset(_BODY, bulletin.id, body)
+            pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
+            pipe.execute()
+
+    def done(self, bulletin_id: str) -> None:
+        """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.hdel(_BODY, bulletin_id)
+            pipe.zrem(_WAKE, bulletin_id)
+            pipe.execute()
+
+    def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
+        """Past their wake time, oldest first; they wake again at ``later``."""
+        ids: list[Any] = list(
+            self.r.zrangebyscore(_WAKE, "-inf", now.timestamp(), start=0, num=limit)
+        )
+        if not ids:
+            return []
+        bodies: list[Any] = list(self.r.hmget(_BODY, ids))
+        out, gone = [], []
+        for raw_id, body in zip(ids, bodies, strict=True):
+            bid = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            if body is None:  # finished meanwhile
+                gone.append(bid)
+                continue
+            source, content, ctype = json.loads(body)
+            out.append(Accepted(bid, source, content, ctype))
+        with self.r.pipeline(transaction=False) as pipe:
+            if gone:
+                pipe.zrem(_WAKE, *gone)
+            if out:
+                pipe.zadd(_WAKE, {b.id: later.timestamp() for b in out}, xx=True)
+            pipe.execute()
+        return out
+
+
+def wake_after(now: datetime, seconds: float) -> datetime:
+    """``now`` plus ``seconds``."""
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,48 @@
+"""The intake keeps accepted bulletins until ingested; memory and Redis behave alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerts.ingest.intake import Accepted, MemoryIntake, RedisIntake
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def intake(request):
+    if request.param == "memory":
+        return MemoryIntake()
+    return RedisIntake(request.getfixturevalue("redis_client"))
+
+
+def bulletin(n: int) -> Accepted:
+    return Accepted(f"b{n}", "api", f"Y29udGVudA{n}", "application/json" if n % 2 else None)
+
+
+def test_due_bulletins_come_back_once_per_wake(intake) -> None:
+    intake.add(bulletin(1), T0 + timedelta(seconds=15))
+    intake.add(bulletin(2), T0 + timedelta(seconds=20))
+    assert intake.due(T0, T0 + timedelta(seconds=30)) == []
+    later = T0 + timedelta(seconds=45)
+    assert intake.due(T0 + timedelta(seconds=16), later) == [bulletin(1)]
+    assert intake.due(T0 + timedelta(seconds=21), later) == [bulletin(2)]  # 1 waits until 45
+    assert intake.due(T0 + timedelta(seconds=45), later) == [bulletin(1), bulletin(2)]
+
+
+def test_done_bulletins_never_come_back(intake) -> None:
+    intake.add(bulletin(1), T0)
+    intake.add(bulletin(2), T0)
+    intake.done("b1")
+    intake.done("nope")
+    assert intake.due(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == [bulletin(2)]
+
+
+def test_a_half_finished_done_leaves_nothing_behind(redis_client) -> None:
+    intake = RedisIntake(redis_client)
+    intake.add(bulletin(1), T0)
+    redis_client.hdel("alerts:ingest:intake", "b1")  # a crash between the two deletes
+    assert intake.due(T0, T0 + timedelta(seconds=5)) == []
+    assert redis_client.zcard("alerts:ingest:intake:wake") == 0
