@@ -157,31 +157,54 @@ def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> tuple[
     return min(known, key=lambda s: sum(map(usage.__getitem__, s))) if known else None
 
 
-def _add(table: dict[str, Watches], entry: str, watches: Watches) -> None:
-    old = table.get(entry)
-    # Most entries belong to one atom: its tuple is shared rather than copied.
-    table[entry] = watches if old is None else tuple(sorted({*old, *watches}))
+class _Tables:
+    """Adds watches to table entries; entries shared by several atoms are merged once at the end.
+
+    Merging into a sorted tuple per atom would copy and re-sort it every time: quadratic when
+    thousands of phrases share a word.
+    """
+
+    def __init__(self) -> None:
+        self.shared: dict[tuple[int, str], tuple[dict[str, Watches], set[int]]] = {}
+
+    def add(self, table: dict[str, Watches], entry: str, watches: Watches) -> None:
+        """Make ``watches`` findable under ``entry``."""
+        old = table.get(entry)
+        if old is None:
+            table[entry] = watches  # most entries belong to one atom: its tuple is shared
+            return
+        slot = self.shared.get((id(table), entry))
+        if slot is None:
+            self.shared[id(table), entry] = (table, {*old, *watches})
+        else:
+            slot[1].update(watches)
+
+    def freeze(self) -> None:
+        """Store every merged entry as one sorted tuple."""
+        for (_, entry), (table, merged) in self.shared.items():
+            table[entry] = tuple(sorted(merged))
+        self.shared.clear()
 
 
-def _register(index: Index, atom: int, watches: Watches) -> None:
+def _register(index: Index, tables: _Tables, atom: int, watches: Watches) -> None:
     """Make the anchor atom findable from the item's keys or words."""
     pattern = index.atoms[atom]
     kind = pattern[0]
     if kind == "k":
         for key in pattern[1]:
-            _add(index.by_key, key, watches)
+            tables.add(index.by_key, key, watches)
     elif kind in "ex" and len(pattern[1]) == 1:
         word = pattern[1][0]
         table = index.by_word if kind == "e" else index.by_prefix.setdefault(len(word), {})
-        _add(table, word, watches)
+        tables.add(table, word, watches)
     else:
         index.anchored[atom] = watches
         if kind == "p":
             firsts = pattern[1][0] if pattern[2] is None else {c[0] for c in pattern[2]}
             for key in {*firsts, *pattern[3]}:
-                _add(index.by_key, key, (~atom,))
+                tables.add(index.by_key, key, (~atom,))
         else:
-            _add(index.by_word, pattern[1][0], (~atom,))
+            tables.add(index.by_word, pattern[1][0], (~atom,))
 
 
 def build_index(rules: tuple[Rule, ...]) -> Index:
@@ -203,8 +226,10 @@ def _build(rules: tuple[Rule, ...]) -> Index:
         else:
             for atom in anchor:
                 anchors.setdefault(atom, []).append(i)
+    tables = _Tables()
     for atom, watches in anchors.items():
-        _register(index, atom, tuple(watches))
+        _register(index, tables, atom, tuple(watches))
+    tables.freeze()
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
     index.mask = b.used
     return index

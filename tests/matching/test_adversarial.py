@@ -1,0 +1,82 @@
+"""Adversarial shapes of watches and items: the results stay right (speed is in bench/)."""
+
+from __future__ import annotations
+
+from alerts.delivery.policy import NotifySpec
+from alerts.matching import Matcher, RuleSet
+from alerts.matching.index import build_index
+from alerts.matching.ruleset import Rule
+from alerts.matching.tree import And, Node, Term
+from alerts.matching.variants import KEYS
+from alerts.models import Item
+
+NOTIFY = NotifySpec(channels=("email",))
+BODY = frozenset({"body"})
+
+
+def _matcher(trees: list[Node]) -> Matcher:
+    rules = tuple(Rule(f"w{i}", f"w{i}", NOTIFY, t, BODY) for i, t in enumerate(trees))
+    return Matcher(RuleSet(rules, "v"))
+
+
+def _fired(matcher: Matcher, body: str) -> list[str]:
+    return [m.watch for m in matcher.match(Item(id="i", source="s", title="t", body=body))]
+
+
+def test_phrases_sharing_a_word_share_one_table_entry() -> None:
+    # Thousands of phrases under one key: every phrase atom is listed once, sorted.
+    n = 3000
+    rules = tuple(Rule(f"w{i}", "", NOTIFY, Term(f"the word{i}x"), BODY) for i in range(n))
+    index = build_index(rules)
+    assert len(index.anchored) == n
+    every = tuple(sorted(~a for a in index.anchored))
+    shared = [e for e in index.by_key.values() if len(e) > 1]
+    assert shared  # "the" has a key per script, each listing every phrase
+    assert all(e == every for e in shared)
+
+
+def test_many_phrases_with_a_common_word_on_a_long_item() -> None:
+    # Phrases share "the", which the item repeats; only the phrases present fire.
+    matcher = _matcher([Term(f"the word{i}x") for i in range(2000)])
+    body = "the cat sat on the mat and " * 300
+    assert _fired(matcher, body) == []
+    assert _fired(matcher, body + " the word7x and the word1999x") == ["w7", "w1999"]
+
+
+def test_phrase_whose_rare_word_comes_last_or_first() -> None:
+    trees: list[Node] = [Term("word0x the"), Term("the word1x"), Term("on the word2x mat")]
+    matcher = _matcher(trees)
+    body = "the cat sat on the mat " * 200
+    assert _fired(matcher, body + "word0x the") == ["w0"]
+    assert _fired(matcher, body + "the word1x") == ["w1"]
+    assert _fired(matcher, body + "on the word2x mat") == ["w2"]
+    assert _fired(matcher, body + "word0x cat the cat word1x on word2x mat") == []
+
+
+def test_exact_phrases_sharing_a_word() -> None:
+    matcher = _matcher([Term(f"the word{i}x", exact=True) for i in range(500)])
+    body = "the cat " * 500
+    assert _fired(matcher, body) == []
+    assert _fired(matcher, body + "the word3x") == ["w3"]
+
+
+def test_one_word_prefix_on_many_distinct_words() -> None:
+    # Every word starts with the prefix: all occurrences count, in order.
+    matcher = _matcher([And((Term("ka", "prefix"), Term("zzz")))])
+    body = " ".join(f"ka{i}" for i in range(300)) + " "
+    found = matcher.match(Item(id="i", source="s", title="t", body=body * 5 + "zzz"))
+    assert [m.watch for m in found] == ["w0"]
+    prefix_hits = [h for h in found[0].hits if h.term == "ka"]
+    assert len(prefix_hits) == 1500
+    assert [h.start for h in prefix_hits] == sorted(h.start for h in prefix_hits)
+
+
+def test_many_distinct_words_each_spanning_the_item() -> None:
+    # Each word occurs at the start and the end: the positions of all of them are asked for.
+    words = [f"alpha{i}q" for i in range(300)]
+    matcher = _matcher([Term(w) for w in words])
+    body = " ".join(words) + " filler" * 500 + " " + " ".join(words)
+    found = matcher.match(Item(id="i", source="s", title="t", body=body))
+    assert len(found) == 300
+    assert all(len(m.hits) == 2 for m in found)
+    assert KEYS["alpha0q"]
