@@ -18,6 +18,7 @@ from alerts.models import FIELDS, Item
 _FIELD_SEP = "\x1f"
 KEYS[_FIELD_SEP] = _FIELD_SEP
 Compound = tuple[int, int, int]  # (field number, start, end in the normalised text)
+_LAZY = 32  # entries looked up one by one before all positions are found in one pass
 
 
 class Positions:
@@ -28,21 +29,41 @@ class Positions:
         # Last position of every entry, built by a C loop; doubles as the set of entries.
         self.last = dict(zip(entries, range(len(entries)), strict=True))
         self._first: dict[str, int] | None = None
+        self._found: dict[str, list[int]] = {}
 
     def of(self, entry: str) -> list[int]:
-        """Every position of ``entry``, in order (empty when absent)."""
+        """Every position of ``entry``, in order (empty when absent); do not modify it."""
+        found = self._found.get(entry)
+        if found is not None:
+            return found
         last = self.last.get(entry)
         if last is None:
             return []
+        if len(self._found) >= _LAZY:
+            # Each lookup scans from the entry's first to its last position: after a few,
+            # one pass over the list is cheaper than more of them, however they are spread.
+            self._found = _every_position(self.entries)
+            return self._found[entry]
         if self._first is None:
             size = len(self.entries)
             self._first = dict(zip(reversed(self.entries), range(size - 1, -1, -1), strict=True))
         at = self._first[entry]
-        found = [at]
+        found = self._found[entry] = [at]
         while at != last:
             at = self.entries.index(entry, at + 1)
             found.append(at)
         return found
+
+
+def _every_position(entries: list[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for p, entry in enumerate(entries):
+        at = found.get(entry)
+        if at is None:
+            found[entry] = [p]
+        else:
+            at.append(p)
+    return found
 
 
 @dataclass

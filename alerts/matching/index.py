@@ -186,7 +186,26 @@ class _Tables:
         self.shared.clear()
 
 
-def _register(index: Index, tables: _Tables, atom: int, watches: Watches) -> None:
+def _usage(atoms: list[Pattern]) -> Counter[str]:
+    """How many atoms use each key or word (a phrase is looked up by its least used word)."""
+    used: Counter[str] = Counter()
+    for pattern in atoms:
+        if pattern[0] == "p":
+            for keys in pattern[1]:
+                used.update(keys)
+        elif pattern[0] != "r":
+            used.update(pattern[1])
+    return used
+
+
+def _rarest(options: list[tuple[str, ...]], used: Counter[str]) -> int:
+    costs = [sum(map(used.__getitem__, keys)) for keys in options]
+    return costs.index(min(costs))
+
+
+def _register(
+    index: Index, tables: _Tables, atom: int, watches: Watches, used: Counter[str]
+) -> None:
     """Make the anchor atom findable from the item's keys or words."""
     pattern = index.atoms[atom]
     kind = pattern[0]
@@ -197,14 +216,17 @@ def _register(index: Index, tables: _Tables, atom: int, watches: Watches) -> Non
         word = pattern[1][0]
         table = index.by_word if kind == "e" else index.by_prefix.setdefault(len(word), {})
         tables.add(table, word, watches)
+    elif kind == "p":
+        index.anchored[atom] = watches
+        j = _rarest(list(pattern[1]), used)
+        keys = pattern[1][j] if pattern[2] is None else {c[j] for c in pattern[2]}
+        for key in {*keys, *pattern[3]}:
+            tables.add(index.by_key, key, (~atom,))
     else:
         index.anchored[atom] = watches
-        if kind == "p":
-            firsts = pattern[1][0] if pattern[2] is None else {c[0] for c in pattern[2]}
-            for key in {*firsts, *pattern[3]}:
-                tables.add(index.by_key, key, (~atom,))
-        else:
-            tables.add(index.by_word, pattern[1][0], (~atom,))
+        whole = pattern[1] if kind == "e" else pattern[1][:-1]  # a prefix is no table entry
+        j = _rarest([(w,) for w in whole], used)
+        tables.add(index.by_word, whole[j], (~atom,))
 
 
 def build_index(rules: tuple[Rule, ...]) -> Index:
@@ -226,9 +248,9 @@ def _build(rules: tuple[Rule, ...]) -> Index:
         else:
             for atom in anchor:
                 anchors.setdefault(atom, []).append(i)
-    tables = _Tables()
+    tables, used = _Tables(), _usage(index.atoms)
     for atom, watches in anchors.items():
-        _register(index, tables, atom, tuple(watches))
+        _register(index, tables, atom, tuple(watches), used)
     tables.freeze()
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
     index.mask = b.used

@@ -9,7 +9,7 @@ a:b (a regex match). Occurrences are worked out per atom, only for atoms that ar
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
 
 from alerts.matching.document import Document, Positions
@@ -72,29 +72,59 @@ def _keys(keys: tuple[str, ...], doc: Document) -> list[Occurrence]:
 
 def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:
     """Consecutive words, each with one of the keys of its term word."""
-    n, entries, field_of = len(options), doc.keys.entries, doc.field_of
-    for key in options[0]:
-        for p in doc.keys.of(key):
-            # The separator after each field has no term key: the check stops there.
-            if all(entries[p + i] in options[i] for i in range(1, n)):
-                out.append((field_of[p], p, n, 0))
+    n, field_of = len(options), doc.field_of
+    out.extend([(field_of[p], p, n, 0) for p in _starts(options, doc.keys)])
 
 
 def _sequence(
     seq: tuple[str, ...], where: Positions, field_of: list[int], kind: int, out: list[Occurrence]
 ) -> None:
     """Consecutive entries; the separator after each field keeps a phrase inside one field."""
-    n, entries, rest = len(seq), where.entries, list(seq[1:])
-    for p in where.of(seq[0]):
-        if n == 1 or entries[p + 1 : p + n] == rest:
-            out.append((field_of[p], p, n, kind))
+    starts = _starts([(entry,) for entry in seq], where)
+    out.extend([(field_of[p], p, len(seq), kind) for p in starts])
+
+
+def _starts(options: Sequence[Collection[str]], where: Positions) -> list[int]:
+    """Start positions of consecutive entries, the i-th one of ``options[i]``, in order.
+
+    A phrase one of whose words is absent costs a few set lookups. Otherwise only the
+    positions of its rarest word in the document are tried: thousands of phrases sharing
+    a frequent word do not each walk every occurrence of it.
+    """
+    last, entries, n = where.last, where.entries, len(options)
+    present = []
+    for accepted in options:
+        here = [e for e in accepted if e in last]
+        if not here:
+            return []
+        present.append(here)
+    counts = [sum(len(where.of(e)) for e in here) for here in present]
+    j = counts.index(min(counts))
+    others = [i for i in range(n) if i != j]
+    # Words after the rarest one stop at the separator that ends every field, so no index
+    # runs past the end; the start is checked not to run before the beginning.
+    starts = [
+        p - j
+        for e in present[j]
+        for p in where.of(e)
+        if p >= j and all(entries[p - j + i] in options[i] for i in others)
+    ]
+    if len(present[j]) > 1:
+        starts.sort()
+    return starts
 
 
 def _prefix(seq: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
     """Exact words, the last of which only has to start with the last term word."""
     entries, field_of, n, last = doc.words.entries, doc.field_of, len(seq), seq[-1]
     if n == 1:
-        starts = sorted(p for w in doc.words.last if w.startswith(last) for p in doc.words.of(w))
+        matching = [w for w in doc.words.last if w.startswith(last)]
+        if len(matching) == 1:
+            starts = doc.words.of(matching[0])
+        else:  # one pass, however many distinct words start with the prefix
+            starts = [p for p, w in enumerate(entries) if w.startswith(last)] if matching else []
+    elif any(w not in doc.words.last for w in seq[:-1]):
+        starts = []
     else:
         middle = list(seq[1:-1])
         starts = [

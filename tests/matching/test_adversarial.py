@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.delivery.policy import NotifySpec
 from alerts.matching import Matcher, RuleSet
+from alerts.matching.document import Positions
 from alerts.matching.index import build_index
 from alerts.matching.ruleset import Rule
 from alerts.matching.tree import And, Node, Term
@@ -23,16 +24,24 @@ def _fired(matcher: Matcher, body: str) -> list[str]:
     return [m.watch for m in matcher.match(Item(id="i", source="s", title="t", body=body))]
 
 
-def test_phrases_sharing_a_word_share_one_table_entry() -> None:
-    # Thousands of phrases under one key: every phrase atom is listed once, sorted.
-    n = 3000
-    rules = tuple(Rule(f"w{i}", "", NOTIFY, Term(f"the word{i}x"), BODY) for i in range(n))
+def test_phrases_sharing_words_are_each_listed_once_sorted() -> None:
+    # 60 x 60 phrases over 120 words: every word's entry merges the atoms of 60 phrases.
+    trees = [Term(f"alpha{i}q beta{j}q") for i in range(60) for j in range(60)]
+    rules = tuple(Rule(f"w{i}", "", NOTIFY, t, BODY) for i, t in enumerate(trees))
     index = build_index(rules)
-    assert len(index.anchored) == n
-    every = tuple(sorted(~a for a in index.anchored))
-    shared = [e for e in index.by_key.values() if len(e) > 1]
-    assert shared  # "the" has a key per script, each listing every phrase
-    assert all(e == every for e in shared)
+    assert len(index.anchored) == 3600
+    merged = [e for e in index.by_key.values() if len(e) > 1]
+    assert merged and all(list(e) == sorted(set(e)) for e in merged)
+    assert {~a for e in index.by_key.values() for a in e} == set(index.anchored)
+
+
+def test_a_phrase_is_looked_up_by_its_least_used_word() -> None:
+    # "the" is in every phrase: each phrase is listed under its own word alone.
+    rules = tuple(Rule(f"w{i}", "", NOTIFY, Term(f"the word{i}x"), BODY) for i in range(300))
+    index = build_index(rules)
+    assert len(index.anchored) == 300
+    assert all(len(e) == 1 for e in index.by_key.values())
+    assert KEYS["the"] not in index.by_key
 
 
 def test_many_phrases_with_a_common_word_on_a_long_item() -> None:
@@ -79,4 +88,13 @@ def test_many_distinct_words_each_spanning_the_item() -> None:
     found = matcher.match(Item(id="i", source="s", title="t", body=body))
     assert len(found) == 300
     assert all(len(m.hits) == 2 for m in found)
-    assert KEYS["alpha0q"]
+
+
+def test_positions_are_the_same_looked_up_one_by_one_or_all_at_once() -> None:
+    # Past a few lookups Positions finds every entry's positions in one pass.
+    entries = [f"w{i % 50}" for i in range(1000)] + ["\x1f"]
+    where = Positions(entries)
+    expected = {e: [p for p, x in enumerate(entries) if x == e] for e in set(entries)}
+    assert {e: where.of(e) for e in sorted(expected)} == expected
+    assert where.of("absent") == []
+    assert where.of("w3") is where.of("w3")  # found once per document
