@@ -94,6 +94,9 @@ class _Builder:
         toks = () if term.kind == "regex" else tuple(words(term.text))
         ids = self.ids[term.kind, term.exact]
         text = term.text if term.kind == "regex" else " ".join(toks)
+        if _hyphenated(term):
+            # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
+            text += " -"
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)
@@ -124,7 +127,7 @@ class _Builder:
         if math.prod(map(len, options)) > MAX_VARIANTS:
             combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
-        if "-" in normalise(term.text)[0]:
+        if _hyphenated(term):
             joined = term_key_tuples(["".join(toks)])["".join(toks)]
         return ("p", options, combos, joined)
 
@@ -139,6 +142,11 @@ class _Builder:
             return ("!", self.node(node.child, default), node)
         op = "&" if isinstance(node, And) else "|"
         return (op, tuple(self.node(c, default) for c in node.children), node)
+
+
+def _hyphenated(term: Term) -> bool:
+    """Whether a fuzzy term is written with a hyphen (its joined form is accepted too)."""
+    return term.kind == "word" and not term.exact and "-" in normalise(term.text)[0]
 
 
 def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:

@@ -1,0 +1,45 @@
+"""Terms sharing an atom: one watch's result never depends on another watch."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.delivery.policy import NotifySpec
+from alerts.matching import Matcher, RuleSet
+from alerts.matching.ruleset import Rule
+from alerts.matching.tree import Term
+from alerts.models import Item
+
+NOTIFY = NotifySpec(channels=("email",))
+FIELDS = frozenset({"title", "body"})
+
+
+def _fired(terms: list[tuple[str, str]], title: str) -> set[str]:
+    rules = tuple(Rule(w, w, NOTIFY, Term(t), FIELDS) for w, t in terms)
+    found = Matcher(RuleSet(rules, "v")).match(Item(id="i", source="s", title=title))
+    return {m.watch for m in found}
+
+
+HYPHEN = ("hy", "cease-fire")
+SPACED = ("sp", "cease fire")
+
+
+@pytest.mark.parametrize(
+    ("terms", "title", "expected"),
+    [
+        # The joined form is accepted by the hyphenated term only, in either order.
+        ([HYPHEN], "Ceasefire agreed", {"hy"}),
+        ([SPACED], "Ceasefire agreed", set()),
+        ([SPACED, HYPHEN], "Ceasefire agreed", {"hy"}),
+        ([HYPHEN, SPACED], "Ceasefire agreed", {"hy"}),
+        # Both accept the words apart and the hyphenated compound.
+        ([SPACED, HYPHEN], "Cease fire agreed", {"hy", "sp"}),
+        ([HYPHEN, SPACED], "A cease-fire agreed", {"hy", "sp"}),
+        # Same spelling, different case: still one atom, both fire.
+        ([HYPHEN, ("up", "Cease-Fire")], "Ceasefire agreed", {"hy", "up"}),
+    ],
+)
+def test_hyphenated_and_spaced_terms_are_separate_atoms(
+    terms: list[tuple[str, str]], title: str, expected: set[str]
+) -> None:
+    assert _fired(terms, title) == expected
