@@ -27,6 +27,8 @@ _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _MIN_STEM = 3
 _BATCH = 8192
+MAX_CACHED = 500_000  # words in the key cache before it starts over
+MAX_CACHED_WORD = 64  # longer words are keyed without being cached
 _DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
@@ -114,10 +116,16 @@ def cyrillic_key(word: str) -> str:
 
 
 class KeyCache(dict[str, str]):
-    """Memoised word keys: news vocabulary repeats, stemming is the costly part."""
+    """Memoised word keys: news vocabulary repeats, stemming is the costly part.
+
+    Words longer than ``MAX_CACHED_WORD`` are keyed but not kept: real words are shorter,
+    and a feed of long distinct strings must not pin memory until the cap clears it.
+    """
 
     def __missing__(self, word: str) -> str:
-        if len(self) > 500_000:
+        if len(word) > MAX_CACHED_WORD:
+            return word_key(word)
+        if len(self) > MAX_CACHED:
             self.clear()
         key = self[word] = word_key(word)
         return key
@@ -128,10 +136,10 @@ class KeyCache(dict[str, str]):
         if None not in keys:
             return keys  # type: ignore[return-value]
         misses = list(dict.fromkeys(w for w, k in zip(words, keys, strict=True) if k is None))
-        if len(self) + len(misses) > 500_000:
+        if len(self) + len(misses) > MAX_CACHED:
             self.clear()
         found = dict(zip(misses, word_keys(misses), strict=True))
-        self.update(found)
+        self.update({w: k for w, k in found.items() if len(w) <= MAX_CACHED_WORD})
         return [k if k is not None else found[w] for k, w in zip(keys, words, strict=True)]
 
 

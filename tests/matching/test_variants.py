@@ -9,7 +9,14 @@ import pytest
 from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.matching.text import FieldText, normalise, words
-from alerts.matching.variants import term_keys, to_cyrillic, to_latin, word_key
+from alerts.matching.variants import (
+    MAX_CACHED_WORD,
+    KeyCache,
+    term_keys,
+    to_cyrillic,
+    to_latin,
+    word_key,
+)
 from tests.matching.helpers import fired, item, write_rules
 
 # Each row: term, text, matches?  Grouped by heuristic; "stops" rows show its limit.
@@ -92,3 +99,12 @@ def test_words_are_split_in_every_script() -> None:
     assert words("U.S.-Ukraine talks; Зеленський’s visit") == [
         "u", "s", "ukraine", "talks", "зеленський", "s", "visit",
     ]  # fmt: skip
+
+
+def test_key_cache_keeps_short_words_only() -> None:
+    # A feed of long distinct strings must not pin memory in the key cache.
+    cache = KeyCache()
+    short, long = "k" * MAX_CACHED_WORD, "kalugas" + "x" * MAX_CACHED_WORD
+    assert cache.keys_of([short, long, "kaluga"]) == [word_key(short), word_key(long), "kaluga"]
+    assert cache[long] == word_key(long)
+    assert set(cache) == {short, "kaluga"}
