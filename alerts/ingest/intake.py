@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import redis
@@ -116,8 +116,3 @@ class RedisIntake:
                 pipe.zadd(_WAKE, {b.id: later.timestamp() for b in out}, xx=True)
             pipe.execute()
         return out
-
-
-def wake_after(now: datetime, seconds: float) -> datetime:
-    """``now`` plus ``seconds``."""
-    return now + timedelta(seconds=seconds)
