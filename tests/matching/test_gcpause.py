@@ -7,7 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from alerts.delivery.policy import NotifySpec
 from alerts.matching.gcpause import paused_gc
+from alerts.matching.index import build_index
+from alerts.matching.ruleset import Rule
+from alerts.matching.tree import Term
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +52,15 @@ def test_a_collector_that_was_off_stays_off() -> None:
     with paused_gc():
         pass
     assert not gc.isenabled()
+
+
+def test_a_built_index_is_left_out_of_later_collections() -> None:
+    gc.unfreeze()
+    rules = (Rule("w", "w", NotifySpec(channels=("email",)), Term("Kaluga"), frozenset({"body"})),)
+    index = build_index(rules)
+    try:
+        assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert index.by_key
