@@ -244,7 +244,9 @@ def build_index(rules: tuple[Rule, ...]) -> Index:
         index = _build(rules)
     # The index lives as long as the matcher and holds no reference cycles (a dropped
     # matcher leaves nothing for the collector). Frozen, its millions of objects are not
-    # walked by every later full collection: 1.25 s -> 0.002 s with 100k watches.
+    # walked by every later full collection: 1.25 s -> 0.002 s with 100k watches. Whatever
+    # else is alive at this moment is frozen too: were it to become cyclic garbage later,
+    # it would stay (reference counting still frees the rest).
     gc.freeze()
     return index
 
