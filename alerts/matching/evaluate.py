@@ -65,21 +65,9 @@ def fire(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -
         hits.extend([(text, o) for o in found])
         return node[3].clause
     if op == "&":
-        mark, parts = len(hits), []
-        for child in node[1]:
-            part = fire(child, occ, hits)
-            if part is None:
-                del hits[mark:]
-                return None
-            parts.append(_paren(part, child) if child[0] in "&|" else part)
-        return " AND ".join(parts)
+        return _fire_all(node[1], occ, hits)
     if op == "|":
-        parts = [
-            _paren(part, c) if c[0] in "&|" else part
-            for c in node[1]
-            if (part := fire(c, occ, hits)) is not None
-        ]
-        return " OR ".join(parts) if parts else None
+        return _fire_any(node[1], occ, hits)
     if op == "!":
         return None if holds(node[1], occ) else node[2].clause
     window = near_window(node, occ)
@@ -88,6 +76,32 @@ def fire(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -
     terms = {o: node[4].terms[i].text for i, a in enumerate(node[1]) for o in occ[a]}
     hits.extend((terms[o], o) for o in window)
     return node[4].clause
+
+
+def _fire_all(
+    children: tuple[Compiled, ...], occ: Occurrences, hits: list[tuple[str, Occurrence]]
+) -> str | None:
+    """A conjunction: every child fires, else the evidence gathered so far is taken back."""
+    mark, parts = len(hits), []
+    for child in children:
+        part = fire(child, occ, hits)
+        if part is None:
+            del hits[mark:]
+            return None
+        parts.append(_paren(part, child) if child[0] in "&|" else part)
+    return " AND ".join(parts)
+
+
+def _fire_any(
+    children: tuple[Compiled, ...], occ: Occurrences, hits: list[tuple[str, Occurrence]]
+) -> str | None:
+    """A disjunction: the children that fire, all with their evidence."""
+    parts = [
+        _paren(part, c) if c[0] in "&|" else part
+        for c in children
+        if (part := fire(c, occ, hits)) is not None
+    ]
+    return " OR ".join(parts) if parts else None
 
 
 def _paren(text: str, node: Compiled) -> str:

@@ -202,13 +202,3 @@ def _key_tuples(words: list[str]) -> dict[str, tuple[str, ...]]:
         keys.update(filter(None, map(adjectives.get, spelled)))
         out[word] = tuple(sorted(keys))
     return out
-
-
-def term_keys_many(words: Iterable[str]) -> dict[str, frozenset[str]]:
-    """``term_keys`` of many term words, their spellings stemmed in one batch."""
-    return {word: frozenset(keys) for word, keys in term_key_tuples(words).items()}
-
-
-def term_keys(word: str) -> frozenset[str]:
-    """Every key an item word may have for this term word to match it."""
-    return term_keys_many([word])[word]

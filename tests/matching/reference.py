@@ -17,7 +17,7 @@ from alerts.matching.compile import re2_options
 from alerts.matching.ruleset import Rule
 from alerts.matching.text import COMPOUND, WORD, FieldText, normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Or, Term
-from alerts.matching.variants import term_keys, word_key
+from alerts.matching.variants import term_key_tuples, word_key
 from alerts.models import FIELDS, Item
 
 Span = tuple[str, int, int]  # (field, start, end) in the original text
@@ -37,6 +37,11 @@ def _fields(item: Item) -> dict[str, _Field]:
         found = WORD.findall(ft.norm)
         out[name] = _Field(ft, found, [word_key(w) for w in found])
     return out
+
+
+def term_keys(word: str) -> frozenset[str]:
+    """Every key an item word may have for this term word to match it."""
+    return frozenset(term_key_tuples([word])[word])
 
 
 def _word_spans(term: Term, f: _Field) -> list[tuple[int, int]]:
