@@ -37,6 +37,9 @@ def near_window(node: Compiled, occ: Occurrences) -> list[Occurrence] | None:
                 # Positions in the document's word list: within one field, differences of
                 # positions are differences of word numbers.
                 per_field.setdefault(o[0], []).append((o[1], which, o))
+            elif o[3] == 1:  # a hyphenated compound stands where its first word does
+                at = occ.doc.start[o[0]] + occ.doc.fields[o[0]].word_number(o[1])
+                per_field.setdefault(o[0], []).append((at, which, o))
     width = slop + len(ids) - 1
     for found in per_field.values():
         found.sort()

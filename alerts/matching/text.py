@@ -11,6 +11,7 @@ import itertools
 import operator
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 WORD = re.compile(r"\w+")
@@ -141,6 +142,12 @@ class FieldText:
         if self._map is None:
             self._map = offset_map(self.text)
         return self._map[start], self._map[end - 1] + 1 if end > start else self._map[start]
+
+    def word_number(self, offset: int) -> int:
+        """The number of the word that holds a normalised offset (or the word before it)."""
+        if self._spans is None:
+            self._spans = word_spans(self.norm, plain=self.plain)
+        return bisect_right(self._spans[0], offset) - 1
 
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """Original span covering normalised tokens ``first`` .. ``last`` (inclusive)."""

@@ -3,12 +3,14 @@
 Every term is looked for word by word in every field, from the definitions: a word matches
 a fuzzy term word when its key is one of the term word's keys; exact words compare equal;
 the last word of a prefix only has to start with it; a hyphenated compound counts as its
-joined word. No index, no candidates, no caches. (Phrases are assumed to have fewer than
-64 key combinations, the matcher's cap.)
+joined word, and in a proximity clause stands where its first word does. No index, no
+candidates, no caches. (Phrases are assumed to have fewer than 64 key combinations, the
+matcher's cap.)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import re2
@@ -70,23 +72,41 @@ def occurrences(term: Term, scope: frozenset[str], fields: dict[str, _Field]) ->
             out |= {(name, m.start(), m.end()) for m in found if m.end() > m.start()}
             continue
         out |= {(name, *f.ft.token_span(a, b)) for a, b in _word_spans(term, f)}
-        toks = words(term.text)
-        if term.kind != "word" or term.exact:
-            continue
-        single = term_keys(toks[0]) if len(toks) == 1 else frozenset()
-        if len(toks) > 1 and "-" in normalise(term.text)[0]:
-            single = term_keys("".join(toks))
+        single = _joined_keys(term)
+        if len(words(term.text)) > 1:
             out |= {(name, *f.ft.token_span(i, i)) for i, k in enumerate(f.keys) if k in single}
-        for m in COMPOUND.finditer(f.ft.norm):
-            if word_key(m.group().replace("-", "")) in single:
-                out.add((name, *f.ft.original_span(m.start(), m.end())))
+        for m in _compounds(single, f):
+            out.add((name, *f.ft.original_span(m.start(), m.end())))
     return out
+
+
+def _joined_keys(term: Term) -> frozenset[str]:
+    """Keys of the joined word a hyphenated compound must have to count as the term."""
+    toks = words(term.text)
+    if term.kind != "word" or term.exact:
+        return frozenset()
+    if len(toks) == 1:
+        return term_keys(toks[0])
+    if "-" in normalise(term.text)[0]:
+        return term_keys("".join(toks))
+    return frozenset()
+
+
+def _compounds(keys: frozenset[str], f: _Field) -> list[re.Match[str]]:
+    """Hyphenated compounds of the field whose joined word has one of the keys."""
+    found = COMPOUND.finditer(f.ft.norm)
+    return [m for m in found if word_key(m.group().replace("-", "")) in keys]
 
 
 def _near(node: Near, scope: frozenset[str], fields: dict[str, _Field]) -> bool:
     for name in scope:
         f = fields[name]
-        at = [[a for a, _ in _word_spans(t, f)] for t in node.terms]
+        # A compound stands where its first word does: the number of words before it.
+        at = [
+            [a for a, _ in _word_spans(t, f)]
+            + [len(WORD.findall(f.ft.norm[: m.start()])) for m in _compounds(_joined_keys(t), f)]
+            for t in node.terms
+        ]
         width = node.slop + len(node.terms) - 1
         for start in sorted(p for ps in at for p in ps):
             if all(any(start <= p <= start + width for p in ps) for ps in at):

@@ -7,7 +7,7 @@ import pytest
 from alerts.delivery.policy import NotifySpec
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.ruleset import Rule
-from alerts.matching.tree import Term
+from alerts.matching.tree import Near, Term
 from alerts.models import Item
 
 NOTIFY = NotifySpec(channels=("email",))
@@ -43,3 +43,24 @@ def test_hyphenated_and_spaced_terms_are_separate_atoms(
     terms: list[tuple[str, str]], title: str, expected: set[str]
 ) -> None:
     assert _fired(terms, title) == expected
+
+
+@pytest.mark.parametrize(
+    ("slop", "title", "expected"),
+    [
+        # The compound stands where its first word does.
+        (10, "Talks on a cease-fire in eastern Ukraine resume", True),
+        (10, "Ukraine: talks on a cease-fire resume", True),
+        # cease(0) fire(1) a(2) b(3) c(4) ukraine(5): five words apart.
+        (3, "cease-fire a b c Ukraine", False),
+        (4, "cease-fire a b c Ukraine", True),
+        # The joined and spaced spellings still count as before.
+        (1, "ceasefire in Ukraine", True),
+        (1, "cease fire in Ukraine", False),
+    ],
+)
+def test_a_compound_counts_in_a_proximity_clause(slop: int, title: str, expected: bool) -> None:
+    near = Near((Term("ceasefire"), Term("Ukraine")), slop)
+    rules = (Rule("n", "n", NOTIFY, near, FIELDS),)
+    found = Matcher(RuleSet(rules, "v")).match(Item(id="i", source="s", title=title))
+    assert bool(found) is expected
