@@ -53,9 +53,10 @@ RULES_RETRY_SECONDS = 15.0
 POLL_LOCK_SECONDS = 300
 
 
-@app.task(name="alerts.ingest_bulletin")
+@app.task(name="alerts.ingest_bulletin", bind=True, max_retries=None)
 @requeue_on_outage
 def ingest_bulletin(
+    self: Any,
     source: str,
     content_b64: str,
     content_type: str | None = None,
@@ -71,37 +72,50 @@ def ingest_bulletin(
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc)
         handed = []
+    except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
+        log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
+        raise self.retry(countdown=RULES_RETRY_SECONDS) from None
     if bulletin_id and rt.intake is not None:
         rt.intake.done(bulletin_id)
     return handed
 
 
 def queue_for_matching(items: list[Item]) -> list[str]:
-    """Hand new items on, then remember them: a crash in between hands them on again.
+    """Match items here, record every delivery ``pending``, remember the items, then send.
 
-    Up to ``worker.match_batch`` items are matched right here (their deliveries recorded
-    ``pending`` before the items are remembered, then sent): that saves a task round trip or
-    two. A bigger bulletin, or one that meets no valid rule set, goes to ``match_items`` in
-    batches.
+    Items are matched in chunks of ``worker.match_batch``; they are remembered as seen only
+    after every chunk's deliveries are recorded, so a crash before that hands them on again.
+    RuleSetError (no valid rule set) leaves everything untouched.
     """
     rt = runtime()
-    size = rt.settings.worker.match_batch
-    jobs = match_now(items) if 0 < len(items) <= size else None
-    if jobs is None:
-        for batch in pipeline.batches(items, size):
-            match_items.delay([item.model_dump(mode="json") for item in batch])
+    if not items:
+        return []
+    ruleset, matcher = rt.current_rules()
+    jobs: list[Job] = []
+    for chunk in pipeline.batches(items, rt.settings.worker.match_batch):
+        jobs.extend(record_all(pipeline.alerts_for(chunk, ruleset, matcher)))
     pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
-    send_or_queue(jobs or [])
+    send_or_queue(jobs)
     return [item.id for item in items]
 
 
-def match_now(items: list[Item]) -> list[Job] | None:
-    """Match items and record their deliveries ``pending``; None when no rule set is valid."""
+def park_for_matching(items: list[Item]) -> list[str]:
+    """No valid rule set: queue ``match_items`` batches (they wait for one), then remember."""
+    rt = runtime()
+    for batch in pipeline.batches(items, rt.settings.worker.match_batch):
+        match_items.delay([item.model_dump(mode="json") for item in batch])
+    pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
+    return [item.id for item in items]
+
+
+def poll_hand_on(items: list[Item]) -> list[str]:
+    """A polled source's new items: matched here, or parked in match tasks without rules."""
+    fresh = pipeline.fresh(items, runtime().seen)
     try:
-        ruleset, matcher = runtime().current_rules()
-    except RuleSetError:
-        return None
-    return record_all(pipeline.alerts_for(items, ruleset, matcher))
+        return queue_for_matching(fresh)
+    except RuleSetError as exc:
+        log.error("no valid rule set, polled items wait in match tasks: %s", exc)
+        return park_for_matching(fresh)
 
 
 def record_all(found: list[Alert]) -> list[Job]:
@@ -164,9 +178,7 @@ def poll_source(source_id: str) -> list[str]:
             fetcher=rt.fetcher,
             state=rt.source_state,
             clock=rt.clock,
-            on_items=lambda items: queued.extend(
-                queue_for_matching(pipeline.fresh(items, rt.seen))
-            ),
+            on_items=lambda items: queued.extend(poll_hand_on(items)),
         )
         return queued
     except IngestError as exc:

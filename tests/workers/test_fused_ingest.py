@@ -1,4 +1,4 @@
-"""A small bulletin is matched inside its ingest task; the crash-safety order still holds.
+"""A bulletin is matched inside its ingest task; the crash-safety order still holds.
 
 Runs the task functions in this process over a real Redis, with Celery's ``delay`` recorded
 instead of sent, so the order of effects can be checked at the moment items become "seen".
@@ -131,26 +131,83 @@ def test_an_inline_delivery_that_must_wait_becomes_a_task(tasks, monkeypatch) ->
     assert tasks.rt.delivery.store.ledger.get(row_id("geneva|i0|slack")).status == "retrying"
 
 
-def test_a_big_bulletin_goes_to_match_tasks_in_batches_before_it_is_seen(tasks) -> None:
+def test_a_big_bulletin_is_matched_in_chunks_in_its_ingest_task_before_it_is_seen(
+    tasks, monkeypatch
+) -> None:
     batch = items(*[f"Drones over Kaluga, report {n}" for n in range(7)])
+    ledger = tasks.rt.delivery.store.ledger
+    notifier = tasks.rt.delivery.notifier
+    chunks: list[int] = []
+    alerts_for = tasks.pipeline.alerts_for
+    monkeypatch.setattr(
+        tasks.pipeline, "alerts_for", lambda i, *a: chunks.append(len(i)) or alerts_for(i, *a)
+    )
 
     def check(ids: list[str]) -> None:
-        assert [len(a[0]) for kind, a in tasks.calls if kind == "match"] == [3, 3, 1]
+        # All 7 items at once, after every chunk's 14 deliveries were recorded pending.
+        assert ids == [f"i{n}" for n in range(7)] and chunks == [3, 3, 1]
+        assert tasks.calls == [] and notifier.sent == []
+        for n in range(7):
+            for channel in ("slack", "email"):
+                row = ledger.get(row_id(f"kaluga|i{n}|{channel}"))
+                assert row is not None and row.status == "pending"
 
     tasks.rt.seen.check = check
-    tasks.queue_for_matching(batch)
-    assert [kind for kind, _ in tasks.calls] == ["match"] * 3
+    assert len(tasks.queue_for_matching(batch)) == 7
+    # No match task: two deliveries sent inline, the other twelve queued.
+    assert [kind for kind, _ in tasks.calls] == ["deliver"] * 12
+    assert len(notifier.sent) == 2
 
 
-def test_without_a_valid_rule_set_the_items_wait_in_a_match_task(tasks, tmp_path: Path) -> None:
+def break_rules(tasks, tmp_path: Path) -> None:
+    """Leave the rules directory with no valid rule set."""
     (tmp_path / "rules" / "w.yaml").write_text("watches: [{id: broken, any: 3}]\n")
     tasks.rt.rules.rules_dir = tmp_path / "rules"
 
+
+def test_without_a_valid_rule_set_the_bulletin_stays_in_the_intake_and_retries(
+    tasks, tmp_path: Path, monkeypatch
+) -> None:
+    import base64
+    import json
+    from datetime import timedelta
+
+    class Retried(Exception):
+        pass
+
+    retries: list[dict[str, Any]] = []
+
+    def retry(**kwargs: Any) -> Exception:
+        retries.append(kwargs)
+        return Retried()
+
+    monkeypatch.setattr(tasks.ingest_bulletin, "retry", retry)
+    break_rules(tasks, tmp_path)
+    now = tasks.rt.clock()
+    raw = json.dumps({"items": [{"id": "k1", "title": "Drones over Kaluga"}]}).encode()
+    data = base64.b64encode(raw).decode()
+    tasks.rt.intake.add(Accepted("b-1", "api", data, "application/json"), now)
+    with pytest.raises(Retried):
+        tasks.ingest_bulletin("api", data, "application/json", bulletin_id="b-1")
+    assert retries == [{"countdown": tasks.RULES_RETRY_SECONDS}]
+    assert tasks.calls == []  # no match task: the retry (and the intake) keep the items
+    assert tasks.rt.seen.unseen(["k1"]) == ["k1"]
+    assert tasks.rt.delivery.store.ledger.get(row_id("kaluga|k1|slack")) is None
+    later = now + timedelta(hours=1)
+    assert [b.id for b in tasks.rt.intake.due(later, later)] == ["b-1"]
+
+
+def test_without_a_valid_rule_set_polled_items_wait_in_match_tasks(tasks, tmp_path) -> None:
+    break_rules(tasks, tmp_path)
+
     def check(ids: list[str]) -> None:
-        assert [kind for kind, _ in tasks.calls] == ["match"]
+        assert [len(a[0]) for kind, a in tasks.calls] == [3, 1]
 
     tasks.rt.seen.check = check
-    tasks.queue_for_matching(items("Drones over Kaluga"))
+    polled = items("Drones over Kaluga", "a", "b", "c")
+    assert tasks.poll_hand_on(polled) == ["i0", "i1", "i2", "i3"]
+    assert [kind for kind, _ in tasks.calls] == ["match", "match"]
+    assert tasks.rt.seen.unseen(["i0", "i3"]) == []
 
 
 def test_the_gc_is_frozen_once_per_new_rule_set(tasks, monkeypatch) -> None:
