@@ -196,13 +196,13 @@ class _Tables:
 
 
 def _usage(atoms: list[Pattern]) -> Counter[str]:
-    """How many atoms use each key or word (a phrase is looked up by its least used word)."""
+    """How many phrase atoms use each key or word (a phrase is looked up by its least used)."""
     used: Counter[str] = Counter()
     for pattern in atoms:
         if pattern[0] == "p":
             for keys in pattern[1]:
                 used.update(keys)
-        elif pattern[0] != "r":
+        elif pattern[0] in "ex" and len(pattern[1]) > 1:
             used.update(pattern[1])
     return used
 
