@@ -26,7 +26,7 @@ def fresh(items: Sequence[Item], seen: SeenStore) -> list[Item]:
 def remember(
     items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
 ) -> None:
-    """Mark items seen (after their match step is queued, so a crash loses nothing)."""
+    """Mark items seen (after their deliveries are recorded, so a crash loses nothing)."""
     archive.add(items, now)
     seen.mark_seen([item.id for item in items], now)
 

@@ -14,8 +14,8 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
-from alerts import pipeline
-from alerts.delivery import DeliveryRow, deliver, record_pending, stale_deliveries
+from alerts import handoff, pipeline
+from alerts.delivery import deliver, stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
@@ -25,7 +25,6 @@ from workers.runtime import freeze_heap, runtime
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
-Job = tuple[Alert, str, DeliveryRow]  # one delivery: alert, channel, its row as recorded
 OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError)
 
 
@@ -80,32 +79,33 @@ def ingest_bulletin(
     return handed
 
 
+def enqueue_delivery(alert: Alert, channel: str, countdown: float | None) -> None:
+    """Queue a ``deliver_alert`` task, now or after ``countdown`` seconds."""
+    payload = alert.model_dump(mode="json")
+    if countdown is None:
+        deliver_alert.delay(payload, channel)
+    else:
+        deliver_alert.apply_async((payload, channel), countdown=countdown)
+
+
+def handoff_deps() -> handoff.Handoff:
+    """The core's hand-on dependencies, over this process's runtime."""
+    rt = runtime()
+    conf = rt.settings.worker
+    return handoff.Handoff(
+        seen=rt.seen,
+        archive=rt.archive,
+        delivery=rt.delivery,
+        clock=rt.clock,
+        enqueue=enqueue_delivery,
+        match_batch=conf.match_batch,
+        inline=conf.inline_deliveries,
+    )
+
+
 def queue_for_matching(items: list[Item]) -> list[str]:
-    """Match items here, record every delivery ``pending``, remember the items, then send.
-
-    Items are matched in chunks of ``worker.match_batch``; they are remembered as seen only
-    after every chunk's deliveries are recorded, so a crash before that hands them on again.
-    RuleSetError (no valid rule set) leaves everything untouched.
-    """
-    rt = runtime()
-    if not items:
-        return []
-    ruleset, matcher = rt.current_rules()
-    jobs: list[Job] = []
-    for chunk in pipeline.batches(items, rt.settings.worker.match_batch):
-        jobs.extend(record_all(pipeline.alerts_for(chunk, ruleset, matcher)))
-    pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
-    send_or_queue(jobs)
-    return [item.id for item in items]
-
-
-def park_for_matching(items: list[Item]) -> list[str]:
-    """No valid rule set: queue ``match_items`` batches (they wait for one), then remember."""
-    rt = runtime()
-    for batch in pipeline.batches(items, rt.settings.worker.match_batch):
-        match_items.delay([item.model_dump(mode="json") for item in batch])
-    pipeline.remember(items, seen=rt.seen, archive=rt.archive, now=rt.clock())
-    return [item.id for item in items]
+    """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up."""
+    return handoff.hand_on(items, runtime().current_rules, handoff_deps())
 
 
 def poll_hand_on(items: list[Item]) -> list[str]:
@@ -115,38 +115,12 @@ def poll_hand_on(items: list[Item]) -> list[str]:
         return queue_for_matching(fresh)
     except RuleSetError as exc:
         log.error("no valid rule set, polled items wait in match tasks: %s", exc)
-        return park_for_matching(fresh)
+        return handoff.park(fresh, handoff_deps(), queue_match)
 
 
-def record_all(found: list[Alert]) -> list[Job]:
-    """Record each (alert, channel) ``pending``: the reconciler's safety net from here on."""
-    deps = runtime().delivery
-    pairs = [(alert, channel) for alert in found for channel in alert.channels]
-    return [(a, ch, record_pending(a, ch, deps=deps)) for a, ch in pairs]
-
-
-def send_or_queue(jobs: list[Job]) -> None:
-    """Deliver the first ``worker.inline_deliveries`` jobs in this task; queue the rest.
-
-    Sending here saves a task round trip per alert. A job that must wait (retry, pacing) or
-    fails unexpectedly becomes a ``deliver_alert`` task; a crash leaves its ``pending`` row to
-    the reconciler.
-    """
-    rt = runtime()
-    inline = rt.settings.worker.inline_deliveries
-    for n, (alert, channel, row) in enumerate(jobs):
-        if n >= inline:
-            deliver_alert.delay(alert.model_dump(mode="json"), channel)
-            continue
-        try:
-            outcome = deliver(alert, channel, deps=rt.delivery, pending=row)
-        except Exception as exc:  # an outage included: the queued task tries again (or rejects)
-            log.warning("inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc)
-            deliver_alert.delay(alert.model_dump(mode="json"), channel)
-            continue
-        if outcome.status == "retry":
-            later = outcome.retry_after or 1.0
-            deliver_alert.apply_async((alert.model_dump(mode="json"), channel), countdown=later)
+def queue_match(batch: list[Item]) -> None:
+    """Queue a ``match_items`` task for a batch of items."""
+    match_items.delay([item.model_dump(mode="json") for item in batch])
 
 
 @app.task(name="alerts.poll_sources")
@@ -199,7 +173,8 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
         log.error("no valid rule set, items wait: %s", exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
     found = pipeline.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
-    send_or_queue(record_all(found))
+    deps = handoff_deps()
+    handoff.send_or_queue(handoff.record_all(found, deps.delivery), deps)
     return len(found)
 
 

@@ -1,0 +1,88 @@
+"""Handing new items on: match, record every delivery ``pending``, remember the items, send.
+
+The order is the at-least-once guarantee: deliveries are recorded before the items are
+remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
+No Celery here: the worker passes ``enqueue`` to queue a delivery task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alerts import pipeline
+from alerts.clock import Clock
+from alerts.delivery import DeliveryDeps, DeliveryRow, deliver, record_pending
+from alerts.ingest.dedup import ItemArchive, SeenStore
+from alerts.matching import Matcher, RuleSet
+from alerts.models import Alert, Item
+
+log = logging.getLogger(__name__)
+
+Job = tuple[Alert, str, DeliveryRow]  # one delivery: alert, channel, its row as recorded
+Enqueue = Callable[[Alert, str, float | None], None]  # alert, channel, countdown (None: now)
+Rules = Callable[[], tuple[RuleSet, Matcher]]  # raises RuleSetError when none is valid
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What handing items on needs: the stores, delivery, batch sizes and how to queue."""
+
+    seen: SeenStore
+    archive: ItemArchive
+    delivery: DeliveryDeps
+    clock: Clock
+    enqueue: Enqueue
+    match_batch: int = 50
+    inline: int = 4
+
+
+def hand_on(items: Sequence[Item], rules: Rules, h: Handoff) -> list[str]:
+    """Match items in chunks, record them all pending, remember the items, then send or queue.
+
+    RuleSetError from ``rules`` (no valid rule set) leaves everything untouched.
+    """
+    if not items:
+        return []
+    ruleset, matcher = rules()
+    jobs: list[Job] = []
+    for chunk in pipeline.batches(items, h.match_batch):
+        jobs.extend(record_all(pipeline.alerts_for(chunk, ruleset, matcher), h.delivery))
+    pipeline.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
+    send_or_queue(jobs, h)
+    return [item.id for item in items]
+
+
+def park(items: Sequence[Item], h: Handoff, queue_batch: Callable[[list[Item]], None]) -> list[str]:
+    """Queue items in batches to be matched later (no valid rule set yet), then remember them."""
+    for batch in pipeline.batches(items, h.match_batch):
+        queue_batch(batch)
+    pipeline.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
+    return [item.id for item in items]
+
+
+def record_all(found: Sequence[Alert], deps: DeliveryDeps) -> list[Job]:
+    """Record each (alert, channel) ``pending``: the reconciler's safety net from here on."""
+    pairs = [(alert, channel) for alert in found for channel in alert.channels]
+    return [(a, ch, record_pending(a, ch, deps=deps)) for a, ch in pairs]
+
+
+def send_or_queue(jobs: Sequence[Job], h: Handoff) -> None:
+    """Deliver the first ``h.inline`` jobs here; queue the rest.
+
+    Sending here saves a task round trip per alert. A job that must wait (retry, pacing) or
+    fails unexpectedly is queued; a crash leaves its ``pending`` row to the reconciler.
+    """
+    for n, (alert, channel, row) in enumerate(jobs):
+        if n >= h.inline:
+            h.enqueue(alert, channel, None)
+            continue
+        try:
+            outcome = deliver(alert, channel, deps=h.delivery, pending=row)
+        except Exception as exc:  # an outage included: the queued task tries again (or rejects)
+            log.warning("inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc)
+            h.enqueue(alert, channel, None)
+            continue
+        if outcome.status == "retry":
+            h.enqueue(alert, channel, outcome.retry_after or 1.0)

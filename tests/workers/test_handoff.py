@@ -1,0 +1,96 @@
+"""The core hand-on (``alerts.handoff``) over memory fakes: no Celery, no Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from alerts import handoff
+from alerts.clock import FrozenClock
+from alerts.delivery.ledger import row_id
+from alerts.ingest.dedup import MemoryItemArchive, MemorySeenStore
+from alerts.matching import RuleSetError
+from alerts.matching.reload import RulesWatcher
+from alerts.models import Item
+from tests.delivery.helpers import T0, make_deps
+
+
+class CheckingSeen(MemorySeenStore):
+    """A seen store that runs ``check`` just before items are marked seen."""
+
+    check: Any = None
+
+    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Check first, then mark."""
+        ids = list(ids)
+        if self.check is not None:
+            self.check(ids)
+        super().mark_seen(ids, now)
+
+
+def setup(tmp_path: Path, **sizes: int) -> tuple[handoff.Handoff, list[Any], Any]:
+    """A Handoff over memory fakes recording its enqueue calls, and a rules callable."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    watch = {"id": "kaluga", "any": ["kaluga"], "notify": {"channels": ["ops", "slack"]}}
+    (rules / "w.yaml").write_text(yaml.safe_dump({"watches": [watch]}), encoding="utf-8")
+    queued: list[Any] = []
+    h = handoff.Handoff(
+        seen=CheckingSeen(),
+        archive=MemoryItemArchive(),
+        delivery=make_deps(),
+        clock=FrozenClock(T0),
+        enqueue=lambda alert, channel, later: queued.append((alert.item.id, channel, later)),
+        **sizes,
+    )
+    watcher = RulesWatcher(rules, channels=["ops", "slack"], clock=FrozenClock(T0))
+    return h, queued, watcher.current
+
+
+def kaluga(n: int) -> list[Item]:
+    return [Item(id=f"k{i}", source="t", title=f"Drones over Kaluga {i}") for i in range(n)]
+
+
+def test_every_chunk_is_recorded_pending_before_the_items_are_seen(tmp_path: Path) -> None:
+    h, queued, rules = setup(tmp_path, match_batch=2, inline=1)
+    ledger = h.delivery.store.ledger
+
+    def check(ids: list[str]) -> None:
+        assert ids == [f"k{i}" for i in range(5)] and queued == []
+        for i in range(5):
+            for channel in ("ops", "slack"):
+                assert ledger.get(row_id(f"kaluga|k{i}|{channel}")).status == "pending"
+
+    h.seen.check = check
+    assert handoff.hand_on(kaluga(5), rules, h) == [f"k{i}" for i in range(5)]
+    assert len(h.delivery.notifier.sent) == 1 and len(queued) == 9  # inline 1, the rest queued
+    assert all(later is None for _, _, later in queued)
+
+
+def test_no_valid_rule_set_leaves_everything_untouched(tmp_path: Path) -> None:
+    h, queued, _ = setup(tmp_path)
+
+    def no_rules() -> Any:
+        raise RuleSetError([])
+
+    with pytest.raises(RuleSetError):
+        handoff.hand_on(kaluga(3), no_rules, h)
+    assert h.seen.unseen(["k0", "k1", "k2"]) == ["k0", "k1", "k2"] and queued == []
+    assert h.delivery.store.ledger.get(row_id("kaluga|k0|ops")) is None
+
+
+def test_parked_items_are_queued_in_batches_before_they_are_seen(tmp_path: Path) -> None:
+    h, _, _ = setup(tmp_path, match_batch=2)
+    batches: list[list[str]] = []
+
+    def check(ids: list[str]) -> None:
+        assert [[i.id for i in b] for b in batches] == [["k0", "k1"], ["k2"]]
+
+    h.seen.check = check
+    assert handoff.park(kaluga(3), h, lambda b: batches.append(b)) == ["k0", "k1", "k2"]
+    assert len(batches) == 2 and h.seen.unseen(["k2"]) == []
