@@ -7,8 +7,7 @@ instead of sent, so the order of effects can be checked at the moment items beco
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
 from alerts.notify.fake import RecordingNotifier
 from alerts.settings import Settings
+from tests.support.seen import CheckBeforeMark
 
 WATCHES = [
     {"id": "kaluga", "any": ["kaluga"], "notify": {"channels": ["slack", "email"]}},
@@ -34,17 +34,8 @@ WATCHES = [
 ]
 
 
-class CheckingSeen(RedisSeenStore):
+class CheckingSeen(CheckBeforeMark, RedisSeenStore):
     """A seen store that runs ``check`` just before items are marked seen."""
-
-    check: Any = None
-
-    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
-        """Check first, then mark."""
-        ids = list(ids)
-        if self.check is not None:
-            self.check(ids)
-        super().mark_seen(ids, now)
 
 
 @pytest.fixture

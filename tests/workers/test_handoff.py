@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +16,11 @@ from alerts.matching import RuleSetError
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_deps
+from tests.support.seen import CheckBeforeMark
 
 
-class CheckingSeen(MemorySeenStore):
+class CheckingSeen(CheckBeforeMark, MemorySeenStore):
     """A seen store that runs ``check`` just before items are marked seen."""
-
-    check: Any = None
-
-    def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
-        """Check first, then mark."""
-        ids = list(ids)
-        if self.check is not None:
-            self.check(ids)
-        super().mark_seen(ids, now)
 
 
 def setup(tmp_path: Path, **sizes: int) -> tuple[handoff.Handoff, list[Any], Any]:
