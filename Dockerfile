@@ -8,7 +8,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY alerts ./alerts
 COPY workers ./workers
 RUN pip install . && useradd --system --home /app alerts && mkdir -p /app/var && chown alerts /app/var

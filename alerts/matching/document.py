@@ -1,8 +1,10 @@
 """An item prepared once for matching: its fields normalised, split into words and word keys.
 
 Every field's words go into one list, with a separator word after each field so that no
-phrase runs across a field boundary; a parallel list holds each word's key. Positions of
-a word or key are looked up only for the few that candidate watches ask about.
+phrase runs across a field boundary; a parallel list holds each word's key. Splitting and
+keying is one pass of the key table (``keytable.scan``); the words themselves are only
+made when exact or prefix terms ask for them. Positions of a word or key are looked up
+only for the few that candidate watches ask about.
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from alerts.matching.keytable import SEP, key_of, scan, split
 from alerts.matching.text import COMPOUND, FieldText
-from alerts.matching.variants import KEYS
 from alerts.models import FIELDS, Item
 
-_FIELD_SEP = "\x1f"
-KEYS[_FIELD_SEP] = _FIELD_SEP
 Compound = tuple[int, int, int]  # (field number, start, end in the normalised text)
 _LAZY = 32  # entries looked up one by one before all positions are found in one pass
 
@@ -24,10 +24,12 @@ _LAZY = 32  # entries looked up one by one before all positions are found in one
 class Positions:
     """Where each entry of a word list occurs, found at C speed and only when asked."""
 
-    def __init__(self, entries: list[str]) -> None:
+    def __init__(self, entries: list[str], last: dict[str, int] | None = None) -> None:
         self.entries = entries
         # Last position of every entry, built by a C loop; doubles as the set of entries.
-        self.last = dict(zip(entries, range(len(entries)), strict=True))
+        if last is None:
+            last = dict(zip(entries, range(len(entries)), strict=True))
+        self.last = last
         self._first: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
 
@@ -72,12 +74,17 @@ class Document:
 
     item: Item
     fields: dict[int, FieldText]
-    entries: list[str]
     keys: Positions
     field_of: list[int]
     start: dict[int, int]
+    anchored: list[str] = field(default_factory=list)  # keys present that are index anchors
     compounds: dict[str, list[Compound]] = field(default_factory=dict)
     hits: dict[Any, Any] = field(default_factory=dict)  # the matcher's Hits, made once
+
+    @cached_property
+    def entries(self) -> list[str]:
+        """The normalised words, a separator after each field."""
+        return split([ft.norm for ft in self.fields.values()])
 
     @cached_property
     def words(self) -> Positions:
@@ -92,33 +99,57 @@ class Document:
 def _compounds(ft: FieldText, number: int, found: dict[str, list[Compound]]) -> None:
     """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire")."""
     for m in COMPOUND.finditer(ft.norm):
-        key = KEYS[m.group().replace("-", "")]
+        key = key_of(m.group().replace("-", ""))
         found.setdefault(key, []).append((number, m.start(), m.end()))
 
 
-def prepare(item: Item, names: tuple[str, ...], *, fuzzy: bool = True) -> Document:
-    """Normalise the named fields of an item and work out its word keys (if ``fuzzy``)."""
-    fields: dict[int, FieldText] = {}
+def prepare(
+    item: Item, names: tuple[str, ...], *, fuzzy: bool = True, anchors: dict[str, Any] | None = None
+) -> Document:
+    """Normalise the named fields of an item and work out its word keys (if ``fuzzy``).
+
+    ``anchors``: the index's table of anchor keys; the document lists those it holds.
+    """
+    fields = {FIELDS.index(name): FieldText.of(name, item.field_text(name)) for name in names}
+    norms = [ft.norm for ft in fields.values()]
+    compounds: dict[str, list[Compound]] = {}
+    if fuzzy:
+        keys, last, anchored, spans = scan(norms, anchors if anchors is not None else {})
+        for ft, packed in zip(fields.values(), spans, strict=True):
+            ft.use_spans(packed)
+        counts = [len(packed) // 8 for packed in spans]
+        for number, ft in fields.items():
+            if "-" in ft.norm:
+                _compounds(ft, number, compounds)
+        positions = Positions(keys, last)
+    else:
+        entries = split(norms)
+        counts = _counts(entries)
+        anchored, positions = [], Positions([])
     start: dict[int, int] = {}
     field_of: list[int] = []
-    words: list[str] = []
-    compounds: dict[str, list[Compound]] = {}
-    for name in names:
-        number = FIELDS.index(name)
-        ft = fields[number] = FieldText.of(name, item.field_text(name))
-        start[number] = len(words)
-        words.extend(ft.words())
-        words.append(_FIELD_SEP)
-        field_of.extend([number] * (len(words) - start[number]))
-        if fuzzy and "-" in ft.norm:
-            _compounds(ft, number, compounds)
-    keys = KEYS.keys_of(words) if fuzzy else []
-    return Document(
+    for number, count in zip(fields, counts, strict=True):
+        start[number] = len(field_of)
+        field_of += [number] * (count + 1)
+    doc = Document(
         item=item,
         fields=fields,
-        entries=words,
-        keys=Positions(keys),
+        keys=positions,
         field_of=field_of,
         start=start,
+        anchored=anchored,
         compounds=compounds,
     )
+    if not fuzzy:
+        doc.__dict__["entries"] = entries
+    return doc
+
+
+def _counts(entries: list[str]) -> list[int]:
+    """Words per field of a word list with a separator after each field."""
+    out, last = [], -1
+    for p, entry in enumerate(entries):
+        if entry == SEP:
+            out.append(p - last - 1)
+            last = p
+    return out

@@ -12,6 +12,7 @@ import operator
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WORD = re.compile(r"\w+")
@@ -124,7 +125,7 @@ class FieldText:
     regular: bool
     plain: bool = False
     _map: list[int] | None = field(default=None, repr=False)
-    _spans: tuple[list[int], list[int]] | None = field(default=None, repr=False)
+    _spans: tuple[Sequence[int], Sequence[int]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, name: str, text: str) -> FieldText:
@@ -134,6 +135,11 @@ class FieldText:
     def words(self) -> list[str]:
         """The words of the normalised text."""
         return split_words(self.norm, plain=self.plain)
+
+    def use_spans(self, packed: bytes) -> None:
+        """Word spans found elsewhere (the key table): int32 start, end pairs."""
+        pairs = memoryview(packed).cast("i")
+        self._spans = (pairs[0::2], pairs[1::2])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text back onto the original text."""

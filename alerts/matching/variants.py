@@ -27,8 +27,6 @@ _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _MIN_STEM = 3
 _BATCH = 8192
-MAX_CACHED = 500_000  # words in the key cache before it starts over
-MAX_CACHED_WORD = 64  # longer words are keyed without being cached
 _DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
@@ -113,37 +111,6 @@ def cyrillic_key(word: str) -> str:
     """Key of a Cyrillic word (see ``word_keys``)."""
     folded = word.translate(_CYR_FOLD)
     return _cyrillic(_RU.stemWord(folded), folded)
-
-
-class KeyCache(dict[str, str]):
-    """Memoised word keys: news vocabulary repeats, stemming is the costly part.
-
-    Words longer than ``MAX_CACHED_WORD`` are keyed but not kept: real words are shorter,
-    and a feed of long distinct strings must not pin memory until the cap clears it.
-    """
-
-    def __missing__(self, word: str) -> str:
-        if len(word) > MAX_CACHED_WORD:
-            return word_key(word)
-        if len(self) > MAX_CACHED:
-            self.clear()
-        key = self[word] = word_key(word)
-        return key
-
-    def keys_of(self, words: list[str]) -> list[str]:
-        """Keys of many words: a plain ``dict.get`` pass, then the misses in one batch."""
-        keys = list(map(self.get, words))
-        if None not in keys:
-            return keys  # type: ignore[return-value]
-        misses = list(dict.fromkeys(w for w, k in zip(words, keys, strict=True) if k is None))
-        if len(self) + len(misses) > MAX_CACHED:
-            self.clear()
-        found = dict(zip(misses, word_keys(misses), strict=True))
-        self.update({w: k for w, k in found.items() if len(w) <= MAX_CACHED_WORD})
-        return [k if k is not None else found[w] for k, w in zip(keys, words, strict=True)]
-
-
-KEYS = KeyCache()
 
 
 def adjective_key(key: str) -> str | None:

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from alerts.matching.keytable import MAX_CACHED_WORD, SEP, key_of, new_table, scan
 from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.matching.text import FieldText, normalise, words
 from alerts.matching.variants import (
-    MAX_CACHED_WORD,
-    KeyCache,
     term_key_tuples,
     to_cyrillic,
     to_latin,
@@ -101,10 +100,11 @@ def test_words_are_split_in_every_script() -> None:
     ]  # fmt: skip
 
 
-def test_key_cache_keeps_short_words_only() -> None:
-    # A feed of long distinct strings must not pin memory in the key cache.
-    cache = KeyCache()
+def test_key_table_keeps_short_words_only() -> None:
+    # A feed of long distinct strings must not pin memory in the key table.
+    table = new_table()
     short, long = "k" * MAX_CACHED_WORD, "kalugas" + "x" * MAX_CACHED_WORD
-    assert cache.keys_of([short, long, "kaluga"]) == [word_key(short), word_key(long), "kaluga"]
-    assert cache[long] == word_key(long)
-    assert set(cache) == {short, "kaluga"}
+    keys = scan([f"{short} {long} kaluga"], {}, table)[0]
+    assert keys == [word_key(short), word_key(long), "kaluga", SEP]
+    assert key_of(long, table) == word_key(long)
+    assert len(table) == 2 and table.get(long) is None and table.get(short) == word_key(short)

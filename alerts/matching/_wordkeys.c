@@ -1,0 +1,526 @@
+/* Word keys at C speed: split normalised fields into words and look each word's key up.
+ *
+ * The pure-Python twin is alerts/matching/keytable.py (PyWordTable); both keep the same
+ * contract and tests run both. A WordTable maps a word (its code points) to its key, a
+ * Python str computed by alerts.matching.variants. Slots are one open-addressing array
+ * and the words' code points one arena, so a lookup touches one or two cache lines, and
+ * all of an item's lookups are prefetched before any is made: the table holds hundreds of
+ * thousands of words and a Python dict of them spends most of its time waiting on memory.
+ *
+ * Each slot also remembers whether its key is in the current index's table of anchor
+ * keys (with the number of the table it checked), so an item's words are not looked up
+ * in that table again and again.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t hash;
+    PyObject *key; /* NULL: the slot is empty */
+    uint32_t off;  /* first code point in the arena */
+    uint32_t len;
+    uint32_t gen;  /* anchors table the flag below was checked against (0: none) */
+    uint32_t anchored;
+} Slot;
+
+typedef struct {
+    uint64_t hash;
+    Slot *slot;
+    Py_ssize_t start;
+    uint32_t len;
+    uint32_t field;
+} Tok;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    size_t cap; /* a power of two */
+    size_t count;
+    uint32_t *arena;
+    size_t arena_len, arena_cap;
+    size_t limit;
+    Py_ssize_t max_word;
+    PyObject *anchors; /* the dict the slots' anchored flags refer to */
+    uint32_t gen;
+    Tok *toks;
+    size_t toks_cap;
+} WordTable;
+
+static unsigned char WORD_ASCII[128];
+
+/* A word character as re's \w sees it; the Russian and Ukrainian letters without a lookup. */
+static inline int is_word(Py_UCS4 ch) {
+    if (ch < 128) return WORD_ASCII[ch];
+    if (ch >= 0x0410 && ch <= 0x045F) return 1;
+    return Py_UNICODE_ISALNUM(ch);
+}
+
+static inline uint64_t fmix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb3f99ef2ae7bULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* FNV-1a over the code points, then a finaliser (the tokenizer inlines the same steps). */
+static inline uint64_t hash_word(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = 0; i < len; i++)
+        h = (h ^ PyUnicode_READ(kind, data, start + i)) * 0x100000001b3ULL;
+    return fmix(h ^ ((uint64_t)len << 56));
+}
+
+static inline int same(const uint32_t *stored, int kind, const void *data, Py_ssize_t start,
+                       uint32_t len) {
+    for (uint32_t i = 0; i < len; i++)
+        if (stored[i] != PyUnicode_READ(kind, data, start + i)) return 0;
+    return 1;
+}
+
+/* The slot holding the word, or the empty slot where it would go. */
+static Slot *find(WordTable *t, uint64_t h, int kind, const void *data, Py_ssize_t start,
+                  uint32_t len) {
+    size_t mask = t->cap - 1, i = (size_t)h & mask;
+    for (;;) {
+        Slot *s = &t->slots[i];
+        if (s->key == NULL) return s;
+        if (s->hash == h && s->len == len && same(t->arena + s->off, kind, data, start, len))
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+static void clear_slots(WordTable *t) {
+    for (size_t i = 0; i < t->cap; i++) Py_CLEAR(t->slots[i].key);
+    memset(t->slots, 0, t->cap * sizeof(Slot));
+    t->count = 0;
+    t->arena_len = 0;
+}
+
+static int grow(WordTable *t) {
+    size_t cap = t->cap * 2;
+    Slot *slots = PyMem_Calloc(cap, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < t->cap; i++) {
+        Slot *s = &t->slots[i];
+        if (s->key == NULL) continue;
+        size_t j = (size_t)s->hash & (cap - 1);
+        while (slots[j].key != NULL) j = (j + 1) & (cap - 1);
+        slots[j] = *s;
+    }
+    PyMem_Free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+static int reserve_toks(WordTable *t, size_t n) {
+    if (n <= t->toks_cap) return 0;
+    size_t cap = t->toks_cap ? t->toks_cap : 256;
+    while (cap < n) cap *= 2;
+    Tok *toks = PyMem_Realloc(t->toks, cap * sizeof(Tok));
+    if (toks == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->toks = toks;
+    t->toks_cap = cap;
+    return 0;
+}
+
+static int reserve_arena(WordTable *t, size_t n) {
+    if (t->arena_len + n <= t->arena_cap) return 0;
+    size_t cap = t->arena_cap ? t->arena_cap : 4096;
+    while (cap < t->arena_len + n) cap *= 2;
+    uint32_t *arena = PyMem_Realloc(t->arena, cap * sizeof(uint32_t));
+    if (arena == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->arena = arena;
+    t->arena_cap = cap;
+    return 0;
+}
+
+static int WordTable_init(WordTable *t, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"limit", "max_word", NULL};
+    Py_ssize_t limit = 500000, max_word = 64;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nn", names, &limit, &max_word)) return -1;
+    if (limit < 1 || max_word < 1) {
+        PyErr_SetString(PyExc_ValueError, "limit and max_word must be positive");
+        return -1;
+    }
+    if (t->slots != NULL) clear_slots(t);
+    else {
+        t->cap = 1024;
+        t->slots = PyMem_Calloc(t->cap, sizeof(Slot));
+        if (t->slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    t->limit = (size_t)limit;
+    t->max_word = max_word;
+    return 0;
+}
+
+static void WordTable_dealloc(WordTable *t) {
+    if (t->slots != NULL) {
+        for (size_t i = 0; i < t->cap; i++) Py_XDECREF(t->slots[i].key);
+        PyMem_Free(t->slots);
+    }
+    PyMem_Free(t->arena);
+    PyMem_Free(t->toks);
+    Py_XDECREF(t->anchors);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+/* One field's words, for one storage kind of str (CHAR: Py_UCS1, Py_UCS2 or Py_UCS4). */
+#define TOKENIZE(CHAR)                                                                     \
+    do {                                                                                   \
+        const CHAR *d = (const CHAR *)data;                                                \
+        while (i < len) {                                                                  \
+            while (i < len && !is_word(d[i])) i++;                                         \
+            if (i >= len) break;                                                           \
+            Py_ssize_t start = i;                                                          \
+            uint64_t h = 0xcbf29ce484222325ULL;                                            \
+            while (i < len && is_word(d[i])) h = (h ^ d[i++]) * 0x100000001b3ULL;          \
+            Tok *tok = &t->toks[n++];                                                      \
+            tok->start = start;                                                            \
+            tok->len = (uint32_t)(i - start);                                              \
+            tok->field = (uint32_t)f;                                                      \
+            tok->slot = NULL;                                                              \
+            tok->hash = fmix(h ^ ((uint64_t)(i - start) << 56));                           \
+            __builtin_prefetch(&t->slots[(size_t)tok->hash & (t->cap - 1)]);               \
+        }                                                                                  \
+    } while (0)
+
+/* Split every field into words (as re's \w+ does) and hash them; returns the count. */
+static Py_ssize_t tokenize(WordTable *t, PyObject *norms) {
+    Py_ssize_t nf = PyList_GET_SIZE(norms);
+    size_t n = 0;
+    for (Py_ssize_t f = 0; f < nf; f++) {
+        PyObject *text = PyList_GET_ITEM(norms, f);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "fields must be str");
+            return -1;
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text), i = 0;
+        if (reserve_toks(t, n + (size_t)len / 2 + 1) < 0) return -1;
+        if (kind == PyUnicode_1BYTE_KIND) TOKENIZE(Py_UCS1);
+        else if (kind == PyUnicode_2BYTE_KIND) TOKENIZE(Py_UCS2);
+        else TOKENIZE(Py_UCS4);
+    }
+    return (Py_ssize_t)n;
+}
+
+static PyObject *word_of(PyObject *norms, Tok *tok) {
+    PyObject *text = PyList_GET_ITEM(norms, tok->field);
+    return PyUnicode_Substring(text, tok->start, tok->start + tok->len);
+}
+
+/* The word of a token the table does not hold, if overflow has it (-1: error). */
+static int in_overflow(PyObject *norms, Tok *tok, PyObject *overflow) {
+    if (overflow == Py_None) return 0;
+    PyObject *word = word_of(norms, tok);
+    if (word == NULL) return -1;
+    int known = PyDict_Contains(overflow, word);
+    Py_DECREF(word);
+    return known;
+}
+
+/* Words without a key, once each (a list): the caller keys them, add()s them, scans again. */
+static PyObject *misses(WordTable *t, PyObject *norms, Py_ssize_t n, PyObject *overflow) {
+    PyObject *seen = PyDict_New(), *out = NULL;
+    if (seen == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Tok *tok = &t->toks[i];
+        if (tok->slot != NULL) continue;
+        int known = in_overflow(norms, tok, overflow);
+        if (known < 0) goto done;
+        if (known) continue;
+        PyObject *word = word_of(norms, tok);
+        if (word == NULL) goto done;
+        int err = PyDict_SetItem(seen, word, Py_None);
+        Py_DECREF(word);
+        if (err < 0) goto done;
+    }
+    out = PyDict_Keys(seen);
+done:
+    Py_DECREF(seen);
+    return out;
+}
+
+static int set_anchors(WordTable *t, PyObject *anchors) {
+    if (anchors == t->anchors) return 0;
+    Py_INCREF(anchors);
+    Py_XSETREF(t->anchors, anchors);
+    t->gen++;
+    if (t->gen == 0) { /* wrapped: forget every flag */
+        for (size_t i = 0; i < t->cap; i++) t->slots[i].gen = 0;
+        t->gen = 1;
+    }
+    return 0;
+}
+
+static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (to - from) * 2 * (Py_ssize_t)sizeof(int32_t));
+    if (out == NULL) return NULL;
+    int32_t *at = (int32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = from; i < to; i++) {
+        *at++ = (int32_t)t->toks[i].start;
+        *at++ = (int32_t)(t->toks[i].start + t->toks[i].len);
+    }
+    return out;
+}
+
+/* scan(norms, sep, anchors, overflow) -> (keys, last, anchored, spans), or the list of
+ * words that neither the table nor overflow (a dict of word -> key, or None) holds. */
+static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
+    PyObject *norms, *sep, *anchors, *overflow;
+    if (!PyArg_ParseTuple(args, "O!UO!O", &PyList_Type, &norms, &sep, &PyDict_Type, &anchors,
+                          &overflow))
+        return NULL;
+    if (overflow != Py_None && !PyDict_Check(overflow)) {
+        PyErr_SetString(PyExc_TypeError, "overflow must be a dict or None");
+        return NULL;
+    }
+    Py_ssize_t n = tokenize(t, norms);
+    if (n < 0) return NULL;
+    Py_ssize_t missing = 0;
+    for (Py_ssize_t i = 0; i < n; i++) { /* the home slots are in cache: prefetch their words */
+        Slot *home = &t->slots[(size_t)t->toks[i].hash & (t->cap - 1)];
+        if (home->hash == t->toks[i].hash) {
+            __builtin_prefetch(t->arena + home->off);
+            __builtin_prefetch(home->key, 1);
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Tok *tok = &t->toks[i];
+        if (tok->len <= t->max_word) {
+            PyObject *text = PyList_GET_ITEM(norms, tok->field);
+            Slot *s = find(t, tok->hash, PyUnicode_KIND(text), PyUnicode_DATA(text),
+                           tok->start, tok->len);
+            if (s->key != NULL) {
+                tok->slot = s;
+                continue;
+            }
+        }
+        missing++;
+    }
+    for (Py_ssize_t i = 0; missing && i < n; i++) {
+        if (t->toks[i].slot != NULL) continue;
+        int known = in_overflow(norms, &t->toks[i], overflow);
+        if (known < 0) return NULL;
+        if (!known) return misses(t, norms, n, overflow);
+    }
+    if (set_anchors(t, anchors) < 0) return NULL;
+    Py_ssize_t nf = PyList_GET_SIZE(norms);
+    PyObject *keys = PyList_New(n + nf), *last = _PyDict_NewPresized(n + nf);
+    PyObject *anchored = PyList_New(0);
+    PyObject *spans = PyList_New(nf), *result = NULL;
+    if (keys == NULL || last == NULL || anchored == NULL || spans == NULL) goto fail;
+    Py_ssize_t pos = 0, i = 0;
+    for (Py_ssize_t f = 0; f < nf; f++) {
+        Py_ssize_t first = i;
+        for (; i < n && t->toks[i].field == (uint32_t)f; i++, pos++) {
+            Tok *tok = &t->toks[i];
+            PyObject *key;
+            int is_anchor;
+            if (tok->slot != NULL) {
+                Slot *s = tok->slot;
+                key = s->key;
+                if (s->gen != t->gen) {
+                    int found = PyDict_Contains(anchors, key);
+                    if (found < 0) goto fail;
+                    s->anchored = (uint32_t)found;
+                    s->gen = t->gen;
+                }
+                is_anchor = (int)s->anchored;
+            } else { /* a word the table does not hold: keyed through overflow */
+                PyObject *word = word_of(norms, tok);
+                if (word == NULL) goto fail;
+                key = PyDict_GetItemWithError(overflow, word);
+                Py_DECREF(word);
+                if (key == NULL) {
+                    if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "overflow word");
+                    goto fail;
+                }
+                is_anchor = PyDict_Contains(anchors, key);
+                if (is_anchor < 0) goto fail;
+            }
+            if (is_anchor) {
+                int seen = PyDict_Contains(last, key);
+                if (seen < 0 || (!seen && PyList_Append(anchored, key) < 0)) goto fail;
+            }
+            PyObject *at = PyLong_FromSsize_t(pos);
+            if (at == NULL) goto fail;
+            int err = PyDict_SetItem(last, key, at);
+            Py_DECREF(at);
+            if (err < 0) goto fail;
+            Py_INCREF(key);
+            PyList_SET_ITEM(keys, pos, key);
+        }
+        PyObject *at = PyLong_FromSsize_t(pos);
+        if (at == NULL) goto fail;
+        int err = PyDict_SetItem(last, sep, at);
+        Py_DECREF(at);
+        if (err < 0) goto fail;
+        Py_INCREF(sep);
+        PyList_SET_ITEM(keys, pos, sep);
+        pos++;
+        PyObject *field_spans = spans_of(t, first, i);
+        if (field_spans == NULL) goto fail;
+        PyList_SET_ITEM(spans, f, field_spans);
+    }
+    result = PyTuple_Pack(4, keys, last, anchored, spans);
+fail:
+    Py_XDECREF(keys);
+    Py_XDECREF(last);
+    Py_XDECREF(anchored);
+    Py_XDECREF(spans);
+    return result;
+}
+
+/* add(words, keys): remember each word's key (words longer than max_word are skipped). */
+static PyObject *WordTable_add(WordTable *t, PyObject *args) {
+    PyObject *words, *keys;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyList_Type, &keys)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    if (PyList_GET_SIZE(keys) != n) {
+        PyErr_SetString(PyExc_ValueError, "words and keys differ in length");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *word = PyList_GET_ITEM(words, i), *key = PyList_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(word) || !PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "words and keys must be str");
+            return NULL;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+        if (len > t->max_word) continue;
+        if (t->count >= t->limit) clear_slots(t); /* news vocabulary: starting over is cheap */
+        if ((t->count + 1) * 2 > t->cap && grow(t) < 0) return NULL;
+        int kind = PyUnicode_KIND(word);
+        const void *data = PyUnicode_DATA(word);
+        uint64_t h = hash_word(kind, data, 0, len);
+        Slot *s = find(t, h, kind, data, 0, (uint32_t)len);
+        if (s->key != NULL) continue;
+        if (reserve_arena(t, (size_t)len) < 0) return NULL;
+        for (Py_ssize_t j = 0; j < len; j++)
+            t->arena[t->arena_len + (size_t)j] = PyUnicode_READ(kind, data, j);
+        Py_INCREF(key);
+        PyUnicode_InternInPlace(&key);
+        s->hash = h;
+        s->key = key;
+        s->off = (uint32_t)t->arena_len;
+        s->len = (uint32_t)len;
+        s->gen = 0;
+        s->anchored = 0;
+        t->arena_len += (size_t)len;
+        t->count++;
+    }
+    Py_RETURN_NONE;
+}
+
+/* get(word) -> key or None */
+static PyObject *WordTable_get(WordTable *t, PyObject *word) {
+    if (!PyUnicode_Check(word)) {
+        PyErr_SetString(PyExc_TypeError, "word must be str");
+        return NULL;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+    if (len <= t->max_word) {
+        int kind = PyUnicode_KIND(word);
+        const void *data = PyUnicode_DATA(word);
+        Slot *s = find(t, hash_word(kind, data, 0, len), kind, data, 0, (uint32_t)len);
+        if (s->key != NULL) return Py_NewRef(s->key);
+    }
+    Py_RETURN_NONE;
+}
+
+/* split(norms, sep) -> every field's words, each field followed by sep */
+static PyObject *WordTable_split(WordTable *t, PyObject *args) {
+    PyObject *norms, *sep;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &norms, &sep)) return NULL;
+    Py_ssize_t n = tokenize(t, norms);
+    if (n < 0) return NULL;
+    Py_ssize_t nf = PyList_GET_SIZE(norms), pos = 0, i = 0;
+    PyObject *out = PyList_New(n + nf);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t f = 0; f < nf; f++) {
+        for (; i < n && t->toks[i].field == (uint32_t)f; i++) {
+            PyObject *word = word_of(norms, &t->toks[i]);
+            if (word == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, pos++, word);
+        }
+        PyList_SET_ITEM(out, pos++, Py_NewRef(sep));
+    }
+    return out;
+}
+
+static PyObject *WordTable_clear(WordTable *t, PyObject *Py_UNUSED(ignored)) {
+    clear_slots(t);
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t WordTable_len(WordTable *t) { return (Py_ssize_t)t->count; }
+
+static PyMethodDef WordTable_methods[] = {
+    {"scan", (PyCFunction)WordTable_scan, METH_VARARGS,
+     "scan(norms, sep, anchors, overflow) -> (keys, last, anchored, spans) or a list of "
+     "words without a key"},
+    {"add", (PyCFunction)WordTable_add, METH_VARARGS, "add(words, keys): remember keys"},
+    {"get", (PyCFunction)WordTable_get, METH_O, "get(word) -> its key or None"},
+    {"split", (PyCFunction)WordTable_split, METH_VARARGS,
+     "split(norms, sep) -> the words of every field, each field followed by sep"},
+    {"clear", (PyCFunction)WordTable_clear, METH_NOARGS, "forget every word"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods WordTable_as_sequence = {.sq_length = (lenfunc)WordTable_len};
+
+static PyTypeObject WordTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "alerts.matching._wordkeys.WordTable",
+    .tp_basicsize = sizeof(WordTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Words to keys, in one open-addressing table (see the module's docstring).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)WordTable_init,
+    .tp_dealloc = (destructor)WordTable_dealloc,
+    .tp_methods = WordTable_methods,
+    .tp_as_sequence = &WordTable_as_sequence,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "alerts.matching._wordkeys",
+    .m_doc = "Word splitting and word keys at C speed (twin of alerts.matching.keytable).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__wordkeys(void) {
+    for (int c = 0; c < 128; c++)
+        WORD_ASCII[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                                        (c >= 'A' && c <= 'Z') || c == '_');
+    if (PyType_Ready(&WordTableType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "WordTable", (PyObject *)&WordTableType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,136 @@
+"""The C key table and its pure-Python twin agree: same words, keys, spans and anchors."""
+
+from __future__ import annotations
+
+import os
+from array import array
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.matching import Matcher, keytable
+from alerts.matching.keytable import SEP, PyWordTable, key_of, new_table, scan
+from alerts.matching.text import WORD, normalise
+from alerts.matching.variants import word_keys
+from tests.matching.helpers import item, ruleset_of
+
+try:
+    from alerts.matching._wordkeys import WordTable as CWordTable
+except ImportError:  # built without a C compiler: the twin is what runs, and is tested
+    CWordTable = None
+
+needs_c = pytest.mark.skipif(CWordTable is None, reason="the C extension is not built")
+
+# Every kind of str storage (Latin-1, UCS-2, UCS-4), word and non-word characters of
+# several scripts, combining marks, digits of other scripts, and the separator itself.
+TEXT = st.text(
+    alphabet=st.sampled_from(list("ab kZ9_-.,\t\x1fКалугаЇїёéß’«»ΑβγӂҾ\u0301\u0483٣二𝔘😀")),
+    max_size=80,
+)
+FIELDS = st.lists(TEXT, min_size=1, max_size=3)
+
+
+def test_the_extension_is_built_where_ci_requires_it() -> None:
+    if os.environ.get("ALERTS_REQUIRE_EXTENSION") == "1":
+        assert CWordTable is not None
+        assert type(keytable.TABLE).__module__ == "alerts.matching._wordkeys"
+
+
+def _scan(table: keytable.Table, norms: list[str], anchors: dict[str, int]) -> keytable.Scanned:
+    return scan(norms, anchors, table)
+
+
+@needs_c
+@given(FIELDS, st.sets(st.sampled_from(["калуг", "ab", "kz9_", "βγ", "\x1f"])))
+@settings(max_examples=300, deadline=None)
+def test_c_table_agrees_with_twin(texts: list[str], anchors: set[str]) -> None:
+    norms = [normalise(t)[0] for t in texts]
+    table = dict.fromkeys(anchors, 1)
+    ours, twin = CWordTable(8, 6), PyWordTable(8, 6)  # small: start-overs and long words
+    for _ in range(2):  # the second scan finds the words the first one added
+        assert _scan(ours, norms, table) == _scan(twin, norms, table)
+    assert ours.split(norms, SEP) == twin.split(norms, SEP)
+
+
+@given(FIELDS)
+@settings(max_examples=200, deadline=None)
+def test_words_and_spans_are_those_of_the_regex(texts: list[str]) -> None:
+    norms = [normalise(t)[0] for t in texts]
+    for table in (new_table(), PyWordTable()):
+        keys, last, _, spans = _scan(table, norms, {})
+        words = [w for n in norms for w in [*WORD.findall(n), SEP]]
+        assert keys == [w if w == SEP else word_keys([w])[0] for w in words]
+        assert last == {k: p for p, k in enumerate(keys)}
+        for norm, packed in zip(norms, spans, strict=True):
+            pairs = array("i", packed).tolist()
+            assert list(zip(pairs[0::2], pairs[1::2], strict=True)) == [
+                m.span() for m in WORD.finditer(norm)
+            ]
+        assert table.split(norms, SEP) == words
+
+
+@pytest.mark.parametrize("make", [new_table, PyWordTable])
+def test_anchored_keys_are_listed_once_in_first_seen_order(make: type) -> None:
+    table = make()
+    anchors = {"drone": 1, "kaluga": 2}
+    anchored = _scan(table, ["drones hit Kaluga", "kaluga drone talks"], anchors)[2]
+    assert anchored == ["drone", "kaluga"]
+    # Another index: the remembered flags are not reused.
+    assert _scan(table, ["drones hit Kaluga"], {"hit": 1})[2] == ["hit"]
+
+
+@pytest.mark.parametrize("make", [new_table, PyWordTable])
+def test_a_full_table_starts_over_and_long_words_are_never_kept(make: type) -> None:
+    table = make(limit=3, max_word=5)
+    keys = _scan(table, ["one two three four five sixsixsix"], {})[0]
+    assert keys == [*word_keys(["one", "two", "three", "four", "five", "sixsixsix"]), SEP]
+    assert len(table) <= 3 and table.get("sixsixsix") is None
+    assert key_of("sixsixsix", table) == word_keys(["sixsixsix"])[0]
+
+
+@pytest.mark.parametrize("make", [new_table, PyWordTable])
+def test_bad_arguments_are_refused(make: type) -> None:
+    with pytest.raises(ValueError):
+        make(limit=0)
+    with pytest.raises(ValueError):
+        make().add(["a"], [])
+    with pytest.raises(TypeError):
+        make().scan([b"bytes"], SEP, {}, None)
+
+
+RULES = """
+watches:
+  - {id: kaluga, any: [Kaluga, Київ], none: [Kalugin], notify: {channels: [email]}}
+  - {id: truce, all: [cease-fire, talks], fields: [title, body], notify: {channels: [email]}}
+  - {id: phrase, any: ["coalition of the willing"], notify: {channels: [email]}}
+  - id: exact
+    any: [{term: drones, exact: true}, "negotiat*"]
+    notify: {channels: [email]}
+"""
+TEXTS = [
+    ("Drones over Калуге", "Ceasefire talks: the cease-fire holds; negotiators met in Киеве."),
+    ("Kalugin speaks", "The coalition of the willing met Kaluga officials " + "x" * 90),
+    ("Ceasefire", "Talks on a ceasefire; drones, renegotiation, κόσμος 二 😀"),
+]
+
+
+def test_the_matcher_gives_the_same_matches_on_the_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = ruleset_of(tmp_path, RULES)
+    items = [item(t, b, id=f"i{n}") for n, (t, b) in enumerate(TEXTS)]
+
+    def run() -> list[list[dict[str, object]]]:
+        matcher = Matcher(rules)
+        return [[m.model_dump() for m in matcher.match(it)] for it in items]
+
+    ours = run()
+    monkeypatch.setattr(keytable, "TABLE", PyWordTable())
+    assert run() == ours
+    assert [[m["watch"] for m in found] for found in ours] == [
+        ["kaluga", "truce", "exact"],
+        ["phrase"],
+        ["truce", "exact"],
+    ]
