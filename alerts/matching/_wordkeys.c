@@ -478,6 +478,43 @@ static PyObject *WordTable_clear(WordTable *t, PyObject *Py_UNUSED(ignored)) {
 
 static Py_ssize_t WordTable_len(WordTable *t) { return (Py_ssize_t)t->count; }
 
+/* The 1:1 punctuation of alerts.matching.text._PUNCT (a test checks the two agree). */
+static const Py_UCS4 PUNCT[] = {0x2018, 0x2019, 0x201A, 0x201B, 0x2032, 0x00B4, 0x201C,
+                                0x201D, 0x201E, 0x201F, 0x2033, 0x00AB, 0x00BB, 0x2010,
+                                0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212};
+
+static inline int plain_char(Py_UCS4 ch) {
+    return ch < 128 || (ch >= 0x0430 && ch <= 0x044F) || ch == 0x0454 || ch == 0x0456 ||
+           ch == 0x0457 || ch == 0x0491;
+}
+
+/* plainness(lowered) -> 0: only ASCII and plain Cyrillic letters; 1: also the 1:1
+ * punctuation; 2: anything else (alerts.matching.text's two regexes, in one pass). */
+static PyObject *plainness(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text), out = 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (plain_char(ch)) continue;
+        int punct = 0;
+        for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++) punct |= PUNCT[j] == ch;
+        if (!punct) return PyLong_FromLong(2);
+        out = 1;
+    }
+    return PyLong_FromLong(out);
+}
+
+static PyMethodDef module_methods[] = {
+    {"plainness", (PyCFunction)plainness, METH_O,
+     "plainness(lowered) -> 0 plain, 1 plain but for 1:1 punctuation, 2 other"},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMethodDef WordTable_methods[] = {
     {"scan", (PyCFunction)WordTable_scan, METH_VARARGS,
      "scan(norms, sep, anchors, overflow) -> (keys, last, anchored, spans) or a list of "
@@ -509,6 +546,7 @@ static struct PyModuleDef module = {
     .m_name = "alerts.matching._wordkeys",
     .m_doc = "Word splitting and word keys at C speed (twin of alerts.matching.keytable).",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__wordkeys(void) {

@@ -79,6 +79,19 @@ _NOT_PLAIN = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}]")
 _OTHER = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}" + re.escape("".join(_PUNCT)) + "]")
 
 
+def _plainness_re(low: str) -> int:
+    """0: only ASCII and plain Cyrillic letters; 1: also 1:1 punctuation; 2: anything else."""
+    if _NOT_PLAIN.search(low) is None:
+        return 0
+    return 1 if _OTHER.search(low) is None else 2
+
+
+try:  # the same in one pass of C, when the extension is built
+    from alerts.matching._wordkeys import plainness  # type: ignore[import-not-found]
+except ImportError:
+    plainness = _plainness_re
+
+
 def _punct(m: re.Match[str]) -> str:
     return _PUNCT[m.group()]
 
@@ -92,9 +105,10 @@ def normalise_plain(text: str) -> tuple[str, bool, bool]:
     if text.isascii():
         return text.lower(), True, True
     low = text.lower()
-    if _NOT_PLAIN.search(low) is None:
+    kind = plainness(low)
+    if kind == 0:
         return low, True, True
-    if _OTHER.search(low) is None:
+    if kind == 1:
         return _PUNCT_RX.sub(_punct, low), True, True  # lower() and 1:1 punctuation
     norm = text.translate(_TABLE)
     return norm, _TABLE.irregular.isdisjoint(text), False

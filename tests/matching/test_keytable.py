@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.matching import Matcher, keytable
 from alerts.matching.keytable import SEP, PyWordTable, key_of, new_table, scan
-from alerts.matching.text import WORD, normalise
+from alerts.matching.text import _PUNCT, WORD, _plainness_re, normalise
 from alerts.matching.variants import word_keys
 from tests.matching.helpers import item, ruleset_of
 
@@ -134,3 +134,16 @@ def test_the_matcher_gives_the_same_matches_on_the_twin(
         ["phrase"],
         ["truce", "exact"],
     ]
+
+
+@needs_c
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2300), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_c_plainness_agrees_with_the_regexes(text: str) -> None:
+    from alerts.matching._wordkeys import plainness
+
+    low = text.lower()
+    assert plainness(low) == _plainness_re(low)
+    for ch in _PUNCT:  # every 1:1 punctuation mark, and ё (not plain: it folds to е)
+        assert plainness(low + ch) == _plainness_re(low + ch)
+    assert plainness("ё") == 2
