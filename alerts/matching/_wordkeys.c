@@ -509,7 +509,51 @@ static PyObject *plainness(PyObject *module, PyObject *text) {
     return PyLong_FromLong(out);
 }
 
+/* The lower-case of a character that lowers to a plain one or to 1:1 punctuation (as
+ * str.lower() does), or 0 when the character needs the general path. */
+static inline Py_UCS4 lower_plain_char(Py_UCS4 ch, int *punct) {
+    if (ch < 128) return (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch;
+    if (ch >= 0x0410 && ch <= 0x042F) return ch + 0x20;
+    if (ch == 0x0404 || ch == 0x0406 || ch == 0x0407) return ch + 0x50; /* Є І Ї */
+    if (ch == 0x0490) return 0x0491;                                      /* Ґ */
+    if (plain_char(ch)) return ch;
+    for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++)
+        if (PUNCT[j] == ch) {
+            *punct = 1;
+            return ch;
+        }
+    return 0;
+}
+
+/* lower_plain(text) -> (text.lower(), plainness) when the lowered text is plain but for
+ * 1:1 punctuation, else None: the caller takes the general path. */
+static PyObject *lower_plain(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text), punct = 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyUnicode_New(len, PyUnicode_MAX_CHAR_VALUE(text));
+    if (out == NULL) return NULL;
+    int out_kind = PyUnicode_KIND(out);
+    void *out_data = PyUnicode_DATA(out);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 low = lower_plain_char(PyUnicode_READ(kind, data, i), &punct);
+        if (low == 0) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+        PyUnicode_WRITE(out_kind, out_data, i, low);
+    }
+    PyObject *result = Py_BuildValue("(Ni)", out, punct);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"lower_plain", (PyCFunction)lower_plain, METH_O,
+     "lower_plain(text) -> (text.lower(), 0 or 1 as plainness) or None"},
     {"plainness", (PyCFunction)plainness, METH_O,
      "plainness(lowered) -> 0 plain, 1 plain but for 1:1 punctuation, 2 other"},
     {NULL, NULL, 0, NULL},

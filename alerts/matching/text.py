@@ -86,10 +86,17 @@ def _plainness_re(low: str) -> int:
     return 1 if _OTHER.search(low) is None else 2
 
 
+def _lower_plain_none(text: str) -> tuple[str, int] | None:
+    return None
+
+
 try:  # the same in one pass of C, when the extension is built
-    from alerts.matching._wordkeys import plainness  # type: ignore[import-not-found]
+    from alerts.matching._wordkeys import (  # type: ignore[import-not-found]
+        lower_plain,
+        plainness,
+    )
 except ImportError:
-    plainness = _plainness_re
+    plainness, lower_plain = _plainness_re, _lower_plain_none
 
 
 def _punct(m: re.Match[str]) -> str:
@@ -104,8 +111,11 @@ def normalise_plain(text: str) -> tuple[str, bool, bool]:
     """
     if text.isascii():
         return text.lower(), True, True
-    low = text.lower()
-    kind = plainness(low)
+    fast = lower_plain(text)  # lower-casing and the check in one pass, when it can
+    if fast is None:
+        lowered = text.lower()
+        fast = (lowered, plainness(lowered))
+    low, kind = fast
     if kind == 0:
         return low, True, True
     if kind == 1:

@@ -147,3 +147,18 @@ def test_c_plainness_agrees_with_the_regexes(text: str) -> None:
     for ch in _PUNCT:  # every 1:1 punctuation mark, and ё (not plain: it folds to е)
         assert plainness(low + ch) == _plainness_re(low + ch)
     assert plainness("ё") == 2
+
+
+@needs_c
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2300), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_c_lower_plain_agrees_with_lower(text: str) -> None:
+    from alerts.matching._wordkeys import lower_plain
+
+    for t in (text, text + "КАЛУГА ЄІЇҐ «—»", "Ёлка", "İstanbul"):
+        fast = lower_plain(t)
+        if fast is not None:  # else the general path runs: lower(), then the regexes
+            assert fast == (t.lower(), _plainness_re(t.lower()))
+            assert fast[1] in (0, 1)
+    assert lower_plain("Калуга, «Kaluga» — ЄІЇҐ") == ("калуга, «kaluga» — єіїґ", 1)
+    assert lower_plain("Ёлка") is None  # ё folds to е: not plain
