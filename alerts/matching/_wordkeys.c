@@ -19,10 +19,11 @@
 typedef struct {
     uint64_t hash;
     PyObject *key; /* NULL: the slot is empty */
-    uint32_t off;  /* first code point in the arena */
-    uint32_t len;
-    uint32_t gen;  /* anchors table the flag below was checked against (0: none) */
-    uint32_t anchored;
+    uint32_t off;      /* first code point in the arena */
+    uint16_t len;
+    uint16_t anchored; /* whether the key is in the anchors table numbered gen */
+    uint32_t gen;      /* 0: not checked yet */
+    uint32_t seen;     /* the last scan that listed the key as an anchor */
 } Slot;
 
 typedef struct {
@@ -44,16 +45,16 @@ typedef struct {
     Py_ssize_t max_word;
     PyObject *anchors; /* the dict the slots' anchored flags refer to */
     uint32_t gen;
+    uint32_t scans;
     Tok *toks;
     size_t toks_cap;
 } WordTable;
 
-static unsigned char WORD_ASCII[128];
+static unsigned char WORD_BMP[0x10000 / 8]; /* bit per code point below 0x10000 */
 
-/* A word character as re's \w sees it; the Russian and Ukrainian letters without a lookup. */
+/* A word character as re's \w sees it (alphanumeric or '_'); a bit test in the BMP. */
 static inline int is_word(Py_UCS4 ch) {
-    if (ch < 128) return WORD_ASCII[ch];
-    if (ch >= 0x0410 && ch <= 0x045F) return 1;
+    if (ch < 0x10000) return (WORD_BMP[ch >> 3] >> (ch & 7)) & 1;
     return Py_UNICODE_ISALNUM(ch);
 }
 
@@ -153,8 +154,8 @@ static int WordTable_init(WordTable *t, PyObject *args, PyObject *kwds) {
     static char *names[] = {"limit", "max_word", NULL};
     Py_ssize_t limit = 500000, max_word = 64;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nn", names, &limit, &max_word)) return -1;
-    if (limit < 1 || max_word < 1) {
-        PyErr_SetString(PyExc_ValueError, "limit and max_word must be positive");
+    if (limit < 1 || max_word < 1 || max_word > 65535) {
+        PyErr_SetString(PyExc_ValueError, "limit and max_word must be positive (max_word < 65536)");
         return -1;
     }
     if (t->slots != NULL) clear_slots(t);
@@ -283,7 +284,7 @@ static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
     return out;
 }
 
-/* scan(norms, sep, anchors, overflow) -> (keys, last, anchored, spans), or the list of
+/* scan(norms, sep, anchors, overflow) -> (keys, anchored, spans), or the list of
  * words that neither the table nor overflow (a dict of word -> key, or None) holds. */
 static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
     PyObject *norms, *sep, *anchors, *overflow;
@@ -325,27 +326,34 @@ static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
     }
     if (set_anchors(t, anchors) < 0) return NULL;
     Py_ssize_t nf = PyList_GET_SIZE(norms);
-    PyObject *keys = PyList_New(n + nf), *last = _PyDict_NewPresized(n + nf);
-    PyObject *anchored = PyList_New(0);
+    if (++t->scans == 0) { /* wrapped: forget which keys earlier scans listed */
+        for (size_t k = 0; k < t->cap; k++) t->slots[k].seen = 0;
+        t->scans = 1;
+    }
+    PyObject *keys = PyList_New(n + nf), *anchored = PyList_New(0);
     PyObject *spans = PyList_New(nf), *result = NULL;
-    if (keys == NULL || last == NULL || anchored == NULL || spans == NULL) goto fail;
+    if (keys == NULL || anchored == NULL || spans == NULL) goto fail;
     Py_ssize_t pos = 0, i = 0;
     for (Py_ssize_t f = 0; f < nf; f++) {
         Py_ssize_t first = i;
         for (; i < n && t->toks[i].field == (uint32_t)f; i++, pos++) {
             Tok *tok = &t->toks[i];
             PyObject *key;
-            int is_anchor;
             if (tok->slot != NULL) {
                 Slot *s = tok->slot;
                 key = s->key;
                 if (s->gen != t->gen) {
                     int found = PyDict_Contains(anchors, key);
                     if (found < 0) goto fail;
-                    s->anchored = (uint32_t)found;
+                    s->anchored = (uint16_t)found;
                     s->gen = t->gen;
                 }
-                is_anchor = (int)s->anchored;
+                if (s->anchored && s->seen != t->scans) {
+                    s->seen = t->scans;
+                    /* another word with the same key may have been listed already */
+                    int listed = PySequence_Contains(anchored, key);
+                    if (listed < 0 || (!listed && PyList_Append(anchored, key) < 0)) goto fail;
+                }
             } else { /* a word the table does not hold: keyed through overflow */
                 PyObject *word = word_of(norms, tok);
                 if (word == NULL) goto fail;
@@ -355,26 +363,16 @@ static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
                     if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "overflow word");
                     goto fail;
                 }
-                is_anchor = PyDict_Contains(anchors, key);
+                int is_anchor = PyDict_Contains(anchors, key);
                 if (is_anchor < 0) goto fail;
+                if (is_anchor) {
+                    int listed = PySequence_Contains(anchored, key);
+                    if (listed < 0 || (!listed && PyList_Append(anchored, key) < 0)) goto fail;
+                }
             }
-            if (is_anchor) {
-                int seen = PyDict_Contains(last, key);
-                if (seen < 0 || (!seen && PyList_Append(anchored, key) < 0)) goto fail;
-            }
-            PyObject *at = PyLong_FromSsize_t(pos);
-            if (at == NULL) goto fail;
-            int err = PyDict_SetItem(last, key, at);
-            Py_DECREF(at);
-            if (err < 0) goto fail;
             Py_INCREF(key);
             PyList_SET_ITEM(keys, pos, key);
         }
-        PyObject *at = PyLong_FromSsize_t(pos);
-        if (at == NULL) goto fail;
-        int err = PyDict_SetItem(last, sep, at);
-        Py_DECREF(at);
-        if (err < 0) goto fail;
         Py_INCREF(sep);
         PyList_SET_ITEM(keys, pos, sep);
         pos++;
@@ -382,10 +380,9 @@ static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
         if (field_spans == NULL) goto fail;
         PyList_SET_ITEM(spans, f, field_spans);
     }
-    result = PyTuple_Pack(4, keys, last, anchored, spans);
+    result = PyTuple_Pack(3, keys, anchored, spans);
 fail:
     Py_XDECREF(keys);
-    Py_XDECREF(last);
     Py_XDECREF(anchored);
     Py_XDECREF(spans);
     return result;
@@ -423,9 +420,10 @@ static PyObject *WordTable_add(WordTable *t, PyObject *args) {
         s->hash = h;
         s->key = key;
         s->off = (uint32_t)t->arena_len;
-        s->len = (uint32_t)len;
+        s->len = (uint16_t)len;
         s->gen = 0;
         s->anchored = 0;
+        s->seen = 0;
         t->arena_len += (size_t)len;
         t->count++;
     }
@@ -561,7 +559,7 @@ static PyMethodDef module_methods[] = {
 
 static PyMethodDef WordTable_methods[] = {
     {"scan", (PyCFunction)WordTable_scan, METH_VARARGS,
-     "scan(norms, sep, anchors, overflow) -> (keys, last, anchored, spans) or a list of "
+     "scan(norms, sep, anchors, overflow) -> (keys, anchored, spans) or a list of "
      "words without a key"},
     {"add", (PyCFunction)WordTable_add, METH_VARARGS, "add(words, keys): remember keys"},
     {"get", (PyCFunction)WordTable_get, METH_O, "get(word) -> its key or None"},
@@ -594,9 +592,8 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__wordkeys(void) {
-    for (int c = 0; c < 128; c++)
-        WORD_ASCII[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                                        (c >= 'A' && c <= 'Z') || c == '_');
+    for (Py_UCS4 c = 0; c < 0x10000; c++)
+        if (c == '_' || Py_UNICODE_ISALNUM(c)) WORD_BMP[c >> 3] |= (unsigned char)(1 << (c & 7));
     if (PyType_Ready(&WordTableType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

@@ -24,14 +24,15 @@ _LAZY = 32  # entries looked up one by one before all positions are found in one
 class Positions:
     """Where each entry of a word list occurs, found at C speed and only when asked."""
 
-    def __init__(self, entries: list[str], last: dict[str, int] | None = None) -> None:
+    def __init__(self, entries: list[str]) -> None:
         self.entries = entries
-        # Last position of every entry, built by a C loop; doubles as the set of entries.
-        if last is None:
-            last = dict(zip(entries, range(len(entries)), strict=True))
-        self.last = last
         self._first: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
+
+    @cached_property
+    def last(self) -> dict[str, int]:
+        """Last position of every entry, built by a C loop; doubles as the set of entries."""
+        return dict(zip(self.entries, range(len(self.entries)), strict=True))
 
     def of(self, entry: str) -> list[int]:
         """Every position of ``entry``, in order (empty when absent); do not modify it."""
@@ -114,14 +115,14 @@ def prepare(
     norms = [ft.norm for ft in fields.values()]
     compounds: dict[str, list[Compound]] = {}
     if fuzzy:
-        keys, last, anchored, spans = scan(norms, anchors if anchors is not None else {})
+        keys, anchored, spans = scan(norms, anchors if anchors is not None else {})
         for ft, packed in zip(fields.values(), spans, strict=True):
             ft.use_spans(packed)
         counts = [len(packed) // 8 for packed in spans]
         for number, ft in fields.items():
             if "-" in ft.norm:
                 _compounds(ft, number, compounds)
-        positions = Positions(keys, last)
+        positions = Positions(keys)
     else:
         entries = split(norms)
         counts = _counts(entries)

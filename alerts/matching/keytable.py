@@ -24,9 +24,9 @@ SEP = "\x1f"  # the entry after each field, so that no phrase runs across fields
 MAX_CACHED = 500_000  # words in the table before it starts over
 MAX_CACHED_WORD = 64  # longer words are keyed without being kept
 
-# (keys with SEP after each field, last position of each key, anchor keys present in
-# first-seen order, each field's word spans as int32 start/end pairs)
-Scanned = tuple[list[str], dict[str, int], list[str], list[bytes]]
+# (keys with SEP after each field, anchor keys present in first-seen order, each field's
+# word spans as int32 start/end pairs)
+Scanned = tuple[list[str], list[str], list[bytes]]
 
 
 class Table(Protocol):
@@ -62,7 +62,7 @@ class PyWordTable:
         anchors: Mapping[str, Any],
         overflow: dict[str, str] | None,
     ) -> Scanned | list[str]:
-        """Keys, their last positions, the anchor keys present and the word spans (or misses)."""
+        """Keys, the anchor keys present and the word spans (or the words without a key)."""
         spans = [word_spans(norm) for norm in norms]
         words = [
             [n[a:b] for a, b in zip(*s, strict=True)] for n, s in zip(norms, spans, strict=True)
@@ -83,12 +83,11 @@ class PyWordTable:
                 short[w] if len(w) <= self.max_word and w in short else extra[w] for w in field
             ]
             keys.append(sep)
-        last = dict(zip(keys, range(len(keys)), strict=True))
         anchored = [k for k in dict.fromkeys(keys) if k != sep and k in anchors]
         packed = [
             array("i", [x for pair in zip(*s, strict=True) for x in pair]).tobytes() for s in spans
         ]
-        return keys, last, anchored, packed
+        return keys, anchored, packed
 
     def add(self, words: list[str], keys: list[str]) -> None:
         """Remember each word's key (words longer than ``max_word`` are skipped)."""
@@ -137,7 +136,7 @@ TABLE = new_table()
 
 def scan(norms: list[str], anchors: Mapping[str, Any], table: Table | None = None) -> Scanned:
     """Keys of every field's words (unseen words keyed in one batch and remembered)."""
-    table = table or TABLE
+    table = table if table is not None else TABLE
     found = table.scan(norms, SEP, anchors, None)
     overflow: dict[str, str] = {}
     # Each round keys the words still missing; the overflow dict covers any the table could
@@ -153,7 +152,7 @@ def scan(norms: list[str], anchors: Mapping[str, Any], table: Table | None = Non
 
 def key_of(word: str, table: Table | None = None) -> str:
     """The key of one normalised word."""
-    table = table or TABLE
+    table = table if table is not None else TABLE
     key = table.get(word)
     if key is None:
         key = word_keys([word])[0]
