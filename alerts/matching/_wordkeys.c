@@ -77,8 +77,19 @@ static inline uint64_t hash_word(int kind, const void *data, Py_ssize_t start, P
 
 static inline int same(const uint32_t *stored, int kind, const void *data, Py_ssize_t start,
                        uint32_t len) {
-    for (uint32_t i = 0; i < len; i++)
-        if (stored[i] != PyUnicode_READ(kind, data, start + i)) return 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = (const Py_UCS1 *)data + start;
+        for (uint32_t i = 0; i < len; i++)
+            if (stored[i] != d[i]) return 0;
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = (const Py_UCS2 *)data + start;
+        for (uint32_t i = 0; i < len; i++)
+            if (stored[i] != d[i]) return 0;
+    } else {
+        const Py_UCS4 *d = (const Py_UCS4 *)data + start;
+        for (uint32_t i = 0; i < len; i++)
+            if (stored[i] != d[i]) return 0;
+    }
     return 1;
 }
 
