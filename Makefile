@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 
 .PHONY: venv run test check lint format typecheck imports rules-check chaos chaos-short bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Reinstalled when the project or the compiled matcher part changes (it is built in place).
+$(VENV)/.installed: pyproject.toml setup.py alerts/matching/_wordkeys.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
