@@ -295,7 +295,7 @@ static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
     return out;
 }
 
-/* scan(norms, sep, anchors, overflow) -> (keys, anchored, spans), or the list of
+/* scan(norms, sep, anchors, overflow) -> (keys, anchored, counts, spans), or the list of
  * words that neither the table nor overflow (a dict of word -> key, or None) holds. */
 static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
     PyObject *norms, *sep, *anchors, *overflow;
@@ -342,8 +342,8 @@ static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
         t->scans = 1;
     }
     PyObject *keys = PyList_New(n + nf), *anchored = PyList_New(0);
-    PyObject *spans = PyList_New(nf), *result = NULL;
-    if (keys == NULL || anchored == NULL || spans == NULL) goto fail;
+    PyObject *spans = PyList_New(nf), *counts = PyList_New(nf), *result = NULL;
+    if (keys == NULL || anchored == NULL || spans == NULL || counts == NULL) goto fail;
     Py_ssize_t pos = 0, i = 0;
     for (Py_ssize_t f = 0; f < nf; f++) {
         Py_ssize_t first = i;
@@ -390,9 +390,13 @@ static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
         PyObject *field_spans = spans_of(t, first, i);
         if (field_spans == NULL) goto fail;
         PyList_SET_ITEM(spans, f, field_spans);
+        PyObject *count = PyLong_FromSsize_t(i - first);
+        if (count == NULL) goto fail;
+        PyList_SET_ITEM(counts, f, count);
     }
-    result = PyTuple_Pack(3, keys, anchored, spans);
+    result = PyTuple_Pack(4, keys, anchored, counts, spans);
 fail:
+    Py_XDECREF(counts);
     Py_XDECREF(keys);
     Py_XDECREF(anchored);
     Py_XDECREF(spans);
@@ -570,7 +574,7 @@ static PyMethodDef module_methods[] = {
 
 static PyMethodDef WordTable_methods[] = {
     {"scan", (PyCFunction)WordTable_scan, METH_VARARGS,
-     "scan(norms, sep, anchors, overflow) -> (keys, anchored, spans) or a list of "
+     "scan(norms, sep, anchors, overflow) -> (keys, anchored, counts, spans) or a list of "
      "words without a key"},
     {"add", (PyCFunction)WordTable_add, METH_VARARGS, "add(words, keys): remember keys"},
     {"get", (PyCFunction)WordTable_get, METH_O, "get(word) -> its key or None"},

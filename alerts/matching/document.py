@@ -115,10 +115,10 @@ def prepare(
     norms = [ft.norm for ft in fields.values()]
     compounds: dict[str, list[Compound]] = {}
     if fuzzy:
-        keys, anchored, spans = scan(norms, anchors if anchors is not None else {})
-        for ft, packed in zip(fields.values(), spans, strict=True):
-            ft.use_spans(packed)
-        counts = [len(packed) // 8 for packed in spans]
+        keys, anchored, counts, spans = scan(norms, anchors if anchors is not None else {})
+        if spans is not None:
+            for ft, packed in zip(fields.values(), spans, strict=True):
+                ft.use_spans(packed)
         for number, ft in fields.items():
             if "-" in ft.norm:
                 _compounds(ft, number, compounds)

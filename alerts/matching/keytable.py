@@ -13,20 +13,20 @@ tests that check the two agree.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from alerts.matching.text import word_spans
+from alerts.matching.text import plainness_re, split_words
 from alerts.matching.variants import word_keys
 
 SEP = "\x1f"  # the entry after each field, so that no phrase runs across fields
 MAX_CACHED = 500_000  # words in the table before it starts over
 MAX_CACHED_WORD = 64  # longer words are keyed without being kept
 
-# (keys with SEP after each field, anchor keys present in first-seen order, each field's
-# word spans as int32 start/end pairs)
-Scanned = tuple[list[str], list[str], list[bytes]]
+# (keys with SEP after each field, anchor keys present in first-seen order, words per
+# field, and each field's word spans as int32 start/end pairs, or None when the table
+# leaves them to be found on demand)
+Scanned = tuple[list[str], list[str], list[int], list[bytes] | None]
 
 
 class Table(Protocol):
@@ -46,6 +46,11 @@ class Table(Protocol):
     def __len__(self) -> int: ...
 
 
+def _split(norm: str) -> list[str]:
+    """The words of normalised text (the byte-wise split when it is plain)."""
+    return split_words(norm, plain=norm.isascii() or plainness_re(norm) == 0)
+
+
 class PyWordTable:
     """The pure-Python twin of the C ``WordTable`` (same arguments, same results)."""
 
@@ -62,32 +67,33 @@ class PyWordTable:
         anchors: Mapping[str, Any],
         overflow: dict[str, str] | None,
     ) -> Scanned | list[str]:
-        """Keys, the anchor keys present and the word spans (or the words without a key)."""
-        spans = [word_spans(norm) for norm in norms]
-        words = [
-            [n[a:b] for a, b in zip(*s, strict=True)] for n, s in zip(norms, spans, strict=True)
-        ]
-        extra = overflow or {}
-        short = self._keys
-        missing = [
-            w
-            for field in words
-            for w in field
-            if (len(w) > self.max_word or w not in short) and w not in extra
-        ]
-        if missing:
-            return list(dict.fromkeys(missing))
-        keys: list[str] = []
-        for field in words:
-            keys += [
-                short[w] if len(w) <= self.max_word and w in short else extra[w] for w in field
-            ]
-            keys.append(sep)
-        anchored = [k for k in dict.fromkeys(keys) if k != sep and k in anchors]
-        packed = [
-            array("i", [x for pair in zip(*s, strict=True) for x in pair]).tobytes() for s in spans
-        ]
-        return keys, anchored, packed
+        """Keys, the anchor keys present and word counts (or the words without a key).
+
+        Word spans are left to ``FieldText`` to find when a hit asks for them.
+        """
+        known, extra = self._keys, overflow or {}
+        found: list[str | None] = []
+        counts = []
+        for norm in norms:
+            words = _split(norm)
+            counts.append(len(words))
+            found += map(known.get, words)  # long words are never kept: None
+            found.append(sep)
+        if None in found:
+            words = self.split(norms, sep)
+            missing = []
+            for p, key in enumerate(found):
+                if key is None:
+                    key = found[p] = extra.get(words[p])
+                    if key is None:
+                        missing.append(words[p])
+            if missing:
+                return list(dict.fromkeys(missing))
+        keys: list[str] = found  # type: ignore[assignment]
+        present = anchors.keys() & keys
+        present.discard(sep)
+        anchored = sorted(present, key=keys.index) if present else []
+        return keys, anchored, counts, None
 
     def add(self, words: list[str], keys: list[str]) -> None:
         """Remember each word's key (words longer than ``max_word`` are skipped)."""
@@ -108,8 +114,7 @@ class PyWordTable:
         """Every field's words, each field followed by ``sep``."""
         out: list[str] = []
         for norm in norms:
-            starts, ends = word_spans(norm)
-            out += [norm[a:b] for a, b in zip(starts, ends, strict=True)]
+            out += _split(norm)
             out.append(sep)
         return out
 

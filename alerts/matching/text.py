@@ -79,7 +79,7 @@ _NOT_PLAIN = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}]")
 _OTHER = re.compile(f"[^\x00-\x7f{_CYR_PLAIN}" + re.escape("".join(_PUNCT)) + "]")
 
 
-def _plainness_re(low: str) -> int:
+def plainness_re(low: str) -> int:
     """0: only ASCII and plain Cyrillic letters; 1: also 1:1 punctuation; 2: anything else."""
     if _NOT_PLAIN.search(low) is None:
         return 0
@@ -96,7 +96,7 @@ try:  # the same in one pass of C, when the extension is built
         plainness,
     )
 except ImportError:
-    plainness, lower_plain = _plainness_re, _lower_plain_none
+    plainness, lower_plain = plainness_re, _lower_plain_none
 
 
 def _punct(m: re.Match[str]) -> str:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.matching import Matcher, keytable
 from alerts.matching.keytable import SEP, PyWordTable, key_of, new_table, scan
-from alerts.matching.text import _PUNCT, WORD, _plainness_re, normalise
+from alerts.matching.text import _PUNCT, WORD, normalise, plainness_re
 from alerts.matching.variants import word_keys
 from tests.matching.helpers import item, ruleset_of
 
@@ -50,7 +50,9 @@ def test_c_table_agrees_with_twin(texts: list[str], anchors: set[str]) -> None:
     table = dict.fromkeys(anchors, 1)
     ours, twin = CWordTable(8, 6), PyWordTable(8, 6)  # small: start-overs and long words
     for _ in range(2):  # the second scan finds the words the first one added
-        assert _scan(ours, norms, table) == _scan(twin, norms, table)
+        found = _scan(ours, norms, table)
+        assert found[:3] == _scan(twin, norms, table)[:3]
+        assert found[3] is not None and [len(s) // 8 for s in found[3]] == found[2]
     assert ours.split(norms, SEP) == twin.split(norms, SEP)
 
 
@@ -59,10 +61,12 @@ def test_c_table_agrees_with_twin(texts: list[str], anchors: set[str]) -> None:
 def test_words_and_spans_are_those_of_the_regex(texts: list[str]) -> None:
     norms = [normalise(t)[0] for t in texts]
     for table in (new_table(), PyWordTable()):
-        keys, _, spans = _scan(table, norms, {})
+        keys, _, counts, spans = _scan(table, norms, {})
         words = [w for n in norms for w in [*WORD.findall(n), SEP]]
         assert keys == [w if w == SEP else word_keys([w])[0] for w in words]
-        for norm, packed in zip(norms, spans, strict=True):
+        assert counts == [len(WORD.findall(n)) for n in norms]
+        assert (spans is None) == isinstance(table, PyWordTable)  # the twin leaves spans out
+        for norm, packed in zip(norms, spans or [], strict=spans is not None):
             pairs = array("i", packed).tolist()
             assert list(zip(pairs[0::2], pairs[1::2], strict=True)) == [
                 m.span() for m in WORD.finditer(norm)
@@ -142,9 +146,9 @@ def test_c_plainness_agrees_with_the_regexes(text: str) -> None:
     from alerts.matching._wordkeys import plainness
 
     low = text.lower()
-    assert plainness(low) == _plainness_re(low)
+    assert plainness(low) == plainness_re(low)
     for ch in _PUNCT:  # every 1:1 punctuation mark, and ё (not plain: it folds to е)
-        assert plainness(low + ch) == _plainness_re(low + ch)
+        assert plainness(low + ch) == plainness_re(low + ch)
     assert plainness("ё") == 2
 
 
@@ -157,7 +161,7 @@ def test_c_lower_plain_agrees_with_lower(text: str) -> None:
     for t in (text, text + "КАЛУГА ЄІЇҐ «—»", "Ёлка", "İstanbul"):
         fast = lower_plain(t)
         if fast is not None:  # else the general path runs: lower(), then the regexes
-            assert fast == (t.lower(), _plainness_re(t.lower()))
+            assert fast == (t.lower(), plainness_re(t.lower()))
             assert fast[1] in (0, 1)
     assert lower_plain("Калуга, «Kaluga» — ЄІЇҐ") == ("калуга, «kaluga» — єіїґ", 1)
     assert lower_plain("Ёлка") is None  # ё folds to е: not plain
