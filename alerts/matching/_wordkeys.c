@@ -46,6 +46,7 @@ typedef struct {
     PyObject *anchors; /* the dict the slots' anchored flags refer to */
     uint32_t gen;
     uint32_t scans;
+    int busy; /* a call is running: a second one (another thread, a finaliser) is refused */
     Tok *toks;
     size_t toks_cap;
 } WordTable;
@@ -167,6 +168,10 @@ static int WordTable_init(WordTable *t, PyObject *args, PyObject *kwds) {
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nn", names, &limit, &max_word)) return -1;
     if (limit < 1 || max_word < 1 || max_word > 65535) {
         PyErr_SetString(PyExc_ValueError, "limit and max_word must be positive (max_word < 65536)");
+        return -1;
+    }
+    if (t->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable is in use: one call at a time");
         return -1;
     }
     if (t->slots != NULL) clear_slots(t);
@@ -297,7 +302,7 @@ static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
 
 /* scan(norms, sep, anchors, overflow) -> (keys, anchored, counts, spans), or the list of
  * words that neither the table nor overflow (a dict of word -> key, or None) holds. */
-static PyObject *WordTable_scan(WordTable *t, PyObject *args) {
+static PyObject *scan_impl(WordTable *t, PyObject *args) {
     PyObject *norms, *sep, *anchors, *overflow;
     if (!PyArg_ParseTuple(args, "O!UO!O", &PyList_Type, &norms, &sep, &PyDict_Type, &anchors,
                           &overflow))
@@ -404,7 +409,7 @@ fail:
 }
 
 /* add(words, keys): remember each word's key (words longer than max_word are skipped). */
-static PyObject *WordTable_add(WordTable *t, PyObject *args) {
+static PyObject *add_impl(WordTable *t, PyObject *args) {
     PyObject *words, *keys;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyList_Type, &keys)) return NULL;
     Py_ssize_t n = PyList_GET_SIZE(words);
@@ -462,7 +467,7 @@ static PyObject *WordTable_get(WordTable *t, PyObject *word) {
 }
 
 /* split(norms, sep) -> every field's words, each field followed by sep */
-static PyObject *WordTable_split(WordTable *t, PyObject *args) {
+static PyObject *split_impl(WordTable *t, PyObject *args) {
     PyObject *norms, *sep;
     if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &norms, &sep)) return NULL;
     Py_ssize_t n = tokenize(t, norms);
@@ -484,8 +489,31 @@ static PyObject *WordTable_split(WordTable *t, PyObject *args) {
     return out;
 }
 
+static int enter(WordTable *t) {
+    if (t->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable is in use: one call at a time");
+        return -1;
+    }
+    t->busy = 1;
+    return 0;
+}
+
+/* Each call runs alone: the token buffer and the slots it points into are shared. */
+#define GUARDED(NAME)                                                                      \
+    static PyObject *WordTable_##NAME(WordTable *t, PyObject *args) {                      \
+        if (enter(t) < 0) return NULL;                                                     \
+        PyObject *out = NAME##_impl(t, args);                                              \
+        t->busy = 0;                                                                       \
+        return out;                                                                        \
+    }
+GUARDED(scan)
+GUARDED(add)
+GUARDED(split)
+
 static PyObject *WordTable_clear(WordTable *t, PyObject *Py_UNUSED(ignored)) {
+    if (enter(t) < 0) return NULL;
     clear_slots(t);
+    t->busy = 0;
     Py_RETURN_NONE;
 }
 

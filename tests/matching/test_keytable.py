@@ -165,3 +165,26 @@ def test_c_lower_plain_agrees_with_lower(text: str) -> None:
             assert fast[1] in (0, 1)
     assert lower_plain("Калуга, «Kaluga» — ЄІЇҐ") == ("калуга, «kaluga» — єіїґ", 1)
     assert lower_plain("Ёлка") is None  # ё folds to е: not plain
+
+
+@needs_c
+def test_a_call_from_inside_a_call_is_refused() -> None:
+    # A key's __eq__ runs Python code in the middle of a scan (as a finaliser or another
+    # thread could): a second call must not touch the table's shared buffers.
+    table = CWordTable()
+    scan(["kaluga"], {}, table)
+    refused: list[str] = []
+
+    class Reentrant(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other: object) -> bool:
+            try:
+                table.add(["x"], ["x"])
+            except RuntimeError as e:
+                refused.append(str(e))
+            return str.__eq__(self, other)
+
+    assert table.scan(["kaluga"], SEP, {Reentrant("kaluga"): 1}, None)[1] == ["kaluga"]
+    assert refused == ["WordTable is in use: one call at a time"]
+    assert scan(["kaluga x"], {}, table)[0] == ["kaluga", "x", SEP]  # usable again
