@@ -1,111 +1,233 @@
-"""Evaluating a compiled watch on an item's occurrences, and collecting the evidence."""
+"""Compiled watches: tree nodes that fire on an item's occurrences and collect the evidence.
+
+Nodes are small classes rather than tuples indexed by position: one method call per node
+instead of a chain of tests on its kind, and under mypyc native objects with typed fields.
+A node is built once per rule set and never changed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from alerts.matching.index import Compiled
+from alerts.matching import tree
+from alerts.matching.document import Document
+from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Occurrence, Occurrences
+from alerts.models import FIELDS, Hit
+
+Span = tuple[int, int, int]  # field number, start and end in the original field text
+Evidence = tuple[Span, Hit]
 
 
-def _in(mask: int, occs: Iterable[Occurrence]) -> list[Occurrence]:
-    return [o for o in occs if mask >> o[0] & 1]
+class Node:
+    """A compiled tree node."""
+
+    __slots__ = ("grouped",)
+
+    def __init__(self, grouped: bool) -> None:
+        self.grouped = grouped  # a conjunction or disjunction: parenthesised inside another
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The part of the tree that fired, rendered, or None when the node does not hold.
+
+        One pass does what "holds, then collect the evidence" would: the hits behind the
+        clause are appended to ``evidence`` as (span, Hit), and taken back out again when
+        a conjunction fails.
+        """
+        raise NotImplementedError
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether the node holds given the occurrences of the item's atoms."""
+        raise NotImplementedError
 
 
-def holds(node: Compiled, occ: Occurrences) -> bool:
-    """Whether the node holds given the occurrences of the item's atoms."""
-    op = node[0]
-    if op == "t":
-        found, mask = occ[node[1]], node[2]
-        return bool(found) and (mask == occ.full or any(mask >> o[0] & 1 for o in found))
-    if op == "&":
-        return all(holds(c, occ) for c in node[1])
-    if op == "|":
-        return any(holds(c, occ) for c in node[1])
-    if op == "!":
-        return not holds(node[1], occ)
-    return near_window(node, occ) is not None
+class Leaf(Node):
+    """A term: one atom, in the fields of a mask. Watches with the same term share one."""
 
+    __slots__ = ("atom", "clause", "mask", "text")
 
-def near_window(node: Compiled, occ: Occurrences) -> list[Occurrence] | None:
-    """Occurrences of every word of a proximity clause within its slop, in one field."""
-    ids, slop, mask = node[1], node[2], node[3]
-    per_field: dict[int, list[tuple[int, int, Occurrence]]] = {}
-    for which, atom in enumerate(ids):
-        for o in _in(mask, occ[atom]):
-            if o[3] == 0 or o[3] == 3:
-                # Positions in the document's word list: within one field, differences of
-                # positions are differences of word numbers.
-                per_field.setdefault(o[0], []).append((o[1], which, o))
-            elif o[3] == 1:  # a hyphenated compound stands where its first word does
-                at = occ.doc.start[o[0]] + occ.doc.fields[o[0]].word_number(o[1])
-                per_field.setdefault(o[0], []).append((at, which, o))
-    width = slop + len(ids) - 1
-    for found in per_field.values():
-        found.sort()
-        for i, (pos, _, _) in enumerate(found):
-            window = [f for f in found[i:] if f[0] - pos <= width]
-            if len({w for _, w, _ in window}) == len(ids):
-                return [o for _, _, o in window]
-    return None
+    def __init__(self, atom: int, mask: int, term: tree.Term) -> None:
+        super().__init__(False)
+        self.atom, self.mask, self.text = atom, mask, term.text
+        # Rendered now, not when first fired: a plain word's clause is its text, no copy.
+        self.clause = term.render()
 
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether the atom occurs in one of the leaf's fields."""
+        found = occ.of(self.atom)
+        if not found:
+            return False
+        mask = self.mask
+        if mask == occ.full:
+            return True
+        return any(mask >> o[0] & 1 for o in found)
 
-def fire(node: Compiled, occ: Occurrences, hits: list[tuple[str, Occurrence]]) -> str | None:
-    """The part of the tree that fired, rendered, or None when the node does not hold.
-
-    One pass does what "holds, then collect the evidence" would: the occurrences behind
-    the clause are appended to ``hits`` as (term, occurrence), and taken back out again
-    when a conjunction fails.
-    """
-    op = node[0]
-    if op == "t":
-        found = occ[node[1]]
-        if found and node[2] != occ.full:  # a field scope narrower than the item's fields
-            found = _in(node[2], found)
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The term's clause, its hits made once per document."""
+        found = occ.of(self.atom)
         if not found:
             return None
-        text = node[3].text
-        hits.extend([(text, o) for o in found])
-        return node[3].clause
-    if op == "&":
-        return _fire_all(node[1], occ, hits)
-    if op == "|":
-        return _fire_any(node[1], occ, hits)
-    if op == "!":
-        return None if holds(node[1], occ) else node[2].clause
-    window = near_window(node, occ)
-    if window is None:
-        return None
-    terms = {o: node[4].terms[i].text for i, a in enumerate(node[1]) for o in occ[a]}
-    hits.extend((terms[o], o) for o in window)
-    return node[4].clause
-
-
-def _fire_all(
-    children: tuple[Compiled, ...], occ: Occurrences, hits: list[tuple[str, Occurrence]]
-) -> str | None:
-    """A conjunction: every child fires, else the evidence gathered so far is taken back."""
-    mark, parts = len(hits), []
-    for child in children:
-        part = fire(child, occ, hits)
-        if part is None:
-            del hits[mark:]
+        made = occ.evidence.get(self)
+        if made is None:
+            mask = self.mask
+            if mask != occ.full:  # a field scope narrower than the item's fields
+                found = [o for o in found if mask >> o[0] & 1]
+            text, doc = self.text, occ.doc
+            made = occ.evidence[self] = [hit(text, o, doc) for o in found]
+        if not made:
             return None
-        parts.append(_paren(part, child) if child[0] in "&|" else part)
-    return " AND ".join(parts)
+        evidence += made
+        return self.clause
 
 
-def _fire_any(
-    children: tuple[Compiled, ...], occ: Occurrences, hits: list[tuple[str, Occurrence]]
-) -> str | None:
-    """A disjunction: the children that fire, all with their evidence."""
-    parts = [
-        _paren(part, c) if c[0] in "&|" else part
-        for c in children
-        if (part := fire(c, occ, hits)) is not None
-    ]
-    return " OR ".join(parts) if parts else None
+class Near(Node):
+    """Words within ``slop`` positions of each other, in one field."""
+
+    __slots__ = ("atoms", "mask", "near", "slop", "texts")
+
+    def __init__(
+        self, atoms: tuple[int, ...], slop: int, mask: int, texts: tuple[str, ...], near: tree.Near
+    ) -> None:
+        super().__init__(False)
+        self.atoms, self.slop, self.mask, self.texts, self.near = atoms, slop, mask, texts, near
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether every word occurs within the slop, in one field."""
+        return self.window(occ) is not None
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The clause, with the occurrences of the first window as evidence."""
+        window = self.window(occ)
+        if window is None:
+            return None
+        texts = self.texts
+        terms = {o: texts[i] for i, a in enumerate(self.atoms) for o in occ.of(a)}
+        evidence += [hit(terms[o], o, occ.doc) for o in window]
+        return self.near.clause
+
+    def window(self, occ: Occurrences) -> list[Occurrence] | None:
+        """Occurrences of every word of the clause within its slop, in one field."""
+        mask, doc = self.mask, occ.doc
+        per_field: dict[int, list[tuple[int, int, Occurrence]]] = {}
+        for which, atom in enumerate(self.atoms):
+            for o in occ.of(atom):
+                if not mask >> o[0] & 1:
+                    continue
+                if o[3] == 0 or o[3] == 3:
+                    # Positions in the document's word list: within one field, differences of
+                    # positions are differences of word numbers.
+                    per_field.setdefault(o[0], []).append((o[1], which, o))
+                elif o[3] == 1:  # a hyphenated compound stands where its first word does
+                    at = doc.start[o[0]] + doc.fields[o[0]].word_number(o[1])
+                    per_field.setdefault(o[0], []).append((at, which, o))
+        n = len(self.atoms)
+        width = self.slop + n - 1
+        for found in per_field.values():
+            found.sort()
+            for i, (pos, _, _) in enumerate(found):
+                window = [f for f in found[i:] if f[0] - pos <= width]
+                if len({w for _, w, _ in window}) == n:
+                    return [o for _, _, o in window]
+        return None
 
 
-def _paren(text: str, node: Compiled) -> str:
-    return f"({text})" if node[0] in "&|" and (" AND " in text or " OR " in text) else text
+class Not(Node):
+    """The child does not hold."""
+
+    __slots__ = ("child", "negation")
+
+    def __init__(self, child: Node, negation: tree.Not) -> None:
+        super().__init__(False)
+        self.child, self.negation = child, negation
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether the child does not hold."""
+        return not self.child.holds(occ)
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The negation's clause, without evidence."""
+        return None if self.child.holds(occ) else self.negation.clause
+
+
+class All(Node):
+    """Every child holds."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: tuple[Node, ...]) -> None:
+        super().__init__(True)
+        self.children = children
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether every child holds."""
+        return all(c.holds(occ) for c in self.children)
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """Every child fires, else the evidence gathered so far is taken back."""
+        mark, parts = len(evidence), []
+        for child in self.children:
+            part = child.fire(occ, evidence)
+            if part is None:
+                del evidence[mark:]
+                return None
+            parts.append(_paren(part) if child.grouped else part)
+        return " AND ".join(parts)
+
+
+class AnyOf(Node):
+    """At least one child holds."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: tuple[Node, ...]) -> None:
+        super().__init__(True)
+        self.children = children
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether a child holds."""
+        return any(c.holds(occ) for c in self.children)
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The children that fire, all with their evidence."""
+        parts = []
+        for child in self.children:
+            part = child.fire(occ, evidence)
+            if part is not None:
+                parts.append(_paren(part) if child.grouped else part)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else " OR ".join(parts)
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if " AND " in text or " OR " in text else text
+
+
+class Watch:
+    """One compiled watch: its rule and tree."""
+
+    __slots__ = ("filtered", "id", "node", "rule")
+
+    def __init__(self, rule: Rule, node: Node) -> None:
+        self.rule, self.node, self.id = rule, node, rule.id
+        self.filtered = bool(rule.sources or rule.languages)  # only some items may fire it
+
+
+def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
+    """The Hit of one occurrence of a term, with its span."""
+    number, a, b, kind = o
+    ft = doc.fields[number]
+    if kind == 0 or kind == 3:
+        first = a - doc.start[number]
+        start, end = ft.token_span(first, first + b - 1)
+    elif kind == 1:
+        start, end = ft.original_span(a, b)
+    else:
+        start, end = a, b
+    return (number, start, end), Hit.trusted(term, FIELDS[number], start, end, ft.text[start:end])
+
+
+def hits_of(evidence: list[Evidence]) -> tuple[Hit, ...]:
+    """One Hit per span (the first term to claim it), in field and offset order."""
+    if len(evidence) == 1:  # most matches
+        return (evidence[0][1],)
+    seen = dict(reversed(evidence))  # the first claim is written last
+    return tuple([seen[span] for span in sorted(seen)])

@@ -16,13 +16,14 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import re2
 
+from alerts.matching import evaluate as ev
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
+from alerts.matching.scan import Pattern, Watches
 from alerts.matching.text import normalise, words
 from alerts.matching.tree import And, Near, Node, Not, Term
 from alerts.matching.variants import term_key_tuples
@@ -30,12 +31,7 @@ from alerts.models import FIELDS
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 MAX_VARIANTS = 64
-Compiled = tuple[Any, ...]
-Watches = tuple[int, ...]
-# An atom's pattern: ("k", keys) a word by its keys; ("p", keys per word, key sequences when
-# capped at MAX_VARIANTS or None, keys of the joined hyphenated form) a phrase; ("e", words)
-# exact words; ("x", words) words, the last a prefix; ("r", compiled RE2) a regex.
-Pattern = tuple[Any, ...]
+__all__ = ["Index", "Pattern", "Watches", "build_index", "mask_of"]
 
 
 def mask_of(fields: frozenset[str]) -> int:
@@ -48,7 +44,7 @@ class Index:
     """Everything the matcher needs, built once per rule set."""
 
     atoms: list[Pattern] = field(default_factory=list)
-    watches: list[tuple[Rule, Compiled]] = field(default_factory=list)
+    watches: list[ev.Watch] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
     by_key: dict[str, Watches] = field(default_factory=dict)
     by_word: dict[str, Watches] = field(default_factory=dict)
@@ -73,6 +69,7 @@ class _Builder:
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
         self.usage: Counter[int] = Counter()  # terms per atom: rarer atoms make better anchors
+        self.leaves: dict[tuple[int, int, str, frozenset[str] | None], ev.Leaf] = {}
 
     def mask(self, fields: frozenset[str]) -> int:
         """The field mask of a scope, remembered as used."""
@@ -132,17 +129,23 @@ class _Builder:
             joined = term_key_tuples(["".join(toks)])["".join(toks)]
         return ("p", options, combos, joined)
 
-    def node(self, node: Node, default: frozenset[str]) -> Compiled:
-        """A tree node compiled to tuples, with atom ids and field masks."""
+    def node(self, node: Node, default: frozenset[str]) -> ev.Node:
+        """A tree node compiled, with atom ids and field masks."""
         if isinstance(node, Term):
-            return ("t", self.atom(node), self.mask(node.fields or default), node)
+            atom, mask = self.atom(node), self.mask(node.fields or default)
+            key = (atom, mask, node.text, node.fields)  # what the clause and hits depend on
+            leaf = self.leaves.get(key)
+            if leaf is None:
+                leaf = self.leaves[key] = ev.Leaf(atom, mask, node)
+            return leaf
         if isinstance(node, Near):
             ids = tuple(self.atom(t) for t in node.terms)
-            return ("n", ids, node.slop, self.mask(node.fields or default), node)
+            texts = tuple(t.text for t in node.terms)
+            return ev.Near(ids, node.slop, self.mask(node.fields or default), texts, node)
         if isinstance(node, Not):
-            return ("!", self.node(node.child, default), node)
-        op = "&" if isinstance(node, And) else "|"
-        return (op, tuple(self.node(c, default) for c in node.children), node)
+            return ev.Not(self.node(node.child, default), node)
+        children = tuple(self.node(c, default) for c in node.children)
+        return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 
 
 def _hyphenated(term: Term) -> bool:
@@ -150,17 +153,16 @@ def _hyphenated(term: Term) -> bool:
     return term.kind == "word" and not term.exact and "-" in normalise(term.text)[0]
 
 
-def _anchor(node: Compiled, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
+def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
     """Atoms of which at least one must occur for the node to hold (None: cannot tell)."""
-    op = node[0]
-    if op == "t":
-        return (node[1],) if atoms[node[1]][0] != "r" else None
-    if op == "n":
-        return (min(node[1], key=usage.__getitem__),)
-    if op == "!":
+    if isinstance(node, ev.Leaf):
+        return (node.atom,) if atoms[node.atom][0] != "r" else None
+    if isinstance(node, ev.Near):
+        return (min(node.atoms, key=usage.__getitem__),)
+    if not isinstance(node, ev.All | ev.AnyOf):
         return None
-    subs = [_anchor(c, usage, atoms) for c in node[1]]
-    if op == "|":
+    subs = [_anchor(c, usage, atoms) for c in node.children]
+    if isinstance(node, ev.AnyOf):
         return None if None in subs else tuple({a for s in subs for a in s})  # type: ignore[union-attr]
     known = [s for s in subs if s is not None]
     return min(known, key=lambda s: sum(map(usage.__getitem__, s))) if known else None
@@ -254,11 +256,11 @@ def build_index(rules: tuple[Rule, ...]) -> Index:
 def _build(rules: tuple[Rule, ...]) -> Index:
     b = _Builder()
     index = b.index
-    index.watches = [(rule, b.node(rule.tree, rule.fields)) for rule in rules]
+    index.watches = [ev.Watch(rule, b.node(rule.tree, rule.fields)) for rule in rules]
     b.patterns()
     anchors: dict[int, list[int]] = {}
-    for i, (_, compiled) in enumerate(index.watches):
-        anchor = _anchor(compiled, b.usage, index.atoms)
+    for i, watch in enumerate(index.watches):
+        anchor = _anchor(watch.node, b.usage, index.atoms)
         if anchor is None:
             index.always.append(i)
         else:

@@ -11,29 +11,47 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from alerts.matching.document import Document, Positions
-from alerts.matching.index import Index, Pattern, Watches
+
+if TYPE_CHECKING:  # the index imports the evaluator, which imports this module
+    from alerts.matching.index import Index
 
 MAX_REGEX_HITS = 50
 Occurrence = tuple[int, int, int, int]
+Watches = tuple[int, ...]
+# An atom's pattern: ("k", keys) a word by its keys; ("p", keys per word, key sequences when
+# capped at MAX_VARIANTS or None, keys of the joined hyphenated form) a phrase; ("e", words)
+# exact words; ("x", words) words, the last a prefix; ("r", compiled RE2) a regex.
+Pattern = tuple[Any, ...]
 
 
-class Occurrences(dict[int, list[Occurrence]]):
-    """Atom occurrences in one document, found on first use."""
+class Occurrences:
+    """Atom occurrences in one document, found on first use, and the evidence made of them."""
+
+    __slots__ = ("atoms", "doc", "evidence", "found", "full")
 
     def __init__(self, index: Index, doc: Document) -> None:
-        super().__init__()
-        self.index, self.doc = index, doc
-        self.full = index.mask  # the fields the document holds
+        self.atoms: list[Pattern] = index.atoms
+        self.doc = doc
+        self.full: int = index.mask  # the fields the document holds
+        self.found: dict[int, list[Occurrence]] = {}
+        # Per compiled term (shared by every watch with the same term and scope): its hits.
+        self.evidence: dict[object, list[Any]] = {}
 
-    def __missing__(self, atom: int) -> list[Occurrence]:
-        pattern = self.index.atoms[atom]
-        # Single words are most atoms: looked up without the dispatch of ``find``.
-        found = self[atom] = (
-            _keys(pattern[1], self.doc) if pattern[0] == "k" else find(pattern, self.doc)
-        )
+    def of(self, atom: int) -> list[Occurrence]:
+        """Every occurrence of an atom (do not modify the list)."""
+        found = self.found.get(atom)
+        if found is None:
+            pattern, doc = self.atoms[atom], self.doc
+            # Single words are most atoms: looked up without the dispatch of ``find``.
+            found = _keys(pattern[1], doc) if pattern[0] == "k" else find(pattern, doc)
+            self.found[atom] = found
         return found
+
+    def __getitem__(self, atom: int) -> list[Occurrence]:
+        return self.of(atom)
 
 
 def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
@@ -61,9 +79,12 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
 def _keys(keys: tuple[str, ...], doc: Document) -> list[Occurrence]:
     """Single words by key, and hyphenated compounds whose joined form has the key."""
     out: list[Occurrence] = []
-    last = doc.keys.last
-    for key in [k for k in keys if k in last]:
-        out += [(doc.field_of[p], p, 1, 0) for p in doc.keys.of(key)]
+    of = doc.keys.of
+    for key in keys:
+        found = of(key)
+        if found:
+            field_of = doc.field_of
+            out += [(field_of[p], p, 1, 0) for p in found]
     if doc.compounds:
         for key in keys:
             out += [(number, a, b, 1) for number, a, b in doc.compounds.get(key, ())]
@@ -91,24 +112,32 @@ def _starts(options: Sequence[Collection[str]], where: Positions) -> list[int]:
     positions of its rarest word in the document are tried: thousands of phrases sharing
     a frequent word do not each walk every occurrence of it.
     """
-    last, entries, n = where.last, where.entries, len(options)
+    of = where.of
     present = []
     for accepted in options:
-        here = [e for e in accepted if e in last]
+        here = [e for e in accepted if of(e)]
         if not here:
             return []
         present.append(here)
-    counts = [sum(len(where.of(e)) for e in here) for here in present]
-    j = counts.index(min(counts))
-    others = [i for i in range(n) if i != j]
+    best, j = -1, 0
+    for i, here in enumerate(present):
+        count = len(of(here[0])) if len(here) == 1 else sum([len(of(e)) for e in here])
+        if best < 0 or count < best:
+            best, j = count, i
+    entries = where.entries
     # Words after the rarest one stop at the separator that ends every field, so no index
     # runs past the end; the start is checked not to run before the beginning.
-    starts = [
-        p - j
-        for e in present[j]
-        for p in where.of(e)
-        if p >= j and all(entries[p - j + i] in options[i] for i in others)
-    ]
+    if len(options) == 2:  # most phrases: one neighbour to check
+        other, step = (options[1], 1) if j == 0 else (options[0], -1)
+        starts = [p - j for e in present[j] for p in of(e) if p >= j and entries[p + step] in other]
+    else:
+        others = [(i - j, options[i]) for i in range(len(options)) if i != j]
+        starts = [
+            p - j
+            for e in present[j]
+            for p in of(e)
+            if p >= j and all(entries[p + d] in accepted for d, accepted in others)
+        ]
     if len(present[j]) > 1:
         starts.sort()
     return starts
@@ -155,7 +184,10 @@ def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) 
 def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     """Watches with an anchor atom present in the document (plus those without anchors)."""
     found = set(index.always)
-    _gather(found, index.by_key, doc.keys.last)
+    if doc.anchors is index.by_key:  # the key table listed the anchor keys present
+        found.update(*map(index.by_key.__getitem__, doc.anchored))
+    else:
+        _gather(found, index.by_key, doc.keys.last)
     if doc.compounds:
         _gather(found, index.by_key, doc.compounds)
     if index.by_word or index.by_prefix:
@@ -167,5 +199,5 @@ def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     split = bisect_left(ordered, 0)  # phrase atoms (~atom < 0) first, then watches
     if split == 0:
         return ordered
-    extra = [index.anchored[~a] for a in ordered[:split] if occ[~a]]
+    extra = [index.anchored[~a] for a in ordered[:split] if occ.of(~a)]
     return sorted(set(ordered[split:]).union(*extra)) if extra else ordered[split:]
