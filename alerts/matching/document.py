@@ -22,12 +22,16 @@ _LAZY = 32  # entries looked up one by one before all positions are found in one
 
 
 class Positions:
-    """Where each entry of a word list occurs, found at C speed and only when asked."""
+    """Where each entry of a word list occurs, found at C speed and only when asked.
+
+    The first few entries asked for are found by ``list.index`` scans (an item's list is
+    a few hundred entries); after ``_LAZY`` of them, one pass indexes every entry.
+    """
 
     def __init__(self, entries: list[str]) -> None:
         self.entries = entries
-        self._first: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
+        self._every: dict[str, list[int]] | None = None
 
     @cached_property
     def last(self) -> dict[str, int]:
@@ -39,23 +43,36 @@ class Positions:
         found = self._found.get(entry)
         if found is not None:
             return found
-        last = self.last.get(entry)
-        if last is None:
-            return []
-        if len(self._found) >= _LAZY:
-            # Each lookup scans from the entry's first to its last position: after a few,
-            # one pass over the list is cheaper than more of them, however they are spread.
-            self._found = _every_position(self.entries)
-            return self._found[entry]
-        if self._first is None:
-            size = len(self.entries)
-            self._first = dict(zip(reversed(self.entries), range(size - 1, -1, -1), strict=True))
-        at = self._first[entry]
-        found = self._found[entry] = [at]
-        while at != last:
-            at = self.entries.index(entry, at + 1)
-            found.append(at)
-        return found
+        if self._every is None:
+            if len(self._found) < _LAZY:
+                where = _where_py if _where is None else _where
+                found = self._found[entry] = where(self.entries, entry)
+                return found
+            self._every = _every_position(self.entries)
+        return self._every.get(entry, _NOWHERE)
+
+
+_NOWHERE: list[int] = []
+
+try:  # one pass over the list's pointers, when the extension is built
+    from alerts.matching._wordkeys import where as _where  # type: ignore[import-not-found]
+except ImportError:
+    _where = None
+
+
+def _where_py(entries: list[str], entry: str) -> list[int]:
+    """Positions of one entry, by C-speed scans of the list."""
+    found: list[int] = []
+    if entry in entries:
+        at = entries.index(entry)
+        found.append(at)
+        try:
+            while True:
+                at = entries.index(entry, at + 1)
+                found.append(at)
+        except ValueError:
+            pass
+    return found
 
 
 def _every_position(entries: list[str]) -> dict[str, list[int]]:
@@ -78,9 +95,9 @@ class Document:
     keys: Positions
     field_of: list[int]
     start: dict[int, int]
-    anchored: list[str] = field(default_factory=list)  # keys present that are index anchors
+    anchored: list[str] = field(default_factory=list)  # keys present that are in `anchors`
+    anchors: dict[str, Any] | None = None  # the index's anchor table they were checked against
     compounds: dict[str, list[Compound]] = field(default_factory=dict)
-    hits: dict[Any, Any] = field(default_factory=dict)  # the matcher's Hits, made once
 
     @cached_property
     def entries(self) -> list[str]:
@@ -139,6 +156,7 @@ def prepare(
         field_of=field_of,
         start=start,
         anchored=anchored,
+        anchors=anchors if fuzzy else None,
         compounds=compounds,
     )
     if not fuzzy:
