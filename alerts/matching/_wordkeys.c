@@ -592,47 +592,44 @@ static PyObject *lower_plain(PyObject *module, PyObject *text) {
     return result;
 }
 
-/* where(entries, entry) -> positions of entry in a list of str: one pass over the pointers
- * (an item's keys are mostly the same interned objects), comparing values only when the
- * cached hashes agree. */
-static PyObject *where(PyObject *module, PyObject *args) {
-    PyObject *entries, *entry;
-    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &entries, &entry)) return NULL;
-    Py_hash_t h = PyObject_Hash(entry);
-    if (h == -1) return NULL;
-    PyObject *out = PyList_New(0);
-    if (out == NULL) return NULL;
+/* index_all(entries) -> {entry: [positions]} of a list of str, in one pass (positions
+ * below 257 are CPython's cached small ints: an item's list allocates no int). */
+static PyObject *index_all(PyObject *module, PyObject *entries) {
+    if (!PyList_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "entries must be a list");
+        return NULL;
+    }
     Py_ssize_t n = PyList_GET_SIZE(entries);
+    PyObject *out = _PyDict_NewPresized(n);
+    if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *o = PyList_GET_ITEM(entries, i);
-        int same = o == entry;
-        if (!same) {
-            Py_hash_t oh = PyObject_Hash(o); /* cached in a str after its first use */
-            if (oh == -1) {
-                Py_DECREF(out);
-                return NULL;
-            }
-            if (oh == h) same = PyObject_RichCompareBool(o, entry, Py_EQ);
-            if (same < 0) {
-                Py_DECREF(out);
-                return NULL;
+        PyObject *entry = PyList_GET_ITEM(entries, i), *at = PyLong_FromSsize_t(i);
+        if (at == NULL) goto fail;
+        PyObject *found = PyDict_GetItemWithError(out, entry);
+        int err;
+        if (found != NULL) err = PyList_Append(found, at);
+        else if (PyErr_Occurred()) err = -1;
+        else {
+            PyObject *fresh = PyList_New(1);
+            if (fresh == NULL) err = -1;
+            else {
+                PyList_SET_ITEM(fresh, 0, Py_NewRef(at));
+                err = PyDict_SetItem(out, entry, fresh);
+                Py_DECREF(fresh);
             }
         }
-        if (same) {
-            PyObject *at = PyLong_FromSsize_t(i);
-            if (at == NULL || PyList_Append(out, at) < 0) {
-                Py_XDECREF(at);
-                Py_DECREF(out);
-                return NULL;
-            }
-            Py_DECREF(at);
-        }
+        Py_DECREF(at);
+        if (err < 0) goto fail;
     }
     return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
 }
 
 static PyMethodDef module_methods[] = {
-    {"where", (PyCFunction)where, METH_VARARGS, "where(entries, entry) -> its positions"},
+    {"index_all", (PyCFunction)index_all, METH_O,
+     "index_all(entries) -> {entry: [positions]} in one pass"},
     {"lower_plain", (PyCFunction)lower_plain, METH_O,
      "lower_plain(text) -> (text.lower(), 0 or 1 as plainness) or None"},
     {"plainness", (PyCFunction)plainness, METH_O,

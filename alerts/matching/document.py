@@ -18,20 +18,18 @@ from alerts.matching.text import COMPOUND, FieldText
 from alerts.models import FIELDS, Item
 
 Compound = tuple[int, int, int]  # (field number, start, end in the normalised text)
-_LAZY = 32  # entries looked up one by one before all positions are found in one pass
 
 
 class Positions:
-    """Where each entry of a word list occurs, found at C speed and only when asked.
-
-    The first few entries asked for are found by ``list.index`` scans (an item's list is
-    a few hundred entries); after ``_LAZY`` of them, one pass indexes every entry.
-    """
+    """Where each entry of a word list occurs, indexed in one C pass when first asked."""
 
     def __init__(self, entries: list[str]) -> None:
         self.entries = entries
-        self._found: dict[str, list[int]] = {}
-        self._every: dict[str, list[int]] | None = None
+
+    @cached_property
+    def index(self) -> dict[str, list[int]]:
+        """Every entry's positions, in order (do not modify them)."""
+        return _index_all(self.entries)
 
     @cached_property
     def last(self) -> dict[str, int]:
@@ -40,39 +38,10 @@ class Positions:
 
     def of(self, entry: str) -> list[int]:
         """Every position of ``entry``, in order (empty when absent); do not modify it."""
-        found = self._found.get(entry)
-        if found is not None:
-            return found
-        if self._every is None:
-            if len(self._found) < _LAZY:
-                where = _where_py if _where is None else _where
-                found = self._found[entry] = where(self.entries, entry)
-                return found
-            self._every = _every_position(self.entries)
-        return self._every.get(entry, _NOWHERE)
+        return self.index.get(entry, _NOWHERE)
 
 
 _NOWHERE: list[int] = []
-
-try:  # one pass over the list's pointers, when the extension is built
-    from alerts.matching._wordkeys import where as _where  # type: ignore[import-not-found]
-except ImportError:
-    _where = None
-
-
-def _where_py(entries: list[str], entry: str) -> list[int]:
-    """Positions of one entry, by C-speed scans of the list."""
-    found: list[int] = []
-    if entry in entries:
-        at = entries.index(entry)
-        found.append(at)
-        try:
-            while True:
-                at = entries.index(entry, at + 1)
-                found.append(at)
-        except ValueError:
-            pass
-    return found
 
 
 def _every_position(entries: list[str]) -> dict[str, list[int]]:
@@ -84,6 +53,12 @@ def _every_position(entries: list[str]) -> dict[str, list[int]]:
         else:
             at.append(p)
     return found
+
+
+try:  # the same in one pass of C, when the extension is built
+    from alerts.matching._wordkeys import index_all as _index_all  # type: ignore[import-not-found]
+except ImportError:
+    _index_all = _every_position
 
 
 @dataclass

@@ -79,9 +79,9 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
 def _keys(keys: tuple[str, ...], doc: Document) -> list[Occurrence]:
     """Single words by key, and hyphenated compounds whose joined form has the key."""
     out: list[Occurrence] = []
-    of = doc.keys.of
+    index = doc.keys.index
     for key in keys:
-        found = of(key)
+        found = index.get(key)
         if found:
             field_of = doc.field_of
             out += [(field_of[p], p, 1, 0) for p in found]
@@ -112,16 +112,16 @@ def _starts(options: Sequence[Collection[str]], where: Positions) -> list[int]:
     positions of its rarest word in the document are tried: thousands of phrases sharing
     a frequent word do not each walk every occurrence of it.
     """
-    of = where.of
+    index = where.index
     present = []
     for accepted in options:
-        here = [e for e in accepted if of(e)]
+        here = [e for e in accepted if e in index]
         if not here:
             return []
         present.append(here)
     best, j = -1, 0
     for i, here in enumerate(present):
-        count = len(of(here[0])) if len(here) == 1 else sum([len(of(e)) for e in here])
+        count = len(index[here[0]]) if len(here) == 1 else sum([len(index[e]) for e in here])
         if best < 0 or count < best:
             best, j = count, i
     entries = where.entries
@@ -129,13 +129,15 @@ def _starts(options: Sequence[Collection[str]], where: Positions) -> list[int]:
     # runs past the end; the start is checked not to run before the beginning.
     if len(options) == 2:  # most phrases: one neighbour to check
         other, step = (options[1], 1) if j == 0 else (options[0], -1)
-        starts = [p - j for e in present[j] for p in of(e) if p >= j and entries[p + step] in other]
+        starts = [
+            p - j for e in present[j] for p in index[e] if p >= j and entries[p + step] in other
+        ]
     else:
         others = [(i - j, options[i]) for i in range(len(options)) if i != j]
         starts = [
             p - j
             for e in present[j]
-            for p in of(e)
+            for p in index[e]
             if p >= j and all(entries[p + d] in accepted for d, accepted in others)
         ]
     if len(present[j]) > 1:
