@@ -6,14 +6,22 @@ BIN := $(VENV)/bin
 
 .PHONY: venv run test check lint format typecheck imports rules-check chaos chaos-short bench clean
 
-# Reinstalled when the project or the compiled matcher part changes (it is built in place).
-$(VENV)/.installed: pyproject.toml setup.py alerts/matching/_wordkeys.c
+# The matcher's compiled parts (setup.py) are built in place, next to their sources.
+COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/matching/scan.py \
+	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py
+
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.compiled $@
+
+# Rebuilt when a compiled source changes: a stale build would shadow the edited module.
+$(VENV)/.compiled: $(VENV)/.installed $(COMPILED_SOURCES)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.compiled
 
 ## Start the whole service (embedded Redis unless ALERTS_REDIS_URL is set) and show the example's alerts.
 run: venv
@@ -24,8 +32,8 @@ test: venv
 	$(PY) -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check alerts workers tests bench
-	$(BIN)/ruff format --check alerts workers tests bench
+	$(BIN)/ruff check alerts workers tests bench setup.py
+	$(BIN)/ruff format --check alerts workers tests bench setup.py
 
 format: venv
 	$(BIN)/ruff format alerts workers tests bench
@@ -53,4 +61,5 @@ bench: venv
 	$(PY) bench/match.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
+	rm -f alerts/matching/*.so alerts_matching__mypyc*.so
