@@ -103,9 +103,18 @@ class _Builder:
         return aid
 
     def patterns(self) -> None:
-        """Every atom's pattern, the term words' keys worked out in one batch."""
+        """Every atom's pattern, the term words' keys worked out in one batch.
+
+        Called once every tree is compiled: the lookups that only served compiling go first,
+        and the terms once they are patterns, so they do not add to the build's peak memory.
+        """
+        self.leaves.clear()
+        self.ids.clear()
+        self.by_text.clear()
         keys = term_key_tuples(self.fuzzy_words)
+        self.fuzzy_words.clear()
         self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
+        self.terms.clear()
 
     def _pattern(
         self, term: Term, toks: tuple[str, ...], keys: dict[str, tuple[str, ...]]
@@ -261,6 +270,7 @@ def _build(rules: tuple[Rule, ...]) -> Index:
         else:
             for atom in anchor:
                 anchors.setdefault(atom, []).append(i)
+    b.usage.clear()
     tables, used = _Tables(), _usage(index.atoms)
     for atom, watches in anchors.items():
         _register(index, tables, atom, tuple(watches), used)
