@@ -6,22 +6,22 @@ BIN := $(VENV)/bin
 
 .PHONY: venv run test check lint format typecheck imports rules-check chaos chaos-short bench clean
 
-# The matcher's compiled parts (setup.py) are built in place, next to their sources.
+# The matcher's compiled parts (setup.py) are built in place, next to their sources: when
+# one of those changes, the project is reinstalled (without its dependencies), since a stale
+# build would shadow the edited module. A new pyproject.toml installs everything afresh.
 COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/matching/scan.py \
 	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(VENV)/.compiled $@
-
-# Rebuilt when a compiled source changes: a stale build would shadow the edited module.
-$(VENV)/.compiled: $(VENV)/.installed $(COMPILED_SOURCES)
-	$(PY) -m pip install --quiet --no-deps -e .
+$(VENV)/.installed: pyproject.toml $(COMPILED_SOURCES)
+	@if [ ! -f $(VENV)/.deps ] || [ pyproject.toml -nt $(VENV)/.deps ]; then \
+		set -x; $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip \
+		&& $(PY) -m pip install --quiet -e '.[dev]' && touch $(VENV)/.deps; \
+	else \
+		set -x; $(PY) -m pip install --quiet --no-deps -e .; \
+	fi
 	touch $@
 
-venv: $(VENV)/.compiled
+venv: $(VENV)/.installed
 
 ## Start the whole service (embedded Redis unless ALERTS_REDIS_URL is set) and show the example's alerts.
 run: venv
