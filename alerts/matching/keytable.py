@@ -140,7 +140,11 @@ TABLE = new_table()
 
 
 def scan(norms: list[str], anchors: Mapping[str, Any], table: Table | None = None) -> Scanned:
-    """Keys of every field's words (unseen words keyed in one batch and remembered)."""
+    """Keys of every field's words (unseen words keyed in one batch and remembered).
+
+    ``anchors`` must not change while it is in use: the table remembers, per word, whether
+    its key is in the last anchors dict it was given (an index's never changes).
+    """
     table = table if table is not None else TABLE
     found = table.scan(norms, SEP, anchors, None)
     overflow: dict[str, str] = {}
