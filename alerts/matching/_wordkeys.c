@@ -59,6 +59,11 @@ static inline int is_word(Py_UCS4 ch) {
     return Py_UNICODE_ISALNUM(ch);
 }
 
+/* The word hash: FNV-1a over the code points (FNV_STEP from FNV_START), then a finaliser
+ * that mixes in the length. The tokenizer and hash_word both use these, so they agree. */
+#define FNV_START 0xcbf29ce484222325ULL
+#define FNV_STEP(h, ch) (((h) ^ (ch)) * 0x100000001b3ULL)
+
 static inline uint64_t fmix(uint64_t h) {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -68,12 +73,14 @@ static inline uint64_t fmix(uint64_t h) {
     return h;
 }
 
-/* FNV-1a over the code points, then a finaliser (the tokenizer inlines the same steps). */
-static inline uint64_t hash_word(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (Py_ssize_t i = 0; i < len; i++)
-        h = (h ^ PyUnicode_READ(kind, data, start + i)) * 0x100000001b3ULL;
+static inline uint64_t hash_finish(uint64_t h, Py_ssize_t len) {
     return fmix(h ^ ((uint64_t)len << 56));
+}
+
+static inline uint64_t hash_word(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    uint64_t h = FNV_START;
+    for (Py_ssize_t i = 0; i < len; i++) h = FNV_STEP(h, PyUnicode_READ(kind, data, start + i));
+    return hash_finish(h, len);
 }
 
 static inline int same(const uint32_t *stored, int kind, const void *data, Py_ssize_t start,
@@ -134,31 +141,18 @@ static int grow(WordTable *t) {
     return 0;
 }
 
-static int reserve_toks(WordTable *t, size_t n) {
-    if (n <= t->toks_cap) return 0;
-    size_t cap = t->toks_cap ? t->toks_cap : 256;
-    while (cap < n) cap *= 2;
-    Tok *toks = PyMem_Realloc(t->toks, cap * sizeof(Tok));
-    if (toks == NULL) {
+/* Make room for `need` items of `size` bytes in a growable buffer (doubling from `first`). */
+static int reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first) {
+    if (need <= *cap) return 0;
+    size_t grown = *cap ? *cap : first;
+    while (grown < need) grown *= 2;
+    void *more = PyMem_Realloc(*buf, grown * size);
+    if (more == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    t->toks = toks;
-    t->toks_cap = cap;
-    return 0;
-}
-
-static int reserve_arena(WordTable *t, size_t n) {
-    if (t->arena_len + n <= t->arena_cap) return 0;
-    size_t cap = t->arena_cap ? t->arena_cap : 4096;
-    while (cap < t->arena_len + n) cap *= 2;
-    uint32_t *arena = PyMem_Realloc(t->arena, cap * sizeof(uint32_t));
-    if (arena == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    t->arena = arena;
-    t->arena_cap = cap;
+    *buf = more;
+    *cap = grown;
     return 0;
 }
 
@@ -207,14 +201,14 @@ static void WordTable_dealloc(WordTable *t) {
             while (i < len && !is_word(d[i])) i++;                                         \
             if (i >= len) break;                                                           \
             Py_ssize_t start = i;                                                          \
-            uint64_t h = 0xcbf29ce484222325ULL;                                            \
-            while (i < len && is_word(d[i])) h = (h ^ d[i++]) * 0x100000001b3ULL;          \
+            uint64_t h = FNV_START;                                                        \
+            while (i < len && is_word(d[i])) h = FNV_STEP(h, d[i++]);                      \
             Tok *tok = &t->toks[n++];                                                      \
             tok->start = start;                                                            \
             tok->len = (uint32_t)(i - start);                                              \
             tok->field = (uint32_t)f;                                                      \
             tok->slot = NULL;                                                              \
-            tok->hash = fmix(h ^ ((uint64_t)(i - start) << 56));                           \
+            tok->hash = hash_finish(h, i - start);                                         \
             __builtin_prefetch(&t->slots[(size_t)tok->hash & (t->cap - 1)]);               \
         }                                                                                  \
     } while (0)
@@ -232,7 +226,8 @@ static Py_ssize_t tokenize(WordTable *t, PyObject *norms) {
         int kind = PyUnicode_KIND(text);
         const void *data = PyUnicode_DATA(text);
         Py_ssize_t len = PyUnicode_GET_LENGTH(text), i = 0;
-        if (reserve_toks(t, n + (size_t)len / 2 + 1) < 0) return -1;
+        if (reserve((void **)&t->toks, &t->toks_cap, n + (size_t)len / 2 + 1, sizeof(Tok), 256) < 0)
+            return -1;
         if (kind == PyUnicode_1BYTE_KIND) TOKENIZE(Py_UCS1);
         else if (kind == PyUnicode_2BYTE_KIND) TOKENIZE(Py_UCS2);
         else TOKENIZE(Py_UCS4);
@@ -277,8 +272,8 @@ done:
     return out;
 }
 
-static int set_anchors(WordTable *t, PyObject *anchors) {
-    if (anchors == t->anchors) return 0;
+static void set_anchors(WordTable *t, PyObject *anchors) {
+    if (anchors == t->anchors) return;
     Py_INCREF(anchors);
     Py_XSETREF(t->anchors, anchors);
     t->gen++;
@@ -286,7 +281,6 @@ static int set_anchors(WordTable *t, PyObject *anchors) {
         for (size_t i = 0; i < t->cap; i++) t->slots[i].gen = 0;
         t->gen = 1;
     }
-    return 0;
 }
 
 static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
@@ -298,6 +292,12 @@ static PyObject *spans_of(WordTable *t, Py_ssize_t from, Py_ssize_t to) {
         *at++ = (int32_t)(t->toks[i].start + t->toks[i].len);
     }
     return out;
+}
+
+/* Append key to the list unless it is there already (-1: error). */
+static int list_once(PyObject *list, PyObject *key) {
+    int listed = PySequence_Contains(list, key);
+    return listed < 0 ? -1 : listed ? 0 : PyList_Append(list, key);
 }
 
 /* scan(norms, sep, anchors, overflow) -> (keys, anchored, counts, spans), or the list of
@@ -340,7 +340,7 @@ static PyObject *scan_impl(WordTable *t, PyObject *args) {
         if (known < 0) return NULL;
         if (!known) return misses(t, norms, n, overflow);
     }
-    if (set_anchors(t, anchors) < 0) return NULL;
+    set_anchors(t, anchors);
     Py_ssize_t nf = PyList_GET_SIZE(norms);
     if (++t->scans == 0) { /* wrapped: forget which keys earlier scans listed */
         for (size_t k = 0; k < t->cap; k++) t->slots[k].seen = 0;
@@ -367,8 +367,7 @@ static PyObject *scan_impl(WordTable *t, PyObject *args) {
                 if (s->anchored && s->seen != t->scans) {
                     s->seen = t->scans;
                     /* another word with the same key may have been listed already */
-                    int listed = PySequence_Contains(anchored, key);
-                    if (listed < 0 || (!listed && PyList_Append(anchored, key) < 0)) goto fail;
+                    if (list_once(anchored, key) < 0) goto fail;
                 }
             } else { /* a word the table does not hold: keyed through overflow */
                 PyObject *word = word_of(norms, tok);
@@ -381,10 +380,7 @@ static PyObject *scan_impl(WordTable *t, PyObject *args) {
                 }
                 int is_anchor = PyDict_Contains(anchors, key);
                 if (is_anchor < 0) goto fail;
-                if (is_anchor) {
-                    int listed = PySequence_Contains(anchored, key);
-                    if (listed < 0 || (!listed && PyList_Append(anchored, key) < 0)) goto fail;
-                }
+                if (is_anchor && list_once(anchored, key) < 0) goto fail;
             }
             Py_INCREF(key);
             PyList_SET_ITEM(keys, pos, key);
@@ -432,7 +428,9 @@ static PyObject *add_impl(WordTable *t, PyObject *args) {
         uint64_t h = hash_word(kind, data, 0, len);
         Slot *s = find(t, h, kind, data, 0, (uint32_t)len);
         if (s->key != NULL) continue;
-        if (reserve_arena(t, (size_t)len) < 0) return NULL;
+        if (reserve((void **)&t->arena, &t->arena_cap, t->arena_len + (size_t)len,
+                    sizeof(uint32_t), 4096) < 0)
+            return NULL;
         for (Py_ssize_t j = 0; j < len; j++)
             t->arena[t->arena_len + (size_t)j] = PyUnicode_READ(kind, data, j);
         Py_INCREF(key);
@@ -524,6 +522,12 @@ static const Py_UCS4 PUNCT[] = {0x2018, 0x2019, 0x201A, 0x201B, 0x2032, 0x00B4, 
                                 0x201D, 0x201E, 0x201F, 0x2033, 0x00AB, 0x00BB, 0x2010,
                                 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212};
 
+static inline int is_punct(Py_UCS4 ch) {
+    for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++)
+        if (PUNCT[j] == ch) return 1;
+    return 0;
+}
+
 static inline int plain_char(Py_UCS4 ch) {
     return ch < 128 || (ch >= 0x0430 && ch <= 0x044F) || ch == 0x0454 || ch == 0x0456 ||
            ch == 0x0457 || ch == 0x0491;
@@ -542,9 +546,7 @@ static PyObject *plainness(PyObject *module, PyObject *text) {
     for (Py_ssize_t i = 0; i < len; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (plain_char(ch)) continue;
-        int punct = 0;
-        for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++) punct |= PUNCT[j] == ch;
-        if (!punct) return PyLong_FromLong(2);
+        if (!is_punct(ch)) return PyLong_FromLong(2);
         out = 1;
     }
     return PyLong_FromLong(out);
@@ -558,12 +560,9 @@ static inline Py_UCS4 lower_plain_char(Py_UCS4 ch, int *punct) {
     if (ch == 0x0404 || ch == 0x0406 || ch == 0x0407) return ch + 0x50; /* Є І Ї */
     if (ch == 0x0490) return 0x0491;                                      /* Ґ */
     if (plain_char(ch)) return ch;
-    for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++)
-        if (PUNCT[j] == ch) {
-            *punct = 1;
-            return ch;
-        }
-    return 0;
+    if (!is_punct(ch)) return 0;
+    *punct = 1;
+    return ch;
 }
 
 /* lower_plain(text) -> (text.lower(), plainness) when the lowered text is plain but for
@@ -588,8 +587,7 @@ static PyObject *lower_plain(PyObject *module, PyObject *text) {
         }
         PyUnicode_WRITE(out_kind, out_data, i, low);
     }
-    PyObject *result = Py_BuildValue("(Ni)", out, punct);
-    return result;
+    return Py_BuildValue("(Ni)", out, punct);
 }
 
 /* index_all(entries) -> {entry: [positions]} of a list of str, in one pass (positions
