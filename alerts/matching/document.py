@@ -28,13 +28,8 @@ class Positions:
 
     @cached_property
     def index(self) -> dict[str, list[int]]:
-        """Every entry's positions, in order (do not modify them)."""
+        """Every entry's positions, in order (do not modify them); doubles as the set of entries."""
         return _index_all(self.entries)
-
-    @cached_property
-    def last(self) -> dict[str, int]:
-        """Last position of every entry, built by a C loop; doubles as the set of entries."""
-        return dict(zip(self.entries, range(len(self.entries)), strict=True))
 
     def of(self, entry: str) -> list[int]:
         """Every position of ``entry``, in order (empty when absent); do not modify it."""

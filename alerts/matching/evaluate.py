@@ -147,14 +147,20 @@ class Not(Node):
         return None if self.child.holds(occ) else self.negation.clause
 
 
-class All(Node):
-    """Every child holds."""
+class Group(Node):
+    """A conjunction or disjunction of children (parenthesised inside another group)."""
 
     __slots__ = ("children",)
 
     def __init__(self, children: tuple[Node, ...]) -> None:
         super().__init__(True)
         self.children = children
+
+
+class All(Group):
+    """Every child holds."""
+
+    __slots__ = ()
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether every child holds."""
@@ -172,14 +178,10 @@ class All(Node):
         return " AND ".join(parts)
 
 
-class AnyOf(Node):
+class AnyOf(Group):
     """At least one child holds."""
 
-    __slots__ = ("children",)
-
-    def __init__(self, children: tuple[Node, ...]) -> None:
-        super().__init__(True)
-        self.children = children
+    __slots__ = ()
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether a child holds."""

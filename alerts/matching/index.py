@@ -167,7 +167,7 @@ def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[i
         return (node.atom,) if atoms[node.atom][0] != "r" else None
     if isinstance(node, ev.Near):
         return (min(node.atoms, key=usage.__getitem__),)
-    if not isinstance(node, ev.All | ev.AnyOf):
+    if not isinstance(node, ev.Group):
         return None
     subs = [_anchor(c, usage, atoms) for c in node.children]
     if isinstance(node, ev.AnyOf):

@@ -72,15 +72,17 @@ class PyWordTable:
         Word spans are left to ``FieldText`` to find when a hit asks for them.
         """
         known, extra = self._keys, overflow or {}
+        words: list[str] = []
         found: list[str | None] = []
         counts = []
         for norm in norms:
-            words = _split(norm)
-            counts.append(len(words))
-            found += map(known.get, words)  # long words are never kept: None
+            field = _split(norm)
+            counts.append(len(field))
+            words += field
+            words.append(sep)
+            found += map(known.get, field)  # long words are never kept: None
             found.append(sep)
         if None in found:
-            words = self.split(norms, sep)
             missing = []
             for p, key in enumerate(found):
                 if key is None:

@@ -50,9 +50,6 @@ class Occurrences:
             self.found[atom] = found
         return found
 
-    def __getitem__(self, atom: int) -> list[Occurrence]:
-        return self.of(atom)
-
 
 def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     """Every occurrence of one atom's pattern in the document."""
@@ -149,12 +146,12 @@ def _prefix(seq: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
     """Exact words, the last of which only has to start with the last term word."""
     entries, field_of, n, last = doc.words.entries, doc.field_of, len(seq), seq[-1]
     if n == 1:
-        matching = [w for w in doc.words.last if w.startswith(last)]
+        matching = [w for w in doc.words.index if w.startswith(last)]
         if len(matching) == 1:
             starts = doc.words.of(matching[0])
         else:  # one pass, however many distinct words start with the prefix
             starts = [p for p, w in enumerate(entries) if w.startswith(last)] if matching else []
-    elif any(w not in doc.words.last for w in seq[:-1]):
+    elif any(w not in doc.words.index for w in seq[:-1]):
         starts = []
     else:
         middle = list(seq[1:-1])
@@ -189,11 +186,11 @@ def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     if doc.anchors is index.by_key:  # the key table listed the anchor keys present
         found.update(*map(index.by_key.__getitem__, doc.anchored))
     else:
-        _gather(found, index.by_key, doc.keys.last)
+        _gather(found, index.by_key, doc.keys.index)
     if doc.compounds:
         _gather(found, index.by_key, doc.compounds)
     if index.by_word or index.by_prefix:
-        words = doc.words.last
+        words = doc.words.index
         _gather(found, index.by_word, words)
         for length, table in index.by_prefix.items():
             _gather(found, table, set(map(itemgetter(slice(length)), words)))
