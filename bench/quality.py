@@ -19,9 +19,11 @@ import re
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -82,8 +84,8 @@ class Tally:
         """Counts with recall and precision (None when undefined)."""
         recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn,
-                "recall": recall, "precision": precision}  # fmt: skip
+        counts = {"tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {**counts, "recall": recall, "precision": precision}
 
 
 @dataclass
@@ -99,10 +101,14 @@ def load_texts(root: Path = CORPUS) -> list[Text]:
     texts = []
     for split in SPLITS:
         for path in sorted((root / "texts" / split).glob("*.yaml")):
-            for e in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-                texts.append(Text(e["id"], path.stem, split, e["kind"], e["title"],
-                                  e.get("body") or "", frozenset(e.get("match") or ())))  # fmt: skip
+            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            texts += [_text(e, path.stem, split) for e in entries]
     return texts
+
+
+def _text(e: dict[str, Any], lang: str, split: str) -> Text:
+    body, match = e.get("body") or "", e.get("match") or ()
+    return Text(e["id"], lang, split, e["kind"], e["title"], body, frozenset(match))
 
 
 def load_watches(root: Path = CORPUS) -> list[Watch]:
@@ -126,7 +132,7 @@ def load_matchers(root: Path = CORPUS) -> tuple[list[Matcher], list[str]]:
                 matchers.append(Matcher(load_ruleset(Path(tmp))))
             except RuleSetError as exc:
                 first = str(exc.errors[0]).replace(str(Path(tmp) / path.name), path.name)
-                refused.append(f"{path.name}: not loaded, its watches count as never firing: {first}")
+                refused.append(f"{path.name}: not loaded, its watches never fire: {first}")
     return matchers, refused
 
 
@@ -151,10 +157,13 @@ def ours(matchers: list[Matcher], declared: bool) -> Fired:
 
 def whole_word(watches: list[Watch]) -> Fired:
     """Case-insensitive whole-word match of any ``any:`` string (a phrase's spaces: any space)."""
-    patterns = [(w.id, re.compile("|".join(
-        r"(?<!\w)" + r"\s+".join(map(re.escape, t.casefold().split())) + r"(?!\w)"
-        for t in w.terms))) for w in watches]  # fmt: skip
+    patterns = [(w.id, re.compile("|".join(map(_whole, w.terms)))) for w in watches]
     return lambda text: frozenset(i for i, p in patterns if p.search(text.content.casefold()))
+
+
+def _whole(term: str) -> str:
+    words = (re.escape(w) for w in term.casefold().split())
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
 
 
 def substring(watches: list[Watch]) -> Fired:
@@ -170,7 +179,9 @@ def run(texts: list[Text], engines: dict[str, Fired]) -> dict[str, dict[str, fro
     return {name: {t.id: fire(t) for t in texts} for name, fire in engines.items()}
 
 
-def score(texts: Iterable[Text], fired: dict[str, dict[str, frozenset[str]]], by: str) -> dict[str, Group]:
+def score(
+    texts: Iterable[Text], fired: dict[str, dict[str, frozenset[str]]], by: str
+) -> dict[str, Group]:
     """Groups by language or kind (plus 'all'), each engine's tally over its texts."""
     groups: dict[str, Group] = {}
     for text in texts:
@@ -228,8 +239,8 @@ def report(texts: list[Text], fired: dict[str, dict[str, frozenset[str]]]) -> di
 def check_labels(texts: list[Text], watches: list[Watch]) -> list[str]:
     """Problems in the corpus itself: a label naming no watch, a duplicate text id."""
     known = {w.id for w in watches}
-    seen: set[str] = set()
-    problems = [f"{t.id}: duplicate id" for t in texts if t.id in seen or seen.add(t.id)]
+    counts = Counter(t.id for t in texts)
+    problems = [f"{i}: duplicate id" for i, n in counts.items() if n > 1]
     problems += [f"{t.id}: unknown watch {w!r}" for t in texts for w in sorted(t.match - known)]
     return problems
 
@@ -247,10 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     for line in refused + check_labels(texts, watches):
         print(line)
     langs = sorted({t.lang for t in texts})
-    print(f"{len(texts)} texts in {len(langs)} languages ({', '.join(langs)}), "
-          f"{len(watches)} watches, language {'declared' if args.declared else 'not given'}")  # fmt: skip
-    engines = {"ours": ours(matchers, args.declared), "whole-word": whole_word(watches),
-               "substring": substring(watches)}  # fmt: skip
+    given = "declared" if args.declared else "not given"
+    print(
+        f"{len(texts)} texts in {len(langs)} languages ({', '.join(langs)}), "
+        f"{len(watches)} watches, language {given}"
+    )
+    engines = {
+        "ours": ours(matchers, args.declared),
+        "whole-word": whole_word(watches),
+        "substring": substring(watches),
+    }
     fired = run(texts, engines)
     figures = report(texts, fired)
     if args.misses:
