@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from tests.conftest import ROOT
 
 KINDS = {
@@ -60,9 +62,10 @@ def test_a_third_of_the_texts_are_decoys_or_partial() -> None:
     assert sum(not t.match for t in texts) >= len(texts) / 5
 
 
-def test_the_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [["--misses"], ["--declared", "--loaded-only"]])
+def test_the_bench_runs_and_writes_its_figures(tmp_path: Path, flags: list[str]) -> None:
     out = tmp_path / "quality.json"
-    assert BENCH.main(["--json", str(out), "--misses"]) == 0
+    assert BENCH.main(["--json", str(out), *flags]) == 0
     figures = json.loads(out.read_text())
     for split in ("dev", "holdout", "all"):
         row = figures[split]["lang"]["all"]
