@@ -45,9 +45,11 @@ class RunResult:
         """Items per second from the first POST until the last task finished."""
         return self.items / self.seconds if self.seconds else float("nan")
 
-    def top_commands(self, n: int = 8) -> str:
-        """The busiest Redis commands, per item."""
+    def top_commands(self, n: int = 40) -> str:
+        """The busiest Redis commands, per item (those of 0.05 or more per item)."""
+        least = 0.05 * max(self.items, 1)
         top = sorted(self.redis_cmds.items(), key=lambda kv: -kv[1])[:n]
+        top = [(k, v) for k, v in top if v >= least]
         return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
 
     def capacity(self, cores: int) -> str:

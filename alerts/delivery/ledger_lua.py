@@ -20,7 +20,6 @@ from __future__ import annotations
 
 LEDGER_SCRIPT = """
 local FINAL = {sent=true, dead=true, silenced=true, digested=true}
-local STATUSES = {'pending', 'sending', 'sent', 'retrying', 'dead', 'silenced', 'digested'}
 local mode, status, id = ARGV[1], ARGV[3], ARGV[4]
 
 local function release()
@@ -30,9 +29,12 @@ local function release()
 end
 
 local cur = redis.call('GET', KEYS[1])
-local old = nil
-if cur then old = cjson.decode(cur)['status'] end
 if mode == 'insert' and cur then return {0, cur} end
+local old, woke = nil, false
+if cur then
+  local row = cjson.decode(cur)
+  old, woke = row['status'], row['wake_at'] ~= cjson.null and row['wake_at'] ~= nil
+end
 if mode == 'begin' then
   local now = tonumber(ARGV[12])
   local held = redis.call('GET', KEYS[5])
@@ -50,20 +52,30 @@ if old and ARGV[9] ~= '1' and FINAL[old] and not FINAL[status] then
 end
 
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
-local pre = ARGV[10]
-local skey = pre .. status
-redis.call('ZADD', KEYS[2], ARGV[5], id)
-redis.call('ZADD', KEYS[3], ARGV[5], id)
-for _, s in ipairs(STATUSES) do
-  if s ~= status then redis.call('ZREM', pre .. s, id) end
+local skey = ARGV[10] .. status
+-- Rows expire after the TTL (SET EX above); an index entry older than that goes when a new
+-- row enters the index (idx:all, the watch's, a final status's), so each write touches only
+-- what changed: the time indexes once per row, a status index on a status change.
+local trim = {}
+if not cur then
+  redis.call('ZADD', KEYS[2], ARGV[5], id)
+  redis.call('ZADD', KEYS[3], ARGV[5], id)
+  trim = {KEYS[2], KEYS[3]}
 end
-redis.call('ZADD', skey, ARGV[5], id)
--- Rows expire after the TTL; drop index entries older than that as we go.
-for _, k in ipairs({KEYS[2], KEYS[3], skey}) do
+-- Only final statuses have an index: a row passes through pending, sending and retrying on
+-- every delivery, and a query for those walks idx:all (see RedisLedger.query).
+if old ~= status then
+  if old and FINAL[old] then redis.call('ZREM', ARGV[10] .. old, id) end
+  if FINAL[status] then
+    redis.call('ZADD', skey, ARGV[5], id)
+    trim[#trim + 1] = skey
+  end
+end
+for _, k in ipairs(trim) do
   redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7])
 end
 if ARGV[8] == '' then
-  redis.call('ZREM', KEYS[4], id)
+  if woke then redis.call('ZREM', KEYS[4], id) end
 else
   redis.call('ZADD', KEYS[4], ARGV[8], id)
 end

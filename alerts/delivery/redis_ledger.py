@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-from alerts.delivery.ledger import Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 
 # A claim is "token|expiry_ms". It is taken when absent or expired by the *injected* clock, so
@@ -35,7 +35,8 @@ def _ms(t: datetime) -> int:
 
 
 class RedisLedger:
-    """Rows as JSON strings; ``idx:all``, ``idx:status:S``, ``idx:watch:W`` and ``wake`` zsets."""
+    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses)
+    and ``wake`` zsets."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
@@ -115,8 +116,10 @@ class RedisLedger:
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[DeliveryRow]:
         """Rows, newest first; walks the narrowest index and filters the rest."""
-        index = f"{self.p}idx:status:{status}" if status else f"{self.p}idx:all"
-        if watch is not None and status is None:
+        index = f"{self.p}idx:all"
+        if status in FINAL:
+            index = f"{self.p}idx:status:{status}"
+        elif watch is not None:  # in-flight statuses have no index of their own
             index = f"{self.p}idx:watch:{watch}"
         out: list[DeliveryRow] = []
         start = 0

@@ -131,69 +131,95 @@ class MemoryStories:
         self.threads.setdefault(f"{story}|{channel}", ref)
 
 
-# KEYS: item, start zset, sig hash, bands...; ARGV: "(since", since. Forgets stories older than
-# the window (band sets expire alone), then unions the bands and keeps fresh stories with a sig.
+# Per watch, LSH bands live in one hash per generation (a window long): field = band key,
+# value = the ids of the stories started in that band, NUL-separated. A lookup reads the
+# current and the previous generation (every story younger than the window is in one of
+# them); a generation key expires by itself two windows on, so nothing trims an index. A
+# story's signature is its own key, "start|sig", expiring with the window as well.
+# About 11 commands per new story (was about 55: 16 SMEMBERS, 16 SADD, 18 EXPIRE, ...).
+
+# KEYS: item, generation hash, previous generation hash; ARGV: since, sig key prefix,
+# bands... Returns {known story} or {false, {id, sig, id, sig, ...}} (fresh stories only).
 FIND = """
-local known = redis.call('GET', KEYS[1])
-if known then return {known, {}} end
-local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 500)
-if #old > 0 then
-  redis.call('HDEL', KEYS[3], unpack(old))
-  redis.call('ZREM', KEYS[2], unpack(old))
+if KEYS[1] ~= '' then
+  local known = redis.call('GET', KEYS[1])
+  if known then return {known, {}} end
 end
-local seen, out, since = {}, {}, tonumber(ARGV[2])
-for i = 4, #KEYS do
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
-    if not seen[id] then
-      seen[id] = true
-      local t = redis.call('ZSCORE', KEYS[2], id)
-      local s = t and tonumber(t) >= since and redis.call('HGET', KEYS[3], id)
-      if s then out[#out + 1] = id; out[#out + 1] = s end
+local bands = {unpack(ARGV, 3)}
+local seen, ids = {}, {}
+for k = 2, 3 do
+  for _, packed in pairs(redis.call('HMGET', KEYS[k], unpack(bands))) do
+    if packed then
+      for id in string.gmatch(packed, '([^%z]+)') do
+        if not seen[id] then seen[id] = true; ids[#ids + 1] = ARGV[2] .. id end
+      end
+    end
+  end
+end
+local out, since = {}, tonumber(ARGV[1])
+if #ids == 0 then return {false, out} end
+local sigs = redis.call('MGET', unpack(ids))
+for i, v in ipairs(sigs) do
+  if v then
+    local bar = string.find(v, '|', 1, true)
+    if tonumber(string.sub(v, 1, bar - 1)) >= since then
+      out[#out + 1] = string.sub(ids[i], #ARGV[2] + 1)
+      out[#out + 1] = string.sub(v, bar + 1)
     end
   end
 end
 return {false, out}
 """
-# KEYS: item, start zset, sig hash, bands... (only for a new story); ARGV: story, ttl, sig, at.
+# KEYS: item, generation hash (new story only), sig key (new story only); ARGV: story, item
+# TTL, "start|sig", generation TTL, bands...
 ASSIGN = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if #KEYS > 3 then
-  for i = 4, #KEYS do
-    redis.call('SADD', KEYS[i], ARGV[1])
-    redis.call('EXPIRE', KEYS[i], ARGV[2])
+if #KEYS > 1 then
+  local bands = {unpack(ARGV, 5)}
+  local cur = redis.call('HMGET', KEYS[2], unpack(bands))
+  local put = {}
+  for i, band in ipairs(bands) do
+    put[#put + 1] = band
+    put[#put + 1] = (cur[i] or '') .. ARGV[1] .. '\\0'
   end
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-  redis.call('EXPIRE', KEYS[3], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('HSET', KEYS[2], unpack(put))
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
 end
 return 1
 """
 
 
 class RedisStories:
-    """``story:item:W|I`` -> story; LSH band sets, start times and signatures per watch."""
+    """``story:item:W|I`` -> story; per watch, LSH band hashes by generation, signature keys."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
         self.p = prefix
-        self.ttl = int(ttl_seconds) + 3600
+        self.window = max(1, int(ttl_seconds))
+        self.ttl = self.window + 3600
         self._find = client.register_script(FIND)
         self._assign = client.register_script(ASSIGN)
 
-    def _keys(self, watch: str, sig: bytes | None) -> list[str]:
-        w = f"{self.p}story:"
-        fixed = [f"{w}start:{watch}", f"{w}sig:{watch}"]
-        return fixed + [f"{w}band:{watch}:{b}" for b in (bands(sig) if sig else [])]
+    def _gen(self, watch: str, at: float, ahead: int = 0) -> str:
+        return f"{self.p}story:lsh:{watch}:{int(at // self.window) + ahead}"
+
+    def _sig_prefix(self, watch: str) -> str:
+        return f"{self.p}story:sig:{watch}:"
 
     def find(
         self, watch: str, item_id: str, sig: bytes, since: datetime
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         """The item's story, else the candidates: one Lua call (was about 20 commands)."""
-        keys = [f"{self.p}story:item:{watch}|{item_id}", *self._keys(watch, sig)]
-        known, flat = self._find(
-            keys=keys, args=[f"({since.timestamp()!r}", repr(since.timestamp())]
-        )
+        return self._lookup(f"{self.p}story:item:{watch}|{item_id}", watch, sig, since)
+
+    def _lookup(
+        self, item_key: str, watch: str, sig: bytes, since: datetime
+    ) -> tuple[str | None, list[tuple[str, bytes]]]:
+        t = since.timestamp()
+        keys = [item_key, self._gen(watch, t, 1), self._gen(watch, t)]
+        args = [repr(t), self._sig_prefix(watch), *bands(sig)]
+        known, flat = self._find(keys=keys, args=args)
         if known:
             return _text(known), []
         pairs = [(_text(flat[i]), _bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
@@ -206,36 +232,17 @@ class RedisStories:
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
         """Stories sharing an LSH band with ``sig`` and started since ``since``."""
-        self._forget_before(watch, since)
-        with self.r.pipeline(transaction=False) as pipe:
-            for band in bands(sig):
-                pipe.smembers(f"{self.p}story:band:{watch}:{band}")
-            found = sorted({_text(i) for members in pipe.execute() for i in members})
-        if not found:
-            return []
-        starts = self.r.zmscore(f"{self.p}story:start:{watch}", found)
-        fresh = [
-            i
-            for i, t in zip(found, starts, strict=True)
-            if t is not None and t >= since.timestamp()
-        ]
-        if not fresh:
-            return []
-        sigs = self.r.hmget(f"{self.p}story:sig:{watch}", fresh)
-        return [(i, _bytes(s)) for i, s in zip(fresh, sigs, strict=True) if s is not None]
-
-    def _forget_before(self, watch: str, since: datetime) -> None:
-        """Drop the signatures of stories older than the window (band sets expire alone)."""
-        zkey = f"{self.p}story:start:{watch}"
-        old = self.r.zrangebyscore(zkey, "-inf", f"({since.timestamp()}", start=0, num=500)
-        if old:
-            self.r.hdel(f"{self.p}story:sig:{watch}", *old)  # type: ignore[arg-type]
-            self.r.zrem(zkey, *old)  # type: ignore[arg-type]
+        return self._lookup("", watch, sig, since)[1]
 
     def assign(self, watch: str, item_id: str, story: str, sig: bytes | None, at: datetime) -> None:
         """Record the assignment; a new story's signature goes into its LSH bands (one call)."""
-        keys = [f"{self.p}story:item:{watch}|{item_id}", *self._keys(watch, sig)]
-        self._assign(keys=keys, args=[story, self.ttl, sig or b"", repr(at.timestamp())])
+        keys = [f"{self.p}story:item:{watch}|{item_id}"]
+        args: list[str | bytes | int] = [story, self.ttl, b"", 2 * self.window + 3600]
+        if sig:
+            keys += [self._gen(watch, at.timestamp()), self._sig_prefix(watch) + story]
+            args[2] = repr(at.timestamp()).encode() + b"|" + sig
+            args += bands(sig)
+        self._assign(keys=keys, args=args)
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

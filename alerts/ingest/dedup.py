@@ -129,7 +129,8 @@ class RedisItemArchive:
 
     def add(self, items: Iterable[Item], now: datetime) -> None:
         """Store items (a re-added id keeps its latest ingest time) and trim the index."""
-        pipe = self.client.pipeline(transaction=True)
+        # One round trip; no MULTI/EXEC: nothing reads the keys and the index together.
+        pipe = self.client.pipeline(transaction=False)
         for item in items:
             pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
             pipe.zadd(_INDEX, {item.id: now.timestamp()})
