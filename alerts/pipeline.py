@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from alerts.ingest import parse_bulletin
+from alerts.ingest import dedup, parse_bulletin
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
@@ -27,8 +27,7 @@ def remember(
     items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
 ) -> None:
     """Mark items seen (after their deliveries are recorded, so a crash loses nothing)."""
-    archive.add(items, now)
-    seen.mark_seen([item.id for item in items], now)
+    dedup.remember(items, seen=seen, archive=archive, now=now)
 
 
 def alerts_for(items: Sequence[Item], ruleset: RuleSet, matcher: Matcher) -> list[Alert]:

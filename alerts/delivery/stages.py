@@ -9,7 +9,7 @@ from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
 from alerts.delivery.policy import NotifySpec
 from alerts.delivery.silences import silenced_by
-from alerts.delivery.stories import best_match, signature
+from alerts.delivery.stories import Placement, signature
 from alerts.models import Alert
 
 
@@ -68,20 +68,12 @@ def silence_reason(
 
 def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
     """Put the alert's item in a story of its watch: a near-duplicate's, or a new one."""
-    index = deps.store.stories
     first = _story_id(alert)
-    sig = signature(alert.item)
-    since = now - timedelta(seconds=deps.conf.story_window_seconds)
-    known, candidates = index.find(alert.watch, alert.item.id, sig, since)
-    if known is not None:
-        return Story(id=known, followup=known != first)
-    best = best_match(sig, candidates)
-    if best is not None and best[1] >= deps.conf.story_threshold:
-        index.assign(alert.watch, alert.item.id, best[0], None, now)
-        # The story may be this very item's, started by its task on another channel a moment ago.
-        return Story(id=best[0], followup=best[0] != first)
-    index.assign(alert.watch, alert.item.id, first, sig, now)
-    return Story(id=first, followup=False)
+    window = timedelta(seconds=deps.conf.story_window_seconds)
+    new = Placement(story=first, since=now - window, at=now, threshold=deps.conf.story_threshold)
+    story = deps.store.stories.place(alert.watch, alert.item.id, signature(alert.item), new)
+    # The story may be this very item's, started by its task on another channel a moment ago.
+    return Story(id=story, followup=story != first)
 
 
 def _story_id(alert: Alert) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -12,6 +13,7 @@ import numpy as np
 import redis
 from datasketch import MinHash
 
+from alerts.delivery.stories_lua import ASSIGN, FIND, PLACE
 from alerts.models import Item
 
 NUM_PERM = 64
@@ -63,6 +65,30 @@ def best_match(sig: bytes, candidates: list[tuple[str, bytes]]) -> tuple[str, fl
     return candidates[best][0], float(scores[best])
 
 
+@dataclass(frozen=True)
+class Placement:
+    """How to place an item: stories started since ``since`` whose similarity reaches
+    ``threshold`` are joined, else ``story`` starts at ``at``."""
+
+    story: str
+    since: datetime
+    at: datetime
+    threshold: float
+
+
+def place_by_parts(index: StoryIndex, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
+    """``place`` from ``find``, ``best_match`` and ``assign`` (the reference for the Lua)."""
+    known, candidates = index.find(watch, item_id, sig, new.since)
+    if known is not None:
+        return known
+    best = best_match(sig, candidates)
+    if best is not None and best[1] >= new.threshold:
+        index.assign(watch, item_id, best[0], None, new.at)
+        return best[0]
+    index.assign(watch, item_id, new.story, sig, new.at)
+    return new.story
+
+
 class StoryIndex(Protocol):
     """Recent story signatures per watch, item-to-story assignments, and thread refs."""
 
@@ -82,6 +108,10 @@ class StoryIndex(Protocol):
         self, watch: str, item_id: str, sig: bytes, since: datetime
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         """``assigned`` and, when the item has no story yet, ``candidates``: one step."""
+        ...
+
+    def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
+        """The item's story: its own, the most similar fresh one, or ``new.story`` started."""
         ...
 
     def thread(self, story: str, channel: str) -> str | None:
@@ -122,6 +152,10 @@ class MemoryStories:
         known = self.assigned(watch, item_id)
         return (known, []) if known is not None else (None, self.candidates(watch, sig, since))
 
+    def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
+        """By parts (see ``place_by_parts``)."""
+        return place_by_parts(self, watch, item_id, sig, new)
+
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
         return self.threads.get(f"{story}|{channel}")
@@ -129,65 +163,6 @@ class MemoryStories:
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins."""
         self.threads.setdefault(f"{story}|{channel}", ref)
-
-
-# Per watch, LSH bands live in one hash per generation (a window long): field = band key,
-# value = the ids of the stories started in that band, NUL-separated. A lookup reads the
-# current and the previous generation (every story younger than the window is in one of
-# them); a generation key expires by itself two windows on, so nothing trims an index. A
-# story's signature is its own key, "start|sig", expiring with the window as well.
-# About 11 commands per new story (was about 55: 16 SMEMBERS, 16 SADD, 18 EXPIRE, ...).
-
-# KEYS: item, generation hash, previous generation hash; ARGV: since, sig key prefix,
-# bands... Returns {known story} or {false, {id, sig, id, sig, ...}} (fresh stories only).
-FIND = """
-if KEYS[1] ~= '' then
-  local known = redis.call('GET', KEYS[1])
-  if known then return {known, {}} end
-end
-local bands = {unpack(ARGV, 3)}
-local seen, ids = {}, {}
-for k = 2, 3 do
-  for _, packed in pairs(redis.call('HMGET', KEYS[k], unpack(bands))) do
-    if packed then
-      for id in string.gmatch(packed, '([^%z]+)') do
-        if not seen[id] then seen[id] = true; ids[#ids + 1] = ARGV[2] .. id end
-      end
-    end
-  end
-end
-local out, since = {}, tonumber(ARGV[1])
-if #ids == 0 then return {false, out} end
-local sigs = redis.call('MGET', unpack(ids))
-for i, v in ipairs(sigs) do
-  if v then
-    local bar = string.find(v, '|', 1, true)
-    if tonumber(string.sub(v, 1, bar - 1)) >= since then
-      out[#out + 1] = string.sub(ids[i], #ARGV[2] + 1)
-      out[#out + 1] = string.sub(v, bar + 1)
-    end
-  end
-end
-return {false, out}
-"""
-# KEYS: item, generation hash (new story only), sig key (new story only); ARGV: story, item
-# TTL, "start|sig", generation TTL, bands...
-ASSIGN = """
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if #KEYS > 1 then
-  local bands = {unpack(ARGV, 5)}
-  local cur = redis.call('HMGET', KEYS[2], unpack(bands))
-  local put = {}
-  for i, band in ipairs(bands) do
-    put[#put + 1] = band
-    put[#put + 1] = (cur[i] or '') .. ARGV[1] .. '\\0'
-  end
-  redis.call('HSET', KEYS[2], unpack(put))
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
-  redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2])
-end
-return 1
-"""
 
 
 class RedisStories:
@@ -200,6 +175,7 @@ class RedisStories:
         self.ttl = self.window + 3600
         self._find = client.register_script(FIND)
         self._assign = client.register_script(ASSIGN)
+        self._place = client.register_script(PLACE)
 
     def _gen(self, watch: str, at: float, ahead: int = 0) -> str:
         return f"{self.p}story:lsh:{watch}:{int(at // self.window) + ahead}"
@@ -243,6 +219,21 @@ class RedisStories:
             args[2] = repr(at.timestamp()).encode() + b"|" + sig
             args += bands(sig)
         self._assign(keys=keys, args=args)
+
+    def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
+        """Look up, compare and assign in one Lua call (see ``stories_lua.PLACE``)."""
+        t, at = new.since.timestamp(), new.at.timestamp()
+        keys = [
+            f"{self.p}story:item:{watch}|{item_id}",
+            self._gen(watch, t, 1),
+            self._gen(watch, t),
+            self._gen(watch, at),
+            self._sig_prefix(watch) + new.story,
+        ]
+        stamped = repr(at).encode() + b"|" + sig
+        head = [t, self._sig_prefix(watch), new.story, self.ttl, stamped]
+        args = [*head, 2 * self.window + 3600, repr(new.threshold), sig, *bands(sig)]
+        return _text(self._place(keys=keys, args=args))
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

@@ -63,9 +63,13 @@ class RedisSeenStore:
     def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
         """Mark ids as seen; their keys expire after the retention window."""
         pipe = self.client.pipeline(transaction=False)
+        self.queue_mark(pipe, ids, now)
+        pipe.execute()
+
+    def queue_mark(self, pipe: Any, ids: Iterable[str], now: datetime) -> None:
+        """``mark_seen``'s commands, queued on ``pipe`` (see ``remember``)."""
         for item_id in _unique(ids):
             pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention))
-        pipe.execute()
 
     def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
         """Mark ids with SET NX; the ones this call set are the new ones."""
@@ -131,11 +135,15 @@ class RedisItemArchive:
         """Store items (a re-added id keeps its latest ingest time) and trim the index."""
         # One round trip; no MULTI/EXEC: nothing reads the keys and the index together.
         pipe = self.client.pipeline(transaction=False)
+        self.queue_add(pipe, items, now)
+        pipe.execute()
+
+    def queue_add(self, pipe: Any, items: Iterable[Item], now: datetime) -> None:
+        """``add``'s commands, queued on ``pipe`` (see ``remember``)."""
         for item in items:
             pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
             pipe.zadd(_INDEX, {item.id: now.timestamp()})
         pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
-        pipe.execute()
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``; expired ones are skipped."""
@@ -168,3 +176,21 @@ class MemoryItemArchive:
         for when, item in sorted(self.items.values(), key=lambda v: v[0]):
             if when >= since:
                 yield item
+
+
+def remember(
+    items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
+) -> None:
+    """Archive items, then mark them seen: one round trip when both live in the same Redis."""
+    if (
+        isinstance(seen, RedisSeenStore)
+        and isinstance(archive, RedisItemArchive)
+        and seen.client is archive.client
+    ):
+        pipe = archive.client.pipeline(transaction=False)  # run in order: archived, then seen
+        archive.queue_add(pipe, items, now)
+        seen.queue_mark(pipe, [item.id for item in items], now)
+        pipe.execute()
+        return
+    archive.add(items, now)
+    seen.mark_seen([item.id for item in items], now)

@@ -18,10 +18,10 @@ from tests.delivery.helpers import T0, make_alert, make_deps
 from tests.support.redis_server import RedisServer
 
 # A delivery that starts a story: record pending, silences, story find + assign, begin, finish.
-NEW_STORY_BUDGET = 33
+NEW_STORY_BUDGET = 32
 # A second item of the same story on the same watch: joins it, held for the digest (a webhook
 # cannot thread), no new story written.
-FOLLOWUP_BUDGET = 27
+FOLLOWUP_BUDGET = 26
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
 from alerts.delivery.ledger import FINAL, STATUSES, DeliveryRow
 from alerts.delivery.stages import assign_story
-from alerts.delivery.stories import bands, signature
+from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
 from alerts.models import Item
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
@@ -178,3 +178,18 @@ def test_record_pending_keeps_an_existing_row(kind, redis_client):
     again = record_pending(alert, "ops", deps=deps)
     assert first.status == "pending" and again.status == "sent"
     assert store.ledger.get(first.id).status == "sent"
+
+
+def test_story_place_in_one_call_equals_find_best_match_assign(redis_client):
+    """``RedisStories.place`` (one Lua call) puts items where the three-step reference does."""
+    lua = RedisStories(redis_client, "a:", 600)
+    parts = RedisStories(redis_client, "b:", 600)
+    placed: dict[str, list[str]] = {"lua": [], "parts": []}
+    for i, item in enumerate(story_items(60, random.Random(5))):
+        now = T0 + timedelta(seconds=20 * i)
+        new = Placement(item.id, now - timedelta(seconds=600), now, 0.5)
+        for _ in range(2):  # the second call finds the item's own story
+            placed["lua"].append(lua.place("w", item.id, signature(item), new))
+            placed["parts"].append(place_by_parts(parts, "w", item.id, signature(item), new))
+    assert placed["lua"] == placed["parts"]
+    assert len(set(placed["lua"])) < 60  # stories formed: some items joined another's

@@ -14,6 +14,7 @@ from alerts.ingest.dedup import (
     MemorySeenStore,
     RedisItemArchive,
     RedisSeenStore,
+    remember,
 )
 from alerts.models import Item
 
@@ -98,3 +99,18 @@ def test_same_story_from_two_sources_alerts_once(seen_store: Any) -> None:
     assert seen_store.claim([i.id for i in pushed], NOW) == []  # same normalised URL
     # and the next poll of the same feed brings nothing new
     assert seen_store.unseen([i.id for i in rss]) == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_remember_archives_then_marks_seen(kind: str, request: pytest.FixtureRequest) -> None:
+    """One pipeline over Redis (archive first, then seen), two calls in memory: same result."""
+    if kind == "redis":
+        client: redis.Redis = request.getfixturevalue("redis_client")
+        seen: Any = RedisSeenStore(client)
+        archive: Any = RedisItemArchive(client)
+    else:
+        seen, archive = MemorySeenStore(), MemoryItemArchive()
+    items = [Item(id=f"r{n}", source="t", title=f"title {n}") for n in range(3)]
+    remember(items, seen=seen, archive=archive, now=NOW)
+    assert seen.unseen(["r0", "r1", "r2", "r3"]) == ["r3"]
+    assert [i.id for i in archive.iter_since(NOW)] == ["r0", "r1", "r2"]
