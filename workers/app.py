@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         task_default_queue=QUEUE,
         worker_prefetch_multiplier=1,
+        worker_disable_rate_limits=True,  # no task has a rate limit: skip the per-task bucket
         worker_concurrency=settings.worker.concurrency,
         broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
