@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -171,7 +172,7 @@ class RedisStories:
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
         self.p = prefix
-        self.window = max(1, int(ttl_seconds))
+        self.window = max(1, math.ceil(ttl_seconds))  # >= the window: two generations cover it
         self.ttl = self.window + 3600
         self._find = client.register_script(FIND)
         self._assign = client.register_script(ASSIGN)
