@@ -48,6 +48,23 @@ def _freeze_consumer_heap(**_: Any) -> None:
     freeze_heap()
 
 
+@worker_ready.connect
+def _load_rules_at_start(**_: Any) -> None:
+    """Have a pool process load the rules now, so /healthz reports them before any bulletin."""
+    load_rules.delay()
+
+
+@app.task(name="alerts.load_rules")
+@requeue_on_outage
+def load_rules() -> str | None:
+    """Load (or reload) the rule set and publish its status; its version, or None if invalid."""
+    try:
+        ruleset, _ = runtime().current_rules()
+    except RuleSetError:
+        return None  # the status, errors included, is published all the same
+    return ruleset.version
+
+
 RULES_RETRY_SECONDS = 15.0
 POLL_LOCK_SECONDS = 300
 
