@@ -27,9 +27,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.hints import did_you_mean, keys_beside
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
-from alerts.settings_check import did_you_mean, warn_unknown_variables
+from alerts.settings_check import warn_unknown_variables
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -266,29 +267,8 @@ def _problems(exc: ValidationError) -> list[str]:
         loc = ".".join(str(p) for p in err["loc"]) or "settings"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key" + did_you_mean(str(err["loc"][-1]), _known_keys(err["loc"]))
+            msg = "unknown key" + did_you_mean(
+                str(err["loc"][-1]), keys_beside(Settings, err["loc"])
+            )
         lines.append(f"setting {loc}: {msg}")
     return lines
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys allowed beside the last part of ``loc`` (for "did you mean")."""
-    model: Any = Settings
-    for part in loc[:-1]:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            continue  # a list index or a dict key: the model stays the element's
-        model = _model_of(field.annotation)
-        if model is None:
-            return []
-    return list(model.model_fields)
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None

@@ -1,22 +1,17 @@
-"""Checks around the settings model: unknown ``ALERTS_*`` variables, "did you mean" hints."""
+"""Unknown ``ALERTS_*`` variables: nothing reads them, so a typo would pass unnoticed."""
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
+from alerts.hints import did_you_mean
+
 log = logging.getLogger("alerts.settings")
 PREFIX = "ALERTS_"
-
-
-def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known word, else ``""``."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def variable_names(model: type[BaseModel], prefix: str = PREFIX) -> Iterator[str]:

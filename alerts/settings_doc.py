@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -59,11 +60,22 @@ def _table(title: str, model: type[BaseModel], key: str, env: str) -> list[str]:
 
 
 def _type(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    text = text or str(annotation).replace("typing.", "")
-    for long, short in (("pydantic.types.", ""), ("alerts.settings.", ""), ("pathlib.", "")):
-        text = text.replace(long, short)
-    return f"`{text}`".replace("|", "\\|")
+    return f"`{_name(annotation)}`".replace("|", "\\|")
+
+
+def _name(kind: Any) -> str:
+    """A type as a reader writes it: ``list[str] | None``, no validator metadata."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is Annotated:
+        return _name(args[0])
+    if origin in (Union, UnionType):
+        return " | ".join(_name(a) for a in args)
+    if origin is Literal:
+        return " \\| ".join(repr(a) for a in args).replace("\\", "")
+    if origin is not None:
+        inner = ", ".join("..." if a is Ellipsis else _name(a) for a in args)
+        return f"{origin.__name__}[{inner}]"
+    return "None" if kind is type(None) else getattr(kind, "__name__", str(kind))
 
 
 def _default(field: FieldInfo) -> str:

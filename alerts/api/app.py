@@ -86,9 +86,7 @@ def create_app(
             request.headers.get(SIGNATURE_HEADER) if signed else None
         )
         if replay_id and replay_guard and not replay_guard(f"{source}:{replay_id}"):
-            return JSONResponse(
-                {"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200
-            )
+            return JSONResponse({"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200)
         content_type = request.headers.get("content-type")
         try:
             items = parse_bulletin(data, source=source, content_type=content_type)

@@ -137,7 +137,7 @@ def _word_start(text: str, pos: int, limit: int) -> int:
 
 
 def _word_end(text: str, pos: int, limit: int) -> int:
-    """``pos``, or the end of the word before when ``pos`` is inside one (never before ``limit``)."""
+    """``pos``, or the end of the previous word when ``pos`` is in one (not before ``limit``)."""
     if pos >= len(text) or text[pos].isspace():
         return pos
     for cut in range(pos, max(limit, pos - _WORD_SLACK), -1):
