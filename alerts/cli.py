@@ -25,20 +25,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(example=args.example, state_dir=args.state_dir)
 
 
-def _exec_celery(command: str, *extra: str) -> int:
+def _exec_celery(command: str, *extra: str, quiet: bool = False) -> int:
     """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
     settings = _settings()
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", command]
+    banner = ["--quiet"] if quiet else []
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", *banner, command]
     os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     concurrency = args.concurrency or _settings().worker.concurrency
-    return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name)
+    return _exec_celery(
+        "worker", "--concurrency", str(concurrency), "-n", args.name, quiet=args.quiet
+    )
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
-    return _exec_celery("beat", "--schedule", args.schedule)
+    return _exec_celery("beat", "--schedule", args.schedule, quiet=args.quiet)
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
@@ -124,9 +127,11 @@ def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--concurrency", type=int, default=None, help="pool processes (default worker.concurrency)"
     )
     p.add_argument("--name", "-n", default="alerts@%h", help="node name (default alerts@%%h)")
+    p.add_argument("--quiet", action="store_true", help="no start-up banner")
     p.set_defaults(func=_cmd_worker)
     p = sub.add_parser("beat", help="the scheduler (polls, digests, reconciler)")
     p.add_argument("--schedule", default="celerybeat-schedule", help="beat's schedule file")
+    p.add_argument("--quiet", action="store_true", help="no start-up banner")
     p.set_defaults(func=_cmd_beat)
     p = sub.add_parser("api", help="the HTTP API")
     p.add_argument("--host", default=None, help="address to listen on (default api_host)")

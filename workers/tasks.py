@@ -82,7 +82,11 @@ def ingest_bulletin(
     rt = runtime()
     try:
         items = pipeline.new_items(
-            base64.b64decode(content_b64), source=source, content_type=content_type, seen=rt.seen
+            base64.b64decode(content_b64),
+            source=source,
+            content_type=content_type,
+            seen=rt.seen,
+            received=rt.clock(),
         )
         handed = queue_for_matching(items)
     except ParseError as exc:
@@ -127,7 +131,7 @@ def queue_for_matching(items: list[Item]) -> list[str]:
 
 def poll_hand_on(items: list[Item]) -> list[str]:
     """A polled source's new items: matched here, or parked in match tasks without rules."""
-    fresh = pipeline.fresh(items, runtime().seen)
+    fresh = pipeline.fresh(items, runtime().seen, received=runtime().clock())
     try:
         return queue_for_matching(fresh)
     except RuleSetError as exc:
