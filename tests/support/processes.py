@@ -40,9 +40,13 @@ class Service:
         self.env = env
         self.log = Path(tempfile.mkstemp(prefix=f"alerts-{name}-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
+        self.final: str | None = None  # the output, once stopped and its log file deleted
 
     def start(self) -> Service:
         """Start the process in its own session, in the repository root."""
+        if self.final is not None:  # started again after a stop: its log goes on
+            self.log.write_text(self.final, encoding="utf-8")
+            self.final = None
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -56,6 +60,8 @@ class Service:
 
     def output(self) -> str:
         """Everything the process printed so far."""
+        if self.final is not None:
+            return self.final
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def wait_for_output(self, needle: str, timeout: float = 60) -> None:
@@ -83,6 +89,8 @@ class Service:
                 self.kill_group(signal.SIGKILL)
                 self.proc.wait(5)
         self.proc = None
+        self.final = self.output()  # kept in memory: tests leave no files behind
+        self.log.unlink(missing_ok=True)
 
 
 def start_worker(env: dict[str, str], *, name: str = "w1", concurrency: int = 2) -> Service:
