@@ -34,16 +34,19 @@ def service_env(config: Path, redis_url: str, **extra: str) -> dict[str, str]:
 class Service:
     """One child process with its output captured to a file."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], *, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.argv = argv
         self.env = env
+        self.cwd = cwd
         self.log = Path(tempfile.mkstemp(prefix=f"alerts-{name}-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
         self.final: str | None = None  # the output, once stopped and its log file deleted
 
     def start(self) -> Service:
-        """Start the process in its own session, in the repository root."""
+        """Start the process in its own session, in ``cwd`` (the repository root by default)."""
         if self.final is not None:  # started again after a stop: its log goes on
             self.log.write_text(self.final, encoding="utf-8")
             self.final = None
@@ -51,7 +54,7 @@ class Service:
             self.proc = subprocess.Popen(
                 self.argv,
                 env=self.env,
-                cwd=ROOT,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
