@@ -64,7 +64,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from urllib.parse import urlencode
     from urllib.request import Request, urlopen
 
-    settings = _settings()
+    settings = _settings(resolve_secrets=False)  # a client: the channels' secrets are not its
     if settings.api_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
@@ -102,10 +102,10 @@ def source_name(file: str) -> str:
     return name or "file"
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings(*, resolve_secrets: bool = True):  # type: ignore[no-untyped-def]
     from alerts.settings import load_settings
 
-    return load_settings()
+    return load_settings(resolve_secrets=resolve_secrets)
 
 
 def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

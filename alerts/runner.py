@@ -7,6 +7,7 @@ its watchdog (``alerts.watchdog``) stops them instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -35,10 +36,8 @@ ROOT_WARNING = "ignore:You're running the worker with superuser privileges"
 
 def say(text: str) -> None:
     """Print one line of ``run``'s own; a closed terminal is no reason to stop cleaning up."""
-    try:
+    with contextlib.suppress(OSError):
         print(f"[run] {text}", flush=True)
-    except OSError:
-        pass
 
 
 def child_commands(state_dir: Path) -> dict[str, list[str]]:
@@ -103,7 +102,7 @@ class Children:
         self.tell(f"group {self.procs[name].pid}")
 
     def stop_all(self) -> None:
-        """SIGTERM every child (a warm shutdown), SIGKILL those that linger; release the watchdog."""
+        """SIGTERM every child (a warm shutdown), then SIGKILL what lingers, groups included."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -127,10 +126,8 @@ class Children:
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run(*, example: bool, state_dir: Path = Path("var")) -> int:

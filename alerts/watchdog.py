@@ -11,6 +11,7 @@ left after a grace period, and deletes the folders.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -33,10 +34,8 @@ def _alive(group: int) -> bool:
 
 def _signal(groups: Iterable[int], sig: int) -> None:
     for group in groups:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def stop_groups(groups: set[int], grace: float = GRACE_SECONDS) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.cli import NO_TOKEN
 from alerts.errors import ConfigError
 from alerts.settings import load_settings
 
@@ -153,3 +154,18 @@ def test_unknown_alerts_variables_are_warned_about(
         ignored.format("ALERTS_API_PORTT", "ALERTS_API_PORT"),
         ignored.format("ALERTS_LOG_LEVL", "ALERTS_LOG_LEVEL"),
     ]
+
+
+def test_ingest_without_a_token_says_so_and_needs_no_channel_secrets(tmp_path: Path) -> None:
+    # Another shell, as the README has it: alerts.yaml in place, no secrets, no token.
+    env = {"ALERTS_CONFIG": str(ROOT / "alerts.example.yaml"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alerts", "ingest", str(ROOT / "examples" / "bulletin.txt")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == NO_TOKEN

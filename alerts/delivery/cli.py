@@ -28,7 +28,7 @@ def open_store() -> _Ctx:
     """The Redis store named by the settings (``ALERTS_REDIS_URL`` / ``redis_url``)."""
     from alerts.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(resolve_secrets=False)  # Redis only, not the channels' secrets
     if not settings.redis_url:
         raise ConfigError(["setting redis_url: needed by this command (ALERTS_REDIS_URL)"])
     client = redis.Redis.from_url(settings.redis_url)
