@@ -54,8 +54,8 @@ def prepare_env(example: bool) -> tuple[dict[str, str], str | None]:
     """The children's environment, and the API token when this session made one.
 
     ``--example`` always reads the example's settings file (an ``alerts.yaml`` copied from
-    ``alerts.example.yaml`` would want real SMTP and Slack secrets) and logs at WARNING, so
-    the alerts stand out. Variables the user set still win over the file.
+    ``alerts.example.yaml`` would want real SMTP and Slack secrets). Variables the user set
+    still win over the file.
     """
     env = dict(os.environ)
     if example:
@@ -65,7 +65,6 @@ def prepare_env(example: bool) -> tuple[dict[str, str], str | None]:
             )
         env["ALERTS_CONFIG"] = str(EXAMPLE_CONFIG)
         env.setdefault("ALERTS_RULES_DIR", str(EXAMPLES.parent / "rules"))
-        env.setdefault("ALERTS_LOG_LEVEL", "WARNING")
         env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), ROOT_WARNING]))
     made = None
     if not env.get("ALERTS_API_TOKEN"):
@@ -135,6 +134,8 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
     env, made_token = prepare_env(example)
     os.environ.update(env)
     settings = load_settings()
+    if "log_level" not in settings.model_fields_set:  # one console: the alerts, then warnings
+        env["ALERTS_LOG_LEVEL"] = "WARNING"
     stop = _install_signal_flag()
     children = Children(env)
     # The demo keeps nothing: its Redis and beat's schedule go in a folder deleted on exit.
@@ -146,10 +147,7 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
     redis_server = None
     try:
         if not settings.redis_url:
-            redis_server = EmbeddedRedis(state / "redis").start()
-            children.tell(f"group {redis_server.pid}")
-            env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = redis_server.url
-            say(f"embedded Redis on {redis_server.url}, data in {redis_server.data_dir}")
+            redis_server = _embedded_redis(state, children)
         commands = child_commands(state)
         for name, cmd in commands.items():
             children.start(name, cmd)
@@ -167,6 +165,15 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
             shutil.rmtree(work, ignore_errors=True)
         children.release()
         say("stopped")
+
+
+def _embedded_redis(state: Path, children: Children) -> EmbeddedRedis:
+    """Start a Redis for this run; its URL goes to the children's environment."""
+    server = EmbeddedRedis(state / "redis").start()
+    children.tell(f"group {server.pid}")
+    children.env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = server.url
+    say(f"embedded Redis on {server.url}, data in {server.data_dir}")
+    return server
 
 
 def _announce(api: str, made_token: str | None, example: bool) -> None:
