@@ -232,8 +232,8 @@ class RedisStories:
             self._sig_prefix(watch) + new.story,
         ]
         stamped = repr(at).encode() + b"|" + sig
-        head = [t, self._sig_prefix(watch), new.story, self.ttl, stamped]
-        args = [*head, 2 * self.window + 3600, repr(new.threshold), sig, *bands(sig)]
+        head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
+        args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *bands(sig)]
         return _text(self._place(keys=keys, args=args))
 
     def thread(self, story: str, channel: str) -> str | None:
