@@ -11,9 +11,17 @@ from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
 
 
-def new_items(data: bytes, *, source: str, content_type: str | None, seen: SeenStore) -> list[Item]:
-    """Parse a bulletin and keep the items not ingested before."""
-    return fresh(parse_bulletin(data, source=source, content_type=content_type), seen)
+def new_items(
+    data: bytes,
+    *,
+    source: str,
+    content_type: str | None,
+    seen: SeenStore,
+    language: str | None = None,
+) -> list[Item]:
+    """Parse a bulletin and keep the items not ingested before (``language``: the source's)."""
+    items = parse_bulletin(data, source=source, content_type=content_type, language=language)
+    return fresh(items, seen)
 
 
 def fresh(items: Sequence[Item], seen: SeenStore) -> list[Item]:

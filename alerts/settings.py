@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.ingest.language import normalise_language
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
 
@@ -41,12 +42,27 @@ class SourceSettings(BaseModel):
     secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
     )
+    language: str | None = Field(
+        default=None,
+        description="The language of every item from this source (BCP 47); wins over what "
+        "the documents declare. Unset: declared, else detected.",
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("secret", mode="before")
     @classmethod
     def _secret(cls, value: Any) -> Any:
         return expand_env(value, os.environ) if isinstance(value, str) else value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = normalise_language(value)
+        if code is None:
+            raise ValueError(f"not a language tag: {value!r}")
+        return code
 
     @field_validator("id")
     @classmethod

@@ -1,0 +1,128 @@
+"""The language of an item: a declared tag normalised, else the text's language detected.
+
+Detection is restricted to the languages our users read, which keeps short headlines robust.
+The script decides first (Cyrillic or Latin). For Cyrillic, letters only Ukrainian or only
+Russian has (і ї є ґ against ы э ъ ё) decide next; then py3langid's model, asked to choose only
+among that script's languages; then, for Czech against Slovak, their own letters again. The
+model ships inside the py3langid wheel: nothing is downloaded. bench/langid.py has the figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import langcodes
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from alerts.models import Item
+
+LanguageSource = Literal["declared", "detected"]
+CYRILLIC = frozenset({"ru", "uk"})
+LATIN = frozenset({"en", "de", "fr", "pl", "cs", "sk", "fi", "es", "nl", "sv", "it", "da", "no"})
+LANGUAGES = CYRILLIC | LATIN
+SAMPLE_CHARS = 400  # title + the start of the text: enough for the model, bounded in cost
+_ALIASES = {"ua": "uk", "nb": "no", "nn": "no"}  # "ua" is Ukraine's country code, often misused
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+_UK_ONLY = frozenset("іїєґІЇЄҐ")
+_RU_ONLY = frozenset("ыэъёЫЭЪЁ")
+_CS_ONLY = frozenset("řěůŘĚŮ")
+_SK_ONLY = frozenset("äôľĺŕÄÔĽĹŔ")
+# Ukrainian text has about one і/ї/є in twelve letters, so a Cyrillic text this long without
+# one (and without ы э ъ ё) is far likelier Russian: 0.92^16 ≈ 0.26 against 0.98^16 ≈ 0.72.
+_NO_UK_LETTERS_MEANS_RU = 16
+_LETTER = re.compile(r"[^\W\d_]")
+_SUBTAG = re.compile(r"[-_\s]")
+
+
+@functools.lru_cache(maxsize=256)
+def normalise_language(tag: str | None) -> str | None:
+    """A declared tag as ISO 639-1 in lower case where one exists ('en-US' -> 'en'), else None."""
+    primary = _SUBTAG.split(tag.strip(), maxsplit=1)[0].lower() if tag else ""
+    primary = _ALIASES.get(primary, primary)
+    if not primary.isalpha() or not langcodes.tag_is_valid(primary):
+        return None
+    code = langcodes.standardize_tag(primary)  # ISO 639-2/3 to 639-1: 'ukr' -> 'uk'
+    code = _ALIASES.get(code, code)
+    return None if code in _NOT_A_LANGUAGE else code
+
+
+@functools.cache
+def _model(langs: frozenset[str]) -> LanguageIdentifier:
+    """py3langid's model restricted to ``langs`` (one per script, loaded on first use)."""
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+    ident.set_languages(sorted(langs))
+    return ident
+
+
+def script_of(text: str) -> Literal["cyrillic", "latin"] | None:
+    """The script of most letters: Cyrillic, else Latin; None for text without letters."""
+    letters = _LETTER.findall(text)
+    if not letters:
+        return None
+    cyrillic = sum(1 for c in letters if "Ѐ" <= c <= "ӿ")
+    return "cyrillic" if cyrillic * 2 >= len(letters) else "latin"
+
+
+def _by_letters(text: str, pair: tuple[str, str], own: tuple[frozenset[str], ...]) -> str | None:
+    """The one of ``pair`` whose own letters outnumber the other's in ``text``; else None."""
+    first = sum(1 for c in text if c in own[0])
+    second = sum(1 for c in text if c in own[1])
+    return pair[0] if first > second else pair[1] if second > first else None
+
+
+def ru_or_uk(text: str) -> str | None:
+    """'uk' or 'ru' when their own letters (or a long text without і ї є) decide; else None."""
+    found = _by_letters(text, ("uk", "ru"), (_UK_ONLY, _RU_ONLY))
+    if found is None and len(_LETTER.findall(text)) >= _NO_UK_LETTERS_MEANS_RU:
+        return "ru"
+    return found
+
+
+def _detect(text: str) -> str | None:
+    script = script_of(text)
+    if script is None:
+        return None
+    if script == "cyrillic":
+        return ru_or_uk(text) or str(_model(CYRILLIC).classify(text)[0])
+    found = str(_model(LATIN).classify(text)[0])
+    if found in ("cs", "sk"):  # the closest pair: their own letters decide when present
+        found = _by_letters(text, ("cs", "sk"), (_CS_ONLY, _SK_ONLY)) or found
+    return _ALIASES.get(found, found)
+
+
+_detect_cached = functools.lru_cache(maxsize=4096)(_detect)
+
+
+def detect_language(text: str, *, cached: bool = True) -> str | None:
+    """The language of ``text`` among ``LANGUAGES``; None for text without letters.
+
+    Cached by text: a story repeated by several sources (or polled again) is detected once.
+    """
+    sample = text[:SAMPLE_CHARS]
+    return _detect_cached(sample) if cached else _detect(sample)
+
+
+def item_sample(item: Item) -> str:
+    """What detection reads: the title and the start of the summary or body."""
+    return f"{item.title}\n{(item.summary or item.body)[:SAMPLE_CHARS]}"
+
+
+def with_language(item: Item, configured: str | None = None) -> Item:
+    """The item with its language: the source's configured one, its declared one, or detected."""
+    if configured:
+        return item.model_copy(update={"language": configured, "language_source": "declared"})
+    if item.language_source == "declared":
+        return item
+    found = detect_language(item_sample(item))
+    if found is None:
+        return item
+    return item.model_copy(update={"language": found, "language_source": "detected"})
+
+
+def assign_languages(items: Sequence[Item], configured: str | None = None) -> list[Item]:
+    """Every item with its language (``configured``, a tag of the source, wins when set)."""
+    code = normalise_language(configured)
+    return [with_language(item, code) for item in items]
