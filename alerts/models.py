@@ -36,7 +36,8 @@ class Item(Frozen):
         default=None, description="ISO 639-1 code in lower case ('uk'), as ingest normalised it."
     )
     language_source: Literal["declared", "detected"] | None = Field(
-        default=None, description="Whether the language was declared (feed, page, source) or detected."
+        default=None,
+        description="Whether the language was declared (feed, page, source) or detected.",
     )
 
     def field_text(self, name: str) -> str:

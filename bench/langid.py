@@ -163,7 +163,7 @@ def simplemma_ld() -> Detect:
     """simplemma's word-list detector over our languages."""
     from simplemma.language_detector import langdetect
 
-    langs = tuple(sorted(LANGUAGES - {"no"}) + ["nb"])
+    langs = (*sorted(LANGUAGES - {"no"}), "nb")
     return lambda text: _pick([c for c, _ in langdetect(text, lang=langs) if c != "unk"])
 
 

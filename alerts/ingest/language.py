@@ -10,6 +10,7 @@ model ships inside the py3langid wheel: nothing is downloaded. bench/langid.py h
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -30,9 +31,10 @@ _UK_ONLY = frozenset("іїєґІЇЄҐ")
 _RU_ONLY = frozenset("ыэъёЫЭЪЁ")
 _CS_ONLY = frozenset("řěůŘĚŮ")
 _SK_ONLY = frozenset("äôľĺŕÄÔĽĹŔ")
-# Ukrainian text has about one і/ї/є in twelve letters, so a Cyrillic text this long without
-# one (and without ы э ъ ё) is far likelier Russian: 0.92^16 ≈ 0.26 against 0.98^16 ≈ 0.72.
-_NO_UK_LETTERS_MEANS_RU = 16
+# Ukrainian text has about one і/ї/є in fifteen letters, so a Cyrillic text without one (and
+# without ы э ъ ё) leans Russian the longer it is: per letter ln(0.98/0.93) ≈ 0.05 in theory,
+# taken at 0.03 because the model's n-grams already see part of the same absence.
+_NO_TELLING_LETTER_LEANS_RU = 0.03
 _LETTER = re.compile(r"[^\W\d_]")
 _SUBTAG = re.compile(r"[-_\s]")
 
@@ -52,7 +54,7 @@ def normalise_language(tag: str | None) -> str | None:
 @functools.cache
 def _model(langs: frozenset[str]) -> LanguageIdentifier:
     """py3langid's model restricted to ``langs`` (one per script, loaded on first use)."""
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     ident.set_languages(sorted(langs))
     return ident
 
@@ -74,11 +76,16 @@ def _by_letters(text: str, pair: tuple[str, str], own: tuple[frozenset[str], ...
 
 
 def ru_or_uk(text: str) -> str | None:
-    """'uk' or 'ru' when their own letters (or a long text without і ї є) decide; else None."""
-    found = _by_letters(text, ("uk", "ru"), (_UK_ONLY, _RU_ONLY))
-    if found is None and len(_LETTER.findall(text)) >= _NO_UK_LETTERS_MEANS_RU:
-        return "ru"
-    return found
+    """'uk' or 'ru' when letters only one of them has decide it; None when they do not."""
+    return _by_letters(text, ("uk", "ru"), (_UK_ONLY, _RU_ONLY))
+
+
+def _ru_or_uk_by_model(text: str) -> str:
+    """The model's odds for Ukrainian, weighed against a telling letter's absence."""
+    found, prob = _model(CYRILLIC).classify(text)
+    p_uk = min(max(prob if found == "uk" else 1.0 - prob, 1e-6), 1 - 1e-6)
+    leaning = _NO_TELLING_LETTER_LEANS_RU * len(_LETTER.findall(text))
+    return "uk" if math.log(p_uk / (1 - p_uk)) > leaning else "ru"
 
 
 def _detect(text: str) -> str | None:
@@ -86,7 +93,7 @@ def _detect(text: str) -> str | None:
     if script is None:
         return None
     if script == "cyrillic":
-        return ru_or_uk(text) or str(_model(CYRILLIC).classify(text)[0])
+        return ru_or_uk(text) or _ru_or_uk_by_model(text)
     found = str(_model(LATIN).classify(text)[0])
     if found in ("cs", "sk"):  # the closest pair: their own letters decide when present
         found = _by_letters(text, ("cs", "sk"), (_CS_ONLY, _SK_ONLY)) or found

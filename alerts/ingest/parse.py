@@ -11,8 +11,8 @@ from alerts.ingest.errors import ParseError
 from alerts.ingest.feeds import parse_feed
 from alerts.ingest.html import parse_html
 from alerts.ingest.items import make_item
-from alerts.ingest.language import assign_languages
 from alerts.ingest.jsonfeed import parse_json
+from alerts.ingest.language import assign_languages
 from alerts.ingest.text import block_body, split_bulletin
 from alerts.models import Item
 
