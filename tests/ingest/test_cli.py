@@ -72,3 +72,15 @@ def test_parse_error_exits_1_with_file_and_message(
         f"{empty}: empty bulletin",
     ]
     assert len(captured.out.splitlines()) == 1  # the good file is still parsed
+
+
+def test_parse_shows_the_language_and_takes_the_sources(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "b.txt"
+    path.write_text("Удар по Харкову\n\nДвоє загиблих, п'ятеро поранених.\n", encoding="utf-8")
+    assert _run(["parse", str(path)]) == 0
+    assert "  language: uk (detected)\n" in capsys.readouterr().out
+    assert _run(["parse", str(path), "--language", "en-GB", "--format", "json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert (line["language"], line["language_source"]) == ("en", "declared")
