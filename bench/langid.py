@@ -214,15 +214,15 @@ def load_texts(texts: Path, corpus: Path) -> dict[str, list[tuple[str, str]]]:
 def run(
     detect: Detect, texts: list[tuple[str, str]], repeat: int = 3
 ) -> tuple[dict[str, list[int]], float]:
-    """Per language [right, total], and µs per item over the whole set (best of ``repeat``:
-    the machine is shared, and the fastest pass is the least disturbed one)."""
+    """Per language [right, total], and CPU µs per item over the whole set (best of ``repeat``:
+    CPU time, not wall time, and the fastest pass, because the machine is shared)."""
     scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     best = float("inf")
     for _ in range(repeat):
         gc.disable()
-        start = time.perf_counter()
+        start = time.process_time()
         answers = [detect(text) for _, text in texts]
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
         gc.enable()
     for (lang, _), got in zip(texts, answers, strict=True):
         scores[lang][0] += got == lang
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in CANDIDATES.items():
         if wanted and name not in wanted and "baseline" not in name:
             continue
-        before, t0 = _rss_mb(), time.perf_counter()
+        before, t0 = _rss_mb(), time.process_time()
         try:
             detect = make()
             detect("warm up: the first call loads the model")
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as exc:
             print(f"\n## {name}: not installed ({exc.name})")
             continue
-        load = time.perf_counter() - t0
+        load = time.process_time() - t0
         print(f"\n## {name}  (load {load:.2f} s, RSS +{_rss_mb() - before:.0f} MB)")
         for set_name, texts in sets.items():
             scores, us = run(detect, texts)

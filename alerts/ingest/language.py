@@ -9,6 +9,7 @@ model ships inside the py3langid wheel: nothing is downloaded. bench/langid.py h
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -24,7 +25,7 @@ LanguageSource = Literal["declared", "detected"]
 CYRILLIC = frozenset({"ru", "uk"})
 LATIN = frozenset({"en", "de", "fr", "pl", "cs", "sk", "fi", "es", "nl", "sv", "it", "da", "no"})
 LANGUAGES = CYRILLIC | LATIN
-SAMPLE_CHARS = 400  # title + the start of the text: enough for the model, bounded in cost
+SAMPLE_CHARS = 200  # title + the start of the text: as accurate as 400 on our texts, cheaper
 _ALIASES = {"ua": "uk", "nb": "no", "nn": "no"}  # "ua" is Ukraine's country code, often misused
 _NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 _UK_ONLY = frozenset("іїєґІЇЄҐ")
@@ -53,10 +54,16 @@ def normalise_language(tag: str | None) -> str | None:
 
 
 @functools.cache
+def _full_model() -> LanguageIdentifier:
+    """py3langid's model, loaded once (about 70 MB of arrays) on first use."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@functools.cache
 def _model(langs: frozenset[str]) -> LanguageIdentifier:
-    """py3langid's model restricted to ``langs`` (one per script, loaded on first use)."""
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(sorted(langs))
+    """The model restricted to ``langs``: a shallow copy, so the full arrays are shared."""
+    ident = copy.copy(_full_model())
+    ident.set_languages(sorted(langs))  # rebinds the copy's own attributes only
     return ident
 
 
