@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from alerts.api.app import create_app
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.settings import load_settings
 from workers.app import app as celery_app
@@ -30,6 +31,7 @@ def create_api() -> FastAPI:
     client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
+    seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
@@ -60,6 +62,7 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=replay_guard,
+        count_new=lambda ids: len(seen.unseen(ids)),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api

@@ -14,12 +14,14 @@ import functools
 import math
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import langcodes
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from alerts.models import Item
+
+if TYPE_CHECKING:  # py3langid (and numpy) load with the model, on the first detection
+    from py3langid.langid import LanguageIdentifier
 
 LanguageSource = Literal["declared", "detected"]
 CYRILLIC = frozenset({"ru", "uk"})
@@ -59,6 +61,8 @@ def normalise_language(tag: str | None) -> str | None:
 @functools.cache
 def _full_model() -> LanguageIdentifier:
     """py3langid's model, loaded once (about 70 MB of arrays) on first use."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
