@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.api.console.settings import ConsoleSettings
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
@@ -144,6 +145,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @field_validator("redis_url")
     @classmethod

@@ -13,6 +13,7 @@ import redis
 from fastapi import FastAPI
 
 from alerts.api.app import create_app
+from alerts.api.console.deps import redis_console
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.intake import Accepted, RedisIntake
@@ -60,6 +61,7 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=replay_guard,
+        console=redis_console(settings, client),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api

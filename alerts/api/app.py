@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
+from alerts.api.console.app import mount_console
+from alerts.api.console.deps import ConsoleDeps
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
 from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
@@ -38,9 +40,12 @@ def create_app(
     deliveries: Deliveries | None = None,
     replay_guard: ReplayGuard | None = None,
     clock: Clock = system_clock,
+    console: ConsoleDeps | None = None,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
     api = FastAPI(title="bulletin-alerts", version="1")
+    if console is not None and settings.console.enabled:
+        mount_console(api, console)
     limit = settings.max_body_bytes
 
     def bearer_ok(request: Request) -> bool:
