@@ -12,12 +12,18 @@ from fastapi.responses import HTMLResponse, Response
 from alerts.api.console import ledger_pages
 from alerts.api.console.auth import Tokens
 from alerts.api.console.deps import ConsoleDeps
-from alerts.api.console.views import examples_passing, explain, match_counts, term_forms
+from alerts.api.console.views import (
+    examples_passing,
+    explain,
+    match_counts,
+    memo_matches,
+    term_forms,
+)
 from alerts.api.console.web import PREFIX, render, session_of
 from alerts.delivery.redact import redact, secret_pieces
 from alerts.matching import RuleSetError
 
-CACHE_SECONDS = 60  # the archive is scanned at most once a minute per rule set
+MEMO_ITEMS = 500_000  # archived items whose watches are remembered (per rule set)
 
 
 def register(api: FastAPI, deps: ConsoleDeps, tokens: Tokens) -> None:
@@ -66,26 +72,16 @@ def register(api: FastAPI, deps: ConsoleDeps, tokens: Tokens) -> None:
     ledger_pages.register(api, deps, tokens)
 
 
-def _cached(deps: ConsoleDeps, key: str, make: Any) -> Any:
-    now = deps.clock().timestamp()
-    hit = deps.cache.get(key)
-    if isinstance(hit, tuple) and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    value = make()
-    deps.cache[key] = (now, value)
-    return value
-
-
 def watch_rows(deps: ConsoleDeps) -> list[dict[str, Any]]:
     """One row per watch of the current rule set (RuleSetError when none is valid)."""
     ruleset, matcher = deps.rules()
     now = deps.clock()
 
-    def counts() -> dict[str, tuple[int, int]]:
-        stamped = list(deps.archive.stamped_since(now - timedelta(days=7)))
-        return match_counts(ruleset, matcher, stamped, now)
-
-    found = _cached(deps, f"counts:{ruleset.version}", counts)
+    memo = deps.cache.get("memo")
+    if not isinstance(memo, tuple) or memo[0] != ruleset.version or len(memo[1]) > MEMO_ITEMS:
+        memo = deps.cache["memo"] = (ruleset.version, {})
+    stamped = list(deps.archive.stamped_since(now - timedelta(days=7)))
+    found = match_counts(ruleset, memo_matches(matcher, memo[1]), stamped, now)
     rows = []
     for rule in ruleset.rules:
         last = deps.store.ledger.query(watch=rule.id, limit=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,7 +104,7 @@ def examples_passing(matcher: Matcher, rule: Rule) -> tuple[int, int]:
 
 
 def match_counts(
-    ruleset: RuleSet, matcher: Matcher, stamped: Stamped, now: datetime
+    ruleset: RuleSet, watches_of: Callable[[Item], Sequence[str]], stamped: Stamped, now: datetime
 ) -> dict[str, tuple[int, int]]:
     """Per watch, the archived items it matches from the last 24 hours and the last 7 days."""
     day, week = now - timedelta(days=1), now - timedelta(days=7)
@@ -112,10 +112,24 @@ def match_counts(
     for when, item in stamped:
         if when < week:
             continue
-        for match in matcher.match(item):
-            counts[match.watch][1] += 1
-            counts[match.watch][0] += when >= day
+        for watch in watches_of(item):
+            counts[watch][1] += 1
+            counts[watch][0] += when >= day
     return {watch: (c[0], c[1]) for watch, c in counts.items()}
+
+
+def memo_matches(
+    matcher: Matcher, memo: dict[str, tuple[str, ...]]
+) -> Callable[[Item], Sequence[str]]:
+    """The watches an item matches, remembered by item id (an archived item never changes)."""
+
+    def watches_of(item: Item) -> tuple[str, ...]:
+        found = memo.get(item.id)
+        if found is None:
+            found = memo[item.id] = tuple(m.watch for m in matcher.match(item))
+        return found
+
+    return watches_of
 
 
 def per_day(
