@@ -60,7 +60,7 @@ def register(api: FastAPI, deps: ConsoleDeps, tokens: Tokens) -> None:
         return RedirectResponse(back, status_code=303)
 
     @api.get(f"{PREFIX}/alert", response_class=HTMLResponse, include_in_schema=False)
-    def alert(request: Request, watch: str, item: str) -> Response:
+    def alert(request: Request, watch: str = "", item: str = "") -> Response:
         """One alert: the item, why it matched, each channel's delivery, mute buttons."""
         session = session_of(request, tokens)
         rows = alert_rows(deps, watch, item)

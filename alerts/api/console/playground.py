@@ -54,7 +54,7 @@ def register(api: FastAPI, deps: ConsoleDeps, tokens: Tokens) -> None:
             return _download(values.get("draft", ""))
         result = Result()
         if action == "save":
-            result.saved = _save(deps, session, values.get("draft", ""))
+            _save(deps, session, values.get("draft", ""), result)
         _try(deps, values, result, backtest=action == "backtest")
         return _page(request, deps, session, values, result, run=True)
 
@@ -94,13 +94,18 @@ def _download(draft: str) -> Response:
     )
 
 
-def _save(deps: ConsoleDeps, session: Session, draft: str) -> str:
+def _save(deps: ConsoleDeps, session: Session, draft: str, result: Result) -> None:
     if not deps.settings.console.allow_edit:
         raise Forbidden("saving is off (console.allow_edit): download the YAML instead")
     if not session.admin:
         raise Forbidden("this session is read-only: sign in with an admin token to save")
-    _, message = save_draft(draft, deps.settings.rules_dir, channels=list(deps.settings.channels))
-    return message
+    path, message = save_draft(
+        draft, deps.settings.rules_dir, channels=list(deps.settings.channels)
+    )
+    if path is None:
+        result.problems.append(f"not saved: {message}")
+    else:
+        result.saved = message
 
 
 def _rules(deps: ConsoleDeps, values: dict[str, str], result: Result) -> Matcher | None:

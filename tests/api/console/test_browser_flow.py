@@ -46,6 +46,9 @@ RULES = {
                     "notify": {"channels": ["slack"]}},
     "oryol.yaml": {"id": "oryol", "name": "Oryol", "any": ["Oryol"],
                    "notify": {"channels": ["slack"]}},
+    # Muted for good by its rule: the naughty items are recorded, never sent.
+    "naughty.yaml": {"id": "naughty", "name": "Naughty", "any": ["zzqnaughty"],
+                     "notify": {"channels": ["slack"], "mute_until": "2999-01-01T00:00:00Z"}},
 }  # fmt: skip
 
 
@@ -102,7 +105,7 @@ def post(stack: Stack, items: list[dict[str, str]]) -> None:
 
 def rows(stack: Stack, watch: str) -> list[Any]:
     """The watch's ledger rows, read from Redis."""
-    return redis_store(stack.redis).ledger.query(watch=watch)
+    return redis_store(stack.redis).ledger.query(watch=watch, limit=10_000)
 
 
 def check_page(driver: Any, name: str) -> None:
