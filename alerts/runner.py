@@ -46,6 +46,7 @@ def prepare_env(example: bool) -> dict[str, str]:
 
 def run(*, example: bool, state_dir: Path = Path("var")) -> int:
     """Start everything, submit the example when asked, and stop it all on Ctrl-C."""
+    generated = not os.environ.get("ALERTS_API_TOKEN")  # a session token is shown, yours is not
     env = prepare_env(example)
     os.environ.update(env)
     state_dir.mkdir(parents=True, exist_ok=True)  # beat's schedule lives here (not in git)
@@ -64,8 +65,11 @@ def run(*, example: bool, state_dir: Path = Path("var")) -> int:
             procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
             print(f"[run] started {name} (pid {procs[name].pid})", flush=True)
         api = f"http://{settings.api_host}:{settings.api_port}"
-        if _wait_healthy(api, procs, stop) and example:
-            _submit_example(api, env["ALERTS_API_TOKEN"])
+        if _wait_healthy(api, procs, stop):
+            token = env["ALERTS_API_TOKEN"] if generated else "your ALERTS_API_TOKEN"
+            print(f"[run] console: {api}/console/ (sign in with {token})", flush=True)
+            if example:
+                _submit_example(api, env["ALERTS_API_TOKEN"])
         return _supervise(procs, child_commands(state_dir), env, stop)
     finally:
         _stop_all(procs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -85,6 +86,7 @@ def test_run_example_prints_the_alerts_and_stops_on_ctrl_c(tmp_path: Path) -> No
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.3)
         assert "embedded Redis" in log.read_text()
+        _sign_in_as_printed(log.read_text(errors="replace"))
         worker = next(c for c in psutil.Process(proc.pid).children() if "worker" in c.cmdline())
         worker.kill()  # a child that dies is restarted, not the end of the service
         while "[run] worker exited" not in log.read_text(errors="replace"):
@@ -98,3 +100,17 @@ def test_run_example_prints_the_alerts_and_stops_on_ctrl_c(tmp_path: Path) -> No
     assert code == 0, text
     assert "[run] stopped" in text
     assert "Danube ports" not in text  # the unrelated item raises no alert
+
+
+def _sign_in_as_printed(text: str) -> None:
+    """The console line ``run`` prints: its URL answers, and its token signs in."""
+    found = re.search(r"\[run\] console: (\S+) \(sign in with (\S+)\)", text)
+    assert found, text
+    url, token = found.groups()
+    with httpx.Client(timeout=10) as client:
+        page = client.get(url, follow_redirects=True)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert page.status_code == 200 and csrf, page.text
+        login = str(page.url).split("?")[0]
+        resp = client.post(login, data={"csrf": csrf.group(1), "token": token, "next": "/console/"})
+        assert resp.status_code == 303 and resp.headers["location"] == "/console/", resp.text

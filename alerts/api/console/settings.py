@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from alerts.notify.settings import check_base_url
@@ -31,6 +34,17 @@ class ConsoleSettings(BaseModel):
         default=False, description="The playground may write watch files into rules_dir."
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+    @field_validator("admin_tokens", "read_tokens", "feed_token", mode="before")
+    @classmethod
+    def _from_env(cls, value: Any) -> Any:
+        from alerts.settings import expand_env  # that module imports this one
+
+        if isinstance(value, str):
+            return expand_env(value, os.environ)
+        if isinstance(value, list):
+            return [expand_env(v, os.environ) if isinstance(v, str) else v for v in value]
+        return value
 
     @field_validator("url")
     @classmethod

@@ -117,3 +117,11 @@ def test_item_text_is_escaped(console: Console) -> None:
         html = console.client.get(path).text
         assert "<script>alert(1)" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_console_tokens_may_come_from_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alerts.settings import load_settings
+
+    monkeypatch.setenv("READ_TOKEN_FOR_TEST", "from-env")
+    settings = load_settings(console={"read_tokens": ["${READ_TOKEN_FOR_TEST}"]})
+    assert settings.console.read_tokens[0].get_secret_value() == "from-env"
