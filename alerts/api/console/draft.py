@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alerts.matching import RuleSet, RuleSetError, load_ruleset
-from alerts.matching.errors import RuleError
+from alerts.matching.errors import RuleError, display_path
 from alerts.matching.loader import rule_files
+from alerts.matching.yamlsafe import Path_, YamlProblem, read_yaml
 
 DRAFT_NAME = "draft.yaml"
 
@@ -67,3 +68,35 @@ def save_draft(text: str, rules_dir: Path, *, channels: Collection[str]) -> tupl
         out.write(text)
     os.replace(partial, target)  # the workers never read a half-written file
     return target, f"saved {target}"
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """A watch switched off with ``enabled: false`` (the rule set does not hold it)."""
+
+    id: str
+    name: str
+    where: str
+
+
+def disabled_watches(rules_dir: Path) -> list[Disabled]:
+    """The watches of the rule files marked ``enabled: false``; unreadable files are skipped."""
+    found: list[Disabled] = []
+    for path in rule_files(rules_dir) if rules_dir.is_dir() else []:
+        try:
+            value, marks = read_yaml(path.read_bytes())
+        except (OSError, YamlProblem):
+            continue
+        single = isinstance(value, dict) and "id" in value
+        entries: list[tuple[Path_, object]] = [((), value)] if single else _listed(value)
+        for at, watch in entries:
+            if isinstance(watch, dict) and watch.get("enabled") is False:
+                line, _ = marks.at(at)
+                name = str(watch.get("name") or watch.get("id"))
+                found.append(Disabled(str(watch.get("id")), name, f"{display_path(path)}:{line}"))
+    return found
+
+
+def _listed(value: object) -> list[tuple[Path_, object]]:
+    watches = value.get("watches") if isinstance(value, dict) else None
+    return [(("watches", i), w) for i, w in enumerate(watches)] if isinstance(watches, list) else []

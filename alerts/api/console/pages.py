@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from alerts.api.console import ledger_pages
 from alerts.api.console.auth import Tokens
 from alerts.api.console.deps import ConsoleDeps
+from alerts.api.console.draft import disabled_watches
 from alerts.api.console.views import (
     examples_passing,
     explain,
@@ -39,7 +40,13 @@ def register(api: FastAPI, deps: ConsoleDeps, tokens: Tokens) -> None:
             return render(request, "watches.html", session, rows=[], error=str(exc))
         feed = {r["id"]: tokens.feed_key(f"watch:{r['id']}") for r in rows}
         return render(
-            request, "watches.html", session, rows=rows, feeds=feed, all_feed=tokens.feed_key("all")
+            request,
+            "watches.html",
+            session,
+            rows=rows,
+            disabled=disabled_watches(deps.settings.rules_dir),
+            feeds=feed,
+            all_feed=tokens.feed_key("all"),
         )
 
     @api.get(f"{PREFIX}/watches/{{watch_id}}", response_class=HTMLResponse, include_in_schema=False)

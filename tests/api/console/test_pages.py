@@ -166,3 +166,15 @@ def test_feeds_open_with_their_key_or_the_feed_token_only(console: Console) -> N
         "/console/feeds/-/all.atom", headers={"Authorization": "Bearer " + "x"}
     )
     assert api.status_code == 401
+
+
+def test_a_disabled_watch_is_listed_as_not_enabled(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "off.yaml").write_text("# off\nid: off-watch\nname: Switched off\nenabled: false\n"
+                                    "any: [x]\nnotify: {channels: [email]}\n")  # fmt: skip
+    console = make_console(rules_dir=rules)
+    console.sign_in()
+    html = console.client.get("/console/").text
+    row = html[html.index("<strong>off-watch</strong>") :].split("</tr>")[0]
+    assert "off.yaml:2" in row and "<td>no</td>" in row
