@@ -119,3 +119,14 @@ def unreachable_controls(driver: Any) -> list[str]:
         ActionChains(driver).send_keys(Keys.TAB).perform()
         reached.add(driver.execute_script("return document.activeElement.outerHTML.slice(0, 120)"))
     return [c["key"] for c in controls if c["key"] not in reached or c["tab"] < 0]
+
+
+def submit(driver: Any, button: Any, timeout: float = 60) -> None:
+    """Click a form's button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))

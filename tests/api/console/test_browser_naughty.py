@@ -14,8 +14,15 @@ import feedparser
 import httpx
 import pytest
 
-from tests.api.console.browser import console_errors
-from tests.api.console.test_browser_flow import driver, rows, service, sign_in, wait_until
+from tests.api.console.browser import console_errors, submit
+from tests.api.console.test_browser_flow import (
+    driver,
+    post,
+    rows,
+    service,
+    sign_in,
+    wait_until,
+)
 from tests.workers.conftest import Stack
 
 __all__ = ["driver", "service"]  # the module's fixtures, shared with the flow test's stack
@@ -40,14 +47,7 @@ def submit_all(stack: Stack, strings: list[str]) -> int:
             {"id": f"n{start + i}", "title": f"zzqnaughty {s}", "body": f"zzqnaughty {s} {s}"}
             for i, s in enumerate(batch)
         ]
-        resp = httpx.post(
-            f"{stack.api}/v1/bulletins?source=blns",
-            content=json.dumps({"items": items}),
-            headers={**stack.headers(), "Content-Type": "application/json"},
-            timeout=30,
-        )
-        assert resp.status_code == 202, resp.text
-        accepted += resp.json()["accepted"]
+        accepted += post(stack, items, source="blns")
     return accepted
 
 
@@ -86,7 +86,7 @@ def test_naughty_strings_stay_text(service: Stack, driver: Any, naughty: list[st
     bulletin = json.dumps({"items": [{"title": f"zzqnaughty {s}", "body": s} for s in naughty]})
     field = driver.find_element(By.ID, "text")
     driver.execute_script("arguments[0].value = arguments[1]", field, bulletin)
-    driver.find_element(By.CSS_SELECTOR, "button[value=try]").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=try]"))
     assert_inert(driver, "playground")
     assert SHOWN[0] in driver.find_element(By.TAG_NAME, "main").text
 
