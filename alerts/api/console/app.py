@@ -16,12 +16,12 @@ from alerts.api.console.web import (
     PREFIX,
     Forbidden,
     PageError,
+    SecurityHeaders,
     SignInRequired,
     login_location,
     render,
     safe_next,
     secure_cookie,
-    security_middleware,
 )
 
 
@@ -29,7 +29,7 @@ def mount_console(api: FastAPI, deps: ConsoleDeps) -> None:
     """Add the console under ``/console`` (nothing there is served without a session except
     the sign-in page and its stylesheet; the feeds take their own key)."""
     tokens = Tokens(deps.settings)
-    api.middleware("http")(security_middleware())
+    api.add_middleware(SecurityHeaders)
     api.mount(
         f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console-static"
     )
