@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+import yaml
 from fastapi.testclient import TestClient
 
 from alerts.api.app import create_app
 from alerts.api.console.deps import ConsoleDeps, memory_console
 from alerts.clock import FrozenClock
 from alerts.settings import Settings, load_settings
+from tests.api.console.browser import chrome, require_chromium
+from tests.workers.conftest import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -75,3 +80,48 @@ def make_console(
 def console() -> Console:
     """A console, not signed in."""
     return make_console()
+
+
+# The browser tests' service: one stack (worker, beat, API) and one browser for the package.
+FEED_TOKEN = "feed-token-not-a-secret"
+RULES = {
+    "kaluga.yaml": {"id": "kaluga", "name": "Kaluga region", "any": ["Kaluga"],
+                    "notify": {"channels": ["slack"]}},
+    "oryol.yaml": {"id": "oryol", "name": "Oryol", "any": ["Oryol"],
+                   "notify": {"channels": ["slack"]}},
+    # Muted for good by its rule: the naughty items are recorded, never sent.
+    "naughty.yaml": {"id": "naughty", "name": "Naughty", "any": ["zzqnaughty"],
+                     "notify": {"channels": ["slack"], "mute_until": "2999-01-01T00:00:00Z"}},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="package")
+def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
+    """Worker, beat and API on the test Redis, with two Slack watches and a feed token."""
+    require_chromium()
+    tmp = tmp_path_factory.mktemp("console")
+    rules = tmp / "rules"
+    rules.mkdir()
+    for name, rule in RULES.items():
+        (rules / name).write_text(yaml.safe_dump(rule), encoding="utf-8")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    settings: dict[str, Any] = {
+        "rules_dir": str(rules),
+        "channels": lambda smtp, slack: {
+            "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+        },
+        "delivery": {"lease_seconds": 5, "backoff_base": 0.2, "backoff_cap": 1.0},
+        "worker": {"reconcile_tick": 1},
+        "console": {"url": "http://127.0.0.1:9", "feed_token": FEED_TOKEN},
+    }
+    with running_stack(tmp, redis_url, client, beat=True, **settings) as stack:
+        yield stack
+    client.flushdb()
+
+
+@pytest.fixture(scope="package")
+def driver() -> Iterator[Any]:
+    """One headless Chromium for the browser tests."""
+    with chrome() as d:
+        yield d

@@ -10,29 +10,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import feedparser
 import httpx
-import pytest
-import redis
-import yaml
 
 from alerts.delivery import redis_store
 from tests.api.console.browser import (
-    chrome,
     console_errors,
-    require_chromium,
     screenshot,
     submit,
     unlabelled_controls,
     unreachable_controls,
 )
+from tests.api.console.conftest import ROOT
 from tests.support.slack import SlackReply
-from tests.workers.conftest import ROOT, TOKEN, Stack, running_stack
+from tests.workers.conftest import TOKEN, Stack
 
-FEED_TOKEN = "feed-token-not-a-secret"
 KALUGA_DRAFT = """\
 id: kaluga-draft
 name: Kaluga (draft)
@@ -42,15 +36,6 @@ notify:
 examples:
   match: [Drones struck a depot in the Kaluga region]
 """
-RULES = {
-    "kaluga.yaml": {"id": "kaluga", "name": "Kaluga region", "any": ["Kaluga"],
-                    "notify": {"channels": ["slack"]}},
-    "oryol.yaml": {"id": "oryol", "name": "Oryol", "any": ["Oryol"],
-                   "notify": {"channels": ["slack"]}},
-    # Muted for good by its rule: the naughty items are recorded, never sent.
-    "naughty.yaml": {"id": "naughty", "name": "Naughty", "any": ["zzqnaughty"],
-                     "notify": {"channels": ["slack"], "mute_until": "2999-01-01T00:00:00Z"}},
-}  # fmt: skip
 
 
 def wait_until(predicate: Any, timeout: float = 60.0) -> None:
@@ -59,38 +44,6 @@ def wait_until(predicate: Any, timeout: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
-    """Worker, beat and API on the test Redis, with two Slack watches and a feed token."""
-    require_chromium()
-    tmp = tmp_path_factory.mktemp("console")
-    rules = tmp / "rules"
-    rules.mkdir()
-    for name, rule in RULES.items():
-        (rules / name).write_text(yaml.safe_dump(rule), encoding="utf-8")
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    settings: dict[str, Any] = {
-        "rules_dir": str(rules),
-        "channels": lambda smtp, slack: {
-            "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
-        },
-        "delivery": {"lease_seconds": 5, "backoff_base": 0.2, "backoff_cap": 1.0},
-        "worker": {"reconcile_tick": 1},
-        "console": {"url": "http://127.0.0.1:9", "feed_token": FEED_TOKEN},
-    }
-    with running_stack(tmp, redis_url, client, beat=True, **settings) as stack:
-        yield stack
-    client.flushdb()
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    with chrome() as d:
-        yield d
 
 
 def post(stack: Stack, items: list[dict[str, str]], source: str = "wire") -> int:

@@ -15,17 +15,9 @@ import httpx
 import pytest
 
 from tests.api.console.browser import console_errors, submit
-from tests.api.console.test_browser_flow import (
-    driver,
-    post,
-    rows,
-    service,
-    sign_in,
-    wait_until,
-)
+from tests.api.console.test_browser_flow import post, rows, sign_in, wait_until
 from tests.workers.conftest import Stack
 
-__all__ = ["driver", "service"]  # the module's fixtures, shared with the flow test's stack
 BLNS = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "naughty-strings" / "blns.json"
 SHOWN = ("<script>alert(123)</script>", '"><script>alert(123)</script>')
 
