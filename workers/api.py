@@ -16,6 +16,7 @@ from alerts.api.app import create_app
 from alerts.api.console.deps import redis_console
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.settings import load_settings
 from workers.app import app as celery_app
@@ -31,6 +32,7 @@ def create_api() -> FastAPI:
     client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
+    seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
@@ -61,6 +63,7 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=replay_guard,
+        count_new=lambda ids: len(seen.unseen(ids)),
         console=redis_console(settings, client),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it

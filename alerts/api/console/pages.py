@@ -23,6 +23,7 @@ from alerts.api.console.views import (
 from alerts.api.console.web import PREFIX, render, session_of
 from alerts.delivery.redact import redact, secret_pieces
 from alerts.matching import RuleSetError
+from alerts.notify.redact import longest_first
 
 MEMO_ITEMS = 500_000  # archived items whose watches are remembered (per rule set)
 
@@ -111,13 +112,13 @@ def _scrubber(deps: ConsoleDeps) -> list[str]:
     """Secret pieces of the channel URLs, and of the sources' credentials and query strings."""
     settings = deps.settings
     urls = [u for name in settings.channels for u in settings.channel_urls(name)]
-    pieces = secret_pieces(urls)
+    pieces = list(secret_pieces(urls))
     for src in settings.sources:
         if src.secret:
             pieces.append(src.secret.get_secret_value())
         parts = urlsplit(src.url or "")
         pieces += [p for p in (parts.netloc.rpartition("@")[0], parts.query) if len(p) >= 4]
-    return sorted(set(pieces), key=len, reverse=True)
+    return list(longest_first(pieces))
 
 
 def source_rows(deps: ConsoleDeps) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ class ConsoleSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="Serve the console at /console/.")
     url: str | None = Field(
         default=None,
         description="console_url: the console's public base URL; alerts link to it when set.",
@@ -33,7 +33,9 @@ class ConsoleSettings(BaseModel):
     allow_edit: bool = Field(
         default=False, description="The playground may write watch files into rules_dir."
     )
-    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="How long a sign-in lasts."
+    )
 
     @field_validator("admin_tokens", "read_tokens", "feed_token", mode="before")
     @classmethod
