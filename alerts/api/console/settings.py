@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -40,13 +39,10 @@ class ConsoleSettings(BaseModel):
     @field_validator("admin_tokens", "read_tokens", "feed_token", mode="before")
     @classmethod
     def _from_env(cls, value: Any) -> Any:
-        from alerts.settings import expand_env  # that module imports this one
+        # ${ENV} expanded as the channel secrets are (not when only names are needed).
+        from alerts.settings import _expand  # that module imports this one
 
-        if isinstance(value, str):
-            return expand_env(value, os.environ)
-        if isinstance(value, list):
-            return [expand_env(v, os.environ) if isinstance(v, str) else v for v in value]
-        return value
+        return [_expand(v) for v in value] if isinstance(value, list) else _expand(value)
 
     @field_validator("url")
     @classmethod
