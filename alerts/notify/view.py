@@ -44,6 +44,7 @@ class AlertView:
     source: str
     published: str
     link: str | None = None  # the alert's console page ("why this matched · mute")
+    language: str = ""  # 'uk', or 'uk (detected)' when ingest guessed it; '' when unknown
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,16 @@ def alert_view(alert: Alert, *, width: int = 280, console_url: str | None = None
         source=item.source,
         published=format_time(item.published),
         link=console_link(console_url, alert),
+        language=language_label(alert),
     )
+
+
+def language_label(alert: Alert) -> str:
+    """The item's language as an alert shows it: 'uk', 'uk (detected)', or ''."""
+    item = alert.item
+    if not item.language:
+        return ""
+    return f"{item.language} (detected)" if item.language_source == "detected" else item.language
 
 
 def format_time(when: datetime | None) -> str:
