@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,12 +122,26 @@ def unreachable_controls(driver: Any) -> list[str]:
     return [c["key"] for c in controls if c["key"] not in reached or c["tab"] < 0]
 
 
-def submit(driver: Any, button: Any, timeout: float = 60) -> None:
-    """Click a form's button and wait until the next page has replaced this one."""
+def submit(driver: Any, by: str, value: str, timeout: float = 60) -> None:
+    """Click a form's button and wait until the next page has replaced this one.
+
+    Under load Chromium may answer a click with "node does not belong to the document"
+    (seen once in a full run): the button is found again and clicked again, unless the
+    first click did start the navigation.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
-    button.click()
-    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+    gone = expected_conditions.staleness_of(page)
+    for attempt in range(3):
+        try:
+            driver.find_element(by, value).click()
+            break
+        except WebDriverException:
+            if gone(driver) or attempt == 2:
+                break
+            time.sleep(0.5)
+    WebDriverWait(driver, timeout).until(gone)

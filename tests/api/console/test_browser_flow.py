@@ -79,7 +79,7 @@ def sign_in(driver: Any, stack: Stack) -> None:
     assert "/console/login" in driver.current_url
     check_page(driver, "login")
     driver.find_element(By.ID, "token").send_keys(TOKEN)
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    submit(driver, By.CSS_SELECTOR, "form button[type=submit]")
     assert driver.current_url.endswith("/console/")
     assert "kaluga" in driver.find_element(By.TAG_NAME, "table").text
 
@@ -102,7 +102,7 @@ def test_console_flow(service: Stack, driver: Any) -> None:
     driver.get(f"{stack.api}/console/playground")
     driver.find_element(By.ID, "text").send_keys((ROOT / "examples/bulletin.txt").read_text())
     driver.find_element(By.ID, "draft").send_keys(KALUGA_DRAFT)
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=try]"))
+    submit(driver, By.CSS_SELECTOR, "button[value=try]")
     marks = [m.text for m in driver.find_elements(By.CSS_SELECTOR, ".match mark")]
     assert "Kaluga" in marks
     hits = driver.find_element(By.CSS_SELECTOR, "table.hits").text
@@ -110,19 +110,19 @@ def test_console_flow(service: Stack, driver: Any) -> None:
     check_page(driver, "playground")
 
     # Backtest of the draft over the archive: today's item counted, with its sample.
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=backtest]"))
+    submit(driver, By.CSS_SELECTOR, "button[value=backtest]")
     backtest = driver.find_element(By.CSS_SELECTOR, "table.backtest").text
     assert "Drones hit a depot in the Kaluga region" in backtest
     check_page(driver, "backtest")
 
     # Mute the watch from the alert's page; the next Kaluga item is recorded as silenced.
     driver.get(f"{stack.api}/console/deliveries?watch=kaluga")
-    submit(driver, driver.find_element(By.LINK_TEXT, "Drones hit a depot in the Kaluga region"))
+    submit(driver, By.LINK_TEXT, "Drones hit a depot in the Kaluga region")
     check_page(driver, "alert")
     driver.find_element(By.ID, "dur-watch").clear()
     driver.find_element(By.ID, "dur-watch").send_keys("1h")
     driver.find_element(By.ID, "comment-watch").send_keys("a browser test")
-    submit(driver, driver.find_element(By.XPATH, "//button[text()='Mute this watch']"))
+    submit(driver, By.XPATH, "//button[text()='Mute this watch']")
     driver.get(f"{stack.api}/console/silences")
     assert "a browser test" in driver.find_element(By.TAG_NAME, "table").text
     check_page(driver, "silences")
@@ -137,7 +137,7 @@ def test_console_flow(service: Stack, driver: Any) -> None:
     wait_until(lambda: [r.status for r in rows(stack, "oryol")] == ["dead"])
     driver.get(f"{stack.api}/console/deliveries?status=dead")
     check_page(driver, "deliveries")
-    submit(driver, driver.find_element(By.XPATH, "//button[text()='Replay']"))
+    submit(driver, By.XPATH, "//button[text()='Replay']")
     wait_until(lambda: [r.status for r in rows(stack, "oryol")] == ["sent"])
     driver.get(f"{stack.api}/console/deliveries?watch=oryol")
     assert "sent" in driver.find_element(By.TAG_NAME, "table").text

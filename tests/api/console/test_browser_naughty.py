@@ -78,7 +78,7 @@ def test_naughty_strings_stay_text(service: Stack, driver: Any, naughty: list[st
     bulletin = json.dumps({"items": [{"title": f"zzqnaughty {s}", "body": s} for s in naughty]})
     field = driver.find_element(By.ID, "text")
     driver.execute_script("arguments[0].value = arguments[1]", field, bulletin)
-    submit(driver, driver.find_element(By.CSS_SELECTOR, "button[value=try]"))
+    submit(driver, By.CSS_SELECTOR, "button[value=try]")
     assert_inert(driver, "playground")
     assert SHOWN[0] in driver.find_element(By.TAG_NAME, "main").text
 
