@@ -27,8 +27,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _exec_celery(command: str, *extra: str) -> int:
     """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
     settings = _settings()
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", command]
-    os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app"]
+    if settings.log_format == "json":
+        argv.append("--quiet")  # no banner: every line on the output is a JSON log line
+    os.execv(sys.executable, [*argv, command, "--loglevel", settings.log_level, *extra])
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -43,13 +45,20 @@ def _cmd_beat(args: argparse.Namespace) -> int:
 def _cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from alerts.observe.logs import configure_logging
+    from alerts.observe.multiproc import ensure_dir
+
     settings = _settings()
+    ensure_dir()  # before uvicorn starts its workers: they share the metrics directory
+    configure_logging(settings)
     uvicorn.run(
         "workers.api:create_api",
         factory=True,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
+        workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # our handler and format (configure_logging), not uvicorn's
     )
     return 0
 
@@ -99,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("api", help="the HTTP API")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, help="uvicorn worker processes")
     p.set_defaults(func=_cmd_api)
     p = sub.add_parser("ingest", help="submit a bulletin FILE (or - for stdin) to the running API")
     p.add_argument("file")

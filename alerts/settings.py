@@ -13,13 +13,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.ingest.health import SourceHealthSettings
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
+from alerts.observe.settings import LogFormat, MetricsSettings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -42,6 +52,9 @@ class SourceSettings(BaseModel):
         default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
     )
     options: dict[str, Any] = Field(default_factory=dict)
+    quiet_after: float | None = Field(
+        default=None, gt=0, description="Overrides source_health.quiet_after for this source."
+    )
 
     @field_validator("secret", mode="before")
     @classmethod
@@ -139,6 +152,9 @@ class Settings(BaseSettings):
     item_retention_days: float = Field(default=7.0, gt=0)
     rules_reload_seconds: float = Field(default=2.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: LogFormat = Field(default="text", description="text or json (one object a line).")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    source_health: SourceHealthSettings = Field(default_factory=SourceHealthSettings)
     channels: dict[str, list[SecretStr]] = Field(default_factory=dict)
     sources: list[SourceSettings] = Field(default_factory=list)
     notify: NotifySettings = Field(default_factory=NotifySettings)
@@ -182,6 +198,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"duplicate source id {src.id!r}")
             seen.add(src.id)
         return value
+
+    @model_validator(mode="after")
+    def _ops_channel(self) -> Settings:
+        ops = self.source_health.channel
+        if ops is not None and ops not in self.channels:
+            raise ValueError(f"source_health.channel {ops!r} is not one of the channels")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -16,11 +16,13 @@ from alerts.clock import Clock, system_clock
 from alerts.delivery import DeliveryDeps, NotifySpec, build_deps
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.reload import RulesWatcher
 from alerts.notify import build_notifier
+from alerts.observe import metrics
 from alerts.settings import Settings, load_settings
 
 RULES_STATUS_KEY = "alerts:rules:status"
@@ -61,6 +63,7 @@ class Runtime:
     fetcher: Fetcher
     source_state: RedisSourceStateStore
     intake: Intake | None = None  # bulletins the API accepted, until ingested
+    health: RedisHealthStore | None = None  # source health records (ops alerts)
     published: Published = field(default_factory=Published)
 
     def current_rules(self) -> tuple[RuleSet, Matcher]:
@@ -113,7 +116,9 @@ def runtime() -> Runtime:
         channels=list(settings.channels),
         min_interval=settings.rules_reload_seconds,
         clock=system_clock,
+        on_reload=metrics.rules_reloaded,
     )
+    metrics.configure([src.id for src in settings.sources])
     notifier = build_notifier(settings)
     return Runtime(
         settings=settings,
@@ -128,4 +133,5 @@ def runtime() -> Runtime:
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(client),
         intake=RedisIntake(client),
+        health=RedisHealthStore(client),
     )
