@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import setup_logging, worker_init
+from celery.signals import setup_logging, worker_init, worker_shutting_down
 
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.settings import load_settings
 
 log = logging.getLogger(__name__)
+# Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.
+configure_logging(load_settings())
 
 
 @setup_logging.connect
@@ -33,3 +35,9 @@ def _serve_metrics(**_: Any) -> None:
                     exc)  # fmt: skip
         return
     log.info("worker metrics on http://%s:%s/metrics", conf.worker_host, conf.worker_port)
+
+
+@worker_shutting_down.connect
+def _shutting_down(how: str = "", **_: Any) -> None:
+    """A log line for the shutdown (Celery prints its own notice straight to the descriptor)."""
+    log.info("worker: %s shutdown", how or "warm")

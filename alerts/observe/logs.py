@@ -8,9 +8,12 @@ keys, the Redis password) and of what the notifiers registered (``alerts.notify.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
@@ -100,10 +103,62 @@ def formatter(settings: Settings) -> logging.Formatter:
     return TextFormatter(scrub)
 
 
+class JsonLineStream:
+    """Stands in for a raw output stream in JSON mode: a line that is not a JSON object (Celery
+    prints a few with ``print``, Python its last traceback) becomes a record of logger
+    ``stdout``, so every line of the output parses."""
+
+    def __init__(self, raw: TextIO, scrub: Scrubber) -> None:
+        self.raw = raw
+        self.scrub = scrub
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        """Buffer ``text``; write each complete line, as JSON."""
+        with self._lock:
+            *lines, self._pending = (self._pending + text).split("\n")
+            for line in lines:
+                if line.strip():
+                    self.raw.write(self._record(line) + "\n")
+            self.raw.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the raw stream (a partial line waits for its end)."""
+        self.raw.flush()
+
+    def _record(self, line: str) -> str:
+        if line.startswith("{") and line.endswith("}"):
+            return line  # a formatted record already
+        now = datetime.now(UTC).isoformat()  # the wall clock of a log line, not core logic
+        entry = {"time": now, "level": "INFO", "logger": "stdout", "message": self.scrub(line)}
+        return json.dumps(entry)
+
+    def fileno(self) -> None:
+        """None: code that writes to the descriptor itself (Celery's shutdown banner) skips it."""
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)  # isatty, encoding...
+
+
+def _wrap_std_streams(scrub: Scrubber) -> None:
+    for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, JsonLineStream):
+            setattr(sys, name, JsonLineStream(stream, scrub))
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
-    """Send every logger's records to one stderr handler in the configured format."""
+    """Send every logger's records to one stderr handler in the configured format.
+
+    In JSON mode, the process's raw output streams wrap whatever else is printed as JSON too.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(settings))
+    if settings.log_format == "json" and stream is None:
+        _wrap_std_streams(Scrubber(settings_secrets(settings)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
