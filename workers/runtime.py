@@ -24,6 +24,7 @@ from alerts.matching.reload import RulesWatcher
 from alerts.notify import build_notifier
 from alerts.observe import metrics
 from alerts.settings import Settings, load_settings
+from alerts.source_health import OPS_WATCH
 
 RULES_STATUS_KEY = "alerts:rules:status"
 
@@ -96,6 +97,8 @@ def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
     """The notify options of a watch in the current rule set (None once the watch is gone)."""
 
     def lookup(watch: str) -> NotifySpec | None:
+        if watch == OPS_WATCH:  # not a rule: sent even while the rules directory is broken
+            return None
         ruleset, _ = rules.current()
         try:
             return ruleset.get(watch).notify
