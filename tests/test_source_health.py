@@ -72,7 +72,7 @@ def test_a_quiet_source_alerts_and_new_items_recover_it() -> None:
 
 
 def test_a_repeated_notice_is_sent_once_by_the_ledger() -> None:
-    h, clock, notifier, states = setup()
+    h, _, notifier, states = setup()
     health = MemoryHealthStore()
     states.put("wire", states.get("wire").model_copy(update={"consecutive_failures": 5}))
     source_health.check([WIRE], CONF, states=states, health=health, h=h)
