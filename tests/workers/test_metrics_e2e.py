@@ -6,6 +6,7 @@ exposition text is read with prometheus-client's own parser.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.ingest import parse_bulletin
 from alerts.matching import Matcher, build_alerts, load_ruleset
+from tests.support.processes import Service, service_env, write_config
 from tests.support.redis_server import free_port
-from tests.workers.conftest import ROOT, running_stack
+from tests.workers.conftest import ROOT, TOKEN, running_stack
 from tests.workers.test_e2e import settle, wait_until
 
 BULLETIN = ROOT / "examples" / "bulletin.txt"
@@ -98,3 +100,50 @@ def test_metrics_count_what_went_through_the_worker(
     version = load_ruleset(ROOT / "rules").version
     assert total(api, "alerts_ruleset_info", version=version) == 1
     assert total(api, "alerts_ruleset_reload_failing") == 0
+
+
+def test_api_workers_share_one_count(tmp_path: Path, redis_url: str, redis_client) -> None:
+    """``alerts api --workers 2``: each process counts alone, every scrape shows the sum.
+
+    The access log names the process that served each request: the test goes on until both
+    processes counted and both answered a scrape.
+    """
+    config = write_config(tmp_path, api_token=TOKEN, rules_dir=str(ROOT / "rules"))
+    port = free_port()
+    argv = [sys.executable, "-m", "alerts", "api", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "2"]  # fmt: skip
+    api = Service("api", argv, service_env(config, redis_url)).start()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    sent = 0
+    try:
+        wait_until(lambda: _answers(f"{base}/healthz"))
+        while len(_served_by(api, "POST /v1/bulletins")) < 2:
+            assert sent < 200, api.output()
+            bad = httpx.post(f"{base}/v1/bulletins?source=api", content=b" ", headers=headers)
+            assert bad.status_code == 400
+            sent += 1
+        scrapes = 0
+        while len(_served_by(api, "GET /metrics")) < 2:
+            assert scrapes < 200, api.output()
+            assert total(samples(f"{base}/metrics"), "alerts_parse_errors_total") == sent
+            scrapes += 1
+    finally:
+        api.stop()
+
+
+def _served_by(api: Service, request: str) -> set[str]:
+    """Pids of the processes whose access log shows ``request``."""
+    return {
+        line.split("uvicorn.access[")[1].split("]")[0]
+        for line in api.output().splitlines()
+        if "uvicorn.access[" in line and request in line
+    }
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return False
+    return True
