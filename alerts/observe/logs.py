@@ -108,9 +108,10 @@ class JsonLineStream:
     prints a few with ``print``, Python its last traceback) becomes a record of logger
     ``stdout``, so every line of the output parses."""
 
-    def __init__(self, raw: TextIO, scrub: Scrubber) -> None:
+    def __init__(self, raw: TextIO, scrub: Scrubber, *, hide_fd: bool = False) -> None:
         self.raw = raw
         self.scrub = scrub
+        self.hide_fd = hide_fd
         self._pending = ""
         self._lock = threading.Lock()
 
@@ -135,9 +136,10 @@ class JsonLineStream:
         entry = {"time": now, "level": "INFO", "logger": "stdout", "message": self.scrub(line)}
         return json.dumps(entry)
 
-    def fileno(self) -> None:
-        """None: code that writes to the descriptor itself (Celery's shutdown banner) skips it."""
-        return None
+    def fileno(self) -> int | None:
+        """The raw descriptor; None when hidden, so a writer that would go around this stream
+        (Celery's shutdown notice on ``sys.__stdout__``) skips its line."""
+        return None if self.hide_fd else self.raw.fileno()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)  # isatty, encoding...
@@ -147,7 +149,7 @@ def _wrap_std_streams(scrub: Scrubber) -> None:
     for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, JsonLineStream):
-            setattr(sys, name, JsonLineStream(stream, scrub))
+            setattr(sys, name, JsonLineStream(stream, scrub, hide_fd=name == "__stdout__"))
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:

@@ -23,6 +23,7 @@ def root_restored() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
