@@ -15,7 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from alerts.handoff import Handoff, record_all, send_or_queue
-from alerts.ingest.health import HealthStore, Notice, SourceHealthSettings, assess, problem
+from alerts.ingest.health import (
+    Health,
+    HealthStore,
+    Notice,
+    SourceHealthSettings,
+    assess,
+    problem,
+)
 from alerts.ingest.state import SourceStateStore
 from alerts.models import Alert, Item
 from alerts.observe import metrics
@@ -62,10 +69,7 @@ def check(
     sent: list[Notice] = []
     for src in sources:
         record = health.get(src.id)
-        since = health.last_new(src.id) or record.watched_since or now
-        quiet = src.quiet_after if src.quiet_after is not None else conf.quiet_after
-        found = problem(states.get(src.id), since, now, failures=conf.failures, quiet_after=quiet)
-        after, notice = assess(record, found, now, src.id)
+        after, notice = _assess(src, conf, states, health.last_new(src.id), record, now)
         if notice is None:
             if after != record:
                 health.put(src.id, after)
@@ -80,6 +84,21 @@ def check(
         )  # fmt: skip
         sent.append(notice)
     return sent
+
+
+def _assess(
+    src: SourceSettings,
+    conf: SourceHealthSettings,
+    states: SourceStateStore,
+    last_new: datetime | None,
+    record: Health,
+    now: datetime,
+) -> tuple[Health, Notice | None]:
+    """One source's next health record and notice; quiet counts from its last new item."""
+    since = last_new or record.watched_since or now
+    quiet = src.quiet_after if src.quiet_after is not None else conf.quiet_after
+    found = problem(states.get(src.id), since, now, failures=conf.failures, quiet_after=quiet)
+    return assess(record, found, now, src.id)
 
 
 def saw_new(

@@ -166,8 +166,3 @@ class RedisHealthStore:
         """Every source's last new item time (epoch seconds), for the metrics."""
         raw = self.client.hgetall(_LAST_NEW)
         return {k.decode(): float(v) for k, v in raw.items()}  # type: ignore[union-attr]
-
-
-def quiet_limit(default: float | None, override: float | None) -> float | None:
-    """A source's own ``quiet_after`` when set, else the section's."""
-    return override if override is not None else default
