@@ -8,8 +8,9 @@ an item id. The full list, with labels, is in docs/operations.md.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter as Tally
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from alerts.observe.multiproc import ensure_dir
@@ -90,12 +91,26 @@ def parse_error(source: str) -> None:
     PARSE_ERRORS.labels(source).inc()
 
 
-def matched(seconds: Iterable[float], watches: Iterable[str]) -> None:
+def matched(seconds: Sequence[float], watches: Iterable[str]) -> None:
     """Record a batch's per-item match times and the watches that fired (after the batch)."""
-    for value in seconds:
-        MATCH_SECONDS.observe(value)
+    observe_many(MATCH_SECONDS, seconds)
     for watch, count in Tally(watches).items():
         MATCHES.labels(watch).inc(count)
+
+
+def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
+    """``histogram.observe`` for each value, with one write per bucket touched and one for the
+    sum instead of two per value (each write takes a lock and touches the mmap'd file).
+
+    It uses the histogram's own bounds and cells (prometheus-client internals since 0.4);
+    ``tests/observe/test_metrics.py`` holds it to ``observe``'s results.
+    """
+    if not values:
+        return
+    bounds = histogram._upper_bounds  # ascending, +Inf last: every value has a bucket
+    for index, count in Tally(bisect_left(bounds, v) for v in values).items():
+        histogram._buckets[index].inc(count)  # observe's bucket: the first bound >= the value
+    histogram._sum.inc(sum(values))
 
 
 def delivered(channel: str, status: str) -> None:
