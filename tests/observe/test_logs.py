@@ -62,5 +62,5 @@ def test_stray_prints_become_json_lines() -> None:
     stream.write('{"already": "json"}\nworker: Warm shutdown s3cr3tpart\n\npartial')
     lines = raw.getvalue().splitlines()
     assert lines[0] == '{"already": "json"}'
-    assert json.loads(lines[1])["message"] == "worker: Warm shutdown ***"
+    assert json.loads(lines[1])["message"] == "worker: Warm shutdown ****"
     assert len(lines) == 2  # blank lines dropped, the partial line waits for its end
