@@ -24,17 +24,21 @@ def new_items(
     content_type: str | None,
     seen: SeenStore,
     received: datetime | None = None,
+    language: str | None = None,
 ) -> list[Item]:
-    """Parse a bulletin (counted in the metrics) and keep the items not ingested before."""
-    items = parse_counted(data, source=source, content_type=content_type)
+    """Parse a bulletin (counted in the metrics) and keep the items not ingested before
+    (``language``: the source's)."""
+    items = parse_counted(data, source=source, content_type=content_type, language=language)
     return fresh(items, seen, received=received)
 
 
-def parse_counted(data: bytes, *, source: str, content_type: str | None) -> list[Item]:
+def parse_counted(
+    data: bytes, *, source: str, content_type: str | None, language: str | None = None
+) -> list[Item]:
     """``parse_bulletin``, with its items (or its failure) counted by source and format."""
     label = metrics.source_label(source)
     try:
-        items = parse_bulletin(data, source=source, content_type=content_type)
+        items = parse_bulletin(data, source=source, content_type=content_type, language=language)
     except ParseError:
         metrics.parse_error(label)
         raise
