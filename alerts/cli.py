@@ -28,7 +28,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _exec_celery(command: str, *extra: str, quiet: bool = False) -> int:
     """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
     settings = _settings()
-    banner = ["--quiet"] if quiet else []
+    # JSON logs: no banner either, so every line on the output is a JSON log line.
+    banner = ["--quiet"] if quiet or settings.log_format == "json" else []
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", *banner, command]
     os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
 
@@ -47,13 +48,20 @@ def _cmd_beat(args: argparse.Namespace) -> int:
 def _cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from alerts.observe.logs import configure_logging
+    from alerts.observe.multiproc import ensure_dir
+
     settings = _settings()
+    ensure_dir()  # before uvicorn starts its workers: they share the metrics directory
+    configure_logging(settings)
     uvicorn.run(
         "workers.api:create_api",
         factory=True,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
+        workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # our handler and format (configure_logging), not uvicorn's
     )
     return 0
 
@@ -136,6 +144,7 @@ def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p = sub.add_parser("api", help="the HTTP API")
     p.add_argument("--host", default=None, help="address to listen on (default api_host)")
     p.add_argument("--port", type=int, default=None, help="port to listen on (default api_port)")
+    p.add_argument("--workers", type=int, default=None, help="uvicorn worker processes")
     p.set_defaults(func=_cmd_api)
     p = sub.add_parser("ingest", help="submit a bulletin FILE (or - for stdin) to the running API")
     p.add_argument("file", help="the bulletin file, or - for stdin")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from alerts import pipeline
 from alerts.clock import Clock
-from alerts.delivery import DeliveryDeps, DeliveryRow, deliver, record_pending
+from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
+from alerts.delivery.ledger import row_id
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.matching import Matcher, RuleSet
 from alerts.models import Alert, Item
+from alerts.observe import metrics
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,37 @@ def send_or_queue(jobs: Sequence[Job], h: Handoff) -> None:
             h.enqueue(alert, channel, None)
             continue
         try:
-            outcome = deliver(alert, channel, deps=h.delivery, pending=row)
+            outcome = deliver_one(alert, channel, h.delivery, pending=row)
         except Exception as exc:  # an outage included: the queued task tries again (or rejects)
-            log.warning("inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc)
+            log.warning(
+                "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
+                extra=delivery_ids(alert, channel),
+            )  # fmt: skip
             h.enqueue(alert, channel, None)
             continue
         if outcome.status == "retry":
             h.enqueue(alert, channel, outcome.retry_after or 1.0)
+
+
+def delivery_ids(alert: Alert, channel: str) -> dict[str, str]:
+    """The ids every log line about one delivery carries (``extra=``)."""
+    return {
+        "item_id": alert.item.id,
+        "watch": alert.watch,
+        "channel": channel,
+        "delivery_id": row_id(alert.delivery_key(channel)),
+    }
+
+
+def deliver_one(
+    alert: Alert, channel: str, deps: DeliveryDeps, *, pending: DeliveryRow | None = None
+) -> Outcome:
+    """``deliver``, counted in the metrics and logged with the delivery's ids."""
+    outcome = deliver(alert, channel, deps=deps, pending=pending)
+    metrics.delivered(channel, outcome.status)
+    level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
+    log.log(
+        level, "delivery %s: %s", outcome.status, outcome.detail or outcome.status,
+        extra={**delivery_ids(alert, channel), "status": outcome.status},
+    )  # fmt: skip
+    return outcome

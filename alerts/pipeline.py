@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from alerts.ingest import dedup, parse_bulletin
+from alerts.ingest import ParseError, dedup, parse_bulletin
+from alerts.ingest.clean import charset_from_content_type, decode_bytes
 from alerts.ingest.dedup import ItemArchive, SeenStore
+from alerts.ingest.parse import detect_format
 from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
+from alerts.observe import metrics
+
+SNIFF_BYTES = 8192  # enough of a bulletin to tell its format, for the metric's label
 
 
 def new_items(
@@ -20,9 +26,25 @@ def new_items(
     received: datetime | None = None,
     language: str | None = None,
 ) -> list[Item]:
-    """Parse a bulletin and keep the items not ingested before (``language``: the source's)."""
-    items = parse_bulletin(data, source=source, content_type=content_type, language=language)
+    """Parse a bulletin (counted in the metrics) and keep the items not ingested before
+    (``language``: the source's)."""
+    items = parse_counted(data, source=source, content_type=content_type, language=language)
     return fresh(items, seen, received=received)
+
+
+def parse_counted(
+    data: bytes, *, source: str, content_type: str | None, language: str | None = None
+) -> list[Item]:
+    """``parse_bulletin``, with its items (or its failure) counted by source and format."""
+    label = metrics.source_label(source)
+    try:
+        items = parse_bulletin(data, source=source, content_type=content_type, language=language)
+    except ParseError:
+        metrics.parse_error(label)
+        raise
+    head = decode_bytes(data[:SNIFF_BYTES], charset_from_content_type(content_type))
+    metrics.items_parsed(label, detect_format(head, content_type), len(items))
+    return items
 
 
 def fresh(
@@ -52,10 +74,19 @@ def remember(
 
 
 def alerts_for(items: Sequence[Item], ruleset: RuleSet, matcher: Matcher) -> list[Alert]:
-    """Every alert that the current rule set raises on these items."""
+    """Every alert that the current rule set raises on these items.
+
+    Match times are taken per item but recorded once the batch is done (``metrics.matched``).
+    """
     out: list[Alert] = []
+    took: list[float] = []
+    clock = time.perf_counter
     for item in items:
-        out.extend(build_alerts(ruleset, item, matcher.match(item)))
+        start = clock()
+        matches = matcher.match(item)
+        took.append(clock() - start)
+        out.extend(build_alerts(ruleset, item, matches))
+    metrics.matched(took, (alert.watch for alert in out))
     return out
 
 

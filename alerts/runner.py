@@ -178,6 +178,7 @@ def _embedded_redis(state: Path, children: Children) -> EmbeddedRedis:
 
 def _announce(api: str, made_token: str | None, example: bool) -> None:
     say(f"ready: API on {api}")
+    say(f"console: {api}/console/ (sign in with {made_token or 'your ALERTS_API_TOKEN'})")
     if made_token:
         say(f"API token for this session: {made_token}")
         say(f"  from another shell: export ALERTS_API_TOKEN={made_token}")

@@ -22,14 +22,18 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.api.console.settings import ConsoleSettings
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
 from alerts.hints import did_you_mean, keys_beside
+from alerts.ingest.health import SourceHealthSettings
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
+from alerts.observe.settings import LogFormat, MetricsSettings
 from alerts.settings_check import warn_unknown_variables
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -70,6 +74,9 @@ class SourceSettings(BaseModel):
         "the documents declare. Unset: declared, else detected.",
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Options of the kind.")
+    quiet_after: float | None = Field(
+        default=None, gt=0, description="Overrides source_health.quiet_after for this source."
+    )
 
     @field_validator("language")
     @classmethod
@@ -184,6 +191,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the service processes."
     )
+    log_format: LogFormat = Field(default="text", description="text or json (one object a line).")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    source_health: SourceHealthSettings = Field(default_factory=SourceHealthSettings)
     channels: dict[str, list[EnvSecret]] = Field(
         default_factory=dict,
         description="Channel name to Apprise URLs; `${ENV}` references are expanded.",
@@ -194,6 +204,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @field_validator("redis_url")
     @classmethod
@@ -232,6 +243,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"duplicate source id {src.id!r}")
             seen.add(src.id)
         return value
+
+    @model_validator(mode="after")
+    def _ops_channel(self) -> Settings:
+        ops = self.source_health.channel
+        if ops is not None and ops not in self.channels:
+            raise ValueError(f"source_health.channel {ops!r} is not one of the channels")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -13,11 +13,16 @@ import redis
 from fastapi import FastAPI
 
 from alerts.api.app import create_app
+from alerts.api.console.deps import redis_console
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.dedup import RedisSeenStore
-from alerts.ingest.intake import Accepted, RedisIntake
+from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
+from alerts.observe import metrics
+from alerts.observe.logs import configure_logging
+from alerts.observe.scrape import RedisGauges
 from alerts.settings import load_settings
+from workers.app import QUEUE
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
 
@@ -28,6 +33,7 @@ REPLAY_WINDOW_SECONDS = 600
 def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
+    configure_logging(settings)  # again in each worker process uvicorn spawns
     client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
@@ -56,6 +62,16 @@ def create_api() -> FastAPI:
         key = f"alerts:webhook:seen:{digest}"
         return bool(client.set(key, "1", nx=True, ex=REPLAY_WINDOW_SECONDS))
 
+    metrics.configure([src.id for src in settings.sources])
+    gauges = RedisGauges(
+        client,
+        queue=QUEUE,
+        ledger_prefix=settings.delivery.key_prefix,
+        rules_status_key=RULES_STATUS_KEY,
+        intake_key=INTAKE_KEY,
+        sources=[src.id for src in settings.sources],
+        clock=system_clock,
+    )
     api = create_app(
         settings,
         submit=submit,
@@ -63,6 +79,8 @@ def create_api() -> FastAPI:
         deliveries=deliveries,
         replay_guard=replay_guard,
         count_new=lambda ids: len(seen.unseen(ids)),
+        console=redis_console(settings, client),
+        metrics=lambda: metrics.render(gauges),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api

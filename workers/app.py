@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Celery
 
 from alerts.settings import Settings, load_settings
+from workers import observe  # noqa: F401  (connects the logging and metrics signals)
 from workers.beat import beat_schedule
 
 QUEUE = "alerts"

@@ -16,12 +16,15 @@ from alerts.clock import Clock, system_clock
 from alerts.delivery import DeliveryDeps, NotifySpec, build_deps
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.reload import RulesWatcher
 from alerts.notify import build_notifier
+from alerts.observe import metrics
 from alerts.settings import Settings, load_settings
+from alerts.source_health import OPS_WATCH
 
 RULES_STATUS_KEY = "alerts:rules:status"
 
@@ -61,6 +64,7 @@ class Runtime:
     fetcher: Fetcher
     source_state: RedisSourceStateStore
     intake: Intake | None = None  # bulletins the API accepted, until ingested
+    health: RedisHealthStore | None = None  # source health records (ops alerts)
     published: Published = field(default_factory=Published)
 
     def current_rules(self) -> tuple[RuleSet, Matcher]:
@@ -93,6 +97,8 @@ def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
     """The notify options of a watch in the current rule set (None once the watch is gone)."""
 
     def lookup(watch: str) -> NotifySpec | None:
+        if watch == OPS_WATCH:  # not a rule: sent even while the rules directory is broken
+            return None
         ruleset, _ = rules.current()
         try:
             return ruleset.get(watch).notify
@@ -113,7 +119,9 @@ def runtime() -> Runtime:
         channels=list(settings.channels),
         min_interval=settings.rules_reload_seconds,
         clock=system_clock,
+        on_reload=metrics.rules_reloaded,
     )
+    metrics.configure([src.id for src in settings.sources])
     notifier = build_notifier(settings)
     return Runtime(
         settings=settings,
@@ -128,4 +136,5 @@ def runtime() -> Runtime:
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(client),
         intake=RedisIntake(client),
+        health=RedisHealthStore(client),
     )

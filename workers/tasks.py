@@ -14,12 +14,13 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
-from alerts import handoff, pipeline
-from alerts.delivery import deliver, stale_deliveries
+from alerts import handoff, pipeline, source_health
+from alerts.delivery import stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
 from alerts.models import Alert, Item
+from alerts.observe import metrics
 from workers.app import app
 from workers.runtime import freeze_heap, runtime
 
@@ -92,14 +93,20 @@ def ingest_bulletin(
         )
         handed = queue_for_matching(items)
     except ParseError as exc:
-        log.warning("bulletin from %s refused: %s", source, exc)
+        log.warning("bulletin from %s refused: %s", source, exc, extra=_ids(source, bulletin_id))
         handed = []
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
     if bulletin_id and rt.intake is not None:
         rt.intake.done(bulletin_id)
+    extra = {**_ids(source, bulletin_id), "item_ids": handed}
+    log.info("bulletin from %s: %d new items", source, len(handed), extra=extra)
     return handed
+
+
+def _ids(source: str, bulletin_id: str | None) -> dict[str, str]:
+    return {"source": source, "bulletin_id": bulletin_id or ""}
 
 
 def enqueue_delivery(alert: Alert, channel: str, countdown: float | None) -> None:
@@ -128,7 +135,14 @@ def handoff_deps() -> handoff.Handoff:
 
 def queue_for_matching(items: list[Item]) -> list[str]:
     """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up."""
-    return handoff.hand_on(items, runtime().current_rules, handoff_deps())
+    handed = handoff.hand_on(items, runtime().current_rules, handoff_deps())
+    _saw_new(items)
+    return handed
+
+
+def _saw_new(items: list[Item]) -> None:
+    rt = runtime()
+    source_health.saw_new(items, rt.health, rt.clock(), (s.id for s in rt.settings.sources))
 
 
 def poll_hand_on(items: list[Item]) -> list[str]:
@@ -138,7 +152,9 @@ def poll_hand_on(items: list[Item]) -> list[str]:
         return queue_for_matching(fresh)
     except RuleSetError as exc:
         log.error("no valid rule set, polled items wait in match tasks: %s", exc)
-        return handoff.park(fresh, handoff_deps(), queue_match)
+        parked = handoff.park(fresh, handoff_deps(), queue_match)
+        _saw_new(fresh)
+        return parked
 
 
 def queue_match(batch: list[Item]) -> None:
@@ -157,6 +173,11 @@ def poll_sources() -> int:
         if due and rt.redis.set(f"alerts:poll-lock:{src.id}", "1", nx=True, ex=POLL_LOCK_SECONDS):
             poll_source.delay(src.id)
             queued += 1
+    if rt.health is not None:
+        source_health.check(
+            rt.settings.sources, rt.settings.source_health,
+            states=rt.source_state, health=rt.health, h=handoff_deps(),
+        )  # fmt: skip
     return queued
 
 
@@ -177,9 +198,11 @@ def poll_source(source_id: str) -> list[str]:
             clock=rt.clock,
             on_items=lambda items: queued.extend(poll_hand_on(items)),
         )
+        metrics.polled(source_id, "ok")
         return queued
     except IngestError as exc:
-        log.warning("source %s failed: %s", source_id, exc)
+        metrics.polled(source_id, "parse_error" if isinstance(exc, ParseError) else "fetch_error")
+        log.warning("source %s failed: %s", source_id, exc, extra={"source": source_id})
         return []
     finally:
         rt.redis.delete(f"alerts:poll-lock:{source_id}")
@@ -205,7 +228,7 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
 @requeue_on_outage
 def deliver_alert(self: Any, alert: dict[str, Any], channel: str) -> str:
     """Run the delivery stages for one (alert, channel); retry when they say so."""
-    outcome = deliver(Alert.model_validate(alert), channel, deps=runtime().delivery)
+    outcome = handoff.deliver_one(Alert.model_validate(alert), channel, runtime().delivery)
     if outcome.status == "retry":
         raise self.retry(countdown=outcome.retry_after or 1.0)
     return str(outcome.status)

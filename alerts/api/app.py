@@ -8,11 +8,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from alerts.api.console.app import mount_console
+from alerts.api.console.deps import ConsoleDeps
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
 from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from alerts.observe.metrics import parse_error, source_label
 from alerts.settings import Settings
 
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -29,6 +32,7 @@ CountNew = Callable[[list[str]], int]  # how many of these item ids were never i
 ReplayGuard = Callable[[str], bool]  # True the first time a request id is seen
 REQUEST_ID_HEADER = "X-Alerts-Id"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
+Metrics = Callable[[], tuple[bytes, str]]  # the Prometheus text and its content type
 
 
 def create_app(
@@ -40,9 +44,13 @@ def create_app(
     replay_guard: ReplayGuard | None = None,
     count_new: CountNew | None = None,
     clock: Clock = system_clock,
+    console: ConsoleDeps | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
     api = FastAPI(title="bulletin-alerts", version="1")
+    if console is not None and settings.console.enabled:
+        mount_console(api, console)
     limit = settings.max_body_bytes
 
     def bearer_ok(request: Request) -> bool:
@@ -91,6 +99,7 @@ def create_app(
         try:
             items = parse_bulletin(data, source=source, content_type=content_type)
         except ParseError as exc:
+            parse_error(source_label(source))
             raise HTTPException(400, f"unreadable bulletin: {exc}") from None
         ids = [i.id for i in items]
         # Counted before the worker marks them seen; None when no seen store is wired in.
@@ -104,6 +113,14 @@ def create_app(
         report = health()
         ok = bool(report.get("redis")) and bool(report.get("workers"))
         return JSONResponse(report, status_code=200 if ok else 503)
+
+    @api.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics of the API's processes and the queue, ledger and sources."""
+        if metrics is None:
+            raise HTTPException(404, "metrics are not enabled")
+        body, content_type = metrics()
+        return Response(body, media_type=content_type)
 
     @api.get("/v1/deliveries")
     def list_deliveries(

@@ -82,7 +82,8 @@ def _register_ledger(subparsers: argparse._SubParsersAction) -> None:  # type: i
 
 def _silence_line(s: Silence) -> str:
     where = s.channel or "*"
-    line = f"{s.id}  {s.watch}  {where}  until {s.ends_at.isoformat()}"
+    story = f"  story {s.story}" if s.story else ""
+    line = f"{s.id}  {s.watch or '*'}  {where}{story}  until {s.ends_at.isoformat()}"
     return f"{line}  {s.comment}" if s.comment else line
 
 

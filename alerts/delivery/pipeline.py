@@ -53,10 +53,14 @@ def deliver(
     spec = route(alert, channel, deps)
     if spec is None:
         return _finish(deps, row.moved("dead", now, last_error="channel not routed"), "dead")
-    muted = silence_reason(alert, channel, spec, now, deps)
+    silences = deps.store.silences.all()
+    muted = silence_reason(alert, channel, spec, now, deps, silences=silences)
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
     story = assign_story(alert, now, deps)
+    muted = silence_reason(alert, channel, spec, now, deps, story.id, silences)  # a story's own
+    if muted is not None:
+        return _finish(deps, row.moved("silenced", now, detail=muted, story=story.id), "silenced")
     held = hold(alert, channel, spec, story, now, deps)
     if held is not None:
         return _hold(deps, row, story, held, now)

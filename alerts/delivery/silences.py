@@ -1,8 +1,9 @@
-"""Silences, like Alertmanager's: a time span during which a watch (on a channel) is muted."""
+"""Silences, like Alertmanager's: a span of time in which a watch, a channel or a story is muted."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -14,11 +15,13 @@ KEEP_ENDED = timedelta(days=7)
 
 
 class Silence(Frozen):
-    """Mutes ``watch`` (on ``channel``, or every channel when None) from start to end."""
+    """Mutes ``watch`` (every watch when None) on ``channel`` (every channel when None), or
+    only the alerts of one ``story``, from start to end."""
 
     id: str
-    watch: str
+    watch: str | None = None
     channel: str | None = None
+    story: str | None = None
     starts_at: datetime
     ends_at: datetime
     comment: str = ""
@@ -26,18 +29,22 @@ class Silence(Frozen):
     @classmethod
     def new(
         cls,
-        watch: str,
+        watch: str | None,
         duration: timedelta,
         now: datetime,
         *,
         channel: str | None = None,
         comment: str = "",
+        story: str | None = None,
     ) -> Silence:
         """A silence starting ``now`` for ``duration``."""
+        if watch is None and channel is None and story is None:
+            raise ValueError("a silence needs a watch, a channel or a story")
         return cls(
             id=uuid.uuid4().hex[:12],
             watch=watch,
             channel=channel,
+            story=story,
             starts_at=now,
             ends_at=now + duration,
             comment=comment,
@@ -47,9 +54,17 @@ class Silence(Frozen):
         """True while ``now`` is inside the span."""
         return self.starts_at <= now < self.ends_at
 
-    def mutes(self, watch: str, channel: str, now: datetime) -> bool:
-        """True when this silence mutes ``watch`` on ``channel`` at ``now``."""
-        return self.active(now) and self.watch == watch and self.channel in (None, channel)
+    def mutes(self, watch: str, channel: str, now: datetime, story: str | None = None) -> bool:
+        """True when this silence mutes ``watch`` on ``channel`` (in ``story``) at ``now``.
+
+        A story silence mutes nothing until the alert's story is known (``story`` given).
+        """
+        return (
+            self.active(now)
+            and self.watch in (None, watch)
+            and self.channel in (None, channel)
+            and self.story in (None, story)
+        )
 
 
 class SilenceStore(Protocol):
@@ -123,12 +138,13 @@ class RedisSilences:
 
 def add_silence(
     store: SilenceStore,
-    watch: str,
+    watch: str | None,
     duration: timedelta,
     now: datetime,
     *,
     channel: str | None = None,
     comment: str = "",
+    story: str | None = None,
 ) -> Silence:
     """Create and store a silence; returns it (its id is what ``expire`` takes).
 
@@ -138,7 +154,7 @@ def add_silence(
     for old in store.all():
         if old.ends_at < now - KEEP_ENDED:
             store.remove(old.id)
-    silence = Silence.new(watch, duration, now, channel=channel, comment=comment)
+    silence = Silence.new(watch, duration, now, channel=channel, comment=comment, story=story)
     store.add(silence)
     return silence
 
@@ -161,6 +177,15 @@ def expire_silence(store: SilenceStore, sid: str, now: datetime) -> Silence | No
     return ended
 
 
-def silenced_by(store: SilenceStore, watch: str, channel: str, now: datetime) -> Silence | None:
-    """The first active silence that mutes ``watch`` on ``channel``."""
-    return next((s for s in store.all() if s.mutes(watch, channel, now)), None)
+def silenced_by(
+    store: SilenceStore, watch: str, channel: str, now: datetime, story: str | None = None
+) -> Silence | None:
+    """The first active silence that mutes ``watch`` on ``channel`` (in ``story``)."""
+    return first_silence(store.all(), watch, channel, now, story)
+
+
+def first_silence(
+    silences: Iterable[Silence], watch: str, channel: str, now: datetime, story: str | None = None
+) -> Silence | None:
+    """The first of ``silences`` that mutes ``watch`` on ``channel`` (in ``story``) at ``now``."""
+    return next((s for s in silences if s.mutes(watch, channel, now, story)), None)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
 from alerts.delivery.policy import NotifySpec
-from alerts.delivery.silences import silenced_by
+from alerts.delivery.silences import Silence, first_silence
 from alerts.delivery.stories import Placement, signature
 from alerts.models import Alert
 
@@ -57,12 +58,23 @@ def ledger_gate(row: DeliveryRow, now: datetime, claim_left: float | None) -> Ou
 
 
 def silence_reason(
-    alert: Alert, channel: str, spec: NotifySpec, now: datetime, deps: DeliveryDeps
+    alert: Alert,
+    channel: str,
+    spec: NotifySpec,
+    now: datetime,
+    deps: DeliveryDeps,
+    story: str | None = None,
+    silences: Sequence[Silence] | None = None,
 ) -> str | None:
-    """Why the alert is muted (``mute_until`` or a stored silence), else None."""
+    """Why the alert is muted (``mute_until`` or a stored silence), else None.
+
+    Called before the story is known, then with ``story`` for the silences of a story;
+    ``silences`` saves the caller reading the store twice.
+    """
     if spec.mute_until is not None and now < spec.mute_until:
         return f"muted until {spec.mute_until.isoformat()}"
-    silence = silenced_by(deps.store.silences, alert.watch, channel, now)
+    found = deps.store.silences.all() if silences is None else silences
+    silence = first_silence(found, alert.watch, channel, now, story)
     return f"silence {silence.id}" if silence else None
 
 

@@ -6,7 +6,7 @@ Each port has a Redis implementation and an in-memory fake with the same behavio
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import redis
@@ -120,6 +120,10 @@ class ItemArchive(Protocol):
         """Items ingested at or after ``since``, oldest first."""
         ...
 
+    def stamped_since(self, since: datetime) -> Iterator[tuple[datetime, Item]]:
+        """(ingest time, item) of the items ingested at or after ``since``, oldest first."""
+        ...
+
 
 class RedisItemArchive:
     """Items as JSON keys with a TTL, indexed by a sorted set scored by ingest time."""
@@ -147,13 +151,20 @@ class RedisItemArchive:
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``; expired ones are skipped."""
-        ids: list[Any] = list(self.client.zrangebyscore(_INDEX, since.timestamp(), "+inf"))
-        for start in range(0, len(ids), self.batch):
-            chunk = ids[start : start + self.batch]
-            keys = [_ITEM + (i.decode() if isinstance(i, bytes) else i) for i in chunk]
-            for raw in list(self.client.mget(keys)):
+        for _, item in self.stamped_since(since):
+            yield item
+
+    def stamped_since(self, since: datetime) -> Iterator[tuple[datetime, Item]]:
+        """(ingest time, item) since ``since``, oldest first; expired ones are skipped."""
+        found: list[Any] = list(
+            self.client.zrangebyscore(_INDEX, since.timestamp(), "+inf", withscores=True)
+        )
+        for start in range(0, len(found), self.batch):
+            chunk = found[start : start + self.batch]
+            keys = [_ITEM + (i.decode() if isinstance(i, bytes) else i) for i, _ in chunk]
+            for (_, score), raw in zip(chunk, list(self.client.mget(keys)), strict=True):
                 if raw is not None:
-                    yield Item.model_validate_json(raw)
+                    yield datetime.fromtimestamp(score, UTC), Item.model_validate_json(raw)
 
 
 class MemoryItemArchive:
@@ -173,9 +184,14 @@ class MemoryItemArchive:
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``, oldest first."""
+        for _, item in self.stamped_since(since):
+            yield item
+
+    def stamped_since(self, since: datetime) -> Iterator[tuple[datetime, Item]]:
+        """(ingest time, item) since ``since``, oldest first."""
         for when, item in sorted(self.items.values(), key=lambda v: v[0]):
             if when >= since:
-                yield item
+                yield when, item
 
 
 def remember(

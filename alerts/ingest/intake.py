@@ -19,6 +19,7 @@ import redis
 
 _BODY = "alerts:ingest:intake"
 _WAKE = "alerts:ingest:intake:wake"
+INTAKE_KEY = _BODY  # the hash of accepted bulletins (its length is a metric)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ class RulesWatcher:
         channels: Collection[str] | None = None,
         min_interval: float = 2.0,
         clock: Clock = system_clock,
+        on_reload: Callable[[bool], None] | None = None,
     ) -> None:
         self.rules_dir = rules_dir
+        self.on_reload = on_reload  # told of each load attempt: True loaded, False refused
         self.channels = channels
         self.min_interval = min_interval
         self.clock = clock
@@ -82,13 +84,19 @@ class RulesWatcher:
             ruleset = load_ruleset(self.rules_dir, channels=self.channels)
         except RuleSetError as exc:
             self._last_error = exc
+            self._told(False)
             return
+        self._told(True)
         if self._current is not None and self._current[0].version == ruleset.version:
             self._last_error = None
             return
         self._current = (ruleset, Matcher(ruleset))
         self._loaded_at = now
         self._last_error = None
+
+    def _told(self, ok: bool) -> None:
+        if self.on_reload is not None:
+            self.on_reload(ok)
 
     def status(self) -> dict[str, Any]:
         """For /healthz: active version, when it loaded, the last reload error (or None)."""

@@ -144,7 +144,9 @@ def _what(content: Alert | Digest) -> str:
 def build_notifier(settings: Settings, *, clock: Clock = system_clock) -> AppriseNotifier:
     """The real notifier from ``settings.channels``; ConfigError lists each bad URL, secret-free."""
     notify = settings.notify
-    renderer = Renderer(notify.templates_dir, snippet_chars=notify.snippet_chars)
+    renderer = Renderer(
+        notify.templates_dir, snippet_chars=notify.snippet_chars, console_url=settings.console.url
+    )
     problems: list[str] = []
     destinations: dict[str, list[Sender]] = {}
     for name in settings.channels:

@@ -37,12 +37,19 @@ class Message:
 class Renderer:
     """Renders alerts and digests for each channel type."""
 
-    def __init__(self, templates_dir: Path | None = None, *, snippet_chars: int = 280) -> None:
+    def __init__(
+        self,
+        templates_dir: Path | None = None,
+        *,
+        snippet_chars: int = 280,
+        console_url: str | None = None,
+    ) -> None:
         loaders: list[BaseLoader] = [FileSystemLoader(str(SHIPPED))]
         if templates_dir is not None:
             loaders.insert(0, FileSystemLoader(str(templates_dir)))
         loader = ChoiceLoader(loaders)
         self.snippet_chars = snippet_chars
+        self.console_url = console_url
         self._text = _environment(loader, autoescape=False)
         self._html = _environment(loader, autoescape=True)
         self._slack = _environment(loader, autoescape=False, finalize=slack_finalize)
@@ -66,7 +73,8 @@ class Renderer:
     def _context(self, content: Alert | Digest) -> tuple[str, dict[str, Any]]:
         if isinstance(content, Digest):
             return "digest", {"d": digest_view(content, width=self.snippet_chars // 2)}
-        return "alert", {"v": alert_view(content, width=self.snippet_chars)}
+        view = alert_view(content, width=self.snippet_chars, console_url=self.console_url)
+        return "alert", {"v": view}
 
     @staticmethod
     def _template(env: ImmutableSandboxedEnvironment, name: str) -> Template:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from alerts.models import Alert, Digest, DigestEntry, Hit
 
@@ -43,6 +43,7 @@ class AlertView:
     why: str
     source: str
     published: str
+    link: str | None = None  # the alert's console page ("why this matched · mute")
     language: str = ""  # 'uk', or 'uk (detected)' when ingest guessed it; '' when unknown
 
 
@@ -159,7 +160,14 @@ def why(alert: Alert) -> str:
     return f"Matched {clause}: {where}" if clause else f"Matched {where}"
 
 
-def alert_view(alert: Alert, *, width: int = 280) -> AlertView:
+def console_link(console_url: str | None, alert: Alert) -> str | None:
+    """The alert's page in the console, when the console's URL is configured."""
+    if not console_url:
+        return None
+    return f"{console_url}/console/alert?{urlencode({'watch': alert.watch, 'item': alert.item.id})}"
+
+
+def alert_view(alert: Alert, *, width: int = 280, console_url: str | None = None) -> AlertView:
     """The view of one alert."""
     item = alert.item
     field = next((h.field for h in alert.hits if h.field in _SNIPPET_FIELDS), None)
@@ -176,6 +184,7 @@ def alert_view(alert: Alert, *, width: int = 280) -> AlertView:
         why=why(alert),
         source=item.source,
         published=format_time(item.published),
+        link=console_link(console_url, alert),
         language=language_label(alert),
     )
 

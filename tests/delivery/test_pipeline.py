@@ -147,3 +147,28 @@ def test_canary_secret_never_reaches_ledger_or_outcome():
     rows = list_deliveries(deps.store)
     assert CANARY not in str([r.model_dump(mode="json") for r in rows])
     assert "***" in rows[0].last_error
+
+
+def test_a_story_silence_records_the_story_s_next_alert_as_silenced():
+    from datetime import timedelta
+
+    from alerts.delivery import add_silence
+
+    def alert(n: int, title: str):
+        made = make_alert(n, title=title)
+        body = "A fuel depot near Lyudinovo caught fire after a drone attack, officials said."
+        return made.model_copy(update={"item": made.item.model_copy(update={"body": body})})
+
+    notifier = RecordingNotifier()
+    deps = make_deps(notifier=notifier)
+    first = alert(1, "Drones hit a fuel depot in the Kaluga region overnight")
+    assert deliver(first, "ops", deps=deps).status == "sent"
+    story = list_deliveries(deps.store, watch="kaluga")[0].story
+    add_silence(deps.store.silences, "kaluga", timedelta(hours=1), T0, story=story)
+    again = alert(2, "Drones hit a fuel depot in the Kaluga region overnight again")
+    other = make_alert(3, title="Governor opens a new bridge across the Oka river")
+    assert deliver(again, "ops", deps=deps).status == "silenced"
+    assert deliver(other, "ops", deps=deps).status == "sent"
+    row = deps.store.ledger.get(row_id(again.delivery_key("ops")))
+    assert row is not None and row.story == story and row.detail.startswith("silence ")
+    assert len(notifier.sent) == 2

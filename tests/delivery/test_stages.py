@@ -179,3 +179,26 @@ def test_should_retry():
     assert should_retry(1, 3, retryable=True)
     assert not should_retry(3, 3, retryable=True)
     assert not should_retry(1, 3, retryable=False)
+
+
+def test_channel_silence_mutes_every_watch_on_that_channel():
+    deps = make_deps()
+    s = add_silence(deps.store.silences, None, timedelta(hours=1), T0, channel="ops")
+    plain = NotifySpec(channels=("ops", "slack"))
+    assert silence_reason(make_alert(watch="other"), "ops", plain, T0, deps) == f"silence {s.id}"
+    assert silence_reason(make_alert(), "slack", plain, T0, deps) is None
+
+
+def test_a_story_silence_waits_for_the_story_and_mutes_only_it():
+    deps = make_deps()
+    s = add_silence(deps.store.silences, "kaluga", timedelta(hours=1), T0, story="kaluga|item-1")
+    plain = NotifySpec(channels=("ops",))
+    assert silence_reason(make_alert(), "ops", plain, T0, deps) is None  # story not known yet
+    muted = silence_reason(make_alert(), "ops", plain, T0, deps, "kaluga|item-1")
+    assert muted == f"silence {s.id}"
+    assert silence_reason(make_alert(), "ops", plain, T0, deps, "kaluga|item-9") is None
+
+
+def test_a_silence_needs_a_watch_a_channel_or_a_story():
+    with pytest.raises(ValueError, match="a watch, a channel or a story"):
+        add_silence(make_deps().store.silences, None, timedelta(hours=1), T0)

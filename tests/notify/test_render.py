@@ -157,3 +157,15 @@ def test_a_story_lists_three_entries_then_says_how_many_more(renderer: Renderer)
     text = renderer.render("text", digest).text
     assert "(10 alerts)" in text and "Take 2" in text and "Take 3" not in text
     assert "… and 2 more" in text
+
+
+@pytest.mark.parametrize("kind", ["slack", "email", "text"])
+def test_with_a_console_url_an_alert_links_to_its_console_page(kind) -> None:
+    alert = make_alert()
+    linked = Renderer(console_url="https://alerts.example.org").render(kind, alert)
+    page = "https://alerts.example.org/console/alert?watch=ceasefire&item=item-1"
+    shown = linked.text + (linked.html or "")
+    assert page in shown.replace("&amp;", "&")
+    assert "why this matched · mute" in shown.lower()
+    plain = Renderer().render(kind, alert)
+    assert "/console/" not in plain.text + (plain.html or "")

@@ -13,6 +13,9 @@ from pathlib import Path
 import httpx
 import yaml
 
+from alerts.observe.multiproc import ENV as METRICS_DIR_ENV
+from alerts.observe.multiproc import OWNER_ENV as METRICS_OWNER_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -26,6 +29,8 @@ def write_config(tmp: Path, **settings: object) -> Path:
 def service_env(config: Path, redis_url: str, **extra: str) -> dict[str, str]:
     """Environment for a child process: our settings only, nothing inherited from the user's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTS_")}
+    # Each service makes its own metrics directory (the tests' process may have one).
+    env = {k: v for k, v in env.items() if k not in (METRICS_DIR_ENV, METRICS_OWNER_ENV)}
     env.update(ALERTS_CONFIG=str(config), ALERTS_REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
     env.update(extra)
     return env

@@ -37,6 +37,7 @@ class Stack:
     worker: Service
     env: dict[str, str]
     redis: redis.Redis
+    services: tuple[Service, ...] = ()  # worker, API, beat when asked
 
     def headers(self) -> dict[str, str]:
         """Bearer auth for the API."""
@@ -72,7 +73,8 @@ def running_stack(
                 argv = [sys.executable, "-m", "alerts", "beat", "--schedule",
                         str(tmp_path / "beat-schedule")]  # fmt: skip
                 services.append(Service("beat", argv, env).start())
-            yield Stack(f"http://127.0.0.1:{port}", smtp, slack, services[0], env, client)
+            api = f"http://127.0.0.1:{port}"
+            yield Stack(api, smtp, slack, services[0], env, client, tuple(services))
         finally:
             for service in reversed(services):
                 service.stop()

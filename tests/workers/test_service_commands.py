@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import yaml
 
@@ -170,6 +172,7 @@ def test_run_example_shows_the_alerts_even_with_an_alerts_yaml_and_a_hangup_stop
     proc, log = start_run(tmp_path, cwd)
     try:
         text = wait_for(proc, log, *ALERT_TITLES, "API token for this session: ")
+        _sign_in_as_printed(text)
         children = psutil.Process(proc.pid).children(recursive=True)
         worker = next(c for c in children if "worker" in c.cmdline())
         pool = worker.children()
@@ -206,3 +209,17 @@ def test_run_killed_outright_leaves_no_process_and_no_folder(tmp_path: Path) -> 
         proc.kill()  # SIGKILL: no handler runs; the watchdog must clean up
         proc.wait(10)
     assert_all_gone(children, demo_dir(text))
+
+
+def _sign_in_as_printed(text: str) -> None:
+    """The console line ``run`` prints: its URL answers, and its token signs in."""
+    found = re.search(r"\[run\] console: (\S+) \(sign in with (\S+)\)", text)
+    assert found, text
+    url, token = found.groups()
+    with httpx.Client(timeout=10) as client:
+        page = client.get(url, follow_redirects=True)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert page.status_code == 200 and csrf, page.text
+        login = str(page.url).split("?")[0]
+        resp = client.post(login, data={"csrf": csrf.group(1), "token": token, "next": "/console/"})
+        assert resp.status_code == 303 and resp.headers["location"] == "/console/", resp.text

@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics (multiprocess), structured logs, and their settings."""

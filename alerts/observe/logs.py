@@ -1,0 +1,170 @@
+"""Log set-up for every process: text or JSON lines on stderr, ids as fields, secrets masked.
+
+A line about an item or a delivery passes its ids with ``extra=`` (``ID_FIELDS``): JSON lines
+carry them as keys, text lines as ``key=value`` after the message. Every line, in both formats,
+is scrubbed of the settings' secrets (channel URLs and their tokens, the API token, source
+keys, the Redis password) and of what the notifiers registered (``alerts.notify.redact``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
+
+from pythonjsonlogger.json import JsonFormatter
+
+from alerts.delivery.redact import redact, secret_pieces
+from alerts.notify.redact import REDACTOR
+
+if TYPE_CHECKING:
+    from alerts.settings import Settings
+
+ID_FIELDS = (
+    "bulletin_id",
+    "source",
+    "item_id",
+    "item_ids",
+    "watch",
+    "channel",
+    "delivery_id",
+    "status",
+)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+JSON_FIELDS = ("asctime", "levelname", "name", "process", "message")
+_RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
+class Scrubber:
+    """Masks known secrets in text: the settings' own, then the notifiers' registered ones."""
+
+    def __init__(self, pieces: Iterable[str] = ()) -> None:
+        self.pieces = sorted(set(pieces), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        """``text`` without a known secret in it."""
+        return REDACTOR.scrub(redact(text, self.pieces))
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Every secret the settings hold, and the long pieces of the secret URLs."""
+    urls = [u for name in settings.channels for u in settings.channel_urls(name)]
+    password = urlsplit(settings.redis_url or "").password
+    keys = [s.secret.get_secret_value() for s in settings.sources if s.secret]
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    return [p for p in [*secret_pieces(urls), *keys, token, password or ""] if len(p) >= 4]
+
+
+class TextFormatter(logging.Formatter):
+    """One line: the usual prefix and message, then the record's ids as ``key=value``."""
+
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__(TEXT_FORMAT)
+        self.scrub = scrub
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The scrubbed line."""
+        ids = " ".join(f"{k}={record.__dict__[k]}" for k in ID_FIELDS if k in record.__dict__)
+        line = super().format(record)
+        return self.scrub(f"{line} {ids}" if ids else line)
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object per line; every string value scrubbed before it is encoded."""
+
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__(list(JSON_FIELDS), rename_fields=dict(_RENAMED))
+        self.scrub = scrub
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        """Mask secrets in every value (messages, ids, exception texts)."""
+        return {k: self._clean(v) for k, v in log_data.items()}
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list | tuple):
+            return [self._clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._clean(v) for k, v in value.items()}
+        return value
+
+
+def formatter(settings: Settings) -> logging.Formatter:
+    """The formatter ``settings.log_format`` asks for, scrubbing the settings' secrets."""
+    scrub = Scrubber(settings_secrets(settings))
+    if settings.log_format == "json":
+        return JsonLineFormatter(scrub)
+    return TextFormatter(scrub)
+
+
+class JsonLineStream:
+    """Stands in for a raw output stream in JSON mode: a line that is not a JSON object (Celery
+    prints a few with ``print``, Python its last traceback) becomes a record of logger
+    ``stdout``, so every line of the output parses."""
+
+    def __init__(self, raw: TextIO, scrub: Scrubber, *, hide_fd: bool = False) -> None:
+        self.raw = raw
+        self.scrub = scrub
+        self.hide_fd = hide_fd
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        """Buffer ``text``; write each complete line, as JSON."""
+        with self._lock:
+            *lines, self._pending = (self._pending + text).split("\n")
+            for line in lines:
+                if line.strip():
+                    self.raw.write(self._record(line) + "\n")
+            self.raw.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the raw stream (a partial line waits for its end)."""
+        self.raw.flush()
+
+    def _record(self, line: str) -> str:
+        if line.startswith("{") and line.endswith("}"):
+            return line  # a formatted record already
+        now = datetime.now(UTC).isoformat()  # the wall clock of a log line, not core logic
+        entry = {"time": now, "level": "INFO", "logger": "stdout", "message": self.scrub(line)}
+        return json.dumps(entry)
+
+    def fileno(self) -> int | None:
+        """The raw descriptor; None when hidden, so a writer that would go around this stream
+        (Celery's shutdown notice on ``sys.__stdout__``) skips its line."""
+        return None if self.hide_fd else self.raw.fileno()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)  # isatty, encoding...
+
+
+def _wrap_std_streams(scrub: Scrubber) -> None:
+    for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, JsonLineStream):
+            setattr(sys, name, JsonLineStream(stream, scrub, hide_fd=name == "__stdout__"))
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """Send every logger's records to one stderr handler in the configured format.
+
+    In JSON mode, the process's raw output streams wrap whatever else is printed as JSON too.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter(settings))
+    if settings.log_format == "json" and stream is None:
+        _wrap_std_streams(Scrubber(settings_secrets(settings)))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    logging.captureWarnings(True)  # warnings become lines in the same format
+    return handler

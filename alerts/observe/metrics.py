@@ -1,0 +1,153 @@
+"""The service's Prometheus metrics and the helpers that record them at stage boundaries.
+
+Every process counts in prometheus-client's multiprocess mode (see ``multiproc``); an endpoint
+renders the sum over its service's processes. Labels are bounded: source ids of the settings
+(others count as ``other``), formats, watch ids of the rule set, channel names, statuses. Never
+an item id. The full list, with labels, is in docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter as Tally
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from alerts.observe.multiproc import ensure_dir
+
+MULTIPROC_DIR = ensure_dir()  # before prometheus_client is imported: it picks its storage then
+
+from prometheus_client import (  # noqa: E402
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+
+# Re-exported: scrape-time collectors import these from here, after ``ensure_dir``.
+from prometheus_client.core import GaugeMetricFamily as GaugeMetricFamily  # noqa: E402
+from prometheus_client.core import Metric as Metric  # noqa: E402
+from prometheus_client.registry import Collector as Collector  # noqa: E402
+
+OTHER_SOURCE = "other"
+PUSH_SOURCES = frozenset({"api", "cli"})  # the default names of pushed bulletins
+MATCH_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1, 1.0)
+
+ITEMS_INGESTED = Counter(
+    "alerts_items_ingested", "Items parsed from bulletins and polls.", ["source", "format"]
+)
+ITEMS_NEW = Counter("alerts_items_new", "Items never seen before, handed to matching.", ["source"])
+PARSE_ERRORS = Counter(
+    "alerts_parse_errors", "Bulletins or polls that could not be parsed.", ["source"]
+)
+MATCH_SECONDS = Histogram(
+    "alerts_match_seconds", "Time to match one item against the rule set.", buckets=MATCH_BUCKETS
+)
+MATCHES = Counter("alerts_matches", "Watches that fired on an item.", ["watch"])
+DELIVERIES = Counter(
+    "alerts_deliveries", "Delivery attempts by outcome (retry, dead...).", ["channel", "status"]
+)
+SOURCE_POLLS = Counter("alerts_source_polls", "Polls of a configured source.", ["source", "result"])
+RULES_RELOADS = Counter("alerts_rules_reloads", "Rule set reloads in a process.", ["result"])
+HEALTH_NOTICES = Counter(
+    "alerts_source_health_notices", "Source health alerts and recoveries.", ["source", "kind"]
+)
+
+
+_known_sources: frozenset[str] = frozenset()
+
+
+def configure(source_ids: Collection[str]) -> None:
+    """Name the configured sources: only they (and ``api``, ``cli``) get a label of their own."""
+    global _known_sources
+    _known_sources = frozenset(source_ids)
+
+
+def source_label(source: str) -> str:
+    """A source's label: its id when configured (or a default push name), else ``other``.
+
+    Pushed bulletins name their source freely; a label per name would grow without bound.
+    """
+    return source if source in _known_sources or source in PUSH_SOURCES else OTHER_SOURCE
+
+
+def items_parsed(source: str, fmt: str, count: int) -> None:
+    """Count items parsed from one bulletin or poll."""
+    if count:
+        ITEMS_INGESTED.labels(source, fmt).inc(count)
+
+
+def items_new(source: str, count: int) -> None:
+    """Count items handed to matching after the seen-check."""
+    if count:
+        ITEMS_NEW.labels(source).inc(count)
+
+
+def parse_error(source: str) -> None:
+    """Count one bulletin or poll that could not be parsed."""
+    PARSE_ERRORS.labels(source).inc()
+
+
+def matched(seconds: Sequence[float], watches: Iterable[str]) -> None:
+    """Record a batch's per-item match times and the watches that fired (after the batch)."""
+    observe_many(MATCH_SECONDS, seconds)
+    for watch, count in Tally(watches).items():
+        MATCHES.labels(watch).inc(count)
+
+
+def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
+    """``histogram.observe`` for each value, with one write per bucket touched and one for the
+    sum instead of two per value (each write takes a lock and touches the mmap'd file).
+
+    It uses the histogram's own bounds and cells (prometheus-client internals since 0.4);
+    ``tests/observe/test_metrics.py`` holds it to ``observe``'s results.
+    """
+    if not values:
+        return
+    bounds = histogram._upper_bounds  # ascending, +Inf last: every value has a bucket
+    for index, count in Tally(bisect_left(bounds, v) for v in values).items():
+        histogram._buckets[index].inc(count)  # observe's bucket: the first bound >= the value
+    histogram._sum.inc(sum(values))
+
+
+def delivered(channel: str, status: str) -> None:
+    """Count one delivery outcome."""
+    DELIVERIES.labels(channel, status).inc()
+
+
+def polled(source: str, result: str) -> None:
+    """Count one poll: ``ok``, ``fetch_error`` or ``parse_error``."""
+    SOURCE_POLLS.labels(source, result).inc()
+
+
+def rules_reloaded(ok: bool) -> None:
+    """Count one reload of the rules directory in this process."""
+    RULES_RELOADS.labels("ok" if ok else "error").inc()
+
+
+def health_notice(source: str, kind: str) -> None:
+    """Count one source health notice (``failing``, ``quiet`` or ``recovered``)."""
+    HEALTH_NOTICES.labels(source, kind).inc()
+
+
+def registry(*collectors: Collector) -> CollectorRegistry:
+    """A registry summing this service's processes, plus scrape-time collectors."""
+    reg = CollectorRegistry()
+    multiprocess.MultiProcessCollector(reg, path=str(MULTIPROC_DIR))
+    for collector in collectors:
+        reg.register(collector)
+    return reg
+
+
+def render(*collectors: Collector) -> tuple[bytes, str]:
+    """The text exposition of ``registry(*collectors)`` and its content type."""
+    return generate_latest(registry(*collectors)), CONTENT_TYPE_LATEST
+
+
+def serve(port: int, host: str) -> Any:
+    """Serve ``/metrics`` on ``host:port`` from a thread (a worker's main process)."""
+    server, _thread = start_http_server(port, addr=host, registry=registry())
+    return server

@@ -1,0 +1,43 @@
+"""Celery signal wiring for logs and metrics; the work itself is in ``alerts.observe``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.signals import setup_logging, worker_init, worker_shutting_down
+
+from alerts.observe import metrics
+from alerts.observe.logs import configure_logging
+from alerts.settings import load_settings
+
+log = logging.getLogger(__name__)
+# Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.
+configure_logging(load_settings())
+
+
+@setup_logging.connect
+def _logging(**_: Any) -> None:
+    """Our handler and format instead of Celery's (a receiver here stops Celery's own set-up)."""
+    configure_logging(load_settings())
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    """The worker's /metrics, from its main process: the sum over its pool children's files."""
+    conf = load_settings().metrics
+    if conf.worker_port is None:
+        return
+    try:
+        metrics.serve(conf.worker_port, conf.worker_host)
+    except OSError as exc:  # another worker on this host holds the port: run, but say so
+        log.warning("worker metrics not served on %s:%s: %s", conf.worker_host, conf.worker_port,
+                    exc)  # fmt: skip
+        return
+    log.info("worker metrics on http://%s:%s/metrics", conf.worker_host, conf.worker_port)
+
+
+@worker_shutting_down.connect
+def _shutting_down(how: str = "", **_: Any) -> None:
+    """A log line for the shutdown (Celery prints its own notice straight to the descriptor)."""
+    log.info("worker: %s shutdown", how or "warm")
