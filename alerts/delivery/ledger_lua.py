@@ -62,14 +62,11 @@ if not cur then
   redis.call('ZADD', KEYS[3], ARGV[5], id)
   trim = {KEYS[2], KEYS[3]}
 end
--- Only final statuses have an index: a row passes through pending, sending and retrying on
--- every delivery, and a query for those walks idx:all (see RedisLedger.query).
+-- Every status has an index (the metrics count pending rows and read the oldest one).
 if old ~= status then
-  if old and FINAL[old] then redis.call('ZREM', ARGV[10] .. old, id) end
-  if FINAL[status] then
-    redis.call('ZADD', skey, ARGV[5], id)
-    trim[#trim + 1] = skey
-  end
+  if old then redis.call('ZREM', ARGV[10] .. old, id) end
+  redis.call('ZADD', skey, ARGV[5], id)
+  if FINAL[status] or not cur then trim[#trim + 1] = skey end
 end
 for _, k in ipairs(trim) do
   redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7])

@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
+from alerts.delivery.ledger import Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 
 # A claim is "token|expiry_ms". It is taken when absent or expired by the *injected* clock, so
@@ -117,9 +117,9 @@ class RedisLedger:
     ) -> list[DeliveryRow]:
         """Rows, newest first; walks the narrowest index and filters the rest."""
         index = f"{self.p}idx:all"
-        if status in FINAL:
+        if status is not None:
             index = f"{self.p}idx:status:{status}"
-        elif watch is not None:  # in-flight statuses have no index of their own
+        elif watch is not None:
             index = f"{self.p}idx:watch:{watch}"
         out: list[DeliveryRow] = []
         start = 0
