@@ -32,8 +32,15 @@ def _exec_celery(command: str, *extra: str) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    concurrency = args.concurrency or _settings().worker.concurrency
-    return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name)
+    settings = _settings()
+    concurrency = args.concurrency or settings.worker.concurrency
+    queue = "alerts"  # the names workers/broker.py declares
+    if args.shard is not None:
+        if not 0 <= args.shard < settings.worker.shards:
+            raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
+        os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
+        queue = f"alerts.shard.{args.shard}"
+    return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name, "-Q", queue)
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
@@ -92,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="a Celery worker (ingest, match, deliver)")
     p.add_argument("--concurrency", type=int, default=None)
     p.add_argument("--name", "-n", default="alerts@%h")
+    p.add_argument("--shard", type=int, default=None, help="match only this shard's watches")
     p.set_defaults(func=_cmd_worker)
     p = sub.add_parser("beat", help="the scheduler (polls, digests, reconciler)")
     p.add_argument("--schedule", default="celerybeat-schedule")

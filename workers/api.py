@@ -27,7 +27,7 @@ REPLAY_WINDOW_SECONDS = 600
 def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
-    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    client = settings.redis_client(socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
     grace = timedelta(seconds=settings.worker.visibility_timeout)

@@ -6,8 +6,7 @@ from celery import Celery
 
 from alerts.settings import Settings, load_settings
 from workers.beat import beat_schedule
-
-QUEUE = "alerts"
+from workers.broker import QUEUE, beat_conf, broker_conf
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -15,12 +14,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     if not settings.redis_url:
         raise SystemExit("ALERTS_REDIS_URL is not set: workers need a Redis (see README)")
-    app = Celery("bulletin_alerts", broker=settings.redis_url, include=["workers.tasks"])
-    transport = {
-        "visibility_timeout": settings.worker.visibility_timeout,
-        "unacked_restore_interval": settings.worker.restore_interval,
-        "unacked_restore_throttle": 1,
-    }
+    app = Celery("bulletin_alerts", include=["workers.tasks"])
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -31,12 +25,12 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_default_queue=QUEUE,
         worker_prefetch_multiplier=1,
         worker_concurrency=settings.worker.concurrency,
-        broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
     )
+    app.conf.update(broker_conf(settings) | beat_conf(settings))
     return app
 
 

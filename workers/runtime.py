@@ -106,7 +106,7 @@ def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
 def runtime() -> Runtime:
     """The process-wide runtime (one per worker child)."""
     settings = load_settings()
-    client = redis.Redis.from_url(settings.redis_url or "")
+    client = settings.redis_client()
     retention = timedelta(days=settings.item_retention_days)
     rules = RulesWatcher(
         settings.rules_dir,
