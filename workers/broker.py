@@ -77,7 +77,7 @@ def beat_conf(settings: Settings) -> dict[str, Any]:
         "redbeat_key_prefix": "alerts:beat:",
         "redbeat_lock_timeout": int(max(lock, 3)),
         # The active beat renews its lock each tick, and a standby re-tries it as often.
-        "beat_max_interval": max(1.0, lock / 5),
+        "beat_max_loop_interval": max(1.0, lock / 5),
         "redbeat_redis_url": url,
     }
     if is_sentinel(url):
