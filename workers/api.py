@@ -16,6 +16,7 @@ from alerts.api.app import create_app
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.intake import Accepted, RedisIntake
+from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
 from alerts.settings import load_settings
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
@@ -43,7 +44,12 @@ def create_api() -> FastAPI:
         )
 
     def health() -> dict[str, Any]:
-        return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}
+        return {
+            "redis": _redis_ok(client),
+            "workers": _workers(),
+            "rules": _rules(client),
+            "rules_by_worker": _rules_by_worker(client),
+        }
 
     def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         rows = list_deliveries(store, watch=watch, status=status, limit=limit)
@@ -77,6 +83,16 @@ def _workers() -> int:
         return len(celery_app.control.ping(timeout=1.0) or [])
     except Exception:
         return 0
+
+
+def _rules_by_worker(client: redis.Redis) -> dict[str, Any] | None:
+    """The published rule set (if any) and each worker's version, heard within 3 minutes."""
+    try:
+        workers = worker_versions(client, system_clock(), max_age=WORKER_REPORT_AGE)
+        meta = published(client)
+    except redis.RedisError:
+        return None
+    return {"published": meta["version"] if meta else None, "workers": workers}
 
 
 def _rules(client: redis.Redis) -> dict[str, Any] | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from celery import Celery
 
+from alerts.matching.shards import QUEUE
 from alerts.settings import Settings, load_settings
 from workers.beat import beat_schedule
-from workers.broker import QUEUE, beat_conf, broker_conf
+from workers.broker import beat_conf, broker_conf
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -14,7 +15,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     if not settings.redis_url:
         raise SystemExit("ALERTS_REDIS_URL is not set: workers need a Redis (see README)")
-    app = Celery("bulletin_alerts", include=["workers.tasks"])
+    app = Celery("bulletin_alerts", include=["workers.tasks", "workers.rules_refresh"])
     app.conf.update(
         task_serializer="json",
         result_serializer="json",

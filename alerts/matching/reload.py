@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ class RulesWatcher:
         channels: Collection[str] | None = None,
         min_interval: float = 2.0,
         clock: Clock = system_clock,
+        select: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
         self.rules_dir = rules_dir
+        self.select = select  # a shard keeps only its watches (alerts/matching/shards.py)
         self.channels = channels
         self.min_interval = min_interval
         self.clock = clock
@@ -86,6 +88,8 @@ class RulesWatcher:
         if self._current is not None and self._current[0].version == ruleset.version:
             self._last_error = None
             return
+        if self.select is not None:
+            ruleset = self.select(ruleset)
         self._current = (ruleset, Matcher(ruleset))
         self._loaded_at = now
         self._last_error = None
