@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alerts.errors import ConfigError
+from alerts.matching.shards import QUEUE, shard_queue
 
 # Each package registers its own operator commands.
 COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli", "alerts.delivery.cli")
@@ -34,12 +35,12 @@ def _exec_celery(command: str, *extra: str) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     concurrency = args.concurrency or settings.worker.concurrency
-    queue = "alerts"  # the names workers/broker.py declares
+    queue = QUEUE
     if args.shard is not None:
         if not 0 <= args.shard < settings.worker.shards:
             raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
         os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
-        queue = f"alerts.shard.{args.shard}"
+        queue = shard_queue(args.shard)
     return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name, "-Q", queue)
 
 

@@ -15,11 +15,9 @@ from typing import Any
 
 from kombu import Exchange, Queue
 
+from alerts.matching.shards import QUEUE, shard_of, shard_queue
 from alerts.redis_conn import is_sentinel, parse_sentinels
 from alerts.settings import BROKER_SCHEMES, Settings
-
-QUEUE = "alerts"
-SHARD_QUEUE = "alerts.shard.{}"
 
 
 def broker_url(settings: Settings) -> str:
@@ -37,12 +35,18 @@ def is_amqp(settings: Settings) -> bool:
 
 def queues(settings: Settings) -> list[Queue]:
     """The default queue and one per watch shard, all of them quorum queues on RabbitMQ."""
-    names = [QUEUE] + [SHARD_QUEUE.format(k) for k in range(settings.worker.shards)]
+    names = [QUEUE] + [shard_queue(k) for k in range(settings.worker.shards)]
     if not is_amqp(settings):
         return [Queue(name, routing_key=name) for name in names]
     exchange = Exchange(QUEUE, type="topic", durable=True)
     args = {"x-queue-type": "quorum"}
     return [Queue(n, exchange, routing_key=n, queue_arguments=args, durable=True) for n in names]
+
+
+def delivery_queue(settings: Settings, watch: str) -> str:
+    """Where a watch's deliveries go: its shard's queue (whose workers know its notify options)."""
+    shards = settings.worker.shards
+    return QUEUE if shards == 1 else shard_queue(shard_of(watch, shards))
 
 
 def broker_conf(settings: Settings) -> dict[str, Any]:
@@ -79,6 +83,8 @@ def beat_conf(settings: Settings) -> dict[str, Any]:
         # The active beat renews its lock each tick, and a standby re-tries it as often.
         "beat_max_loop_interval": max(1.0, lock / 5),
         "redbeat_redis_url": url,
+        # Ride out a Redis restart or failover instead of exiting (RedBeat's own retry).
+        "redbeat_redis_options": {"retry_period": -1},
     }
     if is_sentinel(url):
         found = parse_sentinels(url)
@@ -89,5 +95,6 @@ def beat_conf(settings: Settings) -> dict[str, Any]:
             "db": found.db,
             "password": found.password,
             "socket_timeout": 2,
+            "retry_period": -1,
         }
     return conf
