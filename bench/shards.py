@@ -14,7 +14,6 @@ import argparse
 import gc
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -26,20 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.matching import Matcher
 from alerts.matching.shards import shard_of
-from bench.match import PHRASES, VOCAB, _rss_kib, items, ruleset, vocabulary, watch_specs
+from bench.match import _rss_kib, ruleset, workload
 
 
 def one_shard(shard: int, shards: int, watches: int, n_items: int, seed: int) -> dict[str, Any]:
     """Build one shard's matcher and time every item through it (in this process)."""
-    rng = random.Random(seed)
-    words = vocabulary(rng)
-    phrases = [f"{words[rng.randrange(1000, VOCAB)]} {words[rng.randrange(1000, VOCAB)]}"
-               for _ in range(PHRASES)]  # fmt: skip
-    batch = items(rng, words, phrases, n_items)
-    specs = watch_specs(rng, words, phrases, watches)
+    batch, specs = workload(watches, n_items, seed)
     mine = [s for s in specs if shard_of(s["id"], shards) == shard]
     del specs
-    del words
     gc.collect()
     rss0 = _rss_kib()
     t0 = time.perf_counter()

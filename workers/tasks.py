@@ -19,7 +19,7 @@ from alerts.delivery import deliver, stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
-from alerts.matching.shards import shard_of, shard_queue
+from alerts.matching.shards import QUEUE, shard_of, shard_queue
 from alerts.models import Alert, Item
 from workers.app import app
 from workers.broker import delivery_queue
@@ -84,8 +84,11 @@ def ingest_bulletin(
 def enqueue_delivery(alert: Alert, channel: str, countdown: float | None) -> None:
     """Queue a ``deliver_alert`` task, now or after ``countdown`` seconds."""
     payload = alert.model_dump(mode="json")
-    queue = delivery_queue(runtime().settings, alert.watch)
-    deliver_alert.apply_async((payload, channel), countdown=countdown, queue=queue)
+    queue = delivery_queue(runtime().settings, alert.watch)  # its shard's, when sharded
+    if countdown is None and queue == QUEUE:
+        deliver_alert.delay(payload, channel)
+    else:
+        deliver_alert.apply_async((payload, channel), countdown=countdown, queue=queue)
 
 
 def handoff_deps() -> handoff.Handoff:

@@ -13,6 +13,7 @@ import redis
 
 from tests.support.ha import beat_argv
 from tests.support.processes import Service, service_env, write_config
+from tests.workers.test_e2e import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 TICKS = {"poll_tick": 1, "digest_tick": 1, "reconcile_tick": 1, "beat_lock_seconds": 6}
@@ -27,14 +28,6 @@ def senders(client: redis.Redis) -> Counter[int]:
     return found
 
 
-def wait_for(predicate, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    """Poll until true; AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def test_only_one_beat_schedules_and_the_standby_takes_over(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis
 ) -> None:
@@ -42,18 +35,18 @@ def test_only_one_beat_schedules_and_the_standby_takes_over(
     env = service_env(config, redis_url)
     beats = [Service(f"beat-{n}", beat_argv(tmp_path / str(n)), env).start() for n in "ab"]
     try:
-        wait_for(lambda: sum("Acquired lock" in b.output() for b in beats) == 1)
+        wait_until(lambda: sum("Acquired lock" in b.output() for b in beats) == 1)
         active, standby = beats if "Acquired lock" in beats[0].output() else beats[::-1]
         assert active.proc and standby.proc
-        wait_for(lambda: senders(redis_client)[active.proc.pid] >= 6)
+        wait_until(lambda: senders(redis_client)[active.proc.pid] >= 6)
         time.sleep(3)  # the standby, lock-less, sends nothing all this while
         assert set(senders(redis_client)) == {active.proc.pid}
         assert "Acquired lock" not in standby.output()
 
         redis_client.delete("alerts")
         active.kill_group(signal.SIGKILL)  # no clean release: its lock must lapse
-        wait_for(lambda: "Acquired lock" in standby.output())
-        wait_for(lambda: senders(redis_client)[standby.proc.pid] >= 6)
+        wait_until(lambda: "Acquired lock" in standby.output())
+        wait_until(lambda: senders(redis_client)[standby.proc.pid] >= 6)
         assert set(senders(redis_client)) == {standby.proc.pid}
     finally:
         for beat in beats:
