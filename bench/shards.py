@@ -1,7 +1,8 @@
 """Benchmark sharded watches: 1M watches split across N shards by the workers' stable hash.
 
 Run ``python bench/shards.py`` (1M watches, 4 shards) or ``--watches 100000 --shards 2``.
-Each shard is built and measured in its own process, as a shard's worker holds only its
+The workload is generated once and each shard's watch specs written to a file; each shard is
+then built and measured in its own process from its file only, as a shard's worker holds only its
 watches: build time, resident memory (the whole process, and what the build added), and the
 per-item match time over the same items. An item fans out to every shard in parallel, so its
 item→match latency is the slowest shard's time for it plus one broker hop; the hop (kombu put →
@@ -14,9 +15,12 @@ import argparse
 import gc
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,14 +29,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.matching import Matcher
 from alerts.matching.shards import shard_of
+from alerts.models import Item
 from bench.match import _rss_kib, ruleset, workload
 
 
-def one_shard(shard: int, shards: int, watches: int, n_items: int, seed: int) -> dict[str, Any]:
-    """Build one shard's matcher and time every item through it (in this process)."""
+def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> None:
+    """Generate the workload once; write the items and each shard's watch specs as JSON."""
     batch, specs = workload(watches, n_items, seed)
-    mine = [s for s in specs if shard_of(s["id"], shards) == shard]
-    del specs
+    (folder / "items.json").write_text(json.dumps([i.model_dump(mode="json") for i in batch]))
+    for k in range(shards):
+        mine = [s for s in specs if shard_of(s["id"], shards) == k]
+        (folder / f"shard-{k}.json").write_text(json.dumps(mine))
+
+
+def one_shard(shard: int, folder: Path) -> dict[str, Any]:
+    """Build one shard's matcher from its specs only, as its worker would, and time the items."""
+    batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
+    mine = json.loads((folder / f"shard-{shard}.json").read_text())
     gc.collect()
     rss0 = _rss_kib()
     t0 = time.perf_counter()
@@ -53,6 +66,7 @@ def one_shard(shard: int, shards: int, watches: int, n_items: int, seed: int) ->
         "watches": len(matcher.ruleset.rules),
         "build_s": build_s,
         "rss_mib": _rss_kib() / 1024,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "index_mib": (_rss_kib() - rss0) / 1024,
         "lat_ms": lat,
     }
@@ -88,20 +102,23 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis", default=os.environ.get("ALERTS_TEST_REDIS_URL"))
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one_shard(args.one, args.shards, args.watches, args.items, args.seed)))
+        print(json.dumps(one_shard(args.one, args.dir)))
         return 0
+    folder = Path(tempfile.mkdtemp(prefix="bench-shards-"))
+    t0 = time.perf_counter()
+    split(args.watches, args.shards, args.items, args.seed, folder)
+    print(f"workload: {time.perf_counter() - t0:.0f} s", flush=True)
     results = []
     for k in range(args.shards):
-        cmd = [sys.executable, __file__, "--one", str(k), "--shards", str(args.shards),
-               "--watches", str(args.watches), "--items", str(args.items),
-               "--seed", str(args.seed)]  # fmt: skip
+        cmd = [sys.executable, __file__, "--one", str(k), "--dir", str(folder)]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         results.append(json.loads(done.stdout))
         r = results[-1]
         print(f"shard {k}: {r['watches']} watches, build {r['build_s']:.1f} s, "
-              f"RSS {r['rss_mib']:.0f} MiB "
+              f"RSS {r['rss_mib']:.0f} MiB, peak {r['peak_mib']:.0f} MiB "
               f"(index {r['index_mib']:.0f} MiB), p50 {pct(r['lat_ms'], 0.5):.2f} ms, "
               f"p99 {pct(r['lat_ms'], 0.99):.2f} ms", flush=True)  # fmt: skip
     slowest = [max(r["lat_ms"][i] for r in results) for i in range(args.items)]
@@ -119,6 +136,7 @@ def main() -> int:
             f"p99 {pct(slowest, 0.99) + pct(hop, 0.99):.2f} ms"
         )
     print("targets: p99 <= 5 ms, <= 500 MB per shard")
+    shutil.rmtree(folder)
     return 0
 
 
