@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from alerts.api.app import create_app
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
 from alerts.settings import load_settings
@@ -31,6 +32,7 @@ def create_api() -> FastAPI:
     client = settings.redis_client(socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
+    seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
@@ -66,6 +68,7 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=replay_guard,
+        count_new=lambda ids: len(seen.unseen(ids)),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api

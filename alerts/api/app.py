@@ -25,6 +25,7 @@ class Submitter(Protocol):
 
 
 Health = Callable[[], dict[str, Any]]
+CountNew = Callable[[list[str]], int]  # how many of these item ids were never ingested
 ReplayGuard = Callable[[str], bool]  # True the first time a request id is seen
 REQUEST_ID_HEADER = "X-Alerts-Id"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
@@ -37,6 +38,7 @@ def create_app(
     health: Health,
     deliveries: Deliveries | None = None,
     replay_guard: ReplayGuard | None = None,
+    count_new: CountNew | None = None,
     clock: Clock = system_clock,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
@@ -70,7 +72,7 @@ def create_app(
 
     @api.post("/v1/bulletins", status_code=202, response_model=None)
     async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any] | JSONResponse:
-        """Accept a text, RSS/Atom or JSON bulletin; 202 with the ids of its items."""
+        """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new."""
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
         src = settings.source(source)
@@ -84,14 +86,17 @@ def create_app(
             request.headers.get(SIGNATURE_HEADER) if signed else None
         )
         if replay_id and replay_guard and not replay_guard(f"{source}:{replay_id}"):
-            return JSONResponse({"status": "duplicate", "accepted": 0, "items": []}, 200)
+            return JSONResponse({"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200)
         content_type = request.headers.get("content-type")
         try:
             items = parse_bulletin(data, source=source, content_type=content_type)
         except ParseError as exc:
             raise HTTPException(400, f"unreadable bulletin: {exc}") from None
+        ids = [i.id for i in items]
+        # Counted before the worker marks them seen; None when no seen store is wired in.
+        new = count_new(list(dict.fromkeys(ids))) if count_new else None
         submit(source=source, data=data, content_type=content_type)
-        return {"status": "accepted", "accepted": len(items), "items": [i.id for i in items]}
+        return {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
 
     @api.get("/healthz")
     def healthz() -> JSONResponse:

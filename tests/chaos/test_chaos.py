@@ -196,7 +196,7 @@ def run_chaos(tmp_path: Path, **broker: str) -> None:
             for svc in [*services.values(), locals().get("api"), locals().get("beat")]:
                 if svc is not None:
                     svc.stop()
-            server.stop()
+            server.close()
     assert report["lost"] == 0, report
     assert report["duplicates"] <= report["flagged"], report
     assert report["duplicates"] <= report["kills"], report
