@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         func=cmd_rules_schema
     )
     q = sub.add_parser("push", help="validate DIR and publish it to every host's workers")
-    q.add_argument("dir", type=Path)
+    q.add_argument("dir", type=Path, help="the rules directory to publish")
     q.set_defaults(func=cmd_rules_push)
     q = sub.add_parser("versions", help="the published rule set and each worker's version")
     q.set_defaults(func=cmd_rules_versions)
