@@ -83,12 +83,14 @@ def ingest_bulletin(
     """Parse a bulletin, hand its new items on; then drop it from the intake. Returns item ids."""
     rt = runtime()
     try:
+        configured = rt.settings.source(source)
         items = pipeline.new_items(
             base64.b64decode(content_b64),
             source=source,
             content_type=content_type,
             seen=rt.seen,
             received=rt.clock(),
+            language=configured.language if configured else None,
         )
         handed = queue_for_matching(items)
     except ParseError as exc:
