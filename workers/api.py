@@ -18,6 +18,7 @@ from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
+from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.observe.scrape import RedisGauges
@@ -34,7 +35,7 @@ def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
     configure_logging(settings)  # again in each worker process uvicorn spawns
-    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    client = settings.redis_client(socket_timeout=2)
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
     seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
@@ -51,7 +52,12 @@ def create_api() -> FastAPI:
         )
 
     def health() -> dict[str, Any]:
-        return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}
+        return {
+            "redis": _redis_ok(client),
+            "workers": _workers(),
+            "rules": _rules(client),
+            "rules_by_worker": _rules_by_worker(client),
+        }
 
     def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         rows = list_deliveries(store, watch=watch, status=status, limit=limit)
@@ -98,6 +104,16 @@ def _workers() -> int:
         return len(celery_app.control.ping(timeout=1.0) or [])
     except Exception:
         return 0
+
+
+def _rules_by_worker(client: redis.Redis) -> dict[str, Any] | None:
+    """The published rule set (if any) and each worker's version, heard within 3 minutes."""
+    try:
+        workers = worker_versions(client, system_clock(), max_age=WORKER_REPORT_AGE)
+        meta = published(client)
+    except redis.RedisError:
+        return None
+    return {"published": meta["version"] if meta else None, "workers": workers}
 
 
 def _rules(client: redis.Redis) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
@@ -136,12 +137,17 @@ def _bury(deps: DeliveryDeps, held: list[Held], error: str) -> None:
             )
 
 
-def flush_due_digests(deps: DeliveryDeps) -> list[Outcome]:
-    """Flush every due digest (the beat task calls this)."""
+def flush_due_digests(
+    deps: DeliveryDeps, keep: Callable[[str], bool] | None = None
+) -> list[Outcome]:
+    """Flush every due digest (the beat task calls this); ``keep``: only these watches'."""
     now = deps.clock()
     outcomes = []
     for bucket in deps.store.buffer.due(now):
-        outcome = flush_digest(deps, *_split(bucket))
+        watch, channel = _split(bucket)
+        if keep is not None and not keep(watch):
+            continue  # another shard's watch: its workers know its notify options
+        outcome = flush_digest(deps, watch, channel)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes

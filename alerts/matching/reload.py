@@ -48,9 +48,11 @@ class RulesWatcher:
         min_interval: float = 2.0,
         clock: Clock = system_clock,
         on_reload: Callable[[bool], None] | None = None,
+        select: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
         self.rules_dir = rules_dir
         self.on_reload = on_reload  # told of each load attempt: True loaded, False refused
+        self.select = select  # a shard keeps only its watches (alerts/matching/shards.py)
         self.channels = channels
         self.min_interval = min_interval
         self.clock = clock
@@ -90,6 +92,8 @@ class RulesWatcher:
         if self._current is not None and self._current[0].version == ruleset.version:
             self._last_error = None
             return
+        if self.select is not None:
+            ruleset = self.select(ruleset)
         self._current = (ruleset, Matcher(ruleset))
         self._loaded_at = now
         self._last_error = None
