@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from alerts.matching.compile import Report, compile_list, compile_rule
-from alerts.matching.errors import RuleError, RuleSetError, display_path
+from alerts.matching.errors import RuleError, RuleSetError, display_path, quote
 from alerts.matching.examples import check_examples
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule, RuleSet
@@ -48,6 +48,11 @@ def rule_files(rules_dir: Path) -> list[Path]:
     return sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def inside(rules_dir: Path, path: Path) -> bool:
+    """True when ``path`` (symlinks resolved) lies in ``rules_dir``: a link out is never read."""
+    return path.resolve().is_relative_to(rules_dir.resolve())
+
+
 def load_ruleset(
     rules_dir: Path, *, channels: Collection[str] | None = None, examples: bool = True
 ) -> RuleSet:
@@ -62,7 +67,7 @@ def load_ruleset(
     rules: list[_Found] = []
     lists: list[tuple[_Found, str]] = []
     for path in rule_files(rules_dir):
-        data = _read(path, errors)
+        data = _read(path, rules_dir, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         _split(path, data, rules, lists, errors)
     with paused_gc():  # every watch stays alive: young collections would re-walk them
@@ -83,13 +88,20 @@ def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> list[tuple[str
     return [(r.id, f) for r, f in compiled if r is not None]
 
 
-def _read(path: Path, errors: _Errors) -> bytes:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        errors.append(
-            RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
-        )
+def _read(path: Path, rules_dir: Path, errors: _Errors) -> bytes:
+    if not inside(rules_dir, path):
+        errors.append(RuleError(display_path(path), 1, 1, "links outside the rules directory"))
         return b""
-    return path.read_bytes()
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            errors.append(
+                RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
+            )
+            return b""
+        return path.read_bytes()
+    except OSError as exc:
+        errors.append(RuleError(display_path(path), 1, 1, f"cannot read: {exc.strerror}"))
+        return b""
 
 
 def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _Errors) -> None:
@@ -110,7 +122,7 @@ def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _E
         rules.append(_Found(src, (), value))
     else:
         for key in sorted(set(value) - _FILE_KEYS):
-            errors.at(src, (key,), f"unknown key {key!r}", key=True)
+            errors.at(src, (key,), f"unknown key {quote(key)}", key=True)
         _split_many(src, value, rules, lists, errors)
 
 
@@ -134,7 +146,7 @@ def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
     seen: dict[str, str] = {}
     for f, name in found:
         if name in seen:
-            errors.at(f.src, f.prefix, f"duplicate list {name!r} (first in {seen[name]})", key=True)
+            errors.at(f.src, f.prefix, f"duplicate list {quote(name)} (first in {seen[name]})", key=True)
             continue
         seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
         try:
@@ -165,7 +177,7 @@ def _rules(
             errors.at(
                 f.src,
                 (*f.prefix, "id"),
-                f"duplicate watch id {spec.id!r} (first in {ids[spec.id]})",
+                f"duplicate watch id {quote(spec.id)} (first in {ids[spec.id]})",
             )
         ids.setdefault(spec.id, where)
         _check_channels(spec, f, channels, errors)
@@ -218,7 +230,7 @@ def _check_channels(
     for i, name in enumerate(spec.notify.channels):
         if name not in channels:
             path = (*f.prefix, "notify", "channels", i)
-            errors.at(f.src, path, f"unknown channel {name!r} (known: {known})")
+            errors.at(f.src, path, f"unknown channel {quote(name)} (known: {known})")
 
 
 def _pydantic(exc: ValidationError, f: _Found, errors: _Errors) -> None:
@@ -226,9 +238,9 @@ def _pydantic(exc: ValidationError, f: _Found, errors: _Errors) -> None:
         loc = _loc(err["loc"])
         path = (*f.prefix, *loc)
         if err["type"] == "extra_forbidden":
-            errors.at(f.src, path, f"unknown key {loc[-1]!r}", key=True)
+            errors.at(f.src, path, f"unknown key {quote(loc[-1])}", key=True)
         elif err["type"] == "missing":
-            errors.at(f.src, path[:-1], f"missing key {loc[-1]!r}")
+            errors.at(f.src, path[:-1], f"missing key {quote(loc[-1])}")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             name = _dotted(loc)
@@ -266,4 +278,4 @@ def _examples(ruleset: RuleSet, where: dict[str, _Found], errors: _Errors) -> No
             errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
 
 
-__all__ = ["RULE_KEYS", "load_ruleset", "rule_files"]
+__all__ = ["RULE_KEYS", "inside", "load_ruleset", "rule_files"]
