@@ -1,4 +1,5 @@
-"""A real worker keeps matching with its last good rule set when hostile rule files land."""
+"""A real worker keeps matching with its last good rule set when hostile rule files land
+(an alias bomb, a huge file, a NUL byte)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def test_worker_keeps_its_rules_after_a_bomb_and_a_huge_file(
 
             (rules / "bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
             (rules / "huge.yaml").write_bytes(b"#" * (10 * 1024 * 1024))
+            (rules / "nul.yaml").write_bytes(b"id: x\x00\n")  # once a failed ingest task
             time.sleep(0.5)  # past rules_reload_seconds, so the next task re-checks
             _submit(app, 2)
             slack.wait_for(2, timeout=60)
@@ -81,4 +83,5 @@ def test_worker_keeps_its_rules_after_a_bomb_and_a_huge_file(
     assert status["watches"] == 1
     assert "bomb.yaml:2:10: YAML aliases are not allowed" in status["last_error"]
     assert "huge.yaml:1:1: file is larger than" in status["last_error"]
+    assert "nul.yaml:1:6: control character U+0000 is not allowed" in status["last_error"]
     assert "depot fire" in json.dumps(slack.requests[1].payload)
