@@ -7,7 +7,6 @@ from pathlib import Path
 
 from alerts.errors import AlertsError
 
-
 MAX_MESSAGE = 240
 MAX_QUOTE = 40
 
@@ -30,7 +29,9 @@ class RuleError:
     def __str__(self) -> str:
         # A message never carries more than a short quote of the file (rule files may be
         # symlinks to secrets, and errors reach logs and /healthz).
-        text = self.message if len(self.message) <= MAX_MESSAGE else self.message[:MAX_MESSAGE] + "…"
+        text = self.message
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
         return f"{self.path}:{self.line}:{self.col}: {text}"
 
 

@@ -146,7 +146,8 @@ def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
     seen: dict[str, str] = {}
     for f, name in found:
         if name in seen:
-            errors.at(f.src, f.prefix, f"duplicate list {quote(name)} (first in {seen[name]})", key=True)
+            first = seen[name]
+            errors.at(f.src, f.prefix, f"duplicate list {quote(name)} (first in {first})", key=True)
             continue
         seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
         try:
