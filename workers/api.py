@@ -16,6 +16,7 @@ import redis
 from fastapi import FastAPI
 from kombu.exceptions import OperationalError
 
+from alerts.api import accesslog
 from alerts.api.app import create_app
 from alerts.api.outage import Unavailable
 from alerts.api.probe import Probes
@@ -37,6 +38,7 @@ REPLAY_WINDOW_SECONDS = 600
 def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
+    accesslog.install()
     client = redis.Redis.from_url(
         settings.redis_url or "", socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
     )
