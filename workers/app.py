@@ -6,6 +6,7 @@ from celery import Celery
 
 from alerts.settings import Settings, load_settings
 from workers.beat import beat_schedule
+from workers.broker import transport_for
 
 QUEUE = "alerts"
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_default_queue=QUEUE,
         worker_prefetch_multiplier=1,
         worker_concurrency=settings.worker.concurrency,
+        broker_transport=transport_for(settings.redis_url),
         broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
