@@ -48,7 +48,11 @@ def test_compose_commands_start_locally(tmp_path: Path, redis_url: str, redis_cl
         deadline = time.monotonic() + 60
         while True:
             try:
-                resp = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                resp = httpx.get(
+                    f"http://127.0.0.1:{port}/healthz",
+                    headers={"Authorization": "Bearer t"},  # the details need the token
+                    timeout=2,
+                )
                 if resp.status_code == 200:
                     break
             except httpx.HTTPError:
