@@ -30,6 +30,8 @@ from workers.runtime import RULES_STATUS_KEY, freeze_heap
 log = logging.getLogger(__name__)
 REDIS_TIMEOUT = 2.0  # seconds: every Redis call of the API, and its task publish
 HEALTH_DEADLINE = 1.5  # seconds: /healthz answers within this, with what it knows
+# Rides out a Redis restart of a second or two; past that the reconciler queues the bulletin.
+PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 # Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
 REPLAY_WINDOW_SECONDS = 600
@@ -62,7 +64,7 @@ def create_api() -> FastAPI:
                 "alerts.ingest_bulletin",
                 args=[source, bulletin.content_b64, content_type],
                 kwargs={"bulletin_id": bulletin.id},
-                retry=False,
+                retry_policy=PUBLISH_RETRY,
             )
         except (redis.RedisError, OperationalError, OSError) as exc:
             # Stored all the same: the reconciler queues it after the visibility timeout.
