@@ -14,7 +14,7 @@ _SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"^<[^<>\s@]{1,200}@[^<>\s@]{1,200}>$")
 _SLACK_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 # An RFC 2047 encoded word, read as leniently as any email library might (spaces inside too).
-_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([^?]*)\?(.*?)\?=", re.DOTALL)
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([^?]*)\?([^?]*)\?=")
 _DECODE_ROUNDS = 4
 
 HTML_TAGS = {
@@ -54,7 +54,7 @@ def clean_header(text: str, limit: int = 200) -> str:
     out raw, a header injection. Whatever is left that still starts like one loses its ``=?``,
     so no library can decode anything from our headers.
     """
-    flat = _flatten(text)
+    flat = _flatten(text)[: limit * 8]  # bounded before the regex: titles can be huge
     for _ in range(_DECODE_ROUNDS):  # an encoded word may decode to another one
         decoded = _flatten(_ENCODED_WORD.sub(_decode_word, flat))
         if decoded == flat:
