@@ -20,7 +20,7 @@ from tests.notify.conftest import make_alert as make_notify_alert
 from tests.notify.test_slack import _senders
 from tests.support.slack import SlackReply, SlackTestServer
 
-CAP = 600.0  # delivery.backoff_cap's default
+CAP = 600.0  # delivery.retry_after_cap's default
 
 HEADERS = {
     # header value: what the sender reports (None: ignored, our own backoff applies)
@@ -56,7 +56,7 @@ def test_every_retry_after_form_is_read_defensively(slack: SlackTestServer, head
 
 
 @pytest.mark.parametrize("wait", [100000.0, 1e12, float("inf")])
-def test_a_huge_retry_after_waits_at_most_the_backoff_cap_and_is_no_duplicate(
+def test_a_huge_retry_after_waits_at_most_its_cap_and_is_no_duplicate(
     wait: float,
 ) -> None:
     clock = FrozenClock(T0)
@@ -71,3 +71,10 @@ def test_a_huge_retry_after_waits_at_most_the_backoff_cap_and_is_no_duplicate(
     assert second.status == "sent"
     assert "possible duplicate" not in second.detail
     assert notifier.attempts["ops"] == 2 and len(notifier.sent) == 1
+
+
+def test_the_retry_after_cap_is_a_setting() -> None:
+    slow = SendResult(ok=False, retryable=True, retry_after=100000.0, error="429")
+    deps = make_deps(notifier=RecordingNotifier({"ops": [slow]}), retry_after_cap=30.0)
+    outcome = deliver(make_alert(), "ops", deps=deps)
+    assert outcome.status == "retry" and outcome.retry_after == 30.0
