@@ -11,7 +11,7 @@ RUN apt-get update \
 COPY pyproject.toml setup.py README.md ./
 COPY alerts ./alerts
 COPY workers ./workers
-RUN pip install . && useradd --system --home /app alerts && mkdir -p /app/var && chown alerts /app/var
+RUN pip install . && useradd --system --home /app alerts && mkdir -p /app/var /app/inbox && chown alerts /app/var /app/inbox
 
 COPY rules ./rules
 USER alerts

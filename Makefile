@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: venv run test check lint format typecheck imports rules-check chaos chaos-short bench clean
+.PHONY: venv run test check lint format typecheck imports rules-check docs chaos chaos-short bench clean
 
 # The matcher's compiled parts (setup.py) are built in place, next to their sources: when
 # one of those changes, the project is reinstalled (without its dependencies), since a stale
@@ -47,6 +47,10 @@ imports: venv
 
 rules-check: venv
 	$(BIN)/alerts rules check rules
+
+## Regenerate docs/settings.md from the settings model (a test fails when it is stale).
+docs: venv
+	$(PY) -m alerts.settings_doc > docs/settings.md
 
 ## Lint, types, the import contract, the shipped rules and the tests: what CI runs.
 check: lint typecheck imports rules-check test

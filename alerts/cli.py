@@ -1,4 +1,4 @@
-"""The ``alerts`` command: operator tools and the service's processes.
+"""The alerts command: operator tools and the service's processes.
 
 Service processes (worker, beat, api) are started as programs, so this module never imports Celery.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,23 +22,26 @@ COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli", "alerts.delivery.
 def _cmd_run(args: argparse.Namespace) -> int:
     from alerts.runner import run
 
-    return run(example=args.example)
+    return run(example=args.example, state_dir=args.state_dir)
 
 
-def _exec_celery(command: str, *extra: str) -> int:
+def _exec_celery(command: str, *extra: str, quiet: bool = False) -> int:
     """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
     settings = _settings()
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", command]
+    banner = ["--quiet"] if quiet else []
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", *banner, command]
     os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     concurrency = args.concurrency or _settings().worker.concurrency
-    return _exec_celery("worker", "--concurrency", str(concurrency), "-n", args.name)
+    return _exec_celery(
+        "worker", "--concurrency", str(concurrency), "-n", args.name, quiet=args.quiet
+    )
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
-    return _exec_celery("beat", "--schedule", args.schedule)
+    return _exec_celery("beat", "--schedule", args.schedule, quiet=args.quiet)
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
@@ -55,64 +59,109 @@ def _cmd_api(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    import httpx
+    # urllib, not httpx: this command must start fast, and one POST needs no client library.
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
 
-    settings = _settings()
+    settings = _settings(resolve_secrets=False)  # a client: the channels' secrets are not its
+    if settings.api_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     url = args.url or f"http://{settings.api_host}:{settings.api_port}"
-    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    query = urlencode({"source": args.source or source_name(args.file)})
+    token = settings.api_token.get_secret_value()
+    request = Request(f"{url}/v1/bulletins?{query}", data=data, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/octet-stream")  # the API reads the content
     try:
-        resp = httpx.post(
-            f"{url}/v1/bulletins",
-            params={"source": args.source},
-            content=data,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-    except httpx.HTTPError as exc:
+        with urlopen(request, timeout=30) as resp:
+            status, body = resp.status, resp.read()
+    except HTTPError as exc:
+        status, body = exc.code, exc.read()
+    except (URLError, OSError) as exc:
         print(f"alerts ingest: cannot reach {url}: {exc}", file=sys.stderr)
         return 1
-    print(resp.text)
-    return 0 if resp.status_code == 202 else 1
+    print(body.decode("utf-8", "replace"))
+    return 0 if status == 202 else 1
 
 
-def _settings():  # type: ignore[no-untyped-def]
+NO_TOKEN = (
+    "alerts ingest: no API token: set ALERTS_API_TOKEN to the API's token "
+    "(`alerts run` prints the one it made for its session)"
+)
+_NOT_SOURCE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def source_name(file: str) -> str:
+    """The source an ingested file is recorded under: its name, as a valid source id."""
+    if file == "-":
+        return "stdin"
+    name = _NOT_SOURCE.sub("-", Path(file).name).lstrip("_.-")[:64]
+    return name or "file"
+
+
+def _settings(*, resolve_secrets: bool = True):  # type: ignore[no-untyped-def]
     from alerts.settings import load_settings
 
-    return load_settings()
+    return load_settings(resolve_secrets=resolve_secrets)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full command tree, with the packages' own commands registered."""
-    parser = argparse.ArgumentParser(prog="alerts", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("run", help="start Redis (embedded if unset), a worker, beat and the API")
-    p.add_argument("--example", action="store_true", help="submit the bundled example bulletin")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="demo: the example's settings and bulletin, state in a temporary folder",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("var"),
+        help="where the embedded Redis and beat keep their files (default ./var)",
+    )
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("worker", help="a Celery worker (ingest, match, deliver)")
-    p.add_argument("--concurrency", type=int, default=None)
-    p.add_argument("--name", "-n", default="alerts@%h")
+    p.add_argument(
+        "--concurrency", type=int, default=None, help="pool processes (default worker.concurrency)"
+    )
+    p.add_argument("--name", "-n", default="alerts@%h", help="node name (default alerts@%%h)")
+    p.add_argument("--quiet", action="store_true", help="no start-up banner")
     p.set_defaults(func=_cmd_worker)
     p = sub.add_parser("beat", help="the scheduler (polls, digests, reconciler)")
-    p.add_argument("--schedule", default="celerybeat-schedule")
+    p.add_argument("--schedule", default="celerybeat-schedule", help="beat's schedule file")
+    p.add_argument("--quiet", action="store_true", help="no start-up banner")
     p.set_defaults(func=_cmd_beat)
     p = sub.add_parser("api", help="the HTTP API")
-    p.add_argument("--host", default=None)
-    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--host", default=None, help="address to listen on (default api_host)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default api_port)")
     p.set_defaults(func=_cmd_api)
     p = sub.add_parser("ingest", help="submit a bulletin FILE (or - for stdin) to the running API")
-    p.add_argument("file")
-    p.add_argument("--source", default="cli")
+    p.add_argument("file", help="the bulletin file, or - for stdin")
+    p.add_argument("--source", default=None, help="source name (default: the file name)")
     p.add_argument("--url", default=None, help="API base URL (default from settings)")
     p.set_defaults(func=_cmd_ingest)
-    for name in COMMAND_MODULES:
+
+
+ROOT_COMMANDS = ("run", "worker", "beat", "api", "ingest")
+
+
+def build_parser(*, packages: bool = True) -> argparse.ArgumentParser:
+    """The full command tree, with the packages' own commands registered unless told not to."""
+    parser = argparse.ArgumentParser(prog="alerts", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _root_commands(sub)
+    for name in COMMAND_MODULES if packages else ():
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 2 with one line per problem when the settings are invalid."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The service's own commands skip importing every package's tools: `ingest` starts fast.
+    args = build_parser(packages=not argv or argv[0] not in ROOT_COMMANDS).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

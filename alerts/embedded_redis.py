@@ -41,6 +41,12 @@ class EmbeddedRedis:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        """The server's process id (also its process group: it runs in a session of its own)."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
     def url(self) -> str:
         """Where clients connect."""
         return f"redis://127.0.0.1:{self.port}/0"

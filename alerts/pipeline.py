@@ -11,16 +11,36 @@ from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
 
 
-def new_items(data: bytes, *, source: str, content_type: str | None, seen: SeenStore) -> list[Item]:
+def new_items(
+    data: bytes,
+    *,
+    source: str,
+    content_type: str | None,
+    seen: SeenStore,
+    received: datetime | None = None,
+) -> list[Item]:
     """Parse a bulletin and keep the items not ingested before."""
-    return fresh(parse_bulletin(data, source=source, content_type=content_type), seen)
+    items = parse_bulletin(data, source=source, content_type=content_type)
+    return fresh(items, seen, received=received)
 
 
-def fresh(items: Sequence[Item], seen: SeenStore) -> list[Item]:
-    """The items whose ids were never ingested, once each, in order."""
+def fresh(
+    items: Sequence[Item], seen: SeenStore, *, received: datetime | None = None
+) -> list[Item]:
+    """The items whose ids were never ingested, once each, in order.
+
+    An item without a date (a plain-text bulletin has none) is dated ``received``, so its
+    alert says when it came in rather than "time unknown".
+    """
     unique = list({item.id: item for item in items}.values())
     unseen = set(seen.unseen([item.id for item in unique]))
-    return [item for item in unique if item.id in unseen]
+    return [_dated(item, received) for item in unique if item.id in unseen]
+
+
+def _dated(item: Item, received: datetime | None) -> Item:
+    if item.published is not None or received is None:
+        return item
+    return item.model_copy(update={"published": received})
 
 
 def remember(

@@ -1,7 +1,13 @@
-"""``alerts run``: Redis (embedded when none is configured), a worker, beat and the API, as one."""
+"""``alerts run``: Redis (embedded when none is configured), a worker, beat and the API, as one.
+
+The children live in sessions of their own, so only ``run`` decides when they stop: on Ctrl-C,
+SIGTERM or SIGHUP (a closed terminal) it stops them all. If ``run`` itself is killed outright,
+its watchdog (``alerts.watchdog``) stops them instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -19,83 +25,181 @@ import httpx
 from alerts.embedded_redis import EmbeddedRedis
 from alerts.settings import load_settings
 
-EXAMPLE_CONFIG = Path("examples/alerts.yaml")
-EXAMPLE_BULLETIN = Path("examples/bulletin.txt")
+# The demo's files live in the source tree, beside this package (`make run` runs from a clone).
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_CONFIG = EXAMPLES / "alerts.yaml"
+EXAMPLE_BULLETIN = EXAMPLES / "bulletin.txt"
 MAX_RESTARTS = 20
+# Celery warns when a worker runs as root; in the demo that line only hides the alerts.
+ROOT_WARNING = "ignore:You're running the worker with superuser privileges"
+
+
+def say(text: str) -> None:
+    """Print one line of ``run``'s own; a closed terminal is no reason to stop cleaning up."""
+    with contextlib.suppress(OSError):
+        print(f"[run] {text}", flush=True)
 
 
 def child_commands(state_dir: Path) -> dict[str, list[str]]:
     """The processes ``run`` supervises; each is also a command of its own for compose."""
     alerts = [sys.executable, "-m", "alerts"]
     return {
-        "worker": [*alerts, "worker"],
-        "beat": [*alerts, "beat", "--schedule", str(state_dir / "celerybeat-schedule")],
+        "worker": [*alerts, "worker", "--quiet"],
+        "beat": [*alerts, "beat", "--quiet", "--schedule", str(state_dir / "celerybeat-schedule")],
         "api": [*alerts, "api"],
     }
 
 
-def prepare_env(example: bool) -> dict[str, str]:
-    """The environment the children get: example config and a session API token when unset."""
+def prepare_env(example: bool) -> tuple[dict[str, str], str | None]:
+    """The children's environment, and the API token when this session made one.
+
+    ``--example`` always reads the example's settings file (an ``alerts.yaml`` copied from
+    ``alerts.example.yaml`` would want real SMTP and Slack secrets). Variables the user set
+    still win over the file.
+    """
     env = dict(os.environ)
-    if example and "ALERTS_CONFIG" not in env and not Path("alerts.yaml").exists():
+    if example:
+        if not EXAMPLE_CONFIG.exists():
+            raise SystemExit(
+                f"alerts run --example: {EXAMPLE_CONFIG} is missing (run from a clone)"
+            )
         env["ALERTS_CONFIG"] = str(EXAMPLE_CONFIG)
+        env.setdefault("ALERTS_RULES_DIR", str(EXAMPLES.parent / "rules"))
+        env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), ROOT_WARNING]))
+    made = None
     if not env.get("ALERTS_API_TOKEN"):
-        env["ALERTS_API_TOKEN"] = secrets.token_urlsafe(24)
-    return env
+        made = env["ALERTS_API_TOKEN"] = secrets.token_urlsafe(24)
+    return env, made
+
+
+class Children:
+    """The supervised processes, each in its own process group known to the watchdog."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.watchdog = subprocess.Popen(
+            [sys.executable, "-m", "alerts.watchdog"],
+            stdin=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+
+    def tell(self, order: str) -> None:
+        """Send one order to the watchdog (see ``alerts.watchdog``)."""
+        assert self.watchdog.stdin is not None
+        self.watchdog.stdin.write(f"{order}\n".encode())
+        self.watchdog.stdin.flush()
+
+    def start(self, name: str, cmd: list[str]) -> None:
+        """Start (or restart) one child in a session of its own."""
+        old = self.procs.get(name)
+        if old is not None:  # its group may outlive it (a worker's pool): no orphans
+            _kill_group(old.pid)
+            self.tell(f"forget {old.pid}")
+        self.procs[name] = subprocess.Popen(cmd, env=self.env, start_new_session=True)
+        self.tell(f"group {self.procs[name].pid}")
+
+    def stop_all(self) -> None:
+        """SIGTERM every child (a warm shutdown), then SIGKILL what lingers, groups included."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            _kill_group(proc.pid)
+
+    def release(self) -> None:
+        """Everything is stopped and cleaned: the watchdog may exit."""
+        try:
+            self.tell("done")
+            assert self.watchdog.stdin is not None
+            self.watchdog.stdin.close()
+        except OSError:
+            pass
+        self.watchdog.wait(5)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def run(*, example: bool, state_dir: Path = Path("var")) -> int:
-    """Start everything, submit the example when asked, and stop it all on Ctrl-C."""
-    env = prepare_env(example)
+    """Start everything, submit the example when asked, and stop it all on Ctrl-C or hang-up."""
+    env, made_token = prepare_env(example)
     os.environ.update(env)
-    state_dir.mkdir(parents=True, exist_ok=True)  # beat's schedule lives here (not in git)
     settings = load_settings()
-    redis_server = None
-    if not settings.redis_url:
-        # The demo starts from an empty Redis each time, so it always shows the example's alerts.
-        data_dir = Path(tempfile.mkdtemp(prefix="alerts-demo-")) if example else state_dir / "redis"
-        redis_server = EmbeddedRedis(data_dir).start()
-        env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = redis_server.url
-        print(f"[run] embedded Redis on {redis_server.url}", flush=True)
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    if "log_level" not in settings.model_fields_set:  # one console: the alerts, then warnings
+        env["ALERTS_LOG_LEVEL"] = "WARNING"
     stop = _install_signal_flag()
+    children = Children(env)
+    # The demo keeps nothing: its Redis and beat's schedule go in a folder deleted on exit.
+    work = Path(tempfile.mkdtemp(prefix="alerts-demo-")) if example else None
+    if work:
+        children.tell(f"dir {work}")
+    state = work or state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    redis_server = None
     try:
-        for name, cmd in child_commands(state_dir).items():
-            procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
-            print(f"[run] started {name} (pid {procs[name].pid})", flush=True)
+        if not settings.redis_url:
+            redis_server = _embedded_redis(state, children)
+        commands = child_commands(state)
+        for name, cmd in commands.items():
+            children.start(name, cmd)
         api = f"http://{settings.api_host}:{settings.api_port}"
-        if _wait_healthy(api, procs, stop) and example:
-            _submit_example(api, env["ALERTS_API_TOKEN"])
-        return _supervise(procs, child_commands(state_dir), env, stop)
+        if _wait_healthy(api, children.procs, stop):
+            _announce(api, made_token, example)
+            if example:
+                _submit_example(api, env["ALERTS_API_TOKEN"])
+        return _supervise(children, commands, stop)
     finally:
-        _stop_all(procs)
+        children.stop_all()
         if redis_server:
             redis_server.stop()
-            if example:
-                shutil.rmtree(redis_server.data_dir, ignore_errors=True)
-        print("[run] stopped", flush=True)
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+        children.release()
+        say("stopped")
 
 
-def _supervise(
-    procs: dict[str, subprocess.Popen[bytes]],
-    commands: dict[str, list[str]],
-    env: dict[str, str],
-    stop: Callable[[], bool],
-) -> int:
+def _embedded_redis(state: Path, children: Children) -> EmbeddedRedis:
+    """Start a Redis for this run; its URL goes to the children's environment."""
+    server = EmbeddedRedis(state / "redis").start()
+    children.tell(f"group {server.pid}")
+    children.env["ALERTS_REDIS_URL"] = os.environ["ALERTS_REDIS_URL"] = server.url
+    say(f"embedded Redis on {server.url}, data in {server.data_dir}")
+    return server
+
+
+def _announce(api: str, made_token: str | None, example: bool) -> None:
+    say(f"ready: API on {api}")
+    if made_token:
+        say(f"API token for this session: {made_token}")
+        say(f"  from another shell: export ALERTS_API_TOKEN={made_token}")
+    if example:
+        say("the example's alerts follow; Ctrl-C stops everything")
+
+
+def _supervise(children: Children, commands: dict[str, list[str]], stop: Callable[[], bool]) -> int:
     """Restart a child that exits on its own (a Celery worker can die when Redis drops)."""
     restarts = 0
     while not stop():
         time.sleep(0.2)
-        for name, proc in procs.items():
+        for name, proc in list(children.procs.items()):
             if proc.poll() is None or stop():
                 continue
             if restarts >= MAX_RESTARTS:
-                print(f"[run] {name} exited ({proc.returncode}); giving up", flush=True)
+                say(f"{name} exited ({proc.returncode}); giving up")
                 return 1
             restarts += 1
-            print(f"[run] {name} exited ({proc.returncode}); restarting", flush=True)
+            say(f"{name} exited ({proc.returncode}); restarting")
             time.sleep(1.0)
-            procs[name] = subprocess.Popen(commands[name], env=env, start_new_session=True)
+            children.start(name, commands[name])
     return 0
 
 
@@ -105,8 +209,9 @@ def _install_signal_flag() -> Callable[[], bool]:
     def handler(signum: int, frame: FrameType | None) -> None:
         flag["stop"] = True
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    # A closed terminal (SIGHUP) stops the service like Ctrl-C does, children included.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
     return lambda: flag["stop"]
 
 
@@ -119,7 +224,6 @@ def _wait_healthy(
             return False
         try:
             if httpx.get(f"{api}/healthz", timeout=2).status_code == 200:
-                print(f"[run] ready: API on {api}", flush=True)
                 return True
         except httpx.HTTPError:
             pass
@@ -135,16 +239,8 @@ def _submit_example(api: str, token: str) -> None:
         headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
         timeout=10,
     )
-    print(f"[run] example bulletin submitted: HTTP {resp.status_code} {resp.text}", flush=True)
-
-
-def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs.values():
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    if resp.status_code != 202:
+        say(f"the example bulletin was refused: HTTP {resp.status_code} {resp.text}")
+        return
+    body = resp.json()
+    say(f"example bulletin submitted: {body['accepted']} items, {body['new']} new")

@@ -10,20 +10,43 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.delivery.settings import DeliverySettings
 from alerts.errors import ConfigError
+from alerts.hints import did_you_mean, keys_beside
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
+from alerts.settings_check import warn_unknown_variables
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SourceKind = Literal["rss", "atom", "feed", "html", "text", "json", "inbox", "webhook"]
+# False while `rules check` reads the settings: it needs channel names, not their secrets.
+_RESOLVE_SECRETS: ContextVar[bool] = ContextVar("resolve_secrets", default=True)
+
+
+def _expand(value: Any) -> Any:
+    if isinstance(value, str) and _RESOLVE_SECRETS.get():
+        return expand_env(value, os.environ)
+    return value
+
+
+# A secret that may hold ${ENV} references, each replaced by the variable's value.
+EnvSecret = Annotated[SecretStr, BeforeValidator(_expand)]
 
 
 class SourceSettings(BaseModel):
@@ -31,22 +54,17 @@ class SourceSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
-    kind: SourceKind
-    url: str | None = None
-    path: Path | None = None
+    id: str = Field(description="Unique name; items carry it as their source.")
+    kind: SourceKind = Field(description="How the source is read.")
+    url: str | None = Field(default=None, description="Where to fetch (feeds, html, json).")
+    path: Path | None = Field(default=None, description="The folder an inbox source watches.")
     interval: float = Field(default=300.0, gt=0, description="Seconds between polls.")
     jitter: float = Field(default=0.1, ge=0, le=1, description="Fraction of interval.")
     allow_private: bool = Field(default=False, description="Allow fetching private addresses.")
-    secret: SecretStr | None = Field(
+    secret: EnvSecret | None = Field(
         default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
     )
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _secret(cls, value: Any) -> Any:
-        return expand_env(value, os.environ) if isinstance(value, str) else value
+    options: dict[str, Any] = Field(default_factory=dict, description="Options of the kind.")
 
     @field_validator("id")
     @classmethod
@@ -57,15 +75,14 @@ class SourceSettings(BaseModel):
 
 
 def expand_env(text: str, env: Mapping[str, str]) -> str:
-    """Replace each ``${NAME}`` with its value; a missing variable is an error."""
-
-    def repl(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in env:
-            raise ValueError(f"environment variable ${{{name}}} is not set")
-        return env[name]
-
-    return _ENV_REF.sub(repl, text)
+    """Replace each ``${NAME}`` with its value; missing variables are one error naming them all."""
+    missing = list(dict.fromkeys(n for n in _ENV_REF.findall(text) if n not in env))
+    if len(missing) == 1:
+        raise ValueError(f"environment variable ${{{missing[0]}}} is not set")
+    if missing:
+        names = ", ".join(f"${{{name}}}" for name in missing)
+        raise ValueError(f"environment variables {names} are not set")
+    return _ENV_REF.sub(lambda m: env[m.group(1)], text)
 
 
 def _yaml_file() -> Path | None:
@@ -107,7 +124,7 @@ class WorkerSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    concurrency: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=2, ge=1, description="Pool processes per worker.")
     visibility_timeout: float = Field(
         default=900.0, gt=0, description="Seconds before an unacked task is redelivered."
     )
@@ -134,20 +151,35 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(default=None, description="Unset: an embedded Redis (run).")
-    rules_dir: Path = Path("rules")
-    api_token: SecretStr | None = None
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(default=8080, ge=0, le=65535)
-    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    rules_dir: Path = Field(default=Path("rules"), description="The watch rules' directory.")
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the API (`alerts run` makes one when unset)."
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(default=8080, ge=0, le=65535, description="Port the API listens on.")
+    max_body_bytes: int = Field(
+        default=5 * 1024 * 1024, gt=0, description="Largest bulletin the API accepts."
+    )
     max_bulletin_items: int = Field(
         default=5000, gt=0, description="Items one POST may carry; more is a 413."
     )
     api_docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
-    item_retention_days: float = Field(default=7.0, gt=0)
-    rules_reload_seconds: float = Field(default=2.0, gt=0)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    channels: dict[str, list[SecretStr]] = Field(default_factory=dict)
-    sources: list[SourceSettings] = Field(default_factory=list)
+    item_retention_days: float = Field(
+        default=7.0, gt=0, description="How long item ids (and archived items) are remembered."
+    )
+    rules_reload_seconds: float = Field(
+        default=2.0, gt=0, description="Seconds between checks of the rules directory."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level of the service processes."
+    )
+    channels: dict[str, list[EnvSecret]] = Field(
+        default_factory=dict,
+        description="Channel name to Apprise URLs; `${ENV}` references are expanded.",
+    )
+    sources: list[SourceSettings] = Field(
+        default_factory=list, description="Sources the beat scheduler polls (see below)."
+    )
     notify: NotifySettings = Field(default_factory=NotifySettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
@@ -166,7 +198,7 @@ class Settings(BaseSettings):
     def _channels(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        out: dict[str, list[str]] = {}
+        out: dict[str, list[Any]] = {}
         for name, urls in value.items():
             if not isinstance(name, str) or not _NAME.match(name):
                 raise ValueError(f"channel name {name!r} must be letters, digits, '_', '.', '-'")
@@ -177,7 +209,7 @@ class Settings(BaseSettings):
                 or not all(isinstance(u, str) for u in items)
             ):
                 raise ValueError(f"channel {name!r} needs one or more Apprise URLs (strings)")
-            out[name] = [expand_env(u, os.environ) for u in items]
+            out[name] = items
         return out
 
     @field_validator("sources")
@@ -210,12 +242,30 @@ class Settings(BaseSettings):
         return [u.get_secret_value() for u in self.channels[name]]
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build and validate the settings, or raise ``ConfigError`` with one line per problem."""
+# ALERTS_* variables read outside the settings model, and what reads them.
+OTHER_VARIABLES = {
+    "ALERTS_CONFIG": "the settings file to read (default `./alerts.yaml` when it exists)",
+    "ALERTS_PURE_PYTHON": "`setup.py`: `1` skips building the matcher's compiled parts",
+    "ALERTS_REQUIRE_EXTENSION": "the tests: `1` fails them when the compiled matcher is missing",
+    "ALERTS_TEST_REDIS_URL": "the tests: the Redis database they may flush",
+    "ALERTS_UPDATE_GOLDEN": "the tests: `1` rewrites the golden files",
+}
+
+
+def load_settings(*, resolve_secrets: bool = True, **overrides: Any) -> Settings:
+    """Build and validate the settings, or raise ``ConfigError`` with one line per problem.
+
+    ``resolve_secrets=False`` leaves ``${ENV}`` references unexpanded (channel names suffice).
+    Unknown ``ALERTS_*`` variables are logged as warnings, with a "did you mean".
+    """
+    warn_unknown_variables(os.environ, Settings, OTHER_VARIABLES)
+    token = _RESOLVE_SECRETS.set(resolve_secrets)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_problems(exc)) from None
+    finally:
+        _RESOLVE_SECRETS.reset(token)
 
 
 def _problems(exc: ValidationError) -> list[str]:
@@ -223,5 +273,9 @@ def _problems(exc: ValidationError) -> list[str]:
     for err in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(p) for p in err["loc"]) or "settings"
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key" + did_you_mean(
+                str(err["loc"][-1]), keys_beside(Settings, err["loc"])
+            )
         lines.append(f"setting {loc}: {msg}")
     return lines

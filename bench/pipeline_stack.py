@@ -101,7 +101,7 @@ def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
         if api is not None:
             api.stop()
         sink.stop()
-        server.stop()
+        server.close()
 
 
 @contextmanager

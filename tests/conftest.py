@@ -21,7 +21,7 @@ def redis_url() -> Iterator[str]:
     url, server = resolve_test_redis_url()
     yield url
     if server is not None:
-        server.stop()
+        server.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.cli import NO_TOKEN
 from alerts.errors import ConfigError
 from alerts.settings import load_settings
 
@@ -69,7 +70,7 @@ def test_every_problem_is_listed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert "setting redis_url: must start with redis://" in text
     assert "${MISSING_VAR} is not set" in text
     assert "setting sources.1.kind" in text
-    assert "setting colour: Extra inputs are not permitted" in text
+    assert "setting colour: unknown key" in text
     assert len(err.value.problems) == 4
 
 
@@ -95,3 +96,76 @@ def test_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 2
     assert all(line.startswith("alerts: setting ") for line in lines)
+
+
+def test_every_missing_variable_is_reported_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The README's "Using it" file: one line per channel, naming each variable it lacks.
+    monkeypatch.setenv("ALERTS_CONFIG", str(ROOT / "alerts.example.yaml"))
+    for name in ("SMTP_USER", "SMTP_PASSWORD", "SLACK_TOKEN_A", "SLACK_TOKEN_B", "SLACK_TOKEN_C"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    smtp = "environment variables ${SMTP_USER}, ${SMTP_PASSWORD} are not set"
+    slack = "environment variables ${SLACK_TOKEN_A}, ${SLACK_TOKEN_B}, ${SLACK_TOKEN_C} are not set"
+    assert err.value.problems == [
+        f"setting channels.email.0: {smtp}",
+        f"setting channels.slack.0: {slack}",
+        f"setting channels.digest.0: {smtp}",
+    ]
+
+
+def test_channel_names_load_without_their_secrets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ALERTS_CONFIG", str(ROOT / "alerts.example.yaml"))
+    monkeypatch.delenv("SMTP_USER", raising=False)
+    settings = load_settings(resolve_secrets=False)
+    assert sorted(settings.channels) == ["digest", "email", "slack"]
+    with pytest.raises(ConfigError):
+        load_settings()  # the next load resolves them again
+
+
+def test_a_misspelt_key_in_the_file_gets_a_did_you_mean(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "api_portt: 9000\nworker:\n  concurency: 2\n")
+    monkeypatch.setenv("ALERTS_CONFIG", str(path))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert sorted(err.value.problems) == [
+        "setting api_portt: unknown key (did you mean 'api_port'?)",
+        "setting worker.concurency: unknown key (did you mean 'concurrency'?)",
+    ]
+
+
+def test_unknown_alerts_variables_are_warned_about(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("ALERTS_API_PORTT", "9000")
+    monkeypatch.setenv("ALERTS_LOG_LEVL", "DEBUG")
+    monkeypatch.setenv("ALERTS_CHANNELS__OPS", '["json://h"]')  # a key of a mapping: fine
+    monkeypatch.setenv("ALERTS_CONFIG", "")
+    with caplog.at_level("WARNING", logger="alerts.settings"):
+        load_settings()
+    ignored = "unknown environment variable {} is ignored (did you mean {!r}?)"
+    assert caplog.messages == [
+        ignored.format("ALERTS_API_PORTT", "ALERTS_API_PORT"),
+        ignored.format("ALERTS_LOG_LEVL", "ALERTS_LOG_LEVEL"),
+    ]
+
+
+def test_ingest_without_a_token_says_so_and_needs_no_channel_secrets(tmp_path: Path) -> None:
+    # Another shell, as the README has it: alerts.yaml in place, no secrets, no token.
+    env = {"ALERTS_CONFIG": str(ROOT / "alerts.example.yaml"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alerts", "ingest", str(ROOT / "examples" / "bulletin.txt")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == NO_TOKEN

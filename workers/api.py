@@ -22,6 +22,7 @@ from alerts.api.outage import Unavailable
 from alerts.api.probe import Probes
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.settings import load_settings
 from workers.app import app as celery_app
@@ -46,6 +47,7 @@ def create_api() -> FastAPI:
     )
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
+    seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
     # A frozen Redis must not hold a request (or the publish below) forever.
     celery_app.conf.broker_transport_options = {
@@ -70,6 +72,10 @@ def create_api() -> FastAPI:
             # Stored all the same: the reconciler queues it after the visibility timeout.
             log.warning("bulletin %s stored, its task not queued (%s)", bulletin.id, exc)
 
+    def count_new(ids: list[str]) -> int:
+        with intake_outcome(read_only=True):  # nothing written yet: a failure stores nothing
+            return len(seen.unseen(ids))
+
     probes = Probes(
         {"redis": lambda: _redis_ok(client), "workers": _workers, "rules": lambda: _rules(client)},
         deadline=HEALTH_DEADLINE,
@@ -91,6 +97,7 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=RedisReplayGuard(client),
+        count_new=count_new,
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api

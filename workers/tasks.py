@@ -48,6 +48,23 @@ def _freeze_consumer_heap(**_: Any) -> None:
     freeze_heap()
 
 
+@worker_ready.connect
+def _load_rules_at_start(**_: Any) -> None:
+    """Have a pool process load the rules now, so /healthz reports them before any bulletin."""
+    load_rules.delay()
+
+
+@app.task(name="alerts.load_rules")
+@requeue_on_outage
+def load_rules() -> str | None:
+    """Load (or reload) the rule set and publish its status; its version, or None if invalid."""
+    try:
+        ruleset, _ = runtime().current_rules()
+    except RuleSetError:
+        return None  # the status, errors included, is published all the same
+    return ruleset.version
+
+
 RULES_RETRY_SECONDS = 15.0
 POLL_LOCK_SECONDS = 300
 
@@ -68,7 +85,11 @@ def ingest_bulletin(
     chunk = rt.settings.worker.ingest_chunk
     try:
         items = pipeline.new_items(
-            base64.b64decode(content_b64), source=source, content_type=content_type, seen=rt.seen
+            base64.b64decode(content_b64),
+            source=source,
+            content_type=content_type,
+            seen=rt.seen,
+            received=rt.clock(),
         )
         handed = queue_for_matching(items[:chunk])  # seen from now: the follow-up skips them
     except ParseError as exc:
@@ -118,7 +139,7 @@ def queue_for_matching(items: list[Item]) -> list[str]:
 
 def poll_hand_on(items: list[Item]) -> list[str]:
     """A polled source's new items: matched here, or parked in match tasks without rules."""
-    fresh = pipeline.fresh(items, runtime().seen)
+    fresh = pipeline.fresh(items, runtime().seen, received=runtime().clock())
     try:
         return queue_for_matching(fresh)
     except RuleSetError as exc:

@@ -43,6 +43,7 @@ class ReplayGuard(Protocol):
 
 
 Health = Callable[[], dict[str, Any]]
+CountNew = Callable[[list[str]], int]  # how many of these item ids were never ingested
 REQUEST_ID_HEADER = "X-Alerts-Id"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 
@@ -54,6 +55,7 @@ def create_app(
     health: Health,
     deliveries: Deliveries | None = None,
     replay_guard: ReplayGuard | None = None,
+    count_new: CountNew | None = None,
     clock: Clock = system_clock,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
@@ -102,7 +104,7 @@ def create_app(
 
     @api.post("/v1/bulletins", status_code=202, response_model=None)
     async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any] | JSONResponse:
-        """Accept a text, RSS/Atom or JSON bulletin; 202 with the ids of its items."""
+        """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new."""
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
         src = settings.source(source)
@@ -116,14 +118,19 @@ def create_app(
         if key and replay_guard:
             seen: bool = await run_in_threadpool(replay_guard.seen, key)
             if seen:
-                return JSONResponse({"status": "duplicate", "accepted": 0, "items": []}, 200)
+                return JSONResponse(
+                    {"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200
+                )
         content_type = request.headers.get("content-type")
         # Off the event loop: a big bulletin must not stall /healthz and other requests.
         items = await run_in_threadpool(_parse, data, source, content_type, settings)
+        ids = [i.id for i in items]
+        # Counted before the worker marks them seen; None when no seen store is wired in.
+        new = await run_in_threadpool(count_new, list(dict.fromkeys(ids))) if count_new else None
         await run_in_threadpool(submit, source=source, data=data, content_type=content_type)
         if key and replay_guard:
             await run_in_threadpool(replay_guard.remember, key)
-        return {"status": "accepted", "accepted": len(items), "items": [i.id for i in items]}
+        return {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
 
     @api.get("/healthz")
     def healthz(request: Request) -> JSONResponse:

@@ -28,7 +28,7 @@ def open_store() -> _Ctx:
     """The Redis store named by the settings (``ALERTS_REDIS_URL`` / ``redis_url``)."""
     from alerts.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(resolve_secrets=False)  # Redis only, not the channels' secrets
     if not settings.redis_url:
         raise ConfigError(["setting redis_url: needed by this command (ALERTS_REDIS_URL)"])
     client = redis.Redis.from_url(settings.redis_url)
@@ -45,34 +45,38 @@ def _register_silence(subparsers: argparse._SubParsersAction) -> None:  # type: 
     silence = subparsers.add_parser("silence", help="mute a watch for a while")
     sub = silence.add_subparsers(dest="silence_command", required=True)
     p = sub.add_parser("add", help="silence a watch (on one channel or all)")
-    p.add_argument("--watch", required=True, metavar="ID")
+    p.add_argument("--watch", required=True, metavar="ID", help="the watch to silence")
     p.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="e.g. 2h")
-    p.add_argument("--channel", default=None, metavar="NAME")
-    p.add_argument("--comment", default="", metavar="TEXT")
+    p.add_argument("--channel", default=None, metavar="NAME", help="only this channel")
+    p.add_argument("--comment", default="", metavar="TEXT", help="why (shown in lists)")
     p.set_defaults(func=cmd_silence_add)
     p = sub.add_parser("list", help="active silences")
     p.add_argument("--all", action="store_true", help="include expired ones")
     p.set_defaults(func=cmd_silence_list)
     p = sub.add_parser("expire", help="end a silence now")
-    p.add_argument("id")
+    p.add_argument("id", help="the silence's id (from silence add or list)")
     p.set_defaults(func=cmd_silence_expire)
 
 
 def _register_ledger(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("deliveries", help="the delivery ledger, newest first")
-    p.add_argument("--watch", default=None, metavar="ID")
-    p.add_argument("--status", default=None, choices=STATUSES)
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--watch", default=None, metavar="ID", help="only this watch")
+    p.add_argument("--status", default=None, choices=STATUSES, help="only rows in this status")
+    p.add_argument("--limit", type=int, default=100, help="at most this many rows")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default text)"
+    )
     p.set_defaults(func=cmd_deliveries)
     dead = subparsers.add_parser("deadletter", help="deliveries that failed for good")
     sub = dead.add_subparsers(dest="deadletter_command", required=True)
     p = sub.add_parser("list", help="dead letters, newest first")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--limit", type=int, default=100, help="at most this many rows")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default text)"
+    )
     p.set_defaults(func=cmd_deadletter_list)
     p = sub.add_parser("replay", help="put a dead letter back to pending (the reconciler resends)")
-    p.add_argument("id")
+    p.add_argument("id", help="the dead letter's id (from deadletter list)")
     p.set_defaults(func=cmd_deadletter_replay)
 
 

@@ -55,7 +55,7 @@ class DeliveryDeps:
         return self.settings.delivery
 
     @cached_property
-    def _secrets(self) -> list[str]:
+    def _secrets(self) -> tuple[str, ...]:
         return secret_pieces(
             u for name in self.settings.channels for u in self.settings.channel_urls(name)
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -168,11 +168,6 @@ def _left(claim: Any, now: datetime) -> float | None:
         return None
     left = (int(bytes(claim).rsplit(b"|", 1)[1]) - _ms(now)) / 1000
     return left if left > 0 else None
-
-
-def utc(ts: float) -> datetime:
-    """An aware UTC datetime from a Unix timestamp."""
-    return datetime.fromtimestamp(ts, UTC)
 
 
 def _text(value: object) -> str:

@@ -24,7 +24,9 @@ class DeliverySettings(BaseModel):
     paced_channels: tuple[str, ...] | None = Field(
         default=None, description="Channels to pace; None paces every channel."
     )
-    story_window_seconds: float = Field(default=6 * 3600.0, gt=0)
+    story_window_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="How long alerts are grouped into one story."
+    )
     story_threshold: float = Field(default=0.5, gt=0, le=1, description="Jaccard estimate.")
     row_ttl_days: float = Field(default=30.0, gt=0, description="How long ledger rows are kept.")
-    key_prefix: str = "alerts:dlv:"
+    key_prefix: str = Field(default="alerts:dlv:", description="Prefix of the ledger's keys.")

@@ -18,8 +18,10 @@ JSON_KEYS = ("id", "source", "title", "body", "url", "published")
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``parse`` command to the root CLI."""
     p = subparsers.add_parser("parse", help="parse bulletin FILEs (- for stdin) into items")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("files", nargs="+", metavar="FILE", help="bulletin files, or - for stdin")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default text)"
+    )
     p.add_argument("--source", default=None, help="source name (default: the file name)")
     p.set_defaults(func=run_parse)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from alerts.matching.errors import RuleError, RuleSetError
-from alerts.matching.loader import load_ruleset
-from alerts.matching.matcher import Matcher
-from alerts.matching.ruleset import Rule, RuleSet
+from typing import TYPE_CHECKING
+
+from alerts.lazy import lazy_exports
 from alerts.models import Alert, Item, Match
 
+if TYPE_CHECKING:
+    from alerts.matching.errors import RuleError, RuleSetError
+    from alerts.matching.loader import load_ruleset
+    from alerts.matching.matcher import Matcher
+    from alerts.matching.ruleset import Rule, RuleSet
+
+__getattr__, __dir__ = lazy_exports(__name__)
 __all__ = [
     "Matcher",
     "Rule",

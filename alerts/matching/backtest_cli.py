@@ -24,7 +24,7 @@ def archived_items(since: timedelta, clock: Clock = system_clock) -> list[Item]:
     from alerts.ingest.dedup import RedisItemArchive
     from alerts.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(resolve_secrets=False)  # Redis only, not the channels' secrets
     if settings.redis_url is None:
         raise ValueError("backtest reads the item archive: set ALERTS_REDIS_URL")
     client = redis.Redis.from_url(settings.redis_url)

@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add this package's commands to the root CLI."""
     p = subparsers.add_parser("match", help="match bulletin FILEs (or -) against rules")
     p.add_argument("--rules", required=True, type=Path, help="rules directory")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.add_argument("files", nargs="+", metavar="FILE", help="bulletin files, or - for stdin")
+    p.add_argument(
+        "--format", choices=("json", "text"), default="text", help="output (default text)"
+    )
     p.add_argument("--explain", action="store_true", help="clause, hits and marked snippets")
     p.set_defaults(func=cmd_match)
     rules = subparsers.add_parser("rules", help="check, test and describe watch rules")
@@ -32,16 +34,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ("test", cmd_rules_test, "run the examples inside the rules"),
     ):
         q = sub.add_parser(name, help=helptext)
-        q.add_argument("dir", nargs="?", type=Path, default=None)
+        q.add_argument(
+            "dir", nargs="?", type=Path, default=None, help="rules directory (default rules_dir)"
+        )
         q.set_defaults(func=func)
     sub.add_parser("schema", help="print the JSON Schema of rule files").set_defaults(
         func=cmd_rules_schema
     )
     p = subparsers.add_parser("backtest", help="replay archived items through candidate rules")
-    p.add_argument("--rules", required=True, type=Path)
+    p.add_argument("--rules", required=True, type=Path, help="candidate rules directory")
     p.add_argument("--since", default="7d", help="how far back, e.g. 7d, 12h (default 7d)")
-    p.add_argument("--samples", type=int, default=3)
-    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.add_argument("--samples", type=int, default=3, help="example items shown per watch")
+    p.add_argument(
+        "--format", choices=("json", "text"), default="text", help="output (default text)"
+    )
     p.set_defaults(func=cmd_backtest)
 
 
@@ -90,14 +96,22 @@ def _render(args: argparse.Namespace, match: Any, item: Any, matcher: Matcher) -
 def _rules_dir(args: argparse.Namespace) -> tuple[Path, list[str] | None]:
     from alerts.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(resolve_secrets=False)  # channel names, not their secrets
     channels = sorted(settings.channels) or None
     return (args.dir or settings.rules_dir), channels
+
+
+SKIPPED_CHANNELS = (
+    "note: no channels are configured (ALERTS_CONFIG, ./alerts.yaml or ALERTS_CHANNELS), "
+    "so the watches' channel names were not checked"
+)
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:
     """``alerts rules check``: exit 0 when valid, else 1 with every error on stderr."""
     directory, channels = _rules_dir(args)
+    if channels is None:
+        print(SKIPPED_CHANNELS, file=sys.stderr)
     ruleset = _load(directory, channels=channels)
     if ruleset is None:
         return 1
@@ -112,12 +126,16 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     if ruleset is None:
         return 1
     matcher = Matcher(ruleset)
-    total = failed = 0
-    for rule in ruleset.rules:
-        total += len(rule.examples.match) + len(rule.examples.no_match)
-        for failure in check_examples(matcher, rule):
-            failed += 1
-            print(f"{rule.path}:{rule.line}: {failure.kind}[{failure.index}]: {failure.message}")
+    total = sum(len(r.examples.match) + len(r.examples.no_match) for r in ruleset.rules)
+    failed = 0
+    if any(check_examples(matcher, rule) for rule in ruleset.rules):
+        # The loader knows where each example stands: its errors carry path:line:col.
+        try:
+            load_ruleset(directory)
+        except RuleSetError as exc:
+            failed = len(exc.errors)
+            for error in exc.errors:
+                print(error)
     print(f"{total - failed} of {total} examples passed in {len(ruleset.rules)} watches")
     return 1 if failed else 0
 

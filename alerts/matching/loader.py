@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from alerts.hints import did_you_mean, keys_beside
 from alerts.matching.compile import Report, compile_list, compile_rule
 from alerts.matching.errors import RuleError, RuleSetError, display_path, quote
 from alerts.matching.examples import check_examples
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule, RuleSet
-from alerts.matching.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry
+from alerts.matching.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
 from alerts.matching.tree import Node
 from alerts.matching.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
@@ -73,19 +74,23 @@ def load_ruleset(
     with paused_gc():  # every watch stays alive: young collections would re-walk them
         named = _lists(lists, errors)
         compiled = _rules(rules, named, channels, errors)
-    if errors:
-        raise RuleSetError(errors)
-    ruleset = RuleSet(tuple(r for r, _ in compiled if r is not None), digest.hexdigest()[:12])
-    if examples:
-        _examples(ruleset, dict(compiled_items(compiled)), errors)
+    where = compiled_items(compiled)
+    ruleset = RuleSet(tuple(r for r, _ in where.values()), digest.hexdigest()[:12])
+    if examples:  # run even beside other errors, so one pass reports every failing example
+        _examples(ruleset, {rule_id: f for rule_id, (_, f) in where.items()}, errors)
     if errors:
         raise RuleSetError(errors)
     return ruleset
 
 
-def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> list[tuple[str, _Found]]:
-    """(rule id, where it was found) for every enabled rule."""
-    return [(r.id, f) for r, f in compiled if r is not None]
+def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> dict[str, tuple[Rule, _Found]]:
+    """Rule id -> (rule, where it was found) for every enabled rule that compiled (first of
+    a duplicated id)."""
+    out: dict[str, tuple[Rule, _Found]] = {}
+    for rule, found in compiled:
+        if rule is not None:
+            out.setdefault(rule.id, (rule, found))
+    return out
 
 
 def _read(path: Path, rules_dir: Path, errors: _Errors) -> bytes:
@@ -122,7 +127,8 @@ def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _E
         rules.append(_Found(src, (), value))
     else:
         for key in sorted(set(value) - _FILE_KEYS):
-            errors.at(src, (key,), f"unknown key {quote(key)}", key=True)
+            hint = did_you_mean(key, _FILE_KEYS | RULE_KEYS)
+            errors.at(src, (key,), f"unknown key {quote(key)}{hint}", key=True)
         _split_many(src, value, rules, lists, errors)
 
 
@@ -153,7 +159,7 @@ def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
         try:
             entries = _LIST.validate_python(f.value)
         except ValidationError as exc:
-            _pydantic(exc, f, errors)
+            _pydantic(exc, f, errors, TermSpec)
             continue
         node = compile_list(name, entries, _reporter(errors, f))
         if node is not None:
@@ -231,15 +237,19 @@ def _check_channels(
     for i, name in enumerate(spec.notify.channels):
         if name not in channels:
             path = (*f.prefix, "notify", "channels", i)
-            errors.at(f.src, path, f"unknown channel {quote(name)} (known: {known})")
+            hint = did_you_mean(name, channels)
+            errors.at(f.src, path, f"unknown channel {quote(name)}{hint or f' (known: {known})'}")
 
 
-def _pydantic(exc: ValidationError, f: _Found, errors: _Errors) -> None:
+def _pydantic(
+    exc: ValidationError, f: _Found, errors: _Errors, model: type[BaseModel] = RuleSpec
+) -> None:
     for err in exc.errors(include_url=False, include_input=False):
         loc = _loc(err["loc"])
         path = (*f.prefix, *loc)
         if err["type"] == "extra_forbidden":
-            errors.at(f.src, path, f"unknown key {quote(loc[-1])}", key=True)
+            hint = did_you_mean(str(loc[-1]), keys_beside(model, err["loc"]))
+            errors.at(f.src, path, f"unknown key {quote(loc[-1])}{hint}", key=True)
         elif err["type"] == "missing":
             errors.at(f.src, path[:-1], f"missing key {quote(loc[-1])}")
         else:

@@ -82,7 +82,7 @@ def read_yaml(data: bytes) -> tuple[Any, Marks]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlProblem(line, col, f"invalid YAML: {exc.problem or exc.context}") from None
+        raise YamlProblem(line, col, f"invalid YAML: {plain_words(exc)}") from None
     except yaml.YAMLError:  # any other reader failure: still a located error, never a traceback
         raise YamlProblem(1, 1, "invalid YAML") from None
     except RecursionError:
@@ -96,6 +96,35 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset."""
     before = text[:offset]
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+# The YAML library's wording, as a user who writes rule files would say it.
+_PLAIN = (
+    (
+        "mapping values are not allowed",
+        "unexpected ':' (is this line indented too far, or does a value with ': ' need quotes?)",
+    ),
+    ("found '<block mapping start>'", "this line is not indented like the lines above it"),
+    ("but found '-'", "a list item ('- ') where a key was expected: check the indentation"),
+    ("expected <block end>", "this line is not indented like the lines above it"),
+    ("'\\t' that cannot start", "a tab: indent with spaces"),
+    (
+        "could not find expected ':'",
+        "expected 'key: value' (a ':' missing, or the indentation is off)",
+    ),
+    ("expected ',' or ']'", "a list opened with '[' is not closed with ']'"),
+    ("expected ',' or '}'", "a mapping opened with '{' is not closed with '}'"),
+    ("end of stream", "the file ends inside a quoted string: a quote is not closed"),
+)
+
+
+def plain_words(exc: yaml.MarkedYAMLError) -> str:
+    """The problem of a YAML error in words a user knows (the library's when none fits)."""
+    raw = f"{exc.context or ''} {exc.problem or ''}"
+    for needle, words in _PLAIN:
+        if needle in raw:
+            return words
+    return str(exc.problem or exc.context)
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:

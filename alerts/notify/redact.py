@@ -2,7 +2,8 @@
 
 Apprise masks most of what it logs, but some plugins (Slack's ``POST URL`` debug line) and the HTTP
 libraries (httpx at INFO, urllib3 at DEBUG) write request URLs that hold tokens. A filter on those
-loggers replaces every known secret part of a configured channel URL with ``****``.
+loggers replaces every known secret part of a configured channel URL with ``****``. The same
+rule (``secret_parts``) scrubs what delivery stores in the ledger (``alerts.delivery.redact``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 MASK = "****"
@@ -23,8 +25,47 @@ LOGGERS = (
 )
 
 
-def secret_parts(url: str, privacy_url: str) -> set[str]:
-    """Parts of ``url`` that its privacy form hides: the URL itself, passwords, tokens."""
+_LONG_PIECE = re.compile(r"[^/:@?&=#,;\s]{6,}")
+
+
+def secret_parts(url: str, privacy_url: str | None) -> set[str]:
+    """The parts of a channel URL never to show; the one rule for logs and the ledger alike.
+
+    Whatever Apprise's privacy form hides (passwords, tokens, masked options), every long
+    piece of the user info and path (a webhook's token may sit in a path Apprise shows), and
+    the whole URL when any of that holds something. Without a privacy form (a URL Apprise
+    cannot read), every long piece of the URL but its host.
+    """
+    if privacy_url is None:
+        parts = _long_pieces(url, query=True)
+    else:
+        parts = _hidden_parts(url, privacy_url) | _long_pieces(url, query=False)
+    return parts | {url, unquote(url)} if parts else parts
+
+
+def privacy_form(url: str) -> str | None:
+    """Apprise's privacy form of ``url`` (secrets masked), or None when Apprise cannot read it."""
+    import apprise  # only where channel URLs are handled: a client command never needs it
+
+    plugin = apprise.Apprise.instantiate(url)
+    return None if plugin is None else str(plugin.url(privacy=True))
+
+
+def _long_pieces(url: str, *, query: bool) -> set[str]:
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    chunks = (
+        (userinfo, parts.path, parts.query, parts.fragment) if query else (userinfo, parts.path)
+    )
+    found: set[str] = set()
+    for chunk in chunks:
+        for form in (chunk, unquote(chunk)):
+            found.update(m.group(0) for m in _LONG_PIECE.finditer(form))
+    return found
+
+
+def _hidden_parts(url: str, privacy_url: str) -> set[str]:
+    """Parts of ``url`` that its privacy form hides: passwords, tokens, masked options."""
     shown = unquote(privacy_url)
     raw, masked = urlsplit(url), urlsplit(privacy_url)
     parts: set[str] = set()
@@ -42,8 +83,20 @@ def secret_parts(url: str, privacy_url: str) -> set[str]:
         for form in (token, unquote(token)):
             if len(form) >= 4 and form not in shown:
                 parts.add(form)
-    # The whole URL too, but only when it hides something: else it is its own privacy form.
-    return parts | {url, unquote(url)} if parts else parts
+    return parts
+
+
+def longest_first(parts: Iterable[str]) -> tuple[str, ...]:
+    """Secrets in masking order: a token inside a longer secret never leaves a remainder."""
+    return tuple(sorted({p for p in parts if p}, key=len, reverse=True))
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (given longest first) replaced by ``****``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 class Redactor(logging.Filter):
@@ -57,16 +110,11 @@ class Redactor(logging.Filter):
     def add(self, url: str, privacy_url: str) -> None:
         """Register the secret parts of one channel URL."""
         with self._lock:
-            known = set(self._secrets) | secret_parts(url, privacy_url)
-            # Longest first, so a token inside a longer secret never leaves a remainder.
-            self._secrets = tuple(sorted(known, key=len, reverse=True))
+            self._secrets = longest_first({*self._secrets, *secret_parts(url, privacy_url)})
 
     def scrub(self, text: str) -> str:
         """``text`` with every registered secret replaced by ``****``."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        return mask(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message when it holds a secret; never drops a record."""

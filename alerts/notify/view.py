@@ -109,13 +109,11 @@ def _merge(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
 
 
 def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]:
-    """A window of about ``width`` characters around the first hit, hits highlighted."""
+    """A window of about ``width`` characters around the first hit, cut between words."""
     spans = [(h.start, h.end) for h in hits if text[h.start : h.end] == h.text]
-    first = min((s for s, _ in spans), default=0)
-    start = max(0, first - width // 3)
-    end = min(len(text), start + width)
-    if start > 0:
-        start = _word_start(text, start)
+    first = min(spans, default=(0, 0))
+    start = _word_start(text, max(0, first[0] - width // 3), first[0])
+    end = _word_end(text, min(len(text), start + width), first[1])
     inside = [
         (max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start
     ]
@@ -127,9 +125,25 @@ def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]
     return tuple(s for s in segments if s.text)
 
 
-def _word_start(text: str, pos: int) -> int:
-    space = text.find(" ", pos, pos + 20)
-    return space + 1 if space != -1 else pos
+_WORD_SLACK = 20  # how far a cut may move to fall between words
+
+
+def _word_start(text: str, pos: int, limit: int) -> int:
+    """``pos``, or the start of the next word when ``pos`` is inside one (never past ``limit``)."""
+    if pos == 0 or text[pos - 1].isspace():
+        return pos
+    space = _SPACE.search(text, pos, min(limit, pos + _WORD_SLACK))
+    return space.end() if space else pos
+
+
+def _word_end(text: str, pos: int, limit: int) -> int:
+    """``pos``, or the end of the previous word when ``pos`` is in one (not before ``limit``)."""
+    if pos >= len(text) or text[pos].isspace():
+        return pos
+    for cut in range(pos, max(limit, pos - _WORD_SLACK), -1):
+        if text[cut - 1].isspace():
+            return len(text[:cut].rstrip())
+    return pos
 
 
 def why(alert: Alert) -> str:
@@ -150,7 +164,7 @@ def alert_view(alert: Alert, *, width: int = 280) -> AlertView:
     field = next((h.field for h in alert.hits if h.field in _SNIPPET_FIELDS), None)
     field = field or ("body" if item.body else "summary")
     hits = tuple(h for h in alert.hits if h.field == field)
-    terms = tuple(dict.fromkeys(h.text.lower() for h in alert.hits))
+    terms = tuple(dict.fromkeys(h.term for h in alert.hits))  # as the watch's author wrote them
     return AlertView(
         watch=alert.watch,
         watch_name=alert.watch_name,

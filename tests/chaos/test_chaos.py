@@ -184,7 +184,7 @@ def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -
             for svc in [*services.values(), locals().get("api"), locals().get("beat")]:
                 if svc is not None:
                     svc.stop()
-            server.stop()
+            server.close()
     assert report["lost"] == 0, report
     assert report["duplicates"] <= report["flagged"], report
     assert report["duplicates"] <= report["kills"], report

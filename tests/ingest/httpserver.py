@@ -7,7 +7,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.http import LocalHTTPServer
 
 
 @dataclass
@@ -60,7 +62,7 @@ def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve(site: Site) -> Iterator[Site]:
     """Serve ``site`` on 127.0.0.1 on a free port for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(site))
+    server = LocalHTTPServer(("127.0.0.1", 0), handler_for(site))
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from alerts.ingest import FetchError
 from alerts.ingest.fetch import Fetcher
 from tests.ingest.httpserver import Route, Site, handler_for, local_resolver
+from tests.support.http import LocalHTTPServer
 
 
 def _cert(tmp: Path, name: str) -> tuple[Path, Path]:
@@ -38,7 +38,7 @@ def tls_site(tmp_path: Path) -> Iterator[tuple[Site, Path, list[str | None]]]:
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
     site = Site(routes={"/rss": Route(b"<rss version='2.0'><channel></channel></rss>")})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(site))
+    server = LocalHTTPServer(("127.0.0.1", 0), handler_for(site))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from alerts.matching.cli import register
+from alerts.matching.cli import SKIPPED_CHANNELS, register
 from alerts.models import Item
 from tests.conftest import ROOT
 from tests.matching.helpers import write_rules
@@ -98,6 +98,7 @@ def test_rules_check_ok_and_errors(
     code, _, err = run(["rules", "check", str(bad)], capsys)
     assert code == 1
     assert err.splitlines() == [
+        SKIPPED_CHANNELS,  # no settings here: the channel 'e' could not be checked, and it says so
         "bad/a.yaml:4:1: unknown key 'x'",
         "bad/b.yaml:2:7: regex '(?<=a)b' is not supported by RE2: invalid perl operator: (?<=",
     ]
@@ -114,11 +115,28 @@ def test_rules_test_reports_each_failing_example(
     code, out, _ = run(["rules", "test", str(d)], capsys)
     assert code == 1
     assert out.splitlines() == [
-        "r/a.yaml:1: match[1]: example 'Kalugin' should match watch 'a' but does not",
+        "r/a.yaml:4:28: example 'Kalugin' should match watch 'a' but does not",
         "2 of 3 examples passed in 1 watches",
     ]
     code, out, _ = run(["rules", "test", str(RULES)], capsys)
     assert code == 0
+
+
+def test_rules_check_checks_channel_names_without_resolving_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "alerts.yaml"
+    config.write_text("channels:\n  email: 'mailtos://${SMTP_USER}:${SMTP_PASSWORD}@h'\n")
+    monkeypatch.setenv("ALERTS_CONFIG", str(config))
+    monkeypatch.delenv("SMTP_USER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    ok = write_rules(tmp_path / "ok", a__yaml="id: a\nany: [x]\nnotify: {channels: [email]}\n")
+    code, out, err = run(["rules", "check", str(ok)], capsys)
+    assert (code, err) == (0, "") and "1 watches OK" in out
+    bad = write_rules(tmp_path / "bad", a__yaml="id: a\nany: [x]\nnotify: {channels: [emial]}\n")
+    code, _, err = run(["rules", "check", str(bad)], capsys)
+    assert code == 1
+    assert err.splitlines() == ["bad/a.yaml:3:21: unknown channel 'emial' (did you mean 'email'?)"]
 
 
 def test_rules_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:

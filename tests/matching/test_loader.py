@@ -66,10 +66,36 @@ BAD = [
         "id: k\nany:\n  - {term: a, regex: b}\nnotify: {channels: [email]}\n",
         ["a.yaml:3:5: any[0]: a term needs exactly one of 'term', 'regex' or 'list'"],
     ),
-    # YAML syntax errors carry their position
+    # YAML syntax errors carry their position, in words a rule author knows
     (
         "id: k\nany: [x\nnotify: {channels: [email]}\n",
-        ["a.yaml:3:7: invalid YAML: expected ',' or ']', but got ':'"],
+        ["a.yaml:3:7: invalid YAML: a list opened with '[' is not closed with ']'"],
+    ),
+    # an indentation error says so (the library says "expected <block end>")
+    (
+        "id: k\nnotify:\n    channels: [email]\n  digest: daily\n",
+        ["a.yaml:4:3: invalid YAML: this line is not indented like the lines above it"],
+    ),
+    (
+        "id: k\n  any: [x]\nnotify: {channels: [email]}\n",
+        [
+            "a.yaml:2:6: invalid YAML: unexpected ':' (is this line indented too far, or does"
+            " a value with ': ' need quotes?)"
+        ],
+    ),
+    ("id: k\n\tany: [x]\n", ["a.yaml:2:1: invalid YAML: a tab: indent with spaces"]),
+    # a misspelt key gets a "did you mean", at the top and inside notify
+    (
+        "id: k\nanny: [x]\nnotify: {channels: [email]}\n",
+        ["a.yaml:2:1: unknown key 'anny' (did you mean 'any'?)"],
+    ),
+    (
+        "id: k\nany: [x]\nnotify: {channels: [email], chanels: [x]}\n",
+        ["a.yaml:3:29: unknown key 'chanels' (did you mean 'channels'?)"],
+    ),
+    (
+        "watchs: []\n",
+        ["a.yaml:1:1: unknown key 'watchs' (did you mean 'watches'?)"],
     ),
     # python tags are refused
     (
@@ -145,6 +171,26 @@ def test_every_error_across_files_in_one_pass(tmp_path: Path) -> None:
         "b.yml:2:9: duplicate watch id 'kaluga' (first in a.yaml:1)",
         "b.yml:4:25: unknown channel 'slack' (known: email)",
         "c.yaml:4:1: unknown key 'bogus'",
+    ]
+
+
+def test_a_misspelt_channel_gets_a_did_you_mean(tmp_path: Path) -> None:
+    text = GOOD.replace("[email]", "[emial, pager]")
+    assert errors_of(tmp_path, ["email", "slack"], a__yaml=text) == [
+        "a.yaml:3:21: unknown channel 'emial' (did you mean 'email'?)",
+        "a.yaml:3:28: unknown channel 'pager' (known: email, slack)",
+    ]
+
+
+def test_failing_examples_are_reported_beside_other_errors(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        a__yaml=GOOD + "examples:\n  match: [Kalugin spoke]\n",
+        b__yaml="id: b\nany: [x]\nnotify: {channels: [email]}\nbogus: 1\n",
+    )
+    assert errors == [
+        "a.yaml:5:11: example 'Kalugin spoke' should match watch 'kaluga' but does not",
+        "b.yaml:4:1: unknown key 'bogus'",
     ]
 
 

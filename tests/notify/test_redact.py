@@ -43,3 +43,30 @@ def test_filter_rewrites_formatted_records(caplog: pytest.LogCaptureFixture) -> 
     finally:
         logger.removeFilter(redactor)
     assert caplog.messages == ["POST https://hooks.slack.com/services/****/****/****"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mailto://bob:pw-123456@smtp.example.org?to=a@example.org",
+        "slack://T0AAAA1/B0BBBB2/CCCCCC3/#news",
+        "json://127.0.0.1:9000/hooks/CANARYs3cr3t",
+        "nosuchscheme://user:CANARYs3cr3t@host/x",
+    ],
+)
+def test_logs_and_the_ledger_mask_the_same_parts(url: str) -> None:
+    # One rule: the log filter and delivery's ledger scrubber hide exactly the same text.
+    from alerts.delivery.redact import redact, secret_pieces
+    from alerts.notify.redact import privacy_form
+
+    redactor = Redactor()
+    redactor.add(url, privacy_form(url) or url)
+    line = f"failed to send to {url} and {url.rpartition('/')[2]}"
+    assert redact(line, secret_pieces([url])) == redactor.scrub(line)
+    assert "CANARY" not in redactor.scrub(line)
+    assert "pw-123456" not in redactor.scrub(line)
+
+
+def test_a_token_in_a_webhook_path_apprise_shows_is_masked_in_logs() -> None:
+    url = "json://127.0.0.1:9000/hooks/CANARYs3cr3t"
+    assert "CANARYs3cr3t" in _parts(url)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from alerts.models import Hit
 from alerts.notify.transport import parse_retry_after
 from alerts.notify.view import Segment, alert_view, digest_view, highlight, safe_url, snippet, why
 from tests.notify.conftest import NOW, hit, make_alert, make_digest
@@ -26,6 +27,29 @@ def test_snippet_windows_around_the_first_hit_and_marks_cuts() -> None:
     assert segments[-1] == Segment(" …")
     assert Segment("ceasefire", hit=True) in segments
     assert sum(len(s.text) for s in segments) <= 60 + 4
+
+
+def test_snippet_cuts_between_words_at_both_ends() -> None:
+    text = "alpha bravo charlie delta echo foxtrot " * 6 + "the ceasefire held " + "golf " * 40
+    segments = snippet(text, (hit(text, "body", "ceasefire"),), width=70)
+    inner = "".join(s.text for s in segments[1:-1])
+    words = set(text.split())
+    assert inner.split()[0] in words and inner.split()[-1] in words, inner
+    assert not inner.startswith(" ") and not inner.endswith(" ")
+
+
+def test_snippet_cut_never_drops_the_hit() -> None:
+    text = "x" * 50 + " ceasefire" + "y" * 80  # no space to cut at after the hit
+    segments = snippet(text, (hit(text, "body", "ceasefire"),), width=40)
+    assert Segment("ceasefire", hit=True) in segments
+
+
+def test_terms_keep_the_case_the_watch_was_written_in() -> None:
+    alert = make_alert(body="Drones hit the Kaluga region.", terms=())
+    text = alert.item.body
+    start = text.index("Kaluga")
+    found = Hit(term="Kaluga", field="body", start=start, end=start + 6, text="Kaluga")
+    assert alert_view(alert.model_copy(update={"hits": (found,)})).terms == ("Kaluga",)
 
 
 def test_snippet_ignores_hits_whose_offsets_do_not_match_the_text() -> None:

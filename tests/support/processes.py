@@ -34,20 +34,27 @@ def service_env(config: Path, redis_url: str, **extra: str) -> dict[str, str]:
 class Service:
     """One child process with its output captured to a file."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], *, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.argv = argv
         self.env = env
+        self.cwd = cwd
         self.log = Path(tempfile.mkstemp(prefix=f"alerts-{name}-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
+        self.final: str | None = None  # the output, once stopped and its log file deleted
 
     def start(self) -> Service:
-        """Start the process in its own session, in the repository root."""
+        """Start the process in its own session, in ``cwd`` (the repository root by default)."""
+        if self.final is not None:  # started again after a stop: its log goes on
+            self.log.write_text(self.final, encoding="utf-8")
+            self.final = None
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.argv,
                 env=self.env,
-                cwd=ROOT,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -56,6 +63,8 @@ class Service:
 
     def output(self) -> str:
         """Everything the process printed so far."""
+        if self.final is not None:
+            return self.final
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def wait_for_output(self, needle: str, timeout: float = 60) -> None:
@@ -83,6 +92,8 @@ class Service:
                 self.kill_group(signal.SIGKILL)
                 self.proc.wait(5)
         self.proc = None
+        self.final = self.output()  # kept in memory: tests leave no files behind
+        self.log.unlink(missing_ok=True)
 
 
 def start_worker(env: dict[str, str], *, name: str = "w1", concurrency: int = 2) -> Service:

@@ -83,6 +83,11 @@ class RedisServer:
             self.proc.wait(10)
         self.proc = None
 
+    def close(self) -> None:
+        """Stop the server for good and delete its folder (``stop`` keeps it for a restart)."""
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
 
 def resolve_test_redis_url() -> tuple[str, RedisServer | None]:
     """A URL for the test Redis, starting our own when none answers (and not in CI)."""

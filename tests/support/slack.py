@@ -21,8 +21,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.http import LocalHTTPServer
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default stderr access log (keeps test output readable)."""
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(LocalHTTPServer):
     daemon_threads = True
     owner: SlackTestServer
 

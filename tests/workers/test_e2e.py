@@ -34,6 +34,7 @@ def test_sample_bulletin_alerts_once_by_email_and_slack(
     )
     assert resp.status_code == 202, resp.text
     assert resp.json()["accepted"] == 3
+    assert resp.json()["new"] == 3
 
     mails = stack.smtp.wait_for(1, timeout=60)
     posts = stack.slack.wait_for(2, timeout=60)
@@ -51,20 +52,24 @@ def test_sample_bulletin_alerts_once_by_email_and_slack(
         f"{stack.api}/v1/bulletins?source=sample", content=data, headers=stack.headers(), timeout=10
     )
     assert again.status_code == 202
+    assert (again.json()["accepted"], again.json()["new"]) == (3, 0)  # nothing new the 2nd time
     settle(stack)
     assert len(stack.smtp.messages) == 1
     assert len(stack.slack.requests) == 2
 
 
-def test_healthz_sees_redis_and_the_worker(stack: Stack) -> None:
+def test_healthz_sees_redis_the_worker_and_the_rules_before_any_bulletin(stack: Stack) -> None:
     # A busy worker may miss one broadcast ping: health is judged over a few probes.
     deadline = time.monotonic() + 30
     url = f"{stack.api}/healthz"  # the details need the token
-    while (report := httpx.get(url, headers=stack.headers(), timeout=10)).status_code != 200:
+    while (report := httpx.get(url, headers=stack.headers(), timeout=10)).status_code != 200 or (
+        report.json()["rules"] is None  # the worker loads the rules when it starts
+    ):
         assert time.monotonic() < deadline, report.text
         time.sleep(1)
     assert report.json()["redis"] is True
     assert report.json()["workers"] >= 1
+    assert report.json()["rules"]["version"] and report.json()["rules"]["watches"] > 0
 
 
 def test_a_bulletin_whose_task_message_was_lost_is_ingested_from_the_intake(
