@@ -6,6 +6,7 @@ Messages between tasks are these models dumped with ``model_dump(mode="json")``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +32,13 @@ class Item(Frozen):
     summary: str = ""
     url: str | None = None
     published: datetime | None = None
-    language: str | None = None
+    language: str | None = Field(
+        default=None, description="ISO 639-1 code in lower case ('uk'), as ingest normalised it."
+    )
+    language_source: Literal["declared", "detected"] | None = Field(
+        default=None,
+        description="Whether the language was declared (feed, page, source) or detected.",
+    )
 
     def field_text(self, name: str) -> str:
         """The text of one matchable field ('' when absent)."""

@@ -18,9 +18,10 @@ def new_items(
     content_type: str | None,
     seen: SeenStore,
     received: datetime | None = None,
+    language: str | None = None,
 ) -> list[Item]:
-    """Parse a bulletin and keep the items not ingested before."""
-    items = parse_bulletin(data, source=source, content_type=content_type)
+    """Parse a bulletin and keep the items not ingested before (``language``: the source's)."""
+    items = parse_bulletin(data, source=source, content_type=content_type, language=language)
     return fresh(items, seen, received=received)
 
 

@@ -64,7 +64,25 @@ class SourceSettings(BaseModel):
     secret: EnvSecret | None = Field(
         default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
     )
+    language: str | None = Field(
+        default=None,
+        description="The language of every item from this source (BCP 47); wins over what "
+        "the documents declare. Unset: declared, else detected.",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Options of the kind.")
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Imported here: the detector's model and numpy stay out of every settings load.
+        from alerts.ingest.language import normalise_language
+
+        code = normalise_language(value)
+        if code is None:
+            raise ValueError(f"not a language tag: {value!r}")
+        return code
 
     @field_validator("id")
     @classmethod

@@ -84,12 +84,14 @@ def ingest_bulletin(
     rt = runtime()
     chunk = rt.settings.worker.ingest_chunk
     try:
+        configured = rt.settings.source(source)
         items = pipeline.new_items(
             base64.b64decode(content_b64),
             source=source,
             content_type=content_type,
             seen=rt.seen,
             received=rt.clock(),
+            language=configured.language if configured else None,
         )
         handed = queue_for_matching(items[:chunk])  # seen from now: the follow-up skips them
     except ParseError as exc:

@@ -12,7 +12,7 @@ from alerts.ingest.errors import ParseError
 from alerts.ingest.parse import parse_bulletin
 from alerts.models import Item
 
-JSON_KEYS = ("id", "source", "title", "body", "url", "published")
+JSON_KEYS = ("id", "source", "title", "body", "url", "published", "language", "language_source")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--format", choices=("text", "json"), default="text", help="output (default text)"
     )
     p.add_argument("--source", default=None, help="source name (default: the file name)")
+    p.add_argument(
+        "--language", default=None, help="the source's language (BCP 47); else declared or detected"
+    )
     p.set_defaults(func=run_parse)
 
 
@@ -45,6 +48,8 @@ def _print_text(item: Item, out: Any) -> None:
         out.write(f"  url: {item.url}\n")
     if item.published:
         out.write(f"  published: {item.published.isoformat()}\n")
+    if item.language:
+        out.write(f"  language: {item.language} ({item.language_source})\n")
     for paragraph in item.body.split("\n\n") if item.body else []:
         out.write(f"  {paragraph}\n")
     out.write("\n")
@@ -56,7 +61,7 @@ def run_parse(args: argparse.Namespace) -> int:
     for name in args.files:
         source = args.source or ("stdin" if name == "-" else Path(name).name)
         try:
-            items = parse_bulletin(_read(name), source=source)
+            items = parse_bulletin(_read(name), source=source, language=args.language)
         except ParseError as exc:
             where = f"{name}:{exc.line}" if exc.line else name
             print(f"{where}: {exc.message}", file=sys.stderr)

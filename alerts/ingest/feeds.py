@@ -84,6 +84,15 @@ def _body(entry: Any) -> tuple[str, str]:
     return (body, summary) if body else (summary, "")
 
 
+def _entry_language(entry: Any) -> str | None:
+    """The entry's own language: feedparser keeps an entry's ``xml:lang`` on its text parts."""
+    for part in (entry, entry.get("title_detail"), entry.get("summary_detail")):
+        value = part.get("language") if isinstance(part, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def entry_item(source: str, entry: Any, language: str | None) -> Item:
     """One feed entry as an Item."""
     body, summary = _body(entry)
@@ -96,7 +105,7 @@ def entry_item(source: str, entry: Any, language: str | None) -> Item:
         url=link if isinstance(link, str) else None,
         guid=entry.get("id") if isinstance(entry.get("id"), str) else None,
         published=_when(entry),
-        language=entry.get("language") or language,
+        language=_entry_language(entry) or language,
     )
 
 

@@ -47,14 +47,19 @@ def _move(path: Path, folder: Path, stamp: str) -> Path:
     return target
 
 
-def _parse_file(path: Path, source: str, clock: Clock) -> list[Item]:
+def _parse_file(path: Path, source: str, clock: Clock, language: str | None) -> list[Item]:
     if path.stat().st_size > MAX_BYTES:
         raise ParseError(path.name, None, f"file is over the {MAX_BYTES}-byte cap")
-    return parse_bulletin(path.read_bytes(), source=source, clock=clock)
+    return parse_bulletin(path.read_bytes(), source=source, clock=clock, language=language)
 
 
 def poll_inbox(
-    folder: Path, *, source: str, clock: Clock, on_items: ItemSink | None = None
+    folder: Path,
+    *,
+    source: str,
+    clock: Clock,
+    on_items: ItemSink | None = None,
+    language: str | None = None,
 ) -> list[Item]:
     """Ingest every pending file once: its items are returned, the file moved aside.
 
@@ -65,7 +70,7 @@ def poll_inbox(
     stamp = clock().strftime("%Y%m%dT%H%M%S")
     for path in pending_files(folder):
         try:
-            found = _parse_file(path, source, clock)
+            found = _parse_file(path, source, clock, language)
         except ParseError as exc:
             moved = _move(path, folder / FAILED, stamp)
             moved.with_name(moved.name + ".error.txt").write_text(f"{path.name}: {exc}\n")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from alerts.ingest.clean import clean_text, squash
 from alerts.ingest.ids import item_id
+from alerts.ingest.language import normalise_language
 from alerts.models import Item
 
 _UNTITLED = "(untitled)"
@@ -48,7 +49,7 @@ def make_item(
     summary = clean_text(summary).strip()
     title = squash(clean_text(title)) or fallback_title(body or summary)
     link = _url(url)
-    lang = squash(clean_text(language))[:35] if language else None
+    lang = normalise_language(language)
     guid = clean_text(guid) if guid else None
     return Item(
         id=item_id(source, guid=guid, url=link, title=title, body=body or summary),
@@ -58,5 +59,6 @@ def make_item(
         summary=summary if summary != body else "",
         url=link,
         published=_aware(published),
-        language=lang or None,
+        language=lang,
+        language_source="declared" if lang else None,
     )

@@ -12,6 +12,7 @@ from alerts.ingest.feeds import parse_feed
 from alerts.ingest.html import parse_html
 from alerts.ingest.items import make_item
 from alerts.ingest.jsonfeed import parse_json
+from alerts.ingest.language import assign_languages
 from alerts.ingest.text import block_body, split_bulletin
 from alerts.models import Item
 
@@ -50,10 +51,13 @@ def parse_bulletin(
     clock: Clock = system_clock,
     base_url: str | None = None,
     format: Format | None = None,
+    language: str | None = None,
 ) -> list[Item]:
     """Parse one bulletin (text, RSS/Atom/RDF, JSON Feed or our JSON, HTML) into items.
 
     ``format`` forces a parser (a source configured as one kind); otherwise it is detected.
+    Every item gets a language: ``language`` (the source's configured one) when given, else
+    the one the document declares, else the one detected in its text.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bulletin takes bytes")
@@ -62,6 +66,14 @@ def parse_bulletin(
     if not text.strip():
         raise ParseError(source, None, "empty bulletin")
     kind = format or detect_format(text, content_type)
+    items = _parse(kind, data, text, source=source, base_url=base_url, clock=clock)
+    return assign_languages(items, language)
+
+
+def _parse(
+    kind: Format, data: bytes, text: str, *, source: str, base_url: str | None, clock: Clock
+) -> list[Item]:
+    """The items of a decoded document, by its format (declared languages only)."""
     if kind == "feed":
         return parse_feed(data, source=source, base_url=base_url)
     if kind == "json":

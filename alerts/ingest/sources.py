@@ -92,7 +92,10 @@ def _read(
     if src.kind == "inbox":
         if src.path is None:
             raise ParseError(src.id, None, "an inbox source needs a path")
-        return poll_inbox(src.path, source=src.id, clock=clock, on_items=on_items), None, None
+        found = poll_inbox(
+            src.path, source=src.id, clock=clock, on_items=on_items, language=src.language
+        )
+        return found, None, None
     if src.url:
         result = fetcher.fetch(
             src.url,
@@ -116,6 +119,7 @@ def _parse_fetched(src: SourceSettings, result: FetchResult, clock: Clock) -> li
         clock=clock,
         base_url=result.url,
         format=_FORMATS.get(src.kind),
+        language=src.language,
     )
 
 
@@ -139,5 +143,6 @@ def _read_file(
         content_type=_HINTS.get(src.kind),
         clock=clock,
         format=_FORMATS.get(src.kind),
+        language=src.language,
     )
     return items, tag, None

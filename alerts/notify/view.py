@@ -43,6 +43,7 @@ class AlertView:
     why: str
     source: str
     published: str
+    language: str = ""  # 'uk', or 'uk (detected)' when ingest guessed it; '' when unknown
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,16 @@ def alert_view(alert: Alert, *, width: int = 280) -> AlertView:
         why=why(alert),
         source=item.source,
         published=format_time(item.published),
+        language=language_label(alert),
     )
+
+
+def language_label(alert: Alert) -> str:
+    """The item's language as an alert shows it: 'uk', 'uk (detected)', or ''."""
+    item = alert.item
+    if not item.language:
+        return ""
+    return f"{item.language} (detected)" if item.language_source == "detected" else item.language
 
 
 def format_time(when: datetime | None) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.ingest.cli import register
+from alerts.ingest.cli import JSON_KEYS, register
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,7 +35,7 @@ def test_parse_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 5
-    assert all(list(obj) == ["id", "source", "title", "body", "url", "published"] for obj in lines)
+    assert all(list(obj) == list(JSON_KEYS) for obj in lines)
     assert lines[0]["source"] == "harbour-bulletin.txt" and lines[0]["published"] is None
     assert lines[3]["title"] == "Incendio controlado cerca de Valdera"
     assert lines[3]["published"] == "2026-03-15T08:45:00+00:00"
@@ -72,3 +72,15 @@ def test_parse_error_exits_1_with_file_and_message(
         f"{empty}: empty bulletin",
     ]
     assert len(captured.out.splitlines()) == 1  # the good file is still parsed
+
+
+def test_parse_shows_the_language_and_takes_the_sources(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "b.txt"
+    path.write_text("Удар по Харкову\n\nДвоє загиблих, п'ятеро поранених.\n", encoding="utf-8")
+    assert _run(["parse", str(path)]) == 0
+    assert "  language: uk (detected)\n" in capsys.readouterr().out
+    assert _run(["parse", str(path), "--language", "en-GB", "--format", "json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert (line["language"], line["language_source"]) == ("en", "declared")

@@ -26,7 +26,7 @@ def test_rss_html_reduced_to_text_and_windows_1252_decoded() -> None:
     assert storm.body == "Gale-force winds closed the port.\n\nThree ferries wait at anchor."
     assert "alert(1)" not in storm.body and "<" not in storm.body
     assert storm.published == datetime(2026, 3, 10, 6, 30, tzinfo=UTC)
-    assert storm.language == "en-gb"
+    assert (storm.language, storm.language_source) == ("en", "declared")  # en-GB, normalised
     assert rail.body == "Drivers accepted a 4% pay rise – the strike is off."
     # no GUID: the id is the normalised URL (fragment dropped)
     assert rail.id == url_id("https://harbour.example/news/rail")

@@ -234,3 +234,18 @@ def test_polls_with_redis_stores_alert_once(
     assert new_per_poll == [3, 0]
     assert len(list(archive.iter_since(START))) == 3
     assert state.get("harbour").items_seen == 6  # health counts items fetched, new or not
+
+
+@pytest.mark.parametrize("kind", ["text", "inbox"])
+def test_a_sources_configured_language_is_declared_on_its_items(tmp_path: Path, kind: str) -> None:
+    """English text from a source configured as Ukrainian: the operator's word wins."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bulletin.txt").write_bytes((FIXTURES / "harbour-bulletin.txt").read_bytes())
+    path = folder if kind == "inbox" else folder / "bulletin.txt"
+    src = SourceSettings(id="s", kind=kind, path=path, interval=1, language="uk-UA")
+    fetcher = Fetcher(local_resolver())
+    items = poll_source(
+        src, fetcher=fetcher, state=MemorySourceStateStore(), clock=FrozenClock(START)
+    )
+    assert {(i.language, i.language_source) for i in items} == {("uk", "declared")}

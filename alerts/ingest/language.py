@@ -1,0 +1,148 @@
+"""The language of an item: a declared tag normalised, else the text's language detected.
+
+Detection is restricted to the languages our users read, which keeps short headlines robust.
+The script decides first (Cyrillic or Latin). For Cyrillic, letters only Ukrainian or only
+Russian has (і ї є ґ against ы э ъ ё) decide next; then py3langid's model, asked to choose only
+among that script's languages; then, for Czech against Slovak, their own letters again. The
+model ships inside the py3langid wheel: nothing is downloaded. bench/langid.py has the figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import langcodes
+
+from alerts.models import Item
+
+if TYPE_CHECKING:  # py3langid (and numpy) load with the model, on the first detection
+    from py3langid.langid import LanguageIdentifier
+
+LanguageSource = Literal["declared", "detected"]
+CYRILLIC = frozenset({"ru", "uk"})
+LATIN = frozenset({"en", "de", "fr", "pl", "cs", "sk", "fi", "es", "nl", "sv", "it", "da", "no"})
+LANGUAGES = CYRILLIC | LATIN
+SAMPLE_CHARS = 200  # title + the start of the text: as accurate as 400 on our texts, cheaper
+_ALIASES = {"ua": "uk", "nb": "no", "nn": "no"}  # "ua" is Ukraine's country code, often misused
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+# Counted with regular expressions: a loop over the characters in Python would cost more than
+# the model itself.
+_UK_ONLY = re.compile("[іїєґІЇЄҐ]")
+_RU_ONLY = re.compile("[ыэъёЫЭЪЁ]")
+_CS_ONLY = re.compile("[řěůŘĚŮ]")
+_SK_ONLY = re.compile("[äôľĺŕÄÔĽĹŔ]")
+_CYRILLIC_LETTER = re.compile("[Ѐ-ӿ]")
+# Ukrainian text has about one і/ї/є in fifteen letters, so a Cyrillic text without one (and
+# without ы э ъ ё) leans Russian the longer it is: ln(0.98/0.93) ≈ 0.05 per letter in theory,
+# but the model's n-grams already see most of that absence. 0.01 is what 207 Cyrillic
+# headlines (bench/langid_texts.yaml and the quality corpus) support: 0 and 0.02 err twice each.
+_NO_TELLING_LETTER_LEANS_RU = 0.01
+_LETTER = re.compile(r"[^\W\d_]")
+_SUBTAG = re.compile(r"[-_\s]")
+
+
+@functools.lru_cache(maxsize=256)
+def normalise_language(tag: str | None) -> str | None:
+    """A declared tag as ISO 639-1 in lower case where one exists ('en-US' -> 'en'), else None."""
+    primary = _SUBTAG.split(tag.strip(), maxsplit=1)[0].lower() if tag else ""
+    primary = _ALIASES.get(primary, primary)
+    if not primary.isalpha() or not langcodes.tag_is_valid(primary):
+        return None
+    code = langcodes.standardize_tag(primary)  # ISO 639-2/3 to 639-1: 'ukr' -> 'uk'
+    code = _ALIASES.get(code, code)
+    return None if code in _NOT_A_LANGUAGE else code
+
+
+@functools.cache
+def _full_model() -> LanguageIdentifier:
+    """py3langid's model, loaded once (about 70 MB of arrays) on first use."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@functools.cache
+def _model(langs: frozenset[str]) -> LanguageIdentifier:
+    """The model restricted to ``langs``: a shallow copy, so the full arrays are shared."""
+    ident = copy.copy(_full_model())
+    ident.set_languages(sorted(langs))  # rebinds the copy's own attributes only
+    return ident
+
+
+def script_of(text: str) -> Literal["cyrillic", "latin"] | None:
+    """The script of most letters: Cyrillic, else Latin; None for text without letters."""
+    letters = len(_LETTER.findall(text))
+    if not letters:
+        return None
+    return "cyrillic" if len(_CYRILLIC_LETTER.findall(text)) * 2 >= letters else "latin"
+
+
+def _by_letters(text: str, pair: tuple[str, str], own: tuple[re.Pattern[str], ...]) -> str | None:
+    """The one of ``pair`` whose own letters outnumber the other's in ``text``; else None."""
+    first, second = len(own[0].findall(text)), len(own[1].findall(text))
+    return pair[0] if first > second else pair[1] if second > first else None
+
+
+def ru_or_uk(text: str) -> str | None:
+    """'uk' or 'ru' when letters only one of them has decide it; None when they do not."""
+    return _by_letters(text, ("uk", "ru"), (_UK_ONLY, _RU_ONLY))
+
+
+def _ru_or_uk_by_model(text: str) -> str:
+    """The model's odds for Ukrainian, weighed against a telling letter's absence."""
+    found, prob = _model(CYRILLIC).classify(text)
+    p_uk = min(max(prob if found == "uk" else 1.0 - prob, 1e-6), 1 - 1e-6)
+    leaning = _NO_TELLING_LETTER_LEANS_RU * len(_LETTER.findall(text))
+    return "uk" if math.log(p_uk / (1 - p_uk)) > leaning else "ru"
+
+
+def _detect(text: str) -> str | None:
+    script = script_of(text)
+    if script is None:
+        return None
+    if script == "cyrillic":
+        return ru_or_uk(text) or _ru_or_uk_by_model(text)
+    found = str(_model(LATIN).classify(text)[0])
+    if found in ("cs", "sk"):  # the closest pair: their own letters decide when present
+        found = _by_letters(text, ("cs", "sk"), (_CS_ONLY, _SK_ONLY)) or found
+    return _ALIASES.get(found, found)
+
+
+_detect_cached = functools.lru_cache(maxsize=4096)(_detect)
+
+
+def detect_language(text: str, *, cached: bool = True) -> str | None:
+    """The language of ``text`` among ``LANGUAGES``; None for text without letters.
+
+    Cached by text: a story repeated by several sources (or polled again) is detected once.
+    """
+    sample = text[:SAMPLE_CHARS]
+    return _detect_cached(sample) if cached else _detect(sample)
+
+
+def item_sample(item: Item) -> str:
+    """What detection reads: the title and the start of the summary or body."""
+    return f"{item.title}\n{(item.summary or item.body)[:SAMPLE_CHARS]}"
+
+
+def with_language(item: Item, configured: str | None = None) -> Item:
+    """The item with its language: the source's configured one, its declared one, or detected."""
+    if configured:
+        return item.model_copy(update={"language": configured, "language_source": "declared"})
+    if item.language_source == "declared":
+        return item
+    found = detect_language(item_sample(item))
+    if found is None:
+        return item
+    return item.model_copy(update={"language": found, "language_source": "detected"})
+
+
+def assign_languages(items: Sequence[Item], configured: str | None = None) -> list[Item]:
+    """Every item with its language (``configured``, a tag of the source, wins when set)."""
+    code = normalise_language(configured)
+    return [with_language(item, code) for item in items]
