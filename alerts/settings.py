@@ -162,6 +162,9 @@ class WorkerSettings(BaseModel):
     digest_tick: float = Field(default=30.0, gt=0, description="Seconds between digest checks.")
     reconcile_tick: float = Field(default=30.0, gt=0, description="Seconds between reconciles.")
     match_batch: int = Field(default=50, ge=1, description="Items per match task.")
+    ingest_chunk: int = Field(
+        default=500, ge=1, description="New items one ingest task hands on; a follow-up does more."
+    )
     inline_deliveries: int = Field(
         default=4,
         ge=0,
@@ -197,6 +200,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=5 * 1024 * 1024, gt=0, description="Largest bulletin the API accepts."
     )
+    max_bulletin_items: int = Field(
+        default=5000, gt=0, description="Items one POST may carry; more is a 413."
+    )
+    api_docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
     item_retention_days: float = Field(
         default=7.0, gt=0, description="How long item ids (and archived items) are remembered."
     )

@@ -18,6 +18,7 @@ from kombu import Exchange, Queue
 from alerts.matching.shards import QUEUE, shard_of, shard_queue
 from alerts.redis_conn import is_sentinel, parse_sentinels
 from alerts.settings import BROKER_SCHEMES, Settings
+from workers.redis_transport import transport_for
 
 
 def broker_url(settings: Settings) -> str:
@@ -69,7 +70,10 @@ def broker_conf(settings: Settings) -> dict[str, Any]:
     }
     if is_sentinel(url):
         transport["master_name"] = settings.sentinel_master
-    return conf | {"broker_transport_options": transport}
+    conf["broker_transport_options"] = transport
+    if (ours := transport_for(url)) is not None:
+        conf["broker_transport"] = ours  # rides out a broker restart (workers/redis_transport.py)
+    return conf
 
 
 def beat_conf(settings: Settings) -> dict[str, Any]:

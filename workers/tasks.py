@@ -81,8 +81,11 @@ def ingest_bulletin(
     content_type: str | None = None,
     bulletin_id: str | None = None,
 ) -> list[str]:
-    """Parse a bulletin, hand its new items on; then drop it from the intake. Returns item ids."""
+    """Parse a bulletin, hand on up to ``worker.ingest_chunk`` new items, queue a follow-up for
+    the rest (each task stays well inside the visibility timeout); then drop it from the intake.
+    """
     rt = runtime()
+    chunk = rt.settings.worker.ingest_chunk
     try:
         configured = rt.settings.source(source)
         items = pipeline.new_items(
@@ -93,14 +96,19 @@ def ingest_bulletin(
             received=rt.clock(),
             language=configured.language if configured else None,
         )
-        handed = queue_for_matching(items)
+        handed = queue_for_matching(items[:chunk])  # seen from now: the follow-up skips them
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc, extra=_ids(source, bulletin_id))
-        handed = []
+        items, handed = [], []
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
-    if bulletin_id and rt.intake is not None:
+    if len(items) > chunk:  # the intake keeps it, its wake time pushed past the follow-up
+        if bulletin_id and rt.intake is not None:
+            later = rt.clock() + timedelta(seconds=rt.settings.worker.visibility_timeout)
+            rt.intake.extend(bulletin_id, later)
+        ingest_bulletin.delay(source, content_b64, content_type, bulletin_id=bulletin_id)
+    elif bulletin_id and rt.intake is not None:
         rt.intake.done(bulletin_id)
     extra = {**_ids(source, bulletin_id), "item_ids": handed}
     log.info("bulletin from %s: %d new items", source, len(handed), extra=extra)

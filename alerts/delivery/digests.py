@@ -113,6 +113,7 @@ def _settle(
         cap=conf.backoff_cap,
         rng=deps.rng,
         retry_after=result.retry_after,
+        retry_after_cap=conf.retry_after_cap,
     )
     deps.store.buffer.reschedule(bucket, now + timedelta(seconds=delay))
     return Outcome(status="retry", retry_after=delay, detail=f"digest failed: {error}")

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from alerts.clock import Clock, system_clock
-from alerts.matching.errors import RuleSetError
-from alerts.matching.loader import load_ruleset, rule_files
+from alerts.matching.errors import RuleError, RuleSetError
+from alerts.matching.loader import inside, load_ruleset, rule_files
 from alerts.matching.matcher import Matcher
 from alerts.matching.ruleset import RuleSet
 from alerts.matching.yamlsafe import MAX_FILE_BYTES
@@ -27,7 +27,9 @@ def fingerprint(rules_dir: Path) -> str:
     for path in files:
         try:
             stat = path.stat()
-            if stat.st_size > MAX_FILE_BYTES:  # refused by the loader unread; never read it
+            if not inside(rules_dir, path):  # refused by the loader unread; never read it
+                data = f"outside:{path.resolve()}".encode()
+            elif stat.st_size > MAX_FILE_BYTES:  # refused by the loader unread; never read it
                 data = f"{stat.st_size}:{stat.st_mtime_ns}".encode()
             else:
                 data = hashlib.sha256(path.read_bytes()).digest()
@@ -86,6 +88,11 @@ class RulesWatcher:
             ruleset = load_ruleset(self.rules_dir, channels=self.channels)
         except RuleSetError as exc:
             self._last_error = exc
+            self._told(False)
+            return
+        except Exception as exc:  # a loader bug must not stop matching with the last good set
+            where = RuleError(str(self.rules_dir), 1, 1, f"cannot load: {type(exc).__name__}")
+            self._last_error = RuleSetError([where])
             self._told(False)
             return
         self._told(True)
