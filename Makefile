@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: venv run test check lint format typecheck imports rules-check docs chaos chaos-short bench clean
+.PHONY: venv run test check lint format typecheck imports rules-check docs chaos chaos-short chaos-rabbitmq bench clean
 
 # The matcher's compiled parts (setup.py) are built in place, next to their sources: when
 # one of those changes, the project is reinstalled (without its dependencies), since a stale
@@ -60,6 +60,10 @@ chaos: venv
 
 chaos-short: venv
 	CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+
+## The short chaos run with RabbitMQ as the broker (Redis keeps the stores).
+chaos-rabbitmq: venv
+	CHAOS_BROKER=rabbitmq CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
 
 bench: venv
 	$(PY) bench/match.py

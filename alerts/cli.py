@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alerts.errors import ConfigError
+from alerts.matching.shards import QUEUE, shard_queue
 
 # Each package registers its own operator commands.
 COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli", "alerts.delivery.cli")
@@ -35,10 +36,16 @@ def _exec_celery(command: str, *extra: str, quiet: bool = False) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    concurrency = args.concurrency or _settings().worker.concurrency
-    return _exec_celery(
-        "worker", "--concurrency", str(concurrency), "-n", args.name, quiet=args.quiet
-    )
+    settings = _settings()
+    concurrency = args.concurrency or settings.worker.concurrency
+    queue = QUEUE
+    if args.shard is not None:
+        if not 0 <= args.shard < settings.worker.shards:
+            raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
+        os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
+        queue = shard_queue(args.shard)
+    argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue)
+    return _exec_celery("worker", *argv, quiet=args.quiet)
 
 
 def _cmd_beat(args: argparse.Namespace) -> int:
@@ -136,6 +143,7 @@ def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     p.add_argument("--name", "-n", default="alerts@%h", help="node name (default alerts@%%h)")
     p.add_argument("--quiet", action="store_true", help="no start-up banner")
+    p.add_argument("--shard", type=int, default=None, help="match only this shard's watches")
     p.set_defaults(func=_cmd_worker)
     p = sub.add_parser("beat", help="the scheduler (polls, digests, reconciler)")
     p.add_argument("--schedule", default="celerybeat-schedule", help="beat's schedule file")

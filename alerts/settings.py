@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import redis
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -34,7 +35,10 @@ from alerts.ingest.health import SourceHealthSettings
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
 from alerts.observe.settings import LogFormat, MetricsSettings
+from alerts.redis_conn import REDIS_SCHEMES, connect, is_sentinel
 from alerts.settings_check import warn_unknown_variables
+
+BROKER_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -158,10 +162,17 @@ class WorkerSettings(BaseModel):
     digest_tick: float = Field(default=30.0, gt=0, description="Seconds between digest checks.")
     reconcile_tick: float = Field(default=30.0, gt=0, description="Seconds between reconciles.")
     match_batch: int = Field(default=50, ge=1, description="Items per match task.")
+    ingest_chunk: int = Field(
+        default=500, ge=1, description="New items one ingest task hands on; a follow-up does more."
+    )
     inline_deliveries: int = Field(
         default=4,
         ge=0,
         description="Deliveries a match step sends itself before queueing the rest (0: queue all).",
+    )
+    shards: int = Field(default=1, ge=1, le=64, description="Watch shards, one queue each.")
+    beat_lock_seconds: float = Field(
+        default=60.0, gt=0, description="How long a dead beat's lock keeps the standby waiting."
     )
 
 
@@ -173,6 +184,13 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(default=None, description="Unset: an embedded Redis (run).")
+    broker_url: str | None = Field(default=None, description="Unset: the redis_url.")
+    sentinel_master: str | None = Field(
+        default=None, description="The Sentinel service name of sentinel:// URLs."
+    )
+    rules_from: Literal["dir", "redis"] = Field(
+        default="dir", description="dir: rules_dir; redis: the set `alerts rules push` published."
+    )
     rules_dir: Path = Field(default=Path("rules"), description="The watch rules' directory.")
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token of the API (`alerts run` makes one when unset)."
@@ -182,6 +200,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=5 * 1024 * 1024, gt=0, description="Largest bulletin the API accepts."
     )
+    max_bulletin_items: int = Field(
+        default=5000, gt=0, description="Items one POST may carry; more is a 413."
+    )
+    api_docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
     item_retention_days: float = Field(
         default=7.0, gt=0, description="How long item ids (and archived items) are remembered."
     )
@@ -211,9 +233,25 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("redis://", "rediss://", "unix://", "redis+socket://")):
-            raise ValueError("must start with redis://, rediss://, unix:// or redis+socket://")
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES))
         return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(REDIS_SCHEMES + BROKER_SCHEMES):
+            raise ValueError("must start with " + ", ".join(REDIS_SCHEMES + BROKER_SCHEMES))
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_needs_master(self) -> Settings:
+        urls = (self.redis_url or "", self.broker_url or "")
+        if any(is_sentinel(u) for u in urls) and not self.sentinel_master:
+            raise ValueError("a sentinel:// URL needs sentinel_master (the service name)")
+        return self
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -266,6 +304,12 @@ class Settings(BaseSettings):
         """The configured source with this id, if any."""
         return next((src for src in self.sources if src.id == source_id), None)
 
+    def redis_client(self, **options: Any) -> redis.Redis:
+        """A client on our stores' Redis (the Sentinel set's master for ``sentinel://``)."""
+        if not self.redis_url:
+            raise ConfigError(["setting redis_url: needed here (ALERTS_REDIS_URL)"])
+        return connect(self.redis_url, sentinel_master=self.sentinel_master, **options)
+
     def channel_urls(self, name: str) -> list[str]:
         """The secret Apprise URLs of one channel (never log these)."""
         return [u.get_secret_value() for u in self.channels[name]]
@@ -276,6 +320,9 @@ OTHER_VARIABLES = {
     "ALERTS_CONFIG": "the settings file to read (default `./alerts.yaml` when it exists)",
     "ALERTS_PURE_PYTHON": "`setup.py`: `1` skips building the matcher's compiled parts",
     "ALERTS_REQUIRE_EXTENSION": "the tests: `1` fails them when the compiled matcher is missing",
+    "ALERTS_REQUIRE_RABBITMQ": "the tests: `1` fails (not skips) them when no RabbitMQ answers",
+    "ALERTS_SHARD": "`alerts worker --shard K` sets it: the watch shard this worker holds",
+    "ALERTS_TEST_AMQP_PORT": "the tests: the RabbitMQ port (default 5672)",
     "ALERTS_TEST_REDIS_URL": "the tests: the Redis database they may flush",
     "ALERTS_UPDATE_GOLDEN": "the tests: `1` rewrites the golden files",
 }

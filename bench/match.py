@@ -219,14 +219,18 @@ def _timed(matcher: Matcher, batch: list[Item]) -> tuple[list[float], float]:
     return lat, time.perf_counter() - start
 
 
-def one_size(n: int, n_items: int, n_base: int, seed: int) -> dict[str, Any]:
-    """Measure one watch count: build, per-item latency (fuzzy and exact), baseline."""
+def workload(n: int, n_items: int, seed: int) -> tuple[list[Item], list[dict]]:
+    """The seeded items and ``n`` watch specs every matcher bench measures."""
     rng = random.Random(seed)
     words = vocabulary(rng)
     phrases = [f"{words[rng.randrange(1000, VOCAB)]} {words[rng.randrange(1000, VOCAB)]}"
                for _ in range(PHRASES)]  # fmt: skip
-    batch = items(rng, words, phrases, n_items)
-    specs = watch_specs(rng, words, phrases, n)
+    return items(rng, words, phrases, n_items), watch_specs(rng, words, phrases, n)
+
+
+def one_size(n: int, n_items: int, n_base: int, seed: int) -> dict[str, Any]:
+    """Measure one watch count: build, per-item latency (fuzzy and exact), baseline."""
+    batch, specs = workload(n, n_items, seed)
     rss0 = _rss_kib()
     t0 = time.perf_counter()
     fuzzy = Matcher(ruleset(specs, exact=False))

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import logging
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import redis
 from fastapi import FastAPI
+from kombu.exceptions import OperationalError
 
+from alerts.api import accesslog
 from alerts.api.app import create_app
 from alerts.api.console.deps import redis_console
+from alerts.api.outage import Unavailable
+from alerts.api.probe import Probes
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
+from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.observe.scrape import RedisGauges
@@ -25,6 +33,12 @@ from alerts.settings import load_settings
 from workers.app import QUEUE
 from workers.app import app as celery_app
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
+
+log = logging.getLogger(__name__)
+REDIS_TIMEOUT = 2.0  # seconds: every Redis call of the API, and its task publish
+HEALTH_DEADLINE = 1.5  # seconds: /healthz answers within this, with what it knows
+# Rides out a Redis restart of a second or two; past that the reconciler queues the bulletin.
+PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 # Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
 REPLAY_WINDOW_SECONDS = 600
@@ -34,33 +48,60 @@ def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
     configure_logging(settings)  # again in each worker process uvicorn spawns
-    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    accesslog.install()
+    client = settings.redis_client(
+        socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
     store = redis_store(client, settings.delivery)
     intake = RedisIntake(client)
     seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
+    # A frozen Redis must not hold a request (or the publish below) forever.
+    celery_app.conf.broker_transport_options = {
+        **celery_app.conf.broker_transport_options,
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+    }
 
     def submit(*, source: str, data: bytes, content_type: str | None) -> None:
         # Kept in the intake first: the reconciler re-queues it if its task message is lost.
         bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
-        intake.add(bulletin, system_clock() + grace)
-        celery_app.send_task(
-            "alerts.ingest_bulletin",
-            args=[source, bulletin.content_b64, content_type],
-            kwargs={"bulletin_id": bulletin.id},
-        )
+        with intake_outcome():
+            intake.add(bulletin, system_clock() + grace)
+        try:
+            celery_app.send_task(
+                "alerts.ingest_bulletin",
+                args=[source, bulletin.content_b64, content_type],
+                kwargs={"bulletin_id": bulletin.id},
+                retry_policy=PUBLISH_RETRY,
+            )
+        except (redis.RedisError, OperationalError, OSError) as exc:
+            # Stored all the same: the reconciler queues it after the visibility timeout.
+            log.warning("bulletin %s stored, its task not queued (%s)", bulletin.id, exc)
+
+    def count_new(ids: list[str]) -> int:
+        with intake_outcome(read_only=True):  # nothing written yet: a failure stores nothing
+            return len(seen.unseen(ids))
+
+    probes = Probes(
+        {
+            "redis": lambda: _redis_ok(client),
+            "workers": _workers,
+            "rules": lambda: _rules(client),
+            "rules_by_worker": lambda: _rules_by_worker(client),
+        },
+        deadline=HEALTH_DEADLINE,
+    )
 
     def health() -> dict[str, Any]:
-        return {"redis": _redis_ok(client), "workers": _workers(), "rules": _rules(client)}
+        report = probes()
+        report["redis"] = bool(report["redis"])
+        report["workers"] = report["workers"] or 0
+        return report
 
     def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         rows = list_deliveries(store, watch=watch, status=status, limit=limit)
         return [row.model_dump(mode="json") for row in rows]
-
-    def replay_guard(request_id: str) -> bool:
-        digest = hashlib.sha256(request_id.encode()).hexdigest()
-        key = f"alerts:webhook:seen:{digest}"
-        return bool(client.set(key, "1", nx=True, ex=REPLAY_WINDOW_SECONDS))
 
     metrics.configure([src.id for src in settings.sources])
     gauges = RedisGauges(
@@ -77,13 +118,47 @@ def create_api() -> FastAPI:
         submit=submit,
         health=health,
         deliveries=deliveries,
-        replay_guard=replay_guard,
-        count_new=lambda ids: len(seen.unseen(ids)),
+        replay_guard=RedisReplayGuard(client),
+        count_new=count_new,
         console=redis_console(settings, client),
         metrics=lambda: metrics.render(gauges),
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api
+
+
+class RedisReplayGuard:
+    """Accepted request ids, kept ``REPLAY_WINDOW_SECONDS`` (hashed: ids may be signatures)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+
+    def seen(self, request_id: str) -> bool:
+        """True when the id was accepted before."""
+        with intake_outcome(read_only=True):
+            return bool(self.r.exists(_replay_key(request_id)))
+
+    def remember(self, request_id: str) -> None:
+        """Record the id (its bulletin is stored; a lost write only lets a retry store it again)."""
+        try:
+            self.r.set(_replay_key(request_id), "1", ex=REPLAY_WINDOW_SECONDS)
+        except redis.RedisError as exc:
+            log.warning("request id not remembered (%s); a retry is stored again", exc)
+
+
+def _replay_key(request_id: str) -> str:
+    return "alerts:webhook:seen:" + hashlib.sha256(request_id.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def intake_outcome(*, read_only: bool = False) -> Iterator[None]:
+    """Redis errors as ``Unavailable``: not stored when no connection was made, else unknown."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        never_sent = read_only or "connecting to" in str(exc)  # redis-py's connect() message
+        stored: Literal[False, "unknown"] = False if never_sent else "unknown"
+        raise Unavailable(f"Redis unavailable ({type(exc).__name__})", stored=stored) from None
 
 
 def _redis_ok(client: redis.Redis) -> bool:
@@ -98,6 +173,16 @@ def _workers() -> int:
         return len(celery_app.control.ping(timeout=1.0) or [])
     except Exception:
         return 0
+
+
+def _rules_by_worker(client: redis.Redis) -> dict[str, Any] | None:
+    """The published rule set (if any) and each worker's version, heard within 3 minutes."""
+    try:
+        workers = worker_versions(client, system_clock(), max_age=WORKER_REPORT_AGE)
+        meta = published(client)
+    except redis.RedisError:
+        return None
+    return {"published": meta["version"] if meta else None, "workers": workers}
 
 
 def _rules(client: redis.Redis) -> dict[str, Any] | None:

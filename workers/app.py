@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import Celery
 
+from alerts.matching.shards import QUEUE
 from alerts.settings import Settings, load_settings
 from workers import observe  # noqa: F401  (connects the logging and metrics signals)
 from workers.beat import beat_schedule
-
-QUEUE = "alerts"
+from workers.broker import beat_conf, broker_conf
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -16,12 +16,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     if not settings.redis_url:
         raise SystemExit("ALERTS_REDIS_URL is not set: workers need a Redis (see README)")
-    app = Celery("bulletin_alerts", broker=settings.redis_url, include=["workers.tasks"])
-    transport = {
-        "visibility_timeout": settings.worker.visibility_timeout,
-        "unacked_restore_interval": settings.worker.restore_interval,
-        "unacked_restore_throttle": 1,
-    }
+    app = Celery("bulletin_alerts", include=["workers.tasks", "workers.rules_refresh"])
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -33,12 +28,12 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         worker_disable_rate_limits=True,  # no task has a rate limit: skip the per-task bucket
         worker_concurrency=settings.worker.concurrency,
-        broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
     )
+    app.conf.update(broker_conf(settings) | beat_conf(settings))
     return app
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import redis
 
@@ -20,7 +23,9 @@ from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher, RuleSet
+from alerts.matching.published import WORKERS_KEY, PublishedRules
 from alerts.matching.reload import RulesWatcher
+from alerts.matching.shards import shard_rules
 from alerts.notify import build_notifier
 from alerts.observe import metrics
 from alerts.settings import Settings, load_settings
@@ -66,11 +71,15 @@ class Runtime:
     intake: Intake | None = None  # bulletins the API accepted, until ingested
     health: RedisHealthStore | None = None  # source health records (ops alerts)
     published: Published = field(default_factory=Published)
+    mirror: PublishedRules | None = None  # rules_from: redis (``alerts rules push``)
+    shard: int | None = None  # this worker's watch shard (``alerts worker --shard K``)
 
     def current_rules(self) -> tuple[RuleSet, Matcher]:
         """The rule set and matcher (RuleSetError if none is valid); status published, and the
         GC frozen once after each new rule set."""
         try:
+            if self.mirror is not None:
+                self.mirror.sync()
             ruleset, matcher = self.rules.current()
         finally:
             self.publish_rules_status()
@@ -85,11 +94,18 @@ class Runtime:
         Match tasks call this every time; the write happens only on a change, or once a
         minute so the key (kept for an hour) never lapses.
         """
-        status = json.dumps(self.rules.status(), default=str)
+        current = self.rules.status() | {"shard": self.shard}
+        status = json.dumps(current, default=str)
         now = time.monotonic()
         if status == self.published.status and now - self.published.at < 60:
             return
-        self.redis.set(RULES_STATUS_KEY, status, ex=3600)
+        report = json.dumps(current | {"reported_at": self.clock().isoformat()}, default=str)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(RULES_STATUS_KEY, status, ex=3600)
+            pipe.hset(
+                WORKERS_KEY, f"{socket.gethostname()}:{os.getpid()}", report
+            )  # every worker's version, for /healthz
+            pipe.execute()
         self.published.status, self.published.at = status, now
 
 
@@ -112,14 +128,19 @@ def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:
 def runtime() -> Runtime:
     """The process-wide runtime (one per worker child)."""
     settings = load_settings()
-    client = redis.Redis.from_url(settings.redis_url or "")
+    client = settings.redis_client()
     retention = timedelta(days=settings.item_retention_days)
+    mirror = None
+    if settings.rules_from == "redis":
+        mirror = PublishedRules(client, min_interval=settings.rules_reload_seconds)
+    shard, n_shards = _shard(settings), settings.worker.shards
     rules = RulesWatcher(
-        settings.rules_dir,
+        mirror.rules_dir if mirror else settings.rules_dir,
         channels=list(settings.channels),
         min_interval=settings.rules_reload_seconds,
         clock=system_clock,
         on_reload=metrics.rules_reloaded,
+        select=None if shard is None else partial(shard_rules, shard=shard, shards=n_shards),
     )
     metrics.configure([src.id for src in settings.sources])
     notifier = build_notifier(settings)
@@ -137,4 +158,12 @@ def runtime() -> Runtime:
         source_state=RedisSourceStateStore(client),
         intake=RedisIntake(client),
         health=RedisHealthStore(client),
+        mirror=mirror,
+        shard=shard,
     )
+
+
+def _shard(settings: Settings) -> int | None:
+    """The shard this worker matches for (``alerts worker --shard K`` sets ALERTS_SHARD)."""
+    raw = os.environ.get("ALERTS_SHARD")
+    return int(raw) if raw is not None and settings.worker.shards > 1 else None

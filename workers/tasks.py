@@ -19,9 +19,11 @@ from alerts.delivery import stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
 from alerts.matching import RuleSetError
+from alerts.matching.shards import QUEUE, shard_of, shard_queue
 from alerts.models import Alert, Item
 from alerts.observe import metrics
 from workers.app import app
+from workers.broker import delivery_queue
 from workers.runtime import freeze_heap, runtime
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,11 @@ def ingest_bulletin(
     content_type: str | None = None,
     bulletin_id: str | None = None,
 ) -> list[str]:
-    """Parse a bulletin, hand its new items on; then drop it from the intake. Returns item ids."""
+    """Parse a bulletin, hand on up to ``worker.ingest_chunk`` new items, queue a follow-up for
+    the rest (each task stays well inside the visibility timeout); then drop it from the intake.
+    """
     rt = runtime()
+    chunk = rt.settings.worker.ingest_chunk
     try:
         configured = rt.settings.source(source)
         items = pipeline.new_items(
@@ -91,14 +96,19 @@ def ingest_bulletin(
             received=rt.clock(),
             language=configured.language if configured else None,
         )
-        handed = queue_for_matching(items)
+        handed = queue_for_matching(items[:chunk])  # seen from now: the follow-up skips them
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc, extra=_ids(source, bulletin_id))
-        handed = []
+        items, handed = [], []
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
-    if bulletin_id and rt.intake is not None:
+    if len(items) > chunk:  # the intake keeps it, its wake time pushed past the follow-up
+        if bulletin_id and rt.intake is not None:
+            later = rt.clock() + timedelta(seconds=rt.settings.worker.visibility_timeout)
+            rt.intake.extend(bulletin_id, later)
+        ingest_bulletin.delay(source, content_b64, content_type, bulletin_id=bulletin_id)
+    elif bulletin_id and rt.intake is not None:
         rt.intake.done(bulletin_id)
     extra = {**_ids(source, bulletin_id), "item_ids": handed}
     log.info("bulletin from %s: %d new items", source, len(handed), extra=extra)
@@ -112,10 +122,11 @@ def _ids(source: str, bulletin_id: str | None) -> dict[str, str]:
 def enqueue_delivery(alert: Alert, channel: str, countdown: float | None) -> None:
     """Queue a ``deliver_alert`` task, now or after ``countdown`` seconds."""
     payload = alert.model_dump(mode="json")
-    if countdown is None:
+    queue = delivery_queue(runtime().settings, alert.watch)  # its shard's, when sharded
+    if countdown is None and queue == QUEUE:
         deliver_alert.delay(payload, channel)
     else:
-        deliver_alert.apply_async((payload, channel), countdown=countdown)
+        deliver_alert.apply_async((payload, channel), countdown=countdown, queue=queue)
 
 
 def handoff_deps() -> handoff.Handoff:
@@ -134,8 +145,14 @@ def handoff_deps() -> handoff.Handoff:
 
 
 def queue_for_matching(items: list[Item]) -> list[str]:
-    """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up."""
-    handed = handoff.hand_on(items, runtime().current_rules, handoff_deps())
+    """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up.
+
+    With watch shards, the items go to every shard's queue instead, then are remembered.
+    """
+    if runtime().settings.worker.shards > 1:
+        handed = handoff.park(items, handoff_deps(), queue_match)
+    else:
+        handed = handoff.hand_on(items, runtime().current_rules, handoff_deps())
     _saw_new(items)
     return handed
 
@@ -158,8 +175,13 @@ def poll_hand_on(items: list[Item]) -> list[str]:
 
 
 def queue_match(batch: list[Item]) -> None:
-    """Queue a ``match_items`` task for a batch of items."""
-    match_items.delay([item.model_dump(mode="json") for item in batch])
+    """Queue a ``match_items`` task for a batch of items (one per shard when sharded)."""
+    payload = [item.model_dump(mode="json") for item in batch]
+    shards = runtime().settings.worker.shards
+    for shard in range(shards) if shards > 1 else ():
+        match_items.apply_async((payload,), queue=shard_queue(shard))
+    if shards == 1:
+        match_items.delay(payload)
 
 
 @app.task(name="alerts.poll_sources")
@@ -244,7 +266,16 @@ def ping(key: str) -> None:
 @requeue_on_outage
 def flush_digests() -> int:
     """Send the digests that are due."""
-    return len(flush_due_digests(runtime().delivery))
+    rt = runtime()
+    if rt.shard is None:
+        return len(flush_due_digests(rt.delivery))
+    mine = functools.partial(is_mine, shard=rt.shard, shards=rt.settings.worker.shards)
+    return len(flush_due_digests(rt.delivery, keep=mine))
+
+
+def is_mine(watch: str, *, shard: int, shards: int) -> bool:
+    """Whether a watch belongs to this shard."""
+    return shard_of(watch, shards) == shard
 
 
 @app.task(name="alerts.reconcile")
@@ -255,7 +286,7 @@ def reconcile() -> int:
     now = rt.clock()
     stale = stale_deliveries(rt.delivery, now)
     for alert, channel in stale:
-        deliver_alert.delay(alert.model_dump(mode="json"), channel)
+        enqueue_delivery(alert, channel, None)
     later = now + timedelta(seconds=rt.settings.worker.visibility_timeout)
     lost = rt.intake.due(now, later) if rt.intake is not None else []
     for b in lost:

@@ -9,12 +9,15 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from alerts.api.console.app import mount_console
 from alerts.api.console.deps import ConsoleDeps
+from alerts.api.outage import Unavailable, unavailable_response
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
 from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from alerts.models import Item
 from alerts.observe.metrics import parse_error, source_label
 from alerts.settings import Settings
 
@@ -22,14 +25,28 @@ _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class Submitter(Protocol):
-    """Queues a raw bulletin for ingestion (Celery in production, a list in tests)."""
+    """Queues a raw bulletin for ingestion (Celery in production, a list in tests).
+
+    Raises ``Unavailable`` when the store does not answer (``stored`` says what is known).
+    """
 
     def __call__(self, *, source: str, data: bytes, content_type: str | None) -> None: ...
 
 
+class ReplayGuard(Protocol):
+    """Request ids already accepted: checked before a submit, remembered only after it."""
+
+    def seen(self, request_id: str) -> bool:
+        """True when ``request_id`` was accepted before."""
+        ...
+
+    def remember(self, request_id: str) -> None:
+        """Record ``request_id`` as accepted (after its bulletin was stored)."""
+        ...
+
+
 Health = Callable[[], dict[str, Any]]
 CountNew = Callable[[list[str]], int]  # how many of these item ids were never ingested
-ReplayGuard = Callable[[str], bool]  # True the first time a request id is seen
 REQUEST_ID_HEADER = "X-Alerts-Id"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 Metrics = Callable[[], tuple[bytes, str]]  # the Prometheus text and its content type
@@ -48,7 +65,16 @@ def create_app(
     metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
-    api = FastAPI(title="bulletin-alerts", version="1")
+    # No /docs, /redoc or /openapi.json unless asked for (README, "API documentation").
+    docs = settings.api_docs
+    api = FastAPI(
+        title="bulletin-alerts",
+        version="1",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    api.add_exception_handler(Unavailable, unavailable_response)  # type: ignore[arg-type]
     if console is not None and settings.console.enabled:
         mount_console(api, console)
     limit = settings.max_body_bytes
@@ -78,6 +104,12 @@ def create_app(
         except SignatureError as exc:
             raise HTTPException(401, f"bad signature: {exc}") from None
 
+    def replay_key(request: Request, source: str, signed: bool) -> str | None:
+        # A signed request is known by its signature: X-Alerts-Id is not signed, so a replay
+        # with a fresh id would pass as new.
+        rid = request.headers.get(SIGNATURE_HEADER if signed else REQUEST_ID_HEADER)
+        return f"{source}:{rid}" if rid and replay_guard is not None else None
+
     @api.post("/v1/bulletins", status_code=202, response_model=None)
     async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any] | JSONResponse:
         """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new."""
@@ -90,29 +122,31 @@ def create_app(
         data = await read_capped(request, limit)
         if signed:
             check_signature(request, source, data)
-        replay_id = request.headers.get(REQUEST_ID_HEADER) or (
-            request.headers.get(SIGNATURE_HEADER) if signed else None
-        )
-        if replay_id and replay_guard and not replay_guard(f"{source}:{replay_id}"):
-            return JSONResponse({"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200)
+        key = replay_key(request, source, signed)
+        if key and replay_guard:
+            seen: bool = await run_in_threadpool(replay_guard.seen, key)
+            if seen:
+                return JSONResponse(
+                    {"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200
+                )
         content_type = request.headers.get("content-type")
-        try:
-            items = parse_bulletin(data, source=source, content_type=content_type)
-        except ParseError as exc:
-            parse_error(source_label(source))
-            raise HTTPException(400, f"unreadable bulletin: {exc}") from None
+        # Off the event loop: a big bulletin must not stall /healthz and other requests.
+        items = await run_in_threadpool(_parse, data, source, content_type, settings)
         ids = [i.id for i in items]
         # Counted before the worker marks them seen; None when no seen store is wired in.
-        new = count_new(list(dict.fromkeys(ids))) if count_new else None
-        submit(source=source, data=data, content_type=content_type)
+        new = await run_in_threadpool(count_new, list(dict.fromkeys(ids))) if count_new else None
+        await run_in_threadpool(submit, source=source, data=data, content_type=content_type)
+        if key and replay_guard:
+            await run_in_threadpool(replay_guard.remember, key)
         return {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
 
     @api.get("/healthz")
-    def healthz() -> JSONResponse:
-        """Redis and worker liveness, and the rules' reload status."""
+    def healthz(request: Request) -> JSONResponse:
+        """Liveness for anyone; Redis, workers and the rules' reload status with the token."""
         report = health()
         ok = bool(report.get("redis")) and bool(report.get("workers"))
-        return JSONResponse(report, status_code=200 if ok else 503)
+        body = report if bearer_ok(request) else {"status": "ok" if ok else "degraded"}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @api.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
@@ -136,6 +170,24 @@ def create_app(
         return deliveries(watch, status, limit)
 
     return api
+
+
+def _parse(data: bytes, source: str, content_type: str | None, settings: Settings) -> list[Item]:
+    """The bulletin's items, or 400 (unreadable) / 413 (more than ``max_bulletin_items``)."""
+    try:
+        items = parse_bulletin(data, source=source, content_type=content_type)
+    except ParseError as exc:
+        parse_error(source_label(source))
+        raise HTTPException(400, f"unreadable bulletin: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # a parser's own limit: still the body's fault
+        parse_error(source_label(source))
+        raise HTTPException(400, f"unreadable bulletin: {type(exc).__name__}") from None
+    cap = settings.max_bulletin_items
+    if len(items) > cap:
+        raise HTTPException(
+            413, f"bulletin has {len(items)} items, over max_bulletin_items ({cap}): split it"
+        )
+    return items
 
 
 async def read_capped(request: Request, limit: int) -> bytes:

@@ -7,8 +7,6 @@ import json
 import sys
 from dataclasses import dataclass
 
-import redis
-
 from alerts.clock import Clock, system_clock
 from alerts.delivery.ledger import STATUSES, DeliveryRow
 from alerts.delivery.policy import parse_duration
@@ -31,7 +29,7 @@ def open_store() -> _Ctx:
     settings = load_settings(resolve_secrets=False)  # Redis only, not the channels' secrets
     if not settings.redis_url:
         raise ConfigError(["setting redis_url: needed by this command (ALERTS_REDIS_URL)"])
-    client = redis.Redis.from_url(settings.redis_url)
+    client = settings.redis_client()
     return _Ctx(redis_store(client, settings.delivery), system_clock)
 
 

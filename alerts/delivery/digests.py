@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
@@ -112,6 +113,7 @@ def _settle(
         cap=conf.backoff_cap,
         rng=deps.rng,
         retry_after=result.retry_after,
+        retry_after_cap=conf.retry_after_cap,
     )
     deps.store.buffer.reschedule(bucket, now + timedelta(seconds=delay))
     return Outcome(status="retry", retry_after=delay, detail=f"digest failed: {error}")
@@ -136,12 +138,17 @@ def _bury(deps: DeliveryDeps, held: list[Held], error: str) -> None:
             )
 
 
-def flush_due_digests(deps: DeliveryDeps) -> list[Outcome]:
-    """Flush every due digest (the beat task calls this)."""
+def flush_due_digests(
+    deps: DeliveryDeps, keep: Callable[[str], bool] | None = None
+) -> list[Outcome]:
+    """Flush every due digest (the beat task calls this); ``keep``: only these watches'."""
     now = deps.clock()
     outcomes = []
     for bucket in deps.store.buffer.due(now):
-        outcome = flush_digest(deps, *_split(bucket))
+        watch, channel = _split(bucket)
+        if keep is not None and not keep(watch):
+            continue  # another shard's watch: its workers know its notify options
+        outcome = flush_digest(deps, watch, channel)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes

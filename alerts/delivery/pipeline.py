@@ -166,6 +166,7 @@ def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> tuple[De
         cap=conf.backoff_cap,
         rng=deps.rng,
         retry_after=result.retry_after,
+        retry_after_cap=conf.retry_after_cap,
     )
     why = f"attempt {row.attempts} failed: {error}"
     failed = _retrying(row.model_copy(update={"last_error": error}), wait, now, deps, why)

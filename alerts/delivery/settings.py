@@ -13,6 +13,11 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1, description="Sends tried before a row is dead.")
     backoff_base: float = Field(default=2.0, gt=0, description="Seconds; doubled per attempt.")
     backoff_cap: float = Field(default=600.0, gt=0, description="Upper bound of one backoff.")
+    retry_after_cap: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest wait a peer's Retry-After may impose (under the visibility timeout).",
+    )
     lease_seconds: float = Field(default=60.0, gt=0, description="How long a send claim holds.")
     pace_rate: float = Field(default=1.0, gt=0, description="Messages per second per channel.")
     pace_burst: int = Field(default=1, ge=1, description="Token bucket size per channel.")

@@ -43,6 +43,10 @@ class Intake(Protocol):
         """Forget a bulletin whose items were handed on."""
         ...
 
+    def extend(self, bulletin_id: str, wake_at: datetime) -> None:
+        """Move a kept bulletin's wake time (a follow-up task is on it)."""
+        ...
+
     def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
         """Bulletins past their wake time; each wakes again at ``later``."""
         ...
@@ -61,6 +65,11 @@ class MemoryIntake:
     def done(self, bulletin_id: str) -> None:
         """Forget it."""
         self.items.pop(bulletin_id, None)
+
+    def extend(self, bulletin_id: str, wake_at: datetime) -> None:
+        """Move its wake time, if it is still kept."""
+        if bulletin_id in self.items:
+            self.items[bulletin_id] = (self.items[bulletin_id][0], wake_at)
 
     def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
         """Past their wake time, oldest first; they wake again at ``later``."""
@@ -93,6 +102,10 @@ class RedisIntake:
             pipe.hdel(_BODY, bulletin_id)
             pipe.zrem(_WAKE, bulletin_id)
             pipe.execute()
+
+    def extend(self, bulletin_id: str, wake_at: datetime) -> None:
+        """Move its wake time, if it is still kept (``xx``: never re-adds a finished one)."""
+        self.r.zadd(_WAKE, {bulletin_id: wake_at.timestamp()}, xx=True)
 
     def due(self, now: datetime, later: datetime, limit: int = 100) -> list[Accepted]:
         """Past their wake time, oldest first; they wake again at ``later``."""

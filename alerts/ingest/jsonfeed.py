@@ -51,6 +51,8 @@ def load_json(text: str, source: str) -> Any:
         raise ParseError(source, exc.lineno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise ParseError(source, None, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's digit limit (int_max_str_digits)
+        raise ParseError(source, None, f"invalid JSON: {str(exc).split(':')[0]}") from None
 
 
 def parse_json(text: str, *, source: str) -> list[Item]:

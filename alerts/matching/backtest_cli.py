@@ -19,7 +19,6 @@ from alerts.models import Item
 
 def archived_items(since: timedelta, clock: Clock = system_clock) -> list[Item]:
     """Items the ingest archive kept over the last ``since`` (needs a Redis URL)."""
-    import redis
 
     from alerts.ingest.dedup import RedisItemArchive
     from alerts.settings import load_settings
@@ -27,7 +26,7 @@ def archived_items(since: timedelta, clock: Clock = system_clock) -> list[Item]:
     settings = load_settings(resolve_secrets=False)  # Redis only, not the channels' secrets
     if settings.redis_url is None:
         raise ValueError("backtest reads the item archive: set ALERTS_REDIS_URL")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = settings.redis_client()
     try:
         archive = RedisItemArchive(client, timedelta(days=settings.item_retention_days))
         return list(archive.iter_since(clock() - since))

@@ -41,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sub.add_parser("schema", help="print the JSON Schema of rule files").set_defaults(
         func=cmd_rules_schema
     )
+    q = sub.add_parser("push", help="validate DIR and publish it to every host's workers")
+    q.add_argument("dir", type=Path, help="the rules directory to publish")
+    q.set_defaults(func=cmd_rules_push)
+    q = sub.add_parser("versions", help="the published rule set and each worker's version")
+    q.set_defaults(func=cmd_rules_versions)
     p = subparsers.add_parser("backtest", help="replay archived items through candidate rules")
     p.add_argument("--rules", required=True, type=Path, help="candidate rules directory")
     p.add_argument("--since", default="7d", help="how far back, e.g. 7d, 12h (default 7d)")
@@ -144,6 +149,42 @@ def cmd_rules_schema(args: argparse.Namespace) -> int:
     """``alerts rules schema``: the JSON Schema on stdout."""
     print(json.dumps(rules_schema(), indent=2, ensure_ascii=False))
     return 0
+
+
+def cmd_rules_push(args: argparse.Namespace) -> int:
+    """``alerts rules push DIR``: publish a valid directory, versioned, into Redis."""
+    from alerts.clock import system_clock
+    from alerts.matching.published import publish
+    from alerts.settings import load_settings
+
+    settings = load_settings()
+    client = settings.redis_client()
+    try:
+        ruleset = publish(
+            client, args.dir, channels=sorted(settings.channels) or None, clock=system_clock
+        )
+    except RuleSetError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 1
+    print(f"{args.dir}: {len(ruleset.rules)} watches published (version {ruleset.version})")
+    return 0
+
+
+def cmd_rules_versions(args: argparse.Namespace) -> int:
+    """``alerts rules versions``: exit 1 when a live worker runs another version."""
+    from alerts.clock import system_clock
+    from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
+    from alerts.settings import load_settings
+
+    client = load_settings().redis_client()
+    meta = published(client)
+    want = meta["version"] if meta else None
+    print(f"published: {want or '(none: workers read their rules_dir)'}")
+    workers = worker_versions(client, system_clock(), max_age=WORKER_REPORT_AGE)
+    for name, status in workers.items():
+        print(f"{name}: {status['version']} ({status['watches']} watches)")
+    return 1 if want and any(s["version"] != want for s in workers.values()) else 0
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:

@@ -7,6 +7,15 @@ from pathlib import Path
 
 from alerts.errors import AlertsError
 
+MAX_MESSAGE = 240
+MAX_QUOTE = 40
+
+
+def quote(token: object) -> str:
+    """``repr`` of a token from a rule file, cut to ``MAX_QUOTE`` characters."""
+    text = str(token)
+    return repr(text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…")
+
 
 @dataclass(frozen=True, order=True)
 class RuleError:
@@ -18,7 +27,12 @@ class RuleError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        # A message never carries more than a short quote of the file (rule files may be
+        # symlinks to secrets, and errors reach logs and /healthz).
+        text = self.message
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 1] + "…"
+        return f"{self.path}:{self.line}:{self.col}: {text}"
 
 
 class RuleSetError(AlertsError):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from alerts.hints import did_you_mean, keys_beside
 from alerts.matching.compile import Report, compile_list, compile_rule
-from alerts.matching.errors import RuleError, RuleSetError, display_path
+from alerts.matching.errors import RuleError, RuleSetError, display_path, quote
 from alerts.matching.examples import check_examples
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule, RuleSet
@@ -49,6 +49,11 @@ def rule_files(rules_dir: Path) -> list[Path]:
     return sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def inside(rules_dir: Path, path: Path) -> bool:
+    """True when ``path`` (symlinks resolved) lies in ``rules_dir``: a link out is never read."""
+    return path.resolve().is_relative_to(rules_dir.resolve())
+
+
 def load_ruleset(
     rules_dir: Path, *, channels: Collection[str] | None = None, examples: bool = True
 ) -> RuleSet:
@@ -63,7 +68,7 @@ def load_ruleset(
     rules: list[_Found] = []
     lists: list[tuple[_Found, str]] = []
     for path in rule_files(rules_dir):
-        data = _read(path, errors)
+        data = _read(path, rules_dir, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         _split(path, data, rules, lists, errors)
     with paused_gc():  # every watch stays alive: young collections would re-walk them
@@ -88,13 +93,20 @@ def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> dict[str, tupl
     return out
 
 
-def _read(path: Path, errors: _Errors) -> bytes:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        errors.append(
-            RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
-        )
+def _read(path: Path, rules_dir: Path, errors: _Errors) -> bytes:
+    if not inside(rules_dir, path):
+        errors.append(RuleError(display_path(path), 1, 1, "links outside the rules directory"))
         return b""
-    return path.read_bytes()
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            errors.append(
+                RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
+            )
+            return b""
+        return path.read_bytes()
+    except OSError as exc:
+        errors.append(RuleError(display_path(path), 1, 1, f"cannot read: {exc.strerror}"))
+        return b""
 
 
 def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _Errors) -> None:
@@ -116,7 +128,7 @@ def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _E
     else:
         for key in sorted(set(value) - _FILE_KEYS):
             hint = did_you_mean(key, _FILE_KEYS | RULE_KEYS)
-            errors.at(src, (key,), f"unknown key {key!r}{hint}", key=True)
+            errors.at(src, (key,), f"unknown key {quote(key)}{hint}", key=True)
         _split_many(src, value, rules, lists, errors)
 
 
@@ -140,7 +152,8 @@ def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
     seen: dict[str, str] = {}
     for f, name in found:
         if name in seen:
-            errors.at(f.src, f.prefix, f"duplicate list {name!r} (first in {seen[name]})", key=True)
+            first = seen[name]
+            errors.at(f.src, f.prefix, f"duplicate list {quote(name)} (first in {first})", key=True)
             continue
         seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
         try:
@@ -171,7 +184,7 @@ def _rules(
             errors.at(
                 f.src,
                 (*f.prefix, "id"),
-                f"duplicate watch id {spec.id!r} (first in {ids[spec.id]})",
+                f"duplicate watch id {quote(spec.id)} (first in {ids[spec.id]})",
             )
         ids.setdefault(spec.id, where)
         _check_channels(spec, f, channels, errors)
@@ -225,7 +238,7 @@ def _check_channels(
         if name not in channels:
             path = (*f.prefix, "notify", "channels", i)
             hint = did_you_mean(name, channels)
-            errors.at(f.src, path, f"unknown channel {name!r}{hint or f' (known: {known})'}")
+            errors.at(f.src, path, f"unknown channel {quote(name)}{hint or f' (known: {known})'}")
 
 
 def _pydantic(
@@ -236,9 +249,9 @@ def _pydantic(
         path = (*f.prefix, *loc)
         if err["type"] == "extra_forbidden":
             hint = did_you_mean(str(loc[-1]), keys_beside(model, err["loc"]))
-            errors.at(f.src, path, f"unknown key {loc[-1]!r}{hint}", key=True)
+            errors.at(f.src, path, f"unknown key {quote(loc[-1])}{hint}", key=True)
         elif err["type"] == "missing":
-            errors.at(f.src, path[:-1], f"missing key {loc[-1]!r}")
+            errors.at(f.src, path[:-1], f"missing key {quote(loc[-1])}")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             name = _dotted(loc)
@@ -276,4 +289,4 @@ def _examples(ruleset: RuleSet, where: dict[str, _Found], errors: _Errors) -> No
             errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
 
 
-__all__ = ["RULE_KEYS", "load_ruleset", "rule_files"]
+__all__ = ["RULE_KEYS", "inside", "load_ruleset", "rule_files"]

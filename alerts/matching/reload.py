@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from alerts.clock import Clock, system_clock
-from alerts.matching.errors import RuleSetError
-from alerts.matching.loader import load_ruleset, rule_files
+from alerts.matching.errors import RuleError, RuleSetError
+from alerts.matching.loader import inside, load_ruleset, rule_files
 from alerts.matching.matcher import Matcher
 from alerts.matching.ruleset import RuleSet
 from alerts.matching.yamlsafe import MAX_FILE_BYTES
@@ -27,7 +27,9 @@ def fingerprint(rules_dir: Path) -> str:
     for path in files:
         try:
             stat = path.stat()
-            if stat.st_size > MAX_FILE_BYTES:  # refused by the loader unread; never read it
+            if not inside(rules_dir, path):  # refused by the loader unread; never read it
+                data = f"outside:{path.resolve()}".encode()
+            elif stat.st_size > MAX_FILE_BYTES:  # refused by the loader unread; never read it
                 data = f"{stat.st_size}:{stat.st_mtime_ns}".encode()
             else:
                 data = hashlib.sha256(path.read_bytes()).digest()
@@ -48,9 +50,11 @@ class RulesWatcher:
         min_interval: float = 2.0,
         clock: Clock = system_clock,
         on_reload: Callable[[bool], None] | None = None,
+        select: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
         self.rules_dir = rules_dir
         self.on_reload = on_reload  # told of each load attempt: True loaded, False refused
+        self.select = select  # a shard keeps only its watches (alerts/matching/shards.py)
         self.channels = channels
         self.min_interval = min_interval
         self.clock = clock
@@ -86,10 +90,17 @@ class RulesWatcher:
             self._last_error = exc
             self._told(False)
             return
+        except Exception as exc:  # a loader bug must not stop matching with the last good set
+            where = RuleError(str(self.rules_dir), 1, 1, f"cannot load: {type(exc).__name__}")
+            self._last_error = RuleSetError([where])
+            self._told(False)
+            return
         self._told(True)
         if self._current is not None and self._current[0].version == ruleset.version:
             self._last_error = None
             return
+        if self.select is not None:
+            ruleset = self.select(ruleset)
         self._current = (ruleset, Matcher(ruleset))
         self._loaded_at = now
         self._last_error = None

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from alerts.matching.errors import quote
+
 MAX_FILE_BYTES = 1024 * 1024
 Path_ = tuple[str | int, ...]
 _SCALAR_TAGS = {
@@ -67,7 +69,12 @@ def read_yaml(data: bytes) -> tuple[Any, Marks]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlProblem(1, 1, f"file is not UTF-8 (byte {exc.start})") from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks every character up front
+    except yaml.reader.ReaderError as exc:  # a NUL or other control byte: no mark of its own
+        line, col = _line_col(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        raise YamlProblem(line, col, f"control character U+{code:04X} is not allowed") from None
     try:
         node = loader.get_single_node()
         marks = Marks()
@@ -76,11 +83,19 @@ def read_yaml(data: bytes) -> tuple[Any, Marks]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(line, col, f"invalid YAML: {plain_words(exc)}") from None
+    except yaml.YAMLError:  # any other reader failure: still a located error, never a traceback
+        raise YamlProblem(1, 1, "invalid YAML") from None
     except RecursionError:
         raise YamlProblem(1, 1, "YAML is nested too deeply") from None
     finally:
         loader.dispose()
     return value, marks
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 # The YAML library's wording, as a user who writes rule files would say it.
@@ -136,7 +151,7 @@ def _convert(loader: _Loader, node: yaml.Node, path: Path_, marks: Marks) -> Any
             raise YamlProblem(*_pos(key_node), "mapping keys must be plain strings")
         key = key_node.value
         if key in out:
-            raise YamlProblem(*_pos(key_node), f"duplicate key {key!r}")
+            raise YamlProblem(*_pos(key_node), f"duplicate key {quote(key)}")
         marks.keys[(*path, key)] = _pos(key_node)
         out[key] = _convert(loader, value_node, (*path, key), marks)
     return out

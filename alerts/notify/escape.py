@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
 import nh3
@@ -11,6 +13,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"^<[^<>\s@]{1,200}@[^<>\s@]{1,200}>$")
 _SLACK_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
+# An RFC 2047 encoded word, read as leniently as any email library might (spaces inside too).
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([^?]*)\?([^?]*)\?=")
+_DECODE_ROUNDS = 4
 
 HTML_TAGS = {
     "a", "b", "strong", "i", "em", "mark", "p", "br", "div", "span", "ul", "ol", "li",
@@ -42,9 +47,44 @@ def slack_finalize(value: object) -> object:
 
 
 def clean_header(text: str, limit: int = 200) -> str:
-    """One line for an email header: no CR/LF or other control characters, bounded length."""
-    flat = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    """One line for an email header: no CR/LF or other control characters, bounded length.
+
+    Encoded words (``=?utf-8?q?=0D=0A...?=``) are decoded and cleaned here: Python's email
+    library before 3.11.10 (CVE-2024-6923) decodes them after us and writes a decoded CR LF
+    out raw, a header injection. Whatever is left that still starts like one loses its ``=?``,
+    so no library can decode anything from our headers.
+    """
+    flat = _flatten(text)[: limit * 8]  # bounded before the regex: titles can be huge
+    for _ in range(_DECODE_ROUNDS):  # an encoded word may decode to another one
+        decoded = _flatten(_ENCODED_WORD.sub(_decode_word, flat))
+        if decoded == flat:
+            break
+        flat = decoded
+    flat = flat.replace("=?", "= ?")
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _flatten(text: str) -> str:
+    return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def _decode_word(word: re.Match[str]) -> str:
+    """One encoded word as text (a charset Python lacks, or bad bytes, decode as UTF-8)."""
+    charset, encoding, payload = word[1].partition("*")[0], word[2].lower(), word[3]
+    raw = payload.encode("ascii", "replace")
+    try:
+        if encoding == "q":
+            data = binascii.a2b_qp(raw, header=True)
+        elif encoding == "b":
+            data = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/]", b"", raw) + b"===")
+        else:
+            return word[0]  # not an encoded word to any library; its "=?" is defused later
+    except (binascii.Error, ValueError):
+        return payload
+    try:
+        return data.decode(charset, "replace")
+    except (LookupError, ValueError):  # unknown or non-text codec
+        return data.decode("utf-8", "replace")
 
 
 def sanitize_html(html: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -10,6 +10,9 @@ from typing import Protocol
 from alerts.notify.base import SendResult
 from alerts.notify.redact import REDACTOR
 from alerts.notify.render import Kind, Message
+
+_DELTA_SECONDS = re.compile(r"-?\d+(?:\.\d+)?")  # a negative wait means none
+MAX_RETRY_AFTER = 7 * 86400.0  # finite whatever the peer sends; delivery caps it far lower
 
 
 class Sender(Protocol):
@@ -42,19 +45,22 @@ def http_retryable(status: int) -> bool:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent/bad."""
-    if not value:
+    """Seconds from a ``Retry-After`` header, or None when absent or unreadable.
+
+    Delta-seconds are digits (a fraction is tolerated); anything else must be an HTTP-date.
+    ``1e12``, ``inf`` or ``NaN`` are neither, so they are ignored (our own backoff applies);
+    an absurd wait is bounded here, and delivery cuts it to ``delivery.backoff_cap``.
+    """
+    text = (value or "").strip()
+    if not text:
         return None
+    if _DELTA_SECONDS.fullmatch(text):
+        return min(max(0.0, float(text)), MAX_RETRY_AFTER)
     try:
-        seconds = float(value.strip())
-    except ValueError:
-        seconds = None
-    if seconds is not None:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        when = parsedate_to_datetime(text)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)

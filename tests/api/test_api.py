@@ -111,6 +111,6 @@ def test_healthz_reports_and_fails_without_workers(queue: Queue) -> None:
     with TestClient(up) as c:
         assert c.get("/healthz").status_code == 200
     with TestClient(down) as c:
-        resp = c.get("/healthz")
+        resp = c.get("/healthz", headers=auth())  # details need the token
         assert resp.status_code == 503
         assert resp.json()["workers"] == 0

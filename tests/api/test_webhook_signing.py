@@ -18,6 +18,19 @@ SECRET = b"webhook-key"
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
 
 
+class MemoryGuard:
+    """The replay guard in a set."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def seen(self, request_id: str) -> bool:
+        return request_id in self.ids
+
+    def remember(self, request_id: str) -> None:
+        self.ids.add(request_id)
+
+
 @pytest.fixture
 def queue() -> Queue:
     return Queue()
@@ -29,15 +42,8 @@ def client(queue: Queue) -> Iterator[TestClient]:
         api_token=TOKEN,
         sources=[{"id": "newsroom", "kind": "webhook", "secret": SECRET.decode()}],
     )
-    seen: set[str] = set()
-
-    def guard(request_id: str) -> bool:
-        first = request_id not in seen
-        seen.add(request_id)
-        return first
-
     app = create_app(
-        settings, submit=queue, health=dict, replay_guard=guard, clock=FrozenClock(NOW)
+        settings, submit=queue, health=dict, replay_guard=MemoryGuard(), clock=FrozenClock(NOW)
     )
     with TestClient(app) as c:
         yield c

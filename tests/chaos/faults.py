@@ -26,8 +26,9 @@ class Faults:
     def supervise(self, env: dict[str, str], stop: threading.Event) -> None:
         """Restart workers that exit on their own, as compose's `restart:` policy does.
 
-        Celery/kombu workers can die with "Unrecoverable error" when the broker connection
-        drops (celery#4652, kombu#582 and kin); production runs them under a supervisor.
+        The second line of defence: workers ride out a broker drop themselves
+        (workers/redis_transport.py fixes the kombu fault that made them exit); production
+        still runs them supervised.
         """
         while not stop.wait(0.5):
             with self.lock:

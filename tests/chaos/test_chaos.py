@@ -32,11 +32,13 @@ from tests.chaos.harness import (
     write_rules,
 )
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
+from tests.support.rabbitmq import amqp_vhost
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack import SlackTestServer
 from tests.support.smtp import SmtpTestServer
 
 ITEMS = int(os.environ.get("CHAOS_ITEMS", "0"))
+BROKER = os.environ.get("CHAOS_BROKER", "redis")  # or rabbitmq: `make chaos-rabbitmq`
 TOKEN = "chaos-token"
 RECOVERY_LIMIT = 120.0
 FEED_ITEMS_PER_SECOND = 25.0  # what two 2-process workers sustain here (bench/pipeline.py)
@@ -124,6 +126,15 @@ def explain_lost(url: str, lost: list[tuple[str, str]]) -> list[str]:
 
 
 def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -> None:
+    if BROKER == "rabbitmq":
+        with amqp_vhost() as amqp:
+            run_chaos(tmp_path, broker_url=amqp)
+    else:
+        run_chaos(tmp_path)
+
+
+def run_chaos(tmp_path: Path, **broker: str) -> None:
+    """Feed, inject the faults, wait for recovery, report the figures and check them."""
     server = RedisServer(appendonly=True).start()
     rules = write_rules(tmp_path / "rules")
     data = bulletins(make_items(ITEMS), size=10)
@@ -140,6 +151,7 @@ def test_chaos_loses_nothing_and_duplicates_only_where_flagged(tmp_path: Path) -
                 "slack": "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
             },
             **CHAOS_SETTINGS,
+            **broker,
         )
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
         try:
@@ -203,6 +215,7 @@ def figures(
 ) -> dict[str, Any]:
     """The closing-note figures of one chaos run."""
     return {
+        "broker": BROKER,
         "items": ITEMS,
         "expected_alerts": len(want),
         "delivered": sum(1 for key in want if got[key] >= 1),

@@ -1,4 +1,5 @@
-"""A real worker keeps matching with its last good rule set when hostile rule files land."""
+"""A real worker keeps matching with its last good rule set when hostile rule files land
+(an alias bomb, a huge file, a NUL byte)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,10 @@ from pathlib import Path
 import redis
 from celery import Celery
 
+from tests.hostile.conftest import kaluga_worker
 from tests.hostile.test_rule_files import billion_laughs
-from tests.support.processes import service_env, start_worker, write_config
-from tests.support.slack import SlackTestServer
 
 RULES_STATUS_KEY = "alerts:rules:status"  # workers.runtime.RULES_STATUS_KEY
-KALUGA = "id: kaluga\nany: [Kaluga]\nnotify: {channels: [slack]}\n"
-SLACK = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
 
 
 # Different stories: a near-duplicate would be held as a follow-up of the first one.
@@ -47,38 +45,23 @@ def _wait(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-
 def test_worker_keeps_its_rules_after_a_bomb_and_a_huge_file(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis
 ) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "kaluga.yaml").write_text(KALUGA, encoding="utf-8")
-    with SlackTestServer() as slack:
-        config = write_config(
-            tmp_path,
-            rules_dir=str(rules),
-            channels={"slack": SLACK},
-            rules_reload_seconds=0.2,
-            delivery={"paced_channels": []},
-        )
-        env = service_env(config, redis_url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=slack.webhook_base)
-        worker = start_worker(env, name="hostile", concurrency=1)
-        app = Celery("hostile", broker=redis_url)
-        app.conf.update(task_default_queue="alerts", task_serializer="json")
-        try:
-            _submit(app, 1)
-            slack.wait_for(1, timeout=60)
-            version = _status(redis_client)["version"]
+    settings = {"rules_reload_seconds": 0.2, "delivery": {"paced_channels": []}}
+    with kaluga_worker(tmp_path, redis_url, "hostile", **settings) as (rules, slack, _, app):
+        _submit(app, 1)
+        slack.wait_for(1, timeout=60)
+        version = _status(redis_client)["version"]
 
-            (rules / "bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
-            (rules / "huge.yaml").write_bytes(b"#" * (10 * 1024 * 1024))
-            time.sleep(0.5)  # past rules_reload_seconds, so the next task re-checks
-            _submit(app, 2)
-            slack.wait_for(2, timeout=60)
-            _wait(lambda: _status(redis_client).get("last_error"))
-            status = _status(redis_client)
-        finally:
-            worker.stop()
-            app.close()
+        (rules / "bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
+        (rules / "huge.yaml").write_bytes(b"#" * (10 * 1024 * 1024))
+        (rules / "nul.yaml").write_bytes(b"id: x\x00\n")  # once a failed ingest task
+        time.sleep(0.5)  # past rules_reload_seconds, so the next task re-checks
+        _submit(app, 2)
+        slack.wait_for(2, timeout=60)
+        _wait(lambda: _status(redis_client).get("last_error"))
+        status = _status(redis_client)
     assert status["version"] == version
     assert status["watches"] == 1
     assert "bomb.yaml:2:10: YAML aliases are not allowed" in status["last_error"]
     assert "huge.yaml:1:1: file is larger than" in status["last_error"]
+    assert "nul.yaml:1:6: control character U+0000 is not allowed" in status["last_error"]
     assert "depot fire" in json.dumps(slack.requests[1].payload)

@@ -101,8 +101,10 @@ class Service:
         self.log.unlink(missing_ok=True)
 
 
-def start_worker(env: dict[str, str], *, name: str = "w1", concurrency: int = 2) -> Service:
-    """A real Celery worker (`alerts worker`), ready to consume."""
+def start_worker(
+    env: dict[str, str], *, name: str = "w1", concurrency: int = 2, args: tuple[str, ...] = ()
+) -> Service:
+    """A real Celery worker (`alerts worker ARGS`), ready to consume."""
     argv = [
         sys.executable,
         "-m",
@@ -112,6 +114,7 @@ def start_worker(env: dict[str, str], *, name: str = "w1", concurrency: int = 2)
         str(concurrency),
         "--name",
         f"{name}@%h",
+        *args,
     ]
     service = Service(f"worker-{name}", argv, env).start()
     service.wait_for_output("ready.")

@@ -61,7 +61,8 @@ def test_sample_bulletin_alerts_once_by_email_and_slack(
 def test_healthz_sees_redis_the_worker_and_the_rules_before_any_bulletin(stack: Stack) -> None:
     # A busy worker may miss one broadcast ping: health is judged over a few probes.
     deadline = time.monotonic() + 30
-    while (report := httpx.get(f"{stack.api}/healthz", timeout=10)).status_code != 200 or (
+    url = f"{stack.api}/healthz"  # the details need the token
+    while (report := httpx.get(url, headers=stack.headers(), timeout=10)).status_code != 200 or (
         report.json()["rules"] is None  # the worker loads the rules when it starts
     ):
         assert time.monotonic() < deadline, report.text

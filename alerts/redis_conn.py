@@ -1,0 +1,80 @@
+"""One way to open our own Redis stores: a plain/TLS URL, or a Sentinel set that names the master.
+
+The broker (kombu) and our stores (redis-py) read the same ``sentinel://`` URL, written as kombu
+writes it: ``sentinel://[:password@]host:port[/db];sentinel://host:port;...``. The service name
+comes from the ``sentinel_master`` setting. redis-py's ``Sentinel.master_for`` asks the sentinels
+again after a failover, so a client made here follows the new master by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+from redis.sentinel import Sentinel
+
+SENTINEL_SCHEME = "sentinel://"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+socket://", SENTINEL_SCHEME)
+
+
+@dataclass(frozen=True)
+class SentinelSet:
+    """The sentinels of a ``sentinel://`` URL, with the database and password of the master."""
+
+    hosts: tuple[tuple[str, int], ...]
+    db: int = 0
+    password: str | None = None
+    username: str | None = None
+
+
+def is_sentinel(url: str) -> bool:
+    """True for a kombu-style ``sentinel://`` URL."""
+    return url.startswith(SENTINEL_SCHEME)
+
+
+def parse_sentinels(url: str) -> SentinelSet:
+    """Split ``sentinel://h1:26379;sentinel://h2:26379/0``; ValueError when malformed."""
+    hosts: list[tuple[str, int]] = []
+    db, password, username = 0, None, None
+    for part in url.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if not is_sentinel(part):
+            raise ValueError(f"every part of a Sentinel URL must start with {SENTINEL_SCHEME}")
+        split = urlsplit(part)
+        if not split.hostname:
+            raise ValueError("a Sentinel URL part has no host")
+        hosts.append((split.hostname, split.port or 26379))
+        if split.password:
+            password, username = unquote(split.password), split.username or None
+        if split.path.strip("/"):
+            db = int(split.path.strip("/"))
+    if not hosts:
+        raise ValueError("a Sentinel URL names no sentinel")
+    return SentinelSet(tuple(hosts), db, password, username)
+
+
+def connect(url: str, *, sentinel_master: str | None = None, **options: Any) -> redis.Redis:
+    """A client on ``url``: ``redis://``/``rediss://`` as redis-py reads them, or the Sentinel
+    set's current master (``sentinel_master`` names the service)."""
+    if not is_sentinel(url):
+        return redis.Redis.from_url(url, **options)
+    if not sentinel_master:
+        raise ValueError("a sentinel:// URL needs the sentinel_master setting")
+    found = parse_sentinels(url)
+    sentinel = Sentinel(
+        list(found.hosts),
+        sentinel_kwargs={"socket_timeout": options.get("socket_timeout", 2)},
+        socket_timeout=options.pop("socket_timeout", 5),
+        socket_connect_timeout=options.pop("socket_connect_timeout", 2),
+    )
+    return sentinel.master_for(
+        sentinel_master,
+        db=found.db,
+        password=found.password,
+        username=found.username,
+        **options,
+    )

@@ -1,0 +1,144 @@
+"""Benchmark sharded watches: 1M watches split across N shards by the workers' stable hash.
+
+Run ``python bench/shards.py`` (1M watches, 4 shards) or ``--watches 100000 --shards 2``.
+The workload is generated once and each shard's watch specs written to a file; each shard is
+then built and measured in its own process from its file only, as a shard's worker holds only its
+watches: build time, resident memory (the whole process, and what the build added), and the
+per-item match time over the same items. An item fans out to every shard in parallel, so its
+item→match latency is the slowest shard's time for it plus one broker hop; the hop (kombu put →
+get through Redis, ``--redis``) is measured on its own. The watches and items are bench/match.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from alerts.matching import Matcher
+from alerts.matching.shards import shard_of
+from alerts.models import Item
+from bench.match import _rss_kib, ruleset, workload
+
+
+def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> None:
+    """Generate the workload once; write the items and each shard's watch specs as JSON."""
+    batch, specs = workload(watches, n_items, seed)
+    (folder / "items.json").write_text(json.dumps([i.model_dump(mode="json") for i in batch]))
+    for k in range(shards):
+        mine = [s for s in specs if shard_of(s["id"], shards) == k]
+        (folder / f"shard-{k}.json").write_text(json.dumps(mine))
+
+
+def one_shard(shard: int, folder: Path) -> dict[str, Any]:
+    """Build one shard's matcher from its specs only, as its worker would, and time the items."""
+    batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
+    mine = json.loads((folder / f"shard-{shard}.json").read_text())
+    gc.collect()
+    rss0 = _rss_kib()
+    t0 = time.perf_counter()
+    matcher = Matcher(ruleset(mine, exact=False))
+    build_s = time.perf_counter() - t0
+    del mine
+    gc.collect()
+    gc.freeze()  # as a worker does after loading a rule set
+    for item in batch[:20]:
+        matcher.match(item)  # warm the word-key cache, as a running worker would be
+    lat = []
+    for item in batch:
+        t = time.perf_counter_ns()
+        matcher.match(item)
+        lat.append((time.perf_counter_ns() - t) / 1e6)
+    return {
+        "shard": shard,
+        "watches": len(matcher.ruleset.rules),
+        "build_s": build_s,
+        "rss_mib": _rss_kib() / 1024,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "index_mib": (_rss_kib() - rss0) / 1024,
+        "lat_ms": lat,
+    }
+
+
+def broker_hop(url: str, n: int = 500) -> list[float]:
+    """Milliseconds from kombu put to get through the broker (one queue, one process)."""
+    from kombu import Connection
+
+    out = []
+    with Connection(url) as conn, conn.SimpleQueue(f"bench-hop-{os.getpid()}") as queue:
+        for _ in range(n):
+            t = time.perf_counter_ns()
+            queue.put({"t": t})
+            queue.get(timeout=5).ack()
+            out.append((time.perf_counter_ns() - t) / 1e6)
+        queue.clear()
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def main() -> int:
+    """Run every shard in its own process, then combine per item across shards."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--watches", type=int, default=1_000_000)
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--redis", default=os.environ.get("ALERTS_TEST_REDIS_URL"))
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(one_shard(args.one, args.dir)))
+        return 0
+    folder = Path(tempfile.mkdtemp(prefix="bench-shards-"))
+    t0 = time.perf_counter()
+    split(args.watches, args.shards, args.items, args.seed, folder)
+    print(f"workload: {time.perf_counter() - t0:.0f} s", flush=True)
+    results = []
+    for k in range(args.shards):
+        cmd = [sys.executable, __file__, "--one", str(k), "--dir", str(folder)]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        results.append(json.loads(done.stdout))
+        r = results[-1]
+        print(f"shard {k}: {r['watches']} watches, build {r['build_s']:.1f} s, "
+              f"RSS {r['rss_mib']:.0f} MiB, peak {r['peak_mib']:.0f} MiB "
+              f"(index {r['index_mib']:.0f} MiB), p50 {pct(r['lat_ms'], 0.5):.2f} ms, "
+              f"p99 {pct(r['lat_ms'], 0.99):.2f} ms", flush=True)  # fmt: skip
+    slowest = [max(r["lat_ms"][i] for r in results) for i in range(args.items)]
+    hop = broker_hop(args.redis) if args.redis else []
+    hop50 = statistics.median(hop) if hop else 0.0
+    print(
+        f"{args.watches} watches / {args.shards} shards, {args.items} items: item→match "
+        f"(slowest shard) p50 {pct(slowest, 0.5):.2f} ms, p99 {pct(slowest, 0.99):.2f} ms"
+    )
+    if hop:
+        print(
+            f"broker hop (kombu put→get, {args.redis.rsplit('@', 1)[-1]}): "
+            f"p50 {hop50:.2f} ms, p99 {pct(hop, 0.99):.2f} ms; "
+            f"with the hop: p50 {pct(slowest, 0.5) + hop50:.2f} ms, "
+            f"p99 {pct(slowest, 0.99) + pct(hop, 0.99):.2f} ms"
+        )
+    print("targets: p99 <= 5 ms, <= 500 MB per shard")
+    shutil.rmtree(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
