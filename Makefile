@@ -55,15 +55,16 @@ docs: venv
 ## Lint, types, the import contract, the shipped rules and the tests: what CI runs.
 check: lint typecheck imports rules-check test
 
+## The chaos runs: only the fault-injection run itself (the other tests in tests/chaos run in `make test`).
 chaos: venv
-	CHAOS_ITEMS=10000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+	CHAOS_ITEMS=10000 $(PY) -m pytest -q tests/chaos/test_chaos.py -p no:cacheprovider
 
 chaos-short: venv
-	CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+	CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos/test_chaos.py -p no:cacheprovider
 
 ## The short chaos run with RabbitMQ as the broker (Redis keeps the stores).
 chaos-rabbitmq: venv
-	CHAOS_BROKER=rabbitmq CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos -p no:cacheprovider
+	CHAOS_BROKER=rabbitmq CHAOS_ITEMS=1000 $(PY) -m pytest -q tests/chaos/test_chaos.py -p no:cacheprovider
 
 bench: venv
 	$(PY) bench/match.py

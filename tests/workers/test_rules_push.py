@@ -13,8 +13,11 @@ import redis
 
 from alerts.matching.published import PUBLISHED_KEY
 from tests.chaos.harness import write_rules
+from tests.chaos.test_chaos import TOKEN
 from tests.support.ha import ha_run
 from tests.support.processes import ROOT, service_env, write_config
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # /healthz details need the token
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,7 +43,7 @@ def test_a_broken_rules_dir_is_refused_and_nothing_is_published(
 
 def healthz_versions(api: str) -> dict[str, str]:
     """Each worker process's rules version as /healthz reports it."""
-    report = httpx.get(f"{api}/healthz", timeout=10).json()["rules_by_worker"]
+    report = httpx.get(f"{api}/healthz", headers=AUTH, timeout=10).json()["rules_by_worker"]
     return {name: w["version"] for name, w in report["workers"].items()}
 
 

@@ -15,7 +15,10 @@ import pytest
 import redis
 
 from alerts.matching.shards import shard_of, shard_queue
+from tests.chaos.test_chaos import TOKEN
 from tests.support.ha import ha_run
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # /healthz details need the token
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -43,7 +46,7 @@ def test_a_dead_shards_share_waits_then_delivers(
         run.wait_delivered(timeout=120)
         time.sleep(2)
         counts = run.counts(redis_client)
-        report = httpx.get(f"{run.api}/healthz", timeout=10).json()["rules_by_worker"]
+        report = httpx.get(f"{run.api}/healthz", headers=AUTH, timeout=10).json()["rules_by_worker"]
     assert counts["lost"] == 0, counts
     assert counts["duplicates"] <= counts["flagged"], counts
     held = {w["shard"]: w["watches"] for w in report["workers"].values() if w["shard"] is not None}
