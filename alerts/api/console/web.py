@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,9 +21,23 @@ from alerts.api.console.auth import COOKIE, Session, Tokens, same
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"
 # Autoescape everywhere: every item text, watch name and error is untrusted.
-TEMPLATES = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
-)
+_ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
+
+
+def when(value: datetime | None, seconds: bool = False) -> Markup:
+    """A time as the console shows it: in UTC and saying so, with the exact instant attached.
+
+    A naive datetime is taken as UTC (the ledger and silences store aware UTC times).
+    """
+    if value is None:
+        return Markup("")
+    utc = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+    return Markup('<time datetime="{}">{}</time>').format(escape(utc.isoformat()), shown)
+
+
+_ENV.filters["when"] = when
+TEMPLATES = Jinja2Templates(env=_ENV)
 
 
 class SignInRequired(Exception):

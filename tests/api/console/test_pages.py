@@ -178,3 +178,22 @@ def test_a_disabled_watch_is_listed_as_not_enabled(tmp_path: Path) -> None:
     html = console.client.get("/console/").text
     row = html[html.index("<strong>off-watch</strong>") :].split("</tr>")[0]
     assert "off.yaml:2" in row and "<td>no</td>" in row
+
+
+def test_times_say_they_are_utc_whatever_the_offset_they_were_given_in(console: Console) -> None:
+    from datetime import timezone
+
+    from alerts.api.console.web import when
+
+    kyiv = timezone(timedelta(hours=2))
+    shown = when(NOW.astimezone(kyiv))
+    assert "2026-12-02 12:00 UTC" in shown and 'datetime="2026-12-02T12:00:00+00:00"' in shown
+    console.sign_in()
+    created = console.client.post(
+        "/console/silences",
+        data={"watch": "kaluga", "duration": "2h", "csrf": console.csrf()},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    page = console.client.get("/console/silences").text
+    assert "2026-12-02 12:00 UTC" in page and "2026-12-02 14:00 UTC" in page
