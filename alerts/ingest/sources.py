@@ -6,8 +6,10 @@ the ``SeenStore`` (so a live-blog page that gained two posts yields two new ids)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from alerts.clock import Clock
 from alerts.ingest.errors import FetchError, IngestError, ParseError
@@ -31,6 +33,20 @@ _FORMATS: dict[str, Format | None] = {
     "inbox": None,
 }
 _HINTS = {"html": "text/html", "text": "text/plain", "json": "application/json"}
+
+
+def secret_pieces_of(src: SourceSettings) -> list[str]:
+    """A source's secrets: its signing secret, and its URL's credentials and query string."""
+    pieces = [src.secret.get_secret_value()] if src.secret else []
+    parts = urlsplit(src.url or "")
+    return pieces + [p for p in (parts.netloc.rpartition("@")[0], parts.query) if len(p) >= 4]
+
+
+def scrub(text: str, pieces: Iterable[str]) -> str:
+    """``text`` with each secret piece (longest first) replaced by ``****``."""
+    for piece in sorted(pieces, key=len, reverse=True):
+        text = text.replace(piece, "****")
+    return text
 
 
 def max_items(src: SourceSettings) -> int:
@@ -60,7 +76,9 @@ def poll_source(
     try:
         items, etag, modified = _read(src, current, fetcher, clock, on_items)
     except IngestError as exc:
-        state.put(src.id, after_failure(current, now, interval=src.interval, error=str(exc)))
+        # The stored error reaches the console, the ops alert and logs: no URL token in it.
+        error = scrub(str(exc), secret_pieces_of(src))
+        state.put(src.id, after_failure(current, now, interval=src.interval, error=error))
         raise
     items = items[: max_items(src)]
     if on_items is not None and src.kind != "inbox":  # the inbox hands over file by file

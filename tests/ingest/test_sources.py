@@ -92,6 +92,27 @@ def test_failures_back_off_exponentially_then_recover(site: Site, fetcher: Fetch
     assert state.get("harbour").consecutive_failures == 0
 
 
+class _EchoingFetcher:
+    """A fetch that fails with a message quoting its URL's secrets (a proxy or library might)."""
+
+    def fetch(self, url: str, **_: Any) -> None:
+        raise FetchError("http://feeds.test/", f"upstream said: cannot GET {url}")
+
+
+def test_a_failing_source_s_secrets_never_reach_its_stored_error() -> None:
+    """The stored error feeds the console, the ops alert and logs: secrets masked at the root."""
+    state = MemorySourceStateStore()
+    src = SourceSettings(
+        id="harbour", kind="rss", url="http://reader:pa55word@feeds.test/rss?token=sekrit-42",
+        secret="hmac-secret-x", jitter=0,
+    )  # fmt: skip
+    with pytest.raises(FetchError, match="sekrit-42"):
+        poll_source(src, fetcher=_EchoingFetcher(), state=state, clock=FrozenClock(START))  # type: ignore[arg-type]
+    stored = state.get("harbour").last_error or ""
+    assert "upstream said" in stored and "****" in stored
+    assert "sekrit-42" not in stored and "pa55word" not in stored
+
+
 def test_backoff_is_capped() -> None:
     from alerts.ingest.state import after_failure
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,6 +21,7 @@ from alerts.api.console.views import (
 )
 from alerts.api.console.web import PREFIX, render, session_of
 from alerts.delivery.redact import redact, secret_pieces
+from alerts.ingest.sources import secret_pieces_of
 from alerts.matching import RuleSetError
 from alerts.notify.redact import longest_first
 
@@ -114,10 +114,7 @@ def _scrubber(deps: ConsoleDeps) -> list[str]:
     urls = [u for name in settings.channels for u in settings.channel_urls(name)]
     pieces = list(secret_pieces(urls))
     for src in settings.sources:
-        if src.secret:
-            pieces.append(src.secret.get_secret_value())
-        parts = urlsplit(src.url or "")
-        pieces += [p for p in (parts.netloc.rpartition("@")[0], parts.query) if len(p) >= 4]
+        pieces += secret_pieces_of(src)
     return list(longest_first(pieces))
 
 
