@@ -13,6 +13,7 @@ from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.stages import pace_wait, throttle_refusal
 from alerts.models import Digest, DigestEntry
 from alerts.notify.base import SendResult
+from alerts.observe import metrics
 
 _REASONS = ("digest", "throttled", "quiet_hours")
 
@@ -88,7 +89,9 @@ def flush_digest(deps: DeliveryDeps, watch: str, channel: str) -> Outcome | None
         deps.store.buffer.done(bucket, now)
         return None
     digest = build_digest(watch, channel, held)
-    return _settle(deps, bucket, held, digest, deps.notifier.send(channel, digest))
+    outcome = _settle(deps, bucket, held, digest, deps.notifier.send(channel, digest))
+    metrics.digest_flushed(channel, outcome.status, digest.total)
+    return outcome
 
 
 def _settle(

@@ -50,6 +50,12 @@ MATCHES = Counter("alerts_matches", "Watches that fired on an item.", ["watch"])
 DELIVERIES = Counter(
     "alerts_deliveries", "Delivery attempts by outcome (retry, dead...).", ["channel", "status"]
 )
+DIGESTS = Counter(
+    "alerts_digests", "Digest flushes by outcome (sent, retry, dead).", ["channel", "status"]
+)
+DIGEST_ALERTS = Counter(
+    "alerts_digest_alerts", "Alerts in the digests that went out (or died).", ["channel", "status"]
+)
 SOURCE_POLLS = Counter("alerts_source_polls", "Polls of a configured source.", ["source", "result"])
 RULES_RELOADS = Counter("alerts_rules_reloads", "Rule set reloads in a process.", ["result"])
 HEALTH_NOTICES = Counter(
@@ -116,6 +122,13 @@ def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
 def delivered(channel: str, status: str) -> None:
     """Count one delivery outcome."""
     DELIVERIES.labels(channel, status).inc()
+
+
+def digest_flushed(channel: str, status: str, alerts: int) -> None:
+    """Count one digest flush and the alerts it carried (``retry`` counts the attempt only)."""
+    DIGESTS.labels(channel, status).inc()
+    if status != "retry":
+        DIGEST_ALERTS.labels(channel, status).inc(alerts)
 
 
 def polled(source: str, result: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
+
 from alerts.clock import FrozenClock
 from alerts.delivery import NotifySpec, deliver, list_deliveries
 from alerts.delivery.digests import due_digests, flush_due_digests
@@ -79,6 +81,11 @@ def test_a_digest_due_in_quiet_hours_waits_for_their_end():
 
 
 def test_a_failed_digest_keeps_every_entry_and_a_dead_one_dead_letters_its_rows():
+    before = {
+        (name, status): counted(name, status)
+        for name in ("alerts_digests_total", "alerts_digest_alerts_total")
+        for status in ("sent", "retry", "dead")
+    }
     clock = FrozenClock(T0)
     temp = SendResult(ok=False, retryable=True, error="451")
     perm = SendResult(ok=False, retryable=False, error="554")
@@ -97,6 +104,18 @@ def test_a_failed_digest_keeps_every_entry_and_a_dead_one_dead_letters_its_rows(
     clock.advance(hours=1)
     assert [o.status for o in flush_due_digests(deps)] == ["sent"]
     assert digests(notifier)[0].total == 1  # the late one, alone: nothing lost, nothing twice
+    grew = {key: counted(*key) - was for key, was in before.items()}
+    assert grew == {
+        ("alerts_digests_total", "sent"): 1, ("alerts_digests_total", "retry"): 1,
+        ("alerts_digests_total", "dead"): 1, ("alerts_digest_alerts_total", "sent"): 1,
+        ("alerts_digest_alerts_total", "retry"): 0, ("alerts_digest_alerts_total", "dead"): 4,
+    }  # fmt: skip
+
+
+def counted(name: str, status: str) -> float:
+    """A digest counter's value for the channel these tests use."""
+    value = REGISTRY.get_sample_value(name, {"channel": "ops", "status": status})
+    return value or 0.0
 
 
 def test_a_silenced_alert_is_recorded_not_sent():
