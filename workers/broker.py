@@ -81,7 +81,7 @@ def beat_conf(settings: Settings) -> dict[str, Any]:
     url = settings.redis_url or ""
     lock = settings.worker.beat_lock_seconds
     conf: dict[str, Any] = {
-        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_scheduler": "workers.beat_scheduler:SteadyRedBeatScheduler",
         "redbeat_key_prefix": "alerts:beat:",
         "redbeat_lock_timeout": int(max(lock, 3)),
         # The active beat renews its lock each tick, and a standby re-tries it as often.
