@@ -24,7 +24,7 @@ from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Pattern, Watches
 from alerts.matching.text import normalise, words
-from alerts.matching.tree import And, Near, Node, Not, Term
+from alerts.matching.tree import And, Guard, Near, Node, Not, Term, terms_of
 from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
 
@@ -152,6 +152,9 @@ class _Builder:
             return ev.Near(ids, node.slop, self.mask(node.fields or default), texts, node)
         if isinstance(node, Not):
             return ev.Not(self.node(node.child, default), node)
+        if isinstance(node, Guard):  # not_near, min_confidence: the not_near terms are atoms
+            away = tuple(self.atom(t) for t in terms_of(node.away)) if node.away else ()
+            return ev.Guard(self.node(node.child, default), away, node)
         children = tuple(self.node(c, default) for c in node.children)
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 
