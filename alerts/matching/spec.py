@@ -90,6 +90,13 @@ class NotNearSpec(_Strict):
     terms: tuple[TermEntry, ...] = Field(min_length=1, description="Words or phrases.")
     within: int = Field(ge=1, le=MAX_WITHIN, description="Words between them, at most.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: Any) -> Any:
+        if not isinstance(value, dict | NotNearSpec):
+            raise ValueError("a mapping is expected: {terms: [word, ...], within: N}")
+        return value
+
 
 class RuleSpec(_Strict):
     """One watch, as written in a rule file."""
