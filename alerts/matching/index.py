@@ -81,9 +81,10 @@ class _Builder:
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
         same_text = self.by_text[term.kind, term.exact]
-        aid = same_text.get(term.text)  # terms repeat across watches: skip normalising
+        written = term.text if term.surname_gender == "same" else f"{term.text} ~any"
+        aid = same_text.get(written)  # terms repeat across watches: skip normalising
         if aid is None:
-            aid = same_text[term.text] = self._new_atom(term)
+            aid = same_text[written] = self._new_atom(term)
         self.usage[aid] += 1
         return aid
 
@@ -94,6 +95,8 @@ class _Builder:
         if _hyphenated(term):
             # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
             text += " -"
+        if term.surname_gender == "any":  # keyed for both genders of a surname: its own atom
+            text += " ~any"
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)

@@ -142,6 +142,17 @@ def test_surname_gender_reaches_every_term_the_key_layer_reads(tmp_path: Path) -
     assert {t.surname_gender for t in terms_of(same.tree)} == {"same"}  # the list is not changed
 
 
+def test_a_watch_asking_for_both_genders_gets_atoms_of_its_own(tmp_path: Path) -> None:
+    text = """\
+    watches:
+      - {id: both, any: [Navalny], surname_gender: any, notify: {channels: [email]}}
+      - {id: same, any: [Navalny], notify: {channels: [email]}}
+    """
+    both, same = Matcher(ruleset_of(tmp_path, text)).index.watches
+    assert both.node.atom != same.node.atom  # type: ignore[attr-defined]
+    assert fired(Matcher(ruleset_of(tmp_path, text)), item("Navalny")) == ["both", "same"]
+
+
 # Each row: the options of a watch of `any: [x]`, the exact errors (file name a.yaml).
 BAD = [
     ("not_near: {terms: [y], within: 0}", ["a.yaml:3:32: not_near.within: input should be greater than or equal to 1"]),  # fmt: skip
