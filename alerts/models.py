@@ -62,7 +62,7 @@ class Hit(Frozen):
     )
 
     def found_as(self) -> str:
-        """The term, what it was found as, and how: 'Kaluga → «Калуге» (transliterated, inflected)'."""
+        """The hit as explanations read it: 'Kaluga → «Калуге» (transliterated, inflected)'."""
         how = ", ".join(k.replace("_", " ") for k in self.how)
         return f"{self.term} → «{self.text}»" + (f" ({how})" if how else "")
 

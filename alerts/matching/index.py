@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import re2
 
 from alerts.matching import evaluate as ev
+from alerts.matching import guard
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
@@ -157,7 +158,7 @@ class _Builder:
             return ev.Not(self.node(node.child, default), node)
         if isinstance(node, Guard):  # not_near, min_confidence: the not_near terms are atoms
             away = tuple(self.atom(t) for t in terms_of(node.away)) if node.away else ()
-            return ev.Guard(self.node(node.child, default), away, node)
+            return guard.Guard(self.node(node.child, default), away, node)
         children = tuple(self.node(c, default) for c in node.children)
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 

@@ -155,15 +155,36 @@ def test_a_watch_asking_for_both_genders_gets_atoms_of_its_own(tmp_path: Path) -
 
 # Each row: the options of a watch of `any: [x]`, the exact errors (file name a.yaml).
 BAD = [
-    ("not_near: {terms: [y], within: 0}", ["a.yaml:3:32: not_near.within: input should be greater than or equal to 1"]),  # fmt: skip
-    ("not_near: {terms: [y], within: 51}", ["a.yaml:3:32: not_near.within: input should be less than or equal to 50"]),  # fmt: skip
+    (
+        "not_near: {terms: [y], within: 0}",
+        ["a.yaml:3:32: not_near.within: input should be greater than or equal to 1"],
+    ),
+    (
+        "not_near: {terms: [y], within: 51}",
+        ["a.yaml:3:32: not_near.within: input should be less than or equal to 50"],
+    ),
     ("not_near: {terms: [y]}", ["a.yaml:3:11: missing key 'within'"]),
     ("not_near: {terms: [y], within: 2, near: 3}", ["a.yaml:3:35: unknown key 'near'"]),
-    ("not_near: [y]", ["a.yaml:3:11: not_near: a mapping is expected: {terms: [word, ...], within: N}"]),  # fmt: skip
-    ("not_near: {terms: [y, {regex: a+}], within: 2}", ["a.yaml:3:23: not_near takes words, not regexes"]),  # fmt: skip
+    (
+        "not_near: [y]",
+        ["a.yaml:3:11: not_near: a mapping is expected: {terms: [word, ...], within: N}"],
+    ),
+    (
+        "not_near: {terms: [y, {regex: a+}], within: 2}",
+        ["a.yaml:3:23: not_near takes words, not regexes"],
+    ),
     ("not_near: {terms: ['!!!'], within: 2}", ["a.yaml:3:20: term '!!!' has no words to match"]),
-    ("min_confidence: fuzzy", ["a.yaml:3:17: min_confidence: input should be 'exact', 'inflected', 'transliterated', 'other_spelling' or 'compound'"]),  # fmt: skip
-    ("exact: true\nmin_confidence: compound", ["a.yaml:4:17: min_confidence 'compound' contradicts exact: true (only exact hits count)"]),  # fmt: skip
+    (
+        "min_confidence: fuzzy",
+        [
+            "a.yaml:3:17: min_confidence: input should be 'exact', 'inflected', "
+            "'transliterated', 'other_spelling' or 'compound'"
+        ],
+    ),
+    (
+        "exact: true\nmin_confidence: compound",
+        ["a.yaml:4:17: min_confidence 'compound' contradicts exact: true (only exact hits count)"],
+    ),
     ("surname_gender: both", ["a.yaml:3:17: surname_gender: input should be 'same' or 'any'"]),
 ]
 
