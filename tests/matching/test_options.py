@@ -78,7 +78,9 @@ def test_the_guard_holds_the_positive_part_only(tmp_path: Path) -> None:
     guard = rule.tree.children[0]  # type: ignore[union-attr]
     assert isinstance(guard, Guard) and guard.within == 2
     assert [t.text for t in terms_of(guard)] == ["Tula", "gingerbread", "пряник", "samovar"]
-    assert rule.clause.endswith("AND NOT exercise")
+    assert rule.clause == (
+        "Tula [not within 2 words of (gingerbread OR пряник OR samovar)] AND NOT exercise"
+    )
 
 
 LEVELS = """\
@@ -193,3 +195,19 @@ BAD = [
 def test_bad_options_exact_errors(tmp_path: Path, options: str, expected: list[str]) -> None:
     text = f"id: k\nany: [x]\n{options}\nnotify: {{channels: [email]}}\n"
     assert errors_of(tmp_path, a__yaml=text) == expected
+
+
+def test_not_near_measures_a_hyphenated_form_from_its_words(tmp_path: Path) -> None:
+    m = Matcher(
+        ruleset_of(
+            tmp_path,
+            """\
+            id: truce
+            any: [ceasefire]
+            not_near: {terms: [Olympic], within: 1}
+            notify: {channels: [email]}
+            """,
+        )
+    )
+    assert fired(m, item("An Olympic cease-fire was declared")) == []
+    assert fired(m, item("A cease-fire, said the Olympic committee")) == ["truce"]
