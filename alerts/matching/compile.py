@@ -94,6 +94,7 @@ class _RuleCompiler:
         self.ok = True
         # min_confidence: exact asks what exact: true does; exact terms are the cheaper way.
         self.exact = spec.exact or spec.min_confidence == "exact"
+        self.away: Node | None = None  # the not_near terms
 
     def problem(self, path: Path_, message: str) -> None:
         """Report one problem at a path inside the rule."""
@@ -114,9 +115,9 @@ class _RuleCompiler:
             out.append(node)
         return out
 
-    def guard(self, node: Node) -> Node:
-        """The positive part of the watch, inside the occurrence filters it asks for."""
-        spec, away = self.spec, None
+    def filters(self) -> None:
+        """Check min_confidence and compile the not_near terms (``guard`` wraps with them)."""
+        spec = self.spec
         if spec.exact and spec.min_confidence not in (None, "exact"):
             self.problem(
                 ("min_confidence",),
@@ -129,11 +130,15 @@ class _RuleCompiler:
             for i, near in enumerate(found):
                 if any(t.kind == "regex" for t in terms_of(near)):
                     self.problem(("not_near", "terms", i), "not_near takes words, not regexes")
-            away = or_of(found) if found else None
-        if away is None and spec.min_confidence is None:
+            self.away = or_of(found) if found else None
+
+    def guard(self, node: Node) -> Node:
+        """The positive part of the watch, inside the occurrence filters it asks for."""
+        spec = self.spec
+        if self.away is None and spec.min_confidence is None:
             return node
         level = RANK[spec.min_confidence or KINDS[-1]]
-        return Guard(node, away, spec.not_near.within if spec.not_near else 0, level)
+        return Guard(node, self.away, spec.not_near.within if spec.not_near else 0, level)
 
     def query(self) -> list[Node]:
         """The query's tree, if the rule has one."""
@@ -157,6 +162,7 @@ def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> N
     parts += c.nodes(("all",), spec.all, exact=c.exact)
     none_nodes = c.nodes(("none",), spec.none, exact=c.exact)
     parts += c.query()
+    c.filters()
     if not parts or not has_positive(and_of(parts)):
         if c.ok:
             report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")

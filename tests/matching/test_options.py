@@ -211,3 +211,15 @@ def test_not_near_measures_a_hyphenated_form_from_its_words(tmp_path: Path) -> N
     )
     assert fired(m, item("An Olympic cease-fire was declared")) == []
     assert fired(m, item("A cease-fire, said the Olympic committee")) == ["truce"]
+
+
+def test_option_errors_come_in_the_same_pass_as_the_terms(tmp_path: Path) -> None:
+    text = (
+        "id: k\nany: ['!!!']\nexact: true\nmin_confidence: inflected\n"
+        "not_near: {terms: ['...'], within: 2}\nnotify: {channels: [email]}\n"
+    )
+    assert errors_of(tmp_path, a__yaml=text) == [
+        "a.yaml:2:7: term '!!!' has no words to match",
+        "a.yaml:4:17: min_confidence 'inflected' contradicts exact: true (only exact hits count)",
+        "a.yaml:5:20: term '...' has no words to match",
+    ]
