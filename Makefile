@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 # one of those changes, the project is reinstalled (without its dependencies), since a stale
 # build would shadow the edited module. A new pyproject.toml installs everything afresh.
 COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/matching/scan.py \
-	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py
+	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py \
+	alerts/matching/guard.py
 
 $(VENV)/.installed: pyproject.toml $(COMPILED_SOURCES)
 	@if [ ! -f $(VENV)/.deps ] || [ pyproject.toml -nt $(VENV)/.deps ]; then \

@@ -56,18 +56,27 @@ class Hit(Frozen):
     start: int
     end: int
     text: str
+    how: tuple[str, ...] = Field(
+        default=(),
+        description="How it was found: exact, inflected, transliterated, other_spelling, compound.",
+    )
+
+    def found_as(self) -> str:
+        """The hit as explanations read it: 'Kaluga → «Калуге» (transliterated, inflected)'."""
+        how = ", ".join(k.replace("_", " ") for k in self.how)
+        return f"{self.term} → «{self.text}»" + (f" ({how})" if how else "")
 
     @classmethod
-    def trusted(cls, term: str, field: str, start: int, end: int, text: str) -> Hit:
+    def trusted(
+        cls, term: str, field: str, start: int, end: int, text: str, how: tuple[str, ...] = ()
+    ) -> Hit:
         """A Hit from values the matcher computed, without validation (as ``model_construct``)."""
         hit = cls.__new__(cls)
         # What model_construct sets, minus its per-call inspection of the fields.
-        _set(
-            hit,
-            "__dict__",
-            {"term": term, "field": field, "start": start, "end": end, "text": text},
-        )
-        _set(hit, "__pydantic_fields_set__", {"term", "field", "start", "end", "text"})
+        values = {"term": term, "field": field, "start": start, "end": end, "text": text}
+        values["how"] = how
+        _set(hit, "__dict__", values)
+        _set(hit, "__pydantic_fields_set__", {"term", "field", "start", "end", "text", "how"})
         _set(hit, "__pydantic_extra__", None)
         _set(hit, "__pydantic_private__", None)
         return hit

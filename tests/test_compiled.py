@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["scan", "evaluate", "matcher", "index"]
+MODULES = ["scan", "evaluate", "matcher", "index", "guard"]
 
 
 def _module(name: str) -> object:

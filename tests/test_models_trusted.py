@@ -8,7 +8,14 @@ from pydantic import BaseModel
 
 from alerts.models import Hit, Match
 
-HIT = {"term": "Kaluga", "field": "body", "start": 3, "end": 9, "text": "Калуге"}
+HIT = {
+    "term": "Kaluga",
+    "field": "body",
+    "start": 3,
+    "end": 9,
+    "text": "Калуге",
+    "how": ("transliterated", "inflected"),
+}
 
 
 def _hits() -> tuple[Hit, Hit]:

@@ -7,10 +7,21 @@ from collections.abc import Callable, Mapping
 
 import re2
 
+from alerts.matching.how import KINDS, RANK
 from alerts.matching.query import QueryProblem, list_lookup, parse_query, term_from_text
 from alerts.matching.spec import RuleSpec, TermEntry, TermSpec
 from alerts.matching.text import words
-from alerts.matching.tree import Node, Not, Term, and_of, has_positive, or_of
+from alerts.matching.tree import (
+    Guard,
+    Node,
+    Not,
+    Term,
+    and_of,
+    has_positive,
+    or_of,
+    terms_of,
+    with_gender,
+)
 from alerts.matching.yamlsafe import Path_
 
 Report = Callable[[Path_, str], None]
@@ -81,34 +92,60 @@ class _RuleCompiler:
     def __init__(self, spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> None:
         self.spec, self.lists, self.report = spec, lists, report
         self.ok = True
+        # min_confidence: exact asks what exact: true does; exact terms are the cheaper way.
+        self.exact = spec.exact or spec.min_confidence == "exact"
+        self.away: Node | None = None  # the not_near terms
 
     def problem(self, path: Path_, message: str) -> None:
         """Report one problem at a path inside the rule."""
         self.ok = False
         self.report(path, message)
 
-    def nodes(self, key: str, entries: tuple[TermEntry, ...]) -> list[Node]:
-        """The nodes of an any/all/none list."""
+    def nodes(self, key: Path_, entries: tuple[TermEntry, ...], *, exact: bool) -> list[Node]:
+        """The nodes of an any/all/none (or not_near terms) list."""
         out = []
         for i, entry in enumerate(entries):
             try:
-                node = entry_node(entry, exact=self.spec.exact, lists=self.lists)
+                node = entry_node(entry, exact=exact, lists=self.lists)
             except QueryProblem as exc:
-                self.problem((key, i), str(exc))
+                self.problem((*key, i), str(exc))
                 continue
             for problem in check_tree(node):
-                self.problem((key, i), problem)
+                self.problem((*key, i), problem)
             out.append(node)
         return out
+
+    def filters(self) -> None:
+        """Check min_confidence and compile the not_near terms (``guard`` wraps with them)."""
+        spec = self.spec
+        if spec.exact and spec.min_confidence not in (None, "exact"):
+            self.problem(
+                ("min_confidence",),
+                f"min_confidence {spec.min_confidence!r} contradicts exact: true "
+                "(only exact hits count)",
+            )
+        if spec.not_near is not None:
+            # Excluding words match like any term: every inflection and script of them.
+            found = self.nodes(("not_near", "terms"), spec.not_near.terms, exact=False)
+            for i, near in enumerate(found):
+                if any(t.kind == "regex" for t in terms_of(near)):
+                    self.problem(("not_near", "terms", i), "not_near takes words, not regexes")
+            self.away = or_of(found) if found else None
+
+    def guard(self, node: Node) -> Node:
+        """The positive part of the watch, inside the occurrence filters it asks for."""
+        spec = self.spec
+        if self.away is None and spec.min_confidence is None:
+            return node
+        level = RANK[spec.min_confidence or KINDS[-1]]
+        return Guard(node, self.away, spec.not_near.within if spec.not_near else 0, level)
 
     def query(self) -> list[Node]:
         """The query's tree, if the rule has one."""
         if self.spec.query is None:
             return []
         try:
-            node = parse_query(
-                self.spec.query, exact=self.spec.exact, lists=list_lookup(self.lists)
-            )
+            node = parse_query(self.spec.query, exact=self.exact, lists=list_lookup(self.lists))
         except QueryProblem as exc:
             self.problem(("query",), str(exc))
             return []
@@ -120,18 +157,23 @@ class _RuleCompiler:
 def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> Node | None:
     """The rule's tree, or None after reporting each problem at its path."""
     c = _RuleCompiler(spec, lists, report)
-    any_nodes = c.nodes("any", spec.any)
+    any_nodes = c.nodes(("any",), spec.any, exact=c.exact)
     parts = [or_of(any_nodes)] if any_nodes else []
-    parts += c.nodes("all", spec.all)
-    none_nodes = c.nodes("none", spec.none)
+    parts += c.nodes(("all",), spec.all, exact=c.exact)
+    none_nodes = c.nodes(("none",), spec.none, exact=c.exact)
     parts += c.query()
+    c.filters()
+    if not parts or not has_positive(and_of(parts)):
+        if c.ok:
+            report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")
+        return None
+    guarded = c.guard(and_of(parts))
+    parts = [guarded] if isinstance(guarded, Guard) else parts  # else as written: flat
     parts += [Not(or_of(none_nodes))] if none_nodes else []
     if not c.ok:
         return None
-    if not parts or not has_positive(and_of(parts)):
-        report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")
-        return None
-    return and_of(parts)
+    tree = and_of(parts)
+    return tree if spec.surname_gender == "same" else with_gender(tree, spec.surname_gender)
 
 
 def compile_list(name: str, entries: tuple[TermEntry, ...], report: Report) -> Node | None:

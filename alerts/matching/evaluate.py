@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from alerts.matching import tree
 from alerts.matching.document import Document
+from alerts.matching.how import EXACT, describe
 from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Occurrence, Occurrences
 from alerts.models import FIELDS, Hit
@@ -213,8 +214,8 @@ class Watch:
         self.filtered = bool(rule.sources or rule.languages)  # only some items may fire it
 
 
-def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
-    """The Hit of one occurrence of a term, with its span."""
+def span(o: Occurrence, doc: Document) -> Span:
+    """Where an occurrence stands in the original text of its field."""
     number, a, b, kind = o
     ft = doc.fields[number]
     if kind == 0 or kind == 3:
@@ -224,7 +225,24 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
         start, end = ft.original_span(a, b)
     else:
         start, end = a, b
-    return (number, start, end), Hit.trusted(term, FIELDS[number], start, end, ft.text[start:end])
+    return (number, start, end)
+
+
+def how_of(term: str, o: Occurrence, doc: Document) -> tuple[str, ...]:
+    """How an occurrence answers its term (exact terms, prefixes and regexes: as written)."""
+    if o[3] == 2 or o[3] == 3:
+        return EXACT
+    number, start, end = span(o, doc)
+    return describe(term, doc.fields[number].text[start:end], doc.item.language)
+
+
+def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
+    """The Hit of one occurrence of a term, with its span and how it was found."""
+    where = span(o, doc)
+    number, start, end = where
+    text = doc.fields[number].text[start:end]
+    how = EXACT if o[3] == 2 or o[3] == 3 else describe(term, text, doc.item.language)
+    return where, Hit.trusted(term, FIELDS[number], start, end, text, how)
 
 
 def hits_of(evidence: list[Evidence]) -> tuple[Hit, ...]:

@@ -51,7 +51,7 @@ def match_json(match: Match, item: Item, *, explain: bool = False) -> dict[str, 
 
 def match_text(match: Match, item: Item) -> str:
     """A one-line readable report of a match."""
-    terms = ", ".join(f"{h.text!r} ({h.field} {h.start}-{h.end})" for h in match.hits[:5])
+    terms = ", ".join(f"{h.found_as()} ({h.field} {h.start}-{h.end})" for h in match.hits[:5])
     more = f" +{len(match.hits) - 5} more" if len(match.hits) > 5 else ""
     return f"{match.watch}: {item.title!r} [{item.id}]: {terms}{more}"
 
@@ -69,9 +69,7 @@ def explain_text(match: Match, item: Item, rule: Rule, *, color: bool = False) -
         f"rules    version {match.ruleset_version}",
         f"clause   {match.clause}",
     ]
-    lines += [
-        f"hit      {h.field}[{h.start}:{h.end}] {h.text!r} for term {h.term!r}" for h in match.hits
-    ]
+    lines += [f"hit      {h.field}[{h.start}:{h.end}] {h.found_as()}" for h in match.hits]
     lines += [f"snippet  {field}: {text}" for field, text in snippets(item, match.hits).items()]
     text = "\n".join(lines)
     return highlight(text) if color else text

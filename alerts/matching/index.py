@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import re2
 
 from alerts.matching import evaluate as ev
+from alerts.matching import guard
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Pattern, Watches
 from alerts.matching.text import normalise, words
-from alerts.matching.tree import And, Near, Node, Not, Term
+from alerts.matching.tree import And, Guard, Near, Node, Not, Term, terms_of
 from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
 
@@ -81,9 +82,10 @@ class _Builder:
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
         same_text = self.by_text[term.kind, term.exact]
-        aid = same_text.get(term.text)  # terms repeat across watches: skip normalising
+        written = term.text if term.surname_gender == "same" else f"{term.text} ~any"
+        aid = same_text.get(written)  # terms repeat across watches: skip normalising
         if aid is None:
-            aid = same_text[term.text] = self._new_atom(term)
+            aid = same_text[written] = self._new_atom(term)
         self.usage[aid] += 1
         return aid
 
@@ -94,6 +96,8 @@ class _Builder:
         if _hyphenated(term):
             # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
             text += " -"
+        if term.surname_gender == "any":  # keyed for both genders of a surname: its own atom
+            text += " ~any"
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)
@@ -152,6 +156,9 @@ class _Builder:
             return ev.Near(ids, node.slop, self.mask(node.fields or default), texts, node)
         if isinstance(node, Not):
             return ev.Not(self.node(node.child, default), node)
+        if isinstance(node, Guard):  # not_near, min_confidence: the not_near terms are atoms
+            away = tuple(self.atom(t) for t in terms_of(node.away)) if node.away else ()
+            return guard.Guard(self.node(node.child, default), away, node)
         children = tuple(self.node(c, default) for c in node.children)
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -14,10 +15,12 @@ from pydantic import (
 )
 
 from alerts.delivery.policy import NotifySpec
+from alerts.matching.how import How
 
 FieldName = Literal["title", "body", "summary", "url", "source"]
 DEFAULT_FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
 RULE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_WITHIN = 50
 
 
 class _Strict(BaseModel):
@@ -45,8 +48,14 @@ def _entry_kind(value: Any) -> str:
     return "spec" if isinstance(value, dict | TermSpec) else "text"
 
 
+def _number_as_text(value: Any) -> Any:
+    """A number written bare in YAML (a year: 2003) is the term as written."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 TermEntry = Annotated[
-    Annotated[str, Tag("text")] | Annotated[TermSpec, Tag("spec")],
+    Annotated[str, BeforeValidator(_number_as_text), Tag("text")]
+    | Annotated[TermSpec, Tag("spec")],
     Discriminator(_entry_kind),
 ]
 
@@ -75,6 +84,20 @@ class ExamplesSpec(_Strict):
     no_match: tuple[ExampleEntry, ...] = ()
 
 
+class NotNearSpec(_Strict):
+    """Words whose neighbourhood does not count: an occurrence this close to one is dropped."""
+
+    terms: tuple[TermEntry, ...] = Field(min_length=1, description="Words or phrases.")
+    within: int = Field(ge=1, le=MAX_WITHIN, description="Words between them, at most.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: Any) -> Any:
+        if not isinstance(value, dict | NotNearSpec):
+            raise ValueError("a mapping is expected: {terms: [word, ...], within: N}")
+        return value
+
+
 class RuleSpec(_Strict):
     """One watch, as written in a rule file."""
 
@@ -89,6 +112,15 @@ class RuleSpec(_Strict):
     sources: tuple[str, ...] = Field(default=(), description="Only items from these sources.")
     languages: tuple[str, ...] = Field(default=(), description="Only items in these languages.")
     exact: bool = Field(default=False, description="Default for terms: no translit/inflection.")
+    not_near: NotNearSpec | None = Field(
+        default=None, description="Occurrences near these words do not count."
+    )
+    min_confidence: How | None = Field(
+        default=None, description="Only hits found at least this confidently count."
+    )
+    surname_gender: Literal["same", "any"] = Field(
+        default="same", description="'any': a surname also finds its other gender's form."
+    )
     notify: NotifySpec
     examples: ExamplesSpec = ExamplesSpec()
     enabled: bool = True

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from alerts.matching.how import KINDS
+
 TermKind = Literal["word", "prefix", "regex"]
+SurnameGender = Literal["same", "any"]
 T = TypeVar("T")
 
 
@@ -37,6 +40,9 @@ class Term:
     kind: TermKind = "word"
     exact: bool = False
     fields: frozenset[str] | None = None
+    # "any": a surname also finds its other gender's form (Zelensky, Zelenska); the key
+    # layer reads it where it works out the term's keys.
+    surname_gender: SurnameGender = "same"
 
     def render(self) -> str:
         """The term in query syntax."""
@@ -111,7 +117,32 @@ class Not:
         return self.render()
 
 
-Node = Term | Near | And | Or | Not
+@dataclass(frozen=True)
+class Guard:
+    """The child, counting only occurrences of its terms that pass the watch's filters.
+
+    An occurrence within ``within`` words of one of ``away`` (not_near) does not count, nor
+    one found less confidently than ``level`` (a rank of ``how.KINDS``; min_confidence).
+    """
+
+    child: Node
+    away: Node | None = None
+    within: int = 0
+    level: int = len(KINDS) - 1
+
+    def render(self) -> str:
+        """The child in query syntax, the filters after it in brackets."""
+        notes = [f"not within {self.within} words of {_paren(self.away)}"] if self.away else []
+        notes += [f"min_confidence {KINDS[self.level]}"] if self.level < len(KINDS) - 1 else []
+        return f"{_paren(self.child)} [{'; '.join(notes)}]"
+
+    @once
+    def clause(self) -> str:
+        """``render()``, worked out once: nodes are immutable, and reported on every match."""
+        return self.render()
+
+
+Node = Term | Near | And | Or | Not | Guard
 
 
 def _paren(node: Node) -> str:
@@ -145,4 +176,33 @@ def has_positive(node: Node) -> bool:
         return any(has_positive(c) for c in node.children)
     if isinstance(node, Or):
         return all(has_positive(c) for c in node.children)
+    if isinstance(node, Guard):
+        return has_positive(node.child)
     return True
+
+
+def terms_of(node: Node) -> list[Term]:
+    """Every term of a tree, in order (a guard's not_near terms last)."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Near):
+        return list(node.terms)
+    if isinstance(node, Not):
+        return terms_of(node.child)
+    if isinstance(node, Guard):
+        return terms_of(node.child) + (terms_of(node.away) if node.away else [])
+    return [t for c in node.children for t in terms_of(c)]
+
+
+def with_gender(node: Node, gender: SurnameGender) -> Node:
+    """The tree with every term's surname gender set (a list's terms are shared: copied)."""
+    if isinstance(node, Term):
+        return node if node.surname_gender == gender else replace(node, surname_gender=gender)
+    if isinstance(node, Near):
+        return replace(node, terms=tuple(replace(t, surname_gender=gender) for t in node.terms))
+    if isinstance(node, Not):
+        return Not(with_gender(node.child, gender))
+    if isinstance(node, Guard):
+        away = node.away and with_gender(node.away, gender)
+        return replace(node, child=with_gender(node.child, gender), away=away)
+    return type(node)(tuple(with_gender(c, gender) for c in node.children))

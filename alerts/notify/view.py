@@ -152,7 +152,7 @@ def why(alert: Alert) -> str:
     """One line saying why the watch fired: the clause and where each term was found."""
     found: list[str] = []
     for hit in alert.hits:
-        entry = f"“{hit.text}” in {hit.field}"
+        entry = f"{hit.found_as()} in {hit.field}" if hit.how else f"“{hit.text}” in {hit.field}"
         if entry not in found:
             found.append(entry)
     where = ", ".join(found) if found else "no term positions recorded"

@@ -54,7 +54,7 @@ def test_match_json_lines_with_offsets(tmp_path: Path, capsys: pytest.CaptureFix
         ("ceasefire", "Envoys discuss a ceasefire"),
     ]
     hit = lines[0]["hits"][0]
-    assert set(hit) == {"term", "field", "start", "end", "text"}
+    assert set(hit) == {"term", "field", "start", "end", "text", "how"}
     assert (hit["field"], hit["text"]) == ("title", "Kaluga")
     assert "Drones hit a plant in Kaluga"[hit["start"] : hit["end"]] == "Kaluga"
 

@@ -36,13 +36,20 @@ def test_explain_and_json(tmp_path: Path) -> None:
         "item     i1 'Fire in Калуге' (source test)",
         f"rules    version {ruleset.version}",
         "clause   Kaluga AND NOT exercise",
-        "hit      title[8:14] 'Калуге' for term 'Kaluga'",
+        "hit      title[8:14] Kaluga → «Калуге» (transliterated, inflected)",
         "snippet  title: Fire in [[Калуге]]",
     ]
     assert "\x1b[1;33mКалуге\x1b[0m" in highlight(text)
     line = match_json(match, it, explain=True)
     assert line["hits"] == [
-        {"term": "Kaluga", "field": "title", "start": 8, "end": 14, "text": "Калуге"}
+        {
+            "term": "Kaluga",
+            "field": "title",
+            "start": 8,
+            "end": 14,
+            "text": "Калуге",
+            "how": ["transliterated", "inflected"],
+        }
     ]
     assert line["snippets"] == {"title": "Fire in [[Калуге]]"}
     assert line["clause"] == "Kaluga AND NOT exercise"

@@ -113,3 +113,18 @@ def test_parse_retry_after_past_date_is_zero() -> None:
     assert (
         parse_retry_after("Wed, 25 Nov 2026 09:00:00 GMT", datetime(2026, 11, 26, tzinfo=UTC)) == 0
     )
+
+
+def test_why_says_how_each_hit_was_found() -> None:
+    alert = make_alert(body="Пожар в Калуге.", terms=())
+    start = alert.item.body.index("Калуге")
+    found = Hit(
+        term="Kaluga",
+        field="body",
+        start=start,
+        end=start + 6,
+        text="Калуге",
+        how=("transliterated", "inflected"),
+    )
+    line = why(alert.model_copy(update={"hits": (found,)}))
+    assert line.endswith(": Kaluga → «Калуге» (transliterated, inflected) in body")

@@ -30,13 +30,14 @@ class TermForms:
 
 @dataclass(frozen=True)
 class HitRow:
-    """One hit, explained: field, term, the form found, offsets."""
+    """One hit, explained: field, term, the form found, offsets, how it was found."""
 
     field: str
     term: str
     form: str
     start: int
     end: int
+    how: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,10 @@ def term_forms(rule: Rule) -> list[TermForms]:
 
 def explain(item: Item, match: Match) -> MatchView:
     """One match made readable: its hits as rows and each hit field with the hits marked."""
-    rows = tuple(HitRow(h.field, h.term, h.text, h.start, h.end) for h in match.hits)
+    rows = tuple(
+        HitRow(h.field, h.term, h.text, h.start, h.end, ", ".join(h.how).replace("_", " "))
+        for h in match.hits
+    )
     fields = []
     for name in dict.fromkeys(h.field for h in match.hits):
         text = item.field_text(name)

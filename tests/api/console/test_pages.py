@@ -39,7 +39,7 @@ def test_a_draft_shows_its_hits_explained(console: Console) -> None:
     assert "3 items parsed" in html
     assert "<mark>Kaluga</mark> region" in html
     assert (
-        "<td>title</td><td><code>Kaluga</code></td><td><mark>Kaluga</mark></td><td>34–40</td>"
+        "<td>title</td><td><code>Kaluga</code></td><td><mark>Kaluga</mark></td><td>exact</td><td>34–40</td>"
         in html
     )
 

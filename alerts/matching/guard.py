@@ -1,0 +1,112 @@
+"""Watch options that filter occurrences (not_near, min_confidence): a guard and its view.
+
+A guard wraps the positive part of a watch; its child fires on a view of the document's
+occurrences from which those that do not count are left out. Other occurrences of the same
+term still count, so the item can still match. Compiled with the evaluator (mypyc): the
+view is an ``Occurrences``, so every node takes it as it takes the document's own.
+"""
+
+from __future__ import annotations
+
+from alerts.matching import tree
+from alerts.matching.document import Document
+from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of
+from alerts.matching.how import KINDS, rank
+from alerts.matching.scan import Occurrence, Occurrences
+
+WordSpan = tuple[int, int, int]  # field number, first and last position in the word list
+ANY_LEVEL = len(KINDS) - 1
+
+
+class Guard(Group):
+    """Its one child, fired on the occurrences that pass the watch's filters.
+
+    not_near: an occurrence of a term of the child with a not_near term at most ``within``
+    words away does not count. min_confidence: nor one found less confidently than
+    ``level``. Other occurrences of the same term still do, so the item can still match.
+    """
+
+    __slots__ = ("away", "level", "texts", "within")
+
+    def __init__(self, child: Node, away: tuple[int, ...], guard: tree.Guard) -> None:
+        super().__init__((child,))
+        self.grouped = child.grouped
+        self.away, self.within, self.level = away, guard.within, guard.level
+        # The term filtered per atom: the child's positive terms (a NOT's are left alone).
+        self.texts: dict[int, str] = {}
+        _positive_texts(child, self.texts)
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether the child holds on the occurrences that count."""
+        return self.children[0].holds(Filtered(occ, self))
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The child's clause, fired on the occurrences that count."""
+        return self.children[0].fire(Filtered(occ, self), evidence)
+
+
+class Filtered(Occurrences):
+    """The occurrences of a document that a guard lets count (a view, made per watch)."""
+
+    __slots__ = ("base", "guard", "near")
+
+    def __init__(self, base: Occurrences, guard: Guard) -> None:
+        # A view: the base's atoms and document, its own found lists and evidence.
+        self.atoms, self.doc, self.full = base.atoms, base.doc, base.full
+        self.found = {}
+        self.evidence = {}
+        self.base, self.guard = base, guard
+        self.near: list[WordSpan] | None = None
+
+    def of(self, atom: int) -> list[Occurrence]:
+        """The occurrences of an atom that count."""
+        found = self.found.get(atom)
+        if found is None:
+            found = self.base.of(atom)
+            term = self.guard.texts.get(atom)
+            if term is not None and found:
+                found = [o for o in found if self.counts(o, term)]
+            self.found[atom] = found
+        return found
+
+    def counts(self, o: Occurrence, term: str) -> bool:
+        """Whether one occurrence of a term passes the guard."""
+        guard, doc = self.guard, self.doc
+        if guard.level < ANY_LEVEL and rank(how_of(term, o, doc)) > guard.level:
+            return False
+        if not guard.away:
+            return True
+        if self.near is None:
+            spans = [word_span(a, doc) for atom in guard.away for a in self.base.of(atom)]
+            self.near = [s for s in spans if s is not None]
+        here = word_span(o, doc)
+        if here is None:
+            return True
+        within = guard.within + 1  # positions apart when ``within`` words stand between
+        for number, first, last in self.near:
+            if number == here[0] and max(first - here[2], here[1] - last) <= within:
+                return False
+        return True
+
+
+def _positive_texts(node: Node, out: dict[int, str]) -> None:
+    """Atom -> term text of every term not under a NOT."""
+    if isinstance(node, Leaf):
+        out.setdefault(node.atom, node.text)
+    elif isinstance(node, Near):
+        for atom, text in zip(node.atoms, node.texts, strict=True):
+            out.setdefault(atom, text)
+    elif isinstance(node, Group):
+        for child in node.children:
+            _positive_texts(child, out)
+
+
+def word_span(o: Occurrence, doc: Document) -> WordSpan | None:
+    """The positions an occurrence covers in the word list (None for a regex match)."""
+    number, a, b, kind = o
+    if kind == 0 or kind == 3:
+        return (number, a, a + b - 1)
+    if kind == 1:  # a hyphenated compound: normalised offsets
+        at, ft = doc.start[number], doc.fields[number]
+        return (number, at + ft.word_number(a), at + ft.word_number(b - 1))
+    return None
