@@ -12,11 +12,11 @@ import redis
 
 from alerts.clock import Clock, system_clock
 from alerts.delivery.policy import NotifySpec
-from alerts.delivery.redact import redact, secret_pieces
 from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
+from alerts.notify.redact import mask, secret_pieces
 
 if TYPE_CHECKING:  # alerts.settings imports this package's settings: no cycle at run time
     from alerts.settings import Settings
@@ -62,7 +62,7 @@ class DeliveryDeps:
 
     def scrub(self, text: str) -> str:
         """``text`` without any channel secret in it."""
-        return redact(text, self._secrets)[:500]
+        return mask(text, self._secrets)[:500]
 
 
 def build_deps(

@@ -19,8 +19,7 @@ from urllib.parse import urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
 
-from alerts.delivery.redact import redact, secret_pieces
-from alerts.notify.redact import REDACTOR
+from alerts.notify.redact import REDACTOR, mask, secret_pieces
 
 if TYPE_CHECKING:
     from alerts.settings import Settings
@@ -48,7 +47,7 @@ class Scrubber:
 
     def __call__(self, text: str) -> str:
         """``text`` without a known secret in it."""
-        return REDACTOR.scrub(redact(text, self.pieces))
+        return REDACTOR.scrub(mask(text, self.pieces))
 
 
 def settings_secrets(settings: Settings) -> list[str]:
