@@ -14,7 +14,7 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
-from alerts import handoff, pipeline, source_health
+from alerts import handoff, item_steps, source_health
 from alerts.delivery import stale_deliveries
 from alerts.delivery.digests import flush_due_digests
 from alerts.ingest import IngestError, ParseError, sources
@@ -88,7 +88,7 @@ def ingest_bulletin(
     chunk = rt.settings.worker.ingest_chunk
     try:
         configured = rt.settings.source(source)
-        items = pipeline.new_items(
+        items = item_steps.new_items(
             base64.b64decode(content_b64),
             source=source,
             content_type=content_type,
@@ -164,7 +164,7 @@ def _saw_new(items: list[Item]) -> None:
 
 def poll_hand_on(items: list[Item]) -> list[str]:
     """A polled source's new items: matched here, or parked in match tasks without rules."""
-    fresh = pipeline.fresh(items, runtime().seen, received=runtime().clock())
+    fresh = item_steps.fresh(items, runtime().seen, received=runtime().clock())
     try:
         return queue_for_matching(fresh)
     except RuleSetError as exc:
@@ -240,7 +240,7 @@ def match_items(self: Any, items: list[dict[str, Any]]) -> int:
     except RuleSetError as exc:  # no good rule set yet: keep the items until one loads
         log.error("no valid rule set, items wait: %s", exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
-    found = pipeline.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
+    found = item_steps.alerts_for([Item.model_validate(i) for i in items], ruleset, matcher)
     deps = handoff_deps()
     handoff.send_or_queue(handoff.record_all(found, deps.delivery), deps)
     return len(found)

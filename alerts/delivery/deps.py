@@ -16,7 +16,7 @@ from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
-from alerts.notify.redact import mask, secret_pieces
+from alerts.notify.scrub import mask, secret_pieces
 
 if TYPE_CHECKING:  # alerts.settings imports this package's settings: no cycle at run time
     from alerts.settings import Settings

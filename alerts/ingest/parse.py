@@ -13,7 +13,7 @@ from alerts.ingest.html import parse_html
 from alerts.ingest.items import make_item
 from alerts.ingest.jsonfeed import parse_json
 from alerts.ingest.language import assign_languages
-from alerts.ingest.text import block_body, split_bulletin
+from alerts.ingest.plaintext import block_body, split_bulletin
 from alerts.models import Item
 
 Format = Literal["text", "feed", "json", "html"]

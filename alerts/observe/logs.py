@@ -3,7 +3,7 @@
 A line about an item or a delivery passes its ids with ``extra=`` (``ID_FIELDS``): JSON lines
 carry them as keys, text lines as ``key=value`` after the message. Every line, in both formats,
 is scrubbed of the settings' secrets (channel URLs and their tokens, the API token, source
-keys, the Redis password) and of what the notifiers registered (``alerts.notify.redact``).
+keys, the Redis password) and of what the notifiers registered (``alerts.notify.scrub``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
 
-from alerts.notify.redact import REDACTOR, mask, secret_pieces
+from alerts.notify.scrub import REDACTOR, mask, secret_pieces
 
 if TYPE_CHECKING:
     from alerts.settings import Settings

@@ -129,9 +129,9 @@ def test_a_big_bulletin_is_matched_in_chunks_in_its_ingest_task_before_it_is_see
     ledger = tasks.rt.delivery.store.ledger
     notifier = tasks.rt.delivery.notifier
     chunks: list[int] = []
-    alerts_for = tasks.pipeline.alerts_for
+    alerts_for = tasks.item_steps.alerts_for
     monkeypatch.setattr(
-        tasks.pipeline, "alerts_for", lambda i, *a: chunks.append(len(i)) or alerts_for(i, *a)
+        tasks.item_steps, "alerts_for", lambda i, *a: chunks.append(len(i)) or alerts_for(i, *a)
     )
 
     def check(ids: list[str]) -> None:

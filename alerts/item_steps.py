@@ -1,4 +1,4 @@
-"""The steps the workers run, as plain functions over frozen values (no Celery here)."""
+"""What happens to items before delivery: parse (counted), keep the fresh, match, remember."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ LOGGERS = (
     "httpx",
     "httpcore",
     "urllib3.connectionpool",
-    "alerts.notify.apprise_notifier",
+    "alerts.notify.channels",
     "alerts.notify.generic",
 )
 

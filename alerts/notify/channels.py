@@ -1,4 +1,4 @@
-"""The real notifier: channels by name, one sender per destination URL, rendering per kind."""
+"""The real notifier: named channels, each served by its destinations' senders."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def combine(results: Sequence[SendResult]) -> SendResult:
     )
 
 
-class AppriseNotifier:
+class ChannelNotifier:
     """Sends alerts and digests to named channels; implements ``Notifier``."""
 
     def __init__(
@@ -141,7 +141,7 @@ def _what(content: Alert | Digest) -> str:
     return f"alert {content.key}"
 
 
-def build_notifier(settings: Settings, *, clock: Clock = system_clock) -> AppriseNotifier:
+def build_notifier(settings: Settings, *, clock: Clock = system_clock) -> ChannelNotifier:
     """The real notifier from ``settings.channels``; ConfigError lists each bad URL, secret-free."""
     notify = settings.notify
     renderer = Renderer(
@@ -158,4 +158,4 @@ def build_notifier(settings: Settings, *, clock: Clock = system_clock) -> Appris
                 problems.append(f"channel {name!r} URL #{number}: {exc}")
     if problems:
         raise ConfigError(problems)
-    return AppriseNotifier(destinations, renderer, clock=clock)
+    return ChannelNotifier(destinations, renderer, clock=clock)
