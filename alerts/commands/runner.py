@@ -22,11 +22,11 @@ from types import FrameType
 
 import httpx
 
-from alerts.embedded_redis import EmbeddedRedis
+from alerts.commands.embedded_redis import EmbeddedRedis
 from alerts.settings import load_settings
 
 # The demo's files live in the source tree, beside this package (`make run` runs from a clone).
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_CONFIG = EXAMPLES / "alerts.yaml"
 EXAMPLE_BULLETIN = EXAMPLES / "bulletin.txt"
 MAX_RESTARTS = 20

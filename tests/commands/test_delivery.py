@@ -8,8 +8,8 @@ import json
 import pytest
 
 from alerts.clock import system_clock
+from alerts.commands.delivery import register
 from alerts.delivery import DeliveryDeps, deliver, redis_store
-from alerts.delivery.cli import register
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
 from tests.delivery.helpers import make_alert, make_settings
