@@ -47,7 +47,7 @@ REPLAY_WINDOW_SECONDS = 600
 def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
-    configure_logging(settings)  # again in each worker process uvicorn spawns
+    configure_logging(settings.log_setup())  # again in each worker process uvicorn spawns
     accesslog.install()
     client = settings.redis_client(
         socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT

@@ -60,7 +60,7 @@ def _cmd_api(args: argparse.Namespace) -> int:
 
     settings = _settings()
     ensure_dir()  # before uvicorn starts its workers: they share the metrics directory
-    configure_logging(settings)
+    configure_logging(settings.log_setup())
     uvicorn.run(
         "workers.api:create_api",
         factory=True,

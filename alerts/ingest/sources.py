@@ -7,18 +7,16 @@ the ``SeenStore`` (so a live-blog page that gained two posts yields two new ids)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alerts.clock import Clock
 from alerts.ingest.errors import FetchError, IngestError, ParseError
 from alerts.ingest.fetch import MAX_BYTES, Fetcher, FetchResult
 from alerts.ingest.inbox import ItemSink, poll_inbox
 from alerts.ingest.parse import Format, parse_bulletin
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.state import SourceState, SourceStateStore, after_failure, after_success
 from alerts.models import Item
-
-if TYPE_CHECKING:  # settings pull in every layer; polling only reads a SourceSettings
-    from alerts.settings import SourceSettings
 
 DEFAULT_MAX_ITEMS = 500
 _FORMATS: dict[str, Format | None] = {

@@ -61,7 +61,7 @@ def tasks(
         seen=CheckingSeen(redis_client),
         archive=RedisItemArchive(redis_client),
         rules=RulesWatcher(rules, channels=["slack", "email"], clock=system_clock),
-        delivery=build_deps(settings, redis_client, RecordingNotifier()),
+        delivery=build_deps(settings.delivery, redis_client, RecordingNotifier()),
         clock=system_clock,
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(redis_client),
