@@ -16,7 +16,7 @@ from alerts.matching import RuleSetError
 from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
 from alerts.usecases import bulletins, upkeep
-from alerts.usecases.context import RedisLocks, Services
+from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app
 from workers.broker import delivery_queue
 from workers.runtime import freeze_heap, runtime
@@ -94,10 +94,19 @@ def ingest_bulletin(
     content_b64: str,
     content_type: str | None = None,
     bulletin_id: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+    fmt: str | None = None,
 ) -> list[str]:
-    """Ingest a bulletin (``usecases.bulletins``); without a valid rule set, retry later."""
+    """Ingest a bulletin (``usecases.bulletins``); without a valid rule set, retry later.
+
+    ``items`` and ``fmt``: what the API parsed (then ``content_b64`` may be empty).
+    """
+    parsed = None
+    if items is not None:
+        parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
     try:
-        return bulletins.ingest_bulletin(services(), source, content_b64, content_type, bulletin_id)
+        args = (source, content_b64, content_type, bulletin_id)
+        return bulletins.ingest_bulletin(services(), *args, parsed=parsed)
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
@@ -180,11 +189,25 @@ class CeleryQueues:
             match_items.delay(payload)
 
     def bulletin(
-        self, source: str, content_b64: str, content_type: str | None, bulletin_id: str | None
+        self,
+        source: str,
+        content_b64: str,
+        content_type: str | None,
+        bulletin_id: str | None,
+        parsed: Parsed | None = None,
     ) -> None:
-        """Queue an ``ingest_bulletin`` task."""
-        ingest_bulletin.delay(source, content_b64, content_type, bulletin_id=bulletin_id)
+        """Queue an ``ingest_bulletin`` task (with the parsed items, when there are some)."""
+        ingest_bulletin.delay(
+            source, content_b64, content_type, bulletin_id=bulletin_id, **task_items(parsed)
+        )
 
     def poll(self, source_id: str) -> None:
         """Queue a ``poll_source`` task."""
         poll_source.delay(source_id)
+
+
+def task_items(parsed: Parsed | None) -> dict[str, Any]:
+    """The ``items`` and ``fmt`` arguments of ``ingest_bulletin`` (none for a raw bulletin)."""
+    if parsed is None:
+        return {}
+    return {"items": [i.model_dump(mode="json") for i in parsed.items], "fmt": parsed.format}

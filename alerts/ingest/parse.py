@@ -26,6 +26,16 @@ _JSON_ARRAY = re.compile(r'\[\s*(?:[\[{"\]\d-]|true|false|null)')
 _FIRST_TAG = re.compile(r"<(?![?!])([a-z0-9_:.-]+)", re.I)
 
 
+SNIFF_BYTES = 8192  # enough of a bulletin to tell its format
+
+
+def sniff_format(data: bytes, content_type: str | None = None) -> Format:
+    """The format of a raw bulletin, from its first bytes (what the metrics label it)."""
+    return detect_format(
+        decode_bytes(data[:SNIFF_BYTES], charset_from_content_type(content_type)), content_type
+    )
+
+
 def detect_format(text: str, content_type: str | None = None) -> Format:
     """The format of a decoded document; the content decides, the content type breaks ties."""
     head = _COMMENT.sub("", text[:8192]).lstrip()[:4096]

@@ -16,7 +16,7 @@ from alerts import handoff, item_steps, source_health
 from alerts.ingest import ParseError
 from alerts.matching import RuleSetError
 from alerts.models import Item
-from alerts.usecases.context import Services
+from alerts.usecases.context import Parsed, Services
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +27,16 @@ def ingest_bulletin(
     content_b64: str,
     content_type: str | None = None,
     bulletin_id: str | None = None,
+    parsed: Parsed | None = None,
 ) -> list[str]:
-    """Parse a bulletin, hand on up to ``worker.ingest_chunk`` new items, queue a follow-up for
-    the rest (each task stays well inside the visibility timeout); then drop it from the intake.
+    """Parse a bulletin (unless the API did: ``parsed``), hand on up to ``worker.ingest_chunk``
+    new items, queue a follow-up for the rest (each task stays well inside the visibility
+    timeout); then drop it from the intake.
     """
     chunk = s.settings.worker.ingest_chunk
     ids = {"source": source, "bulletin_id": bulletin_id or ""}
     try:
-        configured = s.settings.source(source)
-        items = item_steps.new_items(
-            base64.b64decode(content_b64),
-            source=source,
-            content_type=content_type,
-            seen=s.seen,
-            received=s.clock(),
-            language=configured.language if configured else None,
-        )
+        items = _new_items(s, source, content_b64, content_type, parsed)
         handed = hand_on_new(s, items[:chunk])  # seen from now: the follow-up skips them
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc, extra=ids)
@@ -51,13 +45,31 @@ def ingest_bulletin(
         if bulletin_id and s.intake is not None:
             later = s.clock() + timedelta(seconds=s.settings.worker.visibility_timeout)
             s.intake.extend(bulletin_id, later)
-        s.queues.bulletin(source, content_b64, content_type, bulletin_id)
+        s.queues.bulletin(source, content_b64, content_type, bulletin_id, parsed)
     elif bulletin_id and s.intake is not None:
         s.intake.done(bulletin_id)
     log.info(
         "bulletin from %s: %d new items", source, len(handed), extra={**ids, "item_ids": handed}
     )
     return handed
+
+
+def _new_items(
+    s: Services, source: str, content_b64: str, content_type: str | None, parsed: Parsed | None
+) -> list[Item]:
+    """The bulletin's items never ingested before, counted in the metrics either way."""
+    if parsed is not None:
+        items = item_steps.counted(parsed.items, source=source, fmt=parsed.format)
+        return item_steps.fresh(items, s.seen, received=s.clock())
+    configured = s.settings.source(source)
+    return item_steps.new_items(
+        base64.b64decode(content_b64),
+        source=source,
+        content_type=content_type,
+        seen=s.seen,
+        received=s.clock(),
+        language=configured.language if configured else None,
+    )
 
 
 def hand_on_new(s: Services, items: list[Item]) -> list[str]:

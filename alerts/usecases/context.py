@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,6 +20,14 @@ from alerts.models import Alert, Item
 from alerts.settings import Settings
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A bulletin's items as the API parsed them (so the worker does not parse it again)."""
+
+    items: Sequence[Item]
+    format: str  # the format it was parsed as: the metrics' label
+
+
 class Queues(Protocol):
     """How a use case queues the next step (the workers pass Celery's)."""
 
@@ -31,7 +40,12 @@ class Queues(Protocol):
         ...
 
     def bulletin(
-        self, source: str, content_b64: str, content_type: str | None, bulletin_id: str | None
+        self,
+        source: str,
+        content_b64: str,
+        content_type: str | None,
+        bulletin_id: str | None,
+        parsed: Parsed | None = None,
     ) -> None:
         """Queue a bulletin's ingest (a follow-up for its rest, or one the intake kept)."""
         ...

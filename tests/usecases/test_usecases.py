@@ -24,7 +24,7 @@ from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
 from alerts.settings import Settings
 from alerts.usecases import bulletins, upkeep
-from alerts.usecases.context import MemoryLocks, Services
+from alerts.usecases.context import MemoryLocks, Parsed, Services
 from tests.delivery.helpers import T0, make_alert, make_deps
 
 
@@ -40,8 +40,9 @@ class RecordedQueues:
     def match(self, batch):
         self.calls.append(("match", [i.id for i in batch]))
 
-    def bulletin(self, source, content_b64, content_type, bulletin_id):
+    def bulletin(self, source, content_b64, content_type, bulletin_id, parsed=None):
         self.calls.append(("bulletin", (source, bulletin_id)))
+        self.parsed = parsed
 
     def poll(self, source_id):
         self.calls.append(("poll", source_id))
@@ -149,3 +150,18 @@ def test_reconcile_requeues_stale_deliveries_and_lost_bulletins(tmp_path) -> Non
     s.intake.add(Accepted("b9", "api", bulletin("x"), None), T0)
     assert upkeep.reconcile(s) == 2
     assert s.queues.calls == [("deliver", ("item-1", "ops", None)), ("bulletin", ("api", "b9"))]
+
+
+def test_items_the_api_parsed_are_not_parsed_again(tmp_path, monkeypatch) -> None:
+    s = services(tmp_path, ingest_chunk=1)
+    data = bulletin("Kaluga one", "Kaluga two")
+    raw = base64.b64decode(data)
+    items = parse_bulletin(raw, source="api", content_type="application/json")
+    monkeypatch.setattr("alerts.item_steps.parse_bulletin", None)  # a parse would raise
+    parsed = Parsed(items, "json")
+    got = bulletins.ingest_bulletin(s, "api", "", "application/json", "b1", parsed=parsed)
+    assert got == [items[0].id]
+    assert s.queues.calls == [("bulletin", ("api", "b1"))] and s.queues.parsed is parsed
+    assert bulletins.ingest_bulletin(s, "api", "", "application/json", "b1", parsed) == [
+        items[1].id
+    ]
