@@ -1,5 +1,5 @@
 """``python -m alerts`` is the ``alerts`` command."""
 
-from alerts.cli import main
+from alerts.commands.main import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from alerts import pipeline
+from alerts import item_steps
 from alerts.clock import Clock
 from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
 from alerts.delivery.ledger import row_id
@@ -49,18 +49,18 @@ def hand_on(items: Sequence[Item], rules: Rules, h: Handoff) -> list[str]:
         return []
     ruleset, matcher = rules()
     jobs: list[Job] = []
-    for chunk in pipeline.batches(items, h.match_batch):
-        jobs.extend(record_all(pipeline.alerts_for(chunk, ruleset, matcher), h.delivery))
-    pipeline.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
+    for chunk in item_steps.batches(items, h.match_batch):
+        jobs.extend(record_all(item_steps.alerts_for(chunk, ruleset, matcher), h.delivery))
+    item_steps.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
     send_or_queue(jobs, h)
     return [item.id for item in items]
 
 
 def park(items: Sequence[Item], h: Handoff, queue_batch: Callable[[list[Item]], None]) -> list[str]:
     """Queue items in batches to be matched later (no valid rule set yet), then remember them."""
-    for batch in pipeline.batches(items, h.match_batch):
+    for batch in item_steps.batches(items, h.match_batch):
         queue_batch(batch)
-    pipeline.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
+    item_steps.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
     return [item.id for item in items]
 
 

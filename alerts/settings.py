@@ -3,21 +3,21 @@
 The YAML file is ``$ALERTS_CONFIG``, else ``./alerts.yaml`` when it exists. Channel URLs may
 hold ``${ENV_VAR}`` references so secrets stay in the environment; they are kept as
 ``SecretStr`` and never logged except in Apprise's privacy form.
+
+Each package owns its section (``delivery.settings``, ``notify.settings``, ``ingest.settings``,
+...); this model composes them, and the processes hand each package only its part.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import redis
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -29,89 +29,18 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.api.console.settings import ConsoleSettings
 from alerts.delivery.settings import DeliverySettings
+from alerts.envsecret import EnvSecret, resolving
 from alerts.errors import ConfigError
 from alerts.hints import did_you_mean, keys_beside
 from alerts.ingest.health import SourceHealthSettings
+from alerts.ingest.settings import NAME, SourceSettings
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
-from alerts.observe.settings import LogFormat, MetricsSettings
+from alerts.observe.settings import LogFormat, LogSetup, MetricsSettings
 from alerts.redis_conn import REDIS_SCHEMES, connect, is_sentinel
 from alerts.settings_check import warn_unknown_variables
 
 BROKER_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SourceKind = Literal["rss", "atom", "feed", "html", "text", "json", "inbox", "webhook"]
-# False while `rules check` reads the settings: it needs channel names, not their secrets.
-_RESOLVE_SECRETS: ContextVar[bool] = ContextVar("resolve_secrets", default=True)
-
-
-def _expand(value: Any) -> Any:
-    if isinstance(value, str) and _RESOLVE_SECRETS.get():
-        return expand_env(value, os.environ)
-    return value
-
-
-# A secret that may hold ${ENV} references, each replaced by the variable's value.
-EnvSecret = Annotated[SecretStr, BeforeValidator(_expand)]
-
-
-class SourceSettings(BaseModel):
-    """One configured source of bulletins, polled by the beat scheduler."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(description="Unique name; items carry it as their source.")
-    kind: SourceKind = Field(description="How the source is read.")
-    url: str | None = Field(default=None, description="Where to fetch (feeds, html, json).")
-    path: Path | None = Field(default=None, description="The folder an inbox source watches.")
-    interval: float = Field(default=300.0, gt=0, description="Seconds between polls.")
-    jitter: float = Field(default=0.1, ge=0, le=1, description="Fraction of interval.")
-    allow_private: bool = Field(default=False, description="Allow fetching private addresses.")
-    secret: EnvSecret | None = Field(
-        default=None, description="HMAC-SHA256 key of signed POSTs from this source (${ENV} ok)."
-    )
-    language: str | None = Field(
-        default=None,
-        description="The language of every item from this source (BCP 47); wins over what "
-        "the documents declare. Unset: declared, else detected.",
-    )
-    options: dict[str, Any] = Field(default_factory=dict, description="Options of the kind.")
-    quiet_after: float | None = Field(
-        default=None, gt=0, description="Overrides source_health.quiet_after for this source."
-    )
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        # Imported here: the detector's model and numpy stay out of every settings load.
-        from alerts.ingest.language import normalise_language
-
-        code = normalise_language(value)
-        if code is None:
-            raise ValueError(f"not a language tag: {value!r}")
-        return code
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("must be 1-64 letters, digits, '_', '.' or '-'")
-        return value
-
-
-def expand_env(text: str, env: Mapping[str, str]) -> str:
-    """Replace each ``${NAME}`` with its value; missing variables are one error naming them all."""
-    missing = list(dict.fromkeys(n for n in _ENV_REF.findall(text) if n not in env))
-    if len(missing) == 1:
-        raise ValueError(f"environment variable ${{{missing[0]}}} is not set")
-    if missing:
-        names = ", ".join(f"${{{name}}}" for name in missing)
-        raise ValueError(f"environment variables {names} are not set")
-    return _ENV_REF.sub(lambda m: env[m.group(1)], text)
 
 
 def _yaml_file() -> Path | None:
@@ -260,7 +189,7 @@ class Settings(BaseSettings):
             return value
         out: dict[str, list[Any]] = {}
         for name, urls in value.items():
-            if not isinstance(name, str) or not _NAME.match(name):
+            if not isinstance(name, str) or not NAME.match(name):
                 raise ValueError(f"channel name {name!r} must be letters, digits, '_', '.', '-'")
             items = [urls] if isinstance(urls, str) else urls
             if (
@@ -314,6 +243,26 @@ class Settings(BaseSettings):
         """The secret Apprise URLs of one channel (never log these)."""
         return [u.get_secret_value() for u in self.channels[name]]
 
+    def channel_map(self) -> dict[str, list[str]]:
+        """Every channel's secret Apprise URLs, by name (what the notifier is built from)."""
+        return {name: self.channel_urls(name) for name in self.channels}
+
+    def all_channel_urls(self) -> tuple[str, ...]:
+        """Every channel URL (what delivery scrubs from the errors it stores)."""
+        return tuple(url for urls in self.channel_map().values() for url in urls)
+
+    def log_setup(self) -> LogSetup:
+        """What the log set-up needs: level, format and every secret no line may show."""
+        password = urlsplit(self.redis_url or "").password
+        keys = [src.secret.get_secret_value() for src in self.sources if src.secret]
+        token = self.api_token.get_secret_value() if self.api_token else ""
+        return LogSetup(
+            level=self.log_level,
+            format=self.log_format,
+            secret_urls=self.all_channel_urls(),
+            secrets=tuple(s for s in (*keys, token, password or "") if s),
+        )
+
 
 # ALERTS_* variables read outside the settings model, and what reads them.
 OTHER_VARIABLES = {
@@ -335,13 +284,11 @@ def load_settings(*, resolve_secrets: bool = True, **overrides: Any) -> Settings
     Unknown ``ALERTS_*`` variables are logged as warnings, with a "did you mean".
     """
     warn_unknown_variables(os.environ, Settings, OTHER_VARIABLES)
-    token = _RESOLVE_SECRETS.set(resolve_secrets)
     try:
-        return Settings(**overrides)
+        with resolving(resolve_secrets):
+            return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_problems(exc)) from None
-    finally:
-        _RESOLVE_SECRETS.reset(token)
 
 
 def _problems(exc: ValidationError) -> list[str]:

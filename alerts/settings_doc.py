@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from alerts.settings import OTHER_VARIABLES, Settings, SourceSettings
+from alerts.ingest.settings import SourceSettings
+from alerts.settings import OTHER_VARIABLES, Settings
 
 HEADER = """# Settings reference
 

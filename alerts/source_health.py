@@ -12,7 +12,6 @@ import logging
 from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from alerts.handoff import Handoff, record_all, send_or_queue
 from alerts.ingest.health import (
@@ -23,12 +22,10 @@ from alerts.ingest.health import (
     assess,
     problem,
 )
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.state import SourceStateStore
 from alerts.models import Alert, Item
 from alerts.observe import metrics
-
-if TYPE_CHECKING:
-    from alerts.settings import SourceSettings
 
 log = logging.getLogger(__name__)
 OPS_WATCH = "_ops.source-health"  # a rule id cannot start with '_': no clash with a watch

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.cli import build_parser
+from alerts.commands.main import build_parser
 from alerts.matching import load_ruleset
 from alerts.settings import load_settings
 

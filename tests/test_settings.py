@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.cli import NO_TOKEN
+from alerts.commands.main import NO_TOKEN
 from alerts.errors import ConfigError
 from alerts.settings import load_settings
 

@@ -7,10 +7,10 @@ from alerts.clock import FrozenClock
 from alerts.handoff import Handoff
 from alerts.ingest.dedup import MemoryItemArchive, MemorySeenStore
 from alerts.ingest.health import MemoryHealthStore, SourceHealthSettings
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.state import MemorySourceStateStore, after_failure, after_success
 from alerts.models import Item
 from alerts.notify.fake import RecordingNotifier
-from alerts.settings import SourceSettings
 from tests.delivery.helpers import T0, make_deps
 
 WIRE = SourceSettings(id="wire", kind="rss", url="https://example.org/feed")

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from alerts.delivery import list_deliveries, redis_store
 from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
 from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
+from alerts.models import Item
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.observe.scrape import RedisGauges
@@ -47,7 +48,7 @@ REPLAY_WINDOW_SECONDS = 600
 def create_api() -> FastAPI:
     """Factory for uvicorn: settings validated once, one Redis client for the process."""
     settings = load_settings()
-    configure_logging(settings)  # again in each worker process uvicorn spawns
+    configure_logging(settings.log_setup())  # again in each worker process uvicorn spawns
     accesslog.install()
     client = settings.redis_client(
         socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
@@ -63,16 +64,20 @@ def create_api() -> FastAPI:
         "socket_connect_timeout": REDIS_TIMEOUT,
     }
 
-    def submit(*, source: str, data: bytes, content_type: str | None) -> None:
+    def submit(
+        *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
+    ) -> None:
         # Kept in the intake first: the reconciler re-queues it if its task message is lost.
         bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
         with intake_outcome():
             intake.add(bulletin, system_clock() + grace)
         try:
+            # The items as the API parsed them: the worker does not parse the bulletin again.
+            parsed = {"items": [i.model_dump(mode="json") for i in items], "fmt": fmt}
             celery_app.send_task(
                 "alerts.ingest_bulletin",
-                args=[source, bulletin.content_b64, content_type],
-                kwargs={"bulletin_id": bulletin.id},
+                args=[source, "", content_type],
+                kwargs={"bulletin_id": bulletin.id, **parsed},
                 retry_policy=PUBLISH_RETRY,
             )
         except (redis.RedisError, OperationalError, OSError) as exc:

@@ -13,13 +13,13 @@ from alerts.settings import load_settings
 
 log = logging.getLogger(__name__)
 # Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.
-configure_logging(load_settings())
+configure_logging(load_settings().log_setup())
 
 
 @setup_logging.connect
 def _logging(**_: Any) -> None:
     """Our handler and format instead of Celery's (a receiver here stops Celery's own set-up)."""
-    configure_logging(load_settings())
+    configure_logging(load_settings().log_setup())
 
 
 @worker_init.connect

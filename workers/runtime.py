@@ -143,7 +143,9 @@ def runtime() -> Runtime:
         select=None if shard is None else partial(shard_rules, shard=shard, shards=n_shards),
     )
     metrics.configure([src.id for src in settings.sources])
-    notifier = build_notifier(settings)
+    notifier = build_notifier(
+        settings.channel_map(), settings.notify, console_url=settings.console.url
+    )
     return Runtime(
         settings=settings,
         redis=client,
@@ -151,7 +153,12 @@ def runtime() -> Runtime:
         archive=RedisItemArchive(client, retention),
         rules=rules,
         delivery=build_deps(
-            settings, client, notifier, system_clock, policies=policy_lookup(rules)
+            settings.delivery,
+            client,
+            notifier,
+            system_clock,
+            secret_urls=settings.all_channel_urls(),
+            policies=policy_lookup(rules),
         ),
         clock=system_clock,
         fetcher=Fetcher(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -16,6 +16,7 @@ from alerts.api.console.deps import ConsoleDeps
 from alerts.api.outage import Unavailable, unavailable_response
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
+from alerts.ingest.parse import sniff_format
 from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from alerts.models import Item
 from alerts.observe.metrics import parse_error, source_label
@@ -25,12 +26,21 @@ _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class Submitter(Protocol):
-    """Queues a raw bulletin for ingestion (Celery in production, a list in tests).
+    """Queues a bulletin for ingestion (Celery in production, a list in tests): the raw bytes
+    (kept for the reconciler) and the items parsed from them, so no worker parses it again.
 
     Raises ``Unavailable`` when the store does not answer (``stored`` says what is known).
     """
 
-    def __call__(self, *, source: str, data: bytes, content_type: str | None) -> None: ...
+    def __call__(
+        self,
+        *,
+        source: str,
+        data: bytes,
+        content_type: str | None,
+        items: Sequence[Item],
+        fmt: str,
+    ) -> None: ...
 
 
 class ReplayGuard(Protocol):
@@ -131,11 +141,15 @@ def create_app(
                 )
         content_type = request.headers.get("content-type")
         # Off the event loop: a big bulletin must not stall /healthz and other requests.
-        items = await run_in_threadpool(_parse, data, source, content_type, settings)
+        language = src.language if src else None
+        items = await run_in_threadpool(_parse, data, source, content_type, language, settings)
         ids = [i.id for i in items]
         # Counted before the worker marks them seen; None when no seen store is wired in.
         new = await run_in_threadpool(count_new, list(dict.fromkeys(ids))) if count_new else None
-        await run_in_threadpool(submit, source=source, data=data, content_type=content_type)
+        fmt = sniff_format(data, content_type)
+        await run_in_threadpool(
+            submit, source=source, data=data, content_type=content_type, items=items, fmt=fmt
+        )
         if key and replay_guard:
             await run_in_threadpool(replay_guard.remember, key)
         return {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
@@ -172,10 +186,13 @@ def create_app(
     return api
 
 
-def _parse(data: bytes, source: str, content_type: str | None, settings: Settings) -> list[Item]:
-    """The bulletin's items, or 400 (unreadable) / 413 (more than ``max_bulletin_items``)."""
+def _parse(
+    data: bytes, source: str, content_type: str | None, language: str | None, settings: Settings
+) -> list[Item]:
+    """The bulletin's items (``language``: the source's), or 400 (unreadable) / 413 (more
+    than ``max_bulletin_items``)."""
     try:
-        items = parse_bulletin(data, source=source, content_type=content_type)
+        items = parse_bulletin(data, source=source, content_type=content_type, language=language)
     except ParseError as exc:
         parse_error(source_label(source))
         raise HTTPException(400, f"unreadable bulletin: {exc}") from None

@@ -1,4 +1,4 @@
-"""What delivery needs from outside (store, notifier, clock, settings) and what it answers."""
+"""What delivery needs from outside (store, notifier, clock, its settings) and what it answers."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import redis
 
 from alerts.clock import Clock, system_clock
 from alerts.delivery.policy import NotifySpec
-from alerts.delivery.redact import redact, secret_pieces
 from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
-
-if TYPE_CHECKING:  # alerts.settings imports this package's settings: no cycle at run time
-    from alerts.settings import Settings
+from alerts.notify.scrub import mask, secret_pieces
 
 OutcomeStatus = Literal["sent", "duplicate", "retry", "dead", "silenced", "digested", "throttled"]
 PolicyLookup = Callable[[str], NotifySpec | None]
@@ -45,36 +42,36 @@ class DeliveryDeps:
     store: DeliveryStore
     notifier: Notifier
     clock: Clock
-    settings: Settings
+    conf: DeliverySettings = field(default_factory=DeliverySettings)
+    secret_urls: tuple[str, ...] = ()  # the channel URLs, never to show in a stored error
     policies: PolicyLookup = no_policies
     rng: random.Random = field(default_factory=random.Random)
 
-    @property
-    def conf(self) -> DeliverySettings:
-        """The delivery section of the settings."""
-        return self.settings.delivery
-
     @cached_property
     def _secrets(self) -> tuple[str, ...]:
-        return secret_pieces(
-            u for name in self.settings.channels for u in self.settings.channel_urls(name)
-        )
+        return secret_pieces(self.secret_urls)
 
     def scrub(self, text: str) -> str:
         """``text`` without any channel secret in it."""
-        return redact(text, self._secrets)[:500]
+        return mask(text, self._secrets)[:500]
 
 
 def build_deps(
-    settings: Settings,
+    conf: DeliverySettings,
     redis_client: redis.Redis | None,
     notifier: Notifier,
     clock: Clock = system_clock,
     *,
+    secret_urls: tuple[str, ...] = (),
     policies: PolicyLookup = no_policies,
 ) -> DeliveryDeps:
     """Deps over Redis (or memory when ``redis_client`` is None)."""
-    store = redis_store(redis_client, settings.delivery) if redis_client else memory_store()
+    store = redis_store(redis_client, conf) if redis_client else memory_store()
     return DeliveryDeps(
-        store=store, notifier=notifier, clock=clock, settings=settings, policies=policies
+        store=store,
+        notifier=notifier,
+        clock=clock,
+        conf=conf,
+        secret_urls=secret_urls,
+        policies=policies,
     )

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Literal, Protocol, get_args
 
 from pydantic import Field
 
+from alerts.delivery.claim import claim_value, held_by, seconds_left
 from alerts.models import Alert, Frozen
 
+# The one list of statuses: the CLI, the console, the metrics and the Lua (FINAL) read these.
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
-STATUSES: tuple[Status, ...] = (
-    "pending",
-    "sending",
-    "sent",
-    "retrying",
-    "dead",
-    "silenced",
-    "digested",
-)
-FINAL: frozenset[str] = frozenset({"sent", "dead", "silenced", "digested"})
+STATUSES: tuple[Status, ...] = get_args(Status)
+FINAL: frozenset[Status] = frozenset({"sent", "dead", "silenced", "digested"})
 
 
 def demotes(current: str, new: str) -> bool:
@@ -121,14 +115,6 @@ class Ledger(Protocol):
         """Rows whose ``wake_at`` has passed, oldest first."""
         ...
 
-    def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
-        """Take the send claim on a row for ``lease_seconds``; False when someone holds it."""
-        ...
-
-    def claim_left(self, rid: str, now: datetime) -> float | None:
-        """Seconds left on the current claim, None when there is none."""
-        ...
-
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it."""
         ...
@@ -157,7 +143,7 @@ class MemoryLedger:
 
     def __init__(self) -> None:
         self.rows: dict[str, DeliveryRow] = {}
-        self.claims: dict[str, tuple[str, datetime]] = {}
+        self.claims: dict[str, str] = {}  # row id -> claim (see alerts.delivery.claim)
 
     def get(self, rid: str) -> DeliveryRow | None:
         """The row with id ``rid``, if any."""
@@ -188,29 +174,14 @@ class MemoryLedger:
         due = [r for r in self.rows.values() if r.wake_at is not None and r.wake_at <= now]
         return sorted(due, key=lambda r: r.wake_at or now)[:limit]
 
-    def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
-        """Take the claim unless an unexpired one exists."""
-        held = self.claims.get(rid)
-        if held is not None and held[1] > now:
-            return False
-        self.claims[rid] = (token, now + timedelta(seconds=lease_seconds))
-        return True
-
-    def claim_left(self, rid: str, now: datetime) -> float | None:
-        """Seconds left on the claim, None when there is none."""
-        held = self.claims.get(rid)
-        if held is None or held[1] <= now:
-            return None
-        return (held[1] - now).total_seconds()
-
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it."""
-        if self.claims.get(rid, ("",))[0] == token:
+        if held_by(self.claims.get(rid), token):
             del self.claims[rid]
 
     def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
         """The row and the seconds left on its claim."""
-        return self.get(rid), self.claim_left(rid, now)
+        return self.get(rid), seconds_left(self.claims.get(rid), now)
 
     def insert(self, row: DeliveryRow) -> DeliveryRow | None:
         """Write ``row`` unless a row with its id exists (then return that one)."""
@@ -223,8 +194,10 @@ class MemoryLedger:
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
         """Claim, re-read under the claim, write ``sending`` (the reference for Redis' Lua)."""
-        if not self.claim(row.id, token, lease_seconds, now):
-            return Begun("held", left=self.claim_left(row.id, now) or lease_seconds)
+        left = seconds_left(self.claims.get(row.id), now)
+        if left is not None:
+            return Begun("held", left=left)
+        self.claims[row.id] = claim_value(token, now, lease_seconds)
         current = self.rows.get(row.id)
         if current is not None and current.status in FINAL:
             self.release(row.id, token)

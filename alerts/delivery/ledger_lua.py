@@ -8,26 +8,33 @@ and the claim-then-re-read need no WATCH loop.
 KEYS: row, idx:all, idx:watch:W, wake, claim.
 ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
 6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
-key prefix, 11 claim token, 12 now ms, 13 claim expiry ms, 14 lease ms, 15 possible_duplicate.
+key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate
+(claims as ``alerts.delivery.claim`` encodes them). Mode ``release`` only drops the claim.
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
 is final already (claim dropped); {4, ""} the row was left ``sending`` by a lapsed claim and the
 caller did not flag it a possible duplicate (claim kept, nothing written).
+
+The final statuses and the claim separator are written in from the Python that owns them.
 """
 
 from __future__ import annotations
 
-LEDGER_SCRIPT = """
-local FINAL = {sent=true, dead=true, silenced=true, digested=true}
+from alerts.delivery.claim import SEP
+from alerts.delivery.ledger import FINAL
+
+_TEMPLATE = """
+local FINAL = {@FINAL@}
 local mode, status, id = ARGV[1], ARGV[3], ARGV[4]
 
 local function release()
   local held = redis.call('GET', KEYS[5])
-  local t = ARGV[11] .. '|'
+  local t = ARGV[13]
   if held and string.sub(held, 1, string.len(t)) == t then redis.call('DEL', KEYS[5]) end
 end
 
+if mode == 'release' then release() return {1, ''} end
 local cur = redis.call('GET', KEYS[1])
 if mode == 'insert' and cur then return {0, cur} end
 local old, woke = nil, false
@@ -39,10 +46,10 @@ if mode == 'begin' then
   local now = tonumber(ARGV[12])
   local held = redis.call('GET', KEYS[5])
   if held then
-    local exp = tonumber(string.match(held, '|(%d+)$'))
+    local exp = tonumber(string.match(held, '@SEP@(%d+)$'))
     if exp and exp > now then return {2, exp - now} end
   end
-  redis.call('SET', KEYS[5], ARGV[11] .. '|' .. ARGV[13], 'PX', ARGV[14])
+  redis.call('SET', KEYS[5], ARGV[11], 'PX', ARGV[14])
   if old and FINAL[old] then redis.call('DEL', KEYS[5]) return {3, old} end
   if old == 'sending' and ARGV[15] ~= '1' then return {4, ''} end
 end
@@ -79,3 +86,11 @@ end
 if mode == 'finish' then release() end
 return {1, ''}
 """
+
+
+def final_table(final: frozenset[str]) -> str:
+    """The Lua table body for a set of statuses: ``dead=true, sent=true``."""
+    return ", ".join(f"{status}=true" for status in sorted(final))
+
+
+LEDGER_SCRIPT = _TEMPLATE.replace("@FINAL@", final_table(FINAL)).replace("@SEP@", "%" + SEP)

@@ -7,43 +7,18 @@ from typing import Any
 
 import redis
 
+from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
 from alerts.delivery.ledger import Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 
-# A claim is "token|expiry_ms". It is taken when absent or expired by the *injected* clock, so
-# tests under a frozen clock behave like production; PX is set too, so Redis reclaims the key.
-_CLAIM = """
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local exp = tonumber(string.match(cur, '|(%d+)$'))
-  if exp and exp > tonumber(ARGV[2]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
-return 1
-"""
-_RELEASE = """
-local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. '|' then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
 
 class RedisLedger:
-    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses)
-    and ``wake`` zsets."""
+    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` and ``wake`` zsets."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
         self.p = prefix
         self.ttl = int(ttl_seconds)
-        self._claim = client.register_script(_CLAIM)
-        self._release = client.register_script(_RELEASE)
         self._script = client.register_script(LEDGER_SCRIPT)
 
     def get(self, rid: str) -> DeliveryRow | None:
@@ -59,7 +34,7 @@ class RedisLedger:
         """The row and the seconds left on its claim (one MGET)."""
         raw, claim = self.r.mget([f"{self.p}row:{rid}", f"{self.p}claim:{rid}"])  # type: ignore[misc]
         row = DeliveryRow.model_validate_json(raw) if raw else None
-        return row, _left(claim, now)
+        return row, seconds_left(claim, now)
 
     def insert(self, row: DeliveryRow) -> DeliveryRow | None:
         """Write ``row`` unless its id has a row already; returns that row (None: written)."""
@@ -70,8 +45,7 @@ class RedisLedger:
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
         """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``)."""
-        lease_ms = max(1, int(lease_seconds * 1000))
-        claim = [token, _ms(now), _ms(now) + lease_ms, lease_ms]
+        claim = [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
         code, value = self._run("begin", row, claim=claim)
         if code == 2:
             return Begun("held", left=int(value) / 1000)
@@ -81,7 +55,12 @@ class RedisLedger:
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
-        return self._run("finish", row, claim=[token, 0, 0, 0])[0] == 1
+        return self._run("finish", row, claim=["", 0, holder_prefix(token), 0])[0] == 1
+
+    def release(self, rid: str, token: str) -> None:
+        """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
+        keys = ["", "", "", "", f"{self.p}claim:{rid}"]
+        self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0"])
 
     def _run(
         self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
@@ -106,7 +85,7 @@ class RedisLedger:
             wake,
             "1" if force else "0",
             f"{self.p}idx:status:",
-            *(claim or ["", 0, 0, 0]),
+            *(claim or ["", 0, "", 0]),
             "1" if row.possible_duplicate else "0",
         ]
         code, value = self._script(keys=keys, args=args)
@@ -138,20 +117,6 @@ class RedisLedger:
         ids = self.r.zrangebyscore(f"{self.p}wake", "-inf", now.timestamp(), start=0, num=limit)
         return self._load(ids, f"{self.p}wake")
 
-    def claim(self, rid: str, token: str, lease_seconds: float, now: datetime) -> bool:
-        """Take the claim (Lua: absent or expired by the injected clock)."""
-        lease_ms = max(1, int(lease_seconds * 1000))
-        args: list[str | int] = [token, _ms(now), _ms(now) + lease_ms, lease_ms]
-        return bool(self._claim(keys=[f"{self.p}claim:{rid}"], args=args))
-
-    def claim_left(self, rid: str, now: datetime) -> float | None:
-        """Seconds left on the claim, None when there is none."""
-        return _left(self.r.get(f"{self.p}claim:{rid}"), now)
-
-    def release(self, rid: str, token: str) -> None:
-        """Drop the claim if ``token`` still holds it."""
-        self._release(keys=[f"{self.p}claim:{rid}"], args=[token])
-
     def _load(self, ids: list[Any], index: str) -> list[DeliveryRow]:
         if not ids:
             return []
@@ -163,14 +128,6 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
-
-
-def _left(claim: Any, now: datetime) -> float | None:
-    """Seconds left on a raw claim value ("token|expiry_ms"), None when absent or expired."""
-    if not claim:
-        return None
-    left = (int(bytes(claim).rsplit(b"|", 1)[1]) - _ms(now)) / 1000
-    return left if left > 0 else None
 
 
 def _text(value: object) -> str:

@@ -21,7 +21,7 @@ from alerts.ingest.clean import join_paragraphs, squash
 from alerts.ingest.htmltime import parse_stamp
 from alerts.ingest.ids import content_id
 from alerts.ingest.items import make_item
-from alerts.ingest.text import first_sentence
+from alerts.ingest.plaintext import first_sentence
 from alerts.models import Item
 
 _NOISE = ["script", "style", "noscript", "template", "nav", "aside", "form"]

@@ -13,7 +13,7 @@ from alerts.ingest.html import parse_html
 from alerts.ingest.items import make_item
 from alerts.ingest.jsonfeed import parse_json
 from alerts.ingest.language import assign_languages
-from alerts.ingest.text import block_body, split_bulletin
+from alerts.ingest.plaintext import block_body, split_bulletin
 from alerts.models import Item
 
 Format = Literal["text", "feed", "json", "html"]
@@ -24,6 +24,16 @@ _HTML_ROOT = re.compile(
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _JSON_ARRAY = re.compile(r'\[\s*(?:[\[{"\]\d-]|true|false|null)')
 _FIRST_TAG = re.compile(r"<(?![?!])([a-z0-9_:.-]+)", re.I)
+
+
+SNIFF_BYTES = 8192  # enough of a bulletin to tell its format
+
+
+def sniff_format(data: bytes, content_type: str | None = None) -> Format:
+    """The format of a raw bulletin, from its first bytes (what the metrics label it)."""
+    return detect_format(
+        decode_bytes(data[:SNIFF_BYTES], charset_from_content_type(content_type)), content_type
+    )
 
 
 def detect_format(text: str, content_type: str | None = None) -> Format:

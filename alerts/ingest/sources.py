@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from alerts.clock import Clock
@@ -16,11 +16,9 @@ from alerts.ingest.errors import FetchError, IngestError, ParseError
 from alerts.ingest.fetch import MAX_BYTES, Fetcher, FetchResult
 from alerts.ingest.inbox import ItemSink, poll_inbox
 from alerts.ingest.parse import Format, parse_bulletin
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.state import SourceState, SourceStateStore, after_failure, after_success
 from alerts.models import Item
-
-if TYPE_CHECKING:  # settings pull in every layer; polling only reads a SourceSettings
-    from alerts.settings import SourceSettings
 
 DEFAULT_MAX_ITEMS = 500
 _FORMATS: dict[str, Format | None] = {

@@ -11,7 +11,7 @@ from apprise.plugins.slack import NotifySlack
 import alerts.notify.console  # noqa: F401 - registers console://
 from alerts.clock import Clock
 from alerts.notify.generic import AppriseSender
-from alerts.notify.redact import protect
+from alerts.notify.scrub import protect
 from alerts.notify.settings import NotifySettings
 from alerts.notify.slack import SlackSender, endpoint
 from alerts.notify.smtp import SmtpSender

@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from alerts.notify.base import SendResult
-from alerts.notify.redact import REDACTOR
 from alerts.notify.render import Kind, Message
+from alerts.notify.scrub import REDACTOR
 
 _DELTA_SECONDS = re.compile(r"-?\d+(?:\.\d+)?")  # a negative wait means none
 MAX_RETRY_AFTER = 7 * 86400.0  # finite whatever the peer sends; delivery caps it far lower

@@ -2,8 +2,8 @@
 
 A line about an item or a delivery passes its ids with ``extra=`` (``ID_FIELDS``): JSON lines
 carry them as keys, text lines as ``key=value`` after the message. Every line, in both formats,
-is scrubbed of the settings' secrets (channel URLs and their tokens, the API token, source
-keys, the Redis password) and of what the notifiers registered (``alerts.notify.redact``).
+is scrubbed of the set-up's secrets (channel URLs and their tokens, the API token, source
+keys, the Redis password) and of what the notifiers registered (``alerts.notify.scrub``).
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import sys
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import urlsplit
+from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from alerts.delivery.redact import redact, secret_pieces
-from alerts.notify.redact import REDACTOR
-
-if TYPE_CHECKING:
-    from alerts.settings import Settings
+from alerts.notify.scrub import REDACTOR, mask, secret_pieces
+from alerts.observe.settings import LogSetup
 
 ID_FIELDS = (
     "bulletin_id",
@@ -48,16 +44,12 @@ class Scrubber:
 
     def __call__(self, text: str) -> str:
         """``text`` without a known secret in it."""
-        return REDACTOR.scrub(redact(text, self.pieces))
+        return REDACTOR.scrub(mask(text, self.pieces))
 
 
-def settings_secrets(settings: Settings) -> list[str]:
-    """Every secret the settings hold, and the long pieces of the secret URLs."""
-    urls = [u for name in settings.channels for u in settings.channel_urls(name)]
-    password = urlsplit(settings.redis_url or "").password
-    keys = [s.secret.get_secret_value() for s in settings.sources if s.secret]
-    token = settings.api_token.get_secret_value() if settings.api_token else ""
-    return [p for p in [*secret_pieces(urls), *keys, token, password or ""] if len(p) >= 4]
+def setup_secrets(setup: LogSetup) -> list[str]:
+    """Every secret of the set-up, and the long pieces of the secret URLs."""
+    return [p for p in [*secret_pieces(setup.secret_urls), *setup.secrets] if len(p) >= 4]
 
 
 class TextFormatter(logging.Formatter):
@@ -95,10 +87,10 @@ class JsonLineFormatter(JsonFormatter):
         return value
 
 
-def formatter(settings: Settings) -> logging.Formatter:
-    """The formatter ``settings.log_format`` asks for, scrubbing the settings' secrets."""
-    scrub = Scrubber(settings_secrets(settings))
-    if settings.log_format == "json":
+def formatter(setup: LogSetup) -> logging.Formatter:
+    """The formatter ``setup.format`` asks for, scrubbing the set-up's secrets."""
+    scrub = Scrubber(setup_secrets(setup))
+    if setup.format == "json":
         return JsonLineFormatter(scrub)
     return TextFormatter(scrub)
 
@@ -152,19 +144,19 @@ def _wrap_std_streams(scrub: Scrubber) -> None:
             setattr(sys, name, JsonLineStream(stream, scrub, hide_fd=name == "__stdout__"))
 
 
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(setup: LogSetup, stream: TextIO | None = None) -> logging.Handler:
     """Send every logger's records to one stderr handler in the configured format.
 
     In JSON mode, the process's raw output streams wrap whatever else is printed as JSON too.
     """
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(formatter(settings))
-    if settings.log_format == "json" and stream is None:
-        _wrap_std_streams(Scrubber(settings_secrets(settings)))
+    handler.setFormatter(formatter(setup))
+    if setup.format == "json" and stream is None:
+        _wrap_std_streams(Scrubber(setup_secrets(setup)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(setup.level)
     logging.captureWarnings(True)  # warnings become lines in the same format
     return handler

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerts.api.app import create_app
+from alerts.ingest import parse_bulletin
 from alerts.settings import load_settings
 
 TOKEN = "s3cret-token"
@@ -27,8 +28,8 @@ class Queue:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, *, source: str, data: bytes, content_type: str | None) -> None:
-        self.calls.append({"source": source, "data": data, "content_type": content_type})
+    def __call__(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
 
 
 @pytest.fixture
@@ -54,7 +55,12 @@ def test_accepts_a_text_bulletin_and_returns_item_ids(client: TestClient, queue:
     assert resp.status_code == 202, resp.text
     assert resp.json()["accepted"] == 2
     assert len(resp.json()["items"]) == 2
-    assert queue.calls == [{"source": "desk", "data": BULLETIN, "content_type": "text/plain"}]
+    [call] = queue.calls
+    # The raw bulletin (the intake keeps it) and its items, parsed once, here.
+    assert call["source"] == "desk" and call["data"] == BULLETIN
+    assert call["content_type"] == "text/plain" and call["fmt"] == "text"
+    assert call["items"] == parse_bulletin(BULLETIN, source="desk", content_type="text/plain")
+    assert [i.id for i in call["items"]] == resp.json()["items"]
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,8 @@ def make_deps(
         store=store or memory_store(),
         notifier=notifier or RecordingNotifier(),
         clock=clock or FrozenClock(T0),
-        settings=make_settings(**delivery),
+        conf=DeliverySettings.model_validate(delivery),
+        secret_urls=make_settings().all_channel_urls(),
         policies=lambda watch: spec,
         rng=random.Random(7),
     )

@@ -18,7 +18,7 @@ NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
 def test_stale_twin_after_a_completed_send_is_a_duplicate() -> None:
     settings = load_settings(channels={"slack": "console://"})
     notifier = RecordingNotifier()
-    deps = build_deps(settings, None, notifier, FrozenClock(NOW))
+    deps = build_deps(settings.delivery, None, notifier, FrozenClock(NOW))
     item = Item(id="i1", source="s", title="Ceasefire holds", body="A ceasefire.")
     alert = Alert(watch="w", watch_name="W", item=item, hits=(), channels=("slack",))
     stale = DeliveryRow.new(alert, "slack", NOW)  # what the twin read before the first send
@@ -38,8 +38,8 @@ def test_a_stale_write_never_demotes_a_sent_row(redis_client) -> None:  # type: 
 
     settings = load_settings(channels={"slack": "console://"})
     for store_deps in (
-        build_deps(settings, None, RecordingNotifier(), FrozenClock(NOW)),
-        build_deps(settings, redis_client, RecordingNotifier(), FrozenClock(NOW)),
+        build_deps(settings.delivery, None, RecordingNotifier(), FrozenClock(NOW)),
+        build_deps(settings.delivery, redis_client, RecordingNotifier(), FrozenClock(NOW)),
     ):
         ledger = store_deps.store.ledger
         item = Item(id="i2", source="s", title="Ceasefire", body="A ceasefire.")
@@ -61,7 +61,7 @@ def test_an_item_is_never_a_follow_up_of_the_story_it_started() -> None:
     from alerts.delivery.stories import signature
 
     settings = load_settings(channels={"slack": "console://", "email": "console://"})
-    deps = build_deps(settings, None, RecordingNotifier(), FrozenClock(NOW))
+    deps = build_deps(settings.delivery, None, RecordingNotifier(), FrozenClock(NOW))
     item = Item(id="i3", source="s", title="Envoys meet on a ceasefire plan", body="Talks.")
     alert = Alert(watch="w", watch_name="W", item=item, hits=(), channels=("slack", "email"))
     first = assign_story(alert, NOW, deps)

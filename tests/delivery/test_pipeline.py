@@ -100,8 +100,8 @@ def test_retry_after_is_a_floor_and_an_early_task_waits():
 def test_a_claim_held_by_another_worker_means_retry_not_send():
     deps = make_deps()
     alert = make_alert()
-    rid = row_id(alert.delivery_key("ops"))
-    assert deps.store.ledger.claim(rid, "other-worker", 60, T0)
+    row = DeliveryRow.new(alert, "ops", T0).moved("sending", T0, attempts=1)
+    assert deps.store.ledger.begin_send(row, "other-worker", 60, T0).outcome == "claimed"
     out = deliver(alert, "ops", deps=deps)
     assert out.status == "retry" and out.retry_after == 60
     assert deps.notifier.attempts["ops"] == 0
@@ -114,8 +114,7 @@ def test_send_then_crash_window_resends_and_flags_the_row():
     rid = row_id(alert.delivery_key("ops"))
     # A worker claimed, wrote "sending", maybe sent, then died before recording.
     row = DeliveryRow.new(alert, "ops", T0).moved("sending", T0, attempts=1)
-    deps.store.ledger.save(row)
-    assert deps.store.ledger.claim(rid, "dead-worker", 60, T0)
+    assert deps.store.ledger.begin_send(row, "dead-worker", 60, T0).outcome == "claimed"
     assert deliver(alert, "ops", deps=deps).status == "retry"  # lease still held
     clock.advance(seconds=61)
     out = deliver(alert, "ops", deps=deps)

@@ -13,12 +13,12 @@ from alerts.clock import FrozenClock, system_clock
 from alerts.delivery import DeliveryDeps, deliver, flush_due_digests, list_deliveries, redis_store
 from alerts.delivery.ledger import row_id
 from alerts.delivery.settings import DeliverySettings
-from alerts.notify import build_notifier
 from alerts.notify.settings import NotifySettings
 from alerts.settings import Settings
 from tests.delivery.helpers import CANARY, T0, make_alert
 from tests.support.slack import SlackReply, SlackTestServer
 from tests.support.smtp import SmtpTestServer
+from tests.support.wiring import notifier_from
 
 
 @pytest.fixture
@@ -45,9 +45,10 @@ def real_deps(redis_client, smtp, slack, clock) -> DeliveryDeps:
     )
     return DeliveryDeps(
         store=redis_store(redis_client, settings.delivery),
-        notifier=build_notifier(settings, clock=clock),
+        notifier=notifier_from(settings, clock=clock),
         clock=clock,
-        settings=settings,
+        conf=settings.delivery,
+        secret_urls=settings.all_channel_urls(),
         rng=random.Random(3),
     )
 
@@ -175,9 +176,10 @@ def test_slack_followups_thread_with_a_bot_token_and_wait_for_the_digest_on_a_we
     )
     deps = DeliveryDeps(
         store=redis_store(redis_client),
-        notifier=build_notifier(settings, clock=clock),
+        notifier=notifier_from(settings, clock=clock),
         clock=clock,
-        settings=settings,
+        conf=settings.delivery,
+        secret_urls=settings.all_channel_urls(),
     )
 
     def story(n: int, title: str, channels: tuple[str, ...]):

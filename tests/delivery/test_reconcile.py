@@ -61,8 +61,7 @@ def test_a_row_left_sending_by_a_dead_worker_is_requeued_and_flagged(deps, clock
     row = DeliveryRow.new(alert, "ops", T0).moved(
         "sending", T0, attempts=1, wake_at=T0 + timedelta(seconds=60)
     )
-    deps.store.ledger.save(row)
-    assert deps.store.ledger.claim(row.id, "dead-worker", 60, T0)
+    assert deps.store.ledger.begin_send(row, "dead-worker", 60, T0).outcome == "claimed"
     clock.advance(seconds=60)
     [(again, channel)] = stale_deliveries(deps, clock.now)
     out = deliver(again, channel, deps=deps)

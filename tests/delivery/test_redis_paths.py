@@ -61,15 +61,15 @@ def test_ledger_operations_agree_and_keep_indexes_consistent(redis_client):
         out.append(led.begin_send(sending, "tok-a", 60, T0))
         out.append(led.begin_send(sending, "tok-b", 60, T0 + timedelta(seconds=10)))  # held
         out.append(led.finish(sending.moved("sent", T0), "tok-a"))
-        out.append(led.claim_left(rows[0].id, T0))  # released with the write
+        out.append(led.lookup(rows[0].id, T0)[1])  # released with the write
         out.append(led.begin_send(sending, "tok-c", 60, T0))  # final already
-        out.append(led.claim_left(rows[0].id, T0))
+        out.append(led.lookup(rows[0].id, T0)[1])
         out.append(led.save(rows[0]))  # a stale pending copy never demotes sent
         out.append(led.finish(rows[0], "nobody"))
         # a lapsed claim: row left "sending" by a dead worker, our copy not flagged yet
         led.save(rows[1].moved("sending", T0, attempts=1))
         out.append(led.begin_send(rows[1].moved("sending", T0), "tok-d", 60, T0))
-        out.append(led.claim_left(rows[1].id, T0))  # kept by the lapsed outcome
+        out.append(led.lookup(rows[1].id, T0)[1])  # kept by the lapsed outcome
         flagged = rows[1].moved("sending", T0, possible_duplicate=True)
         led.release(rows[1].id, "tok-d")
         out.append(led.begin_send(flagged, "tok-e", 60, T0))

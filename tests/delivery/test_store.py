@@ -62,14 +62,18 @@ def test_ledger_wake_index(store):
 
 def test_claims_lease_by_the_injected_clock(store):
     led = store.ledger
-    assert led.claim("r1", "a", 10, T0)
-    assert not led.claim("r1", "b", 10, T0 + timedelta(seconds=9))
-    assert led.claim_left("r1", T0 + timedelta(seconds=4)) == pytest.approx(6)
-    led.release("r1", "b")  # not the holder: no effect
-    assert led.claim_left("r1", T0) == pytest.approx(10)
-    assert led.claim("r1", "b", 10, T0 + timedelta(seconds=10))  # lease ran out
-    led.release("r1", "b")
-    assert led.claim_left("r1", T0 + timedelta(seconds=10)) is None
+    r = row(1, "sending")
+    assert led.begin_send(r, "a", 10, T0).outcome == "claimed"
+    held = led.begin_send(r, "b", 10, T0 + timedelta(seconds=9))
+    assert held.outcome == "held" and held.left == pytest.approx(1)
+    assert led.lookup(r.id, T0 + timedelta(seconds=4))[1] == pytest.approx(6)
+    led.release(r.id, "b")  # not the holder: no effect
+    assert led.lookup(r.id, T0)[1] == pytest.approx(10)
+    flagged = r.model_copy(update={"possible_duplicate": True})
+    later = T0 + timedelta(seconds=10)
+    assert led.begin_send(flagged, "b", 10, later).outcome == "claimed"  # lease ran out
+    led.release(r.id, "b")
+    assert led.lookup(r.id, later)[1] is None
 
 
 def held(n: int, story: str | None = None, at=T0):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from alerts.clock import FrozenClock
+from alerts.commands.ingest import item_json
 from alerts.ingest import parse_bulletin
-from alerts.ingest.cli import item_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"

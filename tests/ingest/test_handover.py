@@ -9,10 +9,10 @@ import pytest
 
 from alerts.clock import FrozenClock
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.sources import poll_source
 from alerts.ingest.state import MemorySourceStateStore
 from alerts.models import Item
-from alerts.settings import SourceSettings
 from tests.ingest.httpserver import Route, Site, local_resolver, serve
 from tests.ingest.test_sources import FIXTURES, START, _src
 

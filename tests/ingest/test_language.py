@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from alerts.ingest import parse_bulletin
 from alerts.ingest.language import detect_language, normalise_language, ru_or_uk
+from alerts.ingest.settings import SourceSettings
 from alerts.matching import Matcher, load_ruleset
-from alerts.settings import SourceSettings
 from tests.support.bulletins import DECLARING_KINDS, KINDS, bulletin
 
 UK_STORY = ("Макрон прибув до Києва на переговори", "Президенти обговорили нові гарантії безпеки.")

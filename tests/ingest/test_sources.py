@@ -14,6 +14,7 @@ from alerts.clock import FrozenClock
 from alerts.ingest import BlockedAddressError, FetchError, ParseError
 from alerts.ingest.dedup import MemorySeenStore
 from alerts.ingest.fetch import Fetcher
+from alerts.ingest.settings import SourceSettings
 from alerts.ingest.sources import poll_source
 from alerts.ingest.state import (
     MAX_BACKOFF,
@@ -21,7 +22,6 @@ from alerts.ingest.state import (
     RedisSourceStateStore,
     SourceState,
 )
-from alerts.settings import SourceSettings
 from tests.ingest.httpserver import Route, Site, local_resolver, serve
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alerts.ingest import ParseError, parse_bulletin
-from alerts.ingest.text import is_headline
+from alerts.ingest.plaintext import is_headline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,13 +11,13 @@ from pydantic import ValidationError
 
 from alerts.clock import FrozenClock
 from alerts.errors import ConfigError
-from alerts.notify import build_notifier
 from alerts.notify.base import SendResult
 from alerts.notify.settings import NotifySettings
 from alerts.settings import Settings
 from tests.notify.conftest import CANARY, NOW, make_alert, make_digest
 from tests.support.slack import SlackReply, SlackTestServer
 from tests.support.smtp import SmtpTestServer
+from tests.support.wiring import notifier_from
 
 
 def _settings(channels: dict[str, list[str]], **notify: object) -> Settings:
@@ -35,7 +35,7 @@ def test_channels_by_name_email_and_slack(smtp: SmtpTestServer, slack: SlackTest
         {"email": [smtp.apprise_url()], "slack": ["slack://T1111/B2222/C3333"]},
         slack_webhook_base=slack.webhook_base,
     )
-    notifier = build_notifier(settings, clock=FrozenClock(NOW))
+    notifier = notifier_from(settings, clock=FrozenClock(NOW))
     alert = make_alert()
     assert notifier.send("email", alert).ok
     assert notifier.send("slack", alert).ok
@@ -43,7 +43,7 @@ def test_channels_by_name_email_and_slack(smtp: SmtpTestServer, slack: SlackTest
 
 
 def test_unknown_channel_is_a_permanent_failure() -> None:
-    result = build_notifier(_settings({})).send("nowhere", make_alert())
+    result = notifier_from(_settings({})).send("nowhere", make_alert())
     assert result == SendResult(ok=False, error="unknown channel 'nowhere'")
 
 
@@ -54,7 +54,7 @@ def test_a_failing_destination_never_resends_the_one_that_succeeded(
         {"desk": [smtp.apprise_url(), "slack://T1111/B2222/C3333"]},
         slack_webhook_base=slack.webhook_base,
     )
-    notifier = build_notifier(settings)
+    notifier = notifier_from(settings)
     slack.script(SlackReply.server_error(), SlackReply.server_error(), SlackReply.server_error())
     alert = make_alert()
     results = [notifier.send("desk", alert) for _ in range(4)]
@@ -67,21 +67,21 @@ def test_a_failing_destination_never_resends_the_one_that_succeeded(
 
 def test_retry_after_of_a_channel_is_the_longest_asked(slack: SlackTestServer) -> None:
     urls = ["slack://T1111/B2222/C3333/#a/#b"]
-    notifier = build_notifier(_settings({"s": urls}, slack_webhook_base=slack.webhook_base))
+    notifier = notifier_from(_settings({"s": urls}, slack_webhook_base=slack.webhook_base))
     slack.script(SlackReply.rate_limited(3), SlackReply.rate_limited(5))
     result = notifier.send("s", make_alert())
     assert (result.ok, result.retryable, result.retry_after) == (False, True, 5.0)
 
 
 def test_digest_by_email(smtp: SmtpTestServer) -> None:
-    notifier = build_notifier(_settings({"email": [smtp.apprise_url()]}))
+    notifier = notifier_from(_settings({"email": [smtp.apprise_url()]}))
     assert notifier.send("email", make_digest()).ok
     (mail,) = smtp.wait_for(1)
     assert mail.message["Subject"] == "[Ceasefire] Held back by the throttle: 7 alerts"
 
 
 def test_console_prints_a_readable_alert(capfd: pytest.CaptureFixture[str]) -> None:
-    notifier = build_notifier(_settings({"console": ["console://"]}))
+    notifier = notifier_from(_settings({"console": ["console://"]}))
     assert notifier.send("console", make_alert()).ok
     out = capfd.readouterr().out
     assert "[Ceasefire] Ceasefire talks resume in Geneva" in out
@@ -92,7 +92,7 @@ def test_console_prints_a_readable_alert(capfd: pytest.CaptureFixture[str]) -> N
 def test_a_template_error_is_permanent_and_named(tmp_path: Path, smtp: SmtpTestServer) -> None:
     (tmp_path / "email_alert.txt.j2").write_text("{{ v.no_such_field }}")
     settings = _settings({"email": [smtp.apprise_url()]}, templates_dir=tmp_path)
-    result = build_notifier(settings).send("email", make_alert())
+    result = notifier_from(settings).send("email", make_alert())
     assert (result.ok, result.retryable) == (False, False)
     assert result.error.startswith("template error (email): UndefinedError")
 
@@ -102,7 +102,7 @@ def test_invalid_urls_are_all_reported_without_secrets() -> None:
         {"a": [f"nosuchscheme://user:{CANARY}@host/x"], "b": ["console://", f"slack://{CANARY}"]}
     )
     with pytest.raises(ConfigError) as info:
-        build_notifier(settings)
+        notifier_from(settings)
     assert info.value.problems == [
         "channel 'a' URL #1: not a valid Apprise URL (scheme unknown or required parts missing)",
         "channel 'b' URL #2: not a valid Apprise URL (scheme unknown or required parts missing)",
@@ -123,7 +123,7 @@ def test_canary_secret_never_reaches_logs_output_or_errors(
         "slack": [f"slack://T{CANARY}/B{CANARY}/{CANARY}x/#news"],
         "json": [f"json://bob:{CANARY}@127.0.0.1:{_closed_port()}/hook"],
     }
-    notifier = build_notifier(_settings(channels, slack_webhook_base=slack.webhook_base))
+    notifier = notifier_from(_settings(channels, slack_webhook_base=slack.webhook_base))
     smtp.script("rcpt", "451 4.3.0 try again")
     slack.script(SlackReply.rate_limited(1), SlackReply.invalid_payload())
     alert = make_alert()
@@ -165,5 +165,5 @@ def test_slack_webhook_base_from_the_environment(
     monkeypatch.delenv("ALERTS_CONFIG", raising=False)
     settings = Settings(channels={"slack": ["slack://T1111/B2222/C3333"]})
     assert settings.notify.slack_webhook_base == slack.webhook_base
-    assert build_notifier(settings).send("slack", make_alert()).ok
+    assert notifier_from(settings).send("slack", make_alert()).ok
     assert slack.wait_for(1)[0].path == "/services/T1111/B2222/C3333"

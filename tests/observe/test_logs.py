@@ -35,7 +35,7 @@ def test_secrets_are_masked_and_ids_kept(fmt: str, root_restored: None) -> None:
         redis_url="redis://:hunter2pw@h/0",
     )
     out = io.StringIO()
-    configure_logging(settings, out)
+    configure_logging(settings.log_setup(), out)
     log = logging.getLogger("alerts.test")
     ids = {"item_id": "c:1", "watch": "kaluga", "channel": "slack", "delivery_id": "d1"}
     log.warning("posting to %s with %s (redis hunter2pw)", SLACK, TOKEN, extra=ids)

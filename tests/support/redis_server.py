@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from alerts.embedded_redis import free_port
+from alerts.commands.embedded_redis import free_port
 
 
 def redis_binary() -> str:

@@ -15,6 +15,7 @@ import pytest
 import redis
 import yaml
 
+from alerts import item_steps
 from alerts.clock import system_clock
 from alerts.delivery import build_deps
 from alerts.delivery.ledger import row_id
@@ -26,6 +27,7 @@ from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
 from alerts.notify.fake import RecordingNotifier
 from alerts.settings import Settings
+from alerts.usecases.bulletins import hand_on_new, poll_hand_on
 from tests.support.seen import CheckBeforeMark
 
 WATCHES = [
@@ -61,7 +63,7 @@ def tasks(
         seen=CheckingSeen(redis_client),
         archive=RedisItemArchive(redis_client),
         rules=RulesWatcher(rules, channels=["slack", "email"], clock=system_clock),
-        delivery=build_deps(settings, redis_client, RecordingNotifier()),
+        delivery=build_deps(settings.delivery, redis_client, RecordingNotifier()),
         clock=system_clock,
         fetcher=Fetcher(),
         source_state=RedisSourceStateStore(redis_client),
@@ -97,7 +99,7 @@ def test_a_small_bulletin_is_matched_in_its_ingest_task_before_it_is_seen(tasks)
             assert row is not None and row.status == "pending"
 
     tasks.rt.seen.check = check
-    assert tasks.queue_for_matching(batch) == ["i0", "i1", "i2"]
+    assert hand_on_new(tasks.services(), batch) == ["i0", "i1", "i2"]
     assert tasks.rt.seen.unseen(["i0", "i1", "i2"]) == []
     # Two deliveries went out from this task (inline_deliveries: 2), the third was queued.
     sent = {(a.watch, a.item.id, ch) for ch, a, _ in notifier.sent}
@@ -115,7 +117,7 @@ def test_an_inline_delivery_that_must_wait_becomes_a_task(tasks, monkeypatch) ->
     monkeypatch.setattr(tasks.deliver_alert, "apply_async", lambda *a, **k: later.append((a, k)))
     busy = SendResult(ok=False, retryable=True, error="429", retry_after=3.0)
     tasks.rt.delivery.notifier = type(tasks.rt.delivery.notifier)({"slack": [busy]})
-    tasks.queue_for_matching(items("Talks in Geneva"))
+    hand_on_new(tasks.services(), items("Talks in Geneva"))
     assert len(later) == 1 and later[0][1]["countdown"] >= 3.0
     ((alert, channel),) = later[0][0]
     assert (alert["watch"], channel) == ("geneva", "slack")
@@ -129,9 +131,9 @@ def test_a_big_bulletin_is_matched_in_chunks_in_its_ingest_task_before_it_is_see
     ledger = tasks.rt.delivery.store.ledger
     notifier = tasks.rt.delivery.notifier
     chunks: list[int] = []
-    alerts_for = tasks.pipeline.alerts_for
+    alerts_for = item_steps.alerts_for
     monkeypatch.setattr(
-        tasks.pipeline, "alerts_for", lambda i, *a: chunks.append(len(i)) or alerts_for(i, *a)
+        item_steps, "alerts_for", lambda i, *a: chunks.append(len(i)) or alerts_for(i, *a)
     )
 
     def check(ids: list[str]) -> None:
@@ -144,7 +146,7 @@ def test_a_big_bulletin_is_matched_in_chunks_in_its_ingest_task_before_it_is_see
                 assert row is not None and row.status == "pending"
 
     tasks.rt.seen.check = check
-    assert len(tasks.queue_for_matching(batch)) == 7
+    assert len(hand_on_new(tasks.services(), batch)) == 7
     # No match task: two deliveries sent inline, the other twelve queued.
     assert [kind for kind, _ in tasks.calls] == ["deliver"] * 12
     assert len(notifier.sent) == 2
@@ -196,7 +198,7 @@ def test_without_a_valid_rule_set_polled_items_wait_in_match_tasks(tasks, tmp_pa
 
     tasks.rt.seen.check = check
     polled = items("Drones over Kaluga", "a", "b", "c")
-    assert tasks.poll_hand_on(polled) == ["i0", "i1", "i2", "i3"]
+    assert poll_hand_on(tasks.services(), polled) == ["i0", "i1", "i2", "i3"]
     assert [kind for kind, _ in tasks.calls] == ["match", "match"]
     assert tasks.rt.seen.unseen(["i0", "i3"]) == []
 

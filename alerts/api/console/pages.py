@@ -20,10 +20,9 @@ from alerts.api.console.views import (
     term_forms,
 )
 from alerts.api.console.web import PREFIX, render, session_of
-from alerts.delivery.redact import redact, secret_pieces
 from alerts.ingest.sources import secret_pieces_of
 from alerts.matching import RuleSetError
-from alerts.notify.redact import longest_first
+from alerts.notify.scrub import longest_first, mask, secret_pieces
 
 MEMO_ITEMS = 500_000  # archived items whose watches are remembered (per rule set)
 
@@ -140,7 +139,7 @@ def source_rows(deps: ConsoleDeps) -> list[dict[str, Any]]:
                 "state": state,
                 "status": status,
                 "per_hour": per_source.get(src.id, 0) / 24,
-                "error": redact(state.last_error or "", pieces),
+                "error": mask(state.last_error or "", pieces),
             }
         )
     return rows

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from alerts.envsecret import expand
 from alerts.notify.settings import check_base_url
 
 
@@ -40,9 +41,7 @@ class ConsoleSettings(BaseModel):
     @classmethod
     def _from_env(cls, value: Any) -> Any:
         # ${ENV} expanded as the channel secrets are (not when only names are needed).
-        from alerts.settings import _expand  # that module imports this one
-
-        return [_expand(v) for v in value] if isinstance(value, list) else _expand(value)
+        return [expand(v) for v in value] if isinstance(value, list) else expand(value)
 
     @field_validator("url")
     @classmethod

@@ -133,7 +133,7 @@ def test_sources_show_state_and_scrub_secrets() -> None:
 
 
 def _source(url: str):  # type: ignore[no-untyped-def]
-    from alerts.settings import SourceSettings
+    from alerts.ingest.settings import SourceSettings
 
     return SourceSettings(id="wire", kind="rss", url=url)
 

@@ -2,7 +2,7 @@
 
 The children live in sessions of their own, so only ``run`` decides when they stop: on Ctrl-C,
 SIGTERM or SIGHUP (a closed terminal) it stops them all. If ``run`` itself is killed outright,
-its watchdog (``alerts.watchdog``) stops them instead.
+its watchdog (``alerts.commands.watchdog``) stops them instead.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from types import FrameType
 
 import httpx
 
-from alerts.embedded_redis import EmbeddedRedis
+from alerts.commands.embedded_redis import EmbeddedRedis
 from alerts.settings import load_settings
 
 # The demo's files live in the source tree, beside this package (`make run` runs from a clone).
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_CONFIG = EXAMPLES / "alerts.yaml"
 EXAMPLE_BULLETIN = EXAMPLES / "bulletin.txt"
 MAX_RESTARTS = 20
@@ -79,14 +79,14 @@ class Children:
         self.env = env
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.watchdog = subprocess.Popen(
-            [sys.executable, "-m", "alerts.watchdog"],
+            [sys.executable, "-m", "alerts.commands.watchdog"],
             stdin=subprocess.PIPE,
             env=env,
             start_new_session=True,
         )
 
     def tell(self, order: str) -> None:
-        """Send one order to the watchdog (see ``alerts.watchdog``)."""
+        """Send one order to the watchdog (see ``alerts.commands.watchdog``)."""
         assert self.watchdog.stdin is not None
         self.watchdog.stdin.write(f"{order}\n".encode())
         self.watchdog.stdin.flush()

@@ -1,4 +1,4 @@
-"""The real notifier: channels by name, one sender per destination URL, rendering per kind."""
+"""The real notifier: named channels, each served by its destinations' senders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from jinja2 import TemplateError
 
@@ -18,10 +17,8 @@ from alerts.models import Alert, Digest
 from alerts.notify.base import SendResult
 from alerts.notify.destinations import make_senders
 from alerts.notify.render import Kind, Message, Renderer
+from alerts.notify.settings import NotifySettings
 from alerts.notify.transport import Sender
-
-if TYPE_CHECKING:  # alerts.settings imports alerts.notify.settings: no runtime cycle
-    from alerts.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +76,7 @@ def combine(results: Sequence[SendResult]) -> SendResult:
     )
 
 
-class AppriseNotifier:
+class ChannelNotifier:
     """Sends alerts and digests to named channels; implements ``Notifier``."""
 
     def __init__(
@@ -141,21 +138,27 @@ def _what(content: Alert | Digest) -> str:
     return f"alert {content.key}"
 
 
-def build_notifier(settings: Settings, *, clock: Clock = system_clock) -> AppriseNotifier:
-    """The real notifier from ``settings.channels``; ConfigError lists each bad URL, secret-free."""
-    notify = settings.notify
+def build_notifier(
+    channels: Mapping[str, Sequence[str]],
+    notify: NotifySettings,
+    *,
+    console_url: str | None = None,
+    clock: Clock = system_clock,
+) -> ChannelNotifier:
+    """The real notifier for ``channels`` (name -> Apprise URLs); ConfigError lists each bad
+    URL, secret-free. Alerts link to ``console_url`` when it is set."""
     renderer = Renderer(
-        notify.templates_dir, snippet_chars=notify.snippet_chars, console_url=settings.console.url
+        notify.templates_dir, snippet_chars=notify.snippet_chars, console_url=console_url
     )
     problems: list[str] = []
     destinations: dict[str, list[Sender]] = {}
-    for name in settings.channels:
+    for name, urls in channels.items():
         destinations[name] = []
-        for number, url in enumerate(settings.channel_urls(name), start=1):
+        for number, url in enumerate(urls, start=1):
             try:
                 destinations[name].extend(make_senders(url, notify, clock))
             except ValueError as exc:
                 problems.append(f"channel {name!r} URL #{number}: {exc}")
     if problems:
         raise ConfigError(problems)
-    return AppriseNotifier(destinations, renderer, clock=clock)
+    return ChannelNotifier(destinations, renderer, clock=clock)

@@ -3,7 +3,8 @@
 Apprise masks most of what it logs, but some plugins (Slack's ``POST URL`` debug line) and the HTTP
 libraries (httpx at INFO, urllib3 at DEBUG) write request URLs that hold tokens. A filter on those
 loggers replaces every known secret part of a configured channel URL with ``****``. The same
-rule (``secret_parts``) scrubs what delivery stores in the ledger (``alerts.delivery.redact``).
+rule (``secret_parts``, through ``secret_pieces`` and ``mask``) scrubs what delivery stores in
+the ledger, what the console shows and what the log formatter prints: the one set of rules.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ LOGGERS = (
     "httpx",
     "httpcore",
     "urllib3.connectionpool",
-    "alerts.notify.apprise_notifier",
+    "alerts.notify.channels",
     "alerts.notify.generic",
 )
 
@@ -84,6 +85,11 @@ def _hidden_parts(url: str, privacy_url: str) -> set[str]:
             if len(form) >= 4 and form not in shown:
                 parts.add(form)
     return parts
+
+
+def secret_pieces(urls: Iterable[str]) -> tuple[str, ...]:
+    """Every secret part of these channel URLs, longest first (ready for ``mask``)."""
+    return longest_first(part for url in urls for part in secret_parts(url, privacy_form(url)))
 
 
 def longest_first(parts: Iterable[str]) -> tuple[str, ...]:

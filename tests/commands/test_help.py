@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from alerts.cli import ROOT_COMMANDS, build_parser
+from alerts.commands.main import ROOT_COMMANDS, build_parser
 from tests.conftest import ROOT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alerts.ingest.dedup import MemorySeenStore
-from alerts.pipeline import new_items
+from alerts.item_steps import new_items
 
 BULLETIN = b"Two items.\nFirst headline\nFirst body.\nSecond headline\nSecond body.\n"
 NOW = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The watchdog of ``alerts run``: stops its children when it dies, even by SIGKILL.
 
-``alerts run`` starts this first, as ``python -m alerts.watchdog``, in a session of its own
+``alerts run`` starts this first, as ``python -m alerts.commands.watchdog``, in a session of its own
 (so neither Ctrl-C nor a closed terminal reaches it) and keeps the write end of its stdin.
 It tells the watchdog each child's process group (``group PGID``, ``forget PGID``) and each
 folder to delete (``dir PATH``), and ``done`` once it has stopped everything itself. If the

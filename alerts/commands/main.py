@@ -16,12 +16,12 @@ from pathlib import Path
 from alerts.errors import ConfigError
 from alerts.matching.shards import QUEUE, shard_queue
 
-# Each package registers its own operator commands.
-COMMAND_MODULES = ("alerts.ingest.cli", "alerts.matching.cli", "alerts.delivery.cli")
+# Operator commands: ingest and delivery here; matching's stay in its package until the rules move.
+COMMAND_MODULES = ("alerts.commands.ingest", "alerts.matching.cli", "alerts.commands.delivery")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from alerts.runner import run
+    from alerts.commands.runner import run
 
     return run(example=args.example, state_dir=args.state_dir)
 
@@ -60,7 +60,7 @@ def _cmd_api(args: argparse.Namespace) -> int:
 
     settings = _settings()
     ensure_dir()  # before uvicorn starts its workers: they share the metrics directory
-    configure_logging(settings)
+    configure_logging(settings.log_setup())
     uvicorn.run(
         "workers.api:create_api",
         factory=True,

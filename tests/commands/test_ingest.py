@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.ingest.cli import JSON_KEYS, register
+from alerts.commands.ingest import JSON_KEYS, register
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
 
 
 def _run(argv: list[str]) -> int:

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from alerts.clock import system_clock
+from alerts.commands.delivery import register
 from alerts.delivery import DeliveryDeps, deliver, redis_store
-from alerts.delivery.cli import register
+from alerts.delivery.settings import DeliverySettings
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
 from tests.delivery.helpers import make_alert, make_settings
@@ -37,7 +38,8 @@ def deps_on(redis_client, notifier=None) -> DeliveryDeps:
         store=redis_store(redis_client),
         notifier=notifier or RecordingNotifier(),
         clock=system_clock,
-        settings=make_settings(pace_rate=1000.0, pace_burst=1000),
+        conf=DeliverySettings(pace_rate=1000.0, pace_burst=1000),
+        secret_urls=make_settings().all_channel_urls(),
     )
 
 

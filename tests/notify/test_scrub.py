@@ -7,7 +7,7 @@ import logging
 import apprise
 import pytest
 
-from alerts.notify.redact import Redactor, secret_parts
+from alerts.notify.scrub import Redactor, secret_parts
 
 
 def _parts(url: str) -> set[str]:
@@ -56,13 +56,12 @@ def test_filter_rewrites_formatted_records(caplog: pytest.LogCaptureFixture) -> 
 )
 def test_logs_and_the_ledger_mask_the_same_parts(url: str) -> None:
     # One rule: the log filter and delivery's ledger scrubber hide exactly the same text.
-    from alerts.delivery.redact import redact, secret_pieces
-    from alerts.notify.redact import privacy_form
+    from alerts.notify.scrub import mask, privacy_form, secret_pieces
 
     redactor = Redactor()
     redactor.add(url, privacy_form(url) or url)
     line = f"failed to send to {url} and {url.rpartition('/')[2]}"
-    assert redact(line, secret_pieces([url])) == redactor.scrub(line)
+    assert mask(line, secret_pieces([url])) == redactor.scrub(line)
     assert "CANARY" not in redactor.scrub(line)
     assert "pw-123456" not in redactor.scrub(line)
 

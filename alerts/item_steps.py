@@ -1,4 +1,4 @@
-"""The steps the workers run, as plain functions over frozen values (no Celery here)."""
+"""What happens to items before delivery: parse (counted), keep the fresh, match, remember."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from alerts.ingest import ParseError, dedup, parse_bulletin
-from alerts.ingest.clean import charset_from_content_type, decode_bytes
 from alerts.ingest.dedup import ItemArchive, SeenStore
-from alerts.ingest.parse import detect_format
+from alerts.ingest.parse import sniff_format
 from alerts.matching import Matcher, RuleSet, build_alerts
 from alerts.models import Alert, Item
 from alerts.observe import metrics
-
-SNIFF_BYTES = 8192  # enough of a bulletin to tell its format, for the metric's label
 
 
 def new_items(
@@ -42,9 +39,14 @@ def parse_counted(
     except ParseError:
         metrics.parse_error(label)
         raise
-    head = decode_bytes(data[:SNIFF_BYTES], charset_from_content_type(content_type))
-    metrics.items_parsed(label, detect_format(head, content_type), len(items))
+    metrics.items_parsed(label, sniff_format(data, content_type), len(items))
     return items
+
+
+def counted(items: Sequence[Item], *, source: str, fmt: str) -> list[Item]:
+    """Items parsed elsewhere (the API, once), counted here like ``parse_counted`` counts."""
+    metrics.items_parsed(metrics.source_label(source), fmt, len(items))
+    return list(items)
 
 
 def fresh(

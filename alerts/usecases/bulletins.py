@@ -1,0 +1,112 @@
+"""Use cases of new items: ingest a bulletin, hand on polled items, match queued items.
+
+The order is the at-least-once guarantee (``handoff``): deliveries are recorded ``pending``
+before the items are remembered as seen. ``RuleSetError`` (no valid rule set) passes up with
+nothing remembered, so the caller retries and the intake keeps the bulletin.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from alerts import handoff, item_steps, source_health
+from alerts.ingest import ParseError
+from alerts.matching import RuleSetError
+from alerts.models import Item
+from alerts.usecases.context import Parsed, Services
+
+log = logging.getLogger(__name__)
+
+
+def ingest_bulletin(
+    s: Services,
+    source: str,
+    content_b64: str,
+    content_type: str | None = None,
+    bulletin_id: str | None = None,
+    parsed: Parsed | None = None,
+) -> list[str]:
+    """Parse a bulletin (unless the API did: ``parsed``), hand on up to ``worker.ingest_chunk``
+    new items, queue a follow-up for the rest (each task stays well inside the visibility
+    timeout); then drop it from the intake.
+    """
+    chunk = s.settings.worker.ingest_chunk
+    ids = {"source": source, "bulletin_id": bulletin_id or ""}
+    try:
+        items = _new_items(s, source, content_b64, content_type, parsed)
+        handed = hand_on_new(s, items[:chunk])  # seen from now: the follow-up skips them
+    except ParseError as exc:
+        log.warning("bulletin from %s refused: %s", source, exc, extra=ids)
+        items, handed = [], []
+    if len(items) > chunk:  # the intake keeps it, its wake time pushed past the follow-up
+        if bulletin_id and s.intake is not None:
+            later = s.clock() + timedelta(seconds=s.settings.worker.visibility_timeout)
+            s.intake.extend(bulletin_id, later)
+        s.queues.bulletin(source, content_b64, content_type, bulletin_id, parsed)
+    elif bulletin_id and s.intake is not None:
+        s.intake.done(bulletin_id)
+    log.info(
+        "bulletin from %s: %d new items", source, len(handed), extra={**ids, "item_ids": handed}
+    )
+    return handed
+
+
+def _new_items(
+    s: Services, source: str, content_b64: str, content_type: str | None, parsed: Parsed | None
+) -> list[Item]:
+    """The bulletin's items never ingested before, counted in the metrics either way."""
+    if parsed is not None:
+        items = item_steps.counted(parsed.items, source=source, fmt=parsed.format)
+        return item_steps.fresh(items, s.seen, received=s.clock())
+    configured = s.settings.source(source)
+    return item_steps.new_items(
+        base64.b64decode(content_b64),
+        source=source,
+        content_type=content_type,
+        seen=s.seen,
+        received=s.clock(),
+        language=configured.language if configured else None,
+    )
+
+
+def hand_on_new(s: Services, items: list[Item]) -> list[str]:
+    """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up.
+
+    With watch shards, the items go to every shard's queue instead, then are remembered.
+    """
+    if s.settings.worker.shards > 1:
+        handed = handoff.park(items, s.handoff(), s.queues.match)
+    else:
+        handed = handoff.hand_on(items, s.rules, s.handoff())
+    _saw_new(s, items)
+    return handed
+
+
+def poll_hand_on(s: Services, items: list[Item]) -> list[str]:
+    """A polled source's new items: matched here, or parked in match tasks without rules."""
+    fresh = item_steps.fresh(items, s.seen, received=s.clock())
+    try:
+        return hand_on_new(s, fresh)
+    except RuleSetError as exc:
+        log.error("no valid rule set, polled items wait in match tasks: %s", exc)
+        parked = handoff.park(fresh, s.handoff(), s.queues.match)
+        _saw_new(s, fresh)
+        return parked
+
+
+def match_items(s: Services, items: Sequence[Item]) -> int:
+    """Match queued items against the current rule set (RuleSetError passes up); record and
+    send or queue one delivery per (alert, channel)."""
+    ruleset, matcher = s.rules()
+    found = item_steps.alerts_for(items, ruleset, matcher)
+    h = s.handoff()
+    handoff.send_or_queue(handoff.record_all(found, h.delivery), h)
+    return len(found)
+
+
+def _saw_new(s: Services, items: list[Item]) -> None:
+    configured = (src.id for src in s.settings.sources)
+    source_health.saw_new(items, s.health, s.clock(), configured)
