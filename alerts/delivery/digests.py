@@ -13,7 +13,6 @@ from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.stages import pace_wait, throttle_refusal
 from alerts.models import Digest, DigestEntry
 from alerts.notify.base import SendResult
-from alerts.observe import metrics
 
 _REASONS = ("digest", "throttled", "quiet_hours")
 
@@ -76,7 +75,13 @@ def _deferral(deps: DeliveryDeps, watch: str, channel: str, now: datetime) -> tu
     return wait, "paced"
 
 
-def flush_digest(deps: DeliveryDeps, watch: str, channel: str) -> Outcome | None:
+# Told of every digest sent (or failed): channel, outcome status, alerts it carried.
+Settled = Callable[[str, str, int], None]
+
+
+def flush_digest(
+    deps: DeliveryDeps, watch: str, channel: str, settled: Settled | None = None
+) -> Outcome | None:
     """Send the held alerts of (watch, channel) as one digest; None when nothing is held."""
     now = deps.clock()
     bucket = bucket_of(watch, channel)
@@ -90,7 +95,8 @@ def flush_digest(deps: DeliveryDeps, watch: str, channel: str) -> Outcome | None
         return None
     digest = build_digest(watch, channel, held)
     outcome = _settle(deps, bucket, held, digest, deps.notifier.send(channel, digest))
-    metrics.digest_flushed(channel, outcome.status, digest.total)
+    if settled is not None:
+        settled(channel, outcome.status, digest.total)
     return outcome
 
 
@@ -142,7 +148,9 @@ def _bury(deps: DeliveryDeps, held: list[Held], error: str) -> None:
 
 
 def flush_due_digests(
-    deps: DeliveryDeps, keep: Callable[[str], bool] | None = None
+    deps: DeliveryDeps,
+    keep: Callable[[str], bool] | None = None,
+    settled: Settled | None = None,
 ) -> list[Outcome]:
     """Flush every due digest (the beat task calls this); ``keep``: only these watches'."""
     now = deps.clock()
@@ -151,7 +159,7 @@ def flush_due_digests(
         watch, channel = _split(bucket)
         if keep is not None and not keep(watch):
             continue  # another shard's watch: its workers know its notify options
-        outcome = flush_digest(deps, watch, channel)
+        outcome = flush_digest(deps, watch, channel, settled)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes

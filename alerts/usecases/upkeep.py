@@ -67,11 +67,12 @@ def deliver(s: Services, alert: Alert, channel: str) -> Outcome:
 
 
 def flush_digests(s: Services) -> int:
-    """Send the digests that are due (this shard's watches only, when sharded)."""
+    """Send the digests that are due (this shard's watches only, when sharded); counted."""
+    counted = metrics.digest_flushed
     if s.shard is None:
-        return len(flush_due_digests(s.delivery))
+        return len(flush_due_digests(s.delivery, settled=counted))
     mine = functools.partial(is_mine, shard=s.shard, shards=s.settings.worker.shards)
-    return len(flush_due_digests(s.delivery, keep=mine))
+    return len(flush_due_digests(s.delivery, keep=mine, settled=counted))
 
 
 def is_mine(watch: str, *, shard: int, shards: int) -> bool:
