@@ -1,0 +1,69 @@
+"""What each item language gets: its Snowball stemmer (C, through PyStemmer) and its quirks.
+
+An item's Latin-script words are stemmed by the stemmer of the item's language (English
+when the language is unknown or has no stemmer); Cyrillic words always by the Russian one,
+Ukrainian letters folded first. Slovak uses the Czech stemmer. Normalised text has lost
+its diacritics, which the Czech stemmer reads, so the adjective endings it no longer
+recognises (-eho, -emu, -ych, -ymi) are cut before it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import Stemmer  # type: ignore[import-not-found]
+
+DEFAULT = "en"
+# Item language -> Snowball algorithm, for the languages whose Latin words we stem.
+ALGORITHMS = {
+    "en": "english",
+    "de": "german",
+    "nl": "dutch",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "fi": "finnish",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "pl": "polish",
+    "cs": "czech",
+    "sk": "czech",
+}
+# One code per distinct stemmer (nb and nn share Norwegian's): the term side keys these.
+LANGUAGES: tuple[str, ...] = tuple(c for c in ALGORITHMS if c not in ("nb", "nn"))
+# Languages that write compounds closed up (Raketenangriff, ohjusisku).
+COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
+_FOLDED_CZECH = ("eho", "emu", "ych", "ymi")
+_STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
+
+
+def stem_language(language: str | None) -> str:
+    """The code whose stemmer keys an item's Latin words (English when it has none)."""
+    if not language:
+        return DEFAULT
+    code = language.split("-")[0].lower()
+    if code in ("nb", "nn"):
+        return "no"
+    return code if code in ALGORITHMS else DEFAULT
+
+
+def stem_words(language: str, words: list[str]) -> list[str]:
+    """Snowball stems of many normalised Latin words in one language (a stem code)."""
+    stem = _STEMMERS.get(language)
+    if stem is None:
+        # No cache: the word tables keep what is worth keeping, and the batch runs faster.
+        stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
+    if language in ("cs", "sk"):
+        words = [_unfold_czech(w) for w in words]
+    return stem(words)  # type: ignore[no-any-return]
+
+
+def _unfold_czech(word: str) -> str:
+    """Cut the folded adjective endings the Czech stemmer no longer sees (zelenskeho)."""
+    if len(word) > 6 and word.endswith(_FOLDED_CZECH):
+        return word[:-3]
+    return word
