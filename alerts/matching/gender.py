@@ -14,12 +14,15 @@ import re
 from collections.abc import Iterable
 
 FEMININE = "~f"  # no normalised word holds "~": a feminine key never equals a word's key
-# Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak -skej/-skú.
-_LATIN = re.compile(r"(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)$")
+# Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak
+# -skej/-skú; and -lna, -lnaya (Navalnaya, Nawalna), the feminine of -lny surnames.
+_LATIN = re.compile(r"(?:(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)|(?<=ln)(?:a|aya|aja|ej|ou))$")
 # Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not).
-_CYRILLIC = re.compile(r"(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)$")
-_MASCULINE = re.compile(r"(?:[scz]k(?:y|i|yi|iy|ij|yj|yy|ii)|[сцз]ь?к(?:ий|ій|ый|ой))$")
-_ROOT_END = ("sk", "ck", "zk", "ск", "цк", "зк")
+_CYRILLIC = re.compile(r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ую|ою|а|ої|ій|у))$")
+_MASCULINE = re.compile(
+    r"(?:(?:[scz]k|ln)(?:y|i|yi|iy|ij|yj|yy|ii)|(?:[сцз]ь?к|льн)(?:ий|ій|ый|ой))$"
+)
+_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн")
 
 
 def feminine(word: str) -> str | None:

@@ -4,7 +4,7 @@ An item's Latin-script words are stemmed by the stemmer of the item's language (
 when the language is unknown or has no stemmer); Cyrillic words always by the Russian one,
 Ukrainian letters folded first. Slovak uses the Czech stemmer. Normalised text has lost
 its diacritics, which the Czech stemmer reads, so the adjective endings it no longer
-recognises (-eho, -emu, -ych, -ymi) are cut before it runs.
+recognises (-eho, -emu, -ych, -ymi, -ym, -om) are cut before it runs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ ALGORITHMS = {
 LANGUAGES: tuple[str, ...] = tuple(c for c in ALGORITHMS if c not in ("nb", "nn"))
 # Languages that write compounds closed up (Raketenangriff, ohjusisku).
 COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
-_FOLDED_CZECH = ("eho", "emu", "ych", "ymi")
+_FOLDED_CZECH = ("eho", "emu", "ych", "ymi", "ym", "om")
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
 
 
@@ -59,11 +59,15 @@ def stem_words(language: str, words: list[str]) -> list[str]:
         stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
     if language in ("cs", "sk"):
         words = [_unfold_czech(w) for w in words]
+    elif language == "pl":  # -ów, folded to -ow, is no ending the Polish stemmer knows
+        words = [w[:-2] if len(w) > 4 and w.endswith("ow") else w for w in words]
     return stem(words)  # type: ignore[no-any-return]
 
 
 def _unfold_czech(word: str) -> str:
     """Cut the folded adjective endings the Czech stemmer no longer sees (zelenskeho)."""
-    if len(word) > 6 and word.endswith(_FOLDED_CZECH):
-        return word[:-3]
+    if len(word) > 6:
+        for end in _FOLDED_CZECH:
+            if word.endswith(end):
+                return word[: -len(end)]
     return word

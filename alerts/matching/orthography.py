@@ -72,3 +72,8 @@ def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     """Each scheme's Latin spellings of many Cyrillic words, in order, in one pass each."""
     joined = "\n".join(cyrillic)
     return {name: joined.translate(table).split("\n") for name, table in _TABLES.items()}
+
+
+def genitives(spelled: list[str]) -> list[str]:
+    """German (and Dutch, Swedish) possessive -s of respelled names: Budanows, Nawalnys."""
+    return [s + "s" for s in spelled]

@@ -11,25 +11,19 @@ Finnish stem never fires a watch on an English item. Every step runs over a batc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from alerts.matching.gender import FEMININE, masculine_surname, twins
+from alerts.matching.gender import feminine, masculine_surname, twins
 from alerts.matching.languages import LANGUAGES
-from alerts.matching.orthography import READERS, respell
+from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
+from alerts.matching.orthography import READERS, genitives, respell
 from alerts.matching.translit import script
-from alerts.matching.variants import _keyed, latin_keys, spellings_many
+from alerts.matching.variants import _keyed, cyrillic_keys, latin_keys, spellings_many
 
 _BATCH = 8192
-_ALTERNATION = {"г": "з", "к": "ц", "х": "с"}  # Ukrainian before і: Рига -> Ризі
 _RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
-# After the skeleton (z -> s): Kaluga -> v Kaluze, Riga -> w Rydze, Praha -> v Praze.
-_LATIN_ALTERNATION = {
-    "cs": (("g", "s"), ("h", "s"), ("k", "c"), ("ch", "s")),
-    "sk": (("g", "s"), ("h", "s"), ("k", "c"), ("ch", "s")),
-    "pl": (("g", "ds"), ("k", "c"), ("ch", "ss")),
-}
-_ALTERNATING = frozenset(_LATIN_ALTERNATION)
 Langs = frozenset[str]
 
 
@@ -52,27 +46,6 @@ def adjective_key(key: str) -> str | None:
     return None
 
 
-def name_keys(spelling: str, key: str) -> set[str]:
-    """The place adjectives and Ukrainian alternations of a Cyrillic name's key."""
-    if FEMININE in key or key.endswith(("ск", "цк")):
-        return set()  # Брянськ: брянський already shares its stem
-    out = {key + "ск"}  # тульский, харківський
-    if spelling[-1:] == "а" and len(key) >= 3 and key[-1] in _ALTERNATION:
-        changed = key[:-1] + _ALTERNATION[key[-1]]
-        out |= {changed, changed + "к"}  # Ризі, ризький; Калузі, калузький
-    return out
-
-
-def _latin_alternations(lang: str, key: str) -> str | None:
-    """A Czech, Slovak or Polish name's key with its locative consonant (Kaluze, Rydze)."""
-    changes = _LATIN_ALTERNATION.get(lang)
-    if changes is None or len(key) < 3 or FEMININE in key or key.endswith("sk"):
-        return None
-    for end, changed in changes:
-        if key.endswith(end):
-            return key[: -len(end)] + changed
-    return None
-
 
 def term_keys(
     words: Iterable[str], names: Collection[str] | None = None
@@ -90,8 +63,11 @@ def _batch(words: list[str], names: Collection[str] | None) -> dict[str, TermKey
     every = set().union(*forms) if forms else set()
     keyed = _keyed(every)
     named = [w for w in words if names is None or w in names]
-    named_set = None if names is None else set(named)
-    extra = _cyrillic_extras(every, keyed, set().union(*(forms[i] for i in _where(words, named))))
+    # A surname's gender forms are its own business (gender): no place forms for it.
+    places = [w for w in named if not masculine_surname(w) and feminine(w) is None]
+    latin = _latin_names(places)
+    _finnish(words, latin)
+    extra = _cyrillic_extras(every, keyed, set().union(*(forms[i] for i in _where(words, places))))
     lat = sorted(s for s in every if script(s) == "lat")
     per_lang = {lang: dict(zip(lat, latin_keys(lat, lang), strict=True)) for lang in LANGUAGES}
     orth = _orthographies(named, [forms[i] for i in _where(words, named)])
@@ -108,12 +84,8 @@ def _batch(words: list[str], names: Collection[str] | None) -> dict[str, TermKey
                     only.setdefault(table[s], set()).add(lang)
         for key, langs in orth.get(word, {}).items():
             only.setdefault(key, set()).update(langs)
-        if named_set is None or word in named_set:
-            for key, langs in list(only.items()):
-                for lang in langs & _ALTERNATING:
-                    changed = _latin_alternations(lang, key)
-                    if changed is not None:
-                        only.setdefault(changed, set()).add(lang)
+        for key, langs in latin.get(word, {}).items():
+            only.setdefault(key, set()).update(langs)
         if not masculine_surname(word):
             keys |= twins(keys)
             for key, langs in list(only.items()):
@@ -139,9 +111,37 @@ def _cyrillic_extras(
             adjective = adjective_key(keyed[s])
             if adjective is not None:
                 out[s] = {adjective}
-    for s in named:
-        if script(s) == "cyr":
-            out.setdefault(s, set()).update(name_keys(s, keyed[s]))
+    cyr = [s for s in named if script(s) == "cyr"]
+    forms = [cyrillic_forms(s) for s in cyr]
+    keys = cyrillic_keys([f for fs in forms for f in fs])
+    at = 0
+    for s, fs in zip(cyr, forms, strict=True):
+        out.setdefault(s, set()).update(keys[at : at + len(fs)])
+        at += len(fs)
+    return out
+
+
+def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
+    """Keys of the Finnish stem-changed forms of the words that have them (ohjuksella)."""
+    forms = {w: f for w in words if script(w) == "lat" and (f := finnish_forms(w))}
+    keys = iter(latin_keys([f for fs in forms.values() for f in fs], "fi"))
+    for word, fs in forms.items():
+        for key in itertools.islice(keys, len(fs)):
+            out.setdefault(word, {}).setdefault(key, set()).add("fi")
+
+
+def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:
+    """Per Latin name: keys of its Czech, Slovak and Polish case forms and adjectives."""
+    out: dict[str, dict[str, set[str]]] = {}
+    lat = [w for w in named if script(w) == "lat"]
+    for lang in LATIN_LANGUAGES:
+        forms = [latin_forms(w, lang) for w in lat]
+        keys = latin_keys([f for fs in forms for f in fs], lang)
+        at = 0
+        for w, fs in zip(lat, forms, strict=True):
+            for key in keys[at : at + len(fs)]:
+                out.setdefault(w, {}).setdefault(key, set()).add(lang)
+            at += len(fs)
     return out
 
 
@@ -152,8 +152,10 @@ def _orthographies(words: list[str], forms: list[frozenset[str]]) -> dict[str, d
         return {}
     by_scheme = respell(cyr)
     keys: dict[str, dict[str, set[str]]] = {s: {} for s in cyr}  # spelling -> key -> langs
+    for scheme in ("de", "nl", "sv"):
+        by_scheme[scheme + "-s"] = genitives(by_scheme[scheme])
     for scheme, spelled in by_scheme.items():
-        readers = READERS[scheme]
+        readers = READERS[scheme.removesuffix("-s")]
         for lang in LANGUAGES if readers == ("*",) else readers:
             for s, key in zip(cyr, latin_keys(spelled, lang), strict=True):
                 keys[s].setdefault(key, set()).add(lang)

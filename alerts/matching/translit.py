@@ -33,12 +33,14 @@ _UK_LAT_T = str.maketrans(_UK_LAT)
 _LAT_CYR = {
     "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
     "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
-    "tz": "ц", "gh": "г",
+    "tz": "ц", "gh": "г", "ph": "ф",
 }  # fmt: skip
-# Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, and
+# Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, silent
+# h and a as о after W (Вітакер, Волц), and
 # "ia" as я (Ukrainian national: Sloviansk -> Словянськ) beside ия.
 _OTHER_READINGS = (
     ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
+    ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
     ("ia", (("ia", "я"),)),
 )
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
