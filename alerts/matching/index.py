@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -55,6 +56,11 @@ class Index:
     fields: tuple[str, ...] = ()
     mask: int = 0
     fuzzy: bool = False
+    # For the keys of each item language's stemmer, added on first use (``langview``):
+    # the words of every fuzzy atom, and the watches (or ~phrase) each anchor atom finds.
+    words_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    anchor_watches: dict[int, Watches] = field(default_factory=dict)
+    views: dict[str, Any] = field(default_factory=dict)
 
 
 class _Builder:
@@ -118,10 +124,13 @@ class _Builder:
         self.leaves.clear()
         self.ids.clear()
         self.by_text.clear()
-        keys = term_keys(self.fuzzy_words, self.names)
+        keys = term_keys(self.fuzzy_words, self.names, stems=False)
         self.fuzzy_words.clear()
         self.names.clear()
         self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
+        self.index.words_of = {
+            i: toks for i, (term, toks) in enumerate(self.terms) if self.index.atoms[i][0] in "kp"
+        }
         self.terms.clear()
 
     def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
@@ -141,7 +150,7 @@ class _Builder:
             combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
-            joined = term_keys(["".join(toks)])["".join(toks)].every
+            joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
         return ("p", options, combos, joined, only)
 
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
@@ -305,7 +314,10 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     b.usage.clear()
     tables, used = _Tables(), _usage(index.atoms)
     for atom, watches in anchors.items():
-        _register(index, tables, atom, tuple(watches), used)
+        found = tuple(watches)
+        if index.atoms[atom][0] in "kp":
+            index.anchor_watches[atom] = found
+        _register(index, tables, atom, found, used)
     tables.freeze(index)
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
     index.mask = b.used

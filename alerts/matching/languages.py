@@ -4,11 +4,12 @@ An item's Latin-script words are stemmed by the stemmer of the item's language (
 when the language is unknown or has no stemmer); Cyrillic words always by the Russian one,
 Ukrainian letters folded first. Slovak uses the Czech stemmer. Normalised text has lost
 its diacritics, which the Czech stemmer reads, so the adjective endings it no longer
-recognises (-eho, -emu, -ych, -ymi, -ym, -om) are cut before it runs.
+recognises (-eho, -emu, -ych, -ymi, -ym, -om) are cut before it runs; so is Polish -ów.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import Stemmer  # type: ignore[import-not-found]
@@ -37,7 +38,11 @@ ALGORITHMS = {
 LANGUAGES: tuple[str, ...] = tuple(c for c in ALGORITHMS if c not in ("nb", "nn"))
 # Languages that write compounds closed up (Raketenangriff, ohjusisku).
 COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
-_FOLDED_CZECH = ("eho", "emu", "ych", "ymi", "ym", "om")
+# Endings cut before stemming, on newline-joined words, keeping at least five letters:
+# Czech and Slovak adjective endings the stemmer reads only with their diacritics, and
+# Polish -ów (folded to -ow), no ending the Polish stemmer knows without its accent.
+_CZECH = re.compile("(?<=[^\n]{5})(?:eho|emu|ych|ymi|ym|om)$", re.MULTILINE)
+_CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile("(?<=[^\n]{3})ow$", re.MULTILINE)}
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
 
 
@@ -57,17 +62,7 @@ def stem_words(language: str, words: list[str]) -> list[str]:
     if stem is None:
         # No cache: the word tables keep what is worth keeping, and the batch runs faster.
         stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
-    if language in ("cs", "sk"):
-        words = [_unfold_czech(w) for w in words]
-    elif language == "pl":  # -ów, folded to -ow, is no ending the Polish stemmer knows
-        words = [w[:-2] if len(w) > 4 and w.endswith("ow") else w for w in words]
+    cut = _CUTS.get(language)
+    if cut is not None and words:
+        words = cut.sub("", "\n".join(words)).split("\n")
     return stem(words)  # type: ignore[no-any-return]
-
-
-def _unfold_czech(word: str) -> str:
-    """Cut the folded adjective endings the Czech stemmer no longer sees (zelenskeho)."""
-    if len(word) > 6:
-        for end in _FOLDED_CZECH:
-            if word.endswith(end):
-                return word[: -len(end)]
-    return word

@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from alerts.matching.document import Document, Positions
+from alerts.matching.langview import view
 
 if TYPE_CHECKING:  # the index imports the evaluator, which imports this module
     from alerts.matching.index import Index
@@ -33,7 +34,8 @@ class Occurrences:
     __slots__ = ("atoms", "doc", "evidence", "found", "full")
 
     def __init__(self, index: Index, doc: Document) -> None:
-        self.atoms: list[Pattern] = index.atoms
+        seen = view(index, doc.language)  # with the keys of the item language's stemmer
+        self.atoms: list[Pattern] = index.atoms if seen is None else seen.atoms
         self.doc = doc
         self.full: int = index.mask  # the fields the document holds
         self.found: dict[int, list[Occurrence]] = {}
@@ -91,14 +93,16 @@ def _keys(
     """
     out: list[Occurrence] = []
     index = doc.keys.index
-    if only is not None:
-        lang = doc.language
-        keys = tuple(k for k in keys if k not in only or lang in only[k])
     for key in keys:
         found = index.get(key)
         if found:
+            if only is not None and key in only and doc.language not in only[key]:
+                continue
             field_of = doc.field_of
             out += [(field_of[p], p, 1, 0) for p in found]
+    if (doc.compounds or doc.parts) and only is not None:
+        lang = doc.language
+        keys = tuple(k for k in keys if k not in only or lang in only[k])
     if doc.compounds:
         for key in keys:
             out += [(number, a, b, 1) for number, a, b in doc.compounds.get(key, ())]
@@ -201,6 +205,15 @@ def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) 
         found.update(*map(table.__getitem__, table.keys() & present))
 
 
+def _gather_from(found: set[int], table: dict[str, Watches], doc: Document) -> None:
+    """Watches under the document's keys in a table that is not the key table's anchors."""
+    for keys in (doc.keys.index, doc.compounds, doc.parts):
+        for key in keys:
+            hit = table.get(key)
+            if hit is not None:
+                found.update(hit)
+
+
 def _by_language(found: set[int], index: Index, doc: Document) -> None:
     """Watches whose anchor key holds in the document's language only."""
     present = index.by_lang.keys() & (
@@ -230,6 +243,9 @@ def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
         _gather(found, index.by_key, doc.parts)
     if index.by_lang:
         _by_language(found, index, doc)
+    seen = view(index, doc.language)
+    if seen is not None and seen.anchors:
+        _gather_from(found, seen.anchors, doc)
     if index.by_word or index.by_prefix:
         words = doc.words.index
         _gather(found, index.by_word, words)

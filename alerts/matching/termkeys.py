@@ -12,15 +12,30 @@ Finnish stem never fires a watch on an English item. Every step runs over a batc
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from alerts.matching.gender import feminine, masculine_surname, twins
-from alerts.matching.languages import LANGUAGES
+from alerts.matching.compounds import part_keys
+from alerts.matching.languages import (
+    ALGORITHMS,
+    COMPOUNDING,
+    DEFAULT,
+    LANGUAGES,
+    stem_language,
+)
 from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
 from alerts.matching.orthography import READERS, genitives, respell
+from alerts.matching.text import normalise
 from alerts.matching.translit import script
-from alerts.matching.variants import _keyed, cyrillic_keys, latin_keys, spellings_many
+from alerts.matching.variants import (
+    _keyed,
+    cyrillic_keys,
+    latin_keys,
+    spellings_many,
+    word_keys,
+)
 
 _BATCH = 8192
 _RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
@@ -48,51 +63,91 @@ def adjective_key(key: str) -> str | None:
 
 
 def term_keys(
-    words: Iterable[str], names: Collection[str] | None = None
+    words: Iterable[str], names: Collection[str] | None = None, stems: bool = True
 ) -> dict[str, TermKeys]:
-    """The keys of many term words; ``names`` (default: all) also get other orthographies."""
+    """The keys of many term words; ``names`` (default: all) also get other orthographies.
+
+    ``stems=False`` leaves out the keys of each language's stemmer: the index adds those
+    for a language when its first item comes (``langview``), so a build does not pay for
+    a dozen stemmers over every word.
+    """
     out: dict[str, TermKeys] = {}
     todo = list(set(words))
     for at in range(0, len(todo), _BATCH):
-        out.update(_batch(todo[at : at + _BATCH], names))
+        out.update(_batch(todo[at : at + _BATCH], names, stems))
     return out
 
 
-def _batch(words: list[str], names: Collection[str] | None) -> dict[str, TermKeys]:
+def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict[str, TermKeys]:
     forms = spellings_many(words)
     every = set().union(*forms) if forms else set()
     keyed = _keyed(every)
     named = [w for w in words if names is None or w in names]
     # A surname's gender forms are its own business (gender): no place forms for it.
-    places = [w for w in named if not masculine_surname(w) and feminine(w) is None]
-    latin = _latin_names(places)
-    _finnish(words, latin)
-    extra = _cyrillic_extras(every, keyed, set().union(*(forms[i] for i in _where(words, places))))
-    lat = sorted(s for s in every if script(s) == "lat")
-    per_lang = {lang: dict(zip(lat, latin_keys(lat, lang), strict=True)) for lang in LANGUAGES}
-    orth = _orthographies(named, [forms[i] for i in _where(words, named)])
+    masculine = {w for w in words if masculine_surname(w)}
+    places = [w for w in named if w not in masculine and feminine(w) is None]
+    adjectives = _adjectives(every, keyed)
+    extra = _place_forms(set().union(*(forms[i] for i in _where(words, places))))
+    place_set = set(places)
+    only_of = _latin_names(places)
+    _finnish(words, only_of)
+    for word, found in _orthographies(named, [forms[i] for i in _where(words, named)]).items():
+        for key, langs in found.items():
+            only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
+    if stems:
+        # Stemmed in every language: the spellings of words written in Latin script (a word
+        # written in Cyrillic is looked for in Cyrillic, and in Latin under its English keys).
+        latin = {s for w, f in zip(words, forms, strict=True) if script(w) == "lat" for s in f}
+        per_lang = _language_keys(sorted(s for s in latin if script(s) == "lat"), keyed)
+        for word, spelled in zip(words, forms, strict=True):
+            for s in spelled:
+                for key, langs in per_lang.get(s, {}).items():
+                    only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
+    # Feminine twins, worked out once per distinct key (Брянская, Калужская).
+    twin_of = {k: t for k in {*keyed.values(), *adjectives.values()} for t in twins([k])}
     langsets: dict[frozenset[str], Langs] = {}
     out = {}
     for word, spelled in zip(words, forms, strict=True):
-        keys = set(map(keyed.__getitem__, spelled))
-        for s in spelled:
-            keys |= extra.get(s, set())
-        only: dict[str, set[str]] = {}
-        for lang, table in per_lang.items():
+        keys = {keyed[s] for s in spelled}
+        if adjectives:
+            keys.update(filter(None, map(adjectives.get, spelled)))
+        if word in place_set:
             for s in spelled:
-                if s in table:
-                    only.setdefault(table[s], set()).add(lang)
-        for key, langs in orth.get(word, {}).items():
-            only.setdefault(key, set()).update(langs)
-        for key, langs in latin.get(word, {}).items():
-            only.setdefault(key, set()).update(langs)
-        if not masculine_surname(word):
-            keys |= twins(keys)
-            for key, langs in list(only.items()):
-                for twin in twins([key]):
-                    only.setdefault(twin, set()).update(langs)
+                keys |= extra.get(s, set())
+        only = only_of.get(word)
+        if word not in masculine:
+            keys |= twins(keys) if word in place_set else {twin_of[k] for k in keys if k in twin_of}
+            if only:
+                for key, langs in list(only.items()):
+                    for twin in twins([key]):
+                        only.setdefault(twin, set()).update(langs)
+        if not only:
+            out[word] = TermKeys(tuple(sorted(keys)))
+            continue
         kept = {k: langsets.setdefault(frozenset(v), frozenset(v)) for k, v in only.items()}
         out[word] = TermKeys(tuple(sorted(keys)), {k: v for k, v in kept.items() if k not in keys})
+    return out
+
+
+def _language_keys(lat: list[str], keyed: dict[str, str]) -> dict[str, dict[str, set[str]]]:
+    """Per Latin spelling whose stem differs by language: its keys and their languages."""
+    roots = list(map(feminine, lat))  # the same in every language: found once
+    langs = [lang for lang in LANGUAGES if lang != DEFAULT]
+    by_algorithm: dict[str, list[str]] = {}
+    for lang in langs:  # Slovak is stemmed as Czech: one pass for both
+        if ALGORITHMS[lang] not in by_algorithm:
+            by_algorithm[ALGORITHMS[lang]] = latin_keys(lat, lang, roots)
+    columns = [by_algorithm[ALGORITHMS[lang]] for lang in langs]
+    out: dict[str, dict[str, set[str]]] = {}
+    for s, *row in zip(lat, *columns, strict=True):
+        base = keyed[s]
+        if row.count(base) == len(row):
+            continue  # most words: every stemmer agrees with English
+        found: dict[str, set[str]] = {}
+        for lang, key in zip(langs, row, strict=True):
+            if key != base:
+                found.setdefault(key, set()).add(lang)
+        out[s] = found
     return out
 
 
@@ -101,22 +156,25 @@ def _where(words: list[str], subset: list[str]) -> list[int]:
     return [i for i, w in enumerate(words) if w in wanted]
 
 
-def _cyrillic_extras(
-    every: set[str], keyed: dict[str, str], named: set[str]
-) -> dict[str, set[str]]:
-    """Per Cyrillic spelling: its adjective keys (and, for names, alternations)."""
-    out: dict[str, set[str]] = {}
+def _adjectives(every: set[str], keyed: dict[str, str]) -> dict[str, str]:
+    """Per Cyrillic spelling ending in -а: its Russian adjective key (Калуга -> калужск)."""
+    out = {}
     for s in every:
         if s[-1:] == "а" and script(s) == "cyr":
             adjective = adjective_key(keyed[s])
             if adjective is not None:
-                out[s] = {adjective}
-    cyr = [s for s in named if script(s) == "cyr"]
+                out[s] = adjective
+    return out
+
+
+def _place_forms(spellings: set[str]) -> dict[str, set[str]]:
+    """Per Cyrillic spelling of a place: the keys of its case forms and adjectives."""
+    cyr = [s for s in spellings if script(s) == "cyr"]
     forms = [cyrillic_forms(s) for s in cyr]
     keys = cyrillic_keys([f for fs in forms for f in fs])
-    at = 0
+    out, at = {}, 0
     for s, fs in zip(cyr, forms, strict=True):
-        out.setdefault(s, set()).update(keys[at : at + len(fs)])
+        out[s] = set(keys[at : at + len(fs)])
         at += len(fs)
     return out
 
@@ -166,3 +224,32 @@ def _orthographies(words: list[str], forms: list[frozenset[str]]) -> dict[str, d
             for key, langs in keys.get(s, {}).items():
                 found.setdefault(key, set()).update(langs)
     return out
+
+
+def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
+    """How an item word was reached from a term word (None: it was not).
+
+    "exact", "inflected" (same script, a stem), "transliterated" (the other script),
+    "other spelling" (another orthography or a spelling variant), "compound" (a part of a
+    closed compound). Pure; keys the term word afresh, for explanations, not matching.
+    """
+    term, word = normalise(term_word)[0], normalise(item_word)[0]
+    if term == word:
+        return "exact"
+    lang = stem_language(language)
+    keys = term_keys([term], [term])[term]
+    key = word_keys([word], lang)[0]
+    if not _accepts(keys, key, lang):
+        parts = part_keys([word], lang)[0] if lang in COMPOUNDING else ()
+        return "compound" if any(_accepts(keys, k, lang) for k in parts) else None
+    if script(term) != script(word):
+        return "transliterated"
+    # Inflected: the same key and the same spelling up to the last few letters.
+    same_start = len(os.path.commonprefix([term, word])) >= min(len(term), len(word)) - 3
+    if same_start and key == word_keys([term], lang)[0]:
+        return "inflected"
+    return "other spelling"
+
+
+def _accepts(keys: TermKeys, key: str, lang: str) -> bool:
+    return key in keys.every or lang in keys.only.get(key, ())

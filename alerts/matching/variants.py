@@ -60,9 +60,15 @@ def skeleton_many(words: list[str]) -> list[str]:
     return _DOUBLE.sub(r"\1", joined).split("\n")
 
 
-def latin_keys(words: list[str], language: str = "en") -> list[str]:
-    """Keys of Latin words in one language (a stem code of ``languages``)."""
-    roots = list(map(feminine, words))
+def latin_keys(
+    words: list[str], language: str = "en", roots: list[str | None] | None = None
+) -> list[str]:
+    """Keys of Latin words in one language (a stem code of ``languages``).
+
+    ``roots``: each word's ``gender.feminine`` root, when the caller has them already.
+    """
+    if roots is None:
+        roots = list(map(feminine, words))
     if not any(roots):
         return skeleton_many(_stems(words, language))
     plain = [w for w, r in zip(words, roots, strict=True) if r is None]
@@ -76,8 +82,13 @@ def latin_keys(words: list[str], language: str = "en") -> list[str]:
 
 
 def _stems(words: list[str], language: str) -> list[str]:
-    stems = stem_words(language, [w.replace("ł", "l") for w in words])
-    return [s if len(s) >= _MIN_STEM else w for s, w in zip(stems, words, strict=True)]
+    if any("ł" in w for w in words):
+        words = [w.replace("ł", "l") for w in words]
+    stems = stem_words(language, words)
+    short = [i for i, s in enumerate(stems) if len(s) < _MIN_STEM]
+    for i in short:  # a stem shorter than three letters keeps the whole word
+        stems[i] = words[i]
+    return stems
 
 
 def cyrillic_keys(words: list[str]) -> list[str]:
@@ -158,3 +169,10 @@ def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     from alerts.matching.termkeys import term_keys  # termkeys builds on this module
 
     return {word: keys.every for word, keys in term_keys(words).items()}
+
+
+def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
+    """How an item word was reached from a term word (see ``termkeys.how``)."""
+    from alerts.matching.termkeys import how as how_reached
+
+    return how_reached(term_word, item_word, language)
