@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from alerts.matching.keytable import SEP, key_of, scan, split
 from alerts.matching.compounds import MIN_WORD, part_keys
+from alerts.matching.keytable import SEP, key_of, scan, split
 from alerts.matching.languages import COMPOUNDING, DEFAULT, stem_language
 from alerts.matching.text import COMPOUND, FieldText
 from alerts.models import FIELDS, Item
@@ -88,9 +88,7 @@ class Document:
         return position - self.start[number]
 
 
-def _compounds(
-    ft: FieldText, number: int, found: dict[str, list[Compound]], language: str
-) -> None:
+def _compounds(ft: FieldText, number: int, found: dict[str, list[Compound]], language: str) -> None:
     """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire"), and
     words split at an apostrophe (Слов'янськ)."""
     for m in COMPOUND.finditer(ft.norm):

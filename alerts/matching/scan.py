@@ -48,10 +48,7 @@ class Occurrences:
         if found is None:
             pattern, doc = self.atoms[atom], self.doc
             # Single words are most atoms: looked up without the dispatch of ``find``.
-            if pattern[0] == "k":
-                found = _keys(pattern[1], doc, pattern[2])
-            else:
-                found = find(pattern, doc)
+            found = _keys(pattern[1], doc, pattern[2]) if pattern[0] == "k" else find(pattern, doc)
             self.found[atom] = found
         return found
 
@@ -66,7 +63,9 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
         options, combos, only = pattern[1], pattern[2], pattern[4]
         if only is not None:  # keys of other languages than the document's do not count
             lang = doc.language
-            options = tuple(tuple(k for k in o if k not in only or lang in only[k]) for o in options)
+            options = tuple(
+                tuple(k for k in o if k not in only or lang in only[k]) for o in options
+            )
             if combos is not None:
                 combos = [c for c in combos if all(k not in only or lang in only[k] for k in c)]
         if combos is None:

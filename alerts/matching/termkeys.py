@@ -12,12 +12,11 @@ Finnish stem never fires a watch on an English item. Every step runs over a batc
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from alerts.matching.gender import feminine, masculine_surname, twins
 from alerts.matching.compounds import part_keys
+from alerts.matching.gender import feminine, masculine_surname, twins
 from alerts.matching.languages import (
     ALGORITHMS,
     COMPOUNDING,
@@ -59,7 +58,6 @@ def adjective_key(key: str) -> str | None:
     if len(key) >= 3 and key[-1] in _RUSSIAN_ADJECTIVE:
         return key[:-1] + _RUSSIAN_ADJECTIVE[key[-1]] + "ск"
     return None
-
 
 
 def term_keys(
@@ -218,9 +216,10 @@ def _orthographies(words: list[str], forms: list[frozenset[str]]) -> dict[str, d
             for s, key in zip(cyr, latin_keys(spelled, lang), strict=True):
                 keys[s].setdefault(key, set()).add(lang)
     out: dict[str, dict[str, set[str]]] = {}
-    for word, spelled in zip(words, forms, strict=True):
-        found = out[word] = {}
-        for s in spelled:
+    for word, spellings in zip(words, forms, strict=True):
+        found: dict[str, set[str]] = {}
+        out[word] = found
+        for s in spellings:
             for key, langs in keys.get(s, {}).items():
                 found.setdefault(key, set()).update(langs)
     return out
@@ -245,7 +244,9 @@ def how(term_word: str, item_word: str, language: str | None = None) -> str | No
     if script(term) != script(word):
         return "transliterated"
     # Inflected: the same key and the same spelling up to the last few letters.
-    same_start = len(os.path.commonprefix([term, word])) >= min(len(term), len(word)) - 3
+    shorter = min(len(term), len(word))
+    common = next((i for i in range(shorter) if term[i] != word[i]), shorter)
+    same_start = common >= shorter - 3
     if same_start and key == word_keys([term], lang)[0]:
         return "inflected"
     return "other spelling"

@@ -73,11 +73,9 @@ def latin_keys(
         return skeleton_many(_stems(words, language))
     plain = [w for w, r in zip(words, roots, strict=True) if r is None]
     keyed = dict(zip(plain, skeleton_many(_stems(plain, language)), strict=True))
-    fem = [r for r in roots if r is not None]
-    keyed.update(
-        (w, k + FEMININE)
-        for w, k in zip([w for w, r in zip(words, roots, strict=True) if r], skeleton_many(fem))
-    )
+    fem = [(w, r) for w, r in zip(words, roots, strict=True) if r is not None]
+    fem_keys = skeleton_many([r for _, r in fem])
+    keyed.update((w, k + FEMININE) for (w, _), k in zip(fem, fem_keys, strict=True))
     return [keyed[w] for w in words]
 
 

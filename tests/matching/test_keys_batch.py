@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alerts.matching.termkeys import term_keys
 from alerts.matching.translit import (
     by_script,
     script,
@@ -13,7 +14,6 @@ from alerts.matching.translit import (
     to_latin,
     to_latin_many,
 )
-from alerts.matching.termkeys import term_keys
 from alerts.matching.variants import word_key, word_keys
 
 # Letters that exercise digraphs (shch, kh, ts, iy, yy...), final y, doubled letters,
@@ -23,8 +23,6 @@ CYRILLIC = st.text(alphabet=st.sampled_from(list("калугаьъіїєґйщх
 OTHER = st.text(alphabet=st.sampled_from(list("é9αβkа")), min_size=1, max_size=5)
 ALIASES = st.sampled_from(["kyiv", "київ", "odessa", "харків", "zaporizhzhia"])
 WORDS = st.lists(st.one_of(LATIN, CYRILLIC, OTHER, ALIASES), max_size=25)
-
-
 
 
 @given(WORDS)
