@@ -25,6 +25,30 @@ _MASCULINE = re.compile(
 _ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн")
 
 
+def _lines(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same ending, as whole lines of newline-joined words."""
+    return re.compile("^[^\n]*" + pattern.pattern, re.MULTILINE)
+
+
+_LATIN_LINES, _CYRILLIC_LINES, _MASCULINE_LINES = map(_lines, (_LATIN, _CYRILLIC, _MASCULINE))
+
+
+def feminine_many(words: list[str]) -> list[str | None]:
+    """``feminine`` of many words: one scan of the joined words finds the few that are."""
+    joined = "\n".join(words)
+    hits = set(_LATIN_LINES.findall(joined))
+    if not joined.isascii():
+        hits.update(_CYRILLIC_LINES.findall(joined))
+    if not hits:
+        return [None] * len(words)
+    return [feminine(w) if w in hits else None for w in words]
+
+
+def masculine_many(words: list[str]) -> set[str]:
+    """The words among many that look like masculine -sky surnames."""
+    return set(_MASCULINE_LINES.findall("\n".join(words)))
+
+
 def feminine(word: str) -> str | None:
     """The root of a word with a feminine surname or adjective ending (None otherwise)."""
     m = _LATIN.search(word) if word.isascii() else _CYRILLIC.search(word) or _LATIN.search(word)
@@ -36,6 +60,11 @@ def feminine(word: str) -> str | None:
 def masculine_surname(word: str) -> bool:
     """Whether a term word looks like a masculine -sky surname (Zelensky, Nawrocki)."""
     return _MASCULINE.search(word) is not None
+
+
+def twin_table(keys: Iterable[str]) -> dict[str, str]:
+    """Each key that has a feminine twin, with it (``twins`` as a lookup table)."""
+    return {key: key + FEMININE for key in keys if key.endswith(_ROOT_END)}
 
 
 def twins(keys: Iterable[str]) -> set[str]:

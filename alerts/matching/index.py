@@ -23,6 +23,7 @@ import re2
 from alerts.matching import evaluate as ev
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
+from alerts.matching.gender import both_genders
 from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Pattern, Watches
 from alerts.matching.termkeys import TermKeys, term_keys
@@ -104,6 +105,8 @@ class _Builder:
         if _hyphenated(term):
             # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
             text += " -"
+        if _any_gender(term):
+            text += " ~any"  # a watch that asks for both genders has atoms of its own
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)
@@ -142,6 +145,8 @@ class _Builder:
             return ("e", toks)
         self.index.fuzzy = True
         options = tuple(keys[t].all() for t in toks)
+        if _any_gender(term):
+            options = tuple(both_genders(o) for o in options)
         only = _only(keys[t] for t in toks)
         if len(toks) == 1:
             return ("k", options[0], only)
@@ -179,6 +184,11 @@ def _hyphenated(term: Term) -> bool:
         return False
     norm = normalise(term.text)[0]
     return "-" in norm or "'" in norm
+
+
+def _any_gender(term: Term) -> bool:
+    """Whether the term asks for both genders of a surname (the rule spec's hook)."""
+    return getattr(term, "surname_gender", None) == "any"
 
 
 def _only(keys: Iterable[TermKeys]) -> dict[str, frozenset[str]] | None:

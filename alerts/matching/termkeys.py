@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alerts.matching.compounds import part_keys
-from alerts.matching.gender import feminine, masculine_surname, twins
+from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
 from alerts.matching.languages import (
     ALGORITHMS,
     COMPOUNDING,
@@ -39,18 +39,18 @@ from alerts.matching.variants import (
 _BATCH = 8192
 _RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
 Langs = frozenset[str]
+_NO_KEYS: dict[str, Langs] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class TermKeys:
+class TermKeys(NamedTuple):
     """A term word's keys: ``every`` hold in any item, ``only`` in items of their languages."""
 
     every: tuple[str, ...]
-    only: dict[str, Langs] = field(default_factory=dict)
+    only: dict[str, Langs] = _NO_KEYS  # never modified: shared by every word without any
 
     def all(self) -> tuple[str, ...]:
         """Every key, whatever the language."""
-        return (*self.every, *self.only)
+        return (*self.every, *self.only) if self.only else self.every
 
 
 def adjective_key(key: str) -> str | None:
@@ -82,7 +82,7 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
     keyed = _keyed(every)
     named = [w for w in words if names is None or w in names]
     # A surname's gender forms are its own business (gender): no place forms for it.
-    masculine = {w for w in words if masculine_surname(w)}
+    masculine = masculine_many(words)
     places = [w for w in named if w not in masculine and feminine(w) is None]
     adjectives = _adjectives(every, keyed)
     extra = _place_forms(set().union(*(forms[i] for i in _where(words, places))))
@@ -102,19 +102,23 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
                 for key, langs in per_lang.get(s, {}).items():
                     only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
     # Feminine twins, worked out once per distinct key (Брянская, Калужская).
-    twin_of = {k: t for k in {*keyed.values(), *adjectives.values()} for t in twins([k])}
+    twin_of = twin_table({*keyed.values(), *adjectives.values()})
     langsets: dict[frozenset[str], Langs] = {}
     out = {}
     for word, spelled in zip(words, forms, strict=True):
-        keys = {keyed[s] for s in spelled}
-        if adjectives:
-            keys.update(filter(None, map(adjectives.get, spelled)))
+        keys = set(map(keyed.__getitem__, spelled))
+        keys.update(filter(None, map(adjectives.get, spelled)))
         if word in place_set:
             for s in spelled:
                 keys |= extra.get(s, set())
         only = only_of.get(word)
         if word not in masculine:
-            keys |= twins(keys) if word in place_set else {twin_of[k] for k in keys if k in twin_of}
+            if word in place_set:
+                keys |= twins(keys)
+            else:
+                twinned = twin_of.keys() & keys
+                if twinned:
+                    keys.update(map(twin_of.__getitem__, twinned))
             if only:
                 for key, langs in list(only.items()):
                     for twin in twins([key]):
@@ -129,7 +133,7 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
 
 def _language_keys(lat: list[str], keyed: dict[str, str]) -> dict[str, dict[str, set[str]]]:
     """Per Latin spelling whose stem differs by language: its keys and their languages."""
-    roots = list(map(feminine, lat))  # the same in every language: found once
+    roots = feminine_many(lat)  # the same in every language: found once
     langs = [lang for lang in LANGUAGES if lang != DEFAULT]
     by_algorithm: dict[str, list[str]] = {}
     for lang in langs:  # Slovak is stemmed as Czech: one pass for both
@@ -179,7 +183,8 @@ def _place_forms(spellings: set[str]) -> dict[str, set[str]]:
 
 def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
     """Keys of the Finnish stem-changed forms of the words that have them (ohjuksella)."""
-    forms = {w: f for w in words if script(w) == "lat" and (f := finnish_forms(w))}
+    ending = [w for w in words if w[-1:] == "s"]
+    forms = {w: f for w in ending if script(w) == "lat" and (f := finnish_forms(w))}
     keys = iter(latin_keys([f for fs in forms.values() for f in fs], "fi"))
     for word, fs in forms.items():
         for key in itertools.islice(keys, len(fs)):

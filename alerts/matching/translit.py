@@ -113,12 +113,12 @@ def to_cyrillic_many(words: list[str]) -> list[set[str]]:
     """``to_cyrillic`` of many Latin words."""
     if not words:
         return []
-    every = [readings(w) for w in words]
-    flat = _to_cyrillic_many([r for rs in every for r in rs])
-    out, at = [], 0
-    for rs in every:
-        out.append(set().union(*flat[at : at + len(rs)]))
-        at += len(rs)
+    out = _to_cyrillic_many(words)
+    # The few words with another reading (W, "ia") are transliterated once more each.
+    others = [(i, r) for i, w in enumerate(words) if "w" in w or "ia" in w for r in readings(w)[1:]]
+    if others:
+        for (i, _), spelled in zip(others, _to_cyrillic_many([r for _, r in others]), strict=True):
+            out[i] |= spelled
     return out
 
 

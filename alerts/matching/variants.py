@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import Stemmer  # type: ignore[import-not-found]
 
-from alerts.matching.gender import FEMININE, feminine
+from alerts.matching.gender import FEMININE, feminine_many
 from alerts.matching.languages import stem_language, stem_words
 from alerts.matching.translit import (
     by_script,
@@ -68,7 +68,7 @@ def latin_keys(
     ``roots``: each word's ``gender.feminine`` root, when the caller has them already.
     """
     if roots is None:
-        roots = list(map(feminine, words))
+        roots = feminine_many(words)
     if not any(roots):
         return skeleton_many(_stems(words, language))
     plain = [w for w, r in zip(words, roots, strict=True) if r is None]
@@ -97,8 +97,7 @@ def cyrillic_keys(words: list[str]) -> list[str]:
     folded = _fold_many(_UK_OI.sub("ой", "\n".join(words))).split("\n")
     stems = _RU.stemWords(folded)
     out = [s if len(s) >= _MIN_STEM else f for s, f in zip(stems, folded, strict=True)]
-    for i, word in enumerate(words):
-        root = feminine(word)
+    for i, root in enumerate(feminine_many(words)):
         if root is not None:
             out[i] = _fold_many(root) + FEMININE
     return out
