@@ -113,8 +113,8 @@ class _Builder:
             self.terms.append((term, toks))
             if term.kind == "word" and not term.exact:
                 self.fuzzy_words.update(toks)
-                capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
-                if capitals:
+                if not term.text.islower():  # most terms: no capital, nothing more to do
+                    capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
                     self.names.update(words(" ".join(capitals)))
         return aid
 

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from alerts.matching.gender import both_genders
+from alerts.matching.gender import (
+    both_genders,
+    feminine,
+    feminine_many,
+    masculine_many,
+    masculine_surname,
+)
 from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
 from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
@@ -139,3 +145,10 @@ def test_a_name_written_in_lower_case_still_finds_its_feminine_adjective(tmp_pat
     matcher = Matcher(load_ruleset(tmp_path))
     assert fired(matcher, item("Калужская область", language="ru")) == ["w"]
     assert fired(matcher, item("Брянская область", language="ru")) == ["w"]
+
+
+def test_the_ending_filters_agree_with_the_gender_regexes() -> None:
+    words = ["zelenska", "nawrocka", "navalnaya", "kaluga", "зеленської", "калужская", "ska"]
+    words += ["zelensky", "nawrocki", "navalny", "зеленський", "навальний", "alaska", "tula"]
+    assert feminine_many(words) == [feminine(w) for w in words]
+    assert masculine_many(words) == {w for w in words if masculine_surname(w)}
