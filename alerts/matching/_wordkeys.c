@@ -520,7 +520,7 @@ static Py_ssize_t WordTable_len(WordTable *t) { return (Py_ssize_t)t->count; }
 /* The 1:1 punctuation of alerts.matching.text._PUNCT (a test checks the two agree). */
 static const Py_UCS4 PUNCT[] = {0x2018, 0x2019, 0x201A, 0x201B, 0x2032, 0x00B4, 0x201C,
                                 0x201D, 0x201E, 0x201F, 0x2033, 0x00AB, 0x00BB, 0x2010,
-                                0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212};
+                                0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0x02BC};
 
 static inline int is_punct(Py_UCS4 ch) {
     for (size_t j = 0; j < sizeof(PUNCT) / sizeof(PUNCT[0]); j++)

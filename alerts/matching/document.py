@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from alerts.matching.compounds import MIN_WORD, part_keys
 from alerts.matching.keytable import SEP, key_of, scan, split
+from alerts.matching.languages import COMPOUNDING, DEFAULT, stem_language
 from alerts.matching.text import COMPOUND, FieldText
 from alerts.models import FIELDS, Item
 
@@ -68,6 +70,8 @@ class Document:
     anchored: list[str] = field(default_factory=list)  # keys present that are in `anchors`
     anchors: dict[str, Any] | None = None  # the index's anchor table they were checked against
     compounds: dict[str, list[Compound]] = field(default_factory=dict)
+    language: str = DEFAULT  # the stem language its words were keyed in
+    parts: dict[str, list[int]] = field(default_factory=dict)  # closed compounds' part keys
 
     @cached_property
     def entries(self) -> list[str]:
@@ -84,10 +88,11 @@ class Document:
         return position - self.start[number]
 
 
-def _compounds(ft: FieldText, number: int, found: dict[str, list[Compound]]) -> None:
-    """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire")."""
+def _compounds(ft: FieldText, number: int, found: dict[str, list[Compound]], language: str) -> None:
+    """Hyphenated words of a field, joined ("cease-fire" -> key of "ceasefire"), and
+    words split at an apostrophe (Слов'янськ)."""
     for m in COMPOUND.finditer(ft.norm):
-        key = key_of(m.group().replace("-", ""))
+        key = key_of(m.group().replace("-", "").replace("'", ""), language=language)
         found.setdefault(key, []).append((number, m.start(), m.end()))
 
 
@@ -99,21 +104,25 @@ def prepare(
     ``anchors``: the index's table of anchor keys; the document lists those it holds.
     """
     fields = {FIELDS.index(name): FieldText.of(name, item.field_text(name)) for name in names}
+    language = stem_language(item.language)
     norms = [ft.norm for ft in fields.values()]
     compounds: dict[str, list[Compound]] = {}
     if fuzzy:
-        keys, anchored, counts, spans = scan(norms, anchors if anchors is not None else {})
+        keys, anchored, counts, spans = scan(
+            norms, anchors if anchors is not None else {}, language=language
+        )
         if spans is not None:
             for ft, packed in zip(fields.values(), spans, strict=True):
                 ft.use_spans(packed)
         for number, ft in fields.items():
-            if "-" in ft.norm:
-                _compounds(ft, number, compounds)
+            if "-" in ft.norm or "'" in ft.norm:
+                _compounds(ft, number, compounds, language)
         positions = Positions(keys)
+        parts = _parts(norms, language) if language in COMPOUNDING else {}
     else:
         entries = split(norms)
         counts = _counts(entries)
-        anchored, positions = [], Positions([])
+        anchored, positions, parts = [], Positions([]), {}
     start: dict[int, int] = {}
     field_of: list[int] = []
     for number, count in zip(fields, counts, strict=True):
@@ -128,10 +137,24 @@ def prepare(
         anchored=anchored,
         anchors=anchors if fuzzy else None,
         compounds=compounds,
+        language=language,
+        parts=parts,
     )
     if not fuzzy:
         doc.__dict__["entries"] = entries
     return doc
+
+
+def _parts(norms: list[str], language: str) -> dict[str, list[int]]:
+    """Where each part key of the closed compounds stands (the compound's position)."""
+    entries = split(norms)
+    long = [(p, w) for p, w in enumerate(entries) if len(w) >= MIN_WORD]
+    found: dict[str, list[int]] = {}
+    if long:
+        for (p, _), keys in zip(long, part_keys([w for _, w in long], language), strict=True):
+            for key in keys:
+                found.setdefault(key, []).append(p)
+    return found
 
 
 def _counts(entries: list[str]) -> list[int]:

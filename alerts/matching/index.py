@@ -14,7 +14,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -22,11 +24,12 @@ from alerts.matching import evaluate as ev
 from alerts.matching import guard
 from alerts.matching.compile import re2_options
 from alerts.matching.gcpause import paused_gc
+from alerts.matching.gender import both_genders
 from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Pattern, Watches
-from alerts.matching.text import normalise, words
+from alerts.matching.termkeys import TermKeys, term_keys
+from alerts.matching.text import WORD, normalise, words
 from alerts.matching.tree import And, Guard, Near, Node, Not, Term, terms_of
-from alerts.matching.variants import term_key_tuples
 from alerts.models import FIELDS
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
@@ -47,12 +50,19 @@ class Index:
     watches: list[ev.Watch] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
     by_key: dict[str, Watches] = field(default_factory=dict)
+    # Keys that hold in items of some languages only: per key, (languages, watches) pairs.
+    by_lang: dict[str, tuple[tuple[frozenset[str], Watches], ...]] = field(default_factory=dict)
     by_word: dict[str, Watches] = field(default_factory=dict)
     by_prefix: dict[int, dict[str, Watches]] = field(default_factory=dict)
     anchored: dict[int, Watches] = field(default_factory=dict)
     fields: tuple[str, ...] = ()
     mask: int = 0
     fuzzy: bool = False
+    # For the keys of each item language's stemmer, added on first use (``langview``):
+    # the words of every fuzzy atom, and the watches (or ~phrase) each anchor atom finds.
+    words_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    anchor_watches: dict[int, Watches] = field(default_factory=dict)
+    views: dict[str, Any] = field(default_factory=dict)
 
 
 class _Builder:
@@ -66,6 +76,7 @@ class _Builder:
         self.by_text: dict[tuple[str, bool], dict[str, int]] = {k: {} for k in kinds}
         self.terms: list[tuple[Term, tuple[str, ...]]] = []  # the term behind each atom
         self.fuzzy_words: set[str] = set()
+        self.names: set[str] = set()  # words written with a capital: other orthographies too
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
         self.usage: Counter[int] = Counter()  # terms per atom: rarer atoms make better anchors
@@ -96,14 +107,17 @@ class _Builder:
         if _hyphenated(term):
             # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
             text += " -"
-        if term.surname_gender == "any":  # keyed for both genders of a surname: its own atom
-            text += " ~any"
+        if _any_gender(term):
+            text += " ~any"  # a watch that asks for both genders has atoms of its own
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)
             self.terms.append((term, toks))
             if term.kind == "word" and not term.exact:
                 self.fuzzy_words.update(toks)
+                if not term.text.islower():  # most terms: no capital, nothing more to do
+                    capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
+                    self.names.update(words(" ".join(capitals)))
         return aid
 
     def patterns(self) -> None:
@@ -115,14 +129,16 @@ class _Builder:
         self.leaves.clear()
         self.ids.clear()
         self.by_text.clear()
-        keys = term_key_tuples(self.fuzzy_words)
+        keys = term_keys(self.fuzzy_words, self.names, stems=False)
         self.fuzzy_words.clear()
+        self.names.clear()
         self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
+        self.index.words_of = {
+            i: toks for i, (term, toks) in enumerate(self.terms) if self.index.atoms[i][0] in "kp"
+        }
         self.terms.clear()
 
-    def _pattern(
-        self, term: Term, toks: tuple[str, ...], keys: dict[str, tuple[str, ...]]
-    ) -> Pattern:
+    def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
         if term.kind == "regex":
             return ("r", re2.compile(term.text, re2_options()))
         if term.kind == "prefix":
@@ -130,16 +146,19 @@ class _Builder:
         if term.exact:
             return ("e", toks)
         self.index.fuzzy = True
-        options = tuple(keys[t] for t in toks)
+        options = tuple(keys[t].all() for t in toks)
+        if _any_gender(term):
+            options = tuple(both_genders(o) for o in options)
+        only = _only(keys[t] for t in toks)
         if len(toks) == 1:
-            return ("k", options[0])
+            return ("k", options[0], only)
         combos = None  # every combination of the words' keys, unless there are too many
         if math.prod(map(len, options)) > MAX_VARIANTS:
             combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
-            joined = term_key_tuples(["".join(toks)])["".join(toks)]
-        return ("p", options, combos, joined)
+            joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
+        return ("p", options, combos, joined, only)
 
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
         """A tree node compiled, with atom ids and field masks."""
@@ -164,8 +183,25 @@ class _Builder:
 
 
 def _hyphenated(term: Term) -> bool:
-    """Whether a fuzzy term is written with a hyphen (its joined form is accepted too)."""
-    return term.kind == "word" and not term.exact and "-" in normalise(term.text)[0]
+    """Whether a fuzzy term is written with a hyphen or an apostrophe (its joined form is
+    accepted too: cease-fire, перемир'я)."""
+    if term.kind != "word" or term.exact:
+        return False
+    norm = normalise(term.text)[0]
+    return "-" in norm or "'" in norm
+
+
+def _any_gender(term: Term) -> bool:
+    """Whether the term asks for both genders of a surname (``surname_gender: any``)."""
+    return term.surname_gender == "any"
+
+
+def _only(keys: Iterable[TermKeys]) -> dict[str, frozenset[str]] | None:
+    """The language-bound keys of a term's words, or None when it has none."""
+    out: dict[str, frozenset[str]] = {}
+    for k in keys:
+        out.update(k.only)
+    return out or None
 
 
 def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
@@ -192,6 +228,11 @@ class _Tables:
 
     def __init__(self) -> None:
         self.shared: dict[tuple[int, str], tuple[dict[str, Watches], set[int]]] = {}
+        self.langs: dict[str, dict[frozenset[str], list[int]]] = {}
+
+    def add_lang(self, index: Index, key: str, langs: frozenset[str], watches: Watches) -> None:
+        """Make ``watches`` findable under ``key`` in items of ``langs`` only."""
+        self.langs.setdefault(key, {}).setdefault(langs, []).extend(watches)
 
     def add(self, table: dict[str, Watches], entry: str, watches: Watches) -> None:
         """Make ``watches`` findable under ``entry``."""
@@ -205,11 +246,15 @@ class _Tables:
         else:
             slot[1].update(watches)
 
-    def freeze(self) -> None:
+    def freeze(self, index: Index) -> None:
         """Store every merged entry as one sorted tuple."""
         for (_, entry), (table, merged) in self.shared.items():
             table[entry] = tuple(sorted(merged))
         self.shared.clear()
+        for key, by_langs in self.langs.items():
+            index.by_lang[key] = tuple((langs, tuple(ws)) for langs, ws in by_langs.items())
+            index.by_key.setdefault(key, ())  # so that the key table reports the key
+        self.langs.clear()
 
 
 def _usage(atoms: list[Pattern]) -> Counter[str]:
@@ -236,8 +281,12 @@ def _register(
     pattern = index.atoms[atom]
     kind = pattern[0]
     if kind == "k":
+        only = pattern[2] or {}
         for key in pattern[1]:
-            tables.add(index.by_key, key, watches)
+            if key in only:
+                tables.add_lang(index, key, only[key], watches)
+            else:
+                tables.add(index.by_key, key, watches)
     elif kind in "ex" and len(pattern[1]) == 1:
         word = pattern[1][0]
         table = index.by_word if kind == "e" else index.by_prefix.setdefault(len(word), {})
@@ -280,8 +329,11 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     b.usage.clear()
     tables, used = _Tables(), _usage(index.atoms)
     for atom, watches in anchors.items():
-        _register(index, tables, atom, tuple(watches), used)
-    tables.freeze()
+        found = tuple(watches)
+        if index.atoms[atom][0] in "kp":
+            index.anchor_watches[atom] = found
+        _register(index, tables, atom, found, used)
+    tables.freeze(index)
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
     index.mask = b.used
     return index

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from alerts.matching.languages import DEFAULT
 from alerts.matching.text import plainness_re, split_words
 from alerts.matching.variants import word_keys
 
@@ -139,34 +140,51 @@ def new_table(limit: int = MAX_CACHED, max_word: int = MAX_CACHED_WORD) -> Table
 
 
 TABLE = new_table()
+# One table per stem language (a word's key depends on the item's language); English's
+# is TABLE. Each table remembers the anchors dict it last checked, so an item in another
+# language does not make the English table check its words again.
+_TABLES: dict[str, Table] = {DEFAULT: TABLE}
 
 
-def scan(norms: list[str], anchors: Mapping[str, Any], table: Table | None = None) -> Scanned:
-    """Keys of every field's words (unseen words keyed in one batch and remembered).
+def table_for(language: str) -> Table:
+    """The word table of a stem language (see ``languages.stem_language``)."""
+    table = _TABLES.get(language)
+    if table is None:
+        table = _TABLES[language] = new_table()
+    return table
+
+
+def scan(
+    norms: list[str],
+    anchors: Mapping[str, Any],
+    table: Table | None = None,
+    language: str = DEFAULT,
+) -> Scanned:
+    """Keys of every field's words in a stem language (unseen words keyed and remembered).
 
     ``anchors`` must not change while it is in use: the table remembers, per word, whether
     its key is in the last anchors dict it was given (an index's never changes).
     """
-    table = table if table is not None else TABLE
+    table = table if table is not None else table_for(language)
     found = table.scan(norms, SEP, anchors, None)
     overflow: dict[str, str] = {}
     # Each round keys the words still missing; the overflow dict covers any the table could
     # not keep (too long, or dropped when a full table started over). It only grows, so
     # this ends, in two rounds unless the table started over.
     while not isinstance(found, tuple):
-        keys = word_keys(found)
+        keys = word_keys(found, language)
         table.add(found, keys)
         overflow.update(zip(found, keys, strict=True))
         found = table.scan(norms, SEP, anchors, overflow)
     return found
 
 
-def key_of(word: str, table: Table | None = None) -> str:
-    """The key of one normalised word."""
-    table = table if table is not None else TABLE
+def key_of(word: str, table: Table | None = None, language: str = DEFAULT) -> str:
+    """The key of one normalised word in a stem language."""
+    table = table if table is not None else table_for(language)
     key = table.get(word)
     if key is None:
-        key = word_keys([word])[0]
+        key = word_keys([word], language)[0]
         table.add([word], [key])
     return key
 

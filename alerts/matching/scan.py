@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from alerts.matching.document import Document, Positions
+from alerts.matching.langview import view
 
 if TYPE_CHECKING:  # the index imports the evaluator, which imports this module
     from alerts.matching.index import Index
@@ -33,7 +34,8 @@ class Occurrences:
     __slots__ = ("atoms", "doc", "evidence", "found", "full")
 
     def __init__(self, index: Index, doc: Document) -> None:
-        self.atoms: list[Pattern] = index.atoms
+        seen = view(index, doc.language)  # with the keys of the item language's stemmer
+        self.atoms: list[Pattern] = index.atoms if seen is None else seen.atoms
         self.doc = doc
         self.full: int = index.mask  # the fields the document holds
         self.found: dict[int, list[Occurrence]] = {}
@@ -46,7 +48,7 @@ class Occurrences:
         if found is None:
             pattern, doc = self.atoms[atom], self.doc
             # Single words are most atoms: looked up without the dispatch of ``find``.
-            found = _keys(pattern[1], doc) if pattern[0] == "k" else find(pattern, doc)
+            found = _keys(pattern[1], doc, pattern[2]) if pattern[0] == "k" else find(pattern, doc)
             self.found[atom] = found
         return found
 
@@ -55,13 +57,21 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     """Every occurrence of one atom's pattern in the document."""
     kind = pattern[0]
     if kind == "k":
-        return _keys(pattern[1], doc)
+        return _keys(pattern[1], doc, pattern[2])
     out: list[Occurrence] = []
     if kind == "p":
-        if pattern[2] is None:
-            _phrase(pattern[1], doc, out)
+        options, combos, only = pattern[1], pattern[2], pattern[4]
+        if only is not None:  # keys of other languages than the document's do not count
+            lang = doc.language
+            options = tuple(
+                tuple(k for k in o if k not in only or lang in only[k]) for o in options
+            )
+            if combos is not None:
+                combos = [c for c in combos if all(k not in only or lang in only[k] for k in c)]
+        if combos is None:
+            _phrase(options, doc, out)
         else:
-            for combo in pattern[2]:
+            for combo in combos:
                 _sequence(combo, doc.keys, doc.field_of, 0, out)
         out += _keys(pattern[3], doc)
     elif kind == "e":
@@ -73,18 +83,32 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     return out
 
 
-def _keys(keys: tuple[str, ...], doc: Document) -> list[Occurrence]:
-    """Single words by key, and hyphenated compounds whose joined form has the key."""
+def _keys(
+    keys: tuple[str, ...], doc: Document, only: dict[str, frozenset[str]] | None = None
+) -> list[Occurrence]:
+    """Single words by key, and hyphenated compounds whose joined form has the key.
+
+    ``only``: keys that count in documents of some languages only, with those languages.
+    """
     out: list[Occurrence] = []
     index = doc.keys.index
     for key in keys:
         found = index.get(key)
         if found:
+            if only is not None and key in only and doc.language not in only[key]:
+                continue
             field_of = doc.field_of
             out += [(field_of[p], p, 1, 0) for p in found]
+    if (doc.compounds or doc.parts) and only is not None:
+        lang = doc.language
+        keys = tuple(k for k in keys if k not in only or lang in only[k])
     if doc.compounds:
         for key in keys:
             out += [(number, a, b, 1) for number, a, b in doc.compounds.get(key, ())]
+    if doc.parts:  # closed compounds: the whole word stands for its part
+        field_of, parts = doc.field_of, doc.parts
+        found = sorted({p for key in keys for p in parts.get(key, ())})
+        out += [(field_of[p], p, 1, 0) for p in found]
     return out
 
 
@@ -180,6 +204,31 @@ def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) 
         found.update(*map(table.__getitem__, table.keys() & present))
 
 
+def _gather_from(found: set[int], table: dict[str, Watches], doc: Document) -> None:
+    """Watches under the document's keys in a table that is not the key table's anchors."""
+    for keys in (doc.keys.index, doc.compounds, doc.parts):
+        for key in keys:
+            hit = table.get(key)
+            if hit is not None:
+                found.update(hit)
+
+
+def _by_language(found: set[int], index: Index, doc: Document) -> None:
+    """Watches whose anchor key holds in the document's language only."""
+    present = index.by_lang.keys() & (
+        doc.anchored if doc.anchors is index.by_key else doc.keys.index
+    )
+    if doc.compounds:
+        present |= index.by_lang.keys() & doc.compounds
+    if doc.parts:
+        present |= index.by_lang.keys() & doc.parts
+    lang = doc.language
+    for key in present:
+        for langs, watches in index.by_lang[key]:
+            if lang in langs:
+                found.update(watches)
+
+
 def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     """Watches with an anchor atom present in the document (plus those without anchors)."""
     found = set(index.always)
@@ -189,6 +238,13 @@ def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
         _gather(found, index.by_key, doc.keys.index)
     if doc.compounds:
         _gather(found, index.by_key, doc.compounds)
+    if doc.parts:
+        _gather(found, index.by_key, doc.parts)
+    if index.by_lang:
+        _by_language(found, index, doc)
+    seen = view(index, doc.language)
+    if seen is not None and seen.anchors:
+        _gather_from(found, seen.anchors, doc)
     if index.by_word or index.by_prefix:
         words = doc.words.index
         _gather(found, index.by_word, words)

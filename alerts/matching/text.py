@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 WORD = re.compile(r"\w+")
 _SPLIT = re.compile(r"(\W+)")
-COMPOUND = re.compile(r"\w+(?:-\w+)+")
+COMPOUND = re.compile(r"\w+(?:[-']\w+)+")  # hyphenated, or Слов'янськ split at its apostrophe
 _REMOVE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e")
 _PUNCT = {
-    **dict.fromkeys("‘’‚‛′´", "'"),
+    **dict.fromkeys("‘’‚‛′´\u02bc", "'"),  # U+02BC: the Ukrainian apostrophe
     **dict.fromkeys("“”„‟″«»", '"'),
     **dict.fromkeys("‐‑‒–—―−", "-"),
 }

@@ -33,7 +33,16 @@ _UK_LAT_T = str.maketrans(_UK_LAT)
 _LAT_CYR = {
     "shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш",
     "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "iy": "ий", "yy": "ий", "yi": "йи",
+    "tz": "ц", "gh": "г", "ph": "ф",
 }  # fmt: skip
+# Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, silent
+# h and a as о after W (Вітакер, Волц), and
+# "ia" as я (Ukrainian national: Sloviansk -> Словянськ) beside ия.
+_OTHER_READINGS = (
+    ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
+    ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
+    ("ia", (("ia", "я"),)),
+)
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
 
 
@@ -65,8 +74,24 @@ def to_latin(word: str) -> set[str]:
     return {word.translate(table).replace("-", "") for table in (_RU_LAT_T, _UK_LAT_T)}
 
 
+def readings(word: str) -> list[str]:
+    """The word and its other readings (W as У, "ia" as я), before transliteration."""
+    out = [word]
+    for needle, steps in _OTHER_READINGS:
+        if needle in word:
+            other = word
+            for lat, cyr in steps:
+                other = other.replace(lat, cyr)
+            out.append(other)
+    return out
+
+
 def to_cyrillic(word: str) -> set[str]:
     """Cyrillic spellings of a Latin word ('h' is х in Russian, г in Ukrainian)."""
+    return set().union(*map(_to_cyrillic, readings(word)))
+
+
+def _to_cyrillic(word: str) -> set[str]:
     for lat, cyr in _LAT_CYR.items():
         word = word.replace(lat, cyr)
     if len(word) > 1 and word.endswith("y"):
@@ -88,6 +113,16 @@ def to_cyrillic_many(words: list[str]) -> list[set[str]]:
     """``to_cyrillic`` of many Latin words."""
     if not words:
         return []
+    out = _to_cyrillic_many(words)
+    # The few words with another reading (W, "ia") are transliterated once more each.
+    others = [(i, r) for i, w in enumerate(words) if "w" in w or "ia" in w for r in readings(w)[1:]]
+    if others:
+        for (i, _), spelled in zip(others, _to_cyrillic_many([r for _, r in others]), strict=True):
+            out[i] |= spelled
+    return out
+
+
+def _to_cyrillic_many(words: list[str]) -> list[set[str]]:
     joined = "\n".join(words)
     for lat, cyr in _LAT_CYR.items():
         joined = joined.replace(lat, cyr)

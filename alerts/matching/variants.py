@@ -1,10 +1,12 @@
 """Word keys: one term, every script and inflection.
 
-Every normalised word of an item gets one *key*; a term gets the set of keys it accepts.
-A key is the Snowball stem (English for Latin words, Russian for Cyrillic, Ukrainian
-letters folded first) reduced to a spelling skeleton, so "Zelenskyy" and "Selenskyj"
-share a key while "Kalugin" and "Kaluga" do not. Cyrillic and Latin keys never meet:
-a term is transliterated (Russian and Ukrainian conventions) to reach the other script.
+Every normalised word of an item gets one *key*, in the item's language; a term gets the
+keys it accepts (``alerts.matching.termkeys``). A Latin word's key is the Snowball stem of
+the item's language (``languages``; English when unknown) reduced to a spelling skeleton,
+so "Zelenskyy" and "Selenskyj" share a key while "Kalugin" and "Kaluga" do not; ł is l.
+A Cyrillic word's key is its Russian stem, Ukrainian letters folded first. A feminine
+surname form (Zelenska, Зеленської) is keyed apart from the masculine (``gender``).
+Cyrillic and Latin keys never meet: a term is transliterated to reach the other script.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import snowballstemmer
+import Stemmer  # type: ignore[import-not-found]
 
+from alerts.matching.gender import FEMININE, feminine_many
+from alerts.matching.languages import stem_language, stem_words
 from alerts.matching.translit import (
     by_script,
     script,
@@ -23,12 +27,11 @@ from alerts.matching.translit import (
     to_latin_many,
 )
 
-_EN = snowballstemmer.stemmer("english")
-_RU = snowballstemmer.stemmer("russian")
+_RU = Stemmer.Stemmer("russian", 0)
 _MIN_STEM = 3
-_BATCH = 8192
 _DOUBLE = re.compile(r"([a-z])\1+")
-_LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v"})
+_LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v", "ł": "l"})
+_UK_OI = re.compile("ої$", re.MULTILINE)
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
 
 # Names whose forms are not transliterations of each other (renamed or exonyms).
@@ -48,30 +51,64 @@ ALIASES: tuple[frozenset[str], ...] = tuple(
 _ALIAS_OF = {word: group for group in ALIASES for word in group}
 
 
-def _latin(stem: str, word: str) -> str:
-    if len(stem) < _MIN_STEM:
-        stem = word
-    return _DOUBLE.sub(r"\1", stem.replace("kh", "h").translate(_LAT_SKELETON))
+def skeleton_many(words: list[str]) -> list[str]:
+    """Latin spelling skeletons: y/j->i, z->s, w->v, ł->l, kh->h, no doubled letters."""
+    if not words:
+        return []
+    # One pass over the joined words: no step of the skeleton can cross a newline.
+    joined = "\n".join(words).replace("kh", "h").translate(_LAT_SKELETON)
+    return _DOUBLE.sub(r"\1", joined).split("\n")
 
 
-def _cyrillic(stem: str, folded: str) -> str:
-    return stem if len(stem) >= _MIN_STEM else folded
+def latin_keys(
+    words: list[str], language: str = "en", roots: list[str | None] | None = None
+) -> list[str]:
+    """Keys of Latin words in one language (a stem code of ``languages``).
+
+    ``roots``: each word's ``gender.feminine`` root, when the caller has them already.
+    """
+    if roots is None:
+        roots = feminine_many(words)
+    if not any(roots):
+        return skeleton_many(_stems(words, language))
+    plain = [w for w, r in zip(words, roots, strict=True) if r is None]
+    keyed = dict(zip(plain, skeleton_many(_stems(plain, language)), strict=True))
+    fem = [(w, r) for w, r in zip(words, roots, strict=True) if r is not None]
+    fem_keys = skeleton_many([r for _, r in fem])
+    keyed.update((w, k + FEMININE) for (w, _), k in zip(fem, fem_keys, strict=True))
+    return [keyed[w] for w in words]
 
 
-def _keyed(words: Iterable[str]) -> dict[str, str]:
+def _stems(words: list[str], language: str) -> list[str]:
+    if any("ł" in w for w in words):
+        words = [w.replace("ł", "l") for w in words]
+    stems = stem_words(language, words)
+    short = [i for i, s in enumerate(stems) if len(s) < _MIN_STEM]
+    for i in short:  # a stem shorter than three letters keeps the whole word
+        stems[i] = words[i]
+    return stems
+
+
+def cyrillic_keys(words: list[str]) -> list[str]:
+    """Keys of Cyrillic words: folded Russian stems, feminine surname forms apart."""
+    if not words:
+        return []
+    # Ukrainian -ої folds to -ои, an ending the Russian stemmer does not know: make it -ой.
+    folded = _fold_many(_UK_OI.sub("ой", "\n".join(words))).split("\n")
+    stems = _RU.stemWords(folded)
+    out = [s if len(s) >= _MIN_STEM else f for s, f in zip(stems, folded, strict=True)]
+    for i, root in enumerate(feminine_many(words)):
+        if root is not None:
+            out[i] = _fold_many(root) + FEMININE
+    return out
+
+
+def _keyed(words: Iterable[str], language: str = "en") -> dict[str, str]:
     """Keys of distinct words, by word; each step runs once over the whole batch."""
     lat, cyr, other = by_script(list(words))
     out = dict(zip(other, other, strict=True))
-    if lat:
-        stems = _EN.stemWords(lat)
-        chosen = [s if len(s) >= _MIN_STEM else w for s, w in zip(stems, lat, strict=True)]
-        # One pass over the joined stems: no step of the skeleton can cross a newline.
-        joined = "\n".join(chosen).replace("kh", "h").translate(_LAT_SKELETON)
-        out.update(zip(lat, _DOUBLE.sub(r"\1", joined).split("\n"), strict=True))
-    if cyr:
-        folded = _fold_many("\n".join(cyr)).split("\n")
-        stems = _RU.stemWords(folded)
-        out.update(zip(cyr, map(_cyrillic, stems, folded), strict=True))
+    out.update(zip(lat, latin_keys(lat, language), strict=True))
+    out.update(zip(cyr, cyrillic_keys(cyr), strict=True))
     return out
 
 
@@ -82,43 +119,24 @@ def _fold_many(text: str) -> str:
     return text
 
 
-def word_keys(words: list[str]) -> list[str]:
-    """Keys of many words at once; the Snowball stemmers run over the whole batch.
-
-    Latin words: English stem, then a spelling skeleton (y/j->i, z->s, kh->h, no doubled
-    letters). Cyrillic words: Ukrainian letters folded (і/ї->и, є->е, ґ->г, no soft sign),
-    then the Russian stem. A stem shorter than three letters keeps the whole word.
-    """
-    return list(map(_keyed(words).__getitem__, words))
+def word_keys(words: list[str], language: str | None = None) -> list[str]:
+    """Keys of many words of an item in ``language`` at once (see the module docstring)."""
+    return list(map(_keyed(words, stem_language(language)).__getitem__, words))
 
 
-def word_key(word: str) -> str:
+def word_key(word: str, language: str | None = None) -> str:
     """The one key of a normalised word of an item (see ``word_keys``)."""
-    kind = script(word)
-    if kind == "lat":
-        return latin_key(word)
-    if kind == "cyr":
-        return cyrillic_key(word)
-    return word
+    return word_keys([word], language)[0]
 
 
-def latin_key(word: str) -> str:
+def latin_key(word: str, language: str | None = None) -> str:
     """Key of a Latin word (see ``word_keys``)."""
-    return _latin(_EN.stemWord(word), word)
+    return latin_keys([word], stem_language(language))[0]
 
 
 def cyrillic_key(word: str) -> str:
     """Key of a Cyrillic word (see ``word_keys``)."""
-    folded = word.translate(_CYR_FOLD)
-    return _cyrillic(_RU.stemWord(folded), folded)
-
-
-def adjective_key(key: str) -> str | None:
-    """Russian adjective stem of a place name: Калуга -> калужск, Рига -> рижск."""
-    mutation = {"г": "ж", "к": "ц", "х": "ш"}
-    if len(key) >= 3 and key[-1] in mutation:
-        return key[:-1] + mutation[key[-1]] + "ск"
-    return None
+    return cyrillic_keys([word])[0]
 
 
 def spellings(word: str) -> frozenset[str]:
@@ -133,16 +151,7 @@ def spellings(word: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """The keys of many term words, sorted; their spellings are stemmed in batches."""
-    out: dict[str, tuple[str, ...]] = {}
-    todo = list(set(words))
-    for at in range(0, len(todo), _BATCH):
-        out.update(_key_tuples(todo[at : at + _BATCH]))
-    return out
-
-
-def _spellings_many(words: list[str]) -> list[frozenset[str]]:
+def spellings_many(words: list[str]) -> list[frozenset[str]]:
     """``spellings`` of many words, transliterated in batches."""
     plain = [w for w in words if w not in _ALIAS_OF]
     lat, cyr, other = by_script(plain)
@@ -152,20 +161,15 @@ def _spellings_many(words: list[str]) -> list[frozenset[str]]:
     return [forms[w] if w in forms else spellings(w) for w in words]
 
 
-def _key_tuples(words: list[str]) -> dict[str, tuple[str, ...]]:
-    # In batches: the spellings and their keys are only needed until the word's keys are known.
-    forms = _spellings_many(words)
-    every = set().union(*forms) if forms else set()
-    keyed = _keyed(every)
-    # Cyrillic spellings ending in -а also accept their adjective (Калуга -> калужск).
-    adjectives = {
-        s: a
-        for s in every
-        if s[-1:] == "а" and script(s) == "cyr" and (a := adjective_key(keyed[s])) is not None
-    }
-    out = {}
-    for word, spelled in zip(words, forms, strict=True):
-        keys = set(map(keyed.__getitem__, spelled))
-        keys.update(filter(None, map(adjectives.get, spelled)))
-        out[word] = tuple(sorted(keys))
-    return out
+def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The keys of many term words that hold in every language, sorted."""
+    from alerts.matching.termkeys import term_keys  # termkeys builds on this module
+
+    return {word: keys.every for word, keys in term_keys(words).items()}
+
+
+def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
+    """How an item word was reached from a term word (see ``termkeys.how``)."""
+    from alerts.matching.termkeys import how as how_reached
+
+    return how_reached(term_word, item_word, language)

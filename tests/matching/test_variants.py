@@ -40,8 +40,8 @@ ROWS = [
     # inflection: Russian cases
     ("Kaluga", "Калугой", True),
     ("Kaluga", "Калужской", True),
-    # stops: Ukrainian consonant change in the locative (Калузі) is not undone
-    ("Kaluga", "Калузі", False),
+    # Ukrainian consonant change in the locative (Калузі) is undone for a name
+    ("Kaluga", "Калузі", True),
     # precision: surnames built on the place name
     ("Kaluga", "Kalugin", False),
     ("Kaluga", "Калугина", False),

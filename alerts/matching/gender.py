@@ -1,0 +1,83 @@
+"""Surname gender: the feminine form of a Slavic -sky surname is another person.
+
+An item word with a feminine adjective ending after -sk-/-ck-/-zk- (Zelenska, Nawrocką,
+Зеленської, Калужская) is keyed as its root with ``FEMININE`` after it, never as the
+masculine stem. A term keys its own spellings the same way, so "Zelenska" finds the
+feminine forms only and "Zelensky" the masculine ones. A term that is no masculine
+surname (Bryansk, Kaluga's adjective) also accepts the feminine key of each of its keys
+ending in -sk/-ck (Brjanská oblast, Калужская область): see ``twins``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+FEMININE = "~f"  # no normalised word holds "~": a feminine key never equals a word's key
+# Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak
+# -skej/-skú; and -lna, -lnaya (Navalnaya, Nawalna), the feminine of -lny surnames.
+_LATIN = re.compile(r"(?:(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)|(?<=ln)(?:a|aya|aja|ej|ou))$")
+# Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not).
+_CYRILLIC = re.compile(r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ую|ою|а|ої|ій|у))$")
+_MASCULINE = re.compile(
+    r"(?:(?:[scz]k|ln)(?:y|i|yi|iy|ij|yj|yy|ii)|(?:[сцз]ь?к|льн)(?:ий|ій|ый|ой))$"
+)
+_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн")
+
+
+def _endings(roots: str, ends: str) -> tuple[str, ...]:
+    """Every root + end, for ``str.endswith``: a C-speed filter before the regexes."""
+    return tuple(r + e for r in roots.split() for e in ends.split())
+
+
+# The endings the regexes above look for, spelled out.
+_FEMININE_ENDS = (
+    _endings("sk ck zk", "a aya aja iej ej oj oi ou e u")
+    + _endings("ln", "a aya aja ej ou")
+    + _endings("ск цк зк ьк", "ая ой ую ою а ої ій у")
+    + _endings("льн", "ая ую ою а ої ій у")
+)
+_MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
+    "ск цк зк ськ цьк зьк льн", "ий ій ый ой"
+)
+
+
+def feminine_many(words: list[str]) -> list[str | None]:
+    """``feminine`` of many words; most are ruled out by their ending at C speed."""
+    return [feminine(w) if w.endswith(_FEMININE_ENDS) else None for w in words]
+
+
+def masculine_many(words: list[str]) -> set[str]:
+    """The words among many that look like masculine -sky surnames."""
+    return {w for w in words if w.endswith(_MASCULINE_ENDS) and masculine_surname(w)}
+
+
+def feminine(word: str) -> str | None:
+    """The root of a word with a feminine surname or adjective ending (None otherwise)."""
+    m = _LATIN.search(word) if word.isascii() else _CYRILLIC.search(word) or _LATIN.search(word)
+    if m is None or m.start() < 3:
+        return None
+    return word[: m.start()]
+
+
+def masculine_surname(word: str) -> bool:
+    """Whether a term word looks like a masculine -sky surname (Zelensky, Nawrocki)."""
+    return _MASCULINE.search(word) is not None
+
+
+def twin_table(keys: Iterable[str]) -> dict[str, str]:
+    """Each key that has a feminine twin, with it (``twins`` as a lookup table)."""
+    return {key: key + FEMININE for key in keys if key.endswith(_ROOT_END)}
+
+
+def twins(keys: Iterable[str]) -> set[str]:
+    """The feminine keys a place or noun term also accepts (Bryansk -> Brjanská)."""
+    return {key + FEMININE for key in keys if key.endswith(_ROOT_END)}
+
+
+def both_genders(keys: Iterable[str]) -> tuple[str, ...]:
+    """Keys for a watch that asks for both genders: each key with its other-gender twin."""
+    out = set(keys)
+    out |= twins(out)
+    out |= {key[: -len(FEMININE)] for key in out if key.endswith(FEMININE)}
+    return tuple(sorted(out))

@@ -1,0 +1,68 @@
+"""What each item language gets: its Snowball stemmer (C, through PyStemmer) and its quirks.
+
+An item's Latin-script words are stemmed by the stemmer of the item's language (English
+when the language is unknown or has no stemmer); Cyrillic words always by the Russian one,
+Ukrainian letters folded first. Slovak uses the Czech stemmer. Normalised text has lost
+its diacritics, which the Czech stemmer reads, so the adjective endings it no longer
+recognises (-eho, -emu, -ych, -ymi, -ym, -om) are cut before it runs; so is Polish -ów.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import Stemmer  # type: ignore[import-not-found]
+
+DEFAULT = "en"
+# Item language -> Snowball algorithm, for the languages whose Latin words we stem.
+ALGORITHMS = {
+    "en": "english",
+    "de": "german",
+    "nl": "dutch",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "fi": "finnish",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "pl": "polish",
+    "cs": "czech",
+    "sk": "czech",
+}
+# One code per distinct stemmer (nb and nn share Norwegian's): the term side keys these.
+LANGUAGES: tuple[str, ...] = tuple(c for c in ALGORITHMS if c not in ("nb", "nn"))
+# Languages that write compounds closed up (Raketenangriff, ohjusisku).
+COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
+# Endings cut before stemming, on newline-joined words, keeping at least five letters:
+# Czech and Slovak adjective endings the stemmer reads only with their diacritics, and
+# Polish -ów (folded to -ow), no ending the Polish stemmer knows without its accent.
+_CZECH = re.compile("(?<=[^\n]{5})(?:eho|emu|ych|ymi|ym|om)$", re.MULTILINE)
+_CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile("(?<=[^\n]{3})ow$", re.MULTILINE)}
+_STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
+
+
+def stem_language(language: str | None) -> str:
+    """The code whose stemmer keys an item's Latin words (English when it has none)."""
+    if not language:
+        return DEFAULT
+    code = language.split("-")[0].lower()
+    if code in ("nb", "nn"):
+        return "no"
+    return code if code in ALGORITHMS else DEFAULT
+
+
+def stem_words(language: str, words: list[str]) -> list[str]:
+    """Snowball stems of many normalised Latin words in one language (a stem code)."""
+    stem = _STEMMERS.get(language)
+    if stem is None:
+        # No cache: the word tables keep what is worth keeping, and the batch runs faster.
+        stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
+    cut = _CUTS.get(language)
+    if cut is not None and words:
+        words = cut.sub("", "\n".join(words)).split("\n")
+    return stem(words)  # type: ignore[no-any-return]

@@ -1,0 +1,94 @@
+"""An index as an item of one language sees it: the keys of that language's stemmer added.
+
+The build keys term words in English and Russian only (``termkeys``, ``stems=False``).
+The first item in another language adds, in one batch over every Latin term word, the
+key its stemmer gives each word (Raketen -> raket, Tuly -> tul) where that key differs:
+a copy of the atom list with those keys, and an anchor table of them. The view is kept
+on the index, so a language costs one pass per rule set, never one per item, and a key
+of one language never fires a watch on an item of another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from alerts.matching.languages import DEFAULT
+from alerts.matching.translit import script
+from alerts.matching.variants import latin_keys
+
+if TYPE_CHECKING:
+    from alerts.matching.index import Index
+
+Only = dict[str, frozenset[str]] | None
+
+
+@dataclass(frozen=True)
+class LanguageView:
+    """The atoms with one language's keys, and the anchor keys only that language adds."""
+
+    atoms: list[tuple[Any, ...]]
+    anchors: dict[str, tuple[int, ...]]
+
+
+def view(index: Index, language: str) -> LanguageView | None:
+    """The index's view for a stem language (None for English: the index itself)."""
+    if language == DEFAULT or not index.words_of:
+        return None
+    found: LanguageView | None = index.views.get(language)
+    if found is None:
+        found = index.views[language] = _extend(index, language)
+    return found
+
+
+def _extend(index: Index, language: str) -> LanguageView:
+    words = sorted({t for toks in index.words_of.values() for t in toks if script(t) == "lat"})
+    keyed = dict(zip(words, latin_keys(words, language), strict=True))
+    atoms = list(index.atoms)
+    anchors: dict[str, set[int]] = {}
+    for atom, toks in index.words_of.items():
+        pattern = atoms[atom]
+        if pattern[0] == "k":
+            options, only = _add((pattern[1],), pattern[2], [keyed.get(toks[0])], language)
+            if options is None:
+                continue
+            atoms[atom] = ("k", options[0], only)
+            new = set(options[0]) - set(pattern[1]) | _allowed(pattern[2], only)
+            owners = index.anchor_watches.get(atom, ())
+        else:
+            options, only = _add(pattern[1], pattern[4], [keyed.get(t) for t in toks], language)
+            if options is None:
+                continue
+            atoms[atom] = ("p", options, pattern[2], pattern[3], only)
+            new = {k for o, p in zip(options, pattern[1], strict=True) for k in o if k not in p}
+            new |= _allowed(pattern[4], only)
+            owners = (~atom,) if atom in index.anchored else ()
+        for key in new if owners else ():
+            anchors.setdefault(key, set()).update(owners)
+    return LanguageView(atoms, {k: tuple(sorted(v)) for k, v in anchors.items()})
+
+
+def _add(
+    options: tuple[tuple[str, ...], ...], only: Only, added: list[str | None], language: str
+) -> tuple[tuple[tuple[str, ...], ...] | None, Only]:
+    """Each word's keys with its key in ``language``; None when nothing changes."""
+    out, lifted = [], dict(only) if only else {}
+    changed = False
+    for keys, key in zip(options, added, strict=True):
+        if key is None or (key in keys and key not in lifted):
+            out.append(keys)  # no Latin word, or a key that holds everywhere already
+            continue
+        changed = True
+        if key in lifted:  # a key of other languages: it holds in this one too now
+            del lifted[key]
+            out.append(keys)
+        else:
+            out.append((*keys, key))
+    if not changed:
+        return None, only
+    return tuple(out), lifted or None
+
+
+def _allowed(before: Only, after: Only) -> set[str]:
+    """Keys restricted before that hold in this language now."""
+    return set(before or ()) - set(after or ())

@@ -1,0 +1,261 @@
+"""The keys a term word accepts: those that hold in every language, and those of one language.
+
+``every``: the English-and-Russian keys of the word's spellings (aliases, both scripts),
+the Russian and Ukrainian place adjectives and Ukrainian consonant changes of a Cyrillic
+name (Рига: рижский, ризький, Ризі). ``only``: keys of one item language or a few, by
+key: the word stemmed by each language's stemmer (Raketen, Tuly, Tulassa), and, for a
+name, its spellings in each language's orthography (Toula, Brjansk, Charkiw) stemmed by
+that language. A key of ``only`` counts only in an item of one of its languages, so a
+Finnish stem never fires a watch on an English item. Every step runs over a batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection, Iterable
+from typing import NamedTuple
+
+from alerts.matching.compounds import part_keys
+from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
+from alerts.matching.languages import (
+    ALGORITHMS,
+    COMPOUNDING,
+    DEFAULT,
+    LANGUAGES,
+    stem_language,
+)
+from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
+from alerts.matching.orthography import READERS, genitives, respell
+from alerts.matching.text import normalise
+from alerts.matching.translit import script
+from alerts.matching.variants import (
+    _keyed,
+    cyrillic_keys,
+    latin_keys,
+    spellings_many,
+    word_keys,
+)
+
+_BATCH = 8192
+_RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
+Langs = frozenset[str]
+_NO_KEYS: dict[str, Langs] = {}
+
+
+class TermKeys(NamedTuple):
+    """A term word's keys: ``every`` hold in any item, ``only`` in items of their languages."""
+
+    every: tuple[str, ...]
+    only: dict[str, Langs] = _NO_KEYS  # never modified: shared by every word without any
+
+    def all(self) -> tuple[str, ...]:
+        """Every key, whatever the language."""
+        return (*self.every, *self.only) if self.only else self.every
+
+
+def adjective_key(key: str) -> str | None:
+    """Russian adjective stem of a place name: Калуга -> калужск, Рига -> рижск."""
+    if len(key) >= 3 and key[-1] in _RUSSIAN_ADJECTIVE:
+        return key[:-1] + _RUSSIAN_ADJECTIVE[key[-1]] + "ск"
+    return None
+
+
+def term_keys(
+    words: Iterable[str], names: Collection[str] | None = None, stems: bool = True
+) -> dict[str, TermKeys]:
+    """The keys of many term words; ``names`` (default: all) also get other orthographies.
+
+    ``stems=False`` leaves out the keys of each language's stemmer: the index adds those
+    for a language when its first item comes (``langview``), so a build does not pay for
+    a dozen stemmers over every word.
+    """
+    out: dict[str, TermKeys] = {}
+    todo = list(set(words))
+    for at in range(0, len(todo), _BATCH):
+        out.update(_batch(todo[at : at + _BATCH], names, stems))
+    return out
+
+
+def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict[str, TermKeys]:
+    forms = spellings_many(words)
+    every = set().union(*forms) if forms else set()
+    keyed = _keyed(every)
+    named = [w for w in words if names is None or w in names]
+    # A surname's gender forms are its own business (gender): no place forms for it.
+    masculine = masculine_many(words)
+    places = [w for w in named if w not in masculine and feminine(w) is None]
+    adjectives = _adjectives(every, keyed)
+    extra = _place_forms(set().union(*(forms[i] for i in _where(words, places))))
+    place_set = set(places)
+    only_of = _latin_names(places)
+    _finnish(words, only_of)
+    for word, found in _orthographies(named, [forms[i] for i in _where(words, named)]).items():
+        for key, langs in found.items():
+            only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
+    if stems:
+        # Stemmed in every language: the spellings of words written in Latin script (a word
+        # written in Cyrillic is looked for in Cyrillic, and in Latin under its English keys).
+        latin = {s for w, f in zip(words, forms, strict=True) if script(w) == "lat" for s in f}
+        per_lang = _language_keys(sorted(s for s in latin if script(s) == "lat"), keyed)
+        for word, spelled in zip(words, forms, strict=True):
+            for s in spelled:
+                for key, langs in per_lang.get(s, {}).items():
+                    only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
+    # Feminine twins, worked out once per distinct key (Брянская, Калужская).
+    twin_of = twin_table({*keyed.values(), *adjectives.values()})
+    langsets: dict[frozenset[str], Langs] = {}
+    out = {}
+    for word, spelled in zip(words, forms, strict=True):
+        keys = set(map(keyed.__getitem__, spelled))
+        keys.update(filter(None, map(adjectives.get, spelled)))
+        if word in place_set:
+            for s in spelled:
+                keys |= extra.get(s, set())
+        only = only_of.get(word)
+        if word not in masculine:
+            if word in place_set:
+                keys |= twins(keys)
+            else:
+                twinned = twin_of.keys() & keys
+                if twinned:
+                    keys.update(map(twin_of.__getitem__, twinned))
+            if only:
+                for key, langs in list(only.items()):
+                    for twin in twins([key]):
+                        only.setdefault(twin, set()).update(langs)
+        if not only:
+            out[word] = TermKeys(tuple(sorted(keys)))
+            continue
+        kept = {k: langsets.setdefault(frozenset(v), frozenset(v)) for k, v in only.items()}
+        out[word] = TermKeys(tuple(sorted(keys)), {k: v for k, v in kept.items() if k not in keys})
+    return out
+
+
+def _language_keys(lat: list[str], keyed: dict[str, str]) -> dict[str, dict[str, set[str]]]:
+    """Per Latin spelling whose stem differs by language: its keys and their languages."""
+    roots = feminine_many(lat)  # the same in every language: found once
+    langs = [lang for lang in LANGUAGES if lang != DEFAULT]
+    by_algorithm: dict[str, list[str]] = {}
+    for lang in langs:  # Slovak is stemmed as Czech: one pass for both
+        if ALGORITHMS[lang] not in by_algorithm:
+            by_algorithm[ALGORITHMS[lang]] = latin_keys(lat, lang, roots)
+    columns = [by_algorithm[ALGORITHMS[lang]] for lang in langs]
+    out: dict[str, dict[str, set[str]]] = {}
+    for s, *row in zip(lat, *columns, strict=True):
+        base = keyed[s]
+        if row.count(base) == len(row):
+            continue  # most words: every stemmer agrees with English
+        found: dict[str, set[str]] = {}
+        for lang, key in zip(langs, row, strict=True):
+            if key != base:
+                found.setdefault(key, set()).add(lang)
+        out[s] = found
+    return out
+
+
+def _where(words: list[str], subset: list[str]) -> list[int]:
+    wanted = set(subset)
+    return [i for i, w in enumerate(words) if w in wanted]
+
+
+def _adjectives(every: set[str], keyed: dict[str, str]) -> dict[str, str]:
+    """Per Cyrillic spelling ending in -а: its Russian adjective key (Калуга -> калужск)."""
+    out = {}
+    for s in every:
+        if s[-1:] == "а" and script(s) == "cyr":
+            adjective = adjective_key(keyed[s])
+            if adjective is not None:
+                out[s] = adjective
+    return out
+
+
+def _place_forms(spellings: set[str]) -> dict[str, set[str]]:
+    """Per Cyrillic spelling of a place: the keys of its case forms and adjectives."""
+    cyr = [s for s in spellings if script(s) == "cyr"]
+    forms = [cyrillic_forms(s) for s in cyr]
+    keys = cyrillic_keys([f for fs in forms for f in fs])
+    out, at = {}, 0
+    for s, fs in zip(cyr, forms, strict=True):
+        out[s] = set(keys[at : at + len(fs)])
+        at += len(fs)
+    return out
+
+
+def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
+    """Keys of the Finnish stem-changed forms of the words that have them (ohjuksella)."""
+    ending = [w for w in words if w[-1:] == "s"]
+    forms = {w: f for w in ending if script(w) == "lat" and (f := finnish_forms(w))}
+    keys = iter(latin_keys([f for fs in forms.values() for f in fs], "fi"))
+    for word, fs in forms.items():
+        for key in itertools.islice(keys, len(fs)):
+            out.setdefault(word, {}).setdefault(key, set()).add("fi")
+
+
+def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:
+    """Per Latin name: keys of its Czech, Slovak and Polish case forms and adjectives."""
+    out: dict[str, dict[str, set[str]]] = {}
+    lat = [w for w in named if script(w) == "lat"]
+    for lang in LATIN_LANGUAGES:
+        forms = [latin_forms(w, lang) for w in lat]
+        keys = latin_keys([f for fs in forms for f in fs], lang)
+        at = 0
+        for w, fs in zip(lat, forms, strict=True):
+            for key in keys[at : at + len(fs)]:
+                out.setdefault(w, {}).setdefault(key, set()).add(lang)
+            at += len(fs)
+    return out
+
+
+def _orthographies(words: list[str], forms: list[frozenset[str]]) -> dict[str, dict[str, set[str]]]:
+    """Per name: the keys of its spellings in each orthography, with the languages reading them."""
+    cyr = sorted({s for spelled in forms for s in spelled if script(s) == "cyr"})
+    if not cyr:
+        return {}
+    by_scheme = respell(cyr)
+    keys: dict[str, dict[str, set[str]]] = {s: {} for s in cyr}  # spelling -> key -> langs
+    for scheme in ("de", "nl", "sv"):
+        by_scheme[scheme + "-s"] = genitives(by_scheme[scheme])
+    for scheme, spelled in by_scheme.items():
+        readers = READERS[scheme.removesuffix("-s")]
+        for lang in LANGUAGES if readers == ("*",) else readers:
+            for s, key in zip(cyr, latin_keys(spelled, lang), strict=True):
+                keys[s].setdefault(key, set()).add(lang)
+    out: dict[str, dict[str, set[str]]] = {}
+    for word, spellings in zip(words, forms, strict=True):
+        found: dict[str, set[str]] = {}
+        out[word] = found
+        for s in spellings:
+            for key, langs in keys.get(s, {}).items():
+                found.setdefault(key, set()).update(langs)
+    return out
+
+
+def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
+    """How an item word was reached from a term word (None: it was not).
+
+    "exact", "inflected" (same script, a stem), "transliterated" (the other script),
+    "other spelling" (another orthography or a spelling variant), "compound" (a part of a
+    closed compound). Pure; keys the term word afresh, for explanations, not matching.
+    """
+    term, word = normalise(term_word)[0], normalise(item_word)[0]
+    if term == word:
+        return "exact"
+    lang = stem_language(language)
+    keys = term_keys([term], [term])[term]
+    key = word_keys([word], lang)[0]
+    if not _accepts(keys, key, lang):
+        parts = part_keys([word], lang)[0] if lang in COMPOUNDING else ()
+        return "compound" if any(_accepts(keys, k, lang) for k in parts) else None
+    if script(term) != script(word):
+        return "transliterated"
+    # Inflected: the same key and the same spelling up to the last few letters.
+    shorter = min(len(term), len(word))
+    common = next((i for i in range(shorter) if term[i] != word[i]), shorter)
+    same_start = common >= shorter - 3
+    if same_start and key == word_keys([term], lang)[0]:
+        return "inflected"
+    return "other spelling"
+
+
+def _accepts(keys: TermKeys, key: str, lang: str) -> bool:
+    return key in keys.every or lang in keys.only.get(key, ())

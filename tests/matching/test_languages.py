@@ -1,0 +1,154 @@
+"""Matching in the item's language: inflection, orthographies, alternation, compounds, gender.
+
+Every row is a watch written as a user writes it (a name once, in Latin script, or one
+dictionary form), a short text of our own, the item's language, and whether it fires.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alerts.matching.gender import (
+    both_genders,
+    feminine,
+    feminine_many,
+    masculine_many,
+    masculine_surname,
+)
+from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
+from alerts.matching.loader import load_ruleset
+from alerts.matching.matcher import Matcher
+from alerts.matching.termkeys import term_keys
+from alerts.matching.variants import how, word_key, word_keys
+from tests.matching.helpers import fired, item, write_rules
+
+ROWS = [
+    # inflection by the item's language (Snowball per language)
+    ("Rakete", "Russland feuert Raketen auf Odesa", "de", True),
+    ("Tula", "Drony zaútočily na rafinerii u Tuly", "cs", True),
+    ("Tula", "Eksplozje w Tule po ataku dronów", "pl", True),
+    ("Tula", "Räjähdyksiä Tulassa yöllä", "fi", True),
+    ("dron", "Atak dronów na rafinerię", "pl", True),
+    ("ohjus", "Venäjä iski yöllä ohjuksella", "fi", True),
+    ("Zelensky", "Fico sa so Zelenským nedohodol", "sk", True),
+    ("Zelensky", "Rozmowa z Zełenskiego doradcą", "pl", True),
+    # a stem of one language does not fire in another (Finnish "tul" is no English word)
+    ("Tula", "Tulle lace exhibition opens", "en", False),
+    # other orthographies of a name
+    ("Tula", "Des drones frappent une raffinerie près de Toula", "fr", True),
+    ("Ufa", "Incendie dans une raffinerie à Oufa", "fr", True),
+    ("Bryansk", "Výbuchy v Brjansku, úřady hlásí útok", "cs", True),
+    ("Bryansk", "Wybuchy w Briańsku po ataku", "pl", True),
+    ("Kharkiv", "Raketenangriff auf Charkiw am Morgen", "de", True),
+    ("Kaluga", "Explosions à Kalouga dans la nuit", "fr", True),
+    ("Kaluga", "Raffinaderij in Kaloega geraakt", "nl", True),
+    ("Michał", "Michal Dworczyk o sankcjach", "pl", True),
+    # consonant alternation and place adjectives
+    ("Kaluga", "V Kaluze hoří sklad", "cs", True),
+    ("Kaluga", "Eksplozje w Kałudze w nocy", "pl", True),
+    ("Kaluga", "У Калузі вибухи", "uk", True),
+    ("Kaluga", "калузький губернатор заявив", "uk", True),
+    ("Riga", "Саміт у Ризі завершився", "uk", True),
+    ("Riga", "ризький порт працює", "uk", True),
+    ("Tula", "Тульская область: обломки упали", "ru", True),
+    ("Kaluga", "Калужская область под атакой", "ru", True),
+    ("Ufa", "В Уфе начался пожар", "ru", True),
+    ("Budanov", "По словам Буданова, наступление готовится", "ru", True),
+    ("Kaluga", "Kalugin oznámil odchod", "en", False),
+    # W as У beside В; the Ukrainian apostrophe
+    ("Waltz", "Уолц назвал удары неприемлемыми", "ru", True),
+    ("Witkoff", "Уиткофф прилетел в Москву", "ru", True),
+    ("Whitaker", "Посол Вітакер відвідав Київ", "uk", True),
+    ("Sloviansk", "У Словʼянську пошкоджено школу", "uk", True),
+    ("Sloviansk", "Удар по Слов'янську вночі", "uk", True),
+    # closed compounds, first part or head, never a short lookalike
+    ("Drohne", "Drohnenabwehr wird verstärkt", "de", True),
+    ("Angriff", "Raketenangriff auf die Stadt", "de", True),
+    ("ohjus", "Ohjusisku tappoi kuusi", "fi", True),
+    ("sanctie", "EU akkoord over nieuw sanctiepakket", "nl", True),
+    ("Drohne", "Russland droht mit Vergeltung", "de", False),
+    ("dron", "Dronkenschap op straat neemt toe", "nl", False),
+    # surname gender: the man's watch does not find his wife, nor the reverse
+    ("Zelensky", "Olena Zelenska opens the summit", "en", False),
+    ("Zelensky", "Олена Зеленська відвідала лікарню", "uk", False),
+    ("Zelenska", "Зеленський провів розмову", "uk", False),
+    ("Zelenska", "Olena Zelenská otevřela výstavu", "cs", True),
+    ("Nawrocki", "Spotkanie z Martą Nawrocką w Pałacu", "pl", False),
+    ("Nawrocki", "Nawrockiego wizyta w Kijowie", "pl", True),
+    ("Navalny", "Юлия Навальная выступила в Страсбурге", "ru", False),
+    ("Navalny", "Nawalnys Witwe spricht", "de", True),
+    # a place adjective is no surname: Brjanská oblast is Bryansk
+    ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
+    ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
+]
+
+
+@pytest.mark.parametrize(("term", "text", "language", "expected"), ROWS)
+def test_language_rows(tmp_path: Path, term: str, text: str, language: str, expected: bool) -> None:
+    write_rules(tmp_path, w__yaml=f"id: w\nany: ['{term}']\nnotify: {{channels: [e]}}\n")
+    matcher = Matcher(load_ruleset(tmp_path))
+    it = item(text, language=language, language_source="declared")
+    assert (fired(matcher, it) == ["w"]) is expected
+
+
+def test_language_bound_keys_do_not_fire_other_languages() -> None:
+    keys = term_keys(["tula"], names=["tula"])["tula"]
+    assert word_key("tuly", "cs") in keys.only and "cs" in keys.only[word_key("tuly", "cs")]
+    assert word_key("toula", "fr") in keys.only and keys.only[word_key("toula", "fr")] == {"fr"}
+    assert word_key("tuly", "cs") not in keys.every
+
+
+def test_both_genders_hook_adds_the_other_form() -> None:
+    man = term_keys(["zelensky"], names=["zelensky"])["zelensky"].all()
+    assert word_key("zelenska") not in man
+    both = both_genders(man)
+    assert word_key("zelenska", "cs") in both and word_key("зеленська") in both
+
+
+def test_each_language_has_its_own_word_table() -> None:
+    # The same word is keyed by the item's language: German and English stems differ.
+    assert word_keys(["raketen"], "de") != word_keys(["raketen"], "en")
+    de = scan(["raketen"], {}, language="de")[0]
+    en = scan(["raketen"], {}, language="en")[0]
+    assert de == [word_key("raketen", "de"), SEP] and en == [word_key("raketen"), SEP]
+
+
+def test_c_table_and_python_twin_agree_in_every_language() -> None:
+    text = ["raketenangriff tuly kałudze zelenská калузі словʼянську"]
+    for language in ("de", "cs", "pl", "uk", "fi"):
+        c_keys = scan(text, {}, new_table(), language=language)[0]
+        py_keys = scan(text, {}, PyWordTable(), language=language)[0]
+        assert c_keys == py_keys
+
+
+@pytest.mark.parametrize(
+    ("term", "word", "language", "expected"),
+    [
+        ("Kaluga", "Kaluga", "en", "exact"),
+        ("Kaluga", "Kalugi", "pl", "inflected"),
+        ("Kaluga", "Калуге", "ru", "transliterated"),
+        ("Tula", "Toula", "fr", "other spelling"),
+        ("Zelensky", "Selenskyj", "de", "other spelling"),
+        ("Drohne", "Drohnenabwehr", "de", "compound"),
+        ("Kaluga", "Kalugin", "en", None),
+        ("Tula", "Toula", "en", None),  # a French spelling in an English item does not count
+    ],
+)
+def test_how_a_word_was_reached(term: str, word: str, language: str, expected: str) -> None:
+    assert how(term, word, language) == expected
+
+
+def test_a_name_written_in_lower_case_still_finds_its_feminine_adjective(tmp_path: Path) -> None:
+    write_rules(tmp_path, w__yaml="id: w\nany: [kaluga, bryansk]\nnotify: {channels: [e]}\n")
+    matcher = Matcher(load_ruleset(tmp_path))
+    assert fired(matcher, item("Калужская область", language="ru")) == ["w"]
+    assert fired(matcher, item("Брянская область", language="ru")) == ["w"]
+
+
+def test_the_ending_filters_agree_with_the_gender_regexes() -> None:
+    words = ["zelenska", "nawrocka", "navalnaya", "kaluga", "зеленської", "калужская", "ska"]
+    words += ["zelensky", "nawrocki", "navalny", "зеленський", "навальний", "alaska", "tula"]
+    assert feminine_many(words) == [feminine(w) for w in words]
+    assert masculine_many(words) == {w for w in words if masculine_surname(w)}
