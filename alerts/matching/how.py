@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from alerts.matching.languages import COMPOUNDING
 from alerts.matching.text import words
 from alerts.matching.translit import script, to_cyrillic, to_latin
 
@@ -26,7 +27,6 @@ KINDS: tuple[How, ...] = ("exact", "inflected", "transliterated", "other_spellin
 RANK: dict[str, int] = {kind: i for i, kind in enumerate(KINDS)}
 EXACT: tuple[How, ...] = ("exact",)
 # Languages that write compounds closed: elsewhere a long tail is another spelling.
-COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi", "is", "af"})
 _MAX_ENDING = 4  # letters an inflection may add beyond the shared stem (Moskovassa: "ssa")
 _MAX_CUT = 2  # letters an inflection may take off the term (Rakete -> Raket|en)
 _MIN_PART = 3  # letters of the term a compound must keep, and of the other part

@@ -155,6 +155,27 @@ def test_a_watch_asking_for_both_genders_gets_atoms_of_its_own(tmp_path: Path) -
     assert fired(Matcher(ruleset_of(tmp_path, text)), item("Navalny")) == ["both", "same"]
 
 
+# Each row: a title and the watches that fire: `same` is the default, `both` asks for both genders.
+GENDERS = [
+    ("Navalny's widow spoke", ["both", "same"]),
+    ("Yulia Navalnaya spoke in Berlin", ["both"]),  # the feminine form: only the watch asking
+    ("Юлия Навальная выступила", ["both"]),  # in Russian too
+    ("Олексій Навальний", ["both", "same"]),  # the masculine form in Ukrainian
+]
+
+
+@pytest.mark.parametrize(("title", "watches"), GENDERS)
+def test_surname_gender_any_finds_both_forms_and_same_only_its_own(
+    tmp_path: Path, title: str, watches: list[str]
+) -> None:
+    text = """\
+    watches:
+      - {id: both, any: [Navalny], surname_gender: any, notify: {channels: [email]}}
+      - {id: same, any: [Navalny], notify: {channels: [email]}}
+    """
+    assert fired(Matcher(ruleset_of(tmp_path, text)), item(title)) == watches
+
+
 # Each row: the options of a watch of `any: [x]`, the exact errors (file name a.yaml).
 BAD = [
     (
