@@ -68,6 +68,18 @@ READERS: dict[str, tuple[str, ...]] = {
 _TABLES = {name: str.maketrans(table) for name, table in SCHEMES.items()}
 
 
+# Exonyms no respelling reaches, by language (normalised: no diacritics), for a name of an
+# alias group of variants.ALIASES: Polish Kijów, Charków, Lwów; Czech and Slovak Kyjev;
+# Finnish Kiova, Harkova; German Kiew; Spanish Járkov. Each counts only in its own language
+# (Kiova is Finnish; an English item's "Kiowa" stays a tribe).
+EXONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "kyiv": {"pl": ("kijow",), "cs": ("kyjev",), "sk": ("kyjev",), "fi": ("kiova",),
+             "de": ("kiew",)},
+    "kharkiv": {"pl": ("charkow",), "fi": ("harkova",), "es": ("jarkov",)},
+    "lviv": {"pl": ("lwow",)},
+}  # fmt: skip
+
+
 def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     """Each scheme's Latin spellings of many Cyrillic words, in order, in one pass each."""
     joined = "\n".join(cyrillic)

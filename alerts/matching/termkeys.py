@@ -25,10 +25,11 @@ from alerts.matching.languages import (
     stem_language,
 )
 from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
-from alerts.matching.orthography import READERS, genitives, respell
+from alerts.matching.orthography import EXONYMS, READERS, genitives, respell
 from alerts.matching.text import normalise
 from alerts.matching.translit import script
 from alerts.matching.variants import (
+    ALIAS_OF,
     _keyed,
     cyrillic_keys,
     latin_keys,
@@ -92,6 +93,7 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
     for word, found in _orthographies(named, [forms[i] for i in _where(words, named)]).items():
         for key, langs in found.items():
             only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
+    _exonyms(places, only_of)
     if stems:
         # Stemmed in every language: the spellings of words written in Latin script (a word
         # written in Cyrillic is looked for in Cyrillic, and in Latin under its English keys).
@@ -189,6 +191,16 @@ def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
     for word, fs in forms.items():
         for key in itertools.islice(keys, len(fs)):
             out.setdefault(word, {}).setdefault(key, set()).add("fi")
+
+
+def _exonyms(places: list[str], out: dict[str, dict[str, set[str]]]) -> None:
+    """Keys of the exonyms of each place of an alias group, bound to their own language."""
+    for word in places:
+        for member in ALIAS_OF.get(word, ()):
+            for lang, names in EXONYMS.get(member, {}).items():
+                forms = [f for n in names for f in (n, *latin_forms(n, lang))]  # Charkowem
+                for key in latin_keys(forms, lang):
+                    out.setdefault(word, {}).setdefault(key, set()).add(lang)
 
 
 def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:

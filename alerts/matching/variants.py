@@ -48,7 +48,7 @@ ALIASES: tuple[frozenset[str], ...] = tuple(
         "zaporizhzhia zaporizhia zaporozhye запоріжжя запорожье",
     )
 )
-_ALIAS_OF = {word: group for group in ALIASES for word in group}
+ALIAS_OF = {word: group for group in ALIASES for word in group}
 
 
 def skeleton_many(words: list[str]) -> list[str]:
@@ -141,7 +141,7 @@ def cyrillic_key(word: str) -> str:
 
 def spellings(word: str) -> frozenset[str]:
     """A term word and its aliases, transliterated into the other script."""
-    out = set(_ALIAS_OF.get(word, {word}))
+    out = set(ALIAS_OF.get(word, {word}))
     for spelling in list(out):
         kind = script(spelling)
         if kind == "lat":
@@ -153,7 +153,7 @@ def spellings(word: str) -> frozenset[str]:
 
 def spellings_many(words: list[str]) -> list[frozenset[str]]:
     """``spellings`` of many words, transliterated in batches."""
-    plain = [w for w in words if w not in _ALIAS_OF]
+    plain = [w for w in words if w not in ALIAS_OF]
     lat, cyr, other = by_script(plain)
     forms = {w: frozenset({w}) for w in other}
     forms.update((w, frozenset({w, *c})) for w, c in zip(lat, to_cyrillic_many(lat), strict=True))

@@ -45,6 +45,15 @@ ROWS = [
     ("Kaluga", "Explosions à Kalouga dans la nuit", "fr", True),
     ("Kaluga", "Raffinaderij in Kaloega geraakt", "nl", True),
     ("Michał", "Michal Dworczyk o sankcjach", "pl", True),
+    # exonyms, each in its own language only
+    ("Kyiv", "W Kijowie ogłoszono alarm", "pl", True),
+    ("Kyiv", "Ohjusisku Kiovaan yöllä", "fi", True),
+    ("Kyiv", "Kyjevem otřásly výbuchy", "cs", True),
+    ("Kyiv", "Raketen auf Kiew", "de", True),
+    ("Kharkiv", "Rosja gromadzi wojska pod Charkowem", "pl", True),
+    ("Kharkiv", "Ataque con drones en Járkov", "es", True),
+    ("Lviv", "Alarm we Lwowie", "pl", True),
+    ("Kyiv", "The Kiowa tribe's history", "en", False),
     # consonant alternation and place adjectives
     ("Kaluga", "V Kaluze hoří sklad", "cs", True),
     ("Kaluga", "Eksplozje w Kałudze w nocy", "pl", True),
