@@ -15,18 +15,14 @@ import itertools
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
-from alerts.matching.compounds import part_keys
 from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
 from alerts.matching.languages import (
     ALGORITHMS,
-    COMPOUNDING,
     DEFAULT,
     LANGUAGES,
-    stem_language,
 )
 from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
 from alerts.matching.orthography import EXONYMS, READERS, genitives, respell
-from alerts.matching.text import normalise
 from alerts.matching.translit import script
 from alerts.matching.variants import (
     ALIAS_OF,
@@ -34,7 +30,6 @@ from alerts.matching.variants import (
     cyrillic_keys,
     latin_keys,
     spellings_many,
-    word_keys,
 )
 
 _BATCH = 8192
@@ -240,34 +235,3 @@ def _orthographies(words: list[str], forms: list[frozenset[str]]) -> dict[str, d
             for key, langs in keys.get(s, {}).items():
                 found.setdefault(key, set()).update(langs)
     return out
-
-
-def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
-    """How an item word was reached from a term word (None: it was not).
-
-    "exact", "inflected" (same script, a stem), "transliterated" (the other script),
-    "other spelling" (another orthography or a spelling variant), "compound" (a part of a
-    closed compound). Pure; keys the term word afresh, for explanations, not matching.
-    """
-    term, word = normalise(term_word)[0], normalise(item_word)[0]
-    if term == word:
-        return "exact"
-    lang = stem_language(language)
-    keys = term_keys([term], [term])[term]
-    key = word_keys([word], lang)[0]
-    if not _accepts(keys, key, lang):
-        parts = part_keys([word], lang)[0] if lang in COMPOUNDING else ()
-        return "compound" if any(_accepts(keys, k, lang) for k in parts) else None
-    if script(term) != script(word):
-        return "transliterated"
-    # Inflected: the same key and the same spelling up to the last few letters.
-    shorter = min(len(term), len(word))
-    common = next((i for i in range(shorter) if term[i] != word[i]), shorter)
-    same_start = common >= shorter - 3
-    if same_start and key == word_keys([term], lang)[0]:
-        return "inflected"
-    return "other spelling"
-
-
-def _accepts(keys: TermKeys, key: str, lang: str) -> bool:
-    return key in keys.every or lang in keys.only.get(key, ())

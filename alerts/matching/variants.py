@@ -166,10 +166,3 @@ def term_key_tuples(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     from alerts.matching.termkeys import term_keys  # termkeys builds on this module
 
     return {word: keys.every for word, keys in term_keys(words).items()}
-
-
-def how(term_word: str, item_word: str, language: str | None = None) -> str | None:
-    """How an item word was reached from a term word (see ``termkeys.how``)."""
-    from alerts.matching.termkeys import how as how_reached
-
-    return how_reached(term_word, item_word, language)

@@ -21,6 +21,7 @@ TABLE = [
     ("coalition of the willing", "Coalition of the Willing", "en", ("exact",)),
     # another ending, the stem kept (a Finnish case, a German plural, an English plural)
     ("Tula", "Tulassa", "fi", ("inflected",)),
+    ("Kaluga", "Kalugi", "pl", ("inflected",)),
     ("Rakete", "Raketen", "de", ("inflected",)),
     ("strike", "strikes", "en", ("inflected",)),
     # a Slavic stem's last consonant alternates before the ending
@@ -33,6 +34,7 @@ TABLE = [
     # another orthography or an alias, same script
     ("Tula", "Toula", "fr", ("other_spelling",)),
     ("Kharkiv", "Charkiw", "de", ("other_spelling",)),
+    ("Zelensky", "Selenskyj", "de", ("other_spelling",)),
     ("Kyiv", "Kiev", "en", ("other_spelling",)),
     # a closed compound: the term as its first part or its head
     ("Rakete", "Raketenangriff", "de", ("compound",)),

@@ -21,7 +21,7 @@ from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
 from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.matching.termkeys import term_keys
-from alerts.matching.variants import how, word_key, word_keys
+from alerts.matching.variants import word_key, word_keys
 from tests.matching.helpers import fired, item, write_rules
 
 ROWS = [
@@ -130,23 +130,6 @@ def test_c_table_and_python_twin_agree_in_every_language() -> None:
         c_keys = scan(text, {}, new_table(), language=language)[0]
         py_keys = scan(text, {}, PyWordTable(), language=language)[0]
         assert c_keys == py_keys
-
-
-@pytest.mark.parametrize(
-    ("term", "word", "language", "expected"),
-    [
-        ("Kaluga", "Kaluga", "en", "exact"),
-        ("Kaluga", "Kalugi", "pl", "inflected"),
-        ("Kaluga", "Калуге", "ru", "transliterated"),
-        ("Tula", "Toula", "fr", "other spelling"),
-        ("Zelensky", "Selenskyj", "de", "other spelling"),
-        ("Drohne", "Drohnenabwehr", "de", "compound"),
-        ("Kaluga", "Kalugin", "en", None),
-        ("Tula", "Toula", "en", None),  # a French spelling in an English item does not count
-    ],
-)
-def test_how_a_word_was_reached(term: str, word: str, language: str, expected: str) -> None:
-    assert how(term, word, language) == expected
 
 
 def test_a_name_written_in_lower_case_still_finds_its_feminine_adjective(tmp_path: Path) -> None:
