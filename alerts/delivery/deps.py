@@ -14,9 +14,10 @@ from alerts.clock import Clock, system_clock
 from alerts.delivery.policy import NotifySpec
 from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
+from alerts.masking import mask
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
-from alerts.notify.scrub import mask, secret_pieces
+from alerts.notify.scrub import secret_pieces
 
 OutcomeStatus = Literal["sent", "duplicate", "retry", "dead", "silenced", "digested", "throttled"]
 PolicyLookup = Callable[[str], NotifySpec | None]

@@ -6,7 +6,6 @@ the ``SeenStore`` (so a live-blog page that gained two posts yields two new ids)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from alerts.ingest.inbox import ItemSink, poll_inbox
 from alerts.ingest.parse import Format, parse_bulletin
 from alerts.ingest.settings import SourceSettings
 from alerts.ingest.state import SourceState, SourceStateStore, after_failure, after_success
+from alerts.masking import longest_first, mask
 from alerts.models import Item
 
 DEFAULT_MAX_ITEMS = 500
@@ -38,13 +38,6 @@ def secret_pieces_of(src: SourceSettings) -> list[str]:
     pieces = [src.secret.get_secret_value()] if src.secret else []
     parts = urlsplit(src.url or "")
     return pieces + [p for p in (parts.netloc.rpartition("@")[0], parts.query) if len(p) >= 4]
-
-
-def scrub(text: str, pieces: Iterable[str]) -> str:
-    """``text`` with each secret piece (longest first) replaced by ``****``."""
-    for piece in sorted(pieces, key=len, reverse=True):
-        text = text.replace(piece, "****")
-    return text
 
 
 def max_items(src: SourceSettings) -> int:
@@ -75,7 +68,7 @@ def poll_source(
         items, etag, modified = _read(src, current, fetcher, clock, on_items)
     except IngestError as exc:
         # The stored error reaches the console, the ops alert and logs: no URL token in it.
-        error = scrub(str(exc), secret_pieces_of(src))
+        error = mask(str(exc), longest_first(secret_pieces_of(src)))
         state.put(src.id, after_failure(current, now, interval=src.interval, error=error))
         raise
     items = items[: max_items(src)]

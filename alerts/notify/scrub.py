@@ -15,7 +15,8 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-MASK = "****"
+from alerts.masking import longest_first, mask
+
 LOGGERS = (
     "apprise",
     "httpx",
@@ -90,19 +91,6 @@ def _hidden_parts(url: str, privacy_url: str) -> set[str]:
 def secret_pieces(urls: Iterable[str]) -> tuple[str, ...]:
     """Every secret part of these channel URLs, longest first (ready for ``mask``)."""
     return longest_first(part for url in urls for part in secret_parts(url, privacy_form(url)))
-
-
-def longest_first(parts: Iterable[str]) -> tuple[str, ...]:
-    """Secrets in masking order: a token inside a longer secret never leaves a remainder."""
-    return tuple(sorted({p for p in parts if p}, key=len, reverse=True))
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (given longest first) replaced by ``****``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
 
 
 class Redactor(logging.Filter):

@@ -18,7 +18,8 @@ from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from alerts.notify.scrub import REDACTOR, mask, secret_pieces
+from alerts.masking import mask
+from alerts.notify.scrub import REDACTOR, secret_pieces
 from alerts.observe.settings import LogSetup
 
 ID_FIELDS = (

@@ -56,7 +56,8 @@ def test_filter_rewrites_formatted_records(caplog: pytest.LogCaptureFixture) -> 
 )
 def test_logs_and_the_ledger_mask_the_same_parts(url: str) -> None:
     # One rule: the log filter and delivery's ledger scrubber hide exactly the same text.
-    from alerts.notify.scrub import mask, privacy_form, secret_pieces
+    from alerts.masking import mask
+    from alerts.notify.scrub import privacy_form, secret_pieces
 
     redactor = Redactor()
     redactor.add(url, privacy_form(url) or url)
