@@ -197,13 +197,16 @@ def language_label(alert: Alert) -> str:
     return f"{item.language} (detected)" if item.language_source == "detected" else item.language
 
 
-def format_time(when: datetime | None) -> str:
-    """``2026-11-25 09:40 UTC``, or ``time unknown``."""
+def as_utc(when: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken as UTC."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def format_time(when: datetime | None, *, seconds: bool = False) -> str:
+    """``2026-11-25 09:40 UTC`` (``09:40:12 UTC`` with seconds), or ``time unknown``."""
     if when is None:
         return "time unknown"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return as_utc(when).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def digest_view(

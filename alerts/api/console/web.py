@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.api.console.auth import COOKIE, Session, Tokens, same
+from alerts.notify.view import as_utc, format_time
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"
@@ -31,8 +32,8 @@ def when(value: datetime | None, seconds: bool = False) -> Markup:
     """
     if value is None:
         return Markup("")
-    utc = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    shown = utc.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
+    utc = as_utc(value)
+    shown = format_time(utc, seconds=seconds)
     return Markup('<time datetime="{}">{}</time>').format(escape(utc.isoformat()), shown)
 
 
