@@ -4,6 +4,11 @@ The broker (kombu) and our stores (redis-py) read the same ``sentinel://`` URL, 
 writes it: ``sentinel://[:password@]host:port[/db];sentinel://host:port;...``. The service name
 comes from the ``sentinel_master`` setting. redis-py's ``Sentinel.master_for`` asks the sentinels
 again after a failover, so a client made here follows the new master by itself.
+
+Replication is asynchronous: a master that dies takes its last writes with it, and the promoted
+replica goes on from an earlier point. ``Durability`` makes the writes that precede an outside
+promise (the API's 202, a message sent) wait until ``replicas`` replicas hold them (Redis
+``WAIT``), so a failover can only roll back what nobody was told.
 """
 
 from __future__ import annotations
@@ -17,6 +22,34 @@ from redis.sentinel import Sentinel
 
 SENTINEL_SCHEME = "sentinel://"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+socket://", SENTINEL_SCHEME)
+
+
+class NotReplicated(redis.TimeoutError):
+    """Fewer replicas than asked acknowledged a write in time: it may vanish in a failover.
+
+    A timeout, so callers treat it as a Redis outage: the API answers 503, a task is requeued."""
+
+
+@dataclass(frozen=True)
+class Durability:
+    """How many replicas must hold a write before we act on it (0: the master alone)."""
+
+    replicas: int = 0
+    timeout_ms: int = 500
+
+    def wait(self, pipe: Any) -> bool:
+        """Queue ``WAIT`` as the pipeline's last command; False when there is none to wait for."""
+        if self.replicas <= 0:
+            return False
+        pipe.wait(self.replicas, self.timeout_ms)
+        return True
+
+    def check(self, acked: int) -> None:
+        """Raise ``NotReplicated`` when ``WAIT`` answered fewer replicas than asked."""
+        if acked < self.replicas:
+            raise NotReplicated(
+                f"{acked} of {self.replicas} replica(s) acknowledged within {self.timeout_ms} ms"
+            )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from alerts.ingest.settings import NAME, SourceSettings
 from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
 from alerts.observe.settings import LogFormat, LogSetup, MetricsSettings
-from alerts.redis_conn import REDIS_SCHEMES, connect, is_sentinel
+from alerts.redis_conn import REDIS_SCHEMES, Durability, connect, is_sentinel
 from alerts.settings_check import warn_unknown_variables
 
 BROKER_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
@@ -116,6 +116,16 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(default=None, description="Unset: the redis_url.")
     sentinel_master: str | None = Field(
         default=None, description="The Sentinel service name of sentinel:// URLs."
+    )
+    redis_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Replicas that must hold an accepted bulletin and a delivery's claim before "
+        "the API answers 202 or the message is sent (Redis WAIT): 1 with a Sentinel set.",
+    )
+    redis_replica_wait_ms: int = Field(
+        default=500, ge=1, le=60_000, description="How long to WAIT for those replicas."
     )
     rules_from: Literal["dir", "redis"] = Field(
         default="dir", description="dir: rules_dir; redis: the set `alerts rules push` published."
@@ -238,6 +248,10 @@ class Settings(BaseSettings):
         if not self.redis_url:
             raise ConfigError(["setting redis_url: needed here (ALERTS_REDIS_URL)"])
         return connect(self.redis_url, sentinel_master=self.sentinel_master, **options)
+
+    def durability(self) -> Durability:
+        """The replicas a write must reach before we promise anything on it (see redis_conn)."""
+        return Durability(self.redis_replicas, self.redis_replica_wait_ms)
 
     def channel_urls(self, name: str) -> list[str]:
         """The secret Apprise URLs of one channel (never log these)."""

@@ -54,7 +54,7 @@ def create_api() -> FastAPI:
         socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
     )
     store = redis_store(client, settings.delivery)
-    intake = RedisIntake(client)
+    intake = RedisIntake(client, settings.durability())
     seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
     # A frozen Redis must not hold a request (or the publish below) forever.

@@ -18,6 +18,7 @@ from alerts.masking import mask
 from alerts.models import Frozen
 from alerts.notify.base import Notifier
 from alerts.notify.scrub import secret_pieces
+from alerts.redis_conn import Durability
 
 OutcomeStatus = Literal["sent", "duplicate", "retry", "dead", "silenced", "digested", "throttled"]
 PolicyLookup = Callable[[str], NotifySpec | None]
@@ -65,9 +66,10 @@ def build_deps(
     *,
     secret_urls: tuple[str, ...] = (),
     policies: PolicyLookup = no_policies,
+    durability: Durability | None = None,
 ) -> DeliveryDeps:
     """Deps over Redis (or memory when ``redis_client`` is None)."""
-    store = redis_store(redis_client, conf) if redis_client else memory_store()
+    store = redis_store(redis_client, conf, durability) if redis_client else memory_store()
     return DeliveryDeps(
         store=store,
         notifier=notifier,

@@ -29,6 +29,7 @@ from alerts.delivery.stages import (
 )
 from alerts.models import Alert
 from alerts.notify.base import SendResult
+from alerts.redis_conn import NotReplicated
 
 
 def deliver(
@@ -119,7 +120,12 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
     )
     # Claim, re-read under the claim (a twin task may have sent and released since this one read
     # the row) and write "sending": one step.
-    begun = ledger.begin_send(sending, token, lease, now)
+    try:
+        begun = ledger.begin_send(sending, token, lease, now)
+    except NotReplicated:  # the claim is on the master alone: undo it, send nothing, retry later
+        ledger.release(row.id, token)
+        ledger.save(row)
+        raise
     if begun.outcome == "held":
         return Outcome(status="retry", retry_after=begun.left, detail="another worker is sending")
     if begun.outcome == "finished":

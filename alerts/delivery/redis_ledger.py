@@ -10,15 +10,23 @@ import redis
 from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
 from alerts.delivery.ledger import Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
+from alerts.redis_conn import Durability
 
 
 class RedisLedger:
     """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` and ``wake`` zsets."""
 
-    def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        ttl_seconds: float,
+        durability: Durability | None = None,
+    ) -> None:
         self.r = client
         self.p = prefix
         self.ttl = int(ttl_seconds)
+        self.durability = durability or Durability()
         self._script = client.register_script(LEDGER_SCRIPT)
 
     def get(self, rid: str) -> DeliveryRow | None:
@@ -44,9 +52,10 @@ class RedisLedger:
     def begin_send(
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
-        """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``)."""
+        """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``); with
+        ``durability``, not before the replicas hold the claim (``NotReplicated``)."""
         claim = [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
-        code, value = self._run("begin", row, claim=claim)
+        code, value = self._run("begin", row, claim=claim, durable=True)
         if code == 2:
             return Begun("held", left=int(value) / 1000)
         if code == 3:
@@ -63,7 +72,13 @@ class RedisLedger:
         self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0"])
 
     def _run(
-        self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
+        self,
+        mode: str,
+        row: DeliveryRow,
+        *,
+        force: bool = False,
+        claim: list[Any] | None = None,
+        durable: bool = False,
     ) -> tuple[int, Any]:
         created = row.created_at.timestamp()
         keys = [
@@ -88,8 +103,29 @@ class RedisLedger:
             *(claim or ["", 0, "", 0]),
             "1" if row.possible_duplicate else "0",
         ]
+        if durable and self.durability.replicas:
+            return self._run_replicated(keys, args)
         code, value = self._script(keys=keys, args=args)
         return int(code), value
+
+    def _run_replicated(self, keys: list[str], args: list[Any]) -> tuple[int, Any]:
+        """The script, then ``WAIT`` on the same connection (one round trip); a new master after
+        a failover may lack the script: load it once and run again."""
+        for attempt in (1, 2):
+            with self.r.pipeline(transaction=False) as pipe:
+                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+                self.durability.wait(pipe)
+                replies = pipe.execute(raise_on_error=False)
+            reply, acked = replies
+            if isinstance(reply, redis.exceptions.NoScriptError) and attempt == 1:
+                self.r.script_load(LEDGER_SCRIPT)
+                continue
+            if isinstance(reply, Exception):
+                raise reply
+            self.durability.check(int(acked))
+            code, value = reply
+            return int(code), value
+        raise AssertionError("unreachable")
 
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100

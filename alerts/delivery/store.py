@@ -13,6 +13,7 @@ from alerts.delivery.redis_ledger import RedisLedger
 from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.silences import MemorySilences, RedisSilences, SilenceStore
 from alerts.delivery.stories import MemoryStories, RedisStories, StoryIndex
+from alerts.redis_conn import Durability
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,17 @@ def memory_store() -> DeliveryStore:
     return DeliveryStore()
 
 
-def redis_store(client: redis.Redis, settings: DeliverySettings | None = None) -> DeliveryStore:
-    """A store in Redis under ``settings.key_prefix``, shared by every worker."""
+def redis_store(
+    client: redis.Redis,
+    settings: DeliverySettings | None = None,
+    durability: Durability | None = None,
+) -> DeliveryStore:
+    """A store in Redis under ``settings.key_prefix``, shared by every worker; ``durability``:
+    the replicas a delivery's claim must reach before its message is sent."""
     s = settings or DeliverySettings()
     p = s.key_prefix
     return DeliveryStore(
-        ledger=RedisLedger(client, p, s.row_ttl_days * 86400),
+        ledger=RedisLedger(client, p, s.row_ttl_days * 86400, durability),
         silences=RedisSilences(client, p),
         buffer=RedisBuffer(client, p),
         limits=RedisLimits(client, p),

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import redis
 
+from alerts.redis_conn import Durability
+
 _BODY = "alerts:ingest:intake"
 _WAKE = "alerts:ingest:intake:wake"
 INTAKE_KEY = _BODY  # the hash of accepted bulletins (its length is a metric)
@@ -83,18 +85,23 @@ class MemoryIntake:
 class RedisIntake:
     """A hash of bulletins (id -> JSON) and a sorted set of wake times; one round trip each."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, durability: Durability | None = None) -> None:
         self.r = client
+        self.durability = durability or Durability()
 
     def add(self, bulletin: Accepted, wake_at: datetime) -> None:
-        """Keep the bulletin (hash, then wake time: one round trip)."""
+        """Keep the bulletin (hash, then wake time: one round trip); with ``durability``, not
+        before its replicas hold it (``NotReplicated`` otherwise: the API answers 503)."""
         body = json.dumps(
             [bulletin.source, bulletin.content_b64, bulletin.content_type], separators=(",", ":")
         )
         with self.r.pipeline(transaction=False) as pipe:
             pipe.hset(_BODY, bulletin.id, body)
             pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
-            pipe.execute()
+            waited = self.durability.wait(pipe)
+            replies = pipe.execute()
+        if waited:
+            self.durability.check(int(replies[-1]))
 
     def done(self, bulletin_id: str) -> None:
         """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""

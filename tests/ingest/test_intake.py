@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
 from alerts.ingest.intake import Accepted, MemoryIntake, RedisIntake
+from alerts.redis_conn import Durability, NotReplicated
+from tests.support.replicated import frozen, master_and_replica
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -46,3 +50,21 @@ def test_a_half_finished_done_leaves_nothing_behind(redis_client) -> None:
     redis_client.hdel("alerts:ingest:intake", "b1")  # a crash between the two deletes
     assert intake.due(T0, T0 + timedelta(seconds=5)) == []
     assert redis_client.zcard("alerts:ingest:intake:wake") == 0
+
+
+def test_a_durable_intake_waits_for_its_replica() -> None:
+    """With ``redis_replicas: 1`` a bulletin is kept only once the replica holds it: a frozen
+    replica makes ``add`` fail (the API answers 503, the client retries) instead of promising a
+    bulletin that a failover would roll back. Without it, ``add`` answers at once."""
+    with master_and_replica() as (master, replica):
+        client = redis.Redis(port=master.port)
+        durable = RedisIntake(client, Durability(replicas=1, timeout_ms=200))
+        durable.add(bulletin(1), T0)
+        assert redis.Redis(port=replica.port).hexists("alerts:ingest:intake", "b1")
+        with frozen(replica):
+            started = time.monotonic()
+            with pytest.raises(NotReplicated, match="0 of 1 replica"):
+                durable.add(bulletin(2), T0)
+            assert time.monotonic() - started >= 0.15  # it waited for the replica
+            RedisIntake(client).add(bulletin(3), T0)  # the master alone: no wait
+        assert isinstance(NotReplicated("x"), redis.RedisError)  # the API's 503 path

@@ -90,6 +90,13 @@ class SentinelSet:
         self._wait(lambda: promoted.info("replication")["role"] == "master")
         return time.monotonic()
 
+    def rejoin_old_master(self) -> None:
+        """Restart the killed master, as a supervisor would; the sentinels make it a replica of
+        the promoted one. Blocks until it is in sync."""
+        self.master.start()
+        old = redis.Redis(port=self.master.port)
+        self._wait(lambda: old.info("replication").get("master_link_status") == "up", 60)
+
     def stop(self) -> None:
         """Stop the sentinels, then both servers."""
         for proc in self.procs:
