@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alerts.matching.errors import RuleSetError
-from alerts.matching.examples import check_examples
+from alerts.matching import load_ruleset
 from alerts.matching.explain import explain_text, match_json, match_text
-from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
-from alerts.matching.ruleset import RuleSet
-from alerts.matching.schema import rules_schema
+from alerts.rules.errors import RuleSetError
+from alerts.rules.examples import check_examples
+from alerts.rules.ruleset import RuleSet
+from alerts.rules.schema import rules_schema
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -189,6 +189,6 @@ def cmd_rules_versions(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``alerts backtest``: per watch, the alerts it would have sent over ``--since``."""
-    from alerts.matching.backtest_cli import run_backtest
+    from alerts.commands.backtest import run_backtest
 
     return run_backtest(args)
