@@ -1,4 +1,4 @@
-"""Operator commands: ``match``, ``rules check|test|schema`` and ``backtest``."""
+"""The rule commands: ``match``, ``rules check|test|schema|push|versions`` and ``backtest``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from alerts.rules.schema import rules_schema
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this package's commands to the root CLI."""
+    """Add the rule commands to the root CLI."""
     p = subparsers.add_parser("match", help="match bulletin FILEs (or -) against rules")
     p.add_argument("--rules", required=True, type=Path, help="rules directory")
     p.add_argument("files", nargs="+", metavar="FILE", help="bulletin files, or - for stdin")
