@@ -16,9 +16,10 @@ from alerts.clock import Clock
 from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
 from alerts.delivery.ledger import row_id
 from alerts.ingest.dedup import ItemArchive, SeenStore
-from alerts.matching import Matcher, RuleSet
+from alerts.matching import Matcher
 from alerts.models import Alert, Item
 from alerts.observe import metrics
+from alerts.rules import RuleSet
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from alerts.ingest import ParseError, dedup, parse_bulletin
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.ingest.parse import sniff_format
-from alerts.matching import Matcher, RuleSet, build_alerts
+from alerts.matching import Matcher, build_alerts
 from alerts.models import Alert, Item
 from alerts.observe import metrics
+from alerts.rules import RuleSet
 
 
 def new_items(

@@ -34,10 +34,10 @@ from alerts.errors import ConfigError
 from alerts.hints import did_you_mean, keys_beside
 from alerts.ingest.health import SourceHealthSettings
 from alerts.ingest.settings import NAME, SourceSettings
-from alerts.matching.yamlsafe import YamlProblem, read_yaml
 from alerts.notify.settings import NotifySettings
 from alerts.observe.settings import LogFormat, LogSetup, MetricsSettings
 from alerts.redis_conn import REDIS_SCHEMES, Durability, connect, is_sentinel
+from alerts.rules.yamlsafe import YamlProblem, read_yaml
 from alerts.settings_check import warn_unknown_variables
 
 BROKER_SCHEMES = ("amqp://", "amqps://", "pyamqp://")

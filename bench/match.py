@@ -28,12 +28,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.matching import Matcher, RuleSet
-from alerts.matching.compile import compile_rule
-from alerts.matching.gcpause import paused_gc
-from alerts.matching.ruleset import Rule
-from alerts.matching.spec import RuleSpec
+from alerts.gcpause import paused_gc
+from alerts.matching import Matcher
+from alerts.matching.text import words as words_of
 from alerts.models import Item
+from alerts.rules import RuleSet
+from alerts.rules.compile import compile_rule
+from alerts.rules.ruleset import Rule
+from alerts.rules.spec import RuleSpec
 
 LAT = [
     "ka",
@@ -161,7 +163,7 @@ def ruleset(specs: list[dict], *, exact: bool) -> RuleSet:
     with paused_gc():  # as the loader does
         for d in specs:
             spec = RuleSpec.model_validate({**d, "exact": exact})
-            tree = compile_rule(spec, {}, lambda path, msg: None)
+            tree = compile_rule(spec, {}, lambda path, msg: None, words=words_of)
             assert tree is not None
             rules.append(Rule(spec.id, spec.id, spec.notify, tree, frozenset(spec.fields)))
     return RuleSet(tuple(rules), "bench")

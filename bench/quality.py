@@ -31,8 +31,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.ingest.parse import parse_bulletin
-from alerts.matching import Matcher, RuleSetError, load_ruleset
+from alerts.matching import Matcher, load_ruleset
 from alerts.models import Item
+from alerts.rules import RuleSetError
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "matching" / "quality"
 SPLITS = ("dev", "holdout")

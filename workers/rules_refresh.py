@@ -15,7 +15,7 @@ from typing import Any
 import redis
 from celery.signals import worker_process_init
 
-from alerts.matching import RuleSetError
+from alerts.rules import RuleSetError
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,13 @@ from alerts.ingest.fetch import Fetcher
 from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
-from alerts.matching import Matcher, RuleSet
+from alerts.matching import Matcher
 from alerts.matching.published import WORKERS_KEY, PublishedRules
 from alerts.matching.reload import RulesWatcher
 from alerts.matching.shards import shard_rules
 from alerts.notify import build_notifier
 from alerts.observe import metrics
+from alerts.rules import RuleSet
 from alerts.settings import Settings, load_settings
 from alerts.source_health import OPS_WATCH
 

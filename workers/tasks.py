@@ -12,9 +12,9 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
-from alerts.matching import RuleSetError
 from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
+from alerts.rules import RuleSetError
 from alerts.usecases import bulletins, upkeep
 from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from alerts.clock import Clock, system_clock
 from alerts.delivery.ledger import STATUSES, DeliveryRow
-from alerts.delivery.policy import parse_duration
 from alerts.delivery.reconcile import dead_letters, list_deliveries, replay
 from alerts.delivery.silences import Silence, add_silence, expire_silence, list_silences
 from alerts.delivery.store import DeliveryStore, redis_store
 from alerts.errors import ConfigError
+from alerts.rules.notify import parse_duration
 
 
 @dataclass(frozen=True)

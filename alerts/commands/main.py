@@ -16,8 +16,8 @@ from pathlib import Path
 from alerts.errors import ConfigError
 from alerts.matching.shards import QUEUE, shard_queue
 
-# Operator commands: ingest and delivery here; matching's stay in its package until the rules move.
-COMMAND_MODULES = ("alerts.commands.ingest", "alerts.matching.cli", "alerts.commands.delivery")
+# Operator commands, each module adding its subcommands (rules: check, test, match, backtest, ...).
+COMMAND_MODULES = ("alerts.commands.ingest", "alerts.commands.rules", "alerts.commands.delivery")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

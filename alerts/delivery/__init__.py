@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from alerts.delivery.digests import due_digests, flush_digest, flush_due_digests
     from alerts.delivery.ledger import DeliveryRow
     from alerts.delivery.pipeline import deliver
-    from alerts.delivery.policy import NotifySpec
     from alerts.delivery.reconcile import (
         dead_letters,
         list_deliveries,
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     )
     from alerts.delivery.silences import Silence, add_silence, expire_silence, list_silences
     from alerts.delivery.store import DeliveryStore, memory_store, redis_store
+    from alerts.rules.notify import NotifySpec
 
 __getattr__, __dir__ = lazy_exports(__name__)
 __all__ = [

@@ -11,7 +11,6 @@ from typing import Literal
 import redis
 
 from alerts.clock import Clock, system_clock
-from alerts.delivery.policy import NotifySpec
 from alerts.delivery.settings import DeliverySettings
 from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.masking import mask
@@ -19,6 +18,7 @@ from alerts.models import Frozen
 from alerts.notify.base import Notifier
 from alerts.notify.scrub import secret_pieces
 from alerts.redis_conn import Durability
+from alerts.rules.notify import NotifySpec
 
 OutcomeStatus = Literal["sent", "duplicate", "retry", "dead", "silenced", "digested", "throttled"]
 PolicyLookup = Callable[[str], NotifySpec | None]

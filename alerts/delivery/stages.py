@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
-from alerts.delivery.policy import NotifySpec
 from alerts.delivery.silences import Silence, first_silence
 from alerts.delivery.stories import Placement, signature
 from alerts.models import Alert
+from alerts.rules.notify import NotifySpec
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The rules engine: watch rules loaded from YAML, one matcher for all of them."""
+"""The rules engine: one matcher for every watch of a rule set (its language: ``alerts.rules``)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,12 @@ from alerts.lazy import lazy_exports
 from alerts.models import Alert, Item, Match
 
 if TYPE_CHECKING:
-    from alerts.matching.errors import RuleError, RuleSetError
-    from alerts.matching.loader import load_ruleset
+    from alerts.matching.load import load_ruleset
     from alerts.matching.matcher import Matcher
-    from alerts.matching.ruleset import Rule, RuleSet
+    from alerts.rules.ruleset import RuleSet
 
 __getattr__, __dir__ = lazy_exports(__name__)
-__all__ = [
-    "Matcher",
-    "Rule",
-    "RuleError",
-    "RuleSet",
-    "RuleSetError",
-    "build_alerts",
-    "load_ruleset",
-]
+__all__ = ["Matcher", "build_alerts", "load_ruleset"]
 
 
 def build_alerts(ruleset: RuleSet, item: Item, matches: list[Match]) -> list[Alert]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from alerts.matching.matcher import Matcher
-from alerts.matching.ruleset import RuleSet
 from alerts.models import Item
+from alerts.rules.ruleset import RuleSet
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

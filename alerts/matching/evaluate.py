@@ -7,12 +7,12 @@ A node is built once per rule set and never changed.
 
 from __future__ import annotations
 
-from alerts.matching import tree
 from alerts.matching.document import Document
 from alerts.matching.how import EXACT, describe
-from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Occurrence, Occurrences
 from alerts.models import FIELDS, Hit
+from alerts.rules import tree
+from alerts.rules.ruleset import Rule
 
 Span = tuple[int, int, int]  # field number, start and end in the original field text
 Evidence = tuple[Span, Hit]

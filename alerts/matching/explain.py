@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alerts.matching.ruleset import Rule
 from alerts.models import Hit, Item, Match
+from alerts.rules.ruleset import Rule
 
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
 

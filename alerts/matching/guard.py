@@ -8,11 +8,11 @@ view is an ``Occurrences``, so every node takes it as it takes the document's ow
 
 from __future__ import annotations
 
-from alerts.matching import tree
 from alerts.matching.document import Document
 from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of
-from alerts.matching.how import KINDS, rank
 from alerts.matching.scan import Occurrence, Occurrences
+from alerts.rules import tree
+from alerts.rules.confidence import KINDS, rank
 
 WordSpan = tuple[int, int, int]  # field number, first and last position in the word list
 ANY_LEVEL = len(KINDS) - 1

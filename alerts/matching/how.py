@@ -1,7 +1,8 @@
 """How a hit was found: the item's words compared with the term's, once per reported hit.
 
-The kinds, from the most confident to the least (``min_confidence`` counts a hit whose
-least confident kind is at most the one asked for):
+The kinds (named and ranked by the rule language, ``alerts.rules.confidence``), from the most
+confident to the least (``min_confidence`` counts a hit whose least confident kind is at most
+the one asked for):
 
 - ``exact``: the words are equal once case and diacritics are folded;
 - ``inflected``: the same word with another ending (Rakete, Raketen; Рига, Ризі);
@@ -16,15 +17,12 @@ A hit may carry two kinds: Kaluga found as «Калуге» is transliterated an
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from alerts.matching.languages import COMPOUNDING
 from alerts.matching.text import words
 from alerts.matching.translit import script, to_cyrillic, to_latin
+from alerts.rules.confidence import RANK, How, rank
 
-How = Literal["exact", "inflected", "transliterated", "other_spelling", "compound"]
-KINDS: tuple[How, ...] = ("exact", "inflected", "transliterated", "other_spelling", "compound")
-RANK: dict[str, int] = {kind: i for i, kind in enumerate(KINDS)}
 EXACT: tuple[How, ...] = ("exact",)
 # Languages that write compounds closed: elsewhere a long tail is another spelling.
 _MAX_ENDING = 4  # letters an inflection may add beyond the shared stem (Moskovassa: "ssa")
@@ -32,11 +30,6 @@ _MAX_CUT = 2  # letters an inflection may take off the term (Rakete -> Raket|en)
 _MIN_PART = 3  # letters of the term a compound must keep, and of the other part
 # Slavic stems alternate their last consonant before some endings (Рига -> Ризі, ризький).
 _ALTERNATES = {"г": "зжґ", "к": "цч", "х": "сш", "h": "zž", "g": "zž", "k": "cč"}
-
-
-def rank(kinds: tuple[str, ...]) -> int:
-    """The rank of a hit's least confident kind (0 is exact)."""
-    return max((RANK[k] for k in kinds), default=0)
 
 
 def describe(term: str, found: str, language: str | None) -> tuple[How, ...]:

@@ -20,17 +20,17 @@ from typing import Any
 
 import re2
 
+from alerts.gcpause import paused_gc
 from alerts.matching import evaluate as ev
 from alerts.matching import guard
-from alerts.matching.compile import re2_options
-from alerts.matching.gcpause import paused_gc
 from alerts.matching.gender import both_genders
-from alerts.matching.ruleset import Rule
 from alerts.matching.scan import Pattern, Watches
 from alerts.matching.termkeys import TermKeys, term_keys
 from alerts.matching.text import WORD, normalise, words
-from alerts.matching.tree import And, Guard, Near, Node, Not, Term, terms_of
 from alerts.models import FIELDS
+from alerts.rules.compile import re2_options
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import And, Guard, Near, Node, Not, Term, terms_of
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 MAX_VARIANTS = 64
@@ -307,7 +307,7 @@ def _register(
 def build_index(rules: tuple[Rule, ...]) -> Index:
     """Compile every watch into one index."""
     # The index holds no reference cycles: a dropped matcher is freed by reference counting
-    # alone (tests/matching/test_gcpause.py). A long-lived process takes its millions of
+    # alone (tests/test_gcpause.py). A long-lived process takes its millions of
     # objects out of the collector's scans with gc.freeze() (workers.runtime.freeze_heap).
     with paused_gc():
         return _build(rules)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alerts.matching.document import prepare
 from alerts.matching.evaluate import Evidence, hits_of
 from alerts.matching.index import build_index
-from alerts.matching.ruleset import Rule, RuleSet
 from alerts.matching.scan import Occurrences, candidates
 from alerts.models import Item, Match
+from alerts.rules.ruleset import Rule, RuleSet
 
 
 class Matcher:

@@ -21,8 +21,9 @@ from typing import Any
 import redis
 
 from alerts.clock import Clock, system_clock
-from alerts.matching.loader import load_ruleset, rule_files
-from alerts.matching.ruleset import RuleSet
+from alerts.matching.load import load_ruleset
+from alerts.rules.loader import rule_files
+from alerts.rules.ruleset import RuleSet
 
 PUBLISHED_KEY = "alerts:rules:published"  # JSON: version, files, pushed_at
 FILES_KEY = "alerts:rules:files:{}"  # hash per version: file name -> content

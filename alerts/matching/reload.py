@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from alerts.clock import Clock, system_clock
-from alerts.matching.errors import RuleError, RuleSetError
-from alerts.matching.loader import inside, load_ruleset, rule_files
+from alerts.matching.load import load_ruleset
 from alerts.matching.matcher import Matcher
-from alerts.matching.ruleset import RuleSet
-from alerts.matching.yamlsafe import MAX_FILE_BYTES
+from alerts.rules.errors import RuleError, RuleSetError
+from alerts.rules.loader import inside, rule_files
+from alerts.rules.ruleset import RuleSet
+from alerts.rules.yamlsafe import MAX_FILE_BYTES
 
 
 def fingerprint(rules_dir: Path) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from alerts.matching.ruleset import RuleSet
+from alerts.rules.ruleset import RuleSet
 
 QUEUE = "alerts"  # the Celery queue of everything but sharded matching
 SHARD_QUEUE = "alerts.shard.{}"  # one per shard: its matches, deliveries and digests

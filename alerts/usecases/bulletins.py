@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from alerts import handoff, item_steps, source_health
 from alerts.ingest import ParseError
-from alerts.matching import RuleSetError
 from alerts.models import Item
+from alerts.rules import RuleSetError
 from alerts.usecases.context import Parsed, Services
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ import pytest
 
 from alerts.delivery import NotifySpec
 from alerts.delivery.ledger import DeliveryRow
-from alerts.delivery.policy import QuietHours
 from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.silences import add_silence
 from alerts.delivery.stages import (
@@ -22,6 +21,7 @@ from alerts.delivery.stages import (
     silence_reason,
 )
 from alerts.models import Item
+from alerts.rules.notify import QuietHours
 from tests.delivery.helpers import T0, make_alert, make_deps
 
 NEW = Story(id="kaluga|item-1", followup=False)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from alerts.errors import ConfigError
-from alerts.matching import RuleSetError, load_ruleset
+from alerts.matching import load_ruleset
+from alerts.rules import RuleSetError
 from alerts.settings import load_settings
 from tests.hostile.conftest import RULE_ERROR, alerts_cli
 

@@ -19,12 +19,13 @@ import yaml
 
 from alerts.clock import FrozenClock
 from alerts.ingest import ParseError, parse_bulletin
-from alerts.matching import Matcher, RuleSetError, load_ruleset
+from alerts.matching import Matcher, load_ruleset
 from alerts.models import Alert, Hit, Item
 from alerts.notify.destinations import make_senders
 from alerts.notify.render import Renderer
 from alerts.notify.settings import NotifySettings
 from alerts.notify.smtp import SmtpSender
+from alerts.rules import RuleSetError
 from tests.hostile.conftest import RULE_ERROR
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from alerts.matching import RuleSetError, load_ruleset
+from alerts.matching import load_ruleset
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
+from alerts.rules import RuleSetError
 from tests.hostile.conftest import RULE_ERROR, alerts_cli
 
 GOOD = "id: kaluga\nany: [Kaluga]\nnotify: {channels: [slack]}\n"

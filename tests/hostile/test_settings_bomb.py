@@ -12,7 +12,7 @@ import pytest
 
 from alerts.errors import ConfigError
 from alerts.matching.reload import fingerprint
-from alerts.matching.yamlsafe import MAX_FILE_BYTES
+from alerts.rules.yamlsafe import MAX_FILE_BYTES
 from alerts.settings import load_settings
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from alerts.matching import Matcher, RuleSet, load_ruleset
+from alerts.matching import Matcher, load_ruleset
 from alerts.models import Item
+from alerts.rules import RuleSet
 
 
 def write_rules(directory: Path, **files: str) -> Path:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import re2
 
-from alerts.matching.compile import re2_options
-from alerts.matching.ruleset import Rule
 from alerts.matching.text import COMPOUND, WORD, FieldText, normalise, words
-from alerts.matching.tree import And, Near, Node, Not, Or, Term
 from alerts.matching.variants import term_key_tuples, word_key
 from alerts.models import FIELDS, Item
+from alerts.rules.compile import re2_options
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import And, Near, Node, Not, Or, Term
 
 Span = tuple[str, int, int]  # (field, start, end) in the original text
 

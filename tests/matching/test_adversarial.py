@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching import Matcher, RuleSet
+from alerts.matching import Matcher
 from alerts.matching.document import Positions
 from alerts.matching.index import build_index
 from alerts.matching.keytable import key_of
-from alerts.matching.ruleset import Rule
-from alerts.matching.tree import And, Node, Term
 from alerts.models import Item
+from alerts.rules import RuleSet
+from alerts.rules.notify import NotifySpec
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import And, Node, Term
 
 NOTIFY = NotifySpec(channels=("email",))
 BODY = frozenset({"body"})

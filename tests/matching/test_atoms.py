@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching import Matcher, RuleSet
-from alerts.matching.ruleset import Rule
-from alerts.matching.tree import Near, Term
+from alerts.matching import Matcher
 from alerts.models import Item
+from alerts.rules import RuleSet
+from alerts.rules.notify import NotifySpec
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import Near, Term
 
 NOTIFY = NotifySpec(channels=("email",))
 FIELDS = frozenset({"title", "body"})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching import Matcher, RuleSet
+from alerts.matching import Matcher
 from alerts.matching.evaluate import Leaf, hits_of
-from alerts.matching.ruleset import Rule
-from alerts.matching.tree import Or, Term
 from alerts.models import Hit, Item
+from alerts.rules import RuleSet
+from alerts.rules.notify import NotifySpec
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import Or, Term
 
 NOTIFY = NotifySpec(channels=("email",))
 FIELDS = frozenset({"title", "body"})

@@ -8,9 +8,10 @@ from typing import get_args
 import pytest
 
 from alerts.matching import Matcher
-from alerts.matching.how import KINDS, describe, rank
-from alerts.matching.spec import RuleSpec
+from alerts.matching.how import describe
 from alerts.models import Hit
+from alerts.rules.confidence import KINDS, rank
+from alerts.rules.spec import RuleSpec
 from tests.matching.helpers import item, ruleset_of
 
 # Each row: term as written, the item's text, the item's language, how it was found.

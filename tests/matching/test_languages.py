@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.matching import load_ruleset
 from alerts.matching.gender import (
     both_genders,
     feminine,
@@ -18,7 +19,6 @@ from alerts.matching.gender import (
     masculine_surname,
 )
 from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
-from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.matching.termkeys import term_keys
 from alerts.matching.variants import word_key, word_keys

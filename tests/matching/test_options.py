@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from alerts.matching import Matcher
-from alerts.matching.tree import Guard, terms_of
+from alerts.rules.tree import Guard, terms_of
 from tests.matching.helpers import fired, item, ruleset_of
-from tests.matching.test_loader import errors_of
+from tests.rules.test_loader import errors_of
 
 TULA = """\
 id: tula

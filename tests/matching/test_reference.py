@@ -5,11 +5,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching import Matcher, RuleSet
-from alerts.matching.ruleset import Rule
-from alerts.matching.tree import And, Near, Node, Not, Or, Term
+from alerts.matching import Matcher
 from alerts.models import Item
+from alerts.rules import RuleSet
+from alerts.rules.notify import NotifySpec
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import And, Near, Node, Not, Or, Term
 from tests.matching.reference import reference_match
 
 # Item words: inflections, both scripts, aliases, a hyphenated compound, a word that merely

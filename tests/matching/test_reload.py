@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from alerts.clock import FrozenClock
-from alerts.matching import RuleSetError
 from alerts.matching.reload import RulesWatcher, fingerprint
+from alerts.rules import RuleSetError
 from tests.matching.helpers import fired, item, write_rules
 
 GOOD = "id: w\nany: [Kaluga]\nnotify: {channels: [email]}\n"

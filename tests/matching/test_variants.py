@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from alerts.matching import load_ruleset
 from alerts.matching.keytable import MAX_CACHED_WORD, SEP, key_of, new_table, scan
-from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.matching.text import FieldText, normalise, words
 from alerts.matching.variants import (

@@ -19,9 +19,9 @@ from alerts.ingest.dedup import MemoryItemArchive, MemorySeenStore
 from alerts.ingest.fetch import Fetcher
 from alerts.ingest.intake import Accepted, MemoryIntake
 from alerts.ingest.state import MemorySourceStateStore, SourceState
-from alerts.matching import RuleSetError
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
+from alerts.rules import RuleSetError
 from alerts.settings import Settings
 from alerts.usecases import bulletins, upkeep
 from alerts.usecases.context import MemoryLocks, Parsed, Services

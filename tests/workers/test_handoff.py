@@ -12,9 +12,9 @@ from alerts import handoff
 from alerts.clock import FrozenClock
 from alerts.delivery.ledger import row_id
 from alerts.ingest.dedup import MemoryItemArchive, MemorySeenStore
-from alerts.matching import RuleSetError
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
+from alerts.rules import RuleSetError
 from tests.delivery.helpers import T0, make_deps
 from tests.support.seen import CheckBeforeMark
 

@@ -13,8 +13,9 @@ from alerts.delivery.store import DeliveryStore, memory_store, redis_store
 from alerts.ingest.dedup import ItemArchive, MemoryItemArchive, RedisItemArchive
 from alerts.ingest.fetch import Fetcher, FetchResult
 from alerts.ingest.state import MemorySourceStateStore, RedisSourceStateStore, SourceStateStore
-from alerts.matching import Matcher, RuleSet
+from alerts.matching import Matcher
 from alerts.matching.reload import RulesWatcher
+from alerts.rules import RuleSet
 from alerts.settings import Settings
 
 Fetch = Callable[[str], FetchResult]  # the SSRF-guarded fetcher: private addresses refused

@@ -9,10 +9,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from alerts.matching import RuleSet, RuleSetError, load_ruleset
-from alerts.matching.errors import RuleError, display_path
-from alerts.matching.loader import rule_files
-from alerts.matching.yamlsafe import Path_, YamlProblem, read_yaml
+from alerts.matching import load_ruleset
+from alerts.rules import RuleSet, RuleSetError
+from alerts.rules.errors import RuleError, display_path
+from alerts.rules.loader import rule_files
+from alerts.rules.yamlsafe import Path_, YamlProblem, read_yaml
 
 DRAFT_NAME = "draft.yaml"
 

@@ -14,8 +14,8 @@ from alerts.api.console.views import explain
 from alerts.api.console.web import PREFIX, PageError, check_form, render, safe_next, session_of
 from alerts.delivery import add_silence, expire_silence, list_silences, replay
 from alerts.delivery.ledger import STATUSES, DeliveryRow, row_id
-from alerts.delivery.policy import parse_duration
 from alerts.models import Match
+from alerts.rules.notify import parse_duration
 
 ROWS = 200
 

@@ -22,8 +22,8 @@ from alerts.api.console.views import (
 from alerts.api.console.web import PREFIX, render, session_of
 from alerts.ingest.sources import secret_pieces_of
 from alerts.masking import longest_first, mask
-from alerts.matching import RuleSetError
 from alerts.notify.scrub import secret_pieces
+from alerts.rules import RuleSetError
 
 MEMO_ITEMS = 500_000  # archived items whose watches are remembered (per rule set)
 

@@ -14,8 +14,9 @@ from alerts.api.console.draft import load_draft, save_draft
 from alerts.api.console.views import DayCount, MatchView, explain, per_day
 from alerts.api.console.web import PREFIX, Forbidden, check_form, render, session_of
 from alerts.ingest import IngestError, parse_bulletin
-from alerts.matching import Matcher, RuleSet, RuleSetError
+from alerts.matching import Matcher
 from alerts.models import Item
+from alerts.rules import RuleSet, RuleSetError
 
 SOURCE = "playground"
 

@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alerts.matching import Matcher, Rule, RuleSet
-from alerts.matching.examples import check_examples
-from alerts.matching.tree import Node, Term
+from alerts.matching import Matcher
 from alerts.matching.variants import spellings, term_key_tuples
 from alerts.models import Item, Match
 from alerts.notify.view import Segment, highlight
+from alerts.rules import Rule, RuleSet
+from alerts.rules.examples import check_examples
+from alerts.rules.tree import Node, Term
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 Stamped = Sequence[tuple[datetime, Item]]  # (ingest time, item), from the archive

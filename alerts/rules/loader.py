@@ -1,27 +1,33 @@
-"""``load_ruleset``: every rule file read, validated and compiled in one pass, or nothing."""
+"""``load_rules``: every rule file read, validated and compiled in one pass, or nothing.
+
+The engine supplies what only it can tell (``alerts.matching.load_ruleset`` passes them):
+which words a term has, and whether each rule's examples behave on a real matcher.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from alerts.gcpause import paused_gc
 from alerts.hints import did_you_mean, keys_beside
-from alerts.matching.compile import Report, compile_list, compile_rule
-from alerts.matching.errors import RuleError, RuleSetError, display_path, quote
-from alerts.matching.examples import check_examples
-from alerts.matching.gcpause import paused_gc
-from alerts.matching.ruleset import Rule, RuleSet
-from alerts.matching.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
-from alerts.matching.tree import Node
-from alerts.matching.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
+from alerts.rules.compile import Report, Words, compile_list, compile_rule
+from alerts.rules.errors import RuleError, RuleSetError, display_path, quote
+from alerts.rules.examples import ExampleFailure
+from alerts.rules.ruleset import Rule, RuleSet
+from alerts.rules.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
+from alerts.rules.tree import Node
+from alerts.rules.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
 _LIST = TypeAdapter(tuple[TermEntry, ...])
 _FILE_KEYS = frozenset(RulesFile.model_fields)
+# Runs the examples of a loaded rule set on the engine: every one that fails.
+ExampleRun = Callable[[RuleSet], Iterable[ExampleFailure]]
 
 
 @dataclass
@@ -54,12 +60,17 @@ def inside(rules_dir: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(rules_dir.resolve())
 
 
-def load_ruleset(
-    rules_dir: Path, *, channels: Collection[str] | None = None, examples: bool = True
+def load_rules(
+    rules_dir: Path,
+    *,
+    words: Words,
+    examples: ExampleRun | None,
+    channels: Collection[str] | None = None,
 ) -> RuleSet:
     """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem.
 
-    ``channels=None`` skips the channel check; ``examples=False`` skips running examples.
+    ``words`` splits a term as the engine does; ``examples`` runs the rules' examples
+    (None skips them); ``channels=None`` skips the channel check.
     """
     errors = _Errors()
     if not rules_dir.is_dir():
@@ -72,12 +83,14 @@ def load_ruleset(
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         _split(path, data, rules, lists, errors)
     with paused_gc():  # every watch stays alive: young collections would re-walk them
-        named = _lists(lists, errors)
-        compiled = _rules(rules, named, channels, errors)
+        named = _lists(lists, words, errors)
+        compiled = _rules(rules, named, channels, words, errors)
     where = compiled_items(compiled)
     ruleset = RuleSet(tuple(r for r, _ in where.values()), digest.hexdigest()[:12])
-    if examples:  # run even beside other errors, so one pass reports every failing example
-        _examples(ruleset, {rule_id: f for rule_id, (_, f) in where.items()}, errors)
+    if examples is not None:  # run even beside other errors: one pass reports every failure
+        for fail in examples(ruleset):
+            f = where[fail.rule][1]
+            errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
     if errors:
         raise RuleSetError(errors)
     return ruleset
@@ -147,7 +160,7 @@ def _split_many(
     lists.extend((_Found(src, ("lists", name), entries), name) for name, entries in named.items())
 
 
-def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
+def _lists(found: list[tuple[_Found, str]], words: Words, errors: _Errors) -> dict[str, Node]:
     named: dict[str, Node] = {}
     seen: dict[str, str] = {}
     for f, name in found:
@@ -161,7 +174,7 @@ def _lists(found: list[tuple[_Found, str]], errors: _Errors) -> dict[str, Node]:
         except ValidationError as exc:
             _pydantic(exc, f, errors, TermSpec)
             continue
-        node = compile_list(name, entries, _reporter(errors, f))
+        node = compile_list(name, entries, _reporter(errors, f), words=words)
         if node is not None:
             named[name] = node
     return named
@@ -171,6 +184,7 @@ def _rules(
     found: list[_Found],
     lists: dict[str, Node],
     channels: Collection[str] | None,
+    words: Words,
     errors: _Errors,
 ) -> list[tuple[Rule | None, _Found]]:
     out: list[tuple[Rule | None, _Found]] = []
@@ -188,7 +202,7 @@ def _rules(
             )
         ids.setdefault(spec.id, where)
         _check_channels(spec, f, channels, errors)
-        tree = compile_rule(spec, lists, _reporter(errors, f))
+        tree = compile_rule(spec, lists, _reporter(errors, f), words=words)
         rule = _rule(spec, tree, f) if tree is not None and spec.enabled else None
         out.append((rule, f))
     return out
@@ -274,19 +288,4 @@ def _dotted(loc: Path_) -> str:
     return text
 
 
-def _examples(ruleset: RuleSet, where: dict[str, _Found], errors: _Errors) -> None:
-    from alerts.matching.matcher import Matcher
-
-    # A watch fires on its own terms alone, so an index of the watches that have examples
-    # answers for them as the full one would, without building every watch a second time.
-    tested = tuple(r for r in ruleset.rules if r.examples.match or r.examples.no_match)
-    if not tested:
-        return
-    matcher = Matcher(RuleSet(tested, ruleset.version))
-    for rule in tested:
-        f = where[rule.id]
-        for fail in check_examples(matcher, rule):
-            errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
-
-
-__all__ = ["RULE_KEYS", "inside", "load_ruleset", "rule_files"]
+__all__ = ["RULE_KEYS", "ExampleRun", "inside", "load_rules", "rule_files"]

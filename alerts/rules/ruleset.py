@@ -7,9 +7,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching.spec import ExamplesSpec
-from alerts.matching.tree import Node
+from alerts.rules.notify import NotifySpec
+from alerts.rules.spec import ExamplesSpec
+from alerts.rules.tree import Node
 
 _SHARED: dict[object, object] = {}
 _NO_EXAMPLES = ExamplesSpec()

@@ -8,8 +8,8 @@ from luqum import tree as lq
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
-from alerts.matching.tree import And, Near, Node, Not, Or, Term, and_of, or_of
 from alerts.models import FIELDS
+from alerts.rules.tree import And, Near, Node, Not, Or, Term, and_of, or_of
 
 ListLookup = Callable[[str], Node]
 

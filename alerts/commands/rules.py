@@ -1,4 +1,4 @@
-"""Operator commands: ``match``, ``rules check|test|schema`` and ``backtest``."""
+"""The rule commands: ``match``, ``rules check|test|schema|push|versions`` and ``backtest``."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alerts.matching.errors import RuleSetError
-from alerts.matching.examples import check_examples
+from alerts.matching import load_ruleset
 from alerts.matching.explain import explain_text, match_json, match_text
-from alerts.matching.loader import load_ruleset
 from alerts.matching.matcher import Matcher
-from alerts.matching.ruleset import RuleSet
-from alerts.matching.schema import rules_schema
+from alerts.rules.errors import RuleSetError
+from alerts.rules.examples import check_examples
+from alerts.rules.ruleset import RuleSet
+from alerts.rules.schema import rules_schema
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this package's commands to the root CLI."""
+    """Add the rule commands to the root CLI."""
     p = subparsers.add_parser("match", help="match bulletin FILEs (or -) against rules")
     p.add_argument("--rules", required=True, type=Path, help="rules directory")
     p.add_argument("files", nargs="+", metavar="FILE", help="bulletin files, or - for stdin")
@@ -189,6 +189,6 @@ def cmd_rules_versions(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``alerts backtest``: per watch, the alerts it would have sent over ``--since``."""
-    from alerts.matching.backtest_cli import run_backtest
+    from alerts.commands.backtest import run_backtest
 
     return run_backtest(args)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.matching.query import QueryProblem, parse_query
-from alerts.matching.tree import And, Near, Not, Or, Term
+from alerts.rules.query import QueryProblem, parse_query
+from alerts.rules.tree import And, Near, Not, Or, Term
 
 
 def lists(name: str) -> Or:

@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import Progress
 
 from alerts.clock import Clock, system_clock
+from alerts.matching import load_ruleset
 from alerts.matching.backtest import BacktestReport, backtest, parse_duration
-from alerts.matching.errors import RuleSetError
-from alerts.matching.loader import load_ruleset
 from alerts.models import Item
+from alerts.rules.errors import RuleSetError
 
 
 def archived_items(since: timedelta, clock: Clock = system_clock) -> list[Item]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.matching import RuleError, RuleSetError, load_ruleset
-from alerts.matching.yamlsafe import MAX_FILE_BYTES
+from alerts.matching import load_ruleset
+from alerts.rules import RuleError, RuleSetError
+from alerts.rules.yamlsafe import MAX_FILE_BYTES
 from tests.matching.helpers import write_rules
 
 GOOD = """\

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from alerts.matching.how import KINDS
+from alerts.rules.confidence import KINDS
 
 TermKind = Literal["word", "prefix", "regex"]
 SurnameGender = Literal["same", "any"]
@@ -122,7 +122,7 @@ class Guard:
     """The child, counting only occurrences of its terms that pass the watch's filters.
 
     An occurrence within ``within`` words of one of ``away`` (not_near) does not count, nor
-    one found less confidently than ``level`` (a rank of ``how.KINDS``; min_confidence).
+    one found less confidently than ``level`` (a rank of ``confidence.KINDS``; min_confidence).
     """
 
     child: Node

@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching.how import How
+from alerts.rules.confidence import How
+from alerts.rules.notify import NotifySpec
 
 FieldName = Literal["title", "body", "summary", "url", "source"]
 DEFAULT_FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from alerts.matching.errors import quote
+from alerts.rules.errors import quote
 
 MAX_FILE_BYTES = 1024 * 1024
 Path_ = tuple[str | int, ...]

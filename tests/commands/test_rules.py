@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from alerts.matching.cli import SKIPPED_CHANNELS, register
+from alerts.commands.rules import SKIPPED_CHANNELS, register
 from alerts.models import Item
 from tests.conftest import ROOT
 from tests.matching.helpers import write_rules

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.delivery.policy import NotifySpec
-from alerts.matching import Matcher, RuleSet
-from alerts.matching.gcpause import paused_gc
-from alerts.matching.ruleset import Rule
-from alerts.matching.tree import Term
+from alerts.gcpause import paused_gc
+from alerts.matching import Matcher
 from alerts.models import Item
+from alerts.rules import RuleSet
+from alerts.rules.notify import NotifySpec
+from alerts.rules.ruleset import Rule
+from alerts.rules.tree import Term
 
 
 @pytest.fixture(autouse=True)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import re2
 
-from alerts.matching.how import KINDS, RANK
-from alerts.matching.query import QueryProblem, list_lookup, parse_query, term_from_text
-from alerts.matching.spec import RuleSpec, TermEntry, TermSpec
-from alerts.matching.text import words
-from alerts.matching.tree import (
+from alerts.rules.confidence import KINDS, RANK
+from alerts.rules.query import QueryProblem, list_lookup, parse_query, term_from_text
+from alerts.rules.spec import RuleSpec, TermEntry, TermSpec
+from alerts.rules.tree import (
     Guard,
     Node,
     Not,
@@ -22,9 +21,12 @@ from alerts.matching.tree import (
     terms_of,
     with_gender,
 )
-from alerts.matching.yamlsafe import Path_
+from alerts.rules.yamlsafe import Path_
 
 Report = Callable[[Path_, str], None]
+# The engine's words of a text (``alerts.matching.text.words``): a term without any can never
+# match. Injected, so the language does not depend on the engine's normalisation.
+Words = Callable[[str], Sequence[str]]
 MAX_REGEX = 1000
 _ASCII_WORD = re.compile("[A-Za-z0-9]")
 
@@ -51,7 +53,7 @@ def check_regex(pattern: str) -> str | None:
     return None
 
 
-def check_term(term: Term) -> str | None:
+def check_term(term: Term, words: Words) -> str | None:
     """Why a term can never match, or None."""
     if term.kind == "regex":
         return check_regex(term.text)
@@ -61,15 +63,15 @@ def check_term(term: Term) -> str | None:
     return None
 
 
-def check_tree(node: Node) -> list[str]:
+def check_tree(node: Node, words: Words) -> list[str]:
     """Problems of every term in a tree."""
     if isinstance(node, Term):
-        problem = check_term(node)
+        problem = check_term(node, words)
         return [problem] if problem else []
     if isinstance(node, Not):
-        return check_tree(node.child)
+        return check_tree(node.child, words)
     children = node.terms if hasattr(node, "terms") else node.children  # type: ignore[union-attr]
-    return [p for c in children for p in check_tree(c)]
+    return [p for c in children for p in check_tree(c, words)]
 
 
 def entry_node(entry: TermEntry, *, exact: bool, lists: Mapping[str, Node]) -> Node:
@@ -89,8 +91,10 @@ def entry_node(entry: TermEntry, *, exact: bool, lists: Mapping[str, Node]) -> N
 class _RuleCompiler:
     """Compiles one rule's clauses, reporting every problem and remembering if any occurred."""
 
-    def __init__(self, spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> None:
-        self.spec, self.lists, self.report = spec, lists, report
+    def __init__(
+        self, spec: RuleSpec, lists: Mapping[str, Node], report: Report, words: Words
+    ) -> None:
+        self.spec, self.lists, self.report, self.words = spec, lists, report, words
         self.ok = True
         # min_confidence: exact asks what exact: true does; exact terms are the cheaper way.
         self.exact = spec.exact or spec.min_confidence == "exact"
@@ -110,7 +114,7 @@ class _RuleCompiler:
             except QueryProblem as exc:
                 self.problem((*key, i), str(exc))
                 continue
-            for problem in check_tree(node):
+            for problem in check_tree(node, self.words):
                 self.problem((*key, i), problem)
             out.append(node)
         return out
@@ -149,14 +153,16 @@ class _RuleCompiler:
         except QueryProblem as exc:
             self.problem(("query",), str(exc))
             return []
-        for problem in check_tree(node):
+        for problem in check_tree(node, self.words):
             self.problem(("query",), problem)
         return [node]
 
 
-def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> Node | None:
+def compile_rule(
+    spec: RuleSpec, lists: Mapping[str, Node], report: Report, *, words: Words
+) -> Node | None:
     """The rule's tree, or None after reporting each problem at its path."""
-    c = _RuleCompiler(spec, lists, report)
+    c = _RuleCompiler(spec, lists, report, words)
     any_nodes = c.nodes(("any",), spec.any, exact=c.exact)
     parts = [or_of(any_nodes)] if any_nodes else []
     parts += c.nodes(("all",), spec.all, exact=c.exact)
@@ -176,7 +182,9 @@ def compile_rule(spec: RuleSpec, lists: Mapping[str, Node], report: Report) -> N
     return tree if spec.surname_gender == "same" else with_gender(tree, spec.surname_gender)
 
 
-def compile_list(name: str, entries: tuple[TermEntry, ...], report: Report) -> Node | None:
+def compile_list(
+    name: str, entries: tuple[TermEntry, ...], report: Report, *, words: Words
+) -> Node | None:
     """A named list as an OR of its terms, or None after reporting problems."""
     out: list[Node] = []
     for i, entry in enumerate(entries):
@@ -188,7 +196,7 @@ def compile_list(name: str, entries: tuple[TermEntry, ...], report: Report) -> N
         except QueryProblem as exc:
             report((i,), str(exc))
             continue
-        problems = check_tree(node)
+        problems = check_tree(node, words)
         for problem in problems:
             report((i,), problem)
         out += [] if problems else [node]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from alerts.delivery.policy import NotifySpec, QuietHours, Schedule, parse_duration
+from alerts.rules.notify import NotifySpec, QuietHours, Schedule, parse_duration
 
 KYIV_QUIET = QuietHours(start=time(22, 0), end=time(7, 0), tz="Europe/Kyiv")
 

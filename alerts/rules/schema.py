@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from alerts.matching.spec import RulesFile, RuleSpec
+from alerts.rules.spec import RulesFile, RuleSpec
 
 
 def rules_schema() -> dict[str, Any]:

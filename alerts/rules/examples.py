@@ -1,16 +1,21 @@
-"""Examples inside rules: short texts a watch must (not) match, run on the real matcher."""
+"""Examples inside rules: short texts a watch must (not) match, run on the engine's matcher."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from alerts.matching.spec import ExampleEntry, ExampleSpec
-from alerts.models import Item
+from alerts.models import Item, Match
+from alerts.rules.ruleset import Rule
+from alerts.rules.spec import ExampleEntry, ExampleSpec
 
-if TYPE_CHECKING:
-    from alerts.matching.matcher import Matcher
-    from alerts.matching.ruleset import Rule
+
+class RuleMatcher(Protocol):
+    """The engine's answer for one watch on one item (``alerts.matching.Matcher``)."""
+
+    def match_rule(self, rule_id: str, item: Item) -> Match | None:
+        """The Match of watch ``rule_id`` on ``item``, or None."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ def _label(entry: ExampleEntry) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_examples(matcher: Matcher, rule: Rule) -> list[ExampleFailure]:
+def check_examples(matcher: RuleMatcher, rule: Rule) -> list[ExampleFailure]:
     """Every example of one rule that fails, with a readable reason."""
     failures = []
     for kind, entries, want in (
