@@ -12,9 +12,10 @@ from rich.progress import Progress
 
 from alerts.clock import Clock, system_clock
 from alerts.matching import load_ruleset
-from alerts.matching.backtest import BacktestReport, backtest, parse_duration
+from alerts.matching.backtest import BacktestReport, backtest
 from alerts.models import Item
 from alerts.rules.errors import RuleSetError
+from alerts.rules.notify import parse_duration
 
 
 def archived_items(since: timedelta, clock: Clock = system_clock) -> list[Item]:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from alerts.matching.matcher import Matcher
 from alerts.models import Item
 from alerts.rules.ruleset import RuleSet
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """'7d', '12h', '30m', '90s', '2w' as a timedelta (ValueError otherwise)."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"invalid duration {text!r} (use e.g. 7d, 12h, 30m)")
-    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DAILY = re.compile(r"^daily(?: at (\d{1,2}):(\d{2}))?(?: (\S+))?$")
 
 
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile("^" + "".join(f"(?:{_NUMBER}{unit})?" for unit in "wdhms") + "$")
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
 def parse_duration(text: str) -> timedelta:
-    """Parse ``2h``, ``30m``, ``1h30m``, ``1d``, ``90s`` into a positive timedelta."""
+    """Parse ``90s``, ``30m``, ``2h``, ``1d``, ``2w``, ``1h30m``, ``1.5d`` into a positive
+    timedelta (units largest first, each at most once): the one duration syntax of rules, the
+    console, ``alerts silence`` and ``alerts rules backtest --since``."""
     m = _DURATION.match(text.strip())
     if not text.strip() or m is None or not any(m.groups()):
         raise ValueError(f"invalid duration {text!r}: use forms like 90s, 30m, 2h, 1d, 1h30m")
-    d, h, mi, s = (int(g or 0) for g in m.groups())
-    delta = timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    delta = timedelta(**{u: float(g) for u, g in zip(_UNITS, m.groups(), strict=True) if g})
     if delta <= timedelta(0):
         raise ValueError(f"invalid duration {text!r}: must be positive")
     return delta

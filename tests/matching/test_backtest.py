@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.matching.backtest import backtest, parse_duration
+from alerts.matching.backtest import backtest
+from alerts.rules.notify import parse_duration
 from tests.matching.helpers import item, ruleset_of
 
 
