@@ -15,6 +15,8 @@ import itertools
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
+from alerts.matching import foreign
+from alerts.matching.foreign import slavic
 from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
 from alerts.matching.languages import (
     ALGORITHMS,
@@ -85,7 +87,12 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
     place_set = set(places)
     only_of = _latin_names(places)
     _finnish(words, only_of)
-    for word, found in _orthographies(named, [forms[i] for i in _where(words, named)]).items():
+    # A name that is not Slavic keeps its own letters in Latin-script languages (foreign).
+    respelled = [w for w in named if script(w) != "lat" or slavic(w)]
+    _respellings(named, only_of)
+    for word, found in _orthographies(
+        respelled, [forms[i] for i in _where(words, respelled)]
+    ).items():
         for key, langs in found.items():
             only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
     _exonyms(places, only_of)
@@ -196,6 +203,20 @@ def _exonyms(places: list[str], out: dict[str, dict[str, set[str]]]) -> None:
                 forms = [f for n in names for f in (n, *latin_forms(n, lang))]  # Charkowem
                 for key in latin_keys(forms, lang):
                     out.setdefault(word, {}).setdefault(key, set()).add(lang)
+
+
+def _respellings(named: list[str], out: dict[str, dict[str, set[str]]]) -> None:
+    """Keys of each language's respellings of the Latin names (Araghtschi, Jamenei, Arakczi)."""
+    lat = [w for w in named if script(w) == "lat"]
+    for lang in foreign.RULES:
+        forms = [foreign.respellings(w, lang) for w in lat]
+        if not any(forms):
+            continue
+        for reader in foreign.READERS.get(lang, (lang,)):
+            keys = iter(latin_keys([f for fs in forms for f in fs], reader))
+            for word, fs in zip(lat, forms, strict=True):
+                for key in itertools.islice(keys, len(fs)):
+                    out.setdefault(word, {}).setdefault(key, set()).add(reader)
 
 
 def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:

@@ -36,14 +36,17 @@ _LAT_CYR = {
     "tz": "ц", "gh": "г", "ph": "ф",
 }  # fmt: skip
 # Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, silent
-# h and a as о after W (Вітакер, Волц), and
-# "ia" as я (Ukrainian national: Sloviansk -> Словянськ) beside ия.
+# h and a as о after W (Вітакер, Волц), "ia" as я (Ukrainian national: Sloviansk ->
+# Словянськ) beside ия, a Persian or Arabic gh or q as к (Araghchi, Araqchi -> Аракчи)
+# beside г, and a first e as Russian э (Engels -> Энгельс) beside е.
 _OTHER_READINGS = (
     ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
     ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
     ("ia", (("ia", "я"),)),
+    ("gh", (("gh", "к"),)),
+    ("q", (("q", "к"),)),
 )
-_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
+_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyhq", "абкдефгийклмнопкрстуввкзи\x00к")
 
 
 def script(word: str) -> str:
@@ -83,7 +86,13 @@ def readings(word: str) -> list[str]:
             for lat, cyr in steps:
                 other = other.replace(lat, cyr)
             out.append(other)
+    if word[:1] == "e":
+        out += ["э" + w[1:] for w in out]
     return out
+
+
+def _has_reading(word: str) -> bool:
+    return word[:1] == "e" or any(needle in word for needle, _ in _OTHER_READINGS)
 
 
 def to_cyrillic(word: str) -> set[str]:
@@ -114,8 +123,8 @@ def to_cyrillic_many(words: list[str]) -> list[set[str]]:
     if not words:
         return []
     out = _to_cyrillic_many(words)
-    # The few words with another reading (W, "ia") are transliterated once more each.
-    others = [(i, r) for i, w in enumerate(words) if "w" in w or "ia" in w for r in readings(w)[1:]]
+    # The few words with another reading (W, "ia", ...) are transliterated once more each.
+    others = [(i, r) for i, w in enumerate(words) if _has_reading(w) for r in readings(w)[1:]]
     if others:
         for (i, _), spelled in zip(others, _to_cyrillic_many([r for _, r in others]), strict=True):
             out[i] |= spelled

@@ -88,6 +88,26 @@ ROWS = [
     ("Nawrocki", "Nawrockiego wizyta w Kijowie", "pl", True),
     ("Navalny", "Юлия Навальная выступила в Страсбурге", "ru", False),
     ("Navalny", "Nawalnys Witwe spricht", "de", True),
+    # Czech and Slovak: -ová of an -ov surname is his wife; -in is part of a name; plural
+    # endings that lost their accent (sankcím, sankcích); Slovak -om, -och
+    ("Budanov", "Budanovová poskytla rozhovor", "cs", False),
+    ("Budanov", "Rozhovor s Budanovem a jeho týmem", "cs", True),
+    ("Kaluga", "Kalugin odstoupil z funkce", "cs", False),
+    ("sankce", "Brusel přistoupil k novým sankcím", "cs", True),
+    ("sankce", "Debata o sankcích pokračuje", "cs", True),
+    ("dron", "Obrana proti dronom sa zlepšuje", "sk", True),
+    # a name from outside Cyrillic, respelled by each language's rules
+    ("Araghchi", "Außenminister Araghtschi reist nach Genf", "de", True),
+    ("Araghchi", "Arakczi spotkał się z ministrem", "pl", True),
+    ("Araghchi", "Ministr Arakčí přiletěl do Vídně", "cs", True),
+    ("Araghchi", "Araqchi meets the agency's chief", "en", True),
+    ("Araghchi", "Аракчі прибув до Женеви", "uk", True),
+    ("Khamenei", "Discurso de Jamenei en Teherán", "es", True),
+    ("Khamenei", "Discorso di Jamenei a Teheran", "it", True),  # es read as it: still found
+    # ... and an English name is never respelled through Cyrillic (Walz is another man)
+    ("Waltz", "Der Walzer ist ein Tanz im Dreivierteltakt", "de", False),
+    ("Waltz", "Gouverneur Walz spricht in Minnesota", "de", False),
+    ("Engels", "Над Энгельсом сбиты дроны", "ru", True),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
