@@ -46,6 +46,24 @@ ALIASES: tuple[frozenset[str], ...] = tuple(
         "dnipro dnepr дніпро днепр",
         "chornobyl chernobyl чорнобиль чернобыль",
         "zaporizhzhia zaporizhia zaporozhye запоріжжя запорожье",
+        # Ukrainian places whose Russian names differ beyond transliteration. A Russian
+        # name may also be a common word (славянский: Slavic); not_near tells them apart.
+        "sloviansk slavyansk slaviansk славянск",
+        "kostiantynivka konstantinovka костянтинівка константиновка",
+        "sievierodonetsk severodonetsk сєвєродонецьк северодонецк",
+        "vovchansk volchansk вовчанськ волчанск",
+        "chernihiv chernigov чернігів чернигов",
+        "rivne rovno рівне ровно",
+        "ternopil ternopol тернопіль тернополь",
+        "vinnytsia vinnitsa вінниця винница",
+        "uzhhorod uzhgorod ужгород",
+        "avdiivka avdeyevka авдіївка авдеевка",
+        "vuhledar ugledar вугледар угледар",
+        "horlivka gorlovka горлівка горловка",
+        "enerhodar energodar енергодар энергодар",
+        "siversk seversk сіверськ северск",
+        "kropyvnytskyi kirovohrad kirovograd кропивницький кировоград",
+        "bakhmut artemivsk artyomovsk бахмут артемовск",
     )
 )
 ALIAS_OF = {word: group for group in ALIASES for word in group}

@@ -108,6 +108,16 @@ ROWS = [
     ("Waltz", "Der Walzer ist ein Tanz im Dreivierteltakt", "de", False),
     ("Waltz", "Gouverneur Walz spricht in Minnesota", "de", False),
     ("Engels", "Над Энгельсом сбиты дроны", "ru", True),
+    # Finnish consonant gradation and partitive, Swedish definite -an
+    ("tulitauko", "Neuvottelut tulitauon ehdoista jatkuvat", "fi", True),
+    ("tulitauko", "Hallitus vaatii tulitaukoa heti", "fi", True),
+    ("raketti", "Raketin osat löytyivät pellolta", "fi", True),
+    ("vapenvila", "Parterna bröt vapenvilan i natt", "sv", True),
+    # Polish ie for е (Biełgorod); a Russian name the alias table knows (Slaviansk);
+    # ISO 9's â folded to a no longer makes Słowiańsk the Czech "Slavic"
+    ("Belgorod", "Biełgorod znów bez prądu", "pl", True),
+    ("Sloviansk", "Les frappes sur Slaviansk continuent", "fr", True),
+    ("Sloviansk", "Slovanský festival začal v pátek", "cs", False),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
