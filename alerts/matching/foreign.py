@@ -20,22 +20,27 @@ import re
 _MAX_SPELLINGS = 12  # per language: the rules' first choices come first
 # Per language, each English digraph (or letter) and the spellings that language gives it,
 # diacritics folded (Czech č is c). A digraph missing from a language stays as it is.
+# English ou and th (Rouhani, Houthi) are u and t in most languages (Ruhani, Huthi).
 RULES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {"gh": ("gh", "q"), "q": ("q", "gh")},
     "de": {"kh": ("ch", "kh"), "ch": ("tsch",), "sh": ("sch",), "zh": ("sch",), "j": ("dsch", "j"),
-           "q": ("k", "gh"), "gh": ("gh", "g")},
+           "q": ("k", "gh"), "gh": ("gh", "g"), "ou": ("u",), "th": ("t", "th")},
     "nl": {"kh": ("ch", "kh"), "ch": ("tsj", "ch"), "sh": ("sj", "sh"), "zh": ("zj",),
-           "j": ("dj", "j"), "q": ("k", "gh")},
-    "sv": {"kh": ("kh", "ch"), "ch": ("tj", "ch"), "sh": ("sj", "sh"), "j": ("dj", "j")},
+           "j": ("dj", "j"), "q": ("k", "gh"), "ou": ("oe",)},
+    "sv": {"kh": ("kh", "ch"), "ch": ("tj", "ch"), "sh": ("sj", "sh"), "j": ("dj", "j"),
+           "ou": ("u",)},
     "fi": {"kh": ("h", "kh"), "ch": ("ts", "tsh"), "sh": ("s", "sh"), "zh": ("z",),
-           "j": ("dz", "j"), "q": ("k", "q"), "gh": ("g", "gh")},
+           "j": ("dz", "j"), "q": ("k", "q"), "gh": ("g", "gh"), "ou": ("u",), "th": ("t", "th")},
     "fr": {"ch": ("tch", "ch"), "sh": ("ch",), "j": ("dj", "j"), "zh": ("j",), "u": ("ou", "u")},
-    "es": {"kh": ("j", "kh"), "j": ("y", "j"), "gh": ("q", "g", "gh"), "sh": ("sh", "s")},
-    "it": {"kh": ("kh", "k"), "j": ("j", "g")},
+    "es": {"kh": ("j", "kh"), "j": ("y", "j"), "gh": ("q", "g", "gh"), "sh": ("sh", "s"),
+           "ou": ("u",), "th": ("t", "th")},
+    "it": {"kh": ("kh", "k"), "j": ("j", "g"), "ou": ("u",), "th": ("t", "th")},
     "pl": {"kh": ("ch",), "ch": ("cz",), "sh": ("sz",), "zh": ("z",), "j": ("dz", "j"),
-           "q": ("k",), "gh": ("k", "g", "gh")},
+           "q": ("k",), "gh": ("k", "g", "gh"), "ou": ("u",), "th": ("t", "th"),
+           "ei": ("ei", "ej")},
     "cs": {"kh": ("ch",), "ch": ("c",), "sh": ("s",), "zh": ("z",), "j": ("dz", "j"),
-           "q": ("k",), "gh": ("k", "g", "gh")},
+           "q": ("k",), "gh": ("k", "g", "gh"), "ou": ("u",), "th": ("t", "th"),
+           "ei": ("ei", "ej")},
 }  # fmt: skip
 RULES.update(da=RULES["sv"], no=RULES["sv"], pt=RULES["es"], sk=RULES["cs"])
 # A language's spellings also count in the languages a short text of it is taken for

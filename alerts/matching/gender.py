@@ -54,6 +54,20 @@ def feminine_many(words: list[str]) -> list[str | None]:
     return [feminine(w) if w.endswith(_FEMININE_ENDS) else None for w in words]
 
 
+# Feminine endings only Czech, Slovak and Polish inflect (-ské, -skou, -skú, -skiej): in
+# another language a word in -ske is no feminine form (Pokrovske is a village, and its own).
+_WEST_SLAVIC = frozenset({"cs", "sk", "pl"})
+_EVERYWHERE = frozenset({"a", "aya", "aja", "oj", "oi"})
+
+
+def in_language(words: list[str], roots: list[str | None], language: str) -> list[str | None]:
+    """The feminine roots of Latin words that hold in an item of ``language``."""
+    if language in _WEST_SLAVIC:
+        return roots
+    pairs = zip(words, roots, strict=True)
+    return [r if r is None or w[len(r) :] in _EVERYWHERE else None for w, r in pairs]
+
+
 def masculine_many(words: list[str]) -> set[str]:
     """The words among many that look like masculine -sky surnames."""
     return {w for w in words if w.endswith(_MASCULINE_ENDS) and masculine_surname(w)}

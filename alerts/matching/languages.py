@@ -68,6 +68,8 @@ def stem_words(language: str, words: list[str]) -> list[str]:
         # No cache: the word tables keep what is worth keeping, and the batch runs faster.
         stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
     cut = _CUTS.get(language)
+    if language == "en":
+        return _keep_ske(words, stem(words))
     if cut is None or not words:
         return stem(words)  # type: ignore[no-any-return]
     words = cut.sub("", "\n".join(words)).split("\n")
@@ -75,6 +77,21 @@ def stem_words(language: str, words: list[str]) -> list[str]:
         return stem(words)  # type: ignore[no-any-return]
     joined = _CZECH_ACCENT.sub(lambda m: _ACCENTED[m[0]], "\n".join(words))
     return _keep_in(words, stem(joined.split("\n")))
+
+
+def _keep_ske(words: list[str], stems: list[str]) -> list[str]:
+    """English stems, a word in -ske kept whole.
+
+    No English word ends in -ske: such a word is a transliterated Slavic place (Pokrovske,
+    a village, is not Pokrovsk), and the stemmer's cut of its -e would make it the other.
+    """
+    if not any(map(_SKE, words)):
+        return stems
+    return [w if w.endswith("ske") else s for w, s in zip(words, stems, strict=True)]
+
+
+def _SKE(word: str) -> bool:
+    return word.endswith("ske")
 
 
 def _keep_in(words: list[str], stems: list[str]) -> list[str]:

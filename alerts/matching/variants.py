@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import Stemmer  # type: ignore[import-not-found]
 
-from alerts.matching.gender import FEMININE, feminine_many
+from alerts.matching.gender import FEMININE, feminine_many, in_language
 from alerts.matching.languages import stem_language, stem_words
 from alerts.matching.translit import (
     by_script,
@@ -85,8 +85,7 @@ def latin_keys(
 
     ``roots``: each word's ``gender.feminine`` root, when the caller has them already.
     """
-    if roots is None:
-        roots = feminine_many(words)
+    roots = in_language(words, feminine_many(words) if roots is None else roots, language)
     if not any(roots):
         return skeleton_many(_stems(words, language))
     plain = [w for w, r in zip(words, roots, strict=True) if r is None]

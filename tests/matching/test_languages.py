@@ -118,6 +118,12 @@ ROWS = [
     ("Belgorod", "Biełgorod znów bez prądu", "pl", True),
     ("Sloviansk", "Les frappes sur Slaviansk continuent", "fr", True),
     ("Sloviansk", "Slovanský festival začal v pátek", "cs", False),
+    # -ske is a Czech feminine ending, but in English the name of another place
+    ("Pokrovsk", "Pokrovske farmers count the losses", "en", False),
+    ("Bryansk", "Útok na Brjanské letiště", "cs", True),
+    # a name's respelling rules beyond Persian: ou and th (Ruhani, Huthi)
+    ("Houthi", "Die Huthi greifen erneut Schiffe an", "de", True),
+    ("Rouhani", "Były prezydent Ruhani zabrał głos", "pl", True),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
