@@ -103,6 +103,8 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
         for key, langs in found.items():
             only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
     _exonyms(places, only_of)
+    slavic_places = [w for w in places if script(w) != "lat" or slavic(w)]
+    _respelled_cases([forms[i] for i in _where(words, slavic_places)], slavic_places, only_of)
     if stems:
         # Stemmed in every language: the spellings of words written in Latin script (a word
         # written in Cyrillic is looked for in Cyrillic, and in Latin under its English keys).
@@ -226,6 +228,24 @@ def _respellings(named: list[str], out: dict[str, dict[str, set[str]]]) -> None:
             for word, fs in zip(lat, forms, strict=True):
                 for key in itertools.islice(keys, len(fs)):
                     out.setdefault(word, {}).setdefault(key, set()).add(reader)
+
+
+def _respelled_cases(
+    forms: list[frozenset[str]], places: list[str], out: dict[str, dict[str, set[str]]]
+) -> None:
+    """Keys of the Polish, Czech and Slovak case forms of a place's spellings in their own
+    orthography (Belgorod: Biełgorodzie, Bělgorodu), bound to those languages."""
+    cyr = sorted({s for spelled in forms for s in spelled if script(s) == "cyr"})
+    if not cyr:
+        return
+    by_scheme = respell(cyr)
+    spelled_as = {lang: {s: by_scheme[scheme][i] for i, s in enumerate(cyr)} for lang, scheme in
+                  (("pl", "pl"), ("cs", "cs"), ("sk", "cs"))}  # fmt: skip
+    for lang, of in spelled_as.items():
+        for place, spelled in zip(places, forms, strict=True):
+            cases = sorted({f for s in spelled if s in of for f in latin_forms(of[s], lang)})
+            for key in latin_keys(cases, lang):
+                out.setdefault(place, {}).setdefault(key, set()).add(lang)
 
 
 def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:

@@ -124,6 +124,9 @@ ROWS = [
     # a name's respelling rules beyond Persian: ou and th (Ruhani, Huthi)
     ("Houthi", "Die Huthi greifen erneut Schiffe an", "de", True),
     ("Rouhani", "Były prezydent Ruhani zabrał głos", "pl", True),
+    # Polish locative softening on a respelled name (Biełgorodzie); Czech války is no Waltz
+    ("Belgorod", "Eksplozje w Biełgorodzie nad ranem", "pl", True),
+    ("Waltz", "Pietní akt k výročí války", "cs", False),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
