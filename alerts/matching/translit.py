@@ -38,14 +38,19 @@ _LAT_CYR = {
 # Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, silent
 # h and a as о after W (Вітакер, Волц), "ia" as я (Ukrainian national: Sloviansk ->
 # Словянськ) beside ия, a Persian or Arabic gh or q as к (Araghchi, Araqchi -> Аракчи)
-# beside г, and a first e as Russian э (Engels -> Энгельс) beside е.
+# beside г, a Polish c as ц (Nawrocki -> Навроцкий), and a first e as Russian э (Engels ->
+# Энгельс) beside е.
 _OTHER_READINGS = (
     ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
     ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
     ("ia", (("ia", "я"),)),
     ("gh", (("gh", "к"),)),
     ("q", (("q", "к"),)),
+    ("tz", (("tz", "тц"),)),  # Ukrainian Уолтц beside Уолц
+    # A Polish name: c is ц, cz ч, sz ш, ch х, and -cki/-ski the adjective -цкий/-ский.
+    ("c", (("szcz", "щ"), ("cz", "ч"), ("sz", "ш"), ("ch", "х"), ("c", "ц"))),
 )
+_FINAL_KI = re.compile("(?<=[кk])i$", re.MULTILINE)
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyhq", "абкдефгийклмнопкрстуввкзи\x00к")
 
 
@@ -80,12 +85,11 @@ def to_latin(word: str) -> set[str]:
 def readings(word: str) -> list[str]:
     """The word and its other readings (W as У, "ia" as я), before transliteration."""
     out = [word]
-    for needle, steps in _OTHER_READINGS:
-        if needle in word:
-            other = word
+    for needle, steps in _OTHER_READINGS:  # each reading also applies to the ones before
+        for read in [w for w in out if needle in w]:
             for lat, cyr in steps:
-                other = other.replace(lat, cyr)
-            out.append(other)
+                read = read.replace(lat, cyr)
+            out.append(_FINAL_KI.sub("ий", read) if needle == "c" else read)
     if word[:1] == "e":
         out += ["э" + w[1:] for w in out]
     return out

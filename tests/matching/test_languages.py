@@ -127,6 +127,9 @@ ROWS = [
     # Polish locative softening on a respelled name (Biełgorodzie); Czech války is no Waltz
     ("Belgorod", "Eksplozje w Biełgorodzie nad ranem", "pl", True),
     ("Waltz", "Pietní akt k výročí války", "cs", False),
+    # a Polish name read the Polish way into Cyrillic; Ukrainian тц for tz
+    ("Nawrocki", "Навроцкий встретился с Зеленским", "ru", True),
+    ("Waltz", "Уолтц прибув до Варшави", "uk", True),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
