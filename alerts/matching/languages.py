@@ -49,6 +49,13 @@ _CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile("(?<=[^\n]{3})ow$", re.MUL
 _CZECH_ACCENT = re.compile("(?<=[^\n]{4})(?:ach|ich|am|im|um)$", re.MULTILINE)
 _ACCENTED = {"ach": "ách", "ich": "ích", "am": "ám", "im": "ím", "um": "ům"}
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
+# Finnish consonant gradation at the end of a stem, weak -> strong (tauo -> tauko is
+# written tauo: the k that comes and goes is left out; soda -> sota, Helsing -> Helsink).
+_GRADE = re.compile(
+    "(?<=[aeiouy])k(?=[aeiouy]{1,2}$)|(?<=[aeiouy])d(?=[aeiouy]{0,2}$)|ng(?=[aeiouy]{0,2}$)", re.M
+)
+_STRONG = {"k": "", "d": "t", "ng": "nk"}
+_MIN_DEFINITE = 6  # a Swedish stem in -an this long is taken for an -a noun's definite form
 
 
 def stem_language(language: str | None) -> str:
@@ -70,6 +77,9 @@ def stem_words(language: str, words: list[str]) -> list[str]:
     cut = _CUTS.get(language)
     if language == "en":
         return _keep_ske(words, stem(words))
+    if language in ("fi", "sv"):
+        after = _finnish if language == "fi" else _swedish
+        return after(words, stem(words), stem)
     if cut is None or not words:
         return stem(words)  # type: ignore[no-any-return]
     words = cut.sub("", "\n".join(words)).split("\n")
@@ -77,6 +87,31 @@ def stem_words(language: str, words: list[str]) -> list[str]:
         return stem(words)  # type: ignore[no-any-return]
     joined = _CZECH_ACCENT.sub(lambda m: _ACCENTED[m[0]], "\n".join(words))
     return _keep_in(words, stem(joined.split("\n")))
+
+
+def _finnish(
+    words: list[str], stems: list[str], stem: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """Finnish stems with the clitic -ko kept and the grade of their last consonant made one.
+
+    Snowball cuts -ko as the question clitic (tulitauko -> tulitau) and keeps consonant
+    gradation (tulitauon -> tulitauo, tulitaukoa -> tulitauko); item and term words both
+    come through here, so every grade of a word gets one stem.
+    """
+    out = [w if w.endswith("ko") and s == w[:-2] else s for w, s in zip(words, stems, strict=True)]
+    return _GRADE.sub(lambda m: _STRONG[m[0]], "\n".join(out)).split("\n") if out else out
+
+
+def _swedish(
+    words: list[str], stems: list[str], stem: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """Swedish stems with a definite -n after -a cut (vapenvilan -> vapenvila -> vapenvil)."""
+    definite = [i for i, s in enumerate(stems) if len(s) >= _MIN_DEFINITE and s.endswith("an")]
+    if definite:
+        again = stem([stems[i][:-1] for i in definite])
+        for i, s in zip(definite, again, strict=True):
+            stems[i] = s
+    return stems
 
 
 def _keep_ske(words: list[str], stems: list[str]) -> list[str]:

@@ -9,8 +9,6 @@ the same key as the item's word. Feminine adjectives come out as feminine keys.
 
 from __future__ import annotations
 
-import re
-
 _VOWELS_CYR = "аеиоуыэюяіїєьй"
 _RU_CHANGE = {"г": "ж", "к": "ч", "х": "ш"}  # Рига -> рижский, Волга -> волжский
 _UK_CHANGE = {"г": "з", "к": "ц", "х": "с"}  # Рига -> Ризі, ризький
@@ -67,37 +65,8 @@ def latin_forms(name: str, language: str) -> list[str]:
     return forms
 
 
-# Finnish consonant gradation, strong -> weak, of the consonants before a final vowel:
-# tulitauko -> tulitauon, raketti -> raketin, Helsinki -> Helsingin, kampa -> kamman.
-_WEAK = {"kk": "k", "pp": "p", "tt": "t", "nk": "ng", "mp": "mm", "nt": "nn", "lt": "ll",
-         "rt": "rr", "ht": "hd", "k": "", "p": "v", "t": "d"}  # fmt: skip
-_GRADE = re.compile(r"(?:(kk|pp|tt|nk|mp|nt|lt|rt|ht)|(?<=[aeiouy])([kpt]))(?=[aiouy]$)")
-
-
 def finnish_forms(word: str) -> list[str]:
-    """Finnish forms whose stem the stemmer does not bring back to the word's.
-
-    -us/-os/-ys/-is nouns change their stem to -ukse- (ohjus -> ohjuksella); a word ending
-    in a vowel has a weak grade (tulitauko -> tulitauon) and keeps its strong one in the
-    partitive (tulitaukoa), which the stemmer does not cut to the same stem when the word
-    ends like a particle (-ko, -pa).
-    """
-    if len(word) < 4:
+    """Finnish -us/-os/-ys/-is nouns change their stem to -ukse-: ohjus -> ohjuksella."""
+    if len(word) < 4 or word[-1] != "s" or word[-2] not in "uoyi":
         return []
-    if word[-1] == "s":
-        return [word[:-1] + "ksen", word + "ta"] if word[-2] in "uoyi" else []
-    if word[-1] not in "aeiouy":
-        return []
-    forms = [word + "a", word + "n"]
-    m = _GRADE.search(word)
-    if m is not None:
-        weak = word[: m.start()] + _WEAK[m[1] or m[2]] + word[m.end() :]
-        forms += [weak + "n", weak + "t"]
-    return forms
-
-
-def swedish_forms(word: str) -> list[str]:
-    """Swedish definite forms of an -a noun the stemmer does not cut: vapenvila -> vapenvilan."""
-    if len(word) < 4 or word[-1] != "a":
-        return []
-    return [word + "n", word + "ns"]
+    return [word[:-1] + "ksen", word + "ta"]

@@ -28,7 +28,6 @@ from alerts.matching.names import (
     cyrillic_forms,
     finnish_forms,
     latin_forms,
-    swedish_forms,
 )
 from alerts.matching.orthography import EXONYMS, READERS, genitives, respell
 from alerts.matching.translit import script
@@ -41,7 +40,6 @@ from alerts.matching.variants import (
 )
 
 _BATCH = 8192
-_FORMS_END = frozenset("saeiouy")  # the last letters of the words finnish_forms changes
 _RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
 Langs = frozenset[str]
 _NO_KEYS: dict[str, Langs] = {}
@@ -195,15 +193,13 @@ def _place_forms(spellings: set[str]) -> dict[str, set[str]]:
 
 
 def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
-    """Keys of the Finnish and Swedish forms the stemmer does not reach (ohjuksella,
-    tulitauon, vapenvilan), each bound to its language."""
-    lat = [w for w in words if w[-1:] in _FORMS_END and script(w) == "lat"]
-    for lang, make in (("fi", finnish_forms), ("sv", swedish_forms)):
-        forms = {w: f for w in lat if (f := make(w))}
-        keys = iter(latin_keys([f for fs in forms.values() for f in fs], lang))
-        for word, fs in forms.items():
-            for key in itertools.islice(keys, len(fs)):
-                out.setdefault(word, {}).setdefault(key, set()).add(lang)
+    """Keys of the Finnish stem-changed forms of the words that have them (ohjuksella)."""
+    ending = [w for w in words if w[-1:] == "s"]
+    forms = {w: f for w in ending if script(w) == "lat" and (f := finnish_forms(w))}
+    keys = iter(latin_keys([f for fs in forms.values() for f in fs], "fi"))
+    for word, fs in forms.items():
+        for key in itertools.islice(keys, len(fs)):
+            out.setdefault(word, {}).setdefault(key, set()).add("fi")
 
 
 def _exonyms(places: list[str], out: dict[str, dict[str, set[str]]]) -> None:

@@ -40,15 +40,19 @@ _LAT_CYR = {
 # Словянськ) beside ия, a Persian or Arabic gh or q as к (Araghchi, Araqchi -> Аракчи)
 # beside г, a Polish c as ц (Nawrocki -> Навроцкий), and a first e as Russian э (Engels ->
 # Энгельс) beside е.
-_OTHER_READINGS = (
+# A Polish name (-cki, cz, sz): c is ц, cz ч, sz ш, ch х, and -cki the adjective -цкий.
+_POLISH = (("szcz", "щ"), ("cz", "ч"), ("sz", "ш"), ("ch", "х"), ("c", "ц"))
+_OTHER_READINGS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
     ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
     ("ia", (("ia", "я"),)),
     ("gh", (("gh", "к"),)),
     ("q", (("q", "к"),)),
     ("tz", (("tz", "тц"),)),  # Ukrainian Уолтц beside Уолц
-    # A Polish name: c is ц, cz ч, sz ш, ch х, and -cki/-ski the adjective -цкий/-ский.
-    ("c", (("szcz", "щ"), ("cz", "ч"), ("sz", "ш"), ("ch", "х"), ("c", "ц"))),
+    *((needle, _POLISH) for needle in ("cki", "cz", "sz")),
+)
+_READING_LINE = re.compile(
+    "^(?:e[^\n]*|[^\n]*(?:" + "|".join(n for n, _ in _OTHER_READINGS) + ")[^\n]*)$", re.MULTILINE
 )
 _FINAL_KI = re.compile("(?<=[кk])i$", re.MULTILINE)
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyhq", "абкдефгийклмнопкрстуввкзи\x00к")
@@ -89,14 +93,10 @@ def readings(word: str) -> list[str]:
         for read in [w for w in out if needle in w]:
             for lat, cyr in steps:
                 read = read.replace(lat, cyr)
-            out.append(_FINAL_KI.sub("ий", read) if needle == "c" else read)
+            out.append(_FINAL_KI.sub("ий", read) if steps is _POLISH else read)
     if word[:1] == "e":
         out += ["э" + w[1:] for w in out]
     return out
-
-
-def _has_reading(word: str) -> bool:
-    return word[:1] == "e" or any(needle in word for needle, _ in _OTHER_READINGS)
 
 
 def to_cyrillic(word: str) -> set[str]:
@@ -128,7 +128,8 @@ def to_cyrillic_many(words: list[str]) -> list[set[str]]:
         return []
     out = _to_cyrillic_many(words)
     # The few words with another reading (W, "ia", ...) are transliterated once more each.
-    others = [(i, r) for i, w in enumerate(words) if _has_reading(w) for r in readings(w)[1:]]
+    with_reading = set(_READING_LINE.findall("\n".join(words)))
+    others = [(i, r) for i, w in enumerate(words) if w in with_reading for r in readings(w)[1:]]
     if others:
         for (i, _), spelled in zip(others, _to_cyrillic_many([r for _, r in others]), strict=True):
             out[i] |= spelled
