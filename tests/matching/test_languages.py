@@ -79,6 +79,9 @@ ROWS = [
     ("sanctie", "EU akkoord over nieuw sanctiepakket", "nl", True),
     ("Drohne", "Russland droht mit Vergeltung", "de", False),
     ("dron", "Dronkenschap op straat neemt toe", "nl", False),
+    # a compound's other part is a word, never a suffix (sanktionerad: sanctioned)
+    ("sanktioner", "Facket godkände en sanktionerad strejk", "sv", False),
+    ("sanktioner", "Nytt sanktionspaket mot Ryssland", "sv", True),
     # surname gender: the man's watch does not find his wife, nor the reverse
     ("Zelensky", "Olena Zelenska opens the summit", "en", False),
     ("Zelensky", "Олена Зеленська відвідала лікарню", "uk", False),
