@@ -52,7 +52,8 @@ _OTHER_READINGS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     *((needle, _POLISH) for needle in ("cki", "cz", "sz")),
 )
 _READING_LINE = re.compile(
-    "^(?:e[^\n]*|[^\n]*(?:" + "|".join(n for n, _ in _OTHER_READINGS) + ")[^\n]*)$", re.MULTILINE
+    "^(?:e[^\n]*|[^\n]*iv|[^\n]*(?:" + "|".join(n for n, _ in _OTHER_READINGS) + ")[^\n]*)$",
+    re.MULTILINE,
 )
 _FINAL_KI = re.compile("(?<=[кk])i$", re.MULTILINE)
 _LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyhq", "абкдефгийклмнопкрстуввкзи\x00к")
@@ -96,6 +97,8 @@ def readings(word: str) -> list[str]:
             out.append(_FINAL_KI.sub("ий", read) if steps is _POLISH else read)
     if word[:1] == "e":
         out += ["э" + w[1:] for w in out]
+    if word.endswith("iv"):  # Ukrainian -ів (Kharkiv: Харків, keyed as Харьков is)
+        out += [w[:-2] + "ів" for w in out]
     return out
 
 

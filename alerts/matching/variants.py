@@ -32,6 +32,10 @@ _MIN_STEM = 3
 _DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v", "ł": "l"})
 _UK_OI = re.compile("ої$", re.MULTILINE)
+# Ukrainian і for an о or е of a final closed syllable (Харків: Харьков, Львів, Ріг: Рог,
+# the genitive plural дронів: дронов), read as о before the і -> и fold; not before н or
+# м, where a name's і is a Russian и (Путін, Калугін, Кім).
+_UK_IKAVISM = re.compile("і(?=[вгкх]$)", re.MULTILINE)
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
 
 # Names whose forms are not transliterations of each other (renamed or exonyms).
@@ -111,7 +115,8 @@ def cyrillic_keys(words: list[str]) -> list[str]:
     if not words:
         return []
     # Ukrainian -ої folds to -ои, an ending the Russian stemmer does not know: make it -ой.
-    folded = _fold_many(_UK_OI.sub("ой", "\n".join(words))).split("\n")
+    joined = _UK_IKAVISM.sub("о", _UK_OI.sub("ой", "\n".join(words)))
+    folded = _fold_many(joined).split("\n")
     stems = _RU.stemWords(folded)
     out = [s if len(s) >= _MIN_STEM else f for s, f in zip(stems, folded, strict=True)]
     for i, root in enumerate(feminine_many(words)):

@@ -133,6 +133,13 @@ ROWS = [
     # a Polish name read the Polish way into Cyrillic; Ukrainian тц for tz
     ("Nawrocki", "Навроцкий встретился с Зеленским", "ru", True),
     ("Waltz", "Уолтц прибув до Варшави", "uk", True),
+    # Ukrainian і of a closed final syllable is an о (Ріг is Рог, not Рига; Харків is
+    # Харьков), but a Russian name's -ін stays -ин
+    ("Riga", "Кривий Ріг знову під обстрілом", "uk", False),
+    ("Kharkiv", "Вибухи у Харкові та Харків без світла", "uk", True),
+    ("Vasylkiv", "Удар по Василькову: у Васильків їдуть рятувальники", "uk", True),
+    ("Putin", "Путін прибув до Мінська", "uk", True),
+    ("dron", "Збито десятки дронів", "uk", True),
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
