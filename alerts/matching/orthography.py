@@ -64,8 +64,8 @@ READERS: dict[str, tuple[str, ...]] = {
     "cs-h": ("cs", "sk"),
     "fi": ("fi",),
     "sv": ("sv", "da", "no"),
-    "es": ("es",),
-    "it": ("it",),
+    "es": ("es", "pt", "it"),  # and the languages a short Spanish text is taken for
+    "it": ("it", "es"),
     "iso9": ("*",),
     "ua": ("*",),
 }
