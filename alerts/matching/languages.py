@@ -120,12 +120,12 @@ def _keep_ske(words: list[str], stems: list[str]) -> list[str]:
     No English word ends in -ske: such a word is a transliterated Slavic place (Pokrovske,
     a village, is not Pokrovsk), and the stemmer's cut of its -e would make it the other.
     """
-    if not any(map(_SKE, words)):
+    if not any(map(_ends_ske, words)):
         return stems
     return [w if w.endswith("ske") else s for w, s in zip(words, stems, strict=True)]
 
 
-def _SKE(word: str) -> bool:
+def _ends_ske(word: str) -> bool:
     return word.endswith("ske")
 
 

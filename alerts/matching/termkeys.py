@@ -238,9 +238,12 @@ def _respelled_cases(
     spelled_as = {lang: {s: by_scheme[scheme][i] for i, s in enumerate(cyr)} for lang, scheme in
                   (("pl", "pl"), ("cs", "cs"), ("sk", "cs"))}  # fmt: skip
     for lang, of in spelled_as.items():
-        for place, spelled in zip(places, forms, strict=True):
-            cases = sorted({f for s in spelled if s in of for f in latin_forms(of[s], lang)})
-            for key in latin_keys(cases, lang):
+        cases = [
+            sorted({f for s in sp if s in of for f in latin_forms(of[s], lang)}) for sp in forms
+        ]
+        keys = iter(latin_keys([f for fs in cases for f in fs], lang))  # one batch per language
+        for place, fs in zip(places, cases, strict=True):
+            for key in itertools.islice(keys, len(fs)):
                 out.setdefault(place, {}).setdefault(key, set()).add(lang)
 
 
