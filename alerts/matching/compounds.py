@@ -15,6 +15,17 @@ MIN_PART = 5  # letters in the part a term is found as
 MIN_REST = 4  # letters left for the other part
 MIN_WORD = MIN_PART + MIN_REST
 MAX_CACHED = 200_000
+# Endings that make a word of a word (verbs and adjectives of a noun, definite plurals):
+# what follows a leading part must be a word, so Sanktionerad is no compound of Sanktion.
+_SUFFIXES = {
+    "de": "ieren iert ierte ierten ierung ierungen isch ische ischen ischer lich liche lichen",
+    "nl": "eren eerde eerden eerd ering eringen isch ische lijk lijke",
+    "sv": "erad erade erat erar eras ering eringen eringar erna arna orna ande ende isk iska",
+    "da": "eret erede erer ering eringen erne ende isk iske",
+    "no": "ert erte erer ering eringen ene ende isk iske",
+}
+SUFFIXES = {lang: frozenset(ends.split()) for lang, ends in _SUFFIXES.items()}
+_NONE: frozenset[str] = frozenset()
 _CACHE: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
@@ -29,10 +40,11 @@ def part_keys(words: list[str], language: str) -> list[tuple[str, ...]]:
 def _learn(words: list[str], language: str) -> None:
     parts: list[str] = []
     spans: list[tuple[str, int, int]] = []
+    suffixes = SUFFIXES.get(language, _NONE)
     for word in words:
         if len(word) < MIN_WORD or not word.isalpha() or script(word) != "lat":
             continue
-        cuts = range(MIN_PART, len(word) - MIN_REST + 1)
+        cuts = [i for i in range(MIN_PART, len(word) - MIN_REST + 1) if word[i:] not in suffixes]
         heads = range(MIN_REST, len(word) - MIN_PART + 1)
         start = len(parts)
         parts += [word[:i] for i in cuts]

@@ -1,8 +1,8 @@
 """Surname gender: the feminine form of a Slavic -sky surname is another person.
 
 An item word with a feminine adjective ending after -sk-/-ck-/-zk- (Zelenska, Nawrocką,
-Зеленської, Калужская) is keyed as its root with ``FEMININE`` after it, never as the
-masculine stem. A term keys its own spellings the same way, so "Zelenska" finds the
+Зеленської, Калужская; Czech Budanovová) is keyed as its root with ``FEMININE`` after it,
+never as the masculine stem. A term keys its own spellings the same way, so "Zelenska" finds the
 feminine forms only and "Zelensky" the masculine ones. A term that is no masculine
 surname (Bryansk, Kaluga's adjective) also accepts the feminine key of each of its keys
 ending in -sk/-ck (Brjanská oblast, Калужская область): see ``twins``.
@@ -16,7 +16,13 @@ from collections.abc import Iterable
 FEMININE = "~f"  # no normalised word holds "~": a feminine key never equals a word's key
 # Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak
 # -skej/-skú; and -lna, -lnaya (Navalnaya, Nawalna), the feminine of -lny surnames.
-_LATIN = re.compile(r"(?:(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)|(?<=ln)(?:a|aya|aja|ej|ou))$")
+# Czech and Slovak -ová of a surname in -ov (Budanovová, Budanovovou, Budanovovej): never a
+# case of the man's name, whose forms end -ova, -ovi, -ovem (a surname without -ov, like
+# Witkoffová, cannot be told from a case form by its letters: it is left as it is).
+_LATIN = re.compile(
+    r"(?:(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)|(?<=ln)(?:a|aya|aja|ej|ou)"
+    r"|(?<=ovov)(?:a|e|ou|ej|u))$"
+)
 # Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not).
 _CYRILLIC = re.compile(r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ую|ою|а|ої|ій|у))$")
 _MASCULINE = re.compile(
@@ -34,6 +40,7 @@ def _endings(roots: str, ends: str) -> tuple[str, ...]:
 _FEMININE_ENDS = (
     _endings("sk ck zk", "a aya aja iej ej oj oi ou e u")
     + _endings("ln", "a aya aja ej ou")
+    + _endings("ovov", "a e ou ej u")
     + _endings("ск цк зк ьк", "ая ой ую ою а ої ій у")
     + _endings("льн", "ая ую ою а ої ій у")
 )
@@ -45,6 +52,20 @@ _MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
 def feminine_many(words: list[str]) -> list[str | None]:
     """``feminine`` of many words; most are ruled out by their ending at C speed."""
     return [feminine(w) if w.endswith(_FEMININE_ENDS) else None for w in words]
+
+
+# Feminine endings only Czech, Slovak and Polish inflect (-ské, -skou, -skú, -skiej): in
+# another language a word in -ske is no feminine form (Pokrovske is a village, and its own).
+_WEST_SLAVIC = frozenset({"cs", "sk", "pl"})
+_EVERYWHERE = frozenset({"a", "aya", "aja", "oj", "oi"})
+
+
+def in_language(words: list[str], roots: list[str | None], language: str) -> list[str | None]:
+    """The feminine roots of Latin words that hold in an item of ``language``."""
+    if language in _WEST_SLAVIC:
+        return roots
+    pairs = zip(words, roots, strict=True)
+    return [r if r is None or w[len(r) :] in _EVERYWHERE else None for w, r in pairs]
 
 
 def masculine_many(words: list[str]) -> set[str]:

@@ -4,7 +4,8 @@ An item's Latin-script words are stemmed by the stemmer of the item's language (
 when the language is unknown or has no stemmer); Cyrillic words always by the Russian one,
 Ukrainian letters folded first. Slovak uses the Czech stemmer. Normalised text has lost
 its diacritics, which the Czech stemmer reads, so the adjective endings it no longer
-recognises (-eho, -emu, -ych, -ymi, -ym, -om) are cut before it runs; so is Polish -ów.
+recognises (-eho, -emu, -ych, -ymi, -ym, Slovak -om, -och, -ej) are cut before it runs,
+the plural ones (-ách, -ám, -ím, -ům) get their accent back; Polish -ów is cut.
 """
 
 from __future__ import annotations
@@ -41,9 +42,20 @@ COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
 # Endings cut before stemming, on newline-joined words, keeping at least five letters:
 # Czech and Slovak adjective endings the stemmer reads only with their diacritics, and
 # Polish -ów (folded to -ow), no ending the Polish stemmer knows without its accent.
-_CZECH = re.compile("(?<=[^\n]{5})(?:eho|emu|ych|ymi|ym|om)$", re.MULTILINE)
+_CZECH = re.compile("(?:(?<=[^\n]{5})(?:eho|emu|ych|ymi|ym)|(?<=[^\n]{4})(?:om|och|ej))$", re.M)
 _CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile("(?<=[^\n]{3})ow$", re.MULTILINE)}
+# Czech and Slovak plural endings the stemmer knows only with their accent (sankcím,
+# raketách, dronům, sankcích): given their accent back, after at least four letters.
+_CZECH_ACCENT = re.compile("(?<=[^\n]{4})(?:ach|ich|am|im|um)$", re.MULTILINE)
+_ACCENTED = {"ach": "ách", "ich": "ích", "am": "ám", "im": "ím", "um": "ům"}
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
+# Finnish consonant gradation at the end of a stem, weak -> strong (tauo -> tauko is
+# written tauo: the k that comes and goes is left out; soda -> sota, Helsing -> Helsink).
+_GRADE = re.compile(
+    "(?<=[aeiouy])k(?=[aeiouy]{1,2}$)|(?<=[aeiouy])d(?=[aeiouy]{0,2}$)|ng(?=[aeiouy]{0,2}$)", re.M
+)
+_STRONG = {"k": "", "d": "t", "ng": "nk"}
+_MIN_DEFINITE = 6  # a Swedish stem in -an this long is taken for an -a noun's definite form
 
 
 def stem_language(language: str | None) -> str:
@@ -63,6 +75,64 @@ def stem_words(language: str, words: list[str]) -> list[str]:
         # No cache: the word tables keep what is worth keeping, and the batch runs faster.
         stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
     cut = _CUTS.get(language)
-    if cut is not None and words:
-        words = cut.sub("", "\n".join(words)).split("\n")
-    return stem(words)  # type: ignore[no-any-return]
+    if language == "en":
+        return _keep_ske(words, stem(words))
+    if language in ("fi", "sv"):
+        after = _finnish if language == "fi" else _swedish
+        return after(words, stem(words), stem)
+    if cut is None or not words:
+        return stem(words)  # type: ignore[no-any-return]
+    words = cut.sub("", "\n".join(words)).split("\n")
+    if language not in ("cs", "sk"):
+        return stem(words)  # type: ignore[no-any-return]
+    joined = _CZECH_ACCENT.sub(lambda m: _ACCENTED[m[0]], "\n".join(words))
+    return _keep_in(words, stem(joined.split("\n")))
+
+
+def _finnish(
+    words: list[str], stems: list[str], stem: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """Finnish stems with the clitic -ko kept and the grade of their last consonant made one.
+
+    Snowball cuts -ko as the question clitic (tulitauko -> tulitau) and keeps consonant
+    gradation (tulitauon -> tulitauo, tulitaukoa -> tulitauko); item and term words both
+    come through here, so every grade of a word gets one stem.
+    """
+    out = [w if w.endswith("ko") and s == w[:-2] else s for w, s in zip(words, stems, strict=True)]
+    return _GRADE.sub(lambda m: _STRONG[m[0]], "\n".join(out)).split("\n") if out else out
+
+
+def _swedish(
+    words: list[str], stems: list[str], stem: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """Swedish stems with a definite -n after -a cut (vapenvilan -> vapenvila -> vapenvil)."""
+    definite = [i for i, s in enumerate(stems) if len(s) >= _MIN_DEFINITE and s.endswith("an")]
+    if definite:
+        again = stem([stems[i][:-1] for i in definite])
+        for i, s in zip(definite, again, strict=True):
+            stems[i] = s
+    return stems
+
+
+def _keep_ske(words: list[str], stems: list[str]) -> list[str]:
+    """English stems, a word in -ske kept whole.
+
+    No English word ends in -ske: such a word is a transliterated Slavic place (Pokrovske,
+    a village, is not Pokrovsk), and the stemmer's cut of its -e would make it the other.
+    """
+    if not any(map(_ends_ske, words)):
+        return stems
+    return [w if w.endswith("ske") else s for w, s in zip(words, stems, strict=True)]
+
+
+def _ends_ske(word: str) -> bool:
+    return word.endswith("ske")
+
+
+def _keep_in(words: list[str], stems: list[str]) -> list[str]:
+    """Czech stems with the -in the stemmer took for a possessive put back.
+
+    Snowball reads -in as a possessive suffix (matčin), so a Russian surname Kalugin (and
+    Putin, Ukrajina) lost it and met Kaluga; a name's -in is part of it.
+    """
+    return [s + "in" if w.startswith(s + "in") else s for w, s in zip(words, stems, strict=True)]

@@ -13,11 +13,14 @@ _VOWELS_CYR = "аеиоуыэюяіїєьй"
 _RU_CHANGE = {"г": "ж", "к": "ч", "х": "ш"}  # Рига -> рижский, Волга -> волжский
 _UK_CHANGE = {"г": "з", "к": "ц", "х": "с"}  # Рига -> Ризі, ризький
 # Czech and Slovak, Polish: (last consonant, its changed form before -e / the adjective).
+# Polish softens every hard consonant before the locative -e (Biełgorodzie, Bachmucie,
+# Omsku is -u): d -> dzi, t -> ci, r -> rz, the labials and n, s, z take an i.
+_PL_SOFT = {c: (c + "i", c) for c in "bfmnpswz"} | {"d": ("dzi", "d"), "t": ("ci", "t")}
 _LATIN_CHANGE = {
     "cs": {"g": ("z", "z"), "h": ("z", "z"), "k": ("c", "c")},
     "sk": {"g": ("z", "z"), "h": ("z", "z"), "k": ("c", "c")},
-    "pl": {"g": ("dz", ""), "k": ("c", "")},
-}
+    "pl": {"g": ("dz", ""), "k": ("c", ""), "r": ("rz", "r"), **_PL_SOFT},
+}  # fmt: skip
 _LATIN_CASES = {
     "cs": ("e", "y", "u", "ou", "ovi"),
     "sk": ("e", "y", "u", "ou", "ovi"),

@@ -3,10 +3,14 @@
 French writes Тула as Toula, German Charkiw, Polish Briańsk, Czech Brjansk: a name the
 user wrote once in English is respelled through its Cyrillic forms into each convention,
 and each spelling is keyed by the stemmer of the languages that use it (and only those).
-ISO 9 and the Ukrainian national system, with diacritics folded, serve every language.
+ISO 9 and the Ukrainian national system, with diacritics folded, serve every language
+(ISO 9's û and â are written ju and ja: folded to u and a, Словянськ became Slovansk, a
+Czech word for Slavic). Polish writes е after a consonant as ie (Biełgorod, Miedwiediew).
 """
 
 from __future__ import annotations
+
+import re
 
 _BASE = dict(zip("абвгдезиклмнопрстуфыэіїґ", "abvgdeziklmnoprstufyeiig", strict=True))
 _BASE.update({"ь": "", "ъ": "", "ё": "e", "є": "e"})
@@ -45,7 +49,7 @@ SCHEMES: dict[str, dict[str, str]] = {
                   ya="ia"),
     "it": _scheme(zh="zh", y="j", kh="ch", ts="ts", ch="c", sh="sh", shch="sc", yu="ju",
                   ya="ja"),
-    "iso9": _scheme(zh="z", y="j", kh="h", ts="c", ch="c", sh="s", shch="s", yu="u", ya="a"),
+    "iso9": _scheme(zh="z", y="j", kh="h", ts="c", ch="c", sh="s", shch="s", yu="ju", ya="ja"),
     "ua": _scheme(zh="zh", y="i", kh="kh", ts="ts", ch="ch", sh="sh", shch="shch", yu="iu",
                   ya="ia", g="h", ye="ie"),
 }  # fmt: skip
@@ -60,8 +64,8 @@ READERS: dict[str, tuple[str, ...]] = {
     "cs-h": ("cs", "sk"),
     "fi": ("fi",),
     "sv": ("sv", "da", "no"),
-    "es": ("es",),
-    "it": ("it",),
+    "es": ("es", "pt", "it"),  # and the languages a short Spanish text is taken for
+    "it": ("it", "es"),
     "iso9": ("*",),
     "ua": ("*",),
 }
@@ -80,10 +84,17 @@ EXONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+_PL_IE = re.compile("(?<=[бвгдзклмнпрстфх])е")  # not after ж ш ц ч щ: Polish że, sze, cze
+
+
 def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     """Each scheme's Latin spellings of many Cyrillic words, in order, in one pass each."""
     joined = "\n".join(cyrillic)
-    return {name: joined.translate(table).split("\n") for name, table in _TABLES.items()}
+    polish = _PL_IE.sub("ие", joined)
+    return {
+        name: (polish if name.startswith("pl") else joined).translate(table).split("\n")
+        for name, table in _TABLES.items()
+    }
 
 
 def genitives(spelled: list[str]) -> list[str]:

@@ -15,13 +15,20 @@ import itertools
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
+from alerts.matching import foreign
+from alerts.matching.foreign import slavic
 from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
 from alerts.matching.languages import (
     ALGORITHMS,
     DEFAULT,
     LANGUAGES,
 )
-from alerts.matching.names import LATIN_LANGUAGES, cyrillic_forms, finnish_forms, latin_forms
+from alerts.matching.names import (
+    LATIN_LANGUAGES,
+    cyrillic_forms,
+    finnish_forms,
+    latin_forms,
+)
 from alerts.matching.orthography import EXONYMS, READERS, genitives, respell
 from alerts.matching.translit import script
 from alerts.matching.variants import (
@@ -85,10 +92,17 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
     place_set = set(places)
     only_of = _latin_names(places)
     _finnish(words, only_of)
-    for word, found in _orthographies(named, [forms[i] for i in _where(words, named)]).items():
+    # A name that is not Slavic keeps its own letters in Latin-script languages (foreign).
+    respelled = [w for w in named if script(w) != "lat" or slavic(w)]
+    _respellings(named, only_of)
+    for word, found in _orthographies(
+        respelled, [forms[i] for i in _where(words, respelled)]
+    ).items():
         for key, langs in found.items():
             only_of.setdefault(word, {}).setdefault(key, set()).update(langs)
     _exonyms(places, only_of)
+    slavic_places = [w for w in places if script(w) != "lat" or slavic(w)]
+    _respelled_cases([forms[i] for i in _where(words, slavic_places)], slavic_places, only_of)
     if stems:
         # Stemmed in every language: the spellings of words written in Latin script (a word
         # written in Cyrillic is looked for in Cyrillic, and in Latin under its English keys).
@@ -196,6 +210,41 @@ def _exonyms(places: list[str], out: dict[str, dict[str, set[str]]]) -> None:
                 forms = [f for n in names for f in (n, *latin_forms(n, lang))]  # Charkowem
                 for key in latin_keys(forms, lang):
                     out.setdefault(word, {}).setdefault(key, set()).add(lang)
+
+
+def _respellings(named: list[str], out: dict[str, dict[str, set[str]]]) -> None:
+    """Keys of each language's respellings of the Latin names (Araghtschi, Jamenei, Arakczi)."""
+    lat = [w for w in named if script(w) == "lat"]
+    for lang in foreign.RULES:
+        forms = [foreign.respellings(w, lang) for w in lat]
+        if not any(forms):
+            continue
+        for reader in foreign.READERS.get(lang, (lang,)):
+            keys = iter(latin_keys([f for fs in forms for f in fs], reader))
+            for word, fs in zip(lat, forms, strict=True):
+                for key in itertools.islice(keys, len(fs)):
+                    out.setdefault(word, {}).setdefault(key, set()).add(reader)
+
+
+def _respelled_cases(
+    forms: list[frozenset[str]], places: list[str], out: dict[str, dict[str, set[str]]]
+) -> None:
+    """Keys of the Polish, Czech and Slovak case forms of a place's spellings in their own
+    orthography (Belgorod: Biełgorodzie, Bělgorodu), bound to those languages."""
+    cyr = sorted({s for spelled in forms for s in spelled if script(s) == "cyr"})
+    if not cyr:
+        return
+    by_scheme = respell(cyr)
+    spelled_as = {lang: {s: by_scheme[scheme][i] for i, s in enumerate(cyr)} for lang, scheme in
+                  (("pl", "pl"), ("cs", "cs"), ("sk", "cs"))}  # fmt: skip
+    for lang, of in spelled_as.items():
+        cases = [
+            sorted({f for s in sp if s in of for f in latin_forms(of[s], lang)}) for sp in forms
+        ]
+        keys = iter(latin_keys([f for fs in cases for f in fs], lang))  # one batch per language
+        for place, fs in zip(places, cases, strict=True):
+            for key in itertools.islice(keys, len(fs)):
+                out.setdefault(place, {}).setdefault(key, set()).add(lang)
 
 
 def _latin_names(named: list[str]) -> dict[str, dict[str, set[str]]]:

@@ -36,14 +36,27 @@ _LAT_CYR = {
     "tz": "ц", "gh": "г", "ph": "ф",
 }  # fmt: skip
 # Other readings, each one more Cyrillic spelling: W as У (Уолц, Уиткофф) beside В, silent
-# h and a as о after W (Вітакер, Волц), and
-# "ia" as я (Ukrainian national: Sloviansk -> Словянськ) beside ия.
-_OTHER_READINGS = (
+# h and a as о after W (Вітакер, Волц), "ia" as я (Ukrainian national: Sloviansk ->
+# Словянськ) beside ия, a Persian or Arabic gh or q as к (Araghchi, Araqchi -> Аракчи)
+# beside г, a Polish c as ц (Nawrocki -> Навроцкий), and a first e as Russian э (Engels ->
+# Энгельс) beside е.
+# A Polish name (-cki, cz, sz): c is ц, cz ч, sz ш, ch х, and -cki the adjective -цкий.
+_POLISH = (("szcz", "щ"), ("cz", "ч"), ("sz", "ш"), ("ch", "х"), ("c", "ц"))
+_OTHER_READINGS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("w", (("wh", "у"), ("wa", "уо"), ("w", "у"))),
     ("w", (("wh", "в"), ("wa", "во"))),  # Вітакер, Волц
     ("ia", (("ia", "я"),)),
+    ("gh", (("gh", "к"),)),
+    ("q", (("q", "к"),)),
+    ("tz", (("tz", "тц"),)),  # Ukrainian Уолтц beside Уолц
+    *((needle, _POLISH) for needle in ("cki", "cz", "sz")),
 )
-_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyh", "абкдефгийклмнопкрстуввкзи\x00")
+_READING_LINE = re.compile(
+    "^(?:e[^\n]*|[^\n]*iv|[^\n]*(?:" + "|".join(n for n, _ in _OTHER_READINGS) + ")[^\n]*)$",
+    re.MULTILINE,
+)
+_FINAL_KI = re.compile("(?<=[кk])i$", re.MULTILINE)
+_LAT_CYR_1 = str.maketrans("abcdefgijklmnopqrstuvwxzyhq", "абкдефгийклмнопкрстуввкзи\x00к")
 
 
 def script(word: str) -> str:
@@ -77,12 +90,15 @@ def to_latin(word: str) -> set[str]:
 def readings(word: str) -> list[str]:
     """The word and its other readings (W as У, "ia" as я), before transliteration."""
     out = [word]
-    for needle, steps in _OTHER_READINGS:
-        if needle in word:
-            other = word
+    for needle, steps in _OTHER_READINGS:  # each reading also applies to the ones before
+        for read in [w for w in out if needle in w]:
             for lat, cyr in steps:
-                other = other.replace(lat, cyr)
-            out.append(other)
+                read = read.replace(lat, cyr)
+            out.append(_FINAL_KI.sub("ий", read) if steps is _POLISH else read)
+    if word[:1] == "e":
+        out += ["э" + w[1:] for w in out]
+    if word.endswith("iv"):  # Ukrainian -ів (Kharkiv: Харків, keyed as Харьков is)
+        out += [w[:-2] + "ів" for w in out]
     return out
 
 
@@ -114,8 +130,9 @@ def to_cyrillic_many(words: list[str]) -> list[set[str]]:
     if not words:
         return []
     out = _to_cyrillic_many(words)
-    # The few words with another reading (W, "ia") are transliterated once more each.
-    others = [(i, r) for i, w in enumerate(words) if "w" in w or "ia" in w for r in readings(w)[1:]]
+    # The few words with another reading (W, "ia", ...) are transliterated once more each.
+    with_reading = set(_READING_LINE.findall("\n".join(words)))
+    others = [(i, r) for i, w in enumerate(words) if w in with_reading for r in readings(w)[1:]]
     if others:
         for (i, _), spelled in zip(others, _to_cyrillic_many([r for _, r in others]), strict=True):
             out[i] |= spelled

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import Stemmer  # type: ignore[import-not-found]
 
-from alerts.matching.gender import FEMININE, feminine_many
+from alerts.matching.gender import FEMININE, feminine_many, in_language
 from alerts.matching.languages import stem_language, stem_words
 from alerts.matching.translit import (
     by_script,
@@ -32,6 +32,10 @@ _MIN_STEM = 3
 _DOUBLE = re.compile(r"([a-z])\1+")
 _LAT_SKELETON = str.maketrans({"y": "i", "j": "i", "z": "s", "w": "v", "ł": "l"})
 _UK_OI = re.compile("ої$", re.MULTILINE)
+# Ukrainian і for an о or е of a final closed syllable (Харків: Харьков, Львів, Ріг: Рог,
+# the genitive plural дронів: дронов), read as о before the і -> и fold; not before н or
+# м, where a name's і is a Russian и (Путін, Калугін, Кім).
+_UK_IKAVISM = re.compile("і(?=[вгкх]$)", re.MULTILINE)
 _CYR_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г", "ь": None, "ъ": None})
 
 # Names whose forms are not transliterations of each other (renamed or exonyms).
@@ -46,6 +50,24 @@ ALIASES: tuple[frozenset[str], ...] = tuple(
         "dnipro dnepr дніпро днепр",
         "chornobyl chernobyl чорнобиль чернобыль",
         "zaporizhzhia zaporizhia zaporozhye запоріжжя запорожье",
+        # Ukrainian places whose Russian names differ beyond transliteration. A Russian
+        # name may also be a common word (славянский: Slavic); not_near tells them apart.
+        "sloviansk slavyansk slaviansk славянск",
+        "kostiantynivka konstantinovka костянтинівка константиновка",
+        "sievierodonetsk severodonetsk сєвєродонецьк северодонецк",
+        "vovchansk volchansk вовчанськ волчанск",
+        "chernihiv chernigov чернігів чернигов",
+        "rivne rovno рівне ровно",
+        "ternopil ternopol тернопіль тернополь",
+        "vinnytsia vinnitsa вінниця винница",
+        "uzhhorod uzhgorod ужгород",
+        "avdiivka avdeyevka авдіївка авдеевка",
+        "vuhledar ugledar вугледар угледар",
+        "horlivka gorlovka горлівка горловка",
+        "enerhodar energodar енергодар энергодар",
+        "siversk seversk сіверськ северск",
+        "kropyvnytskyi kirovohrad kirovograd кропивницький кировоград",
+        "bakhmut artemivsk artyomovsk бахмут артемовск",
     )
 )
 ALIAS_OF = {word: group for group in ALIASES for word in group}
@@ -67,8 +89,7 @@ def latin_keys(
 
     ``roots``: each word's ``gender.feminine`` root, when the caller has them already.
     """
-    if roots is None:
-        roots = feminine_many(words)
+    roots = in_language(words, feminine_many(words) if roots is None else roots, language)
     if not any(roots):
         return skeleton_many(_stems(words, language))
     plain = [w for w, r in zip(words, roots, strict=True) if r is None]
@@ -94,7 +115,8 @@ def cyrillic_keys(words: list[str]) -> list[str]:
     if not words:
         return []
     # Ukrainian -ої folds to -ои, an ending the Russian stemmer does not know: make it -ой.
-    folded = _fold_many(_UK_OI.sub("ой", "\n".join(words))).split("\n")
+    joined = _UK_IKAVISM.sub("о", _UK_OI.sub("ой", "\n".join(words)))
+    folded = _fold_many(joined).split("\n")
     stems = _RU.stemWords(folded)
     out = [s if len(s) >= _MIN_STEM else f for s, f in zip(stems, folded, strict=True)]
     for i, root in enumerate(feminine_many(words)):
