@@ -233,7 +233,8 @@ def how_of(term: str, o: Occurrence, doc: Document) -> tuple[str, ...]:
     if o[3] == 2 or o[3] == 3:
         return EXACT
     number, start, end = span(o, doc)
-    return describe(term, doc.fields[number].text[start:end], doc.item.language)
+    text = doc.fields[number].text[start:end]
+    return EXACT if _same(term, text) else describe(term, text, doc.item.language)
 
 
 def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
@@ -241,8 +242,24 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
     where = span(o, doc)
     number, start, end = where
     text = doc.fields[number].text[start:end]
-    how = EXACT if o[3] == 2 or o[3] == 3 else describe(term, text, doc.item.language)
+    if o[3] == 2 or o[3] == 3 or _same(term, text):
+        how = EXACT
+    else:
+        how = describe(term, text, doc.item.language)
     return where, Hit.trusted(term, FIELDS[number], start, end, text, how)
+
+
+def _same(term: str, text: str) -> bool:
+    """Whether the text is the term as written, or in another case (ASCII): exact without
+    asking ``describe``, which would normalise both to equal words (most hits)."""
+    if text == term:
+        return True
+    return (
+        len(text) == len(term)
+        and text.isascii()
+        and term.isascii()
+        and text.lower() == term.lower()
+    )
 
 
 def hits_of(evidence: list[Evidence]) -> tuple[Hit, ...]:

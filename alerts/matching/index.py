@@ -58,10 +58,11 @@ class Index:
     fields: tuple[str, ...] = ()
     mask: int = 0
     fuzzy: bool = False
-    # For the keys of each item language's stemmer, added on first use (``langview``):
-    # the words of every fuzzy atom, and the watches (or ~phrase) each anchor atom finds.
-    words_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    anchor_watches: dict[int, Watches] = field(default_factory=dict)
+    # For the keys of each item language's stemmer (``langview``), per atom when any atom
+    # is fuzzy: the term text of a fuzzy atom ("" for another), and the watches an anchor
+    # atom finds (None for another). Lists, not dicts: 8 bytes an atom, no int keys.
+    texts: list[str] = field(default_factory=list)
+    anchor_watches: list[Watches | None] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
 
 
@@ -133,9 +134,12 @@ class _Builder:
         self.fuzzy_words.clear()
         self.names.clear()
         self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
-        self.index.words_of = {
-            i: toks for i, (term, toks) in enumerate(self.terms) if self.index.atoms[i][0] in "kp"
-        }
+        if self.index.fuzzy:  # the text is the rule's own string: no copy
+            atoms = self.index.atoms
+            self.index.texts = [
+                t.text if atoms[i][0] in "kp" else "" for i, (t, _) in enumerate(self.terms)
+            ]
+            self.index.anchor_watches = [None] * len(atoms)
         self.terms.clear()
 
     def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
@@ -330,7 +334,7 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     tables, used = _Tables(), _usage(index.atoms)
     for atom, watches in anchors.items():
         found = tuple(watches)
-        if index.atoms[atom][0] in "kp":
+        if index.anchor_watches:
             index.anchor_watches[atom] = found
         _register(index, tables, atom, found, used)
     tables.freeze(index)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from alerts.matching.document import prepare
 from alerts.matching.evaluate import Evidence, hits_of
 from alerts.matching.index import build_index
+from alerts.matching.languages import stem_language
+from alerts.matching.langview import view
 from alerts.matching.ruleset import Rule, RuleSet
 from alerts.matching.scan import Occurrences, candidates
 from alerts.models import Item, Match
@@ -13,11 +17,15 @@ from alerts.models import Item, Match
 class Matcher:
     """Matches items against every watch of a rule set at once."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, languages: Iterable[str] = ()) -> None:
+        """``languages``: item languages expected, whose views of the index are built now,
+        so that no item pays for one (another language's view is built on its first item)."""
         self.ruleset = ruleset
         self.version = ruleset.version
         self.index = build_index(ruleset.rules)
         self._position = {watch.id: i for i, watch in enumerate(self.index.watches)}
+        for language in languages:
+            view(self.index, stem_language(language))
 
     def _occurrences(self, item: Item) -> Occurrences:
         index = self.index
