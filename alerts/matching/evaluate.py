@@ -8,6 +8,7 @@ A node is built once per rule set and never changed.
 from __future__ import annotations
 
 from alerts.matching import tree
+from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED, MATCHED
 from alerts.matching.document import Document
 from alerts.matching.how import EXACT, describe
 from alerts.matching.ruleset import Rule
@@ -112,11 +113,11 @@ class Near(Node):
             for o in occ.of(atom):
                 if not mask >> o[0] & 1:
                     continue
-                if o[3] == 0 or o[3] == 3:
+                if o[3] == BY_KEY or o[3] == BY_WORD:
                     # Positions in the document's word list: within one field, differences of
                     # positions are differences of word numbers.
                     per_field.setdefault(o[0], []).append((o[1], which, o))
-                elif o[3] == 1:  # a hyphenated compound stands where its first word does
+                elif o[3] == JOINED:  # a hyphenated compound stands where its first word does
                     at = doc.start[o[0]] + doc.fields[o[0]].word_number(o[1])
                     per_field.setdefault(o[0], []).append((at, which, o))
         n = len(self.atoms)
@@ -218,10 +219,10 @@ def span(o: Occurrence, doc: Document) -> Span:
     """Where an occurrence stands in the original text of its field."""
     number, a, b, kind = o
     ft = doc.fields[number]
-    if kind == 0 or kind == 3:
+    if kind in (BY_KEY, BY_WORD):
         first = a - doc.start[number]
         start, end = ft.token_span(first, first + b - 1)
-    elif kind == 1:
+    elif kind == JOINED:
         start, end = ft.original_span(a, b)
     else:
         start, end = a, b
@@ -230,7 +231,7 @@ def span(o: Occurrence, doc: Document) -> Span:
 
 def how_of(term: str, o: Occurrence, doc: Document) -> tuple[str, ...]:
     """How an occurrence answers its term (exact terms, prefixes and regexes: as written)."""
-    if o[3] == 2 or o[3] == 3:
+    if o[3] == MATCHED or o[3] == BY_WORD:
         return EXACT
     number, start, end = span(o, doc)
     text = doc.fields[number].text[start:end]
@@ -242,7 +243,7 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
     where = span(o, doc)
     number, start, end = where
     text = doc.fields[number].text[start:end]
-    if o[3] == 2 or o[3] == 3 or _same(term, text):
+    if o[3] == MATCHED or o[3] == BY_WORD or _same(term, text):
         how = EXACT
     else:
         how = describe(term, text, doc.item.language)

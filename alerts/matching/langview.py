@@ -14,8 +14,9 @@ another.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from alerts.matching.atoms import KEYS, PHRASE, Keyed, Only, Pattern, Phrase
 from alerts.matching.gcpause import paused_gc
 from alerts.matching.languages import ALGORITHMS, DEFAULT
 from alerts.matching.text import words
@@ -25,14 +26,12 @@ from alerts.matching.variants import latin_keys
 if TYPE_CHECKING:
     from alerts.matching.index import Index
 
-Only = dict[str, frozenset[str]] | None
-
 
 @dataclass(frozen=True)
 class LanguageView:
     """The atoms with one language's keys, and the anchor keys only that language adds."""
 
-    atoms: list[tuple[Any, ...]]
+    atoms: list[Pattern]
     anchors: dict[str, tuple[int, ...]]
 
 
@@ -72,18 +71,18 @@ def _changed(
     owners_of = index.anchor_watches
     for atom, toks in toks_of.items():
         pattern = atoms[atom]
-        if pattern[0] == "k":
+        if pattern[0] == KEYS:
             options, only = _add((pattern[1],), pattern[2], [keyed.get(toks[0])], language)
             if options is None:
                 continue
-            atoms[atom] = ("k", options[0], only)
+            atoms[atom] = Keyed(KEYS, options[0], only)
             new = set(options[0]) - set(pattern[1]) | _allowed(pattern[2], only)
             owners = owners_of[atom] or ()
         else:
             options, only = _add(pattern[1], pattern[4], [keyed.get(t) for t in toks], language)
             if options is None:
                 continue
-            atoms[atom] = ("p", options, pattern[2], pattern[3], only)
+            atoms[atom] = Phrase(PHRASE, options, pattern[2], pattern[3], only)
             new = {k for o, p in zip(options, pattern[1], strict=True) for k in o if k not in p}
             new |= _allowed(pattern[4], only)
             owners = (~atom,) if atom in index.anchored else ()

@@ -10,7 +10,7 @@ from alerts.matching.index import build_index
 from alerts.matching.languages import stem_language
 from alerts.matching.langview import view
 from alerts.matching.ruleset import Rule, RuleSet
-from alerts.matching.scan import Occurrences, candidates
+from alerts.matching.scan import Occurrences, candidates, occurrences
 from alerts.models import Item, Match
 
 
@@ -30,7 +30,7 @@ class Matcher:
     def _occurrences(self, item: Item) -> Occurrences:
         index = self.index
         doc = prepare(item, index.fields, fuzzy=index.fuzzy, anchors=index.by_key)
-        return Occurrences(self.index, doc)
+        return occurrences(self.index, doc)
 
     def match(self, item: Item) -> list[Match]:
         """One Match per watch that fires on the item, in rule-set order."""
