@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alerts.matching import Matcher, RuleSet
 from alerts.matching.compile import compile_rule
 from alerts.matching.gcpause import paused_gc
+from alerts.matching.languages import stem_language
+from alerts.matching.langview import view
 from alerts.matching.ruleset import Rule
 from alerts.matching.spec import RuleSpec
 from alerts.models import Item
@@ -275,15 +277,20 @@ def one_size(
 
 
 def _language(matcher: Matcher, batch: list[Item], language: str) -> dict[str, float]:
-    """The same items declared in ``language``: the first one (which builds the language's
-    view of the index, unless the matcher was made for it), then p50/p99 once warm."""
+    """The same items declared in ``language``: the language's view of the index built
+    (as ``Matcher(ruleset, languages=...)`` does at load), the first item (its words keyed
+    in that language), then p50/p99 once warm."""
     mine = [item.model_copy(update={"language": language}) for item in batch]
+    t0 = time.perf_counter()
+    view(matcher.index, stem_language(language))
+    view_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     matcher.match(mine[0])
     first_ms = (time.perf_counter() - t0) * 1000
     _timed(matcher, mine)  # the language's word table and compound parts warm
     lat, _ = _timed(matcher, mine)
     return {
+        "view_s": view_s,
         "first_ms": first_ms,
         "p50_us": statistics.median(lat),
         "p99_us": sorted(lat)[int(0.99 * (len(lat) - 1))],
@@ -329,8 +336,8 @@ def main() -> int:
         for lang, x in r["languages"].items():
             ratio = x["p50_us"] / r["p50_us"]
             print(f"{'':>8} {lang} items: p50 {x['p50_us']:.0f} µs ({ratio:.2f}x English), "
-                  f"p99 {x['p99_us']:.0f} µs, first item {x['first_ms']:.0f} ms "
-                  "(its language's view of the index and word keys made)")  # fmt: skip
+                  f"p99 {x['p99_us']:.0f} µs; view built in {x['view_s']:.2f} s, "
+                  f"first item {x['first_ms']:.0f} ms")  # fmt: skip
     print("targets: 100k p50<=300µs p99<=1000µs; 10k p50<=100µs; 100k build<=5s, <=300MB")
     return 0 if ok else 1
 
