@@ -23,6 +23,7 @@ MYPYC_MODULES = [
     "alerts/matching/evaluate.py",
     "alerts/matching/matcher.py",
     "alerts/matching/index.py",
+    "alerts/matching/anchors.py",
     "alerts/matching/guard.py",
 ]
 

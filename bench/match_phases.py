@@ -23,7 +23,7 @@ from match import PHRASES, VOCAB, items, ruleset, vocabulary, watch_specs
 
 from alerts.matching import Matcher
 from alerts.matching.document import prepare
-from alerts.matching.scan import Occurrences, candidates
+from alerts.matching.scan import candidates, occurrences
 
 
 def one_size(n: int, n_items: int, seed: int) -> dict[str, float]:
@@ -45,7 +45,7 @@ def one_size(n: int, n_items: int, seed: int) -> dict[str, float]:
     for item in batch:
         t0 = time.perf_counter_ns()
         doc = prepare(item, index.fields, fuzzy=index.fuzzy, anchors=index.by_key)
-        occ = Occurrences(index, doc)
+        occ = occurrences(index, doc)
         t1 = time.perf_counter_ns()
         found = candidates(index, doc, occ)
         t2 = time.perf_counter_ns()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["scan", "evaluate", "matcher", "index", "guard"]
+MODULES = ["scan", "evaluate", "matcher", "index", "guard", "anchors"]
 
 
 def _module(name: str) -> object:

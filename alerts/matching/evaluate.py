@@ -7,6 +7,7 @@ A node is built once per rule set and never changed.
 
 from __future__ import annotations
 
+from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED, MATCHED
 from alerts.matching.document import Document
 from alerts.matching.how import EXACT, describe
 from alerts.matching.scan import Occurrence, Occurrences
@@ -112,11 +113,11 @@ class Near(Node):
             for o in occ.of(atom):
                 if not mask >> o[0] & 1:
                     continue
-                if o[3] == 0 or o[3] == 3:
+                if o[3] == BY_KEY or o[3] == BY_WORD:
                     # Positions in the document's word list: within one field, differences of
                     # positions are differences of word numbers.
                     per_field.setdefault(o[0], []).append((o[1], which, o))
-                elif o[3] == 1:  # a hyphenated compound stands where its first word does
+                elif o[3] == JOINED:  # a hyphenated compound stands where its first word does
                     at = doc.start[o[0]] + doc.fields[o[0]].word_number(o[1])
                     per_field.setdefault(o[0], []).append((at, which, o))
         n = len(self.atoms)
@@ -218,10 +219,10 @@ def span(o: Occurrence, doc: Document) -> Span:
     """Where an occurrence stands in the original text of its field."""
     number, a, b, kind = o
     ft = doc.fields[number]
-    if kind == 0 or kind == 3:
+    if kind in (BY_KEY, BY_WORD):
         first = a - doc.start[number]
         start, end = ft.token_span(first, first + b - 1)
-    elif kind == 1:
+    elif kind == JOINED:
         start, end = ft.original_span(a, b)
     else:
         start, end = a, b
@@ -230,10 +231,11 @@ def span(o: Occurrence, doc: Document) -> Span:
 
 def how_of(term: str, o: Occurrence, doc: Document) -> tuple[str, ...]:
     """How an occurrence answers its term (exact terms, prefixes and regexes: as written)."""
-    if o[3] == 2 or o[3] == 3:
+    if o[3] == MATCHED or o[3] == BY_WORD:
         return EXACT
     number, start, end = span(o, doc)
-    return describe(term, doc.fields[number].text[start:end], doc.item.language)
+    text = doc.fields[number].text[start:end]
+    return EXACT if _same(term, text) else describe(term, text, doc.item.language)
 
 
 def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
@@ -241,8 +243,24 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
     where = span(o, doc)
     number, start, end = where
     text = doc.fields[number].text[start:end]
-    how = EXACT if o[3] == 2 or o[3] == 3 else describe(term, text, doc.item.language)
+    if o[3] == MATCHED or o[3] == BY_WORD or _same(term, text):
+        how = EXACT
+    else:
+        how = describe(term, text, doc.item.language)
     return where, Hit.trusted(term, FIELDS[number], start, end, text, how)
+
+
+def _same(term: str, text: str) -> bool:
+    """Whether the text is the term as written, or in another case (ASCII): exact without
+    asking ``describe``, which would normalise both to equal words (most hits)."""
+    if text == term:
+        return True
+    return (
+        len(text) == len(term)
+        and text.isascii()
+        and term.isascii()
+        and text.lower() == term.lower()
+    )
 
 
 def hits_of(evidence: list[Evidence]) -> tuple[Hit, ...]:

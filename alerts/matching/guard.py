@@ -8,6 +8,7 @@ view is an ``Occurrences``, so every node takes it as it takes the document's ow
 
 from __future__ import annotations
 
+from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED
 from alerts.matching.document import Document
 from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of
 from alerts.matching.scan import Occurrence, Occurrences
@@ -52,9 +53,7 @@ class Filtered(Occurrences):
 
     def __init__(self, base: Occurrences, guard: Guard) -> None:
         # A view: the base's atoms and document, its own found lists and evidence.
-        self.atoms, self.doc, self.full = base.atoms, base.doc, base.full
-        self.found = {}
-        self.evidence = {}
+        super().__init__(base.atoms, base.doc, base.full)
         self.base, self.guard = base, guard
         self.near: list[WordSpan] | None = None
 
@@ -104,9 +103,9 @@ def _positive_texts(node: Node, out: dict[int, str]) -> None:
 def word_span(o: Occurrence, doc: Document) -> WordSpan | None:
     """The positions an occurrence covers in the word list (None for a regex match)."""
     number, a, b, kind = o
-    if kind == 0 or kind == 3:
+    if kind in (BY_KEY, BY_WORD):
         return (number, a, a + b - 1)
-    if kind == 1:  # a hyphenated compound: normalised offsets
+    if kind == JOINED:  # a hyphenated compound: normalised offsets
         at, ft = doc.start[number], doc.fields[number]
         return (number, at + ft.word_number(a), at + ft.word_number(b - 1))
     return None

@@ -23,6 +23,8 @@ import re2
 from alerts.gcpause import paused_gc
 from alerts.matching import evaluate as ev
 from alerts.matching import guard
+from alerts.matching.anchors import Tables, register, usage
+from alerts.matching.atoms import KEYS, PHRASE, PREFIX, REGEX, WORDS, Keyed, Phrase, Regex, Written
 from alerts.matching.gender import both_genders
 from alerts.matching.scan import Pattern, Watches
 from alerts.matching.termkeys import TermKeys, term_keys
@@ -58,10 +60,11 @@ class Index:
     fields: tuple[str, ...] = ()
     mask: int = 0
     fuzzy: bool = False
-    # For the keys of each item language's stemmer, added on first use (``langview``):
-    # the words of every fuzzy atom, and the watches (or ~phrase) each anchor atom finds.
-    words_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    anchor_watches: dict[int, Watches] = field(default_factory=dict)
+    # For the keys of each item language's stemmer (``langview``), per atom when any atom
+    # is fuzzy: the term text of a fuzzy atom ("" for another), and the watches an anchor
+    # atom finds (None for another). Lists, not dicts: 8 bytes an atom, no int keys.
+    texts: list[str] = field(default_factory=list)
+    anchor_watches: list[Watches | None] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
 
 
@@ -133,32 +136,36 @@ class _Builder:
         self.fuzzy_words.clear()
         self.names.clear()
         self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
-        self.index.words_of = {
-            i: toks for i, (term, toks) in enumerate(self.terms) if self.index.atoms[i][0] in "kp"
-        }
+        if self.index.fuzzy:  # the text is the rule's own string: no copy
+            atoms = self.index.atoms
+            self.index.texts = [
+                t.text if atoms[i][0] in (KEYS, PHRASE) else ""
+                for i, (t, _) in enumerate(self.terms)
+            ]
+            self.index.anchor_watches = [None] * len(atoms)
         self.terms.clear()
 
     def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
         if term.kind == "regex":
-            return ("r", re2.compile(term.text, re2_options()))
+            return Regex(REGEX, re2.compile(term.text, re2_options()))
         if term.kind == "prefix":
-            return ("x", toks)
+            return Written(PREFIX, toks)
         if term.exact:
-            return ("e", toks)
+            return Written(WORDS, toks)
         self.index.fuzzy = True
         options = tuple(keys[t].all() for t in toks)
         if _any_gender(term):
             options = tuple(both_genders(o) for o in options)
         only = _only(keys[t] for t in toks)
         if len(toks) == 1:
-            return ("k", options[0], only)
+            return Keyed(KEYS, options[0], only)
         combos = None  # every combination of the words' keys, unless there are too many
         if math.prod(map(len, options)) > MAX_VARIANTS:
             combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
             joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
-        return ("p", options, combos, joined, only)
+        return Phrase(PHRASE, options, combos, joined, only)
 
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
         """A tree node compiled, with atom ids and field masks."""
@@ -207,7 +214,7 @@ def _only(keys: Iterable[TermKeys]) -> dict[str, frozenset[str]] | None:
 def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
     """Atoms of which at least one must occur for the node to hold (None: cannot tell)."""
     if isinstance(node, ev.Leaf):
-        return (node.atom,) if atoms[node.atom][0] != "r" else None
+        return (node.atom,) if atoms[node.atom][0] != REGEX else None
     if isinstance(node, ev.Near):
         return (min(node.atoms, key=usage.__getitem__),)
     if not isinstance(node, ev.Group):
@@ -217,91 +224,6 @@ def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[i
         return None if None in subs else tuple({a for s in subs for a in s})  # type: ignore[union-attr]
     known = [s for s in subs if s is not None]
     return min(known, key=lambda s: sum(map(usage.__getitem__, s))) if known else None
-
-
-class _Tables:
-    """Adds watches to table entries; entries shared by several atoms are merged once at the end.
-
-    Merging into a sorted tuple per atom would copy and re-sort it every time: quadratic when
-    thousands of phrases share a word.
-    """
-
-    def __init__(self) -> None:
-        self.shared: dict[tuple[int, str], tuple[dict[str, Watches], set[int]]] = {}
-        self.langs: dict[str, dict[frozenset[str], list[int]]] = {}
-
-    def add_lang(self, index: Index, key: str, langs: frozenset[str], watches: Watches) -> None:
-        """Make ``watches`` findable under ``key`` in items of ``langs`` only."""
-        self.langs.setdefault(key, {}).setdefault(langs, []).extend(watches)
-
-    def add(self, table: dict[str, Watches], entry: str, watches: Watches) -> None:
-        """Make ``watches`` findable under ``entry``."""
-        old = table.get(entry)
-        if old is None:
-            table[entry] = watches  # most entries belong to one atom: its tuple is shared
-            return
-        slot = self.shared.get((id(table), entry))
-        if slot is None:
-            self.shared[id(table), entry] = (table, {*old, *watches})
-        else:
-            slot[1].update(watches)
-
-    def freeze(self, index: Index) -> None:
-        """Store every merged entry as one sorted tuple."""
-        for (_, entry), (table, merged) in self.shared.items():
-            table[entry] = tuple(sorted(merged))
-        self.shared.clear()
-        for key, by_langs in self.langs.items():
-            index.by_lang[key] = tuple((langs, tuple(ws)) for langs, ws in by_langs.items())
-            index.by_key.setdefault(key, ())  # so that the key table reports the key
-        self.langs.clear()
-
-
-def _usage(atoms: list[Pattern]) -> Counter[str]:
-    """How many phrase atoms use each key or word (a phrase is looked up by its least used)."""
-    used: Counter[str] = Counter()
-    for pattern in atoms:
-        if pattern[0] == "p":
-            for keys in pattern[1]:
-                used.update(keys)
-        elif pattern[0] in "ex" and len(pattern[1]) > 1:
-            used.update(pattern[1])
-    return used
-
-
-def _rarest(options: list[tuple[str, ...]], used: Counter[str]) -> int:
-    costs = [sum(map(used.__getitem__, keys)) for keys in options]
-    return costs.index(min(costs))
-
-
-def _register(
-    index: Index, tables: _Tables, atom: int, watches: Watches, used: Counter[str]
-) -> None:
-    """Make the anchor atom findable from the item's keys or words."""
-    pattern = index.atoms[atom]
-    kind = pattern[0]
-    if kind == "k":
-        only = pattern[2] or {}
-        for key in pattern[1]:
-            if key in only:
-                tables.add_lang(index, key, only[key], watches)
-            else:
-                tables.add(index.by_key, key, watches)
-    elif kind in "ex" and len(pattern[1]) == 1:
-        word = pattern[1][0]
-        table = index.by_word if kind == "e" else index.by_prefix.setdefault(len(word), {})
-        tables.add(table, word, watches)
-    elif kind == "p":
-        index.anchored[atom] = watches
-        j = _rarest(list(pattern[1]), used)
-        keys = pattern[1][j] if pattern[2] is None else {c[j] for c in pattern[2]}
-        for key in {*keys, *pattern[3]}:
-            tables.add(index.by_key, key, (~atom,))
-    else:
-        index.anchored[atom] = watches
-        whole = pattern[1] if kind == "e" else pattern[1][:-1]  # a prefix is no table entry
-        j = _rarest([(w,) for w in whole], used)
-        tables.add(index.by_word, whole[j], (~atom,))
 
 
 def build_index(rules: tuple[Rule, ...]) -> Index:
@@ -327,12 +249,12 @@ def _build(rules: tuple[Rule, ...]) -> Index:
             for atom in anchor:
                 anchors.setdefault(atom, []).append(i)
     b.usage.clear()
-    tables, used = _Tables(), _usage(index.atoms)
+    tables, used = Tables(), usage(index.atoms)
     for atom, watches in anchors.items():
         found = tuple(watches)
-        if index.atoms[atom][0] in "kp":
+        if index.anchor_watches:
             index.anchor_watches[atom] = found
-        _register(index, tables, atom, found, used)
+        register(index, tables, atom, found, used)
     tables.freeze(index)
     index.fields = tuple(f for f in FIELDS if b.used & BIT[f])
     index.mask = b.used

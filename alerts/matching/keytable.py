@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from alerts.matching.languages import DEFAULT
+from alerts.matching.languages import ALGORITHMS, DEFAULT
 from alerts.matching.text import plainness_re, split_words
 from alerts.matching.variants import word_keys
 
@@ -149,8 +149,9 @@ _TABLES: dict[str, Table] = {DEFAULT: TABLE}
 def table_for(language: str) -> Table:
     """The word table of a stem language (see ``languages.stem_language``)."""
     table = _TABLES.get(language)
-    if table is None:
-        table = _TABLES[language] = new_table()
+    if table is None:  # languages with one stemmer (cs, sk) key every word alike: one table
+        same = [t for code, t in _TABLES.items() if ALGORITHMS[code] == ALGORITHMS[language]]
+        table = _TABLES[language] = same[0] if same else new_table()
     return table
 
 

@@ -1,65 +1,88 @@
 """An index as an item of one language sees it: the keys of that language's stemmer added.
 
 The build keys term words in English and Russian only (``termkeys``, ``stems=False``).
-The first item in another language adds, in one batch over every Latin term word, the
-key its stemmer gives each word (Raketen -> raket, Tuly -> tul) where that key differs:
-a copy of the atom list with those keys, and an anchor table of them. The view is kept
-on the index, so a language costs one pass per rule set, never one per item, and a key
-of one language never fires a watch on an item of another.
+A view adds, in one batch over every Latin term word, the key its stemmer gives each word
+(Raketen -> raket, Tuly -> tul) where that key differs: a copy of the atom list (pointers:
+the atoms whose keys do not change are the index's own tuples) with those atoms replaced,
+and an anchor table of the keys it adds. A view is built once per rule set, when the
+matcher is made for the languages it expects (``Matcher(ruleset, languages=...)``) or on
+the first item of another language, never once per item; languages that share a stemmer
+(Czech and Slovak) share a view; a key of one language never fires a watch on an item of
+another.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from alerts.matching.languages import DEFAULT
+from alerts.gcpause import paused_gc
+from alerts.matching.atoms import KEYS, PHRASE, Keyed, Only, Pattern, Phrase
+from alerts.matching.languages import ALGORITHMS, DEFAULT
+from alerts.matching.text import words
 from alerts.matching.translit import script
 from alerts.matching.variants import latin_keys
 
 if TYPE_CHECKING:
     from alerts.matching.index import Index
 
-Only = dict[str, frozenset[str]] | None
-
 
 @dataclass(frozen=True)
 class LanguageView:
     """The atoms with one language's keys, and the anchor keys only that language adds."""
 
-    atoms: list[tuple[Any, ...]]
+    atoms: list[Pattern]
     anchors: dict[str, tuple[int, ...]]
 
 
 def view(index: Index, language: str) -> LanguageView | None:
     """The index's view for a stem language (None for English: the index itself)."""
-    if language == DEFAULT or not index.words_of:
+    if language == DEFAULT or not index.texts:
         return None
     found: LanguageView | None = index.views.get(language)
     if found is None:
-        found = index.views[language] = _extend(index, language)
+        found = index.views[language] = _shared(index, language) or _extend(index, language)
     return found
 
 
+def _shared(index: Index, language: str) -> LanguageView | None:
+    """The view of a language with the same stemmer, when one was built (cs for sk)."""
+    for other, seen in index.views.items():
+        if ALGORITHMS[other] == ALGORITHMS[language]:
+            return seen  # type: ignore[no-any-return]
+    return None
+
+
 def _extend(index: Index, language: str) -> LanguageView:
-    words = sorted({t for toks in index.words_of.values() for t in toks if script(t) == "lat"})
-    keyed = dict(zip(words, latin_keys(words, language), strict=True))
+    # Every atom's words, from the term text it was built from (the index keeps the text,
+    # which the rule set holds anyway, rather than a tuple of words per atom).
+    with paused_gc():  # a batch of new tuples; the index's objects need no cycle search
+        toks_of = {i: tuple(words(t)) for i, t in enumerate(index.texts) if t}
+        lat = sorted({t for toks in toks_of.values() for t in toks if script(t) == "lat"})
+        keyed = dict(zip(lat, latin_keys(lat, language), strict=True))
+        return _changed(index, toks_of, keyed, language)
+
+
+def _changed(
+    index: Index, toks_of: dict[int, tuple[str, ...]], keyed: dict[str, str], language: str
+) -> LanguageView:
     atoms = list(index.atoms)
     anchors: dict[str, set[int]] = {}
-    for atom, toks in index.words_of.items():
+    owners_of = index.anchor_watches
+    for atom, toks in toks_of.items():
         pattern = atoms[atom]
-        if pattern[0] == "k":
+        if pattern[0] == KEYS:
             options, only = _add((pattern[1],), pattern[2], [keyed.get(toks[0])], language)
             if options is None:
                 continue
-            atoms[atom] = ("k", options[0], only)
+            atoms[atom] = Keyed(KEYS, options[0], only)
             new = set(options[0]) - set(pattern[1]) | _allowed(pattern[2], only)
-            owners = index.anchor_watches.get(atom, ())
+            owners = owners_of[atom] or ()
         else:
             options, only = _add(pattern[1], pattern[4], [keyed.get(t) for t in toks], language)
             if options is None:
                 continue
-            atoms[atom] = ("p", options, pattern[2], pattern[3], only)
+            atoms[atom] = Phrase(PHRASE, options, pattern[2], pattern[3], only)
             new = {k for o, p in zip(options, pattern[1], strict=True) for k in o if k not in p}
             new |= _allowed(pattern[4], only)
             owners = (~atom,) if atom in index.anchored else ()

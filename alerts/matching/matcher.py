@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from alerts.matching.document import prepare
 from alerts.matching.evaluate import Evidence, hits_of
 from alerts.matching.index import build_index
-from alerts.matching.scan import Occurrences, candidates
+from alerts.matching.languages import stem_language
+from alerts.matching.langview import view
+from alerts.matching.scan import Occurrences, candidates, occurrences
 from alerts.models import Item, Match
 from alerts.rules.ruleset import Rule, RuleSet
 
@@ -13,16 +17,20 @@ from alerts.rules.ruleset import Rule, RuleSet
 class Matcher:
     """Matches items against every watch of a rule set at once."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, languages: Iterable[str] = ()) -> None:
+        """``languages``: item languages expected, whose views of the index are built now,
+        so that no item pays for one (another language's view is built on its first item)."""
         self.ruleset = ruleset
         self.version = ruleset.version
         self.index = build_index(ruleset.rules)
         self._position = {watch.id: i for i, watch in enumerate(self.index.watches)}
+        for language in languages:
+            view(self.index, stem_language(language))
 
     def _occurrences(self, item: Item) -> Occurrences:
         index = self.index
         doc = prepare(item, index.fields, fuzzy=index.fuzzy, anchors=index.by_key)
-        return Occurrences(self.index, doc)
+        return occurrences(self.index, doc)
 
     def match(self, item: Item) -> list[Match]:
         """One Match per watch that fires on the item, in rule-set order."""

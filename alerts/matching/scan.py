@@ -1,9 +1,8 @@
 """One item against the index: which watches to evaluate, and where their atoms occur.
 
-An occurrence is (field number, a, b, kind): kind 0 = b words from position a of the
-document's word list (a fuzzy atom), kind 3 = the same for an exact or prefix atom,
-kind 1 = normalised characters a:b (a hyphenated compound), kind 2 = original characters
-a:b (a regex match). Occurrences are worked out per atom, only for atoms that are asked for.
+An occurrence is (field number, a, b, kind), its kind named in ``atoms`` (``BY_KEY``,
+``JOINED``, ``MATCHED``, ``BY_WORD``). Occurrences are worked out per atom, only for atoms
+that are asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +12,18 @@ from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from alerts.matching.atoms import (
+    BY_KEY,
+    BY_WORD,
+    JOINED,
+    KEYS,
+    MATCHED,
+    PHRASE,
+    PREFIX,
+    WORDS,
+    Occurrence,
+    Pattern,
+)
 from alerts.matching.document import Document, Positions
 from alerts.matching.langview import view
 
@@ -20,12 +31,8 @@ if TYPE_CHECKING:  # the index imports the evaluator, which imports this module
     from alerts.matching.index import Index
 
 MAX_REGEX_HITS = 50
-Occurrence = tuple[int, int, int, int]
 Watches = tuple[int, ...]
-# An atom's pattern: ("k", keys) a word by its keys; ("p", keys per word, key sequences when
-# capped at MAX_VARIANTS or None, keys of the joined hyphenated form) a phrase; ("e", words)
-# exact words; ("x", words) words, the last a prefix; ("r", compiled RE2) a regex.
-Pattern = tuple[Any, ...]
+__all__ = ["Occurrence", "Occurrences", "Pattern", "Watches", "candidates", "find", "occurrences"]
 
 
 class Occurrences:
@@ -33,11 +40,10 @@ class Occurrences:
 
     __slots__ = ("atoms", "doc", "evidence", "found", "full")
 
-    def __init__(self, index: Index, doc: Document) -> None:
-        seen = view(index, doc.language)  # with the keys of the item language's stemmer
-        self.atoms: list[Pattern] = index.atoms if seen is None else seen.atoms
+    def __init__(self, atoms: list[Pattern], doc: Document, full: int) -> None:
+        self.atoms = atoms  # the index's, or its view for the document's language
         self.doc = doc
-        self.full: int = index.mask  # the fields the document holds
+        self.full = full  # the fields the document holds, as a mask
         self.found: dict[int, list[Occurrence]] = {}
         # Per compiled term (shared by every watch with the same term and scope): its hits.
         self.evidence: dict[object, list[Any]] = {}
@@ -48,18 +54,24 @@ class Occurrences:
         if found is None:
             pattern, doc = self.atoms[atom], self.doc
             # Single words are most atoms: looked up without the dispatch of ``find``.
-            found = _keys(pattern[1], doc, pattern[2]) if pattern[0] == "k" else find(pattern, doc)
+            found = _keys(pattern[1], doc, pattern[2]) if pattern[0] == KEYS else find(pattern, doc)
             self.found[atom] = found
         return found
+
+
+def occurrences(index: Index, doc: Document) -> Occurrences:
+    """The occurrences of a document, with the keys of its language's stemmer."""
+    seen = view(index, doc.language)
+    return Occurrences(index.atoms if seen is None else seen.atoms, doc, index.mask)
 
 
 def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
     """Every occurrence of one atom's pattern in the document."""
     kind = pattern[0]
-    if kind == "k":
+    if kind == KEYS:
         return _keys(pattern[1], doc, pattern[2])
     out: list[Occurrence] = []
-    if kind == "p":
+    if kind == PHRASE:
         options, combos, only = pattern[1], pattern[2], pattern[4]
         if only is not None:  # keys of other languages than the document's do not count
             lang = doc.language
@@ -72,11 +84,11 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
             _phrase(options, doc, out)
         else:
             for combo in combos:
-                _sequence(combo, doc.keys, doc.field_of, 0, out)
+                _sequence(combo, doc.keys, doc.field_of, BY_KEY, out)
         out += _keys(pattern[3], doc)
-    elif kind == "e":
-        _sequence(pattern[1], doc.words, doc.field_of, 3, out)
-    elif kind == "x":
+    elif kind == WORDS:
+        _sequence(pattern[1], doc.words, doc.field_of, BY_WORD, out)
+    elif kind == PREFIX:
         _prefix(pattern[1], doc, out)
     else:
         _regex(pattern[1], doc, out)
@@ -98,24 +110,24 @@ def _keys(
             if only is not None and key in only and doc.language not in only[key]:
                 continue
             field_of = doc.field_of
-            out += [(field_of[p], p, 1, 0) for p in found]
+            out += [(field_of[p], p, 1, BY_KEY) for p in found]
     if (doc.compounds or doc.parts) and only is not None:
         lang = doc.language
         keys = tuple(k for k in keys if k not in only or lang in only[k])
     if doc.compounds:
         for key in keys:
-            out += [(number, a, b, 1) for number, a, b in doc.compounds.get(key, ())]
+            out += [(number, a, b, JOINED) for number, a, b in doc.compounds.get(key, ())]
     if doc.parts:  # closed compounds: the whole word stands for its part
         field_of, parts = doc.field_of, doc.parts
         found = sorted({p for key in keys for p in parts.get(key, ())})
-        out += [(field_of[p], p, 1, 0) for p in found]
+        out += [(field_of[p], p, 1, BY_KEY) for p in found]
     return out
 
 
 def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:
     """Consecutive words, each with one of the keys of its term word."""
     n, field_of = len(options), doc.field_of
-    out.extend([(field_of[p], p, n, 0) for p in _starts(options, doc.keys)])
+    out.extend([(field_of[p], p, n, BY_KEY) for p in _starts(options, doc.keys)])
 
 
 def _sequence(
@@ -186,7 +198,7 @@ def _prefix(seq: tuple[str, ...], doc: Document, out: list[Occurrence]) -> None:
             and entries[p + 1 : p + n - 1] == middle
             and entries[p + n - 1].startswith(last)
         ]
-    out.extend([(field_of[p], p, n, 3) for p in starts])
+    out.extend([(field_of[p], p, n, BY_WORD) for p in starts])
 
 
 def _regex(pattern: object, doc: Document, out: list[Occurrence]) -> None:
@@ -196,7 +208,7 @@ def _regex(pattern: object, doc: Document, out: list[Occurrence]) -> None:
             if i >= MAX_REGEX_HITS:
                 break
             if m.end() > m.start():
-                out.append((number, m.start(), m.end(), 2))
+                out.append((number, m.start(), m.end(), MATCHED))
 
 
 def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) -> None:
