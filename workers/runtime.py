@@ -142,6 +142,7 @@ def runtime() -> Runtime:
         clock=system_clock,
         on_reload=metrics.rules_reloaded,
         select=None if shard is None else partial(shard_rules, shard=shard, shards=n_shards),
+        languages=settings.worker.item_languages,
     )
     metrics.configure([src.id for src in settings.sources])
     notifier = build_notifier(

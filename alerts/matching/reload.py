@@ -52,8 +52,10 @@ class RulesWatcher:
         clock: Clock = system_clock,
         on_reload: Callable[[bool], None] | None = None,
         select: Callable[[RuleSet], RuleSet] | None = None,
+        languages: Collection[str] = (),
     ) -> None:
         self.rules_dir = rules_dir
+        self.languages = tuple(languages)  # item languages whose index views are built at load
         self.on_reload = on_reload  # told of each load attempt: True loaded, False refused
         self.select = select  # a shard keeps only its watches (alerts/matching/shards.py)
         self.channels = channels
@@ -102,7 +104,7 @@ class RulesWatcher:
             return
         if self.select is not None:
             ruleset = self.select(ruleset)
-        self._current = (ruleset, Matcher(ruleset))
+        self._current = (ruleset, Matcher(ruleset, self.languages))
         self._loaded_at = now
         self._last_error = None
 

@@ -101,3 +101,13 @@ def test_huge_file_is_reported_and_last_good_set_kept(tmp_path: Path, clock: Fro
     assert watcher.status()["last_error"].endswith(
         "huge.yaml:1:1: file is larger than 1048576 bytes"
     )
+
+
+def test_expected_languages_are_viewed_at_load(tmp_path: Path, clock: FrozenClock) -> None:
+    """``worker.item_languages``: their index views exist before the first item (no item pays
+    for building one); other languages still get theirs on first use."""
+    write_rules(tmp_path, w__yaml=GOOD)
+    _, matcher = RulesWatcher(tmp_path, clock=clock, languages=["de", "pl"]).current()
+    assert set(matcher.index.views) == {"de", "pl"}
+    _, plain = RulesWatcher(tmp_path, clock=clock).current()
+    assert plain.index.views == {}
