@@ -93,8 +93,7 @@ def register(index: Index, tables: Tables, atom: int, watches: Watches, used: Co
     elif kind == PHRASE:
         index.anchored[atom] = watches
         j = _rarest(list(pattern[1]), used)
-        keys = pattern[1][j] if pattern[2] is None else {c[j] for c in pattern[2]}
-        for key in {*keys, *pattern[3]}:
+        for key in {*pattern[1][j], *pattern[2]}:
             tables.add(index.by_key, key, (~atom,))
     else:
         index.anchored[atom] = watches

@@ -39,12 +39,11 @@ class Keyed(NamedTuple):
 
 
 class Phrase(NamedTuple):
-    """Fuzzy consecutive words: per word its keys; key sequences when capped at
-    ``MAX_VARIANTS`` (else None); the keys of the joined hyphenated form."""
+    """Fuzzy consecutive words: per word its keys (any combination counts); the keys of the
+    joined hyphenated form."""
 
     kind: str
     options: tuple[tuple[str, ...], ...]
-    combos: tuple[tuple[str, ...], ...] | None
     joined: tuple[str, ...]
     only: Only
 

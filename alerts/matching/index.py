@@ -11,8 +11,6 @@ and checked before their watches count.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +33,6 @@ from alerts.rules.ruleset import Rule
 from alerts.rules.tree import And, Guard, Near, Node, Not, Term, terms_of
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
-MAX_VARIANTS = 64
 __all__ = ["Index", "Pattern", "Watches", "build_index", "mask_of"]
 
 
@@ -159,13 +156,10 @@ class _Builder:
         only = _only(keys[t] for t in toks)
         if len(toks) == 1:
             return Keyed(KEYS, options[0], only)
-        combos = None  # every combination of the words' keys, unless there are too many
-        if math.prod(map(len, options)) > MAX_VARIANTS:
-            combos = tuple(itertools.islice(itertools.product(*options), MAX_VARIANTS))
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
             joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
-        return Phrase(PHRASE, options, combos, joined, only)
+        return Phrase(PHRASE, options, joined, only)
 
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
         """A tree node compiled, with atom ids and field masks."""

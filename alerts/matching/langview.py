@@ -79,12 +79,12 @@ def _changed(
             new = set(options[0]) - set(pattern[1]) | _allowed(pattern[2], only)
             owners = owners_of[atom] or ()
         else:
-            options, only = _add(pattern[1], pattern[4], [keyed.get(t) for t in toks], language)
+            options, only = _add(pattern[1], pattern[3], [keyed.get(t) for t in toks], language)
             if options is None:
                 continue
-            atoms[atom] = Phrase(PHRASE, options, pattern[2], pattern[3], only)
+            atoms[atom] = Phrase(PHRASE, options, pattern[2], only)
             new = {k for o, p in zip(options, pattern[1], strict=True) for k in o if k not in p}
-            new |= _allowed(pattern[4], only)
+            new |= _allowed(pattern[3], only)
             owners = (~atom,) if atom in index.anchored else ()
         for key in new if owners else ():
             anchors.setdefault(key, set()).update(owners)

@@ -72,20 +72,14 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
         return _keys(pattern[1], doc, pattern[2])
     out: list[Occurrence] = []
     if kind == PHRASE:
-        options, combos, only = pattern[1], pattern[2], pattern[4]
+        options, only = pattern[1], pattern[3]
         if only is not None:  # keys of other languages than the document's do not count
             lang = doc.language
             options = tuple(
                 tuple(k for k in o if k not in only or lang in only[k]) for o in options
             )
-            if combos is not None:
-                combos = [c for c in combos if all(k not in only or lang in only[k] for k in c)]
-        if combos is None:
-            _phrase(options, doc, out)
-        else:
-            for combo in combos:
-                _sequence(combo, doc.keys, doc.field_of, BY_KEY, out)
-        out += _keys(pattern[3], doc)
+        _phrase(options, doc, out)
+        out += _keys(pattern[2], doc)
     elif kind == WORDS:
         _sequence(pattern[1], doc.words, doc.field_of, BY_WORD, out)
     elif kind == PREFIX:

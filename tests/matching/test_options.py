@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from alerts.matching import Matcher
 from alerts.rules.tree import Guard, terms_of
@@ -244,3 +245,16 @@ def test_option_errors_come_in_the_same_pass_as_the_terms(tmp_path: Path) -> Non
         "a.yaml:4:17: min_confidence 'inflected' contradicts exact: true (only exact hits count)",
         "a.yaml:5:20: term '...' has no words to match",
     ]
+
+
+def test_a_phrase_with_many_keys_per_word_keeps_every_form(tmp_path: Path) -> None:
+    """A phrase is matched word by word, each word by any of its keys: no combination of its
+    words' forms is dropped, however many there are (a cap of 64 once lost the German form of
+    a multi-language watch: the keys a language's view adds never reached the capped list)."""
+    phrases = ["coalition of the willing", "Koalition der Willigen", "koalicja chętnych",
+               "coalizione dei volenterosi", "коалиция желающих", "коаліція охочих"]  # fmt: skip
+    rule = {"id": "c", "any": phrases, "notify": {"channels": ["email"]}}
+    matcher = Matcher(ruleset_of(tmp_path, yaml.safe_dump(rule, allow_unicode=True)))
+    text = "Gipfel der Koalition der Willigen: Starmer lädt nach London ein"
+    assert fired(matcher, item(text, language="de")) == ["c"]
+    assert fired(matcher, item("Treffen der Willigen der Koalition", language="de")) == []
