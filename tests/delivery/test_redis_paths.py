@@ -9,7 +9,7 @@ import pytest
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
-from alerts.delivery.ledger import STATUSES, DeliveryRow
+from alerts.delivery.ledger import FINAL, STATUSES, DeliveryRow
 from alerts.delivery.stages import assign_story
 from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
 from alerts.models import Item
@@ -31,15 +31,18 @@ def index_state(client) -> dict[str, set[str]]:
 
 
 def assert_indexes_match_rows(client) -> None:
-    """Each row is in idx:all, its watch index, exactly its status index when final (in-flight
-    statuses have none), and wake iff wake_at."""
+    """Each row is in idx:all, its watch index, exactly its status index when final, idx:open
+    when in flight (and no status index then), and wake iff wake_at."""
     state = index_state(client)
     rows = [DeliveryRow.model_validate_json(client.get(k)) for k in client.keys(f"{PREFIX}row:*")]
     for row in rows:
         assert row.id in state[f"{PREFIX}idx:all"]
         assert row.id in state[f"{PREFIX}idx:watch:{row.watch}"]
         where = [s for s in STATUSES if row.id in state.get(f"{PREFIX}idx:status:{s}", set())]
-        assert where == [row.status], (row.id, row.status, where)
+        if row.id in state.get(f"{PREFIX}idx:open", set()):
+            where.append("open")
+        expected = [row.status] if row.status in FINAL else ["open"]
+        assert where == expected, (row.id, row.status, where)
         assert (row.id in state[f"{PREFIX}wake"]) == (row.wake_at is not None)
     assert len(state[f"{PREFIX}idx:all"]) == len(rows)
 
