@@ -11,12 +11,14 @@ lease is gone, and flagged ``possible_duplicate``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import DeliveryRow, row_id
 from alerts.delivery.retry import backoff, should_retry
+from alerts.delivery.silences import Silence
 from alerts.delivery.stages import (
     Hold,
     Story,
@@ -27,23 +29,31 @@ from alerts.delivery.stages import (
     route,
     silence_reason,
 )
+from alerts.delivery.store import look
 from alerts.models import Alert
 from alerts.notify.base import SendResult
 
 
 def deliver(
-    alert: Alert, channel: str, *, deps: DeliveryDeps, pending: DeliveryRow | None = None
+    alert: Alert,
+    channel: str,
+    *,
+    deps: DeliveryDeps,
+    pending: DeliveryRow | None = None,
+    silences: Sequence[Silence] | None = None,
 ) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended.
 
     ``pending``: the row as its caller has just recorded it; a ``pending`` one saves reading it
-    back (the claim step re-reads under the claim anyway).
+    back (the claim step re-reads under the claim anyway). ``silences``: as the caller read
+    them with that write (see ``handoff``); else they are read with the row, in one round trip.
     """
     now = deps.clock()
     found: DeliveryRow | None = pending
     claim_left: float | None = None
-    if pending is None or pending.status != "pending":
-        found, claim_left = deps.store.ledger.lookup(row_id(alert.delivery_key(channel)), now)
+    if pending is None or pending.status != "pending" or silences is None:
+        rid = row_id(alert.delivery_key(channel))
+        found, claim_left, silences = look(deps.store, rid, now)
     row = found or DeliveryRow.new(alert, channel, now)
     gate = ledger_gate(row, now, claim_left)
     if gate is not None:
@@ -53,11 +63,10 @@ def deliver(
     spec = route(alert, channel, deps)
     if spec is None:
         return _finish(deps, row.moved("dead", now, last_error="channel not routed"), "dead")
-    silences = deps.store.silences.all()
     muted = silence_reason(alert, channel, spec, now, deps, silences=silences)
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
-    story = assign_story(alert, now, deps)
+    story = assign_story(alert, now, deps, channel)
     muted = silence_reason(alert, channel, spec, now, deps, story.id, silences)  # a story's own
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted, story=story.id), "silenced")
@@ -67,13 +76,8 @@ def deliver(
     wait = pace_wait(channel, row.key, now, deps)
     if wait > 0:
         return _retry(deps, row.model_copy(update={"story": story.id}), wait, now, "paced")
-    return send_and_record(
-        deps, row.model_copy(update={"story": story.id}), _reply_to(deps, story, channel)
-    )
-
-
-def _reply_to(deps: DeliveryDeps, story: Story, channel: str) -> str | None:
-    return deps.store.stories.thread(story.id, channel) if story.followup else None
+    reply_to = story.thread if story.followup else None
+    return send_and_record(deps, row.model_copy(update={"story": story.id}), reply_to)
 
 
 def _finish(deps: DeliveryDeps, row: DeliveryRow, status: str, detail: str = "") -> Outcome:

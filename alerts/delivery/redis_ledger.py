@@ -12,7 +12,6 @@ from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seco
 from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 
-
 # About one write in this many trims the indexes it touches (sampled by row id: see ledger_lua).
 TRIM_ONE_IN = 16
 
@@ -38,9 +37,14 @@ class RedisLedger:
 
     def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
         """The row and the seconds left on its claim (one MGET)."""
-        raw, claim = self.r.mget([f"{self.p}row:{rid}", f"{self.p}claim:{rid}"])  # type: ignore[misc]
-        row = DeliveryRow.model_validate_json(raw) if raw else None
-        return row, seconds_left(claim, now)
+        return looked_up(self.r.mget(self._lookup_keys(rid)), now)
+
+    def queue_lookup(self, pipe: Any, rid: str) -> None:
+        """``lookup``'s MGET queued on ``pipe``; ``looked_up`` reads its reply."""
+        pipe.mget(self._lookup_keys(rid))
+
+    def _lookup_keys(self, rid: str) -> list[str]:
+        return [f"{self.p}row:{rid}", f"{self.p}claim:{rid}"]
 
     def insert(self, row: DeliveryRow) -> DeliveryRow | None:
         """Write ``row`` unless its id has a row already; returns that row (None: written)."""
@@ -150,6 +154,12 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
+
+
+def looked_up(reply: Any, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+    """What ``lookup`` answers, from its MGET reply."""
+    raw, claim = reply
+    return (DeliveryRow.model_validate_json(raw) if raw else None), seconds_left(claim, now)
 
 
 def inserted(reply: Any) -> DeliveryRow | None:

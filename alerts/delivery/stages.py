@@ -25,10 +25,12 @@ class Hold:
 
 @dataclass(frozen=True)
 class Story:
-    """The story an alert belongs to; ``followup`` when an earlier item started it."""
+    """The story an alert belongs to; ``followup`` when an earlier item started it, then
+    ``thread``: its first message's thread ref on the alert's channel, if any."""
 
     id: str
     followup: bool
+    thread: str | None = None
 
 
 def route(alert: Alert, channel: str, deps: DeliveryDeps) -> NotifySpec | None:
@@ -78,14 +80,19 @@ def silence_reason(
     return f"silence {silence.id}" if silence else None
 
 
-def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
-    """Put the alert's item in a story of its watch: a near-duplicate's, or a new one."""
+def assign_story(
+    alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | None = None
+) -> Story:
+    """Put the alert's item in a story of its watch: a near-duplicate's, or a new one (with
+    ``channel``, a follow-up's thread ref there comes with it)."""
     first = _story_id(alert)
     window = timedelta(seconds=deps.conf.story_window_seconds)
-    new = Placement(story=first, since=now - window, at=now, threshold=deps.conf.story_threshold)
-    story = deps.store.stories.place(alert.watch, alert.item.id, signature(alert.item), new)
+    threshold = deps.conf.story_threshold
+    new = Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
+    sig = signature(alert.item)
+    story, thread = deps.store.stories.place_threaded(alert.watch, alert.item.id, sig, new)
     # The story may be this very item's, started by its task on another channel a moment ago.
-    return Story(id=story, followup=story != first)
+    return Story(id=story, followup=story != first, thread=thread)
 
 
 def _story_id(alert: Alert) -> str:
@@ -103,7 +110,7 @@ def hold(
     quiet_end = spec.quiet_hours.end_if_quiet(now) if spec.quiet_hours else None
     if quiet_end is not None:
         return Hold("quiet_hours", quiet_end, "digested")
-    if story.followup and deps.store.stories.thread(story.id, channel) is None:
+    if story.followup and story.thread is None:
         return Hold("story", spec.digest_schedule().next_after(now), "digested")
     refused_until = throttle_refusal(
         alert.watch, channel, spec, alert.delivery_key(channel), now, deps

@@ -99,9 +99,13 @@ class RedisIntake:
     def done(self, bulletin_id: str) -> None:
         """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""
         with self.r.pipeline(transaction=False) as pipe:
-            pipe.hdel(_BODY, bulletin_id)
-            pipe.zrem(_WAKE, bulletin_id)
+            self.queue_done(pipe, bulletin_id)
             pipe.execute()
+
+    def queue_done(self, pipe: Any, bulletin_id: str) -> None:
+        """``done``'s commands queued on ``pipe`` (the hand-on's one write, ``handoff_commit``)."""
+        pipe.hdel(_BODY, bulletin_id)
+        pipe.zrem(_WAKE, bulletin_id)
 
     def extend(self, bulletin_id: str, wake_at: datetime) -> None:
         """Move its wake time, if it is still kept (``xx``: never re-adds a finished one)."""

@@ -21,6 +21,7 @@ from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.observe.metrics import Collector, GaugeMetricFamily, Metric
 
+
 @dataclass(frozen=True, eq=False)  # hashed by identity: the registry keys collectors
 class RedisGauges(Collector):
     """A prometheus-client collector over the service's Redis."""
@@ -66,7 +67,9 @@ class RedisGauges(Collector):
             labels=["status"],
         )  # fmt: skip
         # Final statuses have an index each; rows in flight share idx:open (ledger_lua).
-        indexes = {s: f"{self.ledger_prefix}idx:status:{s}" for s in STATUSES if s in FINAL}
+        indexes: dict[str, str] = {
+            s: f"{self.ledger_prefix}idx:status:{s}" for s in STATUSES if s in FINAL
+        }
         indexes["open"] = f"{self.ledger_prefix}idx:open"
         pipe = self.client.pipeline(transaction=False)
         for key in indexes.values():
