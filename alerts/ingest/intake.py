@@ -11,11 +11,14 @@ ingested twice is harmless: its items are seen by then, or their deliveries are 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import redis
+
+from alerts.ingest.dedup import RedisSeenStore
 
 _BODY = "alerts:ingest:intake"
 _WAKE = "alerts:ingest:intake:wake"
@@ -88,13 +91,28 @@ class RedisIntake:
 
     def add(self, bulletin: Accepted, wake_at: datetime) -> None:
         """Keep the bulletin (hash, then wake time: one round trip)."""
+        with self.r.pipeline(transaction=False) as pipe:
+            self._queue_add(pipe, bulletin, wake_at)
+            pipe.execute()
+
+    def add_counting_new(
+        self, bulletin: Accepted, wake_at: datetime, seen: RedisSeenStore, ids: Sequence[str]
+    ) -> int:
+        """``add``, and how many of ``ids`` were never ingested, read just before the write in
+        the same round trip (the API's answer says how many items are new)."""
+        with self.r.pipeline(transaction=False) as pipe:
+            seen.queue_unseen(pipe, ids)
+            self._queue_add(pipe, bulletin, wake_at)
+            replies = pipe.execute()
+        return sum(1 for found in replies[: len(ids)] if not found)
+
+    def _queue_add(self, pipe: Any, bulletin: Accepted, wake_at: datetime) -> None:
+        """The intake's write: the bulletin's body, then its wake time."""
         body = json.dumps(
             [bulletin.source, bulletin.content_b64, bulletin.content_type], separators=(",", ":")
         )
-        with self.r.pipeline(transaction=False) as pipe:
-            pipe.hset(_BODY, bulletin.id, body)
-            pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
-            pipe.execute()
+        pipe.hset(_BODY, bulletin.id, body)
+        pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
 
     def done(self, bulletin_id: str) -> None:
         """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""
