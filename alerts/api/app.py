@@ -134,9 +134,13 @@ def create_app(
         counted = submit(source=source, data=data, content_type=content_type, items=items, fmt=fmt)
         return ids, new if counted is None else counted
 
-    @api.post("/v1/bulletins", status_code=202, response_model=None)
-    async def post_bulletin(request: Request, source: str = "api") -> dict[str, Any] | JSONResponse:
-        """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new."""
+    async def post_bulletin(request: Request) -> JSONResponse:
+        """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new.
+
+        A plain Starlette route: its one query parameter needs no FastAPI dependency solving or
+        response encoding, which cost about a fifth of the API's time per POST in the event loop.
+        """
+        source = request.query_params.get("source", "api")
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
         src = settings.source(source)
@@ -160,7 +164,10 @@ def create_app(
         ids, new = await run_in_threadpool(accept, data, source, content_type, language)
         if key and replay_guard:
             await run_in_threadpool(replay_guard.remember, key)
-        return {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
+        body = {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
+        return JSONResponse(body, 202)
+
+    api.add_route("/v1/bulletins", post_bulletin, methods=["POST"])
 
     @api.get("/healthz")
     def healthz(request: Request) -> JSONResponse:
