@@ -16,20 +16,25 @@ from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
-from alerts.delivery.ledger import DeliveryRow, row_id
+from alerts.delivery.ledger import Begun, DeliveryRow, row_id
+from alerts.delivery.policy import NotifySpec
 from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.silences import Silence
 from alerts.delivery.stages import (
     Hold,
     Story,
     assign_story,
+    goes_straight,
     hold,
     ledger_gate,
     pace_wait,
+    placement,
     route,
     silence_reason,
 )
 from alerts.delivery.store import look
+from alerts.delivery.stories import signature
+from alerts.delivery.straight import place_and_begin
 from alerts.models import Alert
 from alerts.notify.base import SendResult
 
@@ -66,7 +71,23 @@ def deliver(
     muted = silence_reason(alert, channel, spec, now, deps, silences=silences)
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
+    if goes_straight(spec, channel, now, deps, silences):
+        return _straight(deps, alert, spec, row, silences)
     story = assign_story(alert, now, deps, channel)
+    return _placed(deps, alert, spec, row, story, now, silences)
+
+
+def _placed(
+    deps: DeliveryDeps,
+    alert: Alert,
+    spec: NotifySpec,
+    row: DeliveryRow,
+    story: Story,
+    now: datetime,
+    silences: Sequence[Silence],
+) -> Outcome:
+    """The stages after the story: its silences, the holds, pacing, then the send."""
+    channel = row.channel
     muted = silence_reason(alert, channel, spec, now, deps, story.id, silences)  # a story's own
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted, story=story.id), "silenced")
@@ -78,6 +99,27 @@ def deliver(
         return _retry(deps, row.model_copy(update={"story": story.id}), wait, now, "paced")
     reply_to = story.thread if story.followup else None
     return send_and_record(deps, row.model_copy(update={"story": story.id}), reply_to)
+
+
+def _straight(
+    deps: DeliveryDeps,
+    alert: Alert,
+    spec: NotifySpec,
+    row: DeliveryRow,
+    silences: Sequence[Silence],
+) -> Outcome:
+    """Place the story and claim the row in one step (``straight``); a follow-up comes back
+    unclaimed and takes the stages after the story."""
+    now = deps.clock()
+    new = placement(alert, now, deps, row.channel)
+    token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
+    lease = deps.conf.lease_seconds
+    sig = signature(alert.item)
+    story, thread, begun = place_and_begin(deps.store, sig, new, sending, token, lease, now)
+    if begun is None:
+        followed = Story(id=story, followup=True, thread=thread)
+        return _placed(deps, alert, spec, row, followed, now, silences)
+    return _sent(deps, row, sending, token, begun, None)
 
 
 def _finish(deps: DeliveryDeps, row: DeliveryRow, status: str, detail: str = "") -> Outcome:
@@ -111,9 +153,16 @@ def _retrying(
 def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> Outcome:
     """Claim the row, send once, record the result, release the claim."""
     now = deps.clock()
-    token = uuid.uuid4().hex
+    token, sending = _claiming(deps, row, now)
+    # Claim, re-read under the claim (a twin task may have sent and released since this one read
+    # the row) and write "sending": one step.
+    begun = deps.store.ledger.begin_send(sending, token, deps.conf.lease_seconds, now)
+    return _sent(deps, row, sending, token, begun, reply_to)
+
+
+def _claiming(deps: DeliveryDeps, row: DeliveryRow, now: datetime) -> tuple[str, DeliveryRow]:
+    """A fresh claim token and the row as ``begin_send`` writes it (``sending``)."""
     lease = deps.conf.lease_seconds
-    ledger = deps.store.ledger
     sending = row.moved(
         "sending",
         now,
@@ -121,9 +170,19 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
         wake_at=now + timedelta(seconds=lease),
         possible_duplicate=row.possible_duplicate or row.status == "sending",
     )
-    # Claim, re-read under the claim (a twin task may have sent and released since this one read
-    # the row) and write "sending": one step.
-    begun = ledger.begin_send(sending, token, lease, now)
+    return uuid.uuid4().hex, sending
+
+
+def _sent(
+    deps: DeliveryDeps,
+    row: DeliveryRow,
+    sending: DeliveryRow,
+    token: str,
+    begun: Begun,
+    reply_to: str | None,
+) -> Outcome:
+    """After ``begin_send``: send once under the claim, record the result, release the claim."""
+    ledger = deps.store.ledger
     if begun.outcome == "held":
         return Outcome(status="retry", retry_after=begun.left, detail="another worker is sending")
     if begun.outcome == "finished":

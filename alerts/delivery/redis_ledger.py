@@ -56,20 +56,14 @@ class RedisLedger:
         EVAL, not EVALSHA: a pipeline that meets NOSCRIPT (after a Redis restart) would run the
         commands queued behind it all the same, and those remember the items.
         """
-        keys, args = self._keys_args("insert", row)
+        keys, args = self.keys_args("insert", row)
         pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
 
     def begin_send(
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
         """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``)."""
-        claim = [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
-        code, value = self._run("begin", row, claim=claim)
-        if code == 2:
-            return Begun("held", left=int(value) / 1000)
-        if code == 3:
-            return Begun("finished", status=_text(value))
-        return Begun("lapsed") if code == 4 else Begun("claimed")
+        return begun_of(*self._run("begin", row, claim=claim_args(token, lease_seconds, now)))
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
@@ -83,13 +77,14 @@ class RedisLedger:
     def _run(
         self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
     ) -> tuple[int, Any]:
-        keys, args = self._keys_args(mode, row, force=force, claim=claim)
+        keys, args = self.keys_args(mode, row, force=force, claim=claim)
         code, value = self._script(keys=keys, args=args)
         return int(code), value
 
-    def _keys_args(
+    def keys_args(
         self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
     ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of ``LEDGER_SCRIPT`` in ``mode`` for ``row``."""
         created = row.created_at.timestamp()
         keys = [
             f"{self.p}row:{row.id}",
@@ -154,6 +149,21 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
+
+
+def claim_args(token: str, lease_seconds: float, now: datetime) -> list[Any]:
+    """The claim arguments of ``begin`` (ARGV 11-14)."""
+    return [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
+
+
+def begun_of(code: Any, value: Any) -> Begun:
+    """``begin``'s reply as a ``Begun``."""
+    code = int(code)
+    if code == 2:
+        return Begun("held", left=int(value) / 1000)
+    if code == 3:
+        return Begun("finished", status=_text(value))
+    return Begun("lapsed") if code == 4 else Begun("claimed")
 
 
 def looked_up(reply: Any, now: datetime) -> tuple[DeliveryRow | None, float | None]:

@@ -85,14 +85,36 @@ def assign_story(
 ) -> Story:
     """Put the alert's item in a story of its watch: a near-duplicate's, or a new one (with
     ``channel``, a follow-up's thread ref there comes with it)."""
-    first = _story_id(alert)
-    window = timedelta(seconds=deps.conf.story_window_seconds)
-    threshold = deps.conf.story_threshold
-    new = Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
+    new = placement(alert, now, deps, channel)
     sig = signature(alert.item)
     story, thread = deps.store.stories.place_threaded(alert.watch, alert.item.id, sig, new)
     # The story may be this very item's, started by its task on another channel a moment ago.
-    return Story(id=story, followup=story != first, thread=thread)
+    return Story(id=story, followup=story != new.story, thread=thread)
+
+
+def placement(alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | None) -> Placement:
+    """How to place the alert's item: join a story of the window, else start its own."""
+    window = timedelta(seconds=deps.conf.story_window_seconds)
+    threshold = deps.conf.story_threshold
+    first = _story_id(alert)
+    return Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
+
+
+def goes_straight(
+    spec: NotifySpec, channel: str, now: datetime, deps: DeliveryDeps, silences: Sequence[Silence]
+) -> bool:
+    """True when only the story could still hold the delivery back (``hold`` and ``pace_wait``
+    would let a new story through): no story silence, no digest, no quiet hours now, no
+    throttle, an unpaced channel. Then placing and claiming are one step (``straight``)."""
+    if any(s.story is not None and now < s.ends_at for s in silences):
+        return False
+    paced = deps.conf.paced_channels
+    if paced is None or channel in paced:
+        return False
+    if spec.critical:
+        return True
+    quiet = spec.quiet_hours is not None and spec.quiet_hours.end_if_quiet(now) is not None
+    return spec.mode != "digest" and spec.throttle is None and not quiet
 
 
 def _story_id(alert: Alert) -> str:

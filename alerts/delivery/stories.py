@@ -244,6 +244,13 @@ class RedisStories:
         self, watch: str, item_id: str, sig: bytes, new: Placement
     ) -> tuple[str, str | None]:
         """``place``, with a follow-up's thread ref read in the same call."""
+        keys, args = self.place_keys_args(watch, item_id, sig, new)
+        return placed(self._place(keys=keys, args=args))
+
+    def place_keys_args(
+        self, watch: str, item_id: str, sig: bytes, new: Placement
+    ) -> tuple[list[str], list[str | bytes | int]]:
+        """The keys and arguments of ``stories_lua.PLACE`` for this placement."""
         t, at = new.since.timestamp(), new.at.timestamp()
         keys = [
             f"{self.p}story:item:{watch}|{item_id}",
@@ -256,8 +263,7 @@ class RedisStories:
         head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
         args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
-        story, ref = self._place(keys=keys, args=[*args, *bands(sig)])
-        return _text(story), _text(ref) if ref else None
+        return keys, [*args, *bands(sig)]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
@@ -267,6 +273,12 @@ class RedisStories:
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins (SET NX)."""
         self.r.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+
+
+def placed(reply: list[object]) -> tuple[str, str | None]:
+    """``PLACE``'s reply: the story and a follow-up's thread ref."""
+    story, ref = reply
+    return _text(story), _text(ref) if ref else None
 
 
 def _text(value: object) -> str:

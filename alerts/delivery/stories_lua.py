@@ -106,9 +106,7 @@ return 1
 # sig, thread key prefix ("" for none), channel, bands... Returns {the item's story id, the
 # story's thread ref on the channel or false}: the thread is read for a follow-up only (a new
 # story has none yet), so a follow-up's delivery needs no second round trip to thread it.
-PLACE = (
-    _PRELUDE
-    + """
+PLACE_BODY = """
 local bands = {unpack(ARGV, 11)}
 local function placed(story)
   if story == ARGV[3] or ARGV[9] == '' then return {story, false} end
@@ -134,4 +132,4 @@ end
 redis.call('SET', KEYS[1], story, 'EX', ARGV[4])
 return placed(story)
 """
-)
+PLACE = _PRELUDE + PLACE_BODY
