@@ -27,6 +27,7 @@ from alerts.delivery.stages import (
     goes_straight,
     hold,
     ledger_gate,
+    pace_of,
     pace_wait,
     placement,
     route,
@@ -71,7 +72,7 @@ def deliver(
     muted = silence_reason(alert, channel, spec, now, deps, silences=silences)
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
-    if goes_straight(spec, channel, now, deps, silences):
+    if goes_straight(spec, now, silences):
         return _straight(deps, alert, spec, row, silences)
     story = assign_story(alert, now, deps, channel)
     return _placed(deps, alert, spec, row, story, now, silences)
@@ -108,18 +109,20 @@ def _straight(
     row: DeliveryRow,
     silences: Sequence[Silence],
 ) -> Outcome:
-    """Place the story and claim the row in one step (``straight``); a follow-up comes back
-    unclaimed and takes the stages after the story."""
+    """Place the story, take the pacing token and claim the row in one step (``straight``);
+    a follow-up comes back untouched and takes the stages after the story."""
     now = deps.clock()
     new = placement(alert, now, deps, row.channel)
     token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
-    lease = deps.conf.lease_seconds
-    sig = signature(alert.item)
-    story, thread, begun = place_and_begin(deps.store, sig, new, sending, token, lease, now)
-    if begun is None:
-        followed = Story(id=story, followup=True, thread=thread)
+    claim = (token, deps.conf.lease_seconds, now)
+    pace = pace_of(row.channel, row.key, deps)
+    done = place_and_begin(deps.store, signature(alert.item), new, sending, claim, pace)
+    if done.wait > 0:
+        return _retry(deps, row.model_copy(update={"story": done.story}), done.wait, now, "paced")
+    if done.begun is None:
+        followed = Story(id=done.story, followup=True, thread=done.thread)
         return _placed(deps, alert, spec, row, followed, now, silences)
-    return _sent(deps, row, sending, token, begun, None)
+    return _sent(deps, row, sending, token, done.begun, None)
 
 
 def _finish(deps: DeliveryDeps, row: DeliveryRow, status: str, detail: str = "") -> Outcome:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
+from alerts.delivery.limits import Pace
 from alerts.delivery.policy import NotifySpec
 from alerts.delivery.silences import Silence, first_silence
 from alerts.delivery.stories import Placement, signature
@@ -100,21 +101,24 @@ def placement(alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | No
     return Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
 
 
-def goes_straight(
-    spec: NotifySpec, channel: str, now: datetime, deps: DeliveryDeps, silences: Sequence[Silence]
-) -> bool:
-    """True when only the story could still hold the delivery back (``hold`` and ``pace_wait``
+def goes_straight(spec: NotifySpec, now: datetime, silences: Sequence[Silence]) -> bool:
+    """True when only the story (and pacing) could still hold the delivery back (``hold``
     would let a new story through): no story silence, no digest, no quiet hours now, no
-    throttle, an unpaced channel. Then placing and claiming are one step (``straight``)."""
+    throttle. Then the story, the pacing token and the claim are one step (``straight``)."""
     if any(s.story is not None and now < s.ends_at for s in silences):
-        return False
-    paced = deps.conf.paced_channels
-    if paced is None or channel in paced:
         return False
     if spec.critical:
         return True
     quiet = spec.quiet_hours is not None and spec.quiet_hours.end_if_quiet(now) is not None
     return spec.mode != "digest" and spec.throttle is None and not quiet
+
+
+def pace_of(channel: str, member: str, deps: DeliveryDeps) -> Pace | None:
+    """The pacing token a send on ``channel`` takes (None: the channel is not paced)."""
+    conf = deps.conf
+    if conf.paced_channels is not None and channel not in conf.paced_channels:
+        return None
+    return Pace(channel, conf.pace_rate, conf.pace_burst, member)
 
 
 def _story_id(alert: Alert) -> str:
@@ -158,7 +162,7 @@ def throttle_refusal(
 
 def pace_wait(channel: str, member: str, now: datetime, deps: DeliveryDeps) -> float:
     """Seconds to wait for the channel's token bucket (0.0: go ahead)."""
-    conf = deps.conf
-    if conf.paced_channels is not None and channel not in conf.paced_channels:
+    pace = pace_of(channel, member, deps)
+    if pace is None:
         return 0.0
-    return deps.store.limits.take_token(channel, now, conf.pace_rate, conf.pace_burst, member)
+    return deps.store.limits.take_token(pace.name, now, pace.rate, pace.burst, pace.member)

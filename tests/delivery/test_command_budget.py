@@ -70,8 +70,10 @@ def counted(
     return Counter({k: v for k, v in names.items() if not k.startswith("config")}), trips[0]
 
 
-def handoff_over(client: redis.Redis, clock: FrozenClock) -> Handoff:
-    deps = make_deps(store=redis_store(client), clock=clock, paced_channels=[])
+def handoff_over(client: redis.Redis, clock: FrozenClock, *, paced: bool = False) -> Handoff:
+    # make_deps paces at 1000 messages/s: a paced send never waits here
+    pacing = {} if paced else {"paced_channels": []}
+    deps = make_deps(store=redis_store(client), clock=clock, **pacing)
     return Handoff(
         seen=RedisSeenStore(client),
         archive=RedisItemArchive(client),
@@ -113,6 +115,18 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     joined, trips = counted(private_redis, one_item(h, followup), monkeypatch)
     assert trips == FOLLOWUP_ROUND_TRIPS, (trips, joined)
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
+
+
+def test_pacing_a_channel_costs_no_round_trip_of_its_own(private_redis, monkeypatch):
+    """The pacing token is taken inside the story-and-claim step (``straight``)."""
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    h = handoff_over(private_redis, clock, paced=True)
+    one_item(h, make_alert(0))()
+    clock.advance(seconds=5)
+    fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
+    assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
+    assert private_redis.exists("alerts:dlv:pace:ops")
 
 
 def test_a_delivery_task_reads_its_row_and_the_silences_in_one_round_trip(

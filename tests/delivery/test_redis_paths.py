@@ -10,6 +10,7 @@ import pytest
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
 from alerts.delivery.ledger import FINAL, STATUSES, DeliveryRow
+from alerts.delivery.limits import Pace
 from alerts.delivery.stages import assign_story
 from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
 from alerts.delivery.straight import place_and_begin
@@ -199,34 +200,35 @@ def test_story_place_in_one_call_equals_find_best_match_assign(redis_client):
     assert len(set(placed["lua"])) < 60  # stories formed: some items joined another's
 
 
-def test_story_and_claim_in_one_step_agree_with_memory(redis_client):
+def test_story_pacing_and_claim_in_one_step_agree_with_memory(redis_client):
     """``straight.place_and_begin``: a new story is claimed with its placement, the item's own
-    story on a second channel too, a follow-up comes back unclaimed with its thread ref, and a
-    claim held by another answers ``held``; the memory stores answer the same."""
+    story on a second channel too, a follow-up comes back untouched with its thread ref, a
+    claim held by another answers ``held``, and a paced channel's second send waits unclaimed;
+    the memory stores answer the same."""
     got: dict[str, list[object]] = {}
     for name, store in both(redis_client).items():
         out: list[object] = []
-        first, near = (
-            make_alert(1),
-            make_alert(1).model_copy(
-                update={"item": make_alert(1).item.model_copy(update={"id": "item-1b"})}
-            ),
-        )
+        first = make_alert(1)
+        near = first.model_copy(update={"item": first.item.model_copy(update={"id": "item-1b"})})
         for alert, channel in ((first, "ops"), (first, "slack"), (near, "slack"), (near, "ops")):
             new = Placement(alert.key, T0 - timedelta(hours=1), T0, 0.5, channel=channel)
             row = DeliveryRow.new(alert, channel, T0).moved("sending", T0, story=new.story)
-            story, thread, begun = place_and_begin(
-                store, signature(alert.item), new, row, "tok", 60, T0
-            )
-            out.append((story, thread, begun))
+            out.append(place_and_begin(store, signature(alert.item), new, row, ("tok", 60, T0)))
             if channel == "slack" and alert is first:
-                store.stories.set_thread(story, "slack", "111.222")
+                store.stories.set_thread(alert.key, "slack", "111.222")
         row = DeliveryRow.new(first, "ops", T0).moved("sending", T0)
         new = Placement(first.key, T0 - timedelta(hours=1), T0, 0.5, channel="ops")
-        out.append(place_and_begin(store, signature(first.item), new, row, "other", 60, T0)[2])
+        out.append(place_and_begin(store, signature(first.item), new, row, ("other", 60, T0)))
+        for n in (7, 8):  # 1 message/s on "paced": the second waits its slot, unclaimed
+            alert = make_alert(n, watch=f"p{n}")
+            new = Placement(alert.key, T0 - timedelta(hours=1), T0, 0.5, channel="paced")
+            row = DeliveryRow.new(alert, "paced", T0).moved("sending", T0)
+            pace = Pace("paced", 1.0, 1, row.key)
+            out.append(place_and_begin(store, signature(alert.item), new, row, ("t", 60, T0), pace))
         got[name] = out
     assert got["redis"] == got["memory"]
-    claimed, own, followup, _, held = got["redis"]
-    assert claimed[2].outcome == own[2].outcome == "claimed" and claimed[0] == own[0]
-    assert followup == (claimed[0], "111.222", None)
-    assert held.outcome == "held"
+    claimed, own, followup, _, held, go, wait = got["redis"]
+    assert claimed.begun.outcome == own.begun.outcome == "claimed" and claimed.story == own.story
+    assert (followup.story, followup.thread, followup.begun) == (claimed.story, "111.222", None)
+    assert held.begun.outcome == "held"
+    assert go.begun.outcome == "claimed" and (wait.begun, wait.wait) == (None, 1.0)
