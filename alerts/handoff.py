@@ -2,6 +2,8 @@
 
 The order is the at-least-once guarantee: deliveries are recorded before the items are
 remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
+On Redis the records, the items' writes, the bulletin's release from the intake and the
+silences' read go in one pipeline (``commit``): one round trip, run by Redis in that order.
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 
@@ -15,7 +17,11 @@ from alerts import item_steps
 from alerts.clock import Clock
 from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
 from alerts.delivery.ledger import row_id
+from alerts.delivery.reconcile import pending_row
+from alerts.delivery.silences import Silence
+from alerts.handoff_commit import commit
 from alerts.ingest.dedup import ItemArchive, SeenStore
+from alerts.ingest.intake import Intake
 from alerts.matching import Matcher
 from alerts.models import Alert, Item
 from alerts.observe import metrics
@@ -39,29 +45,43 @@ class Handoff:
     enqueue: Enqueue
     match_batch: int = 50
     inline: int = 4
+    intake: Intake | None = None
 
 
-def hand_on(items: Sequence[Item], rules: Rules, h: Handoff) -> list[str]:
+def hand_on(
+    items: Sequence[Item], rules: Rules, h: Handoff, *, done: str | None = None
+) -> list[str]:
     """Match items in chunks, record them all pending, remember the items, then send or queue.
 
+    ``done``: the intake's bulletin these items finish, released with the same write.
     RuleSetError from ``rules`` (no valid rule set) leaves everything untouched.
     """
     if not items:
+        commit(h, [], [], done)
         return []
     ruleset, matcher = rules()
-    jobs: list[Job] = []
+    now = h.clock()
+    rows: list[DeliveryRow] = []
     for chunk in item_steps.batches(items, h.match_batch):
-        jobs.extend(record_all(item_steps.alerts_for(chunk, ruleset, matcher), h.delivery))
-    item_steps.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
-    send_or_queue(jobs, h)
+        found = item_steps.alerts_for(chunk, ruleset, matcher)
+        rows.extend(pending_row(a, ch, now, h.delivery) for a in found for ch in a.channels)
+    recorded, silences = commit(h, rows, items, done)
+    send_or_queue([(row.alert, row.channel, row) for row in recorded], h, silences)
     return [item.id for item in items]
 
 
-def park(items: Sequence[Item], h: Handoff, queue_batch: Callable[[list[Item]], None]) -> list[str]:
-    """Queue items in batches to be matched later (no valid rule set yet), then remember them."""
+def park(
+    items: Sequence[Item],
+    h: Handoff,
+    queue_batch: Callable[[list[Item]], None],
+    *,
+    done: str | None = None,
+) -> list[str]:
+    """Queue items in batches to be matched later (no valid rule set yet), then remember them
+    (and release ``done`` from the intake)."""
     for batch in item_steps.batches(items, h.match_batch):
         queue_batch(batch)
-    item_steps.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
+    commit(h, [], items, done)
     return [item.id for item in items]
 
 
@@ -71,18 +91,21 @@ def record_all(found: Sequence[Alert], deps: DeliveryDeps) -> list[Job]:
     return [(a, ch, record_pending(a, ch, deps=deps)) for a, ch in pairs]
 
 
-def send_or_queue(jobs: Sequence[Job], h: Handoff) -> None:
+def send_or_queue(
+    jobs: Sequence[Job], h: Handoff, silences: Sequence[Silence] | None = None
+) -> None:
     """Deliver the first ``h.inline`` jobs here; queue the rest.
 
     Sending here saves a task round trip per alert. A job that must wait (retry, pacing) or
     fails unexpectedly is queued; a crash leaves its ``pending`` row to the reconciler.
+    ``silences``: as read with the rows' write (else each delivery reads them).
     """
     for n, (alert, channel, row) in enumerate(jobs):
         if n >= h.inline:
             h.enqueue(alert, channel, None)
             continue
         try:
-            outcome = deliver_one(alert, channel, h.delivery, pending=row)
+            outcome = deliver_one(alert, channel, h.delivery, pending=row, silences=silences)
         except Exception as exc:  # an outage included: the queued task tries again (or rejects)
             log.warning(
                 "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
@@ -105,10 +128,15 @@ def delivery_ids(alert: Alert, channel: str) -> dict[str, str]:
 
 
 def deliver_one(
-    alert: Alert, channel: str, deps: DeliveryDeps, *, pending: DeliveryRow | None = None
+    alert: Alert,
+    channel: str,
+    deps: DeliveryDeps,
+    *,
+    pending: DeliveryRow | None = None,
+    silences: Sequence[Silence] | None = None,
 ) -> Outcome:
     """``deliver``, counted in the metrics and logged with the delivery's ids."""
-    outcome = deliver(alert, channel, deps=deps, pending=pending)
+    outcome = deliver(alert, channel, deps=deps, pending=pending, silences=silences)
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
     log.log(

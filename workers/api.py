@@ -66,11 +66,13 @@ def create_api() -> FastAPI:
 
     def submit(
         *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
-    ) -> None:
+    ) -> int:
         # Kept in the intake first: the reconciler re-queues it if its task message is lost.
+        # The new items are counted in the same round trip, before the write.
         bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
+        ids = list(dict.fromkeys(i.id for i in items))
         with intake_outcome():
-            intake.add(bulletin, system_clock() + grace)
+            new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids)
         try:
             # The items as the API parsed them: the worker does not parse the bulletin again.
             parsed = {"items": [i.model_dump(mode="json") for i in items], "fmt": fmt}
@@ -83,10 +85,7 @@ def create_api() -> FastAPI:
         except (redis.RedisError, OperationalError, OSError) as exc:
             # Stored all the same: the reconciler queues it after the visibility timeout.
             log.warning("bulletin %s stored, its task not queued (%s)", bulletin.id, exc)
-
-    def count_new(ids: list[str]) -> int:
-        with intake_outcome(read_only=True):  # nothing written yet: a failure stores nothing
-            return len(seen.unseen(ids))
+        return new
 
     probes = Probes(
         {
@@ -124,7 +123,6 @@ def create_api() -> FastAPI:
         health=health,
         deliveries=deliveries,
         replay_guard=RedisReplayGuard(client),
-        count_new=count_new,
         console=redis_console(settings, client),
         metrics=lambda: metrics.render(gauges),
     )

@@ -133,6 +133,10 @@ class Ledger(Protocol):
         """Claim the row, re-read it under the claim and write ``row`` (``sending``): one step."""
         ...
 
+    def confirm_claim(self) -> None:
+        """Return once the claim just taken would survive a failover (``NotReplicated`` else)."""
+        ...
+
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` (never demoting a final one), then drop the claim ``token`` holds."""
         ...
@@ -206,6 +210,9 @@ class MemoryLedger:
             return Begun("lapsed")
         self.save(row)
         return Begun("claimed")
+
+    def confirm_claim(self) -> None:
+        """Memory has no replicas."""
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` unless that demotes a final row, then release the claim."""

@@ -2,14 +2,22 @@
 
 One round trip instead of WATCH, GET, MULTI ... EXEC (and a separate claim, re-read, release):
 a delivery used to spend about 40 Redis commands in 12 round trips on its ledger; now it spends
-three round trips (look up, begin, finish). Redis runs a script atomically, so the demotion rule
-and the claim-then-re-read need no WATCH loop.
+three round trips (record, begin, finish), the first of them pipelined with the items' own writes.
+Redis runs a script atomically, so the demotion rule and the claim-then-re-read need no WATCH loop.
 
-KEYS: row, idx:all, idx:watch:W, wake, claim.
+KEYS: row, idx:all, idx:watch:W, wake, claim, idx:open.
 ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
 6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
-key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate
-(claims as ``alerts.delivery.claim`` encodes them). Mode ``release`` only drops the claim.
+key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate,
+16 trim "1"/"0" (claims as ``alerts.delivery.claim`` encodes them). Mode ``release`` only drops
+the claim.
+
+Indexes: ``idx:all`` and ``idx:watch:W`` by creation; a final status has its own index
+(``idx:status:S``: the dead letters, the console's filters); the rows still in flight (pending,
+sending, retrying) share one, ``idx:open``, scored by creation too, which the metrics count and
+read the oldest of. So a row's index entries change twice in its life (created, finished), not at
+every step. Rows expire by their TTL; index entries older than that are trimmed when a sampled
+write asks (ARGV 16: about one write in sixteen), and readers skip an entry whose row is gone.
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
@@ -59,24 +67,28 @@ if old and ARGV[9] ~= '1' and FINAL[old] and not FINAL[status] then
 end
 
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
-local skey = ARGV[10] .. status
--- Rows expire after the TTL (SET EX above); an index entry older than that goes when a new
--- row enters the index (idx:all, the watch's, a final status's), so each write touches only
--- what changed: the time indexes once per row, a status index on a status change.
 local trim = {}
 if not cur then
   redis.call('ZADD', KEYS[2], ARGV[5], id)
   redis.call('ZADD', KEYS[3], ARGV[5], id)
   trim = {KEYS[2], KEYS[3]}
 end
--- Every status has an index (the metrics count pending rows and read the oldest one).
-if old ~= status then
+-- In flight (no old status, or a non-final one) -> final, or back (an operator's replay).
+local was_open = cur and not FINAL[old]
+if FINAL[status] then
+  if old ~= status then
+    if old and FINAL[old] then redis.call('ZREM', ARGV[10] .. old, id) end
+    redis.call('ZADD', ARGV[10] .. status, ARGV[5], id)
+    trim[#trim + 1] = ARGV[10] .. status
+  end
+  if was_open then redis.call('ZREM', KEYS[6], id) end
+elseif not was_open then
   if old then redis.call('ZREM', ARGV[10] .. old, id) end
-  redis.call('ZADD', skey, ARGV[5], id)
-  if FINAL[status] or not cur then trim[#trim + 1] = skey end
+  redis.call('ZADD', KEYS[6], ARGV[5], id)
+  trim[#trim + 1] = KEYS[6]
 end
-for _, k in ipairs(trim) do
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7])
+if ARGV[16] == '1' then
+  for _, k in ipairs(trim) do redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7]) end
 end
 if ARGV[8] == '' then
   if woke then redis.call('ZREM', KEYS[4], id) end

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import redis
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A pacing token to take for ``member`` on channel ``name`` (see ``Limits.take_token``)."""
+
+    name: str
+    rate: float
+    burst: int
+    member: str
 
 
 class Limits(Protocol):
@@ -79,7 +90,8 @@ return 1
 """
 
 # Same arithmetic as ``reserve``; the time comes from the caller's injected clock (in ms).
-_TAKE = """
+# KEYS: the bucket, its reserved slots; ARGV: now ms, rate, burst, TTL ms, member.
+TAKE = """
 local now = tonumber(ARGV[1])
 local slot = redis.call('HGET', KEYS[2], ARGV[5])
 if slot then
@@ -107,7 +119,7 @@ class RedisLimits:
         self.r = client
         self.p = prefix
         self._admit = client.register_script(_ADMIT)
-        self._take = client.register_script(_TAKE)
+        self._take = client.register_script(TAKE)
 
     def admit(self, bucket: str, member: str, limit: int, window_seconds: float) -> bool:
         """Admit ``member`` unless the window set is full."""
@@ -116,8 +128,13 @@ class RedisLimits:
 
     def take_token(self, name: str, now: datetime, rate: float, burst: int, member: str) -> float:
         """Token bucket with reserved slots, one Lua call (see ``reserve``)."""
+        keys, args = self.take_keys_args(name, now, rate, burst, member)
+        return int(self._take(keys=keys, args=args)) / 1000
+
+    def take_keys_args(
+        self, name: str, now: datetime, rate: float, burst: int, member: str
+    ) -> tuple[list[str], list[str | int | float]]:
+        """The keys and arguments of ``TAKE`` for this take."""
         keys = [f"{self.p}pace:{name}", f"{self.p}pace:slots:{name}"]
         ttl = int(math.ceil(burst / rate) * 1000) + 60_000
-        args: list[str | int | float] = [int(now.timestamp() * 1000), rate, burst, ttl, member]
-        wait_ms = self._take(keys=keys, args=args)
-        return int(wait_ms) / 1000
+        return keys, [int(now.timestamp() * 1000), rate, burst, ttl, member]

@@ -11,40 +11,56 @@ lease is gone, and flagged ``possible_duplicate``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
-from alerts.delivery.ledger import DeliveryRow, row_id
+from alerts.delivery.ledger import Begun, DeliveryRow, row_id
 from alerts.delivery.retry import backoff, should_retry
+from alerts.delivery.silences import Silence
 from alerts.delivery.stages import (
     Hold,
     Story,
     assign_story,
+    goes_straight,
     hold,
     ledger_gate,
+    pace_of,
     pace_wait,
+    placement,
     route,
     silence_reason,
 )
+from alerts.delivery.store import look
+from alerts.delivery.stories import signature
+from alerts.delivery.straight import place_and_begin
 from alerts.models import Alert
 from alerts.notify.base import SendResult
 from alerts.redis_conn import NotReplicated
+from alerts.rules.notify import NotifySpec
 
 
 def deliver(
-    alert: Alert, channel: str, *, deps: DeliveryDeps, pending: DeliveryRow | None = None
+    alert: Alert,
+    channel: str,
+    *,
+    deps: DeliveryDeps,
+    pending: DeliveryRow | None = None,
+    silences: Sequence[Silence] | None = None,
 ) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended.
 
     ``pending``: the row as its caller has just recorded it; a ``pending`` one saves reading it
-    back (the claim step re-reads under the claim anyway).
+    back (the claim step re-reads under the claim anyway). ``silences``: as the caller read
+    them with that write (see ``handoff``); else they are read with the row, in one round trip.
     """
     now = deps.clock()
     found: DeliveryRow | None = pending
     claim_left: float | None = None
-    if pending is None or pending.status != "pending":
-        found, claim_left = deps.store.ledger.lookup(row_id(alert.delivery_key(channel)), now)
+    if pending is None or pending.status != "pending" or silences is None:
+        rid = row_id(alert.delivery_key(channel))
+        found, claim_left, silences = look(deps.store, rid, now)
     row = found or DeliveryRow.new(alert, channel, now)
     gate = ledger_gate(row, now, claim_left)
     if gate is not None:
@@ -54,11 +70,26 @@ def deliver(
     spec = route(alert, channel, deps)
     if spec is None:
         return _finish(deps, row.moved("dead", now, last_error="channel not routed"), "dead")
-    silences = deps.store.silences.all()
     muted = silence_reason(alert, channel, spec, now, deps, silences=silences)
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
-    story = assign_story(alert, now, deps)
+    if goes_straight(spec, now, silences):
+        return _straight(deps, alert, spec, row, silences)
+    story = assign_story(alert, now, deps, channel)
+    return _placed(deps, alert, spec, row, story, now, silences)
+
+
+def _placed(
+    deps: DeliveryDeps,
+    alert: Alert,
+    spec: NotifySpec,
+    row: DeliveryRow,
+    story: Story,
+    now: datetime,
+    silences: Sequence[Silence],
+) -> Outcome:
+    """The stages after the story: its silences, the holds, pacing, then the send."""
+    channel = row.channel
     muted = silence_reason(alert, channel, spec, now, deps, story.id, silences)  # a story's own
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted, story=story.id), "silenced")
@@ -68,13 +99,31 @@ def deliver(
     wait = pace_wait(channel, row.key, now, deps)
     if wait > 0:
         return _retry(deps, row.model_copy(update={"story": story.id}), wait, now, "paced")
-    return send_and_record(
-        deps, row.model_copy(update={"story": story.id}), _reply_to(deps, story, channel)
-    )
+    reply_to = story.thread if story.followup else None
+    return send_and_record(deps, row.model_copy(update={"story": story.id}), reply_to)
 
 
-def _reply_to(deps: DeliveryDeps, story: Story, channel: str) -> str | None:
-    return deps.store.stories.thread(story.id, channel) if story.followup else None
+def _straight(
+    deps: DeliveryDeps,
+    alert: Alert,
+    spec: NotifySpec,
+    row: DeliveryRow,
+    silences: Sequence[Silence],
+) -> Outcome:
+    """Place the story, take the pacing token and claim the row in one step (``straight``);
+    a follow-up comes back untouched and takes the stages after the story."""
+    now = deps.clock()
+    new = placement(alert, now, deps, row.channel)
+    token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
+    claim = (token, deps.conf.lease_seconds, now)
+    pace = pace_of(row.channel, row.key, deps)
+    done = place_and_begin(deps.store, signature(alert.item), new, sending, claim, pace)
+    if done.wait > 0:
+        return _retry(deps, row.model_copy(update={"story": done.story}), done.wait, now, "paced")
+    if done.begun is None:
+        followed = Story(id=done.story, followup=True, thread=done.thread)
+        return _placed(deps, alert, spec, row, followed, now, silences)
+    return _sent(deps, row, sending, token, done.begun, None)
 
 
 def _finish(deps: DeliveryDeps, row: DeliveryRow, status: str, detail: str = "") -> Outcome:
@@ -108,9 +157,16 @@ def _retrying(
 def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> Outcome:
     """Claim the row, send once, record the result, release the claim."""
     now = deps.clock()
-    token = uuid.uuid4().hex
+    token, sending = _claiming(deps, row, now)
+    # Claim, re-read under the claim (a twin task may have sent and released since this one read
+    # the row) and write "sending": one step.
+    begun = deps.store.ledger.begin_send(sending, token, deps.conf.lease_seconds, now)
+    return _sent(deps, row, sending, token, begun, reply_to)
+
+
+def _claiming(deps: DeliveryDeps, row: DeliveryRow, now: datetime) -> tuple[str, DeliveryRow]:
+    """A fresh claim token and the row as ``begin_send`` writes it (``sending``)."""
     lease = deps.conf.lease_seconds
-    ledger = deps.store.ledger
     sending = row.moved(
         "sending",
         now,
@@ -118,14 +174,19 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
         wake_at=now + timedelta(seconds=lease),
         possible_duplicate=row.possible_duplicate or row.status == "sending",
     )
-    # Claim, re-read under the claim (a twin task may have sent and released since this one read
-    # the row) and write "sending": one step.
-    try:
-        begun = ledger.begin_send(sending, token, lease, now)
-    except NotReplicated:  # the claim is on the master alone: undo it, send nothing, retry later
-        ledger.release(row.id, token)
-        ledger.save(row)
-        raise
+    return uuid.uuid4().hex, sending
+
+
+def _sent(
+    deps: DeliveryDeps,
+    row: DeliveryRow,
+    sending: DeliveryRow,
+    token: str,
+    begun: Begun,
+    reply_to: str | None,
+) -> Outcome:
+    """After ``begin_send``: send once under the claim, record the result, release the claim."""
+    ledger = deps.store.ledger
     if begun.outcome == "held":
         return Outcome(status="retry", retry_after=begun.left, detail="another worker is sending")
     if begun.outcome == "finished":
@@ -134,6 +195,15 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
         if begun.outcome == "lapsed":  # a worker died after claiming: it may have sent
             sending = sending.model_copy(update={"possible_duplicate": True})
             ledger.save(sending)
+        ledger.confirm_claim()
+    except NotReplicated:  # the claim is on the master alone: undo it, send nothing, retry later
+        ledger.release(row.id, token)
+        ledger.save(row)
+        raise
+    except BaseException:
+        ledger.release(row.id, token)
+        raise
+    try:
         done, outcome = record(deps, sending, _send(deps, sending, reply_to))
     except BaseException:
         ledger.release(row.id, token)

@@ -26,10 +26,14 @@ def list_deliveries(
 
 def record_pending(alert: Alert, channel: str, *, deps: DeliveryDeps) -> DeliveryRow:
     """Write a ``pending`` row before enqueueing, so a lost task is found by the reconciler."""
-    now = deps.clock()
-    wake = now + timedelta(seconds=deps.conf.lease_seconds)
-    row = DeliveryRow.new(alert, channel, now).model_copy(update={"wake_at": wake})
+    row = pending_row(alert, channel, deps.clock(), deps)
     return deps.store.ledger.insert(row) or row  # one step: an existing row is kept as it is
+
+
+def pending_row(alert: Alert, channel: str, now: datetime, deps: DeliveryDeps) -> DeliveryRow:
+    """The ``pending`` row ``record_pending`` writes: the reconciler looks again a lease on."""
+    wake = now + timedelta(seconds=deps.conf.lease_seconds)
+    return DeliveryRow.new(alert, channel, now).model_copy(update={"wake_at": wake})
 
 
 def stale_deliveries(

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
 import redis
 
 from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
-from alerts.delivery.ledger import Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.redis_conn import Durability
 
+# About one write in this many trims the indexes it touches (sampled by row id: see ledger_lua).
+TRIM_ONE_IN = 16
+
 
 class RedisLedger:
-    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` and ``wake`` zsets."""
+    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses),
+    ``idx:open`` (rows in flight) and ``wake`` zsets."""
 
     def __init__(
         self,
@@ -40,27 +45,46 @@ class RedisLedger:
 
     def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
         """The row and the seconds left on its claim (one MGET)."""
-        raw, claim = self.r.mget([f"{self.p}row:{rid}", f"{self.p}claim:{rid}"])  # type: ignore[misc]
-        row = DeliveryRow.model_validate_json(raw) if raw else None
-        return row, seconds_left(claim, now)
+        return looked_up(self.r.mget(self._lookup_keys(rid)), now)
+
+    def queue_lookup(self, pipe: Any, rid: str) -> None:
+        """``lookup``'s MGET queued on ``pipe``; ``looked_up`` reads its reply."""
+        pipe.mget(self._lookup_keys(rid))
+
+    def _lookup_keys(self, rid: str) -> list[str]:
+        return [f"{self.p}row:{rid}", f"{self.p}claim:{rid}"]
 
     def insert(self, row: DeliveryRow) -> DeliveryRow | None:
         """Write ``row`` unless its id has a row already; returns that row (None: written)."""
-        code, raw = self._run("insert", row)
-        return None if code == 1 else DeliveryRow.model_validate_json(raw)
+        return inserted(self._run("insert", row))
+
+    def queue_insert(self, pipe: Any, row: DeliveryRow) -> None:
+        """``insert``'s script queued on ``pipe``; ``inserted`` reads its reply.
+
+        EVAL, not EVALSHA: a pipeline that meets NOSCRIPT (after a Redis restart) would run the
+        commands queued behind it all the same, and those remember the items.
+        """
+        keys, args = self.keys_args("insert", row)
+        pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
 
     def begin_send(
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
-        """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``); with
-        ``durability``, not before the replicas hold the claim (``NotReplicated``)."""
-        claim = [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
-        code, value = self._run("begin", row, claim=claim, durable=True)
-        if code == 2:
-            return Begun("held", left=int(value) / 1000)
-        if code == 3:
-            return Begun("finished", status=_text(value))
-        return Begun("lapsed") if code == 4 else Begun("claimed")
+        """Claim, re-read and write ``sending`` in one script (see ``ledger_lua``)."""
+        return begun_of(*self._run("begin", row, claim=claim_args(token, lease_seconds, now)))
+
+    def confirm_claim(self) -> None:
+        """With ``durability``: return once the replicas hold every write made so far, the
+        claim just taken included (``NotReplicated`` otherwise). A write of our own, then
+        ``WAIT`` on its connection: replication keeps the master's order, so a replica that
+        holds this write holds the claim. One round trip, none without replicas."""
+        if self.durability.replicas <= 0:
+            return
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.incr(f"{self.p}replicated")
+            self.durability.wait(pipe)
+            acked = pipe.execute()[-1]
+        self.durability.check(int(acked))
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
@@ -68,18 +92,20 @@ class RedisLedger:
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
-        keys = ["", "", "", "", f"{self.p}claim:{rid}"]
-        self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0"])
+        keys = ["", "", "", "", f"{self.p}claim:{rid}", ""]
+        self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0", "0"])
 
     def _run(
-        self,
-        mode: str,
-        row: DeliveryRow,
-        *,
-        force: bool = False,
-        claim: list[Any] | None = None,
-        durable: bool = False,
+        self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
     ) -> tuple[int, Any]:
+        keys, args = self.keys_args(mode, row, force=force, claim=claim)
+        code, value = self._script(keys=keys, args=args)
+        return int(code), value
+
+    def keys_args(
+        self, mode: str, row: DeliveryRow, *, force: bool = False, claim: list[Any] | None = None
+    ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of ``LEDGER_SCRIPT`` in ``mode`` for ``row``."""
         created = row.created_at.timestamp()
         keys = [
             f"{self.p}row:{row.id}",
@@ -87,6 +113,7 @@ class RedisLedger:
             f"{self.p}idx:watch:{row.watch}",
             f"{self.p}wake",
             f"{self.p}claim:{row.id}",
+            f"{self.p}idx:open",
         ]
         wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
         args: list[Any] = [
@@ -102,30 +129,9 @@ class RedisLedger:
             f"{self.p}idx:status:",
             *(claim or ["", 0, "", 0]),
             "1" if row.possible_duplicate else "0",
+            "1" if zlib.crc32(row.id.encode()) % TRIM_ONE_IN == 0 else "0",
         ]
-        if durable and self.durability.replicas:
-            return self._run_replicated(keys, args)
-        code, value = self._script(keys=keys, args=args)
-        return int(code), value
-
-    def _run_replicated(self, keys: list[str], args: list[Any]) -> tuple[int, Any]:
-        """The script, then ``WAIT`` on the same connection (one round trip); a new master after
-        a failover may lack the script: load it once and run again."""
-        for attempt in (1, 2):
-            with self.r.pipeline(transaction=False) as pipe:
-                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-                self.durability.wait(pipe)
-                replies = pipe.execute(raise_on_error=False)
-            reply, acked = replies
-            if isinstance(reply, redis.exceptions.NoScriptError) and attempt == 1:
-                self.r.script_load(LEDGER_SCRIPT)
-                continue
-            if isinstance(reply, Exception):
-                raise reply
-            self.durability.check(int(acked))
-            code, value = reply
-            return int(code), value
-        raise AssertionError("unreachable")
+        return keys, args
 
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100
@@ -133,7 +139,7 @@ class RedisLedger:
         """Rows, newest first; walks the narrowest index and filters the rest."""
         index = f"{self.p}idx:all"
         if status is not None:
-            index = f"{self.p}idx:status:{status}"
+            index = f"{self.p}idx:status:{status}" if status in FINAL else f"{self.p}idx:open"
         elif watch is not None:
             index = f"{self.p}idx:watch:{watch}"
         out: list[DeliveryRow] = []
@@ -164,6 +170,33 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
+
+
+def claim_args(token: str, lease_seconds: float, now: datetime) -> list[Any]:
+    """The claim arguments of ``begin`` (ARGV 11-14)."""
+    return [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
+
+
+def begun_of(code: Any, value: Any) -> Begun:
+    """``begin``'s reply as a ``Begun``."""
+    code = int(code)
+    if code == 2:
+        return Begun("held", left=int(value) / 1000)
+    if code == 3:
+        return Begun("finished", status=_text(value))
+    return Begun("lapsed") if code == 4 else Begun("claimed")
+
+
+def looked_up(reply: Any, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+    """What ``lookup`` answers, from its MGET reply."""
+    raw, claim = reply
+    return (DeliveryRow.model_validate_json(raw) if raw else None), seconds_left(claim, now)
+
+
+def inserted(reply: Any) -> DeliveryRow | None:
+    """What ``insert`` answers, from the script's reply: the row found, or None (written)."""
+    code, raw = reply
+    return None if int(code) == 1 else DeliveryRow.model_validate_json(raw)
 
 
 def _text(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 
@@ -123,8 +123,12 @@ class RedisSilences:
 
     def all(self) -> list[Silence]:
         """Every stored silence."""
-        raw: dict[bytes, bytes] = self.r.hgetall(self.key)  # type: ignore[assignment]
-        return [Silence.model_validate_json(v) for v in raw.values()]
+        return from_hash(self.r.hgetall(self.key))
+
+    def queue_all(self, pipe: Any) -> None:
+        """``all``'s read queued on ``pipe`` (with other writes: one round trip); ``from_hash``
+        reads its reply."""
+        pipe.hgetall(self.key)
 
     def get(self, sid: str) -> Silence | None:
         """One silence by id."""
@@ -134,6 +138,11 @@ class RedisSilences:
     def remove(self, sid: str) -> None:
         """Forget a silence."""
         self.r.hdel(self.key, sid)
+
+
+def from_hash(raw: Any) -> list[Silence]:
+    """The silences of a ``HGETALL`` reply (id -> JSON)."""
+    return [Silence.model_validate_json(v) for v in (raw or {}).values()]
 
 
 def add_silence(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
+from alerts.delivery.limits import Pace
 from alerts.delivery.silences import Silence, first_silence
 from alerts.delivery.stories import Placement, signature
 from alerts.models import Alert
@@ -25,10 +26,12 @@ class Hold:
 
 @dataclass(frozen=True)
 class Story:
-    """The story an alert belongs to; ``followup`` when an earlier item started it."""
+    """The story an alert belongs to; ``followup`` when an earlier item started it, then
+    ``thread``: its first message's thread ref on the alert's channel, if any."""
 
     id: str
     followup: bool
+    thread: str | None = None
 
 
 def route(alert: Alert, channel: str, deps: DeliveryDeps) -> NotifySpec | None:
@@ -78,14 +81,44 @@ def silence_reason(
     return f"silence {silence.id}" if silence else None
 
 
-def assign_story(alert: Alert, now: datetime, deps: DeliveryDeps) -> Story:
-    """Put the alert's item in a story of its watch: a near-duplicate's, or a new one."""
-    first = _story_id(alert)
-    window = timedelta(seconds=deps.conf.story_window_seconds)
-    new = Placement(story=first, since=now - window, at=now, threshold=deps.conf.story_threshold)
-    story = deps.store.stories.place(alert.watch, alert.item.id, signature(alert.item), new)
+def assign_story(
+    alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | None = None
+) -> Story:
+    """Put the alert's item in a story of its watch: a near-duplicate's, or a new one (with
+    ``channel``, a follow-up's thread ref there comes with it)."""
+    new = placement(alert, now, deps, channel)
+    sig = signature(alert.item)
+    story, thread = deps.store.stories.place_threaded(alert.watch, alert.item.id, sig, new)
     # The story may be this very item's, started by its task on another channel a moment ago.
-    return Story(id=story, followup=story != first)
+    return Story(id=story, followup=story != new.story, thread=thread)
+
+
+def placement(alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | None) -> Placement:
+    """How to place the alert's item: join a story of the window, else start its own."""
+    window = timedelta(seconds=deps.conf.story_window_seconds)
+    threshold = deps.conf.story_threshold
+    first = _story_id(alert)
+    return Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
+
+
+def goes_straight(spec: NotifySpec, now: datetime, silences: Sequence[Silence]) -> bool:
+    """True when only the story (and pacing) could still hold the delivery back (``hold``
+    would let a new story through): no story silence, no digest, no quiet hours now, no
+    throttle. Then the story, the pacing token and the claim are one step (``straight``)."""
+    if any(s.story is not None and now < s.ends_at for s in silences):
+        return False
+    if spec.critical:
+        return True
+    quiet = spec.quiet_hours is not None and spec.quiet_hours.end_if_quiet(now) is not None
+    return spec.mode != "digest" and spec.throttle is None and not quiet
+
+
+def pace_of(channel: str, member: str, deps: DeliveryDeps) -> Pace | None:
+    """The pacing token a send on ``channel`` takes (None: the channel is not paced)."""
+    conf = deps.conf
+    if conf.paced_channels is not None and channel not in conf.paced_channels:
+        return None
+    return Pace(channel, conf.pace_rate, conf.pace_burst, member)
 
 
 def _story_id(alert: Alert) -> str:
@@ -103,7 +136,7 @@ def hold(
     quiet_end = spec.quiet_hours.end_if_quiet(now) if spec.quiet_hours else None
     if quiet_end is not None:
         return Hold("quiet_hours", quiet_end, "digested")
-    if story.followup and deps.store.stories.thread(story.id, channel) is None:
+    if story.followup and story.thread is None:
         return Hold("story", spec.digest_schedule().next_after(now), "digested")
     refused_until = throttle_refusal(
         alert.watch, channel, spec, alert.delivery_key(channel), now, deps
@@ -129,7 +162,7 @@ def throttle_refusal(
 
 def pace_wait(channel: str, member: str, now: datetime, deps: DeliveryDeps) -> float:
     """Seconds to wait for the channel's token bucket (0.0: go ahead)."""
-    conf = deps.conf
-    if conf.paced_channels is not None and channel not in conf.paced_channels:
+    pace = pace_of(channel, member, deps)
+    if pace is None:
         return 0.0
-    return deps.store.limits.take_token(channel, now, conf.pace_rate, conf.pace_burst, member)
+    return deps.store.limits.take_token(pace.name, now, pace.rate, pace.burst, pace.member)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import redis
 
 from alerts.delivery.buffer import DigestBuffer, MemoryBuffer, RedisBuffer
-from alerts.delivery.ledger import Ledger, MemoryLedger
+from alerts.delivery.ledger import DeliveryRow, Ledger, MemoryLedger
 from alerts.delivery.limits import Limits, MemoryLimits, RedisLimits
-from alerts.delivery.redis_ledger import RedisLedger
+from alerts.delivery.redis_ledger import RedisLedger, looked_up
 from alerts.delivery.settings import DeliverySettings
-from alerts.delivery.silences import MemorySilences, RedisSilences, SilenceStore
+from alerts.delivery.silences import (
+    MemorySilences,
+    RedisSilences,
+    Silence,
+    SilenceStore,
+    from_hash,
+)
 from alerts.delivery.stories import MemoryStories, RedisStories, StoryIndex
 from alerts.redis_conn import Durability
 
@@ -48,3 +55,30 @@ def redis_store(
         limits=RedisLimits(client, p),
         stories=RedisStories(client, p, s.story_window_seconds),
     )
+
+
+def redis_client(store: DeliveryStore) -> redis.Redis | None:
+    """The one Redis client of the ledger and the silences, when both live there (else None):
+    then their reads and writes can share a round trip with each other and with other stores'."""
+    ledger, silences = store.ledger, store.silences
+    if isinstance(ledger, RedisLedger) and isinstance(silences, RedisSilences):
+        return ledger.r if ledger.r is silences.r else None
+    return None
+
+
+def look(
+    store: DeliveryStore, rid: str, now: datetime
+) -> tuple[DeliveryRow | None, float | None, list[Silence]]:
+    """The row, the seconds left on its claim and the silences: one round trip on Redis."""
+    client = redis_client(store)
+    if client is None:
+        row, left = store.ledger.lookup(rid, now)
+        return row, left, store.silences.all()
+    ledger, silences = store.ledger, store.silences
+    assert isinstance(ledger, RedisLedger) and isinstance(silences, RedisSilences)
+    pipe = client.pipeline(transaction=False)
+    ledger.queue_lookup(pipe, rid)
+    silences.queue_all(pipe)
+    found, raw = pipe.execute()
+    row, left = looked_up(found, now)
+    return row, left, from_hash(raw)

@@ -75,6 +75,7 @@ class Placement:
     since: datetime
     at: datetime
     threshold: float
+    channel: str | None = None  # a follow-up's thread ref on this channel comes back with it
 
 
 def place_by_parts(index: StoryIndex, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
@@ -113,6 +114,12 @@ class StoryIndex(Protocol):
 
     def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
         """The item's story: its own, the most similar fresh one, or ``new.story`` started."""
+        ...
+
+    def place_threaded(
+        self, watch: str, item_id: str, sig: bytes, new: Placement
+    ) -> tuple[str, str | None]:
+        """``place``, and for a follow-up the story's thread ref on ``new.channel``: one step."""
         ...
 
     def thread(self, story: str, channel: str) -> str | None:
@@ -156,6 +163,14 @@ class MemoryStories:
     def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
         """By parts (see ``place_by_parts``)."""
         return place_by_parts(self, watch, item_id, sig, new)
+
+    def place_threaded(
+        self, watch: str, item_id: str, sig: bytes, new: Placement
+    ) -> tuple[str, str | None]:
+        """``place``, then the thread of a follow-up."""
+        story = self.place(watch, item_id, sig, new)
+        followup = story != new.story and new.channel is not None
+        return story, self.thread(story, new.channel) if followup else None  # type: ignore[arg-type]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
@@ -223,6 +238,19 @@ class RedisStories:
 
     def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
         """Look up, compare and assign in one Lua call (see ``stories_lua.PLACE``)."""
+        return self.place_threaded(watch, item_id, sig, new)[0]
+
+    def place_threaded(
+        self, watch: str, item_id: str, sig: bytes, new: Placement
+    ) -> tuple[str, str | None]:
+        """``place``, with a follow-up's thread ref read in the same call."""
+        keys, args = self.place_keys_args(watch, item_id, sig, new)
+        return placed(self._place(keys=keys, args=args))
+
+    def place_keys_args(
+        self, watch: str, item_id: str, sig: bytes, new: Placement
+    ) -> tuple[list[str], list[str | bytes | int]]:
+        """The keys and arguments of ``stories_lua.PLACE`` for this placement."""
         t, at = new.since.timestamp(), new.at.timestamp()
         keys = [
             f"{self.p}story:item:{watch}|{item_id}",
@@ -233,8 +261,9 @@ class RedisStories:
         ]
         stamped = repr(at).encode() + b"|" + sig
         head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
-        args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *bands(sig)]
-        return _text(self._place(keys=keys, args=args))
+        thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
+        args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
+        return keys, [*args, *bands(sig)]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
@@ -244,6 +273,12 @@ class RedisStories:
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins (SET NX)."""
         self.r.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+
+
+def placed(reply: list[object]) -> tuple[str, str | None]:
+    """``PLACE``'s reply: the story and a follow-up's thread ref."""
+    story, ref = reply
+    return _text(story), _text(ref) if ref else None
 
 
 def _text(value: object) -> str:

@@ -17,14 +17,23 @@ from __future__ import annotations
 # Shared functions. fresh(): the item's story if it has one, else the stories sharing a band,
 # started since ``since``, sorted by id, with their signatures. start(): a new story.
 _PRELUDE = """
+local function marked(bands)
+  local fields = {unpack(bands)}
+  fields[#fields + 1] = '_'
+  return fields
+end
+
 local function fresh(item, gens, since, prefix, bands)
   if item ~= '' then
     local known = redis.call('GET', item)
     if known then return known, {}, {} end
   end
-  local seen, keys = {}, {}
+  local seen, keys, read = {}, {}, {}
   for _, gen in ipairs(gens) do
-    for _, packed in pairs(redis.call('HMGET', gen, unpack(bands))) do
+    -- The bands, then the generation's marker field (set with its TTL when it was created).
+    read[gen] = redis.call('HMGET', gen, unpack(marked(bands)))
+    for b = 1, #bands do
+      local packed = read[gen][b]
       if packed then
         for id in string.gmatch(packed, '([^%z]+)') do
           if not seen[id] then seen[id] = true; keys[#keys + 1] = prefix .. id end
@@ -32,7 +41,7 @@ local function fresh(item, gens, since, prefix, bands)
       end
     end
   end
-  if #keys == 0 then return false, {}, {} end
+  if #keys == 0 then return false, {}, {}, read end
   table.sort(keys)
   local ids, sigs = {}, {}
   for i, v in ipairs(redis.call('MGET', unpack(keys))) do
@@ -44,18 +53,25 @@ local function fresh(item, gens, since, prefix, bands)
       end
     end
   end
-  return false, ids, sigs
+  return false, ids, sigs, read
 end
 
-local function start(gen, sigkey, story, ttl, stamped, genttl, bands)
-  local cur = redis.call('HMGET', gen, unpack(bands))
+-- ``read``: the generations' bands as ``fresh`` read them (the new story's generation is
+-- usually the current one: no second HMGET). A generation hash gets its TTL once, when it is
+-- created (no marker field yet), which outlives the two windows it is read in.
+local function start(gen, sigkey, story, ttl, stamped, genttl, bands, read)
+  local cur = (read and read[gen]) or redis.call('HMGET', gen, unpack(marked(bands)))
   local put = {}
   for i, band in ipairs(bands) do
     put[#put + 1] = band
     put[#put + 1] = (cur[i] or '') .. story .. '\\0'
   end
-  redis.call('HSET', gen, unpack(put))
-  redis.call('EXPIRE', gen, genttl)
+  if cur[#bands + 1] then
+    redis.call('HSET', gen, unpack(put))
+  else
+    redis.call('HSET', gen, '_', '1', unpack(put))
+    redis.call('EXPIRE', gen, genttl)
+  end
   redis.call('SET', sigkey, stamped, 'EX', ttl)
 end
 """
@@ -87,13 +103,18 @@ return 1
 
 # KEYS: item, generation, previous generation, the new story's generation, its sig key.
 # ARGV: since, sig key prefix, new story id, TTL, "start|sig", generation TTL, threshold,
-# sig, bands... Returns the item's story id.
-PLACE = (
-    _PRELUDE
-    + """
-local bands = {unpack(ARGV, 9)}
-local known, ids, sigs = fresh(KEYS[1], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]), ARGV[2], bands)
-if known then return known end
+# sig, thread key prefix ("" for none), channel, bands... Returns {the item's story id, the
+# story's thread ref on the channel or false}: the thread is read for a follow-up only (a new
+# story has none yet), so a follow-up's delivery needs no second round trip to thread it.
+PLACE_BODY = """
+local bands = {unpack(ARGV, 11)}
+local function placed(story)
+  if story == ARGV[3] or ARGV[9] == '' then return {story, false} end
+  return {story, redis.call('GET', ARGV[9] .. story .. '|' .. ARGV[10])}
+end
+local known, ids, sigs, read = fresh(KEYS[1], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]), ARGV[2],
+  bands)
+if known then return placed(known) end
 local sig, best, top = ARGV[8], nil, -1
 for i, other in ipairs(sigs) do
   local same = 0
@@ -106,9 +127,9 @@ local story = ARGV[3]
 if best and top / (#sig / 8) >= tonumber(ARGV[7]) then
   story = best
 else
-  start(KEYS[4], KEYS[5], story, ARGV[4], ARGV[5], ARGV[6], bands)
+  start(KEYS[4], KEYS[5], story, ARGV[4], ARGV[5], ARGV[6], bands, read)
 end
 redis.call('SET', KEYS[1], story, 'EX', ARGV[4])
-return story
+return placed(story)
 """
-)
+PLACE = _PRELUDE + PLACE_BODY

@@ -56,9 +56,13 @@ class RedisSeenStore:
         if not ids:
             return []
         pipe = self.client.pipeline(transaction=False)
+        self.queue_unseen(pipe, ids)
+        return [i for i, found in zip(ids, pipe.execute(), strict=True) if not found]
+
+    def queue_unseen(self, pipe: Any, ids: Sequence[str]) -> None:
+        """``unseen``'s reads queued on ``pipe``, one reply per id (truthy: seen)."""
         for item_id in ids:
             pipe.exists(_SEEN + item_id)
-        return [i for i, found in zip(ids, pipe.execute(), strict=True) if not found]
 
     def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
         """Mark ids as seen; their keys expire after the retention window."""

@@ -11,12 +11,14 @@ ingested twice is harmless: its items are seen by then, or their deliveries are 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import redis
 
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.redis_conn import Durability
 
 _BODY = "alerts:ingest:intake"
@@ -92,23 +94,47 @@ class RedisIntake:
     def add(self, bulletin: Accepted, wake_at: datetime) -> None:
         """Keep the bulletin (hash, then wake time: one round trip); with ``durability``, not
         before its replicas hold it (``NotReplicated`` otherwise: the API answers 503)."""
+        with self.r.pipeline(transaction=False) as pipe:
+            self._queue_add(pipe, bulletin, wake_at)
+            self._confirm(pipe)
+
+    def add_counting_new(
+        self, bulletin: Accepted, wake_at: datetime, seen: RedisSeenStore, ids: Sequence[str]
+    ) -> int:
+        """``add``, and how many of ``ids`` were never ingested, read just before the write in
+        the same round trip (the API's answer says how many items are new)."""
+        with self.r.pipeline(transaction=False) as pipe:
+            seen.queue_unseen(pipe, ids)
+            self._queue_add(pipe, bulletin, wake_at)
+            replies = self._confirm(pipe)
+        return sum(1 for found in replies[: len(ids)] if not found)
+
+    def _queue_add(self, pipe: Any, bulletin: Accepted, wake_at: datetime) -> None:
+        """The intake's write: the bulletin's body, then its wake time."""
         body = json.dumps(
             [bulletin.source, bulletin.content_b64, bulletin.content_type], separators=(",", ":")
         )
-        with self.r.pipeline(transaction=False) as pipe:
-            pipe.hset(_BODY, bulletin.id, body)
-            pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
-            waited = self.durability.wait(pipe)
-            replies = pipe.execute()
+        pipe.hset(_BODY, bulletin.id, body)
+        pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
+
+    def _confirm(self, pipe: Any) -> list[Any]:
+        """Run ``pipe``, with ``WAIT`` for the replicas last when ``durability`` asks for them."""
+        waited = self.durability.wait(pipe)
+        replies: list[Any] = pipe.execute()
         if waited:
             self.durability.check(int(replies[-1]))
+        return replies
 
     def done(self, bulletin_id: str) -> None:
         """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""
         with self.r.pipeline(transaction=False) as pipe:
-            pipe.hdel(_BODY, bulletin_id)
-            pipe.zrem(_WAKE, bulletin_id)
+            self.queue_done(pipe, bulletin_id)
             pipe.execute()
+
+    def queue_done(self, pipe: Any, bulletin_id: str) -> None:
+        """``done``'s commands queued on ``pipe`` (the hand-on's one write, ``handoff_commit``)."""
+        pipe.hdel(_BODY, bulletin_id)
+        pipe.zrem(_WAKE, bulletin_id)
 
     def extend(self, bulletin_id: str, wake_at: datetime) -> None:
         """Move its wake time, if it is still kept (``xx``: never re-adds a finished one)."""

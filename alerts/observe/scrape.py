@@ -16,12 +16,10 @@ from typing import Any
 import redis
 
 from alerts.clock import Clock
-from alerts.delivery.ledger import STATUSES
+from alerts.delivery.ledger import FINAL, STATUSES
 from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.observe.metrics import Collector, GaugeMetricFamily, Metric
-
-OPEN = ("pending", "sending", "retrying")  # rows that still wait to be sent
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: the registry keys collectors
@@ -64,24 +62,28 @@ class RedisGauges(Collector):
 
     def _ledger(self) -> list[Metric]:
         rows = GaugeMetricFamily(
-            "alerts_ledger_rows", "Delivery ledger rows by status (dead: dead letters).",
+            "alerts_ledger_rows",
+            "Delivery ledger rows by final status (dead: dead letters), and open: in flight.",
             labels=["status"],
         )  # fmt: skip
+        # Final statuses have an index each; rows in flight share idx:open (ledger_lua).
+        indexes: dict[str, str] = {
+            s: f"{self.ledger_prefix}idx:status:{s}" for s in STATUSES if s in FINAL
+        }
+        indexes["open"] = f"{self.ledger_prefix}idx:open"
         pipe = self.client.pipeline(transaction=False)
-        for status in STATUSES:
-            pipe.zcard(f"{self.ledger_prefix}idx:status:{status}")
-        for waiting in OPEN:
-            pipe.zrange(f"{self.ledger_prefix}idx:status:{waiting}", 0, 0, withscores=True)
-        replies = pipe.execute()
-        for status, count in zip(STATUSES, replies, strict=False):
+        for key in indexes.values():
+            pipe.zcard(key)
+        pipe.zrange(indexes["open"], 0, 0, withscores=True)
+        *counts, first = pipe.execute()
+        for status, count in zip(indexes, counts, strict=True):
             rows.add_metric([status], count)
-        oldest = [first[0][1] for first in replies[len(STATUSES) :] if first]
         age = GaugeMetricFamily(
             "alerts_oldest_pending_delivery_age_seconds",
             "Age of the oldest delivery not yet sent (pending, sending or retrying); 0 if none.",
         )
         now = self.clock().timestamp()
-        age.add_metric([], max(0.0, now - min(oldest)) if oldest else 0.0)
+        age.add_metric([], max(0.0, now - first[0][1]) if first else 0.0)
         return [rows, age]
 
     def _rules(self) -> list[Metric]:

@@ -37,17 +37,19 @@ def ingest_bulletin(
     ids = {"source": source, "bulletin_id": bulletin_id or ""}
     try:
         items = _new_items(s, source, content_b64, content_type, parsed)
-        handed = hand_on_new(s, items[:chunk])  # seen from now: the follow-up skips them
+        # The last chunk releases the bulletin from the intake with the items' own write.
+        done = bulletin_id if len(items) <= chunk and s.intake is not None else None
+        handed = hand_on_new(s, items[:chunk], done=done)  # seen from now: the follow-up skips them
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc, extra=ids)
         items, handed = [], []
+        if bulletin_id and s.intake is not None:
+            s.intake.done(bulletin_id)
     if len(items) > chunk:  # the intake keeps it, its wake time pushed past the follow-up
         if bulletin_id and s.intake is not None:
             later = s.clock() + timedelta(seconds=s.settings.worker.visibility_timeout)
             s.intake.extend(bulletin_id, later)
         s.queues.bulletin(source, content_b64, content_type, bulletin_id, parsed)
-    elif bulletin_id and s.intake is not None:
-        s.intake.done(bulletin_id)
     log.info(
         "bulletin from %s: %d new items", source, len(handed), extra={**ids, "item_ids": handed}
     )
@@ -72,15 +74,16 @@ def _new_items(
     )
 
 
-def hand_on_new(s: Services, items: list[Item]) -> list[str]:
+def hand_on_new(s: Services, items: list[Item], *, done: str | None = None) -> list[str]:
     """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up.
 
     With watch shards, the items go to every shard's queue instead, then are remembered.
+    ``done``: the intake's bulletin to release with the items' write.
     """
     if s.settings.worker.shards > 1:
-        handed = handoff.park(items, s.handoff(), s.queues.match)
+        handed = handoff.park(items, s.handoff(), s.queues.match, done=done)
     else:
-        handed = handoff.hand_on(items, s.rules, s.handoff())
+        handed = handoff.hand_on(items, s.rules, s.handoff(), done=done)
     _saw_new(s, items)
     return handed
 

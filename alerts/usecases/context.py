@@ -129,4 +129,5 @@ class Services:
             enqueue=self.queues.delivery,
             match_batch=conf.match_batch,
             inline=conf.inline_deliveries,
+            intake=self.intake,
         )

@@ -1,27 +1,43 @@
-"""Redis commands per delivery, counted on a private Redis so other traffic cannot blur them.
+"""Redis commands and round trips per delivery, counted on a private Redis so other traffic
+cannot blur them.
 
-The merged Lua paths (ledger, story index) are what keeps an alerting item cheap; these counts
-make a change that brings back per-band sets, per-key expiries or index rewrites fail here.
+The merged paths (one pipeline for the records and the items' writes, one Lua call each for
+the story, the claim and the finish) are what keeps an alerting item cheap; these counts make a
+change that brings back a round trip, per-band sets, per-key expiries or index rewrites fail.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
+from redis.connection import AbstractConnection
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
+from alerts.delivery.reconcile import pending_row
+from alerts.handoff import Handoff, send_or_queue
+from alerts.handoff_commit import commit
+from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
+from alerts.ingest.intake import Accepted, RedisIntake
+from alerts.models import Alert
 from tests.delivery.helpers import T0, make_alert, make_deps
 from tests.support.redis_server import RedisServer
 
-# A delivery that starts a story: record pending, silences, story find + assign, begin, finish.
-NEW_STORY_BUDGET = 37
+# An item raising one alert, sent inline: the write (its record, the item archived and seen,
+# its bulletin out of the intake, the silences read), the story with the claim (``straight``),
+# the finish.
+ITEM_ROUND_TRIPS = 3
+ITEM_BUDGET = 34  # commands, Lua's included (the delivery 26 of them, the item 8)
 # A second item of the same story on the same watch: joins it, held for the digest (a webhook
 # cannot thread), no new story written.
-FOLLOWUP_BUDGET = 30
+FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer, the row's final
+FOLLOWUP_BUDGET = 31  # the item 8, the delivery 23
+# A deliver_alert task: the row, its claim and the silences in one read, then as inline.
+TASK_ROUND_TRIPS = 3
 
 
 @pytest.fixture(scope="module")
@@ -33,38 +49,99 @@ def private_redis() -> Iterator[redis.Redis]:
         server.stop()
 
 
-def counted(client: redis.Redis, run: Callable[[], object]) -> Counter[str]:
-    """Commands the server ran during ``run`` (inside Lua included), by name."""
+def counted(
+    client: redis.Redis, run: Callable[[], object], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Counter[str], int]:
+    """Commands the server ran during ``run`` (inside Lua included), by name, and the round
+    trips the client made (a pipeline is one)."""
+    trips = [0]
+    send = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        trips[0] += 1
+        send(self, command, check_health)
+
     client.config_resetstat()
-    run()
+    with monkeypatch.context() as m:
+        m.setattr(AbstractConnection, "send_packed_command", counting)
+        run()
     stats = client.info("commandstats")
     names = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
-    return Counter({k: v for k, v in names.items() if not k.startswith("config")})
+    return Counter({k: v for k, v in names.items() if not k.startswith("config")}), trips[0]
 
 
-def one_delivery(deps, alert) -> Callable[[], object]:
+def handoff_over(client: redis.Redis, clock: FrozenClock, *, paced: bool = False) -> Handoff:
+    # make_deps paces at 1000 messages/s: a paced send never waits here
+    pacing = {} if paced else {"paced_channels": []}
+    deps = make_deps(store=redis_store(client), clock=clock, **pacing)
+    return Handoff(
+        seen=RedisSeenStore(client),
+        archive=RedisItemArchive(client),
+        delivery=deps,
+        clock=clock,
+        enqueue=lambda *_: None,
+        intake=RedisIntake(client),
+    )
+
+
+def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
+    """What ``handoff.hand_on`` does for an item with one alert, after matching it."""
+    bulletin = Accepted(f"b-{alert.item.id}", "test", "", None)
+    h.intake.add(bulletin, T0) if h.intake else None  # the API's write, not counted
+
     def run() -> object:
-        row = record_pending(alert, "ops", deps=deps)
-        return deliver(alert, "ops", deps=deps, pending=row).status
+        rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
+        recorded, silences = commit(h, rows, [alert.item], bulletin.id)
+        send_or_queue([(alert, "ops", recorded[0])], h, silences)
+        return recorded
 
     return run
 
 
-def test_a_delivery_stays_within_its_redis_command_budget(private_redis):
+def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redis, monkeypatch):
     private_redis.flushall()
     clock = FrozenClock(T0)
-    deps = make_deps(store=redis_store(private_redis), clock=clock, paced_channels=[])
-    one_delivery(deps, make_alert(0))()  # loads the scripts (SCRIPT LOAD is not the hot path)
+    h = handoff_over(private_redis, clock)
+    one_item(h, make_alert(0))()  # loads the scripts (SCRIPT LOAD is not the hot path)
     clock.advance(seconds=5)
-    fresh = counted(private_redis, one_delivery(deps, make_alert(1)))
+    fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
+    assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
     assert fresh["smembers"] == fresh["sadd"] == 0, fresh  # no per-band sets
-    assert fresh["expire"] <= 1 and fresh["zremrangebyscore"] <= 4, fresh
-    assert fresh.total() <= NEW_STORY_BUDGET, (fresh.total(), fresh)
+    assert fresh["expire"] <= 1 and fresh["zremrangebyscore"] <= 1, fresh
+    assert fresh.total() <= ITEM_BUDGET, (fresh.total(), fresh)
     clock.advance(seconds=5)
     same = make_alert(1).item.model_copy(update={"id": "item-1b"})
     followup = make_alert(1).model_copy(update={"item": same})
-    joined = counted(private_redis, one_delivery(deps, followup))
+    joined, trips = counted(private_redis, one_item(h, followup), monkeypatch)
+    assert trips == FOLLOWUP_ROUND_TRIPS, (trips, joined)
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
+
+
+def test_pacing_a_channel_costs_no_round_trip_of_its_own(private_redis, monkeypatch):
+    """The pacing token is taken inside the story-and-claim step (``straight``)."""
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    h = handoff_over(private_redis, clock, paced=True)
+    one_item(h, make_alert(0))()
+    clock.advance(seconds=5)
+    fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
+    assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
+    assert private_redis.exists("alerts:dlv:pace:ops")
+
+
+def test_a_delivery_task_reads_its_row_and_the_silences_in_one_round_trip(
+    private_redis, monkeypatch
+):
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    deps = make_deps(store=redis_store(private_redis), clock=clock, paced_channels=[])
+    record_pending(make_alert(0), "ops", deps=deps)
+    deliver(make_alert(0), "ops", deps=deps)  # loads the scripts
+    record_pending(make_alert(1), "ops", deps=deps)
+    clock.advance(seconds=5)
+    run = lambda: deliver(make_alert(1), "ops", deps=deps)  # noqa: E731
+    _, trips = counted(private_redis, run, monkeypatch)
+    assert trips == TASK_ROUND_TRIPS
 
 
 def test_every_story_key_expires_by_itself(private_redis):
@@ -73,7 +150,8 @@ def test_every_story_key_expires_by_itself(private_redis):
     clock = FrozenClock(T0)
     deps = make_deps(store=redis_store(private_redis), clock=clock, paced_channels=[])
     for n in range(5):
-        one_delivery(deps, make_alert(n))()
+        row = record_pending(make_alert(n), "ops", deps=deps)
+        deliver(make_alert(n), "ops", deps=deps, pending=row)
         clock.advance(minutes=1)
     keys = private_redis.keys("alerts:dlv:story:*")
     assert keys and all(private_redis.ttl(k) > 0 for k in keys)

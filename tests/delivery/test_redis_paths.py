@@ -9,9 +9,11 @@ import pytest
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
-from alerts.delivery.ledger import STATUSES, DeliveryRow
+from alerts.delivery.ledger import FINAL, STATUSES, DeliveryRow
+from alerts.delivery.limits import Pace
 from alerts.delivery.stages import assign_story
 from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
+from alerts.delivery.straight import place_and_begin
 from alerts.models import Item
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
@@ -31,15 +33,18 @@ def index_state(client) -> dict[str, set[str]]:
 
 
 def assert_indexes_match_rows(client) -> None:
-    """Each row is in idx:all, its watch index, exactly its status index when final (in-flight
-    statuses have none), and wake iff wake_at."""
+    """Each row is in idx:all, its watch index, exactly its status index when final, idx:open
+    when in flight (and no status index then), and wake iff wake_at."""
     state = index_state(client)
     rows = [DeliveryRow.model_validate_json(client.get(k)) for k in client.keys(f"{PREFIX}row:*")]
     for row in rows:
         assert row.id in state[f"{PREFIX}idx:all"]
         assert row.id in state[f"{PREFIX}idx:watch:{row.watch}"]
         where = [s for s in STATUSES if row.id in state.get(f"{PREFIX}idx:status:{s}", set())]
-        assert where == [row.status], (row.id, row.status, where)
+        if row.id in state.get(f"{PREFIX}idx:open", set()):
+            where.append("open")
+        expected = [row.status] if row.status in FINAL else ["open"]
+        assert where == expected, (row.id, row.status, where)
         assert (row.id in state[f"{PREFIX}wake"]) == (row.wake_at is not None)
     assert len(state[f"{PREFIX}idx:all"]) == len(rows)
 
@@ -193,3 +198,37 @@ def test_story_place_in_one_call_equals_find_best_match_assign(redis_client):
             placed["parts"].append(place_by_parts(parts, "w", item.id, signature(item), new))
     assert placed["lua"] == placed["parts"]
     assert len(set(placed["lua"])) < 60  # stories formed: some items joined another's
+
+
+def test_story_pacing_and_claim_in_one_step_agree_with_memory(redis_client):
+    """``straight.place_and_begin``: a new story is claimed with its placement, the item's own
+    story on a second channel too, a follow-up comes back untouched with its thread ref, a
+    claim held by another answers ``held``, and a paced channel's second send waits unclaimed;
+    the memory stores answer the same."""
+    got: dict[str, list[object]] = {}
+    for name, store in both(redis_client).items():
+        out: list[object] = []
+        first = make_alert(1)
+        near = first.model_copy(update={"item": first.item.model_copy(update={"id": "item-1b"})})
+        for alert, channel in ((first, "ops"), (first, "slack"), (near, "slack"), (near, "ops")):
+            new = Placement(alert.key, T0 - timedelta(hours=1), T0, 0.5, channel=channel)
+            row = DeliveryRow.new(alert, channel, T0).moved("sending", T0, story=new.story)
+            out.append(place_and_begin(store, signature(alert.item), new, row, ("tok", 60, T0)))
+            if channel == "slack" and alert is first:
+                store.stories.set_thread(alert.key, "slack", "111.222")
+        row = DeliveryRow.new(first, "ops", T0).moved("sending", T0)
+        new = Placement(first.key, T0 - timedelta(hours=1), T0, 0.5, channel="ops")
+        out.append(place_and_begin(store, signature(first.item), new, row, ("other", 60, T0)))
+        for n in (7, 8):  # 1 message/s on "paced": the second waits its slot, unclaimed
+            alert = make_alert(n, watch=f"p{n}")
+            new = Placement(alert.key, T0 - timedelta(hours=1), T0, 0.5, channel="paced")
+            row = DeliveryRow.new(alert, "paced", T0).moved("sending", T0)
+            pace = Pace("paced", 1.0, 1, row.key)
+            out.append(place_and_begin(store, signature(alert.item), new, row, ("t", 60, T0), pace))
+        got[name] = out
+    assert got["redis"] == got["memory"]
+    claimed, own, followup, _, held, go, wait = got["redis"]
+    assert claimed.begun.outcome == own.begun.outcome == "claimed" and claimed.story == own.story
+    assert (followup.story, followup.thread, followup.begun) == (claimed.story, "111.222", None)
+    assert held.begun.outcome == "held"
+    assert go.begun.outcome == "claimed" and (wait.begun, wait.wait) == (None, 1.0)

@@ -151,8 +151,8 @@ def test_a_followup_without_a_thread_waits_for_the_digest_else_goes_threaded():
     follow = Story(id="kaluga|item-1", followup=True)
     got = hold(make_alert(2), "slack", spec, follow, T0, deps)
     assert got.reason == "story" and got.due == T0 + timedelta(hours=1)
-    deps.store.stories.set_thread("kaluga|item-1", "slack", "1700000000.000100")
-    assert hold(make_alert(2), "slack", spec, follow, T0, deps) is None
+    threaded = Story(id="kaluga|item-1", followup=True, thread="1700000000.000100")
+    assert hold(make_alert(2), "slack", spec, threaded, T0, deps) is None
 
 
 # pace

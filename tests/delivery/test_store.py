@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from alerts.delivery import memory_store, redis_store
 from alerts.delivery.buffer import Held
 from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
 from alerts.delivery.stories import signature
 from alerts.models import Item
@@ -174,5 +176,11 @@ def test_redis_forgets_old_stories_and_old_index_entries(redis_client):
     story_keys = redis_client.keys("alerts:dlv:story:*")  # each expires alone: nothing to trim
     assert story_keys and all(redis_client.ttl(k) > 0 for k in story_keys)
     store.ledger.save(row(1))
-    store.ledger.save(row(2, at=T0 + timedelta(days=31)))
-    assert [r.item_id for r in store.ledger.query()] == ["item-2"]
+    # Index entries older than the row TTL go when a sampled write (one in TRIM_ONE_IN) adds to
+    # that index: the first such row of 31 days later trims item-1 from idx:all.
+    trims = next(n for n in range(2, 500) if zlib.crc32(row(n).id.encode()) % TRIM_ONE_IN == 0)
+    later = [row(n, at=T0 + timedelta(days=31)) for n in range(2, trims + 1)]
+    for r in later:
+        store.ledger.save(r)
+    assert len(store.ledger.query(limit=1000)) == len(later)
+    assert "item-1" not in {r.item_id for r in store.ledger.query(limit=1000)}

@@ -52,7 +52,7 @@ def test_gauges_read_what_redis_holds(redis_client: redis.Redis) -> None:
     found = scrape(redis_client, clock)
     assert found[("alerts_redis_up", ())] == 1
     assert found[("alerts_queue_depth", ("alerts",))] == 3
-    assert found[("alerts_ledger_rows", ("pending",))] == 2
+    assert found[("alerts_ledger_rows", ("open",))] == 2  # in flight: pending, sending, retrying
     assert found[("alerts_ledger_rows", ("dead",))] == 0
     assert found[("alerts_oldest_pending_delivery_age_seconds", ())] == 100
     assert found[("alerts_ruleset_info", ("v9",))] == 1

@@ -1,0 +1,136 @@
+"""Story, pacing and claim in one step, for a delivery nothing can hold back but a follow-up.
+
+When no story silence exists and the watch sends immediately (no digest, no quiet hours now,
+no throttle), the only things left to decide before the send are whether the item follows up
+an earlier one (then a thread or the digest decides) and the channel's pacing. So the story
+placement, the pacing token and the claim (``begin``) run as one Lua script: the story is
+placed and, when it is the item's own, a token is taken (paced channels) and, when none must
+be waited for, the row is claimed and written ``sending``. A follow-up comes back untouched
+(no token, no claim) and takes the ordinary path with its story known; a wait comes back
+unclaimed. One round trip instead of two or three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from alerts.delivery.ledger import Begun, DeliveryRow
+from alerts.delivery.ledger_lua import LEDGER_SCRIPT
+from alerts.delivery.limits import TAKE, Pace, RedisLimits
+from alerts.delivery.redis_ledger import RedisLedger, begun_of, claim_args
+from alerts.delivery.store import DeliveryStore
+from alerts.delivery.stories import Placement, RedisStories
+from alerts.delivery.stories_lua import _PRELUDE, PLACE_BODY
+
+# KEYS: the story's (PLACE), the pacing's (TAKE, or none), the ledger's. ARGV: how many keys
+# and arguments the story and the pacing take, the story's arguments, the pacing's, then the
+# ledger's (mode ``begin``). Returns {0, story, thread ref} for a follow-up (nothing taken or
+# claimed), {2, ms to wait, ""} when paced (nothing claimed), else {1, begin's code, value}.
+STRAIGHT = f"""{_PRELUDE}
+local function place(KEYS, ARGV)
+{PLACE_BODY}
+end
+local function take(KEYS, ARGV)
+{TAKE}
+end
+local function ledger(KEYS, ARGV)
+{LEDGER_SCRIPT}
+end
+local nk, na, nq, nb = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local pargs = {{unpack(ARGV, 5, 4 + na)}}
+local story = place({{unpack(KEYS, 1, nk)}}, pargs)
+if story[1] ~= pargs[3] then return {{0, story[1], story[2]}} end
+if nq > 0 then
+  local wait = take({{unpack(KEYS, nk + 1, nk + nq)}}, {{unpack(ARGV, 5 + na, 4 + na + nb)}})
+  if wait > 0 then return {{2, wait, ''}} end
+end
+local begun = ledger({{unpack(KEYS, nk + nq + 1)}}, {{unpack(ARGV, 5 + na + nb)}})
+return {{1, begun[1], begun[2]}}
+"""
+
+_SCRIPTS: dict[int, Any] = {}
+
+
+@dataclass(frozen=True)
+class Straight:
+    """How the step ended: the item's story (and a follow-up's thread ref); ``begun`` is None
+    for a follow-up or a wait of ``wait`` seconds (nothing claimed then)."""
+
+    story: str
+    thread: str | None = None
+    begun: Begun | None = None
+    wait: float = 0.0
+
+
+def place_and_begin(
+    store: DeliveryStore,
+    sig: bytes,
+    new: Placement,
+    sending: DeliveryRow,
+    claim: tuple[str, float, datetime],
+    pace: Pace | None = None,
+) -> Straight:
+    """Place the item's story; for its own story take ``pace``'s token and, with none to wait
+    for, ``begin_send`` ``sending`` with ``claim`` (token, lease seconds, now)."""
+    ledger, stories, limits = store.ledger, store.stories, store.limits
+    token, lease, now = claim
+    same = (
+        isinstance(ledger, RedisLedger)
+        and isinstance(stories, RedisStories)
+        and isinstance(limits, RedisLimits)
+        and ledger.r is stories.r is limits.r
+    )
+    if not same:
+        return _by_parts(store, sig, new, sending, claim, pace)
+    assert isinstance(ledger, RedisLedger) and isinstance(stories, RedisStories)
+    assert isinstance(limits, RedisLimits)
+    pk, pa = stories.place_keys_args(sending.watch, sending.item_id, sig, new)
+    qk: list[str] = []
+    qa: list[Any] = []
+    if pace is not None:
+        qk, qa = limits.take_keys_args(pace.name, now, pace.rate, pace.burst, pace.member)
+    lk, la = ledger.keys_args("begin", sending, claim=claim_args(token, lease, now))
+    keys = [*pk, *qk, *lk]
+    flag, first, second = _script(ledger.r)(
+        keys=keys, args=[len(pk), len(pa), len(qk), len(qa), *pa, *qa, *la]
+    )
+    if int(flag) == 0:
+        return Straight(_text(first), _text(second) if second else None)
+    if int(flag) == 2:
+        return Straight(new.story, wait=int(first) / 1000)
+    return Straight(new.story, begun=begun_of(first, second))
+
+
+def _by_parts(
+    store: DeliveryStore,
+    sig: bytes,
+    new: Placement,
+    sending: DeliveryRow,
+    claim: tuple[str, float, datetime],
+    pace: Pace | None,
+) -> Straight:
+    """The same steps one by one (the memory stores; the reference for the Lua)."""
+    token, lease, now = claim
+    story, thread = store.stories.place_threaded(sending.watch, sending.item_id, sig, new)
+    if story != new.story:
+        return Straight(story, thread)
+    if pace is not None:
+        wait = store.limits.take_token(pace.name, now, pace.rate, pace.burst, pace.member)
+        if wait > 0:
+            return Straight(story, wait=wait)
+    return Straight(story, begun=store.ledger.begin_send(sending, token, lease, now))
+
+
+def _script(client: redis.Redis) -> Any:
+    key = id(client)
+    if key not in _SCRIPTS:
+        _SCRIPTS[key] = client.register_script(STRAIGHT)
+    return _SCRIPTS[key]
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
