@@ -195,15 +195,11 @@ def _sent(
         if begun.outcome == "lapsed":  # a worker died after claiming: it may have sent
             sending = sending.model_copy(update={"possible_duplicate": True})
             ledger.save(sending)
-        ledger.confirm_claim()
-    except NotReplicated:  # the claim is on the master alone: undo it, send nothing, retry later
-        ledger.release(row.id, token)
-        ledger.save(row)
-        raise
-    except BaseException:
-        ledger.release(row.id, token)
-        raise
-    try:
+        try:
+            ledger.confirm_claim()
+        except NotReplicated:  # the claim is on the master alone: undo it, send nothing
+            ledger.save(row)
+            raise
         done, outcome = record(deps, sending, _send(deps, sending, reply_to))
     except BaseException:
         ledger.release(row.id, token)
