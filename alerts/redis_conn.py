@@ -37,19 +37,19 @@ class Durability:
     replicas: int = 0
     timeout_ms: int = 500
 
-    def wait(self, pipe: Any) -> bool:
-        """Queue ``WAIT`` as the pipeline's last command; False when there is none to wait for."""
+    def execute(self, pipe: Any) -> list[Any]:
+        """Run ``pipe`` with ``WAIT`` as its last command (none without replicas to wait for);
+        ``NotReplicated`` when fewer replicas than asked acknowledged its writes in time."""
         if self.replicas <= 0:
-            return False
+            return list(pipe.execute())
         pipe.wait(self.replicas, self.timeout_ms)
-        return True
-
-    def check(self, acked: int) -> None:
-        """Raise ``NotReplicated`` when ``WAIT`` answered fewer replicas than asked."""
+        replies = list(pipe.execute())
+        acked = int(replies[-1])
         if acked < self.replicas:
             raise NotReplicated(
                 f"{acked} of {self.replicas} replica(s) acknowledged within {self.timeout_ms} ms"
             )
+        return replies
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class RedisIntake:
         before its replicas hold it (``NotReplicated`` otherwise: the API answers 503)."""
         with self.r.pipeline(transaction=False) as pipe:
             self._queue_add(pipe, bulletin, wake_at)
-            self._confirm(pipe)
+            self.durability.execute(pipe)
 
     def add_counting_new(
         self, bulletin: Accepted, wake_at: datetime, seen: RedisSeenStore, ids: Sequence[str]
@@ -106,7 +106,7 @@ class RedisIntake:
         with self.r.pipeline(transaction=False) as pipe:
             seen.queue_unseen(pipe, ids)
             self._queue_add(pipe, bulletin, wake_at)
-            replies = self._confirm(pipe)
+            replies = self.durability.execute(pipe)
         return sum(1 for found in replies[: len(ids)] if not found)
 
     def _queue_add(self, pipe: Any, bulletin: Accepted, wake_at: datetime) -> None:
@@ -116,14 +116,6 @@ class RedisIntake:
         )
         pipe.hset(_BODY, bulletin.id, body)
         pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
-
-    def _confirm(self, pipe: Any) -> list[Any]:
-        """Run ``pipe``, with ``WAIT`` for the replicas last when ``durability`` asks for them."""
-        waited = self.durability.wait(pipe)
-        replies: list[Any] = pipe.execute()
-        if waited:
-            self.durability.check(int(replies[-1]))
-        return replies
 
     def done(self, bulletin_id: str) -> None:
         """Forget it (a wake entry left alone by a crash is dropped by ``due``)."""
