@@ -1,10 +1,13 @@
-"""Pausing the cyclic garbage collector while a rule set is built."""
+"""Pausing the cyclic garbage collector while a rule set is built, and giving back what the
+build freed."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -39,3 +42,27 @@ def paused_gc() -> Iterator[None]:
             _Pauses.depth -= 1
             if _Pauses.depth == 0 and _Pauses.was_enabled:
                 gc.enable()
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def give_back_freed() -> bool:
+    """Return the C heap's free pages to the system; False where that cannot be done.
+
+    Building a rule set frees as much as it keeps (parsed specs, per-term scratch), but
+    glibc keeps freed pages mapped: a 250k-watch shard's resident size stayed about 50 MiB
+    over what it holds. A worker calls this once after each rule set it loads.
+    """
+    if _TRIM is None:
+        return False
+    _TRIM(0)
+    return True

@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from alerts.gcpause import give_back_freed
 from alerts.matching import Matcher
 from alerts.matching.shards import shard_of
 from alerts.models import Item
@@ -37,22 +38,26 @@ def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> N
     """Generate the workload once; write the items and each shard's watch specs as JSON."""
     batch, specs = workload(watches, n_items, seed)
     (folder / "items.json").write_text(json.dumps([i.model_dump(mode="json") for i in batch]))
-    for k in range(shards):
-        mine = [s for s in specs if shard_of(s["id"], shards) == k]
-        (folder / f"shard-{k}.json").write_text(json.dumps(mine))
+    files = [(folder / f"shard-{k}.jsonl").open("w") for k in range(shards)]
+    for spec in specs:
+        files[shard_of(spec["id"], shards)].write(json.dumps(spec) + "\n")
+    for f in files:
+        f.close()
 
 
 def one_shard(shard: int, folder: Path) -> dict[str, Any]:
     """Build one shard's matcher from its specs only, as its worker would, and time the items."""
     batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
-    mine = json.loads((folder / f"shard-{shard}.json").read_text())
     gc.collect()
     rss0 = _rss_kib()
     t0 = time.perf_counter()
-    matcher = Matcher(ruleset(mine, exact=False))
+    # One spec at a time, as the loader compiles a file's watches and drops its YAML: the
+    # shard never holds every spec as parsed values at once.
+    with (folder / f"shard-{shard}.jsonl").open() as lines:
+        matcher = Matcher(ruleset((json.loads(line) for line in lines), exact=False))
     build_s = time.perf_counter() - t0
-    del mine
     gc.collect()
+    give_back_freed()  # as the rules watcher does after each build
     gc.freeze()  # as a worker does after loading a rule set
     for item in batch[:20]:
         matcher.match(item)  # warm the word-key cache, as a running worker would be

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.clock import Clock, system_clock
+from alerts.gcpause import give_back_freed
 from alerts.matching.load import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.rules.errors import RuleError, RuleSetError
@@ -105,6 +106,7 @@ class RulesWatcher:
         if self.select is not None:
             ruleset = self.select(ruleset)
         self._current = (ruleset, Matcher(ruleset, self.languages))
+        give_back_freed()  # the parse and build freed about as much as the set keeps
         self._loaded_at = now
         self._last_error = None
 

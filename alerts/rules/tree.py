@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from alerts.rules.confidence import KINDS
 
 TermKind = Literal["word", "prefix", "regex"]
 SurnameGender = Literal["same", "any"]
-T = TypeVar("T")
 
 
-class _Once(Generic[T]):
-    """``cached_property`` without the lock it takes in 3.11: a node is immutable, so two
-    threads racing would only compute the same value twice, and every matched term asks
-    for its clause once per rule set."""
-
-    def __init__(self, func: Callable[[Any], T]) -> None:
-        self.func, self.name = func, func.__name__
+class _Clause:
+    """``render()``, worked out once and kept in the node's ``_clause`` slot: nodes are
+    immutable and slotted (a watch's nodes are most of a big rule set's memory), and every
+    matched term reports its clause. No lock: two threads racing compute the same string."""
 
     def __get__(self, node: Any, owner: Any = None) -> Any:
         if node is None:
             return self
-        value = node.__dict__[self.name] = self.func(node)
-        return value
+        text: str = node._clause
+        if not text:
+            text = node.render()
+            object.__setattr__(node, "_clause", text)
+        return text
 
 
-once = cached_property if TYPE_CHECKING else _Once
+def _memo() -> Any:
+    """The ``_clause`` slot: not an argument, not compared, not shown."""
+    return field(default="", init=False, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     """A word, phrase, prefix or regex, with its options."""
 
@@ -43,6 +42,8 @@ class Term:
     # "any": a surname also finds its other gender's form (Zelensky, Zelenska); the key
     # layer reads it where it works out the term's keys.
     surname_gender: SurnameGender = "same"
+    _clause: str = _memo()
+    clause = _Clause()  # render(), worked out once
 
     def render(self) -> str:
         """The term in query syntax."""
@@ -55,31 +56,23 @@ class Term:
         body = f"={body}" if self.exact else body
         return _scoped(self.fields, body)
 
-    @once
-    def clause(self) -> str:
-        """``render()``, worked out once: nodes are immutable, and reported on every match."""
-        return self.render()
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Near:
     """Words within ``slop`` positions of each other, in one field: ``"a b"~10``."""
 
     terms: tuple[Term, ...]
     slop: int
     fields: frozenset[str] | None = None
+    _clause: str = _memo()
+    clause = _Clause()  # render(), worked out once
 
     def render(self) -> str:
         """The proximity clause in query syntax."""
         return _scoped(self.fields, f'"{" ".join(t.text for t in self.terms)}"~{self.slop}')
 
-    @once
-    def clause(self) -> str:
-        """``render()``, worked out once: nodes are immutable, and reported on every match."""
-        return self.render()
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class And:
     """Every child holds."""
 
@@ -90,7 +83,7 @@ class And:
         return " AND ".join(_paren(c) for c in self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Or:
     """At least one child holds."""
 
@@ -101,23 +94,20 @@ class Or:
         return " OR ".join(_paren(c) for c in self.children)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Not:
     """The child does not hold."""
 
     child: Node
+    _clause: str = _memo()
+    clause = _Clause()  # render(), worked out once
 
     def render(self) -> str:
         """The negation in query syntax."""
         return f"NOT {_paren(self.child)}"
 
-    @once
-    def clause(self) -> str:
-        """``render()``, worked out once: nodes are immutable, and reported on every match."""
-        return self.render()
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guard:
     """The child, counting only occurrences of its terms that pass the watch's filters.
 
@@ -129,17 +119,14 @@ class Guard:
     away: Node | None = None
     within: int = 0
     level: int = len(KINDS) - 1
+    _clause: str = _memo()
+    clause = _Clause()  # render(), worked out once
 
     def render(self) -> str:
         """The child in query syntax, the filters after it in brackets."""
         notes = [f"not within {self.within} words of {_paren(self.away)}"] if self.away else []
         notes += [f"min_confidence {KINDS[self.level]}"] if self.level < len(KINDS) - 1 else []
         return f"{_paren(self.child)} [{'; '.join(notes)}]"
-
-    @once
-    def clause(self) -> str:
-        """``render()``, worked out once: nodes are immutable, and reported on every match."""
-        return self.render()
 
 
 Node = Term | Near | And | Or | Not | Guard

@@ -111,3 +111,22 @@ def test_expected_languages_are_viewed_at_load(tmp_path: Path, clock: FrozenCloc
     assert set(matcher.index.views) == {"de", "pl"}
     _, plain = RulesWatcher(tmp_path, clock=clock).current()
     assert plain.index.views == {}
+
+
+def test_each_new_set_gives_the_freed_heap_back(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build frees about as much as it keeps; a shard of 250k watches stayed ~50 MiB over."""
+    calls: list[int] = []
+    monkeypatch.setattr("alerts.matching.reload.give_back_freed", lambda: calls.append(1))
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, min_interval=1.0, clock=clock)
+    watcher.current()
+    assert calls == [1]
+    clock.advance(seconds=1)
+    watcher.current()  # nothing changed: nothing built, nothing to give back
+    assert calls == [1]
+    write_rules(tmp_path, w__yaml=OTHER)
+    clock.advance(seconds=1)
+    watcher.current()
+    assert calls == [1, 1]
