@@ -25,7 +25,7 @@ from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher
 from alerts.matching.published import WORKERS_KEY, PublishedRules
 from alerts.matching.reload import RulesWatcher
-from alerts.matching.shards import shard_rules
+from alerts.matching.shards import in_shard
 from alerts.notify import build_notifier
 from alerts.observe import metrics
 from alerts.rules import RuleSet
@@ -141,7 +141,7 @@ def runtime() -> Runtime:
         min_interval=settings.rules_reload_seconds,
         clock=system_clock,
         on_reload=metrics.rules_reloaded,
-        select=None if shard is None else partial(shard_rules, shard=shard, shards=n_shards),
+        keep=None if shard is None else partial(in_shard, shard=shard, shards=n_shards),
         languages=settings.worker.item_languages,
     )
     metrics.configure([src.id for src in settings.sources])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from alerts.matching.matcher import Matcher
@@ -13,14 +13,19 @@ from alerts.rules.ruleset import RuleSet
 
 
 def load_ruleset(
-    rules_dir: Path, *, channels: Collection[str] | None = None, examples: bool = True
+    rules_dir: Path,
+    *,
+    channels: Collection[str] | None = None,
+    examples: bool = True,
+    keep: Callable[[str], bool] | None = None,
 ) -> RuleSet:
     """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem.
 
-    ``channels=None`` skips the channel check; ``examples=False`` skips running examples.
+    ``channels=None`` skips the channel check; ``examples=False`` skips running examples;
+    ``keep`` (a shard's test of a watch id) keeps only those watches, once all are checked.
     """
     run = run_examples if examples else None
-    return load_rules(rules_dir, words=words, examples=run, channels=channels)
+    return load_rules(rules_dir, words=words, examples=run, channels=channels, keep=keep)
 
 
 def run_examples(ruleset: RuleSet) -> list[ExampleFailure]:

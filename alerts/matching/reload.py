@@ -52,13 +52,13 @@ class RulesWatcher:
         min_interval: float = 2.0,
         clock: Clock = system_clock,
         on_reload: Callable[[bool], None] | None = None,
-        select: Callable[[RuleSet], RuleSet] | None = None,
+        keep: Callable[[str], bool] | None = None,
         languages: Collection[str] = (),
     ) -> None:
         self.rules_dir = rules_dir
         self.languages = tuple(languages)  # item languages whose index views are built at load
         self.on_reload = on_reload  # told of each load attempt: True loaded, False refused
-        self.select = select  # a shard keeps only its watches (alerts/matching/shards.py)
+        self.keep = keep  # a shard keeps only its watches (alerts/matching/shards.py)
         self.channels = channels
         self.min_interval = min_interval
         self.clock = clock
@@ -89,7 +89,7 @@ class RulesWatcher:
             return
         self._fingerprint = mark
         try:
-            ruleset = load_ruleset(self.rules_dir, channels=self.channels)
+            ruleset = load_ruleset(self.rules_dir, channels=self.channels, keep=self.keep)
         except RuleSetError as exc:
             self._last_error = exc
             self._told(False)
@@ -103,8 +103,6 @@ class RulesWatcher:
         if self._current is not None and self._current[0].version == ruleset.version:
             self._last_error = None
             return
-        if self.select is not None:
-            ruleset = self.select(ruleset)
         self._current = (ruleset, Matcher(ruleset, self.languages))
         give_back_freed()  # the parse and build freed about as much as the set keeps
         self._loaded_at = now

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 
-from alerts.rules.ruleset import RuleSet
-
 QUEUE = "alerts"  # the Celery queue of everything but sharded matching
 SHARD_QUEUE = "alerts.shard.{}"  # one per shard: its matches, deliveries and digests
 
@@ -26,7 +24,7 @@ def shard_of(watch: str, shards: int) -> int:
     return int.from_bytes(digest, "big") % shards
 
 
-def shard_rules(ruleset: RuleSet, shard: int, shards: int) -> RuleSet:
-    """The watches of one shard; the version stays the whole set's, so every shard reports it."""
-    mine = tuple(rule for rule in ruleset.rules if shard_of(rule.id, shards) == shard)
-    return RuleSet(mine, ruleset.version)
+def in_shard(watch: str, shard: int, shards: int) -> bool:
+    """Whether a watch id belongs to one shard: the loader's ``keep`` for a shard's workers,
+    which then hold only their watches (the version stays the whole set's)."""
+    return shard_of(watch, shards) == shard

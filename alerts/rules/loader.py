@@ -66,44 +66,146 @@ def load_rules(
     words: Words,
     examples: ExampleRun | None,
     channels: Collection[str] | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> RuleSet:
     """Load every rule file of ``rules_dir``, or raise RuleSetError listing every problem.
 
     ``words`` splits a term as the engine does; ``examples`` runs the rules' examples
-    (None skips them); ``channels=None`` skips the channel check.
+    (None skips them); ``channels=None`` skips the channel check. ``keep`` (a shard's
+    test of a watch id) drops the other watches once checked: every host reports the same
+    errors and version, and holds only its own watches.
+
+    Files are parsed and compiled one at a time, so only one file's parsed YAML (about
+    10 KB a watch) is alive at once, not every file's.
     """
     errors = _Errors()
     if not rules_dir.is_dir():
         raise RuleSetError([RuleError(str(rules_dir), 1, 1, "rules directory does not exist")])
     digest = hashlib.sha256()
-    rules: list[_Found] = []
-    lists: list[tuple[_Found, str]] = []
+    build = _Build(words, channels, errors)
     for path in rule_files(rules_dir):
         data = _read(path, rules_dir, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
+        rules: list[_Found] = []
+        lists: list[tuple[_Found, str]] = []
         _split(path, data, rules, lists, errors)
-    with paused_gc():  # every watch stays alive: young collections would re-walk them
-        named = _lists(lists, words, errors)
-        compiled = _rules(rules, named, channels, words, errors)
-    where = compiled_items(compiled)
-    ruleset = RuleSet(tuple(r for r, _ in where.values()), digest.hexdigest()[:12])
+        del data
+        with paused_gc():  # every watch stays alive: young collections would re-walk them
+            build.lists(lists)
+            build.rules(rules)
+    with paused_gc():
+        build.deferred()
+    ruleset = RuleSet(build.kept(), digest.hexdigest()[:12])
     if examples is not None:  # run even beside other errors: one pass reports every failure
-        for fail in examples(ruleset):
-            f = where[fail.rule][1]
+        for fail in examples(RuleSet(tuple(build.tested.values()), ruleset.version)):
+            f = build.tested_at[fail.rule]
             errors.at(f.src, (*f.prefix, "examples", fail.kind, fail.index), fail.message)
     if errors:
         raise RuleSetError(errors)
+    if keep is not None:
+        ruleset = RuleSet(tuple(r for r in ruleset.rules if keep(r.id)), ruleset.version)
     return ruleset
 
 
-def compiled_items(compiled: list[tuple[Rule | None, _Found]]) -> dict[str, tuple[Rule, _Found]]:
-    """Rule id -> (rule, where it was found) for every enabled rule that compiled (first of
-    a duplicated id)."""
-    out: dict[str, tuple[Rule, _Found]] = {}
-    for rule, found in compiled:
-        if rule is not None:
-            out.setdefault(rule.id, (rule, found))
-    return out
+class _Known(dict[str, Node]):
+    """The named lists compiled so far; remembers a name asked for before its file was read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.missed = False
+
+    def __contains__(self, name: object) -> bool:
+        found = super().__contains__(name)
+        self.missed = self.missed or not found
+        return found
+
+
+class _Build:
+    """Watches and lists compiled file by file, in file order, first of each id kept.
+
+    A watch naming a list no file read so far has defined waits, with its file's parse, for
+    the end (``deferred``), then compiles against every list, as one naming an undefined
+    list always did. Only watches with examples keep where they were found (for the
+    examples' error positions); the rest drop their file's parse with the file.
+    """
+
+    def __init__(self, words: Words, channels: Collection[str] | None, errors: _Errors) -> None:
+        self.words, self.channels, self.errors = words, channels, errors
+        self.named = _Known()
+        self.list_seen: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+        self.first: dict[str, Rule | None] = {}  # id -> rule in file order; None: waiting
+        self.waiting: list[tuple[RuleSpec, _Found, bool]] = []
+        self.tested: dict[str, Rule] = {}
+        self.tested_at: dict[str, _Found] = {}
+
+    def lists(self, found: list[tuple[_Found, str]]) -> None:
+        """Compile the named lists of one file."""
+        for f, name in found:
+            if name in self.list_seen:
+                first = self.list_seen[name]
+                self.errors.at(
+                    f.src, f.prefix, f"duplicate list {quote(name)} (first in {first})", key=True
+                )
+                continue
+            self.list_seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
+            try:
+                entries = _LIST.validate_python(f.value)
+            except ValidationError as exc:
+                _pydantic(exc, f, self.errors, TermSpec)
+                continue
+            node = compile_list(name, entries, _reporter(self.errors, f), words=self.words)
+            if node is not None:
+                dict.__setitem__(self.named, name, node)
+
+    def rules(self, found: list[_Found]) -> None:
+        """Check and compile the watches of one file."""
+        for f in found:
+            spec = _spec(f, self.errors)
+            if spec is None:
+                continue
+            where = f"{f.src.shown}:{f.src.marks.at((*f.prefix, 'id'))[0]}"
+            first = spec.id not in self.ids
+            if not first:
+                self.errors.at(
+                    f.src,
+                    (*f.prefix, "id"),
+                    f"duplicate watch id {quote(spec.id)} (first in {self.ids[spec.id]})",
+                )
+            self.ids.setdefault(spec.id, where)
+            _check_channels(spec, f, self.channels, self.errors)
+            self.named.missed = False
+            problems: list[RuleError] = []
+            tree = compile_rule(spec, self.named, _reporter(problems, f), words=self.words)
+            if self.named.missed:  # its list may be in a later file
+                self.waiting.append((spec, f, first))
+                if first:
+                    self.first[spec.id] = None  # its place in the file order
+                continue
+            self.errors.extend(problems)
+            if first:
+                self._keep(spec, tree, f)
+
+    def deferred(self) -> None:
+        """Compile the watches that named a list before its file was read."""
+        for spec, f, first in self.waiting:
+            tree = compile_rule(spec, self.named, _reporter(self.errors, f), words=self.words)
+            if first:
+                self._keep(spec, tree, f)
+        self.waiting.clear()
+
+    def kept(self) -> tuple[Rule, ...]:
+        """The enabled watches that compiled, in file order."""
+        return tuple(r for r in self.first.values() if r is not None)
+
+    def _keep(self, spec: RuleSpec, tree: Node | None, f: _Found) -> None:
+        if tree is None or not spec.enabled:
+            self.first.pop(spec.id, None)
+            return
+        rule = _rule(spec, tree, f)
+        self.first[spec.id] = rule
+        if spec.examples.match or spec.examples.no_match:
+            self.tested[spec.id], self.tested_at[spec.id] = rule, f
 
 
 def _read(path: Path, rules_dir: Path, errors: _Errors) -> bytes:
@@ -160,57 +262,10 @@ def _split_many(
     lists.extend((_Found(src, ("lists", name), entries), name) for name, entries in named.items())
 
 
-def _lists(found: list[tuple[_Found, str]], words: Words, errors: _Errors) -> dict[str, Node]:
-    named: dict[str, Node] = {}
-    seen: dict[str, str] = {}
-    for f, name in found:
-        if name in seen:
-            first = seen[name]
-            errors.at(f.src, f.prefix, f"duplicate list {quote(name)} (first in {first})", key=True)
-            continue
-        seen[name] = f"{f.src.shown}:{f.src.marks.at(f.prefix, key=True)[0]}"
-        try:
-            entries = _LIST.validate_python(f.value)
-        except ValidationError as exc:
-            _pydantic(exc, f, errors, TermSpec)
-            continue
-        node = compile_list(name, entries, _reporter(errors, f), words=words)
-        if node is not None:
-            named[name] = node
-    return named
-
-
-def _rules(
-    found: list[_Found],
-    lists: dict[str, Node],
-    channels: Collection[str] | None,
-    words: Words,
-    errors: _Errors,
-) -> list[tuple[Rule | None, _Found]]:
-    out: list[tuple[Rule | None, _Found]] = []
-    ids: dict[str, str] = {}
-    for f in found:
-        spec = _spec(f, errors)
-        if spec is None:
-            continue
-        where = f"{f.src.shown}:{f.src.marks.at((*f.prefix, 'id'))[0]}"
-        if spec.id in ids:
-            errors.at(
-                f.src,
-                (*f.prefix, "id"),
-                f"duplicate watch id {quote(spec.id)} (first in {ids[spec.id]})",
-            )
-        ids.setdefault(spec.id, where)
-        _check_channels(spec, f, channels, errors)
-        tree = compile_rule(spec, lists, _reporter(errors, f), words=words)
-        rule = _rule(spec, tree, f) if tree is not None and spec.enabled else None
-        out.append((rule, f))
-    return out
-
-
-def _reporter(errors: _Errors, f: _Found) -> Report:
+def _reporter(errors: list[RuleError], f: _Found) -> Report:
     def report(path: Path_, message: str) -> None:
-        errors.at(f.src, (*f.prefix, *path), message)
+        line, col = f.src.marks.at((*f.prefix, *path))
+        errors.append(RuleError(f.src.shown, line, col, message))
 
     return report
 

@@ -239,3 +239,65 @@ def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(RuleSetError) as info:
         load_ruleset(tmp_path / "nope")
     assert str(info.value).endswith("nope:1:1: rules directory does not exist")
+
+
+def _watch(wid: str, term: str) -> str:
+    return f"- id: {wid}\n  any: [{term}]\n  notify: {{channels: [email]}}\n"
+
+
+def test_keep_holds_only_its_watches_but_checks_them_all(tmp_path: Path) -> None:
+    """A shard keeps its watches; every watch is still checked, so every host agrees."""
+    write_rules(tmp_path, a__yaml="watches:\n" + _watch("w1", "Kaluga") + _watch("w2", "Tula"))
+    whole = load_ruleset(tmp_path)
+    mine = load_ruleset(tmp_path, keep=lambda wid: wid == "w2")
+    assert [r.id for r in mine.rules] == ["w2"]
+    assert mine.version == whole.version
+    bad = "watches:\n" + _watch("w1", "Kaluga") + "- id: w2\n  any: [Tula]\n  notify: {}\n"
+    write_rules(tmp_path, a__yaml=bad)
+    with pytest.raises(RuleSetError, match="a.yaml:7:11: missing key .channels."):
+        load_ruleset(tmp_path, keep=lambda wid: wid == "w1")  # w2's error is w1's host's too
+
+
+def test_a_list_in_a_later_file_is_found_and_file_order_kept(tmp_path: Path) -> None:
+    """Files compile one by one; a watch naming a list a later file defines waits for it."""
+    write_rules(
+        tmp_path,
+        a__yaml="watches:\n"
+        + _watch("first", "Kaluga")
+        + "- id: uses\n  any: [{list: cities}]\n  notify: {channels: [email]}\n"
+        + _watch("third", "Tula"),
+        z__yaml="lists:\n  cities: [Bryansk, Kursk]\n",
+    )
+    ruleset = load_ruleset(tmp_path)
+    assert [r.id for r in ruleset.rules] == ["first", "uses", "third"]
+    assert "Bryansk" in ruleset.get("uses").clause
+    undefined = "id: lost\nany: [{list: nowhere}]\nnotify: {channels: [email]}\n"
+    assert errors_of(tmp_path, b__yaml=undefined) == [
+        "b.yaml:2:7: unknown term list 'nowhere'"
+    ]
+
+
+def test_one_files_parse_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file's parsed YAML is dropped once its watches are compiled (about 10 KB a watch)."""
+    import gc
+    import weakref
+
+    from alerts.rules import loader
+
+    alive: list[weakref.ref] = []
+    most = [0]
+
+    def tracked(data: bytes):  # type: ignore[no-untyped-def]
+        value, marks = real(data)
+        gc.collect()
+        most[0] = max(most[0], sum(ref() is not None for ref in alive))
+        alive.append(weakref.ref(marks))
+        return value, marks
+
+    real = loader.read_yaml
+    monkeypatch.setattr(loader, "read_yaml", tracked)
+    write_rules(
+        tmp_path, **{f"f{i}__yaml": "watches:\n" + _watch(f"w{i}", "Kaluga") for i in range(5)}
+    )
+    assert len(load_ruleset(tmp_path).rules) == 5
+    assert most[0] == 0  # no earlier file's parse alive when the next one is read
