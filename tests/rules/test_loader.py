@@ -254,7 +254,7 @@ def test_keep_holds_only_its_watches_but_checks_them_all(tmp_path: Path) -> None
     assert mine.version == whole.version
     bad = "watches:\n" + _watch("w1", "Kaluga") + "- id: w2\n  any: [Tula]\n  notify: {}\n"
     write_rules(tmp_path, a__yaml=bad)
-    with pytest.raises(RuleSetError, match="a.yaml:7:11: missing key .channels."):
+    with pytest.raises(RuleSetError, match=r"a\.yaml:7:11: missing key .channels."):
         load_ruleset(tmp_path, keep=lambda wid: wid == "w1")  # w2's error is w1's host's too
 
 
