@@ -30,7 +30,7 @@ from celery import Celery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pipeline_load import Items, make_watches, write_rules
+from bench.pipeline_load import Items, item_languages, make_watches, write_rules
 from bench.pipeline_report import RunResult, own_cpu, pct
 from bench.pipeline_sink import seq_arrivals
 from bench.pipeline_stack import Poster, Stack, running, wait_for, workers
@@ -226,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_rules(rules, watches)
         factory = Items(watches)
         gc.freeze()  # the sink stamps arrivals in this process: no GC pauses over the watches
-        with running(tmp, rules) as stack:
+        languages = item_languages(watches)
+        print(f"item languages (views built at load): {', '.join(languages)}")
+        with running(tmp, rules, languages) as stack:
             main_runs(args, stack, factory)
             if not args.no_scaling:
                 scaling_runs(args, stack, factory)

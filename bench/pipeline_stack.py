@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,8 +79,10 @@ def _tree_cpu(pid: int) -> float:
 
 
 @contextmanager
-def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
-    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after."""
+def running(tmp: Path, rules_dir: Path, languages: Sequence[str] = ()) -> Iterator[Stack]:
+    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after.
+
+    ``languages``: the items' languages, whose matcher views the workers build at load."""
     server = RedisServer().start()
     sink = SinkProcess().start()
     api: Service | None = None
@@ -92,6 +94,7 @@ def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
             channels={"slack": SLACK_URL},
             # Pacing (1 message/s per channel by default) would make this a pacing benchmark.
             delivery={"paced_channels": []},
+            worker={"item_languages": list(languages)},
         )
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         port = free_port()
