@@ -128,8 +128,10 @@ def report_baseline(trips: list[float]) -> str:
 
 
 def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
-    """One worker (the default concurrency 2): baseline, fixed rates, then batched."""
-    with workers(stack, 1, concurrency=2):
+    """One worker (the default concurrency 2; ``--pool solo``: two solo workers): baseline,
+    fixed rates, then batched."""
+    count, concurrency = (1, 2) if args.pool == "prefork" else (2, 1)
+    with workers(stack, count, concurrency, args.pool):
         warm_up(stack, factory, children=2)
         print(f"redis used_memory after warm-up: {stack.memory() / 2**20:.1f} MiB")
         trips = baseline(stack, args.rounds)
@@ -196,6 +198,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=500, help="items per POST when batched")
     p.add_argument("--batched", type=int, default=None, help="items in the batched run (0: skip)")
     p.add_argument("--no-scaling", action="store_true")
+    p.add_argument(
+        "--pool",
+        choices=["prefork", "solo"],
+        default="prefork",
+        help="prefork: one worker of 2 children; solo: two workers of one process each",
+    )
     args = p.parse_args(argv)
     q = args.quick
     args.watches = args.watches or (500 if q else 10_000)
@@ -218,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine load average (1, 5, 15 min) at the start: {_load()}")
     print(
         f"bench/pipeline.py: {psutil.cpu_count()} CPUs, {args.watches} watches, "
-        f"fixed rates {args.rates} items/s for {args.seconds:.0f} s, batches of {args.batch}"
+        f"fixed rates {args.rates} items/s for {args.seconds:.0f} s, batches of {args.batch}, "
+        f"pool {args.pool}"
     )
     with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
         tmp, rules = Path(name), Path(name) / "rules"
