@@ -39,7 +39,7 @@ sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
 
-from bench.pipeline_load import Items, make_watches, write_rules
+from bench.pipeline_load import Items, item_languages, make_watches, write_rules
 from bench.pipeline_sink import SinkProcess
 from bench.pipeline_stack import SLACK_URL, TOKEN
 from tests.support.processes import service_env, write_config
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_rules(tmp / "rules", watches)
         config = write_config(
             tmp, rules_dir=str(tmp / "rules"), api_token=TOKEN, channels={"slack": SLACK_URL},
-            delivery={"paced_channels": []},
+            delivery={"paced_channels": []}, worker={"item_languages": item_languages(watches)},
         )  # fmt: skip
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         os.environ.update({k: v for k, v in env.items() if k.startswith("ALERTS_")})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import httpx
 import psutil
 import redis
 
+from alerts.matching.shards import QUEUE
 from bench.pipeline_sink import SinkProcess
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import RedisServer, free_port
@@ -79,8 +81,10 @@ def _tree_cpu(pid: int) -> float:
 
 
 @contextmanager
-def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
-    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after."""
+def running(tmp: Path, rules_dir: Path, languages: Sequence[str] = ()) -> Iterator[Stack]:
+    """Redis, the sink and the API (workers come and go with ``workers``); all stopped after.
+
+    ``languages``: the items' languages, whose matcher views the workers build at load."""
     server = RedisServer().start()
     sink = SinkProcess().start()
     api: Service | None = None
@@ -92,6 +96,7 @@ def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
             channels={"slack": SLACK_URL},
             # Pacing (1 message/s per channel by default) would make this a pacing benchmark.
             delivery={"paced_channels": []},
+            worker={"item_languages": list(languages)},
         )
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         port = free_port()
@@ -105,19 +110,31 @@ def running(tmp: Path, rules_dir: Path) -> Iterator[Stack]:
 
 
 @contextmanager
-def workers(stack: Stack, count: int, concurrency: int) -> Iterator[None]:
-    """``count`` more worker processes for the duration of the block."""
+def workers(stack: Stack, count: int, concurrency: int, pool: str = "prefork") -> Iterator[None]:
+    """``count`` more worker processes for the duration of the block (``pool``: Celery's)."""
     started = []
     try:
         for _ in range(count):
             name = f"b{len(stack.workers)}"
-            started.append(start_worker(stack.env, name=name, concurrency=concurrency))
+            if pool == "prefork":
+                started.append(start_worker(stack.env, name=name, concurrency=concurrency))
+            else:
+                started.append(_celery_worker(stack.env, name, concurrency, pool))
             stack.workers.append(started[-1])
         yield
     finally:
         for service in started:
             service.stop()
             stack.workers.remove(service)
+
+
+def _celery_worker(env: dict[str, str], name: str, concurrency: int, pool: str) -> Service:
+    """A worker on another Celery pool (``alerts worker`` always runs prefork)."""
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool", pool]
+    argv += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", QUEUE]
+    service = Service(f"worker-{name}", argv, env).start()
+    service.wait_for_output("ready.")
+    return service
 
 
 class Poster:

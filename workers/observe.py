@@ -12,14 +12,28 @@ from alerts.observe.logs import configure_logging
 from alerts.settings import load_settings
 
 log = logging.getLogger(__name__)
+# httpx logs each request at INFO: one more line per send, beside the delivery's own (which
+# carries its ids), and a tenth of a millisecond of CPU each. Kept at DEBUG.
+CHATTY = ("httpx", "httpcore")
+
+
+def configure_worker_logging() -> None:
+    """Our handler and format; the HTTP client's per-request lines only at DEBUG."""
+    setup = load_settings().log_setup()
+    configure_logging(setup)
+    quiet = logging.getLevelName(setup.level) != logging.DEBUG
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+
+
 # Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.
-configure_logging(load_settings().log_setup())
+configure_worker_logging()
 
 
 @setup_logging.connect
 def _logging(**_: Any) -> None:
     """Our handler and format instead of Celery's (a receiver here stops Celery's own set-up)."""
-    configure_logging(load_settings().log_setup())
+    configure_worker_logging()
 
 
 @worker_init.connect

@@ -32,7 +32,7 @@ from alerts.delivery.stages import (
     route,
     silence_reason,
 )
-from alerts.delivery.store import look
+from alerts.delivery.store import finish_sent, look
 from alerts.delivery.stories import signature
 from alerts.delivery.straight import place_and_begin
 from alerts.models import Alert
@@ -204,7 +204,7 @@ def _sent(
     except BaseException:
         ledger.release(row.id, token)
         raise
-    ledger.finish(done, token)
+    finish_sent(deps.store, done, token)  # with a new thread's ref, in the same round trip
     return outcome
 
 
@@ -218,9 +218,7 @@ def _send(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> SendRes
 def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> tuple[DeliveryRow, Outcome]:
     """The row to write after a send (sent, retrying with backoff, or dead) and the outcome."""
     now = deps.clock()
-    if result.ok:
-        if row.story and result.thread_ref:
-            deps.store.stories.set_thread(row.story, row.channel, result.thread_ref)
+    if result.ok:  # its thread ref, if any, is remembered with the row (``finish_sent``)
         detail = "possible duplicate: resent after a lost claim" if row.possible_duplicate else ""
         sent = row.moved(
             "sent", now, sent_at=now, thread_ref=result.thread_ref, last_error="", detail=detail

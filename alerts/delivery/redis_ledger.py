@@ -88,6 +88,12 @@ class RedisLedger:
         """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
         return self._run("finish", row, claim=["", 0, holder_prefix(token), 0])[0] == 1
 
+    def queue_finish(self, pipe: Any, row: DeliveryRow, token: str) -> None:
+        """``finish``'s script queued on ``pipe`` (EVAL: see ``queue_insert``); its reply's first
+        element is 1 when the row was written."""
+        keys, args = self.keys_args("finish", row, claim=["", 0, holder_prefix(token), 0])
+        pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
+
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
         keys = ["", "", "", "", f"{self.p}claim:{rid}", ""]

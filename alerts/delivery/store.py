@@ -66,6 +66,26 @@ def redis_client(store: DeliveryStore) -> redis.Redis | None:
     return None
 
 
+def finish_sent(store: DeliveryStore, row: DeliveryRow, token: str) -> bool:
+    """``finish`` the row after its send; a thread ref it got (a new story's first message)
+    is remembered for the story's follow-ups first, in the same round trip on one Redis."""
+    ledger, stories, ref = store.ledger, store.stories, row.thread_ref
+    if row.status != "sent" or not row.story or not ref:
+        return ledger.finish(row, token)
+    if not (
+        isinstance(ledger, RedisLedger)
+        and isinstance(stories, RedisStories)
+        and ledger.r is stories.r
+    ):
+        stories.set_thread(row.story, row.channel, ref)
+        return ledger.finish(row, token)
+    pipe = ledger.r.pipeline(transaction=False)
+    stories.queue_set_thread(pipe, row.story, row.channel, ref)
+    ledger.queue_finish(pipe, row, token)
+    _, (code, _) = pipe.execute()
+    return int(code) == 1
+
+
 def look(
     store: DeliveryStore, rid: str, now: datetime
 ) -> tuple[DeliveryRow | None, float | None, list[Silence]]:

@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import redis
@@ -272,7 +272,11 @@ class RedisStories:
 
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins (SET NX)."""
-        self.r.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+        self.queue_set_thread(self.r, story, channel, ref)
+
+    def queue_set_thread(self, pipe: Any, story: str, channel: str, ref: str) -> None:
+        """``set_thread``'s SET NX, on ``pipe`` (or the client itself)."""
+        pipe.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
 
 
 def placed(reply: list[object]) -> tuple[str, str | None]:

@@ -125,8 +125,9 @@ class ChannelNotifier:
             log.error("cannot render for %s: %s", sender.label, error)
             return SendResult(ok=False, error=error[:500])
         result = sender.send(rendered[sender.kind], reply_to=reply_to)
-        if result.ok:
-            log.info("sent %s to %s", _what(content), sender.label)
+        if result.ok:  # an alert's delivery line (``handoff``) says it with its ids: DEBUG here
+            level = logging.INFO if isinstance(content, Digest) else logging.DEBUG
+            log.log(level, "sent %s to %s", _what(content), sender.label)
         else:
             log.warning("send to %s failed: %s", sender.label, result.error)
         return result

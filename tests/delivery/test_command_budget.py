@@ -24,6 +24,8 @@ from alerts.handoff_commit import commit
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.models import Alert
+from alerts.notify.base import SendResult
+from alerts.notify.fake import RecordingNotifier
 from tests.delivery.helpers import T0, make_alert, make_deps
 from tests.support.redis_server import RedisServer
 
@@ -70,10 +72,16 @@ def counted(
     return Counter({k: v for k, v in names.items() if not k.startswith("config")}), trips[0]
 
 
-def handoff_over(client: redis.Redis, clock: FrozenClock, *, paced: bool = False) -> Handoff:
+def handoff_over(
+    client: redis.Redis,
+    clock: FrozenClock,
+    *,
+    paced: bool = False,
+    notifier: RecordingNotifier | None = None,
+) -> Handoff:
     # make_deps paces at 1000 messages/s: a paced send never waits here
     pacing = {} if paced else {"paced_channels": []}
-    deps = make_deps(store=redis_store(client), clock=clock, **pacing)
+    deps = make_deps(store=redis_store(client), clock=clock, notifier=notifier, **pacing)
     return Handoff(
         seen=RedisSeenStore(client),
         archive=RedisItemArchive(client),
@@ -115,6 +123,21 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     joined, trips = counted(private_redis, one_item(h, followup), monkeypatch)
     assert trips == FOLLOWUP_ROUND_TRIPS, (trips, joined)
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
+
+
+def test_a_new_threads_ref_is_kept_in_the_finishs_round_trip(private_redis, monkeypatch):
+    # A bot token's answer carries the message's ts; the story keeps it for its follow-ups.
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    threaded = [SendResult(ok=True, thread_ref=f"1700000000.00010{n}") for n in range(2)]
+    h = handoff_over(private_redis, clock, notifier=RecordingNotifier({"ops": threaded}))
+    one_item(h, make_alert(0))()
+    clock.advance(seconds=5)
+    fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
+    assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
+    assert fresh.total() <= ITEM_BUDGET + 1, (fresh.total(), fresh)  # + the thread's SET NX
+    refs = {private_redis.get(k) for k in private_redis.scan_iter("*story:thread:*")}
+    assert refs == {b"1700000000.000100", b"1700000000.000101"}
 
 
 def test_pacing_a_channel_costs_no_round_trip_of_its_own(private_redis, monkeypatch):

@@ -19,6 +19,8 @@ from tests.support.slack import SlackReply, SlackTestServer
 from tests.support.smtp import SmtpTestServer
 from tests.support.wiring import notifier_from
 
+WEBHOOK = "slack://T1111/B2222/C3333"
+
 
 def _settings(channels: dict[str, list[str]], **notify: object) -> Settings:
     return Settings(channels=channels, notify=NotifySettings(**notify))
@@ -167,3 +169,18 @@ def test_slack_webhook_base_from_the_environment(
     assert settings.notify.slack_webhook_base == slack.webhook_base
     assert notifier_from(settings).send("slack", make_alert()).ok
     assert slack.wait_for(1)[0].path == "/services/T1111/B2222/C3333"
+
+
+def test_an_alerts_send_line_is_debug_a_digests_info(
+    slack: SlackTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A delivered alert is logged once at INFO by its delivery (with its ids); the notifier's
+    # own line would be a second one per send.
+    settings = _settings({"slack": [WEBHOOK]}, slack_webhook_base=slack.webhook_base)
+    notifier = notifier_from(settings, clock=FrozenClock(NOW))
+    caplog.set_level(logging.DEBUG, logger="alerts.notify.channels")
+    assert notifier.send("slack", make_alert()).ok
+    assert notifier.send("slack", make_digest()).ok
+    ours = [r for r in caplog.records if r.name == "alerts.notify.channels"]
+    levels = [(r.levelno, r.getMessage().split()[1]) for r in ours]
+    assert levels == [(logging.DEBUG, "alert"), (logging.INFO, "digest")]
