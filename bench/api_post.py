@@ -1,0 +1,213 @@
+"""CPU per POST of the real API server, beside a bare route on the same server settings.
+
+Starts a private Redis, the real ``alerts api`` (uvicorn as that command runs it) and a
+baseline server: uvicorn with the same options (``alerts.commands.main.uvicorn_options``) and
+the same logging, serving one bare Starlette route that reads the body and answers 202. One
+keep-alive connection posts one-item JSON bulletins, one after the other, with pre-built
+request bytes (the load generator stays cheap); the servers are measured in alternating
+rounds. Per POST: the server process's CPU (``/proc/<pid>/stat``, every thread), Redis CPU,
+Redis commands and the load generator's own CPU; then the ratio to the baseline.
+
+``python bench/api_post.py [--posts 2000] [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis
+
+sys.path.insert(
+    0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
+)
+
+from tests.support.processes import Service, service_env, write_config
+from tests.support.redis_server import RedisServer, free_port
+
+TOKEN = "bench-token-not-a-secret"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def baseline_app() -> Any:
+    """The baseline: one bare route that reads the body and answers 202 with a small JSON."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def post(request: Request) -> JSONResponse:
+        body = await request.body()
+        return JSONResponse({"status": "accepted", "accepted": 1, "bytes": len(body)}, 202)
+
+    return Starlette(routes=[Route("/v1/bulletins", post, methods=["POST"])])
+
+
+def serve_baseline(port: int) -> None:
+    """Run the baseline under uvicorn with ``alerts api``'s options and logging."""
+    import uvicorn
+
+    from alerts.api import accesslog
+    from alerts.commands.main import uvicorn_options
+    from alerts.observe.logs import configure_logging
+    from alerts.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_setup())
+    accesslog.install()
+    options = uvicorn_options(settings, host="127.0.0.1", port=port, workers=None)
+    uvicorn.run("bench.api_post:baseline_app", **options)
+
+
+def start_server(env: dict[str, str], *, baseline: bool) -> tuple[Service, int]:
+    """``alerts api`` or the baseline on a free loopback port, once it answers."""
+    port = free_port()
+    if baseline:
+        argv = [sys.executable, __file__, "--serve-baseline", str(port)]
+    else:
+        argv = [sys.executable, "-m", "alerts", "api", "--host", "127.0.0.1", "--port", str(port)]
+    service = Service("baseline" if baseline else "api", argv, env).start()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return service, port
+        except OSError:
+            if time.monotonic() > deadline or (service.proc and service.proc.poll() is not None):
+                raise AssertionError(f"{service.name} did not start:\n{service.output()}") from None
+            time.sleep(0.2)
+
+
+def requests(n: int, start: int) -> list[bytes]:
+    """``n`` POSTs of a one-item JSON bulletin (~400 bytes), each with its own item id."""
+    filler = " ".join(f"word{k % 97}" for k in range(50))
+    out = []
+    for seq in range(start, start + n):
+        item = {"id": f"ap{seq:08d}", "title": f"ap{seq:08d} Harbour closed", "body": filler}
+        body = json.dumps({"items": [item]}).encode()
+        head = (
+            "POST /v1/bulletins?source=bench HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        out.append(head.encode() + body)
+    return out
+
+
+def post_all(port: int, reqs: Sequence[bytes]) -> None:
+    """Send each request on one keep-alive connection and read its 202 before the next."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        for req in reqs:
+            sock.sendall(req)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += sock.recv(65536)
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 202"):
+                raise AssertionError(head.decode(errors="replace"))
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            while len(rest) < length:
+                rest += sock.recv(65536)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, all its threads (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def redis_state(client: redis.Redis) -> tuple[float, int]:
+    """Redis CPU seconds and commands served so far (INFO itself not counted)."""
+    cpu = client.info("cpu")
+    stats = client.info("commandstats")
+    calls = sum(int(v["calls"]) for k, v in stats.items() if not k.startswith("cmdstat_info"))
+    return cpu["used_cpu_sys"] + cpu["used_cpu_user"], calls
+
+
+def measure(pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes]) -> dict[str, float]:
+    """Post ``reqs`` and return CPU (ms) and Redis commands per POST."""
+    n = len(reqs)
+    r0, c0 = redis_state(client)
+    s0, g0, t0 = cpu_seconds(pid), time.process_time(), time.monotonic()
+    post_all(port, reqs)
+    s1, g1, t1 = cpu_seconds(pid), time.process_time(), time.monotonic()
+    r1, c1 = redis_state(client)
+    client.delete("alerts", "alerts:ingest:intake", "alerts:ingest:intake:wake")
+    return {
+        "server_ms": 1000 * (s1 - s0) / n,
+        "redis_ms": 1000 * (r1 - r0) / n,
+        "commands": (c1 - c0) / n,
+        "loadgen_ms": 1000 * (g1 - g0) / n,
+        "posts_s": n / (t1 - t0),
+    }
+
+
+def line(name: str, runs: list[dict[str, float]]) -> str:
+    """Median of each figure over the rounds, and the spread of the server's CPU."""
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    spread = ", ".join(f"{r['server_ms']:.3f}" for r in runs)
+    return (
+        f"{name:9} server CPU {med['server_ms']:.3f} ms/POST (rounds: {spread}), Redis "
+        f"{med['redis_ms']:.3f} ms, {med['commands']:.1f} commands, load generator "
+        f"{med['loadgen_ms']:.3f} ms, {med['posts_s']:.0f} POSTs/s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start Redis and both servers, warm up, measure them alternately, print the ratio."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--posts", type=int, default=2000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline)
+        return 0
+    server = RedisServer().start()
+    client = redis.Redis.from_url(server.url)
+    with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
+        config = write_config(Path(name), api_token=TOKEN)
+        env = service_env(config, server.url, ALERTS_BENCH_ROOT=sys.path[0])
+        env["PYTHONPATH"] = sys.path[0]
+        procs = {k: start_server(env, baseline=k == "baseline") for k in ("baseline", "api")}
+        try:
+            seq = 0
+            runs: dict[str, list[dict[str, float]]] = {"baseline": [], "api": []}
+            for _, port in procs.values():  # warm-up: imports, connections, caches
+                post_all(port, requests(200, seq))
+                seq += 200
+            for _ in range(args.rounds):
+                for k, (svc, port) in procs.items():
+                    reqs = requests(args.posts, seq)
+                    seq += args.posts
+                    assert svc.proc is not None
+                    runs[k].append(measure(svc.proc.pid, port, client, reqs))
+            load = os.getloadavg()[0]
+            print(f"{args.posts} one-item POSTs x {args.rounds} rounds, load average {load:.1f}")
+            for k, found in runs.items():
+                print(line(k, found))
+            base = statistics.median(r["server_ms"] for r in runs["baseline"])
+            api = statistics.median(r["server_ms"] for r in runs["api"])
+            print(f"API / baseline: {api / base:.2f}x; API over baseline {api - base:.3f} ms/POST")
+        finally:
+            for svc, _ in procs.values():
+                svc.stop()
+            server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
