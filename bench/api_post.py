@@ -8,7 +8,10 @@ request bytes (the load generator stays cheap); the servers are measured in alte
 rounds. Per POST: the server process's CPU (``/proc/<pid>/stat``, every thread), Redis CPU,
 Redis commands and the load generator's own CPU; then the ratio to the baseline.
 
-``python bench/api_post.py [--posts 2000] [--rounds 3]``
+``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
+main's) to the alternation, for a same-minute A/B.
+
+``python bench/api_post.py [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
 
 from __future__ import annotations
@@ -68,14 +71,16 @@ def serve_baseline(port: int) -> None:
     uvicorn.run("bench.api_post:baseline_app", **options)
 
 
-def start_server(env: dict[str, str], *, baseline: bool) -> tuple[Service, int]:
-    """``alerts api`` or the baseline on a free loopback port, once it answers."""
+def start_server(env: dict[str, str], kind: str, root: Path) -> tuple[Service, int]:
+    """``alerts api`` of the tree at ``root`` (its own venv), or the baseline, once it answers."""
     port = free_port()
-    if baseline:
+    if kind == "baseline":
         argv = [sys.executable, __file__, "--serve-baseline", str(port)]
     else:
-        argv = [sys.executable, "-m", "alerts", "api", "--host", "127.0.0.1", "--port", str(port)]
-    service = Service("baseline" if baseline else "api", argv, env).start()
+        python = root / ".venv" / "bin" / "python"
+        argv = [str(python), "-m", "alerts", "api", "--host", "127.0.0.1", "--port", str(port)]
+        env = {**env, "PYTHONPATH": str(root)}
+    service = Service(kind, argv, env, cwd=root).start()
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -171,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--posts", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--compare", type=Path, help="also run `alerts api` of this tree (main's)")
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_baseline:
@@ -182,10 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = write_config(Path(name), api_token=TOKEN)
         env = service_env(config, server.url, ALERTS_BENCH_ROOT=sys.path[0])
         env["PYTHONPATH"] = sys.path[0]
-        procs = {k: start_server(env, baseline=k == "baseline") for k in ("baseline", "api")}
+        here = Path(sys.path[0])
+        trees = {"baseline": here, "api": here} | (
+            {"compared": args.compare} if args.compare else {}
+        )
+        procs = {k: start_server(env, k, root) for k, root in trees.items()}
         try:
             seq = 0
-            runs: dict[str, list[dict[str, float]]] = {"baseline": [], "api": []}
+            runs: dict[str, list[dict[str, float]]] = {k: [] for k in procs}
             for _, port in procs.values():  # warm-up: imports, connections, caches
                 post_all(port, requests(200, seq))
                 seq += 200
@@ -202,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             base = statistics.median(r["server_ms"] for r in runs["baseline"])
             api = statistics.median(r["server_ms"] for r in runs["api"])
             print(f"API / baseline: {api / base:.2f}x; API over baseline {api - base:.3f} ms/POST")
+            if args.compare:
+                other = statistics.median(r["server_ms"] for r in runs["compared"])
+                print(f"API / compared: {api / other:.2f}x ({args.compare})")
         finally:
             for svc, _ in procs.values():
                 svc.stop()

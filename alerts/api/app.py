@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alerts.api.console.app import mount_console
 from alerts.api.console.deps import ConsoleDeps
+from alerts.api.fastpath import Api
 from alerts.api.outage import Unavailable, unavailable_response
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
@@ -60,6 +61,7 @@ class ReplayGuard(Protocol):
 Health = Callable[[], dict[str, Any]]
 CountNew = Callable[[list[str]], int]  # how many of these item ids were never ingested
 REQUEST_ID_HEADER = "X-Alerts-Id"
+BULLETINS = "/v1/bulletins"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 Metrics = Callable[[], tuple[bytes, str]]  # the Prometheus text and its content type
 
@@ -79,7 +81,7 @@ def create_app(
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
     # No /docs, /redoc or /openapi.json unless asked for (README, "API documentation").
     docs = settings.api_docs
-    api = FastAPI(
+    api = Api(
         title="bulletin-alerts",
         version="1",
         docs_url="/docs" if docs else None,
@@ -167,7 +169,8 @@ def create_app(
         body = {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
         return JSONResponse(body, 202)
 
-    api.add_route("/v1/bulletins", post_bulletin, methods=["POST"])
+    api.add_route(BULLETINS, post_bulletin, methods=["POST"])
+    api.fast_path = (BULLETINS, post_bulletin)  # ahead of the middleware (alerts/api/fastpath.py)
 
     @api.get("/healthz")
     def healthz(request: Request) -> JSONResponse:
