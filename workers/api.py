@@ -95,7 +95,12 @@ def create_api() -> FastAPI:
             new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids)
         try:
             celery_app.send_task(
-                INGEST_TASK, args=args, kwargs=kwargs, kwargsrepr=shown, retry_policy=PUBLISH_RETRY
+                INGEST_TASK,
+                args=args,
+                kwargs=kwargs,
+                argsrepr=repr(args),
+                kwargsrepr=shown,
+                retry_policy=PUBLISH_RETRY,
             )
         except (redis.RedisError, OperationalError, OSError) as exc:
             # Stored all the same: the reconciler queues it after the visibility timeout.
