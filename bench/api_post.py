@@ -134,6 +134,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def native_parts(pid: int) -> str:
+    """Which of uvloop and httptools the server process has loaded (its memory map)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    found = [name for name in ("uvloop", "httptools") if f"/{name}/" in maps]
+    return ", ".join(found) or "neither uvloop nor httptools"
+
+
 def redis_state(client: redis.Redis) -> tuple[float, int]:
     """Redis CPU seconds and commands served so far (INFO itself not counted)."""
     cpu = client.info("cpu")
@@ -205,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seq += args.posts
                     assert svc.proc is not None
                     runs[k].append(measure(svc.proc.pid, port, client, reqs))
+            for k, (svc, _) in procs.items():
+                assert svc.proc is not None
+                print(f"{k}: pid {svc.proc.pid}, {native_parts(svc.proc.pid)} loaded")
             load = os.getloadavg()[0]
             print(f"{args.posts} one-item POSTs x {args.rounds} rounds, load average {load:.1f}")
             for k, found in runs.items():
