@@ -8,6 +8,9 @@ request bytes (the load generator stays cheap); the servers are measured in alte
 rounds. Per POST: the server process's CPU (``/proc/<pid>/stat``, every thread), Redis CPU,
 Redis commands and the load generator's own CPU; then the ratio to the baseline.
 
+``--in-process`` drives the app through ASGI in this process instead (no uvicorn; the
+baseline likewise); ``ALERTS_BENCH_ROOT=/work/main /work/main/.venv/bin/python
+bench/api_post.py --in-process`` measures another tree's app the same way.
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
 main's) to the alternation, for a same-minute A/B.
 
@@ -178,16 +181,61 @@ def line(name: str, runs: list[dict[str, float]]) -> str:
     )
 
 
+def in_process(posts: int, rounds: int) -> None:
+    """The API app of this tree (``ALERTS_BENCH_ROOT``) and the baseline, driven in this process
+    through ASGI (no uvicorn, no HTTP parsing): CPU per POST of the whole process."""
+    from bench.pipeline_item import post_all as asgi_post_all
+
+    server = RedisServer().start()
+    client = redis.Redis.from_url(server.url)
+    with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
+        env = service_env(write_config(Path(name), api_token=TOKEN), server.url)
+        os.environ.update({k: v for k, v in env.items() if k.startswith("ALERTS_")})
+        from workers.api import create_api
+
+        apps = {"baseline": baseline_app(), "api": create_api()}
+        seq, runs = 0, {k: [] for k in apps}  # type: ignore[var-annotated]
+        for app in apps.values():
+            asgi_post_all(app, [r.partition(b"\r\n\r\n")[2] for r in requests(200, seq)])
+            seq += 200
+        for _ in range(rounds):
+            for k, app in apps.items():
+                bodies = [r.partition(b"\r\n\r\n")[2] for r in requests(posts, seq)]
+                seq += posts
+                r0, c0 = redis_state(client)
+                t0 = time.process_time()
+                asgi_post_all(app, bodies)
+                took = time.process_time() - t0
+                r1, c1 = redis_state(client)
+                redis_ms = 1000 * (r1 - r0) / posts
+                runs[k].append(
+                    {"cpu": 1000 * took / posts, "redis": redis_ms, "commands": (c1 - c0) / posts}
+                )
+    server.close()
+    load = os.getloadavg()[0]
+    print(f"in process ({sys.path[0]}), {posts} POSTs x {rounds} rounds, load {load:.1f}")
+    for k, found in runs.items():
+        cpu = statistics.median(r["cpu"] for r in found)
+        spread = ", ".join(f"{r['cpu']:.3f}" for r in found)
+        print(
+            f"{k:9} CPU {cpu:.3f} ms/POST (rounds: {spread}), {found[0]['commands']:.1f} commands"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start Redis and both servers, warm up, measure them alternately, print the ratio."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--posts", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--compare", type=Path, help="also run `alerts api` of this tree (main's)")
+    p.add_argument("--in-process", action="store_true", help="ASGI in this process, no server")
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_baseline:
         serve_baseline(args.serve_baseline)
+        return 0
+    if args.in_process:
+        in_process(args.posts, args.rounds)
         return 0
     server = RedisServer().start()
     client = redis.Redis.from_url(server.url)
