@@ -217,8 +217,10 @@ def in_process(posts: int, rounds: int) -> None:
     for k, found in runs.items():
         cpu = statistics.median(r["cpu"] for r in found)
         spread = ", ".join(f"{r['cpu']:.3f}" for r in found)
+        redis_ms = statistics.median(r["redis"] for r in found)
         print(
-            f"{k:9} CPU {cpu:.3f} ms/POST (rounds: {spread}), {found[0]['commands']:.1f} commands"
+            f"{k:9} CPU {cpu:.3f} ms/POST (rounds: {spread}), Redis {redis_ms:.3f} ms, "
+            f"{found[0]['commands']:.1f} commands"
         )
 
 
