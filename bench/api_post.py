@@ -11,6 +11,8 @@ Redis commands and the load generator's own CPU; then the ratio to the baseline.
 ``--in-process`` drives the app through ASGI in this process instead (no uvicorn; the
 baseline likewise); ``ALERTS_BENCH_ROOT=/work/main /work/main/.venv/bin/python
 bench/api_post.py --in-process`` measures another tree's app the same way.
+``--callgrind`` counts the in-process instructions per POST under valgrind (steady where
+timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
 main's) to the alternation, for a same-minute A/B.
 
@@ -22,12 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +185,40 @@ def line(name: str, runs: list[dict[str, float]]) -> str:
     )
 
 
-def in_process(posts: int, rounds: int) -> None:
+def counted(name: str, run: Callable[[], None], instrumented: bool) -> None:
+    """``run``; under ``valgrind --tool=callgrind --instr-atstart=no``, with its instructions
+    counted alone (instrumentation on, then a dump named ``name``)."""
+    pid = str(os.getpid())
+    if instrumented:
+        subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+    run()
+    if instrumented:
+        subprocess.run(["callgrind_control", "-d", name, pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+
+
+def callgrind(posts: int) -> None:
+    """Instructions per POST in process (callgrind: steady on a shared machine), per app."""
+    with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
+        argv = [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__,
+            "--in-process", "--instrumented", "--posts", str(posts), "--rounds", "1",
+        ]  # fmt: skip
+        subprocess.run(argv, check=True, capture_output=True)
+        found: dict[str, float] = {}
+        for dump in Path(name).glob("cg.*.*"):
+            text = dump.read_text(errors="replace")
+            trigger = re.search(r"^desc: Trigger: dump (\S+)", text, re.M)
+            total = re.search(r"^summary: (\d+)", text, re.M)
+            if trigger and total:
+                found[trigger[1]] = int(total[1]) / posts
+    print(f"callgrind, in process ({sys.path[0]}), {posts} POSTs each")
+    for k, per in sorted(found.items()):
+        print(f"{k:9} {per / 1e6:.2f}M instructions/POST")
+
+
+def in_process(posts: int, rounds: int, instrumented: bool = False) -> None:
     """The API app of this tree (``ALERTS_BENCH_ROOT``) and the baseline, driven in this process
     through ASGI (no uvicorn, no HTTP parsing): CPU per POST of the whole process."""
     from bench.pipeline_item import post_all as asgi_post_all
@@ -204,7 +241,7 @@ def in_process(posts: int, rounds: int) -> None:
                 seq += posts
                 r0, c0 = redis_state(client)
                 t0 = time.process_time()
-                asgi_post_all(app, bodies)
+                counted(k, lambda: asgi_post_all(app, bodies), instrumented)  # noqa: B023
                 took = time.process_time() - t0
                 r1, c1 = redis_state(client)
                 redis_ms = 1000 * (r1 - r0) / posts
@@ -230,20 +267,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--posts", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--compare", type=Path, help="also run `alerts api` of this tree (main's)")
+    p.add_argument("--log-level", help="the servers' log level (WARNING: no access log)")
     p.add_argument("--in-process", action="store_true", help="ASGI in this process, no server")
+    p.add_argument("--callgrind", action="store_true", help="in process, instructions per POST")
+    p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_baseline:
         serve_baseline(args.serve_baseline)
         return 0
+    if args.callgrind:
+        callgrind(args.posts)
+        return 0
     if args.in_process:
-        in_process(args.posts, args.rounds)
+        in_process(args.posts, args.rounds, args.instrumented)
         return 0
     server = RedisServer().start()
     client = redis.Redis.from_url(server.url)
     with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
         config = write_config(Path(name), api_token=TOKEN)
         env = service_env(config, server.url, ALERTS_BENCH_ROOT=sys.path[0])
+        if args.log_level:  # WARNING: no access log line per request
+            env["ALERTS_LOG_LEVEL"] = args.log_level
         env["PYTHONPATH"] = sys.path[0]
         here = Path(sys.path[0])
         trees = {"baseline": here, "api": here} | (
