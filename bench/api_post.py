@@ -16,7 +16,7 @@ timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
 main's) to the alternation, for a same-minute A/B.
 
-``python bench/api_post.py [--posts 2000] [--rounds 3] [--compare /work/main]``
+``python bench/api_post.py [--quick] [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
 
 from __future__ import annotations
@@ -272,7 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--callgrind", action="store_true", help="in process, instructions per POST")
     p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument("--quick", action="store_true", help="a smoke run: 200 POSTs, one round")
     args = p.parse_args(argv)
+    if args.quick:
+        args.posts, args.rounds = 200, 1
     if args.serve_baseline:
         serve_baseline(args.serve_baseline)
         return 0
