@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
+from redis.connection import AbstractConnection
 
 from alerts.settings import Settings
+from tests.support.processes import write_config
 from workers.publish import RedisTaskQueue
 
 TASK = "alerts.ingest_bulletin"
@@ -67,3 +70,38 @@ def test_another_broker_gets_no_pushed_messages(redis_url, broker, create_app) -
     """Only the Redis of the intake can take the message in the intake's round trip."""
     settings = Settings(redis_url=redis_url, broker_url=broker)
     assert RedisTaskQueue.for_settings(create_app(settings), settings, TASK) is None
+
+
+def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
+    redis_url, redis_client, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """``workers.api``: the new-item count, the intake write and the task message together."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    monkeypatch.setenv("ALERTS_CONFIG", str(write_config(tmp_path, api_token="t0ken")))
+    api = importlib.import_module("workers.api").create_api()
+    sends: list[object] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sends.append(command)
+        original(self, command, check_health)
+
+    body = json.dumps({"items": [{"id": "i1", "title": "Drones over Kaluga"}]})
+    headers = {"Authorization": "Bearer t0ken", "Content-Type": "application/json"}
+    with TestClient(api) as client:
+        warm = json.dumps({"items": [{"id": "i0", "title": "Talks resume"}]})
+        assert client.post("/v1/bulletins", content=warm, headers=headers).status_code == 202
+        popped(redis_client)  # connected: from here on, only the POST's own commands
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+        resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
+        monkeypatch.undo()
+    assert resp.status_code == 202, resp.text
+    assert (resp.json()["new"], len(sends)) == (1, 1)
+    message = popped(redis_client)
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert args == ["desk", "", "application/json"]
+    assert [i["id"] for i in kwargs["items"]] == resp.json()["items"]
+    assert redis_client.hexists("alerts:ingest:intake", kwargs["bulletin_id"])
+    assert message["headers"]["kwargsrepr"].startswith(
+        f"{{'bulletin_id': '{kwargs['bulletin_id']}'"
+    )
