@@ -27,22 +27,22 @@ from workers.broker import broker_url, is_amqp
 class RedisTaskQueue:
     """Queues one task's messages with ``LPUSH`` on the caller's pipeline, as kombu would."""
 
-    def __init__(self, app: Celery, task: str) -> None:
-        route = app.amqp.router.route({}, task)
-        queue = route["queue"]
-        if queue.exchange.type != "direct":  # only the default exchange maps a key to a list
-            raise ValueError(f"{task}: routed through a {queue.exchange.type} exchange")
+    def __init__(self, app: Celery, task: str, queue: str) -> None:
         self.app = app
         self.task = task
-        self.key = queue.name  # priority 0: kombu's list for the queue is its name
+        self.key = queue  # priority 0: kombu's list for the queue is its name
         self.serializer = app.conf.task_serializer
 
     @classmethod
     def for_settings(cls, app: Celery, settings: Settings, task: str) -> RedisTaskQueue | None:
-        """The queue when the broker is the Redis of our stores (same URL), else None."""
+        """The queue when the broker is the Redis of our stores (same URL) and the task goes
+        to a plain queue (direct exchange, no priority), else None (``send_task`` then)."""
         if is_amqp(settings) or broker_url(settings) != settings.redis_url:
             return None
-        return cls(app, task)
+        queue = app.amqp.router.route({}, task)["queue"]
+        if queue.exchange.type != "direct" or app.conf.task_default_priority is not None:
+            return None
+        return cls(app, task, queue.name)
 
     def push(self, pipe: Any, args: list[Any], kwargs: dict[str, Any], kwargsrepr: str) -> str:
         """Queue the task message on ``pipe``; its task id. ``kwargsrepr``: for the logs (a

@@ -72,6 +72,14 @@ def test_another_broker_gets_no_pushed_messages(redis_url, broker, create_app) -
     assert RedisTaskQueue.for_settings(create_app(settings), settings, TASK) is None
 
 
+def test_a_prioritised_task_gets_no_pushed_messages(redis_url, create_app) -> None:
+    """kombu keeps a priority's messages in a list of their own: ``send_task`` knows which."""
+    settings = Settings(redis_url=redis_url)
+    app = create_app(settings)
+    app.conf.task_default_priority = 5
+    assert RedisTaskQueue.for_settings(app, settings, TASK) is None
+
+
 def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     redis_url, redis_client, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
