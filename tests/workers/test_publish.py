@@ -86,7 +86,11 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     """``workers.api``: the new-item count, the intake write and the task message together."""
     monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
     monkeypatch.setenv("ALERTS_CONFIG", str(write_config(tmp_path, api_token="t0ken")))
-    api = importlib.import_module("workers.api").create_api()
+    module = importlib.import_module("workers.api")
+    # Process-wide start-up steps that are not this test's: the root logger and a frozen heap.
+    monkeypatch.setattr(module, "configure_logging", lambda setup: None)
+    monkeypatch.setattr(module, "freeze_heap", lambda: None)
+    api = module.create_api()
     sends: list[object] = []
     original = AbstractConnection.send_packed_command
 
@@ -100,9 +104,9 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
         warm = json.dumps({"items": [{"id": "i0", "title": "Talks resume"}]})
         assert client.post("/v1/bulletins", content=warm, headers=headers).status_code == 202
         popped(redis_client)  # connected: from here on, only the POST's own commands
-        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-        resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
-        monkeypatch.undo()
+        with monkeypatch.context() as patch:
+            patch.setattr(AbstractConnection, "send_packed_command", counting)
+            resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
     assert resp.status_code == 202, resp.text
     assert (resp.json()["new"], len(sends)) == (1, 1)
     message = popped(redis_client)
