@@ -33,6 +33,7 @@ from alerts.observe.scrape import RedisGauges
 from alerts.settings import load_settings
 from workers.app import QUEUE
 from workers.app import app as celery_app
+from workers.publish import RedisTaskQueue
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ REDIS_TIMEOUT = 2.0  # seconds: every Redis call of the API, and its task publis
 HEALTH_DEADLINE = 1.5  # seconds: /healthz answers within this, with what it knows
 # Rides out a Redis restart of a second or two; past that the reconciler queues the bulletin.
 PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
+INGEST_TASK = "alerts.ingest_bulletin"
 
 # Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
 REPLAY_WINDOW_SECONDS = 600
@@ -64,6 +67,9 @@ def create_api() -> FastAPI:
         "socket_connect_timeout": REDIS_TIMEOUT,
     }
 
+    # Folded into the intake's round trip when the broker is that same Redis (workers/publish.py).
+    ingest_queue = RedisTaskQueue.for_settings(celery_app, settings, INGEST_TASK)
+
     def submit(
         *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
     ) -> int:
@@ -71,15 +77,29 @@ def create_api() -> FastAPI:
         # The new items are counted in the same round trip, before the write.
         bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
         ids = list(dict.fromkeys(i.id for i in items))
+        # The items as the API parsed them: the worker does not parse the bulletin again.
+        args: list[Any] = [source, "", content_type]
+        kwargs = {"bulletin_id": bulletin.id, "items": [i.model_dump(mode="json") for i in items]}
+        kwargs["fmt"] = fmt
+        shown = f"{{'bulletin_id': {bulletin.id!r}, 'items': <{len(items)}>, 'fmt': {fmt!r}}}"
+        if ingest_queue is not None:
+            with intake_outcome():
+                return intake.add_counting_new(
+                    bulletin,
+                    system_clock() + grace,
+                    seen,
+                    ids,
+                    then=lambda pipe: ingest_queue.push(pipe, args, kwargs, shown),
+                )
         with intake_outcome():
             new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids)
         try:
-            # The items as the API parsed them: the worker does not parse the bulletin again.
-            parsed = {"items": [i.model_dump(mode="json") for i in items], "fmt": fmt}
             celery_app.send_task(
-                "alerts.ingest_bulletin",
-                args=[source, "", content_type],
-                kwargs={"bulletin_id": bulletin.id, **parsed},
+                INGEST_TASK,
+                args=args,
+                kwargs=kwargs,
+                argsrepr=repr(args),
+                kwargsrepr=shown,
                 retry_policy=PUBLISH_RETRY,
             )
         except (redis.RedisError, OperationalError, OSError) as exc:

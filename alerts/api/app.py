@@ -9,10 +9,10 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from alerts.api.console.app import mount_console
 from alerts.api.console.deps import ConsoleDeps
+from alerts.api.fastpath import Api, off_loop
 from alerts.api.outage import Unavailable, unavailable_response
 from alerts.clock import Clock, system_clock
 from alerts.ingest import ParseError, SignatureError, parse_bulletin
@@ -60,6 +60,7 @@ class ReplayGuard(Protocol):
 Health = Callable[[], dict[str, Any]]
 CountNew = Callable[[list[str]], int]  # how many of these item ids were never ingested
 REQUEST_ID_HEADER = "X-Alerts-Id"
+BULLETINS = "/v1/bulletins"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 Metrics = Callable[[], tuple[bytes, str]]  # the Prometheus text and its content type
 
@@ -79,7 +80,7 @@ def create_app(
     """Build the FastAPI app around the injected queue, health probe and ledger reader."""
     # No /docs, /redoc or /openapi.json unless asked for (README, "API documentation").
     docs = settings.api_docs
-    api = FastAPI(
+    api = Api(
         title="bulletin-alerts",
         version="1",
         docs_url="/docs" if docs else None,
@@ -152,7 +153,7 @@ def create_app(
             check_signature(request, source, data)
         key = replay_key(request, source, signed)
         if key and replay_guard:
-            seen: bool = await run_in_threadpool(replay_guard.seen, key)
+            seen: bool = await off_loop(replay_guard.seen, key)
             if seen:
                 return JSONResponse(
                     {"status": "duplicate", "accepted": 0, "new": 0, "items": []}, 200
@@ -161,13 +162,14 @@ def create_app(
         # Off the event loop (a big bulletin must not stall /healthz and other requests), in
         # one hop: parse, count the new items, store and queue.
         language = src.language if src else None
-        ids, new = await run_in_threadpool(accept, data, source, content_type, language)
+        ids, new = await off_loop(accept, data, source, content_type, language)
         if key and replay_guard:
-            await run_in_threadpool(replay_guard.remember, key)
+            await off_loop(replay_guard.remember, key)
         body = {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
         return JSONResponse(body, 202)
 
-    api.add_route("/v1/bulletins", post_bulletin, methods=["POST"])
+    api.add_route(BULLETINS, post_bulletin, methods=["POST"])
+    api.fast_path = (BULLETINS, post_bulletin)  # ahead of the middleware (alerts/api/fastpath.py)
 
     @api.get("/healthz")
     def healthz(request: Request) -> JSONResponse:

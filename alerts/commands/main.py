@@ -12,9 +12,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from alerts.errors import ConfigError
 from alerts.matching.shards import QUEUE, shard_queue
+
+if TYPE_CHECKING:
+    from alerts.settings import Settings
 
 # Operator commands, each module adding its subcommands (rules: check, test, match, backtest, ...).
 COMMAND_MODULES = ("alerts.commands.ingest", "alerts.commands.rules", "alerts.commands.delivery")
@@ -61,16 +65,23 @@ def _cmd_api(args: argparse.Namespace) -> int:
     settings = _settings()
     ensure_dir()  # before uvicorn starts its workers: they share the metrics directory
     configure_logging(settings.log_setup())
-    uvicorn.run(
-        "workers.api:create_api",
-        factory=True,
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        log_config=None,  # our handler and format (configure_logging), not uvicorn's
-    )
+    options = uvicorn_options(settings, host=args.host, port=args.port, workers=args.workers)
+    uvicorn.run("workers.api:create_api", **options)
     return 0
+
+
+def uvicorn_options(
+    settings: Settings, *, host: str | None, port: int | None, workers: int | None
+) -> dict[str, Any]:
+    """How ``alerts api`` runs uvicorn (``bench/api_post.py`` serves its baseline the same way)."""
+    return {
+        "factory": True,
+        "host": host or settings.api_host,
+        "port": port or settings.api_port,
+        "workers": workers,
+        "log_level": settings.log_level.lower(),
+        "log_config": None,  # our handler and format (configure_logging), not uvicorn's
+    }
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

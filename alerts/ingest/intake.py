@@ -11,7 +11,7 @@ ingested twice is harmless: its items are seen by then, or their deliveries are 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -99,13 +99,22 @@ class RedisIntake:
             self.durability.execute(pipe)
 
     def add_counting_new(
-        self, bulletin: Accepted, wake_at: datetime, seen: RedisSeenStore, ids: Sequence[str]
+        self,
+        bulletin: Accepted,
+        wake_at: datetime,
+        seen: RedisSeenStore,
+        ids: Sequence[str],
+        then: Callable[[Any], object] | None = None,
     ) -> int:
         """``add``, and how many of ``ids`` were never ingested, read just before the write in
-        the same round trip (the API's answer says how many items are new)."""
+        the same round trip (the API's answer says how many items are new). ``then`` queues
+        more commands after the write, in that round trip and under its ``WAIT`` (the API's
+        task message)."""
         with self.r.pipeline(transaction=False) as pipe:
             seen.queue_unseen(pipe, ids)
             self._queue_add(pipe, bulletin, wake_at)
+            if then is not None:
+                then(pipe)
             replies = self.durability.execute(pipe)
         return sum(1 for found in replies[: len(ids)] if not found)
 

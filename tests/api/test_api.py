@@ -120,3 +120,27 @@ def test_healthz_reports_and_fails_without_workers(queue: Queue) -> None:
         resp = c.get("/healthz", headers=auth())  # details need the token
         assert resp.status_code == 503
         assert resp.json()["workers"] == 0
+
+
+def test_a_bulletin_post_skips_the_middleware_but_answers_as_fastapi_would(queue: Queue) -> None:
+    """POST /v1/bulletins is served ahead of the middleware stack and the router (the cost of
+    a POST), with FastAPI's error bodies; other requests and methods still go through them."""
+    settings = load_settings(api_token=TOKEN, max_body_bytes=4096)
+    app = create_app(settings, submit=queue, health=lambda: {"redis": True, "workers": 1})
+    passed: list[str] = []
+
+    @app.middleware("http")
+    async def record(request: Any, call_next: Any) -> Any:
+        passed.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
+
+    with TestClient(app) as c:
+        assert c.post("/v1/bulletins", content=BULLETIN, headers=auth()).status_code == 202
+        refused = c.post("/v1/bulletins", content=BULLETIN, headers=auth("wrong"))
+        assert (refused.status_code, refused.json()) == (
+            401,
+            {"detail": "missing or wrong bearer token"},
+        )
+        assert c.get("/v1/bulletins").status_code == 405
+        assert c.get("/healthz").status_code == 200
+    assert passed == ["GET /v1/bulletins", "GET /healthz"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis
+from redis.connection import AbstractConnection
 
+from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import Accepted, MemoryIntake, RedisIntake
 from alerts.redis_conn import Durability, NotReplicated
 from tests.support.replicated import frozen, master_and_replica
@@ -68,3 +71,26 @@ def test_a_durable_intake_waits_for_its_replica() -> None:
             assert time.monotonic() - started >= 0.15  # it waited for the replica
             RedisIntake(client).add(bulletin(3), T0)  # the master alone: no wait
         assert isinstance(NotReplicated("x"), redis.RedisError)  # the API's 503 path
+
+
+def test_commands_queued_after_the_write_share_its_round_trip(redis_client, monkeypatch) -> None:
+    """The API queues its task message behind the intake write (``then``): one round trip for
+    the new-item count, the write and the message."""
+    sends: list[object] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sends.append(command)
+        original(self, command, check_health)
+
+    seen = RedisSeenStore(redis_client)
+    seen.mark_seen(["i1"], T0)
+    redis_client.ping()  # connected before counting
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    new = RedisIntake(redis_client).add_counting_new(
+        bulletin(1), T0, seen, ["i1", "i2"], then=lambda pipe: pipe.lpush("queued", "task")
+    )
+    monkeypatch.undo()
+    assert (new, len(sends)) == (1, 1)
+    assert redis_client.lrange("queued", 0, -1) == [b"task"]
+    assert redis_client.hexists("alerts:ingest:intake", "b1")

@@ -1,0 +1,119 @@
+"""The API's task message, queued on its intake pipeline, is the one ``send_task`` queues."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from redis.connection import AbstractConnection
+
+from alerts.settings import Settings
+from tests.support.processes import write_config
+from workers.publish import RedisTaskQueue
+
+TASK = "alerts.ingest_bulletin"
+ARGS = ["api", "", "application/json"]
+KWARGS = {"bulletin_id": "b1", "items": [{"id": "i1", "title": "Ähnlich"}], "fmt": "json"}
+
+
+@pytest.fixture
+def create_app(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``workers.app.create_app`` (the module builds an app on import: it needs a Redis URL)."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    return importlib.import_module("workers.app").create_app
+
+
+def popped(client: redis.Redis) -> dict[str, Any]:
+    """The message kombu's Redis transport would hand a worker next (it pops the right end)."""
+    raw = client.rpop("alerts")
+    assert isinstance(raw, bytes)
+    message: dict[str, Any] = json.loads(raw)
+    return message
+
+
+def without_ids(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with its task id and delivery tag (fresh on every publish) blanked."""
+    headers = {**message["headers"], "id": "-", "root_id": "-"}
+    props = {**message["properties"], "correlation_id": "-", "delivery_tag": "-"}
+    return {**message, "headers": headers, "properties": props}
+
+
+def test_a_pushed_message_is_the_one_send_task_queues(redis_url, redis_client, create_app) -> None:
+    settings = Settings(redis_url=redis_url)
+    app = create_app(settings)
+    queue = RedisTaskQueue.for_settings(app, settings, TASK)
+    assert queue is not None
+    app.send_task(TASK, args=ARGS, kwargs=KWARGS, kwargsrepr="<shown>")
+    theirs = popped(redis_client)
+    # send_task also copies its kwargsrepr option into the properties; workers read the header.
+    assert theirs["properties"].pop("kwargsrepr") == theirs["headers"]["kwargsrepr"]
+    with redis_client.pipeline(transaction=False) as pipe:
+        task_id = queue.push(pipe, ARGS, KWARGS, "<shown>")
+        pipe.execute()
+    ours = popped(redis_client)
+    assert ours["headers"]["id"] == ours["headers"]["root_id"] == task_id
+    assert ours["properties"]["correlation_id"] == task_id
+    assert without_ids(ours) == without_ids(theirs)
+    args, kwargs, _ = json.loads(base64.b64decode(ours["body"]))
+    assert (args, kwargs) == (ARGS, KWARGS)
+
+
+@pytest.mark.parametrize(
+    "broker", ["redis://127.0.0.1:6390/0", "amqp://guest:guest@127.0.0.1:5672//"]
+)
+def test_another_broker_gets_no_pushed_messages(redis_url, broker, create_app) -> None:
+    """Only the Redis of the intake can take the message in the intake's round trip."""
+    settings = Settings(redis_url=redis_url, broker_url=broker)
+    assert RedisTaskQueue.for_settings(create_app(settings), settings, TASK) is None
+
+
+def test_a_prioritised_task_gets_no_pushed_messages(redis_url, create_app) -> None:
+    """kombu keeps a priority's messages in a list of their own: ``send_task`` knows which."""
+    settings = Settings(redis_url=redis_url)
+    app = create_app(settings)
+    app.conf.task_default_priority = 5
+    assert RedisTaskQueue.for_settings(app, settings, TASK) is None
+
+
+def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
+    redis_url, redis_client, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """``workers.api``: the new-item count, the intake write and the task message together."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    monkeypatch.setenv("ALERTS_CONFIG", str(write_config(tmp_path, api_token="t0ken")))
+    module = importlib.import_module("workers.api")
+    # Process-wide start-up steps that are not this test's: the root logger and a frozen heap.
+    monkeypatch.setattr(module, "configure_logging", lambda setup: None)
+    monkeypatch.setattr(module, "freeze_heap", lambda: None)
+    api = module.create_api()
+    sends: list[object] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sends.append(command)
+        original(self, command, check_health)
+
+    body = json.dumps({"items": [{"id": "i1", "title": "Drones over Kaluga"}]})
+    headers = {"Authorization": "Bearer t0ken", "Content-Type": "application/json"}
+    with TestClient(api) as client:
+        warm = json.dumps({"items": [{"id": "i0", "title": "Talks resume"}]})
+        assert client.post("/v1/bulletins", content=warm, headers=headers).status_code == 202
+        popped(redis_client)  # connected: from here on, only the POST's own commands
+        with monkeypatch.context() as patch:
+            patch.setattr(AbstractConnection, "send_packed_command", counting)
+            resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
+    assert resp.status_code == 202, resp.text
+    assert (resp.json()["new"], len(sends)) == (1, 1)
+    message = popped(redis_client)
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert args == ["desk", "", "application/json"]
+    assert [i["id"] for i in kwargs["items"]] == resp.json()["items"]
+    assert redis_client.hexists("alerts:ingest:intake", kwargs["bulletin_id"])
+    assert message["headers"]["kwargsrepr"].startswith(
+        f"{{'bulletin_id': '{kwargs['bulletin_id']}'"
+    )
