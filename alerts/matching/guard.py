@@ -8,10 +8,12 @@ view is an ``Occurrences``, so every node takes it as it takes the document's ow
 
 from __future__ import annotations
 
+from alerts.matching import lettercase
 from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED
 from alerts.matching.document import Document
-from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of
+from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of, span
 from alerts.matching.scan import Occurrence, Occurrences
+from alerts.models import FIELDS
 from alerts.rules import tree
 from alerts.rules.confidence import KINDS, rank
 
@@ -86,6 +88,68 @@ class Filtered(Occurrences):
             if number == here[0] and max(first - here[2], here[1] - last) <= within:
                 return False
         return True
+
+
+class CasedLeaf(Leaf):
+    """A term whose occurrences count by how the item wrote them (``lettercase``)."""
+
+    __slots__ = ("case", "script")
+
+    def __init__(self, atom: int, mask: int, term: tree.Term, case: int) -> None:
+        super().__init__(atom, mask, term)
+        self.case, self.script = case, lettercase.script(term.text)
+
+    def holds(self, occ: Occurrences) -> bool:
+        """Whether the atom occurs, written as the rule asks, in one of the leaf's fields."""
+        return Leaf.holds(self, cased(occ, self))
+
+    def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
+        """The term's clause, from the occurrences written as the rule asks."""
+        return Leaf.fire(self, cased(occ, self), evidence)
+
+
+def leaf(atom: int, mask: int, term: tree.Term) -> Leaf:
+    """A term's leaf: cased when its occurrences may be told apart by their letter case."""
+    case = lettercase.mode(term)
+    return Leaf(atom, mask, term) if case == lettercase.NONE else CasedLeaf(atom, mask, term, case)
+
+
+class Cased(Occurrences):
+    """The occurrences of a document written as a case rule asks (a view, one per rule and
+    script per document: leaves of many watches share it)."""
+
+    __slots__ = ("base", "case", "script")
+
+    def __init__(self, base: Occurrences, case: int, script: str) -> None:
+        super().__init__(base.atoms, base.doc, base.full)
+        self.base, self.case, self.script = base, case, script
+
+    def of(self, atom: int) -> list[Occurrence]:
+        """The occurrences of an atom that count."""
+        found = self.found.get(atom)
+        if found is None:
+            found = [o for o in self.base.of(atom) if self.counts(o)]
+            self.found[atom] = found
+        return found
+
+    def counts(self, o: Occurrence) -> bool:
+        """Whether one occurrence is written as the rule asks."""
+        number, start, end = span(o, self.doc)
+        text = self.doc.fields[number].text
+        return lettercase.counts(self.case, FIELDS[number], text, start, end, self.script)
+
+
+def cased(occ: Occurrences, leaf: CasedLeaf) -> Occurrences:
+    """The view of ``occ`` for a leaf's case rule (``occ`` itself where the rule cannot
+    apply: a lower-case topic in an English or German item)."""
+    if not lettercase.applies(leaf.case, occ.doc.item.language):
+        return occ
+    key = ("case", leaf.case, leaf.script)
+    kept = occ.evidence.get(key)  # the view, kept in a one-element list beside the evidence
+    if kept is None:
+        kept = occ.evidence[key] = [Cased(occ, leaf.case, leaf.script)]
+    view: Occurrences = kept[0]
+    return view
 
 
 def _positive_texts(node: Node, out: dict[int, str]) -> None:
