@@ -8,7 +8,7 @@ view is an ``Occurrences``, so every node takes it as it takes the document's ow
 
 from __future__ import annotations
 
-from alerts.matching import lettercase
+from alerts.matching import accents, lettercase
 from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED
 from alerts.matching.document import Document
 from alerts.matching.evaluate import Evidence, Group, Leaf, Near, Node, how_of, span
@@ -91,38 +91,41 @@ class Filtered(Occurrences):
 
 
 class CasedLeaf(Leaf):
-    """A term whose occurrences count by how the item wrote them (``lettercase``)."""
+    """A term whose occurrences count by how the item wrote them: their letter case
+    (``lettercase``) and, in Czech and Slovak, their diacritics (``accents``)."""
 
-    __slots__ = ("case", "script")
+    __slots__ = ("accents", "case", "script")
 
-    def __init__(self, atom: int, mask: int, term: tree.Term, case: int) -> None:
+    def __init__(self, atom: int, mask: int, term: tree.Term, case: int, accented: str) -> None:
         super().__init__(atom, mask, term)
-        self.case, self.script = case, lettercase.script(term.text)
+        self.case, self.script, self.accents = case, lettercase.script(term.text), accented
 
     def holds(self, occ: Occurrences) -> bool:
-        """Whether the atom occurs, written as the rule asks, in one of the leaf's fields."""
+        """Whether the atom occurs, written as the rules ask, in one of the leaf's fields."""
         return Leaf.holds(self, cased(occ, self))
 
     def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
-        """The term's clause, from the occurrences written as the rule asks."""
+        """The term's clause, from the occurrences written as the rules ask."""
         return Leaf.fire(self, cased(occ, self), evidence)
 
 
 def leaf(atom: int, mask: int, term: tree.Term) -> Leaf:
-    """A term's leaf: cased when its occurrences may be told apart by their letter case."""
-    case = lettercase.mode(term)
-    return Leaf(atom, mask, term) if case == lettercase.NONE else CasedLeaf(atom, mask, term, case)
+    """A term's leaf: cased when its occurrences may be told apart by how they are written."""
+    case, accented = lettercase.mode(term), accents.profile(term)
+    if case == lettercase.NONE and not accented:
+        return Leaf(atom, mask, term)
+    return CasedLeaf(atom, mask, term, case, accented)
 
 
 class Cased(Occurrences):
-    """The occurrences of a document written as a case rule asks (a view, one per rule and
-    script per document: leaves of many watches share it)."""
+    """The occurrences of a document written as a leaf's rules ask (a view per document,
+    shared by the leaves of every watch with the same rules)."""
 
-    __slots__ = ("base", "case", "script")
+    __slots__ = ("accents", "base", "case", "script")
 
-    def __init__(self, base: Occurrences, case: int, script: str) -> None:
+    def __init__(self, base: Occurrences, case: int, script: str, accented: str) -> None:
         super().__init__(base.atoms, base.doc, base.full)
-        self.base, self.case, self.script = base, case, script
+        self.base, self.case, self.script, self.accents = base, case, script, accented
 
     def of(self, atom: int) -> list[Occurrence]:
         """The occurrences of an atom that count."""
@@ -133,21 +136,29 @@ class Cased(Occurrences):
         return found
 
     def counts(self, o: Occurrence) -> bool:
-        """Whether one occurrence is written as the rule asks."""
+        """Whether one occurrence is written as the rules ask."""
         number, start, end = span(o, self.doc)
         text = self.doc.fields[number].text
-        return lettercase.counts(self.case, FIELDS[number], text, start, end, self.script)
+        if self.accents and not accents.counts(self.accents, text[start:end]):
+            return False
+        case = self.case
+        return case == lettercase.NONE or lettercase.counts(
+            case, FIELDS[number], text, start, end, self.script
+        )
 
 
 def cased(occ: Occurrences, leaf: CasedLeaf) -> Occurrences:
-    """The view of ``occ`` for a leaf's case rule (``occ`` itself where the rule cannot
-    apply: a lower-case topic in an English or German item)."""
-    if not lettercase.applies(leaf.case, occ.doc.item.language):
+    """The view of ``occ`` for a leaf's rules (``occ`` itself where none can apply: a
+    lower-case topic in an English or German item)."""
+    language = occ.doc.item.language
+    case = leaf.case if lettercase.applies(leaf.case, language) else lettercase.NONE
+    accented = leaf.accents if accents.applies(language) else ""
+    if case == lettercase.NONE and not accented:
         return occ
-    key = ("case", leaf.case, leaf.script)
+    key = ("case", case, leaf.script, accented)
     kept = occ.evidence.get(key)  # the view, kept in a one-element list beside the evidence
     if kept is None:
-        kept = occ.evidence[key] = [Cased(occ, leaf.case, leaf.script)]
+        kept = occ.evidence[key] = [Cased(occ, case, leaf.script, accented)]
     view: Occurrences = kept[0]
     return view
 

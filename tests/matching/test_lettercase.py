@@ -1,4 +1,4 @@
-"""Letter case: a name counts where the item writes it as a name (``letter_case: names``).
+"""How the item writes a term (``letter_case: names``): its letter case, Czech diacritics.
 
 Rows as in test_languages: a watch written as a user writes it, a short text of our own,
 the item's language, and whether it fires.
@@ -45,6 +45,17 @@ ROWS = [
     ("drone", "Pentagon studies Drone Dome defences", "en", True),
     ("Drohne", "Ukraine meldet Abschuss einer Drohne", "de", True),
     ("rakieta", "Rosyjska Rakieta Spadła Pod Lublinem Wczoraj", "pl", True),  # Title Case
+    # Czech and Slovak diacritics read again: a soft consonant written hard is another word
+    ("příměří", "Básník použil příměr k moři", "cs", False),  # příměr: a comparison
+    ("příměří", "Příměří platí od půlnoci", "cs", True),
+    ("příměří", "Jednání o příměřím pokračují", "cs", True),
+    ("příměří", "Jednani o primeri pokracuji", "cs", True),  # written without diacritics
+    ("příměří", "Prímer na tlačovej besede pobavil sál", "sk", False),
+    # ... and a name's -ová is the feminine surname, its -ova the man's possessive
+    ("Witkoff", "Manželka Witkoffová navštívila Prahu", "cs", False),
+    ("Witkoff", "Witkoffova návštěva Moskvy skončila", "cs", True),
+    ("Witkoff", "Trump poslal Witkoffa do Moskvy", "cs", True),
+    ("Trump", "Melania Trumpová navštívila Bratislavu", "sk", False),
 ]
 
 
@@ -64,6 +75,8 @@ def test_letter_case_rows(
         ("Riga", "Il ministro ha letto la nota riga per riga", "it"),
         ("дрон", "Депутат Дронов предложил новый закон о связи", "ru"),
         ("Belgorod", "Ракета попала в порт Белгорода-Днестровского", "ru"),
+        ("příměří", "Básník použil příměr k moři", "cs"),
+        ("Witkoff", "Manželka Witkoffová navštívila Prahu", "cs"),
     ],
 )
 def test_letter_case_any_turns_the_rule_off(
