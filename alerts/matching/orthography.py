@@ -5,7 +5,8 @@ user wrote once in English is respelled through its Cyrillic forms into each con
 and each spelling is keyed by the stemmer of the languages that use it (and only those).
 ISO 9 and the Ukrainian national system, with diacritics folded, serve every language
 (ISO 9's û and â are written ju and ja: folded to u and a, Словянськ became Slovansk, a
-Czech word for Slavic). Polish writes е after a consonant as ie (Biełgorod, Miedwiediew).
+Czech word for Slavic). Polish writes е after a consonant as ie (Biełgorod, Miedwiediew);
+French drops a final й after и or ы (Zelenski, Dmitri, Grozny).
 """
 
 from __future__ import annotations
@@ -85,14 +86,17 @@ EXONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 _PL_IE = re.compile("(?<=[бвгдзклмнпрстфх])е")  # not after ж ш ц ч щ: Polish że, sze, cze
+# French drops a final й after и, ы: Zelenski, Dmitri, Grozny (not Zelenskii, Groznyi).
+_FR_FINAL_Y = re.compile("(?<=[иы])й$", re.MULTILINE)
 
 
 def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     """Each scheme's Latin spellings of many Cyrillic words, in order, in one pass each."""
     joined = "\n".join(cyrillic)
-    polish = _PL_IE.sub("ие", joined)
+    own = {"fr": _FR_FINAL_Y.sub("", joined)}
+    own["pl"] = own["pl-h"] = _PL_IE.sub("ие", joined)
     return {
-        name: (polish if name.startswith("pl") else joined).translate(table).split("\n")
+        name: own.get(name, joined).translate(table).split("\n")
         for name, table in _TABLES.items()
     }
 

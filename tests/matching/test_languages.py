@@ -43,6 +43,7 @@ ROWS = [
     ("Bryansk", "Wybuchy w Briańsku po ataku", "pl", True),
     ("Kharkiv", "Raketenangriff auf Charkiw am Morgen", "de", True),
     ("Kaluga", "Explosions à Kalouga dans la nuit", "fr", True),
+    ("Zelensky", "Le président Zelenski réclame des missiles", "fr", True),  # French -ski
     ("Kaluga", "Raffinaderij in Kaloega geraakt", "nl", True),
     ("Michał", "Michal Dworczyk o sankcjach", "pl", True),
     # exonyms, each in its own language only
