@@ -24,9 +24,10 @@ from alerts.rules.tree import Term
 
 NONE, NAME, COMMON = 0, 1, 2
 # Languages that write only names (and a sentence's first word) with a capital, headlines too.
-NAMES_ONLY = frozenset(
-    "ru uk be bg pl cs sk sl hr sr fr it es pt ca nl sv da no nb nn fi et lv lt ro hu".split()
-)
+NAMES_ONLY = frozenset({
+    "ru", "uk", "be", "bg", "pl", "cs", "sk", "sl", "hr", "sr", "fr", "it", "es", "pt", "ca",
+    "nl", "sv", "da", "no", "nb", "nn", "fi", "et", "lv", "lt", "ro", "hu",
+})  # fmt: skip
 _UNCASED_FIELDS = frozenset({"url", "source"})  # written in lower case whatever they name
 # A place adjective, written in lower case: briański, brjanské, калужский, ризький.
 _PLACE_ADJECTIVE = re.compile(r"(?:sk|ck|zk|ск|цк|зк|ськ|зьк|цьк)\w{0,5}$")

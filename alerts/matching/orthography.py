@@ -96,8 +96,7 @@ def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     own = {"fr": _FR_FINAL_Y.sub("", joined)}
     own["pl"] = own["pl-h"] = _PL_IE.sub("ие", joined)
     return {
-        name: own.get(name, joined).translate(table).split("\n")
-        for name, table in _TABLES.items()
+        name: own.get(name, joined).translate(table).split("\n") for name, table in _TABLES.items()
     }
 
 
