@@ -74,14 +74,16 @@ _TABLES = {name: str.maketrans(table) for name, table in SCHEMES.items()}
 
 
 # Exonyms no respelling reaches, by language (normalised: no diacritics), for a name of an
-# alias group of variants.ALIASES: Polish Kijów, Charków, Lwów; Czech and Slovak Kyjev;
-# Finnish Kiova, Harkova; German Kiew; Spanish Járkov. Each counts only in its own language
-# (Kiova is Finnish; an English item's "Kiowa" stays a tribe).
+# alias group of variants.ALIASES (or a place of none): Polish Kijów, Charków, Lwów; Czech
+# and Slovak Kyjev; Finnish Kiova, Harkova, Riika; German Kiew; Spanish Járkov. Each counts
+# only in its own language (Kiova is Finnish; an English item's "Kiowa" stays a tribe).
 EXONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "kyiv": {"pl": ("kijow",), "cs": ("kyjev",), "sk": ("kyjev",), "fi": ("kiova",),
              "de": ("kiew",)},
     "kharkiv": {"pl": ("charkow",), "fi": ("harkova",), "es": ("jarkov",)},
     "lviv": {"pl": ("lwow",)},
+    # Finnish gradates Riika (Riian, Riiassa), which no stem of it reaches: the forms.
+    "riga": {"fi": ("riika", "riian", "riiassa", "riiasta", "riikaan", "riialla")},
 }  # fmt: skip
 
 

@@ -52,6 +52,11 @@ ROWS = [
     # exonyms, each in its own language only
     ("Kyiv", "W Kijowie ogłoszono alarm", "pl", True),
     ("Kyiv", "Ohjusisku Kiovaan yöllä", "fi", True),
+    ("Riga", "Naton huippukokous Riiassa", "fi", True),  # Riika, gradated
+    ("Riga", "Riikka Purra puhui eduskunnassa", "fi", False),  # a first name
+    # a Finnish case the stemmer cuts into the name (Khamenein -> khamen)
+    ("Khamenei", "Khamenein puhe Teheranissa", "fi", True),
+    ("Tula", "Tulitikut loppuivat kaupasta", "fi", False),  # tuli: fire
     ("Kyiv", "Kyjevem otřásly výbuchy", "cs", True),
     ("Kyiv", "Raketen auf Kiew", "de", True),
     ("Kharkiv", "Rosja gromadzi wojska pod Charkowem", "pl", True),
