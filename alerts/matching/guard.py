@@ -94,11 +94,12 @@ class CasedLeaf(Leaf):
     """A term whose occurrences count by how the item wrote them: their letter case
     (``lettercase``) and, in Czech and Slovak, their diacritics (``accents``)."""
 
-    __slots__ = ("accents", "case", "script")
+    __slots__ = ("accents", "case", "doubles", "script")
 
     def __init__(self, atom: int, mask: int, term: tree.Term, case: int, accented: str) -> None:
         super().__init__(atom, mask, term)
         self.case, self.script, self.accents = case, lettercase.script(term.text), accented
+        self.doubles = lettercase.doubles_of(term)
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether the atom occurs, written as the rules ask, in one of the leaf's fields."""
@@ -121,11 +122,12 @@ class Cased(Occurrences):
     """The occurrences of a document written as a leaf's rules ask (a view per document,
     shared by the leaves of every watch with the same rules)."""
 
-    __slots__ = ("accents", "base", "case", "script")
+    __slots__ = ("accents", "base", "case", "doubles", "script")
 
-    def __init__(self, base: Occurrences, case: int, script: str, accented: str) -> None:
+    def __init__(self, base: Occurrences, leaf: CasedLeaf, case: int, accented: str) -> None:
         super().__init__(base.atoms, base.doc, base.full)
-        self.base, self.case, self.script, self.accents = base, case, script, accented
+        self.base, self.case, self.script, self.accents = base, case, leaf.script, accented
+        self.doubles = leaf.doubles
 
     def of(self, atom: int) -> list[Occurrence]:
         """The occurrences of an atom that count."""
@@ -141,6 +143,8 @@ class Cased(Occurrences):
         text = self.doc.fields[number].text
         if self.accents and not accents.counts(self.accents, text[start:end]):
             return False
+        if self.doubles and lettercase.doubled(self.doubles, text[start:end]):
+            return False
         case = self.case
         return case == lettercase.NONE or lettercase.counts(
             case, FIELDS[number], text, start, end, self.script
@@ -155,10 +159,10 @@ def cased(occ: Occurrences, leaf: CasedLeaf) -> Occurrences:
     accented = leaf.accents if accents.applies(language) else ""
     if case == lettercase.NONE and not accented:
         return occ
-    key = ("case", case, leaf.script, accented)
+    key = ("case", case, leaf.script, accented, leaf.doubles)
     kept = occ.evidence.get(key)  # the view, kept in a one-element list beside the evidence
     if kept is None:
-        kept = occ.evidence[key] = [Cased(occ, case, leaf.script, accented)]
+        kept = occ.evidence[key] = [Cased(occ, leaf, case, accented)]
     view: Occurrences = kept[0]
     return view
 

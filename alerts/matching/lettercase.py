@@ -8,7 +8,8 @@ occurrence (``letter_case: names``, the default; ``any`` turns them off):
   which the Slavic languages write in lower case (briański, калужский), in another script
   than the term's (a name that became a noun: шахеды), or in a field written without any
   capital. Nor where a hyphen joins it to a capitalised adjective: that is another place
-  (Белгород-Днестровский).
+  (Белгород-Днестровский). Nor, for a name Slavic spellings never look like, where the
+  item doubles a consonant the name writes single (Whittaker is not Whitaker).
 - A one-word term written in lower case (a topic: дрон) does not count where a language that
   capitalises only names and a sentence's first word writes it with a capital inside a
   sentence (the deputy Дронов). German (every noun) and English (Title Case headlines) are
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from alerts.matching.foreign import slavic
+from alerts.matching.text import words
 from alerts.rules.tree import Term
 
 NONE, NAME, COMMON = 0, 1, 2
@@ -41,6 +44,8 @@ _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _OPENERS = " \t\r\n«\"“„'‘‚(["
 _SENTENCE_ENDS = frozenset(".!?:;…—–-|•")
 _WORD = re.compile(r"\b\w{4,}")
+_MAX_ENDING = 4  # letters an inflection adds to a name (Whitakerille)
+_DOUBLE = re.compile(r"([bcdfghjklmnpqrstvwxz])\1")
 _TITLE_SHARE = 0.6  # of a field's longer words capitalised: a Title Case headline
 
 
@@ -80,6 +85,24 @@ def counts(case: int, field_name: str, text: str, start: int, end: int, written:
     if not first.isupper() or found.isupper() or len(found) == 1:
         return True
     return _starts_sentence(text, start) or _title_case(text)
+
+
+def doubles_of(term: Term) -> str:
+    """A one-word Latin name that Slavic spellings never look like (Whitaker), in lower
+    case, for ``doubled``; "" for any other term."""
+    found = words(term.text)
+    if mode(term) != NAME or len(found) != 1 or script(term.text) != "lat":
+        return ""
+    return "" if slavic(found[0]) else found[0]
+
+
+def doubled(name: str, found: str) -> bool:
+    """Whether an occurrence doubles a consonant the name writes single: another name
+    (Whittaker is not Whitaker, Phillips not Philips). Slavic names are left alone, as
+    transliterations double their letters at will."""
+    if len(found) > len(name) + _MAX_ENDING:  # a compound's other part is its own business
+        return False
+    return bool(set(_DOUBLE.findall(found.lower())) - set(_DOUBLE.findall(name)))
 
 
 def script(text: str) -> str:

@@ -45,6 +45,11 @@ ROWS = [
     ("drone", "Pentagon studies Drone Dome defences", "en", True),
     ("Drohne", "Ukraine meldet Abschuss einer Drohne", "de", True),
     ("rakieta", "Rosyjska Rakieta Spadła Pod Lublinem Wczoraj", "pl", True),  # Title Case
+    # a name Slavic spellings never look like does not count with a consonant doubled
+    ("Whitaker", "Jodie Whittaker to star in a new play", "en", False),
+    ("Whitaker", "Whitaker's remarks angered allies", "en", True),
+    ("Waffenruhe", "Waffenruheabkommen gescheitert", "de", True),  # a compound's own doubles
+    ("Zelensky", "Zelenskyy visits Washington", "en", True),  # Slavic: transliterations vary
     # Czech and Slovak diacritics read again: a soft consonant written hard is another word
     ("příměří", "Básník použil příměr k moři", "cs", False),  # příměr: a comparison
     ("příměří", "Příměří platí od půlnoci", "cs", True),
