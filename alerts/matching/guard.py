@@ -90,16 +90,29 @@ class Filtered(Occurrences):
         return True
 
 
+# A view's rules: ("case", case rule, script, accents profile, doubles name).
+ViewKey = tuple[str, int, str, str, str]
+_LANGUAGE = "language rules"  # evidence key: which rules the document's language takes
+
+
 class CasedLeaf(Leaf):
     """A term whose occurrences count by how the item wrote them: their letter case
     (``lettercase``) and, in Czech and Slovak, their diacritics (``accents``)."""
 
-    __slots__ = ("accents", "case", "doubles", "script")
+    __slots__ = ("case", "keys", "script")
 
     def __init__(self, atom: int, mask: int, term: tree.Term, case: int, accented: str) -> None:
         super().__init__(atom, mask, term)
-        self.case, self.script, self.accents = case, lettercase.script(term.text), accented
-        self.doubles = lettercase.doubles_of(term)
+        self.case, self.script = case, lettercase.script(term.text)
+        doubles = lettercase.doubles_of(term)
+        # The view's rules by the document language's bits (``_rules``), None for no view.
+        keys: list[ViewKey | None] = []
+        for bits in range(4):
+            rule = case if case == lettercase.NAME or bits & 1 else lettercase.NONE
+            profile = accented if bits & 2 else ""
+            none = rule == lettercase.NONE and not profile
+            keys.append(None if none else ("case", rule, self.script, profile, doubles))
+        self.keys = tuple(keys)
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether the atom occurs, written as the rules ask, in one of the leaf's fields."""
@@ -119,22 +132,27 @@ def leaf(atom: int, mask: int, term: tree.Term) -> Leaf:
 
 
 class Cased(Occurrences):
-    """The occurrences of a document written as a leaf's rules ask (a view per document,
-    shared by the leaves of every watch with the same rules)."""
+    """The occurrences of a document written as a leaf's rules ask: a view made per call,
+    whose filtered lists are kept with the document's evidence (shared by the leaves of
+    every watch with the same rules). It holds its base, the base never holds it: no
+    reference cycle, so an item's objects go with reference counting alone."""
 
-    __slots__ = ("accents", "base", "case", "doubles", "script")
+    __slots__ = ("accents", "base", "case", "doubles", "key", "script")
 
-    def __init__(self, base: Occurrences, leaf: CasedLeaf, case: int, accented: str) -> None:
-        super().__init__(base.atoms, base.doc, base.full)
-        self.base, self.case, self.script, self.accents = base, case, leaf.script, accented
-        self.doubles = leaf.doubles
+    def __init__(self, base: Occurrences, key: ViewKey) -> None:
+        # Not Occurrences.__init__: the view's caches are its base's, no dicts of its own.
+        self.atoms, self.doc, self.full = base.atoms, base.doc, base.full
+        self.found, self.evidence = base.found, base.evidence
+        self.base, self.key = base, key
+        _, self.case, self.script, self.accents, self.doubles = key
 
     def of(self, atom: int) -> list[Occurrence]:
         """The occurrences of an atom that count."""
-        found = self.found.get(atom)
-        if found is None:
-            found = [o for o in self.base.of(atom) if self.counts(o)]
-            self.found[atom] = found
+        at = (self.key, atom)
+        kept = self.evidence.get(at)
+        if kept is None:
+            kept = self.evidence[at] = [o for o in self.base.of(atom) if self.counts(o)]
+        found: list[Occurrence] = kept
         return found
 
     def counts(self, o: Occurrence) -> bool:
@@ -154,17 +172,20 @@ class Cased(Occurrences):
 def cased(occ: Occurrences, leaf: CasedLeaf) -> Occurrences:
     """The view of ``occ`` for a leaf's rules (``occ`` itself where none can apply: a
     lower-case topic in an English or German item)."""
-    language = occ.doc.item.language
-    case = leaf.case if lettercase.applies(leaf.case, language) else lettercase.NONE
-    accented = leaf.accents if accents.applies(language) else ""
-    if case == lettercase.NONE and not accented:
-        return occ
-    key = ("case", case, leaf.script, accented, leaf.doubles)
-    kept = occ.evidence.get(key)  # the view, kept in a one-element list beside the evidence
+    key = leaf.keys[_rules(occ)]
+    return occ if key is None else Cased(occ, key)
+
+
+def _rules(occ: Occurrences) -> int:
+    """The rules the document's language takes, worked out once per document: 1 the
+    lower-case topic rule (``lettercase.applies``), 2 the diacritics (``accents``)."""
+    kept = occ.evidence.get(_LANGUAGE)
     if kept is None:
-        kept = occ.evidence[key] = [Cased(occ, leaf, case, accented)]
-    view: Occurrences = kept[0]
-    return view
+        language = occ.doc.item.language
+        common = 1 if lettercase.applies(lettercase.COMMON, language) else 0
+        kept = occ.evidence[_LANGUAGE] = [common | (2 if accents.applies(language) else 0)]
+    bits: int = kept[0]
+    return bits
 
 
 def _positive_texts(node: Node, out: dict[int, str]) -> None:

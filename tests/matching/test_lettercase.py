@@ -6,6 +6,7 @@ the item's language, and whether it fires.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,25 @@ def test_urls_and_fields_without_capitals_are_case_blind() -> None:
     assert counts(NAME, "title", "vertice a riga sulla difesa", 10, 14, "lat")
     assert not counts(NAME, "title", "Una riga sola", 4, 8, "lat")
     assert counts(COMMON, "title", "Дроны", 0, 5, "cyr")
+
+
+def test_the_case_views_leave_no_reference_cycle(tmp_path: Path) -> None:
+    # An item's occurrences and views go with reference counting alone: a cycle per item
+    # would leave garbage for the collector on every match.
+    rules = "watches:\n" + "".join(
+        f"  - id: w{i}\n    any: ['{t}']\n    notify: {{channels: [e]}}\n"
+        for i, t in enumerate(["дрон", "Belgorod", "příměří", "Whitaker"])
+    )
+    write_rules(tmp_path, w__yaml=rules)
+    matcher = Matcher(load_ruleset(tmp_path))
+    texts = [("Депутат Дронов: дроны над Белгородом", "ru"), ("Příměří a příměr", "cs")]
+    its = [item(text, language=language) for text, language in texts]
+    its.append(item("Whittaker and Whitaker", language="en"))
+    gc.collect()
+    gc.disable()
+    try:
+        for it in its:
+            assert fired(matcher, it)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
