@@ -14,12 +14,14 @@ rules, and in cs and sk items only):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from alerts.rules.tree import Term
 
 LANGUAGES = frozenset({"cs", "sk"})
 _SOFT = {"ř": "r", "š": "s", "č": "c", "ž": "z"}
+_SOFT_LETTER = re.compile("[řščž]")
 _FEMININE = ("ová", "ové")
 _NOT_FEMININE = ("ov", "ova", "ove", *_FEMININE)  # a name ending so: -ovová is gender.py's
 _DIACRITICS = frozenset("áéěíóúůýčďňřšťžľĺŕäô")
@@ -34,7 +36,7 @@ def profile(term: Term) -> str:
     low = text.lower()
     surname = text[0].isupper() and term.surname_gender == "same" and low.isalpha()
     surname = surname and not low.endswith(_NOT_FEMININE)
-    if not surname and not any(c in _SOFT for c in low):
+    if not surname and (low.isascii() or _SOFT_LETTER.search(low) is None):
         return ""
     return ("n" if surname else "-") + low
 

@@ -92,7 +92,9 @@ class Filtered(Occurrences):
 
 # A view's rules: ("case", case rule, script, accents profile, doubles name).
 ViewKey = tuple[str, int, str, str, str]
+ViewKeys = tuple[ViewKey | None, ...]
 _LANGUAGE = "language rules"  # evidence key: which rules the document's language takes
+_KEYS: dict[tuple[int, str, str, str], ViewKeys] = {}
 
 
 class CasedLeaf(Leaf):
@@ -104,15 +106,8 @@ class CasedLeaf(Leaf):
     def __init__(self, atom: int, mask: int, term: tree.Term, case: int, accented: str) -> None:
         super().__init__(atom, mask, term)
         self.case, self.script = case, lettercase.script(term.text)
-        doubles = lettercase.doubles_of(term)
-        # The view's rules by the document language's bits (``_rules``), None for no view.
-        keys: list[ViewKey | None] = []
-        for bits in range(4):
-            rule = case if case == lettercase.NAME or bits & 1 else lettercase.NONE
-            profile = accented if bits & 2 else ""
-            none = rule == lettercase.NONE and not profile
-            keys.append(None if none else ("case", rule, self.script, profile, doubles))
-        self.keys = tuple(keys)
+        doubles = lettercase.doubles_of(term) if case == lettercase.NAME else ""
+        self.keys = _view_keys(case, self.script, accented, doubles)
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether the atom occurs, written as the rules ask, in one of the leaf's fields."""
@@ -121,6 +116,22 @@ class CasedLeaf(Leaf):
     def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
         """The term's clause, from the occurrences written as the rules ask."""
         return Leaf.fire(self, cased(occ, self), evidence)
+
+
+def _view_keys(case: int, script: str, accented: str, doubles: str) -> ViewKeys:
+    """The view's rules by the document language's bits (``_rules``), None for no view;
+    one shared tuple for the leaves with the same rules (most: lower-case topics)."""
+    at = (case, script, accented, doubles)
+    keys = _KEYS.get(at)
+    if keys is None:
+        made: list[ViewKey | None] = []
+        for bits in range(4):
+            rule = case if case == lettercase.NAME or bits & 1 else lettercase.NONE
+            profile = accented if bits & 2 else ""
+            none = rule == lettercase.NONE and not profile
+            made.append(None if none else ("case", rule, script, profile, doubles))
+        keys = _KEYS[at] = tuple(made)
+    return keys
 
 
 def leaf(atom: int, mask: int, term: tree.Term) -> Leaf:

@@ -53,10 +53,13 @@ def mode(term: Term) -> int:
     """The case rule a term's occurrences follow (NONE, NAME or COMMON)."""
     if term.letter_case != "names" or term.kind == "regex":
         return NONE
-    first = next((c for c in term.text if c.isalpha()), "")
+    text = term.text
+    first = text[:1]
+    if not first.isalpha():  # rare: a term that starts with a digit or a mark
+        first = next((c for c in text if c.isalpha()), "")
     if first.isupper():
         return NAME
-    if first and term.text.islower() and " " not in term.text.strip():
+    if first and text.islower() and " " not in text.strip():
         return COMMON
     return NONE
 
@@ -90,8 +93,10 @@ def counts(case: int, field_name: str, text: str, start: int, end: int, written:
 def doubles_of(term: Term) -> str:
     """A one-word Latin name that Slavic spellings never look like (Whitaker), in lower
     case, for ``doubled``; "" for any other term."""
+    if " " in term.text.strip() or script(term.text) != "lat" or mode(term) != NAME:
+        return ""
     found = words(term.text)
-    if mode(term) != NAME or len(found) != 1 or script(term.text) != "lat":
+    if len(found) != 1:
         return ""
     return "" if slavic(found[0]) else found[0]
 
