@@ -111,10 +111,14 @@ class CasedLeaf(Leaf):
 
     def holds(self, occ: Occurrences) -> bool:
         """Whether the atom occurs, written as the rules ask, in one of the leaf's fields."""
+        if not occ.of(self.atom):  # most asks: no view to make for an absent term
+            return False
         return Leaf.holds(self, cased(occ, self))
 
     def fire(self, occ: Occurrences, evidence: list[Evidence]) -> str | None:
         """The term's clause, from the occurrences written as the rules ask."""
+        if not occ.of(self.atom):
+            return None
         return Leaf.fire(self, cased(occ, self), evidence)
 
 
