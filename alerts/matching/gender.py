@@ -23,8 +23,11 @@ _LATIN = re.compile(
     r"(?:(?<=[scz]k)(?:a|aya|aja|iej|ej|oj|oi|ou|e|u)|(?<=ln)(?:a|aya|aja|ej|ou)"
     r"|(?<=ovov)(?:a|e|ou|ej|u))$"
 )
-# Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not).
-_CYRILLIC = re.compile(r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ую|ою|а|ої|ій|у))$")
+# Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not); -ной
+# of a -льный surname is the woman's (Навальной), the man's cases are -ным, -ном, -ного.
+_CYRILLIC = re.compile(
+    r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ой|ую|ою|а|ої|ій|у))$"
+)
 _MASCULINE = re.compile(
     r"(?:(?:[scz]k|ln)(?:y|i|yi|iy|ij|yj|yy|ii)|(?:[сцз]ь?к|льн)(?:ий|ій|ый|ой))$"
 )
@@ -42,7 +45,7 @@ _FEMININE_ENDS = (
     + _endings("ln", "a aya aja ej ou")
     + _endings("ovov", "a e ou ej u")
     + _endings("ск цк зк ьк", "ая ой ую ою а ої ій у")
-    + _endings("льн", "ая ую ою а ої ій у")
+    + _endings("льн", "ая ой ую ою а ої ій у")
 )
 _MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
     "ск цк зк ськ цьк зьк льн", "ий ій ый ой"

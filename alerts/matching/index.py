@@ -80,7 +80,7 @@ class _Builder:
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
         self.usage: Counter[int] = Counter()  # terms per atom: rarer atoms make better anchors
-        self.leaves: dict[tuple[int, int, str, frozenset[str] | None], ev.Leaf] = {}
+        self.leaves: dict[tuple[int, int, str, frozenset[str] | None, str], ev.Leaf] = {}
 
     def mask(self, fields: frozenset[str]) -> int:
         """The field mask of a scope, remembered as used."""
@@ -165,10 +165,11 @@ class _Builder:
         """A tree node compiled, with atom ids and field masks."""
         if isinstance(node, Term):
             atom, mask = self.atom(node), self.mask(node.fields or default)
-            key = (atom, mask, node.text, node.fields)  # what the clause and hits depend on
+            # What the clause, the hits and the case rule depend on.
+            key = (atom, mask, node.text, node.fields, node.letter_case)
             leaf = self.leaves.get(key)
             if leaf is None:
-                leaf = self.leaves[key] = ev.Leaf(atom, mask, node)
+                leaf = self.leaves[key] = guard.leaf(atom, mask, node)
             return leaf
         if isinstance(node, Near):
             ids = tuple(self.atom(t) for t in node.terms)

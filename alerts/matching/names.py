@@ -9,6 +9,8 @@ the same key as the item's word. Feminine adjectives come out as feminine keys.
 
 from __future__ import annotations
 
+from alerts.matching.languages import stem_words
+
 _VOWELS_CYR = "аеиоуыэюяіїєьй"
 _RU_CHANGE = {"г": "ж", "к": "ч", "х": "ш"}  # Рига -> рижский, Волга -> волжский
 _UK_CHANGE = {"г": "з", "к": "ц", "х": "с"}  # Рига -> Ризі, ризький
@@ -26,7 +28,12 @@ _LATIN_CASES = {
     "sk": ("e", "y", "u", "ou", "ovi"),
     "pl": ("ie", "y", "e", "a", "i", "iem"),
 }
-LATIN_LANGUAGES = tuple(_LATIN_CASES)
+LATIN_LANGUAGES = (*_LATIN_CASES, "fi")
+# Finnish case endings of a name (a consonant-final one takes an -i- first: Witkoffissa),
+# and the shortest Finnish stem of a form that counts: Snowball cuts more than an ending
+# from a foreign name (Khamenein -> khamen), and a short stem is some Finnish word's.
+_FI_CASES = ("n", "ssa", "sta", "lla", "lta", "lle", "ksi", "na", "ta", "a")
+_FI_MIN_STEM = 5
 
 
 def cyrillic_forms(name: str) -> list[str]:
@@ -53,6 +60,8 @@ def cyrillic_forms(name: str) -> list[str]:
 
 def latin_forms(name: str, language: str) -> list[str]:
     """Case forms and place adjectives of a Latin name in Czech, Slovak or Polish."""
+    if language == "fi":
+        return finnish_name_forms(name)
     cases = _LATIN_CASES.get(language)
     if cases is None or len(name) < 3 or name.endswith(("sk", "ck")):
         return []
@@ -63,6 +72,24 @@ def latin_forms(name: str, language: str) -> list[str]:
     forms.append(root[:-1] + before_e + "e")  # v Kaluze, w Kałudze
     forms += [root[:-1] + adjective + end for end in ("ski", "ska", "sky")]
     return forms
+
+
+def finnish_name_forms(name: str) -> list[str]:
+    """Finnish case forms of a Latin name whose stems the name's own does not give
+    (Khamenei: Khamenein, Khameneille), each stem at least ``_FI_MIN_STEM`` letters and a
+    start of the name: a short one would be a Finnish word's (Tula: tuli, "fire")."""
+    if len(name) < _FI_MIN_STEM:
+        return []
+    stem = name if name[-1] in "aeiouy" else name + "i"
+    back = any(c in "aou" for c in name)
+    ends = [e if back else e.replace("a", "ä") for e in _FI_CASES]
+    forms = [stem + e for e in ends] + [stem + stem[-1] + "n", stem + "h" + stem[-1] + "n"]
+    own = stem_words("fi", [name])[0]
+    return [
+        f
+        for f, s in zip(forms, stem_words("fi", forms), strict=True)
+        if s != own and len(s) >= _FI_MIN_STEM and name.startswith(s)
+    ]
 
 
 def finnish_forms(word: str) -> list[str]:

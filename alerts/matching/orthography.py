@@ -5,7 +5,8 @@ user wrote once in English is respelled through its Cyrillic forms into each con
 and each spelling is keyed by the stemmer of the languages that use it (and only those).
 ISO 9 and the Ukrainian national system, with diacritics folded, serve every language
 (ISO 9's û and â are written ju and ja: folded to u and a, Словянськ became Slovansk, a
-Czech word for Slavic). Polish writes е after a consonant as ie (Biełgorod, Miedwiediew).
+Czech word for Slavic). Polish writes е after a consonant as ie (Biełgorod, Miedwiediew);
+French drops a final й after и or ы (Zelenski, Dmitri, Grozny).
 """
 
 from __future__ import annotations
@@ -73,27 +74,31 @@ _TABLES = {name: str.maketrans(table) for name, table in SCHEMES.items()}
 
 
 # Exonyms no respelling reaches, by language (normalised: no diacritics), for a name of an
-# alias group of variants.ALIASES: Polish Kijów, Charków, Lwów; Czech and Slovak Kyjev;
-# Finnish Kiova, Harkova; German Kiew; Spanish Járkov. Each counts only in its own language
-# (Kiova is Finnish; an English item's "Kiowa" stays a tribe).
+# alias group of variants.ALIASES (or a place of none): Polish Kijów, Charków, Lwów; Czech
+# and Slovak Kyjev; Finnish Kiova, Harkova, Riika; German Kiew; Spanish Járkov. Each counts
+# only in its own language (Kiova is Finnish; an English item's "Kiowa" stays a tribe).
 EXONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "kyiv": {"pl": ("kijow",), "cs": ("kyjev",), "sk": ("kyjev",), "fi": ("kiova",),
              "de": ("kiew",)},
     "kharkiv": {"pl": ("charkow",), "fi": ("harkova",), "es": ("jarkov",)},
     "lviv": {"pl": ("lwow",)},
+    # Finnish gradates Riika (Riian, Riiassa), which no stem of it reaches: the forms.
+    "riga": {"fi": ("riika", "riian", "riiassa", "riiasta", "riikaan", "riialla")},
 }  # fmt: skip
 
 
 _PL_IE = re.compile("(?<=[бвгдзклмнпрстфх])е")  # not after ж ш ц ч щ: Polish że, sze, cze
+# French drops a final й after и, ы: Zelenski, Dmitri, Grozny (not Zelenskii, Groznyi).
+_FR_FINAL_Y = re.compile("(?<=[иы])й$", re.MULTILINE)
 
 
 def respell(cyrillic: list[str]) -> dict[str, list[str]]:
     """Each scheme's Latin spellings of many Cyrillic words, in order, in one pass each."""
     joined = "\n".join(cyrillic)
-    polish = _PL_IE.sub("ие", joined)
+    own = {"fr": _FR_FINAL_Y.sub("", joined)}
+    own["pl"] = own["pl-h"] = _PL_IE.sub("ие", joined)
     return {
-        name: (polish if name.startswith("pl") else joined).translate(table).split("\n")
-        for name, table in _TABLES.items()
+        name: own.get(name, joined).translate(table).split("\n") for name, table in _TABLES.items()
     }
 
 

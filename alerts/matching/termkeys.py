@@ -205,7 +205,7 @@ def _finnish(words: list[str], out: dict[str, dict[str, set[str]]]) -> None:
 def _exonyms(places: list[str], out: dict[str, dict[str, set[str]]]) -> None:
     """Keys of the exonyms of each place of an alias group, bound to their own language."""
     for word in places:
-        for member in ALIAS_OF.get(word, ()):
+        for member in ALIAS_OF.get(word, (word,)):  # a place without aliases has its own
             for lang, names in EXONYMS.get(member, {}).items():
                 forms = [f for n in names for f in (n, *latin_forms(n, lang))]  # Charkowem
                 for key in latin_keys(forms, lang):

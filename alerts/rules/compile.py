@@ -19,6 +19,7 @@ from alerts.rules.tree import (
     has_positive,
     or_of,
     terms_of,
+    with_case,
     with_gender,
 )
 from alerts.rules.yamlsafe import Path_
@@ -179,6 +180,7 @@ def compile_rule(
     if not c.ok:
         return None
     tree = and_of(parts)
+    tree = tree if spec.letter_case == "names" else with_case(tree, spec.letter_case)
     return tree if spec.surname_gender == "same" else with_gender(tree, spec.surname_gender)
 
 

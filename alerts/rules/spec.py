@@ -121,6 +121,12 @@ class RuleSpec(_Strict):
     surname_gender: Literal["same", "any"] = Field(
         default="same", description="'any': a surname also finds its other gender's form."
     )
+    letter_case: Literal["names", "any"] = Field(
+        default="names",
+        description="'names': a capitalised term counts only where the item writes it as a "
+        "name, a lower-case word not where it is capitalised inside a sentence; 'any': case "
+        "is ignored.",
+    )
     notify: NotifySpec
     examples: ExamplesSpec = ExamplesSpec()
     enabled: bool = True

@@ -9,6 +9,7 @@ from alerts.rules.confidence import KINDS
 
 TermKind = Literal["word", "prefix", "regex"]
 SurnameGender = Literal["same", "any"]
+LetterCase = Literal["names", "any"]
 
 
 class _Clause:
@@ -42,6 +43,10 @@ class Term:
     # "any": a surname also finds its other gender's form (Zelensky, Zelenska); the key
     # layer reads it where it works out the term's keys.
     surname_gender: SurnameGender = "same"
+    # "names": a capitalised term counts where the item writes it as a name, a lower-case
+    # word not where it is capitalised as one (``alerts.matching.lettercase``); "any": no
+    # rule. Read where the term's leaf is compiled; the term's keys do not depend on it.
+    letter_case: LetterCase = "names"
     _clause: str = _memo()
     clause = _Clause()  # render(), worked out once
 
@@ -193,3 +198,17 @@ def with_gender(node: Node, gender: SurnameGender) -> Node:
         away = node.away and with_gender(node.away, gender)
         return replace(node, child=with_gender(node.child, gender), away=away)
     return type(node)(tuple(with_gender(c, gender) for c in node.children))
+
+
+def with_case(node: Node, case: LetterCase) -> Node:
+    """The tree with every term's letter case rule set (a list's terms are shared: copied)."""
+    if isinstance(node, Term):
+        return node if node.letter_case == case else replace(node, letter_case=case)
+    if isinstance(node, Near):
+        return replace(node, terms=tuple(replace(t, letter_case=case) for t in node.terms))
+    if isinstance(node, Not):
+        return Not(with_case(node.child, case))
+    if isinstance(node, Guard):
+        away = node.away and with_case(node.away, case)
+        return replace(node, child=with_case(node.child, case), away=away)
+    return type(node)(tuple(with_case(c, case) for c in node.children))
