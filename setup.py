@@ -25,6 +25,7 @@ MYPYC_MODULES = [
     "alerts/matching/index.py",
     "alerts/matching/anchors.py",
     "alerts/matching/guard.py",
+    "alerts/matching/termkeys.py",
 ]
 
 

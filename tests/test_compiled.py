@@ -6,13 +6,14 @@ imports the extension first): ``make`` rebuilds it, and this test says so when i
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 from pathlib import Path
 
 import pytest
 
-MODULES = ["scan", "evaluate", "matcher", "index", "guard", "anchors"]
+MODULES = ["scan", "evaluate", "matcher", "index", "guard", "anchors", "termkeys"]
 
 
 def _module(name: str) -> object:
@@ -36,3 +37,14 @@ def test_everything_is_compiled_where_ci_requires_it() -> None:
     built = [n for n in MODULES if Path(_module(n).__file__ or "").suffix == ".so"]
     assert built == MODULES
     assert importlib.import_module("alerts.matching._wordkeys")
+
+
+def test_the_modules_checked_are_the_ones_setup_compiles() -> None:
+    setup = Path(__file__).resolve().parent.parent / "setup.py"
+    assigned = next(
+        n.value
+        for n in ast.walk(ast.parse(setup.read_text()))
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "MYPYC_MODULES"
+    )
+    compiled = [Path(ast.literal_eval(e)).stem for e in assigned.elts]  # type: ignore[attr-defined]
+    assert sorted(compiled) == sorted(MODULES)

@@ -52,9 +52,22 @@ _MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
 )
 
 
+def _by_last(ends: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Endings by their last letter: a word is held against the few ending in its own."""
+    out: dict[str, tuple[str, ...]] = {}
+    for end in ends:
+        out[end[-1]] = (*out.get(end[-1], ()), end)
+    return out
+
+
+_FEMININE_BY_LAST = _by_last(_FEMININE_ENDS)
+_MASCULINE_BY_LAST = _by_last(_MASCULINE_ENDS)
+
+
 def feminine_many(words: list[str]) -> list[str | None]:
     """``feminine`` of many words; most are ruled out by their ending at C speed."""
-    return [feminine(w) if w.endswith(_FEMININE_ENDS) else None for w in words]
+    ends = _FEMININE_BY_LAST
+    return [feminine(w) if w.endswith(ends.get(w[-1:], ())) else None for w in words]
 
 
 # Feminine endings only Czech, Slovak and Polish inflect (-ské, -skou, -skú, -skiej): in
@@ -73,7 +86,8 @@ def in_language(words: list[str], roots: list[str | None], language: str) -> lis
 
 def masculine_many(words: list[str]) -> set[str]:
     """The words among many that look like masculine -sky surnames."""
-    return {w for w in words if w.endswith(_MASCULINE_ENDS) and masculine_surname(w)}
+    ends = _MASCULINE_BY_LAST
+    return {w for w in words if w.endswith(ends.get(w[-1:], ())) and masculine_surname(w)}
 
 
 def feminine(word: str) -> str | None:

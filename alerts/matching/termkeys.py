@@ -12,6 +12,7 @@ Finnish stem never fires a watch on an English item. Every step runs over a batc
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
@@ -41,6 +42,8 @@ from alerts.matching.variants import (
 
 _BATCH = 8192
 _RUSSIAN_ADJECTIVE = {"г": "ж", "к": "ц", "х": "ш"}  # Рига -> рижский
+# A Cyrillic word (``translit.script``) ending in -а, one per line of newline-joined words.
+_CYRILLIC_IN_A = re.compile("^[\u0400-\u04ff0-9]*а$", re.MULTILINE)
 Langs = frozenset[str]
 _NO_KEYS: dict[str, Langs] = {}
 
@@ -117,8 +120,7 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
     langsets: dict[frozenset[str], Langs] = {}
     out = {}
     for word, spelled in zip(words, forms, strict=True):
-        keys = set(map(keyed.__getitem__, spelled))
-        keys.update(filter(None, map(adjectives.get, spelled)))
+        keys = _spelled_keys(spelled, keyed, adjectives)
         if word in place_set:
             for s in spelled:
                 keys |= extra.get(s, set())
@@ -127,9 +129,7 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
             if word in place_set:
                 keys |= twins(keys)
             else:
-                twinned = twin_of.keys() & keys
-                if twinned:
-                    keys.update(map(twin_of.__getitem__, twinned))
+                _add_twins(keys, twin_of)
             if only:
                 for key, langs in list(only.items()):
                     for twin in twins([key]):
@@ -140,6 +140,28 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
         kept = {k: langsets.setdefault(frozenset(v), frozenset(v)) for k, v in only.items()}
         out[word] = TermKeys(tuple(sorted(keys)), {k: v for k, v in kept.items() if k not in keys})
     return out
+
+
+# Plain loops, not map/filter: compiled by mypyc, each step is one C call.
+def _spelled_keys(
+    spelled: frozenset[str], keyed: dict[str, str], adjectives: dict[str, str]
+) -> set[str]:
+    """The keys of a word's spellings, with their Russian adjective keys."""
+    keys = set()
+    for s in spelled:
+        keys.add(keyed[s])
+        adjective = adjectives.get(s)
+        if adjective is not None:
+            keys.add(adjective)
+    return keys
+
+
+def _add_twins(keys: set[str], twin_of: dict[str, str]) -> None:
+    """Add the feminine twin of every key that has one."""
+    for key in list(keys):
+        twin = twin_of.get(key)
+        if twin is not None:
+            keys.add(twin)
 
 
 def _language_keys(lat: list[str], keyed: dict[str, str]) -> dict[str, dict[str, set[str]]]:
@@ -165,6 +187,8 @@ def _language_keys(lat: list[str], keyed: dict[str, str]) -> dict[str, dict[str,
 
 
 def _where(words: list[str], subset: list[str]) -> list[int]:
+    if not subset:  # most batches have no names: no pass over every word
+        return []
     wanted = set(subset)
     return [i for i, w in enumerate(words) if w in wanted]
 
@@ -172,11 +196,12 @@ def _where(words: list[str], subset: list[str]) -> list[int]:
 def _adjectives(every: set[str], keyed: dict[str, str]) -> dict[str, str]:
     """Per Cyrillic spelling ending in -а: its Russian adjective key (Калуга -> калужск)."""
     out = {}
-    for s in every:
-        if s[-1:] == "а" and script(s) == "cyr":
-            adjective = adjective_key(keyed[s])
-            if adjective is not None:
-                out[s] = adjective
+    # One regex scan of the joined spellings finds the Cyrillic ones ending in -а
+    # (``script`` is "cyr" for exactly these letters) instead of a test per spelling.
+    for s in _CYRILLIC_IN_A.findall("\n".join(every)):
+        adjective = adjective_key(keyed[s])
+        if adjective is not None:
+            out[s] = adjective
     return out
 
 
