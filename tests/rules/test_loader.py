@@ -272,9 +272,7 @@ def test_a_list_in_a_later_file_is_found_and_file_order_kept(tmp_path: Path) -> 
     assert [r.id for r in ruleset.rules] == ["first", "uses", "third"]
     assert "Bryansk" in ruleset.get("uses").clause
     undefined = "id: lost\nany: [{list: nowhere}]\nnotify: {channels: [email]}\n"
-    assert errors_of(tmp_path, b__yaml=undefined) == [
-        "b.yaml:2:7: unknown term list 'nowhere'"
-    ]
+    assert errors_of(tmp_path, b__yaml=undefined) == ["b.yaml:2:7: unknown term list 'nowhere'"]
 
 
 def test_one_files_parse_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
