@@ -17,10 +17,23 @@ class _Pauses:
     lock = threading.Lock()
     depth = 0
     was_enabled = False
+    freeze = False  # asked by one of them: freeze what is alive when the last one ends
+
+
+class Pause:
+    """One pause; ``keep()`` asks that what is alive when the last pause ends be frozen."""
+
+    def keep(self) -> None:
+        """Freeze (``gc.freeze``) what is alive when the last pause ends, instead of letting
+        the first collections walk it: everything allocated in a pause is still young, so a
+        young, then a middle, then a full collection would each walk a fresh rule set (about
+        10% of a 100k-watch build). For long-lived objects with no reference cycles only."""
+        with _Pauses.lock:
+            _Pauses.freeze = True
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc() -> Iterator[Pause]:
     """Run the block with the cyclic GC off; it comes back on when the last such block ends.
 
     Building 100k watches allocates millions of objects that all stay alive; each young
@@ -36,12 +49,16 @@ def paused_gc() -> Iterator[None]:
             gc.disable()
         _Pauses.depth += 1
     try:
-        yield
+        yield Pause()
     finally:
         with _Pauses.lock:
             _Pauses.depth -= 1
-            if _Pauses.depth == 0 and _Pauses.was_enabled:
-                gc.enable()
+            if _Pauses.depth == 0:
+                if _Pauses.freeze:
+                    gc.freeze()
+                    _Pauses.freeze = False
+                if _Pauses.was_enabled:
+                    gc.enable()
 
 
 def _libc_trim() -> Callable[[int], int] | None:

@@ -94,3 +94,21 @@ def test_freed_heap_pages_go_back_to_the_system() -> None:
     assert give_back_freed()
     assert before - _rss_kib() > 50_000  # of about 100 MiB freed, well over half goes back
     assert keep
+
+
+def test_a_kept_pause_freezes_what_it_built_when_the_last_pause_ends() -> None:
+    """A fresh rule set is not walked by the first collections after its build."""
+    gc.unfreeze()
+    try:
+        with paused_gc():
+            with paused_gc() as inner:
+                built = [[i] for i in range(1000)]
+                inner.keep()
+            assert gc.get_freeze_count() == 0  # the outer pause is still on
+        assert gc.get_freeze_count() >= len(built)
+        frozen = gc.get_freeze_count()
+        with paused_gc():
+            more = [[i] for i in range(10)]
+        assert gc.get_freeze_count() == frozen and more  # not asked: nothing frozen
+    finally:
+        gc.unfreeze()

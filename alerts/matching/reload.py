@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.clock import Clock, system_clock
-from alerts.gcpause import give_back_freed
+from alerts.gcpause import give_back_freed, paused_gc
 from alerts.matching.load import load_ruleset
 from alerts.matching.matcher import Matcher
 from alerts.rules.errors import RuleError, RuleSetError
@@ -88,25 +88,36 @@ class RulesWatcher:
         if mark == self._fingerprint:
             return
         self._fingerprint = mark
+        # Load and build under one pause: between them the first collection would walk every
+        # object the load made. A new rule set and its matcher are frozen (no cycles: a
+        # replaced one is still freed by reference counting).
+        with paused_gc() as pause:
+            built = self._load(now)
+            if built:
+                pause.keep()
+        if built:
+            give_back_freed()  # the parse and build freed about as much as the set keeps
+
+    def _load(self, now: datetime) -> bool:
+        """Load the directory; True when a new rule set and matcher replaced the current."""
         try:
             ruleset = load_ruleset(self.rules_dir, channels=self.channels, keep=self.keep)
         except RuleSetError as exc:
             self._last_error = exc
             self._told(False)
-            return
+            return False
         except Exception as exc:  # a loader bug must not stop matching with the last good set
             where = RuleError(str(self.rules_dir), 1, 1, f"cannot load: {type(exc).__name__}")
             self._last_error = RuleSetError([where])
             self._told(False)
-            return
+            return False
         self._told(True)
-        if self._current is not None and self._current[0].version == ruleset.version:
-            self._last_error = None
-            return
-        self._current = (ruleset, Matcher(ruleset, self.languages))
-        give_back_freed()  # the parse and build freed about as much as the set keeps
-        self._loaded_at = now
         self._last_error = None
+        if self._current is not None and self._current[0].version == ruleset.version:
+            return False
+        self._current = (ruleset, Matcher(ruleset, self.languages))
+        self._loaded_at = now
+        return True
 
     def _told(self, ok: bool) -> None:
         if self.on_reload is not None:

@@ -130,3 +130,17 @@ def test_each_new_set_gives_the_freed_heap_back(
     clock.advance(seconds=1)
     watcher.current()
     assert calls == [1, 1]
+
+
+def test_a_new_set_is_frozen_not_walked_by_the_next_collections(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    import gc
+
+    gc.unfreeze()
+    try:
+        write_rules(tmp_path, w__yaml=GOOD)
+        RulesWatcher(tmp_path, clock=clock).current()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
