@@ -19,8 +19,7 @@ from alerts.rules.tree import (
     has_positive,
     or_of,
     terms_of,
-    with_case,
-    with_gender,
+    with_term_options,
 )
 from alerts.rules.yamlsafe import Path_
 
@@ -180,8 +179,15 @@ def compile_rule(
     if not c.ok:
         return None
     tree = and_of(parts)
-    tree = tree if spec.letter_case == "names" else with_case(tree, spec.letter_case)
-    return tree if spec.surname_gender == "same" else with_gender(tree, spec.surname_gender)
+    options = {
+        name: value
+        for name, value, default in (
+            ("letter_case", spec.letter_case, "names"),
+            ("surname_gender", spec.surname_gender, "same"),
+        )
+        if value != default
+    }
+    return with_term_options(tree, **options) if options else tree
 
 
 def compile_list(

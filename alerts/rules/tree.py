@@ -186,29 +186,17 @@ def terms_of(node: Node) -> list[Term]:
     return [t for c in node.children for t in terms_of(c)]
 
 
-def with_gender(node: Node, gender: SurnameGender) -> Node:
-    """The tree with every term's surname gender set (a list's terms are shared: copied)."""
+def with_term_options(node: Node, **options: Any) -> Node:
+    """The tree with these options (``surname_gender``, ``letter_case``) set on every term; a
+    list's terms are shared between watches, so they are copied, never changed."""
     if isinstance(node, Term):
-        return node if node.surname_gender == gender else replace(node, surname_gender=gender)
+        same = all(getattr(node, name) == value for name, value in options.items())
+        return node if same else replace(node, **options)
     if isinstance(node, Near):
-        return replace(node, terms=tuple(replace(t, surname_gender=gender) for t in node.terms))
+        return replace(node, terms=tuple(replace(t, **options) for t in node.terms))
     if isinstance(node, Not):
-        return Not(with_gender(node.child, gender))
+        return Not(with_term_options(node.child, **options))
     if isinstance(node, Guard):
-        away = node.away and with_gender(node.away, gender)
-        return replace(node, child=with_gender(node.child, gender), away=away)
-    return type(node)(tuple(with_gender(c, gender) for c in node.children))
-
-
-def with_case(node: Node, case: LetterCase) -> Node:
-    """The tree with every term's letter case rule set (a list's terms are shared: copied)."""
-    if isinstance(node, Term):
-        return node if node.letter_case == case else replace(node, letter_case=case)
-    if isinstance(node, Near):
-        return replace(node, terms=tuple(replace(t, letter_case=case) for t in node.terms))
-    if isinstance(node, Not):
-        return Not(with_case(node.child, case))
-    if isinstance(node, Guard):
-        away = node.away and with_case(node.away, case)
-        return replace(node, child=with_case(node.child, case), away=away)
-    return type(node)(tuple(with_case(c, case) for c in node.children))
+        away = node.away and with_term_options(node.away, **options)
+        return replace(node, child=with_term_options(node.child, **options), away=away)
+    return type(node)(tuple(with_term_options(c, **options) for c in node.children))
