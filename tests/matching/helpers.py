@@ -37,3 +37,10 @@ def item(title: str = "", body: str = "", **kw: str) -> Item:
 def fired(matcher: Matcher, it: Item) -> list[str]:
     """Ids of the watches that fire on an item."""
     return [m.watch for m in matcher.match(it)]
+
+
+def term_fires(directory: Path, term: str, text: str, language: str) -> bool:
+    """Whether a watch of one term (``any: [term]``) fires on ``text`` declared ``language``."""
+    write_rules(directory, w__yaml=f"id: w\nany: ['{term}']\nnotify: {{channels: [e]}}\n")
+    matcher = Matcher(load_ruleset(directory))
+    return fired(matcher, item(text, language=language, language_source="declared")) == ["w"]

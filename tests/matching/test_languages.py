@@ -22,7 +22,7 @@ from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
 from alerts.matching.matcher import Matcher
 from alerts.matching.termkeys import term_keys
 from alerts.matching.variants import word_key, word_keys
-from tests.matching.helpers import fired, item, write_rules
+from tests.matching.helpers import fired, item, term_fires, write_rules
 
 ROWS = [
     # inflection by the item's language (Snowball per language)
@@ -159,10 +159,7 @@ ROWS = [
 
 @pytest.mark.parametrize(("term", "text", "language", "expected"), ROWS)
 def test_language_rows(tmp_path: Path, term: str, text: str, language: str, expected: bool) -> None:
-    write_rules(tmp_path, w__yaml=f"id: w\nany: ['{term}']\nnotify: {{channels: [e]}}\n")
-    matcher = Matcher(load_ruleset(tmp_path))
-    it = item(text, language=language, language_source="declared")
-    assert (fired(matcher, it) == ["w"]) is expected
+    assert term_fires(tmp_path, term, text, language) is expected
 
 
 def test_language_bound_keys_do_not_fire_other_languages() -> None:

@@ -14,7 +14,7 @@ import pytest
 from alerts.matching import load_ruleset
 from alerts.matching.lettercase import COMMON, NAME, counts
 from alerts.matching.matcher import Matcher
-from tests.matching.helpers import fired, item, write_rules
+from tests.matching.helpers import fired, item, term_fires, write_rules
 
 ROWS = [
     # a capitalised term (a name) does not count where the item writes it in lower case
@@ -69,10 +69,7 @@ ROWS = [
 def test_letter_case_rows(
     tmp_path: Path, term: str, text: str, language: str, expected: bool
 ) -> None:
-    write_rules(tmp_path, w__yaml=f"id: w\nany: ['{term}']\nnotify: {{channels: [e]}}\n")
-    matcher = Matcher(load_ruleset(tmp_path))
-    it = item(text, language=language, language_source="declared")
-    assert (fired(matcher, it) == ["w"]) is expected
+    assert term_fires(tmp_path, term, text, language) is expected
 
 
 @pytest.mark.parametrize(
