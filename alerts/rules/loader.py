@@ -175,7 +175,7 @@ class _Build:
             self.ids.setdefault(spec.id, where)
             _check_channels(spec, f, self.channels, self.errors)
             self.named.missed = False
-            problems: list[RuleError] = []
+            problems = _Errors()
             tree = compile_rule(spec, self.named, _reporter(problems, f), words=self.words)
             if self.named.missed:  # its list may be in a later file
                 self.waiting.append((spec, f, first))
@@ -262,10 +262,9 @@ def _split_many(
     lists.extend((_Found(src, ("lists", name), entries), name) for name, entries in named.items())
 
 
-def _reporter(errors: list[RuleError], f: _Found) -> Report:
+def _reporter(errors: _Errors, f: _Found) -> Report:
     def report(path: Path_, message: str) -> None:
-        line, col = f.src.marks.at((*f.prefix, *path))
-        errors.append(RuleError(f.src.shown, line, col, message))
+        errors.at(f.src, (*f.prefix, *path), message)
 
     return report
 
