@@ -245,7 +245,6 @@ def one_size(
         pause.keep()
     build_s = time.perf_counter() - t0
     peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-    gc.freeze()  # as a worker does after loading a rule set
     for item in batch[:20]:
         fuzzy.match(item)  # warm the word-key cache, as a running worker would be
     cold, _ = _timed(fuzzy, batch)  # words unseen so far get stemmed now

@@ -59,7 +59,6 @@ def one_shard(shard: int, folder: Path) -> dict[str, Any]:
     build_s = time.perf_counter() - t0
     gc.collect()
     give_back_freed()  # as the rules watcher does after each build
-    gc.freeze()  # as a worker does after loading a rule set
     for item in batch[:20]:
         matcher.match(item)  # warm the word-key cache, as a running worker would be
     lat, cpu = [], []
