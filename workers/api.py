@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, Literal
 
 import redis
@@ -82,17 +83,13 @@ def create_api() -> FastAPI:
         kwargs = {"bulletin_id": bulletin.id, "items": [i.model_dump(mode="json") for i in items]}
         kwargs["fmt"] = fmt
         shown = f"{{'bulletin_id': {bulletin.id!r}, 'items': <{len(items)}>, 'fmt': {fmt!r}}}"
+        folded = None  # the task message queued on the intake's pipeline, when it can be
         if ingest_queue is not None:
-            with intake_outcome():
-                return intake.add_counting_new(
-                    bulletin,
-                    system_clock() + grace,
-                    seen,
-                    ids,
-                    then=lambda pipe: ingest_queue.push(pipe, args, kwargs, shown),
-                )
+            folded = partial(ingest_queue.push, args=args, kwargs=kwargs, kwargsrepr=shown)
         with intake_outcome():
-            new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids)
+            new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids, folded)
+        if folded is not None:
+            return new  # the task message went with the intake write
         try:
             celery_app.send_task(
                 INGEST_TASK,
