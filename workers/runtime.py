@@ -41,13 +41,13 @@ class Published:
 
     status: str = ""
     at: float = float("-inf")
-    frozen: object = None  # the rule set the cyclic GC was last frozen after
 
 
 def freeze_heap() -> None:
-    """Take everything alive now (a fresh rule set above all) out of the cyclic GC's scans.
+    """Take everything alive now (a process's start-up heap) out of the cyclic GC's scans.
 
-    10k watches are millions of long-lived objects: each full collection walked them all, a
+    A rule set is frozen by the rules watcher as it is built (``paused_gc().keep()``): 10k
+    watches are millions of long-lived objects, and each full collection walked them all, a
     100-200 ms pause in the middle of a task (the bench's p99). A rule set and its matcher
     hold no reference cycles, so the one a reload replaces is freed by reference counting
     though frozen; nothing is unfrozen and collected first, which walked every object (about
@@ -76,17 +76,14 @@ class Runtime:
     shard: int | None = None  # this worker's watch shard (``alerts worker --shard K``)
 
     def current_rules(self) -> tuple[RuleSet, Matcher]:
-        """The rule set and matcher (RuleSetError if none is valid); status published, and the
-        GC frozen once after each new rule set."""
+        """The rule set and matcher (RuleSetError if none is valid), status published. A new
+        rule set is frozen out of the GC's scans by the rules watcher as it is built."""
         try:
             if self.mirror is not None:
                 self.mirror.sync()
             ruleset, matcher = self.rules.current()
         finally:
             self.publish_rules_status()
-        if ruleset is not self.published.frozen:
-            freeze_heap()
-            self.published.frozen = ruleset
         return ruleset, matcher
 
     def publish_rules_status(self) -> None:
