@@ -25,13 +25,20 @@ _LATIN = re.compile(
 )
 # Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not); -ной
 # of a -льный surname is the woman's (Навальной), the man's cases are -ным, -ном, -ного.
+# A -ов/-ин surname's -ой, -ою, -ої, -ій are the woman's only (Будановой, Будановою,
+# Буданової); its -ова, -ову are also the man's (Буданова: his genitive): left as they are.
 _CYRILLIC = re.compile(
-    r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ой|ую|ою|а|ої|ій|у))$"
+    r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ой|ую|ою|а|ої|ій|у)"
+    r"|(?<=[ое]в|[иіы]н)(?:ой|ою|ої|ій))$"
 )
 _MASCULINE = re.compile(
     r"(?:(?:[scz]k|ln)(?:y|i|yi|iy|ij|yj|yy|ii)|(?:[сцз]ь?к|льн)(?:ий|ій|ый|ой))$"
 )
-_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн")
+# Cyrillic -ов/-ин roots: a noun or adjective term (основа, Украина) keeps its -ой forms,
+# a -ov surname term does not (``ov_surname``, ``twins``).
+_OV_ROOT_END = ("ов", "ев", "ин", "ын")
+_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн", *_OV_ROOT_END)
+_OV_SURNAME = re.compile(r"(?:[oe]v|[iy]n|[ое]в|[иы]н|ін)$")
 
 
 def _endings(roots: str, ends: str) -> tuple[str, ...]:
@@ -46,6 +53,7 @@ _FEMININE_ENDS = (
     + _endings("ovov", "a e ou ej u")
     + _endings("ск цк зк ьк", "ая ой ую ою а ої ій у")
     + _endings("льн", "ая ой ую ою а ої ій у")
+    + _endings("ов ев ин ін ын", "ой ою ої ій")
 )
 _MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
     "ск цк зк ськ цьк зьк льн", "ий ій ый ой"
@@ -103,6 +111,12 @@ def masculine_surname(word: str) -> bool:
     return _MASCULINE.search(word) is not None
 
 
+def ov_surname(word: str) -> bool:
+    """Whether a term word looks like a masculine -ov, -ev or -in surname (Budanov, Путин):
+    its -ой, -ою forms are a woman's (see ``twins``)."""
+    return _OV_SURNAME.search(word) is not None
+
+
 def twin_table(keys: Iterable[str]) -> dict[str, str]:
     """Each key that has a feminine twin, with it (``twins`` as a lookup table)."""
     return {key: key + FEMININE for key in keys if key.endswith(_ROOT_END)}
@@ -111,6 +125,13 @@ def twin_table(keys: Iterable[str]) -> dict[str, str]:
 def twins(keys: Iterable[str]) -> set[str]:
     """The feminine keys a place or noun term also accepts (Bryansk -> Brjanská)."""
     return {key + FEMININE for key in keys if key.endswith(_ROOT_END)}
+
+
+def without_ov_twins(keys: set[str]) -> set[str]:
+    """Keys less the -ов/-ин feminine twins: a -ov surname term does not find the woman
+    (Budanov: not Будановой), though a place in -ov (Rostov) keeps its -sk twins."""
+    ends = tuple(end + FEMININE for end in _OV_ROOT_END)
+    return {key for key in keys if not key.endswith(ends)}
 
 
 def both_genders(keys: Iterable[str]) -> tuple[str, ...]:
