@@ -117,6 +117,23 @@ def ov_surname(word: str) -> bool:
     return _OV_SURNAME.search(word) is not None
 
 
+# A -ова/-ина surname after a capitalised word in -а/-я (a first name: Анна, Марина) and
+# before a past verb in -ла (открыла, зібрала): the woman (Анна Буданова открыла), not the
+# man's genitive (слова Кирилла Буданова), which no feminine verb follows.
+_WOMAN_BEFORE = re.compile(r"[А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая]\s+$")
+_WOMAN_AFTER = re.compile(r"\s+[а-яёіїєґ]+(?:ла|лась|лася)\b")
+_OVA = re.compile(r"[А-ЯЁІЇЄҐ]\w+(?:[ое]ва|[иіы]на)")
+
+
+def woman(text: str, start: int, end: int) -> bool:
+    """Whether an occurrence of a -ov surname (Буданова) names a woman by its context."""
+    return (
+        _OVA.fullmatch(text, start, end) is not None
+        and _WOMAN_AFTER.match(text, end) is not None
+        and _WOMAN_BEFORE.search(text, max(0, start - 30), start) is not None
+    )
+
+
 def twin_table(keys: Iterable[str]) -> dict[str, str]:
     """Each key that has a feminine twin, with it (``twins`` as a lookup table)."""
     return {key: key + FEMININE for key in keys if key.endswith(_ROOT_END)}

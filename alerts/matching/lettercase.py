@@ -21,11 +21,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from alerts.matching import adjectives
 from alerts.matching.foreign import slavic
+from alerts.matching.gender import ov_surname, woman
 from alerts.matching.text import words
 from alerts.rules.tree import Term
 
-NONE, NAME, COMMON = 0, 1, 2
+# TOWN: a name whose adjective is also another word's (Pokrovsk: Покровский собор), read as
+# NAME and by ``adjectives``; SURNAME: a -ov surname (Budanov), read as NAME and by
+# ``gender.woman`` (Анна Буданова открыла). Both only in the NAMES_ONLY languages, as
+# COMMON (guard's views): elsewhere they are not read at all.
+NONE, NAME, COMMON, TOWN, SURNAME = 0, 1, 2, 3, 4
 # Languages that write only names (and a sentence's first word) with a capital, headlines too.
 NAMES_ONLY = frozenset({
     "ru", "uk", "be", "bg", "pl", "cs", "sk", "sl", "hr", "sr", "fr", "it", "es", "pt", "ca",
@@ -58,7 +64,9 @@ def mode(term: Term) -> int:
     if not first.isalpha():  # rare: a term that starts with a digit or a mark
         first = next((c for c in text if c.isalpha()), "")
     if first.isupper():
-        return NAME
+        if adjectives.town(text):
+            return TOWN
+        return SURNAME if ov_surname(text.strip()) else NAME
     if first and text.islower() and " " not in text.strip():
         return COMMON
     return NONE
@@ -77,6 +85,14 @@ def counts(case: int, field_name: str, text: str, start: int, end: int, written:
         return True
     found = text[start:end]
     first = found[0]
+    if case == TOWN:
+        if adjectives.other_sense(text, start, end):
+            return False
+        case = NAME
+    elif case == SURNAME:
+        if woman(text, start, end):
+            return False
+        case = NAME
     if case == NAME:
         if first.isupper():
             return _JOINED_ADJECTIVE.match(text, end) is None
