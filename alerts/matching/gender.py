@@ -117,10 +117,11 @@ def ov_surname(word: str) -> bool:
     return _OV_SURNAME.search(word) is not None
 
 
-# A -ова/-ина surname after a capitalised word in -а/-я (a first name: Анна, Марина) and
-# before a past verb in -ла (открыла, зібрала): the woman (Анна Буданова открыла), not the
-# man's genitive (слова Кирилла Буданова), which no feminine verb follows.
-_WOMAN_BEFORE = re.compile(r"[А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая]\s+$")
+# A -ова/-ина surname after a first name in -а/-я, capitalised inside a sentence (Художница
+# Анна Буданова), and before a past verb in -ла (открыла, зібрала): the woman, not the
+# man's genitive. At a sentence's start the capital says nothing (Жена Буданова дала
+# интервью: his wife, his genitive): left matching.
+_WOMAN_BEFORE = re.compile(r"[а-яёіїєґ,]\s+[А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая]\s+$")
 _WOMAN_AFTER = re.compile(r"\s+[а-яёіїєґ]+(?:ла|лась|лася)\b")
 _OVA = re.compile(r"[А-ЯЁІЇЄҐ]\w+(?:[ое]ва|[иіы]на)")
 
@@ -130,7 +131,7 @@ def woman(text: str, start: int, end: int) -> bool:
     return (
         _OVA.fullmatch(text, start, end) is not None
         and _WOMAN_AFTER.match(text, end) is not None
-        and _WOMAN_BEFORE.search(text, max(0, start - 30), start) is not None
+        and _WOMAN_BEFORE.search(text, max(0, start - 40), start) is not None
     )
 
 

@@ -62,6 +62,34 @@ ROWS = [
     ("Witkoff", "Witkoffova návštěva Moskvy skončila", "cs", True),
     ("Witkoff", "Trump poslal Witkoffa do Moskvy", "cs", True),
     ("Trump", "Melania Trumpová navštívila Bratislavu", "sk", False),
+    # a town whose adjective is also another word's: its adjective counts beside a place
+    # noun only (Покров, a feast: Покровский собор; славянский, Slavic; a surname)
+    ("Pokrovsk", "В Покровском соборе прошла служба", "ru", False),
+    ("Pokrovsk", "Реставрация Покровской церкви завершена", "ru", False),
+    ("Pokrovsk", "Академик Покровский получил премию", "ru", False),
+    ("Pokrovsk", "Бои идут на покровском направлении", "ru", True),
+    ("Pokrovsk", "В Покровском районе обстреляли село", "ru", True),
+    ("Pokrovsk", "Под Покровском идут бои", "ru", True),  # the town's instrumental
+    ("Pokrovsk", "Взрывы в Покровске", "ru", True),  # its locative, not an adjective's -е
+    ("Pokrovsk", "У Покровському соборі відбулася служба", "uk", False),
+    ("Pokrovsk", "Бої на покровському напрямку", "uk", True),
+    ("Pokrovsk", "Біля Покровська тривають бої", "uk", True),
+    ("Pokrovsk", "Sobór Pokrowski w Moskwie odnowiony", "pl", False),
+    ("Pokrovsk", "Walki na kierunku pokrowskim", "pl", True),  # the noun before it
+    ("Sloviansk", "Фестиваль славянской культуры открылся", "ru", False),
+    ("Sloviansk", "Певец Славянский дал концерт", "ru", False),
+    ("Sloviansk", "Славянская ТЭС обесточена после удара", "ru", True),
+    ("Sloviansk", "Жители Славянска остались без воды", "ru", True),
+    ("Sloviansk", "Фестиваль слов'янської культури", "uk", False),
+    ("Sloviansk", "Слов'янська мова і література", "uk", False),  # -а before a noun
+    ("Sloviansk", "До Слов'янська прибула колона", "uk", True),  # -а before a verb
+    ("Sloviansk", "Festiwal kultury słowiańskiej w Krakowie", "pl", False),
+    ("Siversk", "Северский Донец вышел из берегов", "ru", False),
+    # a -ov surname's -ова after a first name and before a feminine verb is the woman
+    ("Budanov", "Художница Анна Буданова открыла выставку", "ru", False),
+    ("Budanov", "Волонтерка Марина Буданова зібрала кошти", "uk", False),
+    ("Budanov", "По данным Кирилла Буданова, удар готовится", "ru", True),
+    ("Budanov", "Жена Буданова дала интервью", "ru", True),  # his genitive: no first name
 ]
 
 
