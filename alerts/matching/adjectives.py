@@ -30,10 +30,11 @@ _FORM = re.compile(
 # its -е is the town's locative, в Покровске), Ukrainian -ськ- (-ий, -ої, -е, -і, ...)
 # and Polish -sk- (-i, -iej, -ą, ...; -iem is the town's: pod Słowiańskiem).
 _ADJECTIVE = {
-    "ск": frozenset("ий ый ая ое ие ые ого ой ую их ых им ым ими ыми ому".split()),
-    "ськ": frozenset("ий ої ого ому ій і е ою ім их им ими".split()),
-    "sk": frozenset("i ie iego iej im ich ą imi iemu".split()),
-}
+    "ск": frozenset({"ий", "ый", "ая", "ое", "ие", "ые", "ого", "ой", "ую", "их", "ых", "им",
+                     "ым", "ими", "ыми", "ому"}),
+    "ськ": frozenset({"ий", "ої", "ого", "ому", "ій", "і", "е", "ою", "ім", "их", "им", "ими"}),
+    "sk": frozenset({"i", "ie", "iego", "iej", "im", "ich", "ą", "imi", "iemu"}),
+}  # fmt: skip
 # Endings of the town's cases that an adjective shares, with the endings of a noun that
 # the adjective would agree with: Russian -ом (под Славянском; в Покровском соборе),
 # Ukrainian -а (жителі Слов'янська; Слов'янська мова), -у (у Слов'янську; слов'янську мову).
