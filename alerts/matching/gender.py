@@ -38,6 +38,7 @@ _MASCULINE = re.compile(
 # a -ov surname term does not (``ov_surname``, ``twins``).
 _OV_ROOT_END = ("ов", "ев", "ин", "ын")
 _ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн", *_OV_ROOT_END)
+_OV_TWINS = tuple(end + FEMININE for end in _OV_ROOT_END)
 _OV_SURNAME = re.compile(r"(?:[oe]v|[iy]n|[ое]в|[иы]н|ін)$")
 
 
@@ -145,11 +146,11 @@ def twins(keys: Iterable[str]) -> set[str]:
     return {key + FEMININE for key in keys if key.endswith(_ROOT_END)}
 
 
-def without_ov_twins(keys: set[str]) -> set[str]:
-    """Keys less the -ов/-ин feminine twins: a -ov surname term does not find the woman
-    (Budanov: not Будановой), though a place in -ov (Rostov) keeps its -sk twins."""
-    ends = tuple(end + FEMININE for end in _OV_ROOT_END)
-    return {key for key in keys if not key.endswith(ends)}
+def ov_twin(key: str) -> bool:
+    """Whether a key is the -ов/-ин feminine twin (Будановой's): a -ov surname term does
+    not take it (Budanov: not Будановой), though a place in -ov (Rostov) keeps its -sk
+    twins (Ростовская)."""
+    return key.endswith(_OV_TWINS)
 
 
 def both_genders(keys: Iterable[str]) -> tuple[str, ...]:

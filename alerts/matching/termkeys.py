@@ -23,9 +23,9 @@ from alerts.matching.gender import (
     feminine_many,
     masculine_many,
     ov_surname,
+    ov_twin,
     twin_table,
     twins,
-    without_ov_twins,
 )
 from alerts.matching.languages import (
     ALGORITHMS,
@@ -143,9 +143,9 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
                     for twin in twins([key]):
                         only.setdefault(twin, set()).update(langs)
             if ov_surname(word):  # Budanov is not Будановой (gender)
-                keys = without_ov_twins(keys)
+                keys = {k for k in keys if not ov_twin(k)}
                 if only:
-                    only = {k: v for k, v in only.items() if k in without_ov_twins({k})}
+                    only = {k: v for k, v in only.items() if not ov_twin(k)}
         if not only:
             out[word] = TermKeys(tuple(sorted(keys)))
             continue
