@@ -29,6 +29,9 @@ ROWS = [
     ("Riga", "ризький порт знову працює", "uk", True),
     # ... and so does another script: a name turned noun is written in lower case (шахеды)
     ("Shahed", "Ночью над городом сбили шахеды", "ru", True),
+    # ... though not a Cyrillic adjective: навальний "sweeping" is no Navalny
+    ("Navalny", "Над Львовом пронісся навальний вітер", "uk", False),
+    ("Putin", "путинский режим устал", "ru", True),  # a place-like -ск- adjective counts
     # a name joined by a hyphen to a capitalised adjective is another place
     ("Belgorod", "Ракета попала в порт Белгорода-Днестровского", "ru", False),
     ("Belgorod", "Удар по Белгороду: в Белгороде-Днестровском тихо", "ru", True),
