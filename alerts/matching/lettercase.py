@@ -8,8 +8,9 @@ occurrence (``letter_case: names``, the default; ``any`` turns them off):
   which the Slavic languages write in lower case (briański, калужский), in another script
   than the term's (a name that became a noun: шахеды; not an adjective: навальний вітер),
   or in a field written without any capital. Nor where a hyphen joins it to a capitalised
-  adjective: that is another place (Белгород-Днестровский). Nor, for a name Slavic spellings never look like, where the
-  item doubles a consonant the name writes single (Whittaker is not Whitaker).
+  adjective: that is another place (Белгород-Днестровский). Nor, for a name Slavic
+  spellings never look like, where the item doubles a consonant the name writes single
+  (Whittaker is not Whitaker).
 - In Russian, Ukrainian and Polish items, a town whose adjective is also another word's
   (``adjectives``: Покровский собор) and a -ov surname's -ова after a first name and before
   a feminine verb (``gender.woman``: Анна Буданова открыла) do not count.
