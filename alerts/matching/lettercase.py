@@ -74,7 +74,8 @@ def mode(term: Term) -> int:
     if first.isupper():
         if adjectives.town(text):
             return TOWN
-        return SURNAME if ov_surname(text.strip()) else NAME
+        slavic_ov = ov_surname(text.strip()) and slavic(text.strip().lower())
+        return SURNAME if slavic_ov else NAME  # a Slavic-looking one only: Budanov, not Whitlin
     if first and text.islower() and " " not in text.strip():
         return COMMON
     return NONE
