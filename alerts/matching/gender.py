@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from alerts.matching.firstnames import feminine_first_name
+
 FEMININE = "~f"  # no normalised word holds "~": a feminine key never equals a word's key
 # Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak
 # -skej/-skú; and -lna, -lnaya (Navalnaya, Nawalna), the feminine of -lny surnames.
@@ -118,22 +120,19 @@ def ov_surname(word: str) -> bool:
     return _OV_SURNAME.search(word) is not None
 
 
-# A -ова/-ина surname after a first name in -а/-я, capitalised inside a sentence (Художница
-# Анна Буданова), and before a past verb in -ла (открыла, зібрала): the woman, not the
-# man's genitive. At a sentence's start the capital says nothing (Жена Буданова дала
-# интервью: his wife, his genitive): left matching.
-_WOMAN_BEFORE = re.compile(r"[а-яёіїєґ,]\s+[А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая]\s+$")
-_WOMAN_AFTER = re.compile(r"\s+[а-яёіїєґ]+(?:ла|лась|лася)\b")
+# A -ова/-ина surname after a woman's first name (Художница Анна Буданова, Марина Буданова
+# зібрала): the woman, not the man's genitive (слова Кирилла Буданова, Жена Буданова).
+_BEFORE = re.compile(r"([А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая])\s+$")
 _OVA = re.compile(r"[А-ЯЁІЇЄҐ]\w+(?:[ое]ва|[иіы]на)")
 
 
 def woman(text: str, start: int, end: int) -> bool:
-    """Whether an occurrence of a -ov surname (Буданова) names a woman by its context."""
-    return (
-        _OVA.fullmatch(text, start, end) is not None
-        and _WOMAN_AFTER.match(text, end) is not None
-        and _WOMAN_BEFORE.search(text, max(0, start - 40), start) is not None
-    )
+    """Whether an occurrence of a -ov surname (Буданова) names a woman: a feminine first
+    name stands before it (``firstnames``)."""
+    if _OVA.fullmatch(text, start, end) is None:
+        return False
+    before = _BEFORE.search(text, max(0, start - 30), start)
+    return before is not None and feminine_first_name(before[1])
 
 
 def twin_table(keys: Iterable[str]) -> dict[str, str]:

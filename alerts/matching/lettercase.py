@@ -12,8 +12,8 @@ occurrence (``letter_case: names``, the default; ``any`` turns them off):
   spellings never look like, where the item doubles a consonant the name writes single
   (Whittaker is not Whitaker).
 - In Russian, Ukrainian and Polish items, a town whose adjective is also another word's
-  (``adjectives``: Покровский собор) and a -ov surname's -ова after a first name and before
-  a feminine verb (``gender.woman``: Анна Буданова открыла) do not count.
+  (``adjectives``: Покровский собор) and a -ov surname's -ова after a woman's first name
+  (``gender.woman``: Анна Буданова) do not count.
 - A one-word term written in lower case (a topic: дрон) does not count where a language that
   capitalises only names and a sentence's first word writes it with a capital inside a
   sentence (the deputy Дронов). German (every noun) and English (Title Case headlines) are
@@ -33,7 +33,7 @@ from alerts.rules.tree import Term
 
 # TOWN: a name whose adjective is also another word's (Pokrovsk: Покровский собор), read as
 # NAME and by ``adjectives``; SURNAME: a -ov surname (Budanov), read as NAME and by
-# ``gender.woman`` (Анна Буданова открыла). Both only in the NAMES_ONLY languages, as
+# ``gender.woman`` (Анна Буданова). Both only in the NAMES_ONLY languages, as
 # COMMON (guard's views): elsewhere they are not read at all.
 NONE, NAME, COMMON, TOWN, SURNAME = 0, 1, 2, 3, 4
 # Languages that write only names (and a sentence's first word) with a capital, headlines too.

@@ -88,11 +88,12 @@ ROWS = [
     ("Sloviansk", "До Слов'янська прибула колона", "uk", True),  # -а before a verb
     ("Sloviansk", "Festiwal kultury słowiańskiej w Krakowie", "pl", False),
     ("Siversk", "Северский Донец вышел из берегов", "ru", False),
-    # a -ov surname's -ова after a first name and before a feminine verb is the woman
+    # a -ov surname's -ова after a woman's first name is the woman (firstnames)
     ("Budanov", "Художница Анна Буданова открыла выставку", "ru", False),
+    ("Budanov", "Марианна Буданова дала интервью", "ru", False),
     ("Budanov", "Волонтерка Марина Буданова зібрала кошти", "uk", False),
-    ("Budanov", "По данным Кирилла Буданова, удар готовится", "ru", True),
-    ("Budanov", "Жена Буданова дала интервью", "ru", True),  # his genitive: no first name
+    ("Budanov", "По данным Кирилла Буданова, удар готовится", "ru", True),  # his name
+    ("Budanov", "Жена Буданова дала интервью", "ru", True),  # his genitive: жена is no name
 ]
 
 
