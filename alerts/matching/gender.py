@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from alerts.matching.firstnames import feminine_first_name
+
 FEMININE = "~f"  # no normalised word holds "~": a feminine key never equals a word's key
 # Latin: -ska (cs, pl, en), -skaya/-skaja, Polish -skiej/-ską, Czech -skou/-ské, Slovak
 # -skej/-skú; and -lna, -lnaya (Navalnaya, Nawalna), the feminine of -lny surnames.
@@ -25,13 +27,21 @@ _LATIN = re.compile(
 )
 # Cyrillic, before Ukrainian letters are folded (-ській is feminine, -ский is not); -ной
 # of a -льный surname is the woman's (Навальной), the man's cases are -ным, -ном, -ного.
+# A -ов/-ин surname's -ой, -ою, -ої, -ій are the woman's only (Будановой, Будановою,
+# Буданової); its -ова, -ову are also the man's (Буданова: his genitive): left as they are.
 _CYRILLIC = re.compile(
-    r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ой|ую|ою|а|ої|ій|у))$"
+    r"(?:(?<=[сцзь]к)(?:ая|ой|ую|ою|а|ої|ій|у)|(?<=льн)(?:ая|ой|ую|ою|а|ої|ій|у)"
+    r"|(?<=[ое]в|[иіы]н)(?:ой|ою|ої|ій))$"
 )
 _MASCULINE = re.compile(
     r"(?:(?:[scz]k|ln)(?:y|i|yi|iy|ij|yj|yy|ii)|(?:[сцз]ь?к|льн)(?:ий|ій|ый|ой))$"
 )
-_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн")
+# Cyrillic -ов/-ин roots: a noun or adjective term (основа, Украина) keeps its -ой forms,
+# a -ov surname term does not (``ov_surname``, ``twins``).
+_OV_ROOT_END = ("ов", "ев", "ин", "ын")
+_ROOT_END = ("sk", "ck", "zk", "ln", "ск", "цк", "зк", "лн", *_OV_ROOT_END)
+_OV_TWINS = tuple(end + FEMININE for end in _OV_ROOT_END)
+_OV_SURNAME = re.compile(r"(?:[oe]v|[iy]n|[ое]в|[иы]н|ін)$")
 
 
 def _endings(roots: str, ends: str) -> tuple[str, ...]:
@@ -46,6 +56,7 @@ _FEMININE_ENDS = (
     + _endings("ovov", "a e ou ej u")
     + _endings("ск цк зк ьк", "ая ой ую ою а ої ій у")
     + _endings("льн", "ая ой ую ою а ої ій у")
+    + _endings("ов ев ин ін ын", "ой ою ої ій")
 )
 _MASCULINE_ENDS = _endings("sk ck zk ln", "y i yi iy ij yj yy ii") + _endings(
     "ск цк зк ськ цьк зьк льн", "ий ій ый ой"
@@ -103,6 +114,27 @@ def masculine_surname(word: str) -> bool:
     return _MASCULINE.search(word) is not None
 
 
+def ov_surname(word: str) -> bool:
+    """Whether a term word looks like a masculine -ov, -ev or -in surname (Budanov, Путин):
+    its -ой, -ою forms are a woman's (see ``twins``)."""
+    return _OV_SURNAME.search(word) is not None
+
+
+# A -ова/-ина surname after a woman's first name (Художница Анна Буданова, Марина Буданова
+# зібрала): the woman, not the man's genitive (слова Кирилла Буданова, Жена Буданова).
+_BEFORE = re.compile(r"([А-ЯЁІЇЄҐ][а-яёіїєґ']+[ая])\s+$")
+_OVA = re.compile(r"[А-ЯЁІЇЄҐ]\w+(?:[ое]ва|[иіы]на)")
+
+
+def woman(text: str, start: int, end: int) -> bool:
+    """Whether an occurrence of a -ov surname (Буданова) names a woman: a feminine first
+    name stands before it (``firstnames``)."""
+    if _OVA.fullmatch(text, start, end) is None:
+        return False
+    before = _BEFORE.search(text, max(0, start - 30), start)
+    return before is not None and feminine_first_name(before[1])
+
+
 def twin_table(keys: Iterable[str]) -> dict[str, str]:
     """Each key that has a feminine twin, with it (``twins`` as a lookup table)."""
     return {key: key + FEMININE for key in keys if key.endswith(_ROOT_END)}
@@ -111,6 +143,13 @@ def twin_table(keys: Iterable[str]) -> dict[str, str]:
 def twins(keys: Iterable[str]) -> set[str]:
     """The feminine keys a place or noun term also accepts (Bryansk -> Brjanská)."""
     return {key + FEMININE for key in keys if key.endswith(_ROOT_END)}
+
+
+def ov_twin(key: str) -> bool:
+    """Whether a key is the -ов/-ин feminine twin (Будановой's): a -ov surname term does
+    not take it (Budanov: not Будановой), though a place in -ov (Rostov) keeps its -sk
+    twins (Ростовская)."""
+    return key.endswith(_OV_TWINS)
 
 
 def both_genders(keys: Iterable[str]) -> tuple[str, ...]:

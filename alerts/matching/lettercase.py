@@ -6,10 +6,14 @@ occurrence (``letter_case: names``, the default; ``any`` turns them off):
 - A term written with a capital (a name: Riga, Ufa) does not count where the item writes it
   in lower case (Italian riga "line", Polish ufa "trusts"), except as a place adjective,
   which the Slavic languages write in lower case (briański, калужский), in another script
-  than the term's (a name that became a noun: шахеды), or in a field written without any
-  capital. Nor where a hyphen joins it to a capitalised adjective: that is another place
-  (Белгород-Днестровский). Nor, for a name Slavic spellings never look like, where the
-  item doubles a consonant the name writes single (Whittaker is not Whitaker).
+  than the term's (a name that became a noun: шахеды; not an adjective: навальний вітер),
+  or in a field written without any capital. Nor where a hyphen joins it to a capitalised
+  adjective: that is another place (Белгород-Днестровский). Nor, for a name Slavic
+  spellings never look like, where the item doubles a consonant the name writes single
+  (Whittaker is not Whitaker).
+- In Russian, Ukrainian and Polish items, a town whose adjective is also another word's
+  (``adjectives``: Покровский собор) and a -ov surname's -ова after a woman's first name
+  (``gender.woman``: Анна Буданова) do not count.
 - A one-word term written in lower case (a topic: дрон) does not count where a language that
   capitalises only names and a sentence's first word writes it with a capital inside a
   sentence (the deputy Дронов). German (every noun) and English (Title Case headlines) are
@@ -21,11 +25,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from alerts.matching import adjectives
 from alerts.matching.foreign import slavic
+from alerts.matching.gender import ov_surname, woman
 from alerts.matching.text import words
 from alerts.rules.tree import Term
 
-NONE, NAME, COMMON = 0, 1, 2
+# TOWN: a name whose adjective is also another word's (Pokrovsk: Покровский собор), read as
+# NAME and by ``adjectives``; SURNAME: a -ov surname (Budanov), read as NAME and by
+# ``gender.woman`` (Анна Буданова). Both only in the NAMES_ONLY languages, as
+# COMMON (guard's views): elsewhere they are not read at all.
+NONE, NAME, COMMON, TOWN, SURNAME = 0, 1, 2, 3, 4
 # Languages that write only names (and a sentence's first word) with a capital, headlines too.
 NAMES_ONLY = frozenset({
     "ru", "uk", "be", "bg", "pl", "cs", "sk", "sl", "hr", "sr", "fr", "it", "es", "pt", "ca",
@@ -34,6 +44,10 @@ NAMES_ONLY = frozenset({
 _UNCASED_FIELDS = frozenset({"url", "source"})  # written in lower case whatever they name
 # A place adjective, written in lower case: briański, brjanské, калужский, ризький.
 _PLACE_ADJECTIVE = re.compile(r"(?:sk|ck|zk|ск|цк|зк|ськ|зьк|цьк)\w{0,5}$")
+# A Cyrillic adjective ending: a name written in Latin (Navalny, Tolstoy) found in lower
+# case in Cyrillic with it is the common adjective (навальний вітер, толстой книгой), where
+# a name turned noun (шахеды, шахедів) is not.
+_COMMON_ADJECTIVE = re.compile("(?:ий|ый|ій|ая|яя|ое|ее|ые|ие|ого|его|ому|ему|ыми|ими|ої|ою|ую)$")
 # A capitalised adjective joined by a hyphen: the name is part of another place's name.
 _JOINED_ADJECTIVE = re.compile(
     r"[-‐‑]\s?([A-ZÀ-ÞĀ-ſА-ЯЁІЇЄҐ]\w*(?:sk|ck|zk|ск|цк|зк|ськ|зьк|цьк)"
@@ -58,7 +72,10 @@ def mode(term: Term) -> int:
     if not first.isalpha():  # rare: a term that starts with a digit or a mark
         first = next((c for c in text if c.isalpha()), "")
     if first.isupper():
-        return NAME
+        if adjectives.town(text):
+            return TOWN
+        slavic_ov = ov_surname(text.strip()) and slavic(text.strip().lower())
+        return SURNAME if slavic_ov else NAME  # a Slavic-looking one only: Budanov, not Whitlin
     if first and text.islower() and " " not in text.strip():
         return COMMON
     return NONE
@@ -77,12 +94,21 @@ def counts(case: int, field_name: str, text: str, start: int, end: int, written:
         return True
     found = text[start:end]
     first = found[0]
+    if case == TOWN:
+        if adjectives.other_sense(text, start, end):
+            return False
+        case = NAME
+    elif case == SURNAME:
+        if woman(text, start, end):
+            return False
+        case = NAME
     if case == NAME:
         if first.isupper():
             return _JOINED_ADJECTIVE.match(text, end) is None
+        low = found.lower()
         return (
-            script(found) != written
-            or _PLACE_ADJECTIVE.search(found.lower()) is not None
+            (script(found) != written and _COMMON_ADJECTIVE.search(low) is None)
+            or _PLACE_ADJECTIVE.search(low) is not None
             or text.islower()
         )
     if not first.isupper() or found.isupper() or len(found) == 1:

@@ -18,7 +18,15 @@ from typing import NamedTuple
 
 from alerts.matching import foreign
 from alerts.matching.foreign import slavic
-from alerts.matching.gender import feminine, feminine_many, masculine_many, twin_table, twins
+from alerts.matching.gender import (
+    feminine,
+    feminine_many,
+    masculine_many,
+    ov_surname,
+    ov_twin,
+    twin_table,
+    twins,
+)
 from alerts.matching.languages import (
     ALGORITHMS,
     DEFAULT,
@@ -134,6 +142,10 @@ def _batch(words: list[str], names: Collection[str] | None, stems: bool) -> dict
                 for key, langs in list(only.items()):
                     for twin in twins([key]):
                         only.setdefault(twin, set()).update(langs)
+            if ov_surname(word):  # Budanov is not Будановой (gender)
+                keys = {k for k in keys if not ov_twin(k)}
+                if only:
+                    only = {k: v for k, v in only.items() if not ov_twin(k)}
         if not only:
             out[word] = TermKeys(tuple(sorted(keys)))
             continue

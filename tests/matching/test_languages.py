@@ -154,6 +154,15 @@ ROWS = [
     # a place adjective is no surname: Brjanská oblast is Bryansk
     ("Bryansk", "Brjanská oblast znovu pod palbou", "cs", True),
     ("Bryansk", "Над Брянской областью сбиты дроны", "ru", True),
+    # a -ov surname's -ой, -ою, -ої, -ій are the woman's only: not the man's watch
+    ("Budanov", "Интервью с Марианной Будановой вышло вчера", "ru", False),
+    ("Budanov", "Інтерв'ю з Маріанною Будановою вийшло вчора", "uk", False),
+    ("Budanov", "Кошти передали Будановій", "uk", False),
+    ("Budanov", "Уиткофф встретился с Будановым", "ru", True),  # the man's instrumental
+    # ... while a noun or a place in -ов, -ин keeps those forms
+    ("основа", "Новой основой соглашения стала торговля", "ru", True),
+    ("Ukraina", "Переговоры с Украиной продолжатся", "ru", True),
+    ("Ukraina", "Переговори з Україною тривають", "uk", True),
 ]
 
 
@@ -192,6 +201,14 @@ def test_c_table_and_python_twin_agree_in_every_language() -> None:
         assert c_keys == py_keys
 
 
+def test_a_surname_in_ov_has_no_feminine_twin_a_noun_has() -> None:
+    keys = term_keys(["budanov", "основа"], names=["budanov"])
+    assert word_key("будановой") not in keys["budanov"].all()
+    assert word_key("буданова") in keys["budanov"].all()  # his genitive: left matching
+    assert word_key("основой") in keys["основа"].all()
+    assert word_key("будановой") in both_genders(keys["budanov"].all())  # surname_gender: any
+
+
 def test_a_name_written_in_lower_case_still_finds_its_feminine_adjective(tmp_path: Path) -> None:
     write_rules(tmp_path, w__yaml="id: w\nany: [kaluga, bryansk]\nnotify: {channels: [e]}\n")
     matcher = Matcher(load_ruleset(tmp_path))
@@ -201,7 +218,7 @@ def test_a_name_written_in_lower_case_still_finds_its_feminine_adjective(tmp_pat
 
 def test_the_ending_filters_agree_with_the_gender_regexes() -> None:
     words = ["zelenska", "nawrocka", "navalnaya", "kaluga", "зеленської", "калужская", "ska"]
-    words += ["навальной", "навальным"]
+    words += ["навальной", "навальным", "будановой", "будановою", "калугиной", "основой"]
     words += ["zelensky", "nawrocki", "navalny", "зеленський", "навальний", "alaska", "tula"]
     assert feminine_many(words) == [feminine(w) for w in words]
     assert masculine_many(words) == {w for w in words if masculine_surname(w)}

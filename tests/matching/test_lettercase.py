@@ -29,6 +29,9 @@ ROWS = [
     ("Riga", "ризький порт знову працює", "uk", True),
     # ... and so does another script: a name turned noun is written in lower case (шахеды)
     ("Shahed", "Ночью над городом сбили шахеды", "ru", True),
+    # ... though not a Cyrillic adjective: навальний "sweeping" is no Navalny
+    ("Navalny", "Над Львовом пронісся навальний вітер", "uk", False),
+    ("Putin", "путинский режим устал", "ru", True),  # a place-like -ск- adjective counts
     # a name joined by a hyphen to a capitalised adjective is another place
     ("Belgorod", "Ракета попала в порт Белгорода-Днестровского", "ru", False),
     ("Belgorod", "Удар по Белгороду: в Белгороде-Днестровском тихо", "ru", True),
@@ -62,6 +65,35 @@ ROWS = [
     ("Witkoff", "Witkoffova návštěva Moskvy skončila", "cs", True),
     ("Witkoff", "Trump poslal Witkoffa do Moskvy", "cs", True),
     ("Trump", "Melania Trumpová navštívila Bratislavu", "sk", False),
+    # a town whose adjective is also another word's: its adjective counts beside a place
+    # noun only (Покров, a feast: Покровский собор; славянский, Slavic; a surname)
+    ("Pokrovsk", "В Покровском соборе прошла служба", "ru", False),
+    ("Pokrovsk", "Реставрация Покровской церкви завершена", "ru", False),
+    ("Pokrovsk", "Академик Покровский получил премию", "ru", False),
+    ("Pokrovsk", "Бои идут на покровском направлении", "ru", True),
+    ("Pokrovsk", "В Покровском районе обстреляли село", "ru", True),
+    ("Pokrovsk", "Под Покровском идут бои", "ru", True),  # the town's instrumental
+    ("Pokrovsk", "Взрывы в Покровске", "ru", True),  # its locative, not an adjective's -е
+    ("Pokrovsk", "У Покровському соборі відбулася служба", "uk", False),
+    ("Pokrovsk", "Бої на покровському напрямку", "uk", True),
+    ("Pokrovsk", "Біля Покровська тривають бої", "uk", True),
+    ("Pokrovsk", "Sobór Pokrowski w Moskwie odnowiony", "pl", False),
+    ("Pokrovsk", "Walki na kierunku pokrowskim", "pl", True),  # the noun before it
+    ("Sloviansk", "Фестиваль славянской культуры открылся", "ru", False),
+    ("Sloviansk", "Певец Славянский дал концерт", "ru", False),
+    ("Sloviansk", "Славянская ТЭС обесточена после удара", "ru", True),
+    ("Sloviansk", "Жители Славянска остались без воды", "ru", True),
+    ("Sloviansk", "Фестиваль слов'янської культури", "uk", False),
+    ("Sloviansk", "Слов'янська мова і література", "uk", False),  # -а before a noun
+    ("Sloviansk", "До Слов'янська прибула колона", "uk", True),  # -а before a verb
+    ("Sloviansk", "Festiwal kultury słowiańskiej w Krakowie", "pl", False),
+    ("Siversk", "Северский Донец вышел из берегов", "ru", False),
+    # a -ov surname's -ова after a woman's first name is the woman (firstnames)
+    ("Budanov", "Художница Анна Буданова открыла выставку", "ru", False),
+    ("Budanov", "Марианна Буданова дала интервью", "ru", False),
+    ("Budanov", "Волонтерка Марина Буданова зібрала кошти", "uk", False),
+    ("Budanov", "По данным Кирилла Буданова, удар готовится", "ru", True),  # his name
+    ("Budanov", "Жена Буданова дала интервью", "ru", True),  # his genitive: жена is no name
 ]
 
 
