@@ -21,8 +21,14 @@ write asks (ARGV 16: about one write in sixteen), and readers skip an entry whos
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
-is final already (claim dropped); {4, ""} the row was left ``sending`` by a lapsed claim and the
+is final already (no claim taken); {4, ""} the row was left ``sending`` by a lapsed claim and the
 caller did not flag it a possible duplicate (claim kept, nothing written).
+
+Claims: ``finish`` to a final status leaves the claim to lapse with its lease (a final row is
+never claimed again: ``begin`` answers {3} before it looks at the claim), which saves the GET
+and DEL of a release on every sent row; a row finished back in flight (``retrying``) and a
+forced save (an operator's replay) drop it, so the next attempt is not held up. A refused
+``save``/``finish`` puts the row back as it was (its TTL restarts).
 
 The final statuses and the claim separator are written in from the Python that owns them.
 """
@@ -43,30 +49,42 @@ local function release()
 end
 
 if mode == 'release' then release() return {1, ''} end
-local cur = redis.call('GET', KEYS[1])
-if mode == 'insert' and cur then return {0, cur} end
+-- The row is read with its write where it can be (SET ... GET; NX for an insert), or with its
+-- claim (begin): one command where there were two.
+local cur, held, written = nil, nil, mode ~= 'begin'
+if mode == 'insert' then
+  cur = redis.call('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'EX', ARGV[6])
+  if cur then return {0, cur} end
+elseif mode == 'begin' then
+  local both = redis.call('MGET', KEYS[1], KEYS[5])
+  cur, held = both[1], both[2]
+else
+  cur = redis.call('SET', KEYS[1], ARGV[2], 'GET', 'EX', ARGV[6])
+end
 local old, woke = nil, false
 if cur then
   local row = cjson.decode(cur)
   old, woke = row['status'], row['wake_at'] ~= cjson.null and row['wake_at'] ~= nil
 end
 if mode == 'begin' then
+  if old and FINAL[old] then return {3, old} end
   local now = tonumber(ARGV[12])
-  local held = redis.call('GET', KEYS[5])
   if held then
     local exp = tonumber(string.match(held, '@SEP@(%d+)$'))
     if exp and exp > now then return {2, exp - now} end
   end
   redis.call('SET', KEYS[5], ARGV[11], 'PX', ARGV[14])
-  if old and FINAL[old] then redis.call('DEL', KEYS[5]) return {3, old} end
   if old == 'sending' and ARGV[15] ~= '1' then return {4, ''} end
 end
 if old and ARGV[9] ~= '1' and FINAL[old] and not FINAL[status] then
+  if written then redis.call('SET', KEYS[1], cur, 'EX', ARGV[6]) end  -- put back (rare)
   if mode == 'finish' then release() end
   return {0, old}
 end
 
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
+if not written then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6]) end
+-- A replay by force frees the row of a claim left on it.
+if ARGV[9] == '1' and not FINAL[status] then redis.call('DEL', KEYS[5]) end
 local trim = {}
 if not cur then
   redis.call('ZADD', KEYS[2], ARGV[5], id)
@@ -95,7 +113,9 @@ if ARGV[8] == '' then
 else
   redis.call('ZADD', KEYS[4], ARGV[8], id)
 end
-if mode == 'finish' then release() end
+-- A final row keeps its claim until the lease lapses (nothing claims a final row: ``begin``
+-- answers {3} first); a row going back in flight (a retry) frees it now.
+if mode == 'finish' and not FINAL[status] then release() end
 return {1, ''}
 """
 

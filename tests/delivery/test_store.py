@@ -78,6 +78,51 @@ def test_claims_lease_by_the_injected_clock(store):
     assert led.lookup(r.id, later)[1] is None
 
 
+def test_a_sent_row_keeps_its_claim_to_lapse_and_is_never_claimed_again(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 10, T0).outcome == "claimed"
+    assert led.finish(sending.moved("sent", T0), "a")
+    # No release on a final row (two commands less per sent row): the claim lapses by itself.
+    assert led.lookup(sending.id, T0)[1] == pytest.approx(10)
+    again = led.begin_send(sending, "b", 10, T0 + timedelta(seconds=1))
+    assert (again.outcome, again.status) == ("finished", "sent")  # not "held": final first
+    assert led.get(sending.id).status == "sent"
+
+
+def test_a_failed_send_frees_its_claim_for_the_retry(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    assert led.finish(sending.moved("retrying", T0), "a")
+    assert led.lookup(sending.id, T0)[1] is None
+    retry = sending.moved("sending", T0, possible_duplicate=False)
+    assert led.begin_send(retry, "b", 60, T0 + timedelta(seconds=1)).outcome == "claimed"
+
+
+def test_a_refused_finish_keeps_the_final_row_and_releases(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    led.save(sending.moved("sent", T0))  # a twin finished it
+    assert not led.finish(sending.moved("retrying", T0), "a")
+    assert led.get(sending.id).status == "sent"
+    assert led.lookup(sending.id, T0)[1] is None
+
+
+def test_an_insert_never_overwrites_and_a_forced_replay_drops_a_stale_claim(store):
+    led = store.ledger
+    first = row(1)
+    assert led.insert(first) is None
+    assert led.insert(first.moved("sent", T0)) == first  # found: the stored row, unchanged
+    assert led.get(first.id) == first
+    assert led.begin_send(first.moved("sending", T0), "a", 60, T0).outcome == "claimed"
+    led.finish(first.moved("sent", T0), "a")
+    assert led.save(first.moved("pending", T0), force=True)  # the operator's replay
+    replay = first.moved("sending", T0)
+    assert led.begin_send(replay, "b", 60, T0 + timedelta(seconds=1)).outcome == "claimed"
+
+
 def held(n: int, story: str | None = None, at=T0):
     alert = make_alert(n)
     return Held(
