@@ -16,8 +16,9 @@ Indexes: ``idx:all`` and ``idx:watch:W`` by creation; a final status has its own
 (``idx:status:S``: the dead letters, the console's filters); the rows still in flight (pending,
 sending, retrying) share one, ``idx:open``, scored by creation too, which the metrics count and
 read the oldest of. So a row's index entries change twice in its life (created, finished), not at
-every step. Rows expire by their TTL; index entries older than that are trimmed when a sampled
-write asks (ARGV 16: about one write in sixteen), and readers skip an entry whose row is gone.
+every step, and its ``wake`` entry only when its wake time does. Rows expire by their TTL; index
+entries older than that are trimmed when a sampled write asks (ARGV 16: about one write in
+sixteen), and readers skip an entry whose row is gone.
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
@@ -61,10 +62,11 @@ elseif mode == 'begin' then
 else
   cur = redis.call('SET', KEYS[1], ARGV[2], 'GET', 'EX', ARGV[6])
 end
-local old, woke = nil, false
+local old, woke = nil, nil
 if cur then
   local row = cjson.decode(cur)
-  old, woke = row['status'], row['wake_at'] ~= cjson.null and row['wake_at'] ~= nil
+  old = row['status']
+  if row['wake_at'] ~= cjson.null then woke = row['wake_at'] end
 end
 if mode == 'begin' then
   if old and FINAL[old] then return {3, old} end
@@ -110,7 +112,7 @@ if ARGV[16] == '1' then
 end
 if ARGV[8] == '' then
   if woke then redis.call('ZREM', KEYS[4], id) end
-else
+elseif woke ~= string.match(ARGV[2], '"wake_at":"([^"]*)"') then  -- unchanged: no ZADD
   redis.call('ZADD', KEYS[4], ARGV[8], id)
 end
 -- A final row keeps its claim until the lease lapses (nothing claims a final row: ``begin``

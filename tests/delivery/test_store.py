@@ -62,6 +62,20 @@ def test_ledger_wake_index(store):
     assert store.ledger.waking(T0 + timedelta(hours=1)) == []
 
 
+def test_the_wake_index_follows_a_row_whose_wake_time_stays_or_moves(store):
+    led = store.ledger
+    due = T0 + timedelta(seconds=60)
+    pending = row(1).model_copy(update={"wake_at": due})
+    led.save(pending)
+    sending = pending.moved("sending", T0)  # the same wake time: its entry is left as it is
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    assert [(r.id, r.status) for r in led.waking(due)] == [(pending.id, "sending")]
+    later = sending.moved("retrying", T0, wake_at=due + timedelta(seconds=30))
+    assert led.finish(later, "a")
+    assert led.waking(due) == []  # moved: the entry moved with it
+    assert [r.status for r in led.waking(due + timedelta(seconds=30))] == ["retrying"]
+
+
 def test_claims_lease_by_the_injected_clock(store):
     led = store.ledger
     r = row(1, "sending")
