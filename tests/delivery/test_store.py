@@ -12,7 +12,7 @@ from alerts.delivery.buffer import Held
 from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
-from alerts.delivery.stories import signature
+from alerts.delivery.stories import Placement, own_story, signature
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_alert
 
@@ -243,3 +243,30 @@ def test_redis_forgets_old_stories_and_old_index_entries(redis_client):
         store.ledger.save(r)
     assert len(store.ledger.query(limit=1000)) == len(later)
     assert "item-1" not in {r.item_id for r in store.ledger.query(limit=1000)}
+
+
+def test_an_item_that_started_a_story_is_placed_in_it_again(store):
+    st = store.stories
+    a = Item(id="a", source="x", title="Explosions reported in Kaluga overnight, governor says")
+    b = Item(id="b", source="y", title="Explosions reported in Kaluga overnight, the governor says")
+    since = T0 - timedelta(hours=1)
+
+    def placing(item: Item, at=T0) -> Placement:
+        return Placement(own_story("w", item.id), since=since, at=at, threshold=0.5)
+
+    assert st.place("w", "a", signature(a), placing(a)) == "w|a"  # starts its own
+    assert st.place("w", "b", signature(b), placing(b)) == "w|a"  # joins it
+    later = T0 + timedelta(minutes=5)
+    assert st.place("w", "a", signature(a), placing(a, later)) == "w|a"  # again: the same
+    assert st.assigned("w", "a") == "w|a" and st.assigned("w", "b") == "w|a"
+    assert st.find("w", "a", signature(a), since)[0] == "w|a"
+    assert st.assigned("w", "c") is None
+
+
+def test_redis_keeps_no_item_key_for_an_item_that_starts_its_story(redis_client):
+    st = redis_store(redis_client).stories
+    a = Item(id="a", source="x", title="Ceasefire talks resume in Geneva on Monday")
+    new = Placement(own_story("w", "a"), since=T0 - timedelta(hours=1), at=T0, threshold=0.5)
+    assert st.place("w", "a", signature(a), new) == "w|a"
+    assert list(redis_client.scan_iter("*story:item:*")) == []  # its signature key says it
+    assert st.assigned("w", "a") == "w|a"
