@@ -62,7 +62,15 @@ class RedisSeenStore:
     def queue_unseen(self, pipe: Any, ids: Sequence[str]) -> None:
         """``unseen``'s reads queued on ``pipe``, one reply per id (truthy: seen)."""
         for item_id in ids:
-            pipe.exists(_SEEN + item_id)
+            pipe.exists(self.key(item_id))
+
+    def key(self, item_id: str) -> str:
+        """The key that marks ``item_id`` seen (a script may read and write it)."""
+        return _SEEN + item_id
+
+    def stamp(self, now: datetime) -> tuple[str, int]:
+        """A mark's value and its TTL in seconds."""
+        return now.isoformat(), _seconds(self.retention)
 
     def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
         """Mark ids as seen; their keys expire after the retention window."""
@@ -72,8 +80,9 @@ class RedisSeenStore:
 
     def queue_mark(self, pipe: Any, ids: Iterable[str], now: datetime) -> None:
         """``mark_seen``'s commands, queued on ``pipe`` (see ``remember``)."""
+        value, ttl = self.stamp(now)
         for item_id in _unique(ids):
-            pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention))
+            pipe.set(self.key(item_id), value, ex=ttl)
 
     def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
         """Mark ids with SET NX; the ones this call set are the new ones."""
