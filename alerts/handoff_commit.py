@@ -118,8 +118,8 @@ def commit_new(
     if client is None:
         unseen = set(h.seen.unseen([item.id for item in items]))
         fresh = [item for item in items if item.id in unseen]
-        recorded, silences = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
-        return recorded, silences, fresh
+        recorded, muted = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
+        return recorded, muted, fresh
     ledger, silences = h.delivery.store.ledger, h.delivery.store.silences
     assert isinstance(ledger, RedisLedger) and isinstance(silences, RedisSilences)
     assert isinstance(h.archive, RedisItemArchive) and isinstance(h.seen, RedisSeenStore)

@@ -220,11 +220,10 @@ class RedisStories:
     def assigned(self, watch: str, item_id: str) -> str | None:
         """The story an item was already put in: its item key, or the story it started."""
         own = own_story(watch, item_id)
-        raw, started = self.r.mget(
-            [f"{self.p}story:item:{watch}|{item_id}", self._sig_prefix(watch) + own]
-        )
+        keys = [f"{self.p}story:item:{watch}|{item_id}", self._sig_prefix(watch) + own]
+        raw, started = self.r.mget(keys)
         if raw:
-            return bytes(raw).decode()
+            return _text(raw)
         return own if started else None
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
