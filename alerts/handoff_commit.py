@@ -77,10 +77,12 @@ def commit(
     return recorded, from_hash(replies[-1])
 
 
-# KEYS: the items' seen keys, then each row's ledger keys (6). ARGV: the item count, the seen
+# KEYS: the items' seen keys, then each row's ledger keys (5). ARGV: the item count, the seen
 # mark's value and TTL, then per row its item's position (1-based) and its ledger arguments
 # (16, mode ``insert``). Returns {1/0 per item (new), per row the ledger's reply or {5, ""}
-# (its item was seen: not recorded)}. Rows first, then the marks: records before remembered.
+# (its item was seen: not recorded)}. Each item is checked and marked by one SET NX (was
+# EXISTS, then SET after the rows): the script runs atomically, so its rows and marks land
+# together all the same (records before remembered), and its writes cannot fail halfway.
 RECORD_NEW = f"""
 local function ledger(KEYS, ARGV)
 {LEDGER_SCRIPT}
@@ -88,21 +90,18 @@ end
 local n = tonumber(ARGV[1])
 local new, flags, out = {{}}, {{}}, {{}}
 for i = 1, n do
-  new[i] = redis.call('EXISTS', KEYS[i]) == 0
+  new[i] = redis.call('SET', KEYS[i], ARGV[2], 'NX', 'EX', ARGV[3]) ~= false
   flags[i] = new[i] and 1 or 0
 end
 local r = 0
-while n + 6 * r < #KEYS do
-  local k, a = n + 6 * r, 3 + 17 * r
+while n + 5 * r < #KEYS do
+  local k, a = n + 5 * r, 3 + 17 * r
   if new[tonumber(ARGV[a + 1])] then
-    out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 6)}}, {{unpack(ARGV, a + 2, a + 17)}})
+    out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 5)}}, {{unpack(ARGV, a + 2, a + 17)}})
   else
     out[#out + 1] = {{5, ''}}
   end
   r = r + 1
-end
-for i = 1, n do
-  if new[i] then redis.call('SET', KEYS[i], ARGV[2], 'EX', ARGV[3]) end
 end
 return {{flags, out}}
 """

@@ -5,7 +5,7 @@ a delivery used to spend about 40 Redis commands in 12 round trips on its ledger
 three round trips (record, begin, finish), the first of them pipelined with the items' own writes.
 Redis runs a script atomically, so the demotion rule and the claim-then-re-read need no WATCH loop.
 
-KEYS: row, idx:all, idx:watch:W, wake, claim, idx:open.
+KEYS: row, idx:all, idx:watch:W, wake, claim.
 ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
 6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
 key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate,
@@ -14,11 +14,14 @@ the claim.
 
 Indexes: ``idx:all`` and ``idx:watch:W`` by creation; a final status has its own index
 (``idx:status:S``: the dead letters, the console's filters); the rows still in flight (pending,
-sending, retrying) share one, ``idx:open``, scored by creation too, which the metrics count and
-read the oldest of. So a row's index entries change twice in its life (created, finished), not at
-every step, and its ``wake`` entry only when its wake time does. Rows expire by their TTL; index
-entries older than that are trimmed when a sampled write asks (ARGV 16: about one write in
-sixteen), and readers skip an entry whose row is gone.
+sending, retrying) are the ``wake`` index, scored by wake time (pending: a lease on, sending: its
+lease, retrying: its next attempt and a lease; +inf for one written without a wake time, which
+is never woken), and a final row is not in it. So ``wake`` is what the metrics count as open, and the oldest open row is the one of its
+members with the lowest ``idx:all`` score (``redis_ledger.oldest_open``); a separate
+``idx:open`` cost a ZADD and a ZREM per delivery. A row's index entries change twice in its
+life (created, finished), not at every step, and its ``wake`` entry only when its wake time
+does. Rows expire by their TTL; index entries older than that are trimmed when a sampled write
+asks (ARGV 16: about one write in sixteen), and readers skip an entry whose row is gone.
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
@@ -93,27 +96,26 @@ if not cur then
   redis.call('ZADD', KEYS[3], ARGV[5], id)
   trim = {KEYS[2], KEYS[3]}
 end
--- In flight (no old status, or a non-final one) -> final, or back (an operator's replay).
-local was_open = cur and not FINAL[old]
+-- A final status has its index; a row in flight is in ``wake`` only (below).
 if FINAL[status] then
   if old ~= status then
     if old and FINAL[old] then redis.call('ZREM', ARGV[10] .. old, id) end
     redis.call('ZADD', ARGV[10] .. status, ARGV[5], id)
     trim[#trim + 1] = ARGV[10] .. status
   end
-  if was_open then redis.call('ZREM', KEYS[6], id) end
-elseif not was_open then
-  if old then redis.call('ZREM', ARGV[10] .. old, id) end
-  redis.call('ZADD', KEYS[6], ARGV[5], id)
-  trim[#trim + 1] = KEYS[6]
+elseif old and FINAL[old] then  -- back in flight (an operator's replay)
+  redis.call('ZREM', ARGV[10] .. old, id)
 end
 if ARGV[16] == '1' then
   for _, k in ipairs(trim) do redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[7]) end
 end
-if ARGV[8] == '' then
-  if woke then redis.call('ZREM', KEYS[4], id) end
-elseif woke ~= string.match(ARGV[2], '"wake_at":"([^"]*)"') then  -- unchanged: no ZADD
-  redis.call('ZADD', KEYS[4], ARGV[8], id)
+-- ``wake`` holds exactly the rows in flight: a final row leaves it; a row in flight is entered
+-- at its wake time, or at +inf without one (counted open, never woken); unchanged: no ZADD.
+local was_open = cur and not FINAL[old]
+if FINAL[status] then
+  if was_open or woke then redis.call('ZREM', KEYS[4], id) end
+elseif not was_open or woke ~= string.match(ARGV[2], '"wake_at":"([^"]*)"') then
+  redis.call('ZADD', KEYS[4], ARGV[8] == '' and '+inf' or ARGV[8], id)
 end
 -- A final row keeps its claim until the lease lapses (nothing claims a final row: ``begin``
 -- answers {3} first); a row going back in flight (a retry) frees it now.

@@ -17,6 +17,7 @@ import redis
 
 from alerts.clock import Clock
 from alerts.delivery.ledger import FINAL, STATUSES
+from alerts.delivery.redis_ledger import oldest_open
 from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.observe.metrics import Collector, GaugeMetricFamily, Metric
@@ -66,16 +67,16 @@ class RedisGauges(Collector):
             "Delivery ledger rows by final status (dead: dead letters), and open: in flight.",
             labels=["status"],
         )  # fmt: skip
-        # Final statuses have an index each; rows in flight share idx:open (ledger_lua).
+        # Final statuses have an index each; rows in flight are the wake index (ledger_lua).
         indexes: dict[str, str] = {
             s: f"{self.ledger_prefix}idx:status:{s}" for s in STATUSES if s in FINAL
         }
-        indexes["open"] = f"{self.ledger_prefix}idx:open"
+        indexes["open"] = f"{self.ledger_prefix}wake"
         pipe = self.client.pipeline(transaction=False)
         for key in indexes.values():
             pipe.zcard(key)
-        pipe.zrange(indexes["open"], 0, 0, withscores=True)
-        *counts, first = pipe.execute()
+        counts = pipe.execute()
+        first = oldest_open(self.client, self.ledger_prefix)
         for status, count in zip(indexes, counts, strict=True):
             rows.add_metric([status], count)
         age = GaugeMetricFamily(
@@ -83,7 +84,7 @@ class RedisGauges(Collector):
             "Age of the oldest delivery not yet sent (pending, sending or retrying); 0 if none.",
         )
         now = self.clock().timestamp()
-        age.add_metric([], max(0.0, now - first[0][1]) if first else 0.0)
+        age.add_metric([], max(0.0, now - first) if first is not None else 0.0)
         return [rows, age]
 
     def _rules(self) -> list[Metric]:
