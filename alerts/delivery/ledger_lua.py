@@ -14,11 +14,11 @@ the claim.
 
 Indexes: ``idx:all`` and ``idx:watch:W`` by creation; a final status has its own index
 (``idx:status:S``: the dead letters, the console's filters); the rows still in flight (pending,
-sending, retrying) are the ``wake`` index, scored by wake time (pending: a lease on, sending: its
-lease, retrying: its next attempt and a lease; +inf for one written without a wake time, which
-is never woken), and a final row is not in it. So ``wake`` is what the metrics count as open, and the oldest open row is the one of its
-members with the lowest ``idx:all`` score (``redis_ledger.oldest_open``); a separate
-``idx:open`` cost a ZADD and a ZREM per delivery. A row's index entries change twice in its
+sending, retrying) are the ``wake`` index, scored by wake time (pending: a lease on, sending:
+its lease, retrying: its next attempt and a lease; +inf for one written without a wake time,
+which is never woken), and a final row is not in it. So ``wake`` is what the metrics count as
+open, and the oldest open row is the one of its members with the lowest ``idx:all`` score
+(``redis_ledger.oldest_open``); a separate ``idx:open`` cost a ZADD and a ZREM per delivery. A row's index entries change twice in its
 life (created, finished), not at every step, and its ``wake`` entry only when its wake time
 does. Rows expire by their TTL; index entries older than that are trimmed when a sampled write
 asks (ARGV 16: about one write in sixteen), and readers skip an entry whose row is gone.
