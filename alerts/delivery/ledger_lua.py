@@ -18,10 +18,11 @@ sending, retrying) are the ``wake`` index, scored by wake time (pending: a lease
 its lease, retrying: its next attempt and a lease; +inf for one written without a wake time,
 which is never woken), and a final row is not in it. So ``wake`` is what the metrics count as
 open, and the oldest open row is the one of its members with the lowest ``idx:all`` score
-(``redis_ledger.oldest_open``); a separate ``idx:open`` cost a ZADD and a ZREM per delivery. A row's index entries change twice in its
-life (created, finished), not at every step, and its ``wake`` entry only when its wake time
-does. Rows expire by their TTL; index entries older than that are trimmed when a sampled write
-asks (ARGV 16: about one write in sixteen), and readers skip an entry whose row is gone.
+(``redis_ledger.oldest_open``); a separate ``idx:open`` cost a ZADD and a ZREM per delivery. A
+row's index entries change twice in its life (created, finished), not at every step, and its
+``wake`` entry only when its wake time does. Rows expire by their TTL; index entries older than
+that are trimmed when a sampled write asks (ARGV 16: about one write in sixteen), and readers
+skip an entry whose row is gone.
 
 Replies: {1, ""} written; {0, status or row} refused (a final row would be demoted, or ``insert``
 found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, status} the row
