@@ -16,6 +16,9 @@ from alerts.models import Alert, Frozen
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 FINAL: frozenset[Status] = frozenset({"sent", "dead", "silenced", "digested"})
+# Final statuses with no index of their own in Redis: ``sent``, nearly every row, is listed by
+# walking ``idx:all`` and counted as what the other indexes leave of it (a ZADD per delivery).
+UNINDEXED: frozenset[Status] = frozenset({"sent"})
 
 
 def demotes(current: str, new: str) -> bool:

@@ -41,10 +41,11 @@ The final statuses and the claim separator are written in from the Python that o
 from __future__ import annotations
 
 from alerts.delivery.claim import SEP
-from alerts.delivery.ledger import FINAL
+from alerts.delivery.ledger import FINAL, UNINDEXED
 
 _TEMPLATE = """
 local FINAL = {@FINAL@}
+local BARE = {@BARE@}
 local mode, status, id = ARGV[1], ARGV[3], ARGV[4]
 
 local function release()
@@ -97,14 +98,18 @@ if not cur then
   redis.call('ZADD', KEYS[3], ARGV[5], id)
   trim = {KEYS[2], KEYS[3]}
 end
--- A final status has its index; a row in flight is in ``wake`` only (below).
+-- A final status has its index (``sent`` none: idx:all lists it); a row in flight is in
+-- ``wake`` only (below).
+local indexed_old = old and FINAL[old] and not BARE[old]
 if FINAL[status] then
   if old ~= status then
-    if old and FINAL[old] then redis.call('ZREM', ARGV[10] .. old, id) end
-    redis.call('ZADD', ARGV[10] .. status, ARGV[5], id)
-    trim[#trim + 1] = ARGV[10] .. status
+    if indexed_old then redis.call('ZREM', ARGV[10] .. old, id) end
+    if not BARE[status] then
+      redis.call('ZADD', ARGV[10] .. status, ARGV[5], id)
+      trim[#trim + 1] = ARGV[10] .. status
+    end
   end
-elseif old and FINAL[old] then  -- back in flight (an operator's replay)
+elseif indexed_old then  -- back in flight (an operator's replay)
   redis.call('ZREM', ARGV[10] .. old, id)
 end
 if ARGV[16] == '1' then
@@ -130,4 +135,8 @@ def final_table(final: frozenset[str]) -> str:
     return ", ".join(f"{status}=true" for status in sorted(final))
 
 
-LEDGER_SCRIPT = _TEMPLATE.replace("@FINAL@", final_table(FINAL)).replace("@SEP@", "%" + SEP)
+LEDGER_SCRIPT = (
+    _TEMPLATE.replace("@FINAL@", final_table(FINAL))
+    .replace("@BARE@", final_table(UNINDEXED))
+    .replace("@SEP@", "%" + SEP)
+)

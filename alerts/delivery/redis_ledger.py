@@ -9,7 +9,7 @@ from typing import Any
 import redis
 
 from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
-from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.redis_conn import Durability
 
@@ -18,8 +18,8 @@ TRIM_ONE_IN = 16
 
 
 class RedisLedger:
-    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses)
-    and ``wake`` (the rows in flight, by wake time) zsets."""
+    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses
+    but ``UNINDEXED``) and ``wake`` (the rows in flight, by wake time) zsets."""
 
     def __init__(
         self,
@@ -142,7 +142,9 @@ class RedisLedger:
         """Rows, newest first; walks the narrowest index and filters the rest. A status in
         flight walks ``wake`` (the latest wake times first), each page sorted by creation."""
         index = f"{self.p}idx:all"
-        if status is not None:
+        if status in UNINDEXED:
+            index = f"{self.p}idx:watch:{watch}" if watch is not None else index
+        elif status is not None:
             index = f"{self.p}idx:status:{status}" if status in FINAL else f"{self.p}wake"
         elif watch is not None:
             index = f"{self.p}idx:watch:{watch}"

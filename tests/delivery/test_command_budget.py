@@ -33,11 +33,11 @@ from tests.support.redis_server import RedisServer
 # its bulletin out of the intake, the silences read), the story with the claim (``straight``),
 # the finish.
 ITEM_ROUND_TRIPS = 3
-ITEM_BUDGET = 27  # commands, Lua's included (the delivery 19 of them, the item 8)
+ITEM_BUDGET = 22  # commands, Lua's included (the delivery 16 of them, the item 6)
 # A second item of the same story on the same watch: joins it, held for the digest (a webhook
 # cannot thread), no new story written.
 FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer, the row's final
-FOLLOWUP_BUDGET = 29  # the item 8, the delivery 21
+FOLLOWUP_BUDGET = 25  # the item 6, the delivery 19
 # A deliver_alert task: the row, its claim and the silences in one read, then as inline.
 TASK_ROUND_TRIPS = 3
 
