@@ -70,7 +70,9 @@ class RedisGauges(Collector):
         # Final statuses have an index each but the unindexed (``sent``): those are what the
         # others leave of idx:all; rows in flight are the wake index (ledger_lua).
         p = self.ledger_prefix
-        indexes = {s: f"{p}idx:status:{s}" for s in STATUSES if s in FINAL - UNINDEXED}
+        indexes: dict[str, str] = {
+            s: f"{p}idx:status:{s}" for s in STATUSES if s in FINAL - UNINDEXED
+        }
         indexes["open"] = f"{p}wake"
         pipe = self.client.pipeline(transaction=False)
         for key in [*indexes.values(), f"{p}idx:all"]:
