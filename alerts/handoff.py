@@ -19,7 +19,7 @@ from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_
 from alerts.delivery.ledger import row_id
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
-from alerts.handoff_commit import commit
+from alerts.handoff_commit import commit, commit_new
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.ingest.intake import Intake
 from alerts.matching import Matcher
@@ -49,11 +49,19 @@ class Handoff:
 
 
 def hand_on(
-    items: Sequence[Item], rules: Rules, h: Handoff, *, done: str | None = None
+    items: Sequence[Item],
+    rules: Rules,
+    h: Handoff,
+    *,
+    done: str | None = None,
+    checked: bool = True,
 ) -> list[str]:
-    """Match items in chunks, record them all pending, remember the items, then send or queue.
+    """Match items in chunks, record them all pending, remember the items, then send or queue;
+    the ids of the items handed on.
 
     ``done``: the intake's bulletin these items finish, released with the same write.
+    ``checked=False``: the items (unique ids) were not checked against ``h.seen``; the write
+    checks them (``commit_new``) and only the new ones are recorded, remembered and handed on.
     RuleSetError from ``rules`` (no valid rule set) leaves everything untouched.
     """
     if not items:
@@ -65,7 +73,10 @@ def hand_on(
     for chunk in item_steps.batches(items, h.match_batch):
         found = item_steps.alerts_for(chunk, ruleset, matcher)
         rows.extend(pending_row(a, ch, now, h.delivery) for a in found for ch in a.channels)
-    recorded, silences = commit(h, rows, items, done)
+    if checked:
+        recorded, silences = commit(h, rows, items, done)
+    else:
+        recorded, silences, items = commit_new(h, rows, items, done)
     send_or_queue([(row.alert, row.channel, row) for row in recorded], h, silences)
     return [item.id for item in items]
 

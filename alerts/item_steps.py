@@ -58,9 +58,14 @@ def fresh(
     An item without a date (a plain-text bulletin has none) is dated ``received``, so its
     alert says when it came in rather than "time unknown".
     """
-    unique = list({item.id: item for item in items}.values())
+    unique = once_each(items, received=received)
     unseen = set(seen.unseen([item.id for item in unique]))
-    return [_dated(item, received) for item in unique if item.id in unseen]
+    return [item for item in unique if item.id in unseen]
+
+
+def once_each(items: Sequence[Item], *, received: datetime | None = None) -> list[Item]:
+    """``fresh`` without the seen check (the write makes it: ``handoff_commit.commit_new``)."""
+    return [_dated(item, received) for item in {item.id: item for item in items}.values()]
 
 
 def _dated(item: Item, received: datetime | None) -> Item:

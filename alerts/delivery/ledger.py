@@ -16,6 +16,9 @@ from alerts.models import Alert, Frozen
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 FINAL: frozenset[Status] = frozenset({"sent", "dead", "silenced", "digested"})
+# Final statuses with no index of their own in Redis: ``sent``, nearly every row, is listed by
+# walking ``idx:all`` and counted as what the other indexes leave of it (a ZADD per delivery).
+UNINDEXED: frozenset[Status] = frozenset({"sent"})
 
 
 def demotes(current: str, new: str) -> bool:
@@ -138,7 +141,8 @@ class Ledger(Protocol):
         ...
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
-        """Save ``row`` (never demoting a final one), then drop the claim ``token`` holds."""
+        """Save ``row`` (never demoting a final one); drop the claim ``token`` holds unless the
+        row is now final (a final row's claim lapses with its lease: nothing claims it again)."""
         ...
 
 
@@ -154,11 +158,14 @@ class MemoryLedger:
         return self.rows.get(rid)
 
     def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
-        """Insert or replace a row, unless that would demote a final one."""
+        """Insert or replace a row, unless that would demote a final one; a forced save of a
+        row in flight (a replay) drops any claim left on it."""
         current = self.rows.get(row.id)
         if not force and current is not None and demotes(current.status, row.status):
             return False
         self.rows[row.id] = row
+        if force and row.status not in FINAL:
+            self.claims.pop(row.id, None)
         return True
 
     def query(
@@ -197,15 +204,15 @@ class MemoryLedger:
     def begin_send(
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
-        """Claim, re-read under the claim, write ``sending`` (the reference for Redis' Lua)."""
+        """Claim, re-read under the claim, write ``sending`` (the reference for Redis' Lua).
+        A final row is never claimed."""
+        current = self.rows.get(row.id)
+        if current is not None and current.status in FINAL:
+            return Begun("finished", status=current.status)
         left = seconds_left(self.claims.get(row.id), now)
         if left is not None:
             return Begun("held", left=left)
         self.claims[row.id] = claim_value(token, now, lease_seconds)
-        current = self.rows.get(row.id)
-        if current is not None and current.status in FINAL:
-            self.release(row.id, token)
-            return Begun("finished", status=current.status)
         if current is not None and current.status == "sending" and not row.possible_duplicate:
             return Begun("lapsed")
         self.save(row)
@@ -215,8 +222,9 @@ class MemoryLedger:
         """Memory has no replicas."""
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
-        """Save ``row`` unless that demotes a final row, then release the claim."""
-        try:
-            return self.save(row)
-        finally:
+        """Save ``row`` unless that demotes a final row; the claim is released when the row
+        goes back in flight or was refused, and left to lapse on a final row (as the Lua)."""
+        saved = self.save(row)
+        if not saved or row.status not in FINAL:
             self.release(row.id, token)
+        return saved

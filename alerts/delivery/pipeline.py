@@ -165,13 +165,21 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
 
 
 def _claiming(deps: DeliveryDeps, row: DeliveryRow, now: datetime) -> tuple[str, DeliveryRow]:
-    """A fresh claim token and the row as ``begin_send`` writes it (``sending``)."""
+    """A fresh claim token and the row as ``begin_send`` writes it (``sending``).
+
+    Its wake time is a lease on, or a pending row's own when that is at least half a lease on
+    (an inline send just after the record): then its ``wake`` entry stays as it is (one ZADD
+    less), and a worker that dies mid-send is woken no later than a lease on either way."""
     lease = deps.conf.lease_seconds
+    wake = now + timedelta(seconds=lease)
+    kept = row.wake_at if row.status == "pending" else None
+    if kept is not None and now + timedelta(seconds=lease / 2) <= kept <= wake:
+        wake = kept
     sending = row.moved(
         "sending",
         now,
         attempts=row.attempts + 1,
-        wake_at=now + timedelta(seconds=lease),
+        wake_at=wake,
         possible_duplicate=row.possible_duplicate or row.status == "sending",
     )
     return uuid.uuid4().hex, sending

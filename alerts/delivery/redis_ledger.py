@@ -9,7 +9,7 @@ from typing import Any
 import redis
 
 from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
-from alerts.delivery.ledger import FINAL, Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.redis_conn import Durability
 
@@ -18,8 +18,8 @@ TRIM_ONE_IN = 16
 
 
 class RedisLedger:
-    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses),
-    ``idx:open`` (rows in flight) and ``wake`` zsets."""
+    """Rows as JSON strings; ``idx:all``, ``idx:watch:W``, ``idx:status:S`` (final statuses
+    but ``UNINDEXED``) and ``wake`` (the rows in flight, by wake time) zsets."""
 
     def __init__(
         self,
@@ -96,7 +96,7 @@ class RedisLedger:
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
-        keys = ["", "", "", "", f"{self.p}claim:{rid}", ""]
+        keys = ["", "", "", "", f"{self.p}claim:{rid}"]
         self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0", "0"])
 
     def _run(
@@ -117,7 +117,6 @@ class RedisLedger:
             f"{self.p}idx:watch:{row.watch}",
             f"{self.p}wake",
             f"{self.p}claim:{row.id}",
-            f"{self.p}idx:open",
         ]
         wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
         args: list[Any] = [
@@ -140,10 +139,13 @@ class RedisLedger:
     def query(
         self, *, watch: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[DeliveryRow]:
-        """Rows, newest first; walks the narrowest index and filters the rest."""
+        """Rows, newest first; walks the narrowest index and filters the rest. A status in
+        flight walks ``wake`` (the latest wake times first), each page sorted by creation."""
         index = f"{self.p}idx:all"
-        if status is not None:
-            index = f"{self.p}idx:status:{status}" if status in FINAL else f"{self.p}idx:open"
+        if status in UNINDEXED:
+            index = f"{self.p}idx:watch:{watch}" if watch is not None else index
+        elif status is not None:
+            index = f"{self.p}idx:status:{status}" if status in FINAL else f"{self.p}wake"
         elif watch is not None:
             index = f"{self.p}idx:watch:{watch}"
         out: list[DeliveryRow] = []
@@ -156,6 +158,8 @@ class RedisLedger:
             for row in self._load(ids, index):
                 if (watch is None or row.watch == watch) and (status in (None, row.status)):
                     out.append(row)
+        if index.endswith("wake"):
+            out.sort(key=lambda row: row.created_at, reverse=True)
         return out[:limit]
 
     def waking(self, now: datetime, limit: int = 100) -> list[DeliveryRow]:
@@ -174,6 +178,25 @@ class RedisLedger:
                 continue
             rows.append(DeliveryRow.model_validate_json(raw))
         return rows
+
+
+def oldest_open(client: redis.Redis, prefix: str, chunk: int = 500) -> float | None:
+    """The creation time (epoch seconds) of the oldest row in flight, None without one.
+
+    The rows in flight are ``wake``'s members (scored by wake time, not creation): their
+    creation scores are read from ``idx:all`` (ZMSCORE), a chunk per round trip; a member
+    whose entry is gone (its row expired) does not count."""
+    oldest: float | None = None
+    start = 0
+    while True:
+        ids: list[Any] = list(client.zrange(f"{prefix}wake", start, start + chunk - 1))
+        if not ids:
+            return oldest
+        scores: list[Any] = list(client.zmscore(f"{prefix}idx:all", ids))
+        found = [float(score) for score in scores if score is not None]
+        if found:
+            oldest = min(found) if oldest is None else min(oldest, *found)
+        start += chunk
 
 
 def claim_args(token: str, lease_seconds: float, now: datetime) -> list[Any]:

@@ -10,7 +10,7 @@ from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
 from alerts.delivery.limits import Pace
 from alerts.delivery.silences import Silence, first_silence
-from alerts.delivery.stories import Placement, signature
+from alerts.delivery.stories import Placement, own_story, signature
 from alerts.models import Alert
 from alerts.rules.notify import NotifySpec
 
@@ -97,7 +97,7 @@ def placement(alert: Alert, now: datetime, deps: DeliveryDeps, channel: str | No
     """How to place the alert's item: join a story of the window, else start its own."""
     window = timedelta(seconds=deps.conf.story_window_seconds)
     threshold = deps.conf.story_threshold
-    first = _story_id(alert)
+    first = own_story(alert.watch, alert.item.id)  # = alert.key
     return Placement(first, since=now - window, at=now, threshold=threshold, channel=channel)
 
 
@@ -119,10 +119,6 @@ def pace_of(channel: str, member: str, deps: DeliveryDeps) -> Pace | None:
     if conf.paced_channels is not None and channel not in conf.paced_channels:
         return None
     return Pace(channel, conf.pace_rate, conf.pace_burst, member)
-
-
-def _story_id(alert: Alert) -> str:
-    return alert.key
 
 
 def hold(

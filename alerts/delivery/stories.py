@@ -203,14 +203,14 @@ class RedisStories:
         self, watch: str, item_id: str, sig: bytes, since: datetime
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         """The item's story, else the candidates: one Lua call (was about 20 commands)."""
-        return self._lookup(f"{self.p}story:item:{watch}|{item_id}", watch, sig, since)
+        return self._lookup(f"{self.p}story:item:{watch}|{item_id}", watch, sig, since, item_id)
 
     def _lookup(
-        self, item_key: str, watch: str, sig: bytes, since: datetime
+        self, item_key: str, watch: str, sig: bytes, since: datetime, item_id: str = ""
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         t = since.timestamp()
         keys = [item_key, self._gen(watch, t, 1), self._gen(watch, t)]
-        args = [repr(t), self._sig_prefix(watch), *bands(sig)]
+        args = [repr(t), self._sig_prefix(watch), own_story(watch, item_id), *bands(sig)]
         known, flat = self._find(keys=keys, args=args)
         if known:
             return _text(known), []
@@ -218,9 +218,13 @@ class RedisStories:
         return None, sorted(pairs)
 
     def assigned(self, watch: str, item_id: str) -> str | None:
-        """The story an item was already put in."""
-        raw = self.r.get(f"{self.p}story:item:{watch}|{item_id}")
-        return bytes(raw).decode() if raw else None  # type: ignore[arg-type]
+        """The story an item was already put in: its item key, or the story it started."""
+        own = own_story(watch, item_id)
+        keys = [f"{self.p}story:item:{watch}|{item_id}", self._sig_prefix(watch) + own]
+        raw, started = self.r.mget(keys)
+        if raw:
+            return _text(raw)
+        return own if started else None
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
         """Stories sharing an LSH band with ``sig`` and started since ``since``."""
@@ -277,6 +281,12 @@ class RedisStories:
     def queue_set_thread(self, pipe: Any, story: str, channel: str, ref: str) -> None:
         """``set_thread``'s SET NX, on ``pipe`` (or the client itself)."""
         pipe.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+
+
+def own_story(watch: str, item_id: str) -> str:
+    """The id of the story an item starts: its alert's key (``Alert.key``). ``PLACE`` keeps no
+    item key for such an item, since its story's signature key says where it went."""
+    return f"{watch}|{item_id}"
 
 
 def placed(reply: list[object]) -> tuple[str, str | None]:

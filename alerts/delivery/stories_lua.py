@@ -4,8 +4,9 @@ Per watch, LSH bands live in one hash per generation (a window long): field = ba
 = the ids of the stories started in that band, NUL-separated. A lookup reads the current and
 the previous generation (every story younger than the window is in one of them); a generation
 key expires by itself two windows on, so nothing trims an index. A story's signature is its
-own key, "start|sig", expiring with the window as well. A new story costs about 11 commands
-(it was about 55: 16 SMEMBERS, 16 SADD, 18 EXPIRE, ...), a follow-up about 5.
+own key, "start|sig", expiring with the window as well. A new story costs about 6 commands
+(it was about 55: 16 SMEMBERS, 16 SADD, 18 EXPIRE, ...), a follow-up about 5. ``PLACE`` keeps
+no item key for an item that starts a story: its story's signature key (same TTL) says so.
 
 ``PLACE`` does what ``stages.assign_story`` does with ``find`` + ``best_match`` + ``assign``
 (the similarity is the share of equal 64-bit MinHash values, as ``stories.similarity``): one
@@ -14,7 +15,8 @@ round trip per delivery instead of two.
 
 from __future__ import annotations
 
-# Shared functions. fresh(): the item's story if it has one, else the stories sharing a band,
+# Shared functions. fresh(): the item's story if it has one (its item key, or the signature of
+# the story ``own`` it started: such an item keeps no item key), else the stories sharing a band,
 # started since ``since``, sorted by id, with their signatures. start(): a new story.
 _PRELUDE = """
 local function marked(bands)
@@ -23,10 +25,12 @@ local function marked(bands)
   return fields
 end
 
-local function fresh(item, gens, since, prefix, bands)
+local function fresh(item, own, gens, since, prefix, bands)
   if item ~= '' then
-    local known = redis.call('GET', item)
-    if known then return known, {}, {} end
+    -- A follow-up's item key, or the signature of the story the item started (named ``own``).
+    local known = redis.call('MGET', item, prefix .. own)
+    if known[1] then return known[1], {}, {} end
+    if known[2] then return own, {}, {} end
   end
   local seen, keys, read = {}, {}, {}
   for _, gen in ipairs(gens) do
@@ -76,13 +80,13 @@ local function start(gen, sigkey, story, ttl, stamped, genttl, bands, read)
 end
 """
 
-# KEYS: item (or ""), generation, previous generation; ARGV: since, sig key prefix, bands...
-# Returns {known story} or {false, {id, sig, id, sig, ...}}.
+# KEYS: item (or ""), generation, previous generation; ARGV: since, sig key prefix, the story
+# the item would start, bands... Returns {known story} or {false, {id, sig, id, sig, ...}}.
 FIND = (
     _PRELUDE
     + """
-local known, ids, sigs = fresh(KEYS[1], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]), ARGV[2],
-  {unpack(ARGV, 3)})
+local known, ids, sigs = fresh(KEYS[1], ARGV[3], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]), ARGV[2],
+  {unpack(ARGV, 4)})
 if known then return {known, {}} end
 local out = {}
 for i, id in ipairs(ids) do out[#out + 1] = id; out[#out + 1] = sigs[i] end
@@ -112,8 +116,8 @@ local function placed(story)
   if story == ARGV[3] or ARGV[9] == '' then return {story, false} end
   return {story, redis.call('GET', ARGV[9] .. story .. '|' .. ARGV[10])}
 end
-local known, ids, sigs, read = fresh(KEYS[1], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]), ARGV[2],
-  bands)
+local known, ids, sigs, read = fresh(KEYS[1], ARGV[3], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]),
+  ARGV[2], bands)
 if known then return placed(known) end
 local sig, best, top = ARGV[8], nil, -1
 for i, other in ipairs(sigs) do
@@ -126,10 +130,10 @@ end
 local story = ARGV[3]
 if best and top / (#sig / 8) >= tonumber(ARGV[7]) then
   story = best
+  redis.call('SET', KEYS[1], story, 'EX', ARGV[4])
 else
   start(KEYS[4], KEYS[5], story, ARGV[4], ARGV[5], ARGV[6], bands, read)
 end
-redis.call('SET', KEYS[1], story, 'EX', ARGV[4])
 return placed(story)
 """
 PLACE = _PRELUDE + PLACE_BODY

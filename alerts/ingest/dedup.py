@@ -17,6 +17,7 @@ DEFAULT_RETENTION = timedelta(days=7)
 _SEEN = "alerts:ingest:seen:"
 _ITEM = "alerts:ingest:item:"
 _INDEX = "alerts:ingest:archive"
+TRIM_EVERY = timedelta(minutes=1)  # the archive index's trim, at most once per process
 
 
 class SeenStore(Protocol):
@@ -62,7 +63,15 @@ class RedisSeenStore:
     def queue_unseen(self, pipe: Any, ids: Sequence[str]) -> None:
         """``unseen``'s reads queued on ``pipe``, one reply per id (truthy: seen)."""
         for item_id in ids:
-            pipe.exists(_SEEN + item_id)
+            pipe.exists(self.key(item_id))
+
+    def key(self, item_id: str) -> str:
+        """The key that marks ``item_id`` seen (a script may read and write it)."""
+        return _SEEN + item_id
+
+    def stamp(self, now: datetime) -> tuple[str, int]:
+        """A mark's value and its TTL in seconds."""
+        return now.isoformat(), _seconds(self.retention)
 
     def mark_seen(self, ids: Iterable[str], now: datetime) -> None:
         """Mark ids as seen; their keys expire after the retention window."""
@@ -72,8 +81,9 @@ class RedisSeenStore:
 
     def queue_mark(self, pipe: Any, ids: Iterable[str], now: datetime) -> None:
         """``mark_seen``'s commands, queued on ``pipe`` (see ``remember``)."""
+        value, ttl = self.stamp(now)
         for item_id in _unique(ids):
-            pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention))
+            pipe.set(self.key(item_id), value, ex=ttl)
 
     def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
         """Mark ids with SET NX; the ones this call set are the new ones."""
@@ -138,6 +148,7 @@ class RedisItemArchive:
         self.client = client
         self.retention = retention
         self.batch = batch
+        self._trimmed: datetime | None = None  # this process's last trim (``queue_add``)
 
     def add(self, items: Iterable[Item], now: datetime) -> None:
         """Store items (a re-added id keeps its latest ingest time) and trim the index."""
@@ -147,11 +158,16 @@ class RedisItemArchive:
         pipe.execute()
 
     def queue_add(self, pipe: Any, items: Iterable[Item], now: datetime) -> None:
-        """``add``'s commands, queued on ``pipe`` (see ``remember``)."""
+        """``add``'s commands, queued on ``pipe`` (see ``remember``). The index is trimmed at
+        a process's first write and then at most once per ``TRIM_EVERY`` (of ``now``), not on
+        every write: an entry stays at most that long past the retention (its item key has
+        expired by then: readers skip it)."""
         for item in items:
             pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
             pipe.zadd(_INDEX, {item.id: now.timestamp()})
-        pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
+        if self._trimmed is None or not now - TRIM_EVERY < self._trimmed <= now:
+            pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
+            self._trimmed = now
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``; expired ones are skipped."""

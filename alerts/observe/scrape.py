@@ -16,7 +16,8 @@ from typing import Any
 import redis
 
 from alerts.clock import Clock
-from alerts.delivery.ledger import FINAL, STATUSES
+from alerts.delivery.ledger import FINAL, STATUSES, UNINDEXED
+from alerts.delivery.redis_ledger import oldest_open
 from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.observe.metrics import Collector, GaugeMetricFamily, Metric
@@ -66,24 +67,28 @@ class RedisGauges(Collector):
             "Delivery ledger rows by final status (dead: dead letters), and open: in flight.",
             labels=["status"],
         )  # fmt: skip
-        # Final statuses have an index each; rows in flight share idx:open (ledger_lua).
+        # Final statuses have an index each but the unindexed (``sent``): those are what the
+        # others leave of idx:all; rows in flight are the wake index (ledger_lua).
+        p = self.ledger_prefix
         indexes: dict[str, str] = {
-            s: f"{self.ledger_prefix}idx:status:{s}" for s in STATUSES if s in FINAL
+            s: f"{p}idx:status:{s}" for s in STATUSES if s in FINAL - UNINDEXED
         }
-        indexes["open"] = f"{self.ledger_prefix}idx:open"
+        indexes["open"] = f"{p}wake"
         pipe = self.client.pipeline(transaction=False)
-        for key in indexes.values():
+        for key in [*indexes.values(), f"{p}idx:all"]:
             pipe.zcard(key)
-        pipe.zrange(indexes["open"], 0, 0, withscores=True)
-        *counts, first = pipe.execute()
+        *counts, everything = pipe.execute()
+        first = oldest_open(self.client, p)
         for status, count in zip(indexes, counts, strict=True):
             rows.add_metric([status], count)
+        (bare,) = UNINDEXED  # one: the rest of idx:all is that status
+        rows.add_metric([bare], max(0, everything - sum(counts)))
         age = GaugeMetricFamily(
             "alerts_oldest_pending_delivery_age_seconds",
             "Age of the oldest delivery not yet sent (pending, sending or retrying); 0 if none.",
         )
         now = self.clock().timestamp()
-        age.add_metric([], max(0.0, now - first[0][1]) if first else 0.0)
+        age.add_metric([], max(0.0, now - first) if first is not None else 0.0)
         return [rows, age]
 
     def _rules(self) -> list[Metric]:

@@ -36,10 +36,11 @@ def ingest_bulletin(
     chunk = s.settings.worker.ingest_chunk
     ids = {"source": source, "bulletin_id": bulletin_id or ""}
     try:
-        items = _new_items(s, source, content_b64, content_type, parsed)
+        items, checked = _new_items(s, source, content_b64, content_type, parsed)
         # The last chunk releases the bulletin from the intake with the items' own write.
         done = bulletin_id if len(items) <= chunk and s.intake is not None else None
-        handed = hand_on_new(s, items[:chunk], done=done)  # seen from now: the follow-up skips them
+        # Seen from now: the follow-up skips them.
+        handed = hand_on_new(s, items[:chunk], done=done, checked=checked)
     except ParseError as exc:
         log.warning("bulletin from %s refused: %s", source, exc, extra=ids)
         items, handed = [], []
@@ -58,13 +59,18 @@ def ingest_bulletin(
 
 def _new_items(
     s: Services, source: str, content_b64: str, content_type: str | None, parsed: Parsed | None
-) -> list[Item]:
-    """The bulletin's items never ingested before, counted in the metrics either way."""
+) -> tuple[list[Item], bool]:
+    """The bulletin's items never ingested before, counted in the metrics either way, and
+    whether they were checked: the API's items of one chunk, unsharded, are not (the hand-on's
+    write checks them, saving a round trip: ``handoff_commit.commit_new``)."""
     if parsed is not None:
         items = item_steps.counted(parsed.items, source=source, fmt=parsed.format)
-        return item_steps.fresh(items, s.seen, received=s.clock())
+        unique = item_steps.once_each(items, received=s.clock())
+        if len(unique) <= s.settings.worker.ingest_chunk and s.settings.worker.shards == 1:
+            return unique, False
+        return item_steps.fresh(unique, s.seen), True
     configured = s.settings.source(source)
-    return item_steps.new_items(
+    found = item_steps.new_items(
         base64.b64decode(content_b64),
         source=source,
         content_type=content_type,
@@ -72,18 +78,25 @@ def _new_items(
         received=s.clock(),
         language=configured.language if configured else None,
     )
+    return found, True
 
 
-def hand_on_new(s: Services, items: list[Item], *, done: str | None = None) -> list[str]:
+def hand_on_new(
+    s: Services, items: list[Item], *, done: str | None = None, checked: bool = True
+) -> list[str]:
     """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up.
 
     With watch shards, the items go to every shard's queue instead, then are remembered.
-    ``done``: the intake's bulletin to release with the items' write.
+    ``done``: the intake's bulletin to release with the items' write. ``checked=False``: the
+    write finds which items are new (unsharded only).
     """
     if s.settings.worker.shards > 1:
         handed = handoff.park(items, s.handoff(), s.queues.match, done=done)
     else:
-        handed = handoff.hand_on(items, s.rules, s.handoff(), done=done)
+        handed = handoff.hand_on(items, s.rules, s.handoff(), done=done, checked=checked)
+    if not checked:
+        new = set(handed)
+        items = [item for item in items if item.id in new]
     _saw_new(s, items)
     return handed
 

@@ -20,7 +20,7 @@ from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
 from alerts.delivery.reconcile import pending_row
 from alerts.handoff import Handoff, send_or_queue
-from alerts.handoff_commit import commit
+from alerts.handoff_commit import commit, commit_new
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.models import Alert
@@ -33,11 +33,11 @@ from tests.support.redis_server import RedisServer
 # its bulletin out of the intake, the silences read), the story with the claim (``straight``),
 # the finish.
 ITEM_ROUND_TRIPS = 3
-ITEM_BUDGET = 34  # commands, Lua's included (the delivery 26 of them, the item 8)
+ITEM_BUDGET = 22  # commands, Lua's included (the delivery 16 of them, the item 6)
 # A second item of the same story on the same watch: joins it, held for the digest (a webhook
 # cannot thread), no new story written.
 FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer, the row's final
-FOLLOWUP_BUDGET = 31  # the item 8, the delivery 23
+FOLLOWUP_BUDGET = 25  # the item 6, the delivery 19
 # A deliver_alert task: the row, its claim and the silences in one read, then as inline.
 TASK_ROUND_TRIPS = 3
 
@@ -123,6 +123,45 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     joined, trips = counted(private_redis, one_item(h, followup), monkeypatch)
     assert trips == FOLLOWUP_ROUND_TRIPS, (trips, joined)
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
+
+
+def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
+    """An item the API parsed is checked against the seen keys inside the write: the task
+    body's whole Redis cost is the same three round trips and commands (one SET NX both checks
+    and marks the item)."""
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    h = handoff_over(private_redis, clock)
+    one_item(h, make_alert(0))()
+    clock.advance(seconds=5)
+    alert = make_alert(1)
+    bulletin = Accepted("b-1", "test", "", None)
+    h.intake.add(bulletin, T0) if h.intake else None
+
+    def run() -> object:
+        rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
+        recorded, silences, new = commit_new(h, rows, [alert.item], bulletin.id)
+        assert new == [alert.item] and len(recorded) == 1
+        send_or_queue([(alert, "ops", recorded[0])], h, silences)
+        return recorded
+
+    fresh, trips = counted(private_redis, run, monkeypatch)
+    assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
+    assert fresh["exists"] == 0 and fresh.total() <= ITEM_BUDGET, (fresh.total(), fresh)
+
+
+def test_a_seen_item_gets_no_row_from_the_write_that_checks_it(private_redis):
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    h = handoff_over(private_redis, clock)
+    seen, new = make_alert(1), make_alert(2)
+    h.seen.mark_seen([seen.item.id], T0)
+    rows = [pending_row(a, "ops", T0, h.delivery) for a in (seen, new)]
+    recorded, _, fresh = commit_new(h, rows, [seen.item, new.item], None)
+    assert fresh == [new.item] and [r.id for r in recorded] == [rows[1].id]
+    assert h.delivery.store.ledger.get(rows[0].id) is None  # nothing for the reconciler
+    assert h.delivery.store.ledger.get(rows[1].id) is not None
+    assert h.seen.unseen([seen.item.id, new.item.id]) == []
 
 
 def test_a_new_threads_ref_is_kept_in_the_finishs_round_trip(private_redis, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
-from alerts.delivery.ledger import FINAL, STATUSES, DeliveryRow
+from alerts.delivery.ledger import FINAL, STATUSES, UNINDEXED, DeliveryRow
 from alerts.delivery.limits import Pace
 from alerts.delivery.stages import assign_story
 from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
@@ -33,19 +33,23 @@ def index_state(client) -> dict[str, set[str]]:
 
 
 def assert_indexes_match_rows(client) -> None:
-    """Each row is in idx:all, its watch index, exactly its status index when final, idx:open
-    when in flight (and no status index then), and wake iff wake_at."""
+    """Each row is in idx:all, its watch index, exactly its status index when final, wake
+    when in flight (and no status index then) at its wake time (+inf without one)."""
     state = index_state(client)
     rows = [DeliveryRow.model_validate_json(client.get(k)) for k in client.keys(f"{PREFIX}row:*")]
     for row in rows:
         assert row.id in state[f"{PREFIX}idx:all"]
         assert row.id in state[f"{PREFIX}idx:watch:{row.watch}"]
         where = [s for s in STATUSES if row.id in state.get(f"{PREFIX}idx:status:{s}", set())]
-        if row.id in state.get(f"{PREFIX}idx:open", set()):
+        if row.id in state[f"{PREFIX}wake"]:
             where.append("open")
-        expected = [row.status] if row.status in FINAL else ["open"]
+        expected = [row.status] if row.status in FINAL - UNINDEXED else ["open"]
+        expected = [] if row.status in UNINDEXED else expected
         assert where == expected, (row.id, row.status, where)
-        assert (row.id in state[f"{PREFIX}wake"]) == (row.wake_at is not None)
+        score = client.zscore(f"{PREFIX}wake", row.id)
+        assert (score is not None) == (row.status not in FINAL), (row.id, row.status)
+        if score is not None:  # a row in flight without a wake time is never woken
+            assert score == (row.wake_at.timestamp() if row.wake_at else float("inf"))
     assert len(state[f"{PREFIX}idx:all"]) == len(rows)
 
 

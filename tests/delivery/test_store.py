@@ -12,7 +12,7 @@ from alerts.delivery.buffer import Held
 from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
-from alerts.delivery.stories import signature
+from alerts.delivery.stories import Placement, own_story, signature
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_alert
 
@@ -62,6 +62,20 @@ def test_ledger_wake_index(store):
     assert store.ledger.waking(T0 + timedelta(hours=1)) == []
 
 
+def test_the_wake_index_follows_a_row_whose_wake_time_stays_or_moves(store):
+    led = store.ledger
+    due = T0 + timedelta(seconds=60)
+    pending = row(1).model_copy(update={"wake_at": due})
+    led.save(pending)
+    sending = pending.moved("sending", T0)  # the same wake time: its entry is left as it is
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    assert [(r.id, r.status) for r in led.waking(due)] == [(pending.id, "sending")]
+    later = sending.moved("retrying", T0, wake_at=due + timedelta(seconds=30))
+    assert led.finish(later, "a")
+    assert led.waking(due) == []  # moved: the entry moved with it
+    assert [r.status for r in led.waking(due + timedelta(seconds=30))] == ["retrying"]
+
+
 def test_claims_lease_by_the_injected_clock(store):
     led = store.ledger
     r = row(1, "sending")
@@ -76,6 +90,51 @@ def test_claims_lease_by_the_injected_clock(store):
     assert led.begin_send(flagged, "b", 10, later).outcome == "claimed"  # lease ran out
     led.release(r.id, "b")
     assert led.lookup(r.id, later)[1] is None
+
+
+def test_a_sent_row_keeps_its_claim_to_lapse_and_is_never_claimed_again(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 10, T0).outcome == "claimed"
+    assert led.finish(sending.moved("sent", T0), "a")
+    # No release on a final row (two commands less per sent row): the claim lapses by itself.
+    assert led.lookup(sending.id, T0)[1] == pytest.approx(10)
+    again = led.begin_send(sending, "b", 10, T0 + timedelta(seconds=1))
+    assert (again.outcome, again.status) == ("finished", "sent")  # not "held": final first
+    assert led.get(sending.id).status == "sent"
+
+
+def test_a_failed_send_frees_its_claim_for_the_retry(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    assert led.finish(sending.moved("retrying", T0), "a")
+    assert led.lookup(sending.id, T0)[1] is None
+    retry = sending.moved("sending", T0, possible_duplicate=False)
+    assert led.begin_send(retry, "b", 60, T0 + timedelta(seconds=1)).outcome == "claimed"
+
+
+def test_a_refused_finish_keeps_the_final_row_and_releases(store):
+    led = store.ledger
+    sending = row(1, "sending")
+    assert led.begin_send(sending, "a", 60, T0).outcome == "claimed"
+    led.save(sending.moved("sent", T0))  # a twin finished it
+    assert not led.finish(sending.moved("retrying", T0), "a")
+    assert led.get(sending.id).status == "sent"
+    assert led.lookup(sending.id, T0)[1] is None
+
+
+def test_an_insert_never_overwrites_and_a_forced_replay_drops_a_stale_claim(store):
+    led = store.ledger
+    first = row(1)
+    assert led.insert(first) is None
+    assert led.insert(first.moved("sent", T0)) == first  # found: the stored row, unchanged
+    assert led.get(first.id) == first
+    assert led.begin_send(first.moved("sending", T0), "a", 60, T0).outcome == "claimed"
+    led.finish(first.moved("sent", T0), "a")
+    assert led.save(first.moved("pending", T0), force=True)  # the operator's replay
+    replay = first.moved("sending", T0)
+    assert led.begin_send(replay, "b", 60, T0 + timedelta(seconds=1)).outcome == "claimed"
 
 
 def held(n: int, story: str | None = None, at=T0):
@@ -184,3 +243,30 @@ def test_redis_forgets_old_stories_and_old_index_entries(redis_client):
         store.ledger.save(r)
     assert len(store.ledger.query(limit=1000)) == len(later)
     assert "item-1" not in {r.item_id for r in store.ledger.query(limit=1000)}
+
+
+def test_an_item_that_started_a_story_is_placed_in_it_again(store):
+    st = store.stories
+    a = Item(id="a", source="x", title="Explosions reported in Kaluga overnight, governor says")
+    b = Item(id="b", source="y", title="Explosions reported in Kaluga overnight, the governor says")
+    since = T0 - timedelta(hours=1)
+
+    def placing(item: Item, at=T0) -> Placement:
+        return Placement(own_story("w", item.id), since=since, at=at, threshold=0.5)
+
+    assert st.place("w", "a", signature(a), placing(a)) == "w|a"  # starts its own
+    assert st.place("w", "b", signature(b), placing(b)) == "w|a"  # joins it
+    later = T0 + timedelta(minutes=5)
+    assert st.place("w", "a", signature(a), placing(a, later)) == "w|a"  # again: the same
+    assert st.assigned("w", "a") == "w|a" and st.assigned("w", "b") == "w|a"
+    assert st.find("w", "a", signature(a), since)[0] == "w|a"
+    assert st.assigned("w", "c") is None
+
+
+def test_redis_keeps_no_item_key_for_an_item_that_starts_its_story(redis_client):
+    st = redis_store(redis_client).stories
+    a = Item(id="a", source="x", title="Ceasefire talks resume in Geneva on Monday")
+    new = Placement(own_story("w", "a"), since=T0 - timedelta(hours=1), at=T0, threshold=0.5)
+    assert st.place("w", "a", signature(a), new) == "w|a"
+    assert list(redis_client.scan_iter("*story:item:*")) == []  # its signature key says it
+    assert st.assigned("w", "a") == "w|a"

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from alerts.ingest.dedup import (
+    TRIM_EVERY,
     MemoryItemArchive,
     MemorySeenStore,
     RedisItemArchive,
@@ -81,6 +82,21 @@ def test_archive_drops_items_past_retention(archive_factory: Callable[[timedelta
     archive.add([_item(1)], NOW)
     archive.add([_item(2)], NOW + timedelta(days=2))
     assert [i.id for i in archive.iter_since(NOW - timedelta(days=9))] == [_item(2).id]
+
+
+def test_archive_index_never_holds_an_entry_long_past_retention(redis_client: redis.Redis) -> None:
+    """The index is trimmed once a minute per process, not on every write: an entry past the
+    retention is gone within ``TRIM_EVERY``, and a write in between costs no trim."""
+    archive = RedisItemArchive(redis_client, timedelta(minutes=2))
+    kept_past = 0
+    for n in range(60):  # a write every 5 s for 5 minutes
+        now = NOW + timedelta(seconds=5 * n)
+        archive.add([_item(n)], now)
+        oldest = redis_client.zrange("alerts:ingest:archive", 0, 0, withscores=True)[0][1]
+        age = now.timestamp() - oldest
+        assert age <= (timedelta(minutes=2) + TRIM_EVERY).total_seconds(), (n, age)
+        kept_past += age > timedelta(minutes=2).total_seconds()
+    assert kept_past > 0  # not trimmed on every write
 
 
 def test_same_story_from_two_sources_alerts_once(seen_store: Any) -> None:

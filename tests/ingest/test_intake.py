@@ -47,12 +47,28 @@ def test_done_bulletins_never_come_back(intake) -> None:
     assert intake.due(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == [bulletin(2)]
 
 
-def test_a_half_finished_done_leaves_nothing_behind(redis_client) -> None:
+def test_a_finished_bulletins_wake_entry_is_swept_when_due(redis_client) -> None:
+    """``done`` deletes the body only (one command); ``due`` drops the wake entry."""
     intake = RedisIntake(redis_client)
     intake.add(bulletin(1), T0)
-    redis_client.hdel("alerts:ingest:intake", "b1")  # a crash between the two deletes
+    intake.done("b1")
+    assert redis_client.zcard("alerts:ingest:intake:wake") == 1
     assert intake.due(T0, T0 + timedelta(seconds=5)) == []
     assert redis_client.zcard("alerts:ingest:intake:wake") == 0
+
+
+def test_finished_bulletins_never_hide_a_kept_one(redis_client) -> None:
+    """More finished wake entries than a chunk, then a lost bulletin: one ``due`` sweeps them
+    all and finds it."""
+    intake = RedisIntake(redis_client)
+    with redis_client.pipeline(transaction=False) as pipe:
+        for n in range(1200):
+            intake._queue_add(pipe, bulletin(n), T0 + timedelta(milliseconds=n))
+            intake.queue_done(pipe, f"b{n}")
+        pipe.execute()
+    intake.add(bulletin(9999), T0 + timedelta(seconds=2))
+    assert intake.due(T0 + timedelta(seconds=3), T0 + timedelta(seconds=60), 1) == [bulletin(9999)]
+    assert redis_client.zcard("alerts:ingest:intake:wake") == 1
 
 
 def test_a_durable_intake_waits_for_its_replica() -> None:

@@ -66,3 +66,24 @@ def test_gauges_read_what_redis_holds(redis_client: redis.Redis) -> None:
 def test_redis_down_is_a_gauge_not_an_error() -> None:
     client = redis.Redis(port=1, socket_connect_timeout=0.2)  # nothing listens there
     assert scrape(client, FrozenClock(T0))[("alerts_redis_up", ())] == 0
+
+
+def test_the_oldest_open_row_is_found_by_creation_not_by_wake_time(redis_client) -> None:
+    """Rows in flight are the ledger's wake index, scored by wake time: the metric reads their
+    creation, so a retrying row waking an hour on is still the oldest; a sent row leaves."""
+    clock = FrozenClock(T0)
+    deps = make_deps(clock=clock, store=redis_store(redis_client))
+    ledger = deps.store.ledger
+    first = record_pending(alert(1), "ops", deps=deps)
+    ledger.save(first.moved("retrying", T0, wake_at=T0 + timedelta(hours=1)))
+    clock.advance(seconds=30)
+    record_pending(alert(2), "ops", deps=deps)
+    clock.advance(seconds=10)
+    ledger.save(record_pending(alert(3), "ops", deps=deps).moved("sent", clock()))
+    clock.advance(seconds=60)
+    found = scrape(redis_client, clock)
+    assert found[("alerts_ledger_rows", ("open",))] == 2
+    assert found[("alerts_ledger_rows", ("sent",))] == 1
+    assert found[("alerts_oldest_pending_delivery_age_seconds", ())] == 100
+    ledger.save(first.moved("sent", clock()))
+    assert scrape(redis_client, clock)[("alerts_oldest_pending_delivery_age_seconds", ())] == 70

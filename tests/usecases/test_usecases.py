@@ -165,3 +165,17 @@ def test_items_the_api_parsed_are_not_parsed_again(tmp_path, monkeypatch) -> Non
     assert bulletins.ingest_bulletin(s, "api", "", "application/json", "b1", parsed) == [
         items[1].id
     ]
+
+
+def test_an_item_the_api_parsed_and_seen_before_gets_nothing_again(tmp_path) -> None:
+    # One chunk of API-parsed items: the seen check is made by the write (commit_new).
+    s = services(tmp_path)
+    raw = base64.b64decode(bulletin("Drones over Kaluga"))
+    parsed = Parsed(parse_bulletin(raw, source="api", content_type="application/json"), "json")
+    (kaluga,) = bulletins.ingest_bulletin(s, "api", "", "application/json", "b1", parsed)
+    rid = row_id(f"kaluga|{kaluga}|ops")
+    assert s.delivery.store.ledger.get(rid).status == "sent"
+    del s.delivery.store.ledger.rows[rid]  # as if its row had expired: only "seen" stops it
+    s.intake.add(Accepted("b2", "api", "", "application/json"), T0)
+    assert bulletins.ingest_bulletin(s, "api", "", "application/json", "b2", parsed) == []
+    assert s.delivery.store.ledger.get(rid) is None and s.intake.items == {}
