@@ -70,13 +70,22 @@ def hand_on(
     ruleset, matcher = rules()
     now = h.clock()
     rows: list[DeliveryRow] = []
+    found: list[Alert] = []
+    took: list[float] = []
     for chunk in item_steps.batches(items, h.match_batch):
-        found = item_steps.alerts_for(chunk, ruleset, matcher)
-        rows.extend(pending_row(a, ch, now, h.delivery) for a in found for ch in a.channels)
+        alerts, times = item_steps.timed_alerts(chunk, ruleset, matcher)
+        found.extend(alerts)
+        took.extend(times)
+        rows.extend(pending_row(a, ch, now, h.delivery) for a in alerts for ch in a.channels)
     if checked:
         recorded, silences = commit(h, rows, items, done)
-    else:
+    else:  # the write keeps the new items only: one seen before is matched, not counted
+        before = items
         recorded, silences, items = commit_new(h, rows, items, done)
+        kept = {item.id for item in items}
+        took = [t for item, t in zip(before, took, strict=True) if item.id in kept]
+        found = [a for a in found if a.item.id in kept]
+    metrics.matched(took, (alert.watch for alert in found))
     send_or_queue([(row.alert, row.channel, row) for row in recorded], h, silences)
     return [item.id for item in items]
 

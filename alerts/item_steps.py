@@ -86,6 +86,16 @@ def alerts_for(items: Sequence[Item], ruleset: RuleSet, matcher: Matcher) -> lis
 
     Match times are taken per item but recorded once the batch is done (``metrics.matched``).
     """
+    out, took = timed_alerts(items, ruleset, matcher)
+    metrics.matched(took, (alert.watch for alert in out))
+    return out
+
+
+def timed_alerts(
+    items: Sequence[Item], ruleset: RuleSet, matcher: Matcher
+) -> tuple[list[Alert], list[float]]:
+    """``alerts_for`` without recording the metrics: the alerts, and each item's match time
+    (for a caller that learns only later which items count: ``handoff.hand_on``)."""
     out: list[Alert] = []
     took: list[float] = []
     clock = time.perf_counter
@@ -94,8 +104,7 @@ def alerts_for(items: Sequence[Item], ruleset: RuleSet, matcher: Matcher) -> lis
         matches = matcher.match(item)
         took.append(clock() - start)
         out.extend(build_alerts(ruleset, item, matches))
-    metrics.matched(took, (alert.watch for alert in out))
-    return out
+    return out, took
 
 
 def batches(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
