@@ -21,7 +21,7 @@ from alerts.rules.errors import RuleError, RuleSetError, display_path, quote
 from alerts.rules.examples import ExampleFailure
 from alerts.rules.ruleset import Rule, RuleSet
 from alerts.rules.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
-from alerts.rules.tree import Node
+from alerts.rules.tree import Node, Term, share_terms
 from alerts.rules.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
 _LIST = TypeAdapter(tuple[TermEntry, ...])
@@ -138,6 +138,7 @@ class _Build:
         self.waiting: list[tuple[RuleSpec, _Found, bool]] = []
         self.tested: dict[str, Rule] = {}
         self.tested_at: dict[str, _Found] = {}
+        self.terms: dict[Term, Term] = {}  # one object per distinct term (tree.share_terms)
 
     def lists(self, found: list[tuple[_Found, str]]) -> None:
         """Compile the named lists of one file."""
@@ -202,7 +203,7 @@ class _Build:
         if tree is None or not spec.enabled:
             self.first.pop(spec.id, None)
             return
-        rule = _rule(spec, tree, f)
+        rule = _rule(spec, share_terms(tree, self.terms), f)
         self.first[spec.id] = rule
         if spec.examples.match or spec.examples.no_match:
             self.tested[spec.id], self.tested_at[spec.id] = rule, f
