@@ -63,6 +63,8 @@ class Index:
     texts: list[str] = field(default_factory=list)
     anchor_watches: list[Watches | None] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
+    # Each watch's number by its id, the number objects the tables hold.
+    position: dict[str, int] = field(default_factory=dict)
 
 
 class _Builder:
@@ -275,6 +277,7 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     anchors: list[list[Any] | None] = [None] * len(index.atoms)
     numbers: list[Any] = list(range(len(index.watches)))
     for number, watch in zip(numbers, index.watches, strict=True):
+        index.position[watch.id] = number
         anchor = _anchor(watch.node, b.usage, index.atoms)
         if anchor is None:
             index.always.append(number)
