@@ -11,7 +11,6 @@ and checked before their watches count.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from alerts.rules.ruleset import Rule
 from alerts.rules.tree import And, Guard, Near, Node, Not, Term, terms_of
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
+CHUNK = 8192  # atoms whose term words are keyed in one batch
 __all__ = ["Index", "Pattern", "Watches", "build_index", "mask_of"]
 
 
@@ -63,6 +63,8 @@ class Index:
     texts: list[str] = field(default_factory=list)
     anchor_watches: list[Watches | None] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
+    # Each watch's number by its id, the number objects the tables hold.
+    position: dict[str, int] = field(default_factory=dict)
 
 
 class _Builder:
@@ -74,12 +76,15 @@ class _Builder:
         kinds = [(k, e) for k in ("word", "prefix", "regex") for e in (False, True)]
         self.ids: dict[tuple[str, bool], dict[str, int]] = {k: {} for k in kinds}
         self.by_text: dict[tuple[str, bool], dict[str, int]] = {k: {} for k in kinds}
-        self.terms: list[tuple[Term, tuple[str, ...]]] = []  # the term behind each atom
-        self.fuzzy_words: set[str] = set()
+        # Per atom: the term behind it and its words (one word as the string itself). Two
+        # lists, not a list of pairs: no pair and no 1-tuple per atom, which the build would
+        # free again and leave as holes among the objects the index keeps.
+        self.terms: list[Term] = []
+        self.toks: list[Any] = []
         self.names: set[str] = set()  # words written with a capital: other orthographies too
         self.used = 0
         self.masks: dict[frozenset[str], int] = {}
-        self.usage: Counter[int] = Counter()  # terms per atom: rarer atoms make better anchors
+        self.usage: list[int] = []  # terms per atom: rarer atoms make better anchors
         self.leaves: dict[tuple[int, int, str, frozenset[str] | None, str], ev.Leaf] = {}
 
     def mask(self, fields: frozenset[str]) -> int:
@@ -97,11 +102,11 @@ class _Builder:
         aid = same_text.get(written)  # terms repeat across watches: skip normalising
         if aid is None:
             aid = same_text[written] = self._new_atom(term)
-        self.usage[aid] += 1
+        self.usage[aid] += 1  # small counts: the interpreter's cached ints, no new objects
         return aid
 
     def _new_atom(self, term: Term) -> int:
-        toks = () if term.kind == "regex" else tuple(words(term.text))
+        toks = () if term.kind == "regex" else _words_of(term.text)
         ids = self.ids[term.kind, term.exact]
         text = term.text if term.kind == "regex" else " ".join(toks)
         if _hyphenated(term):
@@ -112,32 +117,44 @@ class _Builder:
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
         if aid is None:
             aid = ids[text] = len(self.terms)
-            self.terms.append((term, toks))
-            if term.kind == "word" and not term.exact:
-                self.fuzzy_words.update(toks)
-                if not term.text.islower():  # most terms: no capital, nothing more to do
-                    capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
-                    self.names.update(words(" ".join(capitals)))
+            self.terms.append(term)
+            self.toks.append(toks[0] if len(toks) == 1 else toks)
+            self.usage.append(0)
+            # Most terms have no capital: nothing more to do.
+            if term.kind == "word" and not term.exact and not term.text.islower():
+                capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
+                self.names.update(words(" ".join(capitals)))
         return aid
 
     def patterns(self) -> None:
-        """Every atom's pattern, the term words' keys worked out in one batch.
+        """Every atom's pattern, the term words' keys worked out in batches of atoms.
 
-        Called once every tree is compiled: the lookups that only served compiling go first,
-        and the terms once they are patterns, so they do not add to the build's peak memory.
+        Called once every tree is compiled: the lookups that only served compiling go first.
+        The keys are worked out for ``CHUNK`` atoms at a time and dropped once those are
+        patterns, so that their scratch is never all alive at once: what a build frees
+        among the objects it keeps stays in the process as holes it cannot give back.
         """
         self.leaves.clear()
         self.ids.clear()
         self.by_text.clear()
-        keys = term_keys(self.fuzzy_words, self.names, stems=False)
-        self.fuzzy_words.clear()
+        terms, toks, names = self.terms, self.toks, self.names
+        atoms: list[Pattern] = []
+        for at in range(0, len(terms), CHUNK):
+            fuzzy: set[str] = set()
+            for i in range(at, min(at + CHUNK, len(terms))):
+                if terms[i].kind == "word" and not terms[i].exact:
+                    fuzzy.update(_tuple(toks[i]))
+            keys = term_keys(fuzzy, names, stems=False)
+            atoms += [
+                self._pattern(terms[i], _tuple(toks[i]), keys)
+                for i in range(at, min(at + CHUNK, len(terms)))
+            ]
+        self.index.atoms = atoms
+        self.toks.clear()
         self.names.clear()
-        self.index.atoms = [self._pattern(term, toks, keys) for term, toks in self.terms]
         if self.index.fuzzy:  # the text is the rule's own string: no copy
-            atoms = self.index.atoms
             self.index.texts = [
-                t.text if atoms[i][0] in (KEYS, PHRASE) else ""
-                for i, (t, _) in enumerate(self.terms)
+                t.text if atoms[i][0] in (KEYS, PHRASE) else "" for i, t in enumerate(terms)
             ]
             self.index.anchor_watches = [None] * len(atoms)
         self.terms.clear()
@@ -155,7 +172,7 @@ class _Builder:
             options = tuple(both_genders(o) for o in options)
         only = _only(keys[t] for t in toks)
         if len(toks) == 1:
-            return Keyed(KEYS, options[0], only)
+            return Keyed(KEYS, _shared_text(options[0], toks[0]), only)
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
             joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
@@ -184,6 +201,26 @@ class _Builder:
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 
 
+def _words_of(text: str) -> tuple[str, ...]:
+    """A term's normalised words: the text itself when it is its one word (most terms), so
+    that neither the build nor the index holds a copy of the rule set's string."""
+    found = words(text)
+    return (text,) if len(found) == 1 and found[0] == text else tuple(found)
+
+
+def _tuple(toks: Any) -> tuple[str, ...]:
+    """An atom's words as the builder keeps them (one word as the string itself)."""
+    return toks if isinstance(toks, tuple) else (toks,)
+
+
+def _shared_text(keys: tuple[str, ...], word: str) -> tuple[str, ...]:
+    """The keys with the one equal to the word (most often its own text) as the word's
+    string object: one copy of it in the process, not one per table."""
+    if not any(k == word and k is not word for k in keys):
+        return keys
+    return tuple(word if k == word else k for k in keys)
+
+
 def _hyphenated(term: Term) -> bool:
     """Whether a fuzzy term is written with a hyphen or an apostrophe (its joined form is
     accepted too: cease-fire, перемир'я)."""
@@ -206,7 +243,7 @@ def _only(keys: Iterable[TermKeys]) -> dict[str, frozenset[str]] | None:
     return out or None
 
 
-def _anchor(node: ev.Node, usage: Counter[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
+def _anchor(node: ev.Node, usage: list[int], atoms: list[Pattern]) -> tuple[int, ...] | None:
     """Atoms of which at least one must occur for the node to hold (None: cannot tell)."""
     if isinstance(node, ev.Leaf):
         return (node.atom,) if atoms[node.atom][0] != REGEX else None
@@ -235,18 +272,29 @@ def _build(rules: tuple[Rule, ...]) -> Index:
     index = b.index
     index.watches = [ev.Watch(rule, b.node(rule.tree, rule.fields)) for rule in rules]
     b.patterns()
-    anchors: dict[int, list[int]] = {}
-    for i, watch in enumerate(index.watches):
+    # Per atom, the watches it anchors. Watch numbers are typed Any so that compiled code
+    # stores the one int object per watch everywhere, instead of boxing a new one per entry.
+    anchors: list[list[Any] | None] = [None] * len(index.atoms)
+    numbers: list[Any] = list(range(len(index.watches)))
+    for number, watch in zip(numbers, index.watches, strict=True):
+        index.position[watch.id] = number
         anchor = _anchor(watch.node, b.usage, index.atoms)
         if anchor is None:
-            index.always.append(i)
-        else:
-            for atom in anchor:
-                anchors.setdefault(atom, []).append(i)
+            index.always.append(number)
+            continue
+        for atom in anchor:
+            listed = anchors[atom]
+            if listed is None:
+                anchors[atom] = [number]
+            else:
+                listed.append(number)
     b.usage.clear()
     tables, used = Tables(), usage(index.atoms)
-    for atom, watches in anchors.items():
+    for atom, watches in enumerate(anchors):
+        if watches is None:
+            continue
         found = tuple(watches)
+        anchors[atom] = None
         if index.anchor_watches:
             index.anchor_watches[atom] = found
         register(index, tables, atom, found, used)

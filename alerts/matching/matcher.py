@@ -23,7 +23,7 @@ class Matcher:
         self.ruleset = ruleset
         self.version = ruleset.version
         self.index = build_index(ruleset.rules)
-        self._position = {watch.id: i for i, watch in enumerate(self.index.watches)}
+        self._position = self.index.position
         for language in languages:
             view(self.index, stem_language(language))
 

@@ -21,7 +21,7 @@ from alerts.rules.errors import RuleError, RuleSetError, display_path, quote
 from alerts.rules.examples import ExampleFailure
 from alerts.rules.ruleset import Rule, RuleSet
 from alerts.rules.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
-from alerts.rules.tree import Node
+from alerts.rules.tree import Node, Term, share_terms
 from alerts.rules.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
 _LIST = TypeAdapter(tuple[TermEntry, ...])
@@ -82,7 +82,7 @@ def load_rules(
     if not rules_dir.is_dir():
         raise RuleSetError([RuleError(str(rules_dir), 1, 1, "rules directory does not exist")])
     digest = hashlib.sha256()
-    build = _Build(words, channels, errors)
+    build = _Build(words, channels, errors, keep)
     for path in rule_files(rules_dir):
         data = _read(path, rules_dir, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
@@ -129,8 +129,15 @@ class _Build:
     examples' error positions); the rest drop their file's parse with the file.
     """
 
-    def __init__(self, words: Words, channels: Collection[str] | None, errors: _Errors) -> None:
+    def __init__(
+        self,
+        words: Words,
+        channels: Collection[str] | None,
+        errors: _Errors,
+        keep: Callable[[str], bool] | None = None,
+    ) -> None:
         self.words, self.channels, self.errors = words, channels, errors
+        self.keep = keep  # another shard's watch is checked and compiled, never held
         self.named = _Known()
         self.list_seen: dict[str, str] = {}
         self.ids: dict[str, str] = {}
@@ -138,6 +145,7 @@ class _Build:
         self.waiting: list[tuple[RuleSpec, _Found, bool]] = []
         self.tested: dict[str, Rule] = {}
         self.tested_at: dict[str, _Found] = {}
+        self.terms: dict[Term, Term] = {}  # one object per distinct term (tree.share_terms)
 
     def lists(self, found: list[tuple[_Found, str]]) -> None:
         """Compile the named lists of one file."""
@@ -199,12 +207,19 @@ class _Build:
         return tuple(r for r in self.first.values() if r is not None)
 
     def _keep(self, spec: RuleSpec, tree: Node | None, f: _Found) -> None:
-        if tree is None or not spec.enabled:
+        mine = self.keep is None or self.keep(spec.id)
+        tested = bool(spec.examples.match or spec.examples.no_match)
+        if tree is None or not spec.enabled or not (mine or tested):
+            # Another shard's watch is dropped as soon as it is checked: a shard's worker
+            # never holds every watch at once (nor the holes they would leave behind).
             self.first.pop(spec.id, None)
             return
-        rule = _rule(spec, tree, f)
-        self.first[spec.id] = rule
-        if spec.examples.match or spec.examples.no_match:
+        rule = _rule(spec, share_terms(tree, self.terms), f)
+        if mine:
+            self.first[spec.id] = rule
+        else:  # its examples still run on every host
+            self.first.pop(spec.id, None)
+        if tested:
             self.tested[spec.id], self.tested_at[spec.id] = rule, f
 
 

@@ -186,6 +186,32 @@ def terms_of(node: Node) -> list[Term]:
     return [t for c in node.children for t in terms_of(c)]
 
 
+def share_terms(node: Node, table: dict[Term, Term]) -> Node:
+    """The tree with each term replaced by the equal one already in ``table`` (a new one is
+    added): terms are immutable and a big rule set repeats most of them across watches, so
+    a loader keeps one object per distinct term for the whole set."""
+    if isinstance(node, Term):
+        return table.setdefault(node, node)
+    if isinstance(node, Near):
+        terms = tuple(table.setdefault(t, t) for t in node.terms)
+        same = all(a is b for a, b in zip(terms, node.terms, strict=True))
+        return node if same else replace(node, terms=terms)
+    if isinstance(node, Not):
+        child = share_terms(node.child, table)
+        return node if child is node.child else Not(child)
+    if isinstance(node, Guard):
+        child = share_terms(node.child, table)
+        away = node.away and share_terms(node.away, table)
+        return (
+            node
+            if child is node.child and away is node.away
+            else replace(node, child=child, away=away)
+        )
+    children = tuple(share_terms(c, table) for c in node.children)
+    same = all(a is b for a, b in zip(children, node.children, strict=True))
+    return node if same else type(node)(children)
+
+
 def with_term_options(node: Node, **options: Any) -> Node:
     """The tree with these options (``surname_gender``, ``letter_case``) set on every term; a
     list's terms are shared between watches, so they are copied, never changed."""

@@ -299,3 +299,22 @@ def test_one_files_parse_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
     assert len(load_ruleset(tmp_path).rules) == 5
     assert most[0] == 0  # no earlier file's parse alive when the next one is read
+
+
+def test_another_shards_watches_are_checked_but_never_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the kept watches (and those with examples, to run them) become rules at all."""
+    from alerts.rules import loader
+
+    made: list[str] = []
+    real = loader._rule
+    monkeypatch.setattr(loader, "_rule", lambda s, t, f: made.append(s.id) or real(s, t, f))
+    tested = "- id: w3\n  any: [Kyiv]\n  notify: {channels: [email]}\n  examples: {match: [X]}\n"
+    text = "watches:\n" + _watch("w1", "Kaluga") + _watch("w2", "Tula") + tested
+    write_rules(tmp_path, a__yaml=text)
+    with pytest.raises(RuleSetError, match=r"a\.yaml:\d+:\d+: example .X. should match watch .w3."):
+        load_ruleset(tmp_path, keep=lambda wid: wid == "w2")  # w3's example fails here too
+    assert made == ["w2", "w3"]
+    write_rules(tmp_path, a__yaml=text.replace("[X]", "[Kyiv today]"))
+    assert [r.id for r in load_ruleset(tmp_path, keep=lambda wid: wid == "w2").rules] == ["w2"]
