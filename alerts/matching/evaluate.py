@@ -10,6 +10,7 @@ from __future__ import annotations
 from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED, MATCHED
 from alerts.matching.document import Document
 from alerts.matching.how import EXACT, describe
+from alerts.matching.made import new_hit
 from alerts.matching.scan import Occurrence, Occurrences
 from alerts.models import FIELDS, Hit
 from alerts.rules import tree
@@ -247,7 +248,7 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
         how = EXACT
     else:
         how = describe(term, text, doc.item.language)
-    return where, Hit.trusted(term, FIELDS[number], start, end, text, how)
+    return where, new_hit(term, FIELDS[number], start, end, text, how)
 
 
 def _same(term: str, text: str) -> bool:
