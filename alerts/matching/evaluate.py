@@ -222,6 +222,9 @@ def span(o: Occurrence, doc: Document) -> Span:
     ft = doc.fields[number]
     if kind in (BY_KEY, BY_WORD):
         first = a - doc.start[number]
+        spans = ft.spans
+        if spans is not None and ft.regular:  # most hits: no call of Python methods
+            return (number, spans[0][first], spans[1][first + b - 1])
         start, end = ft.token_span(first, first + b - 1)
     elif kind == JOINED:
         start, end = ft.original_span(a, b)
