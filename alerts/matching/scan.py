@@ -38,7 +38,17 @@ __all__ = ["Occurrence", "Occurrences", "Pattern", "Watches", "candidates", "fin
 class Occurrences:
     """Atom occurrences in one document, found on first use, and the evidence made of them."""
 
-    __slots__ = ("atoms", "doc", "evidence", "extra", "field_of", "found", "full", "index")
+    __slots__ = (
+        "atoms",
+        "compounds",
+        "doc",
+        "evidence",
+        "field_of",
+        "found",
+        "full",
+        "index",
+        "parts",
+    )
 
     def __init__(self, atoms: list[Pattern], doc: Document, full: int) -> None:
         self.atoms = atoms  # the index's, or its view for the document's language
@@ -51,7 +61,7 @@ class Occurrences:
         # (a Python object: an attribute lookup each) thousands of times per item.
         self.index: dict[str, list[int]] | None = None  # the key positions, once asked
         self.field_of = doc.field_of
-        self.extra = bool(doc.compounds or doc.parts)  # compounds to look the keys up in too
+        self.compounds, self.parts = doc.compounds, doc.parts  # to look the keys up in too
 
     def of(self, atom: int) -> list[Occurrence]:
         """Every occurrence of an atom (do not modify the list)."""
@@ -119,28 +129,33 @@ def _keys(
             if only is not None and key in only and occ.doc.language not in only[key]:
                 continue
             out += [(field_of[p], p, 1, BY_KEY) for p in found]
-    if occ.extra:
-        _compound_keys(keys, occ.doc, only, out)
+    if occ.compounds or occ.parts:
+        _compound_keys(keys, occ, only, out)
     return out
 
 
 def _compound_keys(
     keys: tuple[str, ...],
-    doc: Document,
+    occ: Occurrences,
     only: dict[str, frozenset[str]] | None,
     out: list[Occurrence],
 ) -> None:
     """Hyphenated and closed compounds with one of the keys."""
     if only is not None:
-        lang = doc.language
+        lang = occ.doc.language
         keys = tuple(k for k in keys if k not in only or lang in only[k])
-    if doc.compounds:
+    compounds, parts = occ.compounds, occ.parts
+    if compounds:
         for key in keys:
-            out += [(number, a, b, JOINED) for number, a, b in doc.compounds.get(key, ())]
-    if doc.parts:  # closed compounds: the whole word stands for its part
-        field_of, parts = doc.field_of, doc.parts
-        found = sorted({p for key in keys for p in parts.get(key, ())})
-        out += [(field_of[p], p, 1, BY_KEY) for p in found]
+            out += [(number, a, b, JOINED) for number, a, b in compounds.get(key, ())]
+    if parts:  # closed compounds: the whole word stands for its part
+        # Most keys are no part of the item's compounds: a lookup each, no set or sort.
+        found = [at for at in map(parts.get, keys) if at is not None]
+        if found:
+            # One key's positions are in order, each once (``document._parts``).
+            at = found[0] if len(found) == 1 else sorted({p for ps in found for p in ps})
+            field_of = occ.field_of
+            out += [(field_of[p], p, 1, BY_KEY) for p in at]
 
 
 def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:
