@@ -150,7 +150,11 @@ def _compound_keys(
             out += [(number, a, b, JOINED) for number, a, b in compounds.get(key, ())]
     if parts:  # closed compounds: the whole word stands for its part
         # Most keys are no part of the item's compounds: a lookup each, no set or sort.
-        found = [at for at in map(parts.get, keys) if at is not None]
+        found: list[list[int]] = []
+        for key in keys:  # a plain loop: one C call a key under mypyc (map() is generic)
+            at = parts.get(key)
+            if at is not None:
+                found.append(at)
         if found:
             # One key's positions are in order, each once (``document._parts``).
             at = found[0] if len(found) == 1 else sorted({p for ps in found for p in ps})
