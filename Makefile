@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 # build would shadow the edited module. A new pyproject.toml installs everything afresh.
 COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/matching/scan.py \
 	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py \
-	alerts/matching/guard.py alerts/matching/anchors.py alerts/matching/termkeys.py
+	alerts/matching/guard.py alerts/matching/anchors.py alerts/matching/termkeys.py \
+	alerts/matching/made.py
 
 $(VENV)/.installed: pyproject.toml $(COMPILED_SOURCES)
 	@if [ ! -f $(VENV)/.deps ] || [ pyproject.toml -nt $(VENV)/.deps ]; then \

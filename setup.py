@@ -26,6 +26,7 @@ MYPYC_MODULES = [
     "alerts/matching/anchors.py",
     "alerts/matching/guard.py",
     "alerts/matching/termkeys.py",
+    "alerts/matching/made.py",
 ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["scan", "evaluate", "matcher", "index", "guard", "anchors", "termkeys"]
+MODULES = ["scan", "evaluate", "matcher", "index", "guard", "anchors", "termkeys", "made"]
 
 
 def _module(name: str) -> object:

@@ -146,7 +146,8 @@ def prepare(
 
 
 def _parts(norms: list[str], language: str) -> dict[str, list[int]]:
-    """Where each part key of the closed compounds stands (the compound's position)."""
+    """Where each part key of the closed compounds stands (the compound's position): each
+    key's positions in order, each once (``scan._compound_keys`` relies on it)."""
     entries = split(norms)
     long = [(p, w) for p, w in enumerate(entries) if len(w) >= MIN_WORD]
     found: dict[str, list[int]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alerts.matching.atoms import BY_KEY, BY_WORD, JOINED, MATCHED
 from alerts.matching.document import Document
 from alerts.matching.how import EXACT, describe
+from alerts.matching.made import new_hit
 from alerts.matching.scan import Occurrence, Occurrences
 from alerts.models import FIELDS, Hit
 from alerts.rules import tree
@@ -221,6 +222,9 @@ def span(o: Occurrence, doc: Document) -> Span:
     ft = doc.fields[number]
     if kind in (BY_KEY, BY_WORD):
         first = a - doc.start[number]
+        spans = ft.spans
+        if spans is not None and ft.regular:  # most hits: no call of Python methods
+            return (number, spans[0][first], spans[1][first + b - 1])
         start, end = ft.token_span(first, first + b - 1)
     elif kind == JOINED:
         start, end = ft.original_span(a, b)
@@ -247,7 +251,7 @@ def hit(term: str, o: Occurrence, doc: Document) -> Evidence:
         how = EXACT
     else:
         how = describe(term, text, doc.item.language)
-    return where, Hit.trusted(term, FIELDS[number], start, end, text, how)
+    return where, new_hit(term, FIELDS[number], start, end, text, how)
 
 
 def _same(term: str, text: str) -> bool:

@@ -158,6 +158,8 @@ class Cased(Occurrences):
         # Not Occurrences.__init__: the view's caches are its base's, no dicts of its own.
         self.atoms, self.doc, self.full = base.atoms, base.doc, base.full
         self.found, self.evidence = base.found, base.evidence
+        self.index, self.field_of = base.index, base.field_of
+        self.compounds, self.parts = base.compounds, base.parts
         self.base, self.key = base, key
         _, self.case, self.script, self.accents, self.doubles = key
 

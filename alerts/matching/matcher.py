@@ -9,6 +9,7 @@ from alerts.matching.evaluate import Evidence, hits_of
 from alerts.matching.index import build_index
 from alerts.matching.languages import stem_language
 from alerts.matching.langview import view
+from alerts.matching.made import new_match
 from alerts.matching.scan import Occurrences, candidates, occurrences
 from alerts.models import Item, Match
 from alerts.rules.ruleset import Rule, RuleSet
@@ -54,7 +55,7 @@ class Matcher:
         clause = watch.node.fire(occ, evidence)
         if clause is None:
             return None
-        return Match.trusted(watch.id, item.id, self.version, clause, hits_of(evidence))
+        return new_match(watch.id, item.id, self.version, clause, hits_of(evidence))
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id."""

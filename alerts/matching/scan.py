@@ -38,7 +38,17 @@ __all__ = ["Occurrence", "Occurrences", "Pattern", "Watches", "candidates", "fin
 class Occurrences:
     """Atom occurrences in one document, found on first use, and the evidence made of them."""
 
-    __slots__ = ("atoms", "doc", "evidence", "found", "full")
+    __slots__ = (
+        "atoms",
+        "compounds",
+        "doc",
+        "evidence",
+        "field_of",
+        "found",
+        "full",
+        "index",
+        "parts",
+    )
 
     def __init__(self, atoms: list[Pattern], doc: Document, full: int) -> None:
         self.atoms = atoms  # the index's, or its view for the document's language
@@ -47,16 +57,30 @@ class Occurrences:
         self.found: dict[int, list[Occurrence]] = {}
         # Per compiled term (shared by every watch with the same term and scope): its hits.
         self.evidence: dict[object, list[Any]] = {}
+        # What every single word's lookup reads, held here rather than asked of the document
+        # (a Python object: an attribute lookup each) thousands of times per item.
+        self.index: dict[str, list[int]] | None = None  # the key positions, once asked
+        self.field_of = doc.field_of
+        self.compounds, self.parts = doc.compounds, doc.parts  # to look the keys up in too
 
     def of(self, atom: int) -> list[Occurrence]:
         """Every occurrence of an atom (do not modify the list)."""
         found = self.found.get(atom)
         if found is None:
-            pattern, doc = self.atoms[atom], self.doc
+            pattern = self.atoms[atom]
             # Single words are most atoms: looked up without the dispatch of ``find``.
-            found = _keys(pattern[1], doc, pattern[2]) if pattern[0] == KEYS else find(pattern, doc)
+            found = (
+                _keys(pattern[1], self, pattern[2]) if pattern[0] == KEYS else find(pattern, self)
+            )
             self.found[atom] = found
         return found
+
+    def positions(self) -> dict[str, list[int]]:
+        """Every key's positions in the document (``Positions.index``, indexed when first asked)."""
+        index = self.index
+        if index is None:
+            index = self.index = self.doc.keys.index
+        return index
 
 
 def occurrences(index: Index, doc: Document) -> Occurrences:
@@ -65,11 +89,11 @@ def occurrences(index: Index, doc: Document) -> Occurrences:
     return Occurrences(index.atoms if seen is None else seen.atoms, doc, index.mask)
 
 
-def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
+def find(pattern: Pattern, occ: Occurrences) -> list[Occurrence]:
     """Every occurrence of one atom's pattern in the document."""
-    kind = pattern[0]
+    kind, doc = pattern[0], occ.doc
     if kind == KEYS:
-        return _keys(pattern[1], doc, pattern[2])
+        return _keys(pattern[1], occ, pattern[2])
     out: list[Occurrence] = []
     if kind == PHRASE:
         options, only = pattern[1], pattern[3]
@@ -79,7 +103,8 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
                 tuple(k for k in o if k not in only or lang in only[k]) for o in options
             )
         _phrase(options, doc, out)
-        out += _keys(pattern[2], doc)
+        if pattern[2]:
+            out += _keys(pattern[2], occ)
     elif kind == WORDS:
         _sequence(pattern[1], doc.words, doc.field_of, BY_WORD, out)
     elif kind == PREFIX:
@@ -90,32 +115,51 @@ def find(pattern: Pattern, doc: Document) -> list[Occurrence]:
 
 
 def _keys(
-    keys: tuple[str, ...], doc: Document, only: dict[str, frozenset[str]] | None = None
+    keys: tuple[str, ...], occ: Occurrences, only: dict[str, frozenset[str]] | None = None
 ) -> list[Occurrence]:
     """Single words by key, and hyphenated compounds whose joined form has the key.
 
     ``only``: keys that count in documents of some languages only, with those languages.
     """
     out: list[Occurrence] = []
-    index = doc.keys.index
+    index, field_of = occ.positions(), occ.field_of
     for key in keys:
         found = index.get(key)
         if found:
-            if only is not None and key in only and doc.language not in only[key]:
+            if only is not None and key in only and occ.doc.language not in only[key]:
                 continue
-            field_of = doc.field_of
             out += [(field_of[p], p, 1, BY_KEY) for p in found]
-    if (doc.compounds or doc.parts) and only is not None:
-        lang = doc.language
-        keys = tuple(k for k in keys if k not in only or lang in only[k])
-    if doc.compounds:
-        for key in keys:
-            out += [(number, a, b, JOINED) for number, a, b in doc.compounds.get(key, ())]
-    if doc.parts:  # closed compounds: the whole word stands for its part
-        field_of, parts = doc.field_of, doc.parts
-        found = sorted({p for key in keys for p in parts.get(key, ())})
-        out += [(field_of[p], p, 1, BY_KEY) for p in found]
+    if occ.compounds or occ.parts:
+        _compound_keys(keys, occ, only, out)
     return out
+
+
+def _compound_keys(
+    keys: tuple[str, ...],
+    occ: Occurrences,
+    only: dict[str, frozenset[str]] | None,
+    out: list[Occurrence],
+) -> None:
+    """Hyphenated and closed compounds with one of the keys."""
+    if only is not None:
+        lang = occ.doc.language
+        keys = tuple(k for k in keys if k not in only or lang in only[k])
+    compounds, parts = occ.compounds, occ.parts
+    if compounds:
+        for key in keys:
+            out += [(number, a, b, JOINED) for number, a, b in compounds.get(key, ())]
+    if parts:  # closed compounds: the whole word stands for its part
+        # Most keys are no part of the item's compounds: a lookup each, no set or sort.
+        found: list[list[int]] = []
+        for key in keys:  # a plain loop: one C call a key under mypyc (map() is generic)
+            at = parts.get(key)
+            if at is not None:
+                found.append(at)
+        if found:
+            # One key's positions are in order, each once (``document._parts``).
+            at = found[0] if len(found) == 1 else sorted({p for ps in found for p in ps})
+            field_of = occ.field_of
+            out += [(field_of[p], p, 1, BY_KEY) for p in at]
 
 
 def _phrase(options: tuple[tuple[str, ...], ...], doc: Document, out: list[Occurrence]) -> None:

@@ -149,7 +149,8 @@ class FieldText:
     regular: bool
     plain: bool = False
     _map: list[int] | None = field(default=None, repr=False)
-    _spans: tuple[Sequence[int], Sequence[int]] | None = field(default=None, repr=False)
+    # The words' start and end offsets in ``norm``, once known (read by the compiled evaluator).
+    spans: tuple[Sequence[int], Sequence[int]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, name: str, text: str) -> FieldText:
@@ -163,7 +164,7 @@ class FieldText:
     def use_spans(self, packed: bytes) -> None:
         """Word spans found elsewhere (the key table): int32 start, end pairs."""
         pairs = memoryview(packed).cast("i")
-        self._spans = (pairs[0::2], pairs[1::2])
+        self.spans = (pairs[0::2], pairs[1::2])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text back onto the original text."""
@@ -175,15 +176,15 @@ class FieldText:
 
     def word_number(self, offset: int) -> int:
         """The number of the word that holds a normalised offset (or the word before it)."""
-        if self._spans is None:
-            self._spans = word_spans(self.norm, plain=self.plain)
-        return bisect_right(self._spans[0], offset) - 1
+        if self.spans is None:
+            self.spans = word_spans(self.norm, plain=self.plain)
+        return bisect_right(self.spans[0], offset) - 1
 
     def token_span(self, first: int, last: int) -> tuple[int, int]:
         """Original span covering normalised tokens ``first`` .. ``last`` (inclusive)."""
-        if self._spans is None:
-            self._spans = word_spans(self.norm, plain=self.plain)
-        starts, ends = self._spans
+        if self.spans is None:
+            self.spans = word_spans(self.norm, plain=self.plain)
+        starts, ends = self.spans
         return self.original_span(starts[first], ends[last])
 
 
