@@ -130,7 +130,7 @@ def _view_keys(case: int, script: str, accented: str, doubles: str) -> ViewKeys:
     if keys is None:
         made: list[ViewKey | None] = []
         for bits in range(4):
-            rule = case if case == lettercase.NAME or bits & 1 else lettercase.NONE
+            rule = case if case == lettercase.NAME or bits & 1 else lettercase.name_rule(case)
             profile = accented if bits & 2 else ""
             none = rule == lettercase.NONE and not profile
             made.append(None if none else ("case", rule, script, profile, doubles))

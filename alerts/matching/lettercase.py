@@ -33,8 +33,8 @@ from alerts.rules.tree import Term
 
 # TOWN: a name whose adjective is also another word's (Pokrovsk: Покровский собор), read as
 # NAME and by ``adjectives``; SURNAME: a -ov surname (Budanov), read as NAME and by
-# ``gender.woman`` (Анна Буданова). Both only in the NAMES_ONLY languages, as
-# COMMON (guard's views): elsewhere they are not read at all.
+# ``gender.woman`` (Анна Буданова). Both only in the NAMES_ONLY languages, as COMMON
+# (guard's views); elsewhere they are plain names (``name_rule``).
 NONE, NAME, COMMON, TOWN, SURNAME = 0, 1, 2, 3, 4
 # Languages that write only names (and a sentence's first word) with a capital, headlines too.
 NAMES_ONLY = frozenset({
@@ -86,6 +86,12 @@ def applies(case: int, language: str | None) -> bool:
     if case == COMMON:
         return (language or "").split("-")[0].lower() in NAMES_ONLY
     return case == NAME
+
+
+def name_rule(case: int) -> int:
+    """The rule a term's mode keeps in a language outside ``NAMES_ONLY`` (English, German):
+    a town or -ov surname (TOWN, SURNAME) is still a name there, a topic has none."""
+    return NAME if case in (TOWN, SURNAME) else NONE
 
 
 def counts(case: int, field_name: str, text: str, start: int, end: int, written: str) -> bool:

@@ -94,6 +94,9 @@ ROWS = [
     ("Budanov", "Волонтерка Марина Буданова зібрала кошти", "uk", False),
     ("Budanov", "По данным Кирилла Буданова, удар готовится", "ru", True),  # his name
     ("Budanov", "Жена Буданова дала интервью", "ru", True),  # his genitive: жена is no name
+    # ... and they are names in English and German too: written in lower case, no match
+    ("Budanov", "Brewers release a budanov lager", "en", False),
+    ("Budanov", "Budanov's office denied the report", "en", True),
 ]
 
 
