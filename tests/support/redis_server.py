@@ -33,9 +33,13 @@ def answers(url: str) -> bool:
 
 
 class RedisServer:
-    """A redis-server process we own; ``appendonly`` turns on AOF with fsync always."""
+    """A redis-server process we own; ``appendonly`` turns on AOF with fsync always; ``binary``:
+    another redis-server than ``redis_binary``'s."""
 
-    def __init__(self, *, appendonly: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self, *, appendonly: bool = False, port: int | None = None, binary: str | None = None
+    ) -> None:
+        self.binary = binary or redis_binary()
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="alerts-redis-"))
         self.appendonly = appendonly
@@ -49,7 +53,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         """Start the server and wait until it answers."""
         args = [
-            redis_binary(),
+            self.binary,
             "--port",
             str(self.port),
             "--bind",
