@@ -10,7 +10,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_set = object.__setattr__
 FIELDS = ("title", "body", "summary", "url", "source")
 
 
@@ -66,21 +65,6 @@ class Hit(Frozen):
         how = ", ".join(k.replace("_", " ") for k in self.how)
         return f"{self.term} → «{self.text}»" + (f" ({how})" if how else "")
 
-    @classmethod
-    def trusted(
-        cls, term: str, field: str, start: int, end: int, text: str, how: tuple[str, ...] = ()
-    ) -> Hit:
-        """A Hit from values the matcher computed, without validation (as ``model_construct``)."""
-        hit = cls.__new__(cls)
-        # What model_construct sets, minus its per-call inspection of the fields.
-        values = {"term": term, "field": field, "start": start, "end": end, "text": text}
-        values["how"] = how
-        _set(hit, "__dict__", values)
-        _set(hit, "__pydantic_fields_set__", {"term", "field", "start", "end", "text", "how"})
-        _set(hit, "__pydantic_extra__", None)
-        _set(hit, "__pydantic_private__", None)
-        return hit
-
 
 class Match(Frozen):
     """A watch that fired on an item, with the evidence."""
@@ -90,25 +74,6 @@ class Match(Frozen):
     ruleset_version: str = ""
     clause: str = Field(default="", description="The clause that fired, readable.")
     hits: tuple[Hit, ...] = ()
-
-    @classmethod
-    def trusted(
-        cls, watch: str, item_id: str, ruleset_version: str, clause: str, hits: tuple[Hit, ...]
-    ) -> Match:
-        """A Match from values the matcher computed, without validation (as ``model_construct``)."""
-        match = cls.__new__(cls)
-        values = {
-            "watch": watch,
-            "item_id": item_id,
-            "ruleset_version": ruleset_version,
-            "clause": clause,
-            "hits": hits,
-        }
-        _set(match, "__dict__", values)
-        _set(match, "__pydantic_fields_set__", set(values))
-        _set(match, "__pydantic_extra__", None)
-        _set(match, "__pydantic_private__", None)
-        return match
 
 
 class Alert(Frozen):

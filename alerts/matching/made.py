@@ -1,12 +1,11 @@
-"""Hits and Matches as the matcher makes them: ``Hit.trusted`` and ``Match.trusted`` at C speed.
+"""Hits and Matches as the matcher makes them, unvalidated (as ``model_construct``), at C speed.
 
-A twin of those classmethods (``alerts.models``), compiled by mypyc with the evaluator, and
-held to them by tests/matching/test_made.py. Called from compiled code, a classmethod of a
-pydantic model is looked up through the model's metaclass (its ``__getattr__`` hook), runs
-an interpreted frame and sets each slot through ``object.__setattr__``: about 11,500
+Compiled by mypyc with the evaluator, and held by tests/matching/test_made.py to what
+validation makes of the same values. Called from compiled code, a classmethod of a pydantic
+model is looked up through the model's metaclass (its ``__getattr__`` hook), runs an
+interpreted frame and sets each slot through ``object.__setattr__``: about 11,500
 instructions a value (callgrind), 38% of ``Matcher.match`` at 100k watches. Here the slots
-are set through their own descriptors, bound once: about 5,000.
-"""
+are set through their own descriptors, bound once: about 5,000."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.matching import Matcher
 from alerts.matching.evaluate import Leaf, hits_of
+from alerts.matching.made import new_hit
 from alerts.models import Hit, Item
 from alerts.rules import RuleSet
 from alerts.rules.notify import NotifySpec
@@ -47,7 +48,7 @@ def test_a_disjunction_reports_only_the_terms_that_fired() -> None:
 
 def test_hits_keep_the_first_claim_of_a_span_in_offset_order() -> None:
     def hit(term: str, start: int) -> Hit:
-        return Hit.trusted(term, "body", start, start + 1, "x")
+        return new_hit(term, "body", start, start + 1, "x", ())
 
     first, second, later = hit("a", 5), hit("b", 5), hit("c", 1)
     evidence = [((1, 5, 6), first), ((1, 5, 6), second), ((1, 1, 2), later)]
