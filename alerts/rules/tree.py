@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -186,43 +187,44 @@ def terms_of(node: Node) -> list[Term]:
     return [t for c in node.children for t in terms_of(c)]
 
 
+def map_terms(node: Node, fn: Callable[[Term], Term]) -> Node:
+    """The tree with each term replaced by ``fn(term)``. Nodes are immutable and a list's
+    terms are shared between watches: a node none of whose terms changed is kept as it is,
+    the others are new nodes, never changed ones."""
+    if isinstance(node, Term):
+        return fn(node)
+    if isinstance(node, Near):
+        terms = tuple(fn(t) for t in node.terms)
+        return node if _same(terms, node.terms) else replace(node, terms=terms)
+    if isinstance(node, Not):
+        child = map_terms(node.child, fn)
+        return node if child is node.child else Not(child)
+    if isinstance(node, Guard):
+        child = map_terms(node.child, fn)
+        away = node.away and map_terms(node.away, fn)
+        if child is node.child and away is node.away:
+            return node
+        return replace(node, child=child, away=away)
+    children = tuple(map_terms(c, fn) for c in node.children)
+    return node if _same(children, node.children) else type(node)(children)
+
+
+def _same(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))
+
+
 def share_terms(node: Node, table: dict[Term, Term]) -> Node:
     """The tree with each term replaced by the equal one already in ``table`` (a new one is
     added): terms are immutable and a big rule set repeats most of them across watches, so
     a loader keeps one object per distinct term for the whole set."""
-    if isinstance(node, Term):
-        return table.setdefault(node, node)
-    if isinstance(node, Near):
-        terms = tuple(table.setdefault(t, t) for t in node.terms)
-        same = all(a is b for a, b in zip(terms, node.terms, strict=True))
-        return node if same else replace(node, terms=terms)
-    if isinstance(node, Not):
-        child = share_terms(node.child, table)
-        return node if child is node.child else Not(child)
-    if isinstance(node, Guard):
-        child = share_terms(node.child, table)
-        away = node.away and share_terms(node.away, table)
-        return (
-            node
-            if child is node.child and away is node.away
-            else replace(node, child=child, away=away)
-        )
-    children = tuple(share_terms(c, table) for c in node.children)
-    same = all(a is b for a, b in zip(children, node.children, strict=True))
-    return node if same else type(node)(children)
+    return map_terms(node, lambda term: table.setdefault(term, term))
 
 
 def with_term_options(node: Node, **options: Any) -> Node:
-    """The tree with these options (``surname_gender``, ``letter_case``) set on every term; a
-    list's terms are shared between watches, so they are copied, never changed."""
-    if isinstance(node, Term):
-        same = all(getattr(node, name) == value for name, value in options.items())
-        return node if same else replace(node, **options)
-    if isinstance(node, Near):
-        return replace(node, terms=tuple(replace(t, **options) for t in node.terms))
-    if isinstance(node, Not):
-        return Not(with_term_options(node.child, **options))
-    if isinstance(node, Guard):
-        away = node.away and with_term_options(node.away, **options)
-        return replace(node, child=with_term_options(node.child, **options), away=away)
-    return type(node)(tuple(with_term_options(c, **options) for c in node.children))
+    """The tree with these options (``surname_gender``, ``letter_case``) set on every term."""
+
+    def set_options(term: Term) -> Term:
+        same = all(getattr(term, name) == value for name, value in options.items())
+        return term if same else replace(term, **options)
+
+    return map_terms(node, set_options)
