@@ -252,9 +252,10 @@ class RedisStories:
         return placed(self._place(keys=keys, args=args))
 
     def place_keys_args(
-        self, watch: str, item_id: str, sig: bytes, new: Placement
+        self, watch: str, item_id: str, sig: bytes, new: Placement, *, fresh: bool = False
     ) -> tuple[list[str], list[str | bytes | int]]:
-        """The keys and arguments of ``stories_lua.PLACE`` for this placement."""
+        """The keys and arguments of ``stories_lua.PLACE`` for this placement (``fresh``: the
+        item is known to be placed nowhere yet, its own placement is not read)."""
         t, at = new.since.timestamp(), new.at.timestamp()
         keys = [
             f"{self.p}story:item:{watch}|{item_id}",
@@ -267,7 +268,7 @@ class RedisStories:
         head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
         args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
-        return keys, [*args, *bands(sig)]
+        return keys, [*args, "1" if fresh else "0", *bands(sig)]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

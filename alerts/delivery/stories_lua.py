@@ -107,16 +107,19 @@ return 1
 
 # KEYS: item, generation, previous generation, the new story's generation, its sig key.
 # ARGV: since, sig key prefix, new story id, TTL, "start|sig", generation TTL, threshold,
-# sig, thread key prefix ("" for none), channel, bands... Returns {the item's story id, the
-# story's thread ref on the channel or false}: the thread is read for a follow-up only (a new
-# story has none yet), so a follow-up's delivery needs no second round trip to thread it.
+# sig, thread key prefix ("" for none), channel, fresh ("1": the item was just found new, so
+# nothing placed it: its item key and own signature are not read), bands... Returns {the
+# item's story id, the story's thread ref on the channel or false}: the thread is read for a
+# follow-up only (a new story has none yet), so a follow-up's delivery needs no second round
+# trip to thread it.
 PLACE_BODY = """
-local bands = {unpack(ARGV, 11)}
+local bands = {unpack(ARGV, 12)}
 local function placed(story)
   if story == ARGV[3] or ARGV[9] == '' then return {story, false} end
   return {story, redis.call('GET', ARGV[9] .. story .. '|' .. ARGV[10])}
 end
-local known, ids, sigs, read = fresh(KEYS[1], ARGV[3], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]),
+local item = ARGV[11] == '1' and '' or KEYS[1]
+local known, ids, sigs, read = fresh(item, ARGV[3], {KEYS[2], KEYS[3]}, tonumber(ARGV[1]),
   ARGV[2], bands)
 if known then return placed(known) end
 local sig, best, top = ARGV[8], nil, -1
