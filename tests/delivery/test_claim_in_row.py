@@ -38,6 +38,13 @@ def stored(ledger: RedisLedger, row: DeliveryRow) -> tuple[str | None, DeliveryR
     return claim, DeliveryRow.model_validate_json(json)
 
 
+def assert_unclaimed(ledger: RedisLedger, row: DeliveryRow, status: str) -> None:
+    """The row is stored in ``status`` with no claim, its TTL kept."""
+    claim, found = stored(ledger, row)
+    assert claim is None and found.status == status
+    assert ledger.r.ttl(f"{PREFIX}row:{row.id}") > 0
+
+
 def sending(n: int = 1) -> DeliveryRow:
     return DeliveryRow.new(make_alert(n), "ops", T0).moved("sending", T0, attempts=1)
 
@@ -49,9 +56,7 @@ def test_begin_writes_claim_and_row_in_one_value_and_finish_drops_the_claim(ledg
     assert claim is not None and claim.startswith("a|") and found.status == "sending"
     assert ledger.lookup(row.id, T0)[1] == pytest.approx(10)
     assert ledger.finish(row.moved("sent", T0), "a")
-    claim, found = stored(ledger, row)
-    assert claim is None and found.status == "sent"
-    assert ledger.r.ttl(f"{PREFIX}row:{row.id}") > 0
+    assert_unclaimed(ledger, row, "sent")
 
 
 def test_a_held_claim_refuses_begin_and_leaves_the_value_as_it_was(ledger):
@@ -84,9 +89,7 @@ def test_release_drops_only_its_own_claim(ledger):
     ledger.release(row.id, "b")
     assert stored(ledger, row)[0] is not None
     ledger.release(row.id, "a")
-    claim, found = stored(ledger, row)
-    assert claim is None and found.status == "sending"
-    assert ledger.r.ttl(f"{PREFIX}row:{row.id}") > 0
+    assert_unclaimed(ledger, row, "sending")
 
 
 def test_a_retry_finish_frees_the_row_and_a_forced_replay_drops_anothers_claim(ledger):
