@@ -10,7 +10,7 @@ No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from alerts import item_steps
@@ -46,6 +46,7 @@ class Handoff:
     match_batch: int = 50
     inline: int = 4
     intake: Intake | None = None
+    inline_budget: float = 2.0  # seconds of inline sends before the rest are queued
 
 
 def hand_on(
@@ -86,7 +87,8 @@ def hand_on(
         took = [t for item, t in zip(before, took, strict=True) if item.id in kept]
         found = [a for a in found if a.item.id in kept]
     metrics.matched(took, (alert.watch for alert in found))
-    send_or_queue([(row.alert, row.channel, row) for row in recorded], h, silences)
+    jobs = [(row.alert, row.channel, row) for row in recorded]
+    send_or_queue(jobs, h, silences, inserted_ids(rows, recorded))
     return [item.id for item in items]
 
 
@@ -111,21 +113,40 @@ def record_all(found: Sequence[Alert], deps: DeliveryDeps) -> list[Job]:
     return [(a, ch, record_pending(a, ch, deps=deps)) for a, ch in pairs]
 
 
+def inserted_ids(rows: Sequence[DeliveryRow], recorded: Sequence[DeliveryRow]) -> set[str]:
+    """Ids of the rows a write inserted: those it hands back as given (a row it found is
+    handed back as found)."""
+    given = {id(row) for row in rows}
+    return {row.id for row in recorded if id(row) in given}
+
+
 def send_or_queue(
-    jobs: Sequence[Job], h: Handoff, silences: Sequence[Silence] | None = None
+    jobs: Sequence[Job],
+    h: Handoff,
+    silences: Sequence[Silence] | None = None,
+    new: Collection[str] = (),
 ) -> None:
-    """Deliver the first ``h.inline`` jobs here; queue the rest.
+    """Deliver the first ``h.inline`` jobs here, within ``h.inline_budget`` seconds; queue the rest.
 
     Sending here saves a task round trip per alert. A job that must wait (retry, pacing) or
-    fails unexpectedly is queued; a crash leaves its ``pending`` row to the reconciler.
-    ``silences``: as read with the rows' write (else each delivery reads them).
+    fails unexpectedly is queued; a crash leaves its ``pending`` row to the reconciler. Once the
+    inline sends have taken the budget (a slow channel), the rest are queued, so matching is not
+    held up by more than one slow send. ``silences``: as read with the rows' write (else each
+    delivery reads them). ``new``: ids of rows this write inserted (their items placed nowhere
+    yet: the story step skips looking for their placement).
     """
+    start, placed = h.clock(), set[tuple[str, str]]()
     for n, (alert, channel, row) in enumerate(jobs):
-        if n >= h.inline:
+        spent = (h.clock() - start).total_seconds()
+        if n >= h.inline or spent >= h.inline_budget:
             h.enqueue(alert, channel, None)
             continue
+        fresh = row.id in new and (alert.watch, alert.item.id) not in placed
+        placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
         try:
-            outcome = deliver_one(alert, channel, h.delivery, pending=row, silences=silences)
+            outcome = deliver_one(
+                alert, channel, h.delivery, pending=row, silences=silences, fresh=fresh
+            )
         except Exception as exc:  # an outage included: the queued task tries again (or rejects)
             log.warning(
                 "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
@@ -154,9 +175,10 @@ def deliver_one(
     *,
     pending: DeliveryRow | None = None,
     silences: Sequence[Silence] | None = None,
+    fresh: bool = False,
 ) -> Outcome:
     """``deliver``, counted in the metrics and logged with the delivery's ids."""
-    outcome = deliver(alert, channel, deps=deps, pending=pending, silences=silences)
+    outcome = deliver(alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh)
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
     log.log(

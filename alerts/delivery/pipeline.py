@@ -48,12 +48,15 @@ def deliver(
     deps: DeliveryDeps,
     pending: DeliveryRow | None = None,
     silences: Sequence[Silence] | None = None,
+    fresh: bool = False,
 ) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended.
 
     ``pending``: the row as its caller has just recorded it; a ``pending`` one saves reading it
     back (the claim step re-reads under the claim anyway). ``silences``: as the caller read
     them with that write (see ``handoff``); else they are read with the row, in one round trip.
+    ``fresh``: the caller's write has just found the item new, so nothing has placed it in a
+    story yet (the placement skips looking; see ``stories_lua``).
     """
     now = deps.clock()
     found: DeliveryRow | None = pending
@@ -74,7 +77,7 @@ def deliver(
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
     if goes_straight(spec, now, silences):
-        return _straight(deps, alert, spec, row, silences)
+        return _straight(deps, alert, spec, row, silences, fresh)
     story = assign_story(alert, now, deps, channel)
     return _placed(deps, alert, spec, row, story, now, silences)
 
@@ -109,6 +112,7 @@ def _straight(
     spec: NotifySpec,
     row: DeliveryRow,
     silences: Sequence[Silence],
+    fresh: bool = False,
 ) -> Outcome:
     """Place the story, take the pacing token and claim the row in one step (``straight``);
     a follow-up comes back untouched and takes the stages after the story."""
@@ -117,7 +121,8 @@ def _straight(
     token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
     claim = (token, deps.conf.lease_seconds, now)
     pace = pace_of(row.channel, row.key, deps)
-    done = place_and_begin(deps.store, signature(alert.item), new, sending, claim, pace)
+    sig = signature(alert.item)
+    done = place_and_begin(deps.store, sig, new, sending, claim, pace, fresh=fresh)
     if done.wait > 0:
         return _retry(deps, row.model_copy(update={"story": done.story}), done.wait, now, "paced")
     if done.begun is None:

@@ -8,7 +8,14 @@ from typing import Any
 
 import redis
 
-from alerts.delivery.claim import claim_value, holder_prefix, lease_ms, ms, seconds_left
+from alerts.delivery.claim import (
+    claim_value,
+    holder_prefix,
+    lease_ms,
+    ms,
+    seconds_left,
+    split_value,
+)
 from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.redis_conn import Durability
@@ -36,23 +43,19 @@ class RedisLedger:
 
     def get(self, rid: str) -> DeliveryRow | None:
         """The row with id ``rid``, if any."""
-        raw = self.r.get(f"{self.p}row:{rid}")
-        return DeliveryRow.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+        return row_of(self.r.get(f"{self.p}row:{rid}"))
 
     def save(self, row: DeliveryRow, *, force: bool = False) -> bool:
         """Write the row and its indexes atomically, unless that would demote a final row."""
         return self._run("save", row, force=force)[0] == 1
 
     def lookup(self, rid: str, now: datetime) -> tuple[DeliveryRow | None, float | None]:
-        """The row and the seconds left on its claim (one MGET)."""
-        return looked_up(self.r.mget(self._lookup_keys(rid)), now)
+        """The row and the seconds left on its claim (one GET: the claim is in the value)."""
+        return looked_up(self.r.get(f"{self.p}row:{rid}"), now)
 
     def queue_lookup(self, pipe: Any, rid: str) -> None:
-        """``lookup``'s MGET queued on ``pipe``; ``looked_up`` reads its reply."""
-        pipe.mget(self._lookup_keys(rid))
-
-    def _lookup_keys(self, rid: str) -> list[str]:
-        return [f"{self.p}row:{rid}", f"{self.p}claim:{rid}"]
+        """``lookup``'s GET queued on ``pipe``; ``looked_up`` reads its reply."""
+        pipe.get(f"{self.p}row:{rid}")
 
     def insert(self, row: DeliveryRow) -> DeliveryRow | None:
         """Write ``row`` unless its id has a row already; returns that row (None: written)."""
@@ -96,7 +99,7 @@ class RedisLedger:
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
-        keys = ["", "", "", "", f"{self.p}claim:{rid}"]
+        keys = [f"{self.p}row:{rid}", "", "", "", ""]
         self._script(keys=keys, args=["release", *[""] * 11, holder_prefix(token), 0, "0", "0"])
 
     def _run(
@@ -176,7 +179,7 @@ class RedisLedger:
             if raw is None:  # the row expired: drop the stale index entry
                 self.r.zrem(index, rid)
                 continue
-            rows.append(DeliveryRow.model_validate_json(raw))
+            rows.append(_row(raw))
         return rows
 
 
@@ -214,16 +217,27 @@ def begun_of(code: Any, value: Any) -> Begun:
     return Begun("lapsed") if code == 4 else Begun("claimed")
 
 
-def looked_up(reply: Any, now: datetime) -> tuple[DeliveryRow | None, float | None]:
-    """What ``lookup`` answers, from its MGET reply."""
-    raw, claim = reply
-    return (DeliveryRow.model_validate_json(raw) if raw else None), seconds_left(claim, now)
+def looked_up(raw: Any, now: datetime) -> tuple[DeliveryRow | None, float | None]:
+    """What ``lookup`` answers, from its GET reply: the row and the seconds left on its claim."""
+    if not raw:
+        return None, None
+    claim, _ = split_value(raw)
+    return _row(raw), seconds_left(claim, now)
 
 
 def inserted(reply: Any) -> DeliveryRow | None:
     """What ``insert`` answers, from the script's reply: the row found, or None (written)."""
     code, raw = reply
-    return None if int(code) == 1 else DeliveryRow.model_validate_json(raw)
+    return None if int(code) == 1 else _row(raw)
+
+
+def row_of(raw: Any) -> DeliveryRow | None:
+    """A stored row value (its claim, if any, left out) as a row; None for no value."""
+    return _row(raw) if raw else None
+
+
+def _row(raw: Any) -> DeliveryRow:
+    return DeliveryRow.model_validate_json(split_value(raw)[1])
 
 
 def _text(value: object) -> str:

@@ -94,8 +94,8 @@ def place_by_parts(index: StoryIndex, watch: str, item_id: str, sig: bytes, new:
 class StoryIndex(Protocol):
     """Recent story signatures per watch, item-to-story assignments, and thread refs."""
 
-    def assigned(self, watch: str, item_id: str) -> str | None:
-        """The story an item was already put in."""
+    def assigned(self, watch: str, item_id: str, since: datetime) -> str | None:
+        """The story an item was put in (by one started since ``since``, or assigned)."""
         ...
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
@@ -139,8 +139,8 @@ class MemoryStories:
         self.stories: dict[str, list[tuple[str, bytes, datetime]]] = {}
         self.threads: dict[str, str] = {}
 
-    def assigned(self, watch: str, item_id: str) -> str | None:
-        """The story an item was already put in."""
+    def assigned(self, watch: str, item_id: str, since: datetime) -> str | None:
+        """The story an item was already put in (kept for good here: ``since`` is not needed)."""
         return self.items.get(f"{watch}|{item_id}")
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
@@ -157,7 +157,7 @@ class MemoryStories:
         self, watch: str, item_id: str, sig: bytes, since: datetime
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         """The item's story, else the candidates."""
-        known = self.assigned(watch, item_id)
+        known = self.assigned(watch, item_id, since)
         return (known, []) if known is not None else (None, self.candidates(watch, sig, since))
 
     def place(self, watch: str, item_id: str, sig: bytes, new: Placement) -> str:
@@ -182,7 +182,8 @@ class MemoryStories:
 
 
 class RedisStories:
-    """``story:item:W|I`` -> story; per watch, LSH band hashes by generation, signature keys."""
+    """``story:item:W|I`` -> story; per watch, LSH band hashes by generation holding the
+    stories' signatures too."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float) -> None:
         self.r = client
@@ -217,14 +218,10 @@ class RedisStories:
         pairs = [(_text(flat[i]), _bytes(flat[i + 1])) for i in range(0, len(flat), 2)]
         return None, sorted(pairs)
 
-    def assigned(self, watch: str, item_id: str) -> str | None:
-        """The story an item was already put in: its item key, or the story it started."""
-        own = own_story(watch, item_id)
-        keys = [f"{self.p}story:item:{watch}|{item_id}", self._sig_prefix(watch) + own]
-        raw, started = self.r.mget(keys)
-        if raw:
-            return _text(raw)
-        return own if started else None
+    def assigned(self, watch: str, item_id: str, since: datetime) -> str | None:
+        """The story an item was already put in since ``since``: its item key, or the story
+        it started (its signature in the generations since then)."""
+        return self._lookup(f"{self.p}story:item:{watch}|{item_id}", watch, b"", since, item_id)[0]
 
     def candidates(self, watch: str, sig: bytes, since: datetime) -> list[tuple[str, bytes]]:
         """Stories sharing an LSH band with ``sig`` and started since ``since``."""
@@ -235,7 +232,7 @@ class RedisStories:
         keys = [f"{self.p}story:item:{watch}|{item_id}"]
         args: list[str | bytes | int] = [story, self.ttl, b"", 2 * self.window + 3600]
         if sig:
-            keys += [self._gen(watch, at.timestamp()), self._sig_prefix(watch) + story]
+            keys.append(self._gen(watch, at.timestamp()))
             args[2] = repr(at.timestamp()).encode() + b"|" + sig
             args += bands(sig)
         self._assign(keys=keys, args=args)
@@ -252,22 +249,22 @@ class RedisStories:
         return placed(self._place(keys=keys, args=args))
 
     def place_keys_args(
-        self, watch: str, item_id: str, sig: bytes, new: Placement
+        self, watch: str, item_id: str, sig: bytes, new: Placement, *, fresh: bool = False
     ) -> tuple[list[str], list[str | bytes | int]]:
-        """The keys and arguments of ``stories_lua.PLACE`` for this placement."""
+        """The keys and arguments of ``stories_lua.PLACE`` for this placement (``fresh``: the
+        item is known to be placed nowhere yet, its own placement is not read)."""
         t, at = new.since.timestamp(), new.at.timestamp()
         keys = [
             f"{self.p}story:item:{watch}|{item_id}",
             self._gen(watch, t, 1),
             self._gen(watch, t),
             self._gen(watch, at),
-            self._sig_prefix(watch) + new.story,
         ]
         stamped = repr(at).encode() + b"|" + sig
         head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
         args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
-        return keys, [*args, *bands(sig)]
+        return keys, [*args, "1" if fresh else "0", *bands(sig)]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

@@ -73,9 +73,12 @@ def place_and_begin(
     sending: DeliveryRow,
     claim: tuple[str, float, datetime],
     pace: Pace | None = None,
+    *,
+    fresh: bool = False,
 ) -> Straight:
     """Place the item's story; for its own story take ``pace``'s token and, with none to wait
-    for, ``begin_send`` ``sending`` with ``claim`` (token, lease seconds, now)."""
+    for, ``begin_send`` ``sending`` with ``claim`` (token, lease seconds, now). ``fresh``: the
+    item was placed nowhere yet (its placement is not looked up)."""
     ledger, stories, limits = store.ledger, store.stories, store.limits
     token, lease, now = claim
     same = (
@@ -88,7 +91,7 @@ def place_and_begin(
         return _by_parts(store, sig, new, sending, claim, pace)
     assert isinstance(ledger, RedisLedger) and isinstance(stories, RedisStories)
     assert isinstance(limits, RedisLimits)
-    pk, pa = stories.place_keys_args(sending.watch, sending.item_id, sig, new)
+    pk, pa = stories.place_keys_args(sending.watch, sending.item_id, sig, new, fresh=fresh)
     qk: list[str] = []
     qa: list[Any] = []
     if pace is not None:

@@ -129,5 +129,6 @@ class Services:
             enqueue=self.queues.delivery,
             match_batch=conf.match_batch,
             inline=conf.inline_deliveries,
+            inline_budget=conf.inline_budget_seconds,
             intake=self.intake,
         )

@@ -19,7 +19,7 @@ from redis.connection import AbstractConnection
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
 from alerts.delivery.reconcile import pending_row
-from alerts.handoff import Handoff, send_or_queue
+from alerts.handoff import Handoff, inserted_ids, send_or_queue
 from alerts.handoff_commit import commit, commit_new
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
@@ -33,11 +33,11 @@ from tests.support.redis_server import RedisServer
 # its bulletin out of the intake, the silences read), the story with the claim (``straight``),
 # the finish.
 ITEM_ROUND_TRIPS = 3
-ITEM_BUDGET = 22  # commands, Lua's included (the delivery 16 of them, the item 6)
+ITEM_BUDGET = 18  # commands, Lua's included (the delivery 12 of them, the item 6)
 # A second item of the same story on the same watch: joins it, held for the digest (a webhook
 # cannot thread), no new story written.
 FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer, the row's final
-FOLLOWUP_BUDGET = 25  # the item 6, the delivery 19
+FOLLOWUP_BUDGET = 24  # the item 6, the delivery 18
 # A deliver_alert task: the row, its claim and the silences in one read, then as inline.
 TASK_ROUND_TRIPS = 3
 
@@ -100,7 +100,7 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
     def run() -> object:
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
         recorded, silences = commit(h, rows, [alert.item], bulletin.id)
-        send_or_queue([(alert, "ops", recorded[0])], h, silences)
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, inserted_ids(rows, recorded))
         return recorded
 
     return run
@@ -142,7 +142,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
         recorded, silences, new = commit_new(h, rows, [alert.item], bulletin.id)
         assert new == [alert.item] and len(recorded) == 1
-        send_or_queue([(alert, "ops", recorded[0])], h, silences)
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, inserted_ids(rows, recorded))
         return recorded
 
     fresh, trips = counted(private_redis, run, monkeypatch)

@@ -11,6 +11,7 @@ from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
 from alerts.delivery.ledger import FINAL, STATUSES, UNINDEXED, DeliveryRow
 from alerts.delivery.limits import Pace
+from alerts.delivery.redis_ledger import row_of
 from alerts.delivery.stages import assign_story
 from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
 from alerts.delivery.straight import place_and_begin
@@ -36,7 +37,7 @@ def assert_indexes_match_rows(client) -> None:
     """Each row is in idx:all, its watch index, exactly its status index when final, wake
     when in flight (and no status index then) at its wake time (+inf without one)."""
     state = index_state(client)
-    rows = [DeliveryRow.model_validate_json(client.get(k)) for k in client.keys(f"{PREFIX}row:*")]
+    rows = [row_of(client.get(k)) for k in client.keys(f"{PREFIX}row:*")]
     for row in rows:
         assert row.id in state[f"{PREFIX}idx:all"]
         assert row.id in state[f"{PREFIX}idx:watch:{row.watch}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,14 @@ import yaml
 
 from alerts import handoff
 from alerts.clock import FrozenClock
-from alerts.delivery.ledger import row_id
+from alerts.delivery.ledger import DeliveryRow, row_id
 from alerts.ingest.dedup import MemoryItemArchive, MemorySeenStore
 from alerts.matching.reload import RulesWatcher
 from alerts.models import Item
+from alerts.notify.base import SendResult
+from alerts.notify.fake import RecordingNotifier
 from alerts.rules import RuleSetError
-from tests.delivery.helpers import T0, make_deps
+from tests.delivery.helpers import T0, make_alert, make_deps
 from tests.support.seen import CheckBeforeMark
 
 
@@ -84,3 +87,46 @@ def test_parked_items_are_queued_in_batches_before_they_are_seen(tmp_path: Path)
     h.seen.check = check
     assert handoff.park(kaluga(3), h, lambda b: batches.append(b)) == ["k0", "k1", "k2"]
     assert len(batches) == 2 and h.seen.unseen(["k2"]) == []
+
+
+class SlowNotifier(RecordingNotifier):
+    """Each send takes ``seconds`` of the handoff's clock (a slow or hanging channel)."""
+
+    def __init__(self, clock: FrozenClock, seconds: float) -> None:
+        super().__init__()
+        self.clock, self.seconds = clock, seconds
+
+    def send(self, channel: str, content: Any, *, reply_to: str | None = None) -> SendResult:
+        self.clock.advance(seconds=self.seconds)
+        return super().send(channel, content, reply_to=reply_to)
+
+
+def test_a_slow_channel_holds_the_match_step_up_for_one_send_only(tmp_path: Path) -> None:
+    """Past ``inline_budget`` seconds of inline sends, the rest go to delivery tasks."""
+    h, queued, rules = setup(tmp_path, inline=4)
+    h = replace(h, inline_budget=2.0)
+    h.delivery.notifier = SlowNotifier(h.clock, 2.5)  # type: ignore[arg-type]
+    handoff.hand_on(kaluga(2), rules, h)
+    assert len(h.delivery.notifier.sent) == 1 and len(queued) == 3  # 4 deliveries, 1 inline
+    assert h.delivery.store.ledger.get(row_id("kaluga|k0|ops")).status == "sent"
+    assert all(h.delivery.store.ledger.get(row_id(f"kaluga|{i}|{ch}")).status == "pending"
+               for i, ch in (("k0", "slack"), ("k1", "ops"), ("k1", "slack")))  # fmt: skip
+
+
+def test_within_the_budget_every_inline_delivery_is_sent_once(tmp_path: Path) -> None:
+    h, queued, rules = setup(tmp_path, inline=4)
+    h.delivery.notifier = SlowNotifier(h.clock, 0.1)  # type: ignore[arg-type]
+    apart = [  # two stories: a follow-up would wait for the digest
+        Item(id="k0", source="t", title="Drones over Kaluga at night"),
+        Item(id="k1", source="t", title="Kaluga governor opens a new bridge across the Oka"),
+    ]
+    handoff.hand_on(apart, rules, h)
+    sent = [(ch, alert.item.id) for ch, alert, _ in h.delivery.notifier.sent]
+    assert sorted(sent) == [("ops", "k0"), ("ops", "k1"), ("slack", "k0"), ("slack", "k1")]
+    assert queued == []
+
+
+def test_only_rows_the_write_inserted_count_as_new() -> None:
+    rows = [DeliveryRow.new(make_alert(n), "ops", T0) for n in range(2)]
+    found = rows[1].moved("sent", T0)  # the write found this one recorded before
+    assert handoff.inserted_ids(rows, [rows[0], found]) == {rows[0].id}
