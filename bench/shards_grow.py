@@ -11,6 +11,7 @@ by asking about a first name, as the first -ова surname after one would).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,7 +65,22 @@ def grow(matcher: Matcher, languages: list[str], per_language: int) -> dict[str,
 
     t0 = time.perf_counter()
     feminine_first_name("Анна")  # as a -ова surname after a first name would, once
+    steps = {"pymorphy3": _mib()}
     for language in languages:
         for item in items(language, per_language):
             matcher.match(item)
-    return {"grow_s": time.perf_counter() - t0, "caches": cache_sizes()}
+        steps[language] = _mib()
+    return {"grow_s": time.perf_counter() - t0, "caches": cache_sizes() | cache_bytes(),
+            "steps": steps}  # fmt: skip
+
+
+def _mib() -> tuple[float, float]:
+    """This process's resident MiB now: all of it (VmRSS) and the anonymous part (RssAnon)."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["RssAnon"].split()[0]) / 1024
+
+
+def cache_bytes() -> dict[str, int]:
+    """Bytes each cache counts against its budget."""
+    tables = {id(t): t for t in keytable._TABLES.values()}.values()
+    return {"word_bytes": sum(t.nbytes() for t in tables), "compound_bytes": compounds.nbytes()}
