@@ -456,7 +456,7 @@ static inline int keepable(WordTable *t, PyObject *word) {
 static int make_room(WordTable *t, size_t len, size_t key_bytes) {
     for (int fresh = 0;; fresh = 1) {
         size_t cap = t->cap, arena_cap = t->arena_cap;
-        if ((t->count + 1) * 2 > cap) cap *= 2;
+        if ((t->count + 1) * 4 > cap * 3) cap *= 2; /* at most 3/4 full: probes stay short */
         if (t->arena_len + len > arena_cap) {
             arena_cap = arena_cap ? arena_cap : ARENA_FIRST;
             while (arena_cap < t->arena_len + len) arena_cap *= 2;

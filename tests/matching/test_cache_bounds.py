@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.matching import compounds, keytable
+from alerts.matching import caches, compounds, keytable
 from alerts.matching.keytable import SEP, PyWordTable, key_of, new_table, scan
 from alerts.matching.variants import word_keys
 
@@ -94,3 +94,14 @@ def test_a_budget_must_be_positive() -> None:
             module.set_cache_bytes(0)
     with pytest.raises(ValueError):
         new_table(max_bytes=0)
+
+
+def test_one_figure_sizes_both_caches(budgets: None) -> None:
+    caches.set_cache_mib(1)
+    assert (keytable.CACHE_BYTES, compounds.CACHE_BYTES) == (3 * 2**18, 2**18)
+    assert caches.DEFAULT_MIB == 16
+    scan([" ".join(_words(20000))], {})
+    compounds.part_keys([w + "angriff" for w in _words(3000)], "de")
+    assert caches.cache_bytes() <= 2**20
+    with pytest.raises(ValueError, match="positive"):
+        caches.set_cache_mib(0)
