@@ -192,8 +192,18 @@ def main() -> int:
     print(f"workload: {time.perf_counter() - t0:.0f} s", flush=True)
     results = []
     for k in range(args.shards) if args.only is None else args.only:
-        cmd = [sys.executable, __file__, "--one", str(k), "--dir", str(folder),
-               "--grow-words", str(args.grow_words), "--grow-languages", args.grow_languages]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(k),
+            "--dir",
+            str(folder),
+            "--grow-words",
+            str(args.grow_words),
+            "--grow-languages",
+            args.grow_languages,
+        ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)  # fmt: skip
         results.append(json.loads(done.stdout))
         report(results[-1])

@@ -11,8 +11,8 @@ by asking about a first name, as the first -ова surname after one would).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from alerts.matching import Matcher, caches, compounds, keytable

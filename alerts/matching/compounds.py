@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from alerts.gcpause import give_back_freed
 from alerts.matching.translit import script
 from alerts.matching.variants import latin_keys
 
@@ -57,10 +58,10 @@ def nbytes() -> int:
 
 def part_keys(words: list[str], language: str) -> list[tuple[str, ...]]:
     """The keys of each word's leading and trailing parts (none for a short word)."""
-    known = _CACHE.get(language)
-    todo = [w for w in dict.fromkeys(words) if known is None or w not in known]
+    known = _CACHE.get(language, {})
+    todo = [w for w in dict.fromkeys(words) if w not in known]
     if not todo:
-        return list(map(known.__getitem__, words))  # type: ignore[union-attr]
+        return list(map(known.__getitem__, words))
     learnt = _learn(todo, language)
     _remember(learnt, language)
     known = _CACHE.get(language, {})
@@ -72,6 +73,7 @@ def _remember(learnt: dict[str, tuple[str, ...]], language: str) -> None:
     size = sum(_size(word, parts) for word, parts in learnt.items())
     if nbytes() + size > CACHE_BYTES:
         clear()
+        give_back_freed()  # rare: what was freed in the C heap's middle goes back
         if size + sys.getsizeof(learnt) > CACHE_BYTES:
             return
     _CACHE.setdefault(language, {}).update(learnt)
@@ -79,8 +81,10 @@ def _remember(learnt: dict[str, tuple[str, ...]], language: str) -> None:
 
 
 def _size(word: str, parts: tuple[str, ...]) -> int:
-    return _ENTRY + sys.getsizeof(word) + (
-        sys.getsizeof(parts) + sum(map(sys.getsizeof, parts)) if parts else 0
+    return (
+        _ENTRY
+        + sys.getsizeof(word)
+        + (sys.getsizeof(parts) + sum(map(sys.getsizeof, parts)) if parts else 0)
     )
 
 

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from alerts.gcpause import give_back_freed
 from alerts.matching.languages import ALGORITHMS, DEFAULT
 from alerts.matching.text import plainness_re, split_words
 from alerts.matching.variants import word_keys
@@ -191,16 +192,23 @@ def set_cache_bytes(budget: int) -> None:
     TABLE = _TABLES[DEFAULT] = new_table()
 
 
-def _within_budget(table: Table) -> None:
-    """After ``table`` grew: the other tables start over, largest first, while all of them
-    together hold more than ``CACHE_BYTES``."""
+def _add(table: Table, words: list[str], keys: list[str]) -> None:
+    """Remember words' keys; then, while all tables together hold more than
+    ``CACHE_BYTES``, the other tables start over, largest first. Memory a table gave back
+    goes back to the system: freed in the C heap's middle, glibc would keep it mapped."""
+    held = len(table)
+    table.add(words, keys)
     others = sorted({id(t): t for t in _TABLES.values() if t is not table}.values(), key=len)
     total = table.nbytes() + sum(t.nbytes() for t in others)
+    started_over = len(table) < held
     while total > CACHE_BYTES and others:
         largest = others.pop()
         total -= largest.nbytes()
         largest.clear()
         total += largest.nbytes()
+        started_over = True
+    if started_over:
+        give_back_freed()  # rare: once per CACHE_BYTES of new words
 
 
 def scan(
@@ -222,8 +230,7 @@ def scan(
     # this ends, in two rounds unless the table started over.
     while not isinstance(found, tuple):
         keys = word_keys(found, language)
-        table.add(found, keys)
-        _within_budget(table)
+        _add(table, found, keys)
         overflow.update(zip(found, keys, strict=True))
         found = table.scan(norms, SEP, anchors, overflow)
     return found
@@ -235,8 +242,7 @@ def key_of(word: str, table: Table | None = None, language: str = DEFAULT) -> st
     key = table.get(word)
     if key is None:
         key = word_keys([word], language)[0]
-        table.add([word], [key])
-        _within_budget(table)
+        _add(table, [word], [key])
     return key
 
 
