@@ -6,7 +6,7 @@ first name in the nominative. pymorphy3 (OpenCorpora's Russian dictionary, and i
 Ukrainian one) tags first names with their gender; a common noun (жена, служба) is no
 name. The analysers load on the first question (about 0.5 s) and each word is asked once.
 
-Their word graphs (DAWGs, 29 MiB of the 45 MiB the two analysers took when read into memory)
+Their word graphs (DAWGs: 27 MiB of files, most of the 43 MiB the two analysers took read in)
 are mapped from the package's files instead (``_map_dawgs``): a shard holds only the pages a
 lookup touches, shared with every other process on the host and given back under pressure.
 """
