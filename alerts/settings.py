@@ -114,6 +114,12 @@ class WorkerSettings(BaseModel):
     beat_lock_seconds: float = Field(
         default=60.0, gt=0, description="How long a dead beat's lock keeps the standby waiting."
     )
+    word_cache_mib: float = Field(
+        default=16.0,
+        gt=0,
+        description="MiB of keyed words each matching process remembers (all languages and "
+        "compound parts together); a full cache starts over.",
+    )
 
 
 class Settings(BaseSettings):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ from alerts.matching import Matcher
 from alerts.matching.shards import shard_of
 from alerts.models import Item
 from bench.match import _rss_kib, ruleset, workload
+from bench.shards_grow import grow
 
 
 def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> None:
@@ -44,7 +46,7 @@ def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> N
         f.close()
 
 
-def one_shard(shard: int, folder: Path) -> dict[str, Any]:
+def one_shard(shard: int, folder: Path, grow_langs: list[str], grow_words: int) -> dict[str, Any]:
     """Build one shard's matcher from its specs only, as its worker would, and time the items."""
     batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
     gc.collect()
@@ -58,32 +60,66 @@ def one_shard(shard: int, folder: Path) -> dict[str, Any]:
     build_s = time.perf_counter() - t0
     gc.collect()
     give_back_freed()  # as the rules watcher does after each build
+    built = _memory()
     for item in batch[:20]:
         matcher.match(item)  # warm the word-key cache, as a running worker would be
+    lat, cpu = _timed(matcher, batch)
+    out = {
+        "shard": shard,
+        "watches": len(matcher.ruleset.rules),
+        "build_s": build_s,
+        "built": built,
+        "items": _memory(),
+        "index_mib": (_rss_kib() - rss0) / 1024,
+        "lat_ms": lat,
+        "cpu_ms": cpu,
+        "matches": _matches(matcher, batch),
+    }
+    if grow_words:
+        out |= grow(matcher, grow_langs, grow_words)
+        out["grown"] = _memory()
+        out["grown_lat_ms"], out["grown_cpu_ms"] = _timed(matcher, batch)
+        out["grown_matches"] = _matches(matcher, batch)
+    return out
+
+
+def _timed(matcher: Matcher, batch: list[Item]) -> tuple[list[float], list[float]]:
+    """Each item's match wall and CPU milliseconds."""
     lat, cpu = [], []
     for item in batch:
         t, c = time.perf_counter_ns(), time.process_time_ns()
         matcher.match(item)
         lat.append((time.perf_counter_ns() - t) / 1e6)
         cpu.append((time.process_time_ns() - c) / 1e6)
-    return {
-        "shard": shard,
-        "watches": len(matcher.ruleset.rules),
-        "build_s": build_s,
-        "rss_mib": _rss_kib() / 1024,
-        "peak_mib": _peak_kib() / 1024,
-        "index_mib": (_rss_kib() - rss0) / 1024,
-        "lat_ms": lat,
-        "cpu_ms": cpu,
-    }
+    return lat, cpu
+
+
+def _matches(matcher: Matcher, batch: list[Item]) -> str:
+    """A digest of every match of the items (the same before and after growing: same hits)."""
+    digest = hashlib.sha256()
+    for item in batch:  # one item at a time: the digest leaves nothing behind to measure
+        found = [m.model_dump(mode="json") for m in matcher.match(item)]
+        digest.update(json.dumps(found, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _memory() -> dict[str, float]:
+    """This process's resident MiB now (whole, and its anonymous part) and its peak."""
+    return {"rss": _rss_kib() / 1024, "anon": _status_kib("RssAnon") / 1024,
+            "peak": _peak_kib() / 1024}  # fmt: skip
 
 
 def _peak_kib() -> int:
     """This process's peak resident size (VmHWM). Not ``ru_maxrss``: Linux carries that
     across exec, so a shard's process would report the parent's peak, which holds every
     shard's specs (about 750 MiB at 1M watches)."""
+    return _status_kib("VmHWM")
+
+
+def _status_kib(field: str) -> int:
+    """One KiB figure of /proc/self/status."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
@@ -103,6 +139,28 @@ def broker_hop(url: str, n: int = 500) -> list[float]:
     return out
 
 
+def report(r: dict[str, Any]) -> None:
+    """One shard's figures: build, memory at each phase, match times."""
+    print(f"shard {r['shard']}: {r['watches']} watches, build {r['build_s']:.1f} s "
+          f"(index {r['index_mib']:.0f} MiB); p50 {pct(r['lat_ms'], 0.5):.2f} ms, "
+          f"p99 {pct(r['lat_ms'], 0.99):.2f} ms; CPU per item p50 "
+          f"{pct(r['cpu_ms'], 0.5):.2f} ms, p99 {pct(r['cpu_ms'], 0.99):.2f} ms, mean "
+          f"{statistics.mean(r['cpu_ms']):.2f} ms; matches {r['matches']}")  # fmt: skip
+    for phase in ("built", "items", "grown"):
+        if phase in r:
+            m = r[phase]
+            print(f"  {phase:>6}: RSS {m['rss']:.1f} MiB (anon {m['anon']:.1f}), "
+                  f"VmHWM {m['peak']:.1f} MiB")  # fmt: skip
+    if "grown" in r:
+        steps = ", ".join(f"{k} {rss:.1f} ({anon:.1f})" for k, (rss, anon) in r["steps"].items())
+        print(f"  RSS (anon) after each grow step: {steps} MiB")
+        print(f"  grown in {r['grow_s']:.0f} s, caches {r['caches']}; then the same items: "
+              f"p50 {pct(r['grown_lat_ms'], 0.5):.2f} ms, p99 {pct(r['grown_lat_ms'], 0.99):.2f}"
+              f" ms; CPU p50 {pct(r['grown_cpu_ms'], 0.5):.2f} ms, p99 "
+              f"{pct(r['grown_cpu_ms'], 0.99):.2f} ms; matches {r['grown_matches']}"
+              f"{'' if r['grown_matches'] == r['matches'] else ' DIFFER'}", flush=True)  # fmt: skip
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-quantile (nearest rank)."""
     ordered = sorted(values)
@@ -117,28 +175,38 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis", default=os.environ.get("ALERTS_TEST_REDIS_URL"))
+    parser.add_argument("--only", type=int, nargs="*", default=None, help="these shards only")
+    parser.add_argument("--grow-words", type=int, default=600_000,
+                        help="distinct words per grow language (0: no grown phase)")  # fmt: skip
+    parser.add_argument("--grow-languages", default="en,ru,de")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one_shard(args.one, args.dir)))
+        grow_langs = args.grow_languages.split(",")
+        print(json.dumps(one_shard(args.one, args.dir, grow_langs, args.grow_words)))
         return 0
     folder = Path(tempfile.mkdtemp(prefix="bench-shards-"))
     t0 = time.perf_counter()
     split(args.watches, args.shards, args.items, args.seed, folder)
     print(f"workload: {time.perf_counter() - t0:.0f} s", flush=True)
     results = []
-    for k in range(args.shards):
-        cmd = [sys.executable, __file__, "--one", str(k), "--dir", str(folder)]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    for k in range(args.shards) if args.only is None else args.only:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(k),
+            "--dir",
+            str(folder),
+            "--grow-words",
+            str(args.grow_words),
+            "--grow-languages",
+            args.grow_languages,
+        ]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)  # fmt: skip
         results.append(json.loads(done.stdout))
-        r = results[-1]
-        print(f"shard {k}: {r['watches']} watches, build {r['build_s']:.1f} s, "
-              f"RSS {r['rss_mib']:.0f} MiB, peak {r['peak_mib']:.0f} MiB "
-              f"(index {r['index_mib']:.0f} MiB), p50 {pct(r['lat_ms'], 0.5):.2f} ms, "
-              f"p99 {pct(r['lat_ms'], 0.99):.2f} ms; CPU per item p50 "
-              f"{pct(r['cpu_ms'], 0.5):.2f} ms, p99 {pct(r['cpu_ms'], 0.99):.2f} ms, mean "
-              f"{statistics.mean(r['cpu_ms']):.2f} ms", flush=True)  # fmt: skip
+        report(results[-1])
     slowest = [max(r["lat_ms"][i] for r in results) for i in range(args.items)]
     hop = broker_hop(args.redis) if args.redis else []
     hop50 = statistics.median(hop) if hop else 0.0

@@ -23,6 +23,7 @@ from alerts.ingest.health import RedisHealthStore
 from alerts.ingest.intake import Intake, RedisIntake
 from alerts.ingest.state import RedisSourceStateStore
 from alerts.matching import Matcher
+from alerts.matching.caches import set_cache_mib
 from alerts.matching.published import WORKERS_KEY, PublishedRules
 from alerts.matching.reload import RulesWatcher
 from alerts.matching.shards import in_shard
@@ -132,6 +133,7 @@ def runtime() -> Runtime:
     if settings.rules_from == "redis":
         mirror = PublishedRules(client, min_interval=settings.rules_reload_seconds)
     shard, n_shards = _shard(settings), settings.worker.shards
+    set_cache_mib(settings.worker.word_cache_mib)
     rules = RulesWatcher(
         mirror.rules_dir if mirror else settings.rules_dir,
         channels=list(settings.channels),

@@ -10,6 +10,11 @@
  * Each slot also remembers whether its key is in the current index's table of anchor
  * keys (with the number of the table it checked), so an item's words are not looked up
  * in that table again and again.
+ *
+ * Memory is bounded twice: by a number of words and by bytes (the slots, the arena and the
+ * key strings, counted as they are allocated: nbytes()). A word that would take the table
+ * past either limit makes it start over, its memory given back. A slot is 24 bytes and the
+ * arena holds 16-bit code points: a word with a character beyond the BMP is not kept.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -17,13 +22,13 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t hash;
-    PyObject *key; /* NULL: the slot is empty */
-    uint32_t off;      /* first code point in the arena */
-    uint16_t len;
-    uint16_t anchored; /* whether the key is in the anchors table numbered gen */
-    uint32_t gen;      /* 0: not checked yet */
-    uint32_t seen;     /* the last scan that listed the key as an anchor */
+    PyObject *key;    /* NULL: the slot is empty */
+    uint32_t hash;    /* the word hash's low half (the table is never 2**32 slots) */
+    uint32_t off;     /* first code point in the arena */
+    uint32_t gen;     /* 0: not checked yet */
+    uint16_t seen;    /* the last scan that listed the key as an anchor */
+    uint8_t len;      /* max_word < 256 */
+    uint8_t anchored; /* whether the key is in the anchors table numbered gen */
 } Slot;
 
 typedef struct {
@@ -32,20 +37,25 @@ typedef struct {
     Py_ssize_t start;
     uint32_t len;
     uint32_t field;
+    int wide; /* a character beyond the BMP: never kept */
 } Tok;
+
+#define FIRST_CAP 1024 /* slots of an empty table */
+#define MAX_WORD 255
 
 typedef struct {
     PyObject_HEAD
     Slot *slots;
     size_t cap; /* a power of two */
     size_t count;
-    uint32_t *arena;
+    uint16_t *arena;
     size_t arena_len, arena_cap;
     size_t limit;
+    size_t max_bytes, key_bytes; /* key_bytes: the key strings, as add() counted them */
     Py_ssize_t max_word;
     PyObject *anchors; /* the dict the slots' anchored flags refer to */
     uint32_t gen;
-    uint32_t scans;
+    uint16_t scans;
     int busy; /* a call is running: a second one (another thread, a finaliser) is refused */
     Tok *toks;
     size_t toks_cap;
@@ -63,6 +73,7 @@ static inline int is_word(Py_UCS4 ch) {
  * that mixes in the length. The tokenizer and hash_word both use these, so they agree. */
 #define FNV_START 0xcbf29ce484222325ULL
 #define FNV_STEP(h, ch) (((h) ^ (ch)) * 0x100000001b3ULL)
+#define ARENA_FIRST 4096
 
 static inline uint64_t fmix(uint64_t h) {
     h ^= h >> 33;
@@ -83,7 +94,7 @@ static inline uint64_t hash_word(int kind, const void *data, Py_ssize_t start, P
     return hash_finish(h, len);
 }
 
-static inline int same(const uint32_t *stored, int kind, const void *data, Py_ssize_t start,
+static inline int same(const uint16_t *stored, int kind, const void *data, Py_ssize_t start,
                        uint32_t len) {
     if (kind == PyUnicode_1BYTE_KIND) {
         const Py_UCS1 *d = (const Py_UCS1 *)data + start;
@@ -108,17 +119,47 @@ static Slot *find(WordTable *t, uint64_t h, int kind, const void *data, Py_ssize
     for (;;) {
         Slot *s = &t->slots[i];
         if (s->key == NULL) return s;
-        if (s->hash == h && s->len == len && same(t->arena + s->off, kind, data, start, len))
+        if (s->hash == (uint32_t)h && s->len == len &&
+            same(t->arena + s->off, kind, data, start, len))
             return s;
         i = (i + 1) & mask;
     }
 }
 
-static void clear_slots(WordTable *t) {
+/* Forget every word and give the memory back: FIRST_CAP empty slots, no arena (-1: no memory). */
+static int clear_slots(WordTable *t) {
     for (size_t i = 0; i < t->cap; i++) Py_CLEAR(t->slots[i].key);
-    memset(t->slots, 0, t->cap * sizeof(Slot));
+    if (t->cap != FIRST_CAP) {
+        PyMem_Free(t->slots);
+        t->slots = NULL;
+        t->cap = 0;
+    }
+    if (t->slots == NULL) {
+        t->slots = PyMem_Calloc(FIRST_CAP, sizeof(Slot));
+        if (t->slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->cap = FIRST_CAP;
+    } else memset(t->slots, 0, t->cap * sizeof(Slot));
+    PyMem_Free(t->arena);
+    t->arena = NULL;
+    t->arena_cap = t->arena_len = 0;
     t->count = 0;
-    t->arena_len = 0;
+    t->key_bytes = 0;
+    return 0;
+}
+
+/* Bytes the table holds: its slots, its arena and the key strings it added. */
+static size_t table_bytes(WordTable *t, size_t cap, size_t arena_cap, size_t key_bytes) {
+    return sizeof(WordTable) + cap * sizeof(Slot) + arena_cap * sizeof(uint16_t) + key_bytes;
+}
+
+/* A key string's size (sys.getsizeof) and its share of the interned strings' dict. */
+static size_t key_size(PyObject *key) {
+    size_t head = PyUnicode_IS_ASCII(key) ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject);
+    size_t body = (size_t)(PyUnicode_GET_LENGTH(key) + 1) * (size_t)PyUnicode_KIND(key);
+    return head + body + 3 * sizeof(PyObject *);
 }
 
 static int grow(WordTable *t) {
@@ -157,28 +198,23 @@ static int reserve(void **buf, size_t *cap, size_t need, size_t size, size_t fir
 }
 
 static int WordTable_init(WordTable *t, PyObject *args, PyObject *kwds) {
-    static char *names[] = {"limit", "max_word", NULL};
-    Py_ssize_t limit = 500000, max_word = 64;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nn", names, &limit, &max_word)) return -1;
-    if (limit < 1 || max_word < 1 || max_word > 65535) {
-        PyErr_SetString(PyExc_ValueError, "limit and max_word must be positive (max_word < 65536)");
+    static char *names[] = {"limit", "max_word", "max_bytes", NULL};
+    Py_ssize_t limit = 500000, max_word = 64, max_bytes = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|nnn", names, &limit, &max_word, &max_bytes))
+        return -1;
+    if (limit < 1 || max_word < 1 || max_word > MAX_WORD || max_bytes < 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "limit, max_word and max_bytes must be positive (max_word < 256)");
         return -1;
     }
     if (t->busy) {
         PyErr_SetString(PyExc_RuntimeError, "WordTable is in use: one call at a time");
         return -1;
     }
-    if (t->slots != NULL) clear_slots(t);
-    else {
-        t->cap = 1024;
-        t->slots = PyMem_Calloc(t->cap, sizeof(Slot));
-        if (t->slots == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
+    if (clear_slots(t) < 0) return -1;
     t->limit = (size_t)limit;
     t->max_word = max_word;
+    t->max_bytes = (size_t)max_bytes;
     return 0;
 }
 
@@ -202,11 +238,16 @@ static void WordTable_dealloc(WordTable *t) {
             if (i >= len) break;                                                           \
             Py_ssize_t start = i;                                                          \
             uint64_t h = FNV_START;                                                        \
-            while (i < len && is_word(d[i])) h = FNV_STEP(h, d[i++]);                      \
+            int wide = 0;                                                                  \
+            for (; i < len && is_word(d[i]); i++) {                                        \
+                wide |= (Py_UCS4)d[i] > 0xFFFF;                                            \
+                h = FNV_STEP(h, d[i]);                                                     \
+            }                                                                              \
             Tok *tok = &t->toks[n++];                                                      \
             tok->start = start;                                                            \
             tok->len = (uint32_t)(i - start);                                              \
             tok->field = (uint32_t)f;                                                      \
+            tok->wide = wide;                                                              \
             tok->slot = NULL;                                                              \
             tok->hash = hash_finish(h, i - start);                                         \
             __builtin_prefetch(&t->slots[(size_t)tok->hash & (t->cap - 1)]);               \
@@ -316,14 +357,14 @@ static PyObject *scan_impl(WordTable *t, PyObject *args) {
     Py_ssize_t missing = 0;
     for (Py_ssize_t i = 0; i < n; i++) { /* the home slots are in cache: prefetch their words */
         Slot *home = &t->slots[(size_t)t->toks[i].hash & (t->cap - 1)];
-        if (home->hash == t->toks[i].hash) {
+        if (home->hash == (uint32_t)t->toks[i].hash) {
             __builtin_prefetch(t->arena + home->off);
             __builtin_prefetch(home->key, 1);
         }
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         Tok *tok = &t->toks[i];
-        if (tok->len <= t->max_word) {
+        if (tok->len <= t->max_word && !tok->wide) {
             PyObject *text = PyList_GET_ITEM(norms, tok->field);
             Slot *s = find(t, tok->hash, PyUnicode_KIND(text), PyUnicode_DATA(text),
                            tok->start, tok->len);
@@ -361,7 +402,7 @@ static PyObject *scan_impl(WordTable *t, PyObject *args) {
                 if (s->gen != t->gen) {
                     int found = PyDict_Contains(anchors, key);
                     if (found < 0) goto fail;
-                    s->anchored = (uint16_t)found;
+                    s->anchored = (uint8_t)found;
                     s->gen = t->gen;
                 }
                 if (s->anchored && s->seen != t->scans) {
@@ -404,7 +445,36 @@ fail:
     return result;
 }
 
-/* add(words, keys): remember each word's key (words longer than max_word are skipped). */
+/* Whether a word can be kept (not too long, no character beyond the BMP). */
+static inline int keepable(WordTable *t, PyObject *word) {
+    return PyUnicode_GET_LENGTH(word) <= t->max_word && PyUnicode_KIND(word) != PyUnicode_4BYTE_KIND;
+}
+
+/* Room for one more word of len code points and a key of key_bytes: the table grown as it
+ * must be, or started over when that would pass a limit; 0 when the word cannot be kept
+ * even by an empty table, -1 on error. */
+static int make_room(WordTable *t, size_t len, size_t key_bytes) {
+    for (int fresh = 0;; fresh = 1) {
+        size_t cap = t->cap, arena_cap = t->arena_cap;
+        if ((t->count + 1) * 4 > cap * 3) cap *= 2; /* at most 3/4 full: probes stay short */
+        if (t->arena_len + len > arena_cap) {
+            arena_cap = arena_cap ? arena_cap : ARENA_FIRST;
+            while (arena_cap < t->arena_len + len) arena_cap *= 2;
+        }
+        int fits = t->count < t->limit &&
+                   table_bytes(t, cap, arena_cap, t->key_bytes + key_bytes) <= t->max_bytes;
+        if (fits) {
+            if (cap != t->cap && grow(t) < 0) return -1;
+            return reserve((void **)&t->arena, &t->arena_cap, t->arena_len + len,
+                           sizeof(uint16_t), ARENA_FIRST) < 0 ? -1 : 1;
+        }
+        if (fresh) return 0;
+        if (clear_slots(t) < 0) return -1; /* news vocabulary: starting over is cheap */
+    }
+}
+
+/* add(words, keys): remember each word's key (words longer than max_word, or with a
+ * character beyond the BMP, are skipped). */
 static PyObject *add_impl(WordTable *t, PyObject *args) {
     PyObject *words, *keys;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyList_Type, &keys)) return NULL;
@@ -419,30 +489,30 @@ static PyObject *add_impl(WordTable *t, PyObject *args) {
             PyErr_SetString(PyExc_TypeError, "words and keys must be str");
             return NULL;
         }
+        if (!keepable(t, word)) continue;
         Py_ssize_t len = PyUnicode_GET_LENGTH(word);
-        if (len > t->max_word) continue;
-        if (t->count >= t->limit) clear_slots(t); /* news vocabulary: starting over is cheap */
-        if ((t->count + 1) * 2 > t->cap && grow(t) < 0) return NULL;
         int kind = PyUnicode_KIND(word);
         const void *data = PyUnicode_DATA(word);
         uint64_t h = hash_word(kind, data, 0, len);
-        Slot *s = find(t, h, kind, data, 0, (uint32_t)len);
-        if (s->key != NULL) continue;
-        if (reserve((void **)&t->arena, &t->arena_cap, t->arena_len + (size_t)len,
-                    sizeof(uint32_t), 4096) < 0)
-            return NULL;
+        if (find(t, h, kind, data, 0, (uint32_t)len)->key != NULL) continue;
+        size_t kb = key_size(key);
+        int room = make_room(t, (size_t)len, kb);
+        if (room < 0) return NULL;
+        if (room == 0) continue;
+        Slot *s = find(t, h, kind, data, 0, (uint32_t)len); /* the slots may have moved */
         for (Py_ssize_t j = 0; j < len; j++)
-            t->arena[t->arena_len + (size_t)j] = PyUnicode_READ(kind, data, j);
+            t->arena[t->arena_len + (size_t)j] = (uint16_t)PyUnicode_READ(kind, data, j);
         Py_INCREF(key);
         PyUnicode_InternInPlace(&key);
-        s->hash = h;
+        s->hash = (uint32_t)h;
         s->key = key;
         s->off = (uint32_t)t->arena_len;
-        s->len = (uint16_t)len;
+        s->len = (uint8_t)len;
         s->gen = 0;
         s->anchored = 0;
         s->seen = 0;
         t->arena_len += (size_t)len;
+        t->key_bytes += kb;
         t->count++;
     }
     Py_RETURN_NONE;
@@ -455,7 +525,7 @@ static PyObject *WordTable_get(WordTable *t, PyObject *word) {
         return NULL;
     }
     Py_ssize_t len = PyUnicode_GET_LENGTH(word);
-    if (len <= t->max_word) {
+    if (keepable(t, word)) {
         int kind = PyUnicode_KIND(word);
         const void *data = PyUnicode_DATA(word);
         Slot *s = find(t, hash_word(kind, data, 0, len), kind, data, 0, (uint32_t)len);
@@ -510,9 +580,14 @@ GUARDED(split)
 
 static PyObject *WordTable_clear(WordTable *t, PyObject *Py_UNUSED(ignored)) {
     if (enter(t) < 0) return NULL;
-    clear_slots(t);
+    int err = clear_slots(t);
     t->busy = 0;
+    if (err < 0) return NULL;
     Py_RETURN_NONE;
+}
+
+static PyObject *WordTable_nbytes(WordTable *t, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromSize_t(table_bytes(t, t->cap, t->arena_cap, t->key_bytes));
 }
 
 static Py_ssize_t WordTable_len(WordTable *t) { return (Py_ssize_t)t->count; }
@@ -644,6 +719,8 @@ static PyMethodDef WordTable_methods[] = {
     {"split", (PyCFunction)WordTable_split, METH_VARARGS,
      "split(norms, sep) -> the words of every field, each field followed by sep"},
     {"clear", (PyCFunction)WordTable_clear, METH_NOARGS, "forget every word"},
+    {"nbytes", (PyCFunction)WordTable_nbytes, METH_NOARGS,
+     "nbytes() -> bytes held: slots, arena and the key strings added"},
     {NULL, NULL, 0, NULL},
 };
 

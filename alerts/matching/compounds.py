@@ -3,18 +3,24 @@
 A long word of an item in a compounding language also carries the keys of its leading
 and trailing parts (Raketenangriff: raket..., ...angriff), each part at least
 ``MIN_PART`` letters, so a short lookalike (droht) is never split. The parts are keyed by
-the item language's stemmer, once per distinct (language, word), and remembered.
+the item language's stemmer, once per distinct (language, word), and remembered: every
+language's words together in at most ``CACHE_BYTES`` (counted as ``sys.getsizeof`` sees the
+words, their part keys and a dict entry), after which they start over.
 """
 
 from __future__ import annotations
 
+import sys
+
+from alerts.gcpause import give_back_freed
 from alerts.matching.translit import script
 from alerts.matching.variants import latin_keys
 
 MIN_PART = 5  # letters in the part a term is found as
 MIN_REST = 4  # letters left for the other part
 MIN_WORD = MIN_PART + MIN_REST
-MAX_CACHED = 200_000
+CACHE_BYTES = 4 * 2**20  # every language's remembered words (see set_cache_bytes)
+_ENTRY = 48  # bytes of a dict entry and its share of the free slots
 # Endings that make a word of a word (verbs and adjectives of a noun, definite plurals):
 # what follows a leading part must be a word, so Sanktionerad is no compound of Sanktion.
 _SUFFIXES = {
@@ -26,18 +32,64 @@ _SUFFIXES = {
 }
 SUFFIXES = {lang: frozenset(ends.split()) for lang, ends in _SUFFIXES.items()}
 _NONE: frozenset[str] = frozenset()
-_CACHE: dict[tuple[str, str], tuple[str, ...]] = {}
+_CACHE: dict[str, dict[str, tuple[str, ...]]] = {}  # language -> word -> part keys
+_held = [0]  # bytes of the entries in _CACHE (its dicts' own tables are added by nbytes)
+
+
+def set_cache_bytes(budget: int) -> None:
+    """Bound the remembered words to ``budget`` bytes (a worker's settings, at start)."""
+    global CACHE_BYTES
+    if budget < 1:
+        raise ValueError("the compound cache needs a positive number of bytes")
+    CACHE_BYTES = budget
+    clear()
+
+
+def clear() -> None:
+    """Forget every remembered word."""
+    _CACHE.clear()
+    _held[0] = 0
+
+
+def nbytes() -> int:
+    """Bytes the remembered words hold, as counted against ``CACHE_BYTES``."""
+    return _held[0] + sum(map(sys.getsizeof, _CACHE.values()))
 
 
 def part_keys(words: list[str], language: str) -> list[tuple[str, ...]]:
     """The keys of each word's leading and trailing parts (none for a short word)."""
-    todo = [w for w in dict.fromkeys(words) if (language, w) not in _CACHE]
-    if todo:
-        _learn(todo, language)
-    return [_CACHE.get((language, w), ()) for w in words]
+    known = _CACHE.get(language, {})
+    todo = [w for w in dict.fromkeys(words) if w not in known]
+    if not todo:
+        return list(map(known.__getitem__, words))
+    learnt = _learn(todo, language)
+    _remember(learnt, language)
+    known = _CACHE.get(language, {})
+    return [learnt[w] if w in learnt else known[w] for w in words]
 
 
-def _learn(words: list[str], language: str) -> None:
+def _remember(learnt: dict[str, tuple[str, ...]], language: str) -> None:
+    """Keep newly keyed words, starting over when they would pass ``CACHE_BYTES``."""
+    size = sum(_size(word, parts) for word, parts in learnt.items())
+    if nbytes() + size > CACHE_BYTES:
+        clear()
+        give_back_freed()  # rare: what was freed in the C heap's middle goes back
+        if size + sys.getsizeof(learnt) > CACHE_BYTES:
+            return
+    _CACHE.setdefault(language, {}).update(learnt)
+    _held[0] += size
+
+
+def _size(word: str, parts: tuple[str, ...]) -> int:
+    return (
+        _ENTRY
+        + sys.getsizeof(word)
+        + (sys.getsizeof(parts) + sum(map(sys.getsizeof, parts)) if parts else 0)
+    )
+
+
+def _learn(words: list[str], language: str) -> dict[str, tuple[str, ...]]:
+    """Each word's part keys (the empty tuple, shared, for most)."""
     parts: list[str] = []
     spans: list[tuple[str, int, int]] = []
     suffixes = SUFFIXES.get(language, _NONE)
@@ -50,11 +102,9 @@ def _learn(words: list[str], language: str) -> None:
         parts += [word[:i] for i in cuts]
         parts += [word[i:] for i in heads]
         spans.append((word, start, len(parts)))
-    if len(_CACHE) + len(words) > MAX_CACHED:
-        _CACHE.clear()
-    keys = latin_keys(parts, language) if parts else []
-    for word in words:
-        _CACHE[language, word] = ()
+    keys = [sys.intern(k) for k in latin_keys(parts, language)] if parts else []
+    out: dict[str, tuple[str, ...]] = dict.fromkeys(words, ())
     owns = latin_keys([word for word, _, _ in spans], language)
     for (word, a, b), own in zip(spans, owns, strict=True):
-        _CACHE[language, word] = tuple(k for k in dict.fromkeys(keys[a:b]) if k != own)
+        out[word] = tuple(k for k in dict.fromkeys(keys[a:b]) if k != own)
+    return out

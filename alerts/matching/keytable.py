@@ -3,8 +3,11 @@
 ``scan`` splits normalised fields into words (as ``\\w+`` does), looks every word's key
 up in a table that outlives the item, and says which keys are anchors of the current
 index. Words not seen before are keyed in one batch (see ``variants.word_keys``) and
-remembered, up to ``MAX_CACHED`` words; longer words than ``MAX_CACHED_WORD`` are keyed
-every time and never kept, so a feed of long distinct strings cannot pin memory.
+remembered; longer words than ``MAX_CACHED_WORD`` (and words with a character beyond the
+BMP) are keyed every time and never kept, so a feed of long distinct strings cannot pin
+memory. There is one table per stem language, and all of them together hold at most
+``CACHE_BYTES`` (see ``set_cache_bytes``): a table that would pass it starts over, and so
+do the other languages' tables, largest first, when the sum would.
 
 ``alerts/matching/_wordkeys.c`` is the table in C; ``PyWordTable`` below is the same
 contract in Python, used when the extension was not built (no C compiler) and by the
@@ -13,16 +16,19 @@ tests that check the two agree.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from alerts.gcpause import give_back_freed
 from alerts.matching.languages import ALGORITHMS, DEFAULT
 from alerts.matching.text import plainness_re, split_words
 from alerts.matching.variants import word_keys
 
 SEP = "\x1f"  # the entry after each field, so that no phrase runs across fields
-MAX_CACHED = 500_000  # words in the table before it starts over
-MAX_CACHED_WORD = 64  # longer words are keyed without being kept
+MAX_CACHED = 500_000  # words in a table before it starts over
+MAX_CACHED_WORD = 64  # longer words are keyed without being kept (the C table: < 256)
+CACHE_BYTES = 12 * 2**20  # every table's words, slots and keys together (set_cache_bytes)
 
 # (keys with SEP after each field, anchor keys present in first-seen order, words per
 # field, and each field's word spans as int32 start/end pairs, or None when the table
@@ -44,6 +50,7 @@ class Table(Protocol):
     def get(self, word: str) -> str | None: ...
     def split(self, norms: list[str], sep: str) -> list[str]: ...
     def clear(self) -> None: ...
+    def nbytes(self) -> int: ...
     def __len__(self) -> int: ...
 
 
@@ -55,11 +62,14 @@ def _split(norm: str) -> list[str]:
 class PyWordTable:
     """The pure-Python twin of the C ``WordTable`` (same arguments, same results)."""
 
-    def __init__(self, limit: int = MAX_CACHED, max_word: int = MAX_CACHED_WORD) -> None:
-        if limit < 1 or max_word < 1:
-            raise ValueError("limit and max_word must be positive")
-        self.limit, self.max_word = limit, max_word
+    def __init__(
+        self, limit: int = MAX_CACHED, max_word: int = MAX_CACHED_WORD, max_bytes: int = 2**62
+    ) -> None:
+        if limit < 1 or max_word < 1 or max_word > 255 or max_bytes < 1:
+            raise ValueError("limit, max_word and max_bytes must be positive (max_word < 256)")
+        self.limit, self.max_word, self.max_bytes = limit, max_word, max_bytes
         self._keys: dict[str, str] = {}
+        self._bytes = 0  # the words' and keys' sizes (the dict's own is added by nbytes)
 
     def scan(
         self,
@@ -103,15 +113,22 @@ class PyWordTable:
         if len(words) != len(keys):
             raise ValueError("words and keys differ in length")
         for word, key in zip(words, keys, strict=True):
-            if len(word) > self.max_word or word in self._keys:
+            if not self._keepable(word) or word in self._keys:
                 continue
-            if len(self._keys) >= self.limit:
-                self._keys.clear()
+            size = sys.getsizeof(word) + sys.getsizeof(key)
+            if len(self._keys) >= self.limit or self.nbytes() + size > self.max_bytes:
+                self.clear()
+                if sys.getsizeof(self._keys) + size > self.max_bytes:
+                    continue
             self._keys[word] = key
+            self._bytes += size
+
+    def _keepable(self, word: str) -> bool:
+        return len(word) <= self.max_word and (word.isascii() or max(word) <= "\uffff")
 
     def get(self, word: str) -> str | None:
         """The key of a word the table holds."""
-        return self._keys.get(word) if len(word) <= self.max_word else None
+        return self._keys.get(word) if self._keepable(word) else None
 
     def split(self, norms: list[str], sep: str) -> list[str]:
         """Every field's words, each field followed by ``sep``."""
@@ -123,19 +140,28 @@ class PyWordTable:
 
     def clear(self) -> None:
         """Forget every word."""
-        self._keys.clear()
+        self._keys = {}  # a new dict: clear() would keep the old one's size
+        self._bytes = 0
+
+    def nbytes(self) -> int:
+        """Bytes held: the dict, and each word and key as ``add`` counted it."""
+        return sys.getsizeof(self._keys) + self._bytes
 
     def __len__(self) -> int:
         return len(self._keys)
 
 
-def new_table(limit: int = MAX_CACHED, max_word: int = MAX_CACHED_WORD) -> Table:
-    """The C table when the extension is built, else the pure-Python twin."""
+def new_table(
+    limit: int = MAX_CACHED, max_word: int = MAX_CACHED_WORD, max_bytes: int | None = None
+) -> Table:
+    """The C table when the extension is built, else the pure-Python twin (``max_bytes``:
+    ``CACHE_BYTES`` unless given)."""
+    budget = CACHE_BYTES if max_bytes is None else max_bytes
     try:
         from alerts.matching._wordkeys import WordTable  # type: ignore[import-not-found]
     except ImportError:  # built without a C compiler
-        return PyWordTable(limit, max_word)
-    table: Table = WordTable(limit, max_word)
+        return PyWordTable(limit, max_word, budget)
+    table: Table = WordTable(limit, max_word, budget)
     return table
 
 
@@ -153,6 +179,36 @@ def table_for(language: str) -> Table:
         same = [t for code, t in _TABLES.items() if ALGORITHMS[code] == ALGORITHMS[language]]
         table = _TABLES[language] = same[0] if same else new_table()
     return table
+
+
+def set_cache_bytes(budget: int) -> None:
+    """Bound every stem language's table together to ``budget`` bytes (a worker calls this
+    once, from its settings, before it matches): the tables start empty."""
+    global CACHE_BYTES, TABLE
+    if budget < 1:
+        raise ValueError("the word cache needs a positive number of bytes")
+    CACHE_BYTES = budget
+    _TABLES.clear()
+    TABLE = _TABLES[DEFAULT] = new_table()
+
+
+def _add(table: Table, words: list[str], keys: list[str]) -> None:
+    """Remember words' keys; then, while all tables together hold more than
+    ``CACHE_BYTES``, the other tables start over, largest first. Memory a table gave back
+    goes back to the system: freed in the C heap's middle, glibc would keep it mapped."""
+    held = len(table)
+    table.add(words, keys)
+    others = sorted({id(t): t for t in _TABLES.values() if t is not table}.values(), key=len)
+    total = table.nbytes() + sum(t.nbytes() for t in others)
+    started_over = len(table) < held
+    while total > CACHE_BYTES and others:
+        largest = others.pop()
+        total -= largest.nbytes()
+        largest.clear()
+        total += largest.nbytes()
+        started_over = True
+    if started_over:
+        give_back_freed()  # rare: once per CACHE_BYTES of new words
 
 
 def scan(
@@ -174,7 +230,7 @@ def scan(
     # this ends, in two rounds unless the table started over.
     while not isinstance(found, tuple):
         keys = word_keys(found, language)
-        table.add(found, keys)
+        _add(table, found, keys)
         overflow.update(zip(found, keys, strict=True))
         found = table.scan(norms, SEP, anchors, overflow)
     return found
@@ -186,7 +242,7 @@ def key_of(word: str, table: Table | None = None, language: str = DEFAULT) -> st
     key = table.get(word)
     if key is None:
         key = word_keys([word], language)[0]
-        table.add([word], [key])
+        _add(table, [word], [key])
     return key
 
 
