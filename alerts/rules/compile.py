@@ -110,12 +110,22 @@ class _RuleCompiler:
         out = []
         for i, entry in enumerate(entries):
             try:
-                node = entry_node(entry, exact=exact, lists=self.lists)
+                # Most entries are plain words: a term straight away (entry_node's first case).
+                node = (
+                    term_from_text(entry, exact=exact)
+                    if isinstance(entry, str)
+                    else entry_node(entry, exact=exact, lists=self.lists)
+                )
             except QueryProblem as exc:
                 self.problem((*key, i), str(exc))
                 continue
-            for problem in check_tree(node, self.words):
-                self.problem((*key, i), problem)
+            if isinstance(node, Term):  # check_tree's first case, without the list
+                problem = check_term(node, self.words)
+                if problem is not None:
+                    self.problem((*key, i), problem)
+            else:
+                for problem in check_tree(node, self.words):
+                    self.problem((*key, i), problem)
             out.append(node)
         return out
 
@@ -169,24 +179,22 @@ def compile_rule(
     none_nodes = c.nodes(("none",), spec.none, exact=c.exact)
     parts += c.query()
     c.filters()
-    if not parts or not has_positive(and_of(parts)):
+    positive = and_of(parts) if parts else None
+    if positive is None or not has_positive(positive):
         if c.ok:
             report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")
         return None
-    guarded = c.guard(and_of(parts))
+    guarded = c.guard(positive)
     parts = [guarded] if isinstance(guarded, Guard) else parts  # else as written: flat
     parts += [Not(or_of(none_nodes))] if none_nodes else []
     if not c.ok:
         return None
     tree = and_of(parts)
-    options = {
-        name: value
-        for name, value, default in (
-            ("letter_case", spec.letter_case, "names"),
-            ("surname_gender", spec.surname_gender, "same"),
-        )
-        if value != default
-    }
+    options: dict[str, str] = {}
+    if spec.letter_case != "names":
+        options["letter_case"] = spec.letter_case
+    if spec.surname_gender != "same":
+        options["surname_gender"] = spec.surname_gender
     return with_term_options(tree, **options) if options else tree
 
 
