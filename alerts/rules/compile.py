@@ -18,6 +18,7 @@ from alerts.rules.tree import (
     and_of,
     has_positive,
     or_of,
+    share_terms,
     terms_of,
     with_term_options,
 )
@@ -92,9 +93,18 @@ class _RuleCompiler:
     """Compiles one rule's clauses, reporting every problem and remembering if any occurred."""
 
     def __init__(
-        self, spec: RuleSpec, lists: Mapping[str, Node], report: Report, words: Words
+        self,
+        spec: RuleSpec,
+        lists: Mapping[str, Node],
+        report: Report,
+        words: Words,
+        terms: dict[Term, Term] | None,
     ) -> None:
         self.spec, self.lists, self.report, self.words = spec, lists, report, words
+        self.terms = terms
+        # Whether the tree may hold a term that is not the table's (a list's, a query's, a
+        # mapping entry's): the finished tree is then shared term by term (share_terms).
+        self.unshared = False
         self.ok = True
         # min_confidence: exact asks what exact: true does; exact terms are the cheaper way.
         self.exact = spec.exact or spec.min_confidence == "exact"
@@ -107,15 +117,27 @@ class _RuleCompiler:
 
     def nodes(self, key: Path_, entries: tuple[TermEntry, ...], *, exact: bool) -> list[Node]:
         """The nodes of an any/all/none (or not_near terms) list."""
-        out = []
+        out: list[Node] = []
         for i, entry in enumerate(entries):
+            node: Node
             try:
-                node = entry_node(entry, exact=exact, lists=self.lists)
+                if isinstance(entry, str):  # most entries: a term straight away, shared now
+                    node = term_from_text(entry, exact=exact)
+                    if self.terms is not None:
+                        node = self.terms.setdefault(node, node)
+                else:
+                    node = entry_node(entry, exact=exact, lists=self.lists)
+                    self.unshared = True
             except QueryProblem as exc:
                 self.problem((*key, i), str(exc))
                 continue
-            for problem in check_tree(node, self.words):
-                self.problem((*key, i), problem)
+            if isinstance(node, Term):  # check_tree's first case, without the list
+                problem = check_term(node, self.words)
+                if problem is not None:
+                    self.problem((*key, i), problem)
+            else:
+                for problem in check_tree(node, self.words):
+                    self.problem((*key, i), problem)
             out.append(node)
         return out
 
@@ -148,6 +170,7 @@ class _RuleCompiler:
         """The query's tree, if the rule has one."""
         if self.spec.query is None:
             return []
+        self.unshared = True
         try:
             node = parse_query(self.spec.query, exact=self.exact, lists=list_lookup(self.lists))
         except QueryProblem as exc:
@@ -159,35 +182,53 @@ class _RuleCompiler:
 
 
 def compile_rule(
-    spec: RuleSpec, lists: Mapping[str, Node], report: Report, *, words: Words
+    spec: RuleSpec,
+    lists: Mapping[str, Node],
+    report: Report,
+    *,
+    words: Words,
+    terms: dict[Term, Term] | None = None,
 ) -> Node | None:
-    """The rule's tree, or None after reporting each problem at its path."""
-    c = _RuleCompiler(spec, lists, report, words)
+    """The rule's tree, or None after reporting each problem at its path.
+
+    ``terms``: a loader's table of shared terms (``tree.share_terms``); the tree's terms are
+    then the table's. A plain word is shared as it is made, without a walk of the tree.
+    """
+    options = _term_options(spec)
+    # With options every term is made anew at the end: shared then, not as it is made.
+    c = _RuleCompiler(spec, lists, report, words, None if options else terms)
     any_nodes = c.nodes(("any",), spec.any, exact=c.exact)
     parts = [or_of(any_nodes)] if any_nodes else []
     parts += c.nodes(("all",), spec.all, exact=c.exact)
     none_nodes = c.nodes(("none",), spec.none, exact=c.exact)
     parts += c.query()
     c.filters()
-    if not parts or not has_positive(and_of(parts)):
+    positive = and_of(parts) if parts else None
+    if positive is None or not has_positive(positive):
         if c.ok:
             report(("id",), "a watch needs at least one term under 'any', 'all' or 'query'")
         return None
-    guarded = c.guard(and_of(parts))
+    guarded = c.guard(positive)
     parts = [guarded] if isinstance(guarded, Guard) else parts  # else as written: flat
     parts += [Not(or_of(none_nodes))] if none_nodes else []
     if not c.ok:
         return None
     tree = and_of(parts)
-    options = {
-        name: value
-        for name, value, default in (
-            ("letter_case", spec.letter_case, "names"),
-            ("surname_gender", spec.surname_gender, "same"),
-        )
-        if value != default
-    }
-    return with_term_options(tree, **options) if options else tree
+    if options:
+        tree = with_term_options(tree, **options)
+    if terms is not None and (c.unshared or options):
+        tree = share_terms(tree, terms)
+    return tree
+
+
+def _term_options(spec: RuleSpec) -> dict[str, str]:
+    """The watch's per-term options that differ from their defaults (with_term_options)."""
+    options: dict[str, str] = {}
+    if spec.letter_case != "names":
+        options["letter_case"] = spec.letter_case
+    if spec.surname_gender != "same":
+        options["surname_gender"] = spec.surname_gender
+    return options
 
 
 def compile_list(

@@ -21,7 +21,7 @@ from alerts.rules.errors import RuleError, RuleSetError, display_path, quote
 from alerts.rules.examples import ExampleFailure
 from alerts.rules.ruleset import Rule, RuleSet
 from alerts.rules.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
-from alerts.rules.tree import Node, Term, share_terms
+from alerts.rules.tree import Node, Term
 from alerts.rules.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
 _LIST = TypeAdapter(tuple[TermEntry, ...])
@@ -184,7 +184,9 @@ class _Build:
             _check_channels(spec, f, self.channels, self.errors)
             self.named.missed = False
             problems = _Errors()
-            tree = compile_rule(spec, self.named, _reporter(problems, f), words=self.words)
+            tree = compile_rule(
+                spec, self.named, _reporter(problems, f), words=self.words, terms=self._table(spec)
+            )
             if self.named.missed:  # its list may be in a later file
                 self.waiting.append((spec, f, first))
                 if first:
@@ -197,7 +199,8 @@ class _Build:
     def deferred(self) -> None:
         """Compile the watches that named a list before its file was read."""
         for spec, f, first in self.waiting:
-            tree = compile_rule(spec, self.named, _reporter(self.errors, f), words=self.words)
+            report = _reporter(self.errors, f)
+            tree = compile_rule(spec, self.named, report, words=self.words, terms=self._table(spec))
             if first:
                 self._keep(spec, tree, f)
         self.waiting.clear()
@@ -206,15 +209,26 @@ class _Build:
         """The enabled watches that compiled, in file order."""
         return tuple(r for r in self.first.values() if r is not None)
 
+    def _mine(self, spec: RuleSpec) -> bool:
+        return self.keep is None or self.keep(spec.id)
+
+    def _held(self, spec: RuleSpec) -> bool:
+        """Whether the watch, if it compiles (and is the first of its id), is held."""
+        return spec.enabled and (self._mine(spec) or _tested(spec))
+
+    def _table(self, spec: RuleSpec) -> dict[Term, Term] | None:
+        """The shared terms (tree.share_terms) for a watch that will be held: only a held
+        watch's terms enter the table, which lives as long as the rule set."""
+        return self.terms if self._held(spec) else None
+
     def _keep(self, spec: RuleSpec, tree: Node | None, f: _Found) -> None:
-        mine = self.keep is None or self.keep(spec.id)
-        tested = bool(spec.examples.match or spec.examples.no_match)
-        if tree is None or not spec.enabled or not (mine or tested):
+        if tree is None or not self._held(spec):
             # Another shard's watch is dropped as soon as it is checked: a shard's worker
             # never holds every watch at once (nor the holes they would leave behind).
             self.first.pop(spec.id, None)
             return
-        rule = _rule(spec, share_terms(tree, self.terms), f)
+        mine, tested = self._mine(spec), _tested(spec)
+        rule = _rule(spec, tree, f)  # its terms are the table's: compiled with _table
         if mine:
             self.first[spec.id] = rule
         else:  # its examples still run on every host
@@ -293,6 +307,10 @@ def _spec(f: _Found, errors: _Errors) -> RuleSpec | None:
     except ValidationError as exc:
         _pydantic(exc, f, errors)
         return None
+
+
+def _tested(spec: RuleSpec) -> bool:
+    return bool(spec.examples.match or spec.examples.no_match)
 
 
 def _rule(spec: RuleSpec, tree: Node, f: _Found) -> Rule:

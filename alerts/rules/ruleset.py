@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 from alerts.rules.notify import NotifySpec
@@ -20,13 +21,15 @@ def _shared(value: Any) -> Any:
     if len(_SHARED) > 10_000:
         _SHARED.clear()
     fields = getattr(value, "__dict__", None)
-    if fields is not None and any(isinstance(v, datetime) for v in fields.values()):
-        return value  # equal instants in other time zones would dump differently
-    # A model's key is its field values and which were set explicitly (they show in
-    # model_dump(exclude_unset=True)), hashed and compared in C rather than by pydantic.
-    key = (
-        value if fields is None else (type(value), *fields.items(), *sorted(value.model_fields_set))
-    )
+    if fields is None:
+        key = value
+    else:
+        # isinstance(v, datetime) for each value, called from C (once per watch).
+        if any(map(isinstance, fields.values(), repeat(datetime))):
+            return value  # equal instants in other time zones would dump differently
+        # A model's key is its field values and which were set explicitly (they show in
+        # model_dump(exclude_unset=True)), hashed and compared in C rather than by pydantic.
+        key = (type(value), *fields.items(), *sorted(value.model_fields_set))
     try:
         return _SHARED.setdefault(key, value)
     except TypeError:  # unhashable: keep this one

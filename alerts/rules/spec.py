@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -48,13 +47,10 @@ def _entry_kind(value: Any) -> str:
     return "spec" if isinstance(value, dict | TermSpec) else "text"
 
 
-def _number_as_text(value: Any) -> Any:
-    """A number written bare in YAML (a year: 2003) is the term as written."""
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
+# A number written bare in YAML (a year: 2003) is the term as written: str(value), a bool
+# refused, by pydantic itself (no Python call per entry of a 100k-watch load).
 TermEntry = Annotated[
-    Annotated[str, BeforeValidator(_number_as_text), Tag("text")]
+    Annotated[str, Field(coerce_numbers_to_str=True), Tag("text")]
     | Annotated[TermSpec, Tag("spec")],
     Discriminator(_entry_kind),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from operator import is_
 from typing import Any, Literal
 
 from alerts.rules.confidence import KINDS
@@ -163,12 +164,14 @@ def or_of(nodes: list[Node]) -> Node:
 
 def has_positive(node: Node) -> bool:
     """Whether the tree can fire on something present (a watch of only NOTs cannot)."""
+    if isinstance(node, Term):  # most nodes: asked first
+        return True
     if isinstance(node, Not):
         return False
     if isinstance(node, And):
-        return any(has_positive(c) for c in node.children)
+        return any(map(has_positive, node.children))
     if isinstance(node, Or):
-        return all(has_positive(c) for c in node.children)
+        return all(map(has_positive, node.children))
     if isinstance(node, Guard):
         return has_positive(node.child)
     return True
@@ -187,30 +190,36 @@ def terms_of(node: Node) -> list[Term]:
     return [t for c in node.children for t in terms_of(c)]
 
 
+_GROUPS = (And, Or)
+
+
 def map_terms(node: Node, fn: Callable[[Term], Term]) -> Node:
     """The tree with each term replaced by ``fn(term)``. Nodes are immutable and a list's
     terms are shared between watches: a node none of whose terms changed is kept as it is,
     the others are new nodes, never changed ones."""
     if isinstance(node, Term):
         return fn(node)
+    if isinstance(node, _GROUPS):
+        # A term child mapped here, not by a call: most children are terms, and a
+        # 100k-watch load walks every tree (options, sharing).
+        old = node.children
+        children = tuple([fn(c) if isinstance(c, Term) else map_terms(c, fn) for c in old])
+        return node if _same(children, old) else type(node)(children)
     if isinstance(node, Near):
-        terms = tuple(fn(t) for t in node.terms)
+        terms = tuple([fn(t) for t in node.terms])
         return node if _same(terms, node.terms) else replace(node, terms=terms)
     if isinstance(node, Not):
         child = map_terms(node.child, fn)
         return node if child is node.child else Not(child)
-    if isinstance(node, Guard):
-        child = map_terms(node.child, fn)
-        away = node.away and map_terms(node.away, fn)
-        if child is node.child and away is node.away:
-            return node
-        return replace(node, child=child, away=away)
-    children = tuple(map_terms(c, fn) for c in node.children)
-    return node if _same(children, node.children) else type(node)(children)
+    child = map_terms(node.child, fn)
+    away = node.away and map_terms(node.away, fn)
+    if child is node.child and away is node.away:
+        return node
+    return replace(node, child=child, away=away)
 
 
 def _same(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
-    return all(a is b for a, b in zip(new, old, strict=True))
+    return all(map(is_, new, old))
 
 
 def share_terms(node: Node, table: dict[Term, Term]) -> Node:

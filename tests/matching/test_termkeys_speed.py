@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from alerts.matching.gender import (
     feminine_many,
     masculine_many,
     masculine_surname,
+    ov_surname,
 )
 from alerts.matching.termkeys import _adjectives, adjective_key, term_keys
 from alerts.matching.translit import script
@@ -58,3 +61,14 @@ def test_surname_endings_grouped_by_last_letter_find_what_the_whole_list_finds(
     assert masculine_many(words) == {
         w for w in words if w.endswith(_MASCULINE_ENDS) and masculine_surname(w)
     }
+
+
+# The regex ov_surname was, before its endings were spelled out for str.endswith.
+_OV_REGEX = re.compile(r"(?:[oe]v|[iy]n|[ое]в|[иы]н|ін)$")
+OV_LETTERS = st.text(alphabet="oeviynkal овеинытаі -", max_size=8)
+
+
+@given(OV_LETTERS)
+@settings(max_examples=500, deadline=None)
+def test_ov_surname_by_its_endings_is_the_regex(word: str) -> None:
+    assert ov_surname(word) == (_OV_REGEX.search(word) is not None)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from alerts.matching import load_ruleset
+from alerts.matching.text import words
+from alerts.rules.compile import compile_rule
+from alerts.rules.spec import RuleSpec
 from alerts.rules.tree import And, Guard, Near, Not, Or, Term, share_terms, terms_of
 from tests.matching.helpers import write_rules
 
@@ -44,3 +49,32 @@ def test_a_tree_whose_terms_are_all_known_already_is_returned_as_is() -> None:
     assert all(x is y for x, y in zip(terms_of(shared), terms_of(tree), strict=True))
     guarded = Guard(Term("a"), away=Term("z"), within=2)
     assert share_terms(guarded, table).child is terms_of(tree)[0]
+
+
+SPECS = [
+    {"any": ["kaluga", "tula"], "none": ["drill"]},
+    {"any": ["kaluga"], "all": [{"term": "tula", "fields": ["title"]}], "exact": True},
+    {"query": '"kaluga tula"~3 AND NOT drill', "any": ["tula"]},
+    {"any": ["kaluga", {"list": "places"}], "surname_gender": "any"},
+    {"any": ["Kaluga"], "letter_case": "any", "not_near": {"terms": ["tula"], "within": 2}},
+    {"any": ["kaluga"], "min_confidence": "exact", "not_near": {"terms": ["x y"], "within": 1}},
+]
+
+
+@pytest.mark.parametrize("extra", SPECS)
+def test_a_tree_compiled_with_the_table_is_the_shared_tree(extra: dict[str, object]) -> None:
+    spec = RuleSpec.model_validate({"id": "w", "notify": {"channels": ["e"]}, **extra})
+    lists = {"places": Or((Term("tula"), Term("oryol")))}
+    table: dict[Term, Term] = {Term("tula"): Term("tula"), Term("drill"): Term("drill")}
+    walked = dict(table)
+    tree = compile_rule(spec, lists, _no_problem, words=words, terms=table)
+    plain = compile_rule(spec, lists, _no_problem, words=words)
+    assert tree is not None and plain is not None
+    assert tree == plain
+    share_terms(plain, walked)
+    assert table.keys() == walked.keys()  # the same terms entered the table as by a walk
+    assert all(t is table[t] for t in terms_of(tree))  # and the tree holds the table's
+
+
+def _no_problem(path: object, message: str) -> None:
+    raise AssertionError(message)
