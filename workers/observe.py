@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery.app.trace import LOG_SUCCESS
 from celery.signals import setup_logging, worker_init, worker_shutting_down
 
 from alerts.observe import metrics
@@ -14,16 +15,35 @@ from alerts.settings import load_settings
 log = logging.getLogger(__name__)
 # httpx logs each request at INFO: one more line per send, beside the delivery's own (which
 # carries its ids), and a tenth of a millisecond of CPU each. Kept at DEBUG.
-CHATTY = ("httpx", "httpcore")
+# Celery's "Task ... received" (the pool's parent: its only INFO line) is the same kind of line.
+CHATTY = ("httpx", "httpcore", "celery.worker.strategy")
+TRACE = "celery.app.trace"
+
+
+class _NoSuccessLine(logging.Filter):
+    """Drops Celery's "Task ... succeeded in ..." (one per task, beside our lines with the ids);
+    its retry (INFO) and failure (ERROR) lines stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the success line only."""
+        return record.msg is not LOG_SUCCESS
+
+
+NO_SUCCESS_LINE = _NoSuccessLine()
 
 
 def configure_worker_logging() -> None:
-    """Our handler and format; the HTTP client's per-request lines only at DEBUG."""
+    """Our handler and format; per-request and per-task chatter only at DEBUG."""
     setup = load_settings().log_setup()
     configure_logging(setup)
     quiet = logging.getLevelName(setup.level) != logging.DEBUG
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    trace = logging.getLogger(TRACE)
+    if quiet:
+        trace.addFilter(NO_SUCCESS_LINE)  # once: a filter already there is not added again
+    else:
+        trace.removeFilter(NO_SUCCESS_LINE)
 
 
 # Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.

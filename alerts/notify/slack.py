@@ -1,7 +1,8 @@
 """A thin Slack sender for ``slack://`` destinations (incoming webhooks and bot tokens).
 
 Apprise parses the URL (tokens, mode, channel, user) but its send returns only True/False: it drops
-the HTTP status and ignores ``Retry-After``. So the request is made here with httpx and classified:
+the HTTP status and ignores ``Retry-After``. So the request is made here (``webhook_http``: urllib3,
+certificates checked, proxies from the environment) and classified:
 2xx ok; 429 retry after ``Retry-After``; 5xx and timeouts retry; other 4xx (``invalid_payload``,
 ``channel_not_found``) are permanent. One sender serves one Slack channel, so a failure on one
 channel never resends another.
@@ -14,36 +15,19 @@ cannot start threads (``thread_ref`` is None). With a bot token (``chat.postMess
 from __future__ import annotations
 
 import json
-import os
-import threading
 from typing import Any
-
-import httpx
 
 from alerts.clock import Clock
 from alerts.notify.base import SendResult
 from alerts.notify.escape import as_slack_ts
 from alerts.notify.render import Kind, Message
 from alerts.notify.transport import failure, http_retryable, parse_retry_after
+from alerts.notify.webhook_http import Answer, PostError, PostTimeout, WebhookPoster
 
 SLACK_API = "https://slack.com/api"
 _RETRYABLE_API_ERRORS = {
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
 }  # fmt: skip
-
-
-_clients: dict[int, httpx.Client] = {}
-_clients_lock = threading.Lock()
-
-
-def http_client() -> httpx.Client:
-    """One pooled client per process (made after a fork, never shared across one)."""
-    pid = os.getpid()
-    with _clients_lock:
-        client = _clients.get(pid)
-        if client is None:
-            client = _clients[pid] = httpx.Client(follow_redirects=False)
-        return client
 
 
 def endpoint(plugin: Any, *, webhook_base: str | None, api_base: str | None) -> str:
@@ -82,10 +66,7 @@ class SlackSender:
         self.bot_token: str | None = plugin.access_token if plugin.mode == "bot" else None
         self.username: str | None = plugin.user
         self.channel, self.thread_ts = channel_target(target)
-        # Parsed once, not on every send (httpx parses a string URL and a float timeout each
-        # time: about a tenth of the send's CPU).
-        self._url = httpx.URL(url)
-        self._timeout = httpx.Timeout(timeout)
+        self._poster = WebhookPoster(url, timeout)  # URL, proxy and timeout settled once
         self._headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "bulletin-alerts",
@@ -115,17 +96,15 @@ class SlackSender:
         """POST the message and classify the answer."""
         data = json.dumps(self.payload(message, reply_to=reply_to)).encode()
         try:
-            response = http_client().post(
-                self._url, content=data, headers=self._headers, timeout=self._timeout
-            )
-        except httpx.TimeoutException:
+            response = self._poster.post(data, self._headers)
+        except PostTimeout:
             return failure(self.label, "slack timeout", retryable=True)
-        except httpx.HTTPError as exc:
-            return failure(self.label, f"slack: {type(exc).__name__}: {exc}", retryable=True)
+        except PostError as exc:
+            return failure(self.label, f"slack: {exc}", retryable=True)
         return self._classify(response)
 
-    def _classify(self, response: httpx.Response) -> SendResult:
-        status, body = response.status_code, " ".join(response.text.split())[:200]
+    def _classify(self, response: Answer) -> SendResult:
+        status, body = response.status, " ".join(response.text.split())[:200]
         if 200 <= status < 300:
             return self._api_result(response) if self.bot_token else SendResult(ok=True)
         wait = parse_retry_after(response.headers.get("Retry-After"), self.clock())
@@ -135,9 +114,9 @@ class SlackSender:
             self.label, f"slack {status} {body}", retryable=http_retryable(status), retry_after=wait
         )
 
-    def _api_result(self, response: httpx.Response) -> SendResult:
+    def _api_result(self, response: Answer) -> SendResult:
         try:
-            data = response.json()
+            data = json.loads(response.body)
         except ValueError:
             return failure(self.label, "slack api: answer is not JSON", retryable=True)
         if isinstance(data, dict) and data.get("ok"):

@@ -137,7 +137,7 @@ def test_canary_secret_never_reaches_logs_output_or_errors(
     texts += [record.getMessage() for record in caplog.records]
     assert not [t for t in texts if CANARY in t]
     # The logs did talk about these sends, in privacy form.
-    assert "HTTP Request: POST http://127.0.0.1" in caplog.text
+    assert '"POST /services/****/****/**** HTTP/1.1" 429' in caplog.text
     assert "mailto://bob:****@127.0.0.1" in caplog.text
 
 

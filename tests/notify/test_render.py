@@ -118,12 +118,31 @@ def test_templates_dir_overrides_by_file_name(tmp_path: Path) -> None:
     assert "Terms:" in renderer.render("text", alert).text
 
 
-def test_templates_run_sandboxed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ v.__class__.__init__.__globals__ }}",
+        # Through a field's value (fields are read without a sandbox check; their values are not)
+        "{{ v.title.__class__.__mro__ }}",
+        "{{ v.snippet[0].__class__.__init__.__globals__ }}",
+        "{{ v.snippet.__class__.__subclasses__() }}",
+        "{% set d = {} %}{{ d.update(a=1) }}",  # the immutable sandbox still refuses mutation
+    ],
+)
+def test_templates_run_sandboxed(tmp_path: Path, template: str) -> None:
     from jinja2.exceptions import SecurityError
 
-    (tmp_path / "text_alert.j2").write_text("{{ v.__class__.__init__.__globals__ }}")
+    (tmp_path / "text_alert.j2").write_text(template)
     with pytest.raises(SecurityError):
         Renderer(tmp_path).render("text", make_alert())
+
+
+def test_digest_templates_run_sandboxed(tmp_path: Path) -> None:
+    from jinja2.exceptions import SecurityError
+
+    (tmp_path / "slack_digest.j2").write_text("{{ d.stories[0].alerts[0].__class__.__dict__ }}")
+    with pytest.raises(SecurityError):
+        Renderer(tmp_path).render("slack", make_digest())
 
 
 def test_a_storm_digest_stays_within_slack_limits_and_counts_everything(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -70,6 +71,7 @@ class SlackRequest:
     headers: dict[str, str]
     payload: Any
     raw: bytes = field(repr=False, default=b"")
+    client_port: int = 0  # the client's TCP port: one port for many requests is a reused connection
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -90,9 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             payload = None
         owner = self.server.owner
-        reply = owner._take(
-            SlackRequest(time.monotonic(), self.path, dict(self.headers.items()), payload, raw)
-        )
+        headers, port = dict(self.headers.items()), self.client_address[1]
+        reply = owner._take(SlackRequest(time.monotonic(), self.path, headers, payload, raw, port))
         body = reply.body
         if reply.status == 200 and self.path.startswith("/api/"):
             body = json.dumps({"ok": True, "channel": "C0TEST", "ts": owner._next_ts()})
@@ -117,8 +118,9 @@ class _Server(LocalHTTPServer):
 class SlackTestServer:
     """ThreadingHTTPServer on a free 127.0.0.1 port, served from a daemon thread."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls  # serve HTTPS with this server-side context
         self._lock = threading.Condition()
         self._requests: list[SlackRequest] = []
         self._queue: deque[SlackReply] = deque()
@@ -131,6 +133,10 @@ class SlackTestServer:
         """Bind and serve in the background."""
         server = _Server((self.host, 0), _Handler)
         server.owner = self
+        if self.tls is not None:  # the handshake runs in the request's thread, on first read
+            server.socket = self.tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -163,7 +169,8 @@ class SlackTestServer:
     @property
     def webhook_base(self) -> str:
         """Value for ``ALERTS_NOTIFY__SLACK_WEBHOOK_BASE`` (stands for hooks.slack.com/services)."""
-        return f"http://{self.host}:{self.port}/services"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}/services"
 
     def script(self, *replies: SlackReply) -> None:
         """Queue one-shot replies, used in order before the standing reply."""

@@ -31,3 +31,23 @@ def test_httpx_request_lines_only_at_debug(
     observe.configure_worker_logging()
     for name in observe.CHATTY:
         assert logging.getLevelName(logging.getLogger(name).getEffectiveLevel()) == httpx_level
+
+
+@pytest.mark.usefixtures("restored_logging")
+@pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("DEBUG", True)])
+def test_celery_task_success_line_only_at_debug_and_retries_kept(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, level: str, shown: bool
+) -> None:
+    from celery.app import trace
+
+    monkeypatch.setattr(observe, "load_settings", lambda: Settings(log_level=level))
+    observe.configure_worker_logging()
+    logging.getLogger().addHandler(caplog.handler)  # the set-up replaced the root's handlers
+    caplog.set_level(logging.DEBUG, logger=observe.TRACE)
+    context = {"id": "t1", "name": "alerts.ingest_bulletin", "runtime": 0.01, "return_value": 1}
+    trace.info(trace.LOG_SUCCESS, context)
+    trace.info(trace.LOG_RETRY, {**context, "exc": "Retry in 5s"})
+    logged = [r.getMessage() for r in caplog.records if r.name == observe.TRACE]
+    assert any("succeeded" in line for line in logged) is shown
+    assert any("retry: Retry in 5s" in line for line in logged)
+    logging.getLogger(observe.TRACE).removeFilter(observe.NO_SUCCESS_LINE)
