@@ -77,8 +77,9 @@ REQUEST_ID_HEADER = "X-Alerts-Id"
 BULLETINS = "/v1/bulletins"
 Deliveries = Callable[[str | None, str | None, int], list[dict[str, Any]]]
 Metrics = Callable[[], tuple[bytes, str]]  # the Prometheus text and its content type
-# A body up to this size is parsed on the event loop (a millisecond or so of CPU at most) when
-# the store is written asynchronously: the thread hop cost more than that parse at 100 POSTs/s.
+# A body up to this size is parsed on the event loop (about 2 ms of CPU at most: 4 KiB of
+# plain text) when the store is written asynchronously: at 100 one-item POSTs/s the thread hop
+# cost about 0.3 ms of the API's CPU per POST, more than such a parse.
 INLINE_BODY_BYTES = 4096
 
 
