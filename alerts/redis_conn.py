@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
+import redis.asyncio
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
 
 SENTINEL_SCHEME = "sentinel://"
@@ -43,7 +45,16 @@ class Durability:
         if self.replicas <= 0:
             return list(pipe.execute())
         pipe.wait(self.replicas, self.timeout_ms)
-        replies = list(pipe.execute())
+        return self._checked(list(pipe.execute()))
+
+    async def execute_async(self, pipe: Any) -> list[Any]:
+        """``execute`` for a ``redis.asyncio`` pipeline."""
+        if self.replicas > 0:
+            pipe.wait(self.replicas, self.timeout_ms)
+        replies = list(await pipe.execute())
+        return self._checked(replies) if self.replicas > 0 else replies
+
+    def _checked(self, replies: list[Any]) -> list[Any]:
         acked = int(replies[-1])
         if acked < self.replicas:
             raise NotReplicated(
@@ -95,10 +106,24 @@ def connect(url: str, *, sentinel_master: str | None = None, **options: Any) -> 
     set's current master (``sentinel_master`` names the service)."""
     if not is_sentinel(url):
         return redis.Redis.from_url(url, **options)
+    return _master(Sentinel, url, sentinel_master, options)
+
+
+def connect_async(
+    url: str, *, sentinel_master: str | None = None, **options: Any
+) -> redis.asyncio.Redis:
+    """``connect`` with redis-py's asyncio client (the API's writes from its event loop)."""
+    if not is_sentinel(url):
+        return redis.asyncio.Redis.from_url(url, **options)
+    return _master(AsyncSentinel, url, sentinel_master, options)
+
+
+def _master(kind: Any, url: str, sentinel_master: str | None, options: dict[str, Any]) -> Any:
+    """The current master of the Sentinel set ``url`` names, from a ``kind`` of Sentinel."""
     if not sentinel_master:
         raise ValueError("a sentinel:// URL needs the sentinel_master setting")
     found = parse_sentinels(url)
-    sentinel = Sentinel(
+    sentinel = kind(
         list(found.hosts),
         sentinel_kwargs={"socket_timeout": options.get("socket_timeout", 2)},
         socket_timeout=options.pop("socket_timeout", 5),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, Literal
 
 import redis
+import redis.asyncio
 from fastapi import FastAPI
 from kombu.exceptions import OperationalError
 
@@ -31,7 +35,8 @@ from alerts.models import Item
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.observe.scrape import RedisGauges
-from alerts.settings import load_settings
+from alerts.redis_conn import connect_async
+from alerts.settings import Settings, load_settings
 from workers.app import QUEUE
 from workers.app import app as celery_app
 from workers.publish import RedisTaskQueue
@@ -74,36 +79,33 @@ def create_api() -> FastAPI:
     def submit(
         *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
     ) -> int:
-        # Kept in the intake first: the reconciler re-queues it if its task message is lost.
-        # The new items are counted in the same round trip, before the write.
-        bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
-        ids = list(dict.fromkeys(i.id for i in items))
-        # The items as the API parsed them: the worker does not parse the bulletin again.
-        args: list[Any] = [source, "", content_type]
-        kwargs = {"bulletin_id": bulletin.id, "items": [i.model_dump(mode="json") for i in items]}
-        kwargs["fmt"] = fmt
-        shown = f"{{'bulletin_id': {bulletin.id!r}, 'items': <{len(items)}>, 'fmt': {fmt!r}}}"
+        # The new items are counted in the intake's round trip, before the write.
+        m = ingest_message(source, data, content_type, items, fmt)
         folded = None  # the task message queued on the intake's pipeline, when it can be
         if ingest_queue is not None:
-            folded = partial(ingest_queue.push, args=args, kwargs=kwargs, kwargsrepr=shown)
+            folded = partial(ingest_queue.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown)
         with intake_outcome():
-            new = intake.add_counting_new(bulletin, system_clock() + grace, seen, ids, folded)
+            new = intake.add_counting_new(m.bulletin, system_clock() + grace, seen, m.ids, folded)
         if folded is not None:
             return new  # the task message went with the intake write
         try:
             celery_app.send_task(
                 INGEST_TASK,
-                args=args,
-                kwargs=kwargs,
-                argsrepr=repr(args),
-                kwargsrepr=shown,
+                args=m.args,
+                kwargs=m.kwargs,
+                argsrepr=repr(m.args),
+                kwargsrepr=m.shown,
                 retry_policy=PUBLISH_RETRY,
             )
         except (redis.RedisError, OperationalError, OSError) as exc:
             # Stored all the same: the reconciler queues it after the visibility timeout.
-            log.warning("bulletin %s stored, its task not queued (%s)", bulletin.id, exc)
+            log.warning("bulletin %s stored, its task not queued (%s)", m.bulletin.id, exc)
         return new
 
+    # From the event loop only where the task message rides the intake's write.
+    submit_async = None
+    if ingest_queue is not None:
+        submit_async = AsyncSubmit(settings, intake, seen, ingest_queue, grace)
     probes = Probes(
         {
             "redis": lambda: _redis_ok(client),
@@ -137,6 +139,7 @@ def create_api() -> FastAPI:
     api = create_app(
         settings,
         submit=submit,
+        submit_async=submit_async,
         health=health,
         deliveries=deliveries,
         replay_guard=RedisReplayGuard(client),
@@ -145,6 +148,87 @@ def create_api() -> FastAPI:
     )
     freeze_heap()  # the start-up heap lives as long as the process: no GC pauses over it
     return api
+
+
+def ingest_message(
+    source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
+) -> Message:
+    """A bulletin's intake entry and its ingest task's arguments (the items as the API parsed
+    them: the worker does not parse the bulletin again)."""
+    bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
+    ids = list(dict.fromkeys(i.id for i in items))
+    args: list[Any] = [source, "", content_type]
+    kwargs = {"bulletin_id": bulletin.id, "items": [i.model_dump(mode="json") for i in items]}
+    kwargs["fmt"] = fmt
+    shown = f"{{'bulletin_id': {bulletin.id!r}, 'items': <{len(items)}>, 'fmt': {fmt!r}}}"
+    return Message(bulletin, ids, args, kwargs, shown)
+
+
+class AsyncSubmit:
+    """The submit of a small bulletin from the event loop (``alerts.api.app.AsyncSubmitter``):
+    the intake's write and the task message in one round trip of redis-py's asyncio client,
+    with no thread hop (it cost about a third of a millisecond of CPU per POST at 100/s)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        intake: RedisIntake,
+        seen: RedisSeenStore,
+        queue: RedisTaskQueue,
+        grace: timedelta,
+    ) -> None:
+        self.intake, self.seen, self.queue, self.grace = intake, seen, queue, grace
+        self.client = PerLoop(
+            partial(
+                connect_async,
+                settings.redis_url or "",
+                sentinel_master=settings.sentinel_master,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+            )
+        )
+
+    async def __call__(
+        self, *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
+    ) -> int:
+        """Store and queue the bulletin; how many of its items are new."""
+        m = ingest_message(source, data, content_type, items, fmt)
+        folded = partial(self.queue.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown)
+        wake = system_clock() + self.grace
+        with intake_outcome():
+            return await self.intake.add_counting_new_async(
+                self.client(), m.bulletin, wake, self.seen, m.ids, folded
+            )
+
+
+class PerLoop:
+    """One asyncio Redis client per event loop (its connections belong to the loop that made
+    them): uvicorn runs one loop per process, a test client or a bench may start several."""
+
+    def __init__(self, make: Callable[[], redis.asyncio.Redis]) -> None:
+        self.make = make
+        self.clients: weakref.WeakKeyDictionary[Any, redis.asyncio.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self) -> redis.asyncio.Redis:
+        """The running loop's client."""
+        loop = asyncio.get_running_loop()
+        client = self.clients.get(loop)
+        if client is None:
+            client = self.clients[loop] = self.make()
+        return client
+
+
+@dataclass(frozen=True)
+class Message:
+    """One bulletin's intake entry and its ingest task's arguments."""
+
+    bulletin: Accepted
+    ids: list[str]  # its items' ids, each once
+    args: list[Any]
+    kwargs: dict[str, Any]
+    shown: str  # the kwargs as the logs show them
 
 
 class RedisReplayGuard:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import redis
+import redis.asyncio
 
 from alerts.ingest.dedup import RedisSeenStore
 from alerts.redis_conn import Durability
@@ -113,12 +114,40 @@ class RedisIntake:
         more commands after the write, in that round trip and under its ``WAIT`` (the API's
         task message)."""
         with self.r.pipeline(transaction=False) as pipe:
-            seen.queue_unseen(pipe, ids)
-            self._queue_add(pipe, bulletin, wake_at)
-            if then is not None:
-                then(pipe)
+            self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
             replies = self.durability.execute(pipe)
-        return sum(1 for found in replies[: len(ids)] if not found)
+        return _unseen_count(replies, ids)
+
+    async def add_counting_new_async(
+        self,
+        client: redis.asyncio.Redis,
+        bulletin: Accepted,
+        wake_at: datetime,
+        seen: RedisSeenStore,
+        ids: Sequence[str],
+        then: Callable[[Any], object] | None = None,
+    ) -> int:
+        """``add_counting_new`` on ``client``, redis-py's asyncio client of the same Redis: the
+        API writes from its event loop, without a thread hop per POST."""
+        async with client.pipeline(transaction=False) as pipe:
+            self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
+            replies = await self.durability.execute_async(pipe)
+        return _unseen_count(replies, ids)
+
+    def _queue_counting(
+        self,
+        pipe: Any,
+        bulletin: Accepted,
+        wake_at: datetime,
+        seen: RedisSeenStore,
+        ids: Sequence[str],
+        then: Callable[[Any], object] | None,
+    ) -> None:
+        """The seen reads of ``ids``, the intake's write, then what ``then`` queues."""
+        seen.queue_unseen(pipe, ids)
+        self._queue_add(pipe, bulletin, wake_at)
+        if then is not None:
+            then(pipe)
 
     def _queue_add(self, pipe: Any, bulletin: Accepted, wake_at: datetime) -> None:
         """The intake's write: the bulletin's body, then its wake time."""
@@ -181,3 +210,8 @@ class RedisIntake:
                 source, content, ctype = json.loads(body)
                 kept.append(Accepted(bid, source, content, ctype))
         return kept, gone
+
+
+def _unseen_count(replies: Sequence[Any], ids: Sequence[str]) -> int:
+    """How many of ``ids`` the first replies (their seen reads) found unseen."""
+    return sum(1 for found in replies[: len(ids)] if not found)

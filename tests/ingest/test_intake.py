@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+import redis.asyncio
 from redis.connection import AbstractConnection
 
 from alerts.ingest.dedup import RedisSeenStore
@@ -110,3 +112,42 @@ def test_commands_queued_after_the_write_share_its_round_trip(redis_client, monk
     assert (new, len(sends)) == (1, 1)
     assert redis_client.lrange("queued", 0, -1) == [b"task"]
     assert redis_client.hexists("alerts:ingest:intake", "b1")
+
+
+def test_the_asyncio_write_counts_and_keeps_alike(redis_url, redis_client) -> None:
+    """``add_counting_new_async`` (the API's event loop) does what ``add_counting_new`` does, on
+    redis-py's asyncio client of the same Redis: the new-item count, the write, what ``then``
+    queued."""
+    seen = RedisSeenStore(redis_client)
+    seen.mark_seen(["i1"], T0)
+
+    async def write() -> int:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            return await RedisIntake(redis_client).add_counting_new_async(
+                client, bulletin(1), T0, seen, ["i1", "i2"], lambda p: p.lpush("queued", "task")
+            )
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(write()) == 1
+    assert redis_client.lrange("queued", 0, -1) == [b"task"]
+    assert RedisIntake(redis_client).due(T0, T0 + timedelta(seconds=5)) == [bulletin(1)]
+
+
+def test_the_asyncio_write_waits_for_its_replica_too() -> None:
+    """A frozen replica fails the API's asyncio write as it fails ``add``: ``NotReplicated``."""
+    with master_and_replica() as (master, replica):
+        durable = RedisIntake(redis.Redis(port=master.port), Durability(replicas=1, timeout_ms=200))
+        seen = RedisSeenStore(redis.Redis(port=master.port))
+
+        async def write(n: int) -> int:
+            client = redis.asyncio.Redis(port=master.port)
+            try:
+                return await durable.add_counting_new_async(client, bulletin(n), T0, seen, ["i"])
+            finally:
+                await client.aclose()
+
+        assert asyncio.run(write(1)) == 1
+        with frozen(replica), pytest.raises(NotReplicated, match="0 of 1 replica"):
+            asyncio.run(write(2))

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from redis.asyncio.connection import AbstractConnection as AsyncConnection
 from redis.connection import AbstractConnection
 
+from alerts.api.app import INLINE_BODY_BYTES
 from alerts.settings import Settings
 from tests.support.processes import write_config
 from workers.publish import RedisTaskQueue
@@ -80,8 +82,15 @@ def test_a_prioritised_task_gets_no_pushed_messages(redis_url, create_app) -> No
     assert RedisTaskQueue.for_settings(app, settings, TASK) is None
 
 
+@pytest.mark.parametrize(
+    ("padding", "path"),
+    [
+        (0, "async"),  # a small body: parsed and written from the event loop
+        (INLINE_BODY_BYTES, "sync"),  # a big one: parsed and written in a worker thread
+    ],
+)
 def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
-    redis_url, redis_client, monkeypatch: pytest.MonkeyPatch, tmp_path
+    redis_url, redis_client, monkeypatch: pytest.MonkeyPatch, tmp_path, padding: int, path: str
 ) -> None:
     """``workers.api``: the new-item count, the intake write and the task message together."""
     monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
@@ -91,24 +100,35 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     monkeypatch.setattr(module, "configure_logging", lambda setup: None)
     monkeypatch.setattr(module, "freeze_heap", lambda: None)
     api = module.create_api()
-    sends: list[object] = []
+    sends: list[str] = []
     original = AbstractConnection.send_packed_command
 
+    original_async = AsyncConnection.send_packed_command
+
     def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        sends.append(command)
+        sends.append("sync")
         original(self, command, check_health)
 
-    body = json.dumps({"items": [{"id": "i1", "title": "Drones over Kaluga"}]})
+    async def counting_async(
+        self: AsyncConnection, command: Any, check_health: bool = True
+    ) -> None:
+        sends.append("async")
+        await original_async(self, command, check_health)
+
+    item = {"id": "i1", "title": "Drones over Kaluga", "body": "x" * padding}
+    body = json.dumps({"items": [item]})
     headers = {"Authorization": "Bearer t0ken", "Content-Type": "application/json"}
     with TestClient(api) as client:
-        warm = json.dumps({"items": [{"id": "i0", "title": "Talks resume"}]})
+        # The same size: the same path's client gets connected.
+        warm = json.dumps({"items": [{"id": "i0", "title": "Talks resume", "body": item["body"]}]})
         assert client.post("/v1/bulletins", content=warm, headers=headers).status_code == 202
         popped(redis_client)  # connected: from here on, only the POST's own commands
         with monkeypatch.context() as patch:
             patch.setattr(AbstractConnection, "send_packed_command", counting)
+            patch.setattr(AsyncConnection, "send_packed_command", counting_async)
             resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
     assert resp.status_code == 202, resp.text
-    assert (resp.json()["new"], len(sends)) == (1, 1)
+    assert (resp.json()["new"], sends) == (1, [path])
     message = popped(redis_client)
     args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert args == ["desk", "", "application/json"]
