@@ -31,6 +31,7 @@ def test_a_big_bulletin_runs_in_bounded_tasks_and_alerts_each_item_once(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis
 ) -> None:
     settings = {
+        "log_level": "DEBUG",  # Celery's per-task "received"/"succeeded" lines, counted below
         "worker": {"ingest_chunk": CHUNK},
         "delivery": {"paced_channels": [], "story_threshold": 1.0},
     }
