@@ -106,12 +106,17 @@ class _Builder:
         return aid
 
     def _new_atom(self, term: Term) -> int:
-        toks = () if term.kind == "regex" else _words_of(term.text)
         ids = self.ids[term.kind, term.exact]
-        text = term.text if term.kind == "regex" else " ".join(toks)
-        if _hyphenated(term):
-            # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
-            text += " -"
+        if term.kind == "regex":
+            toks: tuple[str, ...] = ()
+            text = term.text
+        else:
+            norm = normalise(term.text)[0]  # once: the words and the hyphen read it both
+            toks = _words_of(term.text, norm)
+            text = " ".join(toks)
+            if not term.exact and term.kind == "word" and _joins(norm):
+                # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
+                text += " -"
         if _any_gender(term):
             text += " ~any"  # a watch that asks for both genders has atoms of its own
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
@@ -167,12 +172,14 @@ class _Builder:
         if term.exact:
             return Written(WORDS, toks)
         self.index.fuzzy = True
+        if len(toks) == 1:  # most terms: one word, its keys' own ``only`` (never modified)
+            word = keys[toks[0]]
+            one = both_genders(word.all()) if _any_gender(term) else word.all()
+            return Keyed(KEYS, _shared_text(one, toks[0]), word.only or None)
         options = tuple(keys[t].all() for t in toks)
         if _any_gender(term):
             options = tuple(both_genders(o) for o in options)
         only = _only(keys[t] for t in toks)
-        if len(toks) == 1:
-            return Keyed(KEYS, _shared_text(options[0], toks[0]), only)
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
             joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
@@ -201,10 +208,11 @@ class _Builder:
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 
 
-def _words_of(text: str) -> tuple[str, ...]:
-    """A term's normalised words: the text itself when it is its one word (most terms), so
-    that neither the build nor the index holds a copy of the rule set's string."""
-    found = words(text)
+def _words_of(text: str, norm: str) -> tuple[str, ...]:
+    """A term's normalised words (``norm``: its text normalised): the text itself when it is
+    its one word (most terms), so that neither the build nor the index holds a copy of the
+    rule set's string."""
+    found = WORD.findall(norm)
     return (text,) if len(found) == 1 and found[0] == text else tuple(found)
 
 
@@ -224,9 +232,11 @@ def _shared_text(keys: tuple[str, ...], word: str) -> tuple[str, ...]:
 def _hyphenated(term: Term) -> bool:
     """Whether a fuzzy term is written with a hyphen or an apostrophe (its joined form is
     accepted too: cease-fire, перемир'я)."""
-    if term.kind != "word" or term.exact:
-        return False
-    norm = normalise(term.text)[0]
+    return term.kind == "word" and not term.exact and _joins(normalise(term.text)[0])
+
+
+def _joins(norm: str) -> bool:
+    """Whether normalised text has a hyphen or an apostrophe joining its words."""
     return "-" in norm or "'" in norm
 
 
