@@ -98,7 +98,9 @@ class _Builder:
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
         same_text = self.by_text[term.kind, term.exact]
-        written = term.text if term.surname_gender == "same" else f"{term.text} ~any"
+        written = term.text
+        if term.surname_gender != "same":
+            written = f"{written} ~any"
         aid = same_text.get(written)  # terms repeat across watches: skip normalising
         if aid is None:
             aid = same_text[written] = self._new_atom(term)
@@ -106,15 +108,20 @@ class _Builder:
         return aid
 
     def _new_atom(self, term: Term) -> int:
-        ids = self.ids[term.kind, term.exact]
-        if term.kind == "regex":
+        # The term's fields read once each: a Term is a Python object, every read a lookup.
+        kind, exact, written = term.kind, term.exact, term.text
+        ids = self.ids[kind, exact]
+        if kind == "regex":
             toks: tuple[str, ...] = ()
-            text = term.text
+            text = written
+        elif written.isascii() and written.isalpha() and written.islower():
+            toks = (written,)  # most terms: one plain word, already its normal form
+            text = written
         else:
-            norm = normalise(term.text)[0]  # once: the words and the hyphen read it both
-            toks = _words_of(term.text, norm)
+            norm = normalise(written)[0]  # once: the words and the hyphen read it both
+            toks = _words_of(written, norm)
             text = " ".join(toks)
-            if not term.exact and term.kind == "word" and _joins(norm):
+            if not exact and kind == "word" and _joins(norm):
                 # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
                 text += " -"
         if _any_gender(term):
@@ -126,8 +133,8 @@ class _Builder:
             self.toks.append(toks[0] if len(toks) == 1 else toks)
             self.usage.append(0)
             # Most terms have no capital: nothing more to do.
-            if term.kind == "word" and not term.exact and not term.text.islower():
-                capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
+            if kind == "word" and not exact and not written.islower():
+                capitals = {w for w in WORD.findall(written) if w[:1].isupper()}
                 self.names.update(words(" ".join(capitals)))
         return aid
 
@@ -147,7 +154,8 @@ class _Builder:
         for at in range(0, len(terms), CHUNK):
             fuzzy: set[str] = set()
             for i in range(at, min(at + CHUNK, len(terms))):
-                if terms[i].kind == "word" and not terms[i].exact:
+                term = terms[i]
+                if term.kind == "word" and not term.exact:
                     fuzzy.update(_tuple(toks[i]))
             keys = term_keys(fuzzy, names, stems=False)
             atoms += [
@@ -165,9 +173,10 @@ class _Builder:
         self.terms.clear()
 
     def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
-        if term.kind == "regex":
+        kind = term.kind
+        if kind == "regex":
             return Regex(REGEX, re2.compile(term.text, re2_options()))
-        if term.kind == "prefix":
+        if kind == "prefix":
             return Written(PREFIX, toks)
         if term.exact:
             return Written(WORDS, toks)
@@ -188,9 +197,10 @@ class _Builder:
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
         """A tree node compiled, with atom ids and field masks."""
         if isinstance(node, Term):
-            atom, mask = self.atom(node), self.mask(node.fields or default)
+            fields = node.fields
+            atom, mask = self.atom(node), self.mask(fields or default)
             # What the clause, the hits and the case rule depend on.
-            key = (atom, mask, node.text, node.fields, node.letter_case)
+            key = (atom, mask, node.text, fields, node.letter_case)
             leaf = self.leaves.get(key)
             if leaf is None:
                 leaf = self.leaves[key] = guard.leaf(atom, mask, node)

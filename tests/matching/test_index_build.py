@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from alerts.matching.atoms import KEYS, PHRASE, Keyed
 from alerts.matching.gender import both_genders
-from alerts.matching.index import _words_of, build_index
+from alerts.matching.index import _joins, _words_of, build_index
 from alerts.matching.languages import stem_language
 from alerts.matching.langview import view
 from alerts.matching.termkeys import term_keys
@@ -101,3 +101,12 @@ def test_a_terms_words_read_once_normalised_are_its_words(text: str) -> None:
     assert found == tuple(words(text))
     if found == (text,):
         assert found[0] is text  # the rule set's own string, no copy
+
+
+@given(st.text(alphabet="abyz", min_size=1) | st.text(alphabet="azAZ09_-' é", max_size=10))
+def test_a_plain_ascii_word_is_its_own_one_word_unjoined(text: str) -> None:
+    """The builder's short cut for a lower-case ASCII word skips normalising it."""
+    if text.isascii() and text.isalpha() and text.islower():
+        norm = normalise(text)[0]
+        assert _words_of(text, norm) == (text,)
+        assert not _joins(norm)
