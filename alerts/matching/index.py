@@ -98,7 +98,9 @@ class _Builder:
     def atom(self, term: Term) -> int:
         """The id of the atom for a term, registering the term the first time."""
         same_text = self.by_text[term.kind, term.exact]
-        written = term.text if term.surname_gender == "same" else f"{term.text} ~any"
+        written = term.text
+        if term.surname_gender != "same":
+            written = f"{written} ~any"
         aid = same_text.get(written)  # terms repeat across watches: skip normalising
         if aid is None:
             aid = same_text[written] = self._new_atom(term)
@@ -106,12 +108,22 @@ class _Builder:
         return aid
 
     def _new_atom(self, term: Term) -> int:
-        toks = () if term.kind == "regex" else _words_of(term.text)
-        ids = self.ids[term.kind, term.exact]
-        text = term.text if term.kind == "regex" else " ".join(toks)
-        if _hyphenated(term):
-            # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
-            text += " -"
+        # The term's fields read once each: a Term is a Python object, every read a lookup.
+        kind, exact, written = term.kind, term.exact, term.text
+        ids = self.ids[kind, exact]
+        if kind == "regex":
+            toks: tuple[str, ...] = ()
+            text = written
+        elif written.isascii() and written.isalpha() and written.islower():
+            toks = (written,)  # most terms: one plain word, already its normal form
+            text = written
+        else:
+            norm = normalise(written)[0]  # once: the words and the hyphen read it both
+            toks = _words_of(written, norm)
+            text = " ".join(toks)
+            if not exact and kind == "word" and _joins(norm):
+                # "cease-fire" also accepts "ceasefire", "cease fire" does not: two atoms.
+                text += " -"
         if _any_gender(term):
             text += " ~any"  # a watch that asks for both genders has atoms of its own
         aid = ids.get(text)  # "Kaluga" and "kaluga" are one atom
@@ -121,8 +133,8 @@ class _Builder:
             self.toks.append(toks[0] if len(toks) == 1 else toks)
             self.usage.append(0)
             # Most terms have no capital: nothing more to do.
-            if term.kind == "word" and not term.exact and not term.text.islower():
-                capitals = {w for w in WORD.findall(term.text) if w[:1].isupper()}
+            if kind == "word" and not exact and not written.islower():
+                capitals = {w for w in WORD.findall(written) if w[:1].isupper()}
                 self.names.update(words(" ".join(capitals)))
         return aid
 
@@ -142,7 +154,8 @@ class _Builder:
         for at in range(0, len(terms), CHUNK):
             fuzzy: set[str] = set()
             for i in range(at, min(at + CHUNK, len(terms))):
-                if terms[i].kind == "word" and not terms[i].exact:
+                term = terms[i]
+                if term.kind == "word" and not term.exact:
                     fuzzy.update(_tuple(toks[i]))
             keys = term_keys(fuzzy, names, stems=False)
             atoms += [
@@ -160,19 +173,22 @@ class _Builder:
         self.terms.clear()
 
     def _pattern(self, term: Term, toks: tuple[str, ...], keys: dict[str, TermKeys]) -> Pattern:
-        if term.kind == "regex":
+        kind = term.kind
+        if kind == "regex":
             return Regex(REGEX, re2.compile(term.text, re2_options()))
-        if term.kind == "prefix":
+        if kind == "prefix":
             return Written(PREFIX, toks)
         if term.exact:
             return Written(WORDS, toks)
         self.index.fuzzy = True
+        if len(toks) == 1:  # most terms: one word, its keys' own ``only`` (never modified)
+            word = keys[toks[0]]
+            one = both_genders(word.all()) if _any_gender(term) else word.all()
+            return Keyed(KEYS, _shared_text(one, toks[0]), word.only or None)
         options = tuple(keys[t].all() for t in toks)
         if _any_gender(term):
             options = tuple(both_genders(o) for o in options)
         only = _only(keys[t] for t in toks)
-        if len(toks) == 1:
-            return Keyed(KEYS, _shared_text(options[0], toks[0]), only)
         joined: tuple[str, ...] = ()
         if _hyphenated(term):
             joined = term_keys(["".join(toks)], stems=False)["".join(toks)].every
@@ -181,9 +197,10 @@ class _Builder:
     def node(self, node: Node, default: frozenset[str]) -> ev.Node:
         """A tree node compiled, with atom ids and field masks."""
         if isinstance(node, Term):
-            atom, mask = self.atom(node), self.mask(node.fields or default)
+            fields = node.fields
+            atom, mask = self.atom(node), self.mask(fields or default)
             # What the clause, the hits and the case rule depend on.
-            key = (atom, mask, node.text, node.fields, node.letter_case)
+            key = (atom, mask, node.text, fields, node.letter_case)
             leaf = self.leaves.get(key)
             if leaf is None:
                 leaf = self.leaves[key] = guard.leaf(atom, mask, node)
@@ -201,10 +218,11 @@ class _Builder:
         return ev.All(children) if isinstance(node, And) else ev.AnyOf(children)
 
 
-def _words_of(text: str) -> tuple[str, ...]:
-    """A term's normalised words: the text itself when it is its one word (most terms), so
-    that neither the build nor the index holds a copy of the rule set's string."""
-    found = words(text)
+def _words_of(text: str, norm: str) -> tuple[str, ...]:
+    """A term's normalised words (``norm``: its text normalised): the text itself when it is
+    its one word (most terms), so that neither the build nor the index holds a copy of the
+    rule set's string."""
+    found = WORD.findall(norm)
     return (text,) if len(found) == 1 and found[0] == text else tuple(found)
 
 
@@ -224,9 +242,11 @@ def _shared_text(keys: tuple[str, ...], word: str) -> tuple[str, ...]:
 def _hyphenated(term: Term) -> bool:
     """Whether a fuzzy term is written with a hyphen or an apostrophe (its joined form is
     accepted too: cease-fire, перемир'я)."""
-    if term.kind != "word" or term.exact:
-        return False
-    norm = normalise(term.text)[0]
+    return term.kind == "word" and not term.exact and _joins(normalise(term.text)[0])
+
+
+def _joins(norm: str) -> bool:
+    """Whether normalised text has a hyphen or an apostrophe joining its words."""
     return "-" in norm or "'" in norm
 
 

@@ -144,6 +144,8 @@ def doubled(name: str, found: str) -> bool:
 
 def script(text: str) -> str:
     """The script a term or an occurrence is written in: "cyr" or "lat"."""
+    if text.isascii():  # most terms and occurrences: no regex search
+        return "lat"
     return "cyr" if _CYRILLIC.search(text) else "lat"
 
 
