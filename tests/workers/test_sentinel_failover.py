@@ -72,7 +72,9 @@ def test_failover_behind_a_lagging_replica_loses_nothing(
         accepted_all = time.monotonic()
         done = run.wait_delivered(timeout=180)
         time.sleep(3)
-        counts = run.counts(connect(url, sentinel_master=MASTER))
+        client = connect(url, sentinel_master=MASTER)
+        counts = run.counts(client)
+        print("\n".join(["LOST", *run.where_lost(client)]))
     report(counts, killed, promoted, accepted_all, done, t0)
 
 
