@@ -6,9 +6,11 @@ else is the chaos harness's: generated items, the in-process oracle and the coun
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
+from base64 import b64decode
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,9 @@ import redis
 
 from alerts.delivery import redis_store
 from alerts.delivery.settings import DeliverySettings
-from tests.chaos.harness import bulletins, expected, make_items, received, write_rules
+from alerts.ingest.intake import INTAKE_KEY
+from tests.chaos.harness import TOKEN as ITEM_TOKEN
+from tests.chaos.harness import bulletins, expected, make_items, received, token_of, write_rules
 from tests.chaos.test_chaos import CHAOS_SETTINGS, TOKEN, feed
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import free_port
@@ -95,6 +99,24 @@ class HaRun:
             "worker_restarts": len(self.restarts),
         }
 
+    def where_lost(self, client: redis.Redis) -> list[str]:
+        """For each lost (channel, token): its ledger row as the master has it (or none), and
+        whether a bulletin holding it is still in the intake: where a loss happened."""
+        got = self.got()
+        lost = {key for key in self.want if got[key] == 0}
+        rows = redis_store(client, DeliverySettings()).ledger.query(
+            watch=None, status=None, limit=1_000_000
+        )
+        found = {(row.channel, token_of(row.alert.item)): row for row in rows}
+        kept = [json.loads(body) for body in client.hvals(INTAKE_KEY)]
+        waiting = {t for _, b64, _ in kept for t in ITEM_TOKEN.findall(b64decode(b64).decode())}
+        out = []
+        for channel, token in sorted(lost):
+            row = found.get((channel, token))
+            state = "no row" if row is None else f"{row.status} wake={row.wake_at} {row.detail}"
+            out.append(f"{channel} {token}: {state}; in intake: {token in waiting}")
+        return out
+
 
 @contextmanager
 def ha_run(
@@ -130,6 +152,7 @@ def ha_run(
                 supervisor.join()
             for svc in [*run.workers.values(), *run.others]:
                 svc.stop()
+                (tmp / f"{svc.name}.log").write_text(svc.output())  # kept for a post-mortem
             print("\n".join(svc.output()[-3000:] for svc in run.workers.values()))
 
 
