@@ -3,9 +3,9 @@
 The build keys term words in English and Russian only (``termkeys``, ``stems=False``).
 In a view, a Latin term word also accepts the key its language's stemmer gives it
 (Raketen -> raket, Tuly -> tul) where that key is not among its keys already. A view
-stores no atoms: an atom's pattern in the view is worked out when an item first asks for
-it, from the term text the index keeps and the language's word-key table, and remembered
-for the next items in a bounded memo. What a view must find in advance, the atoms that
+stores no atoms, only a bit per atom: whether the language changes it. A changed atom's
+pattern is worked out when an item first asks for it, from the term text the index keeps
+and the language's word-key table, and remembered for the next items in a bounded memo. What a view must find in advance, the atoms that
 the added keys anchor, goes into one table shared by every language (``viewkeys``), 8
 bytes a (key, atom) pair. A view is built once per rule set, when the matcher is made for
 the languages it expects (``Matcher(ruleset, languages=...)``) or on the first item of
@@ -37,22 +37,22 @@ MEMO_ATOMS = 4096  # patterns a view remembers before it starts over
 class LanguageView:
     """The atoms as items of one stem language see them: ``view[atom]`` is a pattern."""
 
-    __slots__ = ("_atoms", "_memo", "_texts", "language")
+    __slots__ = ("_atoms", "_changed", "_memo", "_texts", "language")
 
-    def __init__(self, index: Index, language: str) -> None:
+    def __init__(self, index: Index, language: str, changed: bytes) -> None:
         self.language = language
         self._atoms, self._texts = index.atoms, index.texts
+        self._changed = changed  # a bit per atom: whether the language adds a key to it
         self._memo: dict[int, Pattern] = {}
 
     def __getitem__(self, atom: int) -> Pattern:
-        pattern = self._atoms[atom]
-        if pattern[0] != KEYS and pattern[0] != PHRASE:
-            return pattern
+        if not self._changed[atom >> 3] >> (atom & 7) & 1:
+            return self._atoms[atom]  # most atoms: the index's own pattern
         found = self._memo.get(atom)
         if found is None:
             if len(self._memo) >= MEMO_ATOMS:
                 self._memo.clear()
-            toks = words(self._texts[atom])
+            pattern, toks = self._atoms[atom], words(self._texts[atom])
             extended = _extend(pattern, _keys_of(toks, self.language), self.language)
             found = self._memo[atom] = pattern if extended is None else extended[0]
         return found
@@ -82,23 +82,27 @@ def _shared(index: Index, language: str) -> LanguageView | None:
 def _build(index: Index, language: str) -> LanguageView:
     if index.view_anchors is None:
         index.view_anchors = ViewAnchors()
+    changed = bytearray((len(index.atoms) + 7) // 8)
     with paused_gc():  # short-lived batches; the index's objects need no cycle search
-        index.view_anchors.add(_pairs(index, language))
-    return LanguageView(index, language)
+        index.view_anchors.add(_pairs(index, language, changed))
+    return LanguageView(index, language, bytes(changed))
 
 
-def _pairs(index: Index, language: str) -> Iterator[int]:
+def _pairs(index: Index, language: str, changed: bytearray) -> Iterator[int]:
     """(key, atom) of every key the language adds to an anchor atom, a chunk at a time so
-    that only one chunk's words and keys are ever alive."""
+    that only one chunk's words and keys are ever alive; marks the atoms it changes."""
     owners, texts, atoms = index.anchor_watches, index.texts, index.atoms
     for at in range(0, len(texts), CHUNK):
-        chunk = [a for a in range(at, min(at + CHUNK, len(texts))) if texts[a] and owners[a]]
+        chunk = [a for a in range(at, min(at + CHUNK, len(texts))) if texts[a]]
         toks_of = [words(texts[a]) for a in chunk]
         lat = sorted({t for toks in toks_of for t in toks if script(t) == "lat"})
         keyed = dict(zip(lat, latin_keys(lat, language), strict=True))
         for atom, toks in zip(chunk, toks_of, strict=True):
             extended = _extend(atoms[atom], [keyed.get(t) for t in toks], language)
-            if extended is not None:
+            if extended is None:
+                continue
+            changed[atom >> 3] |= 1 << (atom & 7)
+            if owners[atom]:
                 yield from (pair(key, atom) for key in extended[1])
 
 
