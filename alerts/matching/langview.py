@@ -5,12 +5,13 @@ In a view, a Latin term word also accepts the key its language's stemmer gives i
 (Raketen -> raket, Tuly -> tul) where that key is not among its keys already. A view
 stores no atoms, only a bit per atom: whether the language changes it. A changed atom's
 pattern is worked out when an item first asks for it, from the term text the index keeps
-and the language's word-key table, and remembered for the next items in a bounded memo. What a view must find in advance, the atoms that
-the added keys anchor, goes into one table shared by every language (``viewkeys``), 8
-bytes a (key, atom) pair. A view is built once per rule set, when the matcher is made for
-the languages it expects (``Matcher(ruleset, languages=...)``) or on the first item of
-another language, never once per item; languages that share a stemmer (Czech and Slovak)
-share a view; a key of one language never fires a watch on an item of another.
+and the language's word-key table, and remembered for the next items in a bounded memo.
+What a view must find in advance, the atoms that the added keys anchor, goes into one
+table shared by every language (``viewkeys``), 8 bytes a (key, atom) pair. A view is
+built once per rule set, when the matcher is made for the languages it expects
+(``Matcher(ruleset, languages=...)``) or on the first item of another language, never
+once per item; languages that share a stemmer (Czech and Slovak) share a view; a key of
+one language never fires a watch on an item of another.
 """
 
 from __future__ import annotations

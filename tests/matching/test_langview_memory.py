@@ -9,8 +9,8 @@ import pytest
 
 from alerts.matching import Matcher, load_ruleset
 from alerts.matching.index import Index
-from alerts.matching.langview import view
 from alerts.matching.languages import ALGORITHMS
+from alerts.matching.langview import view
 from alerts.matching.viewkeys import HASH_MASK, ViewAnchors, pair
 from tests.matching.helpers import item, ruleset_of
 from tests.matching.langview_reference import eager_view
