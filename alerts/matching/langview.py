@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from alerts.gcpause import paused_gc
+from alerts.gcpause import give_back_freed, paused_gc
 from alerts.matching.atoms import KEYS, PHRASE, Keyed, Only, Pattern, Phrase
 from alerts.matching.keytable import table_for
 from alerts.matching.languages import ALGORITHMS, DEFAULT
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from alerts.matching.index import Index
 
 CHUNK = 8192  # atoms whose words are keyed in one batch while a view is built
-MEMO_ATOMS = 4096  # patterns a view remembers before it starts over
+MEMO_ATOMS = 2048  # changed atoms' patterns a view remembers before it starts over
 
 
 class LanguageView:
@@ -86,6 +86,7 @@ def _build(index: Index, language: str) -> LanguageView:
     changed = bytearray((len(index.atoms) + 7) // 8)
     with paused_gc():  # short-lived batches; the index's objects need no cycle search
         index.view_anchors.add(_pairs(index, language, changed))
+    give_back_freed()  # the batches' pages, as after a build
     return LanguageView(index, language, bytes(changed))
 
 
