@@ -109,13 +109,16 @@ def _pairs(index: Index, language: str, changed: bytearray) -> Iterator[int]:
 
 
 def _keys_of(toks: list[str], language: str) -> list[str | None]:
-    """Each Latin word's key in ``language`` (the item words' table first), None for another."""
-    table, out = table_for(language), []
-    for t in toks:
-        key = table.get(t) if script(t) == "lat" else None
-        if key is None and script(t) == "lat":
-            key = latin_keys([t], language)[0]
-        out.append(key)
+    """Each Latin word's key in ``language``, None for another. From the language's word
+    table, which keeps the words keyed here too (items ask for the same atoms again)."""
+    table = table_for(language)
+    out = [table.get(t) if script(t) == "lat" else None for t in toks]
+    missing = [t for t, key in zip(toks, out, strict=True) if key is None and script(t) == "lat"]
+    if missing:
+        keys = latin_keys(missing, language)
+        table.add(missing, keys)
+        keyed = dict(zip(missing, keys, strict=True))
+        out = [keyed.get(t, key) for t, key in zip(toks, out, strict=True)]
     return out
 
 
