@@ -38,17 +38,21 @@ MEMO_ATOMS = 2048  # changed atoms' patterns a view remembers before it starts o
 class LanguageView:
     """The atoms as items of one stem language see them: ``view[atom]`` is a pattern."""
 
-    __slots__ = ("_atoms", "_changed", "_memo", "_texts", "language")
+    __slots__ = ("_atoms", "_memo", "_texts", "changed", "language")
 
     def __init__(self, index: Index, language: str, changed: bytes) -> None:
         self.language = language
         self._atoms, self._texts = index.atoms, index.texts
-        self._changed = changed  # a bit per atom: whether the language adds a key to it
+        self.changed = changed  # a bit per atom: whether the language adds a key to it
         self._memo: dict[int, Pattern] = {}
 
     def __getitem__(self, atom: int) -> Pattern:
-        if not self._changed[atom >> 3] >> (atom & 7) & 1:
+        if not self.changed[atom >> 3] >> (atom & 7) & 1:
             return self._atoms[atom]  # most atoms: the index's own pattern
+        return self.pattern(atom)
+
+    def pattern(self, atom: int) -> Pattern:
+        """The pattern of an atom whose bit is set, worked out on its first ask."""
         found = self._memo.get(atom)
         if found is None:
             if len(self._memo) >= MEMO_ATOMS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from alerts.matching.atoms import (
     BY_KEY,
@@ -36,17 +36,12 @@ Watches = tuple[int, ...]
 __all__ = ["Occurrence", "Occurrences", "Pattern", "Watches", "candidates", "find", "occurrences"]
 
 
-class Patterns(Protocol):
-    """The atoms' patterns by atom: the index's list, or a language's view of it."""
-
-    def __getitem__(self, atom: int, /) -> Pattern: ...
-
-
 class Occurrences:
     """Atom occurrences in one document, found on first use, and the evidence made of them."""
 
     __slots__ = (
         "atoms",
+        "changed",
         "compounds",
         "doc",
         "evidence",
@@ -55,10 +50,14 @@ class Occurrences:
         "full",
         "index",
         "parts",
+        "view",
     )
 
-    def __init__(self, atoms: Patterns, doc: Document, full: int) -> None:
-        self.atoms = atoms  # the index's list, or its view for the document's language
+    def __init__(self, atoms: list[Pattern], doc: Document, full: int, view: Any = None) -> None:
+        self.atoms = atoms  # the index's
+        # The document language's view (None for English): a bit per atom it changes.
+        self.view = view
+        self.changed: bytes = b"" if view is None else view.changed
         self.doc = doc
         self.full = full  # the fields the document holds, as a mask
         self.found: dict[int, list[Occurrence]] = {}
@@ -75,6 +74,8 @@ class Occurrences:
         found = self.found.get(atom)
         if found is None:
             pattern = self.atoms[atom]
+            if self.view is not None and self.changed[atom >> 3] >> (atom & 7) & 1:
+                pattern = self.view.pattern(atom)  # an atom the language adds keys to
             # Single words are most atoms: looked up without the dispatch of ``find``.
             found = (
                 _keys(pattern[1], self, pattern[2]) if pattern[0] == KEYS else find(pattern, self)
@@ -93,7 +94,7 @@ class Occurrences:
 def occurrences(index: Index, doc: Document) -> Occurrences:
     """The occurrences of a document, with the keys of its language's stemmer."""
     seen = view(index, doc.language)
-    return Occurrences(index.atoms if seen is None else seen, doc, index.mask)
+    return Occurrences(index.atoms, doc, index.mask, seen)
 
 
 def find(pattern: Pattern, occ: Occurrences) -> list[Occurrence]:
