@@ -46,7 +46,9 @@ def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> N
         f.close()
 
 
-def one_shard(shard: int, folder: Path, grow_langs: list[str], grow_words: int) -> dict[str, Any]:
+def one_shard(
+    shard: int, folder: Path, grow_langs: list[str], grow_words: int, view_words: int
+) -> dict[str, Any]:
     """Build one shard's matcher from its specs only, as its worker would, and time the items."""
     batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
     gc.collect()
@@ -76,7 +78,7 @@ def one_shard(shard: int, folder: Path, grow_langs: list[str], grow_words: int) 
         "matches": _matches(matcher, batch),
     }
     if grow_words:
-        out |= grow(matcher, grow_langs, grow_words)
+        out |= grow(matcher, grow_langs, grow_words, view_words)
         out["grown"] = _memory()
         out["grown_lat_ms"], out["grown_cpu_ms"] = _timed(matcher, batch)
         out["grown_matches"] = _matches(matcher, batch)
@@ -153,7 +155,8 @@ def report(r: dict[str, Any]) -> None:
                   f"VmHWM {m['peak']:.1f} MiB")  # fmt: skip
     if "grown" in r:
         steps = ", ".join(f"{k} {rss:.1f} ({anon:.1f})" for k, (rss, anon) in r["steps"].items())
-        print(f"  RSS (anon) after each grow step: {steps} MiB")
+        print(f"  RSS (anon) after each grow step: {steps} MiB; {r['views']} language "
+              f"views, their added keys {r['view_bytes'] / 2**20:.1f} MiB")  # fmt: skip
         print(f"  grown in {r['grow_s']:.0f} s, caches {r['caches']}; then the same items: "
               f"p50 {pct(r['grown_lat_ms'], 0.5):.2f} ms, p99 {pct(r['grown_lat_ms'], 0.99):.2f}"
               f" ms; CPU p50 {pct(r['grown_cpu_ms'], 0.5):.2f} ms, p99 "
@@ -179,12 +182,15 @@ def main() -> int:
     parser.add_argument("--grow-words", type=int, default=600_000,
                         help="distinct words per grow language (0: no grown phase)")  # fmt: skip
     parser.add_argument("--grow-languages", default="en,ru,de")
+    parser.add_argument("--view-words", type=int, default=3000,
+                        help="then words in every stem language: every view built")  # fmt: skip
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
         grow_langs = args.grow_languages.split(",")
-        print(json.dumps(one_shard(args.one, args.dir, grow_langs, args.grow_words)))
+        shard = one_shard(args.one, args.dir, grow_langs, args.grow_words, args.view_words)
+        print(json.dumps(shard))
         return 0
     folder = Path(tempfile.mkdtemp(prefix="bench-shards-"))
     t0 = time.perf_counter()
@@ -203,6 +209,8 @@ def main() -> int:
             str(args.grow_words),
             "--grow-languages",
             args.grow_languages,
+            "--view-words",
+            str(args.view_words),
         ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)  # fmt: skip
         results.append(json.loads(done.stdout))

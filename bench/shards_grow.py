@@ -26,6 +26,8 @@ _SYLLABLES = {
 }
 _SCRIPT = {"ru": "cyr", "uk": "cyr"}
 WORDS_PER_ITEM = 300
+# A language of each stemmer but English's and Russian's (cs stands for sk, no for nb/nn).
+VIEW_LANGUAGES = ("de", "fr", "es", "it", "nl", "sv", "da", "no", "fi", "pl", "cs", "pt")
 
 
 def words(language: str, count: int, start: int = 0) -> Iterator[str]:
@@ -59,8 +61,11 @@ def cache_sizes() -> dict[str, int]:
     return out
 
 
-def grow(matcher: Matcher, languages: list[str], per_language: int) -> dict[str, Any]:
-    """Feed ``per_language`` distinct words in each language; load pymorphy3; say how long."""
+def grow(
+    matcher: Matcher, languages: list[str], per_language: int, view_words: int = 0
+) -> dict[str, Any]:
+    """Feed ``per_language`` distinct words in each language, then ``view_words`` in every
+    view language (all of them viewed); load pymorphy3; say how long."""
     from alerts.matching.firstnames import feminine_first_name
 
     t0 = time.perf_counter()
@@ -70,8 +75,15 @@ def grow(matcher: Matcher, languages: list[str], per_language: int) -> dict[str,
         for item in items(language, per_language):
             matcher.match(item)
         steps[language] = _mib()
+    if view_words:
+        for language in VIEW_LANGUAGES:
+            for item in items(language, view_words):
+                matcher.match(item)
+        steps["all views"] = _mib()
+    added = matcher.index.view_anchors
     return {"grow_s": time.perf_counter() - t0, "caches": cache_sizes() | cache_bytes(),
-            "steps": steps}  # fmt: skip
+            "steps": steps, "views": len(matcher.index.views),
+            "view_bytes": added.nbytes() if added is not None else 0}  # fmt: skip
 
 
 def _mib() -> tuple[float, float]:

@@ -63,8 +63,7 @@ def part_keys(words: list[str], language: str) -> list[tuple[str, ...]]:
     if not todo:
         return list(map(known.__getitem__, words))
     learnt = _learn(todo, language)
-    _remember(learnt, language)
-    known = _CACHE.get(language, {})
+    _remember(learnt, language)  # may start over: ``known`` still holds what it held
     return [learnt[w] if w in learnt else known[w] for w in words]
 
 

@@ -55,7 +55,7 @@ class Filtered(Occurrences):
 
     def __init__(self, base: Occurrences, guard: Guard) -> None:
         # A view: the base's atoms and document, its own found lists and evidence.
-        super().__init__(base.atoms, base.doc, base.full)
+        super().__init__(base.atoms, base.doc, base.full, base.view)
         self.base, self.guard = base, guard
         self.near: list[WordSpan] | None = None
 
@@ -157,6 +157,7 @@ class Cased(Occurrences):
     def __init__(self, base: Occurrences, key: ViewKey) -> None:
         # Not Occurrences.__init__: the view's caches are its base's, no dicts of its own.
         self.atoms, self.doc, self.full = base.atoms, base.doc, base.full
+        self.view, self.changed = base.view, base.changed
         self.found, self.evidence = base.found, base.evidence
         self.index, self.field_of = base.index, base.field_of
         self.compounds, self.parts = base.compounds, base.parts

@@ -63,6 +63,7 @@ class Index:
     texts: list[str] = field(default_factory=list)
     anchor_watches: list[Watches | None] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
+    view_anchors: Any = None  # the keys the views add, for every language (``viewkeys``)
     # Each watch's number by its id, the number objects the tables hold.
     position: dict[str, int] = field(default_factory=dict)
 

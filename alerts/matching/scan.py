@@ -26,6 +26,7 @@ from alerts.matching.atoms import (
 )
 from alerts.matching.document import Document, Positions
 from alerts.matching.langview import view
+from alerts.matching.viewkeys import ATOM_BITS, ATOM_MASK, HASH_MASK
 
 if TYPE_CHECKING:  # the index imports the evaluator, which imports this module
     from alerts.matching.index import Index
@@ -40,6 +41,7 @@ class Occurrences:
 
     __slots__ = (
         "atoms",
+        "changed",
         "compounds",
         "doc",
         "evidence",
@@ -48,10 +50,14 @@ class Occurrences:
         "full",
         "index",
         "parts",
+        "view",
     )
 
-    def __init__(self, atoms: list[Pattern], doc: Document, full: int) -> None:
-        self.atoms = atoms  # the index's, or its view for the document's language
+    def __init__(self, atoms: list[Pattern], doc: Document, full: int, view: Any = None) -> None:
+        self.atoms = atoms  # the index's
+        # The document language's view (None for English): a bit per atom it changes.
+        self.view = view
+        self.changed: bytes = b"" if view is None else view.changed
         self.doc = doc
         self.full = full  # the fields the document holds, as a mask
         self.found: dict[int, list[Occurrence]] = {}
@@ -68,6 +74,8 @@ class Occurrences:
         found = self.found.get(atom)
         if found is None:
             pattern = self.atoms[atom]
+            if self.view is not None and self.changed[atom >> 3] >> (atom & 7) & 1:
+                pattern = self.view.pattern(atom)  # an atom the language adds keys to
             # Single words are most atoms: looked up without the dispatch of ``find``.
             found = (
                 _keys(pattern[1], self, pattern[2]) if pattern[0] == KEYS else find(pattern, self)
@@ -86,7 +94,7 @@ class Occurrences:
 def occurrences(index: Index, doc: Document) -> Occurrences:
     """The occurrences of a document, with the keys of its language's stemmer."""
     seen = view(index, doc.language)
-    return Occurrences(index.atoms if seen is None else seen.atoms, doc, index.mask)
+    return Occurrences(index.atoms, doc, index.mask, seen)
 
 
 def find(pattern: Pattern, occ: Occurrences) -> list[Occurrence]:
@@ -254,13 +262,29 @@ def _gather(found: set[int], table: dict[str, Watches], present: Iterable[str]) 
         found.update(*map(table.__getitem__, table.keys() & present))
 
 
-def _gather_from(found: set[int], table: dict[str, Watches], doc: Document) -> None:
-    """Watches under the document's keys in a table that is not the key table's anchors."""
+def _gather_added(found: set[int], index: Index, doc: Document) -> None:
+    """Watches (and phrase atoms, as ``~atom``) anchored by keys that the views add.
+
+    The pairs are every built language's: a superset of the document language's, which
+    evaluating the candidates with the view's own patterns makes exact.
+    """
+    added = index.view_anchors
+    bitmap, mask, pairs = added.bitmap, added.mask, added.pairs
+    owners, atoms = index.anchor_watches, index.atoms
     for keys in (doc.keys.index, doc.compounds, doc.parts):
         for key in keys:
-            hit = table.get(key)
-            if hit is not None:
-                found.update(hit)
+            hashed = hash(key) & HASH_MASK
+            slot = hashed & mask
+            if not bitmap[slot >> 3] >> (slot & 7) & 1:
+                continue  # most keys
+            at = bisect_left(pairs, hashed << ATOM_BITS)
+            while at < len(pairs) and pairs[at] >> ATOM_BITS == hashed:
+                atom = pairs[at] & ATOM_MASK
+                if atoms[atom][0] == KEYS:
+                    found.update(owners[atom])
+                else:
+                    found.add(~atom)
+                at += 1
 
 
 def _by_language(found: set[int], index: Index, doc: Document) -> None:
@@ -293,8 +317,8 @@ def candidates(index: Index, doc: Document, occ: Occurrences) -> list[int]:
     if index.by_lang:
         _by_language(found, index, doc)
     seen = view(index, doc.language)
-    if seen is not None and seen.anchors:
-        _gather_from(found, seen.anchors, doc)
+    if seen is not None and index.view_anchors.mask:
+        _gather_added(found, index, doc)
     if index.by_word or index.by_prefix:
         words = doc.words.index
         _gather(found, index.by_word, words)

@@ -86,6 +86,10 @@ def test_compound_parts_stay_within_the_budget_and_are_those_uncached(budgets: N
         assert compounds.part_keys(batch[n : n + 50], "de") == expected[n : n + 50]
         assert compounds.nbytes() <= BUDGET
     assert compounds.part_keys(batch[:50], "de") == expected[:50]  # after starting over
+    # Half of each batch known, half new: a batch that starts the cache over still has
+    # the keys of its known words (they were looked up in the cache it dropped).
+    for n in range(25, 375, 25):
+        assert compounds.part_keys(batch[n - 25 : n + 25], "de") == expected[n - 25 : n + 25]
 
 
 def test_a_budget_must_be_positive() -> None:

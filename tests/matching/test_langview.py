@@ -50,9 +50,10 @@ def test_languages_with_one_stemmer_share_a_view_and_a_word_table(tmp_path: Path
 
 def test_a_view_shares_the_atoms_whose_keys_do_not_change(tmp_path: Path) -> None:
     matcher = Matcher(ruleset_of(tmp_path, RULES), languages=["de"])
-    atoms, seen = matcher.index.atoms, matcher.index.views["de"].atoms
+    atoms, seen = matcher.index.atoms, matcher.index.views["de"]
     assert len(seen) == len(atoms)
-    assert any(a is b for a, b in zip(atoms, seen, strict=True))
+    assert any(atoms[a] is seen[a] for a in range(len(atoms)))
+    assert any(atoms[a] != seen[a] for a in range(len(atoms)))  # Rakete: raket added
     assert all(isinstance(a, Keyed) and a.kind == KEYS for a in atoms)
 
 
