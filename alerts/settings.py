@@ -115,10 +115,11 @@ class WorkerSettings(BaseModel):
         default=60.0, gt=0, description="How long a dead beat's lock keeps the standby waiting."
     )
     word_cache_mib: float = Field(
-        default=16.0,
+        default=128.0,
         gt=0,
         description="MiB of keyed words each matching process remembers (all languages and "
-        "compound parts together); a full cache starts over.",
+        "compound parts together); a full cache starts over. A big shard may lower it "
+        "(16 keeps a 250k-watch shard under 500 MB; items then cost more: docs/operations.md).",
     )
 
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.gcpause import give_back_freed, paused_gc
 from alerts.matching import Matcher
+from alerts.matching.caches import set_cache_mib
 from alerts.matching.shards import shard_of
 from alerts.models import Item
 from bench.match import _rss_kib, ruleset, workload
@@ -184,10 +185,13 @@ def main() -> int:
     parser.add_argument("--grow-languages", default="en,ru,de")
     parser.add_argument("--view-words", type=int, default=3000,
                         help="then words in every stem language: every view built")  # fmt: skip
+    parser.add_argument("--cache-mib", type=float, default=16.0,
+                        help="each shard's worker.word_cache_mib")  # fmt: skip
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
+        set_cache_mib(args.cache_mib)  # as workers.runtime does with worker.word_cache_mib
         grow_langs = args.grow_languages.split(",")
         shard = one_shard(args.one, args.dir, grow_langs, args.grow_words, args.view_words)
         print(json.dumps(shard))
@@ -211,6 +215,8 @@ def main() -> int:
             args.grow_languages,
             "--view-words",
             str(args.view_words),
+            "--cache-mib",
+            str(args.cache_mib),
         ]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)  # fmt: skip
         results.append(json.loads(done.stdout))

@@ -19,7 +19,7 @@ from alerts.matching.variants import latin_keys
 MIN_PART = 5  # letters in the part a term is found as
 MIN_REST = 4  # letters left for the other part
 MIN_WORD = MIN_PART + MIN_REST
-CACHE_BYTES = 4 * 2**20  # every language's remembered words (see set_cache_bytes)
+CACHE_BYTES = 32 * 2**20  # every language's remembered words (see set_cache_bytes)
 _ENTRY = 48  # bytes of a dict entry and its share of the free slots
 # Endings that make a word of a word (verbs and adjectives of a noun, definite plurals):
 # what follows a leading part must be a word, so Sanktionerad is no compound of Sanktion.

@@ -28,7 +28,7 @@ from alerts.matching.variants import word_keys
 SEP = "\x1f"  # the entry after each field, so that no phrase runs across fields
 MAX_CACHED = 500_000  # words in a table before it starts over
 MAX_CACHED_WORD = 64  # longer words are keyed without being kept (the C table: < 256)
-CACHE_BYTES = 12 * 2**20  # every table's words, slots and keys together (set_cache_bytes)
+CACHE_BYTES = 96 * 2**20  # every table's words, slots and keys together (set_cache_bytes)
 
 # (keys with SEP after each field, anchor keys present in first-seen order, words per
 # field, and each field's word spans as int32 start/end pairs, or None when the table

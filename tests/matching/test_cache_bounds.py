@@ -9,6 +9,7 @@ import pytest
 from alerts.matching import caches, compounds, keytable
 from alerts.matching.keytable import SEP, PyWordTable, key_of, new_table, scan
 from alerts.matching.variants import word_keys
+from alerts.settings import Settings
 
 BUDGET = 64 * 1024
 
@@ -103,7 +104,8 @@ def test_a_budget_must_be_positive() -> None:
 def test_one_figure_sizes_both_caches(budgets: None) -> None:
     caches.set_cache_mib(1)
     assert (keytable.CACHE_BYTES, compounds.CACHE_BYTES) == (3 * 2**18, 2**18)
-    assert caches.DEFAULT_MIB == 16
+    # The modules' own budgets are the setting's default (worker.word_cache_mib).
+    assert caches.DEFAULT_MIB == Settings().worker.word_cache_mib == 128
     scan([" ".join(_words(20000))], {})
     compounds.part_keys([w + "angriff" for w in _words(3000)], "de")
     assert caches.cache_bytes() <= 2**20
