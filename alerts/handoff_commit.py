@@ -77,7 +77,7 @@ def commit(
     return recorded, from_hash(replies[-1])
 
 
-# KEYS: the items' seen keys, then each row's ledger keys (5). ARGV: the item count, the seen
+# KEYS: the items' seen keys, then each row's ledger keys (4). ARGV: the item count, the seen
 # mark's value and TTL, then per row its item's position (1-based) and its ledger arguments
 # (16, mode ``insert``). Returns {1/0 per item (new), per row the ledger's reply or {5, ""}
 # (its item was seen: not recorded)}. Each item is checked and marked by one SET NX (was
@@ -94,10 +94,10 @@ for i = 1, n do
   flags[i] = new[i] and 1 or 0
 end
 local r = 0
-while n + 5 * r < #KEYS do
-  local k, a = n + 5 * r, 3 + 17 * r
+while n + 4 * r < #KEYS do
+  local k, a = n + 4 * r, 3 + 17 * r
   if new[tonumber(ARGV[a + 1])] then
-    out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 5)}}, {{unpack(ARGV, a + 2, a + 17)}})
+    out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 4)}}, {{unpack(ARGV, a + 2, a + 17)}})
   else
     out[#out + 1] = {{5, ''}}
   end

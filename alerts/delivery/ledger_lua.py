@@ -5,8 +5,8 @@ a delivery used to spend about 40 Redis commands in 12 round trips on its ledger
 three round trips (record, begin, finish), the first of them pipelined with the items' own writes.
 Redis runs a script atomically, so the demotion rule and the claim-then-re-read need no WATCH loop.
 
-KEYS: row, idx:all, idx:watch:W, wake, and a fifth no longer read (the claim's own key before
-the claim moved into the row's value).
+KEYS: row, idx:all, idx:watch:W, wake (the claim is in the row's value; until 2026-12-04 it
+was a fifth key of its own).
 ARGV: 1 mode (save | insert | begin | finish), 2 row JSON, 3 status, 4 row id, 5 created score,
 6 TTL seconds, 7 trim cutoff ("(score"), 8 wake score or "", 9 force "1"/"0", 10 status-index
 key prefix, 11 claim value, 12 now ms, 13 holder prefix, 14 lease ms, 15 possible_duplicate,

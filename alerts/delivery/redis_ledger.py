@@ -119,7 +119,6 @@ class RedisLedger:
             f"{self.p}idx:all",
             f"{self.p}idx:watch:{row.watch}",
             f"{self.p}wake",
-            f"{self.p}claim:{row.id}",
         ]
         wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
         args: list[Any] = [
