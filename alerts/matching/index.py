@@ -33,10 +33,8 @@ from alerts.rules.tree import And, Guard, Near, Node, Not, Term, terms_of
 
 BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
 CHUNK = 8192  # atoms whose term words are keyed in one batch
-# Atoms registered between two returns of freed memory to the system (a power of two). A
-# growing dict frees its old table in the C heap, where glibc keeps it resident: by_key's
-# (650k keys at 250k watches) and the merged entries' sets held 15-25 MiB at the build's end,
-# a shard's peak (VmHWM). ``give_back_freed`` takes under a millisecond.
+# Atoms registered between two returns of freed memory (a power of two): a growing dict's old
+# tables stay resident in the C heap, 15-25 MiB at a 250k-watch build's end, its peak.
 GIVE_BACK_EVERY = 32768
 __all__ = ["Index", "Pattern", "Watches", "build_index", "mask_of"]
 
@@ -153,7 +151,7 @@ class _Builder:
         self.leaves.clear()
         self.ids.clear()
         self.by_text.clear()
-        give_back_freed()  # their tables: a shard's peak is the build's end, not these
+        give_back_freed()  # their tables, before the atoms' patterns are made
         terms, toks, names = self.terms, self.toks, self.names
         atoms: list[Pattern] = []
         for at in range(0, len(terms), CHUNK):
