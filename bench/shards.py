@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +35,14 @@ from alerts.matching.caches import set_cache_mib
 from alerts.matching.shards import shard_of
 from alerts.models import Item
 from bench.match import _rss_kib, ruleset, workload
-from bench.shards_grow import grow
+from bench.shards_grow import grow, phase_peak
 
 
 def split(watches: int, shards: int, n_items: int, seed: int, folder: Path) -> None:
     """Generate the workload once; write the items and each shard's watch specs as JSON."""
     batch, specs = workload(watches, n_items, seed)
-    (folder / "items.json").write_text(json.dumps([i.model_dump(mode="json") for i in batch]))
+    with (folder / "items.jsonl").open("w") as out:
+        out.writelines(json.dumps(i.model_dump(mode="json")) + "\n" for i in batch)
     files = [(folder / f"shard-{k}.jsonl").open("w") for k in range(shards)]
     for spec in specs:
         files[shard_of(spec["id"], shards)].write(json.dumps(spec) + "\n")
@@ -51,9 +54,12 @@ def one_shard(
     shard: int, folder: Path, grow_langs: list[str], grow_words: int, view_words: int
 ) -> dict[str, Any]:
     """Build one shard's matcher from its specs only, as its worker would, and time the items."""
-    batch = [Item.model_validate(i) for i in json.loads((folder / "items.json").read_text())]
+    # The items are read from their file on each pass, one at a time, as a worker holds one
+    # item at a time: the bench's 1,000 parsed items (5 MiB) are not the shard's memory.
+    batch = _Items(folder / "items.jsonl")
     gc.collect()
     rss0 = _rss_kib()
+    peaks = {"loading": phase_peak()}  # each phase's own peak (VmHWM) from here on
     t0 = time.perf_counter()
     # One spec at a time, as the loader compiles a file's watches and drops its YAML: the
     # shard never holds every spec as parsed values at once.
@@ -64,7 +70,8 @@ def one_shard(
     gc.collect()
     give_back_freed()  # as the rules watcher does after each build
     built = _memory()
-    for item in batch[:20]:
+    peaks["build"] = phase_peak()
+    for item in islice(batch, 20):
         matcher.match(item)  # warm the word-key cache, as a running worker would be
     lat, cpu = _timed(matcher, batch)
     out = {
@@ -77,16 +84,32 @@ def one_shard(
         "lat_ms": lat,
         "cpu_ms": cpu,
         "matches": _matches(matcher, batch),
+        "peaks": peaks,
     }
+    peaks["items"] = phase_peak()
     if grow_words:
         out |= grow(matcher, grow_langs, grow_words, view_words)
+        peaks |= {step: peak for step, (_, _, peak) in out["steps"].items()}
         out["grown"] = _memory()
         out["grown_lat_ms"], out["grown_cpu_ms"] = _timed(matcher, batch)
         out["grown_matches"] = _matches(matcher, batch)
+        peaks["grown items"] = phase_peak()
+    out["peak"] = max(peaks.values())  # VmHWM of the whole run, as if never reset
     return out
 
 
-def _timed(matcher: Matcher, batch: list[Item]) -> tuple[list[float], list[float]]:
+class _Items:
+    """The bench's items, parsed from their file (a line each) whenever iterated."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[Item]:
+        with self.path.open() as lines:
+            yield from (Item.model_validate(json.loads(line)) for line in lines)
+
+
+def _timed(matcher: Matcher, batch: Iterable[Item]) -> tuple[list[float], list[float]]:
     """Each item's match wall and CPU milliseconds."""
     lat, cpu = [], []
     for item in batch:
@@ -97,7 +120,7 @@ def _timed(matcher: Matcher, batch: list[Item]) -> tuple[list[float], list[float
     return lat, cpu
 
 
-def _matches(matcher: Matcher, batch: list[Item]) -> str:
+def _matches(matcher: Matcher, batch: Iterable[Item]) -> str:
     """A digest of every match of the items (the same before and after growing: same hits)."""
     digest = hashlib.sha256()
     for item in batch:  # one item at a time: the digest leaves nothing behind to measure
@@ -107,16 +130,12 @@ def _matches(matcher: Matcher, batch: list[Item]) -> str:
 
 
 def _memory() -> dict[str, float]:
-    """This process's resident MiB now (whole, and its anonymous part) and its peak."""
-    return {"rss": _rss_kib() / 1024, "anon": _status_kib("RssAnon") / 1024,
-            "peak": _peak_kib() / 1024}  # fmt: skip
+    """This process's resident MiB now (whole, and its anonymous part).
 
-
-def _peak_kib() -> int:
-    """This process's peak resident size (VmHWM). Not ``ru_maxrss``: Linux carries that
+    Peaks are each phase's VmHWM (``phase_peak``). Not ``ru_maxrss``: Linux carries that
     across exec, so a shard's process would report the parent's peak, which holds every
     shard's specs (about 750 MiB at 1M watches)."""
-    return _status_kib("VmHWM")
+    return {"rss": _rss_kib() / 1024, "anon": _status_kib("RssAnon") / 1024}
 
 
 def _status_kib(field: str) -> int:
@@ -152,10 +171,11 @@ def report(r: dict[str, Any]) -> None:
     for phase in ("built", "items", "grown"):
         if phase in r:
             m = r[phase]
-            print(f"  {phase:>6}: RSS {m['rss']:.1f} MiB (anon {m['anon']:.1f}), "
-                  f"VmHWM {m['peak']:.1f} MiB")  # fmt: skip
+            print(f"  {phase:>6}: RSS {m['rss']:.1f} MiB (anon {m['anon']:.1f})")
+    peaks = ", ".join(f"{k} {v:.1f}" for k, v in r["peaks"].items())
+    print(f"  VmHWM {r['peak']:.1f} MiB; each phase's own peak: {peaks} MiB")
     if "grown" in r:
-        steps = ", ".join(f"{k} {rss:.1f} ({anon:.1f})" for k, (rss, anon) in r["steps"].items())
+        steps = ", ".join(f"{k} {v[0]:.1f} ({v[1]:.1f})" for k, v in r["steps"].items())
         print(f"  RSS (anon) after each grow step: {steps} MiB; {r['views']} language "
               f"views, their added keys {r['view_bytes'] / 2**20:.1f} MiB")  # fmt: skip
         print(f"  grown in {r['grow_s']:.0f} s, caches {r['caches']}; then the same items: "

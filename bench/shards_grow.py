@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,23 @@ def grow(
             "view_bytes": added.nbytes() if added is not None else 0}  # fmt: skip
 
 
-def _mib() -> tuple[float, float]:
-    """This process's resident MiB now: all of it (VmRSS) and the anonymous part (RssAnon)."""
+def _mib() -> tuple[float, float, float]:
+    """This process's resident MiB now: all of it (VmRSS) and the anonymous part (RssAnon);
+    and its peak since the last phase ended (``phase_peak``)."""
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return int(status["VmRSS"].split()[0]) / 1024, int(status["RssAnon"].split()[0]) / 1024
+    rss, anon = (int(status[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon"))
+    return rss, anon, phase_peak()
+
+
+def phase_peak() -> float:
+    """The peak resident MiB (VmHWM) since the last call, which starts the next phase:
+    Linux resets VmHWM to the current resident size on a write of 5 to
+    /proc/self/clear_refs. Without that right (some containers), the peak so far."""
+    status = Path("/proc/self/status").read_text()
+    peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return peak / 1024
 
 
 def cache_bytes() -> dict[str, int]:

@@ -6,18 +6,21 @@ first name in the nominative. pymorphy3 (OpenCorpora's Russian dictionary, and i
 Ukrainian one) tags first names with their gender; a common noun (жена, служба) is no
 name. The analysers load on the first question (about 0.5 s) and each word is asked once.
 
-Their word graphs (DAWGs: 27 MiB of files, most of the 43 MiB the two analysers took read in)
-are mapped from the package's files instead (``_map_dawgs``): a shard holds only the pages a
-lookup touches, shared with every other process on the host and given back under pressure.
+Their word graphs (DAWGs: 27 MiB of files, most of the 43 MiB the two analysers took) are
+mapped from the package's files as they load (``_mapped_reads``), never read in: a shard holds
+only the pages a lookup touches, shared with every other process on the host and given back
+under pressure. Reading them in and mapping them afterwards, as before, raised a grown shard's
+peak (VmHWM) by the 37 MiB of copies alive at once.
 """
 
 from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache, lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Literal
 
 from alerts.gcpause import give_back_freed
 
@@ -30,39 +33,41 @@ def _analysers() -> tuple[Any, ...]:
     are packages)."""
     import pymorphy3  # type: ignore[import-untyped]  # heavy: only when first asked
 
-    analysers = tuple(pymorphy3.MorphAnalyzer(lang=lang) for lang in _LANGUAGES)
-    for analyser in analysers:
-        _map_dawgs(analyser)
-    give_back_freed()  # the copies they read, freed among what stays
+    with _mapped_reads():
+        analysers = tuple(pymorphy3.MorphAnalyzer(lang=lang) for lang in _LANGUAGES)
+    give_back_freed()  # what loading parsed and dropped (JSON tables), freed among what stays
     return analysers
 
 
-def _map_dawgs(analyser: Any) -> None:
-    """Point each of the analyser's word graphs at its file, mapped, instead of the copy it
-    read: the same units (a DAWG file is a 4-byte count and the units, then the guide's)."""
-    folder = Path(analyser.dictionary.path)
-    graphs = {"words.dawg": analyser.dictionary.words}
-    for n, graph in enumerate(analyser.dictionary.prediction_suffixes_dawgs):
-        graphs[f"prediction-suffixes-{n}.dawg"] = graph
-    estimator = getattr(analyser, "prob_estimator", None)
-    if estimator is not None:
-        graphs["p_t_given_w.intdawg"] = estimator.p_t_given_w
-    for name, graph in graphs.items():
-        _map_dawg(graph, folder / name)
+@contextmanager
+def _mapped_reads() -> Iterator[None]:
+    """While pymorphy3 loads: each word graph's units (a DAWG file is a 4-byte count and
+    the units, then the guide's) are a view of the file, mapped, not an array read in.
+
+    dawg_python's ``Dictionary.read`` and ``Guide.read`` are the only places a graph is
+    read; they are put back when the block ends. Not thread-safe (``_analysers`` runs once).
+    """
+    from dawg_python import wrapper  # type: ignore[import-untyped]  # pymorphy3's DAWGs
+
+    reads = wrapper.Dictionary.read, wrapper.Guide.read
+    wrapper.Dictionary.read = lambda graph, fp: _map_units(graph, fp, "I", 4)
+    wrapper.Guide.read = lambda guide, fp: _map_units(guide, fp, "B", 2)  # 2 per count
+    try:
+        yield
+    finally:
+        wrapper.Dictionary.read, wrapper.Guide.read = reads
 
 
-def _map_dawg(graph: Any, path: Path) -> None:
-    with path.open("rb") as f:
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+def _map_units(graph: Any, fp: BinaryIO, kind: Literal["I", "B"], per_count: int) -> None:
+    """Point ``graph._units`` at the units that follow in ``fp``'s file, mapped, and move
+    ``fp`` past them, as reading them would (``per_count`` bytes for each one counted)."""
+    (count,) = struct.unpack("=I", fp.read(4))
+    start = fp.tell()
+    end = start + count * per_count
+    mapped = mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
     mapped.madvise(mmap.MADV_RANDOM)  # a lookup reads a few scattered units: no read-ahead
-    pages = memoryview(mapped)
-    (units,) = struct.unpack_from("=I", pages, 0)
-    end = 4 + 4 * units
-    graph.dct._units = pages[4:end].cast("I")
-    guide = getattr(graph, "guide", None)
-    if guide is not None:
-        (count,) = struct.unpack_from("=I", pages, end)
-        guide._units = pages[end + 4 : end + 4 + 2 * count].cast("B")
+    graph._units = memoryview(mapped)[start:end].cast(kind)
+    fp.seek(end)
 
 
 @lru_cache(maxsize=8192)

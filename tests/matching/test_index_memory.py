@@ -30,7 +30,7 @@ def _rules(tmp_path: Path, n: int = WATCHES) -> RuleSet:
 def _numbers(ix: index.Index) -> list[int]:
     found = [n for t in ix.by_key.values() for n in t if n >= 0]
     found += [n for t in ix.anchored.values() for n in t] + list(ix.always)
-    found += [n for t in ix.anchor_watches if t for n in t] + list(ix.position.values())
+    found += [n for t in ix.anchor_watches if t for n in t]
     return found
 
 
@@ -83,3 +83,28 @@ def test_matches_are_the_same_whatever_the_chunk(
     monkeypatch.setattr(index, "CHUNK", 5)
     assert fired(Matcher(rules), it) == whole
     assert whole  # the item fires some
+
+
+def test_a_matcher_keeps_no_dict_of_watch_ids_until_a_tool_asks(tmp_path: Path) -> None:
+    # A shard's worker finds rules by id in the rule set: the index keeps no second dict.
+    rules = _rules(tmp_path, 50)
+    matcher = Matcher(rules)
+    it = item("beta7 and alpha0")
+    assert "w7" in fired(matcher, it)
+    assert matcher._position is None and not hasattr(matcher.index, "position")
+    assert matcher.rule("w7") is rules.rules[7]
+    assert matcher.match_rule("w7", it) is not None  # the tools' ask: numbered then
+    assert matcher.match_rule("w8", it) is None
+
+
+def test_the_build_gives_freed_tables_back_as_it_registers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Growing tables free their old hash tables in the C heap, resident until given back:
+    # at the build's end they were a 250k-watch shard's peak (bench/shards.py).
+    calls: list[int] = []
+    monkeypatch.setattr(index, "give_back_freed", lambda: bool(calls.append(1)) or True)
+    monkeypatch.setattr(index, "GIVE_BACK_EVERY", 64)
+    ix = Matcher(_rules(tmp_path)).index
+    assert len(ix.atoms) > 640
+    assert len(calls) >= len(ix.atoms) // 64  # while registering, not only between steps

@@ -3,6 +3,7 @@ for every atom in every stem language, every added anchor found, and a few bytes
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from alerts.matching import Matcher, load_ruleset
 from alerts.matching.index import Index
 from alerts.matching.languages import ALGORITHMS
 from alerts.matching.langview import view
-from alerts.matching.viewkeys import HASH_MASK, ViewAnchors, pair
+from alerts.matching.viewkeys import HASH_MASK, RUN, ViewAnchors, pair
 from tests.matching.helpers import item, ruleset_of
 from tests.matching.langview_reference import eager_view
 
@@ -98,3 +99,36 @@ def test_pairs_are_stored_once_sorted_eight_bytes_each() -> None:
     assert sorted(added.atoms(hash("raket") & HASH_MASK)) == [3, 5]
     assert added.atoms(hash("unknown") & HASH_MASK) == []
     assert added.nbytes() == 4 * 8 + len(added.bitmap)
+
+
+def test_pairs_added_in_runs_are_every_pair_once_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("alerts.matching.viewkeys.RUN", 7)  # many runs, repeats across them
+    added = ViewAnchors()
+    first = [pair(f"k{n % 13}", n % 50) for n in range(100)]
+    added.add(iter(first))
+    later = [pair(f"k{n % 17}", n % 60) for n in range(300)]
+    added.add(later)
+    assert list(added.pairs) == sorted({*first, *later})
+    for key in ("k3", "k16"):
+        hashed = hash(key) & HASH_MASK
+        want = sorted({p & ((1 << 24) - 1) for p in {*first, *later} if p >> 24 == hashed})
+        assert sorted(added.atoms(hashed)) == want
+
+
+def test_adding_a_language_holds_no_set_of_its_pairs() -> None:
+    # A view adds its pairs from a generator: sorted a run at a time into 8-byte arrays,
+    # never a set or list of them all (about 60 bytes a pair: 12 MB for these 200k).
+    count = 200_000
+    added = ViewAnchors()
+    added.add(pair(f"key{n}", n % 1000) for n in range(0, count, 2))
+    distinct = len({pair(f"key{n}", n % 1000) for n in range(count)})  # (hashes may collide)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        added.add(pair(f"key{n}", n % 1000) for n in range(count))
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert len(added.pairs) == distinct
+    # the old and the merged arrays, the new runs, one run's set and the bitmaps
+    assert peak < 3 * 8 * count + 100 * RUN + 3 * len(added.bitmap)
