@@ -115,6 +115,14 @@ def baseline(stack: Stack, rounds: int) -> list[float]:
     return out
 
 
+def idle_cpu(stack: Stack, seconds: float = 5.0) -> dict[str, float]:
+    """The service's CPU seconds per second with nothing to do (its timers and polls)."""
+    before, t0 = stack.cpu(), time.monotonic()
+    time.sleep(seconds)
+    after, spent = stack.cpu(), time.monotonic() - t0
+    return {k: (after[k] - before[k]) / spent for k in after}
+
+
 def warm_up(stack: Stack, factory: Items, children: int) -> None:
     """Make every pool child load the 10k watches (tens of seconds) before measuring."""
     drive(
@@ -142,6 +150,12 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
         print(f"redis used_memory after warm-up: {stack.memory() / 2**20:.1f} MiB")
         trips = baseline(stack, args.rounds)
         print(report_baseline(trips))
+        idle = idle_cpu(stack)
+        print(
+            f"{'idle service CPU':<26} "
+            + ", ".join(f"{k} {1000 * v:.1f} ms/s" for k, v in idle.items())
+            + " (no load, 5 s)"
+        )
         for rate in args.rates:
             res = drive(
                 stack,
@@ -152,6 +166,7 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
                 rate=rate,
                 alert_every=1,
             )
+            res.idle = idle
             print(res.line())
             ratio = pct(res.latencies, 0.5) / pct(trips, 0.5)
             print(f"{'':<26} ingest->send p50 = {ratio:.1f} x the no-op task round trip")

@@ -32,6 +32,7 @@ class RunResult:
     failures: int
     bench_cpu: float = 0.0  # this process: the load generator and the sink (not the service)
     offsets: list[float] = field(default_factory=list)  # POST start of each latency, run time
+    idle: dict[str, float] = field(default_factory=dict)  # the service's CPU s/s with no load
 
     def tail(self, over: float = 0.1) -> str:
         """How many items took longer than ``over`` seconds, and in which seconds of the run."""
@@ -56,9 +57,17 @@ class RunResult:
         """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
         total = sum(self.cpu.values()) / max(self.items, 1)
         busy = sum(self.cpu.values()) / self.seconds if self.seconds else float("nan")
-        return (
+        text = (
             f"service CPU {1000 * total:.2f} ms/item (workers+api+redis), {busy:.2f} cores busy "
             f"on average; CPU-bound ceiling on {cores} cores ~ {cores / total:.0f} items/s"
+        )
+        if not self.idle or not self.seconds:
+            return text
+        # What the service spends with no load at all (timers, polls, heartbeats) over this run,
+        # shared out per item; the rest is what each item costs.
+        idle = sum(self.idle.values()) * self.seconds / max(self.items, 1)
+        return (
+            text + f"; of it {1000 * idle:.2f} ms/item idle, {1000 * (total - idle):.2f} per item"
         )
 
     def line(self) -> str:

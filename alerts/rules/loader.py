@@ -8,56 +8,33 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from alerts.gcpause import paused_gc
-from alerts.hints import did_you_mean, keys_beside
-from alerts.rules.compile import Report, Words, compile_list, compile_rule
-from alerts.rules.errors import RuleError, RuleSetError, display_path, quote
+from alerts.rules.compile import Words, compile_list, compile_rule
+from alerts.rules.errors import RuleError, RuleSetError, quote
 from alerts.rules.examples import ExampleFailure
+from alerts.rules.files import (
+    Errors,
+    Found,
+    check_channels,
+    inside,
+    pydantic_errors,
+    read_file,
+    reporter,
+    rule_files,
+    spec_of,
+    split_file,
+)
 from alerts.rules.ruleset import Rule, RuleSet
-from alerts.rules.spec import RULE_KEYS, RulesFile, RuleSpec, TermEntry, TermSpec
+from alerts.rules.spec import RULE_KEYS, RuleSpec, TermEntry, TermSpec
 from alerts.rules.tree import Node, Term
-from alerts.rules.yamlsafe import MAX_FILE_BYTES, Marks, Path_, YamlProblem, read_yaml
 
 _LIST = TypeAdapter(tuple[TermEntry, ...])
-_FILE_KEYS = frozenset(RulesFile.model_fields)
 # Runs the examples of a loaded rule set on the engine: every one that fails.
 ExampleRun = Callable[[RuleSet], Iterable[ExampleFailure]]
-
-
-@dataclass
-class _Source:
-    shown: str
-    marks: Marks
-
-
-@dataclass
-class _Found:
-    src: _Source
-    prefix: Path_
-    value: Any
-
-
-class _Errors(list[RuleError]):
-    def at(self, src: _Source, path: Path_, message: str, *, key: bool = False) -> None:
-        """Record an error at the position of ``path`` (of its key when asked)."""
-        line, col = src.marks.at(path, key=key)
-        self.append(RuleError(src.shown, line, col, message))
-
-
-def rule_files(rules_dir: Path) -> list[Path]:
-    """The rule files of a directory (``*.yaml``, ``*.yml``), sorted by name."""
-    return sorted(p for p in rules_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def inside(rules_dir: Path, path: Path) -> bool:
-    """True when ``path`` (symlinks resolved) lies in ``rules_dir``: a link out is never read."""
-    return path.resolve().is_relative_to(rules_dir.resolve())
 
 
 def load_rules(
@@ -78,17 +55,17 @@ def load_rules(
     Files are parsed and compiled one at a time, so only one file's parsed YAML (about
     10 KB a watch) is alive at once, not every file's.
     """
-    errors = _Errors()
+    errors = Errors()
     if not rules_dir.is_dir():
         raise RuleSetError([RuleError(str(rules_dir), 1, 1, "rules directory does not exist")])
     digest = hashlib.sha256()
     build = _Build(words, channels, errors, keep)
     for path in rule_files(rules_dir):
-        data = _read(path, rules_dir, errors)
+        data = read_file(path, rules_dir, errors)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
-        rules: list[_Found] = []
-        lists: list[tuple[_Found, str]] = []
-        _split(path, data, rules, lists, errors)
+        rules: list[Found] = []
+        lists: list[tuple[Found, str]] = []
+        split_file(path, data, rules, lists, errors)
         del data
         with paused_gc():  # every watch stays alive: young collections would re-walk them
             build.lists(lists)
@@ -133,7 +110,7 @@ class _Build:
         self,
         words: Words,
         channels: Collection[str] | None,
-        errors: _Errors,
+        errors: Errors,
         keep: Callable[[str], bool] | None = None,
     ) -> None:
         self.words, self.channels, self.errors = words, channels, errors
@@ -142,12 +119,12 @@ class _Build:
         self.list_seen: dict[str, str] = {}
         self.ids: dict[str, str] = {}
         self.first: dict[str, Rule | None] = {}  # id -> rule in file order; None: waiting
-        self.waiting: list[tuple[RuleSpec, _Found, bool]] = []
+        self.waiting: list[tuple[RuleSpec, Found, bool]] = []
         self.tested: dict[str, Rule] = {}
-        self.tested_at: dict[str, _Found] = {}
+        self.tested_at: dict[str, Found] = {}
         self.terms: dict[Term, Term] = {}  # one object per distinct term (tree.share_terms)
 
-    def lists(self, found: list[tuple[_Found, str]]) -> None:
+    def lists(self, found: list[tuple[Found, str]]) -> None:
         """Compile the named lists of one file."""
         for f, name in found:
             if name in self.list_seen:
@@ -160,16 +137,16 @@ class _Build:
             try:
                 entries = _LIST.validate_python(f.value)
             except ValidationError as exc:
-                _pydantic(exc, f, self.errors, TermSpec)
+                pydantic_errors(exc, f, self.errors, TermSpec)
                 continue
-            node = compile_list(name, entries, _reporter(self.errors, f), words=self.words)
+            node = compile_list(name, entries, reporter(self.errors, f), words=self.words)
             if node is not None:
                 dict.__setitem__(self.named, name, node)
 
-    def rules(self, found: list[_Found]) -> None:
+    def rules(self, found: list[Found]) -> None:
         """Check and compile the watches of one file."""
         for f in found:
-            spec = _spec(f, self.errors)
+            spec = spec_of(f, self.errors)
             if spec is None:
                 continue
             where = f"{f.src.shown}:{f.src.marks.at((*f.prefix, 'id'))[0]}"
@@ -181,11 +158,11 @@ class _Build:
                     f"duplicate watch id {quote(spec.id)} (first in {self.ids[spec.id]})",
                 )
             self.ids.setdefault(spec.id, where)
-            _check_channels(spec, f, self.channels, self.errors)
+            check_channels(spec, f, self.channels, self.errors)
             self.named.missed = False
-            problems = _Errors()
+            problems = Errors()
             tree = compile_rule(
-                spec, self.named, _reporter(problems, f), words=self.words, terms=self._table(spec)
+                spec, self.named, reporter(problems, f), words=self.words, terms=self._table(spec)
             )
             if self.named.missed:  # its list may be in a later file
                 self.waiting.append((spec, f, first))
@@ -199,7 +176,7 @@ class _Build:
     def deferred(self) -> None:
         """Compile the watches that named a list before its file was read."""
         for spec, f, first in self.waiting:
-            report = _reporter(self.errors, f)
+            report = reporter(self.errors, f)
             tree = compile_rule(spec, self.named, report, words=self.words, terms=self._table(spec))
             if first:
                 self._keep(spec, tree, f)
@@ -221,7 +198,7 @@ class _Build:
         watch's terms enter the table, which lives as long as the rule set."""
         return self.terms if self._held(spec) else None
 
-    def _keep(self, spec: RuleSpec, tree: Node | None, f: _Found) -> None:
+    def _keep(self, spec: RuleSpec, tree: Node | None, f: Found) -> None:
         if tree is None or not self._held(spec):
             # Another shard's watch is dropped as soon as it is checked: a shard's worker
             # never holds every watch at once (nor the holes they would leave behind).
@@ -237,83 +214,11 @@ class _Build:
             self.tested[spec.id], self.tested_at[spec.id] = rule, f
 
 
-def _read(path: Path, rules_dir: Path, errors: _Errors) -> bytes:
-    if not inside(rules_dir, path):
-        errors.append(RuleError(display_path(path), 1, 1, "links outside the rules directory"))
-        return b""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            errors.append(
-                RuleError(display_path(path), 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
-            )
-            return b""
-        return path.read_bytes()
-    except OSError as exc:
-        errors.append(RuleError(display_path(path), 1, 1, f"cannot read: {exc.strerror}"))
-        return b""
-
-
-def _split(path: Path, data: bytes, rules: list[_Found], lists: list, errors: _Errors) -> None:
-    shown = display_path(path)
-    if not data:
-        return
-    try:
-        value, marks = read_yaml(data)
-    except YamlProblem as exc:
-        errors.append(RuleError(shown, exc.line, exc.col, exc.message))
-        return
-    src = _Source(shown, marks)
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        errors.at(src, (), "a rule file must be a mapping (one watch, or 'watches:' and 'lists:')")
-    elif "id" in value:
-        rules.append(_Found(src, (), value))
-    else:
-        for key in sorted(set(value) - _FILE_KEYS):
-            hint = did_you_mean(key, _FILE_KEYS | RULE_KEYS)
-            errors.at(src, (key,), f"unknown key {quote(key)}{hint}", key=True)
-        _split_many(src, value, rules, lists, errors)
-
-
-def _split_many(
-    src: _Source, value: dict, rules: list[_Found], lists: list, errors: _Errors
-) -> None:
-    watches = value.get("watches", [])
-    if not isinstance(watches, list):
-        errors.at(src, ("watches",), "'watches' must be a list of watches")
-        watches = []
-    rules.extend(_Found(src, ("watches", i), w) for i, w in enumerate(watches))
-    named = value.get("lists", {})
-    if not isinstance(named, dict):
-        errors.at(src, ("lists",), "'lists' must map list names to lists of terms")
-        named = {}
-    lists.extend((_Found(src, ("lists", name), entries), name) for name, entries in named.items())
-
-
-def _reporter(errors: _Errors, f: _Found) -> Report:
-    def report(path: Path_, message: str) -> None:
-        errors.at(f.src, (*f.prefix, *path), message)
-
-    return report
-
-
-def _spec(f: _Found, errors: _Errors) -> RuleSpec | None:
-    if not isinstance(f.value, dict):
-        errors.at(f.src, f.prefix, "a watch must be a mapping")
-        return None
-    try:
-        return RuleSpec.model_validate(f.value)
-    except ValidationError as exc:
-        _pydantic(exc, f, errors)
-        return None
-
-
 def _tested(spec: RuleSpec) -> bool:
     return bool(spec.examples.match or spec.examples.no_match)
 
 
-def _rule(spec: RuleSpec, tree: Node, f: _Found) -> Rule:
+def _rule(spec: RuleSpec, tree: Node, f: Found) -> Rule:
     return Rule(
         id=spec.id,
         name=spec.name or spec.id,
@@ -327,52 +232,6 @@ def _rule(spec: RuleSpec, tree: Node, f: _Found) -> Rule:
         path=f.src.shown,
         line=f.src.marks.at(f.prefix)[0],
     )
-
-
-def _check_channels(
-    spec: RuleSpec, f: _Found, channels: Collection[str] | None, errors: _Errors
-) -> None:
-    if channels is None:
-        return
-    known = ", ".join(sorted(channels)) or "none configured"
-    for i, name in enumerate(spec.notify.channels):
-        if name not in channels:
-            path = (*f.prefix, "notify", "channels", i)
-            hint = did_you_mean(name, channels)
-            errors.at(f.src, path, f"unknown channel {quote(name)}{hint or f' (known: {known})'}")
-
-
-def _pydantic(
-    exc: ValidationError, f: _Found, errors: _Errors, model: type[BaseModel] = RuleSpec
-) -> None:
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = _loc(err["loc"])
-        path = (*f.prefix, *loc)
-        if err["type"] == "extra_forbidden":
-            hint = did_you_mean(str(loc[-1]), keys_beside(model, err["loc"]))
-            errors.at(f.src, path, f"unknown key {quote(loc[-1])}{hint}", key=True)
-        elif err["type"] == "missing":
-            errors.at(f.src, path[:-1], f"missing key {quote(loc[-1])}")
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            name = _dotted(loc)
-            errors.at(f.src, path, f"{name}: {msg[:1].lower()}{msg[1:]}" if name else msg)
-
-
-def _loc(loc: tuple[Any, ...]) -> Path_:
-    out: list[str | int] = []
-    for part in loc:
-        if part in ("text", "spec") and out and isinstance(out[-1], int):
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def _dotted(loc: Path_) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 __all__ = ["RULE_KEYS", "ExampleRun", "inside", "load_rules", "rule_files"]

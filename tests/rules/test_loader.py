@@ -280,7 +280,7 @@ def test_one_files_parse_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     import gc
     import weakref
 
-    from alerts.rules import loader
+    from alerts.rules import files
 
     alive: list[weakref.ref] = []
     most = [0]
@@ -292,8 +292,8 @@ def test_one_files_parse_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         alive.append(weakref.ref(marks))
         return value, marks
 
-    real = loader.read_yaml
-    monkeypatch.setattr(loader, "read_yaml", tracked)
+    real = files.read_yaml
+    monkeypatch.setattr(files, "read_yaml", tracked)
     write_rules(
         tmp_path, **{f"f{i}__yaml": "watches:\n" + _watch(f"w{i}", "Kaluga") for i in range(5)}
     )
