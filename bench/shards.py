@@ -71,8 +71,9 @@ def one_shard(
     give_back_freed()  # as the rules watcher does after each build
     built = _memory()
     peaks["build"] = phase_peak()
-    for item in islice(batch, 20):
-        matcher.match(item)  # warm the word-key cache, as a running worker would be
+    for item in islice(batch, 20):  # warm the word-key cache, as a running worker would be
+        for match in matcher.match(item):
+            matcher.ruleset.get(match.watch)  # a worker looks each match's watch up by id
     lat, cpu = _timed(matcher, batch)
     out = {
         "shard": shard,
