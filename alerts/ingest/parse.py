@@ -69,6 +69,29 @@ def parse_bulletin(
     Every item gets a language: ``language`` (the source's configured one) when given, else
     the one the document declares, else the one detected in its text.
     """
+    return parse_bulletin_as(
+        data,
+        source=source,
+        content_type=content_type,
+        clock=clock,
+        base_url=base_url,
+        format=format,
+        language=language,
+    )[0]
+
+
+def parse_bulletin_as(
+    data: bytes,
+    *,
+    source: str,
+    content_type: str | None = None,
+    clock: Clock = system_clock,
+    base_url: str | None = None,
+    format: Format | None = None,
+    language: str | None = None,
+) -> tuple[list[Item], Format]:
+    """``parse_bulletin``, and the format it was parsed as (the API's task message and
+    metrics label: no second decode and sniff of the body, as ``sniff_format`` would)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bulletin takes bytes")
     data = bytes(data)
@@ -77,7 +100,7 @@ def parse_bulletin(
         raise ParseError(source, None, "empty bulletin")
     kind = format or detect_format(text, content_type)
     items = _parse(kind, data, text, source=source, base_url=base_url, clock=clock)
-    return assign_languages(items, language)
+    return assign_languages(items, language), kind
 
 
 def _parse(
