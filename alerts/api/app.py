@@ -172,7 +172,7 @@ def create_app(
         )
         return [i.id for i in items], new if counted is None else counted
 
-    async def post_bulletin(request: Request) -> JSONResponse:
+    async def post_bulletin(request: Request) -> Response:
         """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new.
 
         A plain Starlette route: its one query parameter needs no FastAPI dependency solving or
