@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -41,10 +42,12 @@ sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
 
+from bench.pipeline_load import FILL, pseudo_word
 from tests.support.processes import Service, service_env, write_config
 from tests.support.redis_server import RedisServer, free_port
 
 TOKEN = "bench-token-not-a-secret"
+ITEMS = {"made-up": False}  # --made-up-words
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -100,11 +103,17 @@ def start_server(env: dict[str, str], kind: str, root: Path) -> tuple[Service, i
 
 
 def requests(n: int, start: int) -> list[bytes]:
-    """``n`` POSTs of a one-item JSON bulletin (~400 bytes), each with its own item id."""
+    """``n`` POSTs of a one-item JSON bulletin (~400 bytes), each with its own item id; with
+    ``ITEMS["made-up"]``, each item's own made-up words, as ``pipeline.py`` posts them."""
     filler = " ".join(f"word{k % 97}" for k in range(50))
     out = []
     for seq in range(start, start + n):
         item = {"id": f"ap{seq:08d}", "title": f"ap{seq:08d} Harbour closed", "body": filler}
+        if ITEMS["made-up"]:  # the language model reads 200 characters of new words each time
+            rng = random.Random(seq)
+            words = [pseudo_word(rng, FILL, 2, 4) for _ in range(60)]
+            item["title"] = f"ap{seq:08d} " + " ".join(words[:8]).capitalize()
+            item["body"] = " ".join(words[8:]) + "."
         body = json.dumps({"items": [item]}).encode()
         head = (
             "POST /v1/bulletins?source=bench HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -204,7 +213,7 @@ def callgrind(posts: int) -> None:
             "valgrind", "--tool=callgrind", "--instr-atstart=no",
             f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__,
             "--in-process", "--instrumented", "--posts", str(posts), "--rounds", "1",
-        ]  # fmt: skip
+        ] + (["--made-up-words"] if ITEMS["made-up"] else [])  # fmt: skip
         subprocess.run(argv, check=True, capture_output=True)
         found: dict[str, float] = {}
         for dump in Path(name).glob("cg.*.*"):
@@ -273,7 +282,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="a smoke run: 200 POSTs, one round")
+    p.add_argument(
+        "--made-up-words",
+        action="store_true",
+        help="each item its own made-up words, as pipeline.py posts (default: the same filler)",
+    )
     args = p.parse_args(argv)
+    ITEMS["made-up"] = args.made_up_words
     if args.quick:
         args.posts, args.rounds = 200, 1
     if args.serve_baseline:
