@@ -14,7 +14,9 @@ bench/api_post.py --in-process`` measures another tree's app the same way.
 ``--callgrind`` counts the in-process instructions per POST under valgrind (steady where
 timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
-main's) to the alternation, for a same-minute A/B.
+main's) to the alternation, for a same-minute A/B. ``--rate R`` paces the POSTs (R per second,
+the server idling in between, as ``pipeline.py`` at 100/s); ``--made-up-words`` gives each
+item its own words, so the language model reads new text each POST.
 
 ``python bench/api_post.py [--quick] [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
@@ -124,10 +126,14 @@ def requests(n: int, start: int) -> list[bytes]:
     return out
 
 
-def post_all(port: int, reqs: Sequence[bytes]) -> None:
-    """Send each request on one keep-alive connection and read its 202 before the next."""
+def post_all(port: int, reqs: Sequence[bytes], rate: float | None = None) -> None:
+    """Send each request on one keep-alive connection and read its 202 before the next; with
+    ``rate``, one request every ``1/rate`` seconds (the server idles in between)."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        for req in reqs:
+        start = time.monotonic()
+        for i, req in enumerate(reqs):
+            if rate and (wait := start + i / rate - time.monotonic()) > 0:
+                time.sleep(wait)
             sock.sendall(req)
             buf = b""
             while b"\r\n\r\n" not in buf:
@@ -165,12 +171,15 @@ def redis_state(client: redis.Redis) -> tuple[float, int]:
     return cpu["used_cpu_sys"] + cpu["used_cpu_user"], calls
 
 
-def measure(pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes]) -> dict[str, float]:
-    """Post ``reqs`` and return CPU (ms) and Redis commands per POST."""
+def measure(
+    pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes], rate: float | None = None
+) -> dict[str, float]:
+    """Post ``reqs`` (at ``rate`` per second when given) and return CPU (ms) and Redis
+    commands per POST."""
     n = len(reqs)
     r0, c0 = redis_state(client)
     s0, g0, t0 = cpu_seconds(pid), time.process_time(), time.monotonic()
-    post_all(port, reqs)
+    post_all(port, reqs, rate)
     s1, g1, t1 = cpu_seconds(pid), time.process_time(), time.monotonic()
     r1, c1 = redis_state(client)
     client.delete("alerts", "alerts:ingest:intake", "alerts:ingest:intake:wake")
@@ -283,12 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="a smoke run: 200 POSTs, one round")
     p.add_argument(
+        "--rate",
+        type=float,
+        help="POSTs per second, paced (the server idles between them, as at 100/s in "
+        "pipeline.py): CPU per POST is about twice the full-speed figure",
+    )
+    p.add_argument(
         "--made-up-words",
         action="store_true",
         help="each item its own made-up words, as pipeline.py posts (default: the same filler)",
     )
     args = p.parse_args(argv)
     ITEMS["made-up"] = args.made_up_words
+    if args.rate and args.posts == 2000:  # the default: 20 s per round at the rate
+        args.posts = int(20 * args.rate)
     if args.quick:
         args.posts, args.rounds = 200, 1
     if args.serve_baseline:
@@ -324,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reqs = requests(args.posts, seq)
                     seq += args.posts
                     assert svc.proc is not None
-                    runs[k].append(measure(svc.proc.pid, port, client, reqs))
+                    runs[k].append(measure(svc.proc.pid, port, client, reqs, args.rate))
             for k, (svc, _) in procs.items():
                 assert svc.proc is not None
                 print(f"{k}: pid {svc.proc.pid}, {native_parts(svc.proc.pid)} loaded")
