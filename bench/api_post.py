@@ -14,7 +14,9 @@ bench/api_post.py --in-process`` measures another tree's app the same way.
 ``--callgrind`` counts the in-process instructions per POST under valgrind (steady where
 timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
-main's) to the alternation, for a same-minute A/B.
+main's) to the alternation, for a same-minute A/B. ``--rate R`` paces the POSTs (R per second,
+the server idling in between, as ``pipeline.py`` at 100/s); ``--made-up-words`` gives each
+item its own words, so the language model reads new text each POST.
 
 ``python bench/api_post.py [--quick] [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -41,10 +44,12 @@ sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
 
+from bench.pipeline_load import FILL, pseudo_word
 from tests.support.processes import Service, service_env, write_config
 from tests.support.redis_server import RedisServer, free_port
 
 TOKEN = "bench-token-not-a-secret"
+ITEMS = {"made-up": False}  # --made-up-words
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -100,11 +105,17 @@ def start_server(env: dict[str, str], kind: str, root: Path) -> tuple[Service, i
 
 
 def requests(n: int, start: int) -> list[bytes]:
-    """``n`` POSTs of a one-item JSON bulletin (~400 bytes), each with its own item id."""
+    """``n`` POSTs of a one-item JSON bulletin (~400 bytes), each with its own item id; with
+    ``ITEMS["made-up"]``, each item's own made-up words, as ``pipeline.py`` posts them."""
     filler = " ".join(f"word{k % 97}" for k in range(50))
     out = []
     for seq in range(start, start + n):
         item = {"id": f"ap{seq:08d}", "title": f"ap{seq:08d} Harbour closed", "body": filler}
+        if ITEMS["made-up"]:  # the language model reads 200 characters of new words each time
+            rng = random.Random(seq)
+            words = [pseudo_word(rng, FILL, 2, 4) for _ in range(60)]
+            item["title"] = f"ap{seq:08d} " + " ".join(words[:8]).capitalize()
+            item["body"] = " ".join(words[8:]) + "."
         body = json.dumps({"items": [item]}).encode()
         head = (
             "POST /v1/bulletins?source=bench HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -115,10 +126,14 @@ def requests(n: int, start: int) -> list[bytes]:
     return out
 
 
-def post_all(port: int, reqs: Sequence[bytes]) -> None:
-    """Send each request on one keep-alive connection and read its 202 before the next."""
+def post_all(port: int, reqs: Sequence[bytes], rate: float | None = None) -> None:
+    """Send each request on one keep-alive connection and read its 202 before the next; with
+    ``rate``, one request every ``1/rate`` seconds (the server idles in between)."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        for req in reqs:
+        start = time.monotonic()
+        for i, req in enumerate(reqs):
+            if rate and (wait := start + i / rate - time.monotonic()) > 0:
+                time.sleep(wait)
             sock.sendall(req)
             buf = b""
             while b"\r\n\r\n" not in buf:
@@ -156,12 +171,15 @@ def redis_state(client: redis.Redis) -> tuple[float, int]:
     return cpu["used_cpu_sys"] + cpu["used_cpu_user"], calls
 
 
-def measure(pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes]) -> dict[str, float]:
-    """Post ``reqs`` and return CPU (ms) and Redis commands per POST."""
+def measure(
+    pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes], rate: float | None = None
+) -> dict[str, float]:
+    """Post ``reqs`` (at ``rate`` per second when given) and return CPU (ms) and Redis
+    commands per POST."""
     n = len(reqs)
     r0, c0 = redis_state(client)
     s0, g0, t0 = cpu_seconds(pid), time.process_time(), time.monotonic()
-    post_all(port, reqs)
+    post_all(port, reqs, rate)
     s1, g1, t1 = cpu_seconds(pid), time.process_time(), time.monotonic()
     r1, c1 = redis_state(client)
     client.delete("alerts", "alerts:ingest:intake", "alerts:ingest:intake:wake")
@@ -204,7 +222,7 @@ def callgrind(posts: int) -> None:
             "valgrind", "--tool=callgrind", "--instr-atstart=no",
             f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__,
             "--in-process", "--instrumented", "--posts", str(posts), "--rounds", "1",
-        ]  # fmt: skip
+        ] + (["--made-up-words"] if ITEMS["made-up"] else [])  # fmt: skip
         subprocess.run(argv, check=True, capture_output=True)
         found: dict[str, float] = {}
         for dump in Path(name).glob("cg.*.*"):
@@ -273,7 +291,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="a smoke run: 200 POSTs, one round")
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="POSTs per second, paced (the server idles between them, as at 100/s in "
+        "pipeline.py): CPU per POST is about twice the full-speed figure",
+    )
+    p.add_argument(
+        "--made-up-words",
+        action="store_true",
+        help="each item its own made-up words, as pipeline.py posts (default: the same filler)",
+    )
     args = p.parse_args(argv)
+    ITEMS["made-up"] = args.made_up_words
+    if args.rate and args.posts == 2000:  # the default: 20 s per round at the rate
+        args.posts = int(20 * args.rate)
     if args.quick:
         args.posts, args.rounds = 200, 1
     if args.serve_baseline:
@@ -309,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reqs = requests(args.posts, seq)
                     seq += args.posts
                     assert svc.proc is not None
-                    runs[k].append(measure(svc.proc.pid, port, client, reqs))
+                    runs[k].append(measure(svc.proc.pid, port, client, reqs, args.rate))
             for k, (svc, _) in procs.items():
                 assert svc.proc is not None
                 print(f"{k}: pid {svc.proc.pid}, {native_parts(svc.proc.pid)} loaded")

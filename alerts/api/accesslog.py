@@ -8,17 +8,21 @@ the token. Only parameters the API itself defines are kept; anything else is rep
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qsl, quote
 
 KEPT = frozenset({"source", "watch", "status", "limit"})  # the API's own, never secret
 MASK = "***"
 ACCESS_LOGGER = "uvicorn.access"
+# One kept parameter whose value neither parsing nor quoting changes (``?source=bench``, every
+# upload): shown as it is, without parsing the query (5 µs per access line).
+_PLAIN = re.compile(f"(?:{'|'.join(sorted(KEPT))})=[A-Za-z0-9_.~/-]*")
 
 
 def scrub_target(target: str) -> str:
     """``path?query`` with only the ``KEPT`` parameters shown; anything else is one ``***``."""
     path, sep, query = target.partition("?")
-    if not sep:
+    if not sep or _PLAIN.fullmatch(query):
         return target
     pairs = parse_qsl(query, keep_blank_values=True)
     shown = [f"{quote(k)}={quote(v)}" for k, v in pairs if k in KEPT]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -15,14 +16,15 @@ from alerts.api.console.deps import ConsoleDeps
 from alerts.api.fastpath import Api, off_loop
 from alerts.api.outage import Unavailable, unavailable_response
 from alerts.clock import Clock, system_clock
-from alerts.ingest import ParseError, SignatureError, parse_bulletin
-from alerts.ingest.parse import sniff_format
+from alerts.ingest import ParseError, SignatureError
+from alerts.ingest.parse import Format, parse_bulletin_as
 from alerts.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from alerts.models import Item
 from alerts.observe.metrics import parse_error, source_label
 from alerts.settings import Settings
 
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # as JSONResponse
 
 
 class Submitter(Protocol):
@@ -146,10 +148,10 @@ def create_app(
         data: bytes, source: str, content_type: str | None, language: str | None
     ) -> tuple[list[Item], int | None, str]:
         """The bulletin's items, how many are new when ``count_new`` says, and its format."""
-        items = _parse(data, source, content_type, language, settings)
+        items, fmt = _parse(data, source, content_type, language, settings)
         # Counted before the worker marks them seen; None when no seen store is wired in.
         new = count_new(list(dict.fromkeys(i.id for i in items))) if count_new else None
-        return items, new, sniff_format(data, content_type)
+        return items, new, fmt
 
     def accept(
         data: bytes, source: str, content_type: str | None, language: str | None
@@ -170,13 +172,13 @@ def create_app(
         )
         return [i.id for i in items], new if counted is None else counted
 
-    async def post_bulletin(request: Request) -> JSONResponse:
+    async def post_bulletin(request: Request) -> Response:
         """Accept a text, RSS/Atom or JSON bulletin; 202 with its item ids and how many are new.
 
         A plain Starlette route: its one query parameter needs no FastAPI dependency solving or
         response encoding, which cost about a fifth of the API's time per POST in the event loop.
         """
-        source = request.query_params.get("source", "api")
+        source = _source(request)
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
         src = settings.source(source)
@@ -204,7 +206,8 @@ def create_app(
         if key and replay_guard:
             await off_loop(replay_guard.remember, key)
         body = {"status": "accepted", "accepted": len(ids), "new": new, "items": ids}
-        return JSONResponse(body, 202)
+        # JSONResponse's bytes, without its json.dumps keyword handling per call.
+        return Response(_ENCODE(body).encode(), 202, media_type="application/json")
 
     api.add_route(BULLETINS, post_bulletin, methods=["POST"])
     api.fast_path = (BULLETINS, post_bulletin)  # ahead of the middleware (alerts/api/fastpath.py)
@@ -241,13 +244,29 @@ def create_app(
     return api
 
 
+def _source(request: Request) -> str:
+    """The ``source`` query parameter, "api" when absent. The usual query, one plain
+    ``source=``, is read as it is: parsing it (``QueryParams``) cost 5 µs per POST."""
+    query: bytes = request.scope.get("query_string", b"")
+    if (
+        query.startswith(b"source=")
+        and b"&" not in query
+        and b"%" not in query
+        and b"+" not in query
+    ):
+        return query[7:].decode("latin-1")  # what QueryParams decodes it as
+    return request.query_params.get("source", "api")
+
+
 def _parse(
     data: bytes, source: str, content_type: str | None, language: str | None, settings: Settings
-) -> list[Item]:
-    """The bulletin's items (``language``: the source's), or 400 (unreadable) / 413 (more
-    than ``max_bulletin_items``)."""
+) -> tuple[list[Item], Format]:
+    """The bulletin's items (``language``: the source's) and its format, or 400 (unreadable)
+    / 413 (more than ``max_bulletin_items``)."""
     try:
-        items = parse_bulletin(data, source=source, content_type=content_type, language=language)
+        items, fmt = parse_bulletin_as(
+            data, source=source, content_type=content_type, language=language
+        )
     except ParseError as exc:
         parse_error(source_label(source))
         raise HTTPException(400, f"unreadable bulletin: {exc}") from None
@@ -259,7 +278,7 @@ def _parse(
         raise HTTPException(
             413, f"bulletin has {len(items)} items, over max_bulletin_items ({cap}): split it"
         )
-    return items
+    return items, fmt
 
 
 async def read_capped(request: Request, limit: int) -> bytes:

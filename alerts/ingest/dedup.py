@@ -65,6 +65,12 @@ class RedisSeenStore:
         for item_id in ids:
             pipe.exists(self.key(item_id))
 
+    def queue_seen_count(self, pipe: Any, ids: Sequence[str]) -> None:
+        """How many of ``ids`` (each once) are seen, one ``EXISTS`` of all their keys queued on
+        ``pipe`` (one reply, where ``queue_unseen`` has one command and reply per id)."""
+        if ids:
+            pipe.exists(*(self.key(item_id) for item_id in ids))
+
     def key(self, item_id: str) -> str:
         """The key that marks ``item_id`` seen (a script may read and write it)."""
         return _SEEN + item_id

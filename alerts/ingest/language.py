@@ -3,15 +3,14 @@
 Detection is restricted to the languages our users read, which keeps short headlines robust.
 The script decides first (Cyrillic or Latin). For Cyrillic, letters only Ukrainian or only
 Russian has (і ї є ґ against ы э ъ ё) decide next; then py3langid's model, asked to choose only
-among that script's languages; then, for Czech against Slovak, their own letters again. The
-model ships inside the py3langid wheel: nothing is downloaded. bench/langid.py has the figures.
+among that script's languages (scored by ``langmodel``, its twin kept for speed); then, for
+Czech against Slovak, their own letters again. The model ships inside the py3langid wheel:
+nothing is downloaded. bench/langid.py has the figures.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -21,7 +20,7 @@ import langcodes
 from alerts.models import Item
 
 if TYPE_CHECKING:  # py3langid (and numpy) load with the model, on the first detection
-    from py3langid.langid import LanguageIdentifier
+    from alerts.ingest.langmodel import ScriptModel
 
 LanguageSource = Literal["declared", "detected"]
 CYRILLIC = frozenset({"ru", "uk"})
@@ -36,13 +35,15 @@ _UK_ONLY = re.compile("[іїєґІЇЄҐ]")
 _RU_ONLY = re.compile("[ыэъёЫЭЪЁ]")
 _CS_ONLY = re.compile("[řěůŘĚŮ]")
 _SK_ONLY = re.compile("[äôľĺŕÄÔĽĹŔ]")
-_CYRILLIC_LETTER = re.compile("[Ѐ-ӿ]")
+# Counted by cutting out what is not counted: C speed, where findall built a list of letters.
+_NOT_CYRILLIC = re.compile("[^Ѐ-ӿ]+")
 # Ukrainian text has about one і/ї/є in fifteen letters, so a Cyrillic text without one (and
 # without ы э ъ ё) leans Russian the longer it is: ln(0.98/0.93) ≈ 0.05 per letter in theory,
 # but the model's n-grams already see most of that absence. 0.01 is what 207 Cyrillic
 # headlines (bench/langid_texts.yaml and the quality corpus) support: 0 and 0.02 err twice each.
 _NO_TELLING_LETTER_LEANS_RU = 0.01
-_LETTER = re.compile(r"[^\W\d_]")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_ASCII_LETTERS = re.compile("[^A-Za-z]+")
 _SUBTAG = re.compile(r"[-_\s]")
 
 
@@ -59,27 +60,33 @@ def normalise_language(tag: str | None) -> str | None:
 
 
 @functools.cache
-def _full_model() -> LanguageIdentifier:
-    """py3langid's model, loaded once (about 70 MB of arrays) on first use."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _models() -> dict[str, ScriptModel]:
+    """py3langid's model for each script's languages, made once (on first use: numpy and the
+    model load with it, about 70 MB of arrays)."""
+    from alerts.ingest.langmodel import ScriptModel, load_identifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident = load_identifier()
+    return {"cyrillic": ScriptModel(ident, CYRILLIC), "latin": ScriptModel(ident, LATIN)}
 
 
-@functools.cache
-def _model(langs: frozenset[str]) -> LanguageIdentifier:
-    """The model restricted to ``langs``: a shallow copy, so the full arrays are shared."""
-    ident = copy.copy(_full_model())
-    ident.set_languages(sorted(langs))  # rebinds the copy's own attributes only
-    return ident
+def _letters(text: str) -> int:
+    """How many letters ``text`` has (one C pass: what is not a letter is cut out)."""
+    if text.isascii():
+        return len(_NOT_ASCII_LETTERS.sub("", text))
+    return len(_NOT_LETTERS.sub("", text))
+
+
+def _script(text: str, letters: int) -> Literal["cyrillic", "latin"] | None:
+    if not letters:
+        return None
+    if text.isascii():
+        return "latin"
+    return "cyrillic" if len(_NOT_CYRILLIC.sub("", text)) * 2 >= letters else "latin"
 
 
 def script_of(text: str) -> Literal["cyrillic", "latin"] | None:
     """The script of most letters: Cyrillic, else Latin; None for text without letters."""
-    letters = len(_LETTER.findall(text))
-    if not letters:
-        return None
-    return "cyrillic" if len(_CYRILLIC_LETTER.findall(text)) * 2 >= letters else "latin"
+    return _script(text, _letters(text))
 
 
 def _by_letters(text: str, pair: tuple[str, str], own: tuple[re.Pattern[str], ...]) -> str | None:
@@ -93,21 +100,20 @@ def ru_or_uk(text: str) -> str | None:
     return _by_letters(text, ("uk", "ru"), (_UK_ONLY, _RU_ONLY))
 
 
-def _ru_or_uk_by_model(text: str) -> str:
+def _ru_or_uk_by_model(text: str, letters: int) -> str:
     """The model's odds for Ukrainian, weighed against a telling letter's absence."""
-    found, prob = _model(CYRILLIC).classify(text)
-    p_uk = min(max(prob if found == "uk" else 1.0 - prob, 1e-6), 1 - 1e-6)
-    leaning = _NO_TELLING_LETTER_LEANS_RU * len(_LETTER.findall(text))
-    return "uk" if math.log(p_uk / (1 - p_uk)) > leaning else "ru"
+    leaning = _NO_TELLING_LETTER_LEANS_RU * letters
+    return "uk" if _models()["cyrillic"].logit(text, "uk", "ru") > leaning else "ru"
 
 
 def _detect(text: str) -> str | None:
-    script = script_of(text)
+    letters = _letters(text)
+    script = _script(text, letters)
     if script is None:
         return None
     if script == "cyrillic":
-        return ru_or_uk(text) or _ru_or_uk_by_model(text)
-    found = str(_model(LATIN).classify(text)[0])
+        return ru_or_uk(text) or _ru_or_uk_by_model(text, letters)
+    found = _models()["latin"].best(text)
     if found in ("cs", "sk"):  # the closest pair: their own letters decide when present
         found = _by_letters(text, ("cs", "sk"), (_CS_ONLY, _SK_ONLY)) or found
     return _ALIASES.get(found, found)

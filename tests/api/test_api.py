@@ -102,6 +102,41 @@ def test_bad_source_name_is_400(client: TestClient) -> None:
     assert resp.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("query", "source"),
+    [
+        ("?source=desk", "desk"),  # the usual query: read as it is
+        ("", "api"),
+        ("?source=desk.wire_2-b", "desk.wire_2-b"),
+        ("?source=desk%2Ebeta", "desk.beta"),  # escaped: parsed
+        ("?source=other&source=desk", "desk"),  # the last one, as QueryParams reads it
+        ("?source=desk&token=x", "desk"),
+        ("?token=x&source=desk", "desk"),
+        ("?source=a+b", None),  # '+' is a space: not a source name
+        ("?source=", None),
+        ("?source=d%C3%A9sk", None),
+    ],
+)
+def test_the_source_parameter(
+    client: TestClient, queue: Queue, query: str, source: str | None
+) -> None:
+    resp = client.post(f"/v1/bulletins{query}", content=BULLETIN, headers=auth())
+    if source is None:
+        assert resp.status_code == 400 and "source must be" in resp.json()["detail"]
+        assert queue.calls == []
+    else:
+        assert resp.status_code == 202
+        assert [c["source"] for c in queue.calls] == [source]
+
+
+def test_the_answer_is_compact_json(client: TestClient) -> None:
+    resp = client.post("/v1/bulletins?source=desk", content=BULLETIN, headers=auth())
+    assert resp.headers["content-type"] == "application/json"
+    ids = resp.json()["items"]
+    expected = f'{{"status":"accepted","accepted":2,"new":null,"items":["{ids[0]}","{ids[1]}"]}}'
+    assert resp.content == expected.encode()
+
+
 def test_post_without_a_configured_token_is_503(queue: Queue) -> None:
     app = create_app(load_settings(api_token=None), submit=queue, health=dict)
     with TestClient(app) as c:

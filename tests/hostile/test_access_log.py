@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from alerts.api.accesslog import ScrubQuery, scrub_target
@@ -47,3 +48,22 @@ def test_scrub_keeps_the_api_parameters_only() -> None:
     )  # fmt: skip
     assert ScrubQuery().filter(record)
     assert "abc" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("/v1/bulletins?source=desk", "/v1/bulletins?source=desk"),  # as is, not parsed
+        ("/v1/bulletins?source=", "/v1/bulletins?source="),
+        ("/v1/bulletins?source=a.b_c-d~e/f", "/v1/bulletins?source=a.b_c-d~e/f"),
+        ("/v1/bulletins?source=a+b", "/v1/bulletins?source=a%20b"),  # parsed: '+' is a space
+        ("/v1/bulletins?source=a%41", "/v1/bulletins?source=aA"),
+        ("/v1/bulletins?source=a=b", "/v1/bulletins?source=a%3Db"),
+        ("/v1/bulletins?Source=desk", "/v1/bulletins?***"),  # not one of ours: hidden
+        ("/v1/bulletins?sources=desk", "/v1/bulletins?***"),
+        ("/v1/bulletins?token=s3cret", "/v1/bulletins?***"),
+        ("/v1/bulletins?source=desk&token=s3cret", "/v1/bulletins?source=desk&***"),
+    ],
+)
+def test_a_plain_api_parameter_is_shown_as_sent(target: str, shown: str) -> None:
+    assert scrub_target(target) == shown

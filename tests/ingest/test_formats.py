@@ -10,6 +10,8 @@ import pytest
 from alerts.clock import FrozenClock
 from alerts.ingest import ParseError, detect_format, parse_bulletin
 from alerts.ingest.ids import url_id
+from alerts.ingest.parse import parse_bulletin_as, sniff_format
+from tests.support.bulletins import KINDS, bulletin
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLOCK = FrozenClock(datetime(2026, 3, 14, 18, 0, tzinfo=UTC))
@@ -257,3 +259,19 @@ def test_live_blog_post_with_two_stamps_is_one_post() -> None:
         ("Speech starts at 12.30.", f"{PAGE}#b"),
     ]
     assert items[0].published == datetime(2026, 3, 14, 9, 0, tzinfo=UTC)  # the first stamp
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_parse_bulletin_as_gives_the_items_and_the_sniffed_format(kind: str) -> None:
+    """What the API sends on: the items ``parse_bulletin`` makes and the format ``sniff_format``
+    names, from one decode of the body."""
+    data = bulletin(kind, [("Drones over Kaluga", "Two drones were shot down overnight.")])
+    items, fmt = parse_bulletin_as(data, source="desk", language="en")
+    assert items == parse_bulletin(data, source="desk", language="en")
+    assert (
+        fmt
+        == sniff_format(data)
+        == {"rss": "feed", "atom": "feed", "rdf": "feed"}.get(
+            kind, "json" if kind == "jsonfeed" else kind
+        )
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,3 +152,30 @@ def test_the_asyncio_write_waits_for_its_replica_too() -> None:
         assert asyncio.run(write(1)) == 1
         with frozen(replica), pytest.raises(NotReplicated, match="0 of 1 replica"):
             asyncio.run(write(2))
+
+
+@pytest.mark.parametrize(
+    ("marked", "ids", "new"),
+    [
+        (["i1", "i3"], ["i1", "i2", "i3", "i4", "i5"], 3),
+        ([], ["i1", "i2"], 2),
+        (["i1"], ["i1"], 0),
+        (["i1"], [], 0),  # nothing to count: no EXISTS, the write alone
+    ],
+)
+def test_the_new_items_are_counted_with_one_command(
+    redis_client, marked: list[str], ids: list[str], new: int
+) -> None:
+    """One EXISTS of every item's key, however many items (it was one per item)."""
+    seen = RedisSeenStore(redis_client)
+    seen.mark_seen(marked, T0)
+    before = _commands(redis_client)
+    assert RedisIntake(redis_client).add_counting_new(bulletin(1), T0, seen, ids) == new
+    counted = _commands(redis_client) - before
+    assert counted["exists"] == (1 if ids else 0)
+    assert counted["hset"] == counted["zadd"] == 1
+
+
+def _commands(client: redis.Redis) -> Counter[str]:
+    stats = client.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
