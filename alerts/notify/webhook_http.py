@@ -122,7 +122,7 @@ class WebhookPoster:
         try:
             try:
                 response = self._urlopen(self._connections(), body, headers)
-            except ClosedPoolError:  # the manager dropped the pool (too many hosts): nothing sent
+            except ClosedPoolError:  # closed since (the manager's clear): nothing was sent
                 response = self._urlopen(self._connections(fresh=True), body, headers)
         except NewConnectionError as exc:  # a subclass of the timeout, but not one
             raise PostError(self._safe(exc)) from None
