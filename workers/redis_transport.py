@@ -23,6 +23,7 @@ moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a pl
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -35,11 +36,13 @@ import redis
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import loads
+from kombu.utils.json import object_hook
 
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 
 log = logging.getLogger(__name__)
+# kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
+_ENVELOPE = json.JSONDecoder(object_hook=object_hook)
 
 
 class QoS(kombu_redis.QoS):
@@ -179,7 +182,7 @@ class Channel(kombu_redis.Channel):
             key, item, recorded = popped
             dest = bytes_to_str(key).rsplit(self.sep, 1)[0]
             self._queue_cycle.rotate(dest)
-            payload = loads(bytes_to_str(item))
+            payload = _ENVELOPE.decode(bytes_to_str(item))
             self.recorded = payload["properties"]["delivery_tag"] if recorded else None
             try:
                 self.connection._deliver(payload, dest)
