@@ -15,7 +15,10 @@ that dies is redelivered after the visibility timeout); at the task's end the ac
   neither the queue nor ``unacked``, which kombu's ``BRPOP`` then record could leave it.
 
 Only when the script finds every list empty does the channel block in ``BRPOP`` (kombu's own
-read, and its own unacked record for what it brings); the next start is the script again.
+read, and its own unacked record for what it brings); the next start is the script again if
+``BRPOP`` found its message waiting (a backlog), else ``BRPOP`` again (a queue that runs empty:
+the script would mostly find nothing, a round trip for nothing; acks then go at once, as kombu
+sends them).
 A message the script cannot read (not kombu's JSON envelope) is handed over unrecorded and
 goes through kombu's path, which records it or fails on it as it would have.
 """

@@ -41,6 +41,8 @@ from kombu.utils.json import object_hook
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 
 log = logging.getLogger(__name__)
+# A BRPOP answered within this found the message waiting: the queue has a backlog.
+BACKLOG_SECONDS = 0.002
 # kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
 _ENVELOPE = json.JSONDecoder(object_hook=object_hook)
 
@@ -78,7 +80,7 @@ class Channel(kombu_redis.Channel):
 
     QoS = QoS
     recorded: str | None = None  # the delivery tag the pop script recorded as unacked
-    _pop_next = True  # the next start is the script (False: the lists were empty, BRPOP)
+    _pop_next = True  # the next start is the script (False: the queue runs empty, BRPOP)
     _sent: str | None = None  # what the consuming connection awaits: "EVAL" or "BRPOP"
     _load = True  # Redis lacks the pop script: send its text (EVAL) instead of its digest
 
@@ -155,8 +157,11 @@ class Channel(kombu_redis.Channel):
 
     def _brpop_read(self, **options: Any) -> Any:
         if self._sent != "EVAL":
+            sent_at = self._brpop_sent_at
             delivered = super()._brpop_read(**options)  # Empty when BRPOP timed out
-            self._pop_next = True  # it brought a message: there may be more
+            # Answered at once: messages were waiting, and more may be (the script next).
+            # Waited for it: the queue runs empty, and a script would mostly find nothing.
+            self._pop_next = sent_at is None or time.monotonic() - sent_at < BACKLOG_SECONDS
             return delivered
         acks, self._sent_acks, self._sent = self._sent_acks, [], None
         try:

@@ -14,6 +14,7 @@ import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.transport import redis as kombu_redis
 
+from workers import redis_transport
 from workers.redis_pop import POP_SHA
 from workers.redis_transport import Channel, transport_for
 
@@ -107,16 +108,35 @@ def test_a_message_recorded_by_the_script_is_restored(
     assert again["headers"]["redelivered"] is True
 
 
-def test_an_empty_queue_blocks_in_brpop_then_the_script_again(
-    conn: Connection, redis_client: redis.Redis
+@pytest.mark.parametrize(
+    ("backlog_seconds", "second_by"),
+    [(1e9, "script"), (0.0, "BRPOP")],
+    ids=["answered-at-once", "waited-for"],
+)
+def test_an_empty_queue_blocks_in_brpop_and_a_backlog_brings_the_script_back(
+    conn: Connection,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+    backlog_seconds: float,
+    second_by: str,
 ) -> None:
+    """After BRPOP, the script again only if BRPOP found the message waiting (a backlog): on
+    a queue that runs empty a script would mostly find nothing, a round trip for nothing."""
+    monkeypatch.setattr(redis_transport, "BACKLOG_SECONDS", backlog_seconds)
+    brpops: list[Any] = []
+    real = kombu_redis.Channel._brpop_start
+    monkeypatch.setattr(
+        kombu_redis.Channel, "_brpop_start", lambda *a, **k: brpops.append(1) or real(*a, **k)
+    )
     got: list[Any] = []
     consumer(conn, got)
     with pytest.raises(socket.timeout):
         conn.drain_events(timeout=0.3)  # the script found nothing; BRPOP waits
+    assert len(brpops) == 1
     publish(conn, {"n": 1}, {"n": 2})
     take(conn, consumer, got)  # BRPOP's, recorded by kombu's own pipeline
-    take(conn, consumer, got)  # the script's
+    take(conn, consumer, got)
+    assert len(brpops) == (2 if second_by == "BRPOP" else 1)
     assert [m.payload["n"] for m in got] == [1, 2]
     assert unacked(redis_client) == {m.delivery_tag for m in got}
     for message in got:
