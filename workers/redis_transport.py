@@ -23,12 +23,28 @@ moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a pl
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from queue import Empty
 from typing import Any
 
 import redis
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import object_hook
+
+from workers.redis_pop import is_noscript, parse_pop, pop_command
+
+log = logging.getLogger(__name__)
+# A BRPOP answered within this found the message waiting: the queue has a backlog.
+BACKLOG_SECONDS = 0.002
+# kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
+_ENVELOPE = json.JSONDecoder(object_hook=object_hook)
 
 
 class QoS(kombu_redis.QoS):
@@ -43,11 +59,44 @@ class QoS(kombu_redis.QoS):
         with self.channel.conn_or_acquire(client) as conn:
             yield conn.pipeline(transaction=False)
 
+    def append(self, message: Any, delivery_tag: str) -> None:
+        """Record the message as unacked, unless the pop script just did."""
+        if delivery_tag == self.channel.recorded:
+            virtual.QoS.append(self, message, delivery_tag)
+            return
+        super().append(message, delivery_tag)
+
+    def ack(self, delivery_tag: str) -> None:
+        """Drop the unacked entry now, or with the pop this loop iteration sends."""
+        if self.channel.defer_ack(delivery_tag):
+            virtual.QoS.ack(self, delivery_tag)
+            return
+        super().ack(delivery_tag)
+
 
 class Channel(kombu_redis.Channel):
-    """A Redis channel that reports a detached transport as a connection error."""
+    """A Redis channel that reports a detached transport as a connection error, and takes
+    messages with the pop script (``workers/redis_pop.py``) while the queue holds some."""
 
     QoS = QoS
+    recorded: str | None = None  # the delivery tag the pop script recorded as unacked
+    _pop_next = True  # the next start is the script (False: the queue runs empty, BRPOP)
+    _sent: str | None = None  # what the consuming connection awaits: "EVAL" or "BRPOP"
+    _load = True  # Redis lacks the pop script: send its text (EVAL) instead of its digest
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
+        self._sent_acks: list[str] = []
+        self._loop_thread = threading.get_ident()  # acks from elsewhere are never held
+        self._no_ack: set[str] = set()  # queues read without acks (a control reply queue)
+        super().__init__(*args, **kwargs)
+
+    def basic_consume(self, queue: Any, *args: Any, **kwargs: Any) -> Any:
+        """Consume as kombu does; a queue read without acks keeps this channel on BRPOP while
+        it is consumed (its messages must not be recorded as unacked: nothing would ack them)."""
+        if kwargs.get("no_ack", args[0] if args else False) and queue not in self._fanout_queues:
+            self._no_ack.add(queue)  # fanout queues are read by LISTEN, never popped
+        return super().basic_consume(queue, *args, **kwargs)
 
     def _connparams(self, asynchronous: bool = False) -> Any:
         transport = self.connection
@@ -55,11 +104,127 @@ class Channel(kombu_redis.Channel):
             raise redis.ConnectionError("broker connection already closed")
         return super()._connparams(asynchronous=asynchronous)
 
+    def _scripted(self) -> bool:
+        if not self._pop_next or not self.ack_emulation or self.global_keyprefix:
+            return False
+        return not self._no_ack or self._no_ack.isdisjoint(self.active_queues)
+
+    def defer_ack(self, delivery_tag: str) -> bool:
+        """Hold the ack for the pop this loop iteration sends (True), if one is due."""
+        if (
+            not self._scripted()
+            or self._in_poll
+            or self._closing
+            or not self.active_queues
+            or threading.get_ident() != self._loop_thread
+        ):
+            return False
+        self._acks.append(delivery_tag)
+        return True
+
+    def flush_acks(self) -> None:
+        """Send the held acks that no pop took (the loop is about to wait)."""
+        if not self._acks:
+            return
+        acks, self._acks = self._acks, []
+        with self.conn_or_acquire() as client:
+            pipe = client.pipeline(transaction=False)
+            for tag in acks:
+                pipe.zrem(self.unacked_index_key, tag).hdel(self.unacked_key, tag)
+            pipe.execute()
+
+    def _brpop_start(self, timeout: Any = None) -> None:
+        if not self._scripted():
+            self._sent = "BRPOP"
+            super()._brpop_start(timeout)
+            return
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        if not queues:
+            return
+        keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        acks, self._acks = self._acks, []
+        command = pop_command(
+            self.unacked_index_key, self.unacked_key, keys, time.time(), acks, load=self._load
+        )
+        try:
+            self.client.connection.send_command(*command)
+        except BaseException:
+            self._acks[:0] = acks
+            raise
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]  # kombu's is None
+        self._sent, self._sent_acks = "EVAL", acks
+
+    def _brpop_read(self, **options: Any) -> Any:
+        if self._sent != "EVAL":
+            sent_at = self._brpop_sent_at
+            delivered = super()._brpop_read(**options)  # Empty when BRPOP timed out
+            # Answered at once: messages were waiting, and more may be (the script next).
+            # Waited for it: the queue runs empty, and a script would mostly find nothing.
+            self._pop_next = sent_at is None or time.monotonic() - sent_at < BACKLOG_SECONDS
+            return delivered
+        acks, self._sent_acks, self._sent = self._sent_acks, [], None
+        try:
+            try:
+                reply = self.client.parse_response(self.client.connection, "EVALSHA", **options)
+            except self.connection_errors:
+                self.client.connection.disconnect()
+                self._acks[:0] = acks  # they may not have run: sent again (idempotent)
+                raise
+            except self.ResponseError as exc:
+                self._acks[:0] = acks  # not run: sent with the next pop or flush
+                if is_noscript(exc):
+                    self._load = True  # the next pop sends the script's text
+                else:  # refused (a full noeviction Redis, say): kombu's own way next
+                    log.warning("pop script refused (%s); consuming with BRPOP", exc)
+                    self._pop_next = False
+                raise Empty() from None
+            self._load = False
+            popped = parse_pop(reply)
+            if popped is None:
+                self._pop_next = False  # every list empty: block in BRPOP next
+                raise Empty()
+            key, item, recorded = popped
+            dest = bytes_to_str(key).rsplit(self.sep, 1)[0]
+            self._queue_cycle.rotate(dest)
+            payload = _ENVELOPE.decode(bytes_to_str(item))
+            self.recorded = payload["properties"]["delivery_tag"] if recorded else None
+            try:
+                self.connection._deliver(payload, dest)
+            finally:
+                self.recorded = None
+            return True
+        finally:
+            self._in_poll = None  # type: ignore[assignment]  # kombu's own value here too
+            self._flush_brpop_reauth()
+
+    def close(self) -> None:
+        """Send the held acks, then close as kombu does."""
+        try:
+            self.flush_acks()
+        except self.connection_errors as exc:  # the entries lapse to a redelivery, as in kombu
+            log.warning("acks not sent at close: %s", exc)
+        super().close()
+
+
+class Poller(kombu_redis.MultiChannelPoller):
+    """kombu's poller; before the loop waits, the acks no pop took are sent."""
+
+    def on_poll_start(self) -> None:
+        """Start the pops (they carry the held acks), then flush what is left."""
+        super().on_poll_start()
+        for channel in self._channels:
+            channel.flush_acks()
+
 
 class Transport(kombu_redis.Transport):
-    """kombu's Redis transport using ``Channel`` above."""
+    """kombu's Redis transport using ``Channel`` and ``Poller`` above."""
 
     Channel = Channel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cycle = Poller()  # type: ignore[assignment]  # kombu's attribute, kombu's type
 
 
 TRANSPORT = f"{__name__}:Transport"

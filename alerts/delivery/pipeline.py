@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from alerts.delivery.buffer import Held, bucket_of
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import Begun, DeliveryRow, row_id
+from alerts.delivery.minhash import signature
 from alerts.delivery.retry import backoff, should_retry
 from alerts.delivery.silences import Silence
 from alerts.delivery.stages import (
@@ -33,7 +34,6 @@ from alerts.delivery.stages import (
     silence_reason,
 )
 from alerts.delivery.store import finish_sent, look
-from alerts.delivery.stories import signature
 from alerts.delivery.straight import place_and_begin
 from alerts.models import Alert
 from alerts.notify.base import SendResult

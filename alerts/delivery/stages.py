@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from alerts.delivery.deps import DeliveryDeps, Outcome
 from alerts.delivery.ledger import FINAL, DeliveryRow
 from alerts.delivery.limits import Pace
+from alerts.delivery.minhash import signature
 from alerts.delivery.silences import Silence, first_silence
-from alerts.delivery.stories import Placement, own_story, signature
+from alerts.delivery.stories import Placement, own_story
 from alerts.models import Alert
 from alerts.rules.notify import NotifySpec
 

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 import redis
-from datasketch import MinHash
 
+from alerts.delivery.minhash import NUM_PERM
 from alerts.delivery.stories_lua import ASSIGN, FIND, PLACE
-from alerts.models import Item
 
-NUM_PERM = 64
 # 16 bands of 4 rows: two signatures become candidates from a Jaccard of about (1/16)**(1/4) = 0.5.
 BANDS, ROWS = 16, 4
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Generating the permutations is the slow part of a MinHash: do it once per process.
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
-
-
-def shingles(item: Item, lead_words: int = 40) -> set[str]:
-    """Words and word pairs of the headline and the first words of the body (the lead)."""
-    text = f"{item.title} {item.summary or item.body}"
-    words = [w.lower() for w in _WORD.findall(text)][: lead_words + 20]
-    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
-
-
-def signature(item: Item) -> bytes:
-    """The MinHash signature of an item's headline and lead, as bytes."""
-    mh = MinHash(num_perm=NUM_PERM, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
-    mh.update_batch([s.encode("utf-8") for s in sorted(shingles(item))])  # vectorised: 4x faster
-    return bytes(np.asarray(mh.hashvalues, dtype=np.uint64).tobytes())
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 
 import certifi
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import ClosedPoolError, HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util import Retry, parse_url
 
@@ -105,15 +105,25 @@ class WebhookPoster:
         # Through a proxy a plain-HTTP request names the whole URL; HTTPS tunnels (CONNECT).
         self.target = url if self.proxy and self.scheme == "http" else self.path
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self._pool: Any = None  # this process's connection pool for the URL's host
+        self._pool_pid = 0
+
+    def _connections(self, *, fresh: bool = False) -> Any:
+        """The host's pool from this process's manager, looked up once per process (the
+        lookup normalised the host's key and read the CA settings on every send)."""
+        if fresh or self._pool_pid != os.getpid():
+            manager = pool_manager(self.proxy)
+            self._pool = manager.connection_from_host(self.host, self.port, self.scheme)
+            self._pool_pid = os.getpid()
+        return self._pool
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
         """POST ``body``; the answer whatever its status, or PostTimeout / PostError."""
-        pool = pool_manager(self.proxy).connection_from_host(self.host, self.port, self.scheme)
         try:
-            response = pool.urlopen(
-                "POST", self.target, body=body, headers=headers, retries=_NO_RETRIES,
-                redirect=False, timeout=self.timeout, assert_same_host=False,
-            )  # fmt: skip
+            try:
+                response = self._urlopen(self._connections(), body, headers)
+            except ClosedPoolError:  # closed since (the manager's clear): nothing was sent
+                response = self._urlopen(self._connections(fresh=True), body, headers)
         except NewConnectionError as exc:  # a subclass of the timeout, but not one
             raise PostError(self._safe(exc)) from None
         except Urllib3Timeout as exc:
@@ -121,6 +131,12 @@ class WebhookPoster:
         except (HTTPError, OSError) as exc:
             raise PostError(self._safe(exc)) from None
         return Answer(response.status, response.headers, response.data)
+
+    def _urlopen(self, pool: Any, body: bytes, headers: dict[str, str]) -> Any:
+        return pool.urlopen(
+            "POST", self.target, body=body, headers=headers, retries=_NO_RETRIES,
+            redirect=False, timeout=self.timeout, assert_same_host=False,
+        )  # fmt: skip
 
     def _safe(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"

@@ -14,9 +14,9 @@ import pytest
 from alerts.delivery import deliver, redis_store
 from alerts.delivery.claim import split_value
 from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.minhash import signature
 from alerts.delivery.redis_ledger import RedisLedger
 from alerts.delivery.stages import placement
-from alerts.delivery.stories import signature
 from alerts.delivery.straight import place_and_begin
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier

@@ -57,8 +57,8 @@ def test_a_stale_write_never_demotes_a_sent_row(redis_client) -> None:  # type: 
 def test_an_item_is_never_a_follow_up_of_the_story_it_started() -> None:
     """Two channels' tasks race: the second finds the story the first just started for the
     same item; it must not be treated as a follow-up (held for a digest)."""
+    from alerts.delivery.minhash import signature
     from alerts.delivery.stages import assign_story
-    from alerts.delivery.stories import signature
 
     settings = load_settings(channels={"slack": "console://", "email": "console://"})
     deps = build_deps(settings.delivery, None, RecordingNotifier(), FrozenClock(NOW))

@@ -11,9 +11,10 @@ from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, record_pending, redis_store
 from alerts.delivery.ledger import FINAL, STATUSES, UNINDEXED, DeliveryRow
 from alerts.delivery.limits import Pace
+from alerts.delivery.minhash import signature
 from alerts.delivery.redis_ledger import row_of
 from alerts.delivery.stages import assign_story
-from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts, signature
+from alerts.delivery.stories import Placement, RedisStories, bands, place_by_parts
 from alerts.delivery.straight import place_and_begin
 from alerts.models import Item
 from alerts.notify.base import SendResult

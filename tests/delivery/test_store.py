@@ -11,9 +11,10 @@ import redis
 from alerts.delivery import memory_store, redis_store
 from alerts.delivery.buffer import Held
 from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.minhash import signature
 from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
-from alerts.delivery.stories import Placement, own_story, signature
+from alerts.delivery.stories import Placement, own_story
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_alert
 from tests.support.redis_server import RedisServer

@@ -1,0 +1,52 @@
+"""An item's MinHash signature (headline + lead): datasketch's values, computed in one pass."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash
+
+from alerts.models import Item
+
+NUM_PERM = 64
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Generating the permutations is the slow part of a MinHash: do it once per process.
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
+_A, _B = _TEMPLATE.permutations  # uint32: the scheme's arithmetic wraps modulo 2**32
+_EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint64).tobytes()  # no shingle: every slot max
+
+
+def shingles(item: Item, lead_words: int = 40) -> set[str]:
+    """Words and word pairs of the headline and the first words of the body (the lead)."""
+    text = f"{item.title} {item.summary or item.body}"
+    words = [w.lower() for w in _WORD.findall(text)][: lead_words + 20]
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+
+
+def signature(item: Item) -> bytes:
+    """The MinHash signature of an item's headline and lead, as bytes.
+
+    datasketch's ``MinHash(num_perm=64, seed=7).update_batch`` (scheme ``affine32``) done in one
+    numpy pass: building a MinHash per item (its arrays, the checks of its permutations) cost
+    more than the arithmetic. The values are datasketch's own (tests/delivery/test_signature.py).
+    """
+    found = shingles(item)
+    if not found:
+        return _EMPTY
+    sha1 = hashlib.sha1  # datasketch's sha1_hash32: a shingle's first 4 bytes, little-endian
+    hashed = np.frombuffer(b"".join([sha1(s.encode()).digest()[:4] for s in found]), dtype="<u4")
+    mixed = _fmix32(hashed.reshape(-1, 1))
+    return bytes((mixed * _A + _B).min(axis=0).astype(np.uint64).tobytes())
+
+
+def _fmix32(hv: Any) -> Any:
+    """MurmurHash3's 32-bit finaliser, element-wise (datasketch mixes each hash with it)."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
