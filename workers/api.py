@@ -28,6 +28,7 @@ from alerts.api.outage import Unavailable
 from alerts.api.probe import Probes
 from alerts.clock import system_clock
 from alerts.delivery import list_deliveries, redis_store
+from alerts.ingest import language
 from alerts.ingest.dedup import RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
 from alerts.matching.published import WORKER_REPORT_AGE, published, worker_versions
@@ -59,6 +60,7 @@ def create_api() -> FastAPI:
     settings = load_settings()
     configure_logging(settings.log_setup())  # again in each worker process uvicorn spawns
     accesslog.install()
+    language.warm_up()
     client = settings.redis_client(
         socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
     )

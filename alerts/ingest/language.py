@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -59,10 +60,27 @@ def normalise_language(tag: str | None) -> str | None:
     return None if code in _NOT_A_LANGUAGE else code
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def _models() -> dict[str, ScriptModel]:
-    """py3langid's model for each script's languages, made once (on first use: numpy and the
-    model load with it, about 70 MB of arrays)."""
+    """py3langid's model for each script's languages; loaded once even when a warm-up thread
+    and the first item ask at the same time."""
+    with _LOADING:
+        return _load_models()
+
+
+def warm_up() -> threading.Thread:
+    """Load the model now in a thread of its own (the API calls this at start), so the first
+    bulletin does not wait about 0.5 s for it on the event loop."""
+    thread = threading.Thread(target=_models, name="language-model", daemon=True)
+    thread.start()
+    return thread
+
+
+@functools.cache
+def _load_models() -> dict[str, ScriptModel]:
+    """Made on first use: numpy and the model load with it, about 70 MB of arrays."""
     from alerts.ingest.langmodel import ScriptModel, load_identifier
 
     ident = load_identifier()

@@ -159,3 +159,17 @@ def test_a_languages_filter_fires_on_ukrainian_items_of_every_kind(
     items = parse_bulletin(bulletin(kind, [RU_STORY, UK_STORY]), source="s")
     fired = [i.title for i in items if matcher.match(i)]
     assert fired == [UK_STORY[0]]
+
+
+def test_warm_up_loads_the_model_once_in_its_own_thread() -> None:
+    """The API warms the model at start, so its first bulletin doesn't load it on the loop."""
+    from alerts.ingest import language
+
+    language._load_models.cache_clear()
+    threads = [language.warm_up() for _ in range(3)]
+    assert all(t.name == "language-model" for t in threads)
+    for t in threads:
+        t.join(timeout=60)
+    assert language._load_models.cache_info().currsize == 1
+    assert language._load_models.cache_info().misses == 1  # three asked, one load
+    assert language.detect_language("Russian strikes hit Kharkiv overnight, officials say") == "en"

@@ -99,7 +99,10 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     # Process-wide start-up steps that are not this test's: the root logger and a frozen heap.
     monkeypatch.setattr(module, "configure_logging", lambda setup: None)
     monkeypatch.setattr(module, "freeze_heap", lambda: None)
+    warmed: list[bool] = []
+    monkeypatch.setattr(module.language, "warm_up", lambda: warmed.append(True))
     api = module.create_api()
+    assert warmed == [True]  # the language model loads at start, not on the first POST
     sends: list[str] = []
     original = AbstractConnection.send_packed_command
 
