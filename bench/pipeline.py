@@ -115,6 +115,21 @@ def baseline(stack: Stack, rounds: int) -> list[float]:
     return out
 
 
+def noop_cpu(stack: Stack, tasks: int) -> dict[str, float]:
+    """CPU seconds per no-op task (``alerts.ping``) when ``tasks`` are queued at once: Celery's
+    own cost per task, the floor under an alerting item's."""
+    app = Celery("bench", broker=stack.redis_server.url)
+    app.conf.update(task_default_queue="alerts", task_serializer="json")
+    before = stack.cpu()
+    with app.producer_or_acquire() as producer:
+        for n in range(tasks):
+            app.send_task("alerts.ping", args=[f"cpu-{n}"], producer=producer)
+    wait_for(stack.drained, timeout=120, poll=0.05)
+    after = stack.cpu()
+    app.close()
+    return {k: (after[k] - before[k]) / tasks for k in ("workers", "redis")}
+
+
 def idle_cpu(stack: Stack, seconds: float = 5.0) -> dict[str, float]:
     """The service's CPU seconds per second with nothing to do (its timers and polls)."""
     before, t0 = stack.cpu(), time.monotonic()
@@ -150,6 +165,12 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None:
         print(f"redis used_memory after warm-up: {stack.memory() / 2**20:.1f} MiB")
         trips = baseline(stack, args.rounds)
         print(report_baseline(trips))
+        floor = noop_cpu(stack, args.rounds * 10)
+        print(
+            f"{'baseline: no-op task CPU':<26} "
+            + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in floor.items())
+            + f" per task ({args.rounds * 10} queued at once)"
+        )
         idle = idle_cpu(stack)
         print(
             f"{'idle service CPU':<26} "
