@@ -85,7 +85,7 @@ def test_parsing_runs_off_the_event_loop(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsing, answered = threading.Event(), threading.Event()
-    real = app_module.parse_bulletin
+    real = app_module.parse_bulletin_as
     waited: list[bool] = []
 
     def slow_parse(*args: Any, **kwargs: Any) -> Any:
@@ -94,7 +94,7 @@ def test_parsing_runs_off_the_event_loop(
         waited.append(answered.wait(20))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "parse_bulletin", slow_parse)
+    monkeypatch.setattr(app_module, "parse_bulletin_as", slow_parse)
     result: dict[str, int] = {}
     post = threading.Thread(
         target=lambda: result.update(
