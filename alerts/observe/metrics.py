@@ -64,6 +64,18 @@ HEALTH_NOTICES = Counter(
 
 
 _known_sources: frozenset[str] = frozenset()
+# Label children by metric and label values: ``labels()`` validates, stringifies and locks on
+# every call; a dict lookup is a fraction of that. Label sets are bounded (above), so is this.
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: Counter | Histogram, *values: str) -> Any:
+    """``metric.labels(*values)``, looked up once per label tuple and kept."""
+    key = (id(metric), values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*values)
+    return found
 
 
 def configure(source_ids: Collection[str]) -> None:
@@ -83,25 +95,25 @@ def source_label(source: str) -> str:
 def items_parsed(source: str, fmt: str, count: int) -> None:
     """Count items parsed from one bulletin or poll."""
     if count:
-        ITEMS_INGESTED.labels(source, fmt).inc(count)
+        child(ITEMS_INGESTED, source, fmt).inc(count)
 
 
 def items_new(source: str, count: int) -> None:
     """Count items handed to matching after the seen-check."""
     if count:
-        ITEMS_NEW.labels(source).inc(count)
+        child(ITEMS_NEW, source).inc(count)
 
 
 def parse_error(source: str) -> None:
     """Count one bulletin or poll that could not be parsed."""
-    PARSE_ERRORS.labels(source).inc()
+    child(PARSE_ERRORS, source).inc()
 
 
 def matched(seconds: Sequence[float], watches: Iterable[str]) -> None:
     """Record a batch's per-item match times and the watches that fired (after the batch)."""
     observe_many(MATCH_SECONDS, seconds)
     for watch, count in Tally(watches).items():
-        MATCHES.labels(watch).inc(count)
+        child(MATCHES, watch).inc(count)
 
 
 def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
@@ -121,19 +133,19 @@ def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
 
 def delivered(channel: str, status: str) -> None:
     """Count one delivery outcome."""
-    DELIVERIES.labels(channel, status).inc()
+    child(DELIVERIES, channel, status).inc()
 
 
 def digest_flushed(channel: str, status: str, alerts: int) -> None:
     """Count one digest flush and the alerts it carried (``retry`` counts the attempt only)."""
-    DIGESTS.labels(channel, status).inc()
+    child(DIGESTS, channel, status).inc()
     if status != "retry":
-        DIGEST_ALERTS.labels(channel, status).inc(alerts)
+        child(DIGEST_ALERTS, channel, status).inc(alerts)
 
 
 def polled(source: str, result: str) -> None:
     """Count one poll: ``ok``, ``fetch_error`` or ``parse_error``."""
-    SOURCE_POLLS.labels(source, result).inc()
+    child(SOURCE_POLLS, source, result).inc()
 
 
 def rules_reloaded(ok: bool) -> None:
@@ -143,7 +155,7 @@ def rules_reloaded(ok: bool) -> None:
 
 def health_notice(source: str, kind: str) -> None:
     """Count one source health notice (``failing``, ``quiet`` or ``recovered``)."""
-    HEALTH_NOTICES.labels(source, kind).inc()
+    child(HEALTH_NOTICES, source, kind).inc()
 
 
 def registry(*collectors: Collector) -> CollectorRegistry:
