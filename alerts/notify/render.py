@@ -54,6 +54,9 @@ class Renderer:
         self._html = _environment(loader, autoescape=True)
         self._slack = _environment(loader, autoescape=False, finalize=slack_finalize)
         self._slack.globals["slack_link"] = slack_link
+        # Templates by environment and name: Jinja's own cache (auto_reload off: never
+        # reloaded either) is an LRU behind a lock, looked up twice per rendered alert.
+        self._templates: dict[tuple[int, str], Template] = {}
 
     def render(self, kind: Kind, content: Alert | Digest) -> Message:
         """Render ``content`` for a channel type."""
@@ -76,9 +79,12 @@ class Renderer:
         view = alert_view(content, width=self.snippet_chars, console_url=self.console_url)
         return "alert", {"v": view}
 
-    @staticmethod
-    def _template(env: ImmutableSandboxedEnvironment, name: str) -> Template:
-        return env.get_template(name)
+    def _template(self, env: ImmutableSandboxedEnvironment, name: str) -> Template:
+        key = (id(env), name)
+        found = self._templates.get(key)
+        if found is None:
+            found = self._templates[key] = env.get_template(name)
+        return found
 
 
 # The fields of our own view values: plain data (text, numbers, tuples of views), read with no

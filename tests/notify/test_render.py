@@ -188,3 +188,22 @@ def test_with_a_console_url_an_alert_links_to_its_console_page(kind) -> None:
     assert "why this matched · mute" in shown.lower()
     plain = Renderer().render(kind, alert)
     assert "/console/" not in plain.text + (plain.html or "")
+
+
+def test_each_template_is_looked_up_once_and_renders_the_same_again(monkeypatch) -> None:
+    from jinja2 import Environment
+
+    looked: list[str] = []
+    get = Environment.get_template
+
+    def counting(self, name, *args, **kwargs):
+        looked.append(name)
+        return get(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "get_template", counting)
+    renderer = Renderer()
+    first = [renderer.render(kind, make_alert()) for kind in ("slack", "email", "text")]
+    again = [renderer.render(kind, make_alert()) for kind in ("slack", "email", "text")]
+    assert again == first
+    assert sorted(looked) == sorted(set(looked)), looked  # once per template, then kept
+    assert "slack_alert.j2" in looked and "subject_alert.j2" in looked
