@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from alerts.ingest import ParseError, dedup, parse_bulletin
+from alerts.ingest import ParseError, dedup
 from alerts.ingest.dedup import ItemArchive, SeenStore
-from alerts.ingest.parse import sniff_format
+from alerts.ingest.parse import parse_bulletin_as
 from alerts.matching import Matcher, build_alerts
 from alerts.models import Alert, Item
 from alerts.observe import metrics
@@ -33,14 +33,17 @@ def new_items(
 def parse_counted(
     data: bytes, *, source: str, content_type: str | None, language: str | None = None
 ) -> list[Item]:
-    """``parse_bulletin``, with its items (or its failure) counted by source and format."""
+    """``parse_bulletin``, with its items (or its failure) counted by source and the format
+    it parsed as."""
     label = metrics.source_label(source)
     try:
-        items = parse_bulletin(data, source=source, content_type=content_type, language=language)
+        items, fmt = parse_bulletin_as(
+            data, source=source, content_type=content_type, language=language
+        )
     except ParseError:
         metrics.parse_error(label)
         raise
-    metrics.items_parsed(label, sniff_format(data, content_type), len(items))
+    metrics.items_parsed(label, fmt, len(items))
     return items
 
 

@@ -69,32 +69,39 @@ def parse_bulletin(
     Every item gets a language: ``language`` (the source's configured one) when given, else
     the one the document declares, else the one detected in its text.
     """
-    data, text, kind = _read(data, source, content_type, format)
-    items = _parse(kind, data, text, source=source, base_url=base_url, clock=clock)
-    return assign_languages(items, language)
+    items, _ = parse_bulletin_as(
+        data,
+        source=source,
+        content_type=content_type,
+        clock=clock,
+        base_url=base_url,
+        format=format,
+        language=language,
+    )
+    return items
 
 
 def parse_bulletin_as(
-    data: bytes, *, source: str, content_type: str | None = None, language: str | None = None
+    data: bytes,
+    *,
+    source: str,
+    content_type: str | None = None,
+    clock: Clock = system_clock,
+    base_url: str | None = None,
+    format: Format | None = None,
+    language: str | None = None,
 ) -> tuple[list[Item], Format]:
-    """``parse_bulletin`` (its format detected), and that format: what the API's task message
-    and metrics carry, without a second decode and sniff of the body (``sniff_format``)."""
-    data, text, kind = _read(data, source, content_type, None)
-    items = _parse(kind, data, text, source=source, base_url=None, clock=system_clock)
-    return assign_languages(items, language), kind
-
-
-def _read(
-    data: bytes, source: str, content_type: str | None, format: Format | None
-) -> tuple[bytes, str, Format]:
-    """The body as bytes, its decoded text and its format (``format`` when forced)."""
+    """``parse_bulletin``, and the format it parsed as: what the metrics and the API's task
+    message carry, without a second decode and sniff of the body (``sniff_format``)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("parse_bulletin takes bytes")
     data = bytes(data)
     text = decode_bytes(data, charset_from_content_type(content_type))
     if not text.strip():
         raise ParseError(source, None, "empty bulletin")
-    return data, text, format or detect_format(text, content_type)
+    kind = format or detect_format(text, content_type)
+    items = _parse(kind, data, text, source=source, base_url=base_url, clock=clock)
+    return assign_languages(items, language), kind
 
 
 def _parse(

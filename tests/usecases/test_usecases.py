@@ -157,7 +157,7 @@ def test_items_the_api_parsed_are_not_parsed_again(tmp_path, monkeypatch) -> Non
     data = bulletin("Kaluga one", "Kaluga two")
     raw = base64.b64decode(data)
     items = parse_bulletin(raw, source="api", content_type="application/json")
-    monkeypatch.setattr("alerts.item_steps.parse_bulletin", None)  # a parse would raise
+    monkeypatch.setattr("alerts.item_steps.parse_bulletin_as", None)  # a parse would raise
     parsed = Parsed(items, "json")
     got = bulletins.ingest_bulletin(s, "api", "", "application/json", "b1", parsed=parsed)
     assert got == [items[0].id]
