@@ -127,10 +127,9 @@ class Channel(kombu_redis.Channel):
         if not self._acks:
             return
         acks, self._acks = self._acks, []
-        with self.conn_or_acquire() as client:
-            pipe = client.pipeline(transaction=False)
+        with self.qos.pipe_or_acquire() as pipe:  # kombu's ack, all of them in one round trip
             for tag in acks:
-                pipe.zrem(self.unacked_index_key, tag).hdel(self.unacked_key, tag)
+                self.qos._remove_from_indices(tag, pipe)
             pipe.execute()
 
     def _brpop_start(self, timeout: Any = None) -> None:
