@@ -97,10 +97,16 @@ def drive(
     )
 
 
-def baseline(stack: Stack, rounds: int) -> list[float]:
-    """Round trips of a trivial task: ``alerts.ping(key)`` observed by its Redis SET."""
+def _client_app(stack: Stack) -> Celery:
+    """A Celery client of the bench's broker that sends ``alerts.ping`` as the service would."""
     app = Celery("bench", broker=stack.redis_server.url)
     app.conf.update(task_default_queue="alerts", task_serializer="json")
+    return app
+
+
+def baseline(stack: Stack, rounds: int) -> list[float]:
+    """Round trips of a trivial task: ``alerts.ping(key)`` observed by its Redis SET."""
+    app = _client_app(stack)
     r = stack.redis
     out = []
     for n in range(rounds):
@@ -118,8 +124,7 @@ def baseline(stack: Stack, rounds: int) -> list[float]:
 def noop_cpu(stack: Stack, tasks: int) -> dict[str, float]:
     """CPU seconds per no-op task (``alerts.ping``) when ``tasks`` are queued at once: Celery's
     own cost per task, the floor under an alerting item's."""
-    app = Celery("bench", broker=stack.redis_server.url)
-    app.conf.update(task_default_queue="alerts", task_serializer="json")
+    app = _client_app(stack)
     before = stack.cpu()
     with app.producer_or_acquire() as producer:
         for n in range(tasks):
