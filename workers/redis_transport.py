@@ -36,7 +36,7 @@ import redis
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import object_hook
+from kombu.utils.json import dumps, object_hook
 
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 
@@ -60,18 +60,36 @@ class QoS(kombu_redis.QoS):
             yield conn.pipeline(transaction=False)
 
     def append(self, message: Any, delivery_tag: str) -> None:
-        """Record the message as unacked, unless the pop script just did."""
-        if delivery_tag == self.channel.recorded:
+        """Record the message as unacked, unless the pop script just did; in the event loop,
+        the record goes before the loop next waits (``Channel.hold_record``)."""
+        if delivery_tag == self.channel.recorded or self.channel.hold_record(message, delivery_tag):
             virtual.QoS.append(self, message, delivery_tag)
             return
         super().append(message, delivery_tag)
 
+    def record(self, pipe: Any, message: Any, delivery_tag: str, at: float) -> None:
+        """Queue kombu's unacked record of ``message`` (taken at ``at``) on ``pipe``."""
+        delivery = message.delivery_info
+        pipe.zadd(self.unacked_index_key, {delivery_tag: at})
+        pipe.hset(self.unacked_key, delivery_tag,
+                  dumps([message._raw, delivery["exchange"], delivery["routing_key"]]))  # fmt: skip
+
     def ack(self, delivery_tag: str) -> None:
-        """Drop the unacked entry now, or with the pop this loop iteration sends."""
+        """Drop the unacked entry now, or with the pop or flush this loop iteration sends."""
         if self.channel.defer_ack(delivery_tag):
             virtual.QoS.ack(self, delivery_tag)
             return
         super().ack(delivery_tag)
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        """kombu's reject, once the held records are in Redis (a requeue restores from one)."""
+        self.channel.flush_acks()
+        super().reject(delivery_tag, requeue)
+
+    def restore_unacked(self, client: Any = None) -> None:
+        """kombu's restore of what this channel holds, once the held records are in Redis."""
+        self.channel.flush_acks()
+        super().restore_unacked(client)
 
 
 class Channel(kombu_redis.Channel):
@@ -87,6 +105,8 @@ class Channel(kombu_redis.Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
         self._sent_acks: list[str] = []
+        # Taken by BRPOP in the event loop, recorded as unacked before the loop next waits.
+        self._records: dict[str, tuple[float, Any]] = {}
         self._loop_thread = threading.get_ident()  # acks from elsewhere are never held
         self._no_ack: set[str] = set()  # queues read without acks (a control reply queue)
         super().__init__(*args, **kwargs)
@@ -109,9 +129,29 @@ class Channel(kombu_redis.Channel):
             return False
         return not self._no_ack or self._no_ack.isdisjoint(self.active_queues)
 
+    def _holding(self) -> bool:
+        """True in the event loop's own thread, where ``flush_acks`` runs before every wait."""
+        return (
+            self.connection.cycle.in_loop
+            and not self._closing
+            and threading.get_ident() == self._loop_thread
+        )
+
+    def hold_record(self, message: Any, delivery_tag: str) -> bool:
+        """Hold the unacked record of a message BRPOP took for the flush before the loop waits
+        (True): it then shares one round trip with the acks of the same iteration. It is in
+        Redis before the job reaches a pool child (the job is written once the loop polls)."""
+        if not self._holding():
+            return False
+        self._records[delivery_tag] = (time.time(), message)
+        return True
+
     def defer_ack(self, delivery_tag: str) -> bool:
-        """Hold the ack for the pop this loop iteration sends (True), if one is due."""
-        if (
+        """Hold the ack for the pop or flush this loop iteration sends (True)."""
+        if self._records.pop(delivery_tag, None) is not None:
+            return True  # its record was never written: nothing to drop
+        loop = self._holding() and bool(self.active_queues)
+        if not loop and (
             not self._scripted()
             or self._in_poll
             or self._closing
@@ -123,14 +163,23 @@ class Channel(kombu_redis.Channel):
         return True
 
     def flush_acks(self) -> None:
-        """Send the held acks that no pop took (the loop is about to wait)."""
-        if not self._acks:
+        """Send the held records and the held acks no pop took (the loop is about to wait),
+        in one round trip."""
+        if not self._acks and not self._records:
             return
         acks, self._acks = self._acks, []
-        with self.qos.pipe_or_acquire() as pipe:  # kombu's ack, all of them in one round trip
-            for tag in acks:
-                self.qos._remove_from_indices(tag, pipe)
-            pipe.execute()
+        records, self._records = self._records, {}
+        try:
+            with self.qos.pipe_or_acquire() as pipe:
+                for tag, (at, message) in records.items():
+                    self.qos.record(pipe, message, tag, at)
+                for tag in acks:
+                    self.qos._remove_from_indices(tag, pipe)  # kombu's ack
+                pipe.execute()
+        except BaseException:
+            self._acks[:0] = acks  # sent again with the next flush (both are idempotent)
+            self._records = records | self._records
+            raise
 
     def _brpop_start(self, timeout: Any = None) -> None:
         if not self._scripted():
@@ -209,6 +258,8 @@ class Channel(kombu_redis.Channel):
 class Poller(kombu_redis.MultiChannelPoller):
     """kombu's poller; before the loop waits, the acks no pop took are sent."""
 
+    in_loop = False  # polled by an event loop (``poll_start_hook``), not by drain_events
+
     def on_poll_start(self) -> None:
         """Start the pops (they carry the held acks), then flush what is left."""
         super().on_poll_start()
@@ -224,6 +275,35 @@ class Transport(kombu_redis.Transport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cycle = Poller()  # type: ignore[assignment]  # kombu's attribute, kombu's type
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        """kombu's registration, with its per-tick hook replaced by ``poll_start_hook``."""
+        before = set(loop.on_tick)
+        super().register_with_event_loop(connection, loop)
+        loop.on_tick.difference_update(set(loop.on_tick) - before)
+        loop.on_tick.add(poll_start_hook(self.cycle, loop, self.on_readable))
+
+
+def poll_start_hook(cycle: Any, loop: Any, on_readable: Any) -> Any:
+    """What kombu runs before every poll of the loop: the channels' poll start, then each
+    socket's reader handed to the loop, but only when the loop lacks it.
+
+    kombu's hook calls ``add_reader`` for every socket on every tick: each was a failed
+    ``epoll_ctl(ADD)`` (EEXIST, raised and swallowed), several per task message. The poller
+    registers a socket with epoll itself when it (re)connects one (``_register``), and kombu
+    drops a disconnected socket's reader from the loop (``_on_disconnect``): a socket whose
+    reader is in place is polled already.
+    """
+    readers = loop.readers
+    cycle.in_loop = True
+
+    def on_poll_start() -> None:
+        cycle.on_poll_start()
+        for fd in cycle.fds:
+            if readers.get(fd) != (on_readable, (fd,)):
+                loop.add_reader(fd, on_readable, fd)
+
+    return on_poll_start
 
 
 TRANSPORT = f"{__name__}:Transport"
