@@ -7,6 +7,7 @@ for each (mostly not there: a failed ``epoll_ctl(DEL)``, ENOENT, swallowed). Wit
 and two or three ticks per task message that was four to six failed system calls and as many
 exceptions per task in the pool's parent. ``LeanHub`` skips the two cases where the call would
 change nothing: the loop's own tables (``readers``, ``writers``, ``consolidate``) tell.
+``poll_start_hook`` does the same for kombu's Redis transport (``workers/redis_transport.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,28 @@ def trim(hub: Any) -> None:
 
 def _known_writer(hub: Any, fd: Any) -> bool:
     return isinstance(fd, int) and fd in hub.consolidate and hub.writers.get(fd, 0) is None
+
+
+def poll_start_hook(cycle: Any, loop: Any, on_readable: Any) -> Any:
+    """What kombu runs before every poll of the loop: the channels' poll start, then each
+    socket's reader handed to the loop, but only when the loop lacks it.
+
+    kombu's hook calls ``add_reader`` for every socket on every tick: each was a failed
+    ``epoll_ctl(ADD)`` (EEXIST, raised and swallowed), several per task message. The poller
+    registers a socket with epoll itself when it (re)connects one (``_register``), and kombu
+    drops a disconnected socket's reader from the loop (``_on_disconnect``): a socket whose
+    reader is in place is polled already.
+    """
+    readers = loop.readers
+    cycle.in_loop = True
+
+    def on_poll_start() -> None:
+        cycle.on_poll_start()
+        for fd in cycle.fds:
+            if readers.get(fd) != (on_readable, (fd,)):
+                loop.add_reader(fd, on_readable, fd)
+
+    return on_poll_start
 
 
 class LeanHub(bootsteps.StartStopStep):

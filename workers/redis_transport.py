@@ -19,6 +19,12 @@ MULTI ... EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the 
 only takes entries older than the visibility timeout, never one being written or acked this
 moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a plain pipeline
 (same round trips, 4 commands less); the restore keeps kombu's transaction.
+
+In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
+loop is about to wait again (``Poller.on_poll_start``, each loop iteration): then all of them go
+in one round trip, still before the job reaches a pool child (the pool writes it once the loop
+polls). A message acked before its record went out needs neither; a requeue writes the held
+records first, as it restores from them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, object_hook
 
+from workers.hub import poll_start_hook
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 
 log = logging.getLogger(__name__)
@@ -282,28 +289,6 @@ class Transport(kombu_redis.Transport):
         super().register_with_event_loop(connection, loop)
         loop.on_tick.difference_update(set(loop.on_tick) - before)
         loop.on_tick.add(poll_start_hook(self.cycle, loop, self.on_readable))
-
-
-def poll_start_hook(cycle: Any, loop: Any, on_readable: Any) -> Any:
-    """What kombu runs before every poll of the loop: the channels' poll start, then each
-    socket's reader handed to the loop, but only when the loop lacks it.
-
-    kombu's hook calls ``add_reader`` for every socket on every tick: each was a failed
-    ``epoll_ctl(ADD)`` (EEXIST, raised and swallowed), several per task message. The poller
-    registers a socket with epoll itself when it (re)connects one (``_register``), and kombu
-    drops a disconnected socket's reader from the loop (``_on_disconnect``): a socket whose
-    reader is in place is polled already.
-    """
-    readers = loop.readers
-    cycle.in_loop = True
-
-    def on_poll_start() -> None:
-        cycle.on_poll_start()
-        for fd in cycle.fds:
-            if readers.get(fd) != (on_readable, (fd,)):
-                loop.add_reader(fd, on_readable, fd)
-
-    return on_poll_start
 
 
 TRANSPORT = f"{__name__}:Transport"
