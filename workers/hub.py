@@ -8,6 +8,13 @@ and two or three ticks per task message that was four to six failed system calls
 exceptions per task in the pool's parent. ``LeanHub`` skips the two cases where the call would
 change nothing: the loop's own tables (``readers``, ``writers``, ``consolidate``) tell.
 ``poll_start_hook`` does the same for kombu's Redis transport (``workers/redis_transport.py``).
+
+A job for the pool waited for the next poll to be written to a child: its pipe was handed to
+epoll as a writer (one ``epoll_ctl`` per idle child), the loop polled again (a whole iteration,
+with every hook), wrote it, and took the pipes back out. ``write_at_once`` writes it as it is
+queued, through the pool's own writer (``schedule_writes``, the loop's callback for writable
+pipes) over the idle children's pipes: a pipe is writable unless its buffer is full, and a job
+that does not fit is finished by the pool as before, once epoll says the pipe has room.
 """
 
 from __future__ import annotations
@@ -65,16 +72,44 @@ def poll_start_hook(cycle: Any, loop: Any, on_readable: Any) -> Any:
     return on_poll_start
 
 
-class LeanHub(bootsteps.StartStopStep):
-    """Worker bootstep: trims the event loop (``trim``) before the pool registers with it."""
+def write_at_once(taskpool: Any, hub: Any) -> None:
+    """Have the prefork pool (``taskpool``, Celery's) write each job as it queues it."""
+    pool = getattr(taskpool, "_pool", None)
+    schedule = getattr(hub, "consolidate_callback", None)
+    if pool is None or schedule is None or not hasattr(pool, "_all_inqueues"):
+        return
+    put = pool._quick_put
+    inqueues, writing, busy = pool._all_inqueues, pool._active_writes, pool._busy_workers
 
-    requires = ("celery.worker.components:Hub",)
+    def put_and_write(job: Any) -> None:
+        put(job)
+        idle = [fd for fd in inqueues if fd not in writing and fd not in busy]
+        if idle:
+            schedule(idle)
+
+    pool._quick_put = put_and_write
+
+
+class LeanHub(bootsteps.StartStopStep):
+    """Worker bootstep: trims the event loop (``trim``) before the pool registers with it, and
+    has the pool write each job at once (``write_at_once``) each time it has registered (it
+    makes a new job writer each time)."""
+
+    requires = ("celery.worker.components:Hub", "celery.worker.components:Pool")
 
     def include_if(self, w: Any) -> bool:
         """Only where the worker runs an event loop (prefork with the loop, not solo)."""
         return bool(getattr(w, "use_eventloop", False))
 
     def create(self, w: Any) -> None:
-        """Trim the worker's hub once it exists."""
-        if w.hub is not None:
-            trim(w.hub)
+        """Trim the worker's hub; wrap its pool's registration with the loop."""
+        if w.hub is None or w.pool is None:
+            return
+        trim(w.hub)
+        register = w.pool.register_with_event_loop
+
+        def register_with_event_loop(hub: Any) -> None:
+            register(hub)
+            write_at_once(w.pool, hub)
+
+        w.pool.register_with_event_loop = register_with_event_loop

@@ -21,10 +21,12 @@ moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a pl
 (same round trips, 4 commands less); the restore keeps kombu's transaction.
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
-loop is about to wait again (``Poller.on_poll_start``, each loop iteration): then all of them go
-in one round trip, still before the job reaches a pool child (the pool writes it once the loop
-polls). A message acked before its record went out needs neither; a requeue writes the held
-records first, as it restores from them.
+loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration):
+then all of them go in one round trip. A message acked before its record went out needs
+neither; a requeue (a pool child lost with its task) writes the held records first, as it
+restores from them. The window in which a SIGKILLed worker loses a message ``BRPOP`` took is
+kombu's own (pop, then record), a few hundred microseconds of this iteration, with no wait for
+Redis in it; the API's intake brings such a message back (README, "Reliability").
 """
 
 from __future__ import annotations
@@ -146,8 +148,7 @@ class Channel(kombu_redis.Channel):
 
     def hold_record(self, message: Any, delivery_tag: str) -> bool:
         """Hold the unacked record of a message BRPOP took for the flush before the loop waits
-        (True): it then shares one round trip with the acks of the same iteration. It is in
-        Redis before the job reaches a pool child (the job is written once the loop polls)."""
+        (True): it then shares one round trip with the acks of the same iteration."""
         if not self._holding():
             return False
         self._records[delivery_tag] = (time.time(), message)

@@ -1,7 +1,7 @@
 """kombu's Redis consumer in an event loop (kombu's ``Hub``, as in a Celery worker): what BRPOP
 takes is recorded as unacked before the loop next waits, in one round trip with the acks of the
-same iteration; nothing acked or requeued is ever left behind; and the loop's hooks make no
-epoll call that changes nothing (``poll_start_hook``, ``workers/hub.py``)."""
+same iteration; nothing acked or requeued is ever left behind; and the transport's hook hands
+the loop a socket only when the loop lacks its reader (``poll_start_hook``)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.asynchronous import Hub
-from kombu.utils.eventio import ERR, WRITE
 
 from workers import redis_transport
-from workers.hub import trim
 from workers.redis_transport import Channel, transport_for
 
 EXCHANGE = Exchange("loop-test", type="direct")
@@ -170,35 +168,3 @@ def test_the_loop_is_handed_a_socket_only_when_it_lacks_its_reader(
     hub.remove(fd)  # as kombu does for a socket that dropped
     next(hub.create_loop())
     assert added == [fd]
-
-
-class Poller:
-    """Records the epoll calls a hub makes."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int]] = []
-
-    def register(self, fd: int, events: int) -> None:
-        self.calls.append(("add", fd))
-
-    def unregister(self, fd: int) -> None:
-        self.calls.append(("del", fd))
-
-
-def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
-    loop = Hub()
-    poller = Poller()
-    loop.poller = poller
-    trim(loop)
-    loop.remove_writer(9)  # never added: nothing to remove
-    assert poller.calls == []
-    loop.add(9, None, WRITE | ERR, consolidate=True)  # the pool's way to want a write
-    loop.add(9, None, WRITE | ERR, consolidate=True)  # already wanted
-    assert poller.calls == [("add", 9)]
-    loop.remove_writer(9)
-    assert poller.calls == [("add", 9), ("del", 9)]
-    assert 9 not in loop.writers
-    loop.add_reader(11, print, 11)
-    loop.add_reader(11, print, 11)  # readers are handed over as before
-    assert poller.calls[-2:] == [("add", 11), ("add", 11)]
-    assert loop.readers[11] == (print, (11,))
