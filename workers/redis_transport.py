@@ -1,32 +1,37 @@
-"""kombu's Redis transport, with one fix so a worker rides out a broker restart, and one
-round trip's worth of commands less per task.
+"""kombu's Redis transport, with one fix so a worker rides out a broker restart, and one round
+trip's worth of commands less per task.
 
 When Redis drops, Celery's consumer (``on_connection_error_after_connected``) first calls
-``Connection.collect()``: closing the default channel fails there (its pending BRPOP read
-raises a connection error, so the channel stays open), and the transport is then detached
+``Connection.collect()``: closing the default channel fails there (its pending BRPOP read raises
+a connection error, so the channel stays open), and the transport is then detached
 (``transport.client = None``). The ``connection.close()`` that follows closes that channel
-again; its QoS restores unacked messages, which needs a fresh Redis pool, whose parameters
-are read from ``transport.client``: ``AttributeError: 'NoneType' object has no attribute
+again; its QoS restores unacked messages, which needs a fresh Redis pool, whose parameters are
+read from ``transport.client``: ``AttributeError: 'NoneType' object has no attribute
 'hostname'``. That is no connection error, so ``ignore_errors`` lets it through and the worker
 stops with "Unrecoverable error" (the same fault as kombu#582; kombu main still reads
 ``self.connection.client`` unguarded). Here a detached channel raises a Redis
 ``ConnectionError`` instead: ``ignore_errors`` swallows it and the consumer reconnects. The
 unacked messages stay in Redis and come back with the next restore sweep.
 
-Per task message kombu records the message as unacknowledged (``ZADD unacked_index`` +
-``HSET unacked``) when it is delivered and drops both when it is acked, each pair wrapped in
-MULTI ... EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the restore sweep
-only takes entries older than the visibility timeout, never one being written or acked this
-moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a plain pipeline
-(same round trips, 4 commands less); the restore keeps kombu's transaction.
+Per task message kombu records the message as unacknowledged (``ZADD unacked_index`` + ``HSET
+unacked``) when it is delivered and drops both when it is acked, each pair wrapped in MULTI ...
+EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the restore sweep only takes
+entries older than the visibility timeout, never one being written or acked this moment, and it
+WATCHes ``unacked`` itself. ``QoS`` (``redis_qos``) sends each pair as a plain pipeline (same
+round trips, 4 commands less); the restore keeps kombu's transaction.
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
-loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration):
-then all of them go in one round trip. A message acked before its record went out needs
-neither; a requeue (a pool child lost with its task) writes the held records first, as it
-restores from them. The window in which a SIGKILLed worker loses a message ``BRPOP`` took is
-kombu's own (pop, then record), a few hundred microseconds of this iteration, with no wait for
-Redis in it; the API's intake brings such a message back (README, "Reliability").
+loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration): then
+all of them go in one round trip. Acks made while a message is awaited, with no record to ride
+along, wait for the next one (the next message's record or pop) or the loop's timer
+(``ACK_HOLD_SECONDS``): a task message costs one round trip for its record and ack, not two. A
+worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
+visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
+record went out needs neither; a requeue (a pool child lost with its task) writes the held
+records first, as it restores from them. The window in which a SIGKILLed worker loses a message
+``BRPOP`` took is kombu's own (pop, then record), a few hundred microseconds of this iteration,
+with no wait for Redis in it; the API's intake brings such a message back (README,
+"Reliability").
 """
 
 from __future__ import annotations
@@ -35,70 +40,26 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from queue import Empty
 from typing import Any
 
 import redis
 from kombu.transport import redis as kombu_redis
-from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import dumps, object_hook
+from kombu.utils.json import object_hook
 
 from workers.hub import poll_start_hook
 from workers.redis_pop import is_noscript, parse_pop, pop_command
+from workers.redis_qos import QoS
 
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
 BACKLOG_SECONDS = 0.002
+# Held acks with no record to ride along: sent by then (the loop's timer), if no record or pop
+# has taken them first.
+ACK_HOLD_SECONDS = 0.05
 # kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
 _ENVELOPE = json.JSONDecoder(object_hook=object_hook)
-
-
-class QoS(kombu_redis.QoS):
-    """kombu's QoS whose own pipelines (record, ack) run without MULTI ... EXEC."""
-
-    @contextmanager
-    def pipe_or_acquire(self, pipe: Any = None, client: Any = None) -> Iterator[Any]:
-        """The caller's pipeline (the restore's transaction), else a plain one."""
-        if pipe:
-            yield pipe
-            return
-        with self.channel.conn_or_acquire(client) as conn:
-            yield conn.pipeline(transaction=False)
-
-    def append(self, message: Any, delivery_tag: str) -> None:
-        """Record the message as unacked, unless the pop script just did; in the event loop,
-        the record goes before the loop next waits (``Channel.hold_record``)."""
-        if delivery_tag == self.channel.recorded or self.channel.hold_record(message, delivery_tag):
-            virtual.QoS.append(self, message, delivery_tag)
-            return
-        super().append(message, delivery_tag)
-
-    def record(self, pipe: Any, message: Any, delivery_tag: str, at: float) -> None:
-        """Queue kombu's unacked record of ``message`` (taken at ``at``) on ``pipe``."""
-        delivery = message.delivery_info
-        pipe.zadd(self.unacked_index_key, {delivery_tag: at})
-        pipe.hset(self.unacked_key, delivery_tag,
-                  dumps([message._raw, delivery["exchange"], delivery["routing_key"]]))  # fmt: skip
-
-    def ack(self, delivery_tag: str) -> None:
-        """Drop the unacked entry now, or with the pop or flush this loop iteration sends."""
-        if self.channel.defer_ack(delivery_tag):
-            virtual.QoS.ack(self, delivery_tag)
-            return
-        super().ack(delivery_tag)
-
-    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
-        """kombu's reject, once the held records are in Redis (a requeue restores from one)."""
-        self.channel.flush_acks()
-        super().reject(delivery_tag, requeue)
-
-    def restore_unacked(self, client: Any = None) -> None:
-        """kombu's restore of what this channel holds, once the held records are in Redis."""
-        self.channel.flush_acks()
-        super().restore_unacked(client)
 
 
 class Channel(kombu_redis.Channel):
@@ -169,6 +130,12 @@ class Channel(kombu_redis.Channel):
             return False
         self._acks.append(delivery_tag)
         return True
+
+    def flush_due(self) -> None:
+        """Before the loop waits: the held records (with the acks) now; held acks alone wait for
+        the next record or pop while a message is awaited (``ACK_HOLD_SECONDS`` at most)."""
+        if self._records or not (self._holding() and self._in_poll):
+            self.flush_acks()
 
     def flush_acks(self) -> None:
         """Send the held records and the held acks no pop took (the loop is about to wait),
@@ -269,10 +236,18 @@ class Poller(kombu_redis.MultiChannelPoller):
     in_loop = False  # polled by an event loop (``poll_start_hook``), not by drain_events
 
     def on_poll_start(self) -> None:
-        """Start the pops (they carry the held acks), then flush what is left."""
+        """Start the pops (they carry the held acks), then flush what is due."""
         super().on_poll_start()
         for channel in self._channels:
-            channel.flush_acks()
+            channel.flush_due()
+
+    def flush_held(self) -> None:
+        """The loop's timer: send what every channel holds."""
+        for channel in self._channels:
+            try:
+                channel.flush_acks()
+            except channel.connection_errors:  # held again: the next flush sends them
+                log.debug("held acks not sent yet", exc_info=True)
 
 
 class Transport(kombu_redis.Transport):
@@ -290,6 +265,11 @@ class Transport(kombu_redis.Transport):
         super().register_with_event_loop(connection, loop)
         loop.on_tick.difference_update(set(loop.on_tick) - before)
         loop.on_tick.add(poll_start_hook(self.cycle, loop, self.on_readable))
+        if (timer := getattr(self, "_hold_timer", None)) is not None:
+            timer.cancel()
+        poller = self.cycle
+        assert isinstance(poller, Poller)
+        self._hold_timer = loop.call_repeatedly(ACK_HOLD_SECONDS, poller.flush_held)
 
 
 TRANSPORT = f"{__name__}:Transport"

@@ -168,3 +168,34 @@ def test_the_loop_is_handed_a_socket_only_when_it_lacks_its_reader(
     hub.remove(fd)  # as kombu does for a socket that dropped
     next(hub.create_loop())
     assert added == [fd]
+
+
+def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
+    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While BRPOP awaits a message, an ack made alone rides the next record (one round trip
+    for both), or goes with the loop's timer (every ``ACK_HOLD_SECONDS``)."""
+    timer = conn.transport._hold_timer
+    assert any(scheduled.entry is timer for scheduled in hub.timer.queue)
+    timer.cancel()  # the timer's part below, when the test says
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    run_until(hub, lambda: not channel._records and channel._in_poll is not None)
+    got[0].ack()
+    sent = pipelines(monkeypatch)
+    conn.transport.cycle.on_poll_start()  # the loop is about to wait
+    assert channel._acks == [got[0].delivery_tag]  # held: BRPOP awaits the next message
+    assert sent == []
+    publish(conn, {"n": 2})
+    run_until(hub, lambda: len(got) == 2 and not channel._records)
+    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]
+    assert unacked(redis_client) == {got[1].delivery_tag}
+    got[1].ack()
+    conn.transport.cycle.on_poll_start()
+    assert channel._acks == [got[1].delivery_tag]
+    conn.transport.cycle.flush_held()  # the timer
+    assert sent[1:] == [["ZREM", "HDEL"]]
+    assert unacked(redis_client) == set()
