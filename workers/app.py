@@ -9,6 +9,7 @@ from alerts.settings import Settings, load_settings
 from workers import observe  # noqa: F401  (connects the logging and metrics signals)
 from workers.beat import beat_schedule
 from workers.broker import beat_conf, broker_conf
+from workers.hub import LeanHub
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         timezone="UTC",
     )
     app.conf.update(broker_conf(settings) | beat_conf(settings))
+    app.steps["worker"].add(LeanHub)  # no epoll calls that change nothing (workers/hub.py)
     return app
 
 

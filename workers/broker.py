@@ -20,6 +20,8 @@ from alerts.redis_conn import is_sentinel, parse_sentinels
 from alerts.settings import BROKER_SCHEMES, Settings
 from workers.redis_transport import transport_for
 
+PRIORITY_STEPS = [0]  # kombu's Redis transport: the list suffixes of a queue, by priority
+
 
 def broker_url(settings: Settings) -> str:
     """The broker: ``broker_url``, else the Redis of our stores."""
@@ -67,6 +69,10 @@ def broker_conf(settings: Settings) -> dict[str, Any]:
         "visibility_timeout": settings.worker.visibility_timeout,
         "unacked_restore_interval": settings.worker.restore_interval,
         "unacked_restore_throttle": 1,
+        # No task is sent with a priority: one list per queue, not kombu's four (0, 3, 6, 9),
+        # so BRPOP waits on one key and an empty pop script runs one RPOP, not four. A message
+        # sent with a priority all the same lands in that list (kombu rounds down to a step).
+        "priority_steps": PRIORITY_STEPS,
     }
     if is_sentinel(url):
         transport["master_name"] = settings.sentinel_master

@@ -6,13 +6,14 @@ that dies is redelivered after the visibility timeout); at the task's end the ac
 ``HDEL``). Under load the queue is never empty, and ``POP`` does all three in one script:
 
 - it drops the unacked entries of the messages acked since the last pop (the acks ride along:
-  ``QoS.ack`` in ``redis_transport`` leaves them to the next pop when one is due in this loop
-  iteration, and ``flush_acks`` sends any left before the loop waits, so an ack is never held
-  past the iteration that made it);
-- it pops the first message of the queues' lists, in ``BRPOP``'s order (priority steps, then
-  queues), and records it as unacked, with kombu's own values (score: the client's time; value:
-  ``[message, exchange, routing_key]`` as JSON), in the same atomic step: a message is never in
-  neither the queue nor ``unacked``, which kombu's ``BRPOP`` then record could leave it.
+  ``QoS.ack`` in ``redis_qos`` leaves them to the next pop or unacked record, and the event
+  loop's timer sends any left within ``redis_transport.ACK_HOLD_SECONDS``; outside an event
+  loop, ``flush_acks`` sends them before the next wait);
+- it pops the first message of the queues' lists, in ``BRPOP``'s order (priority steps, one
+  here: ``broker.PRIORITY_STEPS``; then queues), and records it as unacked, with kombu's own
+  values (score: the client's time; value: ``[message, exchange, routing_key]`` as JSON), in
+  the same atomic step: a message is never in neither the queue nor ``unacked``, which
+  kombu's ``BRPOP`` then record could leave it.
 
 Only when the script finds every list empty does the channel block in ``BRPOP`` (kombu's own
 read, and its own unacked record for what it brings); the next start is the script again if

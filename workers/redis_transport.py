@@ -1,24 +1,37 @@
-"""kombu's Redis transport, with one fix so a worker rides out a broker restart, and one
-round trip's worth of commands less per task.
+"""kombu's Redis transport, with one fix so a worker rides out a broker restart, and one round
+trip's worth of commands less per task.
 
 When Redis drops, Celery's consumer (``on_connection_error_after_connected``) first calls
-``Connection.collect()``: closing the default channel fails there (its pending BRPOP read
-raises a connection error, so the channel stays open), and the transport is then detached
+``Connection.collect()``: closing the default channel fails there (its pending BRPOP read raises
+a connection error, so the channel stays open), and the transport is then detached
 (``transport.client = None``). The ``connection.close()`` that follows closes that channel
-again; its QoS restores unacked messages, which needs a fresh Redis pool, whose parameters
-are read from ``transport.client``: ``AttributeError: 'NoneType' object has no attribute
+again; its QoS restores unacked messages, which needs a fresh Redis pool, whose parameters are
+read from ``transport.client``: ``AttributeError: 'NoneType' object has no attribute
 'hostname'``. That is no connection error, so ``ignore_errors`` lets it through and the worker
 stops with "Unrecoverable error" (the same fault as kombu#582; kombu main still reads
 ``self.connection.client`` unguarded). Here a detached channel raises a Redis
 ``ConnectionError`` instead: ``ignore_errors`` swallows it and the consumer reconnects. The
 unacked messages stay in Redis and come back with the next restore sweep.
 
-Per task message kombu records the message as unacknowledged (``ZADD unacked_index`` +
-``HSET unacked``) when it is delivered and drops both when it is acked, each pair wrapped in
-MULTI ... EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the restore sweep
-only takes entries older than the visibility timeout, never one being written or acked this
-moment, and it WATCHes ``unacked`` itself. ``QoS`` below sends each pair as a plain pipeline
-(same round trips, 4 commands less); the restore keeps kombu's transaction.
+Per task message kombu records the message as unacknowledged (``ZADD unacked_index`` + ``HSET
+unacked``) when it is delivered and drops both when it is acked, each pair wrapped in MULTI ...
+EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the restore sweep only takes
+entries older than the visibility timeout, never one being written or acked this moment, and it
+WATCHes ``unacked`` itself. ``QoS`` (``redis_qos``) sends each pair as a plain pipeline (same
+round trips, 4 commands less); the restore keeps kombu's transaction.
+
+In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
+loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration): then
+all of them go in one round trip. Acks made while a message is awaited, with no record to ride
+along, wait for the next one (the next message's record or pop) or the loop's timer
+(``ACK_HOLD_SECONDS``): a task message costs one round trip for its record and ack, not two. A
+worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
+visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
+record went out needs neither; a requeue (a pool child lost with its task) writes the held
+records first, as it restores from them. The window in which a SIGKILLed worker loses a message
+``BRPOP`` took is kombu's own (pop, then record), a few hundred microseconds of this iteration,
+with no wait for Redis in it; the API's intake brings such a message back (README,
+"Reliability").
 """
 
 from __future__ import annotations
@@ -27,51 +40,26 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from queue import Empty
 from typing import Any
 
 import redis
 from kombu.transport import redis as kombu_redis
-from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import object_hook
 
+from workers.hub import poll_start_hook
 from workers.redis_pop import is_noscript, parse_pop, pop_command
+from workers.redis_qos import QoS
 
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
 BACKLOG_SECONDS = 0.002
+# Held acks with no record to ride along: sent by then (the loop's timer), if no record or pop
+# has taken them first.
+ACK_HOLD_SECONDS = 0.05
 # kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
 _ENVELOPE = json.JSONDecoder(object_hook=object_hook)
-
-
-class QoS(kombu_redis.QoS):
-    """kombu's QoS whose own pipelines (record, ack) run without MULTI ... EXEC."""
-
-    @contextmanager
-    def pipe_or_acquire(self, pipe: Any = None, client: Any = None) -> Iterator[Any]:
-        """The caller's pipeline (the restore's transaction), else a plain one."""
-        if pipe:
-            yield pipe
-            return
-        with self.channel.conn_or_acquire(client) as conn:
-            yield conn.pipeline(transaction=False)
-
-    def append(self, message: Any, delivery_tag: str) -> None:
-        """Record the message as unacked, unless the pop script just did."""
-        if delivery_tag == self.channel.recorded:
-            virtual.QoS.append(self, message, delivery_tag)
-            return
-        super().append(message, delivery_tag)
-
-    def ack(self, delivery_tag: str) -> None:
-        """Drop the unacked entry now, or with the pop this loop iteration sends."""
-        if self.channel.defer_ack(delivery_tag):
-            virtual.QoS.ack(self, delivery_tag)
-            return
-        super().ack(delivery_tag)
 
 
 class Channel(kombu_redis.Channel):
@@ -87,6 +75,8 @@ class Channel(kombu_redis.Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
         self._sent_acks: list[str] = []
+        # Taken by BRPOP in the event loop, recorded as unacked before the loop next waits.
+        self._records: dict[str, tuple[float, Any]] = {}
         self._loop_thread = threading.get_ident()  # acks from elsewhere are never held
         self._no_ack: set[str] = set()  # queues read without acks (a control reply queue)
         super().__init__(*args, **kwargs)
@@ -109,9 +99,28 @@ class Channel(kombu_redis.Channel):
             return False
         return not self._no_ack or self._no_ack.isdisjoint(self.active_queues)
 
+    def _holding(self) -> bool:
+        """True in the event loop's own thread, where ``flush_acks`` runs before every wait."""
+        return (
+            self.connection.cycle.in_loop
+            and not self._closing
+            and threading.get_ident() == self._loop_thread
+        )
+
+    def hold_record(self, message: Any, delivery_tag: str) -> bool:
+        """Hold the unacked record of a message BRPOP took for the flush before the loop waits
+        (True): it then shares one round trip with the acks of the same iteration."""
+        if not self._holding():
+            return False
+        self._records[delivery_tag] = (time.time(), message)
+        return True
+
     def defer_ack(self, delivery_tag: str) -> bool:
-        """Hold the ack for the pop this loop iteration sends (True), if one is due."""
-        if (
+        """Hold the ack for the pop or flush this loop iteration sends (True)."""
+        if self._records.pop(delivery_tag, None) is not None:
+            return True  # its record was never written: nothing to drop
+        loop = self._holding() and bool(self.active_queues)
+        if not loop and (
             not self._scripted()
             or self._in_poll
             or self._closing
@@ -122,15 +131,30 @@ class Channel(kombu_redis.Channel):
         self._acks.append(delivery_tag)
         return True
 
+    def flush_due(self) -> None:
+        """Before the loop waits: the held records (with the acks) now; held acks alone wait for
+        the next record or pop while a message is awaited (``ACK_HOLD_SECONDS`` at most)."""
+        if self._records or not (self._holding() and self._in_poll):
+            self.flush_acks()
+
     def flush_acks(self) -> None:
-        """Send the held acks that no pop took (the loop is about to wait)."""
-        if not self._acks:
+        """Send the held records and the held acks no pop took (the loop is about to wait),
+        in one round trip."""
+        if not self._acks and not self._records:
             return
         acks, self._acks = self._acks, []
-        with self.qos.pipe_or_acquire() as pipe:  # kombu's ack, all of them in one round trip
-            for tag in acks:
-                self.qos._remove_from_indices(tag, pipe)
-            pipe.execute()
+        records, self._records = self._records, {}
+        try:
+            with self.qos.pipe_or_acquire() as pipe:
+                for tag, (at, message) in records.items():
+                    self.qos.record(pipe, message, tag, at)
+                for tag in acks:
+                    self.qos._remove_from_indices(tag, pipe)  # kombu's ack
+                pipe.execute()
+        except BaseException:
+            self._acks[:0] = acks  # sent again with the next flush (both are idempotent)
+            self._records = records | self._records
+            raise
 
     def _brpop_start(self, timeout: Any = None) -> None:
         if not self._scripted():
@@ -209,11 +233,21 @@ class Channel(kombu_redis.Channel):
 class Poller(kombu_redis.MultiChannelPoller):
     """kombu's poller; before the loop waits, the acks no pop took are sent."""
 
+    in_loop = False  # polled by an event loop (``poll_start_hook``), not by drain_events
+
     def on_poll_start(self) -> None:
-        """Start the pops (they carry the held acks), then flush what is left."""
+        """Start the pops (they carry the held acks), then flush what is due."""
         super().on_poll_start()
         for channel in self._channels:
-            channel.flush_acks()
+            channel.flush_due()
+
+    def flush_held(self) -> None:
+        """The loop's timer: send what every channel holds."""
+        for channel in self._channels:
+            try:
+                channel.flush_acks()
+            except channel.connection_errors:  # held again: the next flush sends them
+                log.debug("held acks not sent yet", exc_info=True)
 
 
 class Transport(kombu_redis.Transport):
@@ -224,6 +258,18 @@ class Transport(kombu_redis.Transport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cycle = Poller()  # type: ignore[assignment]  # kombu's attribute, kombu's type
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        """kombu's registration, with its per-tick hook replaced by ``poll_start_hook``."""
+        before = set(loop.on_tick)
+        super().register_with_event_loop(connection, loop)
+        loop.on_tick.difference_update(set(loop.on_tick) - before)
+        loop.on_tick.add(poll_start_hook(self.cycle, loop, self.on_readable))
+        if (timer := getattr(self, "_hold_timer", None)) is not None:
+            timer.cancel()
+        poller = self.cycle
+        assert isinstance(poller, Poller)
+        self._hold_timer = loop.call_repeatedly(ACK_HOLD_SECONDS, poller.flush_held)
 
 
 TRANSPORT = f"{__name__}:Transport"

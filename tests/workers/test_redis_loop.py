@@ -1,0 +1,201 @@
+"""kombu's Redis consumer in an event loop (kombu's ``Hub``, as in a Celery worker): what BRPOP
+takes is recorded as unacked before the loop next waits, in one round trip with the acks of the
+same iteration; nothing acked or requeued is ever left behind; and the transport's hook hands
+the loop a socket only when the loop lacks its reader (``poll_start_hook``)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.asynchronous import Hub
+
+from workers import redis_transport
+from workers.redis_transport import Channel, transport_for
+
+EXCHANGE = Exchange("loop-test", type="direct")
+QUEUE = Queue("loop-q", EXCHANGE, "k")
+
+
+@pytest.fixture
+def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
+    connection = Connection(redis_url, transport=transport_for(redis_url))
+    yield connection
+    connection.release()
+
+
+@pytest.fixture
+def hub(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    """The connection polled by an event loop; the queue starts empty, so BRPOP takes."""
+    monkeypatch.setattr(redis_transport, "BACKLOG_SECONDS", 0.0)  # BRPOP stays in charge
+    loop = Hub()
+    conn.transport.register_with_event_loop(conn.connection, loop)
+    yield loop
+    loop.close()
+
+
+def publish(conn: Connection, *bodies: dict[str, Any]) -> None:
+    producer = Producer(conn.channel(), exchange=EXCHANGE, routing_key="k")
+    for body in bodies:
+        producer.publish(body, declare=[QUEUE])
+
+
+def run_until(hub: Hub, done: Callable[[], bool], ticks: int = 200) -> None:
+    loop = hub.create_loop()
+    for _ in range(ticks):
+        if done():
+            return
+        next(loop)
+    raise AssertionError("the loop never got there")
+
+
+def consume(conn: Connection, got: list[Any]) -> Channel:
+    c = Consumer(conn.default_channel, [QUEUE], prefetch_count=10)
+    c.register_callback(lambda body, message: got.append(message))
+    c.consume()
+    channel = conn.default_channel
+    assert isinstance(channel, Channel)
+    return channel
+
+
+def unacked(client: redis.Redis) -> set[str]:
+    return {k.decode() for k in client.hkeys("unacked")}
+
+
+def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The commands of every pipeline executed from now on."""
+    sent: list[list[str]] = []
+    real = redis.client.Pipeline.execute
+
+    def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append([str(c[0][0]) for c in self.command_stack])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    return sent
+
+
+def test_a_record_and_an_ack_of_one_iteration_share_one_round_trip(
+    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")  # the script found nothing
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    assert channel._records  # taken, recorded before the loop waits again
+    run_until(hub, lambda: not channel._records)
+    assert unacked(redis_client) == {got[0].delivery_tag}
+    sent = pipelines(monkeypatch)
+    publish(conn, {"n": 2})
+    run_until(hub, lambda: len(got) == 2)
+    got[0].ack()
+    run_until(hub, lambda: not channel._records and not channel._acks)
+    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]  # one round trip for both
+    assert unacked(redis_client) == {got[1].delivery_tag}
+    assert redis_client.zrange("unacked_index", 0, -1) == [got[1].delivery_tag.encode()]
+
+
+def test_an_ack_before_the_record_went_out_leaves_nothing_behind(
+    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    sent = pipelines(monkeypatch)
+    got[0].ack()  # its record still held: neither is sent
+    channel.flush_acks()
+    assert sent == []
+    assert unacked(redis_client) == set()
+    assert redis_client.zcard("unacked_index") == 0
+
+
+def test_a_requeue_writes_the_held_record_first(
+    conn: Connection, hub: Hub, redis_client: redis.Redis
+) -> None:
+    """A pool child lost with its task (reject_on_worker_lost): kombu's requeue restores the
+    message from its unacked record, which must be in Redis by then."""
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    assert channel._records
+    got[0].reject(requeue=True)
+    assert unacked(redis_client) == set()
+    assert redis_client.llen("loop-q") == 1
+
+
+def test_without_an_event_loop_the_record_goes_at_once(
+    conn: Connection, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """drain_events: nothing runs before a wait but the next drain, which may never come."""
+    monkeypatch.setattr(redis_transport, "BACKLOG_SECONDS", 0.0)
+    got: list[Any] = []
+    channel = consume(conn, got)
+    with pytest.raises(socket.timeout):
+        conn.drain_events(timeout=0.3)
+    publish(conn, {"n": 1})
+    conn.drain_events(timeout=5)
+    assert not channel._records
+    assert unacked(redis_client) == {got[0].delivery_tag}
+
+
+def test_the_loop_is_handed_a_socket_only_when_it_lacks_its_reader(
+    conn: Connection, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    added: list[int] = []
+    real = hub.add_reader
+
+    def add_reader(fd: int, *args: Any) -> Any:
+        added.append(fd)
+        return real(fd, *args)
+
+    monkeypatch.setattr(hub, "add_reader", add_reader)
+    for _ in range(3):
+        next(hub.create_loop())
+    assert added == []
+    fd = next(iter(conn.transport.cycle.fds))
+    hub.remove(fd)  # as kombu does for a socket that dropped
+    next(hub.create_loop())
+    assert added == [fd]
+
+
+def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
+    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While BRPOP awaits a message, an ack made alone rides the next record (one round trip
+    for both), or goes with the loop's timer (every ``ACK_HOLD_SECONDS``)."""
+    timer = conn.transport._hold_timer
+    assert any(scheduled.entry is timer for scheduled in hub.timer.queue)
+    timer.cancel()  # the timer's part below, when the test says
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    run_until(hub, lambda: not channel._records and channel._in_poll is not None)
+    got[0].ack()
+    sent = pipelines(monkeypatch)
+    conn.transport.cycle.on_poll_start()  # the loop is about to wait
+    assert channel._acks == [got[0].delivery_tag]  # held: BRPOP awaits the next message
+    assert sent == []
+    publish(conn, {"n": 2})
+    run_until(hub, lambda: len(got) == 2 and not channel._records)
+    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]
+    assert unacked(redis_client) == {got[1].delivery_tag}
+    got[1].ack()
+    conn.transport.cycle.on_poll_start()
+    assert channel._acks == [got[1].delivery_tag]
+    conn.transport.cycle.flush_held()  # the timer
+    assert sent[1:] == [["ZREM", "HDEL"]]
+    assert unacked(redis_client) == set()

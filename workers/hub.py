@@ -1,0 +1,115 @@
+"""The worker's event loop without the epoll calls that change nothing.
+
+Before every poll, the prefork pool's hook (``AsynPool.on_poll_start``) hands each child's
+job pipe to the loop: with jobs waiting, ``hub.add`` for each idle child's pipe (already there
+mostly: a failed ``epoll_ctl(ADD)``, EEXIST, raised and swallowed), else ``hub.remove_writer``
+for each (mostly not there: a failed ``epoll_ctl(DEL)``, ENOENT, swallowed). With two children
+and two or three ticks per task message that was four to six failed system calls and as many
+exceptions per task in the pool's parent. ``LeanHub`` skips the two cases where the call would
+change nothing: the loop's own tables (``readers``, ``writers``, ``consolidate``) tell.
+``poll_start_hook`` does the same for kombu's Redis transport (``workers/redis_transport.py``).
+
+A job for the pool waited for the next poll to be written to a child: its pipe was handed to
+epoll as a writer (one ``epoll_ctl`` per idle child), the loop polled again (a whole iteration,
+with every hook), wrote it, and took the pipes back out. ``write_at_once`` writes it as it is
+queued, through the pool's own writer (``schedule_writes``, the loop's callback for writable
+pipes) over the idle children's pipes: a pipe is writable unless its buffer is full, and a job
+that does not fit is finished by the pool as before, once epoll says the pipe has room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import bootsteps
+from kombu.utils.eventio import READ, WRITE
+
+
+def trim(hub: Any) -> None:
+    """Give ``hub`` (kombu's ``Hub``) an ``add`` and a ``remove_writer`` that skip no-ops."""
+    add, remove_writer = hub.add, hub.remove_writer
+
+    def lean_add(
+        fd: Any, callback: Any, flags: int, args: Any = (), consolidate: bool = False
+    ) -> Any:
+        # A consolidated writer is recorded as ``writers[fd] = None``: already so, nothing to do.
+        if consolidate and flags & WRITE and not flags & READ and _known_writer(hub, fd):
+            return None
+        return add(fd, callback, flags, args, consolidate)
+
+    def lean_remove_writer(fd: Any) -> Any:
+        # Neither a reader nor a writer of the loop: nothing registered to remove.
+        if isinstance(fd, int) and fd not in hub.writers and fd not in hub.readers:
+            return None
+        return remove_writer(fd)
+
+    hub.add, hub.remove_writer = lean_add, lean_remove_writer
+
+
+def _known_writer(hub: Any, fd: Any) -> bool:
+    return isinstance(fd, int) and fd in hub.consolidate and hub.writers.get(fd, 0) is None
+
+
+def poll_start_hook(cycle: Any, loop: Any, on_readable: Any) -> Any:
+    """What kombu runs before every poll of the loop: the channels' poll start, then each
+    socket's reader handed to the loop, but only when the loop lacks it.
+
+    kombu's hook calls ``add_reader`` for every socket on every tick: each was a failed
+    ``epoll_ctl(ADD)`` (EEXIST, raised and swallowed), several per task message. The poller
+    registers a socket with epoll itself when it (re)connects one (``_register``), and kombu
+    drops a disconnected socket's reader from the loop (``_on_disconnect``): a socket whose
+    reader is in place is polled already.
+    """
+    readers = loop.readers
+    cycle.in_loop = True
+
+    def on_poll_start() -> None:
+        cycle.on_poll_start()
+        for fd in cycle.fds:
+            if readers.get(fd) != (on_readable, (fd,)):
+                loop.add_reader(fd, on_readable, fd)
+
+    return on_poll_start
+
+
+def write_at_once(taskpool: Any, hub: Any) -> None:
+    """Have the prefork pool (``taskpool``, Celery's) write each job as it queues it."""
+    pool = getattr(taskpool, "_pool", None)
+    schedule = getattr(hub, "consolidate_callback", None)
+    if pool is None or schedule is None or not hasattr(pool, "_all_inqueues"):
+        return
+    put = pool._quick_put
+    inqueues, writing, busy = pool._all_inqueues, pool._active_writes, pool._busy_workers
+
+    def put_and_write(job: Any) -> None:
+        put(job)
+        idle = [fd for fd in inqueues if fd not in writing and fd not in busy]
+        if idle:
+            schedule(idle)
+
+    pool._quick_put = put_and_write
+
+
+class LeanHub(bootsteps.StartStopStep):
+    """Worker bootstep: trims the event loop (``trim``) before the pool registers with it, and
+    has the pool write each job at once (``write_at_once``) each time it has registered (it
+    makes a new job writer each time)."""
+
+    requires = ("celery.worker.components:Hub", "celery.worker.components:Pool")
+
+    def include_if(self, w: Any) -> bool:
+        """Only where the worker runs an event loop (prefork with the loop, not solo)."""
+        return bool(getattr(w, "use_eventloop", False))
+
+    def create(self, w: Any) -> None:
+        """Trim the worker's hub; wrap its pool's registration with the loop."""
+        if w.hub is None or w.pool is None:
+            return
+        trim(w.hub)
+        register = w.pool.register_with_event_loop
+
+        def register_with_event_loop(hub: Any) -> None:
+            register(hub)
+            write_at_once(w.pool, hub)
+
+        w.pool.register_with_event_loop = register_with_event_loop
