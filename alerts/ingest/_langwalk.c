@@ -46,26 +46,19 @@ scores(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "scores(nextmove, rowbase, output, table, prior, data)");
         return NULL;
     }
-    Py_buffer nm, base, out, table, prior, data;
+    static const char codes[5] = {'I', 'I', 'i', 'f', 'f'};
+    static const char *names[5] = {"nextmove", "rowbase", "output", "table", "prior"};
+    Py_buffer views[6];
     int got = 0;
-    if (get_table(args[0], &nm, 'I', "nextmove") < 0)
-        goto release;
-    got = 1;
-    if (get_table(args[1], &base, 'I', "rowbase") < 0)
-        goto release;
-    got = 2;
-    if (get_table(args[2], &out, 'i', "output") < 0)
-        goto release;
-    got = 3;
-    if (get_table(args[3], &table, 'f', "table") < 0)
-        goto release;
-    got = 4;
-    if (get_table(args[4], &prior, 'f', "prior") < 0)
-        goto release;
-    got = 5;
-    if (PyObject_GetBuffer(args[5], &data, PyBUF_SIMPLE) < 0)
+    for (; got < 5; got++) {
+        if (get_table(args[got], &views[got], codes[got], names[got]) < 0)
+            goto release;
+    }
+    if (PyObject_GetBuffer(args[5], &views[5], PyBUF_SIMPLE) < 0)
         goto release;
     got = 6;
+    Py_buffer nm = views[0], base = views[1], out = views[2], table = views[3], prior = views[4],
+              data = views[5];
 
     PyObject *result = NULL;
     Tally *tally = NULL;
@@ -148,18 +141,8 @@ done:
     PyMem_Free(order);
     PyMem_Free(sum);
 release:
-    if (got > 0)
-        PyBuffer_Release(&nm);
-    if (got > 1)
-        PyBuffer_Release(&base);
-    if (got > 2)
-        PyBuffer_Release(&out);
-    if (got > 3)
-        PyBuffer_Release(&table);
-    if (got > 4)
-        PyBuffer_Release(&prior);
-    if (got > 5)
-        PyBuffer_Release(&data);
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&views[i]);
     return got == 6 ? result : NULL;
 }
 
