@@ -49,6 +49,10 @@ scores(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     static const char codes[5] = {'I', 'I', 'i', 'f', 'f'};
     static const char *names[5] = {"nextmove", "rowbase", "output", "table", "prior"};
     Py_buffer views[6];
+    PyObject *result = NULL;
+    Tally *tally = NULL;
+    int32_t *order = NULL;
+    double *sum = NULL;
     int got = 0;
     for (; got < 5; got++) {
         if (get_table(args[got], &views[got], codes[got], names[got]) < 0)
@@ -60,10 +64,6 @@ scores(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer nm = views[0], base = views[1], out = views[2], table = views[3], prior = views[4],
               data = views[5];
 
-    PyObject *result = NULL;
-    Tally *tally = NULL;
-    int32_t *order = NULL;
-    double *sum = NULL;
     const uint32_t *next = nm.buf, *row = base.buf;
     const int32_t *feature = out.buf;
     const float *weights = table.buf, *bias = prior.buf;
@@ -154,7 +154,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_langwalk", "py3langid's scores in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_langwalk", "py3langid's scores in C.", 0, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
