@@ -1,10 +1,12 @@
 """The compiled parts of the matcher; every one is optional.
 
 - ``alerts/matching/_wordkeys.c``: splitting an item into words and keying them.
+- ``alerts/ingest/_langwalk.c``: the language model's byte walk (py3langid's twin).
 - The evaluation modules, compiled with mypyc from their (unchanged) Python source.
 
 Without a C compiler (or if a build fails) the install goes on and the same code runs as
-plain Python: ``keytable.PyWordTable`` stands in for the C table (same results, slower).
+plain Python: ``keytable.PyWordTable`` stands in for the C table, py3langid's own walk for
+the C walk (same results, slower).
 ``ALERTS_PURE_PYTHON=1`` skips both on purpose.
 """
 
@@ -45,7 +47,13 @@ def _extensions() -> list[Extension]:
             ["alerts/matching/_wordkeys.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
             optional=True,
-        )
+        ),
+        Extension(
+            "alerts.ingest._langwalk",
+            ["alerts/ingest/_langwalk.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=True,
+        ),
     ]
     try:
         from mypyc.build import mypycify

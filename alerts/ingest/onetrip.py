@@ -7,16 +7,24 @@ commands with integer replies, so ``OneTrip`` keeps them as argument tuples, pac
 hiredis in one call and reads the replies on a connection from the client's pool, under that
 connection's retry policy as the pipeline does. A connection left with replies unread (an error
 or a cancellation mid-read) is dropped, never handed back to the pool out of step.
+
+The whole trip runs under one timeout (the connection's ``socket_timeout``), where redis-py
+arms one for the write (``asyncio.wait_for``: a task of its own, two more turns of the event
+loop) and one per reply; it ends as redis-py's would, in ``redis.TimeoutError``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import hiredis
 import redis.asyncio
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Arg = str | bytes | int | float
 
@@ -66,14 +74,24 @@ class OneTrip:
             await pool.release(conn)
 
     async def _round_trip(self, conn: Any, packed: bytes) -> list[Any]:
-        await conn.send_packed_command(packed)
+        if not conn.is_connected:
+            await conn.connect()  # its errors are redis-py's own ("... connecting to ...")
+        await conn.check_health()
         replies: list[Any] = []
         try:
-            for _ in self.commands:
-                try:
-                    replies.append(await conn.read_response())
-                except ResponseError as exc:  # read whole: the next reply is on the wire
-                    replies.append(exc)
+            async with asyncio.timeout(conn.socket_timeout):  # None: no timeout
+                await _write(conn, packed)
+                for _ in self.commands:
+                    try:  # under the trip's timeout, not one of its own
+                        replies.append(await conn.read_response(timeout=math.inf))
+                    except ResponseError as exc:  # read whole: the next reply is on the wire
+                        replies.append(exc)
+        except TimeoutError:
+            await conn.disconnect(nowait=True)  # replies may still come: drop it
+            raise RedisTimeoutError("Timeout on the intake's round trip to Redis") from None
+        except OSError as exc:
+            await conn.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error writing to Redis: {exc}") from exc
         except BaseException:
             await conn.disconnect(nowait=True)  # replies still on the socket: drop it
             raise
@@ -81,3 +99,15 @@ class OneTrip:
             if isinstance(reply, ResponseError):
                 raise reply
         return replies
+
+
+async def _write(conn: Any, packed: bytes) -> None:
+    """``packed`` on the connection's stream, as redis-py's ``send_packed_command`` writes it
+    but without its ``wait_for`` (the caller's timeout covers it); through that method when
+    the stream is not there to write to."""
+    writer = getattr(conn, "_writer", None)
+    if writer is None or writer.transport.is_closing():
+        await conn.send_packed_command(packed, check_health=False)  # its own errors
+        return
+    writer.write(packed)
+    await writer.drain()

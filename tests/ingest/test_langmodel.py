@@ -76,3 +76,47 @@ def test_no_feature_means_no_preference() -> None:
 def test_a_language_the_model_lacks_is_refused() -> None:
     with pytest.raises(ValueError, match="are not"):
         ScriptModel(load_identifier(), {"en", "xx"})
+
+
+def test_the_c_scores_are_the_python_ones() -> None:
+    # The C sum is in double, numpy's in float32: equal to float32's precision.
+    from alerts.ingest.langmodel import model_bytes
+
+    ours, _ = _pair("latin")
+    if ours.native is None:
+        pytest.skip("alerts.ingest._langwalk is not built")
+    for text in [*_texts(), "ł€😀 \x00\xff"]:
+        data = model_bytes(text)
+        found, expected = ours.scores(data), ours.scores_py(data)
+        if expected is None:
+            assert found is None
+            continue
+        assert found == pytest.approx([float(x) for x in expected], rel=1e-5, abs=1e-3), text
+    assert ours.scores(b"") is None
+
+
+def test_the_c_scores_refuse_tables_of_another_type() -> None:
+    from array import array
+
+    import numpy as np
+
+    ours, _ = _pair("latin")
+    if ours.native is None:
+        pytest.skip("alerts.ingest._langwalk is not built")
+    nextmove, rowbase, output, table, prior = ours.tables
+    with pytest.raises(TypeError):
+        ours.native(list(nextmove[:10]), rowbase, output, table, prior, b"abc")
+    with pytest.raises(TypeError):  # int32 where uint32 is wanted
+        ours.native(nextmove, output, rowbase, table, prior, b"abc")
+    with pytest.raises(TypeError):  # float64 weights
+        ours.native(nextmove, rowbase, output, table.astype(np.float64), prior, b"abc")
+    with pytest.raises(ValueError, match="outside the tables"):
+        walk = (array("I", [5] * 256), array("I", [0]), array("i", [-1]))
+        ours.native(*walk, table, prior, b"a")
+
+
+def test_without_the_c_scores_the_answers_are_the_same() -> None:
+    ours, _ = _pair("latin")
+    plain = copy.copy(ours)
+    plain.native = None  # as built without a C compiler
+    assert [plain.best(t) for t in _texts()] == [ours.best(t) for t in _texts()]

@@ -116,3 +116,20 @@ def test_the_clients_retry_policy_applies(redis_url: str, redis_client: redis.Re
 
 def test_nothing_queued_sends_nothing(redis_url: str) -> None:
     assert _on_client(redis_url, lambda client: OneTrip(client).execute()) == []
+
+
+def test_a_trip_past_the_socket_timeout_fails_as_redis_pys_and_drops_its_connection(
+    redis_url: str,
+) -> None:
+    async def run() -> list[Any]:
+        client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=0.3)
+        try:
+            slow = OneTrip(client)
+            slow.commands.append(("BLPOP", "never", 2))  # its reply comes in 2 s
+            with pytest.raises(redis.TimeoutError):  # one timeout for the whole trip
+                await slow.execute()
+            return await _queued(client).execute()  # not BLPOP's late reply
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [0, 1, 2, 2]

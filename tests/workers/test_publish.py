@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib
 import json
@@ -10,7 +11,6 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from redis.asyncio.connection import AbstractConnection as AsyncConnection
 from redis.connection import AbstractConnection
 
 from alerts.api.app import INLINE_BODY_BYTES
@@ -106,17 +106,24 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     sends: list[str] = []
     original = AbstractConnection.send_packed_command
 
-    original_async = AsyncConnection.send_packed_command
+    # The asyncio client's writes, whether through redis-py's send_packed_command (writelines)
+    # or OneTrip's own write on the connection's stream.
+    original_write, original_writelines = (
+        asyncio.StreamWriter.write,
+        asyncio.StreamWriter.writelines,
+    )
 
     def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
         sends.append("sync")
         original(self, command, check_health)
 
-    async def counting_async(
-        self: AsyncConnection, command: Any, check_health: bool = True
-    ) -> None:
+    def counting_write(self: asyncio.StreamWriter, data: Any) -> None:
         sends.append("async")
-        await original_async(self, command, check_health)
+        original_write(self, data)
+
+    def counting_writelines(self: asyncio.StreamWriter, data: Any) -> None:
+        sends.append("async")
+        original_writelines(self, data)
 
     item = {"id": "i1", "title": "Drones over Kaluga", "body": "x" * padding}
     body = json.dumps({"items": [item]})
@@ -128,7 +135,8 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
         popped(redis_client)  # connected: from here on, only the POST's own commands
         with monkeypatch.context() as patch:
             patch.setattr(AbstractConnection, "send_packed_command", counting)
-            patch.setattr(AsyncConnection, "send_packed_command", counting_async)
+            patch.setattr(asyncio.StreamWriter, "write", counting_write)
+            patch.setattr(asyncio.StreamWriter, "writelines", counting_writelines)
             resp = client.post("/v1/bulletins?source=desk", content=body, headers=headers)
     assert resp.status_code == 202, resp.text
     assert (resp.json()["new"], sends) == (1, [path])
