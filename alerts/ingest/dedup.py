@@ -169,11 +169,29 @@ class RedisItemArchive:
         every write: an entry stays at most that long past the retention (its item key has
         expired by then: readers skip it)."""
         for item in items:
-            pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
+            pipe.set(_ITEM + item.id, item.model_dump_json(), ex=self.ttl())
             pipe.zadd(_INDEX, {item.id: now.timestamp()})
-        if self._trimmed is None or not now - TRIM_EVERY < self._trimmed <= now:
-            pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
-            self._trimmed = now
+        cutoff = self.trim_due(now)
+        if cutoff is not None:
+            pipe.zremrangebyscore(_INDEX, "-inf", cutoff)
+
+    index = _INDEX  # the sorted set of ingest times (a script may write it)
+
+    def key(self, item_id: str) -> str:
+        """The key of an archived item's JSON (a script may write it)."""
+        return _ITEM + item_id
+
+    def ttl(self) -> int:
+        """An archived item's TTL in seconds."""
+        return _seconds(self.retention)
+
+    def trim_due(self, now: datetime) -> float | None:
+        """The score below which the index is trimmed with this write, or None (not due):
+        at a process's first write, then at most once per ``TRIM_EVERY`` (of ``now``)."""
+        if self._trimmed is not None and now - TRIM_EVERY < self._trimmed <= now:
+            return None
+        self._trimmed = now
+        return (now - self.retention).timestamp()
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``; expired ones are skipped."""
