@@ -94,13 +94,13 @@ def _write(
     now = h.clock()
     cutoff = archive.trim_due(now) if items else None
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
-    args: list[Any] = [len(items), "1" if check else "0", *seen.stamp(now), archive.ttl()]
+    args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = done if done is not None and h.intake is not None else ""
     args += [now.timestamp(), "" if cutoff is None else cutoff, release]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
         at[item.id] = n
-        keys += [archive.key(item.id), seen.key(item.id)]
+        keys.append(archive.key(item.id))  # its seen mark too (``dedup``)
         args += [item.id, item.model_dump_json()]
     for row in rows:
         row_keys, row_args = ledger.keys_args("insert", row)
