@@ -1,13 +1,13 @@
 """The hand-on's one write on a real Redis: one script by digest, its text after NOSCRIPT.
 
-A private Redis: ``SCRIPT FLUSH`` empties the script cache of the whole server, which other
-tests on a shared one would see.
+A private Redis (``private_redis``): ``SCRIPT FLUSH`` empties the script cache of the whole
+server, which other tests on a shared one would see.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,16 +25,6 @@ from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
 from alerts.models import Alert
 from tests.delivery.helpers import T0, make_alert, make_deps
-from tests.support.redis_server import RedisServer
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[redis.Redis]:
-    server = RedisServer().start()
-    try:
-        yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
 
 
 @pytest.fixture
