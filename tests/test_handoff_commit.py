@@ -116,3 +116,18 @@ def test_checked_items_are_all_recorded_and_marked_and_a_row_found_comes_back(h)
     assert recorded[0] is not again and recorded[0].created_at == first.created_at
     assert silences == []
     assert h.seen.unseen([alert.item.id]) == []
+
+
+def test_an_alerting_item_costs_the_write_nine_commands(client, h):
+    """EVALSHA; inside it one SET that checks, archives and marks the item, the row's SET and
+    its three index entries, the archive's ZADD, the intake's HDEL and the silences' HGETALL."""
+    alert = make_alert(1)
+    done = bulletin(h, alert)
+    first = make_alert(0)  # loads the script; the archive's index trimmed (once a minute)
+    commit_new(h, [pending_row(first, "ops", h.clock(), h.delivery)], [first.item], None)
+    client.config_resetstat()
+    commit_new(h, [pending_row(alert, "ops", h.clock(), h.delivery)], [alert.item], done)
+    stats = client.info("commandstats")
+    calls = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
+    calls = {k: n for k, n in calls.items() if not k.startswith("config")}
+    assert calls == {"evalsha": 1, "set": 2, "zadd": 4, "hdel": 1, "hgetall": 1}, calls
