@@ -3,7 +3,7 @@
 The order is the at-least-once guarantee: deliveries are recorded before the items are
 remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
 On Redis the records, the items' writes, the bulletin's release from the intake and the
-silences' read go in one pipeline (``commit``): one round trip, run by Redis in that order.
+silences' read are one script (``commit``): one command, run by Redis atomically, in that order.
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.redis_server import resolve_test_redis_url
+from tests.support.redis_server import RedisServer, resolve_test_redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -32,6 +32,17 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="module")
+def private_redis() -> Iterator[redis.Redis]:
+    """A Redis server of the module's own: counts (commandstats) and the script cache that no
+    other test can touch."""
+    server = RedisServer().start()
+    try:
+        yield redis.Redis.from_url(server.url)
+    finally:
+        server.stop()
 
 
 @pytest.fixture

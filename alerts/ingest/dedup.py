@@ -1,6 +1,9 @@
 """Which items were seen already, and an archive of ingested items, for a retention window.
 
-Each port has a Redis implementation and an in-memory fake with the same behaviour.
+Each port has a Redis implementation and an in-memory fake with the same behaviour. On Redis an
+archived item's JSON is its seen mark (``alerts:ingest:seen:<id>``): one key and one write per
+item, where a timestamp mark and a key of JSON took two of each (issue 13). A mark without the
+item (``mark_seen`` alone) holds the time it was marked.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from alerts.models import Item
 
 DEFAULT_RETENTION = timedelta(days=7)
 _SEEN = "alerts:ingest:seen:"
-_ITEM = "alerts:ingest:item:"
+_LEGACY_ITEM = "alerts:ingest:item:"  # the archive's keys until 2026-12-05 (read, not written)
+_JSON = (b"{", "{")  # how an archived item's value starts (bytes, or str when decoded)
 _INDEX = "alerts:ingest:archive"
 TRIM_EVERY = timedelta(minutes=1)  # the archive index's trim, at most once per process
 
@@ -86,10 +90,11 @@ class RedisSeenStore:
         pipe.execute()
 
     def queue_mark(self, pipe: Any, ids: Iterable[str], now: datetime) -> None:
-        """``mark_seen``'s commands, queued on ``pipe`` (see ``remember``)."""
+        """``mark_seen``'s commands, queued on ``pipe``. ``NX``: a mark already there (an
+        archived item, ``RedisItemArchive``) is kept, not overwritten with a timestamp."""
         value, ttl = self.stamp(now)
         for item_id in _unique(ids):
-            pipe.set(self.key(item_id), value, ex=ttl)
+            pipe.set(self.key(item_id), value, ex=ttl, nx=True)
 
     def claim(self, ids: Sequence[str], now: datetime) -> list[str]:
         """Mark ids with SET NX; the ones this call set are the new ones."""
@@ -146,7 +151,8 @@ class ItemArchive(Protocol):
 
 
 class RedisItemArchive:
-    """Items as JSON keys with a TTL, indexed by a sorted set scored by ingest time."""
+    """Items as JSON keys with a TTL, indexed by a sorted set scored by ingest time. An item's
+    key is its seen mark (``RedisSeenStore.key``): archiving an item marks it seen."""
 
     def __init__(
         self, client: redis.Redis, retention: timedelta = DEFAULT_RETENTION, batch: int = 200
@@ -169,11 +175,29 @@ class RedisItemArchive:
         every write: an entry stays at most that long past the retention (its item key has
         expired by then: readers skip it)."""
         for item in items:
-            pipe.set(_ITEM + item.id, item.model_dump_json(), ex=_seconds(self.retention))
+            pipe.set(self.key(item.id), item.model_dump_json(), ex=self.ttl())
             pipe.zadd(_INDEX, {item.id: now.timestamp()})
-        if self._trimmed is None or not now - TRIM_EVERY < self._trimmed <= now:
-            pipe.zremrangebyscore(_INDEX, "-inf", (now - self.retention).timestamp())
-            self._trimmed = now
+        cutoff = self.trim_due(now)
+        if cutoff is not None:
+            pipe.zremrangebyscore(_INDEX, "-inf", cutoff)
+
+    index = _INDEX  # the sorted set of ingest times (a script may write it)
+
+    def key(self, item_id: str) -> str:
+        """The key of an archived item's JSON: its seen mark (a script may write it)."""
+        return _SEEN + item_id
+
+    def ttl(self) -> int:
+        """An archived item's TTL in seconds."""
+        return _seconds(self.retention)
+
+    def trim_due(self, now: datetime) -> float | None:
+        """The score below which the index is trimmed with this write, or None (not due):
+        at a process's first write, then at most once per ``TRIM_EVERY`` (of ``now``)."""
+        if self._trimmed is not None and now - TRIM_EVERY < self._trimmed <= now:
+            return None
+        self._trimmed = now
+        return (now - self.retention).timestamp()
 
     def iter_since(self, since: datetime) -> Iterator[Item]:
         """Items ingested since ``since``; expired ones are skipped."""
@@ -187,10 +211,21 @@ class RedisItemArchive:
         )
         for start in range(0, len(found), self.batch):
             chunk = found[start : start + self.batch]
-            keys = [_ITEM + (i.decode() if isinstance(i, bytes) else i) for i, _ in chunk]
-            for (_, score), raw in zip(chunk, list(self.client.mget(keys)), strict=True):
+            ids = [i.decode() if isinstance(i, bytes) else i for i, _ in chunk]
+            for (_, score), raw in zip(chunk, self._json(ids), strict=True):
                 if raw is not None:
                     yield datetime.fromtimestamp(score, UTC), Item.model_validate_json(raw)
+
+    def _json(self, ids: list[str]) -> list[Any]:
+        """Each item's JSON, None when gone. A mark that is not JSON (written before the marks
+        held the items) sends the read to the item's key of then, until those expire."""
+        found: list[Any] = list(self.client.mget([self.key(i) for i in ids]))
+        old = [n for n, raw in enumerate(found) if raw is not None and raw[:1] not in _JSON]
+        if old:
+            legacy = self.client.mget([_LEGACY_ITEM + ids[n] for n in old])
+            for n, raw in zip(old, legacy, strict=True):
+                found[n] = raw
+        return found
 
 
 class MemoryItemArchive:
@@ -223,16 +258,13 @@ class MemoryItemArchive:
 def remember(
     items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
 ) -> None:
-    """Archive items, then mark them seen: one round trip when both live in the same Redis."""
+    """Archive items, then mark them seen: on one Redis, archiving them marks them."""
     if (
         isinstance(seen, RedisSeenStore)
         and isinstance(archive, RedisItemArchive)
         and seen.client is archive.client
     ):
-        pipe = archive.client.pipeline(transaction=False)  # run in order: archived, then seen
-        archive.queue_add(pipe, items, now)
-        seen.queue_mark(pipe, [item.id for item in items], now)
-        pipe.execute()
+        archive.add(items, now)
         return
     archive.add(items, now)
     seen.mark_seen([item.id for item in items], now)

@@ -9,7 +9,7 @@ change that brings back a round trip, per-band sets, per-key expiries or index r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,7 +27,6 @@ from alerts.models import Alert
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
 from tests.delivery.helpers import T0, make_alert, make_deps
-from tests.support.redis_server import RedisServer
 
 # An item raising one alert, sent inline: the write (its record, the item archived and seen,
 # its bulletin out of the intake, the silences read), the story with the claim (``straight``),
@@ -40,15 +39,6 @@ FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer,
 FOLLOWUP_BUDGET = 24  # the item 6, the delivery 18
 # A deliver_alert task: the row, its claim and the silences in one read, then as inline.
 TASK_ROUND_TRIPS = 3
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[redis.Redis]:
-    server = RedisServer().start()
-    try:
-        yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
 
 
 def counted(

@@ -130,3 +130,26 @@ def test_remember_archives_then_marks_seen(kind: str, request: pytest.FixtureReq
     remember(items, seen=seen, archive=archive, now=NOW)
     assert seen.unseen(["r0", "r1", "r2", "r3"]) == ["r3"]
     assert [i.id for i in archive.iter_since(NOW)] == ["r0", "r1", "r2"]
+
+
+def test_on_redis_an_archived_item_is_its_seen_mark_in_one_write(redis_client: redis.Redis) -> None:
+    """One key per item: archiving marks it seen, and a later mark keeps the item's JSON."""
+    seen, archive = RedisSeenStore(redis_client), RedisItemArchive(redis_client)
+    redis_client.config_resetstat()
+    remember([_item(1)], seen=seen, archive=archive, now=NOW)
+    stats = redis_client.info("commandstats")
+    assert stats["cmdstat_set"]["calls"] == 1, stats  # the JSON is the mark
+    assert seen.unseen([_item(1).id, _item(2).id]) == [_item(2).id]
+    seen.mark_seen([_item(1).id], NOW + timedelta(minutes=1))
+    assert list(archive.iter_since(NOW)) == [_item(1)]
+
+
+def test_items_archived_under_the_old_keys_are_still_read(redis_client: redis.Redis) -> None:
+    """Before the marks held the items: a timestamp mark and the JSON under a key of its own."""
+    archive = RedisItemArchive(redis_client)
+    old = _item(1)
+    RedisSeenStore(redis_client).mark_seen([old.id], NOW)
+    redis_client.set(f"alerts:ingest:item:{old.id}", old.model_dump_json())
+    redis_client.zadd(archive.index, {old.id: NOW.timestamp()})
+    archive.add([_item(2)], NOW + timedelta(seconds=1))
+    assert list(archive.iter_since(NOW)) == [old, _item(2)]
