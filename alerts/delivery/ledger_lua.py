@@ -67,9 +67,8 @@ end
 -- row's own fields come before its alert (``DeliveryRow``'s order) and a quote inside a string
 -- is escaped. Read without decoding the whole row (cjson.decode cost more than the rest).
 local function field(json, name)
-  local v = string.match(json, '"' .. name .. '":("?[^,"}]*)')
-  if v == nil or v == 'null' then return nil end
-  return string.sub(v, 2)
+  local at = string.find(json, '"' .. name .. '":', 1, true)  -- a plain find: no pattern scan
+  return at and string.match(json, '^"([^"]*)"', at + #name + 3) or nil
 end
 
 local function mine(held)
