@@ -111,23 +111,21 @@ class Wire:
         del self._buf[:n]
         return out
 
-    def _line(self) -> bytes:
+    def _until(self, mark: bytes, what: str) -> bytes:
+        """The bytes before ``mark`` (taken with it), read as they come: at most MAX_HEAD."""
         start = 0
-        while (end := self._buf.find(b"\r\n", start)) < 0:
+        while (end := self._buf.find(mark, start)) < 0:
             if len(self._buf) > MAX_HEAD:
-                raise BadAnswer("a line of the answer is too long")
-            start = max(0, len(self._buf) - 1)
+                raise BadAnswer(f"{what} too long")
+            start = max(0, len(self._buf) - len(mark) + 1)
             self._fill()
-        return self._take(end + 2)[:-2]
+        return self._take(end + len(mark))[: -len(mark)]
+
+    def _line(self) -> bytes:
+        return self._until(b"\r\n", "a line of the answer is")
 
     def _head(self) -> tuple[str, int, dict[str, str]]:
-        start = 0
-        while (end := self._buf.find(b"\r\n\r\n", start)) < 0:
-            if len(self._buf) > MAX_HEAD:
-                raise BadAnswer("the answer's headers are too long")
-            start = max(0, len(self._buf) - 3)
-            self._fill()
-        lines = self._take(end + 4)[:-4].decode("latin-1").split("\r\n")
+        lines = self._until(b"\r\n\r\n", "the answer's headers are").decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
         if version not in ("HTTP/1.1", "HTTP/1.0") or not (code.isdigit() and len(code) == 3):
