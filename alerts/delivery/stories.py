@@ -243,7 +243,7 @@ class RedisStories:
         head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
         args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
-        return keys, [*args, "1" if fresh else "0", *bands(sig)]
+        return keys, [*args, "1" if fresh else "0", " ".join(bands(sig))]
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""

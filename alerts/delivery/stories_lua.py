@@ -140,12 +140,15 @@ return 1
 # KEYS: item, generation, previous generation, the new story's generation.
 # ARGV: since, sig key prefix, new story id, TTL, "start|sig", generation TTL, threshold,
 # sig, thread key prefix ("" for none), channel, fresh ("1": the item was just found new, so
-# nothing placed it: its item key and own signature are not read), bands... Returns {the
+# nothing placed it: its item key and own signature are not read), the bands in one argument,
+# space-separated (one argument, not sixteen: each costs the client an encoding and the
+# script a string of its own). Returns {the
 # item's story id, the story's thread ref on the channel or false}: the thread is read for a
 # follow-up only (a new story has none yet), so a follow-up's delivery needs no second round
 # trip to thread it.
 PLACE_BODY = """
-local bands = {unpack(ARGV, 12)}
+local bands = {}
+for band in string.gmatch(ARGV[12], '%S+') do bands[#bands + 1] = band end
 local function placed(story)
   if story == ARGV[3] or ARGV[9] == '' then return {story, false} end
   return {story, redis.call('GET', ARGV[9] .. story .. '|' .. ARGV[10])}

@@ -1,10 +1,11 @@
 """Keeps channel secrets out of logs and error texts.
 
 Apprise masks most of what it logs, but some plugins (Slack's ``POST URL`` debug line) and the HTTP
-libraries (httpx at INFO, urllib3 at DEBUG) write request URLs that hold tokens. A filter on those
-loggers replaces every known secret part of a configured channel URL with ``****``. The same
-rule (``secret_parts``, through ``secret_pieces`` and ``mask``) scrubs what delivery stores in
-the ledger, what the console shows and what the log formatter prints: the one set of rules.
+libraries (httpx at INFO, urllib3 and our webhook poster at DEBUG) write request URLs that hold
+tokens. A filter on those loggers replaces every known secret part of a configured channel URL
+with ``****``. The same rule (``secret_parts``, through ``secret_pieces`` and ``mask``) scrubs
+what delivery stores in the ledger, what the console shows and what the log formatter prints:
+the one set of rules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ LOGGERS = (
     "httpx",
     "httpcore",
     "urllib3.connectionpool",
+    "alerts.notify.webhook_http",
     "alerts.notify.channels",
     "alerts.notify.generic",
 )

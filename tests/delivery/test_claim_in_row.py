@@ -135,3 +135,22 @@ def test_skipping_a_new_items_placement_lookup_places_it_the_same(redis_client, 
     again = place_and_begin(deps.store, signature(alert.item), placement(alert, T0, deps, "slack"),
                             other, ("b", 60.0, T0))  # fmt: skip
     assert again.story == alert.key and again.begun is not None
+
+
+def test_the_script_reads_the_rows_own_status_and_wake_not_its_alerts_text(ledger):
+    # The script reads a stored row's status and wake time without decoding the whole JSON:
+    # the row's own fields come first, and the same names inside the alert's text are escaped.
+    trap = '"status":"sent","wake_at":"2000-01-01T00:00:00Z" {"status":"dead"}'
+    alert = make_alert(title=trap)
+    wake = T0 + timedelta(seconds=30)
+    row = DeliveryRow.new(alert, "ops", T0).model_copy(update={"wake_at": wake})
+    assert trap in row.model_dump_json().replace('\\"', '"')
+    assert ledger.insert(row) is None
+    assert ledger.r.zscore(f"{PREFIX}wake", row.id) == wake.timestamp()
+    moved = row.moved("sending", T0, attempts=1)  # the same wake time: its entry stays
+    assert ledger.begin_send(moved, "a", 10, T0).outcome == "claimed"  # not "finished"
+    assert ledger.r.zscore(f"{PREFIX}wake", row.id) == wake.timestamp()
+    assert ledger.finish(moved.moved("sent", T0), "a")
+    assert_unclaimed(ledger, row, "sent")
+    assert ledger.r.zscore(f"{PREFIX}wake", row.id) is None
+    assert not ledger.save(moved.moved("retrying", T0))  # a final row is never demoted

@@ -20,13 +20,14 @@ from alerts.notify.base import SendResult
 from alerts.notify.destinations import make_senders
 from alerts.notify.render import Renderer
 from alerts.notify.settings import NotifySettings
-from alerts.notify.webhook_http import proxy_for
+from alerts.notify.webhook_http import WebhookPoster, pool_manager, proxy_for
 from tests.notify.conftest import NOW, make_alert
 from tests.support.proxy import ConnectProxy
 from tests.support.slack import SlackReply, SlackTestServer
 
 TOKEN = "Zq7SECRETwebhookTOKEN9x"
 WEBHOOK = f"slack://T0000AAAA/B0000BBBB/{TOKEN}"
+HEADERS = {"Content-Type": "application/json"}
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
@@ -162,3 +163,21 @@ def test_a_redirect_is_not_followed_and_is_permanent(https_slack: SlackTestServe
     result = _send(https_slack)
     assert (result.ok, result.retryable) == (False, False)
     assert len(https_slack.wait_for(1)) == 1
+
+
+@pytest.mark.usefixtures("trust_ca")
+def test_a_proxied_poster_keeps_its_pool_and_replaces_a_closed_one(
+    https_slack: SlackTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        poster = WebhookPoster(f"{https_slack.webhook_base}/T0/B0/x", timeout=5.0)
+        assert poster.post(b"{}", HEADERS).status == 200
+        pool = poster._connections()
+        assert poster.post(b"{}", HEADERS).status == 200
+        assert poster._connections() is pool  # no lookup per send
+        pool_manager(proxy.url).pools.clear()  # the manager drops its pools ...
+        pool.close()  # ... and a dropped one is closed (PoolManager.clear, an older urllib3)
+        assert poster.post(b"{}", HEADERS).status == 200  # nothing was sent on the closed pool
+        assert poster._connections() is not pool
+    assert len(https_slack.wait_for(3)) == 3
