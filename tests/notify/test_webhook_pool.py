@@ -40,10 +40,12 @@ def test_an_answer_that_closes_the_connection_is_read_and_not_reused(
 
 
 @pytest.fixture
-def closing_server() -> Iterator[tuple[str, list[int]]]:
-    """Answers one request per connection, keep-alive, then closes it (an idle timeout)."""
+def closing_server() -> Iterator[tuple[str, list[int], threading.Semaphore]]:
+    """Answers one request per connection, keep-alive, then closes it (an idle timeout); the
+    semaphore is released once each connection is closed."""
     listener = socket.create_server(("127.0.0.1", 0))
     ports: list[int] = []
+    closed = threading.Semaphore(0)
 
     def serve() -> None:
         while True:
@@ -57,20 +59,22 @@ def closing_server() -> Iterator[tuple[str, list[int]]]:
                     data += conn.recv(4096)
                 ports.append(port)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            closed.release()
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook", ports
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook", ports, closed
     listener.close()
 
 
 def test_an_idle_connection_the_peer_closed_is_replaced(
-    closing_server: tuple[str, list[int]],
+    closing_server: tuple[str, list[int], threading.Semaphore],
 ) -> None:
-    url, ports = closing_server
+    url, ports, closed = closing_server
     poster = WebhookPoster(url, timeout=5.0)
     for _ in range(3):
         answer = poster.post(b"{}", HEADERS)
         assert (answer.status, answer.body) == (200, b"ok")
+        assert closed.acquire(timeout=5)  # idle and closed by the peer before the next send
     assert len(set(ports)) == 3  # each send on a new connection, none failed
 
 
