@@ -3,10 +3,12 @@
 The webhook poster's direct wire (``webhook_http``). urllib3, and http.client under it, cost
 about 0.2 ms of CPU per Slack POST (header validation, an email parser for the answer's
 headers, response objects); a webhook POST is one fixed URL, headers of our own and an answer
-of a few bytes, which this reads in about a sixth of that. Its scope is what a POST needs:
-a status line, headers, and a body framed by ``Content-Length``, chunks or the connection's
-close; 1xx answers are skipped; HTTP/1.0 answers and ``Connection: close`` end the connection.
-Anything malformed or larger than the limits raises ``BadAnswer`` (the caller drops the socket).
+of a few bytes. The answer is parsed by httptools (llhttp, in C): status line, headers, and a
+body framed by ``Content-Length``, chunks or the connection's close (llhttp cannot be told of
+the close, so that case is decided here from the headers); 1xx answers are skipped; HTTP/1.0
+answers and ``Connection: close`` end the connection; a header's value is decoded only when
+asked for. Anything malformed or larger than the limits raises ``BadAnswer`` (the caller drops
+the socket); bytes after the answer leave the wire ``stale``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import select
 import socket
 import ssl
 from dataclasses import dataclass
+
+import httptools
 
 MAX_HEAD = 64 * 1024  # status line and headers
 MAX_BODY = 4 * 1024 * 1024
@@ -28,12 +32,13 @@ class BadAnswer(Exception):
 class Headers:
     """An answer's headers; ``get`` ignores the name's case (a repeated header: the last)."""
 
-    def __init__(self, pairs: dict[str, str]) -> None:
-        self._pairs = pairs  # lower-cased names
+    def __init__(self, pairs: dict[bytes, bytes]) -> None:
+        self._pairs = pairs  # lower-cased names, values as received (decoded when asked for)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The header's value, or ``default``."""
-        return self._pairs.get(name.lower(), default)
+        value = self._pairs.get(name.lower().encode("latin-1"))
+        return default if value is None else value.decode("latin-1").strip()
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,17 @@ def connect(host: str, port: int, timeout: float, tls: ssl.SSLContext | None) ->
 
 
 class Wire:
-    """A socket and the bytes read from it but not yet used."""
+    """A socket, and whether its last answer came with bytes after it."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self._buf = bytearray()
+        self.extra = False
 
     def stale(self) -> bool:
         """True when the idle connection has anything to read: closed by the peer (or out of
         step), so it must not carry a request (urllib3 checks a pooled connection the same
         way before reusing it)."""
-        if self._buf or (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
+        if self.extra or (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
             return True
         poll = select.poll()
         try:
@@ -87,96 +92,87 @@ class Wire:
     def exchange(self, request: bytes) -> Reply:
         """Send ``request`` (a whole HTTP/1.1 message) and read its answer."""
         self.sock.sendall(request)
-        while True:
-            version, status, headers = self._head()
-            if not 100 <= status < 200:
-                break
-            if status == 101:
-                raise BadAnswer("unexpected 101 Switching Protocols")
-        body, framed = self._body(status, headers)
-        tokens = {t.strip() for t in (headers.get("connection") or "").lower().split(",")}
-        reusable = framed and version == "HTTP/1.1" and "close" not in tokens
-        return Reply(status, Headers(headers), body, reusable)
-
-    def _fill(self) -> None:
-        data = self.sock.recv(_CHUNK)
-        if not data:
-            raise BadAnswer("the connection was closed before the answer was complete")
-        self._buf += data
-
-    def _take(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            self._fill()
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
-        return out
-
-    def _until(self, mark: bytes, what: str) -> bytes:
-        """The bytes before ``mark`` (taken with it), read as they come: at most MAX_HEAD."""
-        start = 0
-        while (end := self._buf.find(mark, start)) < 0:
-            if len(self._buf) > MAX_HEAD:
-                raise BadAnswer(f"{what} too long")
-            start = max(0, len(self._buf) - len(mark) + 1)
-            self._fill()
-        return self._take(end + len(mark))[: -len(mark)]
-
-    def _line(self) -> bytes:
-        return self._until(b"\r\n", "a line of the answer is")
-
-    def _head(self) -> tuple[str, int, dict[str, str]]:
-        lines = self._until(b"\r\n\r\n", "the answer's headers are").decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code = rest[:3]
-        if version not in ("HTTP/1.1", "HTTP/1.0") or not (code.isdigit() and len(code) == 3):
-            raise BadAnswer(f"not an HTTP/1.x status line: {lines[0][:40]!r}")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            if not colon or not name or name != name.strip():
-                raise BadAnswer(f"malformed header line: {line[:40]!r}")
-            headers[name.lower()] = value.strip()
-        return version, int(code), headers
-
-    def _body(self, status: int, headers: dict[str, str]) -> tuple[bytes, bool]:
-        """The body and whether its end was framed (else it ran to the connection's close)."""
-        if status in (204, 304):
-            return b"", True
-        coding = headers.get("transfer-encoding")
-        if coding is not None:
-            if coding.lower().rsplit(",", 1)[-1].strip() != "chunked":
-                return self._to_close(), False
-            return self._chunked(), True
-        length = headers.get("content-length")
-        if length is None:
-            return self._to_close(), False
-        if not length.isdigit() or int(length) > MAX_BODY:
-            raise BadAnswer(f"bad Content-Length {length[:20]!r}")
-        return self._take(int(length)), True
-
-    def _chunked(self) -> bytes:
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            line = self._line().split(b";", 1)[0].strip()
+        answer = _Answer()
+        parser = answer.parser = httptools.HttpResponseParser(answer)
+        seen = 0
+        while not answer.done:
+            data = self.sock.recv(_CHUNK)
+            if not data:
+                return answer.at_close()
+            seen += len(data)
             try:
-                n = int(line, 16)
-            except ValueError:
-                raise BadAnswer("bad chunk size") from None
-            if n < 0 or size + n > MAX_BODY:
-                raise BadAnswer("the answer is too large")
-            if n == 0:
-                while self._line():  # the trailer, up to its empty line
-                    pass
-                return b"".join(parts)
-            parts.append(self._take(n))
-            size += n
-            if self._take(2) != b"\r\n":
-                raise BadAnswer("a chunk does not end with CRLF")
+                parser.feed_data(data)
+            except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+                if not answer.done:
+                    raise BadAnswer(f"malformed answer: {exc}") from None
+                answer.extra = True  # bytes after the answer: the connection is out of step
+            answer.check(seen)
+        if answer.status == 101:
+            raise BadAnswer("unexpected 101 Switching Protocols")
+        self.extra = answer.extra
+        return answer.reply(framed=True)
 
-    def _to_close(self) -> bytes:
-        while data := self.sock.recv(_CHUNK):
-            self._buf += data
-            if len(self._buf) > MAX_BODY:
-                raise BadAnswer("the answer is too large")
-        return self._take(len(self._buf))
+
+class _Answer:
+    """llhttp's callbacks for one answer (1xx answers before it dropped); anything after it
+    stops the parser and is remembered (``extra``: the wire is then stale)."""
+
+    parser: httptools.HttpResponseParser
+
+    def __init__(self) -> None:
+        self.headers: dict[bytes, bytes] = {}
+        self.parts: list[bytes] = []
+        self.size = self.head_size = 0
+        self.head = self.done = self.extra = self.keep = False
+        self.status = 0
+
+    def on_message_begin(self) -> None:
+        if self.done:
+            raise _After
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.lower()] = value
+        self.head_size += len(name) + len(value) + 4
+
+    def on_headers_complete(self) -> None:
+        self.head = True
+
+    def on_body(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # informational: the answer follows
+            self.headers.clear()
+            self.head, self.head_size = False, 0
+            return
+        keep = self.parser.should_keep_alive() and self.parser.get_http_version() == "1.1"
+        self.status, self.keep, self.done = status, keep, True
+
+    def check(self, seen: int) -> None:
+        """Refuse an answer over the limits (after each read)."""
+        if self.head_size > MAX_HEAD or (not self.head and seen > MAX_HEAD):
+            raise BadAnswer("the answer's headers are too long")
+        length = self.headers.get(b"content-length", b"").strip() if self.head else b""
+        if self.size > MAX_BODY or (length.isdigit() and int(length) > MAX_BODY):
+            raise BadAnswer("the answer is too large")
+
+    def at_close(self) -> Reply:
+        """The peer closed: the answer is whole only if its body runs to the close."""
+        coding = self.headers.get(b"transfer-encoding")
+        chunked = coding is not None and coding.lower().rsplit(b",", 1)[-1].strip() == b"chunked"
+        if not self.head or chunked or (coding is None and b"content-length" in self.headers):
+            raise BadAnswer("the connection was closed before the answer was complete")
+        self.status = self.parser.get_status_code()
+        return self.reply(framed=False)
+
+    def reply(self, *, framed: bool) -> Reply:
+        """The answer as a ``Reply``."""
+        reusable = framed and self.keep
+        body = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        return Reply(self.status, Headers(self.headers), body, reusable)
+
+
+class _After(Exception):
+    """Stops the parser at bytes after the answer."""

@@ -2,8 +2,8 @@
 
 httpx cost about 0.5 ms of CPU per Slack POST (request and response models, its transport
 layers); urllib3's connection pool about 0.2 ms; a direct POST now goes over our own HTTP/1.1
-wire (``http1``: the request in one write, a small answer parser), about 35 us. What httpx did
-for us is kept: certificates verified against certifi's bundle (or ``SSL_CERT_FILE`` /
+wire (``http1``: the request in one write, the answer parsed by httptools), about 35 us. What
+httpx did for us is kept: certificates verified against certifi's bundle (or ``SSL_CERT_FILE`` /
 ``SSL_CERT_DIR``), the host's name checked, the proxy for the URL's scheme from
 ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` unless ``NO_PROXY`` covers the host (a proxied
 POST still goes through urllib3's ProxyManager: CONNECT tunnels, TLS to the proxy, its

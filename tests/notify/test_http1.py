@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.notify.http1 import MAX_BODY, BadAnswer, Reply, Wire
+from alerts.notify.http1 import MAX_BODY, MAX_HEAD, BadAnswer, Reply, Wire
 
 REQUEST = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}"
 
@@ -110,3 +110,38 @@ def test_stale_when_the_peer_closed_or_sent_unasked(pair: tuple[Wire, socket.soc
     with fresh, other:
         other.close()
         assert Wire(fresh).stale()
+
+
+def test_bytes_after_the_answer_leave_the_wire_stale(pair: tuple[Wire, socket.socket]) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 408 Request Timeout\r\n\r\n"
+    reply = _answer(pair, raw)
+    assert (reply.status, reply.body, reply.reusable) == (200, b"ok", True)
+    assert pair[0].stale()  # out of step: must not carry the next request
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * MAX_HEAD + b"\r\n\r\n",
+    ],
+)
+def test_an_upgrade_or_an_oversized_head_is_refused(
+    pair: tuple[Wire, socket.socket], raw: bytes
+) -> None:
+    with pytest.raises(BadAnswer):
+        _answer(pair, raw, close=True)
+
+
+def test_a_body_coded_but_not_chunked_runs_to_the_close(
+    pair: tuple[Wire, socket.socket],
+) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nX-Pad:  v \r\n\r\nok"
+    reply = _answer(pair, raw, close=True)
+    assert (reply.status, reply.body, reply.reusable) == (200, b"ok", False)
+    assert reply.headers.get("x-pad") == "v"
+
+
+def test_http10_keep_alive_is_not_reused(pair: tuple[Wire, socket.socket]) -> None:
+    raw = b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"
+    assert _answer(pair, raw).reusable is False
