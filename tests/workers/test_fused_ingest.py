@@ -225,7 +225,7 @@ def test_an_ingested_bulletin_leaves_the_intake_and_a_lost_one_is_queued_again(t
     intake = tasks.rt.intake
     intake.add(Accepted("done-1", "api", data, "application/json"), now)
     intake.add(Accepted("lost-1", "api", data, "application/json"), now)
-    assert len(tasks.ingest_bulletin("api", data, "application/json", bulletin_id="done-1")) == 1
+    assert tasks.ingest_bulletin("api", data, "application/json", bulletin_id="done-1") == 1
     # The reconciler finds only the bulletin whose task never ran, and queues it again.
     assert tasks.reconcile() == 1
     again = ("api", data, "application/json", {"bulletin_id": "lost-1"})
