@@ -40,7 +40,7 @@ RULES_STATUS_KEY = "alerts:rules:status"
 class Published:
     """What this process last wrote as its rules status, and when (monotonic seconds)."""
 
-    status: str = ""
+    status: dict[str, object] | None = None  # compared as a dict: no json.dumps per task
     at: float = float("-inf")
 
 
@@ -94,10 +94,10 @@ class Runtime:
         minute so the key (kept for an hour) never lapses.
         """
         current = self.rules.status() | {"shard": self.shard}
-        status = json.dumps(current, default=str)
         now = time.monotonic()
-        if status == self.published.status and now - self.published.at < 60:
+        if current == self.published.status and now - self.published.at < 60:
             return
+        status = json.dumps(current, default=str)
         report = json.dumps(current | {"reported_at": self.clock().isoformat()}, default=str)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(RULES_STATUS_KEY, status, ex=3600)
@@ -105,7 +105,7 @@ class Runtime:
                 WORKERS_KEY, f"{socket.gethostname()}:{os.getpid()}", report
             )  # every worker's version, for /healthz
             pipe.execute()
-        self.published.status, self.published.at = status, now
+        self.published.status, self.published.at = current, now
 
 
 def policy_lookup(rules: RulesWatcher) -> Callable[[str], NotifySpec | None]:

@@ -96,17 +96,19 @@ def ingest_bulletin(
     bulletin_id: str | None = None,
     items: list[dict[str, Any]] | None = None,
     fmt: str | None = None,
-) -> list[str]:
+) -> int:
     """Ingest a bulletin (``usecases.bulletins``); without a valid rule set, retry later.
 
-    ``items`` and ``fmt``: what the API parsed (then ``content_b64`` may be empty).
+    ``items`` and ``fmt``: what the API parsed (then ``content_b64`` may be empty). Returns how
+    many items were new: results are ignored, but Celery's trace still reprs the return value
+    on every task and the pool sends it back to its parent (a count costs less than the ids).
     """
     parsed = None
     if items is not None:
         parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
     try:
         args = (source, content_b64, content_type, bulletin_id)
-        return bulletins.ingest_bulletin(services(), *args, parsed=parsed)
+        return len(bulletins.ingest_bulletin(services(), *args, parsed=parsed))
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None

@@ -225,9 +225,22 @@ def test_an_ingested_bulletin_leaves_the_intake_and_a_lost_one_is_queued_again(t
     intake = tasks.rt.intake
     intake.add(Accepted("done-1", "api", data, "application/json"), now)
     intake.add(Accepted("lost-1", "api", data, "application/json"), now)
-    assert len(tasks.ingest_bulletin("api", data, "application/json", bulletin_id="done-1")) == 1
+    assert tasks.ingest_bulletin("api", data, "application/json", bulletin_id="done-1") == 1
     # The reconciler finds only the bulletin whose task never ran, and queues it again.
     assert tasks.reconcile() == 1
     again = ("api", data, "application/json", {"bulletin_id": "lost-1"})
     assert tasks.calls[-1] == ("ingest", again)
     assert intake.due(now + timedelta(seconds=1), now) == []  # woken again only much later
+
+
+def test_the_rules_status_is_written_again_only_when_it_changes(tasks, monkeypatch) -> None:
+    runtime_mod = importlib.import_module("workers.runtime")
+    tasks.rt.current_rules()
+    tasks.rt.redis.delete(runtime_mod.RULES_STATUS_KEY)
+    tasks.rt.current_rules()  # same status, within the minute: no write
+    assert tasks.rt.redis.get(runtime_mod.RULES_STATUS_KEY) is None
+    status = tasks.rt.rules.status() | {"last_error": "boom"}
+    monkeypatch.setattr(tasks.rt.rules, "status", lambda: status)
+    tasks.rt.current_rules()
+    written = tasks.rt.redis.get(runtime_mod.RULES_STATUS_KEY)
+    assert written and b"boom" in written

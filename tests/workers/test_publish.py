@@ -65,6 +65,63 @@ def test_a_pushed_message_is_the_one_send_task_queues(redis_url, redis_client, c
     assert (args, kwargs) == (ARGS, KWARGS)
 
 
+def test_each_pushed_message_carries_its_own_fields(redis_url, redis_client, create_app) -> None:
+    """The message is built once per thread: what changes per message is filled in each push."""
+    import threading
+
+    settings = Settings(redis_url=redis_url)
+    app = create_app(settings)
+    queue = RedisTaskQueue.for_settings(app, settings, TASK)
+    assert queue is not None
+    pushes = [(ARGS, KWARGS, "<one>"), (["web", 'a "quoted" \\ body', "text/xml"], {}, "<två>")]
+    ids = []
+    for args, kwargs, shown in pushes:
+        with redis_client.pipeline(transaction=False) as pipe:
+            ids.append(queue.push(pipe, args, kwargs, shown))
+            pipe.execute()
+    messages = [popped(redis_client), popped(redis_client)]
+    tags = set()
+    for (args, kwargs, shown), task_id, message in zip(pushes, ids, messages, strict=True):
+        headers, props = message["headers"], message["properties"]
+        assert headers["id"] == headers["root_id"] == props["correlation_id"] == task_id
+        assert (headers["argsrepr"], headers["kwargsrepr"]) == (repr(args), shown)
+        assert json.loads(base64.b64decode(message["body"]))[:2] == [args, kwargs]
+        assert props["reply_to"] == app.thread_oid
+        tags.add(props["delivery_tag"])
+    assert len(set(ids)) == len(tags) == 2
+    # Another thread: its own reply_to, as send_task from that thread would give.
+    seen: list[str] = []
+
+    def push_from_thread() -> None:
+        with redis_client.pipeline(transaction=False) as pipe:
+            queue.push(pipe, ARGS, KWARGS, "<t>")
+            pipe.execute()
+        seen.append(app.thread_oid)
+
+    thread = threading.Thread(target=push_from_thread)
+    thread.start()
+    thread.join()
+    other = popped(redis_client)["properties"]["reply_to"]
+    assert other == seen[0] != app.thread_oid
+
+
+def test_a_body_plain_json_cannot_hold_is_serialized_by_kombu(redis_url, redis_client, create_app):
+    from datetime import UTC, datetime
+
+    from kombu.serialization import dumps
+
+    settings = Settings(redis_url=redis_url)
+    queue = RedisTaskQueue.for_settings(create_app(settings), settings, TASK)
+    assert queue is not None
+    kwargs = {"at": datetime(2026, 12, 5, tzinfo=UTC)}
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue.push(pipe, ARGS, kwargs, "<d>")
+        pipe.execute()
+    body = base64.b64decode(popped(redis_client)["body"])
+    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    assert body == dumps((ARGS, kwargs, embed), serializer="json")[2].encode()
+
+
 @pytest.mark.parametrize(
     "broker", ["redis://127.0.0.1:6390/0", "amqp://guest:guest@127.0.0.1:5672//"]
 )
