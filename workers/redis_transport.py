@@ -23,15 +23,15 @@ round trips, 4 commands less); the restore keeps kombu's transaction.
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
 loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration): then
 all of them go in one round trip. Acks made while a message is awaited, with no record to ride
-along, wait for the next one (the next message's record or pop) or the loop's timer
-(``ACK_HOLD_SECONDS``): a task message costs one round trip for its record and ack, not two. A
-worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
-visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
-record went out needs neither; a requeue (a pool child lost with its task) writes the held
-records first, as it restores from them. The window in which a SIGKILLed worker loses a message
-``BRPOP`` took is kombu's own (pop, then record), a few hundred microseconds of this iteration,
-with no wait for Redis in it; the API's intake brings such a message back (README,
-"Reliability").
+along, wait for the next one (the next message's record or pop) or a timer the first of them
+arms (``ACK_HOLD_SECONDS``; an idle worker keeps none): a task message costs one round trip
+for its record and ack, not two. A worker killed meanwhile has its tasks of the last
+``ACK_HOLD_SECONDS`` run again after the visibility timeout, as duplicates, which the delivery
+ledger flags. A message acked before its record went out needs neither; a requeue (a pool
+child lost with its task) writes the held records first, as it restores from them. The window
+in which a SIGKILLed worker loses a message ``BRPOP`` took is kombu's own (pop, then record), a
+few hundred microseconds of this iteration, with no wait for Redis in it; the API's intake
+brings such a message back (README, "Reliability").
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from workers.redis_qos import QoS
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
 BACKLOG_SECONDS = 0.002
-# Held acks with no record to ride along: sent by then (the loop's timer), if no record or pop
+# Held acks with no record to ride along: sent by then (a timer the ack arms), if no record or pop
 # has taken them first.
 ACK_HOLD_SECONDS = 0.05
 # kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
@@ -129,6 +129,8 @@ class Channel(kombu_redis.Channel):
         ):
             return False
         self._acks.append(delivery_tag)
+        if loop:
+            self.connection.cycle.arm()  # sent by then unless a record or pop takes it first
         return True
 
     def flush_due(self) -> None:
@@ -234,6 +236,24 @@ class Poller(kombu_redis.MultiChannelPoller):
     """kombu's poller; before the loop waits, the acks no pop took are sent."""
 
     in_loop = False  # polled by an event loop (``poll_start_hook``), not by drain_events
+    loop: Any = None  # that loop (``Transport.register_with_event_loop``)
+    _armed: Any = None  # the pending flush of held acks: one at a time, none while none held
+
+    def arm(self) -> None:
+        """Flush what the channels hold within ``ACK_HOLD_SECONDS`` (an idle worker keeps no
+        timer: its loop is not woken for nothing)."""
+        if self.loop is not None and self._armed is None:
+            self._armed = self.loop.call_later(ACK_HOLD_SECONDS, self._fire)
+
+    def disarm(self) -> None:
+        """Drop the pending flush (the loop it was on is being replaced)."""
+        if self._armed is not None:
+            self._armed.cancel()
+            self._armed = None
+
+    def _fire(self) -> None:
+        self._armed = None
+        self.flush_held()
 
     def on_poll_start(self) -> None:
         """Start the pops (they carry the held acks), then flush what is due."""
@@ -265,11 +285,10 @@ class Transport(kombu_redis.Transport):
         super().register_with_event_loop(connection, loop)
         loop.on_tick.difference_update(set(loop.on_tick) - before)
         loop.on_tick.add(poll_start_hook(self.cycle, loop, self.on_readable))
-        if (timer := getattr(self, "_hold_timer", None)) is not None:
-            timer.cancel()
         poller = self.cycle
         assert isinstance(poller, Poller)
-        self._hold_timer = loop.call_repeatedly(ACK_HOLD_SECONDS, poller.flush_held)
+        poller.disarm()
+        poller.loop = loop
 
 
 TRANSPORT = f"{__name__}:Transport"

@@ -174,10 +174,10 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While BRPOP awaits a message, an ack made alone rides the next record (one round trip
-    for both), or goes with the loop's timer (every ``ACK_HOLD_SECONDS``)."""
-    timer = conn.transport._hold_timer
-    assert any(scheduled.entry is timer for scheduled in hub.timer.queue)
-    timer.cancel()  # the timer's part below, when the test says
+    for both), or goes with a timer armed by the ack (``ACK_HOLD_SECONDS``); no timer while
+    nothing is held."""
+    poller = conn.transport.cycle
+    assert poller._armed is None
     got: list[Any] = []
     channel = consume(conn, got)
     run_until(hub, lambda: channel._sent == "BRPOP")
@@ -185,6 +185,9 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     run_until(hub, lambda: len(got) == 1)
     run_until(hub, lambda: not channel._records and channel._in_poll is not None)
     got[0].ack()
+    armed = poller._armed
+    assert any(scheduled.entry is armed for scheduled in hub.timer.queue)
+    poller.disarm()  # the timer's part below, when the test says
     sent = pipelines(monkeypatch)
     conn.transport.cycle.on_poll_start()  # the loop is about to wait
     assert channel._acks == [got[0].delivery_tag]  # held: BRPOP awaits the next message
@@ -196,6 +199,8 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     got[1].ack()
     conn.transport.cycle.on_poll_start()
     assert channel._acks == [got[1].delivery_tag]
-    conn.transport.cycle.flush_held()  # the timer
+    assert poller._armed is not None
+    poller._armed.fun()  # the timer fires
     assert sent[1:] == [["ZREM", "HDEL"]]
     assert unacked(redis_client) == set()
+    assert poller._armed is None
