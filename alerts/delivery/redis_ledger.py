@@ -61,15 +61,6 @@ class RedisLedger:
         """Write ``row`` unless its id has a row already; returns that row (None: written)."""
         return inserted(self._run("insert", row))
 
-    def queue_insert(self, pipe: Any, row: DeliveryRow) -> None:
-        """``insert``'s script queued on ``pipe``; ``inserted`` reads its reply.
-
-        EVAL, not EVALSHA: a pipeline that meets NOSCRIPT (after a Redis restart) would run the
-        commands queued behind it all the same, and those remember the items.
-        """
-        keys, args = self.keys_args("insert", row)
-        pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
-
     def begin_send(
         self, row: DeliveryRow, token: str, lease_seconds: float, now: datetime
     ) -> Begun:
@@ -92,8 +83,9 @@ class RedisLedger:
         return self._run("finish", row, claim=["", 0, holder_prefix(token), 0])[0] == 1
 
     def queue_finish(self, pipe: Any, row: DeliveryRow, token: str) -> None:
-        """``finish``'s script queued on ``pipe`` (EVAL: see ``queue_insert``); its reply's first
-        element is 1 when the row was written."""
+        """``finish``'s script queued on ``pipe``; its reply's first element is 1 when the row
+        was written. EVAL, not EVALSHA: a pipeline that meets NOSCRIPT (after a Redis restart)
+        would run the commands queued behind it all the same."""
         keys, args = self.keys_args("finish", row, claim=["", 0, holder_prefix(token), 0])
         pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
 

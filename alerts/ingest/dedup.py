@@ -24,6 +24,11 @@ _INDEX = "alerts:ingest:archive"
 TRIM_EVERY = timedelta(minutes=1)  # the archive index's trim, at most once per process
 
 
+def seen_key(item_id: str) -> str:
+    """The key marking ``item_id`` seen; on Redis an archived item's JSON is held there."""
+    return _SEEN + item_id
+
+
 class SeenStore(Protocol):
     """Remembers item ids for the retention window."""
 
@@ -77,7 +82,7 @@ class RedisSeenStore:
 
     def key(self, item_id: str) -> str:
         """The key that marks ``item_id`` seen (a script may read and write it)."""
-        return _SEEN + item_id
+        return seen_key(item_id)
 
     def stamp(self, now: datetime) -> tuple[str, int]:
         """A mark's value and its TTL in seconds."""
@@ -101,7 +106,7 @@ class RedisSeenStore:
         ids = _unique(ids)
         pipe = self.client.pipeline(transaction=False)
         for item_id in ids:
-            pipe.set(_SEEN + item_id, now.isoformat(), ex=_seconds(self.retention), nx=True)
+            pipe.set(seen_key(item_id), now.isoformat(), ex=_seconds(self.retention), nx=True)
         return [i for i, new in zip(ids, pipe.execute(), strict=True) if new]
 
 
@@ -185,7 +190,7 @@ class RedisItemArchive:
 
     def key(self, item_id: str) -> str:
         """The key of an archived item's JSON: its seen mark (a script may write it)."""
-        return _SEEN + item_id
+        return seen_key(item_id)
 
     def ttl(self) -> int:
         """An archived item's TTL in seconds."""
@@ -259,12 +264,11 @@ def remember(
     items: Sequence[Item], *, seen: SeenStore, archive: ItemArchive, now: datetime
 ) -> None:
     """Archive items, then mark them seen: on one Redis, archiving them marks them."""
+    archive.add(items, now)
     if (
         isinstance(seen, RedisSeenStore)
         and isinstance(archive, RedisItemArchive)
         and seen.client is archive.client
     ):
-        archive.add(items, now)
-        return
-    archive.add(items, now)
+        return  # the archived JSON is the seen mark
     seen.mark_seen([item.id for item in items], now)
