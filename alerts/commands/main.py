@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,8 @@ def uvicorn_options(
         "workers": workers,
         "log_level": settings.log_level.lower(),
         "log_config": None,  # our handler and format (configure_logging), not uvicorn's
+        # A response's head and body in one write (alerts/api/wire.py); h11 without httptools.
+        "http": "alerts.api.wire:Protocol" if find_spec("httptools") else "auto",
     }
 
 

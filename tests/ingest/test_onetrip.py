@@ -133,3 +133,52 @@ def test_a_trip_past_the_socket_timeout_fails_as_redis_pys_and_drops_its_connect
             await client.aclose()
 
     assert asyncio.run(run()) == [0, 1, 2, 2]
+
+
+def test_a_kept_connection_serves_the_next_trips_without_the_pool(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[Any] = []
+    real = redis.asyncio.ConnectionPool.get_connection
+
+    async def counted(pool: Any) -> Any:
+        conn = await real(pool)
+        taken.append(conn)
+        return conn
+
+    monkeypatch.setattr(redis.asyncio.ConnectionPool, "get_connection", counted)
+
+    async def run(client: redis.asyncio.Redis) -> list[Any]:
+        for _ in range(3):
+            await _queued(client).execute()
+        return [await _queued(client).execute(), client.connection_pool._in_use_connections]
+
+    replies, in_use = _on_client(redis_url, run)
+    assert len(taken) == 1 and in_use == {taken[0]}  # taken once, still the pool's
+    assert replies == [0, 0, 0, 8]
+
+
+def test_replies_are_read_from_hiredis_in_one_loop(
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def not_this_way(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("redis-py's read, once per reply")
+
+    async def run(client: redis.asyncio.Redis) -> list[Any]:
+        await _queued(client).execute()  # connected (redis-py reads its handshake's replies)
+        monkeypatch.setattr(redis.asyncio.Connection, "read_response", not_this_way)
+        return await _queued(client).execute()
+
+    assert _on_client(redis_url, run) == [0, 0, 0, 4]
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_as_the_pool_would(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    async def run(client: redis.asyncio.Redis) -> list[Any]:
+        await _queued(client).execute()
+        redis_client.client_kill_filter(_type="normal", skipme=True)
+        await asyncio.sleep(0.2)  # the loop reads the close: the connection is at its end
+        return await _queued(client).execute()  # no error: a new connection
+
+    assert _on_client(redis_url, run) == [0, 0, 0, 4]
