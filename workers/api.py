@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from alerts.redis_conn import connect_async
 from alerts.settings import Settings, load_settings
 from workers.app import QUEUE
 from workers.app import app as celery_app
-from workers.publish import RedisTaskQueue
+from workers.publish import RedisTaskQueue, uuid4_hex
 from workers.runtime import RULES_STATUS_KEY, freeze_heap
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ def ingest_message(
 ) -> Message:
     """A bulletin's intake entry and its ingest task's arguments (the items as the API parsed
     them: the worker does not parse the bulletin again)."""
-    bulletin = Accepted(uuid.uuid4().hex, source, base64.b64encode(data).decode(), content_type)
+    bulletin = Accepted(uuid4_hex(), source, base64.b64encode(data).decode(), content_type)
     ids = list(dict.fromkeys(i.id for i in items))
     args: list[Any] = [source, "", content_type]
     kwargs = {"bulletin_id": bulletin.id, "items": [i.model_dump(mode="json") for i in items]}

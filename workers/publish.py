@@ -23,6 +23,7 @@ import json
 import os
 import re
 import uuid
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from celery import Celery
@@ -60,14 +61,14 @@ class RedisTaskQueue:
         template = self.templates.get((reply_to, os.getpid()))
         if template is None:
             template = self.templates[(reply_to, os.getpid())] = self.template(reply_to)
-        task_id = str(uuid.uuid4())
+        task_id = uuid4_text()
         raw = self.serialized(task_body(args, kwargs), template.encoding)
         values = {
             "id": task_id,
             "argsrepr": repr(args),
             "kwargsrepr": kwargsrepr,
             "body": base64.b64encode(raw).decode("ascii"),
-            "delivery_tag": str(uuid.uuid4()),
+            "delivery_tag": uuid4_text(),
         }
         pipe.lpush(self.key, template.fill(values))
         return task_id
@@ -106,6 +107,21 @@ class RedisTaskQueue:
 MARKED = r'"@@push:(\w+)@@"'  # a marker as json.dumps writes it: the split keeps its name
 
 
+def uuid4_hex() -> str:
+    """``uuid.uuid4().hex``'s twin (random, version 4) without building a ``UUID``: the
+    API names a bulletin and its task message this way per POST (3.7 µs each as ``UUID``)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
+def uuid4_text() -> str:
+    """``str(uuid.uuid4())``'s twin (see ``uuid4_hex``)."""
+    h = uuid4_hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def marker(name: str) -> str:
     return f"@@push:{name}@@"
 
@@ -123,9 +139,11 @@ class Template:
         self.encoding = encoding
 
     def fill(self, values: dict[str, str]) -> str:
+        """The message with each marker's value JSON-encoded (a string: ``json.dumps``'s
+        own C encoder for it, without the call's keyword handling)."""
         parts = self.parts[:]
         for i in range(1, len(parts), 2):
-            parts[i] = json.dumps(values[parts[i]])
+            parts[i] = encode_basestring_ascii(values[parts[i]])
         return "".join(parts)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import importlib
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from redis.connection import AbstractConnection
 from alerts.api.app import INLINE_BODY_BYTES
 from alerts.settings import Settings
 from tests.support.processes import write_config
-from workers.publish import RedisTaskQueue
+from workers.publish import RedisTaskQueue, uuid4_hex, uuid4_text
 
 TASK = "alerts.ingest_bulletin"
 ARGS = ["api", "", "application/json"]
@@ -205,3 +206,14 @@ def test_a_post_to_the_api_is_one_round_trip_with_its_task_message(
     assert message["headers"]["kwargsrepr"].startswith(
         f"{{'bulletin_id': '{kwargs['bulletin_id']}'"
     )
+
+
+def test_the_ids_are_uuid4s_as_uuid_writes_them() -> None:
+    texts = {uuid4_text() for _ in range(200)}
+    hexes = {uuid4_hex() for _ in range(200)}
+    assert len(texts) == len(hexes) == 200
+    for text in texts:
+        assert str(uuid.UUID(text)) == text and uuid.UUID(text).version == 4
+        assert uuid.UUID(text).variant == uuid.RFC_4122
+    for h in hexes:
+        assert uuid.UUID(h).hex == h and uuid.UUID(h).version == 4
