@@ -233,7 +233,7 @@ def callgrind(posts: int) -> None:
                 found[trigger[1]] = int(total[1]) / posts
     print(f"callgrind, in process ({sys.path[0]}), {posts} POSTs each")
     for k, per in sorted(found.items()):
-        print(f"{k:9} {per / 1e6:.2f}M instructions/POST")
+        print(f"{k:9} {per / 1e6:.3f}M instructions/POST")
 
 
 def in_process(posts: int, rounds: int, instrumented: bool = False) -> None:

@@ -113,10 +113,15 @@ def create_app(
         mount_console(api, console)
     limit = settings.max_body_bytes
 
+    # The header a request must carry, built once (the settings are frozen); b"" with no token.
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    bearer = f"Bearer {token}".encode() if token else b""
+    # ``settings.source`` as a dict: the first source of an id, as its search finds it.
+    sources = {src.id: src for src in reversed(settings.sources)}
+
     def bearer_ok(request: Request) -> bool:
-        expected = settings.api_token.get_secret_value() if settings.api_token else ""
         given = request.headers.get("authorization", "")
-        return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+        return bool(bearer) and hmac.compare_digest(given.encode(), bearer)  # constant-time
 
     def authorize(request: Request) -> None:
         if not settings.api_token:
@@ -125,7 +130,7 @@ def create_app(
             raise HTTPException(401, "missing or wrong bearer token")
 
     def check_signature(request: Request, source: str, data: bytes) -> None:
-        src = settings.source(source)
+        src = sources.get(source)
         secret = src.secret.get_secret_value().encode() if src and src.secret else b""
         try:
             verify_signature(
@@ -181,7 +186,7 @@ def create_app(
         source = _source(request)
         if not _SOURCE.match(source):
             raise HTTPException(400, "source must be 1-64 letters, digits, '_', '.' or '-'")
-        src = settings.source(source)
+        src = sources.get(source)
         signed = bool(src and src.secret and request.headers.get(SIGNATURE_HEADER))
         if not signed:
             authorize(request)
