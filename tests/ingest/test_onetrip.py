@@ -182,3 +182,18 @@ def test_a_kept_connection_the_server_closed_is_replaced_as_the_pool_would(
         return await _queued(client).execute()  # no error: a new connection
 
     assert _on_client(redis_url, run) == [0, 0, 0, 4]
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_both_protocols_read_the_same_replies(
+    redis_url: str, redis_client: redis.Redis, protocol: int
+) -> None:
+    async def run() -> list[Any]:
+        client = redis.asyncio.Redis.from_url(redis_url, protocol=protocol)
+        try:
+            await _queued(client).execute()
+            return await _queued(client).execute()
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [0, 0, 0, 4]
