@@ -11,7 +11,6 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,9 +81,18 @@ def uvicorn_options(
         "workers": workers,
         "log_level": settings.log_level.lower(),
         "log_config": None,  # our handler and format (configure_logging), not uvicorn's
-        # A response's head and body in one write (alerts/api/wire.py); h11 without httptools.
-        "http": "alerts.api.wire:Protocol" if find_spec("httptools") else "auto",
+        "http": _http_protocol(),
     }
+
+
+def _http_protocol() -> str:
+    """uvicorn's HTTP protocol: ours (a response's head and body in one write,
+    ``alerts/api/wire.py``) where it imports, else uvicorn's own choice (h11 without httptools)."""
+    try:
+        importlib.import_module("alerts.api.wire")
+    except ImportError:
+        return "auto"
+    return "alerts.api.wire:Protocol"
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

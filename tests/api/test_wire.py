@@ -4,10 +4,12 @@ writes it; and ``alerts api`` runs it under uvicorn (one write per 202 on a real
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from typing import Any
 
+import pytest
 import uvicorn
 
 from alerts.api.wire import HeadWithBody, Protocol
@@ -144,3 +146,9 @@ def test_under_uvicorn_a_sized_answer_is_one_write_and_the_others_as_before() ->
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_without_httptools_uvicorn_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "alerts.api.wire", None)  # as an import that fails
+    options = uvicorn_options(Settings(), host=None, port=None, workers=None)
+    assert options["http"] == "auto"
