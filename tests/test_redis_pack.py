@@ -66,7 +66,10 @@ def test_a_connected_client_packs_with_it_and_runs_scripts(redis_url: str) -> No
         client.connection_pool.release(conn)
         script = client.register_script("return {KEYS[1], ARGV[1], ARGV[2], ARGV[3]}")
         assert script(keys=["k:é"], args=[1.5, 7, b"\xff"]) == [
-            "k:é".encode(), b"1.5", b"7", b"\xff"
+            "k:é".encode(),
+            b"1.5",
+            b"7",
+            b"\xff",
         ]
         with pytest.raises(redis.DataError):
             client.set("k", None)  # type: ignore[arg-type]
