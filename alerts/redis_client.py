@@ -8,6 +8,9 @@ health check of a connection handed out (``ensure_connection``: reconnect a clos
 one with unread data), the connection's ``Retry`` (an outage disconnects and retries, then
 raises), the reconnect after a maintenance move, the pool's own ``release``.
 
+``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
+per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
+
 Only a plain ``ConnectionPool`` (``redis://``, ``rediss://``, ``unix://``) takes the short path;
 a Sentinel pool, a client holding one connection, or a pool with a client-side cache go
 redis-py's whole way.
@@ -18,7 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 from redis.connection import AbstractConnection, ConnectionPool
+from redis.exceptions import NoScriptError
 
 
 class LeanRedis(redis.Redis):
@@ -46,6 +51,27 @@ class LeanRedis(redis.Redis):
                     conn.connect()
             finally:
                 pool.release(conn)
+
+    def register_script(self, script: Any) -> Script:
+        """A ``LeanScript`` of ``script`` on this client."""
+        return LeanScript(self, script)
+
+
+class LeanScript(Script):
+    """``redis.commands.core.Script``, called on its own client without the per-call checks."""
+
+    def __call__(self, keys: Any = None, args: Any = None, client: Any = None) -> Any:
+        """EVALSHA the script; on NOSCRIPT load it and run it again, as ``Script`` does."""
+        if client is not None and client is not self.registered_client:
+            return super().__call__(keys, args, client)
+        own = self.registered_client
+        keys = keys or ()
+        every = (*keys, *args) if args else tuple(keys)
+        try:
+            return own.execute_command("EVALSHA", self.sha, len(keys), *every)
+        except NoScriptError:
+            self.sha = own.script_load(self.script)
+            return own.execute_command("EVALSHA", self.sha, len(keys), *every)
 
 
 def _checkout(pool: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import redis
 
-from alerts.redis_client import LeanRedis, lean_supported
+from alerts.redis_client import LeanRedis, LeanScript, lean_supported
 from alerts.redis_conn import connect
 from tests.support.redis_server import RedisServer
 
@@ -48,8 +48,10 @@ def test_a_plain_url_client_is_lean_and_runs_commands_and_scripts(
     client.hset("h", mapping={"a": "1"})
     assert client.hmget("h", "a", "b") == [b"1", None]
     script = client.register_script("return redis.call('HGET', KEYS[1], ARGV[1])")
+    assert isinstance(script, LeanScript)
     client.script_flush()  # the script is loaded again on NOSCRIPT, as redis-py does
     assert script(keys=["h"], args=["a"]) == b"1"
+    assert client.register_script("return #KEYS + #ARGV")() == 0
     with pytest.raises(redis.ResponseError):
         client.execute_command("NO-SUCH-COMMAND")
     assert no_full_path == [] and in_use(client) == 0
@@ -87,4 +89,16 @@ def test_an_outage_raises_connection_error_and_leaks_no_connection(server: Redis
     assert in_use(client) == 0
     server.start()
     assert client.set("k", "again") is True  # the same client reconnects once it is back
+    client.close()
+
+
+def test_a_script_run_in_a_pipeline_takes_redis_py_s_way(server: RedisServer) -> None:
+    client = connect(server.url)
+    script = client.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    client.script_flush()  # the pipeline loads it before it runs, as redis-py's Script does
+    pipe = client.pipeline()
+    script(keys=["n"], args=[2], client=pipe)
+    script(keys=["n"], args=[3], client=pipe)
+    assert pipe.execute() == [2, 5]
+    assert script(keys=["n"], args=[1]) == 6
     client.close()
