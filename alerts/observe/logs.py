@@ -71,14 +71,15 @@ class TextFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """``logging.Formatter``'s time, its ``localtime`` and ``strftime`` done once a second
         (a worker logs two lines an item, many in the same second)."""
-        second = int(record.created)
+        second = int(record.created // 1)  # floor: a second before 1970 is not 1970 itself
         seen, text = self._second
         if second != seen or datefmt:
             if datefmt:
                 return super().formatTime(record, datefmt)
             text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = (second, text)  # one tuple: a racing thread reads a matching pair
-        return self.default_msec_format % (text, record.msecs)
+        msec = self.default_msec_format
+        return msec % (text, record.msecs) if msec else text
 
 
 class JsonLineFormatter(JsonFormatter):

@@ -69,7 +69,7 @@ def test_stray_prints_become_json_lines() -> None:
 def test_text_line_times_are_logging_s_own_whether_the_second_is_new_or_not() -> None:
     ours, stock = TextFormatter(Scrubber()), logging.Formatter()
     # Same second twice, the next second, back in time, a millisecond edge, a custom datefmt.
-    for created in (1_764_990_000.25, 1_764_990_000.999, 1_764_990_001.0, 86_399.5, 0.0005):
+    for created in (1_764_990_000.25, 1_764_990_000.999, 1_764_990_001.0, 86_399.5, 0.5, -0.5):
         record = logging.LogRecord("alerts", logging.INFO, __file__, 1, "m", None, None)
         record.created, record.msecs = created, float(int((created % 1) * 1000))
         assert ours.formatTime(record) == stock.formatTime(record)
