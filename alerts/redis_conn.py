@@ -22,6 +22,9 @@ import redis.asyncio
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
 
+from alerts.redis_client import LeanRedis, lean_supported
+from alerts.redis_pack import packer_options
+
 SENTINEL_SCHEME = "sentinel://"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+socket://", SENTINEL_SCHEME)
 
@@ -103,9 +106,12 @@ def parse_sentinels(url: str) -> SentinelSet:
 
 def connect(url: str, *, sentinel_master: str | None = None, **options: Any) -> redis.Redis:
     """A client on ``url``: ``redis://``/``rediss://`` as redis-py reads them, or the Sentinel
-    set's current master (``sentinel_master`` names the service)."""
+    set's current master (``sentinel_master`` names the service); commands packed by
+    ``redis_pack.HiredisPacker``, run by ``redis_client.LeanRedis`` (not on Sentinel)."""
+    options = packer_options(options)
     if not is_sentinel(url):
-        return redis.Redis.from_url(url, **options)
+        kind = LeanRedis if lean_supported() else redis.Redis
+        return kind.from_url(url, **options)
     return _master(Sentinel, url, sentinel_master, options)
 
 

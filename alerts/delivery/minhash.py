@@ -17,6 +17,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Generating the permutations is the slow part of a MinHash: do it once per process.
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
 _A, _B = _TEMPLATE.permutations  # uint32: the scheme's arithmetic wraps modulo 2**32
+_DIGEST_WORDS = 5  # a SHA-1 digest is five 32-bit words
 _EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint64).tobytes()  # no shingle: every slot max
 
 
@@ -37,8 +38,11 @@ def signature(item: Item) -> bytes:
     found = shingles(item)
     if not found:
         return _EMPTY
-    sha1 = hashlib.sha1  # datasketch's sha1_hash32: a shingle's first 4 bytes, little-endian
-    hashed = np.frombuffer(b"".join([sha1(s.encode()).digest()[:4] for s in found]), dtype="<u4")
+    # datasketch's sha1_hash32: a shingle's first 4 bytes, little-endian. The whole 20-byte
+    # digests are joined and every fifth 32-bit word taken: no slice object per shingle.
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(s.encode()).digest() for s in found])
+    hashed = np.frombuffer(digests, dtype="<u4")[::_DIGEST_WORDS]
     mixed = _fmix32(hashed.reshape(-1, 1))
     return bytes((mixed * _A + _B).min(axis=0).astype(np.uint64).tobytes())
 

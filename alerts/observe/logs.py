@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -59,12 +60,26 @@ class TextFormatter(logging.Formatter):
     def __init__(self, scrub: Scrubber) -> None:
         super().__init__(TEXT_FORMAT)
         self.scrub = scrub
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
     def format(self, record: logging.LogRecord) -> str:
         """The scrubbed line."""
         ids = " ".join(f"{k}={record.__dict__[k]}" for k in ID_FIELDS if k in record.__dict__)
         line = super().format(record)
         return self.scrub(f"{line} {ids}" if ids else line)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """``logging.Formatter``'s time, its ``localtime`` and ``strftime`` done once a second
+        (a worker logs two lines an item, many in the same second)."""
+        second = int(record.created // 1)  # floor: a second before 1970 is not 1970 itself
+        seen, text = self._second
+        if second != seen or datefmt:
+            if datefmt:
+                return super().formatTime(record, datefmt)
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, text)  # one tuple: a racing thread reads a matching pair
+        msec = self.default_msec_format
+        return msec % (text, record.msecs) if msec else text
 
 
 class JsonLineFormatter(JsonFormatter):

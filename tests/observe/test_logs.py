@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.observe.logs import JsonLineStream, Scrubber, configure_logging
+from alerts.observe.logs import JsonLineStream, Scrubber, TextFormatter, configure_logging
 from alerts.settings import load_settings
 
 SLACK = "slack://T1234567/B7654321/abcdefghijklmnopqrstuvwx"
@@ -64,3 +64,13 @@ def test_stray_prints_become_json_lines() -> None:
     assert lines[0] == '{"already": "json"}'
     assert json.loads(lines[1])["message"] == "worker: Warm shutdown ****"
     assert len(lines) == 2  # blank lines dropped, the partial line waits for its end
+
+
+def test_text_line_times_are_logging_s_own_whether_the_second_is_new_or_not() -> None:
+    ours, stock = TextFormatter(Scrubber()), logging.Formatter()
+    # Same second twice, the next second, back in time, a millisecond edge, a custom datefmt.
+    for created in (1_764_990_000.25, 1_764_990_000.999, 1_764_990_001.0, 86_399.5, 0.5, -0.5):
+        record = logging.LogRecord("alerts", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = created, float(int((created % 1) * 1000))
+        assert ours.formatTime(record) == stock.formatTime(record)
+        assert ours.formatTime(record, "%H:%M") == stock.formatTime(record, "%H:%M")
