@@ -17,7 +17,7 @@ one, in the same order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import redis
 from redis.exceptions import NoScriptError
@@ -28,6 +28,7 @@ from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.redis_ledger import RedisLedger, inserted
 from alerts.delivery.silences import RedisSilences, Silence, from_hash
 from alerts.delivery.store import redis_client
+from alerts.delivery.straight import Ahead, Straight, step_keys_args, stepped
 from alerts.handoff_lua import COMMIT_SCRIPT, COMMIT_SHA
 from alerts.ingest import dedup
 from alerts.ingest.dedup import ItemArchive, RedisItemArchive, RedisSeenStore, SeenStore
@@ -50,15 +51,22 @@ class Stores(Protocol):
     def intake(self) -> Intake | None: ...
 
 
+class Written(NamedTuple):
+    """What a write answers: the rows as recorded, the silences, the new items (all of them
+    without the check) and, when it took the first row's straight step, how that ended."""
+
+    recorded: list[DeliveryRow]
+    silences: list[Silence]
+    items: list[Item]
+    step: Straight | None = None
+
+
 def commit(
     h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
 ) -> tuple[list[DeliveryRow], list[Silence]]:
     """Record ``rows`` (a row already there is kept: it comes back instead), remember
     ``items``, release bulletin ``done``; the rows as recorded and the current silences."""
-    client = _one_client(h)
-    if client is None:
-        return _one_by_one(h, rows, items, done)
-    recorded, silences, _ = _write(client, h, rows, items, done, check=False)
+    recorded, silences, _, _ = write(h, rows, items, done, check=False)
     return recorded, silences
 
 
@@ -68,13 +76,29 @@ def commit_new(
     """``commit`` for ``items`` (unique ids) not checked against ``h.seen`` yet: only the new
     ones are remembered and only their rows recorded; those rows as recorded, the silences
     and the new items."""
+    return write(h, rows, items, done, check=True)[:3]
+
+
+def write(
+    h: Stores,
+    rows: Sequence[DeliveryRow],
+    items: Sequence[Item],
+    done: str | None,
+    *,
+    check: bool,
+    ahead: Ahead | None = None,
+) -> Written:
+    """``commit_new`` (``check``) or ``commit``; with ``ahead`` (the first row's straight
+    step's inputs) the write on one Redis takes that step too when it can (``handoff_lua``)."""
     client = _one_client(h)
-    if client is None:
-        unseen = set(h.seen.unseen([item.id for item in items]))
-        fresh = [item for item in items if item.id in unseen]
-        recorded, muted = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
-        return recorded, muted, fresh
-    return _write(client, h, rows, items, done, check=True)
+    if client is not None:
+        return _write(client, h, rows, items, done, check=check, ahead=ahead)
+    if not check:
+        return Written(*_one_by_one(h, rows, items, done), list(items))
+    unseen = set(h.seen.unseen([item.id for item in items]))
+    fresh = [item for item in items if item.id in unseen]
+    recorded, muted = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
+    return Written(recorded, muted, fresh)
 
 
 def _write(
@@ -85,7 +109,8 @@ def _write(
     done: str | None,
     *,
     check: bool,
-) -> tuple[list[DeliveryRow], list[Silence], list[Item]]:
+    ahead: Ahead | None,
+) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
     ledger, silences = h.delivery.store.ledger, h.delivery.store.silences
     archive, seen = h.archive, h.seen
@@ -96,7 +121,8 @@ def _write(
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = done if done is not None and h.intake is not None else ""
-    args += [now.timestamp(), "" if cutoff is None else cutoff, release]
+    step = _step(h, rows, ahead, check)
+    args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0])]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
         at[item.id] = n
@@ -106,14 +132,26 @@ def _write(
         row_keys, row_args = ledger.keys_args("insert", row)
         keys += row_keys
         args += [at.get(row.item_id, 0), *row_args]
-    flags, written, muted = _run(client, keys, args)
+    flags, written, muted, took = _run(client, [*keys, *step[0]], [*args, *step[1]])
     fresh = [item for item, flag in zip(items, flags, strict=True) if int(flag)]
     recorded = [
         inserted(reply) or row
         for row, reply in zip(rows, written, strict=True)
         if int(reply[0]) != 5
     ]
-    return recorded, from_hash(dict(zip(muted[::2], muted[1::2], strict=True))), fresh
+    stored = from_hash(dict(zip(muted[::2], muted[1::2], strict=True)))
+    return Written(recorded, stored, fresh, stepped(took, ahead) if ahead else None)
+
+
+def _step(
+    h: Stores, rows: Sequence[DeliveryRow], ahead: Ahead | None, check: bool
+) -> tuple[list[str], list[Any]]:
+    """The step's keys and arguments for the first row (none: no step)."""
+    if ahead is None or not rows or ahead.sending.id != rows[0].id:
+        return [], []
+    # a checked item that is new was placed nowhere yet: its placement is not looked up
+    found = step_keys_args(h.delivery.store, ahead, fresh=check)
+    return found or ([], [])
 
 
 def _run(client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
