@@ -21,7 +21,7 @@ from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
 from alerts.delivery.straight import Ahead, Straight
-from alerts.handoff_commit import commit, write
+from alerts.handoff_commit import commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.ingest.intake import Intake
 from alerts.matching import Matcher
@@ -81,8 +81,11 @@ def hand_on(
         took.extend(times)
         rows.extend(pending_row(a, ch, now, h.delivery) for a in alerts for ch in a.channels)
     inline = rows and h.inline > 0 and h.inline_budget > 0  # the first job is sent here
-    ahead = straight_ahead(rows[0].alert, rows[0], h.delivery) if inline else None
-    recorded, silences, fresh, step = write(h, rows, items, done, check=not checked, ahead=ahead)
+    known = known_silences()
+    ahead = straight_ahead(rows[0].alert, rows[0], h.delivery, known[1]) if inline else None
+    recorded, silences, fresh, step = write(
+        h, rows, items, done, check=not checked, ahead=ahead, known=known
+    )
     if not checked:  # the write kept the new items only: one seen before is matched, not counted
         kept = {item.id for item in fresh}
         took = [t for item, t in zip(items, took, strict=True) if item.id in kept]

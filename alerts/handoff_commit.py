@@ -16,6 +16,7 @@ one, in the same order.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -61,6 +62,17 @@ class Written(NamedTuple):
     step: Straight | None = None
 
 
+# The silences the last write read on any Redis, by the digest of their hash (``handoff_lua``):
+# a write whose hash has that digest reads the same silences, sent and decoded once.
+_KNOWN: list[tuple[str, list[Silence]]] = [("", [])]
+
+
+def known_silences() -> tuple[str, list[Silence]]:
+    """The digest and silences of the last write ("" and none before one): what a caller
+    judges a straight step by before its write; the write takes it only if they still hold."""
+    return _KNOWN[0]
+
+
 def commit(
     h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
 ) -> tuple[list[DeliveryRow], list[Silence]]:
@@ -87,12 +99,15 @@ def write(
     *,
     check: bool,
     ahead: Ahead | None = None,
+    known: tuple[str, list[Silence]] | None = None,
 ) -> Written:
     """``commit_new`` (``check``) or ``commit``; with ``ahead`` (the first row's straight
-    step's inputs) the write on one Redis takes that step too when it can (``handoff_lua``)."""
+    step's inputs, judged by the silences ``known``: ``known_silences``, by default the
+    latest) the write on one Redis takes that step too when it can (``handoff_lua``)."""
     client = _one_client(h)
     if client is not None:
-        return _write(client, h, rows, items, done, check=check, ahead=ahead)
+        known = known or known_silences()
+        return _write(client, h, rows, items, done, check=check, ahead=(ahead, known))
     if not check:
         return Written(*_one_by_one(h, rows, items, done), list(items))
     unseen = set(h.seen.unseen([item.id for item in items]))
@@ -109,7 +124,7 @@ def _write(
     done: str | None,
     *,
     check: bool,
-    ahead: Ahead | None,
+    ahead: tuple[Ahead | None, tuple[str, list[Silence]]],
 ) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
     ledger, silences = h.delivery.store.ledger, h.delivery.store.silences
@@ -121,8 +136,9 @@ def _write(
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = done if done is not None and h.intake is not None else ""
-    step = _step(h, rows, ahead, check)
-    args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0])]
+    step = _step(h, rows, ahead[0], check)
+    known = ahead[1]
+    args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0]), known[0]]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
         at[item.id] = n
@@ -132,15 +148,23 @@ def _write(
         row_keys, row_args = ledger.keys_args("insert", row)
         keys += row_keys
         args += [at.get(row.item_id, 0), *row_args]
-    flags, written, muted, took = _run(client, [*keys, *step[0]], [*args, *step[1]])
+    flags, written, muted, took, same = _run(client, [*keys, *step[0]], [*args, *step[1]])
     fresh = [item for item, flag in zip(items, flags, strict=True) if int(flag)]
     recorded = [
         inserted(reply) or row
         for row, reply in zip(rows, written, strict=True)
         if int(reply[0]) != 5
     ]
-    stored = from_hash(dict(zip(muted[::2], muted[1::2], strict=True)))
-    return Written(recorded, stored, fresh, stepped(took, ahead) if ahead else None)
+    stored = known[1] if int(same) else _silences(muted)
+    return Written(recorded, stored, fresh, stepped(took, ahead[0]) if ahead[0] else None)
+
+
+def _silences(muted: list[bytes]) -> list[Silence]:
+    """The silences of the hash as read (id, JSON, ...), remembered by its digest."""
+    raw = [v if isinstance(v, bytes) else str(v).encode() for v in muted]
+    found = from_hash(dict(zip(raw[::2], raw[1::2], strict=True)))
+    _KNOWN[0] = (hashlib.sha1(b"\0".join(raw)).hexdigest() if raw else "", found)
+    return found
 
 
 def _step(

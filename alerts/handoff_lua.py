@@ -13,22 +13,25 @@ two (``TAKE``) or none.
 ARGV: 1 the item count, 2 check "1"/"0" (keep only the items not seen yet, by ``SET NX``; else
 archive and mark every one), 3 the archive TTL, 4 the ingest score, 5 the archive trim cutoff
 or "" (not due), 6 the bulletin to release from the intake or "", 7 the step's key count (0:
-no step); then per item its id and JSON; then per row its item's position (1-based; without
-the check every row is recorded) and its 16 ledger arguments (mode ``insert``); then the
-step's: the story's argument count, the pacing's, the row's value claimed and ``sending``
-(claim and JSON), the story's arguments, the pacing's.
+no step), 8 the digest of the silences the caller knows ("" none: ``handoff_commit``); then
+per item its id and JSON; then per row its item's position (1-based; without the check every
+row is recorded) and its 16 ledger arguments (mode ``insert``); then the step's: the story's
+argument count, the pacing's, the row's value claimed and ``sending`` (claim and JSON), the
+story's arguments, the pacing's.
 Returns {1/0 per item (new), per row the ledger's reply or {5, ""} (its item was seen: not
-recorded), the silences hash as HGETALL gives it, the step's reply (``_STEP``)}.
+recorded), the silences hash as HGETALL gives it (empty when the caller knows it: its digest
+matched), the step's reply (``_STEP``), 1/0 the digest matched}.
 
 The step (one round trip less per alerting item: the story, pacing and claim of ``straight``
 rode in a script of their own) is tried for the first row only, when its item is new (or not
-checked) and no silence is stored at all (a silence, even of a story, is for the caller to
-judge: it then takes the ordinary path). Its row is inserted ``sending`` with the claim, at the
-wake time of its ``pending`` form (the caller's claim keeps it), so a crash before the send
-leaves a row the reconciler wakes a lease on, as after ``begin``. A follow-up or a wait
-inserts the row ``pending``, untouched. A row found there already (a write not checking its
-items, a redelivered task) is not claimed ({3}); its story was placed all the same (placing is
-idempotent) and, on a paced channel, a token taken (rare).
+checked) and the silences stored are those the caller judged it by (the digest of the hash
+matches; any change, even one ending a silence, sends it the ordinary path). Its row is
+inserted ``sending`` with the claim, at the wake time of its ``pending`` form (the caller's
+claim keeps it), so a crash before the send leaves a row the reconciler wakes a lease on, as
+after ``begin``. A follow-up or a wait inserts the row ``pending``, untouched. A row found
+there already (a write not checking its items, a redelivered task) is not claimed ({3}); its
+story was placed all the same (placing is idempotent) and, on a paced channel, a token taken
+(rare).
 
 The order inside is the at-least-once guarantee's (``handoff``): an item is checked, archived
 and marked seen by one SET NX, then the rows of the new items are recorded, their index entries
@@ -45,7 +48,7 @@ from alerts.delivery.limits import TAKE
 from alerts.delivery.stories_lua import _PRELUDE, PLACE_BODY
 
 ROW_ARGS = 17  # per row: its item's position, then the ledger's 16 arguments
-HEAD_KEYS, HEAD_ARGS = 3, 7  # the keys and arguments before the items'
+HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 
 # The first row's straight step (``straight``), before its insert: its story placed and, when
 # the story is the item's own, the pacing token taken; with none to wait for, the row is
@@ -81,6 +84,7 @@ end
 {_STEP}
 local n, check, ns = tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[7])
 local muted = redis.call('HGETALL', KEYS[3])
+local known = ARGV[8] == (#muted == 0 and '' or redis.sha1hex(table.concat(muted, '\\0')))
 local new, flags, out = {{}}, {{}}, {{}}
 for i = 1, n do
   local key, json = KEYS[{HEAD_KEYS} + i], ARGV[{HEAD_ARGS} + 2 * i]
@@ -98,7 +102,7 @@ while first + 4 * r < last do
   local k, a = first + 4 * r, {HEAD_ARGS} + 2 * n + {ROW_ARGS} * r
   if not check or new[tonumber(ARGV[a + 1])] then
     local rargs = {{unpack(ARGV, a + 2, a + {ROW_ARGS})}}
-    if r == 0 and ns > 0 and #muted == 0 then stepped = step(last, at, rargs) end
+    if r == 0 and ns > 0 and known then stepped = step(last, at, rargs) end
     out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 4)}}, rargs)
     if r == 0 and stepped[1] >= 0 and out[1][1] ~= 1 then stepped = {{3}} end
   else
@@ -111,6 +115,6 @@ for i = 1, n do
 end
 if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HDEL', KEYS[2], ARGV[6]) end
-return {{flags, out, muted, stepped}}
+return {{flags, out, known and {{}} or muted, stepped, known and 1 or 0}}
 """
 COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 
+from alerts import handoff_commit
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, memory_store, redis_store
 from alerts.delivery.claim import split_value
@@ -22,7 +23,7 @@ from alerts.delivery.reconcile import pending_row, stale_deliveries
 from alerts.delivery.silences import add_silence
 from alerts.delivery.straight import Straight
 from alerts.handoff import Handoff, inserted_ids, send_or_queue
-from alerts.handoff_commit import Written, write
+from alerts.handoff_commit import Written, known_silences, write
 from alerts.ingest.dedup import (
     MemoryItemArchive,
     MemorySeenStore,
@@ -39,8 +40,9 @@ LEASE = 60.0
 
 
 @pytest.fixture
-def client(private_redis: redis.Redis) -> redis.Redis:
+def client(private_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> redis.Redis:
     private_redis.flushall()
+    monkeypatch.setattr(handoff_commit, "_KNOWN", [("", [])])  # no silences known yet
     return private_redis
 
 
@@ -59,9 +61,10 @@ def over(client: redis.Redis | None, **delivery: Any) -> Handoff:
 def written(h: Handoff, alert: Alert, *, check: bool = True) -> tuple[Written, Any]:
     """The write of ``alert``'s item and its row on "ops", with the step's inputs."""
     row = pending_row(alert, "ops", h.clock(), h.delivery)
-    ahead = straight_ahead(alert, row, h.delivery)
+    known = known_silences()
+    ahead = straight_ahead(alert, row, h.delivery, known[1])
     assert ahead is not None
-    return write(h, [row], [alert.item], None, check=check, ahead=ahead), ahead
+    return write(h, [row], [alert.item], None, check=check, ahead=ahead, known=known), ahead
 
 
 def stored(client: redis.Redis, row: DeliveryRow) -> tuple[str | None, DeliveryRow]:
@@ -82,10 +85,11 @@ def test_a_new_items_row_is_written_sending_under_its_claim_at_its_pending_wake(
 
 
 @pytest.mark.parametrize("why", ["silence", "seen", "found"])
-def test_no_step_with_a_silence_stored_a_seen_item_or_a_row_found(client, why):
+def test_no_step_after_the_silences_changed_for_a_seen_item_or_a_row_found(client, why):
     """The row stays ``pending`` and unclaimed; the caller's delivery takes the ordinary path."""
     h, alert = over(client), make_alert(1)
-    if why == "silence":  # any silence, even of another watch: the caller judges them
+    written(h, make_alert(0))  # the silences known: none
+    if why == "silence":  # a silence of another watch: the caller judged by the ones before
         add_silence(h.delivery.store.silences, "w-x", timedelta(hours=1), T0)
     if why == "seen":
         h.seen.mark_seen([alert.item.id], T0)
@@ -143,8 +147,9 @@ def test_a_crash_between_the_write_and_the_send_is_resent_by_the_reconciler_flag
 def one_item(h: Handoff, alert: Alert) -> None:
     """What ``handoff.hand_on`` does after matching an item with alerts on every channel."""
     rows = [pending_row(alert, ch, h.clock(), h.delivery) for ch in alert.channels]
-    ahead = straight_ahead(alert, rows[0], h.delivery)
-    done = write(h, rows, [alert.item], None, check=True, ahead=ahead)
+    known = known_silences()
+    ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
+    done = write(h, rows, [alert.item], None, check=True, ahead=ahead, known=known)
     jobs = [(alert, row.channel, row) for row in done.recorded]
     stepped = (ahead, done.step) if ahead and done.step else None
     send_or_queue(jobs, h, done.silences, inserted_ids(rows, done.recorded), stepped)
@@ -171,3 +176,29 @@ def test_over_redis_the_items_end_as_over_memory(client):
     assert results["redis"] == results["memory"]
     statuses = {row["status"] for row in results["redis"][0]}
     assert {"sent", "digested", "retrying"} <= statuses, statuses
+
+
+@pytest.mark.parametrize("story", [False, True])
+def test_a_muting_or_story_silence_leaves_the_step_to_the_delivery(client, story):
+    """Judged by the silences the last write read: a silence muting the watch, or any story
+    silence, means no step ahead; the delivery silences the row or takes the stages."""
+    h, alert = over(client), make_alert(1)
+    add_silence(
+        h.delivery.store.silences, None if story else alert.watch, timedelta(hours=1), T0,
+        story="kaluga|other" if story else None,
+    )  # fmt: skip
+    one_item(h, make_alert(0))  # reads them
+    row = pending_row(alert, "ops", h.clock(), h.delivery)
+    assert straight_ahead(alert, row, h.delivery, known_silences()[1]) is None
+    one_item(h, alert)
+    assert h.delivery.store.ledger.get(row.id).status == ("sent" if story else "silenced")
+
+
+def test_a_write_that_knows_the_silences_gets_none_back(client, monkeypatch):
+    """The silences hash comes back only when its digest differs from the caller's."""
+    h = over(client)
+    add_silence(h.delivery.store.silences, "w-x", timedelta(hours=1), T0)
+    first, _ = written(h, make_alert(1))
+    again, _ = written(h, make_alert(2))
+    assert [s.watch for s in first.silences] == [s.watch for s in again.silences] == ["w-x"]
+    assert again.silences is first.silences and again.step is not None

@@ -144,16 +144,19 @@ def _stepped(
     return _sent(deps, row, a.sending, a.token, done.begun, None)
 
 
-def straight_ahead(alert: Alert, row: DeliveryRow, deps: DeliveryDeps) -> Ahead | None:
+def straight_ahead(
+    alert: Alert, row: DeliveryRow, deps: DeliveryDeps, silences: Sequence[Silence]
+) -> Ahead | None:
     """The straight step's inputs for the ``pending`` row a write is about to record, when
     that write may take the step (``handoff_lua``): the channel routed, not muted, nothing but
-    the story and pacing to hold it back (given no stored silence, which the write checks), and
-    the claim keeping the row's wake time (its ``wake`` entry as the insert writes it)."""
+    the story and pacing to hold it back (judged by ``silences``: the write checks they are
+    still the stored ones), and the claim keeping the row's wake time (its ``wake`` entry as
+    the insert writes it)."""
     now = deps.clock()
     spec = route(alert, row.channel, deps)
-    if spec is None or (spec.mute_until is not None and now < spec.mute_until):
+    if spec is None or silence_reason(alert, row.channel, spec, now, deps, None, silences):
         return None
-    if not goes_straight(spec, now, ()):
+    if not goes_straight(spec, now, silences):
         return None
     a = _ahead(deps, alert, spec, row, now)
     return a if a.sending.wake_at == row.wake_at else None

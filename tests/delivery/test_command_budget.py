@@ -23,7 +23,7 @@ from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import add_silence
 from alerts.handoff import Handoff, inserted_ids, send_or_queue
-from alerts.handoff_commit import commit_new, write
+from alerts.handoff_commit import commit_new, known_silences, write
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.models import Alert
@@ -36,8 +36,8 @@ from tests.delivery.helpers import T0, make_alert, make_deps
 # inside it: ``handoff_lua``), the finish.
 ITEM_ROUND_TRIPS = 2
 ITEM_BUDGET = 16  # commands, Lua's included (the delivery 10 of them, the item 6)
-# The same item when the write cannot take the straight step (a silence is stored): the step
-# is a round trip of its own, as a queued delivery's.
+# The same item when the write cannot take the straight step (the silences changed since the
+# last write: the caller judged it by others): the step is a round trip of its own.
 UNFOLDED_ROUND_TRIPS = 3
 # A second item of the same story on the same watch: joins it (found by the write's step),
 # held for the digest (a webhook cannot thread), no new story written.
@@ -95,9 +95,10 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
 
     def run() -> object:
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        ahead = straight_ahead(alert, rows[0], h.delivery)
+        known = known_silences()
+        ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
         recorded, silences, _, step = write(
-            h, rows, [alert.item], bulletin.id, check=False, ahead=ahead
+            h, rows, [alert.item], bulletin.id, check=False, ahead=ahead, known=known
         )
         stepped = (ahead, step) if ahead and step else None
         new = inserted_ids(rows, recorded)
@@ -126,19 +127,23 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
 
 
-def test_with_a_silence_stored_the_straight_step_is_a_round_trip_of_its_own(
+def test_after_the_silences_change_one_straight_step_is_a_round_trip_of_its_own(
     private_redis, monkeypatch
 ):
-    """The write takes the step only while no silence is stored (the caller judges them)."""
+    """The write takes the step only with the silences its caller judged it by; the next
+    write knows the new ones (a silence of another watch holds nothing back)."""
     private_redis.flushall()
     clock = FrozenClock(T0)
     h = handoff_over(private_redis, clock)
-    add_silence(h.delivery.store.silences, "another-watch", timedelta(hours=1), T0)
-    one_item(h, make_alert(0))()
-    clock.advance(seconds=5)
-    fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
+    for n, watch in enumerate(("a-watch", "another-watch")):
+        add_silence(h.delivery.store.silences, watch, timedelta(hours=1), T0)
+        clock.advance(seconds=5)
+        fresh, trips = counted(private_redis, one_item(h, make_alert(2 * n)), monkeypatch)
+        clock.advance(seconds=5)
+        _, again = counted(private_redis, one_item(h, make_alert(2 * n + 1)), monkeypatch)
     assert trips == UNFOLDED_ROUND_TRIPS, (trips, fresh)
     assert fresh.total() <= ITEM_BUDGET + 1, (fresh.total(), fresh)  # + the step's EVALSHA
+    assert again == ITEM_ROUND_TRIPS
 
 
 def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
@@ -156,7 +161,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
 
     def run() -> object:
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        ahead = straight_ahead(alert, rows[0], h.delivery)
+        ahead = straight_ahead(alert, rows[0], h.delivery, known_silences()[1])
         recorded, silences, new, step = write(
             h, rows, [alert.item], bulletin.id, check=True, ahead=ahead
         )
