@@ -44,8 +44,7 @@ from __future__ import annotations
 import hashlib
 
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
-from alerts.delivery.limits import TAKE
-from alerts.delivery.stories_lua import _PRELUDE, PLACE_BODY
+from alerts.delivery.straight import PLACE_TAKE
 
 ROW_ARGS = 17  # per row: its item's position, then the ledger's 16 arguments
 HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
@@ -56,13 +55,7 @@ HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 # Returns {-1} not tried, else as ``straight.STRAIGHT``: {0, story, thread ref} a follow-up,
 # {2, ms} a wait, {1} claimed; {3} the row was there already (nothing claimed: its caller
 # judges the row it found).
-_STEP = f"""{_PRELUDE}
-local function place(KEYS, ARGV)
-{PLACE_BODY}
-end
-local function take(KEYS, ARGV)
-{TAKE}
-end
+_STEP = f"""{PLACE_TAKE}
 local function step(last, at, rargs)
   local na, nq = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
   local pargs = {{unpack(ARGV, at + 3, at + 2 + na)}}

@@ -32,13 +32,18 @@ from alerts.rules.notify import NotifySpec
 # and arguments the story and the pacing take, the story's arguments, the pacing's, then the
 # ledger's (mode ``begin``). Returns {0, story, thread ref} for a follow-up (nothing taken or
 # claimed), {2, ms to wait, ""} when paced (nothing claimed), else {1, begin's code, value}.
-STRAIGHT = f"""{_PRELUDE}
+# The story's and the pacing's scripts as functions ``place`` and ``take`` (here and in the
+# hand-on's write: ``handoff_lua``).
+PLACE_TAKE = f"""{_PRELUDE}
 local function place(KEYS, ARGV)
 {PLACE_BODY}
 end
 local function take(KEYS, ARGV)
 {TAKE}
 end
+"""
+
+STRAIGHT = f"""{PLACE_TAKE}
 local function ledger(KEYS, ARGV)
 {LEDGER_SCRIPT}
 end
