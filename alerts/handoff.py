@@ -3,7 +3,9 @@
 The order is the at-least-once guarantee: deliveries are recorded before the items are
 remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
 On Redis the records, the items' writes, the bulletin's release from the intake and the
-silences' read are one script (``commit``): one command, run by Redis atomically, in that order.
+silences' read are one script (``commit``): one command, run by Redis atomically, in that order;
+the first inline delivery's story, pacing and claim ride in it too (``straight_ahead``, judged
+by the silences the previous write read; ``handoff_lua`` checks they still hold).
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 
