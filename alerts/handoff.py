@@ -3,7 +3,9 @@
 The order is the at-least-once guarantee: deliveries are recorded before the items are
 remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
 On Redis the records, the items' writes, the bulletin's release from the intake and the
-silences' read are one script (``commit``): one command, run by Redis atomically, in that order.
+silences' read are one script (``commit``): one command, run by Redis atomically, in that order;
+the first inline delivery's story, pacing and claim ride in it too (``straight_ahead``, judged
+by the silences the previous write read; ``handoff_lua`` checks they still hold).
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 
@@ -17,9 +19,11 @@ from alerts import item_steps
 from alerts.clock import Clock
 from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
 from alerts.delivery.ledger import row_id
+from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
-from alerts.handoff_commit import commit, commit_new
+from alerts.delivery.straight import Ahead, Straight
+from alerts.handoff_commit import commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.ingest.intake import Intake
 from alerts.matching import Matcher
@@ -78,17 +82,21 @@ def hand_on(
         found.extend(alerts)
         took.extend(times)
         rows.extend(pending_row(a, ch, now, h.delivery) for a in alerts for ch in a.channels)
-    if checked:
-        recorded, silences = commit(h, rows, items, done)
-    else:  # the write keeps the new items only: one seen before is matched, not counted
-        before = items
-        recorded, silences, items = commit_new(h, rows, items, done)
-        kept = {item.id for item in items}
-        took = [t for item, t in zip(before, took, strict=True) if item.id in kept]
+    inline = rows and h.inline > 0 and h.inline_budget > 0  # the first job is sent here
+    known = known_silences()
+    ahead = straight_ahead(rows[0].alert, rows[0], h.delivery, known[1]) if inline else None
+    recorded, silences, fresh, step = write(
+        h, rows, items, done, check=not checked, ahead=ahead, known=known
+    )
+    if not checked:  # the write kept the new items only: one seen before is matched, not counted
+        kept = {item.id for item in fresh}
+        took = [t for item, t in zip(items, took, strict=True) if item.id in kept]
         found = [a for a in found if a.item.id in kept]
+        items = fresh
     metrics.matched(took, (alert.watch for alert in found))
     jobs = [(row.alert, row.channel, row) for row in recorded]
-    send_or_queue(jobs, h, silences, inserted_ids(rows, recorded))
+    stepped = (ahead, step) if ahead is not None and step is not None else None
+    send_or_queue(jobs, h, silences, inserted_ids(rows, recorded), stepped)
     return [item.id for item in items]
 
 
@@ -125,6 +133,7 @@ def send_or_queue(
     h: Handoff,
     silences: Sequence[Silence] | None = None,
     new: Collection[str] = (),
+    stepped: tuple[Ahead, Straight] | None = None,
 ) -> None:
     """Deliver the first ``h.inline`` jobs here, within ``h.inline_budget`` seconds; queue the rest.
 
@@ -133,7 +142,8 @@ def send_or_queue(
     inline sends have taken the budget (a slow channel), the rest are queued, so matching is not
     held up by more than one slow send. ``silences``: as read with the rows' write (else each
     delivery reads them). ``new``: ids of rows this write inserted (their items placed nowhere
-    yet: the story step skips looking for their placement).
+    yet: the story step skips looking for their placement). ``stepped``: the write took the
+    first job's straight step (``handoff_commit.write``): its delivery goes on from there.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
     for n, (alert, channel, row) in enumerate(jobs):
@@ -143,10 +153,12 @@ def send_or_queue(
             continue
         fresh = row.id in new and (alert.watch, alert.item.id) not in placed
         placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
+        took = stepped if n == 0 and stepped and stepped[0].sending.id == row.id else None
         try:
             outcome = deliver_one(
-                alert, channel, h.delivery, pending=row, silences=silences, fresh=fresh
-            )
+                alert, channel, h.delivery, pending=row, silences=silences, fresh=fresh,
+                stepped=took,
+            )  # fmt: skip
         except Exception as exc:  # an outage included: the queued task tries again (or rejects)
             log.warning(
                 "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
@@ -176,9 +188,13 @@ def deliver_one(
     pending: DeliveryRow | None = None,
     silences: Sequence[Silence] | None = None,
     fresh: bool = False,
+    stepped: tuple[Ahead, Straight] | None = None,
 ) -> Outcome:
     """``deliver``, counted in the metrics and logged with the delivery's ids."""
-    outcome = deliver(alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh)
+    outcome = deliver(
+        alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh,
+        stepped=stepped,
+    )  # fmt: skip
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
     log.log(

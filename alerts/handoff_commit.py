@@ -16,8 +16,9 @@ one, in the same order.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import redis
 from redis.exceptions import NoScriptError
@@ -28,6 +29,7 @@ from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.redis_ledger import RedisLedger, inserted
 from alerts.delivery.silences import RedisSilences, Silence, from_hash
 from alerts.delivery.store import redis_client
+from alerts.delivery.straight import Ahead, Straight, step_keys_args, stepped
 from alerts.handoff_lua import COMMIT_SCRIPT, COMMIT_SHA
 from alerts.ingest import dedup
 from alerts.ingest.dedup import ItemArchive, RedisItemArchive, RedisSeenStore, SeenStore
@@ -50,15 +52,33 @@ class Stores(Protocol):
     def intake(self) -> Intake | None: ...
 
 
+class Written(NamedTuple):
+    """What a write answers: the rows as recorded, the silences, the new items (all of them
+    without the check) and, when it took the first row's straight step, how that ended."""
+
+    recorded: list[DeliveryRow]
+    silences: list[Silence]
+    items: list[Item]
+    step: Straight | None = None
+
+
+# The silences the last write read on any Redis, by the digest of their hash (``handoff_lua``):
+# a write whose hash has that digest reads the same silences, sent and decoded once.
+_KNOWN: list[tuple[str, list[Silence]]] = [("", [])]
+
+
+def known_silences() -> tuple[str, list[Silence]]:
+    """The digest and silences of the last write ("" and none before one): what a caller
+    judges a straight step by before its write; the write takes it only if they still hold."""
+    return _KNOWN[0]
+
+
 def commit(
     h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
 ) -> tuple[list[DeliveryRow], list[Silence]]:
     """Record ``rows`` (a row already there is kept: it comes back instead), remember
     ``items``, release bulletin ``done``; the rows as recorded and the current silences."""
-    client = _one_client(h)
-    if client is None:
-        return _one_by_one(h, rows, items, done)
-    recorded, silences, _ = _write(client, h, rows, items, done, check=False)
+    recorded, silences, _, _ = write(h, rows, items, done, check=False)
     return recorded, silences
 
 
@@ -68,13 +88,32 @@ def commit_new(
     """``commit`` for ``items`` (unique ids) not checked against ``h.seen`` yet: only the new
     ones are remembered and only their rows recorded; those rows as recorded, the silences
     and the new items."""
+    return write(h, rows, items, done, check=True)[:3]
+
+
+def write(
+    h: Stores,
+    rows: Sequence[DeliveryRow],
+    items: Sequence[Item],
+    done: str | None,
+    *,
+    check: bool,
+    ahead: Ahead | None = None,
+    known: tuple[str, list[Silence]] | None = None,
+) -> Written:
+    """``commit_new`` (``check``) or ``commit``; with ``ahead`` (the first row's straight
+    step's inputs, judged by the silences ``known``: ``known_silences``, by default the
+    latest) the write on one Redis takes that step too when it can (``handoff_lua``)."""
     client = _one_client(h)
-    if client is None:
-        unseen = set(h.seen.unseen([item.id for item in items]))
-        fresh = [item for item in items if item.id in unseen]
-        recorded, muted = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
-        return recorded, muted, fresh
-    return _write(client, h, rows, items, done, check=True)
+    if client is not None:
+        known = known or known_silences()
+        return _write(client, h, rows, items, done, check=check, ahead=(ahead, known))
+    if not check:
+        return Written(*_one_by_one(h, rows, items, done), list(items))
+    unseen = set(h.seen.unseen([item.id for item in items]))
+    fresh = [item for item in items if item.id in unseen]
+    recorded, muted = _one_by_one(h, [r for r in rows if r.item_id in unseen], fresh, done)
+    return Written(recorded, muted, fresh)
 
 
 def _write(
@@ -85,7 +124,8 @@ def _write(
     done: str | None,
     *,
     check: bool,
-) -> tuple[list[DeliveryRow], list[Silence], list[Item]]:
+    ahead: tuple[Ahead | None, tuple[str, list[Silence]]],
+) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
     ledger, silences = h.delivery.store.ledger, h.delivery.store.silences
     archive, seen = h.archive, h.seen
@@ -96,7 +136,9 @@ def _write(
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = done if done is not None and h.intake is not None else ""
-    args += [now.timestamp(), "" if cutoff is None else cutoff, release]
+    step = _step(h, rows, ahead[0], check)
+    known = ahead[1]
+    args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0]), known[0]]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
         at[item.id] = n
@@ -106,14 +148,34 @@ def _write(
         row_keys, row_args = ledger.keys_args("insert", row)
         keys += row_keys
         args += [at.get(row.item_id, 0), *row_args]
-    flags, written, muted = _run(client, keys, args)
+    flags, written, muted, took, same = _run(client, [*keys, *step[0]], [*args, *step[1]])
     fresh = [item for item, flag in zip(items, flags, strict=True) if int(flag)]
     recorded = [
         inserted(reply) or row
         for row, reply in zip(rows, written, strict=True)
         if int(reply[0]) != 5
     ]
-    return recorded, from_hash(dict(zip(muted[::2], muted[1::2], strict=True))), fresh
+    stored = known[1] if int(same) else _silences(muted)
+    return Written(recorded, stored, fresh, stepped(took, ahead[0]) if ahead[0] else None)
+
+
+def _silences(muted: list[bytes]) -> list[Silence]:
+    """The silences of the hash as read (id, JSON, ...), remembered by its digest."""
+    raw = [v if isinstance(v, bytes) else str(v).encode() for v in muted]
+    found = from_hash(dict(zip(raw[::2], raw[1::2], strict=True)))
+    _KNOWN[0] = (hashlib.sha1(b"\0".join(raw)).hexdigest() if raw else "", found)
+    return found
+
+
+def _step(
+    h: Stores, rows: Sequence[DeliveryRow], ahead: Ahead | None, check: bool
+) -> tuple[list[str], list[Any]]:
+    """The step's keys and arguments for the first row (none: no step)."""
+    if ahead is None or not rows or ahead.sending.id != rows[0].id:
+        return [], []
+    # a checked item that is new was placed nowhere yet: its placement is not looked up
+    found = step_keys_args(h.delivery.store, ahead, fresh=check)
+    return found or ([], [])
 
 
 def _run(client: redis.Redis, keys: list[str], args: list[Any]) -> Any:

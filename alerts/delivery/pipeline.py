@@ -34,7 +34,7 @@ from alerts.delivery.stages import (
     silence_reason,
 )
 from alerts.delivery.store import finish_sent, look
-from alerts.delivery.straight import place_and_begin
+from alerts.delivery.straight import Ahead, Straight, place_and_begin
 from alerts.models import Alert
 from alerts.notify.base import SendResult
 from alerts.redis_conn import NotReplicated
@@ -49,6 +49,7 @@ def deliver(
     pending: DeliveryRow | None = None,
     silences: Sequence[Silence] | None = None,
     fresh: bool = False,
+    stepped: tuple[Ahead, Straight] | None = None,
 ) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended.
 
@@ -56,8 +57,12 @@ def deliver(
     back (the claim step re-reads under the claim anyway). ``silences``: as the caller read
     them with that write (see ``handoff``); else they are read with the row, in one round trip.
     ``fresh``: the caller's write has just found the item new, so nothing has placed it in a
-    story yet (the placement skips looking; see ``stories_lua``).
+    story yet (the placement skips looking; see ``stories_lua``). ``stepped``: the write that
+    recorded ``pending`` took its straight step too (``ahead``; ``handoff_lua``): the stages
+    before it were judged then, and what it ended with is taken from there.
     """
+    if stepped is not None and pending is not None and silences is not None:
+        return _stepped(deps, alert, pending, silences, *stepped)
     now = deps.clock()
     found: DeliveryRow | None = pending
     claim_left: float | None = None
@@ -116,19 +121,55 @@ def _straight(
 ) -> Outcome:
     """Place the story, take the pacing token and claim the row in one step (``straight``);
     a follow-up comes back untouched and takes the stages after the story."""
-    now = deps.clock()
-    new = placement(alert, now, deps, row.channel)
-    token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
-    claim = (token, deps.conf.lease_seconds, now)
-    pace = pace_of(row.channel, row.key, deps)
-    sig = signature(alert.item)
-    done = place_and_begin(deps.store, sig, new, sending, claim, pace, fresh=fresh)
+    a = _ahead(deps, alert, spec, row, deps.clock())
+    done = place_and_begin(deps.store, a.sig, a.new, a.sending, a.claim, a.pace, fresh=fresh)
+    return _stepped(deps, alert, row, silences, a, done)
+
+
+def _stepped(
+    deps: DeliveryDeps,
+    alert: Alert,
+    row: DeliveryRow,
+    silences: Sequence[Silence],
+    a: Ahead,
+    done: Straight,
+) -> Outcome:
+    """After the straight step: a wait, a follow-up's stages after the story, or the send."""
+    now = a.claim[2]
     if done.wait > 0:
         return _retry(deps, row.model_copy(update={"story": done.story}), done.wait, now, "paced")
     if done.begun is None:
         followed = Story(id=done.story, followup=True, thread=done.thread)
-        return _placed(deps, alert, spec, row, followed, now, silences)
-    return _sent(deps, row, sending, token, done.begun, None)
+        return _placed(deps, alert, a.spec, row, followed, now, silences)
+    return _sent(deps, row, a.sending, a.token, done.begun, None)
+
+
+def straight_ahead(
+    alert: Alert, row: DeliveryRow, deps: DeliveryDeps, silences: Sequence[Silence]
+) -> Ahead | None:
+    """The straight step's inputs for the ``pending`` row a write is about to record, when
+    that write may take the step (``handoff_lua``): the channel routed, not muted, nothing but
+    the story and pacing to hold it back (judged by ``silences``: the write checks they are
+    still the stored ones), and the claim keeping the row's wake time (its ``wake`` entry as
+    the insert writes it)."""
+    now = deps.clock()
+    spec = route(alert, row.channel, deps)
+    if spec is None or silence_reason(alert, row.channel, spec, now, deps, None, silences):
+        return None
+    if not goes_straight(spec, now, silences):
+        return None
+    a = _ahead(deps, alert, spec, row, now)
+    return a if a.sending.wake_at == row.wake_at else None
+
+
+def _ahead(
+    deps: DeliveryDeps, alert: Alert, spec: NotifySpec, row: DeliveryRow, now: datetime
+) -> Ahead:
+    new = placement(alert, now, deps, row.channel)
+    token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
+    claim = (token, deps.conf.lease_seconds, now)
+    pace = pace_of(row.channel, row.key, deps)
+    return Ahead(spec, new, signature(alert.item), token, sending, claim, pace)
 
 
 def _finish(deps: DeliveryDeps, row: DeliveryRow, status: str, detail: str = "") -> Outcome:

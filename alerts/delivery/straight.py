@@ -8,6 +8,10 @@ placed and, when it is the item's own, a token is taken (paced channels) and, wh
 be waited for, the row is claimed and written ``sending``. A follow-up comes back untouched
 (no token, no claim) and takes the ordinary path with its story known; a wait comes back
 unclaimed. One round trip instead of two or three.
+
+The first inline delivery of a new item takes the step inside the hand-on's write instead, no
+round trip of its own (``handoff_lua``): ``Ahead`` holds its inputs, made before the write,
+``step_keys_args`` puts them in it, and ``stepped`` reads how it ended.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import redis
 
+from alerts.delivery.claim import claim_value
 from alerts.delivery.ledger import Begun, DeliveryRow
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.delivery.limits import TAKE, Pace, RedisLimits
@@ -25,18 +30,24 @@ from alerts.delivery.redis_ledger import RedisLedger, begun_of, claim_args
 from alerts.delivery.store import DeliveryStore
 from alerts.delivery.stories import Placement, RedisStories
 from alerts.delivery.stories_lua import _PRELUDE, PLACE_BODY
+from alerts.rules.notify import NotifySpec
 
 # KEYS: the story's (PLACE), the pacing's (TAKE, or none), the ledger's. ARGV: how many keys
 # and arguments the story and the pacing take, the story's arguments, the pacing's, then the
 # ledger's (mode ``begin``). Returns {0, story, thread ref} for a follow-up (nothing taken or
 # claimed), {2, ms to wait, ""} when paced (nothing claimed), else {1, begin's code, value}.
-STRAIGHT = f"""{_PRELUDE}
+# The story's and the pacing's scripts as functions ``place`` and ``take`` (here and in the
+# hand-on's write: ``handoff_lua``).
+PLACE_TAKE = f"""{_PRELUDE}
 local function place(KEYS, ARGV)
 {PLACE_BODY}
 end
 local function take(KEYS, ARGV)
 {TAKE}
 end
+"""
+
+STRAIGHT = f"""{PLACE_TAKE}
 local function ledger(KEYS, ARGV)
 {LEDGER_SCRIPT}
 end
@@ -64,6 +75,52 @@ class Straight:
     thread: str | None = None
     begun: Begun | None = None
     wait: float = 0.0
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """The step's inputs for one delivery, made before the write that records its row, so the
+    write can take the step too (``handoff_lua``): its route's ``spec``, the placement, the
+    item's signature, the claim's token and the row as claimed (``sending``), the pacing."""
+
+    spec: NotifySpec
+    new: Placement
+    sig: bytes
+    token: str
+    sending: DeliveryRow
+    claim: tuple[str, float, datetime]
+    pace: Pace | None = None
+
+
+def step_keys_args(
+    store: DeliveryStore, ahead: Ahead, *, fresh: bool
+) -> tuple[list[str], list[Any]] | None:
+    """The keys and arguments of the write's step (``handoff_lua``) for ``ahead``; None when
+    the stores are not one Redis (the step is then taken by parts, after the write)."""
+    stories, limits = store.stories, store.limits
+    if not isinstance(stories, RedisStories) or not isinstance(limits, RedisLimits):
+        return None
+    row, (token, lease, now) = ahead.sending, ahead.claim
+    pk, pa = stories.place_keys_args(row.watch, row.item_id, ahead.sig, ahead.new, fresh=fresh)
+    qk: list[str] = []
+    qa: list[Any] = []
+    if ahead.pace is not None:
+        p = ahead.pace
+        qk, qa = limits.take_keys_args(p.name, now, p.rate, p.burst, p.member)
+    value = claim_value(token, now, lease) + row.model_dump_json()
+    return [*pk, *qk], [len(pa), len(qa), value, *pa, *qa]
+
+
+def stepped(reply: Any, ahead: Ahead) -> Straight | None:
+    """The write's step as ``place_and_begin`` would have ended it; None: not taken."""
+    flag = int(reply[0])
+    if flag == 0:
+        return Straight(_text(reply[1]), _text(reply[2]) if reply[2] else None)
+    if flag == 2:
+        return Straight(ahead.new.story, wait=int(reply[1]) / 1000)
+    if flag == 1:
+        return Straight(ahead.new.story, begun=Begun("claimed"))
+    return None
 
 
 def place_and_begin(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,9 +19,11 @@ from redis.connection import AbstractConnection
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
+from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
+from alerts.delivery.silences import add_silence
 from alerts.handoff import Handoff, inserted_ids, send_or_queue
-from alerts.handoff_commit import commit, commit_new
+from alerts.handoff_commit import commit_new, known_silences, write
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.models import Alert
@@ -29,14 +32,17 @@ from alerts.notify.fake import RecordingNotifier
 from tests.delivery.helpers import T0, make_alert, make_deps
 
 # An item raising one alert, sent inline: the write (its record, the item archived and seen,
-# its bulletin out of the intake, the silences read), the story with the claim (``straight``),
-# the finish.
-ITEM_ROUND_TRIPS = 3
-ITEM_BUDGET = 18  # commands, Lua's included (the delivery 12 of them, the item 6)
-# A second item of the same story on the same watch: joins it, held for the digest (a webhook
-# cannot thread), no new story written.
-FOLLOWUP_ROUND_TRIPS = 4  # the write, the story (unclaimed), the digest buffer, the row's final
-FOLLOWUP_BUDGET = 24  # the item 6, the delivery 18
+# its bulletin out of the intake, the silences read) with the story and the claim (``straight``
+# inside it: ``handoff_lua``), the finish.
+ITEM_ROUND_TRIPS = 2
+ITEM_BUDGET = 16  # commands, Lua's included (the delivery 10 of them, the item 6)
+# The same item when the write cannot take the straight step (the silences changed since the
+# last write: the caller judged it by others): the step is a round trip of its own.
+UNFOLDED_ROUND_TRIPS = 3
+# A second item of the same story on the same watch: joins it (found by the write's step),
+# held for the digest (a webhook cannot thread), no new story written.
+FOLLOWUP_ROUND_TRIPS = 3  # the write with the story (unclaimed), the digest buffer, the final
+FOLLOWUP_BUDGET = 23  # the item 6, the delivery 17
 # A deliver_alert task: the row, its claim and the silences in one read, then as inline.
 TASK_ROUND_TRIPS = 3
 
@@ -89,8 +95,14 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
 
     def run() -> object:
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        recorded, silences = commit(h, rows, [alert.item], bulletin.id)
-        send_or_queue([(alert, "ops", recorded[0])], h, silences, inserted_ids(rows, recorded))
+        known = known_silences()
+        ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
+        recorded, silences, _, step = write(
+            h, rows, [alert.item], bulletin.id, check=False, ahead=ahead, known=known
+        )
+        stepped = (ahead, step) if ahead and step else None
+        new = inserted_ids(rows, recorded)
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, new, stepped)
         return recorded
 
     return run
@@ -115,6 +127,25 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     assert joined.total() <= FOLLOWUP_BUDGET, (joined.total(), joined)
 
 
+def test_after_the_silences_change_one_straight_step_is_a_round_trip_of_its_own(
+    private_redis, monkeypatch
+):
+    """The write takes the step only with the silences its caller judged it by; the next
+    write knows the new ones (a silence of another watch holds nothing back)."""
+    private_redis.flushall()
+    clock = FrozenClock(T0)
+    h = handoff_over(private_redis, clock)
+    for n, watch in enumerate(("a-watch", "another-watch")):
+        add_silence(h.delivery.store.silences, watch, timedelta(hours=1), T0)
+        clock.advance(seconds=5)
+        fresh, trips = counted(private_redis, one_item(h, make_alert(2 * n)), monkeypatch)
+        clock.advance(seconds=5)
+        _, again = counted(private_redis, one_item(h, make_alert(2 * n + 1)), monkeypatch)
+    assert trips == UNFOLDED_ROUND_TRIPS, (trips, fresh)
+    assert fresh.total() <= ITEM_BUDGET + 1, (fresh.total(), fresh)  # + the step's EVALSHA
+    assert again == ITEM_ROUND_TRIPS
+
+
 def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
     """An item the API parsed is checked against the seen keys inside the write: the task
     body's whole Redis cost is the same three round trips and commands (one SET NX both checks
@@ -130,14 +161,19 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
 
     def run() -> object:
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        recorded, silences, new = commit_new(h, rows, [alert.item], bulletin.id)
-        assert new == [alert.item] and len(recorded) == 1
-        send_or_queue([(alert, "ops", recorded[0])], h, silences, inserted_ids(rows, recorded))
+        ahead = straight_ahead(alert, rows[0], h.delivery, known_silences()[1])
+        recorded, silences, new, step = write(
+            h, rows, [alert.item], bulletin.id, check=True, ahead=ahead
+        )
+        assert new == [alert.item] and len(recorded) == 1 and ahead and step
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), (ahead, step))
         return recorded
 
     fresh, trips = counted(private_redis, run, monkeypatch)
     assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
-    assert fresh["exists"] == 0 and fresh.total() <= ITEM_BUDGET, (fresh.total(), fresh)
+    # a new item's placement is not looked up (no GET of its story key)
+    assert fresh["exists"] == fresh["get"] == 0, fresh
+    assert fresh.total() <= ITEM_BUDGET - 1, (fresh.total(), fresh)
 
 
 def test_a_seen_item_gets_no_row_from_the_write_that_checks_it(private_redis):
