@@ -160,6 +160,17 @@ class Settings(BaseSettings):
     max_bulletin_items: int = Field(
         default=5000, gt=0, description="Items one POST may carry; more is a 413."
     )
+    api_publish_linger_ms: float = Field(
+        default=20.0,
+        ge=0,
+        le=1000,
+        description="Under load, small bulletins POSTed within this many ms of the API's last "
+        "intake write share the next one and one ingest task (0: one task each). A POST that "
+        "comes when the API was quiet that long is written at once.",
+    )
+    api_publish_batch: int = Field(
+        default=16, ge=1, le=500, description="Most bulletins one such write and task carry."
+    )
     api_docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
     item_retention_days: float = Field(
         default=7.0, gt=0, description="How long item ids (and archived items) are remembered."

@@ -103,15 +103,54 @@ def ingest_bulletin(
     many items were new: results are ignored, but Celery's trace still reprs the return value
     on every task and the pool sends it back to its parent (a count costs less than the ids).
     """
-    parsed = None
-    if items is not None:
-        parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
     try:
-        args = (source, content_b64, content_type, bulletin_id)
-        return len(bulletins.ingest_bulletin(services(), *args, parsed=parsed))
+        return _ingest(source, content_b64, content_type, bulletin_id, items, fmt)
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
+
+
+@app.task(name="alerts.ingest_bulletins", bind=True, max_retries=None)
+@requeue_on_outage
+def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
+    """Several small bulletins the API wrote together (``alerts.api.batcher``), each ingested
+    as ``ingest_bulletin`` would; how many items were new. One that fails leaves the others
+    done and itself in the intake (the reconciler queues it again), then its error is raised.
+    Without a valid rule set all wait; a retry or a requeue skips the items already handed on
+    (the hand-on's write keeps only unseen items)."""
+    new, failed = 0, None
+    for b in bulletins:
+        try:
+            new += _ingest(
+                b["source"], "", b.get("content_type"), b["bulletin_id"], b["items"], b.get("fmt")
+            )
+        except RuleSetError as exc:
+            log.error("no valid rule set, %d bulletins wait: %s", len(bulletins), exc)
+            raise self.retry(countdown=RULES_RETRY_SECONDS) from None
+        except OUTAGES:
+            raise
+        except Exception as exc:  # the others go on; this one stays in the intake
+            log.exception("bulletin %s failed", b["bulletin_id"])
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return new
+
+
+def _ingest(
+    source: str,
+    content_b64: str,
+    content_type: str | None,
+    bulletin_id: str | None,
+    items: list[dict[str, Any]] | None,
+    fmt: str | None,
+) -> int:
+    """``bulletins.ingest_bulletin`` with what the API parsed, if anything; the new items."""
+    parsed = None
+    if items is not None:
+        parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
+    args = (source, content_b64, content_type, bulletin_id)
+    return len(bulletins.ingest_bulletin(services(), *args, parsed=parsed))
 
 
 @app.task(name="alerts.poll_sources")

@@ -123,19 +123,27 @@ class RedisIntake:
     async def add_counting_new_async(
         self,
         client: redis.asyncio.Redis,
-        bulletin: Accepted,
+        bulletins: Sequence[tuple[Accepted, Sequence[str]]],
         wake_at: datetime,
         seen: RedisSeenStore,
-        ids: Sequence[str],
         then: Callable[[Any], object] | None = None,
-    ) -> int:
-        """``add_counting_new`` on ``client``, redis-py's asyncio client of the same Redis: the
-        API writes from its event loop, without a thread hop per POST, and without redis-py's
-        pipeline (``OneTrip``: about 40 µs of CPU less per POST)."""
+    ) -> list[int]:
+        """``add_counting_new`` of several bulletins (each with its items' ids) on ``client``,
+        redis-py's asyncio client of the same Redis, in one round trip: the API writes from its
+        event loop, without a thread hop per POST, and without redis-py's pipeline (``OneTrip``:
+        about 40 µs of CPU less per POST). How many of each one's ids are new."""
         pipe = OneTrip(client)
-        self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
+        firsts = []  # each bulletin's first reply: its seen count (when it has ids)
+        for bulletin, ids in bulletins:
+            firsts.append(len(pipe.commands))
+            self._queue_counting(pipe, bulletin, wake_at, seen, ids, None)
+        if then is not None:
+            then(pipe)
         replies = await self.durability.execute_async(pipe)
-        return _unseen_count(replies, ids)
+        return [
+            _unseen_count(replies[first:], ids)
+            for first, (_, ids) in zip(firsts, bulletins, strict=True)
+        ]
 
     def _queue_counting(
         self,

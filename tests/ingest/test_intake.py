@@ -126,14 +126,36 @@ def test_the_asyncio_write_counts_and_keeps_alike(redis_url, redis_client) -> No
         client = redis.asyncio.Redis.from_url(redis_url)
         try:
             return await RedisIntake(redis_client).add_counting_new_async(
-                client, bulletin(1), T0, seen, ["i1", "i2"], lambda p: p.lpush("queued", "task")
+                client, [(bulletin(1), ["i1", "i2"])], T0, seen, lambda p: p.lpush("queued", "task")
             )
         finally:
             await client.aclose()
 
-    assert asyncio.run(write()) == 1
+    assert asyncio.run(write()) == [1]
     assert redis_client.lrange("queued", 0, -1) == [b"task"]
     assert RedisIntake(redis_client).due(T0, T0 + timedelta(seconds=5)) == [bulletin(1)]
+
+
+def test_several_bulletins_share_one_write_each_counted(redis_url, redis_client) -> None:
+    """The API's group write: each bulletin kept and its own items counted (one without ids
+    has no count command: the replies' offsets still line up), one task message after them."""
+    seen = RedisSeenStore(redis_client)
+    seen.mark_seen(["a1", "c2"], T0)
+    wanted = [(bulletin(1), ["a1", "a2"]), (bulletin(2), []), (bulletin(3), ["c1", "c2", "c3"])]
+
+    async def write() -> list[int]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            return await RedisIntake(redis_client).add_counting_new_async(
+                client, wanted, T0, seen, lambda p: p.lpush("queued", "task")
+            )
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(write()) == [1, 0, 2]
+    assert redis_client.lrange("queued", 0, -1) == [b"task"]
+    kept = RedisIntake(redis_client).due(T0, T0 + timedelta(seconds=5))
+    assert sorted(b.id for b in kept) == sorted(b.id for b, _ in wanted)
 
 
 def test_the_asyncio_write_waits_for_its_replica_too() -> None:
@@ -145,7 +167,10 @@ def test_the_asyncio_write_waits_for_its_replica_too() -> None:
         async def write(n: int) -> int:
             client = redis.asyncio.Redis(port=master.port)
             try:
-                return await durable.add_counting_new_async(client, bulletin(n), T0, seen, ["i"])
+                (new,) = await durable.add_counting_new_async(
+                    client, [(bulletin(n), ["i"])], T0, seen
+                )
+                return new
             finally:
                 await client.aclose()
 

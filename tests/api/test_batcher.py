@@ -1,0 +1,101 @@
+"""The API's group write: quiet calls go at once, calls under load share the next flush."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from alerts.api.batcher import Batcher
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def recording(flushes: list[list[int]], fail: BaseException | None = None):  # type: ignore[no-untyped-def]
+    async def flush(values: Sequence[int]) -> list[int]:
+        flushes.append(list(values))
+        await asyncio.sleep(0)
+        if fail is not None:
+            raise fail
+        return [v * 10 for v in values]
+
+    return flush
+
+
+def test_a_quiet_call_is_flushed_at_once_alone() -> None:
+    """No flush for ``linger`` seconds: the call goes straight through, no timer, no task."""
+    flushes: list[list[int]] = []
+    clock = Clock()
+    batcher = Batcher(recording(flushes), linger=0.02, most=8, clock=clock)
+
+    async def run() -> list[int]:
+        first = await batcher(1)
+        clock.now += 0.05  # quiet again
+        return [first, await batcher(2)]
+
+    assert asyncio.run(run()) == [10, 20]
+    assert flushes == [[1], [2]]
+
+
+def test_calls_within_the_linger_share_the_next_flush_each_with_its_result() -> None:
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes), linger=0.02, most=8)
+
+    async def run() -> list[int]:
+        first = await batcher(1)  # quiet: alone
+        return [first, *await asyncio.gather(batcher(2), batcher(3), batcher(4))]
+
+    assert asyncio.run(run()) == [10, 20, 30, 40]
+    assert flushes == [[1], [2, 3, 4]]
+
+
+def test_a_full_batch_goes_without_waiting_for_the_linger() -> None:
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes), linger=60.0, most=2)  # the timer would never fire
+
+    async def run() -> list[int]:
+        first = await batcher(1)
+        rest = await asyncio.wait_for(asyncio.gather(batcher(2), batcher(3)), timeout=5)
+        return [first, *rest]
+
+    assert asyncio.run(run()) == [10, 20, 30]
+    assert flushes == [[1], [2, 3]]
+
+
+def test_a_failed_flush_fails_every_call_it_held() -> None:
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes, ConnectionError("down")), linger=0.02, most=8)
+
+    async def run() -> list[object]:
+        with pytest.raises(ConnectionError):
+            await batcher(1)
+        return await asyncio.gather(batcher(2), batcher(3), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert [type(r) for r in results] == [ConnectionError, ConnectionError]
+    assert flushes == [[1], [2, 3]]
+
+
+def test_a_cancelled_caller_does_not_stop_the_others() -> None:
+    """A client that hangs up: its bulletin is still written with the others (as a write
+    already sent would be), the others get their results."""
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes), linger=0.02, most=8)
+
+    async def run() -> list[int]:
+        await batcher(1)
+        gone = asyncio.ensure_future(batcher(2))
+        staying = asyncio.ensure_future(batcher(3))
+        await asyncio.sleep(0)
+        gone.cancel()
+        return [await staying]
+
+    assert asyncio.run(run()) == [30]
+    assert flushes == [[1], [2, 3]]

@@ -1,0 +1,113 @@
+"""End to end: POSTs that come together share one intake write and one ingest task; each is
+answered for itself and every alert is sent once."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.workers.conftest import Stack, running_stack
+from tests.workers.test_e2e import settle
+
+WORDS = [f"{a}{b}" for a in ("kor", "vel", "tam", "pru", "zin", "lok") for b in ("ad", "ex", "um")]
+
+
+def bulletin(n: int) -> bytes:
+    rng = random.Random(n)
+    text = " ".join(rng.choice(WORDS) + str(n) for _ in range(30))
+    item = {"id": f"g{n}", "title": f"Ceasefire {n}: {text[:60]}", "body": f"{text} ceasefire."}
+    return httpx.Request("POST", "/", json={"items": [item]}).content
+
+
+def post(stack: Stack, n: int) -> httpx.Response:
+    return httpx.post(
+        f"{stack.api}/v1/bulletins?source=wire",
+        content=bulletin(n),
+        headers={**stack.headers(), "Content-Type": "application/json"},
+        timeout=20,
+    )
+
+
+@contextmanager
+def task_messages(client: redis.Redis) -> Iterator[list[str]]:
+    """The task names of the messages pushed on the ingest queue meanwhile (Redis MONITOR)."""
+    names: list[str] = []
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    monitor = client.monitor().__enter__()  # MONITOR sent: listening from now
+
+    def listen() -> None:
+        try:
+            for event in monitor.listen():
+                command = event["command"]
+                if event["db"] == db and command.startswith("LPUSH alerts "):
+                    names.append(command.split('"task": "')[1].split('"')[0])
+        except (redis.ConnectionError, OSError, ValueError):
+            return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    try:
+        yield names
+    finally:
+        monitor.connection.disconnect()
+        thread.join(5)
+
+
+def test_concurrent_posts_share_a_task_and_each_alerts_once(
+    tmp_path: Path, redis_url: str, redis_client
+) -> None:
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    with running_stack(
+        tmp_path, redis_url, redis_client, rules_dir=str(rules), api_publish_linger_ms=400,
+        delivery={"paced_channels": []},
+    ) as stack:  # fmt: skip
+        with task_messages(redis_client) as names:
+            assert post(stack, 0).json()["new"] == 1  # quiet: written and queued at once, alone
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda n: post(stack, n), range(1, 9)))
+        assert names[0] == "alerts.ingest_bulletin"
+        assert "alerts.ingest_bulletins" in names[1:]  # several bulletins, one task message
+        assert len(names) < 9
+        assert [a.status_code for a in answers] == [202] * 8
+        assert [a.json()["new"] for a in answers] == [1] * 8
+        stack.slack.wait_for(9, timeout=60)
+        again = post(stack, 3)  # one of them again: stored, nothing new, nothing sent
+        assert again.json()["new"] == 0
+        settle(stack)
+        assert len(stack.slack.requests) == 9
+        titles = " ".join(str(r.payload) for r in stack.slack.requests)
+        assert all(f"Ceasefire {n}:" in titles for n in range(9))
+        assert not redis_client.hlen("alerts:ingest:intake")  # every bulletin released
+
+
+def test_a_failing_bulletin_leaves_the_others_done_then_fails_the_task(
+    monkeypatch, redis_url: str
+) -> None:
+    """One bad bulletin of several: the others are ingested, then its error fails the task (it
+    stays in the intake, where the reconciler finds it)."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)  # workers.app builds an app on import
+    tasks = importlib.import_module("workers.tasks")
+
+    done: list[str] = []
+
+    def ingest(source, content_b64, content_type, bulletin_id, items, fmt):  # type: ignore[no-untyped-def]
+        if bulletin_id == "b2":
+            raise ValueError("bad bulletin")
+        done.append(bulletin_id)
+        return len(items)
+
+    monkeypatch.setattr(tasks, "_ingest", ingest)
+    many = [{"source": "s", "bulletin_id": f"b{n}", "items": [{}] * n} for n in (1, 2, 3)]
+    with pytest.raises(ValueError, match="bad bulletin"):
+        tasks.ingest_bulletins.run(bulletins=many)
+    assert done == ["b1", "b3"]
+    assert tasks.ingest_bulletins.run(bulletins=[many[0], many[2]]) == 4
