@@ -138,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = write_config(
             tmp, rules_dir=str(tmp / "rules"), api_token=TOKEN, channels={"slack": SLACK_URL},
             delivery={"paced_channels": []}, worker={"item_languages": item_languages(watches)},
+            api_publish_linger_ms=0,  # one task per POST: the per-item path, as measured before
         )  # fmt: skip
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         os.environ.update({k: v for k, v in env.items() if k.startswith("ALERTS_")})
