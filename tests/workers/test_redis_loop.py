@@ -67,15 +67,15 @@ def unacked(client: redis.Redis) -> set[str]:
 
 
 def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The commands of every pipeline executed from now on."""
+    """The commands of every round trip of held records and acks from now on."""
     sent: list[list[str]] = []
-    real = redis.client.Pipeline.execute
+    real = redis_transport.round_trip
 
-    def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append([str(c[0][0]) for c in self.command_stack])
-        return real(self, *args, **kwargs)
+    def round_trip(conn: Any, commands: Any) -> Any:
+        sent.append([str(c[0]) for c in commands])
+        return real(conn, commands)
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(redis_transport, "round_trip", round_trip)
     return sent
 
 
