@@ -1,6 +1,21 @@
 """kombu's Redis poller for ``workers/redis_transport``: before the event loop waits, the
 records and acks the channels hold are sent (``Channel.flush_due``); acks held alone go with a
-timer the first of them arms (``ACK_HOLD_SECONDS``), one at a time."""
+timer the first of them arms (``ACK_HOLD_SECONDS``), one at a time.
+
+In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
+loop is about to wait again (``Poller.on_poll_start``, the end of the same loop
+iteration): then all of them go in one round trip (``redis_wire``: hiredis-packed, no redis-py
+pipeline). Acks made while a message is awaited, with no record to ride along, wait for the next
+one (the next message's record or pop) or a timer the first of them arms (``ACK_HOLD_SECONDS``;
+an idle worker keeps none): a task message costs one round trip for its record and ack, not two.
+A worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
+visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
+record went out needs neither; a requeue (a pool child lost with its task) writes the held
+records first, as it restores from them. The window in which a SIGKILLed worker loses a message
+``BRPOP`` took is kombu's own (pop, then record), a few hundred microseconds of this iteration,
+with no wait for Redis in it; the API's intake brings such a message back (README,
+"Reliability").
+"""
 
 from __future__ import annotations
 

@@ -17,18 +17,7 @@ Per task message kombu records the message as unacknowledged and drops the recor
 each in MULTI ... EXEC; ``QoS`` (``redis_qos``) sends them without (the reason is there).
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
-loop is about to wait again (``redis_poller.Poller.on_poll_start``, the end of the same loop
-iteration): then all of them go in one round trip (``redis_wire``: hiredis-packed, no redis-py
-pipeline). Acks made while a message is awaited, with no record to ride along, wait for the next
-one (the next message's record or pop) or a timer the first of them arms (``ACK_HOLD_SECONDS``;
-an idle worker keeps none): a task message costs one round trip for its record and ack, not two.
-A worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
-visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
-record went out needs neither; a requeue (a pool child lost with its task) writes the held
-records first, as it restores from them. The window in which a SIGKILLed worker loses a message
-``BRPOP`` took is kombu's own (pop, then record), a few hundred microseconds of this iteration,
-with no wait for Redis in it; the API's intake brings such a message back (README,
-"Reliability").
+loop is about to wait again, then sent in one round trip (``redis_poller`` says when and why).
 """
 
 from __future__ import annotations
@@ -67,6 +56,7 @@ class Channel(kombu_redis.Channel):
     _pop_next = True  # the next start is the script (False: the queue runs empty, BRPOP)
     _sent: str | None = None  # what the consuming connection awaits: "EVAL" or "BRPOP"
     _load = True  # Redis lacks the pop script: send its text (EVAL) instead of its digest
+    _consumed: list[str] | None = None  # ``active_queues``, until the consumers change
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
@@ -86,6 +76,18 @@ class Channel(kombu_redis.Channel):
         if kwargs.get("no_ack", args[0] if args else False) and queue not in self._fanout_queues:
             self._no_ack.add(queue)  # fanout queues are read by LISTEN, never popped
         return super().basic_consume(queue, *args, **kwargs)
+
+    @property
+    def active_queues(self) -> list[str]:
+        """kombu's list, built again only after the consumed queues change: the poller asks
+        each channel for it on every loop iteration."""
+        if self._consumed is None:
+            self._consumed = super().active_queues
+        return self._consumed
+
+    def _update_queue_cycle(self) -> None:
+        self._consumed = None  # kombu calls this after every change of the consumed queues
+        super()._update_queue_cycle()
 
     def _connparams(self, asynchronous: bool = False) -> Any:
         transport = self.connection
@@ -135,7 +137,7 @@ class Channel(kombu_redis.Channel):
     def flush_due(self) -> None:
         """Before the loop waits: the held records (with the acks) now; held acks alone wait for
         the next record or pop while a message is awaited (``ACK_HOLD_SECONDS`` at most)."""
-        if self._records or not (self._holding() and self._in_poll):
+        if self._records or (self._acks and not (self._holding() and self._in_poll)):
             self.flush_acks()
 
     def flush_acks(self) -> None:

@@ -13,6 +13,7 @@ import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.asynchronous import Hub
+from kombu.transport import redis as kombu_redis
 
 from workers import redis_transport
 from workers.redis_transport import Channel, transport_for
@@ -204,3 +205,18 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     assert sent[1:] == [["ZREM", "HDEL"]]
     assert unacked(redis_client) == set()
     assert poller._armed is None
+
+
+def test_the_consumed_queues_are_kept_until_the_consumers_change(conn: Connection) -> None:
+    """The poller asks every channel for them on every loop iteration: built once per change."""
+    channel = conn.default_channel
+    first = Consumer(channel, [QUEUE])
+    first.consume()
+    assert channel.active_queues == ["loop-q"]
+    assert channel.active_queues is channel.active_queues  # kept, not built again
+    second = Consumer(channel, [Queue("loop-q2", EXCHANGE, "k2")])
+    second.consume()
+    assert channel.active_queues == ["loop-q", "loop-q2"]
+    first.cancel()
+    assert channel.active_queues == ["loop-q2"]
+    assert channel.active_queues == kombu_redis.Channel.active_queues.fget(channel)  # kombu's
