@@ -38,6 +38,7 @@ from workers.hub import poll_start_hook
 from workers.redis_poller import Poller
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 from workers.redis_qos import QoS
+from workers.redis_tick import TickChannel
 from workers.redis_wire import ack_commands, record_commands, record_value, round_trip, send_command
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ BACKLOG_SECONDS = 0.002
 _ENVELOPE = json.JSONDecoder(object_hook=object_hook)
 
 
-class Channel(kombu_redis.Channel):
+class Channel(TickChannel):
     """A Redis channel that reports a detached transport as a connection error, and takes
     messages with the pop script (``workers/redis_pop.py``) while the queue holds some."""
 
@@ -56,7 +57,6 @@ class Channel(kombu_redis.Channel):
     _pop_next = True  # the next start is the script (False: the queue runs empty, BRPOP)
     _sent: str | None = None  # what the consuming connection awaits: "EVAL" or "BRPOP"
     _load = True  # Redis lacks the pop script: send its text (EVAL) instead of its digest
-    _consumed: list[str] | None = None  # ``active_queues``, until the consumers change
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
@@ -76,18 +76,6 @@ class Channel(kombu_redis.Channel):
         if kwargs.get("no_ack", args[0] if args else False) and queue not in self._fanout_queues:
             self._no_ack.add(queue)  # fanout queues are read by LISTEN, never popped
         return super().basic_consume(queue, *args, **kwargs)
-
-    @property
-    def active_queues(self) -> list[str]:
-        """kombu's list, built again only after the consumed queues change: the poller asks
-        each channel for it on every loop iteration."""
-        if self._consumed is None:
-            self._consumed = super().active_queues
-        return self._consumed
-
-    def _update_queue_cycle(self) -> None:
-        self._consumed = None  # kombu calls this after every change of the consumed queues
-        super()._update_queue_cycle()
 
     def _connparams(self, asynchronous: bool = False) -> Any:
         transport = self.connection

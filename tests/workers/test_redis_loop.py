@@ -220,3 +220,15 @@ def test_the_consumed_queues_are_kept_until_the_consumers_change(conn: Connectio
     first.cancel()
     assert channel.active_queues == ["loop-q2"]
     assert channel.active_queues == kombu_redis.Channel.active_queues.fget(channel)  # kombu's
+
+
+def test_the_clients_are_cached_where_kombu_looks_for_them(conn: Connection, hub: Hub) -> None:
+    """In the channel's ``__dict__``, read there by kombu's close, which disconnects them."""
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    client = channel.client
+    assert channel.__dict__["client"] is client is channel.client
+    assert client.connection is not None
+    channel.close()
+    assert client.connection is None  # kombu's _close_clients found it
