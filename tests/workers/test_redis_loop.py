@@ -16,17 +16,10 @@ from kombu.asynchronous import Hub
 from kombu.transport import redis as kombu_redis
 
 from workers import redis_transport
-from workers.redis_transport import Channel, transport_for
+from workers.redis_transport import Channel
 
 EXCHANGE = Exchange("loop-test", type="direct")
 QUEUE = Queue("loop-q", EXCHANGE, "k")
-
-
-@pytest.fixture
-def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
-    connection = Connection(redis_url, transport=transport_for(redis_url))
-    yield connection
-    connection.release()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,16 +14,9 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 from workers import redis_transport
 from workers.redis_pop import POP_SHA
-from workers.redis_transport import Channel, transport_for
+from workers.redis_transport import Channel
 
 EXCHANGE = Exchange("pop-test", type="direct")
-
-
-@pytest.fixture
-def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
-    connection = Connection(redis_url, transport=transport_for(redis_url))
-    yield connection
-    connection.release()
 
 
 def publish(conn: Connection, *bodies: dict[str, Any]) -> None:

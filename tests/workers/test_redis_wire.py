@@ -5,7 +5,6 @@ drops what kombu's ack drops; one write per round trip, every reply read, errors
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,18 +14,10 @@ from kombu.transport import redis as kombu_redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.redis_transport import transport_for
 from workers.redis_wire import ack_commands, record_commands, record_value, round_trip
 
 EXCHANGE = Exchange("wire-test", type="direct")
 QUEUE = Queue("wire-q", EXCHANGE, "k")
-
-
-@pytest.fixture
-def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
-    connection = Connection(redis_url, transport=transport_for(redis_url))
-    yield connection
-    connection.release()
 
 
 def taken(conn: Connection, client: redis.Redis) -> tuple[Any, bytes]:
