@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery.app import trace as celery_trace
 from celery.app.trace import LOG_SUCCESS
 from celery.signals import setup_logging, worker_init, worker_shutting_down
 
@@ -20,16 +21,15 @@ CHATTY = ("httpx", "httpcore", "celery.worker.strategy")
 TRACE = "celery.app.trace"
 
 
-class _NoSuccessLine(logging.Filter):
-    """Drops Celery's "Task ... succeeded in ..." (one per task, beside our lines with the ids);
-    its retry (INFO) and failure (ERROR) lines stay."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """False for the success line only."""
-        return record.msg is not LOG_SUCCESS
+CELERY_INFO = celery_trace.info  # Celery's trace logs its INFO lines through this function
 
 
-NO_SUCCESS_LINE = _NoSuccessLine()
+def info_but_success(fmt: str, context: dict[str, Any]) -> None:
+    """Celery's trace ``info`` without its "Task ... succeeded in ..." (one per task, beside our
+    lines with the ids), dropped before a log record is made (a filter on the logger cost 4.6 µs
+    per task in the pool child); its retry line (INFO) stays, failures are logged elsewhere."""
+    if fmt is not LOG_SUCCESS:
+        CELERY_INFO(fmt, context)
 
 
 def configure_worker_logging() -> None:
@@ -39,11 +39,7 @@ def configure_worker_logging() -> None:
     quiet = logging.getLevelName(setup.level) != logging.DEBUG
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
-    trace = logging.getLogger(TRACE)
-    if quiet:
-        trace.addFilter(NO_SUCCESS_LINE)  # once: a filter already there is not added again
-    else:
-        trace.removeFilter(NO_SUCCESS_LINE)
+    celery_trace.info = info_but_success if quiet else CELERY_INFO  # type: ignore[assignment]
 
 
 # Now, not only on Celery's signal: its start-up (a warning when run as root) comes first.

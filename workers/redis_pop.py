@@ -7,7 +7,7 @@ that dies is redelivered after the visibility timeout); at the task's end the ac
 
 - it drops the unacked entries of the messages acked since the last pop (the acks ride along:
   ``QoS.ack`` in ``redis_qos`` leaves them to the next pop or unacked record, and a timer the
-  first held ack arms sends any left within ``redis_transport.ACK_HOLD_SECONDS``; outside an event
+  first held ack arms sends any left within ``redis_poller.ACK_HOLD_SECONDS``; outside an event
   loop, ``flush_acks`` sends them before the next wait);
 - it pops the first message of the queues' lists, in ``BRPOP``'s order (priority steps, one
   here: ``broker.PRIORITY_STEPS``; then queues), and records it as unacked, with kombu's own

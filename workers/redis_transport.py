@@ -13,25 +13,11 @@ stops with "Unrecoverable error" (the same fault as kombu#582; kombu main still 
 ``ConnectionError`` instead: ``ignore_errors`` swallows it and the consumer reconnects. The
 unacked messages stay in Redis and come back with the next restore sweep.
 
-Per task message kombu records the message as unacknowledged (``ZADD unacked_index`` + ``HSET
-unacked``) when it is delivered and drops both when it is acked, each pair wrapped in MULTI ...
-EXEC: 8 commands in 2 round trips. The MULTI guards nothing here: the restore sweep only takes
-entries older than the visibility timeout, never one being written or acked this moment, and it
-WATCHes ``unacked`` itself. ``QoS`` (``redis_qos``) sends each pair as a plain pipeline (same
-round trips, 4 commands less); the restore keeps kombu's transaction.
+Per task message kombu records the message as unacknowledged and drops the record at its ack,
+each in MULTI ... EXEC; ``QoS`` (``redis_qos``) sends them without (the reason is there).
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
-loop is about to wait again (``Poller.on_poll_start``, the end of the same loop iteration): then
-all of them go in one round trip. Acks made while a message is awaited, with no record to ride
-along, wait for the next one (the next message's record or pop) or a timer the first of them
-arms (``ACK_HOLD_SECONDS``; an idle worker keeps none): a task message costs one round trip
-for its record and ack, not two. A worker killed meanwhile has its tasks of the last
-``ACK_HOLD_SECONDS`` run again after the visibility timeout, as duplicates, which the delivery
-ledger flags. A message acked before its record went out needs neither; a requeue (a pool
-child lost with its task) writes the held records first, as it restores from them. The window
-in which a SIGKILLed worker loses a message ``BRPOP`` took is kombu's own (pop, then record), a
-few hundred microseconds of this iteration, with no wait for Redis in it; the API's intake
-brings such a message back (README, "Reliability").
+loop is about to wait again, then sent in one round trip (``redis_poller`` says when and why).
 """
 
 from __future__ import annotations
@@ -49,20 +35,20 @@ from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import object_hook
 
 from workers.hub import poll_start_hook
+from workers.redis_poller import Poller
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 from workers.redis_qos import QoS
+from workers.redis_tick import TickChannel
+from workers.redis_wire import ack_commands, record_commands, record_value, round_trip, send_command
 
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
 BACKLOG_SECONDS = 0.002
-# Held acks with no record to ride along: sent by then (a timer the ack arms), if no record or pop
-# has taken them first.
-ACK_HOLD_SECONDS = 0.05
 # kombu's ``loads`` with one decoder made once (``json.loads`` with a hook makes one per call).
 _ENVELOPE = json.JSONDecoder(object_hook=object_hook)
 
 
-class Channel(kombu_redis.Channel):
+class Channel(TickChannel):
     """A Redis channel that reports a detached transport as a connection error, and takes
     messages with the pop script (``workers/redis_pop.py``) while the queue holds some."""
 
@@ -75,8 +61,11 @@ class Channel(kombu_redis.Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
         self._sent_acks: list[str] = []
-        # Taken by BRPOP in the event loop, recorded as unacked before the loop next waits.
-        self._records: dict[str, tuple[float, Any]] = {}
+        # Taken by BRPOP in the event loop, recorded as unacked before the loop next waits:
+        # (when, the record's value).
+        self._records: dict[str, tuple[float, bytes | str]] = {}
+        self._raw: bytes | None = None  # the text of the message being delivered
+        self._held_conn: Any = None  # the connection the held records and acks go on
         self._loop_thread = threading.get_ident()  # acks from elsewhere are never held
         self._no_ack: set[str] = set()  # queues read without acks (a control reply queue)
         super().__init__(*args, **kwargs)
@@ -112,7 +101,7 @@ class Channel(kombu_redis.Channel):
         (True): it then shares one round trip with the acks of the same iteration."""
         if not self._holding():
             return False
-        self._records[delivery_tag] = (time.time(), message)
+        self._records[delivery_tag] = (time.time(), record_value(self._raw, message))
         return True
 
     def defer_ack(self, delivery_tag: str) -> bool:
@@ -136,7 +125,7 @@ class Channel(kombu_redis.Channel):
     def flush_due(self) -> None:
         """Before the loop waits: the held records (with the acks) now; held acks alone wait for
         the next record or pop while a message is awaited (``ACK_HOLD_SECONDS`` at most)."""
-        if self._records or not (self._holding() and self._in_poll):
+        if self._records or (self._acks and not (self._holding() and self._in_poll)):
             self.flush_acks()
 
     def flush_acks(self) -> None:
@@ -146,20 +135,24 @@ class Channel(kombu_redis.Channel):
             return
         acks, self._acks = self._acks, []
         records, self._records = self._records, {}
+        index, unacked = self.unacked_index_key, self.unacked_key
+        commands = []
+        for tag, (at, value) in records.items():
+            commands += record_commands(index, unacked, tag, at, value)
+        for tag in acks:
+            commands += ack_commands(index, unacked, tag)
         try:
-            with self.qos.pipe_or_acquire() as pipe:
-                for tag, (at, message) in records.items():
-                    self.qos.record(pipe, message, tag, at)
-                for tag in acks:
-                    self.qos._remove_from_indices(tag, pipe)  # kombu's ack
-                pipe.execute()
+            if self._held_conn is None:
+                self._held_conn = self.pool.get_connection()
+            round_trip(self._held_conn, commands)
         except BaseException:
             self._acks[:0] = acks  # sent again with the next flush (both are idempotent)
             self._records = records | self._records
             raise
 
     def _brpop_start(self, timeout: Any = None) -> None:
-        if not self._scripted():
+        scripted = self._scripted()
+        if not scripted and self.global_keyprefix:  # kombu's client prefixes the keys
             self._sent = "BRPOP"
             super()._brpop_start(timeout)
             return
@@ -167,23 +160,31 @@ class Channel(kombu_redis.Channel):
         if not queues:
             return
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        conn = self.client.connection
+        if not scripted:  # kombu's BRPOP, packed by hiredis (``redis_wire``)
+            wait = self.brpop_timeout if timeout is None else timeout
+            self._in_poll, self._sent = conn, "BRPOP"
+            self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]
+            send_command(conn, ("BRPOP", *keys, wait or 0))
+            return
         acks, self._acks = self._acks, []
         command = pop_command(
             self.unacked_index_key, self.unacked_key, keys, time.time(), acks, load=self._load
         )
         try:
-            self.client.connection.send_command(*command)
+            send_command(conn, tuple(command))
         except BaseException:
             self._acks[:0] = acks
             raise
-        self._in_poll = self.client.connection
+        self._in_poll = conn
         self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]  # kombu's is None
         self._sent, self._sent_acks = "EVAL", acks
 
     def _brpop_read(self, **options: Any) -> Any:
         if self._sent != "EVAL":
             sent_at = self._brpop_sent_at
-            delivered = super()._brpop_read(**options)  # Empty when BRPOP timed out
+            # Empty when BRPOP timed out
+            delivered = self._brpop_take() if not self.global_keyprefix else super()._brpop_read()
             # Answered at once: messages were waiting, and more may be (the script next).
             # Waited for it: the queue runs empty, and a script would mostly find nothing.
             self._pop_next = sent_at is None or time.monotonic() - sent_at < BACKLOG_SECONDS
@@ -209,19 +210,42 @@ class Channel(kombu_redis.Channel):
             if popped is None:
                 self._pop_next = False  # every list empty: block in BRPOP next
                 raise Empty()
-            key, item, recorded = popped
-            dest = bytes_to_str(key).rsplit(self.sep, 1)[0]
-            self._queue_cycle.rotate(dest)
-            payload = _ENVELOPE.decode(bytes_to_str(item))
-            self.recorded = payload["properties"]["delivery_tag"] if recorded else None
-            try:
-                self.connection._deliver(payload, dest)
-            finally:
-                self.recorded = None
+            self._deliver_text(*popped)
             return True
         finally:
             self._in_poll = None  # type: ignore[assignment]  # kombu's own value here too
             self._flush_brpop_reauth()
+
+    def _brpop_take(self) -> bool:
+        """kombu's read of BRPOP's reply, the message delivered from its text."""
+        conn = self.client.connection
+        try:
+            try:
+                reply = conn.read_response()
+            except self.connection_errors:
+                conn.disconnect()  # the next iteration reconnects
+                raise
+            if not reply:
+                raise Empty()
+            key, item = reply
+            self._deliver_text(key, item, False)
+            return True
+        finally:
+            self._in_poll = None  # type: ignore[assignment]
+            self._flush_brpop_reauth()
+
+    def _deliver_text(self, key: bytes, item: bytes, recorded: bool) -> None:
+        """Hand kombu the message ``item`` (its JSON text) popped from list ``key``;
+        ``recorded``: the pop script recorded it as unacked already."""
+        dest = bytes_to_str(key).rsplit(self.sep, 1)[0]
+        self._queue_cycle.rotate(dest)
+        payload = _ENVELOPE.decode(bytes_to_str(item))
+        self.recorded = payload["properties"]["delivery_tag"] if recorded else None
+        self._raw = item
+        try:
+            self.connection._deliver(payload, dest)
+        finally:
+            self.recorded = self._raw = None
 
     def close(self) -> None:
         """Send the held acks, then close as kombu does."""
@@ -229,49 +253,14 @@ class Channel(kombu_redis.Channel):
             self.flush_acks()
         except self.connection_errors as exc:  # the entries lapse to a redelivery, as in kombu
             log.warning("acks not sent at close: %s", exc)
+        conn, self._held_conn = self._held_conn, None
+        if conn is not None and self._pool is not None:
+            self._pool.release(conn)  # then closed with the pool, as kombu closes it
         super().close()
 
 
-class Poller(kombu_redis.MultiChannelPoller):
-    """kombu's poller; before the loop waits, the acks no pop took are sent."""
-
-    in_loop = False  # polled by an event loop (``poll_start_hook``), not by drain_events
-    loop: Any = None  # that loop (``Transport.register_with_event_loop``)
-    _armed: Any = None  # the pending flush of held acks: one at a time, none while none held
-
-    def arm(self) -> None:
-        """Flush what the channels hold within ``ACK_HOLD_SECONDS`` (an idle worker keeps no
-        timer: its loop is not woken for nothing)."""
-        if self.loop is not None and self._armed is None:
-            self._armed = self.loop.call_later(ACK_HOLD_SECONDS, self._fire)
-
-    def disarm(self) -> None:
-        """Drop the pending flush (the loop it was on is being replaced)."""
-        if self._armed is not None:
-            self._armed.cancel()
-            self._armed = None
-
-    def _fire(self) -> None:
-        self._armed = None
-        self.flush_held()
-
-    def on_poll_start(self) -> None:
-        """Start the pops (they carry the held acks), then flush what is due."""
-        super().on_poll_start()
-        for channel in self._channels:
-            channel.flush_due()
-
-    def flush_held(self) -> None:
-        """The loop's timer: send what every channel holds."""
-        for channel in self._channels:
-            try:
-                channel.flush_acks()
-            except channel.connection_errors:  # held again: the next flush sends them
-                log.debug("held acks not sent yet", exc_info=True)
-
-
 class Transport(kombu_redis.Transport):
-    """kombu's Redis transport using ``Channel`` and ``Poller`` above."""
+    """kombu's Redis transport using ``Channel`` above and ``redis_poller.Poller``."""
 
     Channel = Channel
 

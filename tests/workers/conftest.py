@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis
+from kombu import Connection
 
 from tests.support.processes import (
     Service,
@@ -22,6 +23,7 @@ from tests.support.processes import (
 from tests.support.redis_server import free_port
 from tests.support.slack import SlackTestServer
 from tests.support.smtp import SmtpTestServer
+from workers.redis_transport import transport_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-token-not-a-secret"
@@ -79,6 +81,14 @@ def running_stack(
             for service in reversed(services):
                 service.stop()
             print(services[0].output())  # shown by pytest when the test failed
+
+
+@pytest.fixture
+def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
+    """A kombu connection on the test database through our Redis transport (the consumer's)."""
+    connection = Connection(redis_url, transport=transport_for(redis_url))
+    yield connection
+    connection.release()
 
 
 @pytest.fixture

@@ -13,19 +13,13 @@ import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.asynchronous import Hub
+from kombu.transport import redis as kombu_redis
 
 from workers import redis_transport
-from workers.redis_transport import Channel, transport_for
+from workers.redis_transport import Channel
 
 EXCHANGE = Exchange("loop-test", type="direct")
 QUEUE = Queue("loop-q", EXCHANGE, "k")
-
-
-@pytest.fixture
-def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
-    connection = Connection(redis_url, transport=transport_for(redis_url))
-    yield connection
-    connection.release()
 
 
 @pytest.fixture
@@ -67,15 +61,15 @@ def unacked(client: redis.Redis) -> set[str]:
 
 
 def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The commands of every pipeline executed from now on."""
+    """The commands of every round trip of held records and acks from now on."""
     sent: list[list[str]] = []
-    real = redis.client.Pipeline.execute
+    real = redis_transport.round_trip
 
-    def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append([str(c[0][0]) for c in self.command_stack])
-        return real(self, *args, **kwargs)
+    def round_trip(conn: Any, commands: Any) -> Any:
+        sent.append([str(c[0]) for c in commands])
+        return real(conn, commands)
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(redis_transport, "round_trip", round_trip)
     return sent
 
 
@@ -204,3 +198,30 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     assert sent[1:] == [["ZREM", "HDEL"]]
     assert unacked(redis_client) == set()
     assert poller._armed is None
+
+
+def test_the_consumed_queues_are_kept_until_the_consumers_change(conn: Connection) -> None:
+    """The poller asks every channel for them on every loop iteration: built once per change."""
+    channel = conn.default_channel
+    first = Consumer(channel, [QUEUE])
+    first.consume()
+    assert channel.active_queues == ["loop-q"]
+    assert channel.active_queues is channel.active_queues  # kept, not built again
+    second = Consumer(channel, [Queue("loop-q2", EXCHANGE, "k2")])
+    second.consume()
+    assert channel.active_queues == ["loop-q", "loop-q2"]
+    first.cancel()
+    assert channel.active_queues == ["loop-q2"]
+    assert channel.active_queues == kombu_redis.Channel.active_queues.fget(channel)  # kombu's
+
+
+def test_the_clients_are_cached_where_kombu_looks_for_them(conn: Connection, hub: Hub) -> None:
+    """In the channel's ``__dict__``, read there by kombu's close, which disconnects them."""
+    got: list[Any] = []
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    client = channel.client
+    assert channel.__dict__["client"] is client is channel.client
+    assert client.connection is not None
+    channel.close()
+    assert client.connection is None  # kombu's _close_clients found it

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from kombu.transport import redis as kombu_redis
 
 from workers import redis_transport
 from workers.redis_pop import POP_SHA
-from workers.redis_transport import Channel, transport_for
+from workers.redis_transport import Channel
 
 EXCHANGE = Exchange("pop-test", type="direct")
-
-
-@pytest.fixture
-def conn(redis_url: str, redis_client: redis.Redis) -> Iterator[Connection]:
-    connection = Connection(redis_url, transport=transport_for(redis_url))
-    yield connection
-    connection.release()
 
 
 def publish(conn: Connection, *bodies: dict[str, Any]) -> None:
@@ -53,11 +44,24 @@ def unacked(client: redis.Redis) -> set[str]:
     return {k.decode() for k in client.hkeys("unacked")}
 
 
+def brpops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The BRPOP commands the channel sends from now on."""
+    sent: list[Any] = []
+    real = redis_transport.send_command
+
+    def send_command(conn: Any, args: Any) -> None:
+        if args[0] == "BRPOP":
+            sent.append(args)
+        real(conn, args)
+
+    monkeypatch.setattr(redis_transport, "send_command", send_command)
+    return sent
+
+
 def test_a_taken_message_is_recorded_by_the_script_as_kombu_would(
     conn: Connection, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    brpops: list[Any] = []
-    monkeypatch.setattr(kombu_redis.Channel, "_brpop_start", lambda *a, **k: brpops.append(a))
+    sent = brpops(monkeypatch)
     publish(conn, {"n": 1})
     got: list[Any] = []
     consumer(conn, got)
@@ -68,7 +72,7 @@ def test_a_taken_message_is_recorded_by_the_script_as_kombu_would(
     assert redis_client.zscore("unacked_index", message.delivery_tag) is not None
     raw, exchange, routing_key = json.loads(redis_client.hget("unacked", message.delivery_tag))
     assert (raw, exchange, routing_key) == (message._raw, "pop-test", "k")
-    assert brpops == []  # the script took it
+    assert sent == []  # the script took it
     message.ack()  # in the callback's wake: held for the next pop, or sent before the loop waits
     with pytest.raises(socket.timeout):
         conn.drain_events(timeout=0.3)
@@ -123,20 +127,16 @@ def test_an_empty_queue_blocks_in_brpop_and_a_backlog_brings_the_script_back(
     """After BRPOP, the script again only if BRPOP found the message waiting (a backlog): on
     a queue that runs empty a script would mostly find nothing, a round trip for nothing."""
     monkeypatch.setattr(redis_transport, "BACKLOG_SECONDS", backlog_seconds)
-    brpops: list[Any] = []
-    real = kombu_redis.Channel._brpop_start
-    monkeypatch.setattr(
-        kombu_redis.Channel, "_brpop_start", lambda *a, **k: brpops.append(1) or real(*a, **k)
-    )
+    sent = brpops(monkeypatch)
     got: list[Any] = []
     consumer(conn, got)
     with pytest.raises(socket.timeout):
         conn.drain_events(timeout=0.3)  # the script found nothing; BRPOP waits
-    assert len(brpops) == 1
+    assert [args[0] for args in sent] == ["BRPOP"]
     publish(conn, {"n": 1}, {"n": 2})
     take(conn, consumer, got)  # BRPOP's, recorded by kombu's own pipeline
     take(conn, consumer, got)
-    assert len(brpops) == (2 if second_by == "BRPOP" else 1)
+    assert len(sent) == (2 if second_by == "BRPOP" else 1)
     assert [m.payload["n"] for m in got] == [1, 2]
     assert unacked(redis_client) == {m.delivery_tag for m in got}
     for message in got:

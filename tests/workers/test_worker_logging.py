@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from celery.app import trace as celery_trace
 
 from alerts.settings import Settings
 from workers import observe
@@ -20,6 +21,7 @@ def restored_logging() -> Iterator[None]:
     root.setLevel(level)
     for name in observe.CHATTY:
         logging.getLogger(name).setLevel(logging.NOTSET)
+    celery_trace.info = observe.CELERY_INFO  # type: ignore[assignment]
 
 
 @pytest.mark.usefixtures("restored_logging")
@@ -45,9 +47,15 @@ def test_celery_task_success_line_only_at_debug_and_retries_kept(
     logging.getLogger().addHandler(caplog.handler)  # the set-up replaced the root's handlers
     caplog.set_level(logging.DEBUG, logger=observe.TRACE)
     context = {"id": "t1", "name": "alerts.ingest_bulletin", "runtime": 0.01, "return_value": 1}
+    made: list[str] = []
+    trace_logger = logging.getLogger(observe.TRACE)
+    real = trace_logger.makeRecord
+    monkeypatch.setattr(
+        trace_logger, "makeRecord", lambda *a, **k: made.append(a[4]) or real(*a, **k)
+    )
     trace.info(trace.LOG_SUCCESS, context)
     trace.info(trace.LOG_RETRY, {**context, "exc": "Retry in 5s"})
     logged = [r.getMessage() for r in caplog.records if r.name == observe.TRACE]
     assert any("succeeded" in line for line in logged) is shown
     assert any("retry: Retry in 5s" in line for line in logged)
-    logging.getLogger(observe.TRACE).removeFilter(observe.NO_SUCCESS_LINE)
+    assert (trace.LOG_SUCCESS in made) is shown  # not even a record made when dropped
