@@ -9,21 +9,74 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.observe.logs import JsonLineStream, Scrubber, TextFormatter, configure_logging
+from alerts.observe.logs import (
+    JsonLineFormatter,
+    JsonLineStream,
+    Scrubber,
+    TextFormatter,
+    configure_logging,
+)
+from alerts.observe.settings import LogSetup
 from alerts.settings import load_settings
 
 SLACK = "slack://T1234567/B7654321/abcdefghijklmnopqrstuvwx"
 TOKEN = "api-token-do-not-log"
 
 
+LOGGING_FLAGS = ("_srcfile", "logThreads", "logMultiprocessing")
+
+
 @pytest.fixture
 def root_restored() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    flags = {name: getattr(logging, name) for name in LOGGING_FLAGS}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.captureWarnings(False)
+    for name, value in flags.items():
+        setattr(logging, name, value)
+
+
+class _FixedTime(logging.Filter):
+    """Every record at the same instant (two runs of the same lines compare equal)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.created, record.msecs = 1_764_990_000.25, 250.0
+        return True
+
+
+def _lines(fmt: str, lean: bool, flags: dict[str, object]) -> str:
+    out = io.StringIO()
+    handler = configure_logging(LogSetup(format=fmt, secrets=(TOKEN,)), out)
+    if not lean:
+        for name, value in flags.items():
+            setattr(logging, name, value)
+    handler.addFilter(_FixedTime())
+    log = logging.getLogger("alerts.test")
+    ids = {"item_id": "c:1", "item_ids": ["c:1", "c:2"], "channel": "slack", "status": "sent"}
+    log.info("delivery %s: %s", "sent", TOKEN, extra=ids)
+    log.debug("not shown")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("send failed", extra=ids)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_lean_records_print_the_same_lines(fmt: str, root_restored: None) -> None:
+    stock = {name: getattr(logging, name) for name in LOGGING_FLAGS}
+    assert stock["_srcfile"]  # the process's default: records carry their caller
+    full, lean = _lines(fmt, False, stock), _lines(fmt, True, stock)
+    assert lean == full
+    assert TOKEN not in lean and "item_id" in lean and "RuntimeError" in lean
+    record = logging.getLogger("alerts.test").makeRecord(
+        "alerts.test", logging.INFO, "(unknown file)", 0, "m", None, None
+    )
+    assert record.threadName is None and record.processName is None  # not computed
+    assert logging._srcfile is None  # type: ignore[attr-defined]  # no findCaller
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -66,8 +119,11 @@ def test_stray_prints_become_json_lines() -> None:
     assert len(lines) == 2  # blank lines dropped, the partial line waits for its end
 
 
-def test_text_line_times_are_logging_s_own_whether_the_second_is_new_or_not() -> None:
-    ours, stock = TextFormatter(Scrubber()), logging.Formatter()
+@pytest.mark.parametrize("ours", [TextFormatter(Scrubber()), JsonLineFormatter(Scrubber())])
+def test_line_times_are_logging_s_own_whether_the_second_is_new_or_not(
+    ours: logging.Formatter,
+) -> None:
+    stock = logging.Formatter()
     # Same second twice, the next second, back in time, a millisecond edge, a custom datefmt.
     for created in (1_764_990_000.25, 1_764_990_000.999, 1_764_990_001.0, 86_399.5, 0.5, -0.5):
         record = logging.LogRecord("alerts", logging.INFO, __file__, 1, "m", None, None)
