@@ -84,7 +84,12 @@ class TextFormatter(SecondCachedTime):
         """The scrubbed line."""
         fields = record.__dict__
         ids = " ".join([f"{k}={fields[k]}" for k in ID_FIELDS if k in fields])
-        line = super().format(record)
+        if record.exc_info or record.exc_text or record.stack_info:
+            line = super().format(record)
+        else:  # ``logging.Formatter.format``'s steps for a line without a trace, inline
+            record.message = record.getMessage()
+            record.asctime = self.formatTime(record)
+            line = TEXT_FORMAT % fields
         return self.scrub(f"{line} {ids}" if ids else line)
 
 
@@ -96,8 +101,16 @@ class JsonLineFormatter(SecondCachedTime, JsonFormatter):
         self.scrub = scrub
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        """Mask secrets in every value (messages, ids, exception texts)."""
-        return {k: self._clean(v) for k, v in log_data.items()}
+        """Mask secrets in every value (messages, ids, exception texts).
+
+        The top-level strings are scrubbed as one text first: when it holds no secret, none
+        of them does (a secret in one is in the joined text), and they stay as they are.
+        """
+        clean = self._clean
+        joined = "\n".join([v for v in log_data.values() if type(v) is str])
+        if self.scrub(joined) != joined:  # a secret somewhere: each value on its own
+            return {k: clean(v) for k, v in log_data.items()}
+        return {k: v if type(v) is str else clean(v) for k, v in log_data.items()}
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):

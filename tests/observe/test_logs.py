@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from alerts.observe.logs import (
+    TEXT_FORMAT,
     JsonLineFormatter,
     JsonLineStream,
     Scrubber,
@@ -130,3 +132,34 @@ def test_line_times_are_logging_s_own_whether_the_second_is_new_or_not(
         record.created, record.msecs = created, float(int((created % 1) * 1000))
         assert ours.formatTime(record) == stock.formatTime(record)
         assert ours.formatTime(record, "%H:%M") == stock.formatTime(record, "%H:%M")
+
+
+def _record(**extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("alerts.x", logging.INFO, __file__, 7, "sent %s", ("x",), None)
+    record.created, record.msecs = 1_764_990_000.25, 250.0  # one instant for every record
+    record.__dict__.update(extra)
+    return record
+
+
+def test_text_lines_are_logging_s_format_then_the_ids() -> None:
+    ours, stock = TextFormatter(Scrubber()), logging.Formatter(TEXT_FORMAT)
+    assert ours.format(_record()) == stock.format(_record())
+    assert ours.format(_record(item_id="c:1", status="sent")) == (
+        f"{stock.format(_record())} item_id=c:1 status=sent"
+    )
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        traced = _record(exc_info=sys.exc_info(), stack_info="Stack (most recent call last):")
+    assert ours.format(traced) == stock.format(_record(exc_info=traced.exc_info,
+                                                       stack_info=traced.stack_info))  # fmt: skip
+
+
+def test_json_values_are_scrubbed_wherever_the_secret_is() -> None:
+    ours = JsonLineFormatter(Scrubber([TOKEN]))
+    clean = json.loads(ours.format(_record(item_id="c:1", item_ids=["c:1"])))
+    assert clean["item_id"] == "c:1" and clean["item_ids"] == ["c:1"]
+    leaky = _record(item_id=f"c:{TOKEN}", item_ids=["c:1", TOKEN], watch={"w": TOKEN})
+    line = json.loads(ours.format(leaky))
+    assert line["item_id"] == "c:****" and line["item_ids"] == ["c:1", "****"]
+    assert line["watch"] == {"w": "****"} and line["message"] == "sent x"
