@@ -54,35 +54,46 @@ def setup_secrets(setup: LogSetup) -> list[str]:
     return [p for p in [*secret_pieces(setup.secret_urls), *setup.secrets] if len(p) >= 4]
 
 
-class TextFormatter(logging.Formatter):
-    """One line: the usual prefix and message, then the record's ids as ``key=value``."""
+class SecondCachedTime(logging.Formatter):
+    """``logging.Formatter``'s time, its ``localtime`` and ``strftime`` done once a second
+    (a worker logs two lines an item, many in the same second)."""
 
-    def __init__(self, scrub: Scrubber) -> None:
-        super().__init__(TEXT_FORMAT)
-        self.scrub = scrub
-        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
-
-    def format(self, record: logging.LogRecord) -> str:
-        """The scrubbed line."""
-        ids = " ".join(f"{k}={record.__dict__[k]}" for k in ID_FIELDS if k in record.__dict__)
-        line = super().format(record)
-        return self.scrub(f"{line} {ids}" if ids else line)
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        """``logging.Formatter``'s time, its ``localtime`` and ``strftime`` done once a second
-        (a worker logs two lines an item, many in the same second)."""
+        """The record's time as ``logging.Formatter.formatTime`` writes it."""
+        if datefmt:
+            return super().formatTime(record, datefmt)
         second = int(record.created // 1)  # floor: a second before 1970 is not 1970 itself
         seen, text = self._second
-        if second != seen or datefmt:
-            if datefmt:
-                return super().formatTime(record, datefmt)
+        if second != seen:
             text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = (second, text)  # one tuple: a racing thread reads a matching pair
         msec = self.default_msec_format
         return msec % (text, record.msecs) if msec else text
 
 
-class JsonLineFormatter(JsonFormatter):
+class TextFormatter(SecondCachedTime):
+    """One line: the usual prefix and message, then the record's ids as ``key=value``."""
+
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__(TEXT_FORMAT)
+        self.scrub = scrub
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The scrubbed line."""
+        fields = record.__dict__
+        ids = " ".join([f"{k}={fields[k]}" for k in ID_FIELDS if k in fields])
+        if record.exc_info or record.exc_text or record.stack_info:
+            line = super().format(record)
+        else:  # ``logging.Formatter.format``'s steps for a line without a trace, inline
+            record.message = record.getMessage()
+            record.asctime = self.formatTime(record)
+            line = TEXT_FORMAT % fields
+        return self.scrub(f"{line} {ids}" if ids else line)
+
+
+class JsonLineFormatter(SecondCachedTime, JsonFormatter):
     """One JSON object per line; every string value scrubbed before it is encoded."""
 
     def __init__(self, scrub: Scrubber) -> None:
@@ -90,8 +101,16 @@ class JsonLineFormatter(JsonFormatter):
         self.scrub = scrub
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        """Mask secrets in every value (messages, ids, exception texts)."""
-        return {k: self._clean(v) for k, v in log_data.items()}
+        """Mask secrets in every value (messages, ids, exception texts).
+
+        The top-level strings are scrubbed as one text first: when it holds no secret, none
+        of them does (a secret in one is in the joined text), and they stay as they are.
+        """
+        clean = self._clean
+        joined = "\n".join([v for v in log_data.values() if type(v) is str])
+        if self.scrub(joined) != joined:  # a secret somewhere: each value on its own
+            return {k: clean(v) for k, v in log_data.items()}
+        return {k: v if type(v) is str else clean(v) for k, v in log_data.items()}
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -175,4 +194,18 @@ def configure_logging(setup: LogSetup, stream: TextIO | None = None) -> logging.
     root.addHandler(handler)
     root.setLevel(setup.level)
     logging.captureWarnings(True)  # warnings become lines in the same format
+    lean_records()
     return handler
+
+
+def lean_records() -> None:
+    """Records without what neither format prints: the caller's file, line and function
+    (``findCaller`` walks the stack for each record), the thread, the multiprocessing name.
+
+    The logging HOWTO's "Optimization" switches. ``TEXT_FORMAT`` and ``JSON_FIELDS`` name none
+    of these fields and the JSON formatter leaves them out of its extras (reserved attributes);
+    a record's ``stack_info`` is not asked for in this code base (it needs ``findCaller``).
+    """
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logMultiprocessing = False

@@ -9,8 +9,7 @@ an item id. The full list, with labels, is in docs/operations.md.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter as Tally
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from typing import Any
 
 from alerts.observe.multiproc import ensure_dir
@@ -112,8 +111,17 @@ def parse_error(source: str) -> None:
 def matched(seconds: Sequence[float], watches: Iterable[str]) -> None:
     """Record a batch's per-item match times and the watches that fired (after the batch)."""
     observe_many(MATCH_SECONDS, seconds)
-    for watch, count in Tally(watches).items():
+    for watch, count in tally(watches).items():
         child(MATCHES, watch).inc(count)
+
+
+def tally(keys: Iterable[Hashable]) -> dict[Any, int]:
+    """How many times each key occurs, first seen first (``collections.Counter`` checks its
+    argument against ``Mapping`` first: dearer than the counting, for a batch of one)."""
+    counts: dict[Any, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
@@ -126,8 +134,9 @@ def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
     if not values:
         return
     bounds = histogram._upper_bounds  # ascending, +Inf last: every value has a bucket
-    for index, count in Tally(bisect_left(bounds, v) for v in values).items():
-        histogram._buckets[index].inc(count)  # observe's bucket: the first bound >= the value
+    buckets = histogram._buckets
+    for index, count in tally([bisect_left(bounds, v) for v in values]).items():
+        buckets[index].inc(count)  # observe's bucket: the first bound >= the value
     histogram._sum.inc(sum(values))
 
 

@@ -5,25 +5,82 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from alerts.observe.logs import JsonLineStream, Scrubber, TextFormatter, configure_logging
+from alerts.observe.logs import (
+    TEXT_FORMAT,
+    JsonLineFormatter,
+    JsonLineStream,
+    Scrubber,
+    TextFormatter,
+    configure_logging,
+)
+from alerts.observe.settings import LogSetup
 from alerts.settings import load_settings
 
 SLACK = "slack://T1234567/B7654321/abcdefghijklmnopqrstuvwx"
 TOKEN = "api-token-do-not-log"
 
 
+LOGGING_FLAGS = ("_srcfile", "logThreads", "logMultiprocessing")
+
+
 @pytest.fixture
 def root_restored() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    flags = {name: getattr(logging, name) for name in LOGGING_FLAGS}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.captureWarnings(False)
+    for name, value in flags.items():
+        setattr(logging, name, value)
+
+
+class _FixedTime(logging.Filter):
+    """Every record at the same instant (two runs of the same lines compare equal)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.created, record.msecs = 1_764_990_000.25, 250.0
+        return True
+
+
+def _lines(fmt: str, lean: bool, flags: dict[str, object]) -> str:
+    out = io.StringIO()
+    handler = configure_logging(LogSetup(format=fmt, secrets=(TOKEN,)), out)
+    if not lean:
+        for name, value in flags.items():
+            setattr(logging, name, value)
+    handler.addFilter(_FixedTime())
+    log = logging.getLogger("alerts.test")
+    ids = {"item_id": "c:1", "item_ids": ["c:1", "c:2"], "channel": "slack", "status": "sent"}
+    log.info("delivery %s: %s", "sent", TOKEN, extra=ids)
+    log.debug("not shown")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("send failed", extra=ids)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_lean_records_print_the_same_lines(fmt: str, root_restored: None) -> None:
+    # logging's defaults (another test's set-up may have left this process lean).
+    srcfile = os.path.normcase(logging.addLevelName.__code__.co_filename)
+    stock = {"_srcfile": srcfile, "logThreads": True, "logMultiprocessing": True}
+    full, lean = _lines(fmt, False, stock), _lines(fmt, True, stock)
+    assert lean == full
+    assert TOKEN not in lean and "item_id" in lean and "RuntimeError" in lean
+    record = logging.getLogger("alerts.test").makeRecord(
+        "alerts.test", logging.INFO, "(unknown file)", 0, "m", None, None
+    )
+    assert record.threadName is None and record.processName is None  # not computed
+    assert logging._srcfile is None  # type: ignore[attr-defined]  # no findCaller
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -66,11 +123,45 @@ def test_stray_prints_become_json_lines() -> None:
     assert len(lines) == 2  # blank lines dropped, the partial line waits for its end
 
 
-def test_text_line_times_are_logging_s_own_whether_the_second_is_new_or_not() -> None:
-    ours, stock = TextFormatter(Scrubber()), logging.Formatter()
+@pytest.mark.parametrize("ours", [TextFormatter(Scrubber()), JsonLineFormatter(Scrubber())])
+def test_line_times_are_logging_s_own_whether_the_second_is_new_or_not(
+    ours: logging.Formatter,
+) -> None:
+    stock = logging.Formatter()
     # Same second twice, the next second, back in time, a millisecond edge, a custom datefmt.
     for created in (1_764_990_000.25, 1_764_990_000.999, 1_764_990_001.0, 86_399.5, 0.5, -0.5):
         record = logging.LogRecord("alerts", logging.INFO, __file__, 1, "m", None, None)
         record.created, record.msecs = created, float(int((created % 1) * 1000))
         assert ours.formatTime(record) == stock.formatTime(record)
         assert ours.formatTime(record, "%H:%M") == stock.formatTime(record, "%H:%M")
+
+
+def _record(**extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("alerts.x", logging.INFO, __file__, 7, "sent %s", ("x",), None)
+    record.created, record.msecs = 1_764_990_000.25, 250.0  # one instant for every record
+    record.__dict__.update(extra)
+    return record
+
+
+def test_text_lines_are_logging_s_format_then_the_ids() -> None:
+    ours, stock = TextFormatter(Scrubber()), logging.Formatter(TEXT_FORMAT)
+    assert ours.format(_record()) == stock.format(_record())
+    assert ours.format(_record(item_id="c:1", status="sent")) == (
+        f"{stock.format(_record())} item_id=c:1 status=sent"
+    )
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        traced = _record(exc_info=sys.exc_info(), stack_info="Stack (most recent call last):")
+    assert ours.format(traced) == stock.format(_record(exc_info=traced.exc_info,
+                                                       stack_info=traced.stack_info))  # fmt: skip
+
+
+def test_json_values_are_scrubbed_wherever_the_secret_is() -> None:
+    ours = JsonLineFormatter(Scrubber([TOKEN]))
+    clean = json.loads(ours.format(_record(item_id="c:1", item_ids=["c:1"])))
+    assert clean["item_id"] == "c:1" and clean["item_ids"] == ["c:1"]
+    leaky = _record(item_id=f"c:{TOKEN}", item_ids=["c:1", TOKEN], watch={"w": TOKEN})
+    line = json.loads(ours.format(leaky))
+    assert line["item_id"] == "c:****" and line["item_ids"] == ["c:1", "****"]
+    assert line["watch"] == {"w": "****"} and line["message"] == "sent x"

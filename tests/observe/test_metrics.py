@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from alerts.observe.metrics import DELIVERIES, MATCH_BUCKETS, child, delivered, observe_many
+from alerts.observe.metrics import (
+    DELIVERIES,
+    MATCH_BUCKETS,
+    MATCH_SECONDS,
+    MATCHES,
+    child,
+    delivered,
+    matched,
+    observe_many,
+    tally,
+)
 
 # On the bounds, between them, below the first and above the last.
 VALUES = [0.0, 1e-5, 1.1e-5, 5e-5, 2e-4, 1e-3, 0.05, 1.0, 3.0, 1e-4, 1e-4]
@@ -48,3 +59,21 @@ def test_delivered_counts_each_outcome_through_the_cache() -> None:
     delivered("cache-test", "sent")
     delivered("cache-test", "sent")
     assert DELIVERIES.labels("cache-test", "sent")._value.get() == before + 2
+
+
+def test_tally_counts_each_key_first_seen_first() -> None:
+    assert tally(iter(["b", "a", "b", "b"])) == {"b": 3, "a": 1}
+    assert list(tally(["b", "a", "b"])) == ["b", "a"]
+    assert tally([]) == {}
+
+
+def test_matched_counts_the_watches_and_the_times_of_a_batch() -> None:
+    fired = MATCHES.labels("tally-test")._value
+    before, sum_before = fired.get(), MATCH_SECONDS._sum.get()
+    bucket = MATCH_SECONDS._buckets[MATCH_BUCKETS.index(1e-4)]  # 5e-5 < value <= 1e-4
+    in_bucket = bucket.get()
+    matched([1e-4, 7e-5], iter(["tally-test", "tally-other", "tally-test"]))
+    matched([1e-4], iter(["tally-test"]))
+    assert fired.get() == before + 3
+    assert bucket.get() == in_bucket + 3
+    assert MATCH_SECONDS._sum.get() == pytest.approx(sum_before + 2.7e-4)
