@@ -201,12 +201,19 @@ class AsyncSubmit:
         self.batcher = Batcher(self.write, linger, settings.api_publish_batch)
 
     async def __call__(
-        self, *, source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
+        self,
+        *,
+        source: str,
+        data: bytes,
+        content_type: str | None,
+        items: Sequence[Item],
+        fmt: str,
+        client: object = None,
     ) -> int:
         """Store and queue the bulletin; how many of its items are new."""
         m = ingest_message(source, data, content_type, items, fmt)
         with intake_outcome():
-            return await self.batcher(m)
+            return await self.batcher(m, client)
 
     async def write(self, messages: Sequence[Message]) -> list[int]:
         """The bulletins' intake writes and their task message, in one round trip."""

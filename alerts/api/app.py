@@ -48,7 +48,9 @@ class Submitter(Protocol):
 
 
 class AsyncSubmitter(Protocol):
-    """``Submitter`` as a coroutine: the store written from the event loop (no thread hop)."""
+    """``Submitter`` as a coroutine: the store written from the event loop (no thread hop).
+    ``client``: the connection the POST came on (a client that waits for each answer before
+    its next POST is never held back to share a write)."""
 
     async def __call__(
         self,
@@ -58,6 +60,7 @@ class AsyncSubmitter(Protocol):
         content_type: str | None,
         items: Sequence[Item],
         fmt: str,
+        client: object = None,
     ) -> int | None: ...
 
 
@@ -167,14 +170,15 @@ def create_app(
         return [i.id for i in items], new if counted is None else counted
 
     async def accept_here(
-        data: bytes, source: str, content_type: str | None, language: str | None
+        data: bytes, source: str, content_type: str | None, language: str | None, client: object
     ) -> tuple[list[str], int | None]:
         """``accept`` on the event loop, for a small body, with ``submit_async``."""
         assert submit_async is not None
         items, new, fmt = parsed(data, source, content_type, language)
         counted = await submit_async(
-            source=source, data=data, content_type=content_type, items=items, fmt=fmt
-        )
+            source=source, data=data, content_type=content_type, items=items, fmt=fmt,
+            client=client,
+        )  # fmt: skip
         return [i.id for i in items], new if counted is None else counted
 
     async def post_bulletin(request: Request) -> Response:
@@ -205,7 +209,8 @@ def create_app(
         # requests), in one hop: parse, count the new items, store and queue.
         language = src.language if src else None
         if submit_async is not None and count_new is None and len(data) <= INLINE_BODY_BYTES:
-            ids, new = await accept_here(data, source, content_type, language)
+            client = request.scope.get("client")
+            ids, new = await accept_here(data, source, content_type, language, client)
         else:
             ids, new = await off_loop(accept, data, source, content_type, language)
         if key and replay_guard:

@@ -5,6 +5,9 @@ consumer's BRPOP, unacked record and ack, the pool's job and result: about 0.8 m
 task). A ``Batcher`` lets POSTs that arrive within ``linger`` seconds of the last flush wait for
 the next one, so they share one Redis round trip and one task message; a call that comes when
 no flush happened for ``linger`` seconds is flushed at once, so a quiet service adds no latency.
+So is a call from the same client as the call before it (``key``: its connection): a client
+that waits for each answer before it sends again (``alerts ingest``, a script) would otherwise
+wait a linger per call, and it has nobody to share a write with.
 Each caller gets its own result, or the flush's exception (the API then answers 503 to each).
 """
 
@@ -34,14 +37,17 @@ class Batcher(Generic[T, R]):
     ) -> None:
         self.flush, self.linger, self.most, self.clock = flush, linger, max(most, 1), clock
         self.last = float("-inf")  # when the last flush began
+        self.last_key: object = None  # who made the last call
         self.pending: list[tuple[T, asyncio.Future[R]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.running: set[asyncio.Task[None]] = set()  # flushes in flight (kept referenced)
 
-    async def __call__(self, value: T) -> R:
-        """``value``'s result, from the flush it joins."""
+    async def __call__(self, value: T, key: object = None) -> R:
+        """``value``'s result, from the flush it joins; ``key``: who calls (None: unknown)."""
         now = self.clock()
-        if not self.pending and now - self.last >= self.linger:
+        alone = key is not None and key == self.last_key  # the same client as last time
+        self.last_key = key
+        if not self.pending and (alone or now - self.last >= self.linger):
             self.last = now  # quiet: this one goes at once, alone
             return (await self.flush([value]))[0]
         loop = asyncio.get_running_loop()

@@ -99,3 +99,50 @@ def test_a_cancelled_caller_does_not_stop_the_others() -> None:
 
     assert asyncio.run(run()) == [30]
     assert flushes == [[1], [2, 3]]
+
+
+def test_a_client_calling_again_after_its_answer_is_not_held_back() -> None:
+    """The same connection twice in a row (a client that waits for each answer): at once, even
+    within the linger; another client's call then lingers as usual."""
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes), linger=60.0, most=8)  # a linger that would never end
+
+    async def run() -> list[int]:
+        got = [await asyncio.wait_for(batcher(n, key="conn-a"), timeout=5) for n in (1, 2, 3)]
+        held = asyncio.ensure_future(batcher(4, key="conn-b"))
+        await asyncio.sleep(0.05)
+        assert not held.done()  # another client within the linger waits for company
+        batcher.most = 2
+        got += await asyncio.gather(held, batcher(5, key="conn-c"))
+        return got
+
+    assert asyncio.run(run()) == [10, 20, 30, 40, 50]
+    assert flushes == [[1], [2], [3], [4, 5]]
+
+
+def test_the_api_tells_the_submitter_which_connection_posted() -> None:
+    """The key the batcher keys on: the POST's connection, from the ASGI scope."""
+    from fastapi.testclient import TestClient
+
+    from alerts.api.app import create_app
+    from alerts.settings import load_settings
+
+    clients: list[object] = []
+
+    async def submit_async(**kwargs: object) -> int:
+        clients.append(kwargs["client"])
+        return 1
+
+    def submit(**kwargs: object) -> None:
+        raise AssertionError("a small bulletin is written from the event loop")
+
+    settings = load_settings(api_token="t0ken")
+    app = create_app(settings, submit=submit, health=dict, submit_async=submit_async)
+    with TestClient(app) as http:
+        for _ in range(2):
+            answer = http.post(
+                "/v1/bulletins?source=s", content=b"Ceasefire talks\n\nEnvoys met.",
+                headers={"Authorization": "Bearer t0ken", "Content-Type": "text/plain"},
+            )  # fmt: skip
+            assert answer.status_code == 202, answer.text
+    assert clients == [("testclient", 50000)] * 2
