@@ -5,9 +5,10 @@ consumer's BRPOP, unacked record and ack, the pool's job and result: about 0.8 m
 task). A ``Batcher`` lets POSTs that arrive within ``linger`` seconds of the last flush wait for
 the next one, so they share one Redis round trip and one task message; a call that comes when
 no flush happened for ``linger`` seconds is flushed at once, so a quiet service adds no latency.
-So is a call from the same client as the call before it (``key``: its connection): a client
-that waits for each answer before it sends again (``alerts ingest``, a script) would otherwise
-wait a linger per call, and it has nobody to share a write with.
+So is a call from the same client as the call before it, sent again within a quarter of a
+linger of its answer (``key``: its connection): a client that waits for each answer and sends
+again at once (``alerts ingest`` in a loop, a backfill script) has nobody to share a write with,
+and would otherwise wait a linger per call.
 Each caller gets its own result, or the flush's exception (the API then answers 503 to each).
 """
 
@@ -38,6 +39,7 @@ class Batcher(Generic[T, R]):
         self.flush, self.linger, self.most, self.clock = flush, linger, max(most, 1), clock
         self.last = float("-inf")  # when the last flush began
         self.last_key: object = None  # who made the last call
+        self.answered = float("-inf")  # when that call was answered (if it was)
         self.pending: list[tuple[T, asyncio.Future[R]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.running: set[asyncio.Task[None]] = set()  # flushes in flight (kept referenced)
@@ -45,11 +47,21 @@ class Batcher(Generic[T, R]):
     async def __call__(self, value: T, key: object = None) -> R:
         """``value``'s result, from the flush it joins; ``key``: who calls (None: unknown)."""
         now = self.clock()
-        alone = key is not None and key == self.last_key  # the same client as last time
-        self.last_key = key
-        if not self.pending and (alone or now - self.last >= self.linger):
-            self.last = now  # quiet: this one goes at once, alone
-            return (await self.flush([value]))[0]
+        # The same client as last time, back at once after its answer: it sends one at a time.
+        again = key is not None and key == self.last_key
+        turned = again and now - self.answered < self.linger / 4
+        self.last_key, self.answered = key, float("inf")
+        try:
+            if not self.pending and (turned or now - self.last >= self.linger):
+                self.last = now  # quiet: this one goes at once, alone
+                return (await self.flush([value]))[0]
+            return await self._joined(value, now)
+        finally:
+            if self.last_key == key:  # nobody called since: the next call may be its turn
+                self.answered = self.clock()
+
+    async def _joined(self, value: T, now: float) -> R:
+        """Wait for the next flush (at most a linger after the last one began)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self.pending.append((value, future))

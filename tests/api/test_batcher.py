@@ -101,23 +101,27 @@ def test_a_cancelled_caller_does_not_stop_the_others() -> None:
     assert flushes == [[1], [2, 3]]
 
 
-def test_a_client_calling_again_after_its_answer_is_not_held_back() -> None:
-    """The same connection twice in a row (a client that waits for each answer): at once, even
-    within the linger; another client's call then lingers as usual."""
+def test_a_client_calling_again_at_once_after_its_answer_is_not_held_back() -> None:
+    """The same connection again right after its answer (a client that sends one at a time):
+    at once, even within the linger. The same connection back only after a while, or another
+    client, lingers as usual."""
     flushes: list[list[int]] = []
-    batcher = Batcher(recording(flushes), linger=60.0, most=8)  # a linger that would never end
+    clock = Clock()
+    batcher = Batcher(recording(flushes), linger=60.0, most=8, clock=clock)  # never ends
 
     async def run() -> list[int]:
         got = [await asyncio.wait_for(batcher(n, key="conn-a"), timeout=5) for n in (1, 2, 3)]
-        held = asyncio.ensure_future(batcher(4, key="conn-b"))
+        clock.now += 20.0  # more than a quarter of the linger after its answer
+        late = asyncio.ensure_future(batcher(4, key="conn-a"))
+        other = asyncio.ensure_future(batcher(5, key="conn-b"))
         await asyncio.sleep(0.05)
-        assert not held.done()  # another client within the linger waits for company
-        batcher.most = 2
-        got += await asyncio.gather(held, batcher(5, key="conn-c"))
+        assert not late.done() and not other.done()  # both wait for company
+        batcher.most = 3
+        got += await asyncio.gather(late, other, batcher(6, key="conn-c"))
         return got
 
-    assert asyncio.run(run()) == [10, 20, 30, 40, 50]
-    assert flushes == [[1], [2], [3], [4, 5]]
+    assert asyncio.run(run()) == [10, 20, 30, 40, 50, 60]
+    assert flushes == [[1], [2], [3], [4, 5, 6]]
 
 
 def test_the_api_tells_the_submitter_which_connection_posted() -> None:
