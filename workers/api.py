@@ -200,18 +200,10 @@ class AsyncSubmit:
         linger = settings.api_publish_linger_ms / 1000
         self.batcher = Batcher(self.write, linger, settings.api_publish_batch)
 
-    async def __call__(
-        self,
-        *,
-        source: str,
-        data: bytes,
-        content_type: str | None,
-        items: Sequence[Item],
-        fmt: str,
-        client: object = None,
-    ) -> int:
-        """Store and queue the bulletin; how many of its items are new."""
-        m = ingest_message(source, data, content_type, items, fmt)
+    async def __call__(self, *, client: object = None, **bulletin: Any) -> int:
+        """Store and queue the bulletin (``AsyncSubmitter``'s arguments); how many of its items
+        are new."""
+        m = ingest_message(**bulletin)
         with intake_outcome():
             return await self.batcher(m, client)
 
