@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import redis
 import redis.asyncio
@@ -50,6 +50,7 @@ HEALTH_DEADLINE = 1.5  # seconds: /healthz answers within this, with what it kno
 PUBLISH_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 INGEST_TASK = "alerts.ingest_bulletin"
+V = TypeVar("V")
 INGEST_MANY_TASK = "alerts.ingest_bulletins"  # several small bulletins (AsyncSubmit)
 
 # Signed requests older than 5 minutes are refused, so remembering ids for 10 is enough.
@@ -108,7 +109,8 @@ def create_api() -> FastAPI:
     # From the event loop only where the task message rides the intake's write.
     submit_async = None
     if ingest_queue is not None:
-        many = RedisTaskQueue(celery_app, INGEST_MANY_TASK, ingest_queue.key)
+        many = RedisTaskQueue.for_settings(celery_app, settings, INGEST_MANY_TASK)
+        assert many is not None  # the same broker and routes as the one-bulletin task
         submit_async = AsyncSubmit(settings, intake, seen, (ingest_queue, many), grace)
     probes = Probes(
         {
@@ -198,14 +200,15 @@ class AsyncSubmit:
             )
         )
         linger = settings.api_publish_linger_ms / 1000
-        self.batcher = Batcher(self.write, linger, settings.api_publish_batch)
+        # One per event loop, as the client: its timer and futures belong to a loop.
+        self.batcher = PerLoop(partial(Batcher, self.write, linger, settings.api_publish_batch))
 
     async def __call__(self, *, client: object = None, **bulletin: Any) -> int:
         """Store and queue the bulletin (``AsyncSubmitter``'s arguments); how many of its items
         are new."""
         m = ingest_message(**bulletin)
         with intake_outcome():
-            return await self.batcher(m, client)
+            return await self.batcher()(m, client)
 
     async def write(self, messages: Sequence[Message]) -> list[int]:
         """The bulletins' intake writes and their task message, in one round trip."""
@@ -224,18 +227,17 @@ class AsyncSubmit:
         )
 
 
-class PerLoop:
-    """One asyncio Redis client per event loop (its connections belong to the loop that made
-    them): uvicorn runs one loop per process, a test client or a bench may start several."""
+class PerLoop(Generic[V]):
+    """One asyncio Redis client (or batcher) per event loop (its connections, timers and futures
+    belong to the loop that made them): uvicorn runs one loop per process, a test client or a
+    bench may start several."""
 
-    def __init__(self, make: Callable[[], redis.asyncio.Redis]) -> None:
+    def __init__(self, make: Callable[[], V]) -> None:
         self.make = make
-        self.clients: weakref.WeakKeyDictionary[Any, redis.asyncio.Redis] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.clients: weakref.WeakKeyDictionary[Any, V] = weakref.WeakKeyDictionary()
 
-    def __call__(self) -> redis.asyncio.Redis:
-        """The running loop's client."""
+    def __call__(self) -> V:
+        """The running loop's own."""
         loop = asyncio.get_running_loop()
         client = self.clients.get(loop)
         if client is None:

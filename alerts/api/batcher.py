@@ -5,10 +5,10 @@ consumer's BRPOP, unacked record and ack, the pool's job and result: about 0.8 m
 task). A ``Batcher`` lets POSTs that arrive within ``linger`` seconds of the last flush wait for
 the next one, so they share one Redis round trip and one task message; a call that comes when
 no flush happened for ``linger`` seconds is flushed at once, so a quiet service adds no latency.
-So is a call from the same client as the call before it, sent again within a quarter of a
-linger of its answer (``key``: its connection): a client that waits for each answer and sends
-again at once (``alerts ingest`` in a loop, a backfill script) has nobody to share a write with,
-and would otherwise wait a linger per call.
+So is a call from a client (``key``: its connection) that sends again within a quarter of a
+linger of its own last answer: a client that waits for each answer and sends again at once
+(``alerts ingest`` in a loop, a backfill script; several of them side by side) has nobody to
+share a write with, and would otherwise wait a linger per call.
 Each caller gets its own result, or the flush's exception (the API then answers 503 to each).
 """
 
@@ -22,6 +22,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+ANSWERS_KEPT = 1024  # clients whose last answer is remembered
 Flush = Callable[[Sequence[T]], Awaitable[Sequence[R]]]  # one result per value, in order
 
 
@@ -38,8 +39,7 @@ class Batcher(Generic[T, R]):
     ) -> None:
         self.flush, self.linger, self.most, self.clock = flush, linger, max(most, 1), clock
         self.last = float("-inf")  # when the last flush began
-        self.last_key: object = None  # who made the last call
-        self.answered = float("-inf")  # when that call was answered (if it was)
+        self.answered: dict[object, float] = {}  # a caller's last answer (inf: awaited)
         self.pending: list[tuple[T, asyncio.Future[R]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.running: set[asyncio.Task[None]] = set()  # flushes in flight (kept referenced)
@@ -47,18 +47,23 @@ class Batcher(Generic[T, R]):
     async def __call__(self, value: T, key: object = None) -> R:
         """``value``'s result, from the flush it joins; ``key``: who calls (None: unknown)."""
         now = self.clock()
-        # The same client as last time, back at once after its answer: it sends one at a time.
-        again = key is not None and key == self.last_key
-        turned = again and now - self.answered < self.linger / 4
-        self.last_key, self.answered = key, float("inf")
+        if key is None:
+            return await self._call(value, now, turned=False)
+        # A client back at once after its answer: it sends one at a time.
+        turned = 0 <= now - self.answered.get(key, float("-inf")) < self.linger / 4
+        if len(self.answered) >= ANSWERS_KEPT and key not in self.answered:
+            self.answered.clear()  # many clients: forget them all (they only lose the rule)
+        self.answered[key] = float("inf")
         try:
-            if not self.pending and (turned or now - self.last >= self.linger):
-                self.last = now  # quiet: this one goes at once, alone
-                return (await self.flush([value]))[0]
-            return await self._joined(value, now)
+            return await self._call(value, now, turned=turned)
         finally:
-            if self.last_key == key:  # nobody called since: the next call may be its turn
-                self.answered = self.clock()
+            self.answered[key] = self.clock()
+
+    async def _call(self, value: T, now: float, *, turned: bool) -> R:
+        if not self.pending and (turned or now - self.last >= self.linger):
+            self.last = now  # quiet: this one goes at once, alone
+            return (await self._flushed([value]))[0]
+        return await self._joined(value, now)
 
     async def _joined(self, value: T, now: float) -> R:
         """Wait for the next flush (at most a linger after the last one began)."""
@@ -86,7 +91,7 @@ class Batcher(Generic[T, R]):
 
     async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
-            results = await self.flush([value for value, _ in batch])
+            results = await self._flushed([value for value, _ in batch])
         except BaseException as exc:  # every caller sees it (a cancelled caller is gone)
             for _, future in batch:
                 if not future.done():
@@ -94,6 +99,12 @@ class Batcher(Generic[T, R]):
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future), result in zip(batch, results, strict=False):
             if not future.done():
                 future.set_result(result)
+
+    async def _flushed(self, values: list[T]) -> Sequence[R]:
+        results = await self.flush(values)
+        if len(results) != len(values):
+            raise RuntimeError(f"{len(results)} results for {len(values)} values")
+        return results

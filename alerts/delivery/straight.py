@@ -97,9 +97,11 @@ def step_keys_args(
 ) -> tuple[list[str], list[Any]] | None:
     """The keys and arguments of the write's step (``handoff_lua``) for ``ahead``; None when
     the stores are not one Redis (the step is then taken by parts, after the write)."""
-    stories, limits = store.stories, store.limits
+    ledger, stories, limits = store.ledger, store.stories, store.limits
     if not isinstance(stories, RedisStories) or not isinstance(limits, RedisLimits):
         return None
+    if not isinstance(ledger, RedisLedger) or not ledger.r is stories.r is limits.r:
+        return None  # the write runs on the ledger's Redis: its keys must live there too
     row, (token, lease, now) = ahead.sending, ahead.claim
     pk, pa = stories.place_keys_args(row.watch, row.item_id, ahead.sig, ahead.new, fresh=fresh)
     qk: list[str] = []

@@ -124,6 +124,37 @@ def test_a_client_calling_again_at_once_after_its_answer_is_not_held_back() -> N
     assert flushes == [[1], [2], [3], [4, 5, 6]]
 
 
+def test_one_at_a_time_clients_side_by_side_are_not_held_back() -> None:
+    """Two clients, each sending again at once after its own answer: after their first calls
+    (the second client's first call has no history and lingers) each goes alone."""
+    flushes: list[list[int]] = []
+    batcher = Batcher(recording(flushes), linger=0.3, most=8)
+
+    async def client(key: str, first: int) -> list[int]:
+        return [await batcher(first + n, key=key) for n in range(5)]
+
+    async def run() -> list[list[int]]:
+        return list(await asyncio.gather(client("a", 0), client("b", 10)))
+
+    assert asyncio.run(run()) == [[0, 10, 20, 30, 40], [100, 110, 120, 130, 140]]
+    assert max(len(f) for f in flushes[2:]) == 1  # from then on: each alone, at once
+    assert sum(len(f) for f in flushes) == 10
+
+
+def test_a_flush_with_a_result_missing_fails_every_caller() -> None:
+    async def short(values: Sequence[int]) -> list[int]:
+        return [1] * (len(values) - 1)
+
+    batcher = Batcher(short, linger=0.02, most=8)
+
+    async def run() -> list[object]:
+        alone = await asyncio.gather(batcher(1), return_exceptions=True)
+        return alone + await asyncio.gather(batcher(2), batcher(3), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert [type(r) for r in results] == [RuntimeError] * 3, results
+
+
 def test_the_api_tells_the_submitter_which_connection_posted() -> None:
     """The key the batcher keys on: the POST's connection, from the ASGI scope."""
     from fastapi.testclient import TestClient
