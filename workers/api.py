@@ -216,7 +216,10 @@ class AsyncSubmit:
             m = messages[0]
             folded = partial(self.one.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown)
         else:
-            each = [{"source": m.args[0], "content_type": m.args[2], **m.kwargs} for m in messages]
+            each = [
+                {"source": m.bulletin.source, "content_type": m.bulletin.content_type, **m.kwargs}
+                for m in messages
+            ]
             kwargs = {"bulletins": each}
             shown = "{'bulletins': [" + ", ".join(m.shown for m in messages) + "]}"
             folded = partial(self.many.push, args=[], kwargs=kwargs, kwargsrepr=shown)

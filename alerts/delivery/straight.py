@@ -97,18 +97,14 @@ def step_keys_args(
 ) -> tuple[list[str], list[Any]] | None:
     """The keys and arguments of the write's step (``handoff_lua``) for ``ahead``; None when
     the stores are not one Redis (the step is then taken by parts, after the write)."""
-    ledger, stories, limits = store.ledger, store.stories, store.limits
-    if not isinstance(stories, RedisStories) or not isinstance(limits, RedisLimits):
+    redis_stores = _one_redis(store)  # the write runs on the ledger's Redis: all keys there
+    if redis_stores is None:
         return None
-    if not isinstance(ledger, RedisLedger) or not ledger.r is stories.r is limits.r:
-        return None  # the write runs on the ledger's Redis: its keys must live there too
+    _, stories, limits = redis_stores
     row, (token, lease, now) = ahead.sending, ahead.claim
-    pk, pa = stories.place_keys_args(row.watch, row.item_id, ahead.sig, ahead.new, fresh=fresh)
-    qk: list[str] = []
-    qa: list[Any] = []
-    if ahead.pace is not None:
-        p = ahead.pace
-        qk, qa = limits.take_keys_args(p.name, now, p.rate, p.burst, p.member)
+    (pk, pa), (qk, qa) = _place_take(
+        stories, limits, row, ahead.sig, ahead.new, ahead.pace, now, fresh=fresh
+    )
     value = claim_value(token, now, lease) + row.model_dump_json()
     return [*pk, *qk], [len(pa), len(qa), value, *pa, *qa]
 
@@ -138,23 +134,12 @@ def place_and_begin(
     """Place the item's story; for its own story take ``pace``'s token and, with none to wait
     for, ``begin_send`` ``sending`` with ``claim`` (token, lease seconds, now). ``fresh``: the
     item was placed nowhere yet (its placement is not looked up)."""
-    ledger, stories, limits = store.ledger, store.stories, store.limits
     token, lease, now = claim
-    same = (
-        isinstance(ledger, RedisLedger)
-        and isinstance(stories, RedisStories)
-        and isinstance(limits, RedisLimits)
-        and ledger.r is stories.r is limits.r
-    )
-    if not same:
+    redis_stores = _one_redis(store)
+    if redis_stores is None:
         return _by_parts(store, sig, new, sending, claim, pace)
-    assert isinstance(ledger, RedisLedger) and isinstance(stories, RedisStories)
-    assert isinstance(limits, RedisLimits)
-    pk, pa = stories.place_keys_args(sending.watch, sending.item_id, sig, new, fresh=fresh)
-    qk: list[str] = []
-    qa: list[Any] = []
-    if pace is not None:
-        qk, qa = limits.take_keys_args(pace.name, now, pace.rate, pace.burst, pace.member)
+    ledger, stories, limits = redis_stores
+    (pk, pa), (qk, qa) = _place_take(stories, limits, sending, sig, new, pace, now, fresh=fresh)
     lk, la = ledger.keys_args("begin", sending, claim=claim_args(token, lease, now))
     keys = [*pk, *qk, *lk]
     flag, first, second = _script(ledger.r)(
@@ -185,6 +170,40 @@ def _by_parts(
         if wait > 0:
             return Straight(story, wait=wait)
     return Straight(story, begun=store.ledger.begin_send(sending, token, lease, now))
+
+
+def _one_redis(store: DeliveryStore) -> tuple[RedisLedger, RedisStories, RedisLimits] | None:
+    """The ledger, stories and limits when all three are on one Redis client, else None."""
+    ledger, stories, limits = store.ledger, store.stories, store.limits
+    if (
+        isinstance(ledger, RedisLedger)
+        and isinstance(stories, RedisStories)
+        and isinstance(limits, RedisLimits)
+        and ledger.r is stories.r is limits.r
+    ):
+        return ledger, stories, limits
+    return None
+
+
+KeysArgs = tuple[list[str], list[Any]]
+
+
+def _place_take(
+    stories: RedisStories,
+    limits: RedisLimits,
+    row: DeliveryRow,
+    sig: bytes,
+    new: Placement,
+    pace: Pace | None,
+    now: datetime,
+    *,
+    fresh: bool,
+) -> tuple[KeysArgs, KeysArgs]:
+    """The story placement's keys and arguments, and the pacing token's (none unpaced)."""
+    place = stories.place_keys_args(row.watch, row.item_id, sig, new, fresh=fresh)
+    if pace is None:
+        return place, ([], [])
+    return place, limits.take_keys_args(pace.name, now, pace.rate, pace.burst, pace.member)
 
 
 def _script(client: redis.Redis) -> Any:
