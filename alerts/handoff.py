@@ -66,7 +66,8 @@ def hand_on(
 
     ``done``: the intake's bulletin these items finish, released with the same write.
     ``checked=False``: the items (unique ids) were not checked against ``h.seen``; the write
-    checks them (``commit_new``) and only the new ones are recorded, remembered and handed on.
+    checks them (``handoff_commit.write``, ``check``) and only the new ones are recorded,
+    remembered and handed on.
     RuleSetError from ``rules`` (no valid rule set) leaves everything untouched.
     """
     if not items:

@@ -1,11 +1,11 @@
 """One write for a batch of new items: their deliveries recorded ``pending``, the items
 remembered, their bulletin released from the intake, and the silences read for the sends.
 
-``commit_new`` also checks which items are new (``SeenStore.unseen``) in that write, for items
-not checked before matching (a bulletin the API parsed, of one chunk): on one Redis the script
-checks each item's seen key, records the rows of the new items only and marks those seen, so
-the seen check costs no round trip of its own. A seen item is matched for nothing then (rare:
-the API counted the bulletin's new items a moment before).
+``write`` with ``check`` also checks which items are new (``SeenStore.unseen``) in that write,
+for items not checked before matching (a bulletin the API parsed, of one chunk): on one Redis
+the script checks each item's seen key, records the rows of the new items only and marks those
+seen, so the seen check costs no round trip of its own. A seen item is matched for nothing
+then (rare: the API counted the bulletin's new items a moment before).
 
 The order is the at-least-once guarantee (``handoff``): records before the items are
 remembered. On one Redis the whole write is one script (``handoff_lua``), which Redis runs
@@ -82,15 +82,6 @@ def commit(
     return recorded, silences
 
 
-def commit_new(
-    h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
-) -> tuple[list[DeliveryRow], list[Silence], list[Item]]:
-    """``commit`` for ``items`` (unique ids) not checked against ``h.seen`` yet: only the new
-    ones are remembered and only their rows recorded; those rows as recorded, the silences
-    and the new items."""
-    return write(h, rows, items, done, check=True)[:3]
-
-
 def write(
     h: Stores,
     rows: Sequence[DeliveryRow],
@@ -101,9 +92,11 @@ def write(
     ahead: Ahead | None = None,
     known: tuple[str, list[Silence]] | None = None,
 ) -> Written:
-    """``commit_new`` (``check``) or ``commit``; with ``ahead`` (the first row's straight
-    step's inputs, judged by the silences ``known``: ``known_silences``, by default the
-    latest) the write on one Redis takes that step too when it can (``handoff_lua``)."""
+    """``commit``, or with ``check`` for items (unique ids) not checked against ``h.seen`` yet:
+    only the new ones remembered and their rows recorded (``Written.items``). With ``ahead``
+    (the first row's straight step's inputs, judged by the silences ``known``:
+    ``known_silences``, by default the latest) the write on one Redis takes that step too
+    when it can (``handoff_lua``)."""
     client = _one_client(h)
     if client is not None:
         known = known or known_silences()

@@ -67,7 +67,8 @@ def fresh(
 
 
 def once_each(items: Sequence[Item], *, received: datetime | None = None) -> list[Item]:
-    """``fresh`` without the seen check (the write makes it: ``handoff_commit.commit_new``)."""
+    """``fresh`` without the seen check (the write makes it: ``handoff_commit.write``, with
+    ``check``)."""
     return [_dated(item, received) for item in {item.id: item for item in items}.values()]
 
 

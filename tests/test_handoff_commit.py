@@ -20,7 +20,7 @@ from alerts.delivery import redis_store
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import add_silence
 from alerts.handoff import Handoff
-from alerts.handoff_commit import commit, commit_new
+from alerts.handoff_commit import commit, write
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import INTAKE_KEY, Accepted, RedisIntake
 from alerts.models import Alert
@@ -82,8 +82,8 @@ def test_the_write_is_one_script_by_digest_and_its_text_after_noscript(client, h
         if flush:
             client.script_flush()
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        write = functools.partial(commit_new, h, rows, [alert.item], done)
-        (recorded, silences, new), sent = trips(write, monkeypatch)
+        write_new = functools.partial(write, h, rows, [alert.item], done, check=True)
+        (recorded, silences, new, _), sent = trips(write_new, monkeypatch)
         # NOSCRIPT wrote nothing: the text follows, once; else the digest alone
         assert sent == ([b"EVALSHA", b"EVAL"] if flush else [b"EVALSHA"]), sent
         assert new == [alert.item] and recorded == rows
@@ -98,7 +98,7 @@ def test_a_seen_item_is_neither_recorded_nor_archived_and_its_bulletin_is_releas
     h.seen.mark_seen([old.item.id], T0)
     done = bulletin(h, old)
     rows = [pending_row(a, "ops", h.clock(), h.delivery) for a in (old, new)]
-    recorded, _, fresh = commit_new(h, rows, [old.item, new.item], done)
+    recorded, _, fresh = write(h, rows, [old.item, new.item], done, check=True)[:3]
     assert fresh == [new.item] and recorded == rows[1:]
     assert h.delivery.store.ledger.get(rows[0].id) is None
     assert not archived(client, old.item.id) and archived(client, new.item.id)
@@ -124,9 +124,9 @@ def test_an_alerting_item_costs_the_write_nine_commands(client, h):
     alert = make_alert(1)
     done = bulletin(h, alert)
     first = make_alert(0)  # loads the script; the archive's index trimmed (once a minute)
-    commit_new(h, [pending_row(first, "ops", h.clock(), h.delivery)], [first.item], None)
+    write(h, [pending_row(first, "ops", h.clock(), h.delivery)], [first.item], None, check=True)[:3]
     client.config_resetstat()
-    commit_new(h, [pending_row(alert, "ops", h.clock(), h.delivery)], [alert.item], done)
+    write(h, [pending_row(alert, "ops", h.clock(), h.delivery)], [alert.item], done, check=True)[:3]
     stats = client.info("commandstats")
     calls = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
     calls = {k: n for k, n in calls.items() if not k.startswith("config")}

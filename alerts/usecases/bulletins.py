@@ -62,7 +62,7 @@ def _new_items(
 ) -> tuple[list[Item], bool]:
     """The bulletin's items never ingested before, counted in the metrics either way, and
     whether they were checked: the API's items of one chunk, unsharded, are not (the hand-on's
-    write checks them, saving a round trip: ``handoff_commit.commit_new``)."""
+    write checks them, saving a round trip: ``handoff_commit.write`` with ``check``)."""
     if parsed is not None:
         items = item_steps.counted(parsed.items, source=source, fmt=parsed.format)
         unique = item_steps.once_each(items, received=s.clock())

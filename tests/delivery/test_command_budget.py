@@ -23,7 +23,7 @@ from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import add_silence
 from alerts.handoff import Handoff, inserted_ids, send_or_queue
-from alerts.handoff_commit import commit_new, known_silences, write
+from alerts.handoff_commit import known_silences, write
 from alerts.ingest.dedup import RedisItemArchive, RedisSeenStore
 from alerts.ingest.intake import Accepted, RedisIntake
 from alerts.models import Alert
@@ -183,7 +183,7 @@ def test_a_seen_item_gets_no_row_from_the_write_that_checks_it(private_redis):
     seen, new = make_alert(1), make_alert(2)
     h.seen.mark_seen([seen.item.id], T0)
     rows = [pending_row(a, "ops", T0, h.delivery) for a in (seen, new)]
-    recorded, _, fresh = commit_new(h, rows, [seen.item, new.item], None)
+    recorded, _, fresh = write(h, rows, [seen.item, new.item], None, check=True)[:3]
     assert fresh == [new.item] and [r.id for r in recorded] == [rows[1].id]
     assert h.delivery.store.ledger.get(rows[0].id) is None  # nothing for the reconciler
     assert h.delivery.store.ledger.get(rows[1].id) is not None

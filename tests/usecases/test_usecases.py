@@ -168,7 +168,7 @@ def test_items_the_api_parsed_are_not_parsed_again(tmp_path, monkeypatch) -> Non
 
 
 def test_an_item_the_api_parsed_and_seen_before_gets_nothing_again(tmp_path) -> None:
-    # One chunk of API-parsed items: the seen check is made by the write (commit_new).
+    # One chunk of API-parsed items: the seen check is made by the write (write, check=True).
     s = services(tmp_path)
     raw = base64.b64decode(bulletin("Drones over Kaluga"))
     parsed = Parsed(parse_bulletin(raw, source="api", content_type="application/json"), "json")
