@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # The matcher's compiled parts (setup.py) are built in place, next to their sources: when
 # one of those changes, the project is reinstalled (without its dependencies), since a stale
 # build would shadow the edited module. A new pyproject.toml installs everything afresh.
-COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/ingest/_langwalk.c alerts/matching/scan.py \
+COMPILED_SOURCES := setup.py alerts/matching/_wordkeys.c alerts/ingest/_langwalk.c alerts/delivery/_minhash.c alerts/matching/scan.py \
 	alerts/matching/evaluate.py alerts/matching/matcher.py alerts/matching/index.py \
 	alerts/matching/guard.py alerts/matching/anchors.py alerts/matching/termkeys.py \
 	alerts/matching/made.py

@@ -2,11 +2,12 @@
 
 - ``alerts/matching/_wordkeys.c``: splitting an item into words and keying them.
 - ``alerts/ingest/_langwalk.c``: the language model's byte walk (py3langid's twin).
+- ``alerts/delivery/_minhash.c``: an item's story signature (``minhash.numpy_signature``'s twin).
 - The evaluation modules, compiled with mypyc from their (unchanged) Python source.
 
 Without a C compiler (or if a build fails) the install goes on and the same code runs as
 plain Python: ``keytable.PyWordTable`` stands in for the C table, py3langid's own walk for
-the C walk (same results, slower).
+the C walk, numpy for the C signature (same results, slower).
 ``ALERTS_PURE_PYTHON=1`` skips both on purpose.
 """
 
@@ -51,6 +52,12 @@ def _extensions() -> list[Extension]:
         Extension(
             "alerts.ingest._langwalk",
             ["alerts/ingest/_langwalk.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=True,
+        ),
+        Extension(
+            "alerts.delivery._minhash",
+            ["alerts/delivery/_minhash.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
             optional=True,
         ),

@@ -1,4 +1,8 @@
-"""An item's MinHash signature (headline + lead): datasketch's values, computed in one pass."""
+"""An item's MinHash signature (headline + lead): datasketch's values, computed in one pass.
+
+The pass is in C when built (``_minhash.c``: the per-shingle hashlib calls were most of a
+signature's cost); ``numpy_signature`` is its twin, the reference it is tested against.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
 _A, _B = _TEMPLATE.permutations  # uint32: the scheme's arithmetic wraps modulo 2**32
 _DIGEST_WORDS = 5  # a SHA-1 digest is five 32-bit words
 _EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint64).tobytes()  # no shingle: every slot max
+_A_LE, _B_LE = _A.astype("<u4").tobytes(), _B.astype("<u4").tobytes()  # the C pass's form
+
+try:
+    from alerts.delivery._minhash import minhash as _c_minhash  # type: ignore[import-not-found]
+except ImportError:  # not built (no compiler, ALERTS_PURE_PYTHON=1): the numpy twin
+    _c_minhash = None
 
 
 def shingles(item: Item, lead_words: int = 40) -> set[str]:
@@ -29,15 +39,23 @@ def shingles(item: Item, lead_words: int = 40) -> set[str]:
 
 
 def signature(item: Item) -> bytes:
-    """The MinHash signature of an item's headline and lead, as bytes.
+    """The MinHash signature of an item's headline and lead, as bytes (``_minhash.c`` when
+    built, else ``numpy_signature``: the same values)."""
+    found = shingles(item)
+    if not found:
+        return _EMPTY
+    if _c_minhash is not None:
+        return bytes(_c_minhash(found, _A_LE, _B_LE))
+    return numpy_signature(found)
+
+
+def numpy_signature(found: set[str]) -> bytes:
+    """The signature of a non-empty set of shingles, in numpy (the C pass's twin).
 
     datasketch's ``MinHash(num_perm=64, seed=7).update_batch`` (scheme ``affine32``) done in one
     numpy pass: building a MinHash per item (its arrays, the checks of its permutations) cost
     more than the arithmetic. The values are datasketch's own (tests/delivery/test_signature.py).
     """
-    found = shingles(item)
-    if not found:
-        return _EMPTY
     # datasketch's sha1_hash32: a shingle's first 4 bytes, little-endian. The whole 20-byte
     # digests are joined and every fifth 32-bit word taken: no slice object per shingle.
     sha1 = hashlib.sha1

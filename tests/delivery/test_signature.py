@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 from datasketch import MinHash
 
-from alerts.delivery.minhash import NUM_PERM, shingles, signature
+from alerts.delivery import minhash
+from alerts.delivery.minhash import NUM_PERM, numpy_signature, shingles, signature
 from alerts.models import Item
 
 WORDS = [
@@ -62,3 +64,47 @@ def test_signature_is_repeatable_and_sized() -> None:
     assert len(first) == NUM_PERM * 8
     assert signature(item) == first
     assert signature(item.model_copy(update={"title": "Drought"})) != first
+
+
+def _c_pass() -> object:
+    if minhash._c_minhash is None:
+        pytest.skip("alerts.delivery._minhash is not built")
+    return minhash._c_minhash
+
+
+def shingle_sets() -> list[set[str]]:
+    """Shingles of every UTF-8 length around SHA-1's block and padding bounds (55, 56, 64,
+    119, 120), and random ones of 1 to 4 byte characters."""
+    rnd = random.Random(7)
+    alphabet = "abz09_ Київ Zürich 東京 ñ 😀"
+    made = [{"a" * n} for n in range(0, 200)]
+    made += [{"é" * n} for n in (27, 28, 32, 60)]  # 2-byte characters: 54..120 bytes
+    for _ in range(300):
+        k = rnd.randint(1, 40)
+        made.append({"".join(rnd.choices(alphabet, k=rnd.randint(1, 90))) for _ in range(k)})
+    return made
+
+
+def test_the_c_pass_is_the_numpy_twin() -> None:
+    c_pass: Any = _c_pass()
+    for found in shingle_sets():
+        assert c_pass(found, minhash._A_LE, minhash._B_LE) == numpy_signature(found), found
+
+
+def test_the_c_pass_refuses_what_is_not_shingles() -> None:
+    c_pass: Any = _c_pass()
+    with pytest.raises(TypeError, match="a shingle is a str"):
+        c_pass([b"bytes"], minhash._A_LE, minhash._B_LE)
+    with pytest.raises(ValueError, match="no shingle"):
+        c_pass(set(), minhash._A_LE, minhash._B_LE)
+    with pytest.raises(ValueError, match="differ"):
+        c_pass({"a"}, minhash._A_LE, minhash._B_LE[:-4])
+    with pytest.raises(ValueError, match="uint32"):
+        c_pass({"a"}, b"abc", b"abc")
+
+
+def test_signature_without_the_c_pass_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The numpy twin stands in when the extension is not built: the same values.
+    found = [signature(item) for item in items()]
+    monkeypatch.setattr(minhash, "_c_minhash", None)
+    assert [signature(item) for item in items()] == found
