@@ -171,13 +171,14 @@ def send_or_queue(
             h.enqueue(alert, channel, outcome.retry_after or 1.0)
 
 
-def delivery_ids(alert: Alert, channel: str) -> dict[str, str]:
-    """The ids every log line about one delivery carries (``extra=``)."""
+def delivery_ids(alert: Alert, channel: str, rid: str | None = None) -> dict[str, str]:
+    """The ids every log line about one delivery carries (``extra=``); ``rid``: its row's id,
+    when at hand (else hashed from the delivery key again)."""
     return {
         "item_id": alert.item.id,
         "watch": alert.watch,
         "channel": channel,
-        "delivery_id": row_id(alert.delivery_key(channel)),
+        "delivery_id": rid or row_id(alert.delivery_key(channel)),
     }
 
 
@@ -198,8 +199,9 @@ def deliver_one(
     )  # fmt: skip
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
+    ids = delivery_ids(alert, channel, pending.id if pending else None)
     log.log(
         level, "delivery %s: %s", outcome.status, outcome.detail or outcome.status,
-        extra={**delivery_ids(alert, channel), "status": outcome.status},
+        extra={**ids, "status": outcome.status},
     )  # fmt: skip
     return outcome

@@ -59,8 +59,10 @@ class DeliveryRow(Frozen):
     alert: Alert
 
     @classmethod
-    def new(cls, alert: Alert, channel: str, now: datetime) -> DeliveryRow:
-        """A fresh ``pending`` row."""
+    def new(
+        cls, alert: Alert, channel: str, now: datetime, wake_at: datetime | None = None
+    ) -> DeliveryRow:
+        """A fresh ``pending`` row (woken at ``wake_at``, if given)."""
         key = alert.delivery_key(channel)
         return cls(
             id=row_id(key),
@@ -71,6 +73,7 @@ class DeliveryRow(Frozen):
             status="pending",
             created_at=now,
             updated_at=now,
+            wake_at=wake_at,
             alert=alert,
         )
 

@@ -166,7 +166,7 @@ def _ahead(
     deps: DeliveryDeps, alert: Alert, spec: NotifySpec, row: DeliveryRow, now: datetime
 ) -> Ahead:
     new = placement(alert, now, deps, row.channel)
-    token, sending = _claiming(deps, row.model_copy(update={"story": new.story}), now)
+    token, sending = _claiming(deps, row, now, story=new.story)
     claim = (token, deps.conf.lease_seconds, now)
     pace = pace_of(row.channel, row.key, deps)
     return Ahead(spec, new, signature(alert.item), token, sending, claim, pace)
@@ -210,8 +210,11 @@ def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) 
     return _sent(deps, row, sending, token, begun, reply_to)
 
 
-def _claiming(deps: DeliveryDeps, row: DeliveryRow, now: datetime) -> tuple[str, DeliveryRow]:
-    """A fresh claim token and the row as ``begin_send`` writes it (``sending``).
+def _claiming(
+    deps: DeliveryDeps, row: DeliveryRow, now: datetime, *, story: str | None = None
+) -> tuple[str, DeliveryRow]:
+    """A fresh claim token and the row as ``begin_send`` writes it (``sending``; in ``story``
+    when given, in one copy of the row).
 
     Its wake time is a lease on, or a pending row's own when that is at least half a lease on
     (an inline send just after the record): then its ``wake`` entry stays as it is (one ZADD
@@ -227,6 +230,7 @@ def _claiming(deps: DeliveryDeps, row: DeliveryRow, now: datetime) -> tuple[str,
         attempts=row.attempts + 1,
         wake_at=wake,
         possible_duplicate=row.possible_duplicate or row.status == "sending",
+        **({} if story is None else {"story": story}),
     )
     return uuid.uuid4().hex, sending
 

@@ -32,8 +32,7 @@ def record_pending(alert: Alert, channel: str, *, deps: DeliveryDeps) -> Deliver
 
 def pending_row(alert: Alert, channel: str, now: datetime, deps: DeliveryDeps) -> DeliveryRow:
     """The ``pending`` row ``record_pending`` writes: the reconciler looks again a lease on."""
-    wake = now + timedelta(seconds=deps.conf.lease_seconds)
-    return DeliveryRow.new(alert, channel, now).model_copy(update={"wake_at": wake})
+    return DeliveryRow.new(alert, channel, now, now + timedelta(seconds=deps.conf.lease_seconds))
 
 
 def stale_deliveries(
