@@ -34,8 +34,11 @@ except ImportError:  # not built (no compiler, ALERTS_PURE_PYTHON=1): the numpy 
 def shingles(item: Item, lead_words: int = 40) -> set[str]:
     """Words and word pairs of the headline and the first words of the body (the lead)."""
     text = f"{item.title} {item.summary or item.body}"
-    words = [w.lower() for w in _WORD.findall(text)][: lead_words + 20]
-    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+    # The lead's words alone are lowered (lowering keeps a word one word), pairs joined in C.
+    words = list(map(str.lower, _WORD.findall(text)[: lead_words + 20]))
+    found = set(words)
+    found.update(map(" ".join, itertools.pairwise(words)))
+    return found
 
 
 def signature(item: Item) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -108,3 +110,16 @@ def test_signature_without_the_c_pass_is_the_same(monkeypatch: pytest.MonkeyPatc
     found = [signature(item) for item in items()]
     monkeypatch.setattr(minhash, "_c_minhash", None)
     assert [signature(item) for item in items()] == found
+
+
+def test_shingles_are_the_lowered_lead_words_and_their_pairs() -> None:
+    # Lowering only the words kept (not the whole text first) keeps the words as found:
+    # 'İ' lowers to two code points, a final 'Σ' to 'ς', both inside their word.
+    word = re.compile(r"\w+", re.UNICODE)
+    texts = [("ΟΔΟΣ İstanbul ΚΑΙ ΣΟΦΙΑ", ""), (" ".join(WORDS * 9), "")]
+    made = [Item(id=str(n), source="s", title=t, body=b) for n, (t, b) in enumerate(texts)]
+    for item in [*made, *items()]:
+        text = f"{item.title} {item.summary or item.body}"
+        words = [w.lower() for w in word.findall(text)][:60]
+        pairs = {f"{a} {b}" for a, b in itertools.pairwise(words)}
+        assert shingles(item) == set(words) | pairs
