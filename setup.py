@@ -2,7 +2,8 @@
 
 - ``alerts/matching/_wordkeys.c``: splitting an item into words and keying them.
 - ``alerts/ingest/_langwalk.c``: the language model's byte walk (py3langid's twin).
-- ``alerts/delivery/_minhash.c``: an item's story signature (``minhash.numpy_signature``'s twin).
+- ``alerts/delivery/_minhash.c``: an item's story signature (``minhash.numpy_signature``'s twin),
+  hashing with OpenSSL's libcrypto (its headers: Debian's ``libssl-dev``).
 - The evaluation modules, compiled with mypyc from their (unchanged) Python source.
 
 Without a C compiler (or if a build fails) the install goes on and the same code runs as
@@ -58,6 +59,7 @@ def _extensions() -> list[Extension]:
         Extension(
             "alerts.delivery._minhash",
             ["alerts/delivery/_minhash.c"],
+            libraries=["crypto"],  # OpenSSL's SHA-1 (libssl-dev); without it, numpy's pass
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
             optional=True,
         ),

@@ -1,6 +1,6 @@
 /* An item's MinHash in one C pass: minhash.py's numpy twin (datasketch's affine32 values).
 
-   For each shingle: SHA-1 of its UTF-8, the digest's first 4 bytes little-endian (datasketch's
+   For each shingle: SHA-1 of its UTF-8 (OpenSSL's libcrypto), the digest's first 4 bytes little-endian (datasketch's
    sha1_hash32), MurmurHash3's fmix32, then per permutation (a * h + b) mod 2**32; the
    signature keeps each permutation's minimum, as 64-bit little-endian values. The per-shingle
    hashlib object (three Python calls) cost more than the hashing itself.
@@ -11,55 +11,19 @@
 #include <stdint.h>
 #include <string.h>
 
+/* SHA1() is OpenSSL 3's "deprecated" low-level call, still its fastest one-shot digest. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 #define MAX_PERM 1024
 
-static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-/* One 64-byte block into the SHA-1 state (FIPS 180-4, 6.1.2); the schedule kept as a ring of
-   16 words, each quarter of the rounds a loop of its own (no branch per round). */
-#define SHA1_W(t) (w[(t) & 15] = rol(w[((t) + 13) & 15] ^ w[((t) + 8) & 15] ^ \
-                                     w[((t) + 2) & 15] ^ w[(t) & 15], 1))
-#define SHA1_ROUND(f, k, wt)                                   \
-    do {                                                       \
-        uint32_t tmp = rol(a, 5) + (f) + e + (k) + (wt);       \
-        e = d; d = c; c = rol(b, 30); b = a; a = tmp;          \
-    } while (0)
-
-static void sha1_block(uint32_t h[5], const unsigned char *p) {
-    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    int t;
-    for (t = 0; t < 16; t++)
-        w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
-               (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
-#pragma GCC unroll 20
-    for (t = 0; t < 16; t++) SHA1_ROUND((b & c) | (~b & d), 0x5A827999u, w[t]);
-#pragma GCC unroll 20
-    for (; t < 20; t++) SHA1_ROUND((b & c) | (~b & d), 0x5A827999u, SHA1_W(t));
-#pragma GCC unroll 20
-    for (; t < 40; t++) SHA1_ROUND(b ^ c ^ d, 0x6ED9EBA1u, SHA1_W(t));
-#pragma GCC unroll 20
-    for (; t < 60; t++) SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu, SHA1_W(t));
-#pragma GCC unroll 20
-    for (; t < 80; t++) SHA1_ROUND(b ^ c ^ d, 0xCA62C1D6u, SHA1_W(t));
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
-}
-
-/* The first 4 bytes of SHA-1(data), read little-endian. */
+/* The first 4 bytes of SHA-1(data), read little-endian: OpenSSL's one-shot SHA1 (the library
+   CPython's hashlib wraps), without hashlib's object and three Python calls per shingle. */
 static uint32_t sha1_hash32(const unsigned char *data, Py_ssize_t len) {
-    uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
-    unsigned char tail[128];
-    Py_ssize_t full = len - len % 64;
-    for (Py_ssize_t i = 0; i < full; i += 64) sha1_block(h, data + i);
-    Py_ssize_t rest = len - full;
-    memcpy(tail, data + full, (size_t)rest);
-    tail[rest] = 0x80;
-    Py_ssize_t padded = rest + 1 + 8 <= 64 ? 64 : 128;
-    memset(tail + rest + 1, 0, (size_t)(padded - rest - 1));
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++) tail[padded - 1 - i] = (unsigned char)(bits >> (8 * i));
-    for (Py_ssize_t i = 0; i < padded; i += 64) sha1_block(h, tail + i);
-    uint32_t first = h[0];  /* big-endian bytes b0..b3 of the digest; read little-endian */
-    return (first >> 24) | ((first >> 8) & 0xFF00u) | ((first << 8) & 0xFF0000u) | (first << 24);
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(data, (size_t)len, digest);
+    return (uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16 |
+           (uint32_t)digest[3] << 24;
 }
 
 static uint32_t fmix32(uint32_t h) {
