@@ -127,9 +127,7 @@ def requests(n: int, start: int) -> list[bytes]:
     return out
 
 
-def post_all(
-    port: int, reqs: Sequence[bytes], rate: float | None = None, clients: int = 1
-) -> None:
+def post_all(port: int, reqs: Sequence[bytes], rate: float | None = None, clients: int = 1) -> None:
     """Send each request and read its 202 before that connection's next; ``clients``
     keep-alive connections side by side, each in its own thread (as ``pipeline.py``'s Poster,
     8); with ``rate``, request ``i`` goes at ``i/rate`` seconds (the server idles in between)."""
