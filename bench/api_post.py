@@ -16,7 +16,8 @@ timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
 main's) to the alternation, for a same-minute A/B. ``--rate R`` paces the POSTs (R per second,
 the server idling in between, as ``pipeline.py`` at 100/s); ``--made-up-words`` gives each
-item its own words, so the language model reads new text each POST.
+item its own words, so the language model reads new text each POST; ``--clients 8`` posts
+on 8 keep-alive connections side by side, as ``pipeline.py``'s Poster does.
 
 ``python bench/api_post.py [--quick] [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
