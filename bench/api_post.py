@@ -16,7 +16,8 @@ timings are not; ``--posts 200`` takes about a minute).
 ``--compare ROOT`` adds ``alerts api`` of another checkout (run by its own ``.venv``, e.g.
 main's) to the alternation, for a same-minute A/B. ``--rate R`` paces the POSTs (R per second,
 the server idling in between, as ``pipeline.py`` at 100/s); ``--made-up-words`` gives each
-item its own words, so the language model reads new text each POST.
+item its own words, so the language model reads new text each POST; ``--clients 8`` posts
+on 8 keep-alive connections side by side, as ``pipeline.py``'s Poster does.
 
 ``python bench/api_post.py [--quick] [--posts 2000] [--rounds 3] [--compare /work/main]``
 """
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -126,28 +128,47 @@ def requests(n: int, start: int) -> list[bytes]:
     return out
 
 
-def post_all(port: int, reqs: Sequence[bytes], rate: float | None = None) -> None:
-    """Send each request on one keep-alive connection and read its 202 before the next; with
-    ``rate``, one request every ``1/rate`` seconds (the server idles in between)."""
+def post_all(port: int, reqs: Sequence[bytes], rate: float | None = None, clients: int = 1) -> None:
+    """Send each request and read its 202 before that connection's next; ``clients``
+    keep-alive connections side by side, each in its own thread (as ``pipeline.py``'s Poster,
+    8); with ``rate``, request ``i`` goes at ``i/rate`` seconds (the server idles in between)."""
+    start = time.monotonic()
+    if clients <= 1:
+        post_some(port, list(enumerate(reqs)), start, rate)
+        return
+    with ThreadPoolExecutor(clients) as pool:
+        shares = [list(enumerate(reqs))[k::clients] for k in range(clients)]
+        for done in [pool.submit(post_some, port, share, start, rate) for share in shares]:
+            done.result()
+
+
+def post_some(
+    port: int, reqs: Sequence[tuple[int, bytes]], start: float, rate: float | None
+) -> None:
+    """``post_all``'s one connection: each ``(i, request)`` in turn, at ``start + i/rate``."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        start = time.monotonic()
-        for i, req in enumerate(reqs):
+        for i, req in reqs:
             if rate and (wait := start + i / rate - time.monotonic()) > 0:
                 time.sleep(wait)
             sock.sendall(req)
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                buf += sock.recv(65536)
-            head, _, rest = buf.partition(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 202"):
-                raise AssertionError(head.decode(errors="replace"))
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            while len(rest) < length:
-                rest += sock.recv(65536)
+            read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> None:
+    """Read one 202 answer (its head and its ``content-length`` body) from ``sock``."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += sock.recv(65536)
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 202"):
+        raise AssertionError(head.decode(errors="replace"))
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -172,14 +193,19 @@ def redis_state(client: redis.Redis) -> tuple[float, int]:
 
 
 def measure(
-    pid: int, port: int, client: redis.Redis, reqs: Sequence[bytes], rate: float | None = None
+    pid: int,
+    port: int,
+    client: redis.Redis,
+    reqs: Sequence[bytes],
+    rate: float | None = None,
+    clients: int = 1,
 ) -> dict[str, float]:
     """Post ``reqs`` (at ``rate`` per second when given) and return CPU (ms) and Redis
     commands per POST."""
     n = len(reqs)
     r0, c0 = redis_state(client)
     s0, g0, t0 = cpu_seconds(pid), time.process_time(), time.monotonic()
-    post_all(port, reqs, rate)
+    post_all(port, reqs, rate, clients)
     s1, g1, t1 = cpu_seconds(pid), time.process_time(), time.monotonic()
     r1, c1 = redis_state(client)
     client.delete("alerts", "alerts:ingest:intake", "alerts:ingest:intake:wake")
@@ -298,6 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pipeline.py): CPU per POST is about twice the full-speed figure",
     )
     p.add_argument(
+        "--clients",
+        type=int,
+        default=1,
+        help="keep-alive connections posting side by side (pipeline.py's Poster: 8)",
+    )
+    p.add_argument(
         "--made-up-words",
         action="store_true",
         help="each item its own made-up words, as pipeline.py posts (default: the same filler)",
@@ -341,7 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reqs = requests(args.posts, seq)
                     seq += args.posts
                     assert svc.proc is not None
-                    runs[k].append(measure(svc.proc.pid, port, client, reqs, args.rate))
+                    runs[k].append(
+                        measure(svc.proc.pid, port, client, reqs, args.rate, args.clients)
+                    )
             for k, (svc, _) in procs.items():
                 assert svc.proc is not None
                 print(f"{k}: pid {svc.proc.pid}, {native_parts(svc.proc.pid)} loaded")

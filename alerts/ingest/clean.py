@@ -95,6 +95,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 def clean_text(text: str) -> str:
     """Normalise newlines and remove surrogates, NUL, other controls and bidi controls."""
+    if text.isprintable():
+        # Every character ``_UNWANTED`` names is a control, format or surrogate (Cc, Cf, Cs),
+        # none of them printable, nor is a CR: a text of one line, as most titles and pushed
+        # bodies are, is clean as it is. One C pass, where the regex search tests each
+        # character against its ranges (about a tenth of the API's instructions per POST).
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _UNWANTED.sub("", text)
 

@@ -29,6 +29,7 @@ INTAKE_KEY = _BODY  # the hash of accepted bulletins (its length is a metric)
 _CHUNK = 500  # wake entries read per round trip of ``due``
 _SWEEPS = 200  # at most this many chunks per ``due`` (100k entries: a beat's worth and more)
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per write
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class RedisIntake:
 
     def _queue_add(self, pipe: Any, bulletin: Accepted, wake_at: datetime) -> None:
         """The intake's write: the bulletin's body, then its wake time."""
-        body = _ENCODE([bulletin.source, bulletin.content_b64, bulletin.content_type])
+        body = _entry(bulletin)
         pipe.hset(_BODY, bulletin.id, body)
         pipe.zadd(_WAKE, {bulletin.id: wake_at.timestamp()})
 
@@ -224,3 +225,14 @@ class RedisIntake:
 def _unseen_count(replies: Sequence[Any], ids: Sequence[str]) -> int:
     """How many of ``ids`` the first reply (their seen count) found unseen."""
     return len(ids) - int(replies[0]) if ids else 0
+
+
+def _entry(bulletin: Accepted) -> str:
+    """The intake's JSON text of ``bulletin`` (source, content, content type), as ``_ENCODE``
+    writes it. Base64 text needs no escape, so the content is placed as it is: the encoder's
+    escape scan of it, character by character, cost about 3% of the API's instructions per
+    POST; ``bytes.translate`` checks the alphabet in one cheap pass (else the encoder)."""
+    b64 = bulletin.content_b64
+    if not b64.isascii() or b64.encode("ascii").translate(None, _BASE64):
+        return _ENCODE([bulletin.source, b64, bulletin.content_type])
+    return f'[{_ENCODE(bulletin.source)},"{b64}",{_ENCODE(bulletin.content_type)}]'

@@ -45,6 +45,8 @@ _NOT_CYRILLIC = re.compile("[^Ѐ-ӿ]+")
 _NO_TELLING_LETTER_LEANS_RU = 0.01
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _NOT_ASCII_LETTERS = re.compile("[^A-Za-z]+")
+# The same set as bytes, for ``bytes.translate`` to delete.
+_NOT_ASCII_LETTER_BYTES = bytes(b for b in range(128) if _NOT_ASCII_LETTERS.match(chr(b)))
 _SUBTAG = re.compile(r"[-_\s]")
 
 
@@ -89,8 +91,8 @@ def _load_models() -> dict[str, ScriptModel]:
 
 def _letters(text: str) -> int:
     """How many letters ``text`` has (one C pass: what is not a letter is cut out)."""
-    if text.isascii():
-        return len(_NOT_ASCII_LETTERS.sub("", text))
+    if text.isascii():  # bytes.translate: a table lookup a byte, where the regex searched
+        return len(text.encode("ascii").translate(None, _NOT_ASCII_LETTER_BYTES))
     return len(_NOT_LETTERS.sub("", text))
 
 

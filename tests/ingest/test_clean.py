@@ -87,3 +87,29 @@ def test_surrogates_from_utf16_bytes_are_dropped() -> None:
     items = parse_bulletin(data, source="s")
     assert items[0].title == "Title"
     assert not any("\ud800" in i.title + i.body for i in items)
+
+
+def _clean_by_regex(text: str) -> str:
+    """``clean_text`` without its printable-text shortcut: what it must always equal."""
+    from alerts.ingest.clean import _UNWANTED
+
+    return _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def test_the_printable_shortcut_never_keeps_an_unwanted_character() -> None:
+    # ``clean_text`` returns a printable text as it is: no printable code point may be one
+    # the regex removes (a control, bidi mark or surrogate), nor a CR.
+    from alerts.ingest.clean import _UNWANTED
+
+    printable = "".join(c for c in map(chr, range(0x110000)) if c.isprintable())
+    assert _UNWANTED.search(printable) is None
+    assert "\r" not in printable
+    assert clean_text(printable) is printable
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain title", "", "two\nlines", "crlf\r\nline", "bidi\u202eevil", "tab\there", "é ü ж"],
+)
+def test_clean_text_equals_the_regex_alone(text: str) -> None:
+    assert clean_text(text) == _clean_by_regex(text)

@@ -204,3 +204,26 @@ def test_the_new_items_are_counted_with_one_command(
 def _commands(client: redis.Redis) -> Counter[str]:
     stats = client.info("commandstats")
     return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
+@pytest.mark.parametrize(
+    ("source", "content_b64", "content_type"),
+    [
+        ("bench", "eyJpdGVtcyI6IFtdfQ==", "application/json"),  # base64: placed as it is
+        ("desk", "", None),
+        ('a"b', "YWJj+/9=", 'text/plain; charset="utf-8"'),  # the other fields escaped
+        ("desk", 'not "base64"\n', None),  # not base64: through the encoder
+        ("desk", "ünï", None),
+    ],
+)
+def test_the_intake_entry_is_the_encoders_json(
+    source: str, content_b64: str, content_type: str | None
+) -> None:
+    import json
+
+    from alerts.ingest.intake import _ENCODE, _entry
+
+    bulletin = Accepted("b1", source, content_b64, content_type)
+    text = _entry(bulletin)
+    assert text == _ENCODE([source, content_b64, content_type])
+    assert json.loads(text) == [source, content_b64, content_type]

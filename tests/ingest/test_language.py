@@ -173,3 +173,14 @@ def test_warm_up_loads_the_model_once_in_its_own_thread() -> None:
     assert language._load_models.cache_info().currsize == 1
     assert language._load_models.cache_info().misses == 1  # three asked, one load
     assert language.detect_language("Russian strikes hit Kharkiv overnight, officials say") == "en"
+
+
+def test_ascii_letters_are_counted_as_the_regex_counts_them() -> None:
+    # ``_letters`` counts an ASCII text with ``bytes.translate``; every ASCII character, and
+    # texts of them, must count as the regex that defines the set counts them.
+    from alerts.ingest.language import _NOT_ASCII_LETTERS, _letters
+
+    every = "".join(map(chr, range(128)))
+    for text in [every, every * 3, "", "Harbour closed at 10:00!", "_-_", "ABCxyz"]:
+        assert _letters(text) == len(_NOT_ASCII_LETTERS.sub("", text)), text
+    assert _letters(every) == 52
