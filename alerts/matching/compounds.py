@@ -80,12 +80,12 @@ def part_keys(
     return [learnt[w] if w in learnt else known[w] for w in words]
 
 
-def _remember(
-    learnt: dict[str, tuple[str, ...]], parts: dict[str, str], language: str
-) -> None:
+def _remember(learnt: dict[str, tuple[str, ...]], parts: dict[str, str], language: str) -> None:
     """Keep newly keyed words and parts, starting over when they would pass ``CACHE_BYTES``."""
-    size = sum([_size(word, keys) for word, keys in learnt.items()])
-    size += sum([_ENTRY + sys.getsizeof(part) + sys.getsizeof(key) for part, key in parts.items()])
+    tuples = [keys for keys in learnt.values() if keys]
+    size = _ENTRY * (len(learnt) + len(parts)) + _TUPLE * len(tuples)
+    size += _text_bytes([*learnt, *parts, *parts.values(), *(k for ks in tuples for k in ks)])
+    size += _SLOT * sum(map(len, tuples))
     if nbytes() + size > CACHE_BYTES:
         clear()
         give_back_freed()  # rare: what was freed in the C heap's middle goes back
@@ -96,12 +96,18 @@ def _remember(
     _held[0] += size
 
 
-def _size(word: str, parts: tuple[str, ...]) -> int:
-    return (
-        _ENTRY
-        + sys.getsizeof(word)
-        + (sys.getsizeof(parts) + sum(map(sys.getsizeof, parts)) if parts else 0)
-    )
+# ``sys.getsizeof`` of a tuple and of an ASCII str, in parts: a header and so much an item
+# (a pointer; a letter). Summed from these, a batch costs no call per string.
+_TUPLE = sys.getsizeof(())
+_SLOT = sys.getsizeof((None,)) - _TUPLE
+_STR = sys.getsizeof("")
+
+
+def _text_bytes(texts: list[str]) -> int:
+    """``sys.getsizeof`` summed over strings (from their lengths when all are ASCII)."""
+    if "".join(texts).isascii():
+        return _STR * len(texts) + sum(map(len, texts))
+    return sum(map(sys.getsizeof, texts))
 
 
 def _learn(
@@ -115,13 +121,17 @@ def _learn(
     spans: list[tuple[str, int, int]] = []
     suffixes = SUFFIXES.get(language, _NONE)
     for word in words:
-        if len(word) < MIN_WORD or not word.isalpha() or script(word) != "lat":
+        n = len(word)
+        if n < MIN_WORD or not word.isalpha() or not (word.isascii() or script(word) == "lat"):
             continue
-        cuts = [i for i in range(MIN_PART, len(word) - MIN_REST + 1) if word[i:] not in suffixes]
-        heads = range(MIN_REST, len(word) - MIN_PART + 1)
         start = len(parts)
-        parts += [word[:i] for i in cuts]
-        parts += [word[i:] for i in heads]
+        if suffixes:
+            parts += [
+                word[:i] for i in range(MIN_PART, n - MIN_REST + 1) if word[i:] not in suffixes
+            ]
+        else:
+            parts += [word[:i] for i in range(MIN_PART, n - MIN_REST + 1)]
+        parts += [word[i:] for i in range(MIN_REST, n - MIN_PART + 1)]
         spans.append((word, start, len(parts)))
     out: dict[str, tuple[str, ...]] = dict.fromkeys(words, ())
     if not spans:

@@ -156,7 +156,9 @@ def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list
     found: dict[str, list[int]] = {}
     if long:
         owns = [keys[p] for p in long] if len(keys) == len(entries) else None
-        for p, part in zip(long, part_keys([entries[p] for p in long], language, owns), strict=True):
+        for p, part in zip(
+            long, part_keys([entries[p] for p in long], language, owns), strict=True
+        ):
             for key in part:
                 found.setdefault(key, []).append(p)
     return found
