@@ -272,9 +272,9 @@ def _gather_added(found: set[int], index: Index, doc: Document) -> None:
     bitmap: bytes = added.bitmap
     mask: int = added.mask
     hashes: list[int] = []
-    _flagged(doc.keys.index, bitmap, mask, hashes)
-    _flagged(doc.compounds, bitmap, mask, hashes)
-    _flagged(doc.parts, bitmap, mask, hashes)
+    _flag(doc.keys.index, bitmap, mask, HASH_MASK, hashes)
+    _flag(doc.compounds, bitmap, mask, HASH_MASK, hashes)
+    _flag(doc.parts, bitmap, mask, HASH_MASK, hashes)
     if not hashes:
         return
     pairs, owners, atoms = added.pairs, index.anchor_watches, index.atoms
@@ -289,18 +289,24 @@ def _gather_added(found: set[int], index: Index, doc: Document) -> None:
             at += 1
 
 
-def _flagged(keys: dict[str, Any], bitmap: bytes, mask: int, out: list[int]) -> None:
-    """The hashes of the keys whose bit the views' bitmap holds (most keys have none).
+def _flagged(
+    keys: dict[str, Any], bitmap: bytes, mask: int, hash_mask: int, out: list[int]
+) -> None:
+    """The masked hashes of the keys whose bit the views' bitmap holds (most keys have none).
 
-    Typed locals: compiled, the bitmap test is a few machine instructions a key, not
-    generic object calls.
+    Typed locals: compiled, the bitmap test is a few machine instructions a key.
     """
-    hash_mask: int = HASH_MASK
     for key in keys:
         hashed = hash(key) & hash_mask
         slot = hashed & mask
         if bitmap[slot >> 3] >> (slot & 7) & 1:
             out.append(hashed)
+
+
+try:  # the same in C (no hash() call a key), when the extension is built
+    from alerts.matching._wordkeys import flagged as _flag  # type: ignore[import-not-found]
+except ImportError:
+    _flag = _flagged
 
 
 def _by_language(found: set[int], index: Index, doc: Document) -> None:

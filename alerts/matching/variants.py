@@ -103,12 +103,13 @@ def latin_keys(
 
 
 def _stems(words: list[str], language: str) -> list[str]:
-    if any("ł" in w for w in words):
+    if "ł" in "".join(words):  # one C scan rather than a test per word
         words = [w.replace("ł", "l") for w in words]
     stems = stem_words(language, words)
-    short = [i for i, s in enumerate(stems) if len(s) < _MIN_STEM]
-    for i in short:  # a stem shorter than three letters keeps the whole word
-        stems[i] = words[i]
+    if stems and min(map(len, stems)) < _MIN_STEM:  # most batches have no short stem
+        for i, stem in enumerate(stems):  # a stem shorter than three letters keeps the word
+            if len(stem) < _MIN_STEM:
+                stems[i] = words[i]
     return stems
 
 
