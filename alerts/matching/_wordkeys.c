@@ -700,7 +700,44 @@ fail:
     return NULL;
 }
 
+/* flagged(keys, bitmap, mask, hash_mask, out): append to out hash(key) & hash_mask for
+ * each key of a dict whose bit (that value & mask) the bitmap holds, in the dict's order
+ * (alerts.matching.scan._flagged's twin; a test checks the two agree). */
+static PyObject *flagged(PyObject *module, PyObject *args) {
+    PyObject *keys, *out, *key, *value;
+    Py_buffer bitmap;
+    unsigned long long mask, hash_mask;
+    if (!PyArg_ParseTuple(args, "O!y*KKO!", &PyDict_Type, &keys, &bitmap, &mask, &hash_mask,
+                          &PyList_Type, &out))
+        return NULL;
+    const unsigned char *bits = (const unsigned char *)bitmap.buf;
+    if ((unsigned long long)bitmap.len <= (mask >> 3)) {
+        PyBuffer_Release(&bitmap);
+        PyErr_SetString(PyExc_ValueError, "the bitmap is shorter than the mask says");
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(keys, &pos, &key, &value)) {
+        Py_hash_t h = PyObject_Hash(key);
+        if (h == -1) goto fail;
+        unsigned long long hashed = (unsigned long long)h & hash_mask, slot = hashed & mask;
+        if (!(bits[slot >> 3] >> (slot & 7) & 1)) continue; /* most keys */
+        PyObject *at = PyLong_FromUnsignedLongLong(hashed);
+        if (at == NULL) goto fail;
+        int err = PyList_Append(out, at);
+        Py_DECREF(at);
+        if (err < 0) goto fail;
+    }
+    PyBuffer_Release(&bitmap);
+    Py_RETURN_NONE;
+fail:
+    PyBuffer_Release(&bitmap);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
+    {"flagged", (PyCFunction)flagged, METH_VARARGS,
+     "flagged(keys, bitmap, mask, hash_mask, out): append the flagged keys' masked hashes"},
     {"index_all", (PyCFunction)index_all, METH_O,
      "index_all(entries) -> {entry: [positions]} in one pass"},
     {"lower_plain", (PyCFunction)lower_plain, METH_O,

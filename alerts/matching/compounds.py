@@ -5,7 +5,10 @@ and trailing parts (Raketenangriff: raket..., ...angriff), each part at least
 ``MIN_PART`` letters, so a short lookalike (droht) is never split. The parts are keyed by
 the item language's stemmer, once per distinct (language, word), and remembered: every
 language's words together in at most ``CACHE_BYTES`` (counted as ``sys.getsizeof`` sees the
-words, their part keys and a dict entry), after which they start over.
+words, their part keys and a dict entry), after which they start over. The parts are
+remembered too (a part's key, by language, in the same budget): new words are mostly new
+arrangements of parts seen before (Raketen|angriff, Luft|angriff), so a part is stemmed
+once, not once per word that holds it.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ _SUFFIXES = {
 SUFFIXES = {lang: frozenset(ends.split()) for lang, ends in _SUFFIXES.items()}
 _NONE: frozenset[str] = frozenset()
 _CACHE: dict[str, dict[str, tuple[str, ...]]] = {}  # language -> word -> part keys
-_held = [0]  # bytes of the entries in _CACHE (its dicts' own tables are added by nbytes)
+_PARTS: dict[str, dict[str, str]] = {}  # language -> part -> its key
+_held = [0]  # bytes of the entries in both (their dicts' own tables are added by nbytes)
 
 
 def set_cache_bytes(budget: int) -> None:
@@ -48,62 +52,98 @@ def set_cache_bytes(budget: int) -> None:
 def clear() -> None:
     """Forget every remembered word."""
     _CACHE.clear()
+    _PARTS.clear()
     _held[0] = 0
 
 
 def nbytes() -> int:
-    """Bytes the remembered words hold, as counted against ``CACHE_BYTES``."""
-    return _held[0] + sum(map(sys.getsizeof, _CACHE.values()))
+    """Bytes the remembered words and parts hold, as counted against ``CACHE_BYTES``."""
+    tables = sum(map(sys.getsizeof, _CACHE.values())) + sum(map(sys.getsizeof, _PARTS.values()))
+    return _held[0] + tables
 
 
-def part_keys(words: list[str], language: str) -> list[tuple[str, ...]]:
-    """The keys of each word's leading and trailing parts (none for a short word)."""
+def part_keys(
+    words: list[str], language: str, owns: list[str] | None = None
+) -> list[tuple[str, ...]]:
+    """The keys of each word's leading and trailing parts (none for a short word).
+
+    ``owns``: each word's own key in ``language`` (``keytable``'s), when the caller has them:
+    a part with the word's own key is left out, and the word need not be stemmed again.
+    """
     known = _CACHE.get(language, {})
     todo = [w for w in dict.fromkeys(words) if w not in known]
     if not todo:
         return list(map(known.__getitem__, words))
-    learnt = _learn(todo, language)
-    _remember(learnt, language)  # may start over: ``known`` still holds what it held
+    own = dict(zip(words, owns, strict=True)) if owns is not None else None
+    learnt, parts = _learn(todo, language, own)
+    _remember(learnt, parts, language)  # may start over: ``known`` still holds what it held
     return [learnt[w] if w in learnt else known[w] for w in words]
 
 
-def _remember(learnt: dict[str, tuple[str, ...]], language: str) -> None:
-    """Keep newly keyed words, starting over when they would pass ``CACHE_BYTES``."""
-    size = sum(_size(word, parts) for word, parts in learnt.items())
+def _remember(learnt: dict[str, tuple[str, ...]], parts: dict[str, str], language: str) -> None:
+    """Keep newly keyed words and parts, starting over when they would pass ``CACHE_BYTES``."""
+    tuples = [keys for keys in learnt.values() if keys]
+    size = _ENTRY * (len(learnt) + len(parts)) + _TUPLE * len(tuples)
+    size += _text_bytes([*learnt, *parts, *parts.values(), *(k for ks in tuples for k in ks)])
+    size += _SLOT * sum(map(len, tuples))
     if nbytes() + size > CACHE_BYTES:
         clear()
         give_back_freed()  # rare: what was freed in the C heap's middle goes back
-        if size + sys.getsizeof(learnt) > CACHE_BYTES:
+        if size + sys.getsizeof(learnt) + sys.getsizeof(parts) > CACHE_BYTES:
             return
     _CACHE.setdefault(language, {}).update(learnt)
+    _PARTS.setdefault(language, {}).update(parts)
     _held[0] += size
 
 
-def _size(word: str, parts: tuple[str, ...]) -> int:
-    return (
-        _ENTRY
-        + sys.getsizeof(word)
-        + (sys.getsizeof(parts) + sum(map(sys.getsizeof, parts)) if parts else 0)
-    )
+# ``sys.getsizeof`` of a tuple and of an ASCII str, in parts: a header and so much an item
+# (a pointer; a letter). Summed from these, a batch costs no call per string.
+_TUPLE = sys.getsizeof(())
+_SLOT = sys.getsizeof((None,)) - _TUPLE
+_STR = sys.getsizeof("")
 
 
-def _learn(words: list[str], language: str) -> dict[str, tuple[str, ...]]:
-    """Each word's part keys (the empty tuple, shared, for most)."""
+def _text_bytes(texts: list[str]) -> int:
+    """``sys.getsizeof`` summed over strings (from their lengths when all are ASCII)."""
+    if "".join(texts).isascii():
+        return _STR * len(texts) + sum(map(len, texts))
+    return sum(map(sys.getsizeof, texts))
+
+
+def _learn(
+    words: list[str], language: str, own: dict[str, str] | None = None
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Each word's part keys (the empty tuple, shared, for most), and the parts keyed anew.
+
+    ``own``: the words' own keys, when known (else they are keyed here).
+    """
     parts: list[str] = []
     spans: list[tuple[str, int, int]] = []
     suffixes = SUFFIXES.get(language, _NONE)
     for word in words:
-        if len(word) < MIN_WORD or not word.isalpha() or script(word) != "lat":
+        n = len(word)
+        if n < MIN_WORD or not word.isalpha() or not (word.isascii() or script(word) == "lat"):
             continue
-        cuts = [i for i in range(MIN_PART, len(word) - MIN_REST + 1) if word[i:] not in suffixes]
-        heads = range(MIN_REST, len(word) - MIN_PART + 1)
         start = len(parts)
-        parts += [word[:i] for i in cuts]
-        parts += [word[i:] for i in heads]
+        if suffixes:
+            parts += [
+                word[:i] for i in range(MIN_PART, n - MIN_REST + 1) if word[i:] not in suffixes
+            ]
+        else:
+            parts += [word[:i] for i in range(MIN_PART, n - MIN_REST + 1)]
+        parts += [word[i:] for i in range(MIN_REST, n - MIN_PART + 1)]
         spans.append((word, start, len(parts)))
-    keys = [sys.intern(k) for k in latin_keys(parts, language)] if parts else []
     out: dict[str, tuple[str, ...]] = dict.fromkeys(words, ())
-    owns = latin_keys([word for word, _, _ in spans], language)
-    for (word, a, b), own in zip(spans, owns, strict=True):
-        out[word] = tuple(k for k in dict.fromkeys(keys[a:b]) if k != own)
-    return out
+    if not spans:
+        return out, {}
+    keyed = _PARTS.get(language, {})
+    new = [part for part in dict.fromkeys(parts) if part not in keyed]
+    fresh = dict(zip(new, map(sys.intern, latin_keys(new, language)), strict=True))
+    keys = [fresh[p] if p in fresh else keyed[p] for p in parts]
+    if own is None:
+        owns = latin_keys([word for word, _, _ in spans], language)
+    else:
+        owns = [own[word] for word, _, _ in spans]
+    for (word, a, b), mine in zip(spans, owns, strict=True):
+        out[word] = tuple([k for k in dict.fromkeys(keys[a:b]) if k != mine])
+    return out, fresh

@@ -118,7 +118,8 @@ def prepare(
             if "-" in ft.norm or "'" in ft.norm:
                 _compounds(ft, number, compounds, language)
         positions = Positions(keys)
-        parts = _parts(norms, language) if language in COMPOUNDING else {}
+        entries = split(norms) if language in COMPOUNDING else []
+        parts = _parts(entries, keys, language) if entries else {}
     else:
         entries = split(norms)
         counts = _counts(entries)
@@ -140,20 +141,25 @@ def prepare(
         language=language,
         parts=parts,
     )
-    if not fuzzy:
+    if entries:  # split already (the closed compounds' parts, or no fuzzy keys)
         doc.__dict__["entries"] = entries
     return doc
 
 
-def _parts(norms: list[str], language: str) -> dict[str, list[int]]:
+def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list[int]]:
     """Where each part key of the closed compounds stands (the compound's position): each
-    key's positions in order, each once (``scan._compound_keys`` relies on it)."""
-    entries = split(norms)
-    long = [(p, w) for p, w in enumerate(entries) if len(w) >= MIN_WORD]
+    key's positions in order, each once (``scan._compound_keys`` relies on it).
+
+    ``keys``: the word keys (``keytable.scan``'s, a key per entry): the words' own keys.
+    """
+    long = [p for p, w in enumerate(entries) if len(w) >= MIN_WORD]
     found: dict[str, list[int]] = {}
     if long:
-        for (p, _), keys in zip(long, part_keys([w for _, w in long], language), strict=True):
-            for key in keys:
+        owns = [keys[p] for p in long] if len(keys) == len(entries) else None
+        for p, part in zip(
+            long, part_keys([entries[p] for p in long], language, owns), strict=True
+        ):
+            for key in part:
                 found.setdefault(key, []).append(p)
     return found
 

@@ -90,7 +90,7 @@ _EVERYWHERE = frozenset({"a", "aya", "aja", "oj", "oi"})
 
 def in_language(words: list[str], roots: list[str | None], language: str) -> list[str | None]:
     """The feminine roots of Latin words that hold in an item of ``language``."""
-    if language in _WEST_SLAVIC:
+    if language in _WEST_SLAVIC or not any(roots):  # most batches: no feminine form
         return roots
     pairs = zip(words, roots, strict=True)
     return [r if r is None or w[len(r) :] in _EVERYWHERE else None for w, r in pairs]

@@ -198,9 +198,14 @@ def _add(table: Table, words: list[str], keys: list[str]) -> None:
     goes back to the system: freed in the C heap's middle, glibc would keep it mapped."""
     held = len(table)
     table.add(words, keys)
-    others = sorted({id(t): t for t in _TABLES.values() if t is not table}.values(), key=len)
-    total = table.nbytes() + sum(t.nbytes() for t in others)
     started_over = len(table) < held
+    tables = _TABLES.values()  # a table shared by languages counted once (as it is held)
+    total = sum({id(t): t.nbytes() for t in (table, *tables)}.values())
+    if total <= CACHE_BYTES:  # every item with a new word comes here: the common case
+        if started_over:
+            give_back_freed()
+        return
+    others = sorted({id(t): t for t in tables if t is not table}.values(), key=len)
     while total > CACHE_BYTES and others:
         largest = others.pop()
         total -= largest.nbytes()

@@ -68,6 +68,7 @@ class RulesWatcher:
         self._current: tuple[RuleSet, Matcher] | None = None
         self._loaded_at: datetime | None = None
         self._last_error: RuleSetError | None = None
+        self._status: dict[str, Any] | None = None  # made on the first ask after each load
 
     def current(self) -> tuple[RuleSet, Matcher]:
         """The active rule set and its matcher; raises RuleSetError only if none ever loaded."""
@@ -100,6 +101,7 @@ class RulesWatcher:
 
     def _load(self, now: datetime) -> bool:
         """Load the directory; True when a new rule set and matcher replaced the current."""
+        self._status = None  # what it reports may change below
         try:
             ruleset = load_ruleset(self.rules_dir, channels=self.channels, keep=self.keep)
         except RuleSetError as exc:
@@ -124,12 +126,17 @@ class RulesWatcher:
             self.on_reload(ok)
 
     def status(self) -> dict[str, Any]:
-        """For /healthz: active version, when it loaded, the last reload error (or None)."""
+        """For /healthz: active version, when it loaded, the last reload error (or None).
+
+        Every match task asks (``workers.runtime``): made once per load attempt, a copy each ask.
+        """
         with self._lock:
-            ruleset = self._current[0] if self._current else None
-            return {
-                "version": ruleset.version if ruleset else None,
-                "watches": len(ruleset.rules) if ruleset else 0,
-                "loaded_at": self._loaded_at.isoformat() if self._loaded_at else None,
-                "last_error": str(self._last_error) if self._last_error else None,
-            }
+            if self._status is None:
+                ruleset = self._current[0] if self._current else None
+                self._status = {
+                    "version": ruleset.version if ruleset else None,
+                    "watches": len(ruleset.rules) if ruleset else 0,
+                    "loaded_at": self._loaded_at.isoformat() if self._loaded_at else None,
+                    "last_error": str(self._last_error) if self._last_error else None,
+                }
+            return dict(self._status)

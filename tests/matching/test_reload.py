@@ -144,3 +144,26 @@ def test_a_new_set_is_frozen_not_walked_by_the_next_collections(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_status_is_made_again_after_each_load_and_handed_out_as_a_copy(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    write_rules(tmp_path, w__yaml=GOOD)
+    watcher = RulesWatcher(tmp_path, min_interval=1.0, clock=clock)
+    first, _ = watcher.current()
+    watcher.status()["version"] = "scribbled"  # the caller's copy
+    assert watcher.status()["version"] == first.version
+    write_rules(tmp_path, w__yaml=OTHER)
+    clock.advance(seconds=1)
+    second, _ = watcher.current()
+    assert watcher.status() == {
+        "version": second.version,
+        "watches": 1,
+        "loaded_at": "2026-03-14T12:00:01+00:00",
+        "last_error": None,
+    }
+    write_rules(tmp_path, w__yaml=GOOD + "bogus: 1\n")
+    clock.advance(seconds=1)
+    watcher.current()
+    assert watcher.status()["last_error"] == f"{tmp_path}/w.yaml:4:1: unknown key 'bogus'"
