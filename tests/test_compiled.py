@@ -37,6 +37,8 @@ def test_everything_is_compiled_where_ci_requires_it() -> None:
     built = [n for n in MODULES if Path(_module(n).__file__ or "").suffix == ".so"]
     assert built == MODULES
     assert importlib.import_module("alerts.matching._wordkeys")
+    assert importlib.import_module("alerts.ingest._langwalk")
+    assert importlib.import_module("alerts.delivery._minhash")  # OpenSSL's headers were there
 
 
 def test_the_modules_checked_are_the_ones_setup_compiles() -> None:
