@@ -23,12 +23,12 @@ import json
 import os
 import re
 import uuid
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from celery import Celery
 from kombu.serialization import dumps
 
+from alerts.jsontext import json_string
 from alerts.settings import Settings
 from workers.broker import broker_url, is_amqp
 
@@ -139,11 +139,11 @@ class Template:
         self.encoding = encoding
 
     def fill(self, values: dict[str, str]) -> str:
-        """The message with each marker's value JSON-encoded (a string: ``json.dumps``'s
-        own C encoder for it, without the call's keyword handling)."""
+        """The message with each marker's value JSON-encoded (``json_string``: the base64 body
+        without the encoder's escape scan)."""
         parts = self.parts[:]
         for i in range(1, len(parts), 2):
-            parts[i] = encode_basestring_ascii(values[parts[i]])
+            parts[i] = json_string(values[parts[i]])
         return "".join(parts)
 
 
