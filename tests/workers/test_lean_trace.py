@@ -50,7 +50,8 @@ def test_custom_headers_are_celerys(request_: dict[str, Any]) -> None:
 
 def test_installed_a_context_carries_them() -> None:
     install()
-    assert Context._get_custom_headers is custom_headers  # every task's request, in a pool child too
+    # every task's request, in a pool child too
+    assert Context._get_custom_headers is custom_headers
     context = Context(REQUEST | {"tenant": 7}, args=[1], called_directly=False, kwargs={})
     assert context.headers == {"tenant": 7}
     assert context.id == "0b5e" and context.args == [1]
