@@ -39,7 +39,9 @@ _URLS = (
 
 def _hit(text: str, field: str, term: str, how: tuple[str, ...] = ()) -> Hit:
     start = text.index(term)
-    return Hit(term=term.lower(), field=field, start=start, end=start + len(term), text=term, how=how)
+    return Hit(
+        term=term.lower(), field=field, start=start, end=start + len(term), text=term, how=how
+    )
 
 
 def _alert(number: int) -> Alert:
