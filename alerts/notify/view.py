@@ -79,15 +79,25 @@ def squash(text: str) -> str:
     str.split and the regex's ``\\s`` agree on every code point (a test holds them equal); the
     split is a C loop, where the regex cost more than the rest of an alert's view.
     """
+    if _single_spaced(text):
+        return text.strip()
     return " ".join(text.split())
 
 
 def collapse(text: str) -> str:
     """``_SPACE.sub(" ", text)``: whitespace runs as one space, a run at either end kept as one."""
-    inner = squash(text)
+    if _single_spaced(text):
+        return text
+    inner = " ".join(text.split())
     if not inner:
         return " " if text else ""
     return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
+
+
+def _single_spaced(text: str) -> bool:
+    """True when every whitespace run is one ASCII space (the usual text: two quick scans, no
+    copy). A printable text's only whitespace is the ASCII space."""
+    return text.isprintable() and "  " not in text
 
 
 def safe_url(url: str | None) -> str | None:
@@ -102,15 +112,20 @@ def safe_url(url: str | None) -> str | None:
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
     """Split ``text`` into plain and hit segments; overlapping spans are merged."""
-    out: list[Segment] = []
+    return [Segment(piece, hit) for piece, hit in _pieces(text, spans)]
+
+
+def _pieces(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``highlight``'s pieces as (text, hit) pairs, before they become segments."""
+    out: list[tuple[str, bool]] = []
     pos = 0
     for start, end in _merge(spans, len(text)):
         if start > pos:
-            out.append(Segment(text[pos:start]))
-        out.append(Segment(text[start:end], hit=True))
+            out.append((text[pos:start], False))
+        out.append((text[start:end], True))
         pos = end
     if pos < len(text):
-        out.append(Segment(text[pos:]))
+        out.append((text[pos:], False))
     return out
 
 
@@ -136,15 +151,18 @@ def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]
     inside = [
         (max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start
     ]
-    segments = [Segment(collapse(s.text), s.hit) for s in highlight(text[start:end], inside)]
-    if start > 0:
-        segments.insert(0, Segment("… "))
+    segments = [_CUT_BEFORE] if start > 0 else []
+    for piece, hit in _pieces(text[start:end], inside):  # each segment made once, not twice
+        piece = collapse(piece)
+        if piece:
+            segments.append(Segment(piece, hit))
     if end < len(text):
-        segments.append(Segment(" …"))
-    return tuple(s for s in segments if s.text)
+        segments.append(_CUT_AFTER)
+    return tuple(segments)
 
 
 _WORD_SLACK = 20  # how far a cut may move to fall between words
+_CUT_BEFORE, _CUT_AFTER = Segment("… "), Segment(" …")  # frozen: shared by every snippet
 
 
 def _word_start(text: str, pos: int, limit: int) -> int:

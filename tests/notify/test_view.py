@@ -160,6 +160,8 @@ def test_squash_and_collapse_are_the_regex_substitution() -> None:
     rng = random.Random(13)
     texts = ["", " ", "a", " a ", "\t\n", *spaces]
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(12))) for _ in range(5000)]
+    plain = ["a", " ", "bc", "ї", "\xa0"]  # mostly single-spaced, printable text
+    texts += ["".join(rng.choice(plain) for _ in range(rng.randrange(12))) for _ in range(5000)]
     for text in texts:
         assert squash(text) == SPACE.sub(" ", text).strip(), repr(text)
         assert collapse(text) == SPACE.sub(" ", text), repr(text)
