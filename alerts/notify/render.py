@@ -26,6 +26,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from alerts.models import Alert, Digest
+from alerts.notify import slack_twin
 from alerts.notify.escape import clean_header, sanitize_html, slack_finalize, slack_link
 from alerts.notify.view import AlertView, DigestView, Segment, StoryView, alert_view, digest_view
 
@@ -105,7 +106,7 @@ class Renderer:
         """Render ``content`` for a channel type."""
         what, context = self._context(content)
         if kind == "slack":
-            text = self._template("slack", f"slack_{what}.j2").render(context)
+            text = self._slack_text(what, context)
             return Message(self._subject(what, context, lazy=True), text.strip() + "\n")
         subject = self._subject(what, context)
         if kind == "email":
@@ -115,6 +116,11 @@ class Renderer:
             return Message(subject, text.strip() + "\n", html)
         text = self._template("text", f"text_{what}.j2").render(context)
         return Message(subject, text.strip() + "\n")
+
+    def _slack_text(self, what: str, context: dict[str, Any]) -> str:
+        if what == "alert" and self._is_shipped(slack_twin.TEMPLATE):
+            return slack_twin.slack_alert_text(context["v"])  # the template's Python twin
+        return self._template("slack", f"slack_{what}.j2").render(context)
 
     def _subject(
         self, what: str, context: dict[str, Any], *, lazy: bool = False
