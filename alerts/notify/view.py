@@ -243,7 +243,12 @@ def format_time(when: datetime | None, *, seconds: bool = False) -> str:
     """``2026-11-25 09:40 UTC`` (``09:40:12 UTC`` with seconds), or ``time unknown``."""
     if when is None:
         return "time unknown"
-    return as_utc(when).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+    t = as_utc(when)
+    if t.year < 1000:  # strftime's own text: how it writes such a year depends on the platform
+        return t.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+    # strftime's text, written out: strftime cost more than the rest of the alert's time line
+    text = f"{t.year}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+    return f"{text}:{t.second:02d} UTC" if seconds else f"{text} UTC"
 
 
 def digest_view(

@@ -189,3 +189,23 @@ def test_a_header_is_flattened_as_by_the_two_regexes() -> None:
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(10))) for _ in range(5000)]
     for text in texts:
         assert _flatten(text) == SPACE.sub(" ", _CONTROL.sub(" ", text)).strip(), repr(text)
+
+
+def test_format_time_writes_what_strftime_writes() -> None:
+    from datetime import timedelta, timezone
+
+    from alerts.notify.view import format_time
+
+    rng = random.Random(3)
+    moments = [datetime(y, 1, 2, 3, 4, 5, tzinfo=UTC) for y in (1, 999, 1000, 2026, 9999)]
+    moments += [
+        datetime.fromtimestamp(rng.uniform(-6e10, 2.5e11), UTC).astimezone(
+            timezone(timedelta(minutes=rng.randrange(-900, 900)))
+        )
+        for _ in range(2000)
+    ]
+    moments.append(datetime(2026, 11, 25, 9, 30, 7))  # naive: taken as UTC
+    for when in moments:
+        utc = when.astimezone(UTC) if when.tzinfo else when
+        assert format_time(when) == utc.strftime("%Y-%m-%d %H:%M UTC"), when
+        assert format_time(when, seconds=True) == utc.strftime("%Y-%m-%d %H:%M:%S UTC"), when
