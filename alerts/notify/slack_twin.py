@@ -2,7 +2,7 @@
 
 Jinja cost about a third of a Slack alert's CPU (a context per render, a call per attribute,
 a loop object, a finalize per expression); this builds the same text from the same view with
-the same escaping (``slack_finalize`` on every expression, ``slack_link`` for links). It
+the same escaping (``slack_finalize`` on every expression, ``slack_link``'s text for links). It
 serves only while the template is the shipped one: a ``templates_dir`` override of
 ``slack_alert.j2`` renders through Jinja's sandbox as before. ``tests/notify/test_slack_twin.py``
 holds the twin equal to the template on the golden corpus and the naughty strings: a change
@@ -11,7 +11,7 @@ to the template fails there until the twin follows it.
 
 from __future__ import annotations
 
-from alerts.notify.escape import slack_escape, slack_link
+from alerts.notify.escape import slack_escape, slack_link_text
 from alerts.notify.view import AlertView
 
 TEMPLATE = "slack_alert.j2"
@@ -20,7 +20,13 @@ _MUTE = "why this matched · mute"
 
 def slack_alert_text(v: AlertView) -> str:
     """What ``slack_alert.j2`` renders for ``v`` (before the renderer's strip)."""
-    out = [":newspaper: *", slack_escape(v.watch_name), "*: ", slack_link(v.url, v.title), "\n"]
+    out = [
+        ":newspaper: *",
+        slack_escape(v.watch_name),
+        "*: ",
+        slack_link_text(v.url, v.title),
+        "\n",
+    ]
     if v.snippet:
         out.append(">")
         for s in v.snippet:
@@ -33,5 +39,5 @@ def slack_alert_text(v: AlertView) -> str:
         out += [" · ", slack_escape(v.language)]
     out += [" · ", slack_escape(v.published), "\n"]
     if v.link:
-        out += [slack_link(v.link, _MUTE), "\n"]
+        out += [slack_link_text(v.link, _MUTE), "\n"]
     return "".join(out)
