@@ -60,6 +60,10 @@ def content_key(channel: str, content: Alert | Digest) -> str:
 
 def combine(results: Sequence[SendResult]) -> SendResult:
     """One result for a channel: ok when every destination is; retryable when any failure is."""
+    if len(results) == 1:  # a one-destination channel: its result, when the rules keep it whole
+        only = results[0]
+        if only.retry_after is None and not (only.ok and only.retryable):
+            return only
     thread = next((r.thread_ref for r in results if r.thread_ref), None)
     failed = [r for r in results if not r.ok]
     errors = "; ".join(r.error for r in (failed or results) if r.error)
@@ -97,7 +101,8 @@ class ChannelNotifier:
         senders = self.destinations.get(channel)
         if not senders:
             return SendResult(ok=False, error=f"unknown channel {channel!r}")
-        key, many = content_key(channel, content), len(senders) > 1
+        many = len(senders) > 1
+        key = content_key(channel, content) if many else ""  # only multi-URL channels remember
         rendered: dict[Kind, Message] = {}
         results = []
         for index, sender in enumerate(senders):

@@ -10,7 +10,6 @@ import nh3
 from markupsafe import Markup
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
-_SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"^<[^<>\s@]{1,200}@[^<>\s@]{1,200}>$")
 _SLACK_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 # An RFC 2047 encoded word, read as leniently as any email library might (spaces inside too).
@@ -31,10 +30,15 @@ def slack_escape(text: str) -> str:
 
 def slack_link(url: str | None, label: str) -> Markup:
     """``<url|label>`` with both parts escaped; only the label when there is no safe URL."""
+    return Markup(slack_link_text(url, label))
+
+
+def slack_link_text(url: str | None, label: str) -> str:
+    """``slack_link``'s text as a plain str (the Slack template's twin needs no Markup)."""
     text = slack_escape(label)
     if not url:
-        return Markup(text)
-    return Markup(f"<{slack_escape(url).replace('|', '%7C')}|{text}>")
+        return text
+    return f"<{slack_escape(url).replace('|', '%7C')}|{text}>"
 
 
 def slack_finalize(value: object) -> object:
@@ -56,6 +60,8 @@ def clean_header(text: str, limit: int = 200) -> str:
     """
     flat = _flatten(text)[: limit * 8]  # bounded before the regex: titles can be huge
     for _ in range(_DECODE_ROUNDS):  # an encoded word may decode to another one
+        if "=?" not in flat:  # no encoded word can start: the round would change nothing
+            break
         decoded = _flatten(_ENCODED_WORD.sub(_decode_word, flat))
         if decoded == flat:
             break
@@ -65,7 +71,14 @@ def clean_header(text: str, limit: int = 200) -> str:
 
 
 def _flatten(text: str) -> str:
-    return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    """Controls as spaces, whitespace runs as one space, none at the ends.
+
+    A printable text holds no control character; str.split and the regex's ``\\s`` agree on
+    whitespace (``view.squash``): both C loops, instead of two regex scans.
+    """
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
 
 
 def _decode_word(word: re.Match[str]) -> str:

@@ -71,6 +71,7 @@ class Wire:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.extra = False
+        self._poll: select.poll | None = None  # made and registered once, at the first check
 
     def stale(self) -> bool:
         """True when the idle connection has anything to read: closed by the peer (or out of
@@ -78,12 +79,16 @@ class Wire:
         way before reusing it)."""
         if self.extra or (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
             return True
-        poll = select.poll()
-        try:
-            poll.register(self.sock, select.POLLIN)
-        except (OSError, ValueError):  # closed already
+        if self._poll is None:
+            poll = select.poll()
+            try:
+                poll.register(self.sock, select.POLLIN)
+            except (OSError, ValueError):  # closed already
+                return True
+            self._poll = poll
+        if self.sock.fileno() < 0:  # closed since it was registered
             return True
-        return bool(poll.poll(0))
+        return bool(self._poll.poll(0))
 
     def close(self) -> None:
         """Close the socket (nothing more is read or written)."""

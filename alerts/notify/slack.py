@@ -28,6 +28,7 @@ SLACK_API = "https://slack.com/api"
 _RETRYABLE_API_ERRORS = {
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
 }  # fmt: skip
+_SENT = SendResult(ok=True)  # a webhook's answer to every message it took (results are frozen)
 
 
 def endpoint(plugin: Any, *, webhook_base: str | None, api_base: str | None) -> str:
@@ -104,12 +105,13 @@ class SlackSender:
         return self._classify(response)
 
     def _classify(self, response: Answer) -> SendResult:
-        status, body = response.status, " ".join(response.text.split())[:200]
+        status = response.status
         if 200 <= status < 300:
-            return self._api_result(response) if self.bot_token else SendResult(ok=True)
+            return self._api_result(response) if self.bot_token else _SENT
         wait = parse_retry_after(response.headers.get("Retry-After"), self.clock())
         if 300 <= status < 400:
             return failure(self.label, f"slack {status}: unexpected redirect", retryable=False)
+        body = " ".join(response.text.split())[:200]
         return failure(
             self.label, f"slack {status} {body}", retryable=http_retryable(status), retry_after=wait
         )

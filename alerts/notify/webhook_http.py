@@ -168,6 +168,7 @@ class WebhookPoster:
         host = self.host if self.port in (None, default) else f"{self.host}:{self.port}"
         head = f"POST {self.path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n"
         self._head = head.encode("latin-1")
+        self._headers: tuple[tuple[tuple[str, str], ...], bytes] = ((), b"")  # last, encoded
         self._idle: Idle | None = None  # this process's connections to the host (direct)
         self._idle_pid = 0
 
@@ -193,13 +194,16 @@ class WebhookPoster:
         return Answer(reply.status, reply.headers, reply.body)
 
     def _request(self, body: bytes, headers: dict[str, str]) -> bytes:
-        """The whole request; a header with a line break in it is refused (as http.client)."""
-        lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
-        text = "".join(lines)
-        if text.count("\n") != len(lines) or text.count("\r") != len(lines):
-            raise ValueError("a header name or value holds a line break")
-        length = f"Content-Length: {len(body)}\r\n\r\n"
-        return b"".join((self._head, text.encode("latin-1"), length.encode(), body))
+        """The whole request; a header with a line break in it is refused (as http.client).
+
+        A sender passes the same headers every time: their encoded lines are kept with them.
+        """
+        pairs = tuple(headers.items())
+        kept = self._headers  # one read: another thread may replace it meanwhile
+        if kept[0] != pairs:
+            kept = self._headers = (pairs, _header_lines(pairs))
+        length = b"Content-Length: %d\r\n\r\n" % len(body)
+        return b"".join((self._head, kept[1], length, body))
 
     def _wire(self) -> Wire:
         """An idle connection of this process the peer has not closed, else a new one."""
@@ -260,6 +264,15 @@ class WebhookPoster:
     def _safe(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
         return text.replace(self.path, "/…") if self.path != "/" else text
+
+
+def _header_lines(pairs: tuple[tuple[str, str], ...]) -> bytes:
+    """``Name: value`` lines; ValueError when a name or value holds a line break."""
+    lines = [f"{name}: {value}\r\n" for name, value in pairs]
+    text = "".join(lines)
+    if text.count("\n") != len(lines) or text.count("\r") != len(lines):
+        raise ValueError("a header name or value holds a line break")
+    return text.encode("latin-1")
 
 
 def _exchange(wire: Wire, request: bytes) -> Any:

@@ -184,3 +184,26 @@ def test_an_alerts_send_line_is_debug_a_digests_info(
     ours = [r for r in caplog.records if r.name == "alerts.notify.channels"]
     levels = [(r.levelno, r.getMessage().split()[1]) for r in ours]
     assert levels == [(logging.DEBUG, "alert"), (logging.INFO, "digest")]
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (SendResult(ok=True, thread_ref="1.2"), SendResult(ok=True, thread_ref="1.2")),
+        (SendResult(ok=True, error="note"), SendResult(ok=True, error="note")),
+        (SendResult(ok=True, retryable=True, retry_after=3.0), SendResult(ok=True)),
+        (SendResult(ok=False, error="x"), SendResult(ok=False, error="x")),
+        (
+            SendResult(ok=False, retryable=True, retry_after=2.0, error="y"),
+            SendResult(ok=False, retryable=True, retry_after=2.0, error="y"),
+        ),
+        (SendResult(ok=False, retry_after=5.0, error="z"), SendResult(ok=False, error="z")),
+    ],
+)
+def test_a_one_destination_channels_result_follows_the_combining_rules(
+    result: SendResult, expected: SendResult
+) -> None:
+    from alerts.notify.channels import combine
+
+    assert combine([result]) == expected
+    assert combine([result, SendResult(ok=True)]) == expected  # the same as with a second one

@@ -206,4 +206,78 @@ def test_each_template_is_looked_up_once_and_renders_the_same_again(monkeypatch)
     again = [renderer.render(kind, make_alert()) for kind in ("slack", "email", "text")]
     assert again == first
     assert sorted(looked) == sorted(set(looked)), looked  # once per template, then kept
-    assert "slack_alert.j2" in looked and "subject_alert.j2" in looked
+    assert "email_alert.html.j2" in looked and "subject_alert.j2" in looked
+    assert "slack_alert.j2" not in looked  # the shipped one is written by its twin
+
+
+def test_a_users_template_that_includes_a_shipped_one_stays_sandboxed(tmp_path: Path) -> None:
+    from jinja2.exceptions import SecurityError
+
+    (tmp_path / "slack_alert.j2").write_text('{% include "text_alert.j2" %}')
+    (tmp_path / "text_alert.j2").write_text("{{ v.title.__class__.__mro__ }}")
+    with pytest.raises(SecurityError):
+        Renderer(tmp_path).render("slack", make_alert())
+    (tmp_path / "text_alert.j2").unlink()  # the include now finds the shipped template
+    assert "Terms: ceasefire" in Renderer(tmp_path).render("slack", make_alert()).text
+
+
+def test_shipped_templates_run_in_a_plain_environment_and_users_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    (tmp_path / "slack_alert.j2").write_text("custom {{ v.title }}")
+    renderer = Renderer(tmp_path)
+    renderer.render("slack", make_alert())
+    renderer.render("email", make_alert())
+    envs = {name: type(t.environment) for (_, name), t in renderer._templates.items()}
+    assert issubclass(envs.pop("slack_alert.j2"), SandboxedEnvironment)
+    assert envs and not any(issubclass(env, SandboxedEnvironment) for env in envs.values())
+
+
+def test_a_slack_subject_is_rendered_only_when_read_and_reads_the_same(monkeypatch) -> None:
+    from jinja2 import Template
+
+    rendered: list[str | None] = []
+    render = Template.render
+
+    def counting(self, *args, **kwargs):
+        rendered.append(self.name)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(Template, "render", counting)
+    alert = make_alert(title="Ceasefire\r\nBcc: x@example.org")
+    message = Renderer().render("slack", alert)
+    assert rendered == []  # the body by the template's twin, the subject not yet
+    assert message.subject == Renderer().render("email", alert).subject
+    assert message.subject == "[Ceasefire] Ceasefire Bcc: x@example.org"
+    assert message == Renderer().render("slack", alert)
+
+
+def test_a_broken_subject_template_of_a_user_still_fails_a_slack_rendering(
+    tmp_path: Path,
+) -> None:
+    from jinja2 import TemplateError
+
+    (tmp_path / "subject_alert.j2").write_text("{{ v.no_such_field }}")
+    with pytest.raises(TemplateError):
+        Renderer(tmp_path).render("slack", make_alert())
+
+
+def test_an_alert_rendered_for_several_kinds_is_viewed_once(monkeypatch) -> None:
+    import alerts.notify.render as render
+
+    viewed: list[str] = []
+    view = render.alert_view
+
+    def counting(alert, **kwargs):
+        viewed.append(alert.item.id)
+        return view(alert, **kwargs)
+
+    monkeypatch.setattr(render, "alert_view", counting)
+    renderer, first = Renderer(), make_alert()
+    second = make_alert(item_id="item-2", title="Ceasefire holds")
+    for kind in ("slack", "email", "text"):
+        renderer.render(kind, first)
+    assert renderer.render("slack", second).text != renderer.render("slack", first).text
+    assert viewed == ["item-1", "item-2", "item-1"]  # a new alert, then the first again

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import random
+import re
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
 from alerts.models import Hit
 from alerts.notify.transport import parse_retry_after
-from alerts.notify.view import Segment, alert_view, digest_view, highlight, safe_url, snippet, why
+from alerts.notify.view import (
+    Segment,
+    alert_view,
+    collapse,
+    digest_view,
+    highlight,
+    safe_url,
+    snippet,
+    squash,
+    why,
+)
 from tests.notify.conftest import NOW, hit, make_alert, make_digest
 
 
@@ -128,3 +141,71 @@ def test_why_says_how_each_hit_was_found() -> None:
     )
     line = why(alert.model_copy(update={"hits": (found,)}))
     assert line.endswith(": Kaluga → «Калуге» (transliterated, inflected) in body")
+
+
+SPACE = re.compile(r"\s+")  # what squash and collapse stand in for
+
+
+def test_str_split_and_the_regex_agree_on_whitespace_at_every_code_point() -> None:
+    regex = re.compile(r"\s")
+    differ = [
+        hex(c) for c in range(sys.maxunicode + 1) if bool(regex.match(chr(c))) != chr(c).isspace()
+    ]
+    assert differ == []
+
+
+def test_squash_and_collapse_are_the_regex_substitution() -> None:
+    spaces = [c for c in map(chr, range(0x3001)) if c.isspace()]
+    pieces = [*spaces, "a", "bc", "«ї»", "\x00", "\u200b", "\ufeff", "  ", "\r\n"]
+    rng = random.Random(13)
+    texts = ["", " ", "a", " a ", "\t\n", *spaces]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randrange(12))) for _ in range(5000)]
+    plain = ["a", " ", "bc", "ї", "\xa0"]  # mostly single-spaced, printable text
+    texts += ["".join(rng.choice(plain) for _ in range(rng.randrange(12))) for _ in range(5000)]
+    for text in texts:
+        assert squash(text) == SPACE.sub(" ", text).strip(), repr(text)
+        assert collapse(text) == SPACE.sub(" ", text), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("watch", "item"), [("w", "i-1"), ("a b&c=d", "https://x.org/?q=1&r=ä/ü#f+g")]
+)
+def test_the_console_link_is_what_urlencode_gives(watch: str, item: str) -> None:
+    from urllib.parse import urlencode
+
+    from alerts.notify.view import console_link
+
+    alert = make_alert(item_id=item).model_copy(update={"watch": watch})
+    query = urlencode({"watch": watch, "item": item})
+    assert console_link("https://c.example", alert) == f"https://c.example/console/alert?{query}"
+
+
+def test_a_header_is_flattened_as_by_the_two_regexes() -> None:
+    from alerts.notify.escape import _CONTROL, _flatten
+
+    pieces = ["a", " ", "\t", "\r\n", "\x00", "\x1b", "\x1f", "\x7f", "\x85", "\u2028", "\u2029"]
+    pieces += ["\xa0", "\u3000", "\u202e", "ї", "=?", "?="]
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(10))) for _ in range(5000)]
+    for text in texts:
+        assert _flatten(text) == SPACE.sub(" ", _CONTROL.sub(" ", text)).strip(), repr(text)
+
+
+def test_format_time_writes_what_strftime_writes() -> None:
+    from datetime import timedelta, timezone
+
+    from alerts.notify.view import format_time
+
+    rng = random.Random(3)
+    moments = [datetime(y, 1, 2, 3, 4, 5, tzinfo=UTC) for y in (1, 999, 1000, 2026, 9999)]
+    moments += [
+        datetime.fromtimestamp(rng.uniform(-6e10, 2.5e11), UTC).astimezone(
+            timezone(timedelta(minutes=rng.randrange(-900, 900)))
+        )
+        for _ in range(2000)
+    ]
+    moments.append(datetime(2026, 11, 25, 9, 30, 7))  # naive: taken as UTC
+    for when in moments:
+        utc = when.astimezone(UTC) if when.tzinfo else when
+        assert format_time(when) == utc.strftime("%Y-%m-%d %H:%M UTC"), when
+        assert format_time(when, seconds=True) == utc.strftime("%Y-%m-%d %H:%M:%S UTC"), when

@@ -93,3 +93,17 @@ def test_a_refused_connection_is_a_post_error_without_the_path() -> None:
     with pytest.raises(PostError) as caught:
         poster.post(b"{}", HEADERS)
     assert "SECRET" not in str(caught.value)
+
+
+def test_each_post_carries_its_own_headers(slack: SlackTestServer) -> None:
+    poster = WebhookPoster(f"{slack.webhook_base}/T0/B0/x", timeout=5.0)
+    changing = dict(HEADERS)
+    for value in ("a", "a", "b"):
+        changing["X-Thing"] = value  # the same dict, changed between posts
+        assert poster.post(b"{}", changing).status == 200
+    with pytest.raises(ValueError, match="line break"):
+        poster.post(b"{}", {**HEADERS, "X-Thing": "c\nHost: evil"})
+    assert poster.post(b"{}", {"Content-Type": "text/plain"}).status == 200
+    got = slack.wait_for(4)
+    assert [r.headers.get("X-Thing") for r in got] == ["a", "a", "b", None]
+    assert got[3].headers["Content-Type"] == "text/plain"
