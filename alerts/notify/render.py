@@ -4,8 +4,7 @@ Each channel type has its own escaping, applied to every ``{{ expression }}``:
 Slack escapes ``& < >`` (mrkdwn), email HTML uses HTML autoescape and is then sanitised with
 nh3, plain text is left as is. A user's templates (``templates_dir``) run in Jinja's sandbox;
 the shipped ones are our code, so they run in a plain environment (same escaping): the
-sandbox's checks on every attribute and call were a fifth of a template's rendering. The
-shipped Slack alert template is written by its Python twin (``slack_twin``).
+sandbox's checks on every attribute and call were a fifth of a template's rendering.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from alerts.models import Alert, Digest
-from alerts.notify import slack_twin
 from alerts.notify.escape import clean_header, sanitize_html, slack_finalize, slack_link
 from alerts.notify.view import AlertView, DigestView, Segment, StoryView, alert_view, digest_view
 
@@ -107,7 +105,7 @@ class Renderer:
         """Render ``content`` for a channel type."""
         what, context = self._context(content)
         if kind == "slack":
-            text = self._slack_text(what, context)
+            text = self._template("slack", f"slack_{what}.j2").render(context)
             return Message(self._subject(what, context, lazy=True), text.strip() + "\n")
         subject = self._subject(what, context)
         if kind == "email":
@@ -117,11 +115,6 @@ class Renderer:
             return Message(subject, text.strip() + "\n", html)
         text = self._template("text", f"text_{what}.j2").render(context)
         return Message(subject, text.strip() + "\n")
-
-    def _slack_text(self, what: str, context: dict[str, Any]) -> str:
-        if what == "alert" and self._is_shipped(slack_twin.TEMPLATE):
-            return slack_twin.slack_alert_text(context["v"])  # the template's Python twin
-        return self._template("slack", f"slack_{what}.j2").render(context)
 
     def _subject(
         self, what: str, context: dict[str, Any], *, lazy: bool = False
