@@ -53,18 +53,14 @@ HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 # the story is the item's own, the pacing token taken; with none to wait for, the row is
 # inserted ``sending`` under its claim (ARGV ``value``) instead of ``pending``.
 # Returns {-1} not tried, else as ``straight.STRAIGHT``: {0, story, thread ref} a follow-up,
-# {2, ms} a wait, {1} claimed; {3} the row was there already (nothing claimed: its caller
+# {2, ms, ""} a wait, {1} claimed; {3} the row was there already (nothing claimed: its caller
 # judges the row it found).
 _STEP = f"""{PLACE_TAKE}
 local function step(last, at, rargs)
-  local na, nq = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-  local pargs = {{unpack(ARGV, at + 3, at + 2 + na)}}
-  local story = place({{unpack(KEYS, last + 1, last + 4)}}, pargs)
-  if story[1] ~= pargs[3] then return {{0, story[1], story[2]}} end
-  if nq > 0 then
-    local wait = take({{unpack(KEYS, last + 5, last + 6)}}, {{unpack(ARGV, at + 3 + na)}})
-    if wait > 0 then return {{2, wait}} end
-  end
+  local na = tonumber(ARGV[at])
+  local stop = place_take({{unpack(KEYS, last + 1, last + 4)}}, {{unpack(ARGV, at + 3, at + 2 + na)}},
+    {{unpack(KEYS, last + 5, last + 6)}}, {{unpack(ARGV, at + 3 + na)}})
+  if stop then return stop end
   rargs[2], rargs[3] = ARGV[at + 2], 'sending'
   return {{1}}
 end

@@ -36,14 +36,25 @@ from alerts.rules.notify import NotifySpec
 # and arguments the story and the pacing take, the story's arguments, the pacing's, then the
 # ledger's (mode ``begin``). Returns {0, story, thread ref} for a follow-up (nothing taken or
 # claimed), {2, ms to wait, ""} when paced (nothing claimed), else {1, begin's code, value}.
-# The story's and the pacing's scripts as functions ``place`` and ``take`` (here and in the
-# hand-on's write: ``handoff_lua``).
+# The story's and the pacing's scripts as functions ``place`` and ``take``, and the step both
+# scripts take (here and in the hand-on's write: ``handoff_lua``): ``place_take`` places the
+# story and, for the item's own, takes the pacing token (when it has pacing arguments); it
+# returns {0, story, thread ref} for a follow-up, {2, ms to wait, ""} when paced, else nil.
 PLACE_TAKE = f"""{_PRELUDE}
 local function place(KEYS, ARGV)
 {PLACE_BODY}
 end
 local function take(KEYS, ARGV)
 {TAKE}
+end
+local function place_take(pkeys, pargs, qkeys, qargs)
+  local story = place(pkeys, pargs)
+  if story[1] ~= pargs[3] then return {{0, story[1], story[2]}} end
+  if #qargs > 0 then
+    local wait = take(qkeys, qargs)
+    if wait > 0 then return {{2, wait, ''}} end
+  end
+  return nil
 end
 """
 
@@ -52,13 +63,9 @@ local function ledger(KEYS, ARGV)
 {LEDGER_SCRIPT}
 end
 local nk, na, nq, nb = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local pargs = {{unpack(ARGV, 5, 4 + na)}}
-local story = place({{unpack(KEYS, 1, nk)}}, pargs)
-if story[1] ~= pargs[3] then return {{0, story[1], story[2]}} end
-if nq > 0 then
-  local wait = take({{unpack(KEYS, nk + 1, nk + nq)}}, {{unpack(ARGV, 5 + na, 4 + na + nb)}})
-  if wait > 0 then return {{2, wait, ''}} end
-end
+local stop = place_take({{unpack(KEYS, 1, nk)}}, {{unpack(ARGV, 5, 4 + na)}},
+  {{unpack(KEYS, nk + 1, nk + nq)}}, {{unpack(ARGV, 5 + na, 4 + na + nb)}})
+if stop then return stop end
 local begun = ledger({{unpack(KEYS, nk + nq + 1)}}, {{unpack(ARGV, 5 + na + nb)}})
 return {{1, begun[1], begun[2]}}
 """
@@ -112,10 +119,8 @@ def step_keys_args(
 def stepped(reply: Any, ahead: Ahead) -> Straight | None:
     """The write's step as ``place_and_begin`` would have ended it; None: not taken."""
     flag = int(reply[0])
-    if flag == 0:
-        return Straight(_text(reply[1]), _text(reply[2]) if reply[2] else None)
-    if flag == 2:
-        return Straight(ahead.new.story, wait=int(reply[1]) / 1000)
+    if flag in (0, 2):
+        return _unclaimed(flag, reply[1], reply[2], ahead.new.story)
     if flag == 1:
         return Straight(ahead.new.story, begun=Begun("claimed"))
     return None
@@ -145,11 +150,16 @@ def place_and_begin(
     flag, first, second = _script(ledger.r)(
         keys=keys, args=[len(pk), len(pa), len(qk), len(qa), *pa, *qa, *la]
     )
-    if int(flag) == 0:
-        return Straight(_text(first), _text(second) if second else None)
-    if int(flag) == 2:
-        return Straight(new.story, wait=int(first) / 1000)
+    if int(flag) in (0, 2):
+        return _unclaimed(int(flag), first, second, new.story)
     return Straight(new.story, begun=begun_of(first, second))
+
+
+def _unclaimed(flag: int, first: Any, second: Any, story: str) -> Straight:
+    """A step that claimed nothing: {0, story, thread ref} a follow-up, {2, ms} a wait."""
+    if flag == 0:
+        return Straight(_text(first), _text(second) if second else None)
+    return Straight(story, wait=int(first) / 1000)
 
 
 def _by_parts(
