@@ -58,8 +58,9 @@ HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 _STEP = f"""{PLACE_TAKE}
 local function step(last, at, rargs)
   local na = tonumber(ARGV[at])
-  local stop = place_take({{unpack(KEYS, last + 1, last + 4)}}, {{unpack(ARGV, at + 3, at + 2 + na)}},
-    {{unpack(KEYS, last + 5, last + 6)}}, {{unpack(ARGV, at + 3 + na)}})
+  local stop = place_take({{unpack(KEYS, last + 1, last + 4)}},
+    {{unpack(ARGV, at + 3, at + 2 + na)}}, {{unpack(KEYS, last + 5, last + 6)}},
+    {{unpack(ARGV, at + 3 + na)}})
   if stop then return stop end
   rargs[2], rargs[3] = ARGV[at + 2], 'sending'
   return {{1}}
