@@ -100,7 +100,7 @@ def write(
     client = _one_client(h)
     if client is not None:
         known = known or known_silences()
-        return _write(client, h, rows, items, done, check=check, ahead=(ahead, known))
+        return _write(client, h, rows, items, done, check=check, ahead=ahead, known=known)
     if not check:
         return Written(*_one_by_one(h, rows, items, done), list(items))
     unseen = set(h.seen.unseen([item.id for item in items]))
@@ -117,7 +117,8 @@ def _write(
     done: str | None,
     *,
     check: bool,
-    ahead: tuple[Ahead | None, tuple[str, list[Silence]]],
+    ahead: Ahead | None,
+    known: tuple[str, list[Silence]],
 ) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
     ledger, silences = h.delivery.store.ledger, h.delivery.store.silences
@@ -129,8 +130,7 @@ def _write(
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = done if done is not None and h.intake is not None else ""
-    step = _step(h, rows, ahead[0], check)
-    known = ahead[1]
+    step = _step(h, rows, ahead, check)
     args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0]), known[0]]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
@@ -149,7 +149,7 @@ def _write(
         if int(reply[0]) != 5
     ]
     stored = known[1] if int(same) else _silences(muted)
-    return Written(recorded, stored, fresh, stepped(took, ahead[0]) if ahead[0] else None)
+    return Written(recorded, stored, fresh, stepped(took, ahead) if ahead else None)
 
 
 def _silences(muted: list[bytes]) -> list[Silence]:

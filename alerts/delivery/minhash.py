@@ -48,7 +48,7 @@ def signature(item: Item) -> bytes:
     if not found:
         return _EMPTY
     if _c_minhash is not None:
-        return bytes(_c_minhash(found, _A_LE, _B_LE))
+        return _c_minhash(found, _A_LE, _B_LE)  # type: ignore[no-any-return]
     return numpy_signature(found)
 
 
