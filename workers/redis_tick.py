@@ -1,9 +1,10 @@
 """kombu's Redis channel with what its poller asks for on every loop iteration kept at hand.
 
-Before each poll kombu's ``MultiChannelPoller.on_poll_start`` asks every channel (a worker has
-three: tasks, remote control, gossip) for its consumed queues and its clients. kombu built the
-queue list anew each time, and its ``cached_property`` is a data descriptor behind a lock, run
-on every read: a dozen lock round trips and three new lists per task message in the pool parent.
+Before each poll kombu's ``MultiChannelPoller.on_poll_start`` asks every channel (a worker
+without gossip has two: tasks and remote control) for its consumed queues and its clients.
+kombu built the queue list anew each time, and its ``cached_property`` is a data descriptor
+behind a lock, run on every read: a dozen lock round trips and three new lists per task
+message in the pool parent.
 """
 
 from __future__ import annotations

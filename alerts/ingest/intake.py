@@ -119,7 +119,7 @@ class RedisIntake:
         with self.r.pipeline(transaction=False) as pipe:
             self._queue_counting(pipe, bulletin, wake_at, seen, ids, then)
             replies = self.durability.execute(pipe)
-        return _unseen_count(replies, ids)
+        return _unseen_count(replies[0], ids)
 
     async def add_counting_new_async(
         self,
@@ -142,7 +142,7 @@ class RedisIntake:
             then(pipe)
         replies = await self.durability.execute_async(pipe)
         return [
-            _unseen_count(replies[first:], ids)
+            _unseen_count(replies[first], ids)
             for first, (_, ids) in zip(firsts, bulletins, strict=True)
         ]
 
@@ -222,9 +222,9 @@ class RedisIntake:
         return kept, gone
 
 
-def _unseen_count(replies: Sequence[Any], ids: Sequence[str]) -> int:
-    """How many of ``ids`` the first reply (their seen count) found unseen."""
-    return len(ids) - int(replies[0]) if ids else 0
+def _unseen_count(reply: Any, ids: Sequence[str]) -> int:
+    """How many of ``ids`` the reply (their seen count, a bulletin's first) found unseen."""
+    return len(ids) - int(reply) if ids else 0
 
 
 def _entry(bulletin: Accepted) -> str:

@@ -9,6 +9,8 @@ import re
 import nh3
 from markupsafe import Markup
 
+from alerts.notify.view import squash
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 _MSGID = re.compile(r"^<[^<>\s@]{1,200}@[^<>\s@]{1,200}>$")
 _SLACK_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
@@ -66,14 +68,13 @@ def clean_header(text: str, limit: int = 200) -> str:
 
 
 def _flatten(text: str) -> str:
-    """Controls as spaces, whitespace runs as one space, none at the ends.
+    """Controls as spaces, whitespace runs as one space, none at the ends (``view.squash``).
 
-    A printable text holds no control character; str.split and the regex's ``\\s`` agree on
-    whitespace (``view.squash``): both C loops, instead of two regex scans.
+    A printable text holds no control character: no regex scan for them.
     """
     if not text.isprintable():
         text = _CONTROL.sub(" ", text)
-    return " ".join(text.split())
+    return squash(text)
 
 
 def _decode_word(word: re.Match[str]) -> str:
