@@ -34,12 +34,13 @@ from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import object_hook
 
+from alerts.redis_pack import packer_options
 from workers.hub import poll_start_hook
 from workers.redis_poller import Poller
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 from workers.redis_qos import QoS
 from workers.redis_tick import TickChannel
-from workers.redis_wire import ack_commands, record_commands, record_value, round_trip, send_command
+from workers.redis_wire import ack_commands, record_commands, record_value, round_trip
 
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
@@ -81,7 +82,8 @@ class Channel(TickChannel):
         transport = self.connection
         if transport is None or transport.client is None:
             raise redis.ConnectionError("broker connection already closed")
-        return super()._connparams(asynchronous=asynchronous)
+        # Our commands and kombu's packed by hiredis from their arguments (``redis_pack``).
+        return packer_options(super()._connparams(asynchronous=asynchronous))
 
     def _scripted(self) -> bool:
         if not self._pop_next or not self.ack_emulation or self.global_keyprefix:
@@ -151,8 +153,7 @@ class Channel(TickChannel):
             raise
 
     def _brpop_start(self, timeout: Any = None) -> None:
-        scripted = self._scripted()
-        if not scripted and self.global_keyprefix:  # kombu's client prefixes the keys
+        if not self._scripted():
             self._sent = "BRPOP"
             super()._brpop_start(timeout)
             return
@@ -161,18 +162,12 @@ class Channel(TickChannel):
             return
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
         conn = self.client.connection
-        if not scripted:  # kombu's BRPOP, packed by hiredis (``redis_wire``)
-            wait = self.brpop_timeout if timeout is None else timeout
-            self._in_poll, self._sent = conn, "BRPOP"
-            self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]
-            send_command(conn, ("BRPOP", *keys, wait or 0))
-            return
         acks, self._acks = self._acks, []
         command = pop_command(
             self.unacked_index_key, self.unacked_key, keys, time.time(), acks, load=self._load
         )
         try:
-            send_command(conn, tuple(command))
+            conn.send_command(*command)
         except BaseException:
             self._acks[:0] = acks
             raise

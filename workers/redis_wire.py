@@ -1,9 +1,10 @@
-"""The Celery consumer's own Redis commands, packed by hiredis and sent on one connection.
+"""The Celery consumer's own Redis commands, sent in one write on one kept connection.
 
 The held unacked records and acks (``redis_transport``) went through a redis-py ``Pipeline``:
 a new ``Redis`` client and pipeline per flush, each argument through redis-py's encoder, its
 callbacks on every reply; about 43 µs of the pool parent's CPU per flush of one record and
-one ack, 9 µs this way (the same four commands on loopback). The commands are kombu's
+one ack, 9 µs this way (the same four commands on loopback), packed by the connection's
+hiredis packer (``redis_pack``, set by ``redis_transport``). The commands are kombu's
 (``QoS.append``: ``ZADD`` + ``HSET`` of ``[message, exchange, routing_key]``; ``QoS.ack``:
 ``ZREM`` + ``HDEL``); ``tests/workers/test_redis_wire.py`` holds them to kombu's own.
 
@@ -17,7 +18,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hiredis import pack_command
 from kombu.utils.json import dumps
 from redis.exceptions import ResponseError
 
@@ -48,16 +48,11 @@ def record_value(raw: bytes | None, message: Any) -> bytes | str:
     return b"[" + raw + tail
 
 
-def send_command(conn: Any, args: Command) -> None:
-    """Send one command on redis-py's connection ``conn`` (its reply read by the caller)."""
-    conn.send_packed_command([pack_command(args)])
-
-
 def round_trip(conn: Any, commands: Sequence[Command]) -> list[Any]:
     """Send ``commands`` in one write and read their replies, with ``conn``'s retry policy
     (redis-py's, as its pipeline had; every command here may run twice). An error reply is
     raised once every reply is read, as a pipeline does."""
-    packed = [b"".join([pack_command(c) for c in commands])]
+    packed = conn.pack_commands(commands)  # the connection's packer (``redis_pack``)
     return conn.retry.call_with_retry(  # type: ignore[no-any-return]
         lambda: _send_and_read(conn, packed, len(commands)), lambda _: conn.disconnect()
     )

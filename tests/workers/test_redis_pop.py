@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from redis.connection import AbstractConnection
 
+from alerts.redis_pack import HiredisPacker
 from workers import redis_transport
 from workers.redis_pop import POP_SHA
 from workers.redis_transport import Channel
@@ -47,14 +49,14 @@ def unacked(client: redis.Redis) -> set[str]:
 def brpops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The BRPOP commands the channel sends from now on."""
     sent: list[Any] = []
-    real = redis_transport.send_command
+    real = AbstractConnection.send_command
 
-    def send_command(conn: Any, args: Any) -> None:
+    def send_command(conn: Any, *args: Any, **kwargs: Any) -> None:
         if args[0] == "BRPOP":
             sent.append(args)
-        real(conn, args)
+        real(conn, *args, **kwargs)
 
-    monkeypatch.setattr(redis_transport, "send_command", send_command)
+    monkeypatch.setattr(AbstractConnection, "send_command", send_command)
     return sent
 
 
@@ -172,3 +174,17 @@ def test_the_script_is_sent_again_after_redis_forgot_it(
     take(conn, consumer, got)  # NOSCRIPT, then the script's text
     assert got[1].payload == {"n": 2}
     assert unacked(redis_client) == {got[1].delivery_tag}  # the held ack went with it
+
+
+def test_the_channels_connections_pack_with_hiredis(conn: Connection) -> None:
+    """kombu's BRPOP and our pop script, records and acks are packed by ``redis_pack``."""
+    channel = conn.default_channel
+    assert isinstance(channel, Channel)
+    assert isinstance(
+        channel.client.connection_pool.connection_kwargs["command_packer"], HiredisPacker
+    )
+    wire = channel.client.connection_pool.get_connection()
+    try:
+        assert isinstance(wire._command_packer, HiredisPacker)
+    finally:
+        channel.client.connection_pool.release(wire)
