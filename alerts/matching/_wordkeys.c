@@ -735,6 +735,42 @@ fail:
     return NULL;
 }
 
+/* The Latin spelling skeleton's letter step (alerts.matching.variants._skeleton_py's twin,
+ * a test checks the two agree): k before h dropped, y and j as i, z as s, w as v, ł as l,
+ * then every letter a-z that the same letter follows dropped. One pass over the text, where
+ * the regex for the last step (([a-z])(?=\1)) tries a match at every character. */
+static inline Py_UCS4 skeleton_char(Py_UCS4 ch) {
+    switch (ch) {
+    case 'y': case 'j': return 'i';
+    case 'z': return 's';
+    case 'w': return 'v';
+    case 0x0142: return 'l'; /* ł */
+    default: return ch;
+    }
+}
+
+static PyObject *skeleton(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), n = 0;
+    Py_UCS4 *out = PyMem_Malloc((len ? len : 1) * sizeof(Py_UCS4));
+    if (out == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch == 'k' && i + 1 < len && PyUnicode_READ(kind, data, i + 1) == 'h') continue;
+        ch = skeleton_char(ch);
+        if (n > 0 && ch == out[n - 1] && ch >= 'a' && ch <= 'z') continue; /* one of a run */
+        out[n++] = ch;
+    }
+    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, n);
+    PyMem_Free(out);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"flagged", (PyCFunction)flagged, METH_VARARGS,
      "flagged(keys, bitmap, mask, hash_mask, out): append the flagged keys' masked hashes"},
@@ -744,6 +780,8 @@ static PyMethodDef module_methods[] = {
      "lower_plain(text) -> (text.lower(), 0 or 1 as plainness) or None"},
     {"plainness", (PyCFunction)plainness, METH_O,
      "plainness(lowered) -> 0 plain, 1 plain but for 1:1 punctuation, 2 other"},
+    {"skeleton", (PyCFunction)skeleton, METH_O,
+     "skeleton(text) -> its Latin spelling skeleton (kh, y/j, z, w, ł folded; runs undone)"},
     {NULL, NULL, 0, NULL},
 };
 

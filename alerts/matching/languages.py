@@ -51,10 +51,15 @@ _ACCENTED = {"ach": "ách", "ich": "ích", "am": "ám", "im": "ím", "um": "ům"
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
 # Finnish consonant gradation at the end of a stem, weak -> strong (tauo -> tauko is
 # written tauo: the k that comes and goes is left out; soda -> sota, Helsing -> Helsink).
-_GRADE = re.compile(
-    "(?<=[aeiouy])k(?=[aeiouy]{1,2}$)|(?<=[aeiouy])d(?=[aeiouy]{0,2}$)|ng(?=[aeiouy]{0,2}$)", re.M
+# One substitution per grade, each with a plain replacement (no Python call a match) and
+# starting at its own letter (the regex engine skips to it rather than trying a lookbehind
+# at every character). Each needs nothing but vowels after it, so a stem has at most one,
+# and none of them makes another: d -> t, then ng -> nk, then the k left out.
+_GRADES = (
+    (re.compile("d(?<=[aeiouy]d)(?=[aeiouy]{0,2}$)", re.M), "t"),
+    (re.compile("ng(?=[aeiouy]{0,2}$)", re.M), "nk"),
+    (re.compile("k(?<=[aeiouy]k)(?=[aeiouy]{1,2}$)", re.M), ""),
 )
-_STRONG = {"k": "", "d": "t", "ng": "nk"}
 _MIN_DEFINITE = 6  # a Swedish stem in -an this long is taken for an -a noun's definite form
 
 
@@ -99,7 +104,12 @@ def _finnish(
     come through here, so every grade of a word gets one stem.
     """
     out = [w if w.endswith("ko") and s == w[:-2] else s for w, s in zip(words, stems, strict=True)]
-    return _GRADE.sub(lambda m: _STRONG[m[0]], "\n".join(out)).split("\n") if out else out
+    if not out:
+        return out
+    joined = "\n".join(out)
+    for grade, strong in _GRADES:
+        joined = grade.sub(strong, joined)
+    return joined.split("\n")
 
 
 def _swedish(

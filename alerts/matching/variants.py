@@ -80,8 +80,18 @@ def skeleton_many(words: list[str]) -> list[str]:
     if not words:
         return []
     # One pass over the joined words: no step of the skeleton can cross a newline.
-    joined = "\n".join(words).replace("kh", "h").translate(_LAT_SKELETON)
-    return _DOUBLED.sub("", joined).split("\n")
+    return _skeleton("\n".join(words)).split("\n")
+
+
+def _skeleton_py(text: str) -> str:
+    """The skeleton of a text (of newline-joined words), step by step."""
+    return _DOUBLED.sub("", text.replace("kh", "h").translate(_LAT_SKELETON))
+
+
+try:  # the same in one pass of C, when the extension is built
+    from alerts.matching._wordkeys import skeleton as _skeleton  # type: ignore[import-not-found]
+except ImportError:
+    _skeleton = _skeleton_py
 
 
 def latin_keys(

@@ -199,3 +199,14 @@ def test_c_index_all_agrees_with_python(entries: list[str]) -> None:
 
     copies = ["".join(list(e)) for e in entries]  # equal, mostly not the same objects
     assert index_all(entries) == index_all(copies) == _every_position(copies)
+
+
+@needs_c
+@given(st.text(alphabet=st.sampled_from(list("akhyjzwłlbb\nКкЇ𝔘é ")), max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_c_skeleton_agrees_with_the_python_steps(text: str) -> None:
+    from alerts.matching._wordkeys import skeleton
+    from alerts.matching.variants import _skeleton_py
+
+    assert skeleton(text) == _skeleton_py(text)
+    assert skeleton("zelenskyy\nkkhh\nłłl\nwwzz") == "selenski\nkh\nl\nvs"

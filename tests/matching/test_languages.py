@@ -6,9 +6,12 @@ dictionary form), a short text of our own, the item's language, and whether it f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerts.matching import load_ruleset
 from alerts.matching.gender import (
@@ -19,6 +22,7 @@ from alerts.matching.gender import (
     masculine_surname,
 )
 from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
+from alerts.matching.languages import _finnish
 from alerts.matching.matcher import Matcher
 from alerts.matching.termkeys import term_keys
 from alerts.matching.variants import word_key, word_keys
@@ -222,3 +226,23 @@ def test_the_ending_filters_agree_with_the_gender_regexes() -> None:
     words += ["zelensky", "nawrocki", "navalny", "зеленський", "навальний", "alaska", "tula"]
     assert feminine_many(words) == [feminine(w) for w in words]
     assert masculine_many(words) == {w for w in words if masculine_surname(w)}
+
+
+# The Finnish grades as one substitution, a Python call a match (how they were first written).
+_ONE_GRADE = re.compile(
+    "(?<=[aeiouy])k(?=[aeiouy]{1,2}$)|(?<=[aeiouy])d(?=[aeiouy]{0,2}$)|ng(?=[aeiouy]{0,2}$)", re.M
+)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aeiouykdngth")), max_size=9), max_size=8))
+@settings(max_examples=500, deadline=None)
+def test_the_finnish_grades_one_at_a_time_are_the_one_substitution(stems: list[str]) -> None:
+    strong = {"k": "", "d": "t", "ng": "nk"}
+    expected = _ONE_GRADE.sub(lambda m: strong[m[0]], "\n".join(stems)).split("\n")
+    assert _finnish(stems, list(stems), lambda words: words) == (expected if stems else [])
+    assert _finnish(["x"] * 4, ["tauo", "soda", "helsing", "adoka"], lambda words: words) == [
+        "tauo",
+        "sota",
+        "helsink",
+        "adoa",
+    ]
