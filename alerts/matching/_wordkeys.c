@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -771,6 +772,115 @@ static PyObject *skeleton(PyObject *module, PyObject *text) {
     return result;
 }
 
+/* Snowball stems of a list of words in one call: PyStemmer's stemWords without a Python
+ * call, an encode and a decode object per word. PyStemmer (3.1.0) is built with Snowball's
+ * libstemmer_c inside its module and exports libstemmer's C API from it (sb_stemmer_new,
+ * _stem, _length, _delete): found there with dlsym, the same code stems the same bytes
+ * (UTF-8 in and out, as stemWord does). Where the module does not export them, the
+ * constructor raises ImportError and alerts.matching.languages keeps PyStemmer's own call;
+ * tests/matching/test_languages.py checks both that they are found and that the stems agree. */
+struct sb_stemmer;
+typedef struct sb_stemmer *(*sb_new_fn)(const char *, const char *);
+typedef const unsigned char *(*sb_stem_fn)(struct sb_stemmer *, const unsigned char *, int);
+typedef int (*sb_length_fn)(struct sb_stemmer *);
+typedef void (*sb_delete_fn)(struct sb_stemmer *);
+
+typedef struct {
+    PyObject_HEAD
+    void *library;
+    struct sb_stemmer *stemmer;
+    sb_stem_fn stem;
+    sb_length_fn length;
+    sb_delete_fn delete;
+} Snowball;
+
+static int Snowball_init(Snowball *self, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"library", "algorithm", NULL};
+    const char *library, *algorithm;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "ss", names, &library, &algorithm)) return -1;
+    if (self->library != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Snowball is initialised once");
+        return -1;
+    }
+    self->library = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (self->library == NULL) {
+        PyErr_Format(PyExc_ImportError, "cannot open %s", library);
+        return -1;
+    }
+    sb_new_fn make = (sb_new_fn)dlsym(self->library, "sb_stemmer_new");
+    self->stem = (sb_stem_fn)dlsym(self->library, "sb_stemmer_stem");
+    self->length = (sb_length_fn)dlsym(self->library, "sb_stemmer_length");
+    self->delete = (sb_delete_fn)dlsym(self->library, "sb_stemmer_delete");
+    if (make == NULL || self->stem == NULL || self->length == NULL || self->delete == NULL) {
+        PyErr_Format(PyExc_ImportError, "%s does not export libstemmer's functions", library);
+        return -1;
+    }
+    self->stemmer = make(algorithm, "UTF_8");
+    if (self->stemmer == NULL) {
+        PyErr_Format(PyExc_KeyError, "no Snowball algorithm %s", algorithm);
+        return -1;
+    }
+    return 0;
+}
+
+static void Snowball_dealloc(Snowball *self) {
+    if (self->stemmer != NULL) self->delete(self->stemmer);
+    if (self->library != NULL) dlclose(self->library);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* One word's stem; NULL with an exception set on failure. */
+static PyObject *stem_one(Snowball *self, PyObject *word) {
+    if (!PyUnicode_Check(word)) {
+        PyErr_SetString(PyExc_TypeError, "words must be str");
+        return NULL;
+    }
+    PyObject *encoded = NULL;
+    const char *bytes;
+    Py_ssize_t len;
+    if (PyUnicode_IS_ASCII(word)) { /* ASCII is its own UTF-8 */
+        bytes = (const char *)PyUnicode_DATA(word);
+        len = PyUnicode_GET_LENGTH(word);
+    } else {
+        encoded = PyUnicode_AsUTF8String(word);
+        if (encoded == NULL) return NULL;
+        bytes = PyBytes_AS_STRING(encoded);
+        len = PyBytes_GET_SIZE(encoded);
+    }
+    PyObject *out = NULL;
+    if (len > INT_MAX) PyErr_SetString(PyExc_ValueError, "word too long to stem");
+    else {
+        const unsigned char *stem = self->stem(self->stemmer, (const unsigned char *)bytes, (int)len);
+        if (stem == NULL) PyErr_NoMemory();
+        else out = PyUnicode_DecodeUTF8((const char *)stem, self->length(self->stemmer), NULL);
+    }
+    Py_XDECREF(encoded);
+    return out;
+}
+
+static PyObject *Snowball_stem_words(Snowball *self, PyObject *words) {
+    if (!PyList_Check(words)) {
+        PyErr_SetString(PyExc_TypeError, "words must be a list");
+        return NULL;
+    }
+    if (self->stemmer == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Snowball is not initialised");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *stem = stem_one(self, PyList_GET_ITEM(words, i));
+        if (stem == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, stem);
+    }
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
     {"flagged", (PyCFunction)flagged, METH_VARARGS,
      "flagged(keys, bitmap, mask, hash_mask, out): append the flagged keys' masked hashes"},
@@ -799,6 +909,23 @@ static PyMethodDef WordTable_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMethodDef Snowball_methods[] = {
+    {"stem_words", (PyCFunction)Snowball_stem_words, METH_O,
+     "stem_words(words) -> the stem of each (a list of str), as PyStemmer's stemWords"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject SnowballType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "alerts.matching._wordkeys.Snowball",
+    .tp_basicsize = sizeof(Snowball),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Snowball(library, algorithm): libstemmer's stemmer, from PyStemmer's module.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Snowball_init,
+    .tp_dealloc = (destructor)Snowball_dealloc,
+    .tp_methods = Snowball_methods,
+};
+
 static PySequenceMethods WordTable_as_sequence = {.sq_length = (lenfunc)WordTable_len};
 
 static PyTypeObject WordTableType = {
@@ -824,10 +951,11 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__wordkeys(void) {
     for (Py_UCS4 c = 0; c < 0x10000; c++)
         if (c == '_' || Py_UNICODE_ISALNUM(c)) WORD_BMP[c >> 3] |= (unsigned char)(1 << (c & 7));
-    if (PyType_Ready(&WordTableType) < 0) return NULL;
+    if (PyType_Ready(&WordTableType) < 0 || PyType_Ready(&SnowballType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddObjectRef(m, "WordTable", (PyObject *)&WordTableType) < 0) {
+    if (PyModule_AddObjectRef(m, "WordTable", (PyObject *)&WordTableType) < 0 ||
+        PyModule_AddObjectRef(m, "Snowball", (PyObject *)&SnowballType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

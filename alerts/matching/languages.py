@@ -73,12 +73,24 @@ def stem_language(language: str | None) -> str:
     return code if code in ALGORITHMS else DEFAULT
 
 
+def snowball(algorithm: str) -> Callable[[list[str]], list[str]]:
+    """A Snowball algorithm's stems of a list of words: PyStemmer's stemmer called from C
+    in one call per list (``_wordkeys.Snowball``) when the extension is built and finds
+    it, else PyStemmer's ``stemWords`` (the same stems, a Python call per word)."""
+    try:
+        from alerts.matching._wordkeys import Snowball  # type: ignore[import-not-found]
+
+        return Snowball(Stemmer.__file__, algorithm).stem_words  # type: ignore[no-any-return]
+    except ImportError:
+        # No cache: the word tables keep what is worth keeping, and the batch runs faster.
+        return Stemmer.Stemmer(algorithm, 0).stemWords  # type: ignore[no-any-return]
+
+
 def stem_words(language: str, words: list[str]) -> list[str]:
     """Snowball stems of many normalised Latin words in one language (a stem code)."""
     stem = _STEMMERS.get(language)
     if stem is None:
-        # No cache: the word tables keep what is worth keeping, and the batch runs faster.
-        stem = _STEMMERS[language] = Stemmer.Stemmer(ALGORITHMS[language], 0).stemWords
+        stem = _STEMMERS[language] = snowball(ALGORITHMS[language])
     cut = _CUTS.get(language)
     if language == "en":
         return _keep_ske(words, stem(words))

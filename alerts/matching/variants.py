@@ -14,10 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import Stemmer  # type: ignore[import-not-found]
-
 from alerts.matching.gender import FEMININE, feminine_many, in_language
-from alerts.matching.languages import stem_language, stem_words
+from alerts.matching.languages import snowball, stem_language, stem_words
 from alerts.matching.translit import (
     by_script,
     script,
@@ -27,7 +25,7 @@ from alerts.matching.translit import (
     to_latin_many,
 )
 
-_RU = Stemmer.Stemmer("russian", 0)
+_RU = snowball("russian")
 _MIN_STEM = 3
 # A letter the same letter follows: deleting each leaves one of every run (a plain "" for
 # the replacement keeps the substitution in C; an r"\1" template calls Python per match).
@@ -130,7 +128,7 @@ def cyrillic_keys(words: list[str]) -> list[str]:
     # Ukrainian -ої folds to -ои, an ending the Russian stemmer does not know: make it -ой.
     joined = _UK_IKAVISM.sub("о", _UK_OI.sub("ой", "\n".join(words)))
     folded = _fold_many(joined).split("\n")
-    stems = _RU.stemWords(folded)
+    stems = _RU(folded)
     out = [s if len(s) >= _MIN_STEM else f for s, f in zip(stems, folded, strict=True)]
     for i, root in enumerate(feminine_many(words)):
         if root is not None:

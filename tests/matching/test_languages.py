@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+import Stemmer  # type: ignore[import-not-found]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from alerts.matching.gender import (
     masculine_surname,
 )
 from alerts.matching.keytable import SEP, PyWordTable, new_table, scan
-from alerts.matching.languages import _finnish
+from alerts.matching.languages import ALGORITHMS, _finnish, snowball
 from alerts.matching.matcher import Matcher
 from alerts.matching.termkeys import term_keys
 from alerts.matching.variants import word_key, word_keys
@@ -246,3 +247,21 @@ def test_the_finnish_grades_one_at_a_time_are_the_one_substitution(stems: list[s
         "helsink",
         "adoa",
     ]
+
+
+SNOWBALL_WORDS = ["raketenangriffe", "tulitauon", "sankcím", "dronów", "Київ", "калужской"]
+SNOWBALL_WORDS += ["", "a", "straße", "łódź", "vapenvilan", "😀x", "bq00001234", "ohjusiskuja"]
+
+
+def test_snowball_from_c_stems_as_pystemmer_does() -> None:
+    _wordkeys = pytest.importorskip("alerts.matching._wordkeys")
+    for algorithm in sorted({*ALGORITHMS.values(), "russian"}):
+        fast = _wordkeys.Snowball(Stemmer.__file__, algorithm).stem_words(SNOWBALL_WORDS)
+        assert fast == Stemmer.Stemmer(algorithm, 0).stemWords(SNOWBALL_WORDS)
+    # PyStemmer (3.1.0) exports libstemmer's functions: the C call is the one in use. Should
+    # a release stop exporting them, this fails (and the slower stemWords runs meanwhile).
+    assert isinstance(getattr(snowball("german"), "__self__", None), _wordkeys.Snowball)
+    with pytest.raises(KeyError):
+        _wordkeys.Snowball(Stemmer.__file__, "klingon")
+    with pytest.raises(TypeError):
+        snowball("german")([b"bytes"])
