@@ -66,6 +66,42 @@ def test_a_pushed_message_is_the_one_send_task_queues(redis_url, redis_client, c
     assert (args, kwargs) == (ARGS, KWARGS)
 
 
+def test_a_plain_push_is_send_tasks_message_with_compact_json(
+    redis_url, redis_client, create_app
+) -> None:
+    """``plain``: pydantic-core writes the body (the API's pushes): the same JSON value as
+    ``send_task``'s body, every other field of the message the same."""
+    settings = Settings(redis_url=redis_url)
+    app = create_app(settings)
+    queue = RedisTaskQueue.for_settings(app, settings, TASK)
+    assert queue is not None
+    app.send_task(TASK, args=ARGS, kwargs=KWARGS, kwargsrepr="<shown>")
+    theirs = popped(redis_client)
+    theirs["properties"].pop("kwargsrepr")
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue.push(pipe, ARGS, KWARGS, "<shown>", plain=True)
+        pipe.execute()
+    ours = popped(redis_client)
+    body, their_body = (base64.b64decode(m.pop("body")) for m in (ours, theirs))
+    assert json.loads(body) == json.loads(their_body)
+    assert body == json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
+    assert without_ids(ours) == without_ids(theirs)
+
+
+def test_a_plain_push_of_a_lone_surrogate_is_written_by_json(redis_url, redis_client, create_app):
+    """No UTF-8 for it: ``json.dumps`` writes its escape, as kombu's serializer would."""
+    settings = Settings(redis_url=redis_url)
+    queue = RedisTaskQueue.for_settings(create_app(settings), settings, TASK)
+    assert queue is not None
+    kwargs = {"bulletin_id": "b1", "items": [{"id": "i1", "title": "half \ud800"}]}
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue.push(pipe, ARGS, kwargs, "<s>", plain=True)
+        pipe.execute()
+    body = base64.b64decode(popped(redis_client)["body"])
+    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    assert body == json.dumps((ARGS, kwargs, embed)).encode()
+
+
 def test_each_pushed_message_carries_its_own_fields(redis_url, redis_client, create_app) -> None:
     """The message is built once per thread: what changes per message is filled in each push."""
     import threading
