@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -98,14 +98,25 @@ _PLAIN_FIELDS |= {"id": "guid", "language": "language"}
 _OPTIONAL = frozenset({"url", "id", "language"})  # ``str | None`` in ``PushedItem``
 
 
-def _plain_items(doc: Any) -> list[dict[str, str | None]] | None:
+class _Plain(TypedDict, total=False):
+    """``make_item``'s keyword arguments from one plain pushed item."""
+
+    title: str
+    body: str
+    summary: str
+    url: str | None
+    guid: str | None
+    language: str | None
+
+
+def _plain_items(doc: Any) -> list[_Plain] | None:
     """``make_item``'s arguments for each pushed item when the batch is one ``PushedBatch``
     takes as it is: only string fields (None where ``PushedItem`` allows it) and a printable,
     non-empty title. Else None, and pydantic validates it (its coercions and its messages).
     Nearly every upload is this shape; its validation and ``PushedItem`` objects are skipped."""
     if type(doc) is not dict or len(doc) != 1 or type(entries := doc.get("items")) is not list:
         return None
-    out = []
+    out: list[_Plain] = []
     for entry in entries:
         if type(entry) is not dict:
             return None
@@ -119,7 +130,7 @@ def _plain_items(doc: Any) -> list[dict[str, str | None]] | None:
         # Printable: pydantic checks a constrained string's text (a lone surrogate fails).
         if not title or not title.isprintable():
             return None
-        out.append(fields)
+        out.append(cast(_Plain, fields))  # each key and value type checked above
     return out
 
 
