@@ -13,7 +13,8 @@ Building it cost the API about 40 µs per POST, most of it on fields that never 
 queue. So Celery builds the message once per process and thread (``origin`` names the process,
 ``reply_to`` the thread), with markers in the fields that change per message, and each push
 splices its own values (JSON-encoded) into that text: the same bytes as ``json.dumps`` of the
-whole, since a string encodes alike alone and inside a document.
+whole, since a string encodes alike alone and inside a document. The API's own bodies (plain
+JSON: strings, lists, dicts, None) are written by pydantic-core's serializer (``plain_json``).
 """
 
 from __future__ import annotations
