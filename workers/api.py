@@ -87,7 +87,9 @@ def create_api() -> FastAPI:
         m = ingest_message(source, data, content_type, items, fmt)
         folded = None  # the task message queued on the intake's pipeline, when it can be
         if ingest_queue is not None:
-            folded = partial(ingest_queue.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown)
+            folded = partial(
+                ingest_queue.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown, plain=True
+            )
         with intake_outcome():
             new = intake.add_counting_new(m.bulletin, system_clock() + grace, seen, m.ids, folded)
         if folded is not None:
@@ -214,7 +216,9 @@ class AsyncSubmit:
         """The bulletins' intake writes and their task message, in one round trip."""
         if len(messages) == 1:
             m = messages[0]
-            folded = partial(self.one.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown)
+            folded = partial(
+                self.one.push, args=m.args, kwargs=m.kwargs, kwargsrepr=m.shown, plain=True
+            )
         else:
             each = [
                 {"source": m.bulletin.source, "content_type": m.bulletin.content_type, **m.kwargs}
@@ -222,7 +226,7 @@ class AsyncSubmit:
             ]
             kwargs = {"bulletins": each}
             shown = "{'bulletins': [" + ", ".join(m.shown for m in messages) + "]}"
-            folded = partial(self.many.push, args=[], kwargs=kwargs, kwargsrepr=shown)
+            folded = partial(self.many.push, args=[], kwargs=kwargs, kwargsrepr=shown, plain=True)
         wake = system_clock() + self.grace
         bulletins = [(m.bulletin, m.ids) for m in messages]
         return await self.intake.add_counting_new_async(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,6 +68,9 @@ def _pushed(doc: Any, source: str) -> list[Item]:
         doc = {"items": doc}
     elif isinstance(doc, dict) and "items" not in doc:
         doc = {"items": [doc]}
+    plain = _plain_items(doc)
+    if plain is not None:
+        return [make_item(source, **fields) for fields in plain]
     try:
         batch = PushedBatch.model_validate(doc)
     except ValidationError as exc:
@@ -87,6 +90,48 @@ def _pushed(doc: Any, source: str) -> list[Item]:
         )
         for p in batch.items
     ]
+
+
+# ``PushedItem``'s string fields as ``make_item`` names them; ``published`` is not among them.
+_PLAIN_FIELDS = {"title": "title", "body": "body", "summary": "summary", "url": "url"}
+_PLAIN_FIELDS |= {"id": "guid", "language": "language"}
+_OPTIONAL = frozenset({"url", "id", "language"})  # ``str | None`` in ``PushedItem``
+
+
+class _Plain(TypedDict, total=False):
+    """``make_item``'s keyword arguments from one plain pushed item."""
+
+    title: str
+    body: str
+    summary: str
+    url: str | None
+    guid: str | None
+    language: str | None
+
+
+def _plain_items(doc: Any) -> list[_Plain] | None:
+    """``make_item``'s arguments for each pushed item when the batch is one ``PushedBatch``
+    takes as it is: only string fields (None where ``PushedItem`` allows it) and a printable,
+    non-empty title. Else None, and pydantic validates it (its coercions and its messages).
+    Nearly every upload is this shape; its validation and ``PushedItem`` objects are skipped."""
+    if type(doc) is not dict or len(doc) != 1 or type(entries := doc.get("items")) is not list:
+        return None
+    out: list[_Plain] = []
+    for entry in entries:
+        if type(entry) is not dict:
+            return None
+        fields: dict[str, str | None] = {}
+        for key, value in entry.items():
+            name = _PLAIN_FIELDS.get(key)
+            if name is None or not (type(value) is str or (value is None and key in _OPTIONAL)):
+                return None
+            fields[name] = value
+        title = fields.get("title")
+        # Printable: pydantic checks a constrained string's text (a lone surrogate fails).
+        if not title or not title.isprintable():
+            return None
+        out.append(cast(_Plain, fields))  # each key and value type checked above
+    return out
 
 
 def _str(value: Any) -> str:

@@ -113,3 +113,13 @@ def test_the_printable_shortcut_never_keeps_an_unwanted_character() -> None:
 )
 def test_clean_text_equals_the_regex_alone(text: str) -> None:
     assert clean_text(text) == _clean_by_regex(text)
+
+
+def test_the_ascii_shortcut_passes_what_isprintable_passes() -> None:
+    """Each of the 128 ASCII characters, alone and inside a line: a printable text is kept as
+    it is, any text cleaned as the regex alone cleans it."""
+    for code in range(128):
+        for text in (chr(code), f"a line {chr(code)} of text"):
+            assert clean_text(text) == _clean_by_regex(text), code
+            if text.isprintable():
+                assert clean_text(text) is text, code

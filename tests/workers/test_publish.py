@@ -46,7 +46,12 @@ def without_ids(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "headers": headers, "properties": props}
 
 
-def test_a_pushed_message_is_the_one_send_task_queues(redis_url, redis_client, create_app) -> None:
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_pushed_message_is_the_one_send_task_queues(
+    redis_url, redis_client, create_app, plain: bool
+) -> None:
+    """``plain`` (the API's pushes): pydantic-core writes the body, compact: the same JSON
+    value as ``send_task``'s body in other bytes; every other field the same."""
     settings = Settings(redis_url=redis_url)
     app = create_app(settings)
     queue = RedisTaskQueue.for_settings(app, settings, TASK)
@@ -56,14 +61,33 @@ def test_a_pushed_message_is_the_one_send_task_queues(redis_url, redis_client, c
     # send_task also copies its kwargsrepr option into the properties; workers read the header.
     assert theirs["properties"].pop("kwargsrepr") == theirs["headers"]["kwargsrepr"]
     with redis_client.pipeline(transaction=False) as pipe:
-        task_id = queue.push(pipe, ARGS, KWARGS, "<shown>")
+        task_id = queue.push(pipe, ARGS, KWARGS, "<shown>", plain=plain)
         pipe.execute()
     ours = popped(redis_client)
     assert ours["headers"]["id"] == ours["headers"]["root_id"] == task_id
     assert ours["properties"]["correlation_id"] == task_id
-    assert without_ids(ours) == without_ids(theirs)
     args, kwargs, _ = json.loads(base64.b64decode(ours["body"]))
     assert (args, kwargs) == (ARGS, KWARGS)
+    if plain:
+        body, their_body = (base64.b64decode(m.pop("body")) for m in (ours, theirs))
+        assert json.loads(body) == json.loads(their_body)
+        compact = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False)
+        assert body == compact.encode()
+    assert without_ids(ours) == without_ids(theirs)
+
+
+def test_a_plain_push_of_a_lone_surrogate_is_written_by_json(redis_url, redis_client, create_app):
+    """No UTF-8 for it: ``json.dumps`` writes its escape, as kombu's serializer would."""
+    settings = Settings(redis_url=redis_url)
+    queue = RedisTaskQueue.for_settings(create_app(settings), settings, TASK)
+    assert queue is not None
+    kwargs = {"bulletin_id": "b1", "items": [{"id": "i1", "title": "half \ud800"}]}
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue.push(pipe, ARGS, kwargs, "<s>", plain=True)
+        pipe.execute()
+    body = base64.b64decode(popped(redis_client)["body"])
+    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    assert body == json.dumps((ARGS, kwargs, embed)).encode()
 
 
 def test_each_pushed_message_carries_its_own_fields(redis_url, redis_client, create_app) -> None:
