@@ -88,10 +88,11 @@ class Series:
         """The series' key in the file, as ``mmap_key`` writes it (``json.dumps`` of the names,
         the labels sorted by name, the help): its constant parts written once, each value
         quoted as ``json.dumps`` quotes a string (a third of the instructions of a new series
-        went to ``json.dumps``)."""
+        went to ``json.dumps``); a value that is not a string is written as ``labels()``
+        writes it, by ``str``."""
         if len(values) != len(self._order):
             raise ValueError(f"{self._head}: {len(values)} label values for {len(self._order)}")
         labels = ", ".join(
-            [n + _quote(values[i]) for n, i in zip(self._names, self._order, strict=True)]
+            [n + _quote(str(values[i])) for n, i in zip(self._names, self._order, strict=True)]
         )
         return self._head + labels + self._tail

@@ -29,6 +29,13 @@ def test_a_key_is_what_mmap_key_writes(value: str) -> None:
     assert series.key((value, "ops")) == want
 
 
+def test_a_value_not_a_string_is_keyed_as_labels_keys_it() -> None:
+    metric = counter(CollectorRegistry(), ["watch"])
+    series = Series(metric, SeriesFile(Path(".")))
+    want = mmap_key("t_fired", "t_fired_total", ["watch"], ["7"], metric._documentation)
+    assert series.key((7,)) == want  # type: ignore[arg-type]
+
+
 def test_a_key_takes_one_value_a_label() -> None:
     series = Series(counter(CollectorRegistry(), ["watch"]), SeriesFile(Path(".")))
     with pytest.raises(ValueError):
