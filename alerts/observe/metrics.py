@@ -1,7 +1,9 @@
 """The service's Prometheus metrics and the helpers that record them at stage boundaries.
 
 Every process counts in prometheus-client's multiprocess mode (see ``multiproc``); an endpoint
-renders the sum over its service's processes. Labels are bounded: source ids of the settings
+renders the sum over its service's processes. The counters every alerting item adds to count
+through ``series`` (no child object per watch); the rest through prometheus-client's children.
+Labels are bounded: source ids of the settings
 (others count as ``other``), formats, watch ids of the rule set, channel names, statuses. Never
 an item id. The full list, with labels, is in docs/operations.md.
 """
@@ -30,6 +32,8 @@ from prometheus_client import (  # noqa: E402
 from prometheus_client.core import GaugeMetricFamily as GaugeMetricFamily  # noqa: E402
 from prometheus_client.core import Metric as Metric  # noqa: E402
 from prometheus_client.registry import Collector as Collector  # noqa: E402
+
+from alerts.observe.series import Series, SeriesFile  # noqa: E402
 
 OTHER_SOURCE = "other"
 PUSH_SOURCES = frozenset({"api", "cli"})  # the default names of pushed bulletins
@@ -61,6 +65,12 @@ HEALTH_NOTICES = Counter(
     "alerts_source_health_notices", "Source health alerts and recoveries.", ["source", "kind"]
 )
 
+# Per item: a bulletin's items parsed and new, each watch fired, each delivery outcome.
+_SERIES = SeriesFile(MULTIPROC_DIR)
+_INGESTED = Series(ITEMS_INGESTED, _SERIES)
+_NEW = Series(ITEMS_NEW, _SERIES)
+_FIRED = Series(MATCHES, _SERIES)
+_DELIVERED = Series(DELIVERIES, _SERIES)
 
 _known_sources: frozenset[str] = frozenset()
 # Label children by metric and label values: ``labels()`` validates, stringifies and locks on
@@ -94,13 +104,13 @@ def source_label(source: str) -> str:
 def items_parsed(source: str, fmt: str, count: int) -> None:
     """Count items parsed from one bulletin or poll."""
     if count:
-        child(ITEMS_INGESTED, source, fmt).inc(count)
+        _INGESTED.inc(source, fmt, amount=count)
 
 
 def items_new(source: str, count: int) -> None:
     """Count items handed to matching after the seen-check."""
     if count:
-        child(ITEMS_NEW, source).inc(count)
+        _NEW.inc(source, amount=count)
 
 
 def parse_error(source: str) -> None:
@@ -112,7 +122,7 @@ def matched(seconds: Sequence[float], watches: Iterable[str]) -> None:
     """Record a batch's per-item match times and the watches that fired (after the batch)."""
     observe_many(MATCH_SECONDS, seconds)
     for watch, count in tally(watches).items():
-        child(MATCHES, watch).inc(count)
+        _FIRED.inc(watch, amount=count)
 
 
 def tally(keys: Iterable[Hashable]) -> dict[Any, int]:
@@ -142,7 +152,7 @@ def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
 
 def delivered(channel: str, status: str) -> None:
     """Count one delivery outcome."""
-    child(DELIVERIES, channel, status).inc()
+    _DELIVERED.inc(channel, status)
 
 
 def digest_flushed(channel: str, status: str, alerts: int) -> None:

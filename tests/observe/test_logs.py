@@ -8,8 +8,10 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from pythonjsonlogger.json import JsonFormatter
 
 from alerts.notify.scrub import Redactor
 from alerts.observe import logs as logs_module
@@ -170,3 +172,32 @@ def test_json_values_are_scrubbed_wherever_the_secret_is() -> None:
     line = json.loads(ours.format(leaky))
     assert line["item_id"] == "c:****" and line["item_ids"] == ["c:1", "****"]
     assert line["watch"] == {"w": "****"} and line["message"] == "sent x"
+
+
+def test_json_lines_are_what_python_json_logger_writes() -> None:
+    ours, stock = JsonLineFormatter(Scrubber()), JsonFormatter()
+    data = {
+        "message": "sent ☃",
+        "when": datetime(2026, 12, 6, tzinfo=UTC),
+        "error": RuntimeError("boom"),
+        "ids": ["c:1", 2, None],
+        "nested": {"a": (1.5, True)},
+    }
+    assert ours.jsonify_log_record(data) == stock.jsonify_log_record(data)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"item_ids": ["c:1", "c:2"]},  # strings in a list: checked with the rest
+        {"item_ids": ["c:1", TOKEN]},  # a secret in a list
+        {"watch": {"w": TOKEN}, "ok": True, "took": 0.5},  # other values, one by one
+        {"item_ids": [1, f"x{TOKEN}"], "n": 3, "none": None},  # a list not all strings
+        {"item_id": TOKEN},
+    ],
+)
+def test_json_scrubbing_skips_nothing_it_would_mask(extra: dict[str, object]) -> None:
+    ours = JsonLineFormatter(Scrubber([TOKEN]))
+    data = {"message": "sent x", "process": 7, **extra}
+    assert ours.process_log_record(dict(data)) == {k: ours._clean(v) for k, v in data.items()}
+    assert TOKEN not in ours.format(_record(**extra))

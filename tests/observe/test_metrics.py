@@ -6,16 +6,19 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from alerts.observe.metrics import (
-    DELIVERIES,
     MATCH_BUCKETS,
     MATCH_SECONDS,
-    MATCHES,
     child,
     delivered,
+    items_new,
+    items_parsed,
     matched,
     observe_many,
+    registry,
     tally,
 )
+
+FIRED = "alerts_matches_total"
 
 # On the bounds, between them, below the first and above the last.
 VALUES = [0.0, 1e-5, 1.1e-5, 5e-5, 2e-4, 1e-3, 0.05, 1.0, 3.0, 1e-4, 1e-4]
@@ -54,11 +57,29 @@ def test_a_cached_label_child_counts_in_its_metric() -> None:
     assert reg.get_sample_value("t_sent_total", {"channel": "ops", "status": "dead"}) == 1
 
 
-def test_delivered_counts_each_outcome_through_the_cache() -> None:
-    before = DELIVERIES.labels("cache-test", "sent")._value.get()
+def exported(name: str, labels: dict[str, str]) -> float:
+    """A sample as the endpoint renders it (the sum over this service's files)."""
+    return registry().get_sample_value(name, labels) or 0.0
+
+
+def test_delivered_counts_each_outcome() -> None:
+    labels = {"channel": "cache-test", "status": "sent"}
+    before = exported("alerts_deliveries_total", labels)
     delivered("cache-test", "sent")
     delivered("cache-test", "sent")
-    assert DELIVERIES.labels("cache-test", "sent")._value.get() == before + 2
+    assert exported("alerts_deliveries_total", labels) == before + 2
+
+
+def test_items_parsed_and_new_count_by_source() -> None:
+    parsed = {"source": "count-test", "format": "rss"}
+    before = exported("alerts_items_ingested_total", parsed)
+    new_before = exported("alerts_items_new_total", {"source": "count-test"})
+    items_parsed("count-test", "rss", 3)
+    items_parsed("count-test", "rss", 0)
+    items_new("count-test", 2)
+    items_new("count-test", 0)
+    assert exported("alerts_items_ingested_total", parsed) == before + 3
+    assert exported("alerts_items_new_total", {"source": "count-test"}) == new_before + 2
 
 
 def test_tally_counts_each_key_first_seen_first() -> None:
@@ -68,12 +89,12 @@ def test_tally_counts_each_key_first_seen_first() -> None:
 
 
 def test_matched_counts_the_watches_and_the_times_of_a_batch() -> None:
-    fired = MATCHES.labels("tally-test")._value
-    before, sum_before = fired.get(), MATCH_SECONDS._sum.get()
+    before, sum_before = exported(FIRED, {"watch": "tally-test"}), MATCH_SECONDS._sum.get()
     bucket = MATCH_SECONDS._buckets[MATCH_BUCKETS.index(1e-4)]  # 5e-5 < value <= 1e-4
     in_bucket = bucket.get()
     matched([1e-4, 7e-5], iter(["tally-test", "tally-other", "tally-test"]))
     matched([1e-4], iter(["tally-test"]))
-    assert fired.get() == before + 3
+    assert exported(FIRED, {"watch": "tally-test"}) == before + 3
+    assert exported(FIRED, {"watch": "tally-other"}) >= 1
     assert bucket.get() == in_bucket + 3
     assert MATCH_SECONDS._sum.get() == pytest.approx(sum_before + 2.7e-4)
