@@ -1,30 +1,31 @@
 """Our stores' redis-py client, with a shorter path for each command.
 
-redis-py 8 (8.2.0 here) spends most of a command's client CPU around the command rather than
-on it: a pool checkout and return per command (fork check, lock, observability records, a
-``connect()`` through the ``Retry`` and a ``poll`` to see that the idle connection is clean),
-a ``Retry`` and a lambda around the command. ``LeanRedis`` keeps one pooled connection out
-of the pool for the thread that holds the client (``_Kept``), and runs a command on it with
-redis-py's own ``_send_command_parse_response`` (packing, sending, reading, parsing, errors
-raised as redis-py's classes). What the pool did per command is kept, more cheaply:
+redis-py 8 (8.2.0 here) spends most of a command's client CPU around it: a pool checkout and
+return (fork check, lock, observability records, a ``connect()`` through the ``Retry``, a
+``poll`` of the idle connection), a ``Retry`` and a lambda, layers of calls around the read.
+``LeanRedis`` keeps one pooled connection for the client (``_Kept``); a command on it is
+packed and sent by the connection (``send_command``), its reply fed from the socket into the
+connection's hiredis reader, then through the client's callback. What redis-py did is kept:
 
-- a connection made in a parent process is never used in a forked child (Celery's prefork
-  children): the kept one is dropped when the pid changes, and the pool resets itself;
-- the readiness check of ``ConnectionPool.ensure_connection`` (reconnect a connection the
-  server closed, apply pending push notifications, refuse unread data) runs as redis-py's
-  whenever the kept socket is not plainly idle: a new socket, buffered bytes in the reader,
-  anything readable on the socket (a ``poll`` kept registered), or TLS (its own buffer);
-- the connection's ``Retry``: the first attempt runs without it; when it fails, that failure
-  is handed to ``Retry.call_with_retry`` as its first, so the retry policy (disconnect,
-  backoff, retries, then the error raised) is redis-py's;
+- a forked child (Celery's prefork) never uses its parent's connection: the kept one is
+  dropped when the pid changes, and the pool resets itself;
+- the pool's readiness check (``ensure_connection``: reconnect one the server closed, apply
+  pending push notifications, refuse unread data) runs whenever the kept socket is not
+  plainly idle: a new socket, bytes in the reader, anything readable (a ``poll`` kept
+  registered), or TLS (whose own buffer ``poll`` cannot see);
+- any reply but a plain one (an error, a push notification) and any failed read go to
+  redis-py's ``read_response``, which raises its exception classes, handles the pushes,
+  and drops a failed connection; commands with options other than ``keys``, ``HIMPORT``
+  and a RESP2 fallback take ``_send_command_parse_response``;
+- the connection's ``Retry``: a failed first attempt is handed to ``call_with_retry`` as
+  its first failure, so disconnect, backoff, retries and the error raised are redis-py's;
 - the reconnect after a maintenance move (``should_reconnect``) after each command;
-- the pool's ``max_connections``: the kept connection is one of the pool's, counted in use.
+- ``max_connections``: the kept connection is one of the pool's, counted in use.
 
-A second thread using the client while the first is on the kept connection takes a pooled
-one, the way every command did before (``_pooled``: the pool's ``release``, without
-redis-py 8's observability hooks). Only a plain ``ConnectionPool`` (``redis://``,
-``rediss://``, ``unix://``) takes these paths; a Sentinel pool, a client holding one
-connection, or a pool with a client-side cache go redis-py's whole way.
+A second thread, while the first is on the kept connection, takes a pooled one (``_pooled``:
+the pool's ``release``, without redis-py 8's observability hooks). Only a plain
+``ConnectionPool`` (``redis://``, ``rediss://``, ``unix://``) takes these paths; a Sentinel
+pool, a client holding one connection, or a client-side cache go redis-py's whole way.
 
 ``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
 per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
@@ -38,6 +39,7 @@ import threading
 from typing import Any
 
 import redis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.commands.core import Script
 from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import NoScriptError
@@ -45,13 +47,22 @@ from redis.himport import parse_himport_set_args
 
 # Taken without waiting: a thread that finds it held takes a pooled connection instead.
 _KEEPING = threading.Lock()
+# Replies ``read_response`` treats apart: errors (raised), pushes (handled, then read on);
+# every list is taken for a push with a hiredis before 3.2 (none without hiredis: no reader).
+_APART: tuple[type, ...] = (Exception, list)
+try:
+    from hiredis import PushNotification
+
+    _APART = (Exception, PushNotification)
+except ImportError:
+    pass
 
 
 class _Kept:
     """One connection of the pool, kept out of it for this client in the process that took
     it; ``busy`` is held while a command runs on it."""
 
-    __slots__ = ("busy", "conn", "pid", "poller", "reader", "sock")
+    __slots__ = ("buffer", "busy", "conn", "direct", "pid", "poller", "reader", "sock")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -60,6 +71,8 @@ class _Kept:
         self.sock: Any = None
         self.reader: Any = None
         self.poller: Any = None
+        self.buffer: Any = None
+        self.direct = False
         self._watch()
 
     def ready(self, pool: Any) -> None:
@@ -85,6 +98,78 @@ class _Kept:
         if sock is not None and self.reader is not None and not hasattr(sock, "pending"):
             self.poller = select.poll()
             self.poller.register(sock, select.POLLIN)
+        self.buffer = getattr(self.conn._parser, "_buffer", None)
+        self.direct = self.poller is not None and not self.conn.health_check_interval
+
+    def read(self) -> Any:
+        """The reply to the command just sent, fed from the socket into the hiredis reader
+        here; redis-py's ``read_response`` takes over for any other reply and any failure."""
+        reader, sock, buffer = self.reader, self.sock, self.buffer
+        reply, failed = NOT_ENOUGH_DATA, None
+        try:
+            reply = reader.gets()
+            while reply is NOT_ENOUGH_DATA:
+                got = sock.recv_into(buffer)
+                if not got:  # the server closed it: redis-py's error for that, below
+                    break
+                reader.feed(buffer, 0, got)
+                reply = reader.gets()
+        except BaseException as error:  # given to redis-py below, which raises it
+            failed = error
+        if failed is None and reply is not NOT_ENOUGH_DATA:
+            if not isinstance(reply, _APART) and not (
+                type(reply) is list and reply and isinstance(reply[0], Exception)
+            ):
+                return reply
+            return self._replayed(sock, _Given(reader, reply))
+        return self._replayed(_Failing(sock, failed), reader)
+
+    def _replayed(self, sock: Any, reader: Any) -> Any:
+        """redis-py's ``read_response`` with the parser on ``sock`` and ``reader`` for this
+        once: what the fast read saw, handed over for redis-py's handling of it (an error
+        raised as its class, a failure translated and the connection dropped)."""
+        parser = self.conn._parser
+        parser._sock, parser._reader = sock, reader
+        try:
+            return self.conn.read_response()
+        finally:
+            if parser._sock is sock:  # not dropped by redis-py: the real ones back
+                parser._sock, parser._reader = self.sock, self.reader
+
+
+class _Failing:
+    """The kept socket as a failed read left it: ``recv_into`` fails again the same way
+    (reads nothing when the server closed it); all else is the socket's own."""
+
+    def __init__(self, sock: Any, failure: BaseException | None) -> None:
+        self.sock, self.failure = sock, failure
+
+    def recv_into(self, *args: Any) -> int:
+        """Fail as the kept socket did."""
+        if self.failure is None:
+            return 0
+        raise self.failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+class _Given:
+    """The connection's hiredis reader with one reply taken from it already: that reply
+    first, then the reader's own."""
+
+    def __init__(self, reader: Any, reply: Any) -> None:
+        self.reader, self.reply, self.given = reader, reply, False
+
+    def gets(self, *args: Any) -> Any:
+        """The reply taken already, then the reader's."""
+        if self.given:
+            return self.reader.gets(*args)
+        self.given = True
+        return self.reply
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
 
 
 class LeanRedis(redis.Redis):
@@ -136,7 +221,7 @@ class LeanRedis(redis.Redis):
         kept.ready(self.connection_pool)
         try:
             try:
-                return self._run(conn, args, options)
+                return self._run(kept, args, options)
             except Exception as error:  # redis-py's Retry sorts it out below
                 failed = error
             return self._retried(conn, failed, args, options)
@@ -145,12 +230,12 @@ class LeanRedis(redis.Redis):
                 conn.disconnect()
                 conn.connect()
 
-    def _run(self, conn: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    def _run(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
         """One attempt of the command on ``conn``: sent and read by the connection, its reply
         through the client's callback, as ``_send_command_parse_response`` does; that itself
         for what it treats apart (options other than ``keys``, ``HIMPORT SET``, a RESP2
         fallback's callbacks)."""
-        name = args[0]
+        conn, name = kept.conn, args[0]
         if (
             (options and (len(options) > 1 or "keys" not in options))
             or conn._resp2_fallback
@@ -158,7 +243,7 @@ class LeanRedis(redis.Redis):
         ):
             return self._send_command_parse_response(conn, name, *args, **options)
         conn.send_command(*args)
-        reply = conn.read_response()
+        reply = kept.read() if kept.direct and conn._sock is kept.sock else conn.read_response()
         callback = self.response_callbacks.get(name)
         return reply if callback is None else callback(reply)
 

@@ -217,3 +217,78 @@ def test_the_redis_py_internals_the_kept_path_reads(server: RedisServer) -> None
     assert kept(client).poller is not None
     assert parse_himport_set_args(("HIMPORT", "SET", "k", "f", "v")) is not None
     client.close()
+
+
+class Interrupted(BaseException):
+    """A signal's exception in the middle of a read (Celery's soft time limit is one)."""
+
+
+class Faulty:
+    """A connection's socket whose next read fails with ``fault`` (reads nothing: None)."""
+
+    def __init__(self, sock: socket.socket, fault: BaseException | None) -> None:
+        self.sock, self.fault = sock, fault
+
+    def recv_into(self, *args: Any) -> int:
+        if self.fault is None:
+            return 0
+        raise self.fault
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+def failed_read(client: redis.Redis, conn: Any, fault: BaseException | None) -> tuple[Any, ...]:
+    """What ``client.get`` raised with ``conn``'s next read failing, and whether ``conn`` was
+    dropped."""
+    conn._sock = conn._parser._sock = Faulty(conn._sock, fault)
+    with pytest.raises(BaseException) as raised:
+        client.get("k")
+    return type(raised.value), str(raised.value), conn._sock is None
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        None,
+        TimeoutError("timed out"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        Interrupted(),
+    ],
+    ids=["closed", "timeout", "reset", "interrupted"],
+)
+def test_a_failed_read_is_redis_py_s_error_and_drops_the_connection(
+    server: RedisServer, fault: BaseException | None
+) -> None:
+    plain = redis.Redis.from_url(server.url)
+    plain.ping()
+    theirs = failed_read(plain, plain.connection_pool._available_connections[0], fault)  # type: ignore[attr-defined]
+    client = connect(server.url)
+    client.ping()
+    assert failed_read(client, kept(client).conn, fault) == theirs
+    assert theirs[2] is True  # dropped: the next command reconnects
+    assert client.set("k", "v") is True and client.get("k") == b"v"
+    plain.close()
+    client.close()
+
+
+def test_push_notifications_on_the_kept_connection_are_redis_py_s_to_handle(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    other = redis.Redis.from_url(server.url)
+    client.execute_command("CLIENT", "TRACKING", "ON")  # invalidations pushed (RESP3)
+    client.set("k", "1")
+    assert client.get("k") == b"1"  # tracked: a change pushes an invalidation to us
+
+    def change_then_push() -> None:
+        other.set("k", "2")  # the invalidation comes in while we wait for the reply
+        other.lpush("q", "x")
+
+    later = threading.Timer(0.3, change_then_push)
+    later.start()
+    assert client.blpop(["q"], 5) == (b"q", b"x")  # the push handled, the reply read on
+    later.join()
+    assert client.get("k") == b"2" and client.incr("n") == 1 and in_use(client) == 1
+    other.close()
+    client.close()
