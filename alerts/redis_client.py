@@ -1,32 +1,27 @@
 """Our stores' redis-py client, with a shorter path for each command.
 
 redis-py 8 (8.2.0 here) spends most of a command's client CPU around it: a pool checkout and
-return (fork check, lock, observability records, a ``connect()`` through the ``Retry``, a
-``poll`` of the idle connection), a ``Retry`` and a lambda, layers of calls around the read.
-``LeanRedis`` keeps one pooled connection for the client (``_Kept``); a command on it is
-packed and sent by the connection (``send_command``), its reply fed from the socket into the
-connection's hiredis reader, then through the client's callback. What redis-py did is kept:
+return (fork check, lock, observability records, ``connect()`` through the ``Retry``, a
+``poll``), a ``Retry`` and a lambda, layers of calls around the read. ``LeanRedis`` keeps one
+pooled connection for the client (``_Kept``): a command is sent by the connection
+(``send_command``), its reply fed from the socket into the connection's hiredis reader and
+put through the client's callback. What redis-py did is kept:
 
-- a forked child (Celery's prefork) never uses its parent's connection: the kept one is
-  dropped when the pid changes, and the pool resets itself;
+- a forked child (Celery's prefork) never uses its parent's connection (pid checked);
 - the pool's readiness check (``ensure_connection``: reconnect one the server closed, apply
-  pending push notifications, refuse unread data) runs whenever the kept socket is not
-  plainly idle: a new socket, bytes in the reader, anything readable (a ``poll`` kept
-  registered), or TLS (whose own buffer ``poll`` cannot see);
-- any reply but a plain one (an error, a push notification) and any failed read go to
-  redis-py's ``read_response``, which raises its exception classes, handles the pushes,
-  and drops a failed connection; commands with options other than ``keys``, ``HIMPORT``
-  and a RESP2 fallback take ``_send_command_parse_response``;
-- the connection's ``Retry``: a failed first attempt is handed to ``call_with_retry`` as
-  its first failure, so disconnect, backoff, retries and the error raised are redis-py's;
-- the reconnect after a maintenance move (``should_reconnect``) after each command;
-- ``max_connections``: the kept connection is one of the pool's, counted in use.
+  pending pushes, refuse unread data) runs unless the kept socket is plainly idle: the same
+  socket, nothing in the reader, nothing readable (a kept ``poll``), not TLS;
+- any reply but a plain one (error, push) and any failed read go to redis-py's
+  ``read_response`` (its exception classes, push handling, the failed connection dropped);
+  options other than ``keys``, ``HIMPORT`` and RESP2 fallbacks: ``_send_command_parse_response``;
+- a failed first attempt is handed to the connection's ``Retry`` as its first failure, so
+  disconnect, backoff, retries and the error raised are redis-py's;
+- the reconnect after a maintenance move (``should_reconnect``); ``max_connections`` (the
+  kept connection is the pool's, counted in use).
 
-A second thread, while the first is on the kept connection, takes a pooled one (``_pooled``:
-the pool's ``release``, without redis-py 8's observability hooks). Only a plain
-``ConnectionPool`` (``redis://``, ``rediss://``, ``unix://``) takes these paths; a Sentinel
-pool, a client holding one connection, or a client-side cache go redis-py's whole way.
-
+Another thread, while one is on the kept connection, takes a pooled one (``_pooled``, without
+the observability hooks). Only a plain ``ConnectionPool`` takes these paths; a Sentinel pool,
+a client holding one connection, or a client-side cache go redis-py's whole way.
 ``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
 per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
 """
@@ -65,9 +60,7 @@ class _Kept:
     __slots__ = ("buffer", "busy", "conn", "direct", "pid", "poller", "reader", "sock")
 
     def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.pid = os.getpid()
-        self.busy = threading.Lock()
+        self.conn, self.pid, self.busy = conn, os.getpid(), threading.Lock()
         self.sock: Any = None
         self.reader: Any = None
         self.poller: Any = None
@@ -217,6 +210,7 @@ class LeanRedis(redis.Redis):
             _KEEPING.release()
 
     def _on_kept(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        """The command on the kept connection, under its ``Retry`` only once it failed."""
         conn = kept.conn
         kept.ready(self.connection_pool)
         try:
@@ -231,10 +225,8 @@ class LeanRedis(redis.Redis):
                 conn.connect()
 
     def _run(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
-        """One attempt of the command on ``conn``: sent and read by the connection, its reply
-        through the client's callback, as ``_send_command_parse_response`` does; that itself
-        for what it treats apart (options other than ``keys``, ``HIMPORT SET``, a RESP2
-        fallback's callbacks)."""
+        """One attempt, as ``_send_command_parse_response`` makes it; that itself for what it
+        treats apart (options other than ``keys``, ``HIMPORT SET``, RESP2 fallback callbacks)."""
         conn, name = kept.conn, args[0]
         if (
             (options and (len(options) > 1 or "keys" not in options))

@@ -17,7 +17,7 @@ from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 from redis.retry import Retry
 
-from alerts.redis_client import LeanRedis, LeanScript, _Kept, lean_supported
+from alerts.redis_client import LeanRedis, LeanScript, _Failing, _Kept, lean_supported
 from alerts.redis_conn import connect
 from tests.support.redis_server import RedisServer
 
@@ -223,25 +223,10 @@ class Interrupted(BaseException):
     """A signal's exception in the middle of a read (Celery's soft time limit is one)."""
 
 
-class Faulty:
-    """A connection's socket whose next read fails with ``fault`` (reads nothing: None)."""
-
-    def __init__(self, sock: socket.socket, fault: BaseException | None) -> None:
-        self.sock, self.fault = sock, fault
-
-    def recv_into(self, *args: Any) -> int:
-        if self.fault is None:
-            return 0
-        raise self.fault
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sock, name)
-
-
 def failed_read(client: redis.Redis, conn: Any, fault: BaseException | None) -> tuple[Any, ...]:
     """What ``client.get`` raised with ``conn``'s next read failing, and whether ``conn`` was
     dropped."""
-    conn._sock = conn._parser._sock = Faulty(conn._sock, fault)
+    conn._sock = conn._parser._sock = _Failing(conn._sock, fault)  # plain redis-py's too
     with pytest.raises(BaseException) as raised:
         client.get("k")
     return type(raised.value), str(raised.value), conn._sock is None
