@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hiredis
 import pytest
 import redis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
@@ -19,7 +23,7 @@ from redis.retry import Retry
 
 from alerts.redis_client import LeanRedis, LeanScript, _Failing, _Kept, lean_supported
 from alerts.redis_conn import connect
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, redis_binary
 
 
 @pytest.fixture
@@ -207,14 +211,18 @@ def test_error_replies_are_redis_py_s_exceptions_and_leave_the_connection_usable
 
 def test_the_redis_py_internals_the_kept_path_reads(server: RedisServer) -> None:
     """redis-py 8.2: a connection's socket in ``_sock``, its hiredis reader in
-    ``_parser._reader``, the RESP2 fallback flag, HIMPORT's detector; if these move, the
-    kept path would check every command the slow way or miss a changed behaviour."""
+    ``_parser._reader`` (answering ``NOT_ENOUGH_DATA`` for half a reply), its read buffer,
+    the RESP2 fallback flag, HIMPORT's detector; if these move, the kept path would check
+    every command the slow way, or read a reply wrong."""
     client = connect(server.url)
     client.ping()
     conn = kept(client).conn
     assert isinstance(conn._sock, socket.socket) and conn._resp2_fallback is False
     assert isinstance(conn._parser._reader, hiredis.Reader)
-    assert kept(client).poller is not None
+    assert isinstance(conn._parser._buffer, bytearray) and kept(client).direct
+    conn._parser._reader.feed(b"$5\r\nab")  # half a reply: the reader's own "not yet"
+    assert conn._parser._reader.gets() is NOT_ENOUGH_DATA
+    conn.disconnect()  # that half reply left in its reader: not a connection to use again
     assert parse_himport_set_args(("HIMPORT", "SET", "k", "f", "v")) is not None
     client.close()
 
@@ -277,3 +285,21 @@ def test_push_notifications_on_the_kept_connection_are_redis_py_s_to_handle(
     assert client.get("k") == b"2" and client.incr("n") == 1 and in_use(client) == 1
     other.close()
     client.close()
+
+
+def test_a_unix_socket_client_takes_the_kept_path(tmp_path: Path) -> None:
+    path = tmp_path / "redis.sock"
+    args = [redis_binary(), "--port", "0", "--unixsocket", str(path), "--save", ""]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client = connect(f"unix://{path}")
+        assert client.set("k", "v") is True and client.get("k") == b"v"
+        assert kept(client).direct and kept(client).conn._sock.family == socket.AF_UNIX
+        assert client.register_script("return ARGV[1]")(args=["x"]) == b"x"
+        client.close()
+    finally:
+        proc.kill()
+        proc.wait(10)
