@@ -1,43 +1,264 @@
 """Our stores' redis-py client, with a shorter path for each command.
 
-redis-py 8 wraps every command in its observability hooks (a timer, pool names, connection
-counts recorded on checkout, on return and per command) and a deprecated-arguments check on
-the pool's checkout: about a fifth of a command's client CPU, spent even with observability
-off. ``LeanRedis`` keeps the rest as redis-py does it: the pool's fork check and lock, its
-health check of a connection handed out (``ensure_connection``: reconnect a closed one, refuse
-one with unread data), the connection's ``Retry`` (an outage disconnects and retries, then
-raises), the reconnect after a maintenance move, the pool's own ``release``.
+redis-py 8 (8.2.0 here) spends most of a command's client CPU around it: a pool checkout and
+return (fork check, lock, observability records, ``connect()`` through the ``Retry``, a
+``poll``), a ``Retry`` and a lambda, layers of calls around the read. ``LeanRedis`` keeps one
+pooled connection for the client (``_Kept``): a command is sent by the connection
+(``send_command``), its reply fed from the socket into the connection's hiredis reader and
+put through the client's callback. What redis-py did is kept:
 
+- a forked child (Celery's prefork) never uses its parent's connection (pid checked);
+- the pool's readiness check (``ensure_connection``: reconnect one the server closed, apply
+  pending pushes, refuse unread data) runs unless the kept socket is plainly idle: the same
+  socket, nothing in the reader, nothing readable (a kept ``poll``), not TLS;
+- any reply but a plain one (error, push) and any failed read go to redis-py's
+  ``read_response`` (its exception classes, push handling, the failed connection dropped);
+  options other than ``keys``, ``HIMPORT`` and RESP2 fallbacks: ``_send_command_parse_response``;
+- a failed first attempt is handed to the connection's ``Retry`` as its first failure, so
+  disconnect, backoff, retries and the error raised are redis-py's;
+- the reconnect after a maintenance move (``should_reconnect``); ``max_connections`` (the
+  kept connection is the pool's, counted in use).
+
+Another thread, while one is on the kept connection, takes a pooled one (``_pooled``, without
+the observability hooks). Only a plain ``ConnectionPool`` takes these paths; a Sentinel pool,
+a client holding one connection, or a client-side cache go redis-py's whole way.
 ``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
 per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
-
-Only a plain ``ConnectionPool`` (``redis://``, ``rediss://``, ``unix://``) takes the short path;
-a Sentinel pool, a client holding one connection, or a pool with a client-side cache go
-redis-py's whole way.
 """
 
 from __future__ import annotations
 
+import os
+import select
+import threading
 from typing import Any
 
 import redis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.commands.core import Script
 from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import NoScriptError
+from redis.himport import parse_himport_set_args
+
+# Taken without waiting: a thread that finds it held takes a pooled connection instead.
+_KEEPING = threading.Lock()
+# Replies ``read_response`` treats apart: errors (raised), pushes (handled, then read on);
+# every list is taken for a push with a hiredis before 3.2 (none without hiredis: no reader).
+_APART: tuple[type, ...] = (Exception, list)
+try:
+    from hiredis import PushNotification
+
+    _APART = (Exception, PushNotification)
+except ImportError:
+    pass
+
+
+class _Kept:
+    """One connection of the pool, kept out of it for this client in the process that took
+    it; ``busy`` is held while a command runs on it."""
+
+    __slots__ = ("buffer", "busy", "conn", "direct", "pid", "poller", "reader", "sock")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.pid, self.busy = conn, os.getpid(), threading.Lock()
+        self.sock: Any = None
+        self.reader: Any = None
+        self.poller: Any = None
+        self.buffer: Any = None
+        self.direct = False
+        self._watch()
+
+    def ready(self, pool: Any) -> None:
+        """The connection ready for a command, as the pool's ``ensure_connection`` leaves it:
+        that check itself unless the socket is the one watched, plain, and idle."""
+        conn = self.conn
+        if (
+            conn._sock is self.sock
+            and self.poller is not None
+            and not self.reader.has_data()
+            and not self.poller.poll(0)
+        ):
+            return
+        pool.ensure_connection(conn)
+        self._watch()
+
+    def _watch(self) -> None:
+        """Register the connection's current socket; a TLS one is never taken as idle (its
+        decrypted bytes may wait above the socket, where ``poll`` does not see them)."""
+        sock = self.sock = self.conn._sock
+        self.reader = getattr(self.conn._parser, "_reader", None)
+        self.poller = None
+        if sock is not None and self.reader is not None and not hasattr(sock, "pending"):
+            self.poller = select.poll()
+            self.poller.register(sock, select.POLLIN)
+        self.buffer = getattr(self.conn._parser, "_buffer", None)
+        self.direct = self.poller is not None and not self.conn.health_check_interval
+
+    def read(self) -> Any:
+        """The reply to the command just sent, fed from the socket into the hiredis reader
+        here; redis-py's ``read_response`` takes over for any other reply and any failure."""
+        reader, sock, buffer = self.reader, self.sock, self.buffer
+        reply, failed = NOT_ENOUGH_DATA, None
+        try:
+            reply = reader.gets()
+            while reply is NOT_ENOUGH_DATA:
+                got = sock.recv_into(buffer)
+                if not got:  # the server closed it: redis-py's error for that, below
+                    break
+                reader.feed(buffer, 0, got)
+                reply = reader.gets()
+        except BaseException as error:  # given to redis-py below, which raises it
+            failed = error
+        if failed is None and reply is not NOT_ENOUGH_DATA:
+            if not isinstance(reply, _APART) and not (
+                type(reply) is list and reply and isinstance(reply[0], Exception)
+            ):
+                return reply
+            return self._replayed(sock, _Given(reader, reply))
+        return self._replayed(_Failing(sock, failed), reader)
+
+    def _replayed(self, sock: Any, reader: Any) -> Any:
+        """redis-py's ``read_response`` with the parser on ``sock`` and ``reader`` for this
+        once: what the fast read saw, handed over for redis-py's handling of it (an error
+        raised as its class, a failure translated and the connection dropped)."""
+        parser = self.conn._parser
+        parser._sock, parser._reader = sock, reader
+        try:
+            return self.conn.read_response()
+        finally:
+            if parser._sock is sock:  # not dropped by redis-py: the real ones back
+                parser._sock, parser._reader = self.sock, self.reader
+
+
+class _Failing:
+    """The kept socket as a failed read left it: ``recv_into`` fails again the same way
+    (reads nothing when the server closed it); all else is the socket's own."""
+
+    def __init__(self, sock: Any, failure: BaseException | None) -> None:
+        self.sock, self.failure = sock, failure
+
+    def recv_into(self, *args: Any) -> int:
+        """Fail as the kept socket did."""
+        if self.failure is None:
+            return 0
+        raise self.failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+class _Given:
+    """The connection's hiredis reader with one reply taken from it already: that reply
+    first, then the reader's own."""
+
+    def __init__(self, reader: Any, reply: Any) -> None:
+        self.reader, self.reply, self.given = reader, reply, False
+
+    def gets(self, *args: Any) -> Any:
+        """The reply taken already, then the reader's."""
+        if self.given:
+            return self.reader.gets(*args)
+        self.given = True
+        return self.reply
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
 
 
 class LeanRedis(redis.Redis):
-    """``redis.Redis`` whose commands skip the observability hooks (see the module)."""
+    """``redis.Redis`` whose commands take a kept connection, or a pooled one without the
+    observability hooks (see the module)."""
+
+    _kept: _Kept | None = None
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
-        """Run one command on a pooled connection; redis-py's way when the pool is not plain."""
-        pool = self.connection_pool
+        """Run one command on the kept connection, else on a pooled one, else redis-py's way."""
+        kept = self._kept
+        if kept is None or kept.pid != os.getpid():
+            kept = self._keep()
+            if kept is None:
+                return self._pooled(args, options)
+        if not kept.busy.acquire(False):
+            return self._pooled(args, options)
+        try:
+            return self._on_kept(kept, args, options)
+        finally:
+            kept.busy.release()
+
+    def close(self) -> None:
+        """Give the kept connection back to the pool, then close as redis-py does."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept.pid == os.getpid():
+            self.connection_pool.release(kept.conn)
+        super().close()
+
+    def register_script(self, script: Any) -> Script:
+        """A ``LeanScript`` of ``script`` on this client."""
+        return LeanScript(self, script)
+
+    def _keep(self) -> _Kept | None:
+        """A connection kept for this client (a parent's left behind), or None when the pool
+        is not plain or another thread is keeping one right now."""
+        if not _plain(self) or not _KEEPING.acquire(False):
+            return None
+        try:
+            kept = self._kept
+            if kept is None or kept.pid != os.getpid():
+                kept = self._kept = _Kept(_checkout(self.connection_pool))
+            return kept
+        finally:
+            _KEEPING.release()
+
+    def _on_kept(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        """The command on the kept connection, under its ``Retry`` only once it failed."""
+        conn = kept.conn
+        kept.ready(self.connection_pool)
+        try:
+            try:
+                return self._run(kept, args, options)
+            except Exception as error:  # redis-py's Retry sorts it out below
+                failed = error
+            return self._retried(conn, failed, args, options)
+        finally:
+            if conn.should_reconnect():
+                conn.disconnect()
+                conn.connect()
+
+    def _run(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        """One attempt, as ``_send_command_parse_response`` makes it; that itself for what it
+        treats apart (options other than ``keys``, ``HIMPORT SET``, RESP2 fallback callbacks)."""
+        conn, name = kept.conn, args[0]
         if (
-            self.connection is not None
-            or type(pool) is not ConnectionPool
-            or getattr(pool, "cache", None) is not None
+            (options and (len(options) > 1 or "keys" not in options))
+            or conn._resp2_fallback
+            or ((type(name) is not str or name[:1] in "Hh") and parse_himport_set_args(args))
         ):
+            return self._send_command_parse_response(conn, name, *args, **options)
+        conn.send_command(*args)
+        reply = kept.read() if kept.direct and conn._sock is kept.sock else conn.read_response()
+        callback = self.response_callbacks.get(name)
+        return reply if callback is None else callback(reply)
+
+    def _retried(
+        self, conn: Any, failed: Exception, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> Any:
+        """The command under ``conn.retry`` once its first attempt raised ``failed``: the
+        retry sees that error first, then runs the attempts its policy allows."""
+        first = [failed]
+
+        def attempt() -> Any:
+            if first:
+                raise first.pop()
+            return self._send_command_parse_response(conn, args[0], *args, **options)
+
+        return conn.retry.call_with_retry(attempt, lambda _: conn.disconnect())
+
+    def _pooled(self, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        """The command on a connection checked out for it alone; redis-py's whole way when
+        the pool is not plain."""
+        if not _plain(self):
             return super().execute_command(*args, **options)
+        pool = self.connection_pool
         conn = _checkout(pool)
         try:
             return conn.retry.call_with_retry(
@@ -51,10 +272,6 @@ class LeanRedis(redis.Redis):
                     conn.connect()
             finally:
                 pool.release(conn)
-
-    def register_script(self, script: Any) -> Script:
-        """A ``LeanScript`` of ``script`` on this client."""
-        return LeanScript(self, script)
 
 
 class LeanScript(Script):
@@ -72,6 +289,16 @@ class LeanScript(Script):
         except NoScriptError:
             self.sha = own.script_load(self.script)
             return own.execute_command("EVALSHA", self.sha, len(keys), *every)
+
+
+def _plain(client: redis.Redis) -> bool:
+    """True when ``client`` runs its commands on a plain pool's connections."""
+    pool = client.connection_pool
+    return (
+        client.connection is None
+        and type(pool) is ConnectionPool
+        and getattr(pool, "cache", None) is None
+    )
 
 
 def _checkout(pool: Any) -> Any:

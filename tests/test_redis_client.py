@@ -1,16 +1,29 @@
-"""LeanRedis: our commands skip redis-py's observability hooks, and nothing else changes."""
+"""LeanRedis: our commands run on a kept connection (else a pooled one without redis-py's
+observability hooks), and nothing else changes."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import hiredis
 import pytest
 import redis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError
+from redis.himport import parse_himport_set_args
+from redis.retry import Retry
 
-from alerts.redis_client import LeanRedis, LeanScript, lean_supported
+from alerts.redis_client import LeanRedis, LeanScript, _Failing, _Kept, lean_supported
 from alerts.redis_conn import connect
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, redis_binary
 
 
 @pytest.fixture
@@ -54,8 +67,9 @@ def test_a_plain_url_client_is_lean_and_runs_commands_and_scripts(
     assert client.register_script("return #KEYS + #ARGV")() == 0
     with pytest.raises(redis.ResponseError):
         client.execute_command("NO-SUCH-COMMAND")
-    assert no_full_path == [] and in_use(client) == 0
+    assert no_full_path == [] and in_use(client) == 1  # the kept one, no other leaked
     client.close()
+    assert in_use(client) == 0
 
 
 def test_a_client_holding_one_connection_takes_redis_py_s_path(
@@ -74,8 +88,8 @@ def test_a_connection_the_server_closed_is_replaced_before_the_command(
     client.set("k", "v")
     other = redis.Redis.from_url(server.url)
     assert other.client_kill_filter(_type="normal", skipme=True) >= 1
-    assert client.get("k") == b"v"
-    assert in_use(client) == 0
+    assert client.get("k") == b"v"  # no retry: the connection's Retry has none
+    assert in_use(client) == 1
     other.close()
     client.close()
 
@@ -86,7 +100,7 @@ def test_an_outage_raises_connection_error_and_leaks_no_connection(server: Redis
     server.stop(kill=True)
     with pytest.raises(redis.ConnectionError):
         client.get("k")
-    assert in_use(client) == 0
+    assert in_use(client) == 1
     server.start()
     assert client.set("k", "again") is True  # the same client reconnects once it is back
     client.close()
@@ -102,3 +116,190 @@ def test_a_script_run_in_a_pipeline_takes_redis_py_s_way(server: RedisServer) ->
     assert pipe.execute() == [2, 5]
     assert script(keys=["n"], args=[1]) == 6
     client.close()
+
+
+def kept(client: redis.Redis) -> _Kept:
+    found = client._kept  # type: ignore[attr-defined]
+    assert isinstance(found, _Kept)
+    return found
+
+
+def test_the_kept_connection_stays_out_of_the_pool_and_is_given_back_on_close(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.set("k", "v")
+    conn = kept(client).conn
+    assert client.get("k") == b"v" and kept(client).conn is conn  # the same one again
+    assert in_use(client) == 1 and not client.connection_pool._available_connections  # type: ignore[attr-defined]
+    client.close()
+    assert client._kept is None and in_use(client) == 0  # type: ignore[attr-defined]
+    assert client.get("k") == b"v"  # a closed client opens again, as redis-py's does
+
+
+def test_another_thread_takes_a_pooled_connection_while_the_kept_one_is_busy(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.ping()
+    with kept(client).busy:  # as if another thread were in a command on it
+        assert client.incr("n") == 1
+        assert len(client.connection_pool._available_connections) == 1  # type: ignore[attr-defined]
+    threads = [threading.Thread(target=lambda: [client.incr("n") for _ in range(300)])]
+    threads += [threading.Thread(target=lambda: [client.incr("n") for _ in range(300)])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert client.get("n") == b"601" and in_use(client) == 1
+    client.close()
+
+
+def test_a_forked_child_never_uses_the_parent_s_connection(server: RedisServer) -> None:
+    client = connect(server.url)
+    client.set("k", "parent")
+    parent_conn = kept(client).conn
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a connection of its own, the parent's left as it was
+        try:
+            ok = client.get("k") == b"parent" and kept(client).conn is not parent_conn
+            ok = ok and kept(client).conn.pid == os.getpid()
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert client.get("k") == b"parent" and kept(client).conn is parent_conn
+    client.close()
+
+
+def test_a_failed_first_attempt_gets_the_connection_s_retry(
+    server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = connect(server.url, retry=Retry(NoBackoff(), 1))
+    client.set("k", "v")
+    other = redis.Redis.from_url(server.url)
+    monkeypatch.setattr(_Kept, "ready", lambda self, pool: None)  # the closed socket unseen
+    other.client_kill_filter(_type="normal", skipme=True)
+    assert client.get("k") == b"v"  # failed once, reconnected and sent again by the Retry
+    no_retry = connect(server.url)
+    no_retry.ping()
+    other.client_kill_filter(_type="normal", skipme=True)
+    with pytest.raises(redis.ConnectionError):
+        no_retry.get("k")  # redis-py's default: no retry, the error raised
+    assert no_retry.get("k") == b"v"  # and the kept connection reconnects
+    for each in (client, no_retry, other):
+        each.close()
+
+
+def test_error_replies_are_redis_py_s_exceptions_and_leave_the_connection_usable(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.set("s", "text")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        client.lpush("s", "x")
+    with pytest.raises(NoScriptError):
+        client.evalsha("0" * 40, 0)
+    assert client.get("s") == b"text" and client.set("s", "v", get=True) == b"text"
+    assert client.hgetall("none") == {} and client.exists("s", "none") == 1
+    client.close()
+
+
+def test_the_redis_py_internals_the_kept_path_reads(server: RedisServer) -> None:
+    """redis-py 8.2: a connection's socket in ``_sock``, its hiredis reader in
+    ``_parser._reader`` (answering ``NOT_ENOUGH_DATA`` for half a reply), its read buffer,
+    the RESP2 fallback flag, HIMPORT's detector; if these move, the kept path would check
+    every command the slow way, or read a reply wrong."""
+    client = connect(server.url)
+    client.ping()
+    conn = kept(client).conn
+    assert isinstance(conn._sock, socket.socket) and conn._resp2_fallback is False
+    assert isinstance(conn._parser._reader, hiredis.Reader)
+    assert isinstance(conn._parser._buffer, bytearray) and kept(client).direct
+    conn._parser._reader.feed(b"$5\r\nab")  # half a reply: the reader's own "not yet"
+    assert conn._parser._reader.gets() is NOT_ENOUGH_DATA
+    conn.disconnect()  # that half reply left in its reader: not a connection to use again
+    assert parse_himport_set_args(("HIMPORT", "SET", "k", "f", "v")) is not None
+    client.close()
+
+
+class Interrupted(BaseException):
+    """A signal's exception in the middle of a read (Celery's soft time limit is one)."""
+
+
+def failed_read(client: redis.Redis, conn: Any, fault: BaseException | None) -> tuple[Any, ...]:
+    """What ``client.get`` raised with ``conn``'s next read failing, and whether ``conn`` was
+    dropped."""
+    conn._sock = conn._parser._sock = _Failing(conn._sock, fault)  # plain redis-py's too
+    with pytest.raises(BaseException) as raised:
+        client.get("k")
+    return type(raised.value), str(raised.value), conn._sock is None
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        None,
+        TimeoutError("timed out"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        Interrupted(),
+    ],
+    ids=["closed", "timeout", "reset", "interrupted"],
+)
+def test_a_failed_read_is_redis_py_s_error_and_drops_the_connection(
+    server: RedisServer, fault: BaseException | None
+) -> None:
+    plain = redis.Redis.from_url(server.url)
+    plain.ping()
+    theirs = failed_read(plain, plain.connection_pool._available_connections[0], fault)  # type: ignore[attr-defined]
+    client = connect(server.url)
+    client.ping()
+    assert failed_read(client, kept(client).conn, fault) == theirs
+    assert theirs[2] is True  # dropped: the next command reconnects
+    assert client.set("k", "v") is True and client.get("k") == b"v"
+    plain.close()
+    client.close()
+
+
+def test_push_notifications_on_the_kept_connection_are_redis_py_s_to_handle(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    other = redis.Redis.from_url(server.url)
+    client.execute_command("CLIENT", "TRACKING", "ON")  # invalidations pushed (RESP3)
+    client.set("k", "1")
+    assert client.get("k") == b"1"  # tracked: a change pushes an invalidation to us
+
+    def change_then_push() -> None:
+        other.set("k", "2")  # the invalidation comes in while we wait for the reply
+        other.lpush("q", "x")
+
+    later = threading.Timer(0.3, change_then_push)
+    later.start()
+    assert client.blpop(["q"], 5) == (b"q", b"x")  # the push handled, the reply read on
+    later.join()
+    assert client.get("k") == b"2" and client.incr("n") == 1 and in_use(client) == 1
+    other.close()
+    client.close()
+
+
+def test_a_unix_socket_client_takes_the_kept_path(tmp_path: Path) -> None:
+    path = tmp_path / "redis.sock"
+    args = [redis_binary(), "--port", "0", "--unixsocket", str(path), "--save", ""]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client = connect(f"unix://{path}")
+        assert client.set("k", "v") is True and client.get("k") == b"v"
+        assert kept(client).direct and kept(client).conn._sock.family == socket.AF_UNIX
+        assert client.register_script("return ARGV[1]")(args=["x"]) == b"x"
+        client.close()
+    finally:
+        proc.kill()
+        proc.wait(10)
