@@ -43,10 +43,10 @@ from __future__ import annotations
 
 import hashlib
 
-from alerts.delivery.ledger_lua import LEDGER_SCRIPT
+from alerts.delivery.ledger_lua import LEDGER_ARGS, LEDGER_SCRIPT
 from alerts.delivery.straight import PLACE_TAKE
 
-ROW_ARGS = 17  # per row: its item's position, then the ledger's 16 arguments
+ROW_ARGS = 1 + LEDGER_ARGS  # per row: its item's position, then the ledger's arguments
 HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 
 # The first row's straight step (``straight``), before its insert: its story placed and, when

@@ -19,6 +19,7 @@ from redis.connection import AbstractConnection
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
+from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import add_silence
@@ -113,6 +114,7 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     clock = FrozenClock(T0)
     h = handoff_over(private_redis, clock)
     one_item(h, make_alert(0))()  # loads the scripts (SCRIPT LOAD is not the hot path)
+    private_redis.script_load(LEDGER_SCRIPT)  # the follow-up's save: a running worker has it
     clock.advance(seconds=5)
     fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
     assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
