@@ -59,13 +59,13 @@ def hand_on(
     rules: Rules,
     h: Handoff,
     *,
-    done: str | None = None,
+    done: tuple[str, ...] = (),
     checked: bool = True,
 ) -> list[str]:
     """Match items in chunks, record them all pending, remember the items, then send or queue;
     the ids of the items handed on.
 
-    ``done``: the intake's bulletin these items finish, released with the same write.
+    ``done``: the intake's bulletins these items finish, released with the same write.
     ``checked=False``: the items (unique ids) were not checked against ``h.seen``; the write
     checks them (``handoff_commit.write``, ``check``) and only the new ones are recorded,
     remembered and handed on.
@@ -107,10 +107,10 @@ def park(
     h: Handoff,
     queue_batch: Callable[[list[Item]], None],
     *,
-    done: str | None = None,
+    done: tuple[str, ...] = (),
 ) -> list[str]:
     """Queue items in batches to be matched later (no valid rule set yet), then remember them
-    (and release ``done`` from the intake)."""
+    (and release the bulletins ``done`` from the intake)."""
     for batch in item_steps.batches(items, h.match_batch):
         queue_batch(batch)
     commit(h, [], items, done)

@@ -99,7 +99,7 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
         known = known_silences()
         ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
         recorded, silences, _, step = write(
-            h, rows, [alert.item], bulletin.id, check=False, ahead=ahead, known=known
+            h, rows, [alert.item], (bulletin.id,), check=False, ahead=ahead, known=known
         )
         stepped = (ahead, step) if ahead and step else None
         new = inserted_ids(rows, recorded)
@@ -165,7 +165,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
         ahead = straight_ahead(alert, rows[0], h.delivery, known_silences()[1])
         recorded, silences, new, step = write(
-            h, rows, [alert.item], bulletin.id, check=True, ahead=ahead
+            h, rows, [alert.item], (bulletin.id,), check=True, ahead=ahead
         )
         assert new == [alert.item] and len(recorded) == 1 and ahead and step
         send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), (ahead, step))
@@ -185,7 +185,7 @@ def test_a_seen_item_gets_no_row_from_the_write_that_checks_it(private_redis):
     seen, new = make_alert(1), make_alert(2)
     h.seen.mark_seen([seen.item.id], T0)
     rows = [pending_row(a, "ops", T0, h.delivery) for a in (seen, new)]
-    recorded, _, fresh = write(h, rows, [seen.item, new.item], None, check=True)[:3]
+    recorded, _, fresh = write(h, rows, [seen.item, new.item], (), check=True)[:3]
     assert fresh == [new.item] and [r.id for r in recorded] == [rows[1].id]
     assert h.delivery.store.ledger.get(rows[0].id) is None  # nothing for the reconciler
     assert h.delivery.store.ledger.get(rows[1].id) is not None
