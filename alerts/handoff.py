@@ -206,12 +206,15 @@ def _due(later: Later, spent: float, lease: float) -> bool:
 
 def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float | None]]) -> None:
     """Write the finishes held, in one round trip; when that fails, each of their deliveries is
-    queued as a failed inline send is (its task finds the row as the write left it)."""
+    queued now, as a failed inline send is (its task finds the row as the write left it), in
+    place of a retry it was to be queued for."""
     if not later:
         return
     try:
         finish_all(h.delivery.store, later)
     except Exception as exc:
+        failed = {(row.alert.key, row.channel) for row, _ in later}
+        queue[:] = [job for job in queue if (job[0].key, job[1]) not in failed]
         for row, _ in later:
             _failed(row.alert, row.channel, exc)
             queue.append((row.alert, row.channel, None))

@@ -126,7 +126,8 @@ def test_nothing_is_queued_before_the_finishes_are_written(client):
 def test_a_failed_finish_write_queues_each_delivery_as_a_failed_send_did(
     client, store, monkeypatch, caplog
 ):
-    notifier, queued = Watching(), list[tuple[str, float | None]]()
+    busy = SendResult(ok=False, retryable=True, error="429", retry_after=5.0)
+    notifier, queued = Watching(script={"slack": [busy]}), list[tuple[str, float | None]]()
     h = watched(client, store, notifier, enqueue=lambda a, ch, w: queued.append((ch, w)))
     notifier.h = h
 
@@ -136,7 +137,7 @@ def test_a_failed_finish_write_queues_each_delivery_as_a_failed_send_did(
     monkeypatch.setattr(handoff, "finish_all", down)
     with caplog.at_level(logging.WARNING, logger="alerts.handoff"):
         one_item(h, make_alert(1, channels=CHANNELS))
-    assert queued == [(ch, None) for ch in CHANNELS]
-    assert len(notifier.sent) == 3  # each sent once; its task finds it ``sending``
+    assert queued == [(ch, None) for ch in CHANNELS]  # the 429's retry queued now, once
+    assert len(notifier.sent) == 2  # each sent once; its task finds it ``sending``
     assert [status(h, make_alert(1), ch) for ch in CHANNELS] == ["sending"] * 3
     assert sum("ConnectionError); queued" in r.getMessage() for r in caplog.records) == 3
