@@ -39,7 +39,7 @@ def ingest_bulletin(
     try:
         items, checked = _new_items(s, source, content_b64, content_type, parsed)
         # The last chunk releases the bulletin from the intake with the items' own write.
-        last = bulletin_id and len(items) <= chunk and s.intake is not None
+        last = len(items) <= chunk and s.intake is not None
         done = (bulletin_id,) if last and bulletin_id else ()
         # Seen from now: the follow-up skips them.
         handed = hand_on_new(s, items[:chunk], done=done, checked=checked)
