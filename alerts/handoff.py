@@ -19,9 +19,10 @@ from alerts import item_steps
 from alerts.clock import Clock
 from alerts.delivery import DeliveryDeps, DeliveryRow, Outcome, deliver, record_pending
 from alerts.delivery.ledger import row_id
-from alerts.delivery.pipeline import straight_ahead
+from alerts.delivery.pipeline import Later, straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
+from alerts.delivery.store import finish_all
 from alerts.delivery.straight import Ahead, Straight
 from alerts.handoff_commit import commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
@@ -58,13 +59,13 @@ def hand_on(
     rules: Rules,
     h: Handoff,
     *,
-    done: str | None = None,
+    done: tuple[str, ...] = (),
     checked: bool = True,
 ) -> list[str]:
     """Match items in chunks, record them all pending, remember the items, then send or queue;
     the ids of the items handed on.
 
-    ``done``: the intake's bulletin these items finish, released with the same write.
+    ``done``: the intake's bulletins these items finish, released with the same write.
     ``checked=False``: the items (unique ids) were not checked against ``h.seen``; the write
     checks them (``handoff_commit.write``, ``check``) and only the new ones are recorded,
     remembered and handed on.
@@ -106,10 +107,10 @@ def park(
     h: Handoff,
     queue_batch: Callable[[list[Item]], None],
     *,
-    done: str | None = None,
+    done: tuple[str, ...] = (),
 ) -> list[str]:
     """Queue items in batches to be matched later (no valid rule set yet), then remember them
-    (and release ``done`` from the intake)."""
+    (and release the bulletins ``done`` from the intake)."""
     for batch in item_steps.batches(items, h.match_batch):
         queue_batch(batch)
     commit(h, [], items, done)
@@ -145,30 +146,86 @@ def send_or_queue(
     delivery reads them). ``new``: ids of rows this write inserted (their items placed nowhere
     yet: the story step skips looking for their placement). ``stepped``: the write took the
     first job's straight step (``handoff_commit.write``): its delivery goes on from there.
+
+    The sent rows' finishes are written together after the sends, one round trip
+    (``finish_all``), and only then is anything queued: a queued task never finds a row of
+    this hand-on still ``sending``. A crash before that write leaves those rows ``sending``,
+    resent (flagged possible duplicates) once their claims lapse, as a crash after any send did.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
-    for n, (alert, channel, row) in enumerate(jobs):
-        spent = (h.clock() - start).total_seconds()
-        if n >= h.inline or spent >= h.inline_budget:
-            h.enqueue(alert, channel, None)
-            continue
-        fresh = row.id in new and (alert.watch, alert.item.id) not in placed
-        placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
-        took = stepped if n == 0 and stepped and stepped[0].sending.id == row.id else None
-        try:
-            outcome = deliver_one(
-                alert, channel, h.delivery, pending=row, silences=silences, fresh=fresh,
-                stepped=took,
-            )  # fmt: skip
-        except Exception as exc:  # an outage included: the queued task tries again (or rejects)
-            log.warning(
-                "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
-                extra=delivery_ids(alert, channel),
-            )  # fmt: skip
-            h.enqueue(alert, channel, None)
-            continue
-        if outcome.status == "retry":
-            h.enqueue(alert, channel, outcome.retry_after or 1.0)
+    later: Later = []
+    queue: list[tuple[Alert, str, float | None]] = []
+    try:
+        for n, (alert, channel, row) in enumerate(jobs):
+            spent = (h.clock() - start).total_seconds()
+            if n >= h.inline or spent >= h.inline_budget:
+                queue.append((alert, channel, None))
+                continue
+            if _due(later, spent, h.delivery.conf.lease_seconds):
+                _finish_held(later, h, queue)
+            fresh = row.id in new and (alert.watch, alert.item.id) not in placed
+            placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
+            took = stepped if n == 0 and stepped and stepped[0].sending.id == row.id else None
+            outcome = _inline(alert, channel, row, h, silences, fresh, took, later)
+            if outcome is None or outcome.status == "retry":
+                wait = None if outcome is None else outcome.retry_after or 1.0
+                queue.append((alert, channel, wait))
+    finally:
+        _finish_held(later, h, queue)
+    for alert, channel, wait in queue:
+        h.enqueue(alert, channel, wait)
+
+
+def _inline(
+    alert: Alert,
+    channel: str,
+    row: DeliveryRow,
+    h: Handoff,
+    silences: Sequence[Silence] | None,
+    fresh: bool,
+    stepped: tuple[Ahead, Straight] | None,
+    later: Later,
+) -> Outcome | None:
+    """One inline delivery (a sent row's finish left in ``later``); None: it failed."""
+    try:
+        return deliver_one(
+            alert, channel, h.delivery, pending=row, silences=silences, fresh=fresh,
+            stepped=stepped, later=later,
+        )  # fmt: skip
+    except Exception as exc:  # an outage included: the queued task tries again (or rejects)
+        _failed(alert, channel, exc)
+        return None
+
+
+def _due(later: Later, spent: float, lease: float) -> bool:
+    """Whether the finishes held must be written before the next send: one carries a new
+    thread's ref (the next delivery may follow up its story and read it), or the sends so far
+    took half a lease (the held claims must not lapse before their finish)."""
+    return bool(later) and (spent >= lease / 2 or any(row.thread_ref for row, _ in later))
+
+
+def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float | None]]) -> None:
+    """Write the finishes held, in one round trip; when that fails, each of their deliveries is
+    queued now, as a failed inline send is (its task finds the row as the write left it), in
+    place of a retry it was to be queued for."""
+    if not later:
+        return
+    try:
+        finish_all(h.delivery.store, later)
+    except Exception as exc:
+        failed = {(row.alert.key, row.channel) for row, _ in later}
+        queue[:] = [job for job in queue if (job[0].key, job[1]) not in failed]
+        for row, _ in later:
+            _failed(row.alert, row.channel, exc)
+            queue.append((row.alert, row.channel, None))
+    later.clear()
+
+
+def _failed(alert: Alert, channel: str, exc: Exception) -> None:
+    log.warning(
+        "inline delivery of %s to %s failed (%r); queued", alert.key, channel, exc,
+        extra=delivery_ids(alert, channel),
+    )  # fmt: skip
 
 
 def delivery_ids(alert: Alert, channel: str, rid: str | None = None) -> dict[str, str]:
@@ -191,11 +248,12 @@ def deliver_one(
     silences: Sequence[Silence] | None = None,
     fresh: bool = False,
     stepped: tuple[Ahead, Straight] | None = None,
+    later: Later | None = None,
 ) -> Outcome:
     """``deliver``, counted in the metrics and logged with the delivery's ids."""
     outcome = deliver(
         alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh,
-        stepped=stepped,
+        stepped=stepped, later=later,
     )  # fmt: skip
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO

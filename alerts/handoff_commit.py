@@ -30,7 +30,7 @@ from alerts.delivery.redis_ledger import RedisLedger, inserted
 from alerts.delivery.silences import RedisSilences, Silence, from_hash
 from alerts.delivery.store import redis_client
 from alerts.delivery.straight import Ahead, Straight, step_keys_args, stepped
-from alerts.handoff_lua import COMMIT_SCRIPT, COMMIT_SHA
+from alerts.handoff_lua import COMMIT_SCRIPT, COMMIT_SHA, RELEASE_SEP
 from alerts.ingest import dedup
 from alerts.ingest.dedup import ItemArchive, RedisItemArchive, RedisSeenStore, SeenStore
 from alerts.ingest.intake import INTAKE_KEY, Intake, RedisIntake
@@ -74,10 +74,10 @@ def known_silences() -> tuple[str, list[Silence]]:
 
 
 def commit(
-    h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
+    h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: tuple[str, ...]
 ) -> tuple[list[DeliveryRow], list[Silence]]:
     """Record ``rows`` (a row already there is kept: it comes back instead), remember
-    ``items``, release bulletin ``done``; the rows as recorded and the current silences."""
+    ``items``, release the bulletins ``done``; the rows as recorded and the current silences."""
     recorded, silences, _, _ = write(h, rows, items, done, check=False)
     return recorded, silences
 
@@ -86,7 +86,7 @@ def write(
     h: Stores,
     rows: Sequence[DeliveryRow],
     items: Sequence[Item],
-    done: str | None,
+    done: tuple[str, ...],
     *,
     check: bool,
     ahead: Ahead | None = None,
@@ -114,7 +114,7 @@ def _write(
     h: Stores,
     rows: Sequence[DeliveryRow],
     items: Sequence[Item],
-    done: str | None,
+    done: tuple[str, ...],
     *,
     check: bool,
     ahead: Ahead | None,
@@ -129,7 +129,7 @@ def _write(
     cutoff = archive.trim_due(now) if items else None
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
-    release = done if done is not None and h.intake is not None else ""
+    release = RELEASE_SEP.join(done) if h.intake is not None else ""
     step = _step(h, rows, ahead, check)
     args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0]), known[0]]
     at: dict[str, int] = {}
@@ -180,14 +180,16 @@ def _run(client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
 
 
 def _one_by_one(
-    h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: str | None
+    h: Stores, rows: Sequence[DeliveryRow], items: Sequence[Item], done: tuple[str, ...]
 ) -> tuple[list[DeliveryRow], list[Silence]]:
     store = h.delivery.store
     recorded = [store.ledger.insert(row) or row for row in rows]
     if items:
         dedup.remember(items, seen=h.seen, archive=h.archive, now=h.clock())
-    if done is not None and h.intake is not None:
-        h.intake.done(done)
+    intake = h.intake
+    if intake is not None:
+        for bulletin in done:
+            intake.done(bulletin)
     return recorded, store.silences.all()
 
 

@@ -12,12 +12,12 @@ then the first row's straight step's keys, if any: the story's four (``PLACE``),
 two (``TAKE``) or none.
 ARGV: 1 the item count, 2 check "1"/"0" (keep only the items not seen yet, by ``SET NX``; else
 archive and mark every one), 3 the archive TTL, 4 the ingest score, 5 the archive trim cutoff
-or "" (not due), 6 the bulletin to release from the intake or "", 7 the step's key count (0:
-no step), 8 the digest of the silences the caller knows ("" none: ``handoff_commit``); then
-per item its id and JSON; then per row its item's position (1-based; without the check every
-row is recorded) and its 16 ledger arguments (mode ``insert``); then the step's: the story's
-argument count, the pacing's, the row's value claimed and ``sending`` (claim and JSON), the
-story's arguments, the pacing's.
+or "" (not due), 6 the bulletins to release from the intake, NUL-separated ("" none), 7 the
+step's key count (0: no step), 8 the digest of the silences the caller knows ("" none:
+``handoff_commit``); then per item its id and JSON; then per row its item's position
+(1-based; without the check every row is recorded) and its 16 ledger arguments (mode
+``insert``); then the step's: the story's argument count, the pacing's, the row's value
+claimed and ``sending`` (claim and JSON), the story's arguments, the pacing's.
 Returns {1/0 per item (new), per row the ledger's reply or {5, ""} (its item was seen: not
 recorded), the silences hash as HGETALL gives it (empty when the caller knows it: its digest
 matched), the step's reply (``_STEP``), 1/0 the digest matched}.
@@ -43,10 +43,11 @@ from __future__ import annotations
 
 import hashlib
 
-from alerts.delivery.ledger_lua import LEDGER_SCRIPT
+from alerts.delivery.ledger_lua import LEDGER_ARGS, LEDGER_SCRIPT
 from alerts.delivery.straight import PLACE_TAKE
 
-ROW_ARGS = 17  # per row: its item's position, then the ledger's 16 arguments
+RELEASE_SEP = "\0"  # between the bulletins to release (ARGV 6): ids never hold a NUL
+ROW_ARGS = 1 + LEDGER_ARGS  # per row: its item's position, then the ledger's arguments
 HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 
 # The first row's straight step (``straight``), before its insert: its story placed and, when
@@ -104,7 +105,11 @@ for i = 1, n do
   if new[i] then redis.call('ZADD', KEYS[1], ARGV[4], ARGV[{HEAD_ARGS - 1} + 2 * i]) end
 end
 if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5]) end
-if ARGV[6] ~= '' then redis.call('HDEL', KEYS[2], ARGV[6]) end
+if ARGV[6] ~= '' then
+  local ids = {{}}
+  for id in string.gmatch(ARGV[6], '[^%z]+') do ids[#ids + 1] = id end
+  redis.call('HDEL', KEYS[2], unpack(ids))
+end
 return {{flags, out, known and {{}} or muted, stepped, known and 1 or 0}}
 """
 COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()

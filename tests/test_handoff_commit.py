@@ -82,7 +82,7 @@ def test_the_write_is_one_script_by_digest_and_its_text_after_noscript(client, h
         if flush:
             client.script_flush()
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
-        write_new = functools.partial(write, h, rows, [alert.item], done, check=True)
+        write_new = functools.partial(write, h, rows, [alert.item], (done,), check=True)
         (recorded, silences, new, _), sent = trips(write_new, monkeypatch)
         # NOSCRIPT wrote nothing: the text follows, once; else the digest alone
         assert sent == ([b"EVALSHA", b"EVAL"] if flush else [b"EVALSHA"]), sent
@@ -98,7 +98,7 @@ def test_a_seen_item_is_neither_recorded_nor_archived_and_its_bulletin_is_releas
     h.seen.mark_seen([old.item.id], T0)
     done = bulletin(h, old)
     rows = [pending_row(a, "ops", h.clock(), h.delivery) for a in (old, new)]
-    recorded, _, fresh = write(h, rows, [old.item, new.item], done, check=True)[:3]
+    recorded, _, fresh = write(h, rows, [old.item, new.item], (done,), check=True)[:3]
     assert fresh == [new.item] and recorded == rows[1:]
     assert h.delivery.store.ledger.get(rows[0].id) is None
     assert not archived(client, old.item.id) and archived(client, new.item.id)
@@ -109,10 +109,10 @@ def test_checked_items_are_all_recorded_and_marked_and_a_row_found_comes_back(h)
     alert = make_alert(1)
     h.seen.mark_seen([alert.item.id], T0)  # checked before: marked again all the same
     first = pending_row(alert, "ops", h.clock(), h.delivery)
-    assert commit(h, [first], [alert.item], None)[0] == [first]
+    assert commit(h, [first], [alert.item], ())[0] == [first]
     h.clock.advance(seconds=5)  # type: ignore[attr-defined]  # a FrozenClock
     again = pending_row(alert, "ops", h.clock(), h.delivery)
-    recorded, silences = commit(h, [again], [alert.item], None)
+    recorded, silences = commit(h, [again], [alert.item], ())
     assert recorded[0] is not again and recorded[0].created_at == first.created_at
     assert silences == []
     assert h.seen.unseen([alert.item.id]) == []
@@ -124,9 +124,11 @@ def test_an_alerting_item_costs_the_write_nine_commands(client, h):
     alert = make_alert(1)
     done = bulletin(h, alert)
     first = make_alert(0)  # loads the script; the archive's index trimmed (once a minute)
-    write(h, [pending_row(first, "ops", h.clock(), h.delivery)], [first.item], None, check=True)[:3]
+    write(h, [pending_row(first, "ops", h.clock(), h.delivery)], [first.item], (), check=True)[:3]
     client.config_resetstat()
-    write(h, [pending_row(alert, "ops", h.clock(), h.delivery)], [alert.item], done, check=True)[:3]
+    write(h, [pending_row(alert, "ops", h.clock(), h.delivery)], [alert.item], (done,), check=True)[
+        :3
+    ]
     stats = client.info("commandstats")
     calls = {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
     calls = {k: n for k, n in calls.items() if not k.startswith("config")}

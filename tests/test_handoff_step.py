@@ -64,7 +64,7 @@ def written(h: Handoff, alert: Alert, *, check: bool = True) -> tuple[Written, A
     known = known_silences()
     ahead = straight_ahead(alert, row, h.delivery, known[1])
     assert ahead is not None
-    return write(h, [row], [alert.item], None, check=check, ahead=ahead, known=known), ahead
+    return write(h, [row], [alert.item], (), check=check, ahead=ahead, known=known), ahead
 
 
 def stored(client: redis.Redis, row: DeliveryRow) -> tuple[str | None, DeliveryRow]:
@@ -94,7 +94,7 @@ def test_no_step_after_the_silences_changed_for_a_seen_item_or_a_row_found(clien
     if why == "seen":
         h.seen.mark_seen([alert.item.id], T0)
     if why == "found":
-        write(h, [pending_row(alert, "ops", T0, h.delivery)], [alert.item], None, check=False)
+        write(h, [pending_row(alert, "ops", T0, h.delivery)], [alert.item], (), check=False)
     done, _ = written(h, alert, check=why != "found")
     assert done.step is None
     if why != "seen":
@@ -149,7 +149,7 @@ def one_item(h: Handoff, alert: Alert) -> None:
     rows = [pending_row(alert, ch, h.clock(), h.delivery) for ch in alert.channels]
     known = known_silences()
     ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
-    done = write(h, rows, [alert.item], None, check=True, ahead=ahead, known=known)
+    done = write(h, rows, [alert.item], (), check=True, ahead=ahead, known=known)
     jobs = [(alert, row.channel, row) for row in done.recorded]
     stepped = (ahead, done.step) if ahead and done.step else None
     send_or_queue(jobs, h, done.silences, inserted_ids(rows, done.recorded), stepped)

@@ -16,6 +16,7 @@ from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
 from alerts.rules import RuleSetError
 from alerts.usecases import bulletins, upkeep
+from alerts.usecases.bulletins import Posted, ingest_group
 from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app
 from workers.broker import delivery_queue
@@ -113,28 +114,72 @@ def ingest_bulletin(
 @app.task(name="alerts.ingest_bulletins", bind=True, max_retries=None)
 @requeue_on_outage
 def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
-    """Several small bulletins the API wrote together (``alerts.api.batcher``), each ingested
-    as ``ingest_bulletin`` would; how many items were new. One that fails leaves the others
-    done and itself in the intake (the reconciler queues it again), then its error is raised.
-    Without a valid rule set all wait; a retry or a requeue skips the items already handed on
-    (the hand-on's write keeps only unseen items)."""
-    new, failed = 0, None
-    for b in bulletins:
-        try:
-            new += _ingest(
-                b["source"], "", b.get("content_type"), b["bulletin_id"], b["items"], b.get("fmt")
-            )
-        except RuleSetError as exc:
-            log.error("no valid rule set, %d bulletins wait: %s", len(bulletins), exc)
-            raise self.retry(countdown=RULES_RETRY_SECONDS) from None
-        except OUTAGES:
-            raise
-        except Exception as exc:  # the others go on; this one stays in the intake
-            log.exception("bulletin %s failed", b["bulletin_id"])
-            failed = failed or exc
+    """Several small bulletins the API wrote together (``alerts.api.batcher``), ingested in one
+    hand-on (``bulletins.ingest_group``); how many items were new. One that fails (a bad item;
+    if the hand-on fails, each is ingested on its own to find it) leaves the others done and
+    itself in the intake (the reconciler queues it again), then its error is raised. Without a
+    valid rule set all wait; a retry or a requeue skips the items already handed on (the
+    hand-on's write keeps only unseen items)."""
+    posted, failed = _each(bulletins, _posted)
+    try:
+        new, failed = _ingest_group(posted, failed)
+    except RuleSetError as exc:
+        log.error("no valid rule set, %d bulletins wait: %s", len(bulletins), exc)
+        raise self.retry(countdown=RULES_RETRY_SECONDS) from None
     if failed is not None:
         raise failed
     return new
+
+
+def _ingest_group(posted: list[Posted], failed: Exception | None) -> tuple[int, Exception | None]:
+    """``ingest_group``; when it fails, each bulletin on its own (nothing was written, or the
+    items are seen), to find the one that fails. The new items and the first error."""
+    try:
+        return ingest_group(services(), posted), failed
+    except (RuleSetError, *OUTAGES):
+        raise
+    except Exception:
+        log.exception("a group of %d bulletins failed; each on its own", len(posted))
+        counts, failed = _each(posted, _ingest_posted, failed)
+        return sum(counts), failed
+
+
+T = TypeVar("T", dict[str, Any], Posted)  # a bulletin of the message, decoded or not
+U = TypeVar("U")
+
+
+def _each(
+    bulletins: list[T], run: Callable[[T], U], failed: Exception | None = None
+) -> tuple[list[U], Exception | None]:
+    """``run`` on each bulletin; one that fails (an outage or no rule set aside) is logged and
+    left out; the results and the first error."""
+    done: list[U] = []
+    for b in bulletins:
+        try:
+            done.append(run(b))
+        except (RuleSetError, *OUTAGES):
+            raise
+        except Exception as exc:  # the others go on; this one stays in the intake
+            log.exception("bulletin %s failed", _bulletin_id(b))
+            failed = failed or exc
+    return done, failed
+
+
+def _posted(b: dict[str, Any]) -> Posted:
+    """A bulletin of the group's message, its items decoded."""
+    items = [Item.model_validate(i) for i in b["items"]]
+    parsed = Parsed(items, b.get("fmt") or "unknown")
+    return Posted(b["source"], b["bulletin_id"], b.get("content_type"), parsed)
+
+
+def _ingest_posted(p: Posted) -> int:
+    """One bulletin of a group on its own (``ingest_bulletin``'s body); its new items."""
+    args = (p.source, "", p.content_type, p.bulletin_id)
+    return len(bulletins.ingest_bulletin(services(), *args, parsed=p.parsed))
+
+
+def _bulletin_id(b: dict[str, Any] | Posted) -> str:
+    return b.bulletin_id if isinstance(b, Posted) else str(b.get("bulletin_id"))
 
 
 def _ingest(

@@ -165,3 +165,27 @@ LEDGER_SCRIPT = (
     .replace("@BARE@", final_table(UNINDEXED))
     .replace("@SEP@", "%" + SEP)
 )
+
+LEDGER_ARGS = 16  # the script's arguments (ARGV above)
+
+# Several finishes in one call (``RedisLedger.finish_all``: the inline sends of one hand-on).
+# KEYS: per row its four keys; then one key per thread ref to remember (``stories``).
+# ARGV: 1 the row count, per row its 16 arguments (mode ``finish``), per thread key its ref and
+# TTL. The refs are written first (SET NX: first writer wins), as ``store.finish_sent`` did.
+# Returns each row's code (1 written, 0 refused).
+FINISHES_SCRIPT = f"""
+local function ledger(KEYS, ARGV)
+{LEDGER_SCRIPT}
+end
+local n, w = tonumber(ARGV[1]), {LEDGER_ARGS}
+for t = 1, #KEYS - 4 * n do
+  local a = w * n + 2 * t
+  redis.call('SET', KEYS[4 * n + t], ARGV[a], 'NX', 'EX', ARGV[a + 1])
+end
+local out = {{}}
+for r = 0, n - 1 do
+  local keys = {{unpack(KEYS, 4 * r + 1, 4 * r + 4)}}
+  out[r + 1] = ledger(keys, {{unpack(ARGV, 2 + w * r, 1 + w * (r + 1))}})[1]
+end
+return out
+"""

@@ -40,6 +40,9 @@ from alerts.notify.base import SendResult
 from alerts.redis_conn import NotReplicated
 from alerts.rules.notify import NotifySpec
 
+# Finishes left to the caller (``deliver``'s ``later``): each sent row as written, its token.
+Later = list[tuple[DeliveryRow, str]]
+
 
 def deliver(
     alert: Alert,
@@ -50,6 +53,7 @@ def deliver(
     silences: Sequence[Silence] | None = None,
     fresh: bool = False,
     stepped: tuple[Ahead, Straight] | None = None,
+    later: Later | None = None,
 ) -> Outcome:
     """Run every stage for one (alert, channel) and say how it ended.
 
@@ -59,10 +63,11 @@ def deliver(
     ``fresh``: the caller's write has just found the item new, so nothing has placed it in a
     story yet (the placement skips looking; see ``stories_lua``). ``stepped``: the write that
     recorded ``pending`` took its straight step too (``ahead``; ``handoff_lua``): the stages
-    before it were judged then, and what it ended with is taken from there.
+    before it were judged then, and what it ended with is taken from there. ``later``: a sent
+    row's finish is added there, for the caller to write (``store.finish_all``), not written.
     """
     if stepped is not None and pending is not None and silences is not None:
-        return _stepped(deps, alert, pending, silences, *stepped)
+        return _stepped(deps, alert, pending, silences, *stepped, later)
     now = deps.clock()
     found: DeliveryRow | None = pending
     claim_left: float | None = None
@@ -82,9 +87,9 @@ def deliver(
     if muted is not None:
         return _finish(deps, row.moved("silenced", now, detail=muted), "silenced")
     if goes_straight(spec, now, silences):
-        return _straight(deps, alert, spec, row, silences, fresh)
+        return _straight(deps, alert, spec, row, silences, fresh, later)
     story = assign_story(alert, now, deps, channel)
-    return _placed(deps, alert, spec, row, story, now, silences)
+    return _placed(deps, alert, spec, row, story, now, silences, later)
 
 
 def _placed(
@@ -95,6 +100,7 @@ def _placed(
     story: Story,
     now: datetime,
     silences: Sequence[Silence],
+    later: Later | None = None,
 ) -> Outcome:
     """The stages after the story: its silences, the holds, pacing, then the send."""
     channel = row.channel
@@ -108,7 +114,7 @@ def _placed(
     if wait > 0:
         return _retry(deps, row.model_copy(update={"story": story.id}), wait, now, "paced")
     reply_to = story.thread if story.followup else None
-    return send_and_record(deps, row.model_copy(update={"story": story.id}), reply_to)
+    return send_and_record(deps, row.model_copy(update={"story": story.id}), reply_to, later)
 
 
 def _straight(
@@ -118,12 +124,13 @@ def _straight(
     row: DeliveryRow,
     silences: Sequence[Silence],
     fresh: bool = False,
+    later: Later | None = None,
 ) -> Outcome:
     """Place the story, take the pacing token and claim the row in one step (``straight``);
     a follow-up comes back untouched and takes the stages after the story."""
     a = _ahead(deps, alert, spec, row, deps.clock())
     done = place_and_begin(deps.store, a.sig, a.new, a.sending, a.claim, a.pace, fresh=fresh)
-    return _stepped(deps, alert, row, silences, a, done)
+    return _stepped(deps, alert, row, silences, a, done, later)
 
 
 def _stepped(
@@ -133,6 +140,7 @@ def _stepped(
     silences: Sequence[Silence],
     a: Ahead,
     done: Straight,
+    later: Later | None = None,
 ) -> Outcome:
     """After the straight step: a wait, a follow-up's stages after the story, or the send."""
     now = a.claim[2]
@@ -140,8 +148,8 @@ def _stepped(
         return _retry(deps, row.model_copy(update={"story": done.story}), done.wait, now, "paced")
     if done.begun is None:
         followed = Story(id=done.story, followup=True, thread=done.thread)
-        return _placed(deps, alert, a.spec, row, followed, now, silences)
-    return _sent(deps, row, a.sending, a.token, done.begun, None)
+        return _placed(deps, alert, a.spec, row, followed, now, silences, later)
+    return _sent(deps, row, a.sending, a.token, done.begun, None, later)
 
 
 def straight_ahead(
@@ -200,14 +208,17 @@ def _retrying(
     return row.moved("retrying", now, next_attempt_at=at, wake_at=at + grace, detail=why)
 
 
-def send_and_record(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> Outcome:
-    """Claim the row, send once, record the result, release the claim."""
+def send_and_record(
+    deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None, later: Later | None = None
+) -> Outcome:
+    """Claim the row, send once, record the result, release the claim (``later``: as
+    ``deliver``'s)."""
     now = deps.clock()
     token, sending = _claiming(deps, row, now)
     # Claim, re-read under the claim (a twin task may have sent and released since this one read
     # the row) and write "sending": one step.
     begun = deps.store.ledger.begin_send(sending, token, deps.conf.lease_seconds, now)
-    return _sent(deps, row, sending, token, begun, reply_to)
+    return _sent(deps, row, sending, token, begun, reply_to, later)
 
 
 def _claiming(
@@ -242,8 +253,10 @@ def _sent(
     token: str,
     begun: Begun,
     reply_to: str | None,
+    later: Later | None = None,
 ) -> Outcome:
-    """After ``begin_send``: send once under the claim, record the result, release the claim."""
+    """After ``begin_send``: send once under the claim, record the result, release the claim
+    (or leave that to ``later``'s owner)."""
     ledger = deps.store.ledger
     if begun.outcome == "held":
         return Outcome(status="retry", retry_after=begun.left, detail="another worker is sending")
@@ -262,7 +275,10 @@ def _sent(
     except BaseException:
         ledger.release(row.id, token)
         raise
-    finish_sent(deps.store, done, token)  # with a new thread's ref, in the same round trip
+    if later is None:
+        finish_sent(deps.store, done, token)  # with a new thread's ref, in the same round trip
+    else:
+        later.append((done, token))
     return outcome
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from alerts.delivery.claim import (
     split_value,
 )
 from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
-from alerts.delivery.ledger_lua import LEDGER_SCRIPT
+from alerts.delivery.ledger_lua import FINISHES_SCRIPT, LEDGER_SCRIPT
 from alerts.redis_conn import Durability
 
 # About one write in this many trims the indexes it touches (sampled by row id: see ledger_lua).
@@ -40,6 +41,7 @@ class RedisLedger:
         self.ttl = int(ttl_seconds)
         self.durability = durability or Durability()
         self._script = client.register_script(LEDGER_SCRIPT)
+        self._finishes = client.register_script(FINISHES_SCRIPT)
 
     def get(self, rid: str) -> DeliveryRow | None:
         """The row with id ``rid``, if any."""
@@ -80,14 +82,23 @@ class RedisLedger:
 
     def finish(self, row: DeliveryRow, token: str) -> bool:
         """Save ``row`` (never demoting a final one) and drop the claim, atomically."""
-        return self._run("finish", row, claim=["", 0, holder_prefix(token), 0])[0] == 1
+        return self._run("finish", row, claim=_finishing(token))[0] == 1
 
-    def queue_finish(self, pipe: Any, row: DeliveryRow, token: str) -> None:
-        """``finish``'s script queued on ``pipe``; its reply's first element is 1 when the row
-        was written. EVAL, not EVALSHA: a pipeline that meets NOSCRIPT (after a Redis restart)
-        would run the commands queued behind it all the same."""
-        keys, args = self.keys_args("finish", row, claim=["", 0, holder_prefix(token), 0])
-        pipe.eval(LEDGER_SCRIPT, len(keys), *keys, *args)
+    def finish_all(
+        self, done: Sequence[tuple[DeliveryRow, str]], threads: Sequence[tuple[str, str, int]] = ()
+    ) -> list[bool]:
+        """``finish`` each (row, token) in one script call (``FINISHES_SCRIPT``), after writing
+        each (key, ref, TTL) of ``threads`` unless its key is there; True for a row written."""
+        keys: list[str] = []
+        args: list[Any] = [len(done)]
+        for row, token in done:
+            row_keys, row_args = self.keys_args("finish", row, claim=_finishing(token))
+            keys += row_keys
+            args += row_args
+        for key, ref, ttl in threads:
+            keys.append(key)
+            args += [ref, ttl]
+        return [int(code) == 1 for code in self._finishes(keys=keys, args=args)]
 
     def release(self, rid: str, token: str) -> None:
         """Drop the claim if ``token`` still holds it (the script's ``release`` mode)."""
@@ -196,6 +207,11 @@ def oldest_open(client: redis.Redis, prefix: str, chunk: int = 500) -> float | N
 def claim_args(token: str, lease_seconds: float, now: datetime) -> list[Any]:
     """The claim arguments of ``begin`` (ARGV 11-14)."""
     return [claim_value(token, now, lease_seconds), ms(now), "", lease_ms(lease_seconds)]
+
+
+def _finishing(token: str) -> list[Any]:
+    """The claim arguments of ``finish`` (ARGV 11-14): only the holder's prefix, to drop it."""
+    return ["", 0, holder_prefix(token), 0]
 
 
 def begun_of(code: Any, value: Any) -> Begun:

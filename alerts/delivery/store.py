@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -69,21 +70,31 @@ def redis_client(store: DeliveryStore) -> redis.Redis | None:
 def finish_sent(store: DeliveryStore, row: DeliveryRow, token: str) -> bool:
     """``finish`` the row after its send; a thread ref it got (a new story's first message)
     is remembered for the story's follow-ups first, in the same round trip on one Redis."""
-    ledger, stories, ref = store.ledger, store.stories, row.thread_ref
-    if row.status != "sent" or not row.story or not ref:
-        return ledger.finish(row, token)
+    return finish_all(store, [(row, token)])[0]
+
+
+def finish_all(store: DeliveryStore, done: Sequence[tuple[DeliveryRow, str]]) -> list[bool]:
+    """``finish_sent`` for each (row, token): one round trip on one Redis (the ledger's and the
+    stories'), else one by one; True for a row written."""
+    ledger, stories = store.ledger, store.stories
     if not (
         isinstance(ledger, RedisLedger)
         and isinstance(stories, RedisStories)
         and ledger.r is stories.r
     ):
-        stories.set_thread(row.story, row.channel, ref)
-        return ledger.finish(row, token)
-    pipe = ledger.r.pipeline(transaction=False)
-    stories.queue_set_thread(pipe, row.story, row.channel, ref)
-    ledger.queue_finish(pipe, row, token)
-    _, (code, _) = pipe.execute()
-    return int(code) == 1
+        return [_finish_one(store, row, token) for row, token in done]
+    threads = [
+        (stories.thread_key(row.story, row.channel), row.thread_ref, stories.ttl)
+        for row, _ in done
+        if row.status == "sent" and row.story and row.thread_ref
+    ]
+    return ledger.finish_all(done, threads)
+
+
+def _finish_one(store: DeliveryStore, row: DeliveryRow, token: str) -> bool:
+    if row.status == "sent" and row.story and row.thread_ref:
+        store.stories.set_thread(row.story, row.channel, row.thread_ref)
+    return store.ledger.finish(row, token)
 
 
 def look(

@@ -6,7 +6,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import redis
@@ -247,16 +247,16 @@ class RedisStories:
 
     def thread(self, story: str, channel: str) -> str | None:
         """The thread ref, if any."""
-        raw = self.r.get(f"{self.p}story:thread:{story}|{channel}")
+        raw = self.r.get(self.thread_key(story, channel))
         return bytes(raw).decode() if raw else None  # type: ignore[arg-type]
 
     def set_thread(self, story: str, channel: str, ref: str) -> None:
         """First writer wins (SET NX)."""
-        self.queue_set_thread(self.r, story, channel, ref)
+        self.r.set(self.thread_key(story, channel), ref, nx=True, ex=self.ttl)
 
-    def queue_set_thread(self, pipe: Any, story: str, channel: str, ref: str) -> None:
-        """``set_thread``'s SET NX, on ``pipe`` (or the client itself)."""
-        pipe.set(f"{self.p}story:thread:{story}|{channel}", ref, nx=True, ex=self.ttl)
+    def thread_key(self, story: str, channel: str) -> str:
+        """The key of a story's thread ref on a channel (kept ``ttl`` seconds)."""
+        return f"{self.p}story:thread:{story}|{channel}"
 
 
 def own_story(watch: str, item_id: str) -> str:

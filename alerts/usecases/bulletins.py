@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from alerts import handoff, item_steps, source_health
@@ -38,7 +39,8 @@ def ingest_bulletin(
     try:
         items, checked = _new_items(s, source, content_b64, content_type, parsed)
         # The last chunk releases the bulletin from the intake with the items' own write.
-        done = bulletin_id if len(items) <= chunk and s.intake is not None else None
+        last = len(items) <= chunk and s.intake is not None
+        done = (bulletin_id,) if last and bulletin_id else ()
         # Seen from now: the follow-up skips them.
         handed = hand_on_new(s, items[:chunk], done=done, checked=checked)
     except ParseError as exc:
@@ -82,12 +84,12 @@ def _new_items(
 
 
 def hand_on_new(
-    s: Services, items: list[Item], *, done: str | None = None, checked: bool = True
+    s: Services, items: list[Item], *, done: tuple[str, ...] = (), checked: bool = True
 ) -> list[str]:
     """Match, record pending, remember, send (``handoff.hand_on``); RuleSetError passes up.
 
     With watch shards, the items go to every shard's queue instead, then are remembered.
-    ``done``: the intake's bulletin to release with the items' write. ``checked=False``: the
+    ``done``: the intake's bulletins to release with the items' write. ``checked=False``: the
     write finds which items are new (unsharded only).
     """
     if s.settings.worker.shards > 1:
@@ -99,6 +101,63 @@ def hand_on_new(
         items = [item for item in items if item.id in new]
     _saw_new(s, items)
     return handed
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One bulletin of a group the API wrote together (``alerts.api.batcher``), as parsed."""
+
+    source: str
+    bulletin_id: str
+    content_type: str | None
+    parsed: Parsed
+
+
+def ingest_group(s: Services, group: Sequence[Posted]) -> int:
+    """Ingest bulletins the API wrote together, each as ``ingest_bulletin`` would (its log
+    line, its count), but the items of all in one hand-on: one write checks them, records
+    their deliveries and releases every bulletin from the intake. A bulletin of more than one
+    chunk, or with watch shards, goes through ``ingest_bulletin`` on its own. How many items
+    were new; RuleSetError (nothing written) and any other error pass up."""
+    conf = s.settings.worker
+    new, joint = 0, list[tuple[Posted, list[Item]]]()
+    for p in group:
+        if conf.shards > 1 or len(p.parsed.items) > conf.ingest_chunk:
+            new += len(ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed))
+        else:
+            joint.append((p, _unique(s, p)))
+    if joint:
+        new += _hand_on_group(s, joint)
+    return new
+
+
+def _hand_on_group(s: Services, joint: Sequence[tuple[Posted, list[Item]]]) -> int:
+    """One hand-on for the bulletins' items (an item in two of them is the first one's);
+    each bulletin's new items logged as ``ingest_bulletin`` logs them; how many were new."""
+    items: dict[str, Item] = {}
+    for _, unique in joint:
+        for item in unique:
+            items.setdefault(item.id, item)
+    h = s.handoff()
+    n = len(joint)  # the inline sends each bulletin's own hand-on had
+    h = replace(h, inline=h.inline * n, inline_budget=h.inline_budget * n)
+    done = tuple(p.bulletin_id for p, _ in joint) if s.intake is not None else ()
+    handed = set(handoff.hand_on(list(items.values()), s.rules, h, done=done, checked=False))
+    _saw_new(s, [item for item in items.values() if item.id in handed])
+    new = 0
+    for p, unique in joint:
+        ids = [item.id for item in unique if item.id in handed]
+        handed -= set(ids)  # new in the first bulletin that has it only
+        extra = {"source": p.source, "bulletin_id": p.bulletin_id, "item_ids": ids}
+        log.info("bulletin from %s: %d new items", p.source, len(ids), extra=extra)
+        new += len(ids)
+    return new
+
+
+def _unique(s: Services, p: Posted) -> list[Item]:
+    """A bulletin's items once each, counted in the metrics as ``_new_items`` counts them."""
+    items = item_steps.counted(p.parsed.items, source=p.source, fmt=p.parsed.format)
+    return item_steps.once_each(items, received=s.clock())
 
 
 def poll_hand_on(s: Services, items: list[Item]) -> list[str]:

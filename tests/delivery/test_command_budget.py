@@ -19,6 +19,7 @@ from redis.connection import AbstractConnection
 
 from alerts.clock import FrozenClock
 from alerts.delivery import deliver, record_pending, redis_store
+from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.delivery.pipeline import straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import add_silence
@@ -98,7 +99,7 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
         known = known_silences()
         ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
         recorded, silences, _, step = write(
-            h, rows, [alert.item], bulletin.id, check=False, ahead=ahead, known=known
+            h, rows, [alert.item], (bulletin.id,), check=False, ahead=ahead, known=known
         )
         stepped = (ahead, step) if ahead and step else None
         new = inserted_ids(rows, recorded)
@@ -113,6 +114,7 @@ def test_an_alerting_item_stays_within_its_round_trips_and_commands(private_redi
     clock = FrozenClock(T0)
     h = handoff_over(private_redis, clock)
     one_item(h, make_alert(0))()  # loads the scripts (SCRIPT LOAD is not the hot path)
+    private_redis.script_load(LEDGER_SCRIPT)  # the follow-up's save: a running worker has it
     clock.advance(seconds=5)
     fresh, trips = counted(private_redis, one_item(h, make_alert(1)), monkeypatch)
     assert trips == ITEM_ROUND_TRIPS, (trips, fresh)
@@ -163,7 +165,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
         ahead = straight_ahead(alert, rows[0], h.delivery, known_silences()[1])
         recorded, silences, new, step = write(
-            h, rows, [alert.item], bulletin.id, check=True, ahead=ahead
+            h, rows, [alert.item], (bulletin.id,), check=True, ahead=ahead
         )
         assert new == [alert.item] and len(recorded) == 1 and ahead and step
         send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), (ahead, step))
@@ -183,7 +185,7 @@ def test_a_seen_item_gets_no_row_from_the_write_that_checks_it(private_redis):
     seen, new = make_alert(1), make_alert(2)
     h.seen.mark_seen([seen.item.id], T0)
     rows = [pending_row(a, "ops", T0, h.delivery) for a in (seen, new)]
-    recorded, _, fresh = write(h, rows, [seen.item, new.item], None, check=True)[:3]
+    recorded, _, fresh = write(h, rows, [seen.item, new.item], (), check=True)[:3]
     assert fresh == [new.item] and [r.id for r in recorded] == [rows[1].id]
     assert h.delivery.store.ledger.get(rows[0].id) is None  # nothing for the reconciler
     assert h.delivery.store.ledger.get(rows[1].id) is not None

@@ -179,3 +179,28 @@ def test_an_item_the_api_parsed_and_seen_before_gets_nothing_again(tmp_path) -> 
     s.intake.add(Accepted("b2", "api", "", "application/json"), T0)
     assert bulletins.ingest_bulletin(s, "api", "", "application/json", "b2", parsed) == []
     assert s.delivery.store.ledger.get(rid) is None and s.intake.items == {}
+
+
+def test_a_group_is_one_hand_on_and_a_big_bulletin_of_it_goes_on_its_own(
+    tmp_path, monkeypatch
+) -> None:
+    s = services(tmp_path, ingest_chunk=2)
+    group = []
+    for n, titles in enumerate([("Drones over Kaluga",), ("Kaluga", "x", "y"), ("Kaluga two",)]):
+        items = [Item(id=f"b{n}-{k}", source="api", title=t) for k, t in enumerate(titles)]
+        parsed = Parsed(items, "json")
+        s.intake.add(Accepted(f"b{n}", "api", "", "application/json"), T0)
+        group.append(bulletins.Posted("api", f"b{n}", "application/json", parsed))
+    hands: list[int] = []
+    hand_on = bulletins.handoff.hand_on
+
+    def counting(items, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hands.append(len(items))
+        return hand_on(items, *args, **kwargs)
+
+    monkeypatch.setattr(bulletins.handoff, "hand_on", counting)
+    # b1 (three items, a chunk of two) alone: two of its items, a follow-up for the rest
+    assert bulletins.ingest_group(s, group) == 4
+    assert hands == [2, 2]  # b1's first chunk, then b0 and b2 together
+    assert set(s.intake.items) == {"b1"}  # kept for its follow-up; b0 and b2 released
+    assert s.queues.calls == [("bulletin", ("api", "b1"))]

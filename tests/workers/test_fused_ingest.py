@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +43,15 @@ class CheckingSeen(CheckBeforeMark, RedisSeenStore):
 @pytest.fixture
 def tasks(
     tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+) -> Any:
     """``workers.tasks`` with a runtime over the test Redis and recorded ``delay`` calls."""
+    return in_process(tmp_path, redis_url, redis_client, monkeypatch)
+
+
+def in_process(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """``workers.tasks`` as the ``tasks`` fixture gives it (its other modules' fixture)."""
     monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
     module = importlib.import_module("workers.tasks")
     runtime_mod = importlib.import_module("workers.runtime")
@@ -78,7 +84,7 @@ def tasks(
         module.ingest_bulletin, "delay", lambda *a, **k: calls.append(("ingest", (*a, k)))
     )
     module.calls, module.rt = calls, rt
-    yield module
+    return module
 
 
 def items(*titles: str) -> list[Item]:

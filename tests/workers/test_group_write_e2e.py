@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from pydantic import ValidationError
 
 from tests.workers.conftest import Stack, running_stack
 from tests.workers.test_e2e import settle
@@ -89,25 +90,53 @@ def test_concurrent_posts_share_a_task_and_each_alerts_once(
         assert not redis_client.hlen("alerts:ingest:intake")  # every bulletin released
 
 
-def test_a_failing_bulletin_leaves_the_others_done_then_fails_the_task(
+def group(*bad: int) -> list[dict[str, object]]:
+    """Bulletins b1..b3 of n items each; those in ``bad`` have an item that does not decode."""
+    item = {"id": "i", "source": "s", "title": "Kaluga"}
+    return [
+        {"source": "s", "bulletin_id": f"b{n}", "items": [{} if n in bad else item] * n}
+        for n in (1, 2, 3)
+    ]
+
+
+def test_a_bulletin_that_does_not_decode_leaves_the_others_to_the_hand_on_then_fails_the_task(
     monkeypatch, redis_url: str
 ) -> None:
     """One bad bulletin of several: the others are ingested, then its error fails the task (it
     stays in the intake, where the reconciler finds it)."""
     monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)  # workers.app builds an app on import
     tasks = importlib.import_module("workers.tasks")
+    done: list[list[str]] = []
 
+    def ingest_group(s, posted):  # type: ignore[no-untyped-def]
+        done.append([p.bulletin_id for p in posted])
+        return sum(len(p.parsed.items) for p in posted)
+
+    monkeypatch.setattr(tasks, "ingest_group", ingest_group)
+    with pytest.raises(ValidationError):
+        tasks.ingest_bulletins.run(bulletins=group(2))
+    assert done == [["b1", "b3"]]  # one hand-on for both
+    assert tasks.ingest_bulletins.run(bulletins=group()) == 6
+
+
+def test_when_the_group_fails_each_bulletin_goes_on_its_own_to_find_the_failing_one(
+    monkeypatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    tasks = importlib.import_module("workers.tasks")
     done: list[str] = []
 
-    def ingest(source, content_b64, content_type, bulletin_id, items, fmt):  # type: ignore[no-untyped-def]
-        if bulletin_id == "b2":
-            raise ValueError("bad bulletin")
-        done.append(bulletin_id)
-        return len(items)
+    def ingest_group(s, posted):  # type: ignore[no-untyped-def]
+        raise ValueError("bad bulletin")  # one of them: the hand-on wrote nothing
 
-    monkeypatch.setattr(tasks, "_ingest", ingest)
-    many = [{"source": "s", "bulletin_id": f"b{n}", "items": [{}] * n} for n in (1, 2, 3)]
+    def ingest_posted(p):  # type: ignore[no-untyped-def]
+        if p.bulletin_id == "b2":
+            raise ValueError("bad bulletin")
+        done.append(p.bulletin_id)
+        return len(p.parsed.items)
+
+    monkeypatch.setattr(tasks, "ingest_group", ingest_group)
+    monkeypatch.setattr(tasks, "_ingest_posted", ingest_posted)
     with pytest.raises(ValueError, match="bad bulletin"):
-        tasks.ingest_bulletins.run(bulletins=many)
+        tasks.ingest_bulletins.run(bulletins=group())
     assert done == ["b1", "b3"]
-    assert tasks.ingest_bulletins.run(bulletins=[many[0], many[2]]) == 4

@@ -1,0 +1,98 @@
+"""The bulletins of one ``alerts.ingest_bulletins`` task share one hand-on: one write records
+their deliveries and releases them all from the intake; each is logged and counted as before,
+a retry hands on nothing twice, and without a valid rule set all of them wait."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from alerts import handoff_commit
+from alerts.delivery.ledger import row_id
+from alerts.ingest.intake import Accepted
+from tests.workers.test_fused_ingest import break_rules, in_process
+
+
+@pytest.fixture
+def tasks(
+    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """``workers.tasks`` in this process over the test Redis (``test_fused_ingest``), with
+    no channel paced."""
+    module = in_process(tmp_path, redis_url, redis_client, monkeypatch)
+    deps = module.rt.delivery
+    monkeypatch.setattr(deps, "conf", deps.conf.model_copy(update={"paced_channels": []}))
+    return module
+
+
+def posted(tasks: Any, n: int, *titles: str, ids: list[str] | None = None) -> dict[str, Any]:
+    """Bulletin ``b<n>`` as the API's group message holds it, in the intake."""
+    items = [
+        {"id": i, "source": "api", "title": t}
+        for i, t in zip(ids or [f"b{n}-{k}" for k in range(len(titles))], titles, strict=True)
+    ]
+    tasks.rt.intake.add(Accepted(f"b{n}", "api", "", "application/json"), tasks.rt.clock())
+    return {"source": "api", "bulletin_id": f"b{n}", "items": items, "fmt": "json"}
+
+
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The hand-on writes (their item counts) from now on."""
+    counts: list[int] = []
+    run = handoff_commit._run
+
+    def counting(client: Any, keys: list[str], args: list[Any]) -> Any:
+        counts.append(int(args[0]))
+        return run(client, keys, args)
+
+    monkeypatch.setattr(handoff_commit, "_run", counting)
+    return counts
+
+
+def test_the_bulletins_of_a_task_share_one_write_and_are_each_logged(
+    tasks, monkeypatch, caplog
+) -> None:
+    group = [
+        posted(tasks, 1, "Drones over Kaluga"),
+        posted(tasks, 2, "Talks in Geneva", "Weather is mild"),
+        posted(tasks, 3, "Kaluga again", ids=["b1-0"]),  # an item of b1: new in b1 only
+    ]
+    counts = writes(monkeypatch)
+    with caplog.at_level(logging.INFO, logger="alerts.usecases.bulletins"):
+        assert tasks.ingest_bulletins.run(bulletins=group) == 3
+    assert counts == [3]  # one write, each item once
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("bulletin")]
+    assert lines == [f"bulletin from api: {n} new items" for n in (1, 2, 0)]
+    assert [r.item_ids for r in caplog.records if hasattr(r, "item_ids")] == [
+        ["b1-0"], ["b2-0", "b2-1"], []
+    ]  # fmt: skip
+    later = tasks.rt.clock() + timedelta(hours=1)
+    assert tasks.rt.intake.due(later, later) == []  # every bulletin released by that write
+    ledger, notifier = tasks.rt.delivery.store.ledger, tasks.rt.delivery.notifier
+    # three deliveries: each bulletin's own two inline sends (inline_deliveries: 2) are kept
+    assert len(notifier.sent) == 3 and tasks.calls == []
+    for key in ("kaluga|b1-0|slack", "kaluga|b1-0|email", "geneva|b2-0|slack"):
+        assert ledger.get(row_id(key)).status == "sent"
+    assert tasks.ingest_bulletins.run(bulletins=group) == 0  # a retry: nothing twice
+    assert len(notifier.sent) == 3
+
+
+def test_without_a_valid_rule_set_every_bulletin_of_the_task_waits(
+    tasks, tmp_path, monkeypatch
+) -> None:
+
+    class Retried(Exception):
+        pass
+
+    monkeypatch.setattr(tasks.ingest_bulletins, "retry", lambda **_: Retried())
+    break_rules(tasks, tmp_path)
+    group = [posted(tasks, 1, "Drones over Kaluga"), posted(tasks, 2, "Talks in Geneva")]
+    with pytest.raises(Retried):
+        tasks.ingest_bulletins.run(bulletins=group)
+    later = tasks.rt.clock() + timedelta(hours=1)
+    assert sorted(b.id for b in tasks.rt.intake.due(later, later)) == ["b1", "b2"]
+    assert tasks.rt.seen.unseen(["b1-0", "b2-0"]) == ["b1-0", "b2-0"]
