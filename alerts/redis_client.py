@@ -16,12 +16,15 @@ put through the client's callback. What redis-py did is kept:
   options other than ``keys``, ``HIMPORT`` and RESP2 fallbacks: ``_send_command_parse_response``;
 - a failed first attempt is handed to the connection's ``Retry`` as its first failure, so
   disconnect, backoff, retries and the error raised are redis-py's;
-- the reconnect after a maintenance move (``should_reconnect``); ``max_connections`` (the
-  kept connection is the pool's, counted in use).
+- the reconnect after a maintenance move (``should_reconnect``).
 
 Another thread, while one is on the kept connection, takes a pooled one (``_pooled``, without
 the observability hooks). Only a plain ``ConnectionPool`` takes these paths; a Sentinel pool,
-a client holding one connection, or a client-side cache go redis-py's whole way.
+a client holding one connection or a client-side cache go redis-py's whole way, and so does a
+pool given a ``max_connections`` below redis-py's default (100): the kept connection holds one
+of the pool's slots for good, so with ``max_connections=1`` a pipeline after a command would
+find none left. With the default bound, a client that has all 99 others in use at once finds
+none one connection sooner than ``redis.Redis`` would.
 ``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
 per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
 """
@@ -40,6 +43,8 @@ from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 
+# redis-py's ``max_connections`` when none is given (8.2: ``max_connections or 100``).
+_DEFAULT_BOUND = 100
 # Taken without waiting: a thread that finds it held takes a pooled connection instead.
 _KEEPING = threading.Lock()
 # Replies ``read_response`` treats apart: errors (raised), pushes (handled, then read on);
@@ -292,12 +297,14 @@ class LeanScript(Script):
 
 
 def _plain(client: redis.Redis) -> bool:
-    """True when ``client`` runs its commands on a plain pool's connections."""
+    """True when ``client`` runs its commands on a plain pool's connections, bounded no tighter
+    than redis-py's default."""
     pool = client.connection_pool
     return (
         client.connection is None
         and type(pool) is ConnectionPool
         and getattr(pool, "cache", None) is None
+        and pool.max_connections >= _DEFAULT_BOUND
     )
 
 

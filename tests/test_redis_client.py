@@ -21,7 +21,14 @@ from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 from redis.retry import Retry
 
-from alerts.redis_client import LeanRedis, LeanScript, _Failing, _Kept, lean_supported
+from alerts.redis_client import (
+    _DEFAULT_BOUND,
+    LeanRedis,
+    LeanScript,
+    _Failing,
+    _Kept,
+    lean_supported,
+)
 from alerts.redis_conn import connect
 from tests.support.redis_server import RedisServer, redis_binary
 
@@ -78,6 +85,25 @@ def test_a_client_holding_one_connection_takes_redis_py_s_path(
     client = LeanRedis.from_url(server.url, single_connection_client=True)
     assert client.ping() is True
     assert no_full_path == [("PING",)]
+    client.close()
+
+
+@pytest.mark.parametrize("bound", [1, 2, 99])
+def test_a_bounded_pool_takes_redis_py_s_path_and_keeps_no_slot(
+    server: RedisServer, no_full_path: list[tuple[Any, ...]], bound: int
+) -> None:
+    """A kept connection would hold one of ``max_connections`` for good: a pipeline (and a
+    pubsub beside it) would find no connection left where ``redis.Redis`` finds one."""
+    client = LeanRedis.from_url(server.url, max_connections=bound)
+    pubsub = client.pubsub() if bound == 2 else None
+    if pubsub is not None:
+        pubsub.subscribe("c")
+    assert client.set("k", "v") is True and client._kept is None  # type: ignore[attr-defined]
+    pipe = client.pipeline()
+    pipe.get("k")
+    assert pipe.execute() == [b"v"] and no_full_path == [("SET", "k", "v")]
+    if pubsub is not None:
+        pubsub.close()
     client.close()
 
 
@@ -224,6 +250,7 @@ def test_the_redis_py_internals_the_kept_path_reads(server: RedisServer) -> None
     assert conn._parser._reader.gets() is NOT_ENOUGH_DATA
     conn.disconnect()  # that half reply left in its reader: not a connection to use again
     assert parse_himport_set_args(("HIMPORT", "SET", "k", "f", "v")) is not None
+    assert redis.ConnectionPool().max_connections == _DEFAULT_BOUND  # the default: kept path
     client.close()
 
 
