@@ -191,9 +191,12 @@ class LeanRedis(redis.Redis):
             kept.busy.release()
 
     def close(self) -> None:
-        """Give the kept connection back to the pool, then close as redis-py does."""
+        """Give the kept connection back to the pool, then close as redis-py does. One another
+        thread is running a command on is not given back (the pool would hand it out mid-reply);
+        closing the pool disconnects it all the same. ``busy`` stays held: a thread that still
+        holds this ``_Kept`` takes a pooled connection."""
         kept, self._kept = self._kept, None
-        if kept is not None and kept.pid == os.getpid():
+        if kept is not None and kept.pid == os.getpid() and kept.busy.acquire(False):
             self.connection_pool.release(kept.conn)
         super().close()
 

@@ -163,6 +163,20 @@ def test_the_kept_connection_stays_out_of_the_pool_and_is_given_back_on_close(
     assert client.get("k") == b"v"  # a closed client opens again, as redis-py's does
 
 
+def test_close_during_another_thread_s_command_does_not_give_its_connection_back(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.ping()
+    conn = kept(client).conn
+    pool = client.connection_pool
+    with kept(client).busy:  # as if another thread were in a command on it
+        client.close()
+        assert conn not in pool._available_connections  # type: ignore[attr-defined]
+    assert client.ping() is True and kept(client).conn is not conn
+    client.close()
+
+
 def test_another_thread_takes_a_pooled_connection_while_the_kept_one_is_busy(
     server: RedisServer,
 ) -> None:
