@@ -47,6 +47,16 @@ from redis.himport import parse_himport_set_args
 _DEFAULT_BOUND = 100
 # Taken without waiting: a thread that finds it held takes a pooled connection instead.
 _KEEPING = threading.Lock()
+
+
+def _new_keeping() -> None:
+    """A forked child's own ``_KEEPING``: one held by another thread at the fork would stay
+    held in the child for good (no thread there to let it go), and no kept connection made."""
+    global _KEEPING
+    _KEEPING = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_keeping)
 # Replies ``read_response`` treats apart: errors (raised), pushes (handled, then read on);
 # every list is taken for a push with a hiredis before 3.2 (none without hiredis: no reader).
 _APART: tuple[type, ...] = (Exception, list)

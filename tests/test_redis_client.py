@@ -21,6 +21,7 @@ from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 from redis.retry import Retry
 
+from alerts import redis_client
 from alerts.redis_client import (
     _DEFAULT_BOUND,
     LeanRedis,
@@ -213,6 +214,27 @@ def test_a_forked_child_never_uses_the_parent_s_connection(server: RedisServer) 
     os.waitpid(pid, 0)
     os.close(read)
     assert client.get("k") == b"parent" and kept(client).conn is parent_conn
+    client.close()
+
+
+def test_a_child_forked_while_a_connection_is_being_kept_keeps_its_own(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.ping()
+    read, write = os.pipe()
+    with redis_client._KEEPING:  # as if another thread were keeping one at the fork
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ok = client.get("k") is None and kept(client).pid == os.getpid()
+                os.write(write, b"1" if ok else b"0")
+            finally:
+                os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    os.close(read)
     client.close()
 
 
