@@ -81,7 +81,10 @@ class Series:
         self._file = file
 
     def inc(self, *values: str, amount: float = 1.0) -> None:
-        """Count ``amount`` for the series of these label values."""
+        """Count ``amount`` for the series of these label values; a counter only goes up
+        (``ValueError``, as ``Counter.inc`` raises)."""
+        if amount < 0:
+            raise ValueError("Counters can only be incremented by non-negative amounts.")
         self._file.inc(self, values, amount)
 
     def key(self, values: tuple[str, ...]) -> str:

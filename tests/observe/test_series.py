@@ -80,3 +80,13 @@ def test_a_forked_child_counts_in_its_own_file(tmp_path: Path) -> None:
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
     assert reg.get_sample_value("t_fired_total", {"watch": "a"}) == 5 + 1 + 1
+
+
+def test_a_counter_only_goes_up(tmp_path: Path) -> None:
+    series = Series(counter(CollectorRegistry(), ["watch"]), SeriesFile(tmp_path))
+    with pytest.raises(ValueError):
+        series.inc("a", amount=-1)
+    series.inc("a", amount=0)
+    reg = CollectorRegistry()
+    multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
+    assert reg.get_sample_value("t_fired_total", {"watch": "a"}) == 0
