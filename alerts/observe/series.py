@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class SeriesFile:
         self.table: MmapedDict | None = None
         self.counts: dict[tuple[Series, tuple[str, ...]], list[Any]] = {}  # series: [key, value]
         self.lock = threading.Lock()  # the API counts from a thread pool
+        _FILES.add(self)
 
     def inc(self, series: Series, values: tuple[str, ...], amount: float) -> None:
         """Add ``amount`` to one series: its file slot made (or read back) the first time."""
@@ -63,6 +65,19 @@ class SeriesFile:
         self.pid = os.getpid()
         self.table = MmapedDict(str(self.directory / FILE.format(pid=self.pid)))
         self.counts.clear()
+
+
+_FILES: weakref.WeakSet[SeriesFile] = weakref.WeakSet()
+
+
+def _new_locks() -> None:
+    """Each file's lock new in a forked child: one another thread held at the fork would stay
+    held there for good, and the child's first count would wait forever."""
+    for file in _FILES:
+        file.lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_locks)
 
 
 class Series:

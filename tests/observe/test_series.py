@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import signal
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,24 @@ def test_a_counter_only_goes_up(tmp_path: Path) -> None:
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
     assert reg.get_sample_value("t_fired_total", {"watch": "a"}) == 0
+
+
+def test_a_child_forked_while_the_file_is_locked_counts(tmp_path: Path) -> None:
+    file = SeriesFile(tmp_path)
+    series = Series(counter(CollectorRegistry(), ["watch"]), file)
+    read, write = os.pipe()
+    with file.lock:  # as if another thread were counting at the fork
+        pid = os.fork()
+        if pid == 0:
+            try:
+                series.inc("a")
+                os.write(write, b"1")
+            finally:
+                os._exit(0)
+    os.close(write)
+    counted = select.select([read], [], [], 10)[0]
+    if not counted:
+        os.kill(pid, signal.SIGKILL)  # stuck on the lock: no test run left hanging
+    os.waitpid(pid, 0)
+    assert counted and os.read(read, 1) == b"1"
+    os.close(read)
