@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,10 @@ from alerts.redis_client import (
     _DEFAULT_BOUND,
     LeanRedis,
     LeanScript,
-    _Failing,
-    _Kept,
     lean_supported,
 )
 from alerts.redis_conn import connect
+from alerts.redis_kept import Kept, _Failing
 from tests.support.redis_server import RedisServer, redis_binary
 
 
@@ -145,9 +144,9 @@ def test_a_script_run_in_a_pipeline_takes_redis_py_s_way(server: RedisServer) ->
     client.close()
 
 
-def kept(client: redis.Redis) -> _Kept:
+def kept(client: redis.Redis) -> Kept:
     found = client._kept  # type: ignore[attr-defined]
-    assert isinstance(found, _Kept)
+    assert isinstance(found, Kept)
     return found
 
 
@@ -196,23 +195,32 @@ def test_another_thread_takes_a_pooled_connection_while_the_kept_one_is_busy(
     client.close()
 
 
+def in_child(check: Callable[[], bool]) -> bool:
+    """``check`` run in a forked child (left without the parent's clean-ups): its answer."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"1" if check() else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    os.close(read)
+    return answer == b"1"
+
+
 def test_a_forked_child_never_uses_the_parent_s_connection(server: RedisServer) -> None:
     client = connect(server.url)
     client.set("k", "parent")
     parent_conn = kept(client).conn
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: a connection of its own, the parent's left as it was
-        try:
-            ok = client.get("k") == b"parent" and kept(client).conn is not parent_conn
-            ok = ok and kept(client).conn.pid == os.getpid()
-            os.write(write, b"1" if ok else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+
+    def own_connection() -> bool:  # the child: a connection of its own, the parent's left
+        ok = client.get("k") == b"parent" and kept(client).conn is not parent_conn
+        return ok and kept(client).conn.pid == os.getpid()
+
+    assert in_child(own_connection)
     assert client.get("k") == b"parent" and kept(client).conn is parent_conn
     client.close()
 
@@ -222,19 +230,8 @@ def test_a_child_forked_while_a_connection_is_being_kept_keeps_its_own(
 ) -> None:
     client = connect(server.url)
     client.ping()
-    read, write = os.pipe()
     with redis_client._KEEPING:  # as if another thread were keeping one at the fork
-        pid = os.fork()
-        if pid == 0:
-            try:
-                ok = client.get("k") is None and kept(client).pid == os.getpid()
-                os.write(write, b"1" if ok else b"0")
-            finally:
-                os._exit(0)
-    os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+        assert in_child(lambda: client.get("k") is None and kept(client).pid == os.getpid())
     client.close()
 
 
@@ -244,7 +241,7 @@ def test_a_failed_first_attempt_gets_the_connection_s_retry(
     client = connect(server.url, retry=Retry(NoBackoff(), 1))
     client.set("k", "v")
     other = redis.Redis.from_url(server.url)
-    monkeypatch.setattr(_Kept, "ready", lambda self, pool: None)  # the closed socket unseen
+    monkeypatch.setattr(Kept, "ready", lambda self, pool: None)  # the closed socket unseen
     other.client_kill_filter(_type="normal", skipme=True)
     assert client.get("k") == b"v"  # failed once, reconnected and sent again by the Retry
     no_retry = connect(server.url)
