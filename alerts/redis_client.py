@@ -3,9 +3,9 @@
 redis-py 8 (8.2.0 here) spends most of a command's client CPU around it: a pool checkout and
 return (fork check, lock, observability records, ``connect()`` through the ``Retry``, a
 ``poll``), a ``Retry`` and a lambda, layers of calls around the read. ``LeanRedis`` keeps one
-pooled connection for the client (``_Kept``): a command is sent by the connection
-(``send_command``), its reply fed from the socket into the connection's hiredis reader and
-put through the client's callback. What redis-py did is kept:
+pooled connection for the client (``Kept``, in ``redis_kept``): a command is sent by the
+connection (``send_command``), its reply fed from the socket into the connection's hiredis
+reader and put through the client's callback. What redis-py did is kept:
 
 - a forked child (Celery's prefork) never uses its parent's connection (pid checked);
 - the pool's readiness check (``ensure_connection``: reconnect one the server closed, apply
@@ -16,12 +16,15 @@ put through the client's callback. What redis-py did is kept:
   options other than ``keys``, ``HIMPORT`` and RESP2 fallbacks: ``_send_command_parse_response``;
 - a failed first attempt is handed to the connection's ``Retry`` as its first failure, so
   disconnect, backoff, retries and the error raised are redis-py's;
-- the reconnect after a maintenance move (``should_reconnect``); ``max_connections`` (the
-  kept connection is the pool's, counted in use).
+- the reconnect after a maintenance move (``should_reconnect``).
 
 Another thread, while one is on the kept connection, takes a pooled one (``_pooled``, without
 the observability hooks). Only a plain ``ConnectionPool`` takes these paths; a Sentinel pool,
-a client holding one connection, or a client-side cache go redis-py's whole way.
+a client holding one connection or a client-side cache go redis-py's whole way, and so does a
+pool given a ``max_connections`` below redis-py's default (100): the kept connection holds one
+of the pool's slots for good, so with ``max_connections=1`` a pipeline after a command would
+find none left. With the default bound, a client that has all 99 others in use at once finds
+none one connection sooner than ``redis.Redis`` would.
 ``register_script`` gives a ``LeanScript``: called on its own client, it skips ``Script``'s
 per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Script``'s way).
 """
@@ -29,147 +32,38 @@ per-call imports and pipeline checks (a pipeline passed as ``client`` gets ``Scr
 from __future__ import annotations
 
 import os
-import select
 import threading
 from typing import Any
 
 import redis
-from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.commands.core import Script
 from redis.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 
+from alerts.redis_kept import Kept
+
+# redis-py's ``max_connections`` when none is given (8.2: ``max_connections or 100``).
+_DEFAULT_BOUND = 100
 # Taken without waiting: a thread that finds it held takes a pooled connection instead.
 _KEEPING = threading.Lock()
-# Replies ``read_response`` treats apart: errors (raised), pushes (handled, then read on);
-# every list is taken for a push with a hiredis before 3.2 (none without hiredis: no reader).
-_APART: tuple[type, ...] = (Exception, list)
-try:
-    from hiredis import PushNotification
-
-    _APART = (Exception, PushNotification)
-except ImportError:
-    pass
 
 
-class _Kept:
-    """One connection of the pool, kept out of it for this client in the process that took
-    it; ``busy`` is held while a command runs on it."""
-
-    __slots__ = ("buffer", "busy", "conn", "direct", "pid", "poller", "reader", "sock")
-
-    def __init__(self, conn: Any) -> None:
-        self.conn, self.pid, self.busy = conn, os.getpid(), threading.Lock()
-        self.sock: Any = None
-        self.reader: Any = None
-        self.poller: Any = None
-        self.buffer: Any = None
-        self.direct = False
-        self._watch()
-
-    def ready(self, pool: Any) -> None:
-        """The connection ready for a command, as the pool's ``ensure_connection`` leaves it:
-        that check itself unless the socket is the one watched, plain, and idle."""
-        conn = self.conn
-        if (
-            conn._sock is self.sock
-            and self.poller is not None
-            and not self.reader.has_data()
-            and not self.poller.poll(0)
-        ):
-            return
-        pool.ensure_connection(conn)
-        self._watch()
-
-    def _watch(self) -> None:
-        """Register the connection's current socket; a TLS one is never taken as idle (its
-        decrypted bytes may wait above the socket, where ``poll`` does not see them)."""
-        sock = self.sock = self.conn._sock
-        self.reader = getattr(self.conn._parser, "_reader", None)
-        self.poller = None
-        if sock is not None and self.reader is not None and not hasattr(sock, "pending"):
-            self.poller = select.poll()
-            self.poller.register(sock, select.POLLIN)
-        self.buffer = getattr(self.conn._parser, "_buffer", None)
-        self.direct = self.poller is not None and not self.conn.health_check_interval
-
-    def read(self) -> Any:
-        """The reply to the command just sent, fed from the socket into the hiredis reader
-        here; redis-py's ``read_response`` takes over for any other reply and any failure."""
-        reader, sock, buffer = self.reader, self.sock, self.buffer
-        reply, failed = NOT_ENOUGH_DATA, None
-        try:
-            reply = reader.gets()
-            while reply is NOT_ENOUGH_DATA:
-                got = sock.recv_into(buffer)
-                if not got:  # the server closed it: redis-py's error for that, below
-                    break
-                reader.feed(buffer, 0, got)
-                reply = reader.gets()
-        except BaseException as error:  # given to redis-py below, which raises it
-            failed = error
-        if failed is None and reply is not NOT_ENOUGH_DATA:
-            if not isinstance(reply, _APART) and not (
-                type(reply) is list and reply and isinstance(reply[0], Exception)
-            ):
-                return reply
-            return self._replayed(sock, _Given(reader, reply))
-        return self._replayed(_Failing(sock, failed), reader)
-
-    def _replayed(self, sock: Any, reader: Any) -> Any:
-        """redis-py's ``read_response`` with the parser on ``sock`` and ``reader`` for this
-        once: what the fast read saw, handed over for redis-py's handling of it (an error
-        raised as its class, a failure translated and the connection dropped)."""
-        parser = self.conn._parser
-        parser._sock, parser._reader = sock, reader
-        try:
-            return self.conn.read_response()
-        finally:
-            if parser._sock is sock:  # not dropped by redis-py: the real ones back
-                parser._sock, parser._reader = self.sock, self.reader
+def _new_keeping() -> None:
+    """A forked child's own ``_KEEPING``: one held by another thread at the fork would stay
+    held in the child for good (no thread there to let it go), and no kept connection made."""
+    global _KEEPING
+    _KEEPING = threading.Lock()
 
 
-class _Failing:
-    """The kept socket as a failed read left it: ``recv_into`` fails again the same way
-    (reads nothing when the server closed it); all else is the socket's own."""
-
-    def __init__(self, sock: Any, failure: BaseException | None) -> None:
-        self.sock, self.failure = sock, failure
-
-    def recv_into(self, *args: Any) -> int:
-        """Fail as the kept socket did."""
-        if self.failure is None:
-            return 0
-        raise self.failure
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sock, name)
-
-
-class _Given:
-    """The connection's hiredis reader with one reply taken from it already: that reply
-    first, then the reader's own."""
-
-    def __init__(self, reader: Any, reply: Any) -> None:
-        self.reader, self.reply, self.given = reader, reply, False
-
-    def gets(self, *args: Any) -> Any:
-        """The reply taken already, then the reader's."""
-        if self.given:
-            return self.reader.gets(*args)
-        self.given = True
-        return self.reply
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.reader, name)
+os.register_at_fork(after_in_child=_new_keeping)
 
 
 class LeanRedis(redis.Redis):
     """``redis.Redis`` whose commands take a kept connection, or a pooled one without the
     observability hooks (see the module)."""
 
-    _kept: _Kept | None = None
+    _kept: Kept | None = None
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         """Run one command on the kept connection, else on a pooled one, else redis-py's way."""
@@ -186,9 +80,12 @@ class LeanRedis(redis.Redis):
             kept.busy.release()
 
     def close(self) -> None:
-        """Give the kept connection back to the pool, then close as redis-py does."""
+        """Give the kept connection back to the pool, then close as redis-py does. One another
+        thread is running a command on is not given back (the pool would hand it out mid-reply);
+        closing the pool disconnects it all the same. ``busy`` stays held: a thread that still
+        holds this ``Kept`` takes a pooled connection."""
         kept, self._kept = self._kept, None
-        if kept is not None and kept.pid == os.getpid():
+        if kept is not None and kept.pid == os.getpid() and kept.busy.acquire(False):
             self.connection_pool.release(kept.conn)
         super().close()
 
@@ -196,7 +93,7 @@ class LeanRedis(redis.Redis):
         """A ``LeanScript`` of ``script`` on this client."""
         return LeanScript(self, script)
 
-    def _keep(self) -> _Kept | None:
+    def _keep(self) -> Kept | None:
         """A connection kept for this client (a parent's left behind), or None when the pool
         is not plain or another thread is keeping one right now."""
         if not _plain(self) or not _KEEPING.acquire(False):
@@ -204,12 +101,12 @@ class LeanRedis(redis.Redis):
         try:
             kept = self._kept
             if kept is None or kept.pid != os.getpid():
-                kept = self._kept = _Kept(_checkout(self.connection_pool))
+                kept = self._kept = Kept(_checkout(self.connection_pool))
             return kept
         finally:
             _KEEPING.release()
 
-    def _on_kept(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    def _on_kept(self, kept: Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
         """The command on the kept connection, under its ``Retry`` only once it failed."""
         conn = kept.conn
         kept.ready(self.connection_pool)
@@ -224,7 +121,7 @@ class LeanRedis(redis.Redis):
                 conn.disconnect()
                 conn.connect()
 
-    def _run(self, kept: _Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    def _run(self, kept: Kept, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
         """One attempt, as ``_send_command_parse_response`` makes it; that itself for what it
         treats apart (options other than ``keys``, ``HIMPORT SET``, RESP2 fallback callbacks)."""
         conn, name = kept.conn, args[0]
@@ -292,12 +189,14 @@ class LeanScript(Script):
 
 
 def _plain(client: redis.Redis) -> bool:
-    """True when ``client`` runs its commands on a plain pool's connections."""
+    """True when ``client`` runs its commands on a plain pool's connections, bounded no tighter
+    than redis-py's default."""
     pool = client.connection_pool
     return (
         client.connection is None
         and type(pool) is ConnectionPool
         and getattr(pool, "cache", None) is None
+        and pool.max_connections >= _DEFAULT_BOUND
     )
 
 

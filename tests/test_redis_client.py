@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,15 @@ from redis.exceptions import NoScriptError
 from redis.himport import parse_himport_set_args
 from redis.retry import Retry
 
-from alerts.redis_client import LeanRedis, LeanScript, _Failing, _Kept, lean_supported
+from alerts import redis_client
+from alerts.redis_client import (
+    _DEFAULT_BOUND,
+    LeanRedis,
+    LeanScript,
+    lean_supported,
+)
 from alerts.redis_conn import connect
+from alerts.redis_kept import Kept, _Failing
 from tests.support.redis_server import RedisServer, redis_binary
 
 
@@ -81,6 +88,25 @@ def test_a_client_holding_one_connection_takes_redis_py_s_path(
     client.close()
 
 
+@pytest.mark.parametrize("bound", [1, 2, 99])
+def test_a_bounded_pool_takes_redis_py_s_path_and_keeps_no_slot(
+    server: RedisServer, no_full_path: list[tuple[Any, ...]], bound: int
+) -> None:
+    """A kept connection would hold one of ``max_connections`` for good: a pipeline (and a
+    pubsub beside it) would find no connection left where ``redis.Redis`` finds one."""
+    client = LeanRedis.from_url(server.url, max_connections=bound)
+    pubsub = client.pubsub() if bound == 2 else None
+    if pubsub is not None:
+        pubsub.subscribe("c")
+    assert client.set("k", "v") is True and client._kept is None  # type: ignore[attr-defined]
+    pipe = client.pipeline()
+    pipe.get("k")
+    assert pipe.execute() == [b"v"] and no_full_path == [("SET", "k", "v")]
+    if pubsub is not None:
+        pubsub.close()
+    client.close()
+
+
 def test_a_connection_the_server_closed_is_replaced_before_the_command(
     server: RedisServer,
 ) -> None:
@@ -118,9 +144,9 @@ def test_a_script_run_in_a_pipeline_takes_redis_py_s_way(server: RedisServer) ->
     client.close()
 
 
-def kept(client: redis.Redis) -> _Kept:
+def kept(client: redis.Redis) -> Kept:
     found = client._kept  # type: ignore[attr-defined]
-    assert isinstance(found, _Kept)
+    assert isinstance(found, Kept)
     return found
 
 
@@ -135,6 +161,20 @@ def test_the_kept_connection_stays_out_of_the_pool_and_is_given_back_on_close(
     client.close()
     assert client._kept is None and in_use(client) == 0  # type: ignore[attr-defined]
     assert client.get("k") == b"v"  # a closed client opens again, as redis-py's does
+
+
+def test_close_during_another_thread_s_command_does_not_give_its_connection_back(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.ping()
+    conn = kept(client).conn
+    pool = client.connection_pool
+    with kept(client).busy:  # as if another thread were in a command on it
+        client.close()
+        assert conn not in pool._available_connections  # type: ignore[attr-defined]
+    assert client.ping() is True and kept(client).conn is not conn
+    client.close()
 
 
 def test_another_thread_takes_a_pooled_connection_while_the_kept_one_is_busy(
@@ -155,24 +195,43 @@ def test_another_thread_takes_a_pooled_connection_while_the_kept_one_is_busy(
     client.close()
 
 
+def in_child(check: Callable[[], bool]) -> bool:
+    """``check`` run in a forked child (left without the parent's clean-ups): its answer."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"1" if check() else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    os.close(read)
+    return answer == b"1"
+
+
 def test_a_forked_child_never_uses_the_parent_s_connection(server: RedisServer) -> None:
     client = connect(server.url)
     client.set("k", "parent")
     parent_conn = kept(client).conn
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: a connection of its own, the parent's left as it was
-        try:
-            ok = client.get("k") == b"parent" and kept(client).conn is not parent_conn
-            ok = ok and kept(client).conn.pid == os.getpid()
-            os.write(write, b"1" if ok else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+
+    def own_connection() -> bool:  # the child: a connection of its own, the parent's left
+        ok = client.get("k") == b"parent" and kept(client).conn is not parent_conn
+        return ok and kept(client).conn.pid == os.getpid()
+
+    assert in_child(own_connection)
     assert client.get("k") == b"parent" and kept(client).conn is parent_conn
+    client.close()
+
+
+def test_a_child_forked_while_a_connection_is_being_kept_keeps_its_own(
+    server: RedisServer,
+) -> None:
+    client = connect(server.url)
+    client.ping()
+    with redis_client._KEEPING:  # as if another thread were keeping one at the fork
+        assert in_child(lambda: client.get("k") is None and kept(client).pid == os.getpid())
     client.close()
 
 
@@ -182,7 +241,7 @@ def test_a_failed_first_attempt_gets_the_connection_s_retry(
     client = connect(server.url, retry=Retry(NoBackoff(), 1))
     client.set("k", "v")
     other = redis.Redis.from_url(server.url)
-    monkeypatch.setattr(_Kept, "ready", lambda self, pool: None)  # the closed socket unseen
+    monkeypatch.setattr(Kept, "ready", lambda self, pool: None)  # the closed socket unseen
     other.client_kill_filter(_type="normal", skipme=True)
     assert client.get("k") == b"v"  # failed once, reconnected and sent again by the Retry
     no_retry = connect(server.url)
@@ -224,6 +283,7 @@ def test_the_redis_py_internals_the_kept_path_reads(server: RedisServer) -> None
     assert conn._parser._reader.gets() is NOT_ENOUGH_DATA
     conn.disconnect()  # that half reply left in its reader: not a connection to use again
     assert parse_himport_set_args(("HIMPORT", "SET", "k", "f", "v")) is not None
+    assert redis.ConnectionPool().max_connections == _DEFAULT_BOUND  # the default: kept path
     client.close()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class SeriesFile:
         self.table: MmapedDict | None = None
         self.counts: dict[tuple[Series, tuple[str, ...]], list[Any]] = {}  # series: [key, value]
         self.lock = threading.Lock()  # the API counts from a thread pool
+        _FILES.add(self)
 
     def inc(self, series: Series, values: tuple[str, ...], amount: float) -> None:
         """Add ``amount`` to one series: its file slot made (or read back) the first time."""
@@ -65,6 +67,19 @@ class SeriesFile:
         self.counts.clear()
 
 
+_FILES: weakref.WeakSet[SeriesFile] = weakref.WeakSet()
+
+
+def _new_locks() -> None:
+    """Each file's lock new in a forked child: one another thread held at the fork would stay
+    held there for good, and the child's first count would wait forever."""
+    for file in _FILES:
+        file.lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_locks)
+
+
 class Series:
     """A labelled counter's series in this process, counted without per-label-set objects.
 
@@ -81,7 +96,10 @@ class Series:
         self._file = file
 
     def inc(self, *values: str, amount: float = 1.0) -> None:
-        """Count ``amount`` for the series of these label values."""
+        """Count ``amount`` for the series of these label values; a counter only goes up
+        (``ValueError``, as ``Counter.inc`` raises)."""
+        if amount < 0:
+            raise ValueError("Counters can only be incremented by non-negative amounts.")
         self._file.inc(self, values, amount)
 
     def key(self, values: tuple[str, ...]) -> str:

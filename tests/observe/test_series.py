@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, multiprocess
+from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.mmap_dict import mmap_key
 
 from alerts.observe.series import Series, SeriesFile
@@ -80,3 +85,72 @@ def test_a_forked_child_counts_in_its_own_file(tmp_path: Path) -> None:
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
     assert reg.get_sample_value("t_fired_total", {"watch": "a"}) == 5 + 1 + 1
+
+
+def test_a_counter_only_goes_up(tmp_path: Path) -> None:
+    series = Series(counter(CollectorRegistry(), ["watch"]), SeriesFile(tmp_path))
+    with pytest.raises(ValueError):
+        series.inc("a", amount=-1)
+    series.inc("a", amount=0)
+    reg = CollectorRegistry()
+    multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
+    assert reg.get_sample_value("t_fired_total", {"watch": "a"}) == 0
+
+
+def test_a_child_forked_while_the_file_is_locked_counts(tmp_path: Path) -> None:
+    file = SeriesFile(tmp_path)
+    series = Series(counter(CollectorRegistry(), ["watch"]), file)
+    read, write = os.pipe()
+    with file.lock:  # as if another thread were counting at the fork
+        pid = os.fork()
+        if pid == 0:
+            try:
+                series.inc("a")
+                os.write(write, b"1")
+            finally:
+                os._exit(0)
+    os.close(write)
+    counted = select.select([read], [], [], 10)[0]
+    if not counted:
+        os.kill(pid, signal.SIGKILL)  # stuck on the lock: no test run left hanging
+    os.waitpid(pid, 0)
+    assert counted and os.read(read, 1) == b"1"
+    os.close(read)
+
+
+# prometheus-client's own multiprocess counting of each (values, amount) in argv[1], in a process
+# of its own: the directory is picked from the environment when prometheus_client is imported.
+OWN_COUNTING = """
+import json, sys
+from prometheus_client import CollectorRegistry, Counter
+metric = Counter("t_fired", 'help with "quotes" and {}', ["watch", "channel"],
+                 registry=CollectorRegistry())
+for values, amount in json.loads(sys.argv[1]):
+    metric.labels(*values).inc(amount)
+"""
+
+
+def test_the_endpoint_reads_the_same_as_with_prometheus_client_s_own_counters(
+    tmp_path: Path,
+) -> None:
+    """The same counts through ``Counter.labels().inc()`` and through ``Series``, each in a
+    directory of its own: the collector's exposition of each is the same, byte for byte (a
+    prometheus-client whose key layout or file format changed fails here)."""
+    counts = [((value, "ops"), 1.0) for value in ODD]
+    counts += [(("café", 'say "hi"'), 2.5), (("back\\slash", "☃"), 3.0), (("plain", "ops"), 4.0)]
+    own, ours = tmp_path / "own", tmp_path / "ours"
+    own.mkdir()
+    ours.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(own)}
+    args = [sys.executable, "-c", OWN_COUNTING, json.dumps(counts)]
+    subprocess.run(args, env=env, check=True, timeout=60)
+    series = Series(counter(CollectorRegistry(), ["watch", "channel"]), SeriesFile(ours))
+    for values, amount in counts:
+        series.inc(*values, amount=amount)
+    exposed = []
+    for directory in (own, ours):
+        reg = CollectorRegistry()
+        multiprocess.MultiProcessCollector(reg, path=str(directory))
+        exposed.append(generate_latest(reg))
+    assert b'watch="say \\"hi\\""' in exposed[0] and b"t_fired_total" in exposed[0]
+    assert exposed[1] == exposed[0]
