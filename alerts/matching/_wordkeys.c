@@ -829,7 +829,13 @@ static void Snowball_dealloc(Snowball *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* One word's stem; NULL with an exception set on failure. */
+/* One word's stem; NULL with an exception set on failure.
+ * Thread safety: one Snowball (one sb_stemmer, whose buffer holds the last stem) is shared by
+ * every thread (per language in alerts.matching.languages._STEMMERS, and variants' module-level
+ * _RU). That is safe only because the GIL is held from sb_stemmer_stem through
+ * sb_stemmer_length and the decode of the stem, with no Python code run in between (no
+ * callback, no object freed that could run a finaliser): keep it so, never release the GIL
+ * here (Py_BEGIN_ALLOW_THREADS) nor call back into Python between the two. */
 static PyObject *stem_one(Snowball *self, PyObject *word) {
     if (!PyUnicode_Check(word)) {
         PyErr_SetString(PyExc_TypeError, "words must be str");
