@@ -804,15 +804,19 @@ static int Snowball_init(Snowball *self, PyObject *args, PyObject *kwds) {
     }
     self->library = dlopen(library, RTLD_NOW | RTLD_LOCAL);
     if (self->library == NULL) {
-        PyErr_Format(PyExc_ImportError, "cannot open %s", library);
+        const char *why = dlerror();
+        PyErr_Format(PyExc_ImportError, "cannot open %s: %s", library, why ? why : "?");
         return -1;
     }
+    dlerror(); /* clear: a NULL from dlsym is told by dlerror() */
     sb_new_fn make = (sb_new_fn)dlsym(self->library, "sb_stemmer_new");
     self->stem = (sb_stem_fn)dlsym(self->library, "sb_stemmer_stem");
     self->length = (sb_length_fn)dlsym(self->library, "sb_stemmer_length");
     self->delete = (sb_delete_fn)dlsym(self->library, "sb_stemmer_delete");
     if (make == NULL || self->stem == NULL || self->length == NULL || self->delete == NULL) {
-        PyErr_Format(PyExc_ImportError, "%s does not export libstemmer's functions", library);
+        const char *why = dlerror();
+        PyErr_Format(PyExc_ImportError, "%s does not export libstemmer's functions: %s", library,
+                     why ? why : "?");
         return -1;
     }
     self->stemmer = make(algorithm, "UTF_8");
