@@ -162,7 +162,8 @@ def ingest_message(
     source: str, data: bytes, content_type: str | None, items: Sequence[Item], fmt: str
 ) -> Message:
     """A bulletin's intake entry and its ingest task's arguments (the items as the API parsed
-    them: the worker does not parse the bulletin again)."""
+    them: the worker does not parse the bulletin again). JSON values only (the items dumped
+    in JSON mode), as ``RedisTaskQueue.push(plain=True)`` requires of them."""
     bulletin = Accepted(uuid4_hex(), source, base64.b64encode(data).decode(), content_type)
     ids = list(dict.fromkeys(i.id for i in items))
     args: list[Any] = [source, "", content_type]

@@ -67,7 +67,7 @@ class RedisTaskQueue:
     ) -> str:
         """Queue the task message on ``pipe``; its task id. ``kwargsrepr``: for the logs (a
         ``saferepr`` of the items, Celery's default, cost more than the rest of the message).
-        ``plain``: the arguments hold plain JSON only (``plain_json``), as the API's do."""
+        ``plain``: the caller vouches the arguments are JSON values only (``plain_json``)."""
         reply_to = self.app.thread_oid
         template = self.templates.get((reply_to, os.getpid()))
         if template is None:
@@ -90,10 +90,17 @@ class RedisTaskQueue:
     def plain_json(self, body: tuple[Any, ...], encoding: str) -> bytes | None:
         """The body as compact JSON text by pydantic-core's serializer (a third of what
         ``json.dumps`` costs on an item's text, whose escape scan goes a character at a time),
-        for a body of plain JSON only: strings, ints, bools, None, lists and dicts with string
-        keys (where a type JSON cannot hold would be written where kombu wraps it). The same
-        JSON value as ``serialized``'s, in other bytes: the worker's kombu decodes either.
-        None when the serializer is not JSON, or the text is no UTF-8 (a lone surrogate)."""
+        for a body of JSON values only: strings, ints, bools, None, lists and dicts with
+        string keys. The same JSON value as ``serialized``'s, in other bytes: the worker's
+        kombu decodes either. None when the serializer is not JSON, or the text is no UTF-8
+        (a lone surrogate).
+
+        Not checked here: pydantic-core writes a datetime, UUID, Decimal or bytes as a string
+        where kombu's encoder wraps it (the task would get a str for a datetime), and a strict
+        JSON-value serializer that refuses them cost six times this write. Its callers, in
+        ``workers.api``, pass ``ingest_message``'s arguments (strings, None, and items dumped
+        in JSON mode), or several with their bulletins' source and content type: JSON values
+        (``tests/workers/test_publish.py`` decodes an item with a date as kombu's own)."""
         if self.serializer != "json" or encoding != "utf-8":
             return None
         try:

@@ -804,15 +804,19 @@ static int Snowball_init(Snowball *self, PyObject *args, PyObject *kwds) {
     }
     self->library = dlopen(library, RTLD_NOW | RTLD_LOCAL);
     if (self->library == NULL) {
-        PyErr_Format(PyExc_ImportError, "cannot open %s", library);
+        const char *why = dlerror();
+        PyErr_Format(PyExc_ImportError, "cannot open %s: %s", library, why ? why : "?");
         return -1;
     }
+    dlerror(); /* clear: a NULL from dlsym is told by dlerror() */
     sb_new_fn make = (sb_new_fn)dlsym(self->library, "sb_stemmer_new");
     self->stem = (sb_stem_fn)dlsym(self->library, "sb_stemmer_stem");
     self->length = (sb_length_fn)dlsym(self->library, "sb_stemmer_length");
     self->delete = (sb_delete_fn)dlsym(self->library, "sb_stemmer_delete");
     if (make == NULL || self->stem == NULL || self->length == NULL || self->delete == NULL) {
-        PyErr_Format(PyExc_ImportError, "%s does not export libstemmer's functions", library);
+        const char *why = dlerror();
+        PyErr_Format(PyExc_ImportError, "%s does not export libstemmer's functions: %s", library,
+                     why ? why : "?");
         return -1;
     }
     self->stemmer = make(algorithm, "UTF_8");
@@ -829,7 +833,13 @@ static void Snowball_dealloc(Snowball *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* One word's stem; NULL with an exception set on failure. */
+/* One word's stem; NULL with an exception set on failure.
+ * Thread safety: one Snowball (one sb_stemmer, whose buffer holds the last stem) is shared by
+ * every thread (per language in alerts.matching.languages._STEMMERS, and variants' module-level
+ * _RU). That is safe only because the GIL is held from sb_stemmer_stem through
+ * sb_stemmer_length and the decode of the stem, with no Python code run in between (no
+ * callback, no object freed that could run a finaliser): keep it so, never release the GIL
+ * here (Py_BEGIN_ALLOW_THREADS) nor call back into Python between the two. */
 static PyObject *stem_one(Snowball *self, PyObject *word) {
     if (!PyUnicode_Check(word)) {
         PyErr_SetString(PyExc_TypeError, "words must be str");

@@ -76,12 +76,14 @@ def stem_language(language: str | None) -> str:
 def snowball(algorithm: str) -> Callable[[list[str]], list[str]]:
     """A Snowball algorithm's stems of a list of words: PyStemmer's stemmer called from C
     in one call per list (``_wordkeys.Snowball``) when the extension is built and finds
-    it, else PyStemmer's ``stemWords`` (the same stems, a Python call per word)."""
+    it, else PyStemmer's ``stemWords`` (the same stems, a Python call per word). The latter
+    too where PyStemmer's module has no file path (``__file__`` None in a frozen install:
+    ``Snowball``'s path argument raises TypeError), or matching would not load at all."""
     try:
         from alerts.matching._wordkeys import Snowball  # type: ignore[import-not-found]
 
         return Snowball(Stemmer.__file__, algorithm).stem_words  # type: ignore[no-any-return]
-    except ImportError:
+    except (ImportError, TypeError):
         # No cache: the word tables keep what is worth keeping, and the batch runs faster.
         return Stemmer.Stemmer(algorithm, 0).stemWords  # type: ignore[no-any-return]
 

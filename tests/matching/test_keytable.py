@@ -210,3 +210,11 @@ def test_c_skeleton_agrees_with_the_python_steps(text: str) -> None:
 
     assert skeleton(text) == _skeleton_py(text)
     assert skeleton("zelenskyy\nkkhh\nłłl\nwwzz") == "selenski\nkh\nl\nvs"
+
+
+@needs_c
+def test_variants_skeletons_are_the_c_ones_where_built() -> None:
+    """An import of the C skeleton that fell back would go unseen: the same keys, slower."""
+    from alerts.matching import _wordkeys, variants
+
+    assert variants._skeleton is _wordkeys.skeleton

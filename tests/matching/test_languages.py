@@ -265,3 +265,22 @@ def test_snowball_from_c_stems_as_pystemmer_does() -> None:
         _wordkeys.Snowball(Stemmer.__file__, "klingon")
     with pytest.raises(TypeError):
         snowball("german")([b"bytes"])
+
+
+def test_snowball_falls_back_to_pystemmer_where_its_module_has_no_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A frozen install: no path for ``_wordkeys.Snowball`` to open, PyStemmer's own call."""
+    monkeypatch.setattr(Stemmer, "__file__", None)
+    stem = snowball("german")
+    assert isinstance(getattr(stem, "__self__", None), Stemmer.Stemmer)
+    assert stem(SNOWBALL_WORDS) == Stemmer.Stemmer("german", 0).stemWords(SNOWBALL_WORDS)
+
+
+def test_snowball_says_why_a_library_cannot_be_used(tmp_path: Path) -> None:
+    """The loader's own reason (``dlerror``) is in the message: a missing file, no symbols."""
+    _wordkeys = pytest.importorskip("alerts.matching._wordkeys")
+    with pytest.raises(ImportError, match=r"cannot open .*nowhere\.so: .*No such file"):
+        _wordkeys.Snowball(str(tmp_path / "nowhere.so"), "german")
+    with pytest.raises(ImportError, match=r"does not export libstemmer's functions: .*sb_"):
+        _wordkeys.Snowball(_wordkeys.__file__, "german")

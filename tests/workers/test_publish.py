@@ -147,6 +147,37 @@ def test_a_body_plain_json_cannot_hold_is_serialized_by_kombu(redis_url, redis_c
     assert body == dumps((ARGS, kwargs, embed), serializer="json")[2].encode()
 
 
+def test_the_apis_plain_body_decodes_as_kombus_own(redis_url, redis_client, create_app) -> None:
+    """pydantic-core writes a datetime, UUID, Decimal or bytes as a string where kombu's JSON
+    wraps it (the worker would get a str for a datetime): ``plain`` is for JSON values only.
+    The API's arguments are those of ``ingest_message`` (items dumped in JSON mode): an item
+    with a ``published`` date and no content type decode at the worker as kombu's own would."""
+    from datetime import UTC, datetime
+
+    from kombu.serialization import dumps, loads
+
+    from alerts.ingest.items import make_item
+    from workers.publish import task_body
+
+    settings = Settings(redis_url=redis_url)
+    queue = RedisTaskQueue.for_settings(create_app(settings), settings, TASK)
+    assert queue is not None
+    ingest_message = importlib.import_module("workers.api").ingest_message
+    published = datetime(2026, 12, 5, 7, 30, tzinfo=UTC)
+    items = [make_item("api", title="Port reopens", guid="w-1", published=published)]
+    m = ingest_message("api", b'{"items": []}', None, items, "json")
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue.push(pipe, m.args, m.kwargs, m.shown, plain=True)
+        pipe.execute()
+    message = popped(redis_client)
+    plain = base64.b64decode(message["body"])
+    content_type, encoding, default = dumps(task_body(m.args, m.kwargs), serializer="json")
+    assert (message["content-type"], message["content-encoding"]) == (content_type, encoding)
+    ours, kombus = (loads(body, content_type, encoding) for body in (plain, default))
+    assert ours == kombus
+    assert ours[0] == ["api", "", None] and ours[1]["items"][0]["published"].startswith("2026")
+
+
 @pytest.mark.parametrize(
     "broker", ["redis://127.0.0.1:6390/0", "amqp://guest:guest@127.0.0.1:5672//"]
 )
