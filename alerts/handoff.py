@@ -52,6 +52,11 @@ class Handoff:
     inline: int = 4
     intake: Intake | None = None
     inline_budget: float = 2.0  # seconds of inline sends before the rest are queued
+    # The longest one inline send may take: an HTTP send's connect and read timeouts (the
+    # default notify.http_timeout, 10 s, each). Held finishes are written before a send that
+    # could take them past half a lease (``_due``). An SMTP send at its slowest (several
+    # operations of notify.smtp_timeout) can outlast it, as it can outlast its own claim.
+    send_seconds: float = 20.0
 
 
 def hand_on(
@@ -149,8 +154,10 @@ def send_or_queue(
 
     The sent rows' finishes are written together after the sends, one round trip
     (``finish_all``), and only then is anything queued: a queued task never finds a row of
-    this hand-on still ``sending``. A crash before that write leaves those rows ``sending``,
-    resent (flagged possible duplicates) once their claims lapse, as a crash after any send did.
+    this hand-on still ``sending``. Held finishes are written earlier when the next send, at
+    its slowest (``h.send_seconds``), could take their claims past half a lease. A crash
+    before that write leaves those rows ``sending``, resent (flagged possible duplicates) once
+    their claims lapse, as a crash after any send did.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
     later: Later = []
@@ -161,7 +168,7 @@ def send_or_queue(
             if n >= h.inline or spent >= h.inline_budget:
                 queue.append((alert, channel, None))
                 continue
-            if _due(later, spent, h.delivery.conf.lease_seconds):
+            if _due(later, spent + h.send_seconds, h.delivery.conf.lease_seconds):
                 _finish_held(later, h, queue)
             fresh = row.id in new and (alert.watch, alert.item.id) not in placed
             placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
@@ -197,11 +204,12 @@ def _inline(
         return None
 
 
-def _due(later: Later, spent: float, lease: float) -> bool:
+def _due(later: Later, by: float, lease: float) -> bool:
     """Whether the finishes held must be written before the next send: one carries a new
     thread's ref (the next delivery may follow up its story and read it), or the sends so far
-    took half a lease (the held claims must not lapse before their finish)."""
-    return bool(later) and (spent >= lease / 2 or any(row.thread_ref for row, _ in later))
+    and the next one at its slowest (``by`` seconds) may take half a lease (the held claims
+    must not lapse before their finish)."""
+    return bool(later) and (by >= lease / 2 or any(row.thread_ref for row, _ in later))
 
 
 def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float | None]]) -> None:
