@@ -12,8 +12,10 @@ No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+
+import redis
 
 from alerts import item_steps
 from alerts.clock import Clock
@@ -22,7 +24,7 @@ from alerts.delivery.ledger import row_id
 from alerts.delivery.pipeline import Later, straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
-from alerts.delivery.store import finish_all
+from alerts.delivery.store import finish_all, finish_sent
 from alerts.delivery.straight import Ahead, Straight
 from alerts.handoff_commit import commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
@@ -213,20 +215,36 @@ def _due(later: Later, by: float, lease: float) -> bool:
 
 
 def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float | None]]) -> None:
-    """Write the finishes held, in one round trip; when that fails, each of their deliveries is
+    """Write the finishes held, in one round trip. When that fails for another reason than
+    Redis gone (one row's script error, a reply that timed out), each is written on its own
+    (``finish_sent``), as before they were batched; each delivery whose finish still fails is
     queued now, as a failed inline send is (its task finds the row as the write left it), in
     place of a retry it was to be queued for."""
     if not later:
         return
-    try:
-        finish_all(h.delivery.store, later)
-    except Exception as exc:
-        failed = {(row.alert.key, row.channel) for row, _ in later}
-        queue[:] = [job for job in queue if (job[0].key, job[1]) not in failed]
-        for row, _ in later:
-            _failed(row.alert, row.channel, exc)
-            queue.append((row.alert, row.channel, None))
+    held = list(later)
     later.clear()
+    try:
+        finish_all(h.delivery.store, held)
+        return
+    except redis.ConnectionError as exc:  # Redis gone: each write on its own would fail too
+        failed = [(row, exc) for row, _ in held]
+    except Exception:
+        failed = list(_finish_each(held, h))
+    lost = {(row.alert.key, row.channel) for row, _ in failed}
+    queue[:] = [job for job in queue if (job[0].key, job[1]) not in lost]
+    for row, exc in failed:
+        _failed(row.alert, row.channel, exc)
+        queue.append((row.alert, row.channel, None))
+
+
+def _finish_each(held: Later, h: Handoff) -> Iterator[tuple[DeliveryRow, Exception]]:
+    """``finish_sent`` each (row, token) held; (row, error) of each that failed."""
+    for row, token in held:
+        try:
+            finish_sent(h.delivery.store, row, token)
+        except Exception as exc:
+            yield row, exc
 
 
 def _failed(alert: Alert, channel: str, exc: Exception) -> None:

@@ -155,6 +155,32 @@ def test_a_failed_finish_write_queues_each_delivery_as_a_failed_send_did(
     assert sum("ConnectionError); queued" in r.getMessage() for r in caplog.records) == 3
 
 
-
 def test_the_slowest_send_assumed_is_an_http_sends_connect_and_read_timeouts():
     assert Handoff.send_seconds == 2 * NotifySettings().http_timeout
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_finish_write_failing_otherwise_than_an_outage_writes_each_on_its_own(
+    client, store, monkeypatch, caplog
+):
+    """One row's script error (or a timed-out reply) fails the batch: each finish is written
+    on its own, and only the delivery whose own write fails too is queued (a resend)."""
+    notifier, queued = Watching(), list[tuple[str, float | None]]()
+    h = watched(client, store, notifier, enqueue=lambda a, ch, w: queued.append((ch, w)))
+    real = handoff.finish_sent
+
+    def batch(*_: Any) -> None:
+        raise redis.ResponseError("script error on one row")
+
+    def one(store_: Any, row: Any, token: str) -> bool:
+        if row.channel == "slack":
+            raise redis.TimeoutError("Timeout reading from socket")
+        return real(store_, row, token)
+
+    monkeypatch.setattr(handoff, "finish_all", batch)
+    monkeypatch.setattr(handoff, "finish_sent", one)
+    with caplog.at_level(logging.WARNING, logger="alerts.handoff"):
+        one_item(h, make_alert(1, channels=CHANNELS))
+    assert queued == [("slack", None)]
+    assert [status(h, make_alert(1), ch) for ch in CHANNELS] == ["sent", "sending", "sent"]
+    assert sum("TimeoutError" in r.getMessage() for r in caplog.records) == 1
