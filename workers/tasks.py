@@ -16,7 +16,7 @@ from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
 from alerts.rules import RuleSetError
 from alerts.usecases import bulletins, upkeep
-from alerts.usecases.bulletins import Posted, ingest_group
+from alerts.usecases.bulletins import GroupFailed, Posted, ingest_group
 from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app
 from workers.broker import delivery_queue
@@ -132,16 +132,19 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
 
 
 def _ingest_group(posted: list[Posted], failed: Exception | None) -> tuple[int, Exception | None]:
-    """``ingest_group``; when it fails, each bulletin on its own (nothing was written, or the
-    items are seen), to find the one that fails. The new items and the first error."""
+    """``ingest_group``; when it fails, each bulletin it did not finish on its own, to find
+    the one that fails. The new items and the first error. An outage passes up."""
     try:
         return ingest_group(services(), posted), failed
-    except (RuleSetError, *OUTAGES):
-        raise
-    except Exception:
-        log.exception("a group of %d bulletins failed; each on its own", len(posted))
-        counts, failed = _each(posted, _ingest_posted, failed)
-        return sum(counts), failed
+    except GroupFailed as exc:
+        cause = exc.__cause__
+        assert isinstance(cause, Exception)
+        if isinstance(cause, OUTAGES):
+            raise cause from cause.__cause__
+        log.error("a group of %d bulletins failed; each on its own", len(posted), exc_info=cause)
+        rest = [p for p in posted if p.bulletin_id not in exc.done]
+        counts, failed = _each(rest, _ingest_posted, failed)
+        return exc.new + sum(counts), failed
 
 
 T = TypeVar("T", dict[str, Any], Posted)  # a bulletin of the message, decoded or not
