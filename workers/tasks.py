@@ -117,9 +117,11 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
     """Several small bulletins the API wrote together (``alerts.api.batcher``), ingested in one
     hand-on (``bulletins.ingest_group``); how many items were new. One that fails (a bad item;
     if the hand-on fails, each is ingested on its own to find it) leaves the others done and
-    itself in the intake (the reconciler queues it again), then its error is raised. Without a
-    valid rule set all wait; a retry or a requeue skips the items already handed on (the
-    hand-on's write keeps only unseen items)."""
+    itself in the intake (the reconciler queues it again), then its error is raised. An error
+    after the hand-on's write (queueing a delivery) is raised as is: every bulletin is done,
+    its deliveries recorded for the reconciler. Without a valid rule set all wait; a retry or
+    a requeue skips the items already handed on (the hand-on's write keeps only unseen
+    items)."""
     posted, failed = _each(bulletins, _posted)
     try:
         new, failed = _ingest_group(posted, failed)
@@ -132,14 +134,15 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
 
 
 def _ingest_group(posted: list[Posted], failed: Exception | None) -> tuple[int, Exception | None]:
-    """``ingest_group``; when it fails, each bulletin it did not finish on its own, to find
-    the one that fails. The new items and the first error. An outage passes up."""
+    """``ingest_group``; when it fails before its write, each bulletin it did not finish on
+    its own, to find the one that fails. The new items and the first error. An outage, and
+    an error after the write (the items seen: on its own each would find nothing), pass up."""
     try:
         return ingest_group(services(), posted), failed
     except GroupFailed as exc:
         cause = exc.__cause__
         assert isinstance(cause, Exception)
-        if isinstance(cause, OUTAGES):
+        if exc.written or isinstance(cause, OUTAGES):
             raise cause from cause.__cause__
         log.error("a group of %d bulletins failed; each on its own", len(posted), exc_info=cause)
         rest = [p for p in posted if p.bulletin_id not in exc.done]

@@ -5,6 +5,7 @@ a retry hands on nothing twice, and without a valid rule set all of them wait.""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,27 @@ def test_the_fallback_skips_a_large_bulletin_done_first_and_counts_each_once(
     ids = [r.bulletin_id for r in caplog.records if r.getMessage().startswith("bulletin from")]
     assert ids == ["b1", "b3"]
     assert sorted(counted) == [1, 1, chunk + 1]
+
+
+def test_an_error_after_the_groups_write_fails_the_task_without_the_fallback(
+    tasks, monkeypatch
+) -> None:
+    """Queueing a delivery fails after the write: the items are seen, their rows recorded, so
+    ingesting each bulletin on its own would find nothing and the task succeed with 0."""
+    settings = tasks.rt.settings
+    worker = settings.worker.model_copy(update={"inline_deliveries": 0})  # all queued
+    quick = settings.model_copy(update={"worker": worker})
+    services = tasks.services
+    monkeypatch.setattr(tasks, "services", lambda: replace(services(), settings=quick))
+    calls: list[str] = []
+
+    def deliver(*_: Any) -> None:
+        raise RuntimeError("cannot queue")
+
+    monkeypatch.setattr(tasks.deliver_alert, "delay", deliver)
+    monkeypatch.setattr(tasks, "_ingest_posted", lambda p: calls.append(p.bulletin_id) or 0)
+    group = [posted(tasks, 1, "Drones over Kaluga"), posted(tasks, 2, "Talks in Geneva")]
+    with pytest.raises(RuntimeError, match="cannot queue"):
+        tasks.ingest_bulletins.run(bulletins=group)
+    assert calls == []  # no fallback
+    assert tasks.rt.seen.unseen(["b1-0", "b2-0"]) == []

@@ -129,7 +129,7 @@ def test_when_the_group_fails_each_bulletin_goes_on_its_own_to_find_the_failing_
 
     def ingest_group(s, posted):  # type: ignore[no-untyped-def]
         # one of them: the hand-on wrote nothing
-        raise GroupFailed([], 0) from ValueError("bad bulletin")
+        raise GroupFailed([], 0, written=False) from ValueError("bad bulletin")
 
     def ingest_posted(p):  # type: ignore[no-untyped-def]
         if p.bulletin_id == "b2":
