@@ -276,7 +276,12 @@ def deliver_one(
     stepped: tuple[Ahead, Straight] | None = None,
     later: Later | None = None,
 ) -> Outcome:
-    """``deliver``, counted in the metrics and logged with the delivery's ids."""
+    """``deliver``, counted in the metrics and logged with the delivery's ids.
+
+    With ``later`` a ``sent`` is counted and logged before its finish is written (the
+    caller's, batched): if that write then fails, the delivery is queued and sent again, and
+    counted and logged again (flagged a possible duplicate), as any resend after a lost
+    finish is."""
     outcome = deliver(
         alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh,
         stepped=stepped, later=later,
