@@ -105,7 +105,8 @@ def ingest_bulletin(
     on every task and the pool sends it back to its parent (a count costs less than the ids).
     """
     try:
-        return _ingest(source, content_b64, content_type, bulletin_id, items, fmt)
+        parsed = None if items is None else _parsed(items, fmt)
+        return _ingest(source, content_b64, content_type, bulletin_id, parsed)
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
@@ -173,15 +174,18 @@ def _each(
 
 def _posted(b: dict[str, Any]) -> Posted:
     """A bulletin of the group's message, its items decoded."""
-    items = [Item.model_validate(i) for i in b["items"]]
-    parsed = Parsed(items, b.get("fmt") or "unknown")
+    parsed = _parsed(b["items"], b.get("fmt"))
     return Posted(b["source"], b["bulletin_id"], b.get("content_type"), parsed)
+
+
+def _parsed(items: list[dict[str, Any]], fmt: str | None) -> Parsed:
+    """The items the API parsed, decoded."""
+    return Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
 
 
 def _ingest_posted(p: Posted) -> int:
     """One bulletin of a group on its own (``ingest_bulletin``'s body); its new items."""
-    args = (p.source, "", p.content_type, p.bulletin_id)
-    return len(bulletins.ingest_bulletin(services(), *args, parsed=p.parsed))
+    return _ingest(p.source, "", p.content_type, p.bulletin_id, p.parsed)
 
 
 def _bulletin_id(b: dict[str, Any] | Posted) -> str:
@@ -193,13 +197,9 @@ def _ingest(
     content_b64: str,
     content_type: str | None,
     bulletin_id: str | None,
-    items: list[dict[str, Any]] | None,
-    fmt: str | None,
+    parsed: Parsed | None,
 ) -> int:
     """``bulletins.ingest_bulletin`` with what the API parsed, if anything; the new items."""
-    parsed = None
-    if items is not None:
-        parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
     args = (source, content_b64, content_type, bulletin_id)
     return len(bulletins.ingest_bulletin(services(), *args, parsed=parsed))
 
