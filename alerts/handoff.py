@@ -224,17 +224,18 @@ def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float |
         return
     held = list(later)
     later.clear()
+    failed: list[tuple[DeliveryRow, Exception]]
     try:
         finish_all(h.delivery.store, held)
         return
-    except redis.ConnectionError as exc:  # Redis gone: each write on its own would fail too
-        failed = [(row, exc) for row, _ in held]
+    except redis.ConnectionError as gone:  # each write on its own would fail too
+        failed = [(row, gone) for row, _ in held]
     except Exception:
         failed = list(_finish_each(held, h))
     lost = {(row.alert.key, row.channel) for row, _ in failed}
     queue[:] = [job for job in queue if (job[0].key, job[1]) not in lost]
-    for row, exc in failed:
-        _failed(row.alert, row.channel, exc)
+    for row, error in failed:
+        _failed(row.alert, row.channel, error)
         queue.append((row.alert, row.channel, None))
 
 
