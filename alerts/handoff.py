@@ -12,8 +12,10 @@ No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+
+import redis
 
 from alerts import item_steps
 from alerts.clock import Clock
@@ -22,7 +24,7 @@ from alerts.delivery.ledger import row_id
 from alerts.delivery.pipeline import Later, straight_ahead
 from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
-from alerts.delivery.store import finish_all
+from alerts.delivery.store import finish_all, finish_sent
 from alerts.delivery.straight import Ahead, Straight
 from alerts.handoff_commit import commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
@@ -52,6 +54,11 @@ class Handoff:
     inline: int = 4
     intake: Intake | None = None
     inline_budget: float = 2.0  # seconds of inline sends before the rest are queued
+    # The longest one inline send may take: an HTTP send's connect and read timeouts (the
+    # default notify.http_timeout, 10 s, each). Held finishes are written before a send that
+    # could take them past half a lease (``_due``). An SMTP send at its slowest (several
+    # operations of notify.smtp_timeout) can outlast it, as it can outlast its own claim.
+    send_seconds: float = 20.0
 
 
 def hand_on(
@@ -149,8 +156,10 @@ def send_or_queue(
 
     The sent rows' finishes are written together after the sends, one round trip
     (``finish_all``), and only then is anything queued: a queued task never finds a row of
-    this hand-on still ``sending``. A crash before that write leaves those rows ``sending``,
-    resent (flagged possible duplicates) once their claims lapse, as a crash after any send did.
+    this hand-on still ``sending``. Held finishes are written earlier when the next send, at
+    its slowest (``h.send_seconds``), could take their claims past half a lease. A crash
+    before that write leaves those rows ``sending``, resent (flagged possible duplicates) once
+    their claims lapse, as a crash after any send did.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
     later: Later = []
@@ -161,7 +170,7 @@ def send_or_queue(
             if n >= h.inline or spent >= h.inline_budget:
                 queue.append((alert, channel, None))
                 continue
-            if _due(later, spent, h.delivery.conf.lease_seconds):
+            if _due(later, spent + h.send_seconds, h.delivery.conf.lease_seconds):
                 _finish_held(later, h, queue)
             fresh = row.id in new and (alert.watch, alert.item.id) not in placed
             placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
@@ -197,28 +206,46 @@ def _inline(
         return None
 
 
-def _due(later: Later, spent: float, lease: float) -> bool:
+def _due(later: Later, by: float, lease: float) -> bool:
     """Whether the finishes held must be written before the next send: one carries a new
     thread's ref (the next delivery may follow up its story and read it), or the sends so far
-    took half a lease (the held claims must not lapse before their finish)."""
-    return bool(later) and (spent >= lease / 2 or any(row.thread_ref for row, _ in later))
+    and the next one at its slowest (``by`` seconds) may take half a lease (the held claims
+    must not lapse before their finish)."""
+    return bool(later) and (by >= lease / 2 or any(row.thread_ref for row, _ in later))
 
 
 def _finish_held(later: Later, h: Handoff, queue: list[tuple[Alert, str, float | None]]) -> None:
-    """Write the finishes held, in one round trip; when that fails, each of their deliveries is
+    """Write the finishes held, in one round trip. When that fails for another reason than
+    Redis gone (one row's script error, a reply that timed out), each is written on its own
+    (``finish_sent``), as before they were batched; each delivery whose finish still fails is
     queued now, as a failed inline send is (its task finds the row as the write left it), in
     place of a retry it was to be queued for."""
     if not later:
         return
-    try:
-        finish_all(h.delivery.store, later)
-    except Exception as exc:
-        failed = {(row.alert.key, row.channel) for row, _ in later}
-        queue[:] = [job for job in queue if (job[0].key, job[1]) not in failed]
-        for row, _ in later:
-            _failed(row.alert, row.channel, exc)
-            queue.append((row.alert, row.channel, None))
+    held = list(later)
     later.clear()
+    failed: list[tuple[DeliveryRow, Exception]]
+    try:
+        finish_all(h.delivery.store, held)
+        return
+    except redis.ConnectionError as gone:  # each write on its own would fail too
+        failed = [(row, gone) for row, _ in held]
+    except Exception:
+        failed = list(_finish_each(held, h))
+    lost = {(row.alert.key, row.channel) for row, _ in failed}
+    queue[:] = [job for job in queue if (job[0].key, job[1]) not in lost]
+    for row, error in failed:
+        _failed(row.alert, row.channel, error)
+        queue.append((row.alert, row.channel, None))
+
+
+def _finish_each(held: Later, h: Handoff) -> Iterator[tuple[DeliveryRow, Exception]]:
+    """``finish_sent`` each (row, token) held; (row, error) of each that failed."""
+    for row, token in held:
+        try:
+            finish_sent(h.delivery.store, row, token)
+        except Exception as exc:
+            yield row, exc
 
 
 def _failed(alert: Alert, channel: str, exc: Exception) -> None:
@@ -250,7 +277,12 @@ def deliver_one(
     stepped: tuple[Ahead, Straight] | None = None,
     later: Later | None = None,
 ) -> Outcome:
-    """``deliver``, counted in the metrics and logged with the delivery's ids."""
+    """``deliver``, counted in the metrics and logged with the delivery's ids.
+
+    With ``later`` a ``sent`` is counted and logged before its finish is written (the
+    caller's, batched): if that write then fails, the delivery is queued and sent again, and
+    counted and logged again (flagged a possible duplicate), as any resend after a lost
+    finish is."""
     outcome = deliver(
         alert, channel, deps=deps, pending=pending, silences=silences, fresh=fresh,
         stepped=stepped, later=later,

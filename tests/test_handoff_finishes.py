@@ -18,6 +18,7 @@ from alerts.handoff import Handoff
 from alerts.models import Alert, Digest
 from alerts.notify.base import SendResult
 from alerts.notify.fake import RecordingNotifier
+from alerts.notify.settings import NotifySettings
 from tests.delivery.helpers import make_alert
 from tests.delivery.test_command_budget import counted
 from tests.test_handoff_step import LEASE, one_item, over
@@ -41,9 +42,9 @@ def status(h: Handoff, alert: Alert, channel: str) -> str:
 
 class Watching(RecordingNotifier):
     """Notes, at each send, the statuses of the rows sent before it; each send takes
-    ``advance`` seconds on the hand-on's frozen clock."""
+    ``advance`` seconds on the hand-on's frozen clock (a list: one per send, in turn)."""
 
-    def __init__(self, advance: float = 0.0, script: Any = None) -> None:
+    def __init__(self, advance: float | list[float] = 0.0, script: Any = None) -> None:
         super().__init__(script)
         self.h: Handoff | None = None
         self.advance = advance
@@ -56,7 +57,8 @@ class Watching(RecordingNotifier):
         assert self.h is not None and isinstance(content, Alert)
         self.before.append([status(self.h, a, ch) for a, ch in self.earlier])
         self.earlier.append((content, channel))
-        self.h.clock.advance(seconds=self.advance)  # type: ignore[attr-defined]
+        took = self.advance.pop(0) if isinstance(self.advance, list) else self.advance
+        self.h.clock.advance(seconds=took)  # type: ignore[attr-defined]
         return super().send(channel, content, reply_to=reply_to)
 
 
@@ -92,6 +94,16 @@ def test_quick_sends_finish_together_after_the_last_one(client, store):
 def test_a_claim_half_a_lease_old_is_finished_before_the_next_send(client, store):
     notifier = Watching(advance=LEASE / 2)
     h = watched(client, store, notifier, inline_budget=2 * LEASE)
+    one_item(h, make_alert(1, channels=CHANNELS))
+    assert notifier.before == [[], ["sent"], ["sent", "sent"]]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_held_claims_are_finished_before_a_send_that_could_outlast_half_a_lease(client, store):
+    """A quick send, then one as slow as a send may be (over half a lease): the first claim
+    is finished before the slow send starts, not after it (it would be a lease old)."""
+    notifier = Watching(advance=[0.0, LEASE / 2 + 1, 0.0])
+    h = watched(client, store, notifier, inline_budget=2 * LEASE, send_seconds=LEASE / 2 + 1)
     one_item(h, make_alert(1, channels=CHANNELS))
     assert notifier.before == [[], ["sent"], ["sent", "sent"]]
 
@@ -141,3 +153,34 @@ def test_a_failed_finish_write_queues_each_delivery_as_a_failed_send_did(
     assert len(notifier.sent) == 2  # each sent once; its task finds it ``sending``
     assert [status(h, make_alert(1), ch) for ch in CHANNELS] == ["sending"] * 3
     assert sum("ConnectionError); queued" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_the_slowest_send_assumed_is_an_http_sends_connect_and_read_timeouts():
+    assert Handoff.send_seconds == 2 * NotifySettings().http_timeout
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_finish_write_failing_otherwise_than_an_outage_writes_each_on_its_own(
+    client, store, monkeypatch, caplog
+):
+    """One row's script error (or a timed-out reply) fails the batch: each finish is written
+    on its own, and only the delivery whose own write fails too is queued (a resend)."""
+    notifier, queued = Watching(), list[tuple[str, float | None]]()
+    h = watched(client, store, notifier, enqueue=lambda a, ch, w: queued.append((ch, w)))
+    real = handoff.finish_sent
+
+    def batch(*_: Any) -> None:
+        raise redis.ResponseError("script error on one row")
+
+    def one(store_: Any, row: Any, token: str) -> bool:
+        if row.channel == "slack":
+            raise redis.TimeoutError("Timeout reading from socket")
+        return real(store_, row, token)
+
+    monkeypatch.setattr(handoff, "finish_all", batch)
+    monkeypatch.setattr(handoff, "finish_sent", one)
+    with caplog.at_level(logging.WARNING, logger="alerts.handoff"):
+        one_item(h, make_alert(1, channels=CHANNELS))
+    assert queued == [("slack", None)]
+    assert [status(h, make_alert(1), ch) for ch in CHANNELS] == ["sent", "sending", "sent"]
+    assert sum("TimeoutError" in r.getMessage() for r in caplog.records) == 1

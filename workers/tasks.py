@@ -16,7 +16,7 @@ from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
 from alerts.rules import RuleSetError
 from alerts.usecases import bulletins, upkeep
-from alerts.usecases.bulletins import Posted, ingest_group
+from alerts.usecases.bulletins import GroupFailed, Posted, ingest_group
 from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app
 from workers.broker import delivery_queue
@@ -105,7 +105,8 @@ def ingest_bulletin(
     on every task and the pool sends it back to its parent (a count costs less than the ids).
     """
     try:
-        return _ingest(source, content_b64, content_type, bulletin_id, items, fmt)
+        parsed = None if items is None else _parsed(items, fmt)
+        return _ingest(source, content_b64, content_type, bulletin_id, parsed)
     except RuleSetError as exc:  # nothing remembered, the intake entry stays: try again later
         log.error("no valid rule set, bulletin %s waits: %s", bulletin_id, exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
@@ -117,9 +118,11 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
     """Several small bulletins the API wrote together (``alerts.api.batcher``), ingested in one
     hand-on (``bulletins.ingest_group``); how many items were new. One that fails (a bad item;
     if the hand-on fails, each is ingested on its own to find it) leaves the others done and
-    itself in the intake (the reconciler queues it again), then its error is raised. Without a
-    valid rule set all wait; a retry or a requeue skips the items already handed on (the
-    hand-on's write keeps only unseen items)."""
+    itself in the intake (the reconciler queues it again), then its error is raised. An error
+    after the hand-on's write (queueing a delivery) is raised as is: every bulletin is done,
+    its deliveries recorded for the reconciler. Without a valid rule set all wait; a retry or
+    a requeue skips the items already handed on (the hand-on's write keeps only unseen
+    items)."""
     posted, failed = _each(bulletins, _posted)
     try:
         new, failed = _ingest_group(posted, failed)
@@ -132,16 +135,20 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
 
 
 def _ingest_group(posted: list[Posted], failed: Exception | None) -> tuple[int, Exception | None]:
-    """``ingest_group``; when it fails, each bulletin on its own (nothing was written, or the
-    items are seen), to find the one that fails. The new items and the first error."""
+    """``ingest_group``; when it fails before its write, each bulletin it did not finish on
+    its own, to find the one that fails. The new items and the first error. An outage, and
+    an error after the write (the items seen: on its own each would find nothing), pass up."""
     try:
         return ingest_group(services(), posted), failed
-    except (RuleSetError, *OUTAGES):
-        raise
-    except Exception:
-        log.exception("a group of %d bulletins failed; each on its own", len(posted))
-        counts, failed = _each(posted, _ingest_posted, failed)
-        return sum(counts), failed
+    except GroupFailed as exc:
+        cause = exc.__cause__
+        assert isinstance(cause, Exception)
+        if exc.written or isinstance(cause, OUTAGES):
+            raise cause from cause.__cause__
+        log.error("a group of %d bulletins failed; each on its own", len(posted), exc_info=cause)
+        rest = [p for p in posted if p.bulletin_id not in exc.done]
+        counts, failed = _each(rest, _ingest_posted, failed)
+        return exc.new + sum(counts), failed
 
 
 T = TypeVar("T", dict[str, Any], Posted)  # a bulletin of the message, decoded or not
@@ -167,15 +174,18 @@ def _each(
 
 def _posted(b: dict[str, Any]) -> Posted:
     """A bulletin of the group's message, its items decoded."""
-    items = [Item.model_validate(i) for i in b["items"]]
-    parsed = Parsed(items, b.get("fmt") or "unknown")
+    parsed = _parsed(b["items"], b.get("fmt"))
     return Posted(b["source"], b["bulletin_id"], b.get("content_type"), parsed)
+
+
+def _parsed(items: list[dict[str, Any]], fmt: str | None) -> Parsed:
+    """The items the API parsed, decoded."""
+    return Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
 
 
 def _ingest_posted(p: Posted) -> int:
     """One bulletin of a group on its own (``ingest_bulletin``'s body); its new items."""
-    args = (p.source, "", p.content_type, p.bulletin_id)
-    return len(bulletins.ingest_bulletin(services(), *args, parsed=p.parsed))
+    return _ingest(p.source, "", p.content_type, p.bulletin_id, p.parsed)
 
 
 def _bulletin_id(b: dict[str, Any] | Posted) -> str:
@@ -187,13 +197,9 @@ def _ingest(
     content_b64: str,
     content_type: str | None,
     bulletin_id: str | None,
-    items: list[dict[str, Any]] | None,
-    fmt: str | None,
+    parsed: Parsed | None,
 ) -> int:
     """``bulletins.ingest_bulletin`` with what the API parsed, if anything; the new items."""
-    parsed = None
-    if items is not None:
-        parsed = Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
     args = (source, content_b64, content_type, bulletin_id)
     return len(bulletins.ingest_bulletin(services(), *args, parsed=parsed))
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from alerts import handoff, item_steps, source_health
 from alerts.ingest import ParseError
-from alerts.models import Item
+from alerts.models import Alert, Item
 from alerts.rules import RuleSetError
 from alerts.usecases.context import Parsed, Services
 
@@ -113,51 +113,93 @@ class Posted:
     parsed: Parsed
 
 
+class GroupFailed(Exception):
+    """``ingest_group`` failed; its cause is the error. ``done``: the bulletins it finished
+    first (each logged and counted: not to ingest again), ``new`` their new items;
+    ``written``: the error came after the group's write (its items seen, its deliveries
+    recorded, its bulletins released), so ingesting each on its own would find nothing."""
+
+    def __init__(self, done: Sequence[str], new: int, *, written: bool) -> None:
+        super().__init__(f"a group of bulletins failed ({len(done)} done, written: {written})")
+        self.done, self.new, self.written = tuple(done), new, written
+
+
+class _Written(Exception):
+    """An error after the group's write (its cause), told from one before it."""
+
+
 def ingest_group(s: Services, group: Sequence[Posted]) -> int:
     """Ingest bulletins the API wrote together, each as ``ingest_bulletin`` would (its log
     line, its count), but the items of all in one hand-on: one write checks them, records
     their deliveries and releases every bulletin from the intake. A bulletin of more than one
-    chunk, or with watch shards, goes through ``ingest_bulletin`` on its own. How many items
-    were new; RuleSetError (nothing written) and any other error pass up."""
+    chunk, or with watch shards, goes through ``ingest_bulletin`` on its own, first. How many
+    items were new. RuleSetError passes up (nothing of the joint hand-on written; a bulletin
+    that went on its own before is done, and a retry ingests it again: its items seen, only a
+    follow-up's are left); any other error as the cause of ``GroupFailed``."""
     conf = s.settings.worker
-    new, joint = 0, list[tuple[Posted, list[Item]]]()
-    for p in group:
-        if conf.shards > 1 or len(p.parsed.items) > conf.ingest_chunk:
-            new += len(ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed))
-        else:
-            joint.append((p, _unique(s, p)))
-    if joint:
-        new += _hand_on_group(s, joint)
+    new, done, joint = 0, list[str](), list[tuple[Posted, list[Item]]]()
+    try:
+        for p in group:
+            if conf.shards > 1 or len(p.parsed.items) > conf.ingest_chunk:
+                new += len(
+                    ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed)
+                )
+                done.append(p.bulletin_id)
+            else:
+                joint.append((p, item_steps.once_each(p.parsed.items, received=s.clock())))
+        if joint:
+            new += _hand_on_group(s, joint)
+    except RuleSetError:
+        raise
+    except _Written as exc:
+        raise GroupFailed(done, new, written=True) from exc.__cause__
+    except Exception as exc:
+        raise GroupFailed(done, new, written=False) from exc
     return new
 
 
 def _hand_on_group(s: Services, joint: Sequence[tuple[Posted, list[Item]]]) -> int:
     """One hand-on for the bulletins' items (an item in two of them is the first one's);
-    each bulletin's new items logged as ``ingest_bulletin`` logs them; how many were new."""
+    each bulletin counted (``items_parsed``) and its new items logged, as ``ingest_bulletin``
+    does, once the hand-on went through; how many were new. An error after the write (queueing
+    a delivery, ``_saw_new``) is raised as ``_Written``."""
     items: dict[str, Item] = {}
     for _, unique in joint:
         for item in unique:
             items.setdefault(item.id, item)
     h = s.handoff()
     n = len(joint)  # the inline sends each bulletin's own hand-on had
-    h = replace(h, inline=h.inline * n, inline_budget=h.inline_budget * n)
+    h = replace(
+        h, inline=h.inline * n, inline_budget=h.inline_budget * n, enqueue=_after_write(h.enqueue)
+    )
     done = tuple(p.bulletin_id for p, _ in joint) if s.intake is not None else ()
     handed = set(handoff.hand_on(list(items.values()), s.rules, h, done=done, checked=False))
-    _saw_new(s, [item for item in items.values() if item.id in handed])
-    new = 0
-    for p, unique in joint:
-        ids = [item.id for item in unique if item.id in handed]
-        handed -= set(ids)  # new in the first bulletin that has it only
-        extra = {"source": p.source, "bulletin_id": p.bulletin_id, "item_ids": ids}
-        log.info("bulletin from %s: %d new items", p.source, len(ids), extra=extra)
-        new += len(ids)
+    try:
+        _saw_new(s, [item for item in items.values() if item.id in handed])
+        new = 0
+        for p, unique in joint:
+            item_steps.counted(p.parsed.items, source=p.source, fmt=p.parsed.format)
+            ids = [item.id for item in unique if item.id in handed]
+            handed -= set(ids)  # new in the first bulletin that has it only
+            extra = {"source": p.source, "bulletin_id": p.bulletin_id, "item_ids": ids}
+            log.info("bulletin from %s: %d new items", p.source, len(ids), extra=extra)
+            new += len(ids)
+    except Exception as exc:
+        raise _Written from exc
     return new
 
 
-def _unique(s: Services, p: Posted) -> list[Item]:
-    """A bulletin's items once each, counted in the metrics as ``_new_items`` counts them."""
-    items = item_steps.counted(p.parsed.items, source=p.source, fmt=p.parsed.format)
-    return item_steps.once_each(items, received=s.clock())
+def _after_write(enqueue: handoff.Enqueue) -> handoff.Enqueue:
+    """``enqueue`` (the hand-on calls it after its write only), its error raised as
+    ``_Written``."""
+
+    def queue(alert: Alert, channel: str, wait: float | None) -> None:
+        try:
+            enqueue(alert, channel, wait)
+        except Exception as exc:
+            raise _Written from exc
+
+    return queue
 
 
 def poll_hand_on(s: Services, items: list[Item]) -> list[str]:

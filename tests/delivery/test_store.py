@@ -14,6 +14,7 @@ from alerts.delivery.ledger import DeliveryRow
 from alerts.delivery.minhash import signature
 from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
+from alerts.delivery.store import finish_all
 from alerts.delivery.stories import Placement, own_story
 from alerts.models import Item
 from tests.delivery.helpers import T0, make_alert
@@ -305,3 +306,16 @@ def test_the_ledger_runs_on_the_embedded_redis_6_2():
         assert led.get(first.id) == first
     finally:
         server.close()
+
+
+def test_a_batch_of_finishes_answers_each_row_a_refused_one_false(store):
+    """``finish_all`` (on Redis ``FINISHES_SCRIPT``): each row's own code, so a refused row
+    (a twin finished it) is told from the written ones."""
+    led = store.ledger
+    mine, twins = row(1, "sending"), row(2, "sending")
+    assert led.begin_send(mine, "a", 60, T0).outcome == "claimed"
+    assert led.begin_send(twins, "b", 60, T0).outcome == "claimed"
+    led.save(twins.moved("sent", T0))  # a twin finished it
+    done = [(mine.moved("sent", T0), "a"), (twins.moved("retrying", T0), "b")]
+    assert finish_all(store, done) == [True, False]
+    assert [led.get(r.id).status for r in (mine, twins)] == ["sent", "sent"]

@@ -5,6 +5,7 @@ a retry hands on nothing twice, and without a valid rule set all of them wait.""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from alerts import handoff_commit
+from alerts import handoff_commit, item_steps
 from alerts.delivery.ledger import row_id
 from alerts.ingest.intake import Accepted
 from tests.workers.test_fused_ingest import break_rules, in_process
@@ -96,3 +97,83 @@ def test_without_a_valid_rule_set_every_bulletin_of_the_task_waits(
     later = tasks.rt.clock() + timedelta(hours=1)
     assert sorted(b.id for b in tasks.rt.intake.due(later, later)) == ["b1", "b2"]
     assert tasks.rt.seen.unseen(["b1-0", "b2-0"]) == ["b1-0", "b2-0"]
+
+
+def exploding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matching raises on a chunk with an item titled "Explode" (a bad item of one bulletin)."""
+    timed = item_steps.timed_alerts
+
+    def matching(chunk: Any, *args: Any) -> Any:
+        if any(item.title == "Explode" for item in chunk):
+            raise ValueError("matching exploded")
+        return timed(chunk, *args)
+
+    monkeypatch.setattr(item_steps, "timed_alerts", matching)
+
+
+def test_a_bulletin_whose_matching_raises_fails_the_task_the_others_sent(
+    tasks, monkeypatch
+) -> None:
+    """The real path: the group's hand-on fails, each bulletin goes on its own; the bad one
+    stays in the intake (the reconciler queues it again), the others are sent and released."""
+    exploding(monkeypatch)
+    group = [
+        posted(tasks, 1, "Drones over Kaluga"),
+        posted(tasks, 2, "Explode"),
+        posted(tasks, 3, "Talks in Geneva"),
+    ]
+    with pytest.raises(ValueError, match="matching exploded"):
+        tasks.ingest_bulletins.run(bulletins=group)
+    later = tasks.rt.clock() + timedelta(hours=1)
+    assert [b.id for b in tasks.rt.intake.due(later, later)] == ["b2"]
+    sent = {(a.watch, a.item.id) for _, a, _ in tasks.rt.delivery.notifier.sent}
+    assert sent == {("kaluga", "b1-0"), ("geneva", "b3-0")}
+    assert tasks.rt.seen.unseen(["b1-0", "b2-0", "b3-0"]) == ["b2-0"]
+
+
+def test_the_fallback_skips_a_large_bulletin_done_first_and_counts_each_once(
+    tasks, monkeypatch, caplog
+) -> None:
+    """A bulletin of more than one chunk went through on its own before the group's hand-on
+    failed: the fallback does not ingest it again (no second follow-up, no second log line),
+    and each bulletin is counted (``items_parsed``) once."""
+    exploding(monkeypatch)
+    chunk = tasks.rt.settings.worker.ingest_chunk
+    counted: list[int] = []
+    count = item_steps.counted
+    monkeypatch.setattr(
+        item_steps, "counted", lambda items, **kw: counted.append(len(items)) or count(items, **kw)
+    )
+    big = posted(tasks, 1, *(f"Filler {k}" for k in range(chunk + 1)))
+    group = [big, posted(tasks, 2, "Explode"), posted(tasks, 3, "Talks in Geneva")]
+    logs = caplog.at_level(logging.INFO, logger="alerts.usecases.bulletins")
+    with logs, pytest.raises(ValueError, match="matching exploded"):
+        tasks.ingest_bulletins.run(bulletins=group)
+    assert [name for name, _ in tasks.calls] == ["ingest"]  # big's one follow-up
+    ids = [r.bulletin_id for r in caplog.records if r.getMessage().startswith("bulletin from")]
+    assert ids == ["b1", "b3"]
+    assert sorted(counted) == [1, 1, chunk + 1]
+
+
+def test_an_error_after_the_groups_write_fails_the_task_without_the_fallback(
+    tasks, monkeypatch
+) -> None:
+    """Queueing a delivery fails after the write: the items are seen, their rows recorded, so
+    ingesting each bulletin on its own would find nothing and the task succeed with 0."""
+    settings = tasks.rt.settings
+    worker = settings.worker.model_copy(update={"inline_deliveries": 0})  # all queued
+    quick = settings.model_copy(update={"worker": worker})
+    services = tasks.services
+    monkeypatch.setattr(tasks, "services", lambda: replace(services(), settings=quick))
+    calls: list[str] = []
+
+    def deliver(*_: Any) -> None:
+        raise RuntimeError("cannot queue")
+
+    monkeypatch.setattr(tasks.deliver_alert, "delay", deliver)
+    monkeypatch.setattr(tasks, "_ingest_posted", lambda p: calls.append(p.bulletin_id) or 0)
+    group = [posted(tasks, 1, "Drones over Kaluga"), posted(tasks, 2, "Talks in Geneva")]
+    with pytest.raises(RuntimeError, match="cannot queue"):
+        tasks.ingest_bulletins.run(bulletins=group)
+    assert calls == []  # no fallback
+    assert tasks.rt.seen.unseen(["b1-0", "b2-0"]) == []

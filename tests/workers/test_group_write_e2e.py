@@ -16,6 +16,7 @@ import pytest
 import redis
 from pydantic import ValidationError
 
+from alerts.usecases.bulletins import GroupFailed
 from tests.workers.conftest import Stack, running_stack
 from tests.workers.test_e2e import settle
 
@@ -127,7 +128,8 @@ def test_when_the_group_fails_each_bulletin_goes_on_its_own_to_find_the_failing_
     done: list[str] = []
 
     def ingest_group(s, posted):  # type: ignore[no-untyped-def]
-        raise ValueError("bad bulletin")  # one of them: the hand-on wrote nothing
+        # one of them: the hand-on wrote nothing
+        raise GroupFailed([], 0, written=False) from ValueError("bad bulletin")
 
     def ingest_posted(p):  # type: ignore[no-untyped-def]
         if p.bulletin_id == "b2":
