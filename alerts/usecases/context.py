@@ -131,4 +131,5 @@ class Services:
             inline=conf.inline_deliveries,
             inline_budget=conf.inline_budget_seconds,
             intake=self.intake,
+            send_seconds=2 * self.settings.notify.http_timeout,  # connect + read
         )

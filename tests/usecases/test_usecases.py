@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -204,3 +205,12 @@ def test_a_group_is_one_hand_on_and_a_big_bulletin_of_it_goes_on_its_own(
     assert hands == [2, 2]  # b1's first chunk, then b0 and b2 together
     assert set(s.intake.items) == {"b1"}  # kept for its follow-up; b0 and b2 released
     assert s.queues.calls == [("bulletin", ("api", "b1"))]
+
+
+def test_the_hand_on_waits_for_the_configured_http_timeout_at_most_per_send(tmp_path) -> None:
+    """Held finishes are written before a send that could take them past half a lease: the
+    slowest send is the configured HTTP timeout, connect and read (not the default's)."""
+    s = services(tmp_path)
+    assert s.handoff().send_seconds == 2 * s.settings.notify.http_timeout
+    slow = dataclasses.replace(s, settings=Settings(notify={"http_timeout": 30}))
+    assert slow.handoff().send_seconds == 60
