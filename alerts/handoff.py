@@ -55,9 +55,10 @@ class Handoff:
     intake: Intake | None = None
     inline_budget: float = 2.0  # seconds of inline sends before the rest are queued
     # The longest one inline send may take: an HTTP send's connect and read timeouts
-    # (notify.http_timeout each; ``Services.handoff`` sets it from the settings). Held finishes are written before a send that
-    # could take them past half a lease (``_due``). An SMTP send at its slowest (several
-    # operations of notify.smtp_timeout) can outlast it, as it can outlast its own claim.
+    # (notify.http_timeout each; ``Services.handoff`` sets it from the settings). Held
+    # finishes are written before a send that could take them past half a lease (``_due``).
+    # An SMTP send at its slowest (several operations of notify.smtp_timeout) can outlast it,
+    # as it can outlast its own claim.
     send_seconds: float = 20.0
 
 
