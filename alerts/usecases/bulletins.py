@@ -53,10 +53,14 @@ def ingest_bulletin(
             later = s.clock() + timedelta(seconds=s.settings.worker.visibility_timeout)
             s.intake.extend(bulletin_id, later)
         s.queues.bulletin(source, content_b64, content_type, bulletin_id, parsed)
-    log.info(
-        "bulletin from %s: %d new items", source, len(handed), extra={**ids, "item_ids": handed}
-    )
+    _logged(source, bulletin_id or "", handed)
     return handed
+
+
+def _logged(source: str, bulletin_id: str, handed: list[str]) -> None:
+    """A bulletin's line: how many of its items were new, and their ids."""
+    extra = {"source": source, "bulletin_id": bulletin_id, "item_ids": handed}
+    log.info("bulletin from %s: %d new items", source, len(handed), extra=extra)
 
 
 def _new_items(
@@ -181,8 +185,7 @@ def _hand_on_group(s: Services, joint: Sequence[tuple[Posted, list[Item]]]) -> i
             item_steps.counted(p.parsed.items, source=p.source, fmt=p.parsed.format)
             ids = [item.id for item in unique if item.id in handed]
             handed -= set(ids)  # new in the first bulletin that has it only
-            extra = {"source": p.source, "bulletin_id": p.bulletin_id, "item_ids": ids}
-            log.info("bulletin from %s: %d new items", p.source, len(ids), extra=extra)
+            _logged(p.source, p.bulletin_id, ids)
             new += len(ids)
     except Exception as exc:
         raise _Written from exc
