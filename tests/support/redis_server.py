@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -69,13 +70,26 @@ class RedisServer:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
             args += ["--appendonly", "no"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with self.log.open("ab") as log:  # kept for a failing test to show (``log_tail``)
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not answers(self.url):
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise RuntimeError(f"redis-server on port {self.port} did not start")
             time.sleep(0.05)
         return self
+
+    @property
+    def log(self) -> Path:
+        """The server's log (every start appends to it)."""
+        return self.dir / "redis.log"
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The last ``lines`` lines of the server's log, for a failing test's message."""
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def stop(self, *, kill: bool = False) -> None:
         """Stop the server (SIGKILL when ``kill``)."""
@@ -93,9 +107,22 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def xdist_database(url: str, worker: str | None) -> str:
+    """``url`` with its database moved down by the pytest-xdist worker's number (``gw1``: one
+    lower, wrapping at 0), so that workers running side by side never flush each other's."""
+    if not worker or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    db = parts.path.strip("/")
+    number = int(db) if db.isdigit() else 0
+    return urlunsplit(parts._replace(path=f"/{(number - int(worker[2:])) % 16}"))
+
+
 def resolve_test_redis_url() -> tuple[str, RedisServer | None]:
-    """A URL for the test Redis, starting our own when none answers (and not in CI)."""
+    """A URL for the test Redis, starting our own when none answers (and not in CI); under
+    pytest-xdist each worker has a database of its own (``xdist_database``)."""
     url = os.environ.get("ALERTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = xdist_database(url, os.environ.get("PYTEST_XDIST_WORKER"))
     if answers(url):
         return url, None
     if os.environ.get("CI") and os.environ.get("ALERTS_TEST_REDIS_URL"):

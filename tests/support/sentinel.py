@@ -90,15 +90,43 @@ class SentinelSet:
         self._wait(lambda: promoted.info("replication")["role"] == "master")
         return time.monotonic()
 
-    def rejoin_old_master(self) -> None:
+    def rejoin_old_master(self, timeout: float = 120) -> None:
         """Restart the killed master as a replica of the master the sentinels name now, as a
         supervisor's start script does (it asks ``SENTINEL get-master-addr-by-name``). The
         sentinels would convert it too, but once took over a minute to on a loaded CI machine.
-        Blocks until it is in sync."""
+        Blocks until it is in sync. A link still down after ``retry_every`` seconds gets a new
+        handshake (``REPLICAOF NO ONE`` then the master again: a repeated ``REPLICAOF`` of the
+        same master changes nothing), as an operator would; on a timeout the error carries both
+        servers' replication state and log tails (once, on a loaded CI machine, the link stayed
+        down for a minute with nothing to show why)."""
         self.master.start()
-        old = redis.Redis(port=self.master.port)
-        old.replicaof("127.0.0.1", self.master_port())
-        self._wait(lambda: old.info("replication").get("master_link_status") == "up", 60)
+        old = redis.Redis(port=self.master.port, socket_timeout=5)
+        retry_every, deadline = 30.0, time.monotonic() + timeout
+        while True:
+            port = self.master_port()
+            old.replicaof("127.0.0.1", port)
+            try:
+                self._wait(
+                    lambda: old.info("replication").get("master_link_status") == "up",
+                    min(retry_every, max(0.0, deadline - time.monotonic())),
+                )
+                return
+            except RuntimeError:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(self._rejoin_state(old, port)) from None
+                old.replicaof("no", "one")
+
+    def _rejoin_state(self, old: redis.Redis, port: int) -> str:
+        """What a failed rejoin shows: both servers' replication state and log tails."""
+        new = redis.Redis(port=port, socket_timeout=5)
+        parts = ["the old master did not sync with the new one"]
+        for name, client, server in (("old", old, self.master), ("new", new, self.replica)):
+            try:
+                parts.append(f"{name} (port {server.port}): {client.info('replication')}")
+            except redis.RedisError as exc:
+                parts.append(f"{name} (port {server.port}): {exc!r}")
+            parts.append(f"{name}'s log:\n{server.log_tail()}")
+        return "\n".join(parts)
 
     def stop(self) -> None:
         """Stop the sentinels, then both servers."""
