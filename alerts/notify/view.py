@@ -151,9 +151,12 @@ def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]
     inside = [
         (max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start
     ]
+    window = text[start:end]
+    # A single-spaced window (the usual) has only single-spaced pieces: none to collapse.
+    plain = _single_spaced(window)
     segments = [_CUT_BEFORE] if start > 0 else []
-    for piece, hit in _pieces(text[start:end], inside):  # each segment made once, not twice
-        piece = collapse(piece)
+    for piece, hit in _pieces(window, inside):  # each segment made once, not twice
+        piece = piece if plain else collapse(piece)
         if piece:
             segments.append(Segment(piece, hit))
     if end < len(text):
@@ -243,12 +246,14 @@ def format_time(when: datetime | None, *, seconds: bool = False) -> str:
     """``2026-11-25 09:40 UTC`` (``09:40:12 UTC`` with seconds), or ``time unknown``."""
     if when is None:
         return "time unknown"
-    t = as_utc(when)
+    t = when if when.tzinfo is UTC else as_utc(when)
     if t.year < 1000:  # strftime's own text: how it writes such a year depends on the platform
         return t.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
-    # strftime's text, written out: strftime cost more than the rest of the alert's time line
-    text = f"{t.year}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
-    return f"{text}:{t.second:02d} UTC" if seconds else f"{text} UTC"
+    # strftime's text, as isoformat writes it (one C call; strftime, or an f-string of five
+    # fields, cost more than the rest of the alert's time line); its UTC offset cut off
+    if seconds:
+        return t.isoformat(" ", "seconds")[:19] + " UTC"
+    return t.isoformat(" ", "minutes")[:16] + " UTC"
 
 
 def digest_view(

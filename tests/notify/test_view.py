@@ -167,6 +167,22 @@ def test_squash_and_collapse_are_the_regex_substitution() -> None:
         assert collapse(text) == SPACE.sub(" ", text), repr(text)
 
 
+def test_every_piece_of_a_single_spaced_text_collapses_to_itself() -> None:
+    """Why snippet collapses no piece of a single-spaced window."""
+    from alerts.notify.view import _single_spaced
+
+    rng = random.Random(5)
+    pieces = ["a", " ", "bc", "ї", "\xa0", "🚀", "\u202e", "\t", "  ", "\n", "\x85"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(16))) for _ in range(5000)]
+    checked = 0
+    for text in filter(_single_spaced, texts):
+        for _ in range(5):
+            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            assert collapse(text[i:j]) == text[i:j], repr(text[i:j])
+            checked += 1
+    assert checked > 1000
+
+
 @pytest.mark.parametrize(
     ("watch", "item"), [("w", "i-1"), ("a b&c=d", "https://x.org/?q=1&r=ä/ü#f+g")]
 )
@@ -204,6 +220,7 @@ def test_format_time_writes_what_strftime_writes() -> None:
         )
         for _ in range(2000)
     ]
+    moments += [when.astimezone(UTC) for when in moments[5:1000]]  # UTC itself: no conversion
     moments.append(datetime(2026, 11, 25, 9, 30, 7))  # naive: taken as UTC
     for when in moments:
         utc = when.astimezone(UTC) if when.tzinfo else when
