@@ -26,7 +26,13 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from alerts.models import Alert, Digest
-from alerts.notify.escape import clean_header, sanitize_html, slack_finalize, slack_link
+from alerts.notify.escape import (
+    clean_header,
+    sanitize_html,
+    slack_finalize,
+    slack_link,
+    slack_linked,
+)
 from alerts.notify.view import AlertView, DigestView, Segment, StoryView, alert_view, digest_view
 
 Kind = Literal["slack", "email", "text"]
@@ -212,4 +218,5 @@ def _environment(cls: type[Environment], loader: BaseLoader, style: Style) -> En
     )
     if style == "slack":
         env.globals["slack_link"] = slack_link
+        env.filters["slack_link"] = slack_linked
     return env

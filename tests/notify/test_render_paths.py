@@ -159,3 +159,35 @@ def test_a_missing_field_still_fails_a_shipped_style_rendering() -> None:
     env = _environment(_Shipped, DictLoader({"t": "{{ v.no_such_field }}"}), "slack")
     with pytest.raises(AttributeError):
         env.get_template("t").render(v=alert_view(make_alert()))
+
+
+def test_slack_alert_lines_say_what_the_loop_and_the_link_call_said() -> None:
+    """The terms joined in one expression (no loop object) and the links as a filter write
+    what ``{% for t in v.terms %}*{{ t }}*{% if not loop.last %}, ...`` and
+    ``slack_link(url, label)`` wrote, on every random alert (the golden file holds the rest)."""
+    from alerts.notify.escape import slack_escape, slack_link
+    from alerts.notify.view import alert_view
+
+    renderer = Renderer(console_url=CONSOLE)
+    for content in varied():
+        if not isinstance(content, Alert):
+            continue
+        v = alert_view(content, width=renderer.snippet_chars, console_url=CONSOLE)
+        text = renderer.render("slack", content).text
+        header = f":newspaper: *{slack_escape(v.watch_name)}*: {slack_link(v.url, v.title)}\n"
+        assert text.startswith(header)
+        assert f"\nTerms: {', '.join(f'*{slack_escape(t)}*' for t in v.terms)}\n_" in text
+        assert text.endswith(f"\n{slack_link(v.link, 'why this matched · mute')}\n")
+
+
+def test_slack_finalize_escapes_as_slack_escape_does() -> None:
+    """Its inlined rule for plain text is slack_escape's; Markup passes, None is empty."""
+    from markupsafe import Markup
+
+    from alerts.notify.escape import slack_escape, slack_finalize
+
+    for text in [*PIECES, *_naughty(), "&amp;<<>>&", "a" * 1000]:
+        assert slack_finalize(text) == slack_escape(text), repr(text)
+        assert slack_finalize(Markup(text)) == text
+    assert slack_finalize(None) == "" and slack_finalize(12) == "12"
+    assert slack_finalize(Markup("<a|b>")) == "<a|b>"
