@@ -26,7 +26,10 @@ HTML_ATTRIBUTES = {"a": {"href", "title"}}
 
 
 def slack_escape(text: str) -> str:
-    """Escape the three characters Slack mrkdwn treats as control: ``& < >``."""
+    """Escape the three characters Slack mrkdwn treats as control: ``& < >``.
+
+    ``slack_finalize`` writes the same rule out (test_render_paths holds the two equal).
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -46,7 +49,8 @@ def slack_linked(label: str, url: str | None) -> Markup:
 
 def slack_finalize(value: object) -> object:
     """Jinja ``finalize`` for Slack: every expression is escaped unless it is Markup."""
-    if value.__class__ is str:  # a view's text, the usual: slack_escape's rule, no call
+    if value.__class__ is str:  # a view's text, the usual: slack_escape's rule, a call less
+        # (test_render_paths holds the two equal)
         return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if isinstance(value, Markup):
         return value

@@ -178,9 +178,9 @@ def _has(loader: FileSystemLoader, name: str) -> bool:
 # The fields of our own view values: plain data (text, numbers, tuples of views), read with no
 # sandbox check (which costs more than the rest of a Slack rendering's lookups together). Any
 # other attribute, and everything done with a field's value, is checked as usual.
-_VIEW_FIELDS = {
-    cls: frozenset(f.name for f in fields(cls))
-    for cls in (AlertView, Segment, StoryView, DigestView)
+_VIEW_FIELDS: dict[type, frozenset[str]] = {
+    **{cls: frozenset(cls._fields) for cls in (AlertView, Segment)},
+    **{cls: frozenset(f.name for f in fields(cls)) for cls in (StoryView, DigestView)},
 }
 
 

@@ -226,3 +226,12 @@ def test_format_time_writes_what_strftime_writes() -> None:
         utc = when.astimezone(UTC) if when.tzinfo else when
         assert format_time(when) == utc.strftime("%Y-%m-%d %H:%M UTC"), when
         assert format_time(when, seconds=True) == utc.strftime("%Y-%m-%d %H:%M:%S UTC"), when
+
+
+def test_an_alerts_view_and_its_segments_cannot_change() -> None:
+    view = alert_view(make_alert())
+    with pytest.raises(AttributeError):
+        view.title = "changed"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        view.snippet[0].text = "changed"  # type: ignore[misc]
+    assert view == alert_view(make_alert()) and hash(view) == hash(alert_view(make_alert()))
