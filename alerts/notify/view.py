@@ -113,21 +113,16 @@ def safe_url(url: str | None) -> str | None:
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
-    """Split ``text`` into plain and hit segments; overlapping spans are merged."""
-    return [Segment(piece, hit) for piece, hit in _pieces(text, spans)]
-
-
-def _pieces(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
-    """``highlight``'s pieces as (text, hit) pairs, before they become segments."""
-    out: list[tuple[str, bool]] = []
+    """Split ``text`` into plain and hit segments (never empty); overlapping spans are merged."""
+    out: list[Segment] = []
     pos = 0
     for start, end in _merge(spans, len(text)):
         if start > pos:
-            out.append((text[pos:start], False))
-        out.append((text[start:end], True))
+            out.append(Segment(text[pos:start]))
+        out.append(Segment(text[start:end], True))
         pos = end
     if pos < len(text):
-        out.append((text[pos:], False))
+        out.append(Segment(text[pos:]))
     return out
 
 
@@ -154,13 +149,13 @@ def snippet(text: str, hits: tuple[Hit, ...], width: int) -> tuple[Segment, ...]
         (max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start
     ]
     window = text[start:end]
+    segments = highlight(window, inside)
     # A single-spaced window (the usual) has only single-spaced pieces: none to collapse.
-    plain = _single_spaced(window)
-    segments = [_CUT_BEFORE] if start > 0 else []
-    for piece, hit in _pieces(window, inside):  # each segment made once, not twice
-        piece = piece if plain else collapse(piece)
-        if piece:
-            segments.append(Segment(piece, hit))
+    # Collapsing leaves none empty (a piece is never empty, a run becomes one space).
+    if not _single_spaced(window):
+        segments = [Segment(collapse(piece), hit) for piece, hit in segments]
+    if start > 0:
+        segments.insert(0, _CUT_BEFORE)
     if end < len(text):
         segments.append(_CUT_AFTER)
     return tuple(segments)

@@ -235,3 +235,14 @@ def test_an_alerts_view_and_its_segments_cannot_change() -> None:
     with pytest.raises(AttributeError):
         view.snippet[0].text = "changed"  # type: ignore[misc]
     assert view == alert_view(make_alert()) and hash(view) == hash(alert_view(make_alert()))
+
+
+def test_highlight_cuts_a_text_into_non_empty_segments() -> None:
+    """Snippet relies on it: no segment to drop, before or after collapsing."""
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a", " ", "bc", "\t\n", "ї"]) for _ in range(rng.randrange(20)))
+        spans = [(rng.randrange(-2, 22), rng.randrange(-2, 22)) for _ in range(rng.randrange(4))]
+        segments = highlight(text, spans)
+        assert "".join(s.text for s in segments) == text
+        assert all(s.text and collapse(s.text) for s in segments)
