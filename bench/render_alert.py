@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +28,8 @@ sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
 
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # bench.callgrind, here
+from bench.callgrind import instrumented, measured_instructions
 from bench.pipeline_load import Items, make_watches
 
 if TYPE_CHECKING:
@@ -65,12 +64,7 @@ def make_alerts(n: int) -> list[Any]:
     return out
 
 
-def control(*args: str) -> None:
-    """Tell callgrind about this process: instrumentation on or off, a dump."""
-    subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
-
-
-def run(n: int, kind: Kind, instrumented: bool) -> None:
+def run(n: int, kind: Kind, under_callgrind: bool) -> None:
     """Warm up on alerts of their own, then render ``n`` alerts once each."""
     from alerts.notify.render import Renderer
 
@@ -78,47 +72,29 @@ def run(n: int, kind: Kind, instrumented: bool) -> None:
     for alert in make_alerts(50):
         renderer.render(kind, alert).subject  # noqa: B018 (templates compiled, subject too)
     alerts = make_alerts(n)
-    if instrumented:
-        control("-i", "on")
     start = time.process_time()
-    for alert in alerts:
-        renderer.render(kind, alert)
+    with instrumented(under_callgrind):
+        for alert in alerts:
+            renderer.render(kind, alert)
     took = time.process_time() - start
-    if instrumented:
-        control("-d", "measured")
-        control("-i", "off")
     print(f"{kind}: {took / n * 1e6:.1f} µs CPU per render ({n} alerts)")
 
 
-def callgrind(n: int, kind: str) -> None:
-    """Instructions per render, this script run under callgrind."""
-    with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
-        argv = [
-            "valgrind", "--tool=callgrind", "--instr-atstart=no",
-            f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__,
-            "--instrumented", "--alerts", str(n), "--kind", kind,
-        ]  # fmt: skip
-        subprocess.run(argv, check=True, capture_output=True)
-        texts = [dump.read_text(errors="replace") for dump in Path(name).glob("cg.*")]
-        (text,) = [t for t in texts if re.search(r"^desc: Trigger: dump measured", t, re.M)]
-        total = re.search(r"^summary: (\d+)", text, re.M)
-        assert total, "no summary in the callgrind dump"
-        print(f"{kind}: {int(total[1]) / n / 1e3:.1f}k instructions per render ({n} alerts, "
-              f"{sys.path[0]})")  # fmt: skip
-
-
 def main() -> None:
-    """Parse the arguments; measure."""
+    """Parse the arguments; measure (instructions: this script again, under callgrind)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--alerts", type=int, default=5000)
     p.add_argument("--kind", choices=("slack", "email", "text"), default="slack")
     p.add_argument("--callgrind", action="store_true", help="instructions per render")
     p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.callgrind:
-        callgrind(args.alerts, args.kind)
-    else:
+    if not args.callgrind:
         run(args.alerts, args.kind, args.instrumented)
+        return
+    options = ("--instrumented", "--alerts", str(args.alerts), "--kind", args.kind)
+    per_render = measured_instructions(__file__, *options) / args.alerts
+    print(f"{args.kind}: {per_render / 1e3:.1f}k instructions per render "
+          f"({args.alerts} alerts, {sys.path[0]})")  # fmt: skip
 
 
 if __name__ == "__main__":
