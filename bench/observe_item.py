@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,9 @@ from pathlib import Path
 sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
+
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # bench.callgrind, here
+from bench.callgrind import control, measured_instructions
 
 CHANNEL = "slack"
 
@@ -57,11 +58,6 @@ def record_items(n: int, log: logging.Logger, delivery: logging.Logger) -> None:
             "bulletin from %s: %d new items", "api", 1,
             extra={**bulletin, "item_ids": [ids["item_id"]]},
         )  # fmt: skip
-
-
-def control(*args: str) -> None:
-    """Tell callgrind about this process: instrumentation on or off, a dump."""
-    subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
 
 
 def run(n: int, fmt: str, instrumented: bool) -> None:
@@ -92,19 +88,8 @@ def run(n: int, fmt: str, instrumented: bool) -> None:
 
 def callgrind(n: int, fmt: str) -> None:
     """Instructions per item, this script run under callgrind."""
-    with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
-        argv = [
-            "valgrind", "--tool=callgrind", "--instr-atstart=no",
-            f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__,
-            "--instrumented", "--items", str(n), "--format", fmt,
-        ]  # fmt: skip
-        subprocess.run(argv, check=True, capture_output=True)
-        texts = [dump.read_text(errors="replace") for dump in Path(name).glob("cg.*")]
-        (text,) = [t for t in texts if re.search(r"^desc: Trigger: dump measured", t, re.M)]
-        total = re.search(r"^summary: (\d+)", text, re.M)
-        assert total, "no summary in the callgrind dump"
-        print(f"{fmt}: {int(total[1]) / n / 1e3:.1f}k instructions per item ({n} items, "
-              f"{sys.path[0]})")  # fmt: skip
+    total = measured_instructions(__file__, "--instrumented", "--items", str(n), "--format", fmt)
+    print(f"{fmt}: {total / n / 1e3:.1f}k instructions per item ({n} items, {sys.path[0]})")
 
 
 def main() -> None:

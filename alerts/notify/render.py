@@ -26,7 +26,13 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from alerts.models import Alert, Digest
-from alerts.notify.escape import clean_header, sanitize_html, slack_finalize, slack_link
+from alerts.notify.escape import (
+    clean_header,
+    sanitize_html,
+    slack_finalize,
+    slack_link,
+    slack_linked,
+)
 from alerts.notify.view import AlertView, DigestView, Segment, StoryView, alert_view, digest_view
 
 Kind = Literal["slack", "email", "text"]
@@ -89,7 +95,7 @@ class Renderer:
         self.snippet_chars = snippet_chars
         self.console_url = console_url
         self._envs: dict[Style, tuple[Environment, Environment]] = {
-            style: (_environment(_Sandbox, user, style), _environment(Environment, shipped, style))
+            style: (_environment(_Sandbox, user, style), _environment(_Shipped, shipped, style))
             for style in ("text", "html", "slack")
         }
         # Templates by style and name: Jinja's own cache (auto_reload off: never reloaded
@@ -147,6 +153,10 @@ class Renderer:
             sandboxed, trusted = self._envs[style]
             env = trusted if self._is_shipped(name) else sandboxed
             found = self._templates[key] = env.get_template(name)
+            # Jinja keeps a template's globals as a ChainMap over the environment's (so later
+            # changes show), walked key by key into every render's context; ours never change
+            # once made, so a plain dict, copied in C, serves the same names.
+            found.globals = dict(found.globals)
         return found
 
     def _is_shipped(self, name: str) -> bool:
@@ -168,10 +178,21 @@ def _has(loader: FileSystemLoader, name: str) -> bool:
 # The fields of our own view values: plain data (text, numbers, tuples of views), read with no
 # sandbox check (which costs more than the rest of a Slack rendering's lookups together). Any
 # other attribute, and everything done with a field's value, is checked as usual.
-_VIEW_FIELDS = {
-    cls: frozenset(f.name for f in fields(cls))
-    for cls in (AlertView, Segment, StoryView, DigestView)
+_VIEW_FIELDS: dict[type, frozenset[str]] = {
+    **{cls: frozenset(cls._fields) for cls in (AlertView, Segment)},
+    **{cls: frozenset(f.name for f in fields(cls)) for cls in (StoryView, DigestView)},
 }
+
+
+class _Shipped(Environment):
+    """The shipped templates' environment: our code, reading our view values' fields.
+
+    Jinja's ``getattr`` (an attribute, else an item, else undefined) is a Python call per
+    field read; Python's own serves, since every field a shipped template reads exists (a
+    missing one would still fail the rendering, with an AttributeError).
+    """
+
+    getattr = staticmethod(getattr)  # type: ignore[assignment]
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -197,4 +218,5 @@ def _environment(cls: type[Environment], loader: BaseLoader, style: Style) -> En
     )
     if style == "slack":
         env.globals["slack_link"] = slack_link
+        env.filters["slack_link"] = slack_linked
     return env

@@ -1,8 +1,9 @@
 """What is sent, byte for byte: every channel type's rendering of a hostile corpus is unchanged.
 
-The renderer's fast paths (the shipped templates' plain environment, the Slack alert
-template's Python twin, the Slack subject rendered only when read, the view kept for the next
-kind, the view's str-method whitespace and time formatting) must not change a byte of it.
+The renderer's fast paths (the shipped templates' plain environment with Python's getattr, the
+Slack links as a filter and the terms joined without a loop, the Slack subject rendered only
+when read, the view kept for the next kind, the view's tuples, str-method whitespace and time
+formatting) must not change a byte of it.
 """
 
 from __future__ import annotations

@@ -167,6 +167,22 @@ def test_squash_and_collapse_are_the_regex_substitution() -> None:
         assert collapse(text) == SPACE.sub(" ", text), repr(text)
 
 
+def test_every_piece_of_a_single_spaced_text_collapses_to_itself() -> None:
+    """Why snippet collapses no piece of a single-spaced window."""
+    from alerts.notify.view import _single_spaced
+
+    rng = random.Random(5)
+    pieces = ["a", " ", "bc", "ї", "\xa0", "🚀", "\u202e", "\t", "  ", "\n", "\x85"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(16))) for _ in range(5000)]
+    checked = 0
+    for text in filter(_single_spaced, texts):
+        for _ in range(5):
+            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            assert collapse(text[i:j]) == text[i:j], repr(text[i:j])
+            checked += 1
+    assert checked > 1000
+
+
 @pytest.mark.parametrize(
     ("watch", "item"), [("w", "i-1"), ("a b&c=d", "https://x.org/?q=1&r=ä/ü#f+g")]
 )
@@ -204,8 +220,29 @@ def test_format_time_writes_what_strftime_writes() -> None:
         )
         for _ in range(2000)
     ]
+    moments += [when.astimezone(UTC) for when in moments[5:1000]]  # UTC itself: no conversion
     moments.append(datetime(2026, 11, 25, 9, 30, 7))  # naive: taken as UTC
     for when in moments:
         utc = when.astimezone(UTC) if when.tzinfo else when
         assert format_time(when) == utc.strftime("%Y-%m-%d %H:%M UTC"), when
         assert format_time(when, seconds=True) == utc.strftime("%Y-%m-%d %H:%M:%S UTC"), when
+
+
+def test_an_alerts_view_and_its_segments_cannot_change() -> None:
+    view = alert_view(make_alert())
+    with pytest.raises(AttributeError):
+        view.title = "changed"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        view.snippet[0].text = "changed"  # type: ignore[misc]
+    assert view == alert_view(make_alert()) and hash(view) == hash(alert_view(make_alert()))
+
+
+def test_highlight_cuts_a_text_into_non_empty_segments() -> None:
+    """Snippet relies on it: no segment to drop, before or after collapsing."""
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(["a", " ", "bc", "\t\n", "ї"]) for _ in range(rng.randrange(20)))
+        spans = [(rng.randrange(-2, 22), rng.randrange(-2, 22)) for _ in range(rng.randrange(4))]
+        segments = highlight(text, spans)
+        assert "".join(s.text for s in segments) == text
+        assert all(s.text and collapse(s.text) for s in segments)
