@@ -85,27 +85,6 @@ class DeliveryRow(Frozen):
         )
 
 
-# The rows of one delivery (pending, sending, sent) share their alert, most of a row's JSON:
-# its JSON is made once (the last few alerts' kept) and each row's put around it.
-_ROW_JSON = DeliveryRow.__pydantic_serializer__
-_NO_ALERT = frozenset({"alert"})
-_ALERT_JSON: dict[int, tuple[Alert, str]] = {}  # by id(alert); the alert is kept with it
-_ALERTS_KEPT = 64
-assert list(DeliveryRow.model_fields)[-1] == "alert", "row_json puts the alert last"
-
-
-def row_json(row: DeliveryRow) -> str:
-    """``row.model_dump_json()``, with its alert's part made once per alert."""
-    alert = row.alert
-    kept = _ALERT_JSON.get(id(alert))
-    if kept is None or kept[0] is not alert:
-        if len(_ALERT_JSON) >= _ALERTS_KEPT:
-            _ALERT_JSON.clear()
-        kept = _ALERT_JSON[id(alert)] = (alert, alert.model_dump_json())
-    head = _ROW_JSON.to_json(row, exclude=_NO_ALERT).decode()
-    return f'{head[:-1]},"alert":{kept[1]}}}'
-
-
 @dataclass(frozen=True)
 class Begun:
     """How ``begin_send`` ended.
