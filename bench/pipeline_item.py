@@ -14,7 +14,11 @@ For each: CPU per item (this process, all threads), Redis CPU per item, Redis co
 client round trips per item. Not counted: Celery's consumer (BRPOP, unacked bookkeeping, ack:
 ``bench/pipeline.py`` has them) and uvicorn's HTTP parsing.
 
-``python bench/pipeline_item.py [--items 400] [--watches 10000]``
+``--callgrind`` runs this under valgrind and counts the worker half's instructions per item
+(steady where CPU seconds are not; instrumentation only around the task bodies, the bench's
+RPOP and JSON decoding included). ``ALERTS_BENCH_ROOT=/other/tree`` measures another tree.
+
+``python bench/pipeline_item.py [--items 400] [--watches 10000] [--callgrind]``
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import base64
 import json
 import os
 import random
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,12 +130,47 @@ def run_tasks(client: redis.Redis, task: Any) -> int:
     return done
 
 
+def counted(run: Callable[[], None], instrumented: bool) -> None:
+    """``run``; under ``valgrind --tool=callgrind --instr-atstart=no``, its instructions
+    counted alone (instrumentation on, then a dump named ``worker``)."""
+    if not instrumented:
+        run()
+        return
+    pid = str(os.getpid())
+    subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+    run()
+    subprocess.run(["callgrind_control", "-d", "worker", pid], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+
+
+def callgrind(items: int, watches: int) -> None:
+    """This bench under callgrind: the worker half's instructions per item."""
+    with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
+        argv = [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__, "--instrumented",
+            "--items", str(items), "--watches", str(watches),
+        ]  # fmt: skip
+        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+        texts = [dump.read_text(errors="replace") for dump in Path(name).glob("cg.*")]
+        (text,) = [t for t in texts if re.search(r"^desc: Trigger: dump worker", t, re.M)]
+        total = re.search(r"^summary: (\d+)", text, re.M)
+        assert total, "no summary in the callgrind dump"
+    print(out.rstrip())
+    print(f"callgrind ({sys.path[0]}): {int(total[1]) / items / 1e6:.3f}M instructions per item")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Set up, warm up, measure the API then the worker."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--items", type=int, default=400)
     p.add_argument("--watches", type=int, default=10_000)
+    p.add_argument("--callgrind", action="store_true", help="instructions per item, valgrind")
+    p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.callgrind:
+        callgrind(args.items, args.watches)
+        return 0
     server, sink = RedisServer().start(), SinkProcess().start()
     with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
         tmp = Path(name)
@@ -142,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         os.environ.update({k: v for k, v in env.items() if k.startswith("ALERTS_")})
+        if args.instrumented:  # valgrind's slow clock would check the rules dir every item
+            os.environ["ALERTS_RULES_RELOAD_SECONDS"] = "86400"
         from workers import tasks
         from workers.api import create_api
 
@@ -162,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured(client, n, lambda: post_all(app, bodies)),
         )
         ran: list[int] = []
-        line = measured(client, n, lambda: ran.append(run_tasks(client, tasks.ingest_bulletin)))
+        worker = lambda: ran.append(run_tasks(client, tasks.ingest_bulletin))  # noqa: E731
+        line = measured(client, n, lambda: counted(worker, args.instrumented))
         print(f"worker (the ingest task's body, {ran[0]} tasks):", line)
         time.sleep(0.5)
         print(f"sink received {sink.count()} messages")

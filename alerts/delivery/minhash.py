@@ -18,6 +18,7 @@ from alerts.models import Item
 
 NUM_PERM = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LEAD_CHARS = 12  # characters read per lead word wanted: news words average under 8
 # Generating the permutations is the slow part of a MinHash: do it once per process.
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)
 _A, _B = _TEMPLATE.permutations  # uint32: the scheme's arithmetic wraps modulo 2**32
@@ -35,10 +36,18 @@ def shingles(item: Item, lead_words: int = 40) -> set[str]:
     """Words and word pairs of the headline and the first words of the body (the lead)."""
     text = f"{item.title} {item.summary or item.body}"
     # The lead's words alone are lowered (lowering keeps a word one word), pairs joined in C.
-    words = list(map(str.lower, _WORD.findall(text)[: lead_words + 20]))
+    words = list(map(str.lower, lead(text, lead_words + 20)))
     found = set(words)
     found.update(map(" ".join, itertools.pairwise(words)))
     return found
+
+
+def lead(text: str, count: int) -> list[str]:
+    """``_WORD.findall(text)[:count]``, read from the first ``_LEAD_CHARS * count`` characters
+    when they hold more than ``count`` words (a long body is not scanned to its end): a word
+    there is followed by another, so it ends before the cut, as it does in the whole text."""
+    words = _WORD.findall(text, 0, _LEAD_CHARS * count)
+    return words[:count] if len(words) > count else _WORD.findall(text)[:count]
 
 
 def signature(item: Item) -> bytes:

@@ -10,7 +10,7 @@ lease is gone, and flagged ``possible_duplicate``.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -243,7 +243,7 @@ def _claiming(
         possible_duplicate=row.possible_duplicate or row.status == "sending",
         **({} if story is None else {"story": story}),
     )
-    return uuid.uuid4().hex, sending
+    return os.urandom(16).hex(), sending  # random as uuid4's hex, without its object
 
 
 def _sent(

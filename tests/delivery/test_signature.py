@@ -123,3 +123,16 @@ def test_shingles_are_the_lowered_lead_words_and_their_pairs() -> None:
         words = [w.lower() for w in word.findall(text)][:60]
         pairs = {f"{a} {b}" for a, b in itertools.pairwise(words)}
         assert shingles(item) == set(words) | pairs
+
+
+def test_lead_is_the_whole_texts_first_words() -> None:
+    """``lead`` reads a prefix of a long text: the words it gives are always the first
+    ``count`` of the whole text's (words cut by the prefix, short texts, long words, none)."""
+    rng = random.Random(13)
+    word = re.compile(r"\w+", re.UNICODE)
+    for _ in range(3000):
+        parts = [rng.choice(WORDS) * rng.choice((1, 1, 2, 9)) for _ in range(rng.randint(0, 90))]
+        seps = [rng.choice((" ", " ", ", ", "—", "\n", "  ...  ")) for _ in parts]
+        text = "".join(p + s for p, s in zip(parts, seps, strict=True))
+        for count in (1, 5, 60):
+            assert minhash.lead(text, count) == word.findall(text)[:count], (text, count)
