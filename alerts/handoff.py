@@ -291,8 +291,6 @@ def deliver_one(
     metrics.delivered(channel, outcome.status)
     level = logging.DEBUG if outcome.status == "duplicate" else logging.INFO
     ids = delivery_ids(alert, channel, pending.id if pending else None)
-    log.log(
-        level, "delivery %s: %s", outcome.status, outcome.detail or outcome.status,
-        extra={**ids, "status": outcome.status},
-    )  # fmt: skip
+    ids["status"] = outcome.status
+    log.log(level, "delivery %s: %s", outcome.status, outcome.detail or outcome.status, extra=ids)
     return outcome

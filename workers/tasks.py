@@ -16,7 +16,7 @@ from alerts.matching.shards import QUEUE, shard_queue
 from alerts.models import Alert, Item
 from alerts.rules import RuleSetError
 from alerts.usecases import bulletins, upkeep
-from alerts.usecases.bulletins import GroupFailed, Posted, ingest_group
+from alerts.usecases.bulletins import Posted, ingest_group
 from alerts.usecases.context import Parsed, RedisLocks, Services
 from workers.app import app
 from workers.broker import delivery_queue
@@ -84,6 +84,7 @@ def services() -> Services:
         intake=rt.intake,
         health=rt.health,
         shard=rt.shard,
+        outages=OUTAGES,
     )
 
 
@@ -116,80 +117,41 @@ def ingest_bulletin(
 @requeue_on_outage
 def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
     """Several small bulletins the API wrote together (``alerts.api.batcher``), ingested in one
-    hand-on (``bulletins.ingest_group``); how many items were new. One that fails (a bad item;
-    if the hand-on fails, each is ingested on its own to find it) leaves the others done and
-    itself in the intake (the reconciler queues it again), then its error is raised. An error
-    after the hand-on's write (queueing a delivery) is raised as is: every bulletin is done,
-    its deliveries recorded for the reconciler. Without a valid rule set all wait; a retry or
-    a requeue skips the items already handed on (the hand-on's write keeps only unseen
-    items)."""
-    posted, failed = _each(bulletins, _posted)
+    hand-on (``bulletins.ingest_group``); how many items were new. A bulletin that does not
+    decode, or fails in ``ingest_group``, stays in the intake (the reconciler queues it again)
+    while the others are done, then the first such error is raised. Without a valid rule set
+    all wait; a retry or a requeue skips the items already handed on (the hand-on's write keeps
+    only unseen items)."""
+    posted, failed = _decoded(bulletins)
     try:
-        new, failed = _ingest_group(posted, failed)
+        new, error = ingest_group(services(), posted)
     except RuleSetError as exc:
         log.error("no valid rule set, %d bulletins wait: %s", len(bulletins), exc)
         raise self.retry(countdown=RULES_RETRY_SECONDS) from None
+    failed = failed or error
     if failed is not None:
         raise failed
     return new
 
 
-def _ingest_group(posted: list[Posted], failed: Exception | None) -> tuple[int, Exception | None]:
-    """``ingest_group``; when it fails before its write, each bulletin it did not finish on
-    its own, to find the one that fails. The new items and the first error. An outage, and
-    an error after the write (the items seen: on its own each would find nothing), pass up."""
-    try:
-        return ingest_group(services(), posted), failed
-    except GroupFailed as exc:
-        cause = exc.__cause__
-        assert isinstance(cause, Exception)
-        if exc.written or isinstance(cause, OUTAGES):
-            raise cause from cause.__cause__
-        log.error("a group of %d bulletins failed; each on its own", len(posted), exc_info=cause)
-        rest = [p for p in posted if p.bulletin_id not in exc.done]
-        counts, failed = _each(rest, _ingest_posted, failed)
-        return exc.new + sum(counts), failed
-
-
-T = TypeVar("T", dict[str, Any], Posted)  # a bulletin of the message, decoded or not
-U = TypeVar("U")
-
-
-def _each(
-    bulletins: list[T], run: Callable[[T], U], failed: Exception | None = None
-) -> tuple[list[U], Exception | None]:
-    """``run`` on each bulletin; one that fails (an outage or no rule set aside) is logged and
-    left out; the results and the first error."""
-    done: list[U] = []
+def _decoded(bulletins: list[dict[str, Any]]) -> tuple[list[Posted], Exception | None]:
+    """The group's bulletins, their items decoded; one that does not decode is logged and left
+    out (it stays in the intake); the first such error."""
+    posted: list[Posted] = []
+    failed: Exception | None = None
     for b in bulletins:
         try:
-            done.append(run(b))
-        except (RuleSetError, *OUTAGES):
-            raise
-        except Exception as exc:  # the others go on; this one stays in the intake
-            log.exception("bulletin %s failed", _bulletin_id(b))
+            parsed = _parsed(b["items"], b.get("fmt"))
+            posted.append(Posted(b["source"], b["bulletin_id"], b.get("content_type"), parsed))
+        except Exception as exc:  # the others go on
+            log.exception("bulletin %s failed", b.get("bulletin_id"))
             failed = failed or exc
-    return done, failed
-
-
-def _posted(b: dict[str, Any]) -> Posted:
-    """A bulletin of the group's message, its items decoded."""
-    parsed = _parsed(b["items"], b.get("fmt"))
-    return Posted(b["source"], b["bulletin_id"], b.get("content_type"), parsed)
+    return posted, failed
 
 
 def _parsed(items: list[dict[str, Any]], fmt: str | None) -> Parsed:
     """The items the API parsed, decoded."""
     return Parsed([Item.model_validate(i) for i in items], fmt or "unknown")
-
-
-def _ingest_posted(p: Posted) -> int:
-    """One bulletin of a group on its own (``ingest_bulletin``'s body); its new items."""
-    return _ingest(p.source, "", p.content_type, p.bulletin_id, p.parsed)
-
-
-def _bulletin_id(b: dict[str, Any] | Posted) -> str:
-    return b.bulletin_id if isinstance(b, Posted) else str(b.get("bulletin_id"))
 
 
 def _ingest(

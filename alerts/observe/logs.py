@@ -17,10 +17,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from alerts.masking import mask
 from alerts.notify.scrub import REDACTOR, secret_pieces
+from alerts.observe.records import LeanRecord
 from alerts.observe.settings import LogSetup
 
 ID_FIELDS = (
@@ -36,6 +38,8 @@ ID_FIELDS = (
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 JSON_FIELDS = ("asctime", "levelname", "name", "process", "message")
 _RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+_JSON_KEYS = tuple((name, _RENAMED.get(name, name)) for name in JSON_FIELDS)
+_NOT_EXTRA = frozenset((*JSON_FIELDS, *RESERVED_ATTRS))  # python-json-logger's skipped keys
 _PLAIN = (str, int, type(None))  # values a scrub cannot change (a str: checked joined)
 
 
@@ -105,6 +109,21 @@ class JsonLineFormatter(SecondCachedTime, JsonFormatter):
         self._encode = self.json_encoder(  # type: ignore[misc]
             default=self.json_default, indent=self.json_indent, ensure_ascii=self.json_ensure_ascii
         ).encode
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        """What python-json-logger's own method adds for this formatter (``JSON_FIELDS``
+        renamed, then the record's extras), without its steps for what ours never sets
+        (defaults, static fields, a timestamp) and its lookups per field."""
+        fields = record.__dict__
+        for name, key in _JSON_KEYS:
+            log_data[key] = fields.get(name)
+        for key, value in message_dict.items():
+            log_data[_RENAMED.get(key, key)] = value
+        for key, value in fields.items():  # the extras: ``merge_record_extra``'s test
+            if key not in _NOT_EXTRA and not (isinstance(key, str) and key.startswith("_")):
+                log_data[_RENAMED.get(key, key)] = value
 
     def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
         """The line: what python-json-logger's own method writes, with one encoder."""
@@ -228,7 +247,9 @@ def lean_records() -> None:
     The logging HOWTO's "Optimization" switches. ``TEXT_FORMAT`` and ``JSON_FIELDS`` name none
     of these fields and the JSON formatter leaves them out of its extras (reserved attributes);
     a record's ``stack_info`` is not asked for in this code base (it needs ``findCaller``).
+    The records are ``LeanRecord``s: the same fields, without the steps these switches leave.
     """
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = False
     logging.logMultiprocessing = False
+    logging.setLogRecordFactory(LeanRecord)

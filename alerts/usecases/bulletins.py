@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -100,10 +100,7 @@ def hand_on_new(
         handed = handoff.park(items, s.handoff(), s.queues.match, done=done)
     else:
         handed = handoff.hand_on(items, s.rules, s.handoff(), done=done, checked=checked)
-    if not checked:
-        new = set(handed)
-        items = [item for item in items if item.id in new]
-    _saw_new(s, items)
+    _saw_new(s, items, None if checked else handed)
     return handed
 
 
@@ -117,49 +114,72 @@ class Posted:
     parsed: Parsed
 
 
-class GroupFailed(Exception):
-    """``ingest_group`` failed; its cause is the error. ``done``: the bulletins it finished
-    first (each logged and counted: not to ingest again), ``new`` their new items;
-    ``written``: the error came after the group's write (its items seen, its deliveries
-    recorded, its bulletins released), so ingesting each on its own would find nothing."""
-
-    def __init__(self, done: Sequence[str], new: int, *, written: bool) -> None:
-        super().__init__(f"a group of bulletins failed ({len(done)} done, written: {written})")
-        self.done, self.new, self.written = tuple(done), new, written
-
-
 class _Written(Exception):
     """An error after the group's write (its cause), told from one before it."""
 
 
-def ingest_group(s: Services, group: Sequence[Posted]) -> int:
+def ingest_group(s: Services, group: Sequence[Posted]) -> tuple[int, Exception | None]:
     """Ingest bulletins the API wrote together, each as ``ingest_bulletin`` would (its log
-    line, its count), but the items of all in one hand-on: one write checks them, records
-    their deliveries and releases every bulletin from the intake. A bulletin of more than one
-    chunk, or with watch shards, goes through ``ingest_bulletin`` on its own, first. How many
-    items were new. RuleSetError passes up (nothing of the joint hand-on written; a bulletin
-    that went on its own before is done, and a retry ingests it again: its items seen, only a
-    follow-up's are left); any other error as the cause of ``GroupFailed``."""
-    conf = s.settings.worker
-    new, done, joint = 0, list[str](), list[tuple[Posted, list[Item]]]()
+    line, its count), but the items of all in one hand-on (``_together``); how many items were
+    new, and the first error of a bulletin that failed (the others done, it left in the intake:
+    the reconciler queues it again).
+
+    When the joint hand-on fails before its write, each bulletin not done yet goes on its own
+    (``ingest_bulletin``), to find the one that fails. Raised as they are: RuleSetError (no
+    valid rule set: a retry ingests all again, their items seen skipped), an outage of the
+    stores or queues (``Services.outages``), and an error after the joint write (its items
+    seen, its deliveries recorded, its bulletins released: on its own each would find nothing).
+    """
+    done: dict[str, int] = {}  # the bulletins finished (logged and counted): their new items
     try:
-        for p in group:
-            if conf.shards > 1 or len(p.parsed.items) > conf.ingest_chunk:
-                new += len(
-                    ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed)
-                )
-                done.append(p.bulletin_id)
-            else:
-                joint.append((p, item_steps.once_each(p.parsed.items, received=s.clock())))
-        if joint:
-            new += _hand_on_group(s, joint)
-    except RuleSetError:
-        raise
+        return _together(s, group, done), None
     except _Written as exc:
-        raise GroupFailed(done, new, written=True) from exc.__cause__
+        cause = exc.__cause__
+        assert isinstance(cause, Exception)
+        raise cause from cause.__cause__
+    except _passing(s):
+        raise
     except Exception as exc:
-        raise GroupFailed(done, new, written=False) from exc
-    return new
+        log.error("a group of %d bulletins failed; each on its own", len(group), exc_info=exc)
+    new, failed = _each_alone(s, [p for p in group if p.bulletin_id not in done])
+    return sum(done.values()) + new, failed
+
+
+def _each_alone(s: Services, group: Sequence[Posted]) -> tuple[int, Exception | None]:
+    """Each bulletin through ``ingest_bulletin`` on its own; one that fails (an outage or no
+    rule set aside) is logged and left in the intake. The new items and the first error."""
+    new, failed = 0, None
+    for p in group:
+        try:
+            new += len(ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed))
+        except _passing(s):
+            raise
+        except Exception as exc:  # the others go on
+            log.exception("bulletin %s failed", p.bulletin_id)
+            failed = failed or exc
+    return new, failed
+
+
+def _passing(s: Services) -> tuple[type[Exception], ...]:
+    """What no bulletin on its own would mend: no valid rule set, an outage."""
+    return (RuleSetError, *s.outages)
+
+
+def _together(s: Services, group: Sequence[Posted], done: dict[str, int]) -> int:
+    """The group's items in one hand-on: one write checks them, records their deliveries and
+    releases every bulletin from the intake. A bulletin of more than one chunk, or with watch
+    shards, goes through ``ingest_bulletin`` on its own, first. How many items were new; each
+    bulletin finished is entered in ``done`` as it is. An error after the write is raised as
+    ``_Written``."""
+    conf = s.settings.worker
+    joint = list[tuple[Posted, list[Item]]]()
+    for p in group:
+        if conf.shards > 1 or len(p.parsed.items) > conf.ingest_chunk:
+            handed = ingest_bulletin(s, p.source, "", p.content_type, p.bulletin_id, p.parsed)
+            done[p.bulletin_id] = len(handed)
+        else:
+            joint.append((p, item_steps.once_each(p.parsed.items, received=s.clock())))
+    return sum(done.values()) + (_hand_on_group(s, joint) if joint else 0)
 
 
 def _hand_on_group(s: Services, joint: Sequence[tuple[Posted, list[Item]]]) -> int:
@@ -179,7 +199,7 @@ def _hand_on_group(s: Services, joint: Sequence[tuple[Posted, list[Item]]]) -> i
     done = tuple(p.bulletin_id for p, _ in joint) if s.intake is not None else ()
     handed = set(handoff.hand_on(list(items.values()), s.rules, h, done=done, checked=False))
     try:
-        _saw_new(s, [item for item in items.values() if item.id in handed])
+        _saw_new(s, list(items.values()), handed)
         new = 0
         for p, unique in joint:
             item_steps.counted(p.parsed.items, source=p.source, fmt=p.parsed.format)
@@ -227,6 +247,11 @@ def match_items(s: Services, items: Sequence[Item]) -> int:
     return len(found)
 
 
-def _saw_new(s: Services, items: list[Item]) -> None:
+def _saw_new(s: Services, items: list[Item], handed: Collection[str] | None = None) -> None:
+    """The sources' health: they had new items. ``handed``: the ids of those a write that
+    checked them kept (the others were seen before), when it did."""
+    if handed is not None:
+        kept = set(handed)
+        items = [item for item in items if item.id in kept]
     configured = (src.id for src in s.settings.sources)
     source_health.saw_new(items, s.health, s.clock(), configured)

@@ -117,6 +117,9 @@ class Services:
     intake: Intake | None = None
     health: HealthStore | None = None
     shard: int | None = None
+    # What a use case raises as it is, for the caller to try again later (never handled
+    # bulletin by bulletin): the stores' outages, and the queues' (the workers add the broker's).
+    outages: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
 
     def handoff(self) -> Handoff:
         """The hand-on dependencies (match, record, remember, send or queue)."""

@@ -23,6 +23,7 @@ from alerts.observe.logs import (
     TextFormatter,
     configure_logging,
 )
+from alerts.observe.records import LeanRecord
 from alerts.observe.settings import LogSetup
 from alerts.settings import load_settings
 
@@ -38,7 +39,9 @@ def root_restored() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     flags = {name: getattr(logging, name) for name in LOGGING_FLAGS}
+    factory = logging.getLogRecordFactory()
     yield
+    logging.setLogRecordFactory(factory)
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.captureWarnings(False)
@@ -84,6 +87,7 @@ def test_lean_records_print_the_same_lines(fmt: str, root_restored: None) -> Non
         "alerts.test", logging.INFO, "(unknown file)", 0, "m", None, None
     )
     assert record.threadName is None and record.processName is None  # not computed
+    assert type(record) is LeanRecord
     assert logging._srcfile is None  # type: ignore[attr-defined]  # no findCaller
 
 
@@ -201,3 +205,32 @@ def test_json_scrubbing_skips_nothing_it_would_mask(extra: dict[str, object]) ->
     data = {"message": "sent x", "process": 7, **extra}
     assert ours.process_log_record(dict(data)) == {k: ours._clean(v) for k, v in data.items()}
     assert TOKEN not in ours.format(_record(**extra))
+
+
+JSON_RECORDS = [  # (msg, args, extra): the service's lines and the odd ones
+    ("delivery %s: %s", ("sent", "sent"), {"item_id": "i1", "watch": "w", "channel": "slack",
+                                           "delivery_id": "d" * 32, "status": "sent"}),
+    ("bulletin from %s: %d new items", ("api", 2), {"source": "api", "bulletin_id": "b1",
+                                                    "item_ids": ["i1", "i2"]}),
+    ("plain", (), {}),
+    ({"event": "a dict message", "name": "renamed", "n": 1}, (), {"item_id": "i"}),
+    ("odd extras", (), {"_hidden": 1, "time": "an extra named as a renamed field", 7: "int key",
+                        "nested": {"a": [1, 2.5, None]}}),
+    ("a value json cannot encode", (), {"when": datetime(2026, 12, 6, tzinfo=UTC)}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("msg", "args", "extra"), JSON_RECORDS)
+def test_json_fields_are_python_json_logger_s_own(msg: object, args: tuple, extra: dict) -> None:
+    ours = JsonLineFormatter(Scrubber())
+    stock = JsonFormatter(list(logs_module.JSON_FIELDS), rename_fields=dict(logs_module._RENAMED))
+    record = _record()
+    record.__dict__.update(extra)
+    record.msg, record.args = msg, args
+    for message in ({}, {"exc_info": "a trace"}, {"name": "x", "other": 2}):
+        theirs: dict[str, object] = {}
+        stock.add_fields(theirs, record, message)
+        mine: dict[str, object] = {}
+        ours.add_fields(mine, record, message)
+        assert list(mine.items()) == list(theirs.items())
+    assert ours.format(record) == stock.format(record)  # the whole line, byte for byte

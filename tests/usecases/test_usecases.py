@@ -201,7 +201,7 @@ def test_a_group_is_one_hand_on_and_a_big_bulletin_of_it_goes_on_its_own(
 
     monkeypatch.setattr(bulletins.handoff, "hand_on", counting)
     # b1 (three items, a chunk of two) alone: two of its items, a follow-up for the rest
-    assert bulletins.ingest_group(s, group) == 4
+    assert bulletins.ingest_group(s, group) == (4, None)
     assert hands == [2, 2]  # b1's first chunk, then b0 and b2 together
     assert set(s.intake.items) == {"b1"}  # kept for its follow-up; b0 and b2 released
     assert s.queues.calls == [("bulletin", ("api", "b1"))]

@@ -16,6 +16,7 @@ import redis
 from alerts import handoff_commit, item_steps
 from alerts.delivery.ledger import row_id
 from alerts.ingest.intake import Accepted
+from alerts.usecases import bulletins
 from tests.workers.test_fused_ingest import break_rules, in_process
 
 
@@ -171,7 +172,9 @@ def test_an_error_after_the_groups_write_fails_the_task_without_the_fallback(
         raise RuntimeError("cannot queue")
 
     monkeypatch.setattr(tasks.deliver_alert, "delay", deliver)
-    monkeypatch.setattr(tasks, "_ingest_posted", lambda p: calls.append(p.bulletin_id) or 0)
+    monkeypatch.setattr(  # a bulletin on its own
+        bulletins, "ingest_bulletin", lambda *args, **_: calls.append(args[4]) or []
+    )
     group = [posted(tasks, 1, "Drones over Kaluga"), posted(tasks, 2, "Talks in Geneva")]
     with pytest.raises(RuntimeError, match="cannot queue"):
         tasks.ingest_bulletins.run(bulletins=group)

@@ -16,7 +16,6 @@ import pytest
 import redis
 from pydantic import ValidationError
 
-from alerts.usecases.bulletins import GroupFailed
 from tests.workers.conftest import Stack, running_stack
 from tests.workers.test_e2e import settle
 
@@ -111,7 +110,7 @@ def test_a_bulletin_that_does_not_decode_leaves_the_others_to_the_hand_on_then_f
 
     def ingest_group(s, posted):  # type: ignore[no-untyped-def]
         done.append([p.bulletin_id for p in posted])
-        return sum(len(p.parsed.items) for p in posted)
+        return sum(len(p.parsed.items) for p in posted), None
 
     monkeypatch.setattr(tasks, "ingest_group", ingest_group)
     with pytest.raises(ValidationError):
@@ -120,25 +119,19 @@ def test_a_bulletin_that_does_not_decode_leaves_the_others_to_the_hand_on_then_f
     assert tasks.ingest_bulletins.run(bulletins=group()) == 6
 
 
-def test_when_the_group_fails_each_bulletin_goes_on_its_own_to_find_the_failing_one(
+def test_the_first_error_of_the_group_fails_the_task_after_the_others(
     monkeypatch, redis_url: str
 ) -> None:
+    """``ingest_group`` did the others and hands back a bulletin's error: the task raises it
+    (after a bulletin's that did not decode, the first)."""
     monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
     tasks = importlib.import_module("workers.tasks")
-    done: list[str] = []
 
     def ingest_group(s, posted):  # type: ignore[no-untyped-def]
-        # one of them: the hand-on wrote nothing
-        raise GroupFailed([], 0, written=False) from ValueError("bad bulletin")
-
-    def ingest_posted(p):  # type: ignore[no-untyped-def]
-        if p.bulletin_id == "b2":
-            raise ValueError("bad bulletin")
-        done.append(p.bulletin_id)
-        return len(p.parsed.items)
+        return len(posted), ValueError("bad bulletin")
 
     monkeypatch.setattr(tasks, "ingest_group", ingest_group)
-    monkeypatch.setattr(tasks, "_ingest_posted", ingest_posted)
     with pytest.raises(ValueError, match="bad bulletin"):
         tasks.ingest_bulletins.run(bulletins=group())
-    assert done == ["b1", "b3"]
+    with pytest.raises(ValidationError):
+        tasks.ingest_bulletins.run(bulletins=group(2))
