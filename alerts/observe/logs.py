@@ -22,7 +22,6 @@ from pythonjsonlogger.json import JsonFormatter
 
 from alerts.masking import mask
 from alerts.notify.scrub import REDACTOR, secret_pieces
-from alerts.observe.records import LeanRecord
 from alerts.observe.settings import LogSetup
 
 ID_FIELDS = (
@@ -247,9 +246,7 @@ def lean_records() -> None:
     The logging HOWTO's "Optimization" switches. ``TEXT_FORMAT`` and ``JSON_FIELDS`` name none
     of these fields and the JSON formatter leaves them out of its extras (reserved attributes);
     a record's ``stack_info`` is not asked for in this code base (it needs ``findCaller``).
-    The records are ``LeanRecord``s: the same fields, without the steps these switches leave.
     """
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = False
     logging.logMultiprocessing = False
-    logging.setLogRecordFactory(LeanRecord)
