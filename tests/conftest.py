@@ -51,3 +51,19 @@ def sample_bulletin() -> Path:
     if not SAMPLE.exists():
         pytest.skip("../shared/samples/live-bulletin.txt is not present")
     return SAMPLE
+
+
+# The end-to-end directories first: their files are the longest (real workers, digests,
+# failovers, mostly waiting), so with pytest-xdist (``make test``) they start at once, side by
+# side, and the short tests fill in after them instead of one long file running alone at the end.
+_LONG_FIRST = ("workers", "chaos")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the end-to-end directories' tests first, each file's tests kept in their order."""
+
+    def rank(item: pytest.Item) -> int:
+        parts = item.path.relative_to(ROOT / "tests").parts
+        return 0 if len(parts) > 1 and parts[0] in _LONG_FIRST else 1
+
+    items.sort(key=rank)  # stable: the order within each rank stays

@@ -46,6 +46,8 @@ def test_a_dead_shards_share_waits_then_delivers(
         run.wait_delivered(timeout=120)
         time.sleep(2)
         counts = run.counts(redis_client)
+        if counts["lost"]:
+            print("\n".join(["LOST (channel, token: where)", *run.where_lost(redis_client)]))
         report = httpx.get(f"{run.api}/healthz", headers=AUTH, timeout=10).json()["rules_by_worker"]
     assert counts["lost"] == 0, counts
     assert counts["duplicates"] <= counts["flagged"], counts
