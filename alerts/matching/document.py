@@ -9,6 +9,7 @@ only for the few that candidate watches ask about.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -152,16 +153,18 @@ def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list
 
     ``keys``: the word keys (``keytable.scan``'s, a key per entry): the words' own keys.
     """
-    long = [p for p, w in enumerate(entries) if len(w) >= MIN_WORD]
+    long = list(itertools.compress(itertools.count(), map(_LONG, map(len, entries))))
     found: dict[str, list[int]] = {}
     if long:
-        owns = [keys[p] for p in long] if len(keys) == len(entries) else None
-        for p, part in zip(
-            long, part_keys([entries[p] for p in long], language, owns), strict=True
-        ):
+        owns = list(map(keys.__getitem__, long)) if len(keys) == len(entries) else None
+        words = list(map(entries.__getitem__, long))
+        for p, part in zip(long, part_keys(words, language, owns), strict=True):
             for key in part:
                 found.setdefault(key, []).append(p)
     return found
+
+
+_LONG = MIN_WORD.__le__  # a word long enough to be a closed compound
 
 
 def _counts(entries: list[str]) -> list[int]:
