@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from alerts.matching import gender, keytable, languages
 from alerts.matching.gender import feminine, feminine_many
 from alerts.matching.languages import ALGORITHMS, LANGUAGES
+from alerts.matching.text import COMPOUND
 from alerts.matching.variants import _keyed, word_keys
 
 # Letters of every feminine and masculine ending (Latin and Cyrillic), so that words end in
@@ -88,3 +89,16 @@ def test_ending_regexes_cut_as_the_lookbehind_first_ones(words: list[str]) -> No
     ):
         assert new.sub("", joined) == old.sub("", joined)
         assert [m.span() for m in new.finditer(joined)] == [m.span() for m in old.finditer(joined)]
+
+
+# The compound regex as first written: \w+ tried from every letter, backtracking.
+COMPOUND_FIRST = re.compile(r"\w+(?:[-']\w+)+")
+HYPHENATED = st.text(alphabet=st.sampled_from(list("ab9_- '’Кя\u0301.\nß")), max_size=80)
+
+
+@given(HYPHENATED)
+@settings(max_examples=1000, deadline=None)
+def test_compounds_are_found_as_the_backtracking_regex_finds_them(text: str) -> None:
+    assert [m.span() for m in COMPOUND.finditer(text)] == [
+        m.span() for m in COMPOUND_FIRST.finditer(text)
+    ]
