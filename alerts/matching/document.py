@@ -9,7 +9,6 @@ only for the few that candidate watches ask about.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -153,7 +152,7 @@ def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list
 
     ``keys``: the word keys (``keytable.scan``'s, a key per entry): the words' own keys.
     """
-    long = list(itertools.compress(itertools.count(), map(_LONG, map(len, entries))))
+    long = [p for p, w in enumerate(entries) if len(w) >= MIN_WORD]
     found: dict[str, list[int]] = {}
     if long:
         owns = list(map(keys.__getitem__, long)) if len(keys) == len(entries) else None
@@ -162,9 +161,6 @@ def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list
             for key in part:
                 found.setdefault(key, []).append(p)
     return found
-
-
-_LONG = MIN_WORD.__le__  # a word long enough to be a closed compound
 
 
 def _counts(entries: list[str]) -> list[int]:
