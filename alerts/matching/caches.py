@@ -25,5 +25,4 @@ def set_cache_mib(total: float) -> None:
 
 def cache_bytes() -> int:
     """Bytes the word caches hold now, as counted against their budgets."""
-    tables = {id(t): t for t in keytable._TABLES.values()}.values()
-    return sum(t.nbytes() for t in tables) + compounds.nbytes()
+    return sum(t.nbytes() for t in keytable.tables()) + compounds.nbytes()

@@ -13,7 +13,9 @@ once, not once per word that holds it.
 
 from __future__ import annotations
 
+import itertools
 import sys
+from typing import cast
 
 from alerts.gcpause import give_back_freed
 from alerts.matching.translit import script
@@ -71,7 +73,7 @@ def part_keys(
     a part with the word's own key is left out, and the word need not be stemmed again.
     """
     known = _CACHE.get(language, {})
-    todo = [w for w in dict.fromkeys(words) if w not in known]
+    todo = list(itertools.filterfalse(known.__contains__, dict.fromkeys(words)))
     if not todo:
         return list(map(known.__getitem__, words))
     own = dict(zip(words, owns, strict=True)) if owns is not None else None
@@ -84,7 +86,7 @@ def _remember(learnt: dict[str, tuple[str, ...]], parts: dict[str, str], languag
     """Keep newly keyed words and parts, starting over when they would pass ``CACHE_BYTES``."""
     tuples = [keys for keys in learnt.values() if keys]
     size = _ENTRY * (len(learnt) + len(parts)) + _TUPLE * len(tuples)
-    size += _text_bytes([*learnt, *parts, *parts.values(), *(k for ks in tuples for k in ks)])
+    size += _text_bytes([*learnt, *parts, *parts.values(), *itertools.chain.from_iterable(tuples)])
     size += _SLOT * sum(map(len, tuples))
     if nbytes() + size > CACHE_BYTES:
         clear()
@@ -137,13 +139,16 @@ def _learn(
     if not spans:
         return out, {}
     keyed = _PARTS.get(language, {})
-    new = [part for part in dict.fromkeys(parts) if part not in keyed]
+    new = list(itertools.filterfalse(keyed.__contains__, dict.fromkeys(parts)))
     fresh = dict(zip(new, map(sys.intern, latin_keys(new, language)), strict=True))
-    keys = [fresh[p] if p in fresh else keyed[p] for p in parts]
+    # Each part's key, new or kept (a part is in one of the two: never None).
+    keys = cast(list[str], list(map(fresh.get, parts, map(keyed.get, parts))))
     if own is None:
         owns = latin_keys([word for word, _, _ in spans], language)
     else:
         owns = [own[word] for word, _, _ in spans]
     for (word, a, b), mine in zip(spans, owns, strict=True):
-        out[word] = tuple([k for k in dict.fromkeys(keys[a:b]) if k != mine])
+        distinct = dict.fromkeys(keys[a:b])
+        distinct.pop(mine, None)  # a part keyed as the whole word adds nothing
+        out[word] = tuple(distinct)
     return out, fresh

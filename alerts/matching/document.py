@@ -155,10 +155,9 @@ def _parts(entries: list[str], keys: list[str], language: str) -> dict[str, list
     long = [p for p, w in enumerate(entries) if len(w) >= MIN_WORD]
     found: dict[str, list[int]] = {}
     if long:
-        owns = [keys[p] for p in long] if len(keys) == len(entries) else None
-        for p, part in zip(
-            long, part_keys([entries[p] for p in long], language, owns), strict=True
-        ):
+        owns = list(map(keys.__getitem__, long)) if len(keys) == len(entries) else None
+        words = list(map(entries.__getitem__, long))
+        for p, part in zip(long, part_keys(words, language, owns), strict=True):
             for key in part:
                 found.setdefault(key, []).append(p)
     return found

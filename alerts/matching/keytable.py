@@ -170,6 +170,9 @@ TABLE = new_table()
 # is TABLE. Each table remembers the anchors dict it last checked, so an item in another
 # language does not make the English table check its words again.
 _TABLES: dict[str, Table] = {DEFAULT: TABLE}
+# The distinct tables of _TABLES (languages with one stemmer share one), each once: every
+# item with a new word sums their sizes.
+_HELD: list[Table] = [TABLE]
 
 
 def table_for(language: str) -> Table:
@@ -178,7 +181,14 @@ def table_for(language: str) -> Table:
     if table is None:  # languages with one stemmer (cs, sk) key every word alike: one table
         same = [t for code, t in _TABLES.items() if ALGORITHMS[code] == ALGORITHMS[language]]
         table = _TABLES[language] = same[0] if same else new_table()
+        if not same:
+            _HELD.append(table)
     return table
+
+
+def tables() -> list[Table]:
+    """Every stem language's table, each once (do not modify the list)."""
+    return _HELD
 
 
 def set_cache_bytes(budget: int) -> None:
@@ -190,6 +200,7 @@ def set_cache_bytes(budget: int) -> None:
     CACHE_BYTES = budget
     _TABLES.clear()
     TABLE = _TABLES[DEFAULT] = new_table()
+    _HELD[:] = [TABLE]
 
 
 def _add(table: Table, words: list[str], keys: list[str]) -> None:
@@ -199,13 +210,13 @@ def _add(table: Table, words: list[str], keys: list[str]) -> None:
     held = len(table)
     table.add(words, keys)
     started_over = len(table) < held
-    tables = _TABLES.values()  # a table shared by languages counted once (as it is held)
-    total = sum({id(t): t.nbytes() for t in (table, *tables)}.values())
+    others = [t for t in _HELD if t is not table]  # a shared table counted once, as held
+    total = sum([t.nbytes() for t in others], table.nbytes())
     if total <= CACHE_BYTES:  # every item with a new word comes here: the common case
         if started_over:
             give_back_freed()
         return
-    others = sorted({id(t): t for t in tables if t is not table}.values(), key=len)
+    others.sort(key=len)
     while total > CACHE_BYTES and others:
         largest = others.pop()
         total -= largest.nbytes()
@@ -229,14 +240,23 @@ def scan(
     """
     table = table if table is not None else table_for(language)
     found = table.scan(norms, SEP, anchors, None)
-    overflow: dict[str, str] = {}
+    if isinstance(found, tuple):
+        return found
+    keys = word_keys(found, language)
+    _add(table, found, keys)
+    again = table.scan(norms, SEP, anchors, None)  # the table kept every word: most items
+    if isinstance(again, tuple):
+        return again
+    overflow = dict(zip(found, keys, strict=True))
+    found = again
     # Each round keys the words still missing; the overflow dict covers any the table could
     # not keep (too long, or dropped when a full table started over). It only grows, so
-    # this ends, in two rounds unless the table started over.
+    # this ends, in one more round unless the table started over again.
     while not isinstance(found, tuple):
-        keys = word_keys(found, language)
-        _add(table, found, keys)
-        overflow.update(zip(found, keys, strict=True))
+        missing = [word for word in found if word not in overflow]
+        keys = word_keys(missing, language)
+        _add(table, missing, keys)
+        overflow.update(zip(missing, keys, strict=True))
         found = table.scan(norms, SEP, anchors, overflow)
     return found
 

@@ -39,14 +39,27 @@ ALGORITHMS = {
 LANGUAGES: tuple[str, ...] = tuple(c for c in ALGORITHMS if c not in ("nb", "nn"))
 # Languages that write compounds closed up (Raketenangriff, ohjusisku).
 COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "fi"})
+
+
+def _ending(ends: str, after: int) -> str:
+    """A regex for a line that ends in one of ``ends`` after at least ``after`` letters.
+
+    Each ending comes first and the letters before it are checked behind it: the regex
+    engine then skips to the endings' first letters instead of trying the lookbehind at
+    every character of the joined words (tests/matching/test_cold_paths.py holds these to
+    the lookbehind-first forms).
+    """
+    return "|".join(f"{end}(?<=[^\n]{{{after + len(end)}}})$" for end in ends.split())
+
+
 # Endings cut before stemming, on newline-joined words, keeping at least five letters:
 # Czech and Slovak adjective endings the stemmer reads only with their diacritics, and
 # Polish -ów (folded to -ow), no ending the Polish stemmer knows without its accent.
-_CZECH = re.compile("(?:(?<=[^\n]{5})(?:eho|emu|ych|ymi|ym)|(?<=[^\n]{4})(?:om|och|ej))$", re.M)
-_CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile("(?<=[^\n]{3})ow$", re.MULTILINE)}
+_CZECH = re.compile(_ending("eho emu ych ymi ym", 5) + "|" + _ending("om och ej", 4), re.M)
+_CUTS = {"cs": _CZECH, "sk": _CZECH, "pl": re.compile(_ending("ow", 3), re.MULTILINE)}
 # Czech and Slovak plural endings the stemmer knows only with their accent (sankcím,
 # raketách, dronům, sankcích): given their accent back, after at least four letters.
-_CZECH_ACCENT = re.compile("(?<=[^\n]{4})(?:ach|ich|am|im|um)$", re.MULTILINE)
+_CZECH_ACCENT = re.compile(_ending("ach ich am im um", 4), re.MULTILINE)
 _ACCENTED = {"ach": "ách", "ich": "ích", "am": "ám", "im": "ím", "um": "ům"}
 _STEMMERS: dict[str, Callable[[list[str]], list[str]]] = {}
 # Finnish consonant gradation at the end of a stem, weak -> strong (tauo -> tauko is

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 
 WORD = re.compile(r"\w+")
 _SPLIT = re.compile(r"(\W+)")
-COMPOUND = re.compile(r"\w+(?:[-']\w+)+")  # hyphenated, or Слов'янськ split at its apostrophe
+# Hyphenated words, or Слов'янськ split at its apostrophe. Tried at word starts only, each run
+# of letters taken whole (possessive): no word is tried again from each of its letters, so
+# a field costs a pass, not a pass per letter of each word (the matches are the same).
+COMPOUND = re.compile(r"(?<!\w)\w++(?:[-']\w++)+")
 _REMOVE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e")
 _PUNCT = {
     **dict.fromkeys("‘’‚‛′´\u02bc", "'"),  # U+02BC: the Ukrainian apostrophe

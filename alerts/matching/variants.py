@@ -154,7 +154,10 @@ def _fold_many(text: str) -> str:
 
 def word_keys(words: list[str], language: str | None = None) -> list[str]:
     """Keys of many words of an item in ``language`` at once (see the module docstring)."""
-    return list(map(_keyed(words, stem_language(language)).__getitem__, words))
+    language = stem_language(language)
+    if "".join(words).isascii():  # most batches: every word Latin, keyed in place
+        return latin_keys(words, language)
+    return list(map(_keyed(words, language).__getitem__, words))
 
 
 def word_key(word: str, language: str | None = None) -> str:
