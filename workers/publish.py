@@ -174,12 +174,18 @@ class Template:
         self.encoding = encoding
 
     def fill(self, values: dict[str, str]) -> str:
-        """The message with each marker's value JSON-encoded (``json_string``: the base64 body
-        without the encoder's escape scan)."""
+        """The message with each marker's value JSON-encoded (``json_string``), but those of
+        ``UNESCAPED``, placed between quotes as they are."""
         parts = self.parts[:]
         for i in range(1, len(parts), 2):
-            parts[i] = json_string(values[parts[i]])
+            name = parts[i]
+            parts[i] = f'"{values[name]}"' if name in UNESCAPED else json_string(values[name])
         return "".join(parts)
+
+
+# The markers ``push`` fills with text json writes as it is: the task and delivery ids (hex
+# digits and '-') and the base64 body ([A-Za-z0-9+/=]). Their escape scan was most of a fill.
+UNESCAPED = frozenset({"id", "body", "delivery_tag"})
 
 
 def envelope(

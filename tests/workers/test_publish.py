@@ -6,6 +6,7 @@ import asyncio
 import base64
 import importlib
 import json
+import random
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from redis.connection import AbstractConnection
 from alerts.api.app import INLINE_BODY_BYTES
 from alerts.settings import Settings
 from tests.support.processes import write_config
-from workers.publish import RedisTaskQueue, uuid4_hex, uuid4_text
+from workers.publish import UNESCAPED, RedisTaskQueue, Template, uuid4_hex, uuid4_text
 
 TASK = "alerts.ingest_bulletin"
 ARGS = ["api", "", "application/json"]
@@ -272,3 +273,20 @@ def test_the_ids_are_uuid4s_as_uuid_writes_them() -> None:
         assert uuid.UUID(text).variant == uuid.RFC_4122
     for h in hexes:
         assert uuid.UUID(h).hex == h and uuid.UUID(h).version == 4
+
+
+def test_unescaped_markers_are_written_as_json_writes_them() -> None:
+    """The values ``fill`` places between quotes unscanned (ids, the base64 body) are the text
+    ``json.dumps`` writes for them: the message is the same as with every value encoded."""
+    template = Template(['{"a":', "id", ',"b":', "body", ',"c":', "delivery_tag", "}"], "utf-8")
+    assert {"id", "body", "delivery_tag"} == UNESCAPED
+    rng = random.Random(13)
+    for n in range(300):
+        raw = rng.randbytes(n)
+        values = {
+            "id": uuid4_text(),
+            "body": base64.b64encode(raw).decode("ascii"),
+            "delivery_tag": uuid4_text(),
+        }
+        whole = {"a": values["id"], "b": values["body"], "c": values["delivery_tag"]}
+        assert template.fill(values) == json.dumps(whole, separators=(",", ":"))
