@@ -29,9 +29,19 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/alerts run --example
 
-## The whole test suite against real Redis, Celery, SMTP and a Slack-like server.
+## The whole test suite against real Redis, Celery, SMTP and a Slack-like server. Most of its
+## time the end-to-end tests wait (for workers, digests, retries): two pytest-xdist workers run it,
+## each with a Redis database of its own and a test file at a time; then the `serial` files
+## (failovers, Redis restarts: tests/conftest.py) run alone. TEST_WORKERS=0: all in one process.
+TEST_WORKERS ?= 2
 test: venv
+ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest -q
+else
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial"; \
+	parallel=$$?; $(PY) -m pytest -q -m serial; serial=$$?; \
+	[ $$parallel -eq 0 ] && [ $$serial -eq 0 ]
+endif
 
 lint: venv
 	$(BIN)/ruff check alerts workers tests bench setup.py

@@ -315,7 +315,8 @@ OTHER_VARIABLES = {
     "ALERTS_REQUIRE_RABBITMQ": "the tests: `1` fails (not skips) them when no RabbitMQ answers",
     "ALERTS_SHARD": "`alerts worker --shard K` sets it: the watch shard this worker holds",
     "ALERTS_TEST_AMQP_PORT": "the tests: the RabbitMQ port (default 5672)",
-    "ALERTS_TEST_REDIS_URL": "the tests: the Redis database they may flush",
+    "ALERTS_TEST_REDIS_URL": "the tests: the Redis database they may flush; under "
+    "`make test`'s two pytest-xdist workers, the second flushes the database below it too",
     "ALERTS_UPDATE_GOLDEN": "the tests: `1` rewrites the golden files",
 }
 

@@ -246,6 +246,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--batched", type=int, default=None, help="items in the batched run (0: skip)")
     p.add_argument("--no-scaling", action="store_true")
     p.add_argument(
+        "--linger-ms", type=float, default=None,
+        help="the API's api_publish_linger_ms (default: the service's own default)",
+    )  # fmt: skip
+    p.add_argument(
         "--pool",
         choices=["prefork", "solo"],
         default="prefork",
@@ -284,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()  # the sink stamps arrivals in this process: no GC pauses over the watches
         languages = item_languages(watches)
         print(f"item languages (views built at load): {', '.join(languages)}")
-        with running(tmp, rules, languages) as stack:
+        with running(tmp, rules, languages, linger_ms=args.linger_ms) as stack:
             main_runs(args, stack, factory)
             if not args.no_scaling:
                 scaling_runs(args, stack, factory)

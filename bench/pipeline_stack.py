@@ -83,10 +83,13 @@ def _tree_cpu(pid: int) -> float:
 
 
 @contextmanager
-def running(tmp: Path, rules_dir: Path, languages: Sequence[str] = ()) -> Iterator[Stack]:
+def running(
+    tmp: Path, rules_dir: Path, languages: Sequence[str] = (), *, linger_ms: float | None = None
+) -> Iterator[Stack]:
     """Redis, the sink and the API (workers come and go with ``workers``); all stopped after.
 
-    ``languages``: the items' languages, whose matcher views the workers build at load."""
+    ``languages``: the items' languages, whose matcher views the workers build at load;
+    ``linger_ms``: the API's ``api_publish_linger_ms`` (None: the service's default)."""
     server = RedisServer().start()
     sink = SinkProcess().start()
     api: Service | None = None
@@ -99,6 +102,7 @@ def running(tmp: Path, rules_dir: Path, languages: Sequence[str] = ()) -> Iterat
             # Pacing (1 message/s per channel by default) would make this a pacing benchmark.
             delivery={"paced_channels": []},
             worker={"item_languages": list(languages)},
+            **({} if linger_ms is None else {"api_publish_linger_ms": linger_ms}),
         )
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         port = free_port()

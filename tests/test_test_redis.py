@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.support.redis_server import RedisServer, xdist_database
@@ -32,3 +34,28 @@ def test_a_servers_log_keeps_what_it_printed() -> None:
         assert "Ready to accept connections" in server.log_tail()
     finally:
         server.close()
+
+
+def test_a_first_start_on_a_taken_port_tries_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = RedisServer()
+        server.port = taken.getsockname()[1]  # as if free_port's port went to another process
+        try:
+            server.start()
+            assert server.port != taken.getsockname()[1]
+        finally:
+            server.close()
+
+
+def test_a_given_port_that_is_taken_fails_with_the_servers_log() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = RedisServer(port=taken.getsockname()[1])
+        try:
+            with pytest.raises(RuntimeError, match="did not start"):
+                server.start()
+        finally:
+            server.close()

@@ -22,6 +22,12 @@ from alerts.models import Item
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def redis_url(own_redis_url: str) -> str:
+    """This file's tests reach the whole server (CONFIG RESETSTAT): a server of its own."""
+    return own_redis_url
+
+
 def _item(n: int) -> Item:
     return Item(id=f"c:{n:032x}", source="s", title=f"Title {n}", body="b")
 

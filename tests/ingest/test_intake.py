@@ -21,6 +21,12 @@ from tests.support.replicated import frozen, master_and_replica
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def redis_url(own_redis_url: str) -> str:
+    """This file's tests reach the whole server (INFO commandstats): a server of its own."""
+    return own_redis_url
+
+
 @pytest.fixture(params=["memory", "redis"])
 def intake(request):
     if request.param == "memory":

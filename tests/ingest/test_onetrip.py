@@ -19,6 +19,12 @@ from alerts.ingest.onetrip import OneTrip
 Body = Callable[[redis.asyncio.Redis], Awaitable[Any]]
 
 
+@pytest.fixture(scope="module")
+def redis_url(own_redis_url: str) -> str:
+    """This file's tests reach the whole server (CLIENT KILL): a server of its own."""
+    return own_redis_url
+
+
 def _on_client(redis_url: str, body: Body) -> Any:
     async def run() -> Any:
         client = redis.asyncio.Redis.from_url(redis_url)

@@ -42,6 +42,9 @@ class RedisServer:
     ) -> None:
         self.binary = binary or redis_binary()
         self.port = port or free_port()
+        # A port of free_port's may be taken (by another process's connection) before the
+        # server binds it: a first start that fails tries another, unless the port was given.
+        self._port_chosen = port is None
         self.dir = Path(tempfile.mkdtemp(prefix="alerts-redis-"))
         self.appendonly = appendonly
         self.proc: subprocess.Popen[bytes] | None = None
@@ -53,6 +56,16 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         """Start the server and wait until it answers."""
+        for attempt in range(3):
+            if self._start_once():
+                self._port_chosen = False  # a restart keeps its port (clients know it)
+                return self
+            if not self._port_chosen or attempt == 2:
+                break
+            self.port = free_port()
+        raise RuntimeError(f"redis-server on port {self.port} did not start:\n{self.log_tail()}")
+
+    def _start_once(self) -> bool:
         args = [
             self.binary,
             "--port",
@@ -74,10 +87,13 @@ class RedisServer:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not answers(self.url):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server on port {self.port} did not start")
+            if self.proc.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                self.stop(kill=True)
+                return False
             time.sleep(0.05)
-        return self
+        return True
 
     @property
     def log(self) -> Path:

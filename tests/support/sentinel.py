@@ -94,27 +94,49 @@ class SentinelSet:
         """Restart the killed master as a replica of the master the sentinels name now, as a
         supervisor's start script does (it asks ``SENTINEL get-master-addr-by-name``). The
         sentinels would convert it too, but once took over a minute to on a loaded CI machine.
-        Blocks until it is in sync. A link still down after ``retry_every`` seconds gets a new
-        handshake (``REPLICAOF NO ONE`` then the master again: a repeated ``REPLICAOF`` of the
-        same master changes nothing), as an operator would; on a timeout the error carries both
-        servers' replication state and log tails (once, on a loaded CI machine, the link stayed
-        down for a minute with nothing to show why)."""
+        Blocks until it is in sync. A link still down after ``retry_every`` seconds, with no
+        sync under way, gets a new handshake (``REPLICAOF NO ONE`` then the master again: a
+        repeated ``REPLICAOF`` of the same master changes nothing), as an operator would; on a
+        timeout the error carries both servers' replication state and log tails (once, on a
+        loaded CI machine, the link stayed down for a minute with nothing to show why)."""
         self.master.start()
         old = redis.Redis(port=self.master.port, socket_timeout=5)
         retry_every, deadline = 30.0, time.monotonic() + timeout
         while True:
-            port = self.master_port()
+            port = self._named_master()
             old.replicaof("127.0.0.1", port)
+            while time.monotonic() < deadline:
+                try:
+                    self._wait(
+                        lambda: old.info("replication").get("master_link_status") == "up",
+                        min(retry_every, max(0.0, deadline - time.monotonic())),
+                    )
+                    return
+                except RuntimeError:
+                    if not self._syncing(old):
+                        break  # no sync under way: a new handshake
+            if time.monotonic() >= deadline:
+                raise RuntimeError(self._rejoin_state(old, port))
+            old.replicaof("no", "one")
+
+    def _named_master(self, timeout: float = 30) -> int:
+        """``master_port``, asked again while a loaded sentinel times out."""
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                self._wait(
-                    lambda: old.info("replication").get("master_link_status") == "up",
-                    min(retry_every, max(0.0, deadline - time.monotonic())),
-                )
-                return
-            except RuntimeError:
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(self._rejoin_state(old, port)) from None
-                old.replicaof("no", "one")
+                return self.master_port()
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    @staticmethod
+    def _syncing(client: redis.Redis) -> bool:
+        """True while a full sync is under way (it may be slow, not stuck)."""
+        try:
+            return str(client.info("replication").get("master_sync_in_progress")) == "1"
+        except redis.RedisError:
+            return False
 
     def _rejoin_state(self, old: redis.Redis, port: int) -> str:
         """What a failed rejoin shows: both servers' replication state and log tails."""

@@ -21,6 +21,12 @@ from workers.redis_transport import Channel
 EXCHANGE = Exchange("pop-test", type="direct")
 
 
+@pytest.fixture(scope="module")
+def redis_url(own_redis_url: str) -> str:
+    """This file's tests reach the whole server (SCRIPT FLUSH): a server of its own."""
+    return own_redis_url
+
+
 def publish(conn: Connection, *bodies: dict[str, Any]) -> None:
     producer = Producer(conn.channel(), exchange=EXCHANGE, routing_key="k")
     for body in bodies:
