@@ -119,9 +119,11 @@ def ingest_bulletins(self: Any, bulletins: list[dict[str, Any]]) -> int:
     """Several small bulletins the API wrote together (``alerts.api.batcher``), ingested in one
     hand-on (``bulletins.ingest_group``); how many items were new. A bulletin that does not
     decode, or fails in ``ingest_group``, stays in the intake (the reconciler queues it again)
-    while the others are done, then the first such error is raised. Without a valid rule set
-    all wait; a retry or a requeue skips the items already handed on (the hand-on's write keeps
-    only unseen items)."""
+    while the others are done, then the first such error is raised. An error after the joint
+    hand-on's write (queueing a delivery) is raised as is: every bulletin is done and released,
+    its deliveries recorded for the reconciler. An outage requeues the task. Without a valid
+    rule set all wait; a retry or a requeue skips the items already handed on (the hand-on's
+    write keeps only unseen items)."""
     posted, failed = _decoded(bulletins)
     try:
         new, error = ingest_group(services(), posted)

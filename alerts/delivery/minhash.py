@@ -45,9 +45,13 @@ def shingles(item: Item, lead_words: int = 40) -> set[str]:
 def lead(text: str, count: int) -> list[str]:
     """``_WORD.findall(text)[:count]``, read from the first ``_LEAD_CHARS * count`` characters
     when they hold more than ``count`` words (a long body is not scanned to its end): a word
-    there is followed by another, so it ends before the cut, as it does in the whole text."""
-    words = _WORD.findall(text, 0, _LEAD_CHARS * count)
-    return words[:count] if len(words) > count else _WORD.findall(text)[:count]
+    there is followed by another, so it ends before the cut, as it does in the whole text. A
+    text no longer than the cut was read whole: never scanned twice."""
+    cut = _LEAD_CHARS * count
+    words = _WORD.findall(text, 0, cut)
+    if len(words) > count or len(text) <= cut:
+        return words[:count]
+    return _WORD.findall(text)[:count]
 
 
 def signature(item: Item) -> bytes:

@@ -22,6 +22,7 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    UndefinedError,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -108,7 +109,15 @@ class Renderer:
         self._last: tuple[Alert | Digest, tuple[str, dict[str, Any]]] | None = None
 
     def render(self, kind: Kind, content: Alert | Digest) -> Message:
-        """Render ``content`` for a channel type."""
+        """Render ``content`` for a channel type. A shipped template reading a field its view
+        lacks fails as a user's template would, with a ``TemplateError`` (``_Shipped`` reads
+        fields with Python's ``getattr``): a template error, not a retryable one."""
+        try:
+            return self._render(kind, content)
+        except AttributeError as exc:
+            raise UndefinedError(str(exc)) from exc
+
+    def _render(self, kind: Kind, content: Alert | Digest) -> Message:
         what, context = self._context(content)
         if kind == "slack":
             text = self._template("slack", f"slack_{what}.j2").render(context)
@@ -189,7 +198,8 @@ class _Shipped(Environment):
 
     Jinja's ``getattr`` (an attribute, else an item, else undefined) is a Python call per
     field read; Python's own serves, since every field a shipped template reads exists (a
-    missing one would still fail the rendering, with an AttributeError).
+    missing one still fails the rendering: ``Renderer.render`` makes its AttributeError an
+    ``UndefinedError``, a template error).
     """
 
     getattr = staticmethod(getattr)  # type: ignore[assignment]

@@ -161,6 +161,21 @@ def test_a_missing_field_still_fails_a_shipped_style_rendering() -> None:
         env.get_template("t").render(v=alert_view(make_alert()))
 
 
+def test_a_missing_field_in_a_shipped_template_is_a_template_error_not_a_retry() -> None:
+    """Through the renderer (and a channel's send) the AttributeError of ``_Shipped``'s
+    getattr is a template error, as Jinja's undefined was: the delivery is not retried."""
+    from jinja2 import DictLoader, TemplateError
+
+    from alerts.notify.render import Renderer, _environment, _Shipped
+    from tests.notify.conftest import make_alert
+
+    renderer = Renderer()
+    env = _environment(_Shipped, DictLoader({"t": "{{ v.no_such_field }}"}), "slack")
+    renderer._templates[("slack", "slack_alert.j2")] = env.get_template("t")
+    with pytest.raises(TemplateError, match="no_such_field"):
+        renderer.render("slack", make_alert())
+
+
 def test_slack_alert_lines_say_what_the_loop_and_the_link_call_said() -> None:
     """The terms joined in one expression (no loop object) and the links as a filter write
     what ``{% for t in v.terms %}*{{ t }}*{% if not loop.last %}, ...`` and

@@ -38,9 +38,7 @@ def root_restored() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     flags = {name: getattr(logging, name) for name in LOGGING_FLAGS}
-    factory = logging.getLogRecordFactory()
     yield
-    logging.setLogRecordFactory(factory)
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.captureWarnings(False)

@@ -129,3 +129,25 @@ def test_an_outage_of_the_callers_kind_passes_up_too(
     with pytest.raises(BrokerGone):
         bulletins.ingest_group(s, posted)
     assert ingested == []
+
+
+@pytest.mark.parametrize("error", [redis.ConnectionError("gone"), RuleSetError([])])
+def test_an_outage_or_no_rule_set_in_the_fallback_passes_up_and_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """The joint hand-on fails (a bad item, say), then b0 on its own meets an outage or no
+    rule set: raised as it is (the task retries it), b1 never tried, both left in the intake."""
+    s = services(tmp_path)
+    posted = group(s, "Drones over Kaluga", "Kaluga again")
+    failing_hand_on(monkeypatch, ValueError("matching exploded"))
+    tried: list[str] = []
+
+    def one(*args: Any) -> list[str]:
+        tried.append(args[4])
+        raise error
+
+    monkeypatch.setattr(bulletins, "ingest_bulletin", one)
+    with pytest.raises(type(error)):
+        bulletins.ingest_group(s, posted)
+    assert tried == ["b0"]
+    assert set(s.intake.items) == {"b0", "b1"}  # type: ignore[union-attr]

@@ -250,3 +250,12 @@ def test_the_rules_status_is_written_again_only_when_it_changes(tasks, monkeypat
     tasks.rt.current_rules()
     written = tasks.rt.redis.get(runtime_mod.RULES_STATUS_KEY)
     assert written and b"boom" in written
+
+
+def test_the_core_counts_the_brokers_error_as_an_outage(tasks: Any) -> None:
+    """``bulletins.ingest_group`` passes an outage up rather than trying each bulletin on its
+    own: the worker hands it kombu's error too (the core never imports kombu)."""
+    from kombu.exceptions import OperationalError
+
+    outages = tasks.services().outages
+    assert OperationalError in outages and redis.ConnectionError in outages
