@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,24 +38,28 @@ def test_a_servers_log_keeps_what_it_printed() -> None:
         server.close()
 
 
-def test_a_first_start_on_a_taken_port_tries_another() -> None:
+@contextmanager
+def taken_port() -> Iterator[int]:
+    """A port another process listens on for the block (as if it took free_port's port)."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_a_first_start_on_a_taken_port_tries_another() -> None:
+    with taken_port() as port:
         server = RedisServer()
-        server.port = taken.getsockname()[1]  # as if free_port's port went to another process
+        server.port = port
         try:
-            server.start()
-            assert server.port != taken.getsockname()[1]
+            assert server.start().port != port
         finally:
             server.close()
 
 
 def test_a_given_port_that_is_taken_fails_with_the_servers_log() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        server = RedisServer(port=taken.getsockname()[1])
+    with taken_port() as port:
+        server = RedisServer(port=port)
         try:
             with pytest.raises(RuntimeError, match="did not start"):
                 server.start()
