@@ -37,17 +37,6 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="module")
-def private_redis() -> Iterator[redis.Redis]:
-    """A Redis server of the module's own: counts (commandstats) and the script cache that no
-    other test can touch."""
-    server = RedisServer().start()
-    try:
-        yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def own_redis_url() -> Iterator[str]:
     """The URL of a Redis server of the module's own (database 0). For a file whose tests reach
     the whole server (CLIENT KILL, CONFIG RESETSTAT, INFO commandstats, SCRIPT FLUSH), which would
@@ -57,6 +46,15 @@ def own_redis_url() -> Iterator[str]:
         yield server.url
     finally:
         server.close()
+
+
+@pytest.fixture(scope="module")
+def private_redis(own_redis_url: str) -> Iterator[redis.Redis]:
+    """A client of the module's own Redis server: counts (commandstats) and the script cache
+    that no other test can touch."""
+    client = redis.Redis.from_url(own_redis_url)
+    yield client
+    client.close()
 
 
 @pytest.fixture
