@@ -26,10 +26,7 @@ HTML_ATTRIBUTES = {"a": {"href", "title"}}
 
 
 def slack_escape(text: str) -> str:
-    """Escape the three characters Slack mrkdwn treats as control: ``& < >``.
-
-    ``slack_finalize`` writes the same rule out (test_render_paths holds the two equal).
-    """
+    """Escape the three characters Slack mrkdwn treats as control: ``& < >``."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -49,9 +46,8 @@ def slack_linked(label: str, url: str | None) -> Markup:
 
 def slack_finalize(value: object) -> object:
     """Jinja ``finalize`` for Slack: every expression is escaped unless it is Markup."""
-    if value.__class__ is str:  # a view's text, the usual: slack_escape's rule, a call less
-        # (test_render_paths holds the two equal)
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if value.__class__ is str:  # a view's text, the usual: no Markup or None checks
+        return slack_escape(value)
     if isinstance(value, Markup):
         return value
     if value is None:

@@ -196,7 +196,7 @@ def test_slack_alert_lines_say_what_the_loop_and_the_link_call_said() -> None:
 
 
 def test_slack_finalize_escapes_as_slack_escape_does() -> None:
-    """Its inlined rule for plain text is slack_escape's; Markup passes, None is empty."""
+    """Its fast path for plain text is slack_escape's; Markup passes, None is empty."""
     from markupsafe import Markup
 
     from alerts.notify.escape import slack_escape, slack_finalize
