@@ -22,14 +22,17 @@ def control(*args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True, capture_output=True)
 
 
-def measured_instructions(script: str, *args: str) -> int:
-    """Run ``script`` with ``args`` under callgrind; the instructions of its measured span."""
+def measured_instructions(script: str, *args: str, echo: bool = False) -> int:
+    """Run ``script`` with ``args`` under callgrind; the instructions of its measured span
+    (``echo``: what the script printed is printed here first)."""
     with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
         argv = [
             "valgrind", "--tool=callgrind", "--instr-atstart=no",
             f"--callgrind-out-file={name}/cg.%p", sys.executable, script, *args,
         ]  # fmt: skip
-        subprocess.run(argv, check=True, capture_output=True)
+        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+        if echo:
+            print(out.rstrip())
         texts = [dump.read_text(errors="replace") for dump in Path(name).glob("cg.*")]
         (text,) = [t for t in texts if re.search(r"^desc: Trigger: dump measured", t, re.M)]
         total = re.search(r"^summary: (\d+)", text, re.M)

@@ -29,8 +29,6 @@ import base64
 import json
 import os
 import random
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +43,8 @@ sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
 )
 
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # bench.callgrind, here
+from bench.callgrind import instrumented, measured_instructions
 from bench.pipeline_load import Items, item_languages, make_watches, write_rules
 from bench.pipeline_sink import SinkProcess
 from bench.pipeline_stack import SLACK_URL, TOKEN
@@ -130,34 +130,17 @@ def run_tasks(client: redis.Redis, task: Any) -> int:
     return done
 
 
-def counted(run: Callable[[], None], instrumented: bool) -> None:
-    """``run``; under ``valgrind --tool=callgrind --instr-atstart=no``, its instructions
-    counted alone (instrumentation on, then a dump named ``worker``)."""
-    if not instrumented:
+def _instrumented(run: Callable[[], None], on: bool) -> None:
+    """``run``, its instructions counted alone when ``on`` (under callgrind)."""
+    with instrumented(on):
         run()
-        return
-    pid = str(os.getpid())
-    subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
-    run()
-    subprocess.run(["callgrind_control", "-d", "worker", pid], check=True, capture_output=True)
-    subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
 
 
 def callgrind(items: int, watches: int) -> None:
     """This bench under callgrind: the worker half's instructions per item."""
-    with tempfile.TemporaryDirectory(prefix="alerts-callgrind-") as name:
-        argv = [
-            "valgrind", "--tool=callgrind", "--instr-atstart=no",
-            f"--callgrind-out-file={name}/cg.%p", sys.executable, __file__, "--instrumented",
-            "--items", str(items), "--watches", str(watches),
-        ]  # fmt: skip
-        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-        texts = [dump.read_text(errors="replace") for dump in Path(name).glob("cg.*")]
-        (text,) = [t for t in texts if re.search(r"^desc: Trigger: dump worker", t, re.M)]
-        total = re.search(r"^summary: (\d+)", text, re.M)
-        assert total, "no summary in the callgrind dump"
-    print(out.rstrip())
-    print(f"callgrind ({sys.path[0]}): {int(total[1]) / items / 1e6:.3f}M instructions per item")
+    args = ("--instrumented", "--items", str(items), "--watches", str(watches))
+    total = measured_instructions(__file__, *args, echo=True)
+    print(f"callgrind ({sys.path[0]}): {total / items / 1e6:.3f}M instructions per item")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         ran: list[int] = []
         worker = lambda: ran.append(run_tasks(client, tasks.ingest_bulletin))  # noqa: E731
-        line = measured(client, n, lambda: counted(worker, args.instrumented))
+        line = measured(client, n, lambda: _instrumented(worker, args.instrumented))
         print(f"worker (the ingest task's body, {ran[0]} tasks):", line)
         time.sleep(0.5)
         print(f"sink received {sink.count()} messages")
