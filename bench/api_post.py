@@ -69,8 +69,9 @@ def baseline_app() -> Any:
     return Starlette(routes=[Route("/v1/bulletins", post, methods=["POST"])])
 
 
-def serve_baseline(port: int) -> None:
-    """Run the baseline under uvicorn with ``alerts api``'s options and logging."""
+def serve_baseline(port: int, app: str = "bench.api_post:baseline_app") -> None:
+    """Run the baseline (``app``: its factory's import path) under uvicorn with ``alerts api``'s
+    options and logging."""
     import uvicorn
 
     from alerts.api import accesslog
@@ -82,7 +83,7 @@ def serve_baseline(port: int) -> None:
     configure_logging(settings.log_setup())
     accesslog.install()
     options = uvicorn_options(settings, host="127.0.0.1", port=port, workers=None)
-    uvicorn.run("bench.api_post:baseline_app", **options)
+    uvicorn.run(app, **options)
 
 
 def start_server(env: dict[str, str], kind: str, root: Path) -> tuple[Service, int]:
@@ -95,11 +96,18 @@ def start_server(env: dict[str, str], kind: str, root: Path) -> tuple[Service, i
         argv = [str(python), "-m", "alerts", "api", "--host", "127.0.0.1", "--port", str(port)]
         env = {**env, "PYTHONPATH": str(root)}
     service = Service(kind, argv, env, cwd=root).start()
+    wait_listening(service, port)
+    return service, port
+
+
+def wait_listening(service: Service, port: int) -> None:
+    """Until ``service`` accepts connections on ``port`` (AssertionError after 60 s, or if it
+    exits, with its output)."""
     deadline = time.monotonic() + 60
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return service, port
+            return
         except OSError:
             if time.monotonic() > deadline or (service.proc and service.proc.poll() is not None):
                 raise AssertionError(f"{service.name} did not start:\n{service.output()}") from None

@@ -53,9 +53,13 @@ class RunResult:
         top = [(k, v) for k, v in top if v >= least]
         return ", ".join(f"{k} {v / max(self.items, 1):.1f}" for k, v in top)
 
+    def cpu_per_item(self) -> float:
+        """The service's CPU seconds per item (workers, API and Redis)."""
+        return sum(self.cpu.values()) / max(self.items, 1)
+
     def capacity(self, cores: int) -> str:
         """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
-        total = sum(self.cpu.values()) / max(self.items, 1)
+        total = self.cpu_per_item()
         busy = sum(self.cpu.values()) / self.seconds if self.seconds else float("nan")
         text = (
             f"service CPU {1000 * total:.2f} ms/item (workers+api+redis), {busy:.2f} cores busy "
