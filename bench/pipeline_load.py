@@ -47,10 +47,23 @@ def make_watches(n: int, rng: random.Random) -> list[Watch]:
         elif roll == 2:
             spec["any"], trigger = [f"{a} {b}"], f"{a} {b}"
         else:
+            while any(d in w or w in d for w in (a, b, c)):
+                # The trigger's words would contain the exclusion: the matcher reads a word
+                # that ends in another watch term as a compound of it (in the languages that
+                # make compounds), so the item would fire or not by its detected language.
+                d = _unused_word(rng, words)
             spec.update({"all": [a, b], "any": [c, f"{c} {d}"], "none": [d]})
             trigger = f"{b} {c} {a}"
         out.append(Watch(spec, trigger))
     return out
+
+
+def _unused_word(rng: random.Random, words: set[str]) -> str:
+    """A term word not yet taken (added to ``words``)."""
+    while (word := pseudo_word(rng, TERM, 4, 6)) in words:
+        pass
+    words.add(word)
+    return word
 
 
 def write_rules(rules_dir: Path, watches: Sequence[Watch]) -> None:
