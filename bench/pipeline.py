@@ -30,11 +30,10 @@ from celery import Celery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pipeline_floor import floor_stack
 from bench.pipeline_load import Items, item_languages, make_watches, write_rules
 from bench.pipeline_report import RunResult, own_cpu, pct
 from bench.pipeline_sink import seq_arrivals
-from bench.pipeline_stack import Poster, Stack, running, wait_for, workers
+from bench.pipeline_stack import Poster, Stack, floor_stack, running, wait_for, workers
 
 CORES = psutil.cpu_count() or 1
 
@@ -187,16 +186,7 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> dict[fl
             + " (no load, 5 s)"
         )
         for rate in args.rates:
-            res = drive(
-                stack,
-                factory,
-                f"rate {rate:.0f}/s, 1 item/POST",
-                bulletins=int(rate * args.seconds),
-                per_bulletin=1,
-                rate=rate,
-                alert_every=1,
-                posters=posters(args, rate),
-            )
+            res = fixed_rate(args, stack, factory, rate, f"rate {rate:.0f}/s, 1 item/POST")
             res.idle = idle
             results[rate] = res
             print(res.line())
@@ -227,31 +217,38 @@ def posters(args: argparse.Namespace, rate: float) -> int:
     return args.posters or max(8, round(rate / 25))
 
 
-def floor_runs(
-    args: argparse.Namespace, env: dict[str, str], service: dict[float, RunResult]
-) -> None:
+def fixed_rate(
+    args: argparse.Namespace, stack: Stack, factory: Items, rate: float, name: str
+) -> RunResult:
+    """One fixed-rate run: one alerting item per POST for ``args.seconds``."""
+    return drive(
+        stack,
+        factory,
+        name,
+        bulletins=int(rate * args.seconds),
+        per_bulletin=1,
+        rate=rate,
+        alert_every=1,
+        posters=posters(args, rate),
+    )
+
+
+def floor_runs(args: argparse.Namespace, tmp: Path, service: dict[float, RunResult]) -> None:
     """The floor (``bench/pipeline_floor.py``) at the same rates, and the service's CPU per
     item as a multiple of it."""
     factory = Items(make_watches(10, random.Random(1)))
-    with floor_stack(env) as stack:
+    with floor_stack(tmp) as stack:
         drive(stack, factory, "floor warm-up", bulletins=20, per_bulletin=1, rate=None,
               alert_every=1)  # fmt: skip
         for rate, ours in service.items():
-            res = drive(
-                stack,
-                factory,
-                f"floor {rate:.0f}/s",
-                bulletins=int(rate * args.seconds),
-                per_bulletin=1,
-                rate=rate,
-                alert_every=1,
-                posters=posters(args, rate),
-            )
+            res = fixed_rate(args, stack, factory, rate, f"floor {rate:.0f}/s")
             print(res.line())
+            print(f"{'':<26} redis commands per item: {res.top_commands()}")
             mine, floor = ours.cpu_per_item(), res.cpu_per_item()
+            ratio = f"{mine / floor:.2f} x" if floor else "n/a"
             print(
                 f"{'':<26} service {1000 * mine:.2f} ms/item against the floor's "
-                f"{1000 * floor:.2f}: {mine / floor:.2f} x; above it {1000 * (mine - floor):.2f} ms"
+                f"{1000 * floor:.2f}: {ratio}; above it {1000 * (mine - floor):.2f} ms"
             )
 
 
@@ -341,9 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = main_runs(args, stack, factory)
             if not args.no_scaling:
                 scaling_runs(args, stack, factory)
-            env = stack.env
         if not args.no_floor:
-            floor_runs(args, env, results)
+            floor_runs(args, tmp / "floor", results)
     print(f"machine load average (1, 5, 15 min) at the end: {_load()}")
     print(
         "targets: p99 ingest->send <= 100 ms at 100 and at 300 items/s; >= 1000 items/s batched; "

@@ -18,12 +18,15 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
+from alerts.commands.main import WORKER_QUIET
 from alerts.matching.shards import QUEUE
+from bench.api_post import wait_listening
 from bench.pipeline_sink import SinkProcess
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import RedisServer, free_port
 
 TOKEN = "bench-token-not-a-secret"
+FLOOR_SINK_ENV = "FLOOR_SINK"  # the floor worker's sink URL (``bench/pipeline_floor.py``)
 SLACK_URL = "slack://T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX"
 
 
@@ -54,7 +57,7 @@ class Stack:
     def drained(self) -> bool:
         """No task queued or unacknowledged."""
         r = self.redis
-        return not r.llen("alerts") and not r.hlen("unacked")
+        return not r.llen(QUEUE) and not r.hlen("unacked")
 
     def commands(self) -> dict[str, int]:
         """Redis commands served so far, by command (INFO commandstats)."""
@@ -90,10 +93,7 @@ def running(
 
     ``languages``: the items' languages, whose matcher views the workers build at load;
     ``linger_ms``: the API's ``api_publish_linger_ms`` (None: the service's default)."""
-    server = RedisServer().start()
-    sink = SinkProcess().start()
-    api: Service | None = None
-    try:
+    with _redis_and_sink() as (server, sink):
         config = write_config(
             tmp,
             rules_dir=str(rules_dir),
@@ -107,11 +107,50 @@ def running(
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         port = free_port()
         api = start_api(env, port)
-        yield Stack(server, sink, env, f"http://127.0.0.1:{port}", api)
-    finally:
-        if api is not None:
+        try:
+            yield Stack(server, sink, env, f"http://127.0.0.1:{port}", api)
+        finally:
             api.stop()
-        sink.stop()
+
+
+@contextmanager
+def floor_stack(tmp: Path) -> Iterator[Stack]:
+    """The floor (``bench/pipeline_floor.py``): a Redis and a sink of its own, its API and one
+    worker of 2 pool children started as ``alerts worker`` starts one; all stopped after.
+    ``tmp``: a directory for its settings and its one watch (the worker's start-up load)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    rules = tmp / "rules"
+    rules.mkdir(exist_ok=True)
+    watch = {"id": "floor", "any": ["floorword"], "notify": {"channels": ["slack"]}}
+    (rules / "floor.yaml").write_text(json.dumps({"watches": [watch]}), encoding="utf-8")
+    with _redis_and_sink() as (server, sink):
+        config = write_config(tmp, rules_dir=str(rules), channels={"slack": SLACK_URL})
+        env = service_env(config, server.url, **{FLOOR_SINK_ENV: sink.webhook_base})
+        port = free_port()
+        argv = [sys.executable, str(Path(__file__).with_name("pipeline_floor.py")), "--serve"]
+        started = [Service("floor-api", [*argv, str(port)], env).start()]
+        try:
+            wait_listening(started[0], port)
+            started.append(
+                _celery_worker(env, "floor", 2, "prefork", app="bench.pipeline_floor", quiet=True)
+            )
+            yield Stack(server, sink, env, f"http://127.0.0.1:{port}", started[0], started[1:])
+        finally:
+            for service in reversed(started):
+                service.stop()
+
+
+@contextmanager
+def _redis_and_sink() -> Iterator[tuple[RedisServer, SinkProcess]]:
+    """A private Redis and the sink process, stopped after."""
+    server = RedisServer().start()
+    try:
+        sink = SinkProcess().start()
+        try:
+            yield server, sink
+        finally:
+            sink.stop()
+    finally:
         server.close()
 
 
@@ -134,10 +173,20 @@ def workers(stack: Stack, count: int, concurrency: int, pool: str = "prefork") -
             stack.workers.remove(service)
 
 
-def _celery_worker(env: dict[str, str], name: str, concurrency: int, pool: str) -> Service:
-    """A worker on another Celery pool (``alerts worker`` always runs prefork)."""
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool", pool]
+def _celery_worker(
+    env: dict[str, str],
+    name: str,
+    concurrency: int,
+    pool: str,
+    *,
+    app: str = "workers.app",
+    quiet: bool = False,
+) -> Service:
+    """A Celery worker of ``app`` on ``pool`` (``alerts worker`` always runs prefork, on
+    ``workers.app``); ``quiet``: with ``alerts worker``'s flags (no gossip, mingle, heartbeat)."""
+    argv = [sys.executable, "-m", "celery", "-A", app, "worker", "--pool", pool]
     argv += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", QUEUE]
+    argv += [*WORKER_QUIET, "--loglevel", "INFO"] if quiet else []
     service = Service(f"worker-{name}", argv, env).start()
     service.wait_for_output("ready.")
     return service
