@@ -240,10 +240,18 @@ def floor_runs(args: argparse.Namespace, tmp: Path, service: dict[float, RunResu
     with floor_stack(tmp) as stack:
         drive(stack, factory, "floor warm-up", bulletins=20, per_bulletin=1, rate=None,
               alert_every=1)  # fmt: skip
+        idle = idle_cpu(stack)
+        print(
+            f"{'floor: idle CPU':<26} "
+            + ", ".join(f"{k} {1000 * v:.1f} ms/s" for k, v in idle.items())
+            + " (no load, 5 s)"
+        )
         for rate, ours in service.items():
             res = fixed_rate(args, stack, factory, rate, f"floor {rate:.0f}/s")
+            res.idle = idle
             print(res.line())
             print(f"{'':<26} redis commands per item: {res.top_commands()}")
+            print(f"{'':<26} {res.capacity(CORES)}")
             mine, floor = ours.cpu_per_item(), res.cpu_per_item()
             ratio = f"{mine / floor:.2f} x" if floor else "n/a"
             print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import sys
 import threading
 import time
@@ -21,6 +22,7 @@ import redis
 from alerts.commands.main import WORKER_QUIET
 from alerts.matching.shards import QUEUE
 from bench.api_post import wait_listening
+from bench.pipeline_load import make_watches, write_rules
 from bench.pipeline_sink import SinkProcess
 from tests.support.processes import Service, service_env, start_api, start_worker, write_config
 from tests.support.redis_server import RedisServer, free_port
@@ -117,12 +119,10 @@ def running(
 def floor_stack(tmp: Path) -> Iterator[Stack]:
     """The floor (``bench/pipeline_floor.py``): a Redis and a sink of its own, its API and one
     worker of 2 pool children started as ``alerts worker`` starts one; all stopped after.
-    ``tmp``: a directory for its settings and its one watch (the worker's start-up load)."""
-    tmp.mkdir(parents=True, exist_ok=True)
+    ``tmp``: a directory of its own (not the service's: its settings file and its one watch,
+    the worker's start-up load, are written there)."""
     rules = tmp / "rules"
-    rules.mkdir(exist_ok=True)
-    watch = {"id": "floor", "any": ["floorword"], "notify": {"channels": ["slack"]}}
-    (rules / "floor.yaml").write_text(json.dumps({"watches": [watch]}), encoding="utf-8")
+    write_rules(rules, make_watches(1, random.Random(0)))
     with _redis_and_sink() as (server, sink):
         config = write_config(tmp, rules_dir=str(rules), channels={"slack": SLACK_URL})
         env = service_env(config, server.url, **{FLOOR_SINK_ENV: sink.webhook_base})
@@ -188,7 +188,11 @@ def _celery_worker(
     argv += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", QUEUE]
     argv += [*WORKER_QUIET, "--loglevel", "INFO"] if quiet else []
     service = Service(f"worker-{name}", argv, env).start()
-    service.wait_for_output("ready.")
+    try:
+        service.wait_for_output("ready.")
+    except BaseException:
+        service.stop()
+        raise
     return service
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bench.pipeline import drive
@@ -22,10 +23,14 @@ def test_the_floor_delivers_every_item_once_and_is_measured(tmp_path: Path) -> N
         res = drive(stack, factory, "floor", bulletins=30, per_bulletin=1, rate=100.0,
                     alert_every=1, posters=2)  # fmt: skip
         assert stack.drained()
-        children = stack.workers[0].proc.pid if stack.workers[0].proc else 0
+        worker = stack.workers[0].proc
+        children = psutil.Process(worker.pid).children(recursive=True) if worker else []
     assert res.alerts_received == res.alerts_expected == 30
     assert not res.failures
     assert len(res.latencies) == 30
-    assert children and res.cpu_per_item() > 0 and res.cpu["workers"] > 0 and res.cpu["api"] > 0
-    # One task per POST: its message, the consumer's pop, unacked record and ack; nothing else.
-    assert 3 <= sum(res.redis_cmds.values()) / res.items <= 12
+    assert len(children) == 2  # the pool's, counted with the consumer in ``cpu["workers"]``
+    assert res.cpu_per_item() > 0 and res.cpu["workers"] > 0 and res.cpu["api"] > 0
+    # At most one task per POST (POSTs within the linger share one): its message, the consumer's
+    # pop, unacked record and ack; nothing else.
+    assert res.redis_cmds.get("lpush", 0) <= res.items
+    assert 1.5 <= sum(res.redis_cmds.values()) / res.items <= 7
