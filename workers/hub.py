@@ -19,6 +19,8 @@ that does not fit is finished by the pool as before, once epoll says the pipe ha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import GeneratorType
 from typing import Any
 
 from celery import bootsteps
@@ -90,9 +92,51 @@ def write_at_once(taskpool: Any, hub: Any) -> None:
     pool._quick_put = put_and_write
 
 
+def keep_partial_io(hub: Any) -> Callable[[Any], None]:
+    """Keep the pool's half-done pipe reads and writes across the loop's reset; the function
+    that hands them back once the pool has registered with the loop again.
+
+    When the broker connection drops, Celery 5.7 resets the hub (``loops.asynloop``: every
+    reader and writer dropped), and on reconnect the pool registers its result reader
+    (``handle_event``) for each child's pipe anew. A result message read halfway (its reader
+    was a ``_recv_message`` generator) was then read on from its middle as if a new one began:
+    ``UnpicklingError: invalid load key`` in the consumer, an unrecoverable error, and the
+    worker stopped (seen once in CI, in ``test_worker_broker_drop``). Likewise a job written
+    halfway to a child (a ``_write_job`` generator) was never finished. The generators held
+    at the reset are given back their pipes, for the children still there (``pool``: the
+    prefork pool, whose ``_fileno_to_outq`` and ``_all_inqueues`` say so)."""
+    reset = hub.reset
+    held: dict[str, dict[int, Any]] = {"readers": {}, "writers": {}}
+
+    def reset_keeping() -> None:
+        for kind in ("readers", "writers"):
+            held[kind] = {
+                fd: entry[0]
+                for fd, entry in getattr(hub, kind).items()
+                if isinstance(entry, tuple) and isinstance(entry[0], GeneratorType)
+            }
+        reset()
+
+    def resume(pool: Any) -> None:
+        readers, writers = held["readers"], held["writers"]
+        held["readers"], held["writers"] = {}, {}
+        outqs: dict[int, Any] = getattr(pool, "_fileno_to_outq", {})
+        inqs: set[int] = getattr(pool, "_all_inqueues", set())
+        for fd, reading in readers.items():
+            if fd in outqs:
+                hub.add_reader(fd, reading)
+        for fd, writing in writers.items():
+            if fd in inqs:
+                hub.add_writer(fd, writing)
+
+    hub.reset = reset_keeping
+    return resume
+
+
 class LeanHub(bootsteps.StartStopStep):
-    """Worker bootstep: trims the event loop (``trim``) before the pool registers with it, and
-    has the pool write each job at once (``write_at_once``) each time it has registered (it
+    """Worker bootstep: trims the event loop (``trim``) before the pool registers with it, keeps
+    the pool's half-done pipe reads and writes across a reset of the loop (``keep_partial_io``),
+    and has the pool write each job at once (``write_at_once``) each time it has registered (it
     makes a new job writer each time)."""
 
     requires = ("celery.worker.components:Hub", "celery.worker.components:Pool")
@@ -106,10 +150,12 @@ class LeanHub(bootsteps.StartStopStep):
         if w.hub is None or w.pool is None:
             return
         trim(w.hub)
+        resume = keep_partial_io(w.hub)
         register = w.pool.register_with_event_loop
 
         def register_with_event_loop(hub: Any) -> None:
             register(hub)
+            resume(getattr(w.pool, "_pool", None))
             write_at_once(w.pool, hub)
 
         w.pool.register_with_event_loop = register_with_event_loop
