@@ -20,6 +20,7 @@ that does not fit is finished by the pool as before, once epoll says the pipe ha
 from __future__ import annotations
 
 from collections.abc import Callable
+from inspect import GEN_SUSPENDED, getgeneratorstate
 from types import GeneratorType
 from typing import Any
 
@@ -92,50 +93,58 @@ def write_at_once(taskpool: Any, hub: Any) -> None:
     pool._quick_put = put_and_write
 
 
-def keep_partial_io(hub: Any) -> Callable[[Any], None]:
-    """Keep the pool's half-done pipe reads and writes across the loop's reset; the function
+def keep_partial_reads(hub: Any, pool_of: Callable[[], Any]) -> Callable[[], None]:
+    """Keep the pool's half-read result messages across a reset of the loop; the function
     that hands them back once the pool has registered with the loop again.
 
     When the broker connection drops, Celery 5.7 resets the hub (``loops.asynloop``: every
     reader and writer dropped), and on reconnect the pool registers its result reader
     (``handle_event``) for each child's pipe anew. A result message read halfway (its reader
-    was a ``_recv_message`` generator) was then read on from its middle as if a new one began:
-    ``UnpicklingError: invalid load key`` in the consumer, an unrecoverable error, and the
-    worker stopped (seen once in CI, in ``test_worker_broker_drop``). Likewise a job written
-    halfway to a child (a ``_write_job`` generator) was never finished. The generators held
-    at the reset are given back their pipes, for the children still there (``pool``: the
-    prefork pool, whose ``_fileno_to_outq`` and ``_all_inqueues`` say so)."""
+    was a ``_recv_message`` generator: a message over 4 KiB, such as a failure's traceback)
+    was then read on from its middle as if a new one began: ``UnpicklingError: invalid load
+    key`` in the consumer, an unrecoverable error, and the worker stopped (seen once in CI, in
+    ``test_worker_broker_drop``). Each suspended reader is put back on the reset loop at once
+    (a shutdown meanwhile finishes it, ``_finish_partial_read``), and again after the pool's
+    registration, for the same child only: a child that replaced a dead one on the same pipe
+    keeps the pool's reader. ``pool_of``: the prefork pool (its ``_fileno_to_outq``).
+    Half-written jobs need nothing: the consumer's ``on_close`` flushes them (``pool.flush``).
+    """
     reset = hub.reset
-    held: dict[str, dict[int, Any]] = {"readers": {}, "writers": {}}
+    held: dict[int, tuple[Any, Any]] = {}  # fd -> (its reader, the child it reads)
 
     def reset_keeping() -> None:
-        for kind in ("readers", "writers"):
-            held[kind] = {
-                fd: entry[0]
-                for fd, entry in getattr(hub, kind).items()
-                if isinstance(entry, tuple) and isinstance(entry[0], GeneratorType)
-            }
+        outqs = _outqs(pool_of())
+        held.clear()
+        for fd, entry in hub.readers.items():
+            reading = entry[0] if isinstance(entry, tuple) else None
+            if _suspended(reading) and outqs.get(fd) is not None:
+                held[fd] = (reading, outqs[fd])
         reset()
+        for fd, (reading, _) in held.items():
+            hub.add_reader(fd, reading)
 
-    def resume(pool: Any) -> None:
-        readers, writers = held["readers"], held["writers"]
-        held["readers"], held["writers"] = {}, {}
-        outqs: dict[int, Any] = getattr(pool, "_fileno_to_outq", {})
-        inqs: set[int] = getattr(pool, "_all_inqueues", set())
-        for fd, reading in readers.items():
-            if fd in outqs:
+    def resume() -> None:
+        outqs = _outqs(pool_of())
+        for fd, (reading, child) in held.items():
+            if outqs.get(fd) is child and _suspended(reading):
                 hub.add_reader(fd, reading)
-        for fd, writing in writers.items():
-            if fd in inqs:
-                hub.add_writer(fd, writing)
+        held.clear()
 
     hub.reset = reset_keeping
     return resume
 
 
+def _outqs(pool: Any) -> dict[int, Any]:
+    return getattr(pool, "_fileno_to_outq", None) or {}
+
+
+def _suspended(reader: Any) -> bool:
+    return isinstance(reader, GeneratorType) and getgeneratorstate(reader) == GEN_SUSPENDED
+
+
 class LeanHub(bootsteps.StartStopStep):
     """Worker bootstep: trims the event loop (``trim``) before the pool registers with it, keeps
-    the pool's half-done pipe reads and writes across a reset of the loop (``keep_partial_io``),
+    the pool's half-read result messages across a reset of the loop (``keep_partial_reads``),
     and has the pool write each job at once (``write_at_once``) each time it has registered (it
     makes a new job writer each time)."""
 
@@ -150,12 +159,12 @@ class LeanHub(bootsteps.StartStopStep):
         if w.hub is None or w.pool is None:
             return
         trim(w.hub)
-        resume = keep_partial_io(w.hub)
+        resume = keep_partial_reads(w.hub, lambda: getattr(w.pool, "_pool", None))
         register = w.pool.register_with_event_loop
 
         def register_with_event_loop(hub: Any) -> None:
             register(hub)
-            resume(getattr(w.pool, "_pool", None))
+            resume()
             write_at_once(w.pool, hub)
 
         w.pool.register_with_event_loop = register_with_event_loop

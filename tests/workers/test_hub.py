@@ -4,12 +4,13 @@ job written to a pool child as it is queued."""
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 from typing import Any
 
 from kombu.asynchronous import Hub
 from kombu.utils.eventio import ERR, WRITE
 
-from workers.hub import keep_partial_io, trim, write_at_once
+from workers.hub import LeanHub, keep_partial_reads, trim, write_at_once
 
 
 class Poller:
@@ -83,49 +84,86 @@ def test_a_pool_without_the_loop_is_left_alone() -> None:
     assert taskpool._pool._quick_put == put
 
 
-class _Pool:
-    """The prefork pool's tables that ``keep_partial_io`` reads."""
+class _Children:
+    """The prefork pool's table that ``keep_partial_reads`` reads: result pipe -> child."""
 
-    def __init__(self, outqs: set[int], inqs: set[int]) -> None:
-        self._fileno_to_outq = dict.fromkeys(outqs)
-        self._all_inqueues = inqs
+    def __init__(self, outqs: dict[int, object]) -> None:
+        self._fileno_to_outq = outqs
+
+
+def _half_read() -> Any:
+    """A reader suspended halfway through a message, as Celery's ``_recv_message``."""
+    reading = _reading()
+    next(reading)
+    return reading
 
 
 def _reading() -> Any:
-    yield  # a result message read halfway: resumed when its pipe is readable again
+    yield  # the rest of the message: read when its pipe is readable again
+    yield
 
 
-def test_a_reset_of_the_loop_keeps_a_half_read_result_and_a_half_written_job() -> None:
+def test_a_reset_of_the_loop_keeps_a_half_read_result_for_the_same_child_only() -> None:
     """Celery resets the hub when the broker connection drops; the pool then registers its
     result reader anew. A message read halfway must be read on by the same generator (else
     its rest is taken for a new message: UnpicklingError, the worker stops)."""
     pipes = [os.pipe() for _ in range(3)]
-    a_out, a_in, b_out = pipes[0][0], pipes[1][1], pipes[2][0]  # child A's pipes, child B's
-    plain = pipes[1][0]
+    a, b, c = (r for r, _ in pipes)  # three children's result pipes
+    child_a, child_b, child_b2 = object(), object(), object()
+    pool = _Children({a: child_a, b: child_b, c: object()})
     loop = Hub()
     try:
-        resume = keep_partial_io(loop)
-        reading, writing, gone = _reading(), _reading(), _reading()
-        loop.add_reader(a_out, reading)  # child A's result pipe, halfway through a message
-        loop.add_writer(a_in, writing)  # child A's job pipe, halfway through a job
-        loop.add_reader(b_out, gone)  # child B, which dies while the broker is away
-        loop.add_reader(plain, print, plain)  # a plain reader: registered again by its owner
+        resume = keep_partial_reads(loop, lambda: pool)
+        reading_a, reading_b, done = _half_read(), _half_read(), _half_read()
+        list(done)  # c's message was read to its end: nothing to keep
+        loop.add_reader(a, reading_a)
+        loop.add_reader(b, reading_b)
+        loop.add_reader(c, done)
         loop.reset()
-        assert loop.readers == {} and loop.writers == {}
-        loop.add_reader(a_out, print, a_out)  # the pool's new registration, as on reconnect
-        loop.add_reader(plain, print, plain)
-        resume(_Pool(outqs={a_out, plain}, inqs={a_in}))
-        assert loop.readers[a_out] == (reading, ())
-        assert loop.writers[a_in] == (writing, ())
-        assert b_out not in loop.readers  # its child is gone: nothing resumed for it
-        assert loop.readers[plain] == (print, (plain,))
-        loop.add_reader(a_out, print, a_out)  # the message read: the pool's reader is back
-        loop.reset()  # a second reset with nothing halfway: the pool's own readers only
-        loop.add_reader(a_out, print, a_out)
-        resume(_Pool(outqs={a_out}, inqs=set()))
-        assert loop.readers[a_out] == (print, (a_out,))
+        # Still the loop's until the pool registers again: a shutdown meanwhile finishes them.
+        assert loop.readers == {a: (reading_a, ()), b: (reading_b, ())}
+        pool._fileno_to_outq[b] = child_b2  # b died meanwhile; its pipe went to a new child
+        for fd in (a, b, c):  # the pool's new registration, as on reconnect
+            loop.add_reader(fd, print, fd)
+        resume()
+        assert loop.readers[a] == (reading_a, ())
+        assert loop.readers[b] == (print, (b,))  # the new child's pipe: the pool's reader
+        assert loop.readers[c] == (print, (c,))
+        loop.add_reader(a, print, a)  # a's message read: the pool's reader is back
+        loop.reset()  # nothing halfway now
+        assert loop.readers == {}
+        loop.add_reader(a, print, a)
+        resume()
+        assert loop.readers[a] == (print, (a,))
     finally:
         loop.close()
         for r, w in pipes:
             os.close(r)
             os.close(w)
+
+
+def test_the_worker_hands_a_half_read_result_back_after_each_registration() -> None:
+    """``LeanHub`` wires ``keep_partial_reads`` into the pool's registration with the loop."""
+    r, w = os.pipe()
+    loop = Hub()
+    child = object()
+
+    class TaskPool:
+        _pool = _Children({r: child})
+
+        def register_with_event_loop(self, hub: Any) -> None:
+            hub.add_reader(r, print, r)  # Celery's pool: its result reader for each child
+
+    worker = SimpleNamespace(hub=loop, pool=TaskPool(), use_eventloop=True)
+    try:
+        LeanHub(worker).create(worker)
+        worker.pool.register_with_event_loop(loop)
+        reading = _half_read()
+        loop.add_reader(r, reading)
+        loop.reset()
+        worker.pool.register_with_event_loop(loop)
+        assert loop.readers[r] == (reading, ())
+    finally:
+        loop.close()
+        os.close(r)
+        os.close(w)
