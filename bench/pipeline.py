@@ -293,7 +293,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-scaling", action="store_true")
     p.add_argument(
         "--no-floor", action="store_true",
-        help="skip the floor runs (uvicorn + Celery + one HTTP send per item, nothing of ours)",
+        help="skip the floor runs (the service's plumbing with none of its work)",
     )  # fmt: skip
     p.add_argument(
         "--posters", type=int, default=None,

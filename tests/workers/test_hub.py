@@ -148,13 +148,13 @@ def test_the_worker_hands_a_half_read_result_back_after_each_registration() -> N
     loop = Hub()
     child = object()
 
-    class TaskPool:
+    class RegisteringPool:  # Celery's TaskPool, as far as LeanHub's wiring reads it
         _pool = _Children({r: child})
 
         def register_with_event_loop(self, hub: Any) -> None:
             hub.add_reader(r, print, r)  # Celery's pool: its result reader for each child
 
-    worker = SimpleNamespace(hub=loop, pool=TaskPool(), use_eventloop=True)
+    worker = SimpleNamespace(hub=loop, pool=RegisteringPool(), use_eventloop=True)
     try:
         LeanHub(worker).create(worker)
         worker.pool.register_with_event_loop(loop)
