@@ -31,7 +31,7 @@ from celery import Celery
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pipeline_load import Items, item_languages, make_watches, write_rules
-from bench.pipeline_report import RunResult, own_cpu, pct
+from bench.pipeline_report import RunResult, own_cpu, pct, verdicts
 from bench.pipeline_sink import seq_arrivals
 from bench.pipeline_stack import Poster, Stack, floor_stack, running, wait_for, workers
 
@@ -351,9 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine load average (1, 5, 15 min) at the end: {_load()}")
     print(
         "targets: p99 ingest->send <= 100 ms at 100 and at 300 items/s; >= 1000 items/s batched; "
-        "under load (300/s, 600/s) <= 3 ms of service CPU and <= 30 Redis commands per "
-        "alerting item; 600 alerting items/s carried on 2 cores"
+        "<= 3 ms of service CPU and <= 30 Redis commands per alerting item (issue 13 measured "
+        "its 10.3 ms at 100/s); 600 alerting items/s carried on 2 cores"
     )
+    for line in verdicts(results):
+        print(line)
     print(f"total {time.monotonic() - started:.0f} s")
     return 0
 

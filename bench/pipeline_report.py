@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import psutil
@@ -97,3 +97,36 @@ def own_cpu() -> float:
     """CPU seconds of this process (load generator and sink) so far."""
     t = psutil.Process().cpu_times()
     return t.user + t.system
+
+
+# Issue 13's figures: service CPU and Redis commands per alerting item, and the rate kept with
+# every alert (p99 ingest->send too, up to 300 items/s; 600/s need only be carried).
+CPU_MS, COMMANDS, P99_MS, P99_UP_TO, KEPT = 3.0, 30.0, 100.0, 300.0, 0.98
+
+
+def verdicts(results: Mapping[float, RunResult]) -> list[str]:
+    """For each fixed rate from 100 items/s up, whether issue 13's figures hold, then one line
+    naming the rates where all of them do and the rates where some do not."""
+    lines, met, missed = [], [], []
+    for rate in sorted(r for r in results if r >= 100):
+        res = results[rate]
+        cpu = 1000 * res.cpu_per_item()
+        cmds = sum(res.redis_cmds.values()) / max(res.items, 1)
+        kept = res.rate >= KEPT * rate and res.alerts_received == res.alerts_expected
+        checks = [
+            (f"CPU {cpu:.2f} ms/item <= {CPU_MS:g}", cpu <= CPU_MS),
+            (f"Redis {cmds:.1f} commands/item <= {COMMANDS:g}", cmds <= COMMANDS),
+            (f"kept {res.rate:.0f}/s, alerts {res.alerts_received}/{res.alerts_expected}", kept),
+        ]
+        if rate <= P99_UP_TO:
+            p99 = 1000 * pct(res.latencies, 0.99)
+            checks.append((f"p99 {p99:.1f} ms <= {P99_MS:g}", p99 <= P99_MS))
+        said = "; ".join(f"{text}: {'yes' if ok else 'NO'}" for text, ok in checks)
+        lines.append(f"{'issue 13 at ' + format(rate, '.0f') + '/s':<26} {said}")
+        (met if all(ok for _, ok in checks) else missed).append(f"{rate:.0f}/s")
+    if lines:
+        lines.append(
+            f"{'issue 13':<26} every figure met at: {', '.join(met) or 'none'}; "
+            f"not at: {', '.join(missed) or 'none'}"
+        )
+    return lines
