@@ -35,6 +35,8 @@ def test_each_rate_from_100_is_judged_and_the_misses_named() -> None:
     assert "CPU 3.80 ms/item <= 3: NO" in lines[0]
     assert "Redis 21.6 commands/item <= 30: yes" in lines[0]
     assert "p99 27.0 ms <= 100: yes" in lines[0]
+    assert "kept 100/s, alerts 1000/1000: yes" in lines[0]
+    assert "p99 29.0 ms <= 100: yes" in lines[1]  # 300/s: still bound
     assert "p99" not in lines[2]
     assert lines[3].endswith("every figure met at: 300/s, 600/s; not at: 100/s")
 
@@ -47,6 +49,23 @@ def test_a_rate_not_kept_or_an_alert_lost_or_a_slow_tail_fails_it() -> None:
     slow = verdicts({100.0: run(100, cpu_ms=2.0, cmds=19, p99_ms=140)})
     assert "p99 140.0 ms <= 100: NO" in slow[0]
     assert slow[-1].endswith("every figure met at: none; not at: 100/s")
+    chatty = verdicts({300.0: run(300, cpu_ms=2.0, cmds=31, p99_ms=29)})
+    assert "Redis 31.0 commands/item <= 30: NO" in chatty[0]
+    costly = verdicts({600.0: run(600, cpu_ms=3.1, cmds=17, p99_ms=40)})
+    assert "CPU 3.10 ms/item <= 3: NO" in costly[0]
+
+
+def test_a_rate_is_kept_from_98_percent_of_it() -> None:
+    just = verdicts({600.0: run(600, cpu_ms=1.8, cmds=17, p99_ms=40, kept=0.985)})
+    assert "kept 591/s, alerts 6000/6000: yes" in just[0]
+    short = verdicts({600.0: run(600, cpu_ms=1.8, cmds=17, p99_ms=40, kept=0.975)})
+    assert "kept 585/s, alerts 6000/6000: NO" in short[0]
+
+
+def test_a_run_with_no_latencies_fails_its_tail() -> None:
+    none = run(100, cpu_ms=2.0, cmds=19, p99_ms=20, lost=1000)
+    none.latencies = []
+    assert "p99 nan ms <= 100: NO" in verdicts({100.0: none})[0]
 
 
 def test_no_fixed_rate_runs_no_verdict() -> None:
