@@ -57,6 +57,10 @@ class RunResult:
         """The service's CPU seconds per item (workers, API and Redis)."""
         return sum(self.cpu.values()) / max(self.items, 1)
 
+    def commands_per_item(self) -> float:
+        """Redis commands served per item."""
+        return sum(self.redis_cmds.values()) / max(self.items, 1)
+
     def capacity(self, cores: int) -> str:
         """Items/s that ``cores`` could carry at this run's CPU per item (an upper bound)."""
         total = self.cpu_per_item()
@@ -79,7 +83,7 @@ class RunResult:
         lat = self.latencies
         per = {k: 1000 * v / max(self.items, 1) for k, v in self.cpu.items()}
         per["bench"] = 1000 * self.bench_cpu / max(self.items, 1)
-        cmds = sum(self.redis_cmds.values()) / max(self.items, 1)
+        cmds = self.commands_per_item()
         return (
             f"{self.name:<26} items={self.items:>6} {self.rate:>7.0f} items/s  "
             f"alerts {self.alerts_received}/{self.alerts_expected}  "
@@ -111,7 +115,7 @@ def verdicts(results: Mapping[float, RunResult]) -> list[str]:
     for rate in sorted(r for r in results if r >= 100):
         res = results[rate]
         cpu = 1000 * res.cpu_per_item()
-        cmds = sum(res.redis_cmds.values()) / max(res.items, 1)
+        cmds = res.commands_per_item()
         kept = res.rate >= KEPT * rate and res.alerts_received == res.alerts_expected
         checks = [
             (f"CPU {cpu:.2f} ms/item <= {CPU_MS:g}", cpu <= CPU_MS),
