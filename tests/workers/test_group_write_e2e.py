@@ -44,11 +44,14 @@ def task_messages(client: redis.Redis) -> Iterator[list[str]]:
     names: list[str] = []
     db = client.connection_pool.connection_kwargs.get("db", 0)
     monitor = client.monitor().__enter__()  # MONITOR sent: listening from now
+    end = f"ECHO task_messages:end:{id(names)}"  # MONITOR shows commands in the order Redis ran them
 
     def listen() -> None:
         try:
             for event in monitor.listen():
                 command = event["command"]
+                if command == end:
+                    return
                 if event["db"] == db and command.startswith("LPUSH alerts "):
                     names.append(command.split('"task": "')[1].split('"')[0])
         except (redis.ConnectionError, OSError, ValueError):
@@ -59,8 +62,11 @@ def task_messages(client: redis.Redis) -> Iterator[list[str]]:
     try:
         yield names
     finally:
-        monitor.connection.disconnect()
+        # Every push made meanwhile ran before this marker: the listener has read them all
+        # once it reads the marker (a disconnect at once could drop events not yet read).
+        client.echo(end.removeprefix("ECHO "))
         thread.join(5)
+        monitor.connection.disconnect()
 
 
 def test_concurrent_posts_share_a_task_and_each_alerts_once(
