@@ -44,7 +44,8 @@ def task_messages(client: redis.Redis) -> Iterator[list[str]]:
     names: list[str] = []
     db = client.connection_pool.connection_kwargs.get("db", 0)
     monitor = client.monitor().__enter__()  # MONITOR sent: listening from now
-    end = f"ECHO task_messages:end:{id(names)}"  # MONITOR shows commands in the order Redis ran them
+    # MONITOR shows commands in the order Redis ran them: this one, sent last, ends the read.
+    end = f"ECHO task_messages:end:{id(names)}"
 
     def listen() -> None:
         try:
