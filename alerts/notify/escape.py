@@ -32,10 +32,15 @@ def slack_escape(text: str) -> str:
 
 def slack_link(url: str | None, label: str) -> Markup:
     """``<url|label>`` with both parts escaped; only the label when there is no safe URL."""
+    return Markup(slack_link_text(url, label))
+
+
+def slack_link_text(url: str | None, label: str) -> str:
+    """``slack_link``'s text as a plain string (the prepared templates join plain strings)."""
     text = slack_escape(label)
     if not url:
-        return Markup(text)
-    return Markup(f"<{slack_escape(url).replace('|', '%7C')}|{text}>")
+        return text
+    return f"<{slack_escape(url).replace('|', '%7C')}|{text}>"
 
 
 def slack_linked(label: str, url: str | None) -> Markup:

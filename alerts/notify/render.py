@@ -4,15 +4,18 @@ Each channel type has its own escaping, applied to every ``{{ expression }}``:
 Slack escapes ``& < >`` (mrkdwn), email HTML uses HTML autoescape and is then sanitised with
 nh3, plain text is left as is. A user's templates (``templates_dir``) run in Jinja's sandbox;
 the shipped ones are our code, so they run in a plain environment (same escaping): the
-sandbox's checks on every attribute and call were a fifth of a template's rendering.
+sandbox's checks on every attribute and call were a fifth of a template's rendering. The
+shipped alert templates render through their Python twins (``prepared``) while the files are
+the ones the twins were written from.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from jinja2 import (
     BaseLoader,
@@ -20,7 +23,6 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
-    Template,
     TemplateNotFound,
     UndefinedError,
 )
@@ -34,6 +36,7 @@ from alerts.notify.escape import (
     slack_link,
     slack_linked,
 )
+from alerts.notify.prepared import PREPARED, Prepared
 from alerts.notify.view import AlertView, DigestView, Segment, StoryView, alert_view, digest_view
 
 Kind = Literal["slack", "email", "text"]
@@ -79,6 +82,23 @@ class Message:
 Style = Literal["text", "html", "slack"]  # the escaping of one environment
 
 
+class Renders(Protocol):
+    """A Jinja template, or a shipped template's Python twin: renders a context to text."""
+
+    def render(self, context: dict[str, Any]) -> str:
+        """The rendered text (not stripped)."""
+        ...
+
+
+class _Twin:
+    """A shipped template's Python twin (``prepared``), called as a template's ``render``."""
+
+    __slots__ = ("render",)
+
+    def __init__(self, render: Prepared) -> None:
+        self.render = render
+
+
 class Renderer:
     """Renders alerts and digests for each channel type."""
 
@@ -101,7 +121,7 @@ class Renderer:
         }
         # Templates by style and name: Jinja's own cache (auto_reload off: never reloaded
         # either) is an LRU behind a lock, looked up twice per rendered alert.
-        self._templates: dict[tuple[Style, str], Template] = {}
+        self._templates: dict[tuple[Style, str], Renders] = {}
         self._shipped: dict[str, bool] = {}
         # The last content's view: an alert sent to several channels (or to a channel of
         # several kinds) is rendered from one view. Held by the content itself, so no other
@@ -155,18 +175,25 @@ class Renderer:
         self._last = (content, made)
         return made
 
-    def _template(self, style: Style, name: str) -> Template:
+    def _template(self, style: Style, name: str) -> Renders:
         key = (style, name)
         found = self._templates.get(key)
         if found is None:
-            sandboxed, trusted = self._envs[style]
-            env = trusted if self._is_shipped(name) else sandboxed
-            found = self._templates[key] = env.get_template(name)
-            # Jinja keeps a template's globals as a ChainMap over the environment's (so later
-            # changes show), walked key by key into every render's context; ours never change
-            # once made, so a plain dict, copied in C, serves the same names.
-            found.globals = dict(found.globals)
+            found = self._templates[key] = self._load(style, name)
         return found
+
+    def _load(self, style: Style, name: str) -> Renders:
+        shipped = self._is_shipped(name)
+        twin = _twin(name) if shipped else None
+        if twin is not None:
+            return twin
+        sandboxed, trusted = self._envs[style]
+        template = (trusted if shipped else sandboxed).get_template(name)
+        # Jinja keeps a template's globals as a ChainMap over the environment's (so later
+        # changes show), walked key by key into every render's context; ours never change
+        # once made, so a plain dict, copied in C, serves the same names.
+        template.globals = dict(template.globals)
+        return template
 
     def _is_shipped(self, name: str) -> bool:
         """True when ``templates_dir`` has no template of that name (the shipped one serves)."""
@@ -174,6 +201,17 @@ class Renderer:
         if found is None:
             found = self._shipped[name] = not self._overrides or not _has(self._overrides, name)
         return found
+
+
+def _twin(name: str) -> _Twin | None:
+    """The shipped template's Python twin, while the file is the text it was written from."""
+    prepared = PREPARED.get(name)
+    if prepared is None:
+        return None
+    digest, render = prepared
+    if hashlib.sha256((SHIPPED / name).read_bytes()).hexdigest() != digest:
+        return None  # the template was edited since: Jinja renders it (a test says so)
+    return _Twin(render)
 
 
 def _has(loader: FileSystemLoader, name: str) -> bool:

@@ -191,16 +191,16 @@ def test_with_a_console_url_an_alert_links_to_its_console_page(kind) -> None:
 
 
 def test_each_template_is_looked_up_once_and_renders_the_same_again(monkeypatch) -> None:
-    from jinja2 import Environment
-
+    """Once per template: a Jinja template (``get_template``) or a shipped one's Python twin
+    (its file read and digested) is loaded at its first use, then kept."""
     looked: list[str] = []
-    get = Environment.get_template
+    load = Renderer._load
 
-    def counting(self, name, *args, **kwargs):
+    def counting(self, style, name):
         looked.append(name)
-        return get(self, name, *args, **kwargs)
+        return load(self, style, name)
 
-    monkeypatch.setattr(Environment, "get_template", counting)
+    monkeypatch.setattr(Renderer, "_load", counting)
     renderer = Renderer()
     first = [renderer.render(kind, make_alert()) for kind in ("slack", "email", "text")]
     again = [renderer.render(kind, make_alert()) for kind in ("slack", "email", "text")]
@@ -229,13 +229,19 @@ def test_shipped_templates_run_in_a_plain_environment_and_users_in_the_sandbox(
     renderer = Renderer(tmp_path)
     renderer.render("slack", make_alert())
     renderer.render("email", make_alert())
-    envs = {name: type(t.environment) for (_, name), t in renderer._templates.items()}
+    envs = {
+        name: type(getattr(t, "environment", t)) for (_, name), t in renderer._templates.items()
+    }
     assert issubclass(envs.pop("slack_alert.j2"), SandboxedEnvironment)
+    # the shipped ones: a Python twin (``prepared``) or the plain environment, never the sandbox
     assert envs and not any(issubclass(env, SandboxedEnvironment) for env in envs.values())
 
 
-def test_a_slack_subject_is_rendered_only_when_read_and_reads_the_same(monkeypatch) -> None:
+def _count_renders(monkeypatch) -> list[str | None]:
+    """The names of the templates rendered from now on, through Jinja or a Python twin."""
     from jinja2 import Template
+
+    from alerts.notify.prepared import PREPARED
 
     rendered: list[str | None] = []
     render = Template.render
@@ -244,7 +250,21 @@ def test_a_slack_subject_is_rendered_only_when_read_and_reads_the_same(monkeypat
         rendered.append(self.name)
         return render(self, *args, **kwargs)
 
+    def twin(name, function):
+        def counted(context):
+            rendered.append(name)
+            return function(context)
+
+        return counted
+
     monkeypatch.setattr(Template, "render", counting)
+    for name, (digest, function) in PREPARED.items():
+        monkeypatch.setitem(PREPARED, name, (digest, twin(name, function)))
+    return rendered
+
+
+def test_a_slack_subject_is_rendered_only_when_read_and_reads_the_same(monkeypatch) -> None:
+    rendered = _count_renders(monkeypatch)
     alert = make_alert(title="Ceasefire\r\nBcc: x@example.org")
     message = Renderer().render("slack", alert)
     assert rendered == ["slack_alert.j2"]

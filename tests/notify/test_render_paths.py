@@ -17,10 +17,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from alerts.models import Alert, Digest, DigestEntry, Hit, Item
-from alerts.notify.render import SHIPPED, Kind, Renderer
+from alerts.notify.render import SHIPPED, Kind, Renderer, _Twin
 from tests.hostile.conftest import BLNS
 from tests.notify.golden_corpus import CONSOLE, KINDS, contents
 
@@ -132,8 +133,15 @@ def test_shipped_fast_path_renders_what_jinjas_sandbox_renders(
         assert fast.render(kind, content) == jinja.render(kind, content), number
     envs = [type(t.environment) for t in jinja._templates.values()]
     assert envs and all(issubclass(env, SandboxedEnvironment) for env in envs)
-    envs = [type(t.environment) for t in fast._templates.values()]
+    # The shipped alert templates render through their Python twins (``prepared``), the
+    # digests through the plain environment; the copies all through Jinja's sandbox.
+    twins = [name for (_, name), t in fast._templates.items() if isinstance(t, _Twin)]
+    assert twins and all(
+        name.endswith(("_alert.j2", "_alert.txt.j2", "_alert.html.j2")) for name in twins
+    )
+    envs = [type(t.environment) for t in fast._templates.values() if isinstance(t, Template)]
     assert envs and not any(issubclass(env, SandboxedEnvironment) for env in envs)
+    assert len(twins) + len(envs) == len(fast._templates)
 
 
 def test_random_alerts_cover_what_they_should() -> None:
