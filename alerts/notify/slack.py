@@ -15,6 +15,7 @@ cannot start threads (``thread_ref`` is None). With a bot token (``chat.postMess
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from alerts.clock import Clock
@@ -38,6 +39,11 @@ def endpoint(plugin: Any, *, webhook_base: str | None, api_base: str | None) -> 
     default = plugin.webhook_gov_url if plugin.mode == "gov-hook" else plugin.webhook_url
     base = webhook_base or default
     return f"{base}/{plugin.token_a}/{plugin.token_b}/{plugin.token_c}"
+
+
+def _after_text(fields: dict[str, Any]) -> bytes:
+    """``json.dumps`` of the payload from the text's end: ``, "mrkdwn": true, ...}``."""
+    return b", " + json.dumps(fields).encode()[1:]
 
 
 def channel_target(target: str | None) -> tuple[str | None, str | None]:
@@ -74,11 +80,15 @@ class SlackSender:
         }
         if self.bot_token:
             self._headers["Authorization"] = f"Bearer {self.bot_token}"
+        self._rest = _after_text(self._fields(self.thread_ts))  # the usual message's, kept
 
     def payload(self, message: Message, *, reply_to: str | None = None) -> dict[str, Any]:
         """The JSON body: mrkdwn text, no unfurling, no name linking, optional thread."""
+        return {"text": message.text, **self._fields(as_slack_ts(reply_to) or self.thread_ts)}
+
+    def _fields(self, thread: str | None) -> dict[str, Any]:
+        """The payload's fields after the text."""
         body: dict[str, Any] = {
-            "text": message.text,
             "mrkdwn": True,
             "unfurl_links": False,
             "unfurl_media": False,
@@ -88,14 +98,21 @@ class SlackSender:
             body["channel"] = self.channel
         if self.username:
             body["username"] = self.username
-        thread = as_slack_ts(reply_to) or self.thread_ts
         if thread:
             body["thread_ts"] = thread
         return body
 
+    def body(self, message: Message, *, reply_to: str | None = None) -> bytes:
+        """``json.dumps(self.payload(...)).encode()``, the same bytes: the text encoded as
+        ``json.dumps`` encodes a string, the fields after it encoded once per thread (a dict
+        through ``json.dumps`` made an encoder and walked the fields on every send)."""
+        thread = as_slack_ts(reply_to) or self.thread_ts
+        rest = self._rest if thread == self.thread_ts else _after_text(self._fields(thread))
+        return b'{"text": ' + encode_basestring_ascii(message.text).encode() + rest
+
     def send(self, message: Message, *, reply_to: str | None = None) -> SendResult:
         """POST the message and classify the answer."""
-        data = json.dumps(self.payload(message, reply_to=reply_to)).encode()
+        data = self.body(message, reply_to=reply_to)
         try:
             response = self._poster.post(data, self._headers)
         except PostTimeout:

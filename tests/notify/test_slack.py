@@ -147,3 +147,35 @@ def test_apprise_itself_ignores_retry_after(slack: SlackTestServer) -> None:
     notifier.add(plugin)
     assert not notifier.notify(body="b", title="t")
     assert len(slack.wait_for(1)) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        WEBHOOK,
+        "slack://T0000AAAA/B0000BBBB/XXXXXXXXXXXXXXXXXXXXXXXX/#alerts",
+        "slack://bot@T0000AAAA/B0000BBBB/XXXXXXXXXXXXXXXXXXXXXXXX/+C0123:1700000000.000100",
+        "slack://xoxb-1234-1234-abc/@someone",
+    ],
+)
+def test_the_body_is_json_dumps_of_the_payload_byte_for_byte(
+    slack: SlackTestServer, url: str
+) -> None:
+    """The body is made from the text and the fields after it, encoded once per thread: the
+    same bytes ``json.dumps(payload)`` writes, whatever the text, channel, user or thread."""
+    import json
+
+    from alerts.notify.render import Message
+    from alerts.notify.slack import SlackSender
+    from tests.notify.test_render_paths import PIECES, varied
+
+    (sender,) = _senders(slack, url)
+    assert isinstance(sender, SlackSender)
+    renderer = Renderer()
+    texts = [*PIECES, "\ud800 lone", '"\\\x00\x7f\u2028', "é" * 3000]
+    texts += [renderer.render("slack", c).text for c in varied()[:120]]
+    for number, text in enumerate(texts):
+        message = Message("subject", text)
+        for reply_to in (None, "1700000000.000200", "not a ts", ""):
+            want = json.dumps(sender.payload(message, reply_to=reply_to)).encode()
+            assert sender.body(message, reply_to=reply_to) == want, (number, reply_to)
