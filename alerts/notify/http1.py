@@ -16,7 +16,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import httptools
 
@@ -41,9 +41,9 @@ class Headers:
         return default if value is None else value.decode("latin-1").strip()
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A parsed answer and whether the connection may carry another request."""
+class Reply(NamedTuple):
+    """A parsed answer and whether the connection may carry another request (a tuple: see
+    ``webhook_http.Answer``)."""
 
     status: int
     headers: Headers

@@ -24,8 +24,7 @@ import os
 import ssl
 import threading
 import urllib.request
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import certifi
 import urllib3
@@ -53,9 +52,9 @@ class PostTimeout(PostError):
     """Connecting or reading the answer took longer than the timeout."""
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A peer's answer: status, headers (case-insensitive ``get``) and the body."""
+class Answer(NamedTuple):
+    """A peer's answer: status, headers (case-insensitive ``get``) and the body (a tuple, made
+    in one step: a frozen dataclass set each field through ``object.__setattr__``)."""
 
     status: int
     headers: Any
