@@ -118,12 +118,17 @@ def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
     pos = 0
     for start, end in _merge(spans, len(text)):
         if start > pos:
-            out.append(Segment(text[pos:start]))
-        out.append(Segment(text[start:end], True))
+            out.append(_segment(Segment, (text[pos:start], False)))
+        out.append(_segment(Segment, (text[start:end], True)))
         pos = end
     if pos < len(text):
-        out.append(Segment(text[pos:]))
+        out.append(_segment(Segment, (text[pos:], False)))
     return out
+
+
+# ``Segment(text, hit)`` made by the tuple's own C constructor: NamedTuple's ``__new__`` is a
+# Python function around this same call (both fields given, so no default is involved).
+_segment = tuple.__new__
 
 
 def _merge(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
@@ -206,11 +211,16 @@ def console_link(console_url: str | None, alert: Alert) -> str | None:
 
 def alert_view(alert: Alert, *, width: int = 280, console_url: str | None = None) -> AlertView:
     """The view of one alert."""
-    item = alert.item
-    field = next((h.field for h in alert.hits if h.field in _SNIPPET_FIELDS), None)
+    item, found = alert.item, alert.hits
+    # list comprehensions and a loop, not generators: one frame each, not one per value
+    field = ""
+    for hit in found:
+        if hit.field in _SNIPPET_FIELDS:
+            field = hit.field
+            break
     field = field or ("body" if item.body else "summary")
-    hits = tuple(h for h in alert.hits if h.field == field)
-    terms = tuple(dict.fromkeys(h.term for h in alert.hits))  # as the watch's author wrote them
+    hits = tuple([h for h in found if h.field == field])
+    terms = tuple(dict.fromkeys([h.term for h in found]))  # as the watch's author wrote them
     return AlertView(
         watch=alert.watch,
         watch_name=alert.watch_name,

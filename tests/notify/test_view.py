@@ -246,3 +246,12 @@ def test_highlight_cuts_a_text_into_non_empty_segments() -> None:
         segments = highlight(text, spans)
         assert "".join(s.text for s in segments) == text
         assert all(s.text and collapse(s.text) for s in segments)
+
+
+def test_highlight_makes_segments_as_segment_itself_makes_them() -> None:
+    """Its segments are built by the tuple's constructor: the same type, fields and values."""
+    segments = highlight("one two three", [(4, 7)])
+    assert segments == [Segment("one "), Segment("two", True), Segment(" three")]
+    assert all(type(s) is Segment for s in segments)
+    fields = [(s.text, s.hit) for s in segments]
+    assert fields == [("one ", False), ("two", True), (" three", False)]
