@@ -212,7 +212,7 @@ def console_link(console_url: str | None, alert: Alert) -> str | None:
 def alert_view(alert: Alert, *, width: int = 280, console_url: str | None = None) -> AlertView:
     """The view of one alert."""
     item, found = alert.item, alert.hits
-    # list comprehensions and a loop, not generators: one frame each, not one per value
+    # a loop and list comprehensions, not generators (each resumed once per value)
     field = ""
     for hit in found:
         if hit.field in _SNIPPET_FIELDS:
