@@ -24,6 +24,7 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pydantic_core
@@ -67,15 +68,17 @@ class RedisTaskQueue:
     ) -> str:
         """Queue the task message on ``pipe``; its task id. ``kwargsrepr``: for the logs (a
         ``saferepr`` of the items, Celery's default, cost more than the rest of the message).
-        ``plain``: the caller vouches the arguments are JSON values only (``plain_json``)."""
+        ``plain``: the caller vouches the arguments are JSON values only (``plain_json``), or
+        pydantic models, which stand for their JSON-mode dumps (``model_dump(mode="json")``)."""
         reply_to = self.app.thread_oid
-        template = self.templates.get((reply_to, os.getpid()))
+        key = (reply_to, _PID[0])
+        template = self.templates.get(key)
         if template is None:
-            template = self.templates[(reply_to, os.getpid())] = self.template(reply_to)
+            template = self.templates[key] = self.template(reply_to)
         task_id = uuid4_text()
         body = task_body(args, kwargs)
         raw = (plain and self.plain_json(body, template.encoding)) or self.serialized(
-            body, template.encoding
+            pydantic_core.to_jsonable_python(body) if plain else body, template.encoding
         )
         values = {
             "id": task_id,
@@ -91,16 +94,18 @@ class RedisTaskQueue:
         """The body as compact JSON text by pydantic-core's serializer (a third of what
         ``json.dumps`` costs on an item's text, whose escape scan goes a character at a time),
         for a body of JSON values only: strings, ints, bools, None, lists and dicts with
-        string keys. The same JSON value as ``serialized``'s, in other bytes: the worker's
-        kombu decodes either. None when the serializer is not JSON, or the text is no UTF-8
-        (a lone surrogate).
+        string keys, and pydantic models (written by their own serializer: the text of their
+        JSON-mode dump, without building the dump). The same JSON value as ``serialized``'s,
+        in other bytes: the worker's kombu decodes either. None when the serializer is not
+        JSON, or the text is no UTF-8 (a lone surrogate).
 
         Not checked here: pydantic-core writes a datetime, UUID, Decimal or bytes as a string
         where kombu's encoder wraps it (the task would get a str for a datetime), and a strict
         JSON-value serializer that refuses them cost six times this write. Its callers, in
-        ``workers.api``, pass ``ingest_message``'s arguments (strings, None, and items dumped
-        in JSON mode), or several with their bulletins' source and content type: JSON values
-        (``tests/workers/test_publish.py`` decodes an item with a date as kombu's own)."""
+        ``workers.api``, pass ``ingest_message``'s arguments (strings, None, and ``Item``s),
+        or several with their bulletins' source and content type: JSON values once the items
+        are dumped (``tests/workers/test_publish.py`` decodes an item with a date as kombu's
+        own)."""
         if self.serializer != "json" or encoding != "utf-8":
             return None
         try:
@@ -142,10 +147,49 @@ class RedisTaskQueue:
 MARKED = r'"@@push:(\w+)@@"'  # a marker as json.dumps writes it: the split keeps its name
 
 
+class _RandomBytes:
+    """``os.urandom``'s bytes, drawn for ``IDS`` ids at a time: a POST names its bulletin, its
+    task message and that message's delivery tag, each a system call (``getrandom``) of its
+    own before. The bytes are the kernel's all the same, each handed out once: a list
+    iterator's ``next`` is one step under the GIL (the API's executor threads name bulletins
+    too; two threads that find it empty at once each draw their own); a forked child draws
+    its own."""
+
+    IDS = 64
+
+    def __init__(self) -> None:
+        self.chunks: Iterator[bytes] = iter(())
+
+    def take(self) -> bytes:
+        """16 bytes never handed out before."""
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            pool = os.urandom(16 * self.IDS)
+            self.chunks = iter([pool[at : at + 16] for at in range(16, len(pool), 16)])
+            chunk = pool[:16]
+        return chunk
+
+    def forget(self) -> None:
+        """Drop the drawn bytes (in a forked child: its parent hands them out too)."""
+        self.chunks = iter(())
+
+
+_RANDOM = _RandomBytes()
+_PID = [os.getpid()]  # this process's id, kept (``os.getpid`` is a system call each time)
+
+
+def _forked() -> None:
+    _RANDOM.forget()
+    _PID[0] = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 def uuid4_hex() -> str:
     """``uuid.uuid4().hex``'s twin (random, version 4) without building a ``UUID``: the
     API names a bulletin and its task message this way per POST (3.7 µs each as ``UUID``)."""
-    raw = bytearray(os.urandom(16))
+    raw = bytearray(_RANDOM.take())
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
     return raw.hex()

@@ -19,6 +19,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_BOM_FIRST = frozenset(bom[:1] for bom, _ in _BOMS)  # a BOM's first byte: most texts have none
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 _HTML_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.I)
 _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.I)
@@ -51,21 +52,28 @@ def _known(name: str | bytes) -> str | None:
 
 def sniff_encoding(data: bytes, declared: str | None = None) -> tuple[str, int]:
     """Pick the encoding of ``data`` and the length of its BOM: BOM, declaration, UTF-8, guess."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name, len(bom)
+    encoding, skip, _ = _sniffed(data, declared)
+    return encoding, skip
+
+
+def _sniffed(data: bytes, declared: str | None) -> tuple[str, int, str | None]:
+    """``sniff_encoding``, and the text when its UTF-8 check decoded all of it (no second
+    decode of the same bytes in ``decode_bytes``)."""
+    if data[:1] in _BOM_FIRST:
+        for bom, name in _BOMS:
+            if data.startswith(bom):
+                return name, len(bom), None
     head = data[:4096]
     for candidate in (declared, _declared_in(head)):
         known = _known(candidate) if candidate else None
         # A declaration readable as ASCII cannot be in UTF-16/32 without a BOM.
         if known and not known.startswith(("utf-16", "utf-32")):
-            return known, 0
+            return known, 0, None
     try:
-        data.decode("utf-8")
-        return "utf-8", 0
+        return "utf-8", 0, data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    return _guess(data[:65536]), 0
+    return _guess(data[:65536]), 0, None
 
 
 def _guess(data: bytes) -> str:
@@ -80,13 +88,17 @@ def _guess(data: bytes) -> str:
 
 
 def _declared_in(head: bytes) -> str | None:
+    if b"<" not in head:  # both start with '<': a JSON upload has none (a case-blind search
+        return None  # tried the pattern at each of its bytes)
     m = _XML_DECL.match(head) or _HTML_META.search(head)
     return m.group(1).decode("ascii") if m else None
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Decode bytes to clean text; invalid bytes become U+FFFD."""
-    encoding, skip = sniff_encoding(data, declared)
+    encoding, skip, text = _sniffed(data, declared)
+    if text is not None:  # UTF-8 throughout: decoded as below would decode it
+        return clean_text(text)
     try:
         text = data[skip:].decode(encoding, errors="replace")
     except LookupError:

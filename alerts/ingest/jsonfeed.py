@@ -55,22 +55,24 @@ def load_json(text: str, source: str) -> Any:
         raise ParseError(source, None, f"invalid JSON: {str(exc).split(':')[0]}") from None
 
 
-def parse_json(text: str, *, source: str) -> list[Item]:
-    """Items of a JSON Feed or of our push schema."""
+def parse_json(text: str, *, source: str, language: str | None = None) -> list[Item]:
+    """Items of a JSON Feed or of our push schema; the pushed ones built with the language
+    ``assign_languages(items, language)`` gives them (``language``: the source's configured
+    one), which it then keeps: one ``Item`` validated per item, not two."""
     doc = load_json(text, source)
     if isinstance(doc, dict) and str(doc.get("version", "")).startswith(_JSONFEED_PREFIX):
         return _json_feed(doc, source)
-    return _pushed(doc, source)
+    return _pushed(doc, source, language)
 
 
-def _pushed(doc: Any, source: str) -> list[Item]:
+def _pushed(doc: Any, source: str, language: str | None = None) -> list[Item]:
     if isinstance(doc, list):
         doc = {"items": doc}
     elif isinstance(doc, dict) and "items" not in doc:
         doc = {"items": [doc]}
     plain = _plain_items(doc)
     if plain is not None:
-        return [make_item(source, **fields) for fields in plain]
+        return [make_item(source, **f, labelled=True, configured=language) for f in plain]
     try:
         batch = PushedBatch.model_validate(doc)
     except ValidationError as exc:
@@ -87,6 +89,8 @@ def _pushed(doc: Any, source: str) -> list[Item]:
             guid=p.id,
             published=p.published,
             language=p.language,
+            labelled=True,
+            configured=language,
         )
         for p in batch.items
     ]

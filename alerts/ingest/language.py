@@ -153,14 +153,37 @@ def detect_language(text: str, *, cached: bool = True) -> str | None:
 
 def item_sample(item: Item) -> str:
     """What detection reads: the title and the start of the summary or body."""
-    return f"{item.title}\n{(item.summary or item.body)[:SAMPLE_CHARS]}"
+    return sample_of(item.title, item.summary, item.body)
+
+
+def sample_of(title: str, summary: str, body: str) -> str:
+    """``item_sample`` of an item with these fields."""
+    return f"{title}\n{(summary or body)[:SAMPLE_CHARS]}"
+
+
+def label_of(
+    declared: str | None, configured: str | None, title: str, summary: str, body: str
+) -> tuple[str | None, LanguageSource | None]:
+    """The language and its source ``with_language`` gives an item with these fields, declared
+    ``declared`` (normalised), from a source configured ``configured`` (normalised): what
+    ``make_item(labelled=True)`` builds the item with (one ``Item`` validated, not two)."""
+    if configured:
+        return configured, "declared"
+    if declared:
+        return declared, "declared"
+    found = detect_language(sample_of(title, summary, body))
+    return (found, "detected") if found else (None, None)
 
 
 def with_language(item: Item, configured: str | None = None) -> Item:
-    """The item with its language: the source's configured one, its declared one, or detected."""
+    """The item with its language: the source's configured one, its declared one, or detected.
+    An item labelled already (declared, or detected: detection reads only the item's own text)
+    keeps its label, but for the configured language, which wins over both."""
     if configured:
+        if item.language == configured and item.language_source == "declared":
+            return item  # ``make_item(labelled=True, configured=...)`` built it so
         return _labelled(item, configured, "declared")
-    if item.language_source == "declared":
+    if item.language_source is not None:
         return item
     found = detect_language(item_sample(item))
     if found is None:

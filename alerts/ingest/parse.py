@@ -38,6 +38,8 @@ def sniff_format(data: bytes, content_type: str | None = None) -> Format:
 
 def detect_format(text: str, content_type: str | None = None) -> Format:
     """The format of a decoded document; the content decides, the content type breaks ties."""
+    if text.startswith("{"):  # as below (no comment or space before it): every JSON upload
+        return "json"
     head = _COMMENT.sub("", text[:8192]).lstrip()[:4096]
     hint = (content_type or "").split(";")[0].strip().lower()
     if head.startswith("{") or _JSON_ARRAY.match(head):
@@ -100,18 +102,28 @@ def parse_bulletin_as(
     if not text.strip():
         raise ParseError(source, None, "empty bulletin")
     kind = format or detect_format(text, content_type)
-    items = _parse(kind, data, text, source=source, base_url=base_url, clock=clock)
+    items = _parse(
+        kind, data, text, source=source, base_url=base_url, clock=clock, language=language
+    )
     return assign_languages(items, language), kind
 
 
 def _parse(
-    kind: Format, data: bytes, text: str, *, source: str, base_url: str | None, clock: Clock
+    kind: Format,
+    data: bytes,
+    text: str,
+    *,
+    source: str,
+    base_url: str | None,
+    clock: Clock,
+    language: str | None,
 ) -> list[Item]:
-    """The items of a decoded document, by its format (declared languages only)."""
+    """The items of a decoded document, by its format (declared languages only; pushed JSON
+    items with the language ``assign_languages`` gives them, which it then keeps)."""
     if kind == "feed":
         return parse_feed(data, source=source, base_url=base_url)
     if kind == "json":
-        return parse_json(text, source=source)
+        return parse_json(text, source=source, language=language)
     if kind == "html":
         return parse_html(text, source=source, base_url=base_url, today=clock())
     return parse_text(text, source=source)

@@ -123,3 +123,26 @@ def test_the_ascii_shortcut_passes_what_isprintable_passes() -> None:
             assert clean_text(text) == _clean_by_regex(text), code
             if text.isprintable():
                 assert clean_text(text) is text, code
+
+
+DECODED = [
+    b'{"items": [{"title": "Port reopens"}]}',
+    '{"items": [{"title": "Київ"}]}'.encode(),
+    b"caf\xe9 au lait",  # no UTF-8: guessed
+    codecs.BOM_UTF8 + "ünïcode".encode(),
+    codecs.BOM_UTF16_LE + "ünïcode".encode("utf-16-le"),
+    b'<?xml version="1.0" encoding="ISO-8859-2"?><rss>\xa3\xf3d\xbc</rss>',
+    b'<html><head><META charset="windows-1251"></head><body>\xcf\xf0\xe8</body></html>',
+    b'{"items": [{"title": "<meta charset=koi8-r> inside a value"}]}',
+    b"",
+    b"a\r\nb\x00c\xe2\x80\xaed",
+]
+
+
+@pytest.mark.parametrize("data", DECODED)
+@pytest.mark.parametrize("declared", [None, "latin-1", "utf-16"])
+def test_decode_bytes_decodes_as_its_sniffed_encoding(data: bytes, declared: str | None) -> None:
+    """``decode_bytes`` keeps the text its UTF-8 check decoded: the text of the encoding and
+    BOM ``sniff_encoding`` picks, decoded as they say."""
+    encoding, skip = sniff_encoding(data, declared)
+    assert decode_bytes(data, declared) == clean_text(data[skip:].decode(encoding, "replace"))

@@ -200,3 +200,48 @@ def test_an_item_with_its_language_is_the_copy_pydantic_would_make() -> None:
         assert hash(labelled) == hash(copied)
         assert labelled.model_dump() == copied.model_dump()
     assert item.language is None and item.language_source is None
+
+
+LABELLED_FIELDS = [  # pushed items' fields, as ``make_item`` takes them
+    {"title": "The harbour is closed", "body": "Storm warning for the coast today."},
+    {"title": UK_STORY[0], "body": UK_STORY[1]},
+    {"title": RU_STORY[0], "summary": RU_STORY[1], "body": RU_STORY[1]},  # summary == body
+    {"title": "Přístav je uzavřen", "summary": "Varování před bouří.", "language": "de-AT"},
+    {"title": "12:00 — 13:45", "body": "+++ 2026 +++"},  # no letters: nothing detected
+    {"title": "Hafen gesperrt", "language": "xx-invalid-tag"},
+    {"title": "  ", "body": "Le port est fermé ce matin."},  # untitled: the body's start
+]
+
+
+@pytest.mark.parametrize("configured", [None, "en-US", "uk", "no-such-tag"])
+def test_an_item_built_labelled_is_the_item_assign_languages_makes(configured: str | None) -> None:
+    """``make_item(labelled=True)`` (pushed JSON items) builds each item with the language
+    ``assign_languages`` gives the item ``make_item`` builds: equal, same hash and fields set;
+    ``assign_languages`` then keeps the very object (no second validation)."""
+    from alerts.ingest.items import make_item
+    from alerts.ingest.language import assign_languages
+
+    for fields in LABELLED_FIELDS:
+        (built,) = [make_item("src", **fields, labelled=True, configured=configured)]
+        (reference,) = assign_languages([make_item("src", **fields)], configured)
+        assert built == reference, fields
+        assert hash(built) == hash(reference)
+        assert built.model_fields_set == reference.model_fields_set
+        assert built.model_dump() == reference.model_dump()
+        assert assign_languages([built], configured)[0] is built
+
+
+def test_a_pushed_bulletin_s_items_come_labelled_as_before() -> None:
+    """A JSON upload's items, through ``parse_bulletin`` with and without a source language,
+    are the items of the two-step labelling (built unlabelled, then ``assign_languages``)."""
+    import json
+
+    from alerts.ingest.items import make_item
+    from alerts.ingest.language import assign_languages
+
+    data = json.dumps({"items": LABELLED_FIELDS}).encode()
+    for configured in (None, "pl"):
+        items = parse_bulletin(data, source="src", language=configured)
+        reference = assign_languages([make_item("src", **f) for f in LABELLED_FIELDS], configured)
+        assert items == reference
+        assert [i.language_source for i in items] == [i.language_source for i in reference]

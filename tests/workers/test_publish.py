@@ -290,3 +290,80 @@ def test_unescaped_markers_are_written_as_json_writes_them() -> None:
         }
         whole = {"a": values["id"], "b": values["body"], "c": values["delivery_tag"]}
         assert template.fill(values) == json.dumps(whole, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("plain_json", [True, False])
+def test_items_pushed_as_models_are_written_as_their_json_mode_dumps(
+    redis_url, redis_client, create_app, monkeypatch: pytest.MonkeyPatch, plain_json: bool
+) -> None:
+    """The API pushes its ``Item``s themselves (``Message.plain_kwargs``): the body is the
+    very bytes pushed with the items dumped in JSON mode (``Message.kwargs``), by
+    pydantic-core's writer and by the ``json.dumps`` fallback (``plain_json`` giving up)."""
+    from datetime import UTC, datetime
+
+    from alerts.ingest.items import make_item
+
+    settings = Settings(redis_url=redis_url)
+    queue = RedisTaskQueue.for_settings(create_app(settings), settings, TASK)
+    assert queue is not None
+    if not plain_json:
+        monkeypatch.setattr(queue, "plain_json", lambda body, encoding: None)
+    message = importlib.import_module("workers.api").ingest_message
+    published = datetime(2026, 12, 5, 7, 30, tzinfo=UTC)
+    items = [
+        make_item("api", title="Port reopens", guid="w-1", published=published),
+        make_item("api", title='Київ: «порт» "закрито"', body="Штормове\tпопередження"),
+    ]
+    m = message("api", b'{"items": []}', "application/json", items, "json")
+    assert m.plain_kwargs["items"] == items
+    bodies = []
+    for kwargs in (m.kwargs, m.plain_kwargs):
+        with redis_client.pipeline(transaction=False) as pipe:
+            queue.push(pipe, m.args, kwargs, m.shown, plain=True)
+            pipe.execute()
+        bodies.append(base64.b64decode(popped(redis_client)["body"]))
+    assert bodies[0] == bodies[1]
+    assert json.loads(bodies[1])[1]["items"] == [i.model_dump(mode="json") for i in items]
+
+
+def test_a_forked_child_never_hands_out_its_parent_s_random_bytes() -> None:
+    """Ids come from ``os.urandom`` drawn for many at a time: a forked child draws its own,
+    so it never names a bulletin or task as its parent does next."""
+    import multiprocessing
+
+    uuid4_hex()  # the parent holds drawn bytes now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        theirs = pool.apply(uuid4_hex)
+    ours = [uuid4_hex() for _ in range(3)]
+    assert theirs not in ours
+
+
+@pytest.mark.parametrize(
+    ("error", "stored"),
+    [
+        (redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused."), False),
+        (redis.TimeoutError("Timeout on the intake's round trip to Redis"), "unknown"),
+    ],
+)
+def test_the_event_loop_s_write_answers_503_with_what_is_known(
+    redis_url, monkeypatch: pytest.MonkeyPatch, tmp_path, error: Exception, stored: object
+) -> None:
+    """A Redis error in ``AsyncSubmit``'s write is ``intake_outcome``'s 503: not stored when
+    no connection was made, else unknown."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)
+    monkeypatch.setenv("ALERTS_CONFIG", str(write_config(tmp_path, api_token="t0ken")))
+    module = importlib.import_module("workers.api")
+    monkeypatch.setattr(module, "configure_logging", lambda setup: None)
+    monkeypatch.setattr(module, "freeze_heap", lambda: None)
+    monkeypatch.setattr(module.language, "warm_up", lambda: None)
+
+    async def failing(self: Any, messages: Any) -> list[int]:
+        raise error
+
+    monkeypatch.setattr(module.AsyncSubmit, "write", failing)
+    headers = {"Authorization": "Bearer t0ken", "Content-Type": "application/json"}
+    with TestClient(module.create_api()) as client:
+        resp = client.post("/v1/bulletins", content='{"items": [{"title": "T"}]}', headers=headers)
+    assert resp.status_code == 503, resp.text
+    assert resp.json()["stored"] == stored
