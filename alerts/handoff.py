@@ -171,8 +171,9 @@ def send_or_queue(
     read, so its delivery takes the step again (placing is idempotent) after the held finishes
     that carry a thread ref are written (``_due``), as one by one. A row whose claim the write
     took but that is queued (past the budget), or (but the first) whose claim the sends before
-    it have aged too much to send under (``_aged``), is put back ``pending`` unclaimed first (the latter
-    then takes its step again: its story is found placed, a second pacing token taken).
+    it have aged too much to send under (``_aged``), is put back ``pending`` unclaimed first
+    (the latter then takes its step again: its story is found placed, a second pacing token
+    taken).
 
     The sent rows' finishes are written together after the sends, one round trip
     (``finish_all``), and only then is anything queued: a queued task never finds a row of
@@ -183,15 +184,17 @@ def send_or_queue(
     """
     start, placed = h.clock(), set[tuple[str, str]]()
     steps = {stepped[0].sending.id: stepped} if isinstance(stepped, tuple) else stepped or {}
-    started = {ahead.new.story for ahead, _ in steps.values()}
+    # the stories the write's steps started (a follow-up of one follows an earlier row's)
+    started = {ahead.new.story for ahead, _ in steps.values()} if len(steps) > 1 else ()
     later: Later = []
     queue: list[tuple[Alert, str, float | None]] = []
     try:
         for n, (alert, channel, row) in enumerate(jobs):
             spent = (h.clock() - start).total_seconds()
-            took = steps.get(row.id)
+            took = steps.get(row.id) if steps else None
             if n >= h.inline or spent >= h.inline_budget:
-                _unclaim(row, took, h)
+                if took is not None:
+                    _unclaim(row, took, h)
                 queue.append((alert, channel, None))
                 continue
             if _due(later, spent + h.send_seconds, h.delivery.conf.lease_seconds):
@@ -201,11 +204,12 @@ def send_or_queue(
                 row.id in new and row.id not in steps and (alert.watch, alert.item.id) not in placed
             )
             placed.add((alert.watch, alert.item.id))
-            if took is not None and _followed_here(took[1], started):
-                took = None
-            elif took is not None and n > 0 and _aged(took[0], h):  # the first: as ever
-                _unclaim(row, took, h)  # its claim could lapse mid-send: a fresh one is taken
-                took = None
+            if took is not None and n > 0:  # the first job's step: as ever
+                if _followed_here(took[1], started):
+                    took = None
+                elif _aged(took[0], h):
+                    _unclaim(row, took, h)  # its claim could lapse mid-send: a fresh one taken
+                    took = None
             outcome = _inline(alert, channel, row, h, silences, fresh, took, later)
             if outcome is None or outcome.status == "retry":
                 wait = None if outcome is None else outcome.retry_after or 1.0
@@ -230,11 +234,11 @@ def _aged(ahead: Ahead, h: Handoff) -> bool:
     return age + h.send_seconds >= h.delivery.conf.lease_seconds / 2
 
 
-def _unclaim(row: DeliveryRow, took: tuple[Ahead, Straight] | None, h: Handoff) -> None:
+def _unclaim(row: DeliveryRow, took: tuple[Ahead, Straight], h: Handoff) -> None:
     """Put a row the write claimed, now queued, back ``pending`` and unclaimed (as a failed
     confirmation is undone), so its task does not wait for the claim to lapse; a failure is
     left to that wait (the task resends once the claim lapses, flagged)."""
-    if took is None or took[1].begun is None:
+    if took[1].begun is None:
         return  # nothing claimed: the row is ``pending`` as recorded
     ledger = h.delivery.store.ledger
     try:
