@@ -4,8 +4,9 @@ The order is the at-least-once guarantee: deliveries are recorded before the ite
 remembered as seen, so a crash in between only hands the items on again (the ledger dedups).
 On Redis the records, the items' writes, the bulletin's release from the intake and the
 silences' read are one script (``commit``): one command, run by Redis atomically, in that order;
-the first inline delivery's story, pacing and claim ride in it too (``straight_ahead``, judged
-by the silences the previous write read; ``handoff_lua`` checks they still hold).
+the inline deliveries' stories, pacing and claims ride in it too, in order (``straight_ahead``
+for the first rows, judged by the silences the previous write read; ``handoff_lua`` checks
+they still hold), so a group of items costs its write, its sends and one finish.
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 
@@ -26,7 +27,7 @@ from alerts.delivery.reconcile import pending_row
 from alerts.delivery.silences import Silence
 from alerts.delivery.store import finish_all, finish_sent
 from alerts.delivery.straight import Ahead, Straight
-from alerts.handoff_commit import commit, known_silences, write
+from alerts.handoff_commit import Steps, commit, known_silences, write
 from alerts.ingest.dedup import ItemArchive, SeenStore
 from alerts.ingest.intake import Intake
 from alerts.matching import Matcher
@@ -92,11 +93,10 @@ def hand_on(
         found.extend(alerts)
         took.extend(times)
         rows.extend(pending_row(a, ch, now, h.delivery) for a in alerts for ch in a.channels)
-    inline = rows and h.inline > 0 and h.inline_budget > 0  # the first job is sent here
     known = known_silences()
-    ahead = straight_ahead(rows[0].alert, rows[0], h.delivery, known[1]) if inline else None
-    recorded, silences, fresh, step = write(
-        h, rows, items, done, check=not checked, ahead=ahead, known=known
+    aheads = _aheads(rows, h, known[1]) if h.inline_budget > 0 else []
+    recorded, silences, fresh, steps = write(
+        h, rows, items, done, check=not checked, ahead=aheads, known=known
     )
     if not checked:  # the write kept the new items only: one seen before is matched, not counted
         kept = {item.id for item in fresh}
@@ -105,9 +105,21 @@ def hand_on(
         items = fresh
     metrics.matched(took, (alert.watch for alert in found))
     jobs = [(row.alert, row.channel, row) for row in recorded]
-    stepped = (ahead, step) if ahead is not None and step is not None else None
-    send_or_queue(jobs, h, silences, inserted_ids(rows, recorded), stepped)
+    send_or_queue(jobs, h, silences, inserted_ids(rows, recorded), steps)
     return [item.id for item in items]
+
+
+def _aheads(rows: Sequence[DeliveryRow], h: Handoff, silences: Sequence[Silence]) -> list[Ahead]:
+    """The straight steps' inputs of the first rows (those that may be sent inline), up to the
+    first that cannot take its step in the write (its delivery takes the stages one by one,
+    and a later row's story must not be placed before its own)."""
+    aheads: list[Ahead] = []
+    for row in rows[: h.inline]:
+        ahead = straight_ahead(row.alert, row, h.delivery, silences)
+        if ahead is None:
+            break
+        aheads.append(ahead)
+    return aheads
 
 
 def park(
@@ -143,7 +155,7 @@ def send_or_queue(
     h: Handoff,
     silences: Sequence[Silence] | None = None,
     new: Collection[str] = (),
-    stepped: tuple[Ahead, Straight] | None = None,
+    stepped: Steps | tuple[Ahead, Straight] | None = None,
 ) -> None:
     """Deliver the first ``h.inline`` jobs here, within ``h.inline_budget`` seconds; queue the rest.
 
@@ -152,8 +164,16 @@ def send_or_queue(
     inline sends have taken the budget (a slow channel), the rest are queued, so matching is not
     held up by more than one slow send. ``silences``: as read with the rows' write (else each
     delivery reads them). ``new``: ids of rows this write inserted (their items placed nowhere
-    yet: the story step skips looking for their placement). ``stepped``: the write took the
-    first job's straight step (``handoff_commit.write``): its delivery goes on from there.
+    yet: the story step skips looking for their placement). ``stepped``: the straight steps
+    the write took (``handoff_commit.write``), by row id (or the first job's, as a pair): each
+    such delivery goes on from there. But a follow-up of a story an earlier row of this
+    hand-on started: its step was taken before that row was sent, when no thread ref could be
+    read, so its delivery takes the step again (placing is idempotent) after the held finishes
+    that carry a thread ref are written (``_due``), as one by one. A row whose claim the write
+    took but that is queued (past the budget), or (but the first) whose claim the sends before
+    it have aged too much to send under (``_aged``), is put back ``pending`` unclaimed first
+    (the latter then takes its step again: its story is found placed, a second pacing token
+    taken).
 
     The sent rows' finishes are written together after the sends, one round trip
     (``finish_all``), and only then is anything queued: a queued task never finds a row of
@@ -163,19 +183,33 @@ def send_or_queue(
     their claims lapse, as a crash after any send did.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
+    steps = {stepped[0].sending.id: stepped} if isinstance(stepped, tuple) else stepped or {}
+    # the stories the write's steps started (a follow-up of one follows an earlier row's)
+    started = {ahead.new.story for ahead, _ in steps.values()} if len(steps) > 1 else ()
     later: Later = []
     queue: list[tuple[Alert, str, float | None]] = []
     try:
         for n, (alert, channel, row) in enumerate(jobs):
             spent = (h.clock() - start).total_seconds()
+            took = steps.get(row.id) if steps else None
             if n >= h.inline or spent >= h.inline_budget:
+                if took is not None:
+                    _unclaim(row, took, h)
                 queue.append((alert, channel, None))
                 continue
             if _due(later, spent + h.send_seconds, h.delivery.conf.lease_seconds):
                 _finish_held(later, h, queue)
-            fresh = row.id in new and (alert.watch, alert.item.id) not in placed
-            placed.add((alert.watch, alert.item.id))  # another channel's step may have placed it
-            took = stepped if n == 0 and stepped and stepped[0].sending.id == row.id else None
+            # placed by another channel's step, or by the write's step
+            fresh = (
+                row.id in new and row.id not in steps and (alert.watch, alert.item.id) not in placed
+            )
+            placed.add((alert.watch, alert.item.id))
+            if took is not None and n > 0:  # the first job's step: as ever
+                if _followed_here(took[1], started):
+                    took = None
+                elif _aged(took[0], h):
+                    _unclaim(row, took, h)  # its claim could lapse mid-send: a fresh one taken
+                    took = None
             outcome = _inline(alert, channel, row, h, silences, fresh, took, later)
             if outcome is None or outcome.status == "retry":
                 wait = None if outcome is None else outcome.retry_after or 1.0
@@ -184,6 +218,34 @@ def send_or_queue(
         _finish_held(later, h, queue)
     for alert, channel, wait in queue:
         h.enqueue(alert, channel, wait)
+
+
+def _followed_here(done: Straight, started: Collection[str]) -> bool:
+    """Whether a step ended in a follow-up of a story a row of this hand-on started (its thread
+    ref, if any, is not written yet)."""
+    return done.begun is None and done.wait == 0 and done.story in started
+
+
+def _aged(ahead: Ahead, h: Handoff) -> bool:
+    """Whether a claim the write took is too old to send under: the send at its slowest could
+    take it past half a lease (as ``_due`` judges the held ones), where the row's wake time is
+    (the claim kept its ``pending`` wake: ``pipeline._claiming``)."""
+    age = (h.clock() - ahead.claim[2]).total_seconds()
+    return age + h.send_seconds >= h.delivery.conf.lease_seconds / 2
+
+
+def _unclaim(row: DeliveryRow, took: tuple[Ahead, Straight], h: Handoff) -> None:
+    """Put a row the write claimed, now queued, back ``pending`` and unclaimed (as a failed
+    confirmation is undone), so its task does not wait for the claim to lapse; a failure is
+    left to that wait (the task resends once the claim lapses, flagged)."""
+    if took[1].begun is None:
+        return  # nothing claimed: the row is ``pending`` as recorded
+    ledger = h.delivery.store.ledger
+    try:
+        ledger.save(row)
+        ledger.release(row.id, took[0].token)
+    except Exception as exc:
+        _failed(row.alert, row.channel, exc)
 
 
 def _inline(

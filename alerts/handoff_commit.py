@@ -52,14 +52,22 @@ class Stores(Protocol):
     def intake(self) -> Intake | None: ...
 
 
+Steps = dict[str, tuple[Ahead, Straight]]  # the steps a write took, by their rows' ids
+
+
 class Written(NamedTuple):
     """What a write answers: the rows as recorded, the silences, the new items (all of them
-    without the check) and, when it took the first row's straight step, how that ended."""
+    without the check) and the straight steps it took (``steps``, in the rows' order)."""
 
     recorded: list[DeliveryRow]
     silences: list[Silence]
     items: list[Item]
-    step: Straight | None = None
+    steps: Steps = {}  # noqa: RUF012  # never mutated: a write answers a dict of its own
+
+    @property
+    def step(self) -> Straight | None:
+        """How the first step taken ended (None: none taken)."""
+        return next((done for _, done in self.steps.values()), None)
 
 
 # The silences the last write read on any Redis, by the digest of their hash (``handoff_lua``):
@@ -89,18 +97,19 @@ def write(
     done: tuple[str, ...],
     *,
     check: bool,
-    ahead: Ahead | None = None,
+    ahead: Ahead | Sequence[Ahead] | None = None,
     known: tuple[str, list[Silence]] | None = None,
 ) -> Written:
     """``commit``, or with ``check`` for items (unique ids) not checked against ``h.seen`` yet:
     only the new ones remembered and their rows recorded (``Written.items``). With ``ahead``
-    (the first row's straight step's inputs, judged by the silences ``known``:
-    ``known_silences``, by default the latest) the write on one Redis takes that step too
-    when it can (``handoff_lua``)."""
+    (the straight steps' inputs of the first rows, in their order, judged by the silences
+    ``known``: ``known_silences``, by default the latest) the write on one Redis takes those
+    steps too when it can (``handoff_lua``)."""
     client = _one_client(h)
     if client is not None:
         known = known or known_silences()
-        return _write(client, h, rows, items, done, check=check, ahead=ahead, known=known)
+        aheads = [] if ahead is None else [ahead] if isinstance(ahead, Ahead) else list(ahead)
+        return _write(client, h, rows, items, done, check=check, aheads=aheads, known=known)
     if not check:
         return Written(*_one_by_one(h, rows, items, done), list(items))
     unseen = set(h.seen.unseen([item.id for item in items]))
@@ -117,7 +126,7 @@ def _write(
     done: tuple[str, ...],
     *,
     check: bool,
-    ahead: Ahead | None,
+    aheads: list[Ahead],
     known: tuple[str, list[Silence]],
 ) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
@@ -130,7 +139,7 @@ def _write(
     keys: list[str] = [archive.index, INTAKE_KEY, silences.key]
     args: list[Any] = [len(items), "1" if check else "0", archive.ttl()]
     release = RELEASE_SEP.join(done) if h.intake is not None else ""
-    step = _step(h, rows, ahead, check)
+    step, aheads = _steps(h, rows, aheads, check)
     args += [now.timestamp(), "" if cutoff is None else cutoff, release, len(step[0]), known[0]]
     at: dict[str, int] = {}
     for n, item in enumerate(items, 1):
@@ -141,7 +150,7 @@ def _write(
         row_keys, row_args = ledger.keys_args("insert", row)
         keys += row_keys
         args += [at.get(row.item_id, 0), *row_args]
-    flags, written, muted, took, same = _run(client, [*keys, *step[0]], [*args, *step[1]])
+    flags, written, muted, tooks, same = _run(client, [*keys, *step[0]], [*args, *step[1]])
     fresh = [item for item, flag in zip(items, flags, strict=True) if int(flag)]
     recorded = [
         inserted(reply) or row
@@ -149,7 +158,12 @@ def _write(
         if int(reply[0]) != 5
     ]
     stored = known[1] if int(same) else _silences(muted)
-    return Written(recorded, stored, fresh, stepped(took, ahead) if ahead else None)
+    steps: Steps = {}
+    for ahead, took in zip(aheads, tooks, strict=True):
+        done_step = stepped(took, ahead)
+        if done_step is not None:
+            steps[ahead.sending.id] = (ahead, done_step)
+    return Written(recorded, stored, fresh, steps)
 
 
 def _silences(muted: list[bytes]) -> list[Silence]:
@@ -160,15 +174,30 @@ def _silences(muted: list[bytes]) -> list[Silence]:
     return found
 
 
-def _step(
-    h: Stores, rows: Sequence[DeliveryRow], ahead: Ahead | None, check: bool
-) -> tuple[list[str], list[Any]]:
-    """The step's keys and arguments for the first row (none: no step)."""
-    if ahead is None or not rows or ahead.sending.id != rows[0].id:
-        return [], []
-    # a checked item that is new was placed nowhere yet: its placement is not looked up
-    found = step_keys_args(h.delivery.store, ahead, fresh=check)
-    return found or ([], [])
+def _steps(
+    h: Stores, rows: Sequence[DeliveryRow], aheads: list[Ahead], check: bool
+) -> tuple[tuple[list[str], list[Any]], list[Ahead]]:
+    """The steps' keys and arguments (``handoff_lua``) and the aheads they are for: those of
+    the first rows, in order, up to the first that is not its row's (none: no step)."""
+    keys: list[str] = []
+    args: list[Any] = []
+    placed: set[tuple[str, str]] = set()
+    taken: list[Ahead] = []
+    for n, (row, ahead) in enumerate(zip(rows, aheads, strict=False)):
+        if ahead.sending.id != row.id:
+            break
+        # a checked item that is new was placed nowhere yet: its placement is not looked up
+        # (but by its first row's step: another channel's row of it looks it up)
+        fresh = check and (row.watch, row.item_id) not in placed
+        placed.add((row.watch, row.item_id))
+        found = step_keys_args(h.delivery.store, ahead, fresh=fresh)
+        if found is None:
+            return ([], []), []
+        step_keys, step_args = found
+        keys += step_keys
+        args += [n, len(step_keys) - 4, *step_args]
+        taken.append(ahead)
+    return (keys, args), taken
 
 
 def _run(client: redis.Redis, keys: list[str], args: list[Any]) -> Any:

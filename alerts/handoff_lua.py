@@ -8,30 +8,36 @@ records), which is why the records were sent as EVAL, the whole script text on e
 
 KEYS: 1 the archive index, 2 the intake hash, 3 the silences hash; per item its seen key (its
 archived JSON is its mark: ``dedup``); per row its four ledger keys (``RedisLedger.keys_args``);
-then the first row's straight step's keys, if any: the story's four (``PLACE``), the pacing's
+then each straight step's keys, in its row's order: the story's four (``PLACE``), the pacing's
 two (``TAKE``) or none.
 ARGV: 1 the item count, 2 check "1"/"0" (keep only the items not seen yet, by ``SET NX``; else
 archive and mark every one), 3 the archive TTL, 4 the ingest score, 5 the archive trim cutoff
 or "" (not due), 6 the bulletins to release from the intake, NUL-separated ("" none), 7 the
-step's key count (0: no step), 8 the digest of the silences the caller knows ("" none:
+steps' key count (0: no step), 8 the digest of the silences the caller knows ("" none:
 ``handoff_commit``); then per item its id and JSON; then per row its item's position
 (1-based; without the check every row is recorded) and its 16 ledger arguments (mode
-``insert``); then the step's: the story's argument count, the pacing's, the row's value
-claimed and ``sending`` (claim and JSON), the story's arguments, the pacing's.
+``insert``); then per step: its row's index (0-based, rising), the pacing's key count, the
+story's argument count, the pacing's, the row's value claimed and ``sending`` (claim and
+JSON), the story's arguments, the pacing's.
 Returns {1/0 per item (new), per row the ledger's reply or {5, ""} (its item was seen: not
 recorded), the silences hash as HGETALL gives it (empty when the caller knows it: its digest
-matched), the step's reply (``_STEP``), 1/0 the digest matched}.
+matched), per step its reply (``_STEP``), 1/0 the digest matched}.
 
-The step (one round trip less per alerting item: the story, pacing and claim of ``straight``
-rode in a script of their own) is tried for the first row only, when its item is new (or not
-checked) and the silences stored are those the caller judged it by (the digest of the hash
-matches; any change, even one ending a silence, sends it the ordinary path). Its row is
-inserted ``sending`` with the claim, at the wake time of its ``pending`` form (the caller's
-claim keeps it), so a crash before the send leaves a row the reconciler wakes a lease on, as
-after ``begin``. A follow-up or a wait inserts the row ``pending``, untouched. A row found
-there already (a write not checking its items, a redelivered task) is not claimed ({3}); its
-story was placed all the same (placing is idempotent) and, on a paced channel, a token taken
-(rare).
+The steps (one round trip less per inline delivery: the story, pacing and claim of
+``straight`` rode in a script of their own) are tried for the rows the caller gives them for
+(the first rows it will send inline: ``handoff``), when their items are new (or not checked)
+and the silences stored are those the caller judged them by (the digest of the hash matches;
+any change, even one ending a silence, sends them all the ordinary path). They run in the
+rows' order, each before its row's insert, so a later row of the same story finds the earlier
+one placed, as one by one. Once one ends in a follow-up or finds its row there, the later
+rows' steps are not tried: their deliveries take them after the sends before them (a
+follow-up's own token is taken after the story's stages, so a later row's token must not be
+taken ahead of it). A row stepped is inserted ``sending`` with the claim, at the wake time of
+its ``pending`` form (the caller's claim keeps it), so a crash before the send leaves a row
+the reconciler wakes a lease on, as after ``begin``. A follow-up or a wait inserts the row
+``pending``, untouched. A row found there already (a write not checking its items, a
+redelivered task) is not claimed ({3}); its story was placed all the same (placing is
+idempotent) and, on a paced channel, a token taken (rare).
 
 The order inside is the at-least-once guarantee's (``handoff``): an item is checked, archived
 and marked seen by one SET NX, then the rows of the new items are recorded, their index entries
@@ -50,20 +56,22 @@ RELEASE_SEP = "\0"  # between the bulletins to release (ARGV 6): ids never hold 
 ROW_ARGS = 1 + LEDGER_ARGS  # per row: its item's position, then the ledger's arguments
 HEAD_KEYS, HEAD_ARGS = 3, 8  # the keys and arguments before the items'
 
-# The first row's straight step (``straight``), before its insert: its story placed and, when
-# the story is the item's own, the pacing token taken; with none to wait for, the row is
-# inserted ``sending`` under its claim (ARGV ``value``) instead of ``pending``.
+# A row's straight step (``straight``), before its insert: its story placed and, when the story
+# is the item's own, the pacing token taken; with none to wait for, the row is inserted
+# ``sending`` under its claim (the step's ``value``) instead of ``pending``. ``k``, ``a``: where
+# the step's keys and arguments start (its row's index, its pacing key count, the story's
+# argument count, the pacing's, the value, the story's arguments, the pacing's).
 # Returns {-1} not tried, else as ``straight.STRAIGHT``: {0, story, thread ref} a follow-up,
 # {2, ms, ""} a wait, {1} claimed; {3} the row was there already (nothing claimed: its caller
 # judges the row it found).
 _STEP = f"""{PLACE_TAKE}
-local function step(last, at, rargs)
-  local na = tonumber(ARGV[at])
-  local stop = place_take({{unpack(KEYS, last + 1, last + 4)}},
-    {{unpack(ARGV, at + 3, at + 2 + na)}}, {{unpack(KEYS, last + 5, last + 6)}},
-    {{unpack(ARGV, at + 3 + na)}})
+local function step(k, a, rargs)
+  local nqk, na = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local stop = place_take({{unpack(KEYS, k + 1, k + 4)}},
+    {{unpack(ARGV, a + 5, a + 4 + na)}}, {{unpack(KEYS, k + 5, k + 4 + nqk)}},
+    {{unpack(ARGV, a + 5 + na, a + 4 + na + tonumber(ARGV[a + 3]))}})
   if stop then return stop end
-  rargs[2], rargs[3] = ARGV[at + 2], 'sending'
+  rargs[2], rargs[3] = ARGV[a + 4], 'sending'
   return {{1}}
 end
 """
@@ -87,17 +95,29 @@ for i = 1, n do
   end
   flags[i] = new[i] and 1 or 0
 end
-local first, r, last, stepped = {HEAD_KEYS} + n, 0, #KEYS - ns, {{-1}}
-local at = {HEAD_ARGS} + 2 * n + {ROW_ARGS} * (last - first) / 4 + 1  -- the step's arguments
+local first, r, last = {HEAD_KEYS} + n, 0, #KEYS - ns
+-- the steps' keys and arguments (``k``, ``a``: the next step's), in their rows' order; they
+-- are taken while each ends claimed or waiting (a follow-up or a row found: the rest are not)
+local k, a = last, {HEAD_ARGS} + 2 * n + {ROW_ARGS} * (last - first) / 4 + 1
+local steps, going = {{}}, known
+local at = ns > 0 and tonumber(ARGV[a]) or -1  -- the next step's row
 while first + 4 * r < last do
-  local k, a = first + 4 * r, {HEAD_ARGS} + 2 * n + {ROW_ARGS} * r
-  if not check or new[tonumber(ARGV[a + 1])] then
-    local rargs = {{unpack(ARGV, a + 2, a + {ROW_ARGS})}}
-    if r == 0 and ns > 0 and known then stepped = step(last, at, rargs) end
-    out[#out + 1] = ledger({{unpack(KEYS, k + 1, k + 4)}}, rargs)
-    if r == 0 and stepped[1] >= 0 and out[1][1] ~= 1 then stepped = {{3}} end
+  local rk, ra = first + 4 * r, {HEAD_ARGS} + 2 * n + {ROW_ARGS} * r
+  local took = nil
+  if not check or new[tonumber(ARGV[ra + 1])] then
+    local rargs = {{unpack(ARGV, ra + 2, ra + {ROW_ARGS})}}
+    if r == at and going then took = step(k, a, rargs) end
+    out[#out + 1] = ledger({{unpack(KEYS, rk + 1, rk + 4)}}, rargs)
+    if took and out[#out][1] ~= 1 then took = {{3}} end
+    if took and took[1] ~= 1 and took[1] ~= 2 then going = false end
   else
     out[#out + 1] = {{5, ''}}
+  end
+  if r == at then
+    steps[#steps + 1] = took or {{-1}}
+    local nqk = tonumber(ARGV[a + 1])
+    k, a = k + 4 + nqk, a + 5 + tonumber(ARGV[a + 2]) + tonumber(ARGV[a + 3])
+    at = k < #KEYS and tonumber(ARGV[a]) or -1
   end
   r = r + 1
 end
@@ -110,6 +130,6 @@ if ARGV[6] ~= '' then
   for id in string.gmatch(ARGV[6], '[^%z]+') do ids[#ids + 1] = id end
   redis.call('HDEL', KEYS[2], unpack(ids))
 end
-return {{flags, out, known and {{}} or muted, stepped, known and 1 or 0}}
+return {{flags, out, known and {{}} or muted, steps, known and 1 or 0}}
 """
 COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest()

@@ -18,7 +18,11 @@ client round trips per item. Not counted: Celery's consumer (BRPOP, unacked book
 (steady where CPU seconds are not; instrumentation only around the task bodies, the bench's
 RPOP and JSON decoding included). ``ALERTS_BENCH_ROOT=/other/tree`` measures another tree.
 
-``python bench/pipeline_item.py [--items 400] [--watches 10000] [--callgrind]``
+``--group N`` (default 1) POSTs the bulletins N at a time, concurrently, with a linger: the
+API's ``Batcher`` writes each N as one ``alerts.ingest_bulletins`` task (one hand-on of N
+items, as the service groups POSTs under load) where by default each POST is a task of its own.
+
+``python bench/pipeline_item.py [--items 400] [--watches 10000] [--group 1] [--callgrind]``
 """
 
 from __future__ import annotations
@@ -80,10 +84,11 @@ def measured(client: redis.Redis, n: int, run: Callable[[], None]) -> str:
     )
 
 
-def post_all(app: Any, bodies: Sequence[bytes]) -> None:
-    """POST each body to the ASGI app, as uvicorn would hand it over."""
+def post_all(app: Any, bodies: Sequence[bytes], group: int = 1) -> None:
+    """POST each body to the ASGI app, as uvicorn would hand it over; ``group`` at a time,
+    concurrently, each from a connection of its own (the API's ``Batcher`` groups them)."""
 
-    async def one(body: bytes) -> None:
+    async def one(body: bytes, port: int = 1) -> None:
         headers = [
             (b"authorization", f"Bearer {TOKEN}".encode()),
             (b"content-type", b"application/json"),
@@ -93,7 +98,7 @@ def post_all(app: Any, bodies: Sequence[bytes]) -> None:
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": "POST", "scheme": "http", "path": "/v1/bulletins", "raw_path": b"",
             "query_string": b"source=bench", "root_path": "", "headers": headers,
-            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {},
+            "client": ("127.0.0.1", port), "server": ("127.0.0.1", 80), "state": {},
         }  # fmt: skip
         sent = [False]
 
@@ -113,18 +118,21 @@ def post_all(app: Any, bodies: Sequence[bytes]) -> None:
         assert status[0] == 202, status
 
     async def every() -> None:
-        for body in bodies:
-            await one(body)
+        for at in range(0, len(bodies), group):
+            chunk = bodies[at : at + group]
+            await asyncio.gather(*(one(body, at + n) for n, body in enumerate(chunk)))
 
     asyncio.run(every())
 
 
-def run_tasks(client: redis.Redis, task: Any) -> int:
-    """Take every queued task message and run its task body here."""
+def run_tasks(client: redis.Redis, tasks: Any) -> int:
+    """Take every queued task message and run its task body here (``workers.tasks``' one of
+    its name)."""
     done = 0
     while raw := client.rpop("alerts"):
         message = json.loads(raw)
         args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+        task = getattr(tasks, message["headers"]["task"].removeprefix("alerts."))
         task.run(*args, **kwargs)
         done += 1
     return done
@@ -136,9 +144,10 @@ def _instrumented(run: Callable[[], None], on: bool) -> None:
         run()
 
 
-def callgrind(items: int, watches: int) -> None:
+def callgrind(items: int, watches: int, group: int) -> None:
     """This bench under callgrind: the worker half's instructions per item."""
     args = ("--instrumented", "--items", str(items), "--watches", str(watches))
+    args += ("--group", str(group))
     total = measured_instructions(__file__, *args, echo=True)
     print(f"callgrind ({sys.path[0]}): {total / items / 1e6:.3f}M instructions per item")
 
@@ -148,11 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--items", type=int, default=400)
     p.add_argument("--watches", type=int, default=10_000)
+    p.add_argument("--group", type=int, default=1, help="bulletins a task (the API's linger)")
     p.add_argument("--callgrind", action="store_true", help="instructions per item, valgrind")
     p.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.callgrind:
-        callgrind(args.items, args.watches)
+        callgrind(args.items, args.watches, args.group)
         return 0
     server, sink = RedisServer().start(), SinkProcess().start()
     with tempfile.TemporaryDirectory(prefix="alerts-bench-") as name:
@@ -162,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = write_config(
             tmp, rules_dir=str(tmp / "rules"), api_token=TOKEN, channels={"slack": SLACK_URL},
             delivery={"paced_channels": []}, worker={"item_languages": item_languages(watches)},
-            api_publish_linger_ms=0,  # one task per POST: the per-item path, as measured before
+            # one task per POST: the per-item path, as measured before; else groups of --group
+            api_publish_linger_ms=0 if args.group == 1 else 50, api_publish_batch=args.group,
         )  # fmt: skip
         env = service_env(config, server.url, ALERTS_NOTIFY__SLACK_WEBHOOK_BASE=sink.webhook_base)
         os.environ.update({k: v for k, v in env.items() if k.startswith("ALERTS_")})
@@ -175,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         client = redis.Redis.from_url(server.url)
         factory = Items(watches)
         bodies = [json.dumps({"items": [factory.make(alert=True)]}).encode() for _ in range(20)]
-        post_all(app, bodies)  # warm-up: the rules load, connections open, scripts load
-        run_tasks(client, tasks.ingest_bulletin)
+        post_all(app, bodies, args.group)  # warm-up: the rules load, connections, scripts
+        run_tasks(client, tasks)
         AbstractConnection.send_packed_command = _counting  # type: ignore[method-assign]
         bodies = [
             json.dumps({"items": [factory.make(alert=True)]}).encode() for _ in range(args.items)
@@ -184,11 +195,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = args.items
         print(f"{n} one-item bulletins, each firing one of {args.watches} watches")
         print(
-            "API (POST /v1/bulletins, in process):",
-            measured(client, n, lambda: post_all(app, bodies)),
+            f"API (POST /v1/bulletins, in process, {args.group} at a time):",
+            measured(client, n, lambda: post_all(app, bodies, args.group)),
         )
         ran: list[int] = []
-        worker = lambda: ran.append(run_tasks(client, tasks.ingest_bulletin))  # noqa: E731
+        worker = lambda: ran.append(run_tasks(client, tasks))  # noqa: E731
         line = measured(client, n, lambda: _instrumented(worker, args.instrumented))
         print(f"worker (the ingest task's body, {ran[0]} tasks):", line)
         time.sleep(0.5)

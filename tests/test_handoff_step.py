@@ -151,8 +151,7 @@ def one_item(h: Handoff, alert: Alert) -> None:
     ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
     done = write(h, rows, [alert.item], (), check=True, ahead=ahead, known=known)
     jobs = [(alert, row.channel, row) for row in done.recorded]
-    stepped = (ahead, done.step) if ahead and done.step else None
-    send_or_queue(jobs, h, done.silences, inserted_ids(rows, done.recorded), stepped)
+    send_or_queue(jobs, h, done.silences, inserted_ids(rows, done.recorded), done.steps)
 
 
 def test_over_redis_the_items_end_as_over_memory(client):

@@ -3,8 +3,8 @@
 One round trip instead of WATCH, GET, MULTI ... EXEC (and a separate claim, re-read, release):
 a delivery used to spend about 40 Redis commands in 12 round trips on its ledger; now it spends
 three round trips (record, begin, finish), the first of them pipelined with the items' own writes
-(since 2026-12-06 two for an item's first inline delivery: its begin rides in the record, as an
-insert of the row ``sending`` under its claim: ``handoff_lua``).
+(since 2026-12-06 two for an inline delivery that goes straight: its begin rides in the record,
+as an insert of the row ``sending`` under its claim: ``handoff_lua``).
 Redis runs a script atomically, so the demotion rule and the claim-then-re-read need no WATCH loop.
 
 KEYS: row, idx:all, idx:watch:W, wake (the claim is in the row's value; until 2026-12-04 it

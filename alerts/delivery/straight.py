@@ -9,8 +9,8 @@ be waited for, the row is claimed and written ``sending``. A follow-up comes bac
 (no token, no claim) and takes the ordinary path with its story known; a wait comes back
 unclaimed. One round trip instead of two or three.
 
-The first inline delivery of a new item takes the step inside the hand-on's write instead, no
-round trip of its own (``handoff_lua``): ``Ahead`` holds its inputs, made before the write,
+A new item's inline deliveries take the step inside the hand-on's write instead, no round trip
+of their own (``handoff_lua``): ``Ahead`` holds one's inputs, made before the write,
 ``step_keys_args`` puts them in it, and ``stepped`` reads how it ended.
 """
 

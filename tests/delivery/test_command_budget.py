@@ -101,9 +101,8 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
         recorded, silences, _, step = write(
             h, rows, [alert.item], (bulletin.id,), check=False, ahead=ahead, known=known
         )
-        stepped = (ahead, step) if ahead and step else None
         new = inserted_ids(rows, recorded)
-        send_or_queue([(alert, "ops", recorded[0])], h, silences, new, stepped)
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, new, step)
         return recorded
 
     return run
@@ -168,7 +167,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
             h, rows, [alert.item], (bulletin.id,), check=True, ahead=ahead
         )
         assert new == [alert.item] and len(recorded) == 1 and ahead and step
-        send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), (ahead, step))
+        send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), step)
         return recorded
 
     fresh, trips = counted(private_redis, run, monkeypatch)
