@@ -7,10 +7,11 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from kombu.asynchronous import Hub
 from kombu.utils.eventio import ERR, WRITE
 
-from workers.hub import LeanHub, keep_partial_reads, trim, write_at_once
+from workers.hub import LeanHub, OneWrite, join_payload, keep_partial_reads, trim, write_at_once
 
 
 class Poller:
@@ -167,3 +168,91 @@ def test_the_worker_hands_a_half_read_result_back_after_each_registration() -> N
         loop.close()
         os.close(r)
         os.close(w)
+
+
+class _Pipe:
+    """A child's job pipe: ``send_job_offset`` as billiard's (``os.write`` of
+    ``buffer[offset:]``), taking at most ``room`` bytes a write."""
+
+    def __init__(self, *rooms: int) -> None:
+        self.rooms = list(rooms)
+        self.data = bytearray()
+        self.writes = 0
+
+    def send(self, buffer: Any, offset: int) -> int:
+        self.writes += 1
+        chunk = bytes(buffer[offset:])[: self.rooms.pop(0) if self.rooms else None]
+        self.data += chunk
+        return len(chunk)
+
+
+def _write_job(send: Any, payload: tuple[Any, Any, int]) -> None:
+    """Celery's ``_write_job`` loops (``asynpool``): the header, then the body."""
+    header, body, size = payload
+    written = 0
+    while written < 4:
+        written += send(header, written)
+    written = 0
+    while written < size:
+        written += send(body, written)
+
+
+class _Job:
+    def __init__(self, body: bytes) -> None:
+        self._payload = (
+            memoryview(len(body).to_bytes(4, "big")),
+            memoryview(body),
+            len(body),
+        )
+
+
+class _Child:
+    def __init__(self, pipe: _Pipe) -> None:
+        self.send_job_offset = pipe.send
+
+
+class _JobPool:
+    """The parts of Celery's AsynPool that ``join_payload`` reads."""
+
+    def __init__(self, *children: _Child) -> None:
+        self._cache: dict[int, _Job] = {}
+        self._pool = list(children)
+
+
+@pytest.mark.parametrize("rooms", [(), (2,), (3, 1), (4,), (10,), (4, 3, 100), (1, 1, 1, 1, 5)])
+def test_a_job_goes_in_one_write_and_every_byte_once_in_order(rooms: tuple[int, ...]) -> None:
+    body = bytes(range(256)) * 4
+    pipe = _Pipe(*rooms)
+    pool = _JobPool(_Child(pipe))
+    pool._cache[7] = _Job(body)
+    join_payload(pool, ("TASK", (7, 0, None, (), {})))
+    send = pool._pool[0].send_job_offset
+    assert isinstance(send, OneWrite)
+    join_payload(pool, ("TASK", (7, 0, None, (), {})))  # wrapped once, not twice
+    assert pool._pool[0].send_job_offset is send
+    _write_job(send, pool._cache[7]._payload)
+    assert bytes(pipe.data) == len(body).to_bytes(4, "big") + body
+    if not rooms:
+        assert pipe.writes == 1  # header and body in one write
+
+
+def test_a_joined_job_is_written_whole_by_an_unwrapped_writer() -> None:
+    """A child started after the job was joined (its writer not wrapped yet)."""
+    body = b"x" * 100
+    pool = _JobPool()
+    pool._cache[1] = _Job(body)
+    join_payload(pool, ("TASK", (1,)))
+    pipe = _Pipe()
+    _write_job(pipe.send, pool._cache[1]._payload)
+    assert bytes(pipe.data) == (100).to_bytes(4, "big") + body
+    assert pipe.writes == 2
+
+
+def test_anything_else_is_left_as_it_is() -> None:
+    pool = _JobPool()
+    join_payload(pool, "job")  # not the pool's message
+    join_payload(pool, ("TASK", (3,)))  # not in the pool's cache
+    pipe = _Pipe()
+    send = OneWrite(pipe.send)
+    assert send(memoryview(b"abcdef"), 2) == 4
+    assert bytes(pipe.data) == b"cdef"
