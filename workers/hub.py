@@ -25,12 +25,20 @@ from types import GeneratorType
 from typing import Any
 
 from celery import bootsteps
-from kombu.utils.eventio import READ, WRITE
+from kombu.utils.eventio import ERR, READ, WRITE
 
 
 def trim(hub: Any) -> None:
-    """Give ``hub`` (kombu's ``Hub``) an ``add`` and a ``remove_writer`` that skip no-ops."""
+    """Give ``hub`` (kombu's ``Hub``) an ``add`` and a ``remove_writer`` that skip no-ops.
+
+    The pool's result reader (Celery's ``_recv_message``) hands its pipe's reader to the loop
+    again after every message it reads (two per task: the child's ACK and its result), while
+    that reader is in place: a failed ``epoll_ctl(ADD)`` (EEXIST) each time. Such an ``add``
+    is skipped when the loop's last poll reported that pipe (so its poller has it) and the
+    loop already holds that very reader for it.
+    """
     add, remove_writer = hub.add, hub.remove_writer
+    poller, polled = hub.poller, set[int]()  # the fds the poller's last poll reported
 
     def lean_add(
         fd: Any, callback: Any, flags: int, args: Any = (), consolidate: bool = False
@@ -38,7 +46,25 @@ def trim(hub: Any) -> None:
         # A consolidated writer is recorded as ``writers[fd] = None``: already so, nothing to do.
         if consolidate and flags & WRITE and not flags & READ and _known_writer(hub, fd):
             return None
+        if (
+            flags == READ | ERR
+            and fd in polled
+            and hub.poller is poller
+            and hub.readers.get(fd) == (callback, args)
+        ):
+            return None
         return add(fd, callback, flags, args, consolidate)
+
+    poll = poller.poll
+
+    def lean_poll(timeout: Any) -> Any:
+        events = poll(timeout)
+        polled.clear()
+        if events:
+            polled.update(fd for fd, _ in events)
+        return events
+
+    poller.poll = lean_poll
 
     def lean_remove_writer(fd: Any) -> Any:
         # Neither a reader nor a writer of the loop: nothing registered to remove.

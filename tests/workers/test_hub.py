@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from kombu.asynchronous import Hub
-from kombu.utils.eventio import ERR, WRITE
+from kombu.utils.eventio import ERR, READ, WRITE
 
 from workers.hub import LeanHub, OneWrite, join_payload, keep_partial_reads, trim, write_at_once
 
@@ -19,12 +19,17 @@ class Poller:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int]] = []
+        self.ready: list[tuple[int, int]] = []  # what the next poll reports
 
     def register(self, fd: int, events: int) -> None:
         self.calls.append(("add", fd))
 
     def unregister(self, fd: int) -> None:
         self.calls.append(("del", fd))
+
+    def poll(self, timeout: Any) -> list[tuple[int, int]]:
+        events, self.ready = self.ready, []
+        return events
 
 
 def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
@@ -44,6 +49,44 @@ def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
     loop.add_reader(11, print, 11)  # readers are handed over as before
     assert poller.calls[-2:] == [("add", 11), ("add", 11)]
     assert loop.readers[11] == (print, (11,))
+
+
+def test_a_reader_the_loop_holds_on_a_pipe_just_polled_is_not_added_again() -> None:
+    """The pool's result reader, handed over again after each message read from its pipe."""
+    loop = Hub()
+    poller = Poller()
+    loop.poller = poller
+    trim(loop)
+    loop.add_reader(11, print, 11)
+    assert poller.calls == [("add", 11)]
+    poller.ready = [(11, READ)]
+    loop.poller.poll(1)  # the loop's poll reports the pipe: its poller has it
+    loop.add_reader(11, print, 11)
+    assert poller.calls == [("add", 11)]
+    loop.add_reader(11, repr, 11)  # another reader: handed over
+    loop.add_reader(12, print, 12)  # not polled
+    assert poller.calls == [("add", 11), ("add", 11), ("add", 12)]
+    loop.remove(11)  # dropped (a child gone): its pipe's number may come back
+    loop.add_reader(11, repr, 11)
+    assert poller.calls[-2:] == [("del", 11), ("add", 11)]
+    loop.poller.poll(1)  # reports nothing
+    loop.add_reader(11, repr, 11)
+    assert poller.calls[-1] == ("add", 11)
+    assert loop.readers[11] == (repr, (11,))
+
+
+def test_a_new_poller_gets_every_reader() -> None:
+    loop = Hub()
+    first = Poller()
+    loop.poller = first
+    trim(loop)
+    loop.add_reader(11, print, 11)
+    first.ready = [(11, READ)]
+    loop.poller.poll(1)
+    second = Poller()
+    loop.poller = second  # as the loop's reset makes one
+    loop.add_reader(11, print, 11)
+    assert second.calls == [("add", 11)]
 
 
 class FakePool:
