@@ -32,11 +32,17 @@ class Poller:
         return events
 
 
-def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
+def trimmed() -> tuple[Hub, Poller]:
+    """A hub trimmed (``trim``) on a poller that records its epoll calls."""
     loop = Hub()
     poller = Poller()
     loop.poller = poller
     trim(loop)
+    return loop, poller
+
+
+def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
+    loop, poller = trimmed()
     loop.remove_writer(9)  # never added: nothing to remove
     assert poller.calls == []
     loop.add(9, None, WRITE | ERR, consolidate=True)  # the pool's way to want a write
@@ -53,10 +59,7 @@ def test_a_trimmed_hub_skips_the_epoll_calls_that_change_nothing() -> None:
 
 def test_a_reader_the_loop_holds_on_a_pipe_just_polled_is_not_added_again() -> None:
     """The pool's result reader, handed over again after each message read from its pipe."""
-    loop = Hub()
-    poller = Poller()
-    loop.poller = poller
-    trim(loop)
+    loop, poller = trimmed()
     loop.add_reader(11, print, 11)
     assert poller.calls == [("add", 11)]
     poller.ready = [(11, READ)]
@@ -76,10 +79,7 @@ def test_a_reader_the_loop_holds_on_a_pipe_just_polled_is_not_added_again() -> N
 
 
 def test_a_new_poller_gets_every_reader() -> None:
-    loop = Hub()
-    first = Poller()
-    loop.poller = first
-    trim(loop)
+    loop, first = trimmed()
     loop.add_reader(11, print, 11)
     first.ready = [(11, READ)]
     loop.poller.poll(1)
