@@ -40,25 +40,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds sent before it")
     parser.add_argument("--strace", action="store_true", help="count syscalls (strace -c)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose workers/ runs")
-    parser.add_argument(
-        "--callgrind", action="store_true", help="the worker under callgrind: instructions"
-    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rules, args.where = Path(tmp) / "rules", Path(tmp)
+        rules = Path(tmp) / "rules"
         write_rules(rules, make_watches(1, random.Random(0)))
         server = RedisServer().start()
         try:
             config = write_config(Path(tmp), rules_dir=str(rules))
             env = service_env(config, server.url)
             argv = [sys.executable, "-m", "alerts", "worker", "--concurrency", "2"]
-            if args.callgrind:
-                out = f"--callgrind-out-file={tmp}/callgrind.%p"
-                argv = ["valgrind", "--tool=callgrind", "--trace-children=yes", out, *argv]
             worker = Service("worker-ticks", [*argv, "--name", "ticks@%h"], env, cwd=args.code)
             worker.start()
             try:
-                worker.wait_for_output("ready.", timeout=900 if args.callgrind else 60)
+                worker.wait_for_output("ready.")
                 assert worker.proc is not None
                 report(args, server, psutil.Process(worker.proc.pid))
             finally:
@@ -82,16 +76,11 @@ def report(args: argparse.Namespace, server: RedisServer, parent: psutil.Process
             )
             time.sleep(1.0)
         children = parent.children()
-        if args.callgrind:
-            callgrind(parent.pid, "-z", args.where)  # counts from here
         cpu0, ctx0 = sum(parent.cpu_times()[:2]), parent.num_ctx_switches()
         kids0 = [(sum(c.cpu_times()[:2]), c.num_ctx_switches().voluntary) for c in children]
         sent = pace(send, args.rate, args.seconds, 10**6)
         time.sleep(0.5)  # the last task's ack
         cpu1, ctx1 = sum(parent.cpu_times()[:2]), parent.num_ctx_switches()
-        if args.callgrind:
-            counted = callgrind(parent.pid, "-d", args.where)
-            print(f"instructions {counted / sent:,.0f} per task (pool parent)")
         kids1 = [(sum(c.cpu_times()[:2]), c.num_ctx_switches().voluntary) for c in children]
         if tracer is not None:
             tracer.send_signal(signal.SIGINT)
@@ -109,19 +98,6 @@ def report(args: argparse.Namespace, server: RedisServer, parent: psutil.Process
     if tracer is not None:
         print(syscalls(out.read_text(), sent))
         out.unlink()
-
-
-def callgrind(pid: int, action: str, where: Path) -> int:
-    """``callgrind_control`` on the worker's pool parent: ``-z`` zeroes its counts, ``-d``
-    dumps them (in ``where``): the instructions counted since the zero (``-d``), else 0."""
-    subprocess.run(["callgrind_control", action, str(pid)], check=True, capture_output=True)
-    if action != "-d":
-        return 0
-    dump = max(where.glob(f"callgrind.{pid}.*"), key=lambda path: path.stat().st_mtime)
-    for line in dump.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise SystemExit(f"no totals in {dump}")
 
 
 def pace(send: object, rate: float, seconds: float, first: int) -> int:
