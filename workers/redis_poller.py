@@ -4,12 +4,11 @@ timer the first of them arms (``ACK_HOLD_SECONDS``), one at a time.
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
 loop is about to wait again (``Poller.on_poll_start``, the end of the same loop
-iteration): then all of them go in one write (``redis_wire``: hiredis-packed, no redis-py
-pipeline), their replies read before the next write (``Channel.send_held``): the loop neither
-blocks nor wakes up for them. Acks made while a message is awaited, with no record to ride
-along, wait for the next one (the next message's record or pop) or a timer the first of them
-arms (``ACK_HOLD_SECONDS``; an idle worker keeps none): a task message costs one write for its
-record and ack, not two.
+iteration): then all of them go in one round trip (``redis_wire``: hiredis-packed, no redis-py
+pipeline). Acks made while a message is awaited, with no record to ride along, wait for the next
+one (the next message's record or pop) or a timer the first of them arms (``ACK_HOLD_SECONDS``;
+an idle worker keeps none; disarmed once a record or pop took them): a task message costs one
+round trip for its record and ack, not two.
 A worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
 visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
 record went out needs neither; a requeue (a pool child lost with its task) writes the held
@@ -76,9 +75,9 @@ class Poller(kombu_redis.MultiChannelPoller):
             self.disarm()
 
     def flush_held(self) -> None:
-        """The loop's timer: send what every channel holds (replies read with the next send)."""
+        """The loop's timer: send what every channel holds."""
         for channel in self._channels:
             try:
-                channel.send_held()
+                channel.flush_acks()
             except channel.connection_errors:  # held again: the next flush sends them
                 log.debug("held acks not sent yet", exc_info=True)

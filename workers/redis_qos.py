@@ -45,7 +45,6 @@ class QoS(kombu_redis.QoS):
         if self.channel.defer_ack(delivery_tag):
             virtual.QoS.ack(self, delivery_tag)
             return
-        self.channel.settle()  # its record may be just sent: in Redis before the ack goes
         super().ack(delivery_tag)
 
     def reject(self, delivery_tag: str, requeue: bool = False) -> None:

@@ -17,8 +17,7 @@ Per task message kombu records the message as unacknowledged and drops the recor
 each in MULTI ... EXEC; ``QoS`` (``redis_qos``) sends them without (the reason is there).
 
 In a worker's event loop the record of a message ``BRPOP`` took and the acks are held until the
-loop is about to wait again, then sent in one write whose replies are read before the next one
-(``redis_poller`` says when and why; ``Channel.send_held`` why that is safe).
+loop is about to wait again, then sent in one round trip (``redis_poller`` says when and why).
 """
 
 from __future__ import annotations
@@ -41,14 +40,7 @@ from workers.redis_poller import Poller
 from workers.redis_pop import is_noscript, parse_pop, pop_command
 from workers.redis_qos import QoS
 from workers.redis_tick import TickChannel
-from workers.redis_wire import (
-    ack_commands,
-    read_replies,
-    record_commands,
-    record_value,
-    round_trip,
-    send,
-)
+from workers.redis_wire import ack_commands, record_commands, record_value, round_trip
 
 log = logging.getLogger(__name__)
 # A BRPOP answered within this found the message waiting: the queue has a backlog.
@@ -74,8 +66,6 @@ class Channel(TickChannel):
         # (when, the record's value).
         self._records: dict[str, tuple[float, bytes | str]] = {}
         self._raw: bytes | None = None  # the text of the message being delivered
-        # Sent by ``send_held``, their replies not read yet: (replies owed, records, acks).
-        self._in_flight: tuple[int, dict[str, tuple[float, bytes | str]], list[str]] | None = None
         self._held_conn: Any = None  # the connection the held records and acks go on
         self._loop_thread = threading.get_ident()  # acks from elsewhere are never held
         self._no_ack: set[str] = set()  # queues read without acks (a control reply queue)
@@ -138,64 +128,13 @@ class Channel(TickChannel):
         """Before the loop waits: the held records (with the acks) now; held acks alone wait for
         the next record or pop while a message is awaited (``ACK_HOLD_SECONDS`` at most)."""
         if self._records or (self._acks and not (self._holding() and self._in_poll)):
-            self.send_held()
-
-    def send_held(self) -> None:
-        """Send the held records and acks in one write and leave their replies to be read before
-        the next send (``settle``): the loop goes on to wait for its sockets, not for Redis.
-
-        Redis answers in microseconds, so when the next send (or a pop carrying acks, or a
-        requeue) comes, the replies are in the socket already: read in that wake-up, not in
-        one of their own (the blocking read it replaces was a sleep and a wake-up per batch).
-        The guarantees hold: the records are in Redis's socket before the loop waits, as they
-        were in Redis before; a worker SIGKILLed now still delivers them (its socket then
-        holds no unread reply of an earlier batch, all read before this send, so it closes
-        with a FIN after the data, not a reset; a reply to this batch there means Redis ran
-        it). An ack that may drop one of them goes on this connection after it (Redis runs a
-        connection's commands in order) or, in a pop or kombu's own ack, once the replies are
-        read. A failed reply holds the batch again (both commands are idempotent) and is
-        raised, one send later than the blocking read raised it.
-        """
-        if not self._acks and not self._records:
-            return
-        self.settle()
-        acks, records, commands = self._take_held()
-        try:
-            count = send(self._kept_conn(), commands)
-        except BaseException:
-            self._hold_again(records, acks)
-            raise
-        self._in_flight = (count, records, acks)
+            self.flush_acks()
 
     def flush_acks(self) -> None:
-        """Send the held records and acks and read every reply owed: all of them in Redis on
-        return (a requeue restores from a record; a close sends what is held)."""
-        self.settle()
+        """Send the held records and the held acks no pop took (the loop is about to wait),
+        in one round trip."""
         if not self._acks and not self._records:
             return
-        acks, records, commands = self._take_held()
-        try:
-            round_trip(self._kept_conn(), commands)
-        except BaseException:
-            self._hold_again(records, acks)
-            raise
-
-    def settle(self) -> None:
-        """Read the replies owed for the last ``send_held``; on a failure its records and acks
-        are held again (sent with the next flush) and the error raised."""
-        flight, self._in_flight = self._in_flight, None
-        if flight is None:
-            return
-        count, records, acks = flight
-        try:
-            read_replies(self._held_conn, count)
-        except BaseException as exc:
-            if not isinstance(exc, self.ResponseError):
-                self._held_conn.disconnect()  # replies may be left half read: a new connection
-            self._hold_again(records, acks)
-            raise
-
-    def _take_held(self) -> tuple[list[str], dict[str, tuple[float, bytes | str]], list[Any]]:
         acks, self._acks = self._acks, []
         records, self._records = self._records, {}
         index, unacked = self.unacked_index_key, self.unacked_key
@@ -204,20 +143,14 @@ class Channel(TickChannel):
             commands += record_commands(index, unacked, tag, at, value)
         for tag in acks:
             commands += ack_commands(index, unacked, tag)
-        return acks, records, commands
-
-    def _hold_again(self, records: dict[str, tuple[float, bytes | str]], acks: list[str]) -> None:
-        """Hold a batch Redis may not have run, to send again. A record whose message was acked
-        meanwhile is not needed (its ack, held, drops it if it was written): so no held ack is
-        ever of a held record, and a pop may carry the held acks (``_brpop_start``)."""
-        self._acks[:0] = acks
-        held = set(self._acks)
-        self._records = {t: r for t, r in records.items() if t not in held} | self._records
-
-    def _kept_conn(self) -> Any:
-        if self._held_conn is None:
-            self._held_conn = self.pool.get_connection()
-        return self._held_conn
+        try:
+            if self._held_conn is None:
+                self._held_conn = self.pool.get_connection()
+            round_trip(self._held_conn, commands)
+        except BaseException:
+            self._acks[:0] = acks  # sent again with the next flush (both are idempotent)
+            self._records = records | self._records
+            raise
 
     def _brpop_start(self, timeout: Any = None) -> None:
         if not self._scripted():
@@ -229,8 +162,6 @@ class Channel(TickChannel):
             return
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
         conn = self.client.connection
-        if self._acks and self._in_flight is not None:
-            self.settle()  # an ack may be of a record just sent: it is in Redis before the pop
         acks, self._acks = self._acks, []
         command = pop_command(
             self.unacked_index_key, self.unacked_key, keys, time.time(), acks, load=self._load

@@ -48,32 +48,6 @@ def record_value(raw: bytes | None, message: Any) -> bytes | str:
     return b"[" + raw + tail
 
 
-def send(conn: Any, commands: Sequence[Command]) -> int:
-    """Send ``commands`` in one write, with ``conn``'s retry policy, and leave their replies
-    unread (``read_replies`` reads them later): the count of replies owed."""
-    packed = conn.pack_commands(commands)  # the connection's packer (``redis_pack``)
-    conn.retry.call_with_retry(
-        lambda: conn.send_packed_command(packed), lambda _: conn.disconnect()
-    )
-    return len(commands)
-
-
-def read_replies(conn: Any, count: int) -> list[Any]:
-    """Read ``count`` replies owed on ``conn``; an error reply is raised once every reply is
-    read (nothing left unread for the next command)."""
-    replies: list[Any] = []
-    error: ResponseError | None = None
-    for _ in range(count):
-        try:
-            replies.append(conn.read_response())
-        except ResponseError as exc:
-            error = error or exc
-            replies.append(exc)
-    if error is not None:
-        raise error
-    return replies
-
-
 def round_trip(conn: Any, commands: Sequence[Command]) -> list[Any]:
     """Send ``commands`` in one write and read their replies, with ``conn``'s retry policy
     (redis-py's, as its pipeline had; every command here may run twice). An error reply is
@@ -86,4 +60,14 @@ def round_trip(conn: Any, commands: Sequence[Command]) -> list[Any]:
 
 def _send_and_read(conn: Any, packed: list[bytes], count: int) -> list[Any]:
     conn.send_packed_command(packed)
-    return read_replies(conn, count)
+    replies: list[Any] = []
+    error: ResponseError | None = None
+    for _ in range(count):
+        try:
+            replies.append(conn.read_response())
+        except ResponseError as exc:
+            error = error or exc
+            replies.append(exc)
+    if error is not None:
+        raise error
+    return replies

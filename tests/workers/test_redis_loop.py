@@ -6,7 +6,6 @@ the loop a socket only when the loop lacks its reader (``poll_start_hook``)."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -62,21 +61,15 @@ def unacked(client: redis.Redis) -> set[str]:
 
 
 def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The commands of every write of held records and acks from now on (the loop's, whose
-    replies are read later, and the waiting ones)."""
+    """The commands of every round trip of held records and acks from now on."""
     sent: list[list[str]] = []
-    real_round_trip, real_send = redis_transport.round_trip, redis_transport.send
+    real = redis_transport.round_trip
 
     def round_trip(conn: Any, commands: Any) -> Any:
         sent.append([str(c[0]) for c in commands])
-        return real_round_trip(conn, commands)
-
-    def send(conn: Any, commands: Any) -> Any:
-        sent.append([str(c[0]) for c in commands])
-        return real_send(conn, commands)
+        return real(conn, commands)
 
     monkeypatch.setattr(redis_transport, "round_trip", round_trip)
-    monkeypatch.setattr(redis_transport, "send", send)
     return sent
 
 
@@ -90,15 +83,13 @@ def test_a_record_and_an_ack_of_one_iteration_share_one_round_trip(
     run_until(hub, lambda: len(got) == 1)
     assert channel._records  # taken, recorded before the loop waits again
     run_until(hub, lambda: not channel._records)
-    channel.settle()  # the write's replies, else read before the next write
     assert unacked(redis_client) == {got[0].delivery_tag}
     sent = pipelines(monkeypatch)
     publish(conn, {"n": 2})
     run_until(hub, lambda: len(got) == 2)
     got[0].ack()
     run_until(hub, lambda: not channel._records and not channel._acks)
-    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]  # one write for both
-    channel.settle()
+    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]  # one round trip for both
     assert unacked(redis_client) == {got[1].delivery_tag}
     assert redis_client.zrange("unacked_index", 0, -1) == [got[1].delivery_tag.encode()]
 
@@ -206,7 +197,6 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     publish(conn, {"n": 2})
     run_until(hub, lambda: len(got) == 2 and not channel._records)
     assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]
-    channel.settle()
     assert unacked(redis_client) == {got[1].delivery_tag}
     got[1].ack()
     conn.transport.cycle.on_poll_start()
@@ -214,7 +204,6 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     assert poller._armed is not None
     poller._armed.fun()  # the timer fires
     assert sent[1:] == [["ZREM", "HDEL"]]
-    channel.settle()
     assert unacked(redis_client) == set()
     assert poller._armed is None
 
@@ -233,144 +222,7 @@ def test_the_timer_goes_once_a_record_takes_the_acks_that_armed_it(
     assert not channel._acks  # taken by the record's write
     assert poller._armed is None
     assert all(scheduled.entry is not armed for scheduled in hub.timer._queue)
-    channel.settle()
     assert unacked(redis_client) == {got[1].delivery_tag}
-
-
-def replies_read(monkeypatch: pytest.MonkeyPatch, events: list[Any]) -> None:
-    """Log each read of a write's replies in ``events``: ("read", replies read)."""
-    real = redis_transport.read_replies
-
-    def read_replies(conn: Any, count: int) -> Any:
-        events.append(("read", count))
-        return real(conn, count)
-
-    monkeypatch.setattr(redis_transport, "read_replies", read_replies)
-
-
-def recorded_in_flight(conn: Connection, hub: Hub, got: list[Any]) -> Channel:
-    """A message BRPOP took, its record written by the loop, the replies not read yet."""
-    channel = consume(conn, got)
-    run_until(hub, lambda: channel._sent == "BRPOP")
-    publish(conn, {"n": 1})
-    run_until(hub, lambda: len(got) == 1)
-    run_until(hub, lambda: not channel._records)
-    conn.transport.cycle.disarm()  # no timer's write in the test's way
-    assert channel._in_flight is not None
-    return channel
-
-
-def test_the_loop_does_not_wait_for_the_replies_of_its_write(
-    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The records and acks go in one write before the loop waits; their replies are read
-    before the next write on that connection, in that wake-up, not in one of their own."""
-    events: list[Any] = []
-    replies_read(monkeypatch, events)
-    got: list[Any] = []
-    channel = recorded_in_flight(conn, hub, got)
-    assert events == []  # sent, not waited for
-    sent = pipelines(monkeypatch)
-    publish(conn, {"n": 2})
-    run_until(hub, lambda: len(got) == 2)
-    got[0].ack()
-    run_until(hub, lambda: not channel._records)
-    assert events == [("read", 2)]  # the first write's replies, before the second write
-    assert sent == [["ZADD", "HSET", "ZREM", "HDEL"]]
-    channel.settle()
-    assert events == [("read", 2), ("read", 4)]
-    assert unacked(redis_client) == {got[1].delivery_tag}
-    assert redis_client.zrange("unacked_index", 0, -1) == [got[1].delivery_tag.encode()]
-
-
-def test_a_pop_carrying_an_ack_reads_the_replies_of_the_record_first(
-    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The pop script runs on another connection than the records: an ack it carries of a
-    record just written goes only once that record's replies are read (it is in Redis)."""
-    got: list[Any] = []
-    channel = recorded_in_flight(conn, hub, got)
-    events: list[Any] = []
-    replies_read(monkeypatch, events)
-    real_pop = redis_transport.pop_command
-
-    def pop_command(*args: Any, **kwargs: Any) -> Any:
-        events.append(("pop", list(args[4])))
-        return real_pop(*args, **kwargs)
-
-    monkeypatch.setattr(redis_transport, "pop_command", pop_command)
-    got[0].ack()  # held: BRPOP awaits the next message
-    publish(conn, {"n": 2})
-    run_until(hub, lambda: len(got) == 2)
-    channel._pop_next = True  # as after a backlog: the next start is the script
-    run_until(hub, lambda: any(event[0] == "pop" for event in events))
-    assert events[:2] == [("read", 2), ("pop", [got[0].delivery_tag])]
-    run_until(hub, lambda: channel._sent != "EVAL")  # the script found the queue empty
-    channel.flush_acks()
-    assert unacked(redis_client) == {got[1].delivery_tag}
-
-
-def test_kombus_own_ack_reads_the_replies_of_the_record_first(
-    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An ack the loop does not hold (from another thread) is kombu's pipeline on a pooled
-    connection: it goes once the replies of a record just written are read."""
-    got: list[Any] = []
-    recorded_in_flight(conn, hub, got)
-    events: list[Any] = []
-    replies_read(monkeypatch, events)
-    real_ack = kombu_redis.QoS.ack
-
-    def kombus_ack(qos: Any, tag: str) -> Any:
-        events.append(("ack", tag))
-        return real_ack(qos, tag)
-
-    monkeypatch.setattr(kombu_redis.QoS, "ack", kombus_ack)
-    thread = threading.Thread(target=got[0].ack)
-    thread.start()
-    thread.join()
-    assert events == [("read", 2), ("ack", got[0].delivery_tag)]
-    assert unacked(redis_client) == set()
-    assert redis_client.zcard("unacked_index") == 0
-
-
-def test_a_write_whose_replies_failed_is_sent_again(
-    conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A connection lost before the replies were read: the write's records and acks are held
-    again and go with the next flush; a record acked meanwhile is dropped (its ack goes)."""
-    got: list[Any] = []
-    channel = recorded_in_flight(conn, hub, got)
-    real = redis_transport.read_replies
-    failures = [redis.ConnectionError("dropped")]
-
-    def read_replies(conn: Any, count: int) -> Any:
-        if failures:
-            raise failures.pop()
-        return real(conn, count)
-
-    monkeypatch.setattr(redis_transport, "read_replies", read_replies)
-    with pytest.raises(redis.ConnectionError):
-        channel.flush_acks()
-    assert list(channel._records) == [got[0].delivery_tag]  # held again
-    channel.flush_acks()
-    assert not channel._records and channel._in_flight is None
-    assert unacked(redis_client) == {got[0].delivery_tag}
-    # Again, with the message acked while its record's replies were owed.
-    publish(conn, {"n": 2})
-    run_until(hub, lambda: len(got) == 2)
-    run_until(hub, lambda: not channel._records)
-    conn.transport.cycle.disarm()
-    got[1].ack()
-    assert channel._acks == [got[1].delivery_tag]
-    failures.append(redis.ConnectionError("dropped"))
-    sent = pipelines(monkeypatch)
-    with pytest.raises(redis.ConnectionError):
-        channel.flush_acks()
-    assert not channel._records and channel._acks == [got[1].delivery_tag]
-    channel.flush_acks()
-    assert sent == [["ZREM", "HDEL"]]
-    assert unacked(redis_client) == {got[0].delivery_tag}
 
 
 def test_the_consumed_queues_are_kept_until_the_consumers_change(conn: Connection) -> None:
