@@ -25,12 +25,20 @@ from types import GeneratorType
 from typing import Any
 
 from celery import bootsteps
-from kombu.utils.eventio import READ, WRITE
+from kombu.utils.eventio import ERR, READ, WRITE
 
 
 def trim(hub: Any) -> None:
-    """Give ``hub`` (kombu's ``Hub``) an ``add`` and a ``remove_writer`` that skip no-ops."""
+    """Give ``hub`` (kombu's ``Hub``) an ``add`` and a ``remove_writer`` that skip no-ops.
+
+    The pool's result reader (Celery's ``_recv_message``) hands its pipe's reader to the loop
+    again after every message it reads (two per task: the child's ACK and its result), while
+    that reader is in place: a failed ``epoll_ctl(ADD)`` (EEXIST) each time. Such an ``add``
+    is skipped when the loop's last poll reported that pipe (so its poller has it) and the
+    loop already holds that very reader for it.
+    """
     add, remove_writer = hub.add, hub.remove_writer
+    poller, polled = hub.poller, set[int]()  # the fds the poller's last poll reported
 
     def lean_add(
         fd: Any, callback: Any, flags: int, args: Any = (), consolidate: bool = False
@@ -38,7 +46,25 @@ def trim(hub: Any) -> None:
         # A consolidated writer is recorded as ``writers[fd] = None``: already so, nothing to do.
         if consolidate and flags & WRITE and not flags & READ and _known_writer(hub, fd):
             return None
+        if (
+            flags == READ | ERR
+            and fd in polled
+            and hub.poller is poller
+            and hub.readers.get(fd) == (callback, args)
+        ):
+            return None
         return add(fd, callback, flags, args, consolidate)
+
+    poll = poller.poll
+
+    def lean_poll(timeout: Any) -> Any:
+        events = poll(timeout)
+        polled.clear()
+        if events:
+            polled.update(fd for fd, _ in events)
+        return events
+
+    poller.poll = lean_poll
 
     def lean_remove_writer(fd: Any) -> Any:
         # Neither a reader nor a writer of the loop: nothing registered to remove.
@@ -86,11 +112,70 @@ def write_at_once(taskpool: Any, hub: Any) -> None:
 
     def put_and_write(job: Any) -> None:
         put(job)
+        join_payload(pool, job)
         idle = [fd for fd in inqueues if fd not in writing and fd not in busy]
         if idle:
             schedule(idle)
 
     pool._quick_put = put_and_write
+
+
+class Joined(bytes):
+    """A job's header and body in one buffer (``join_payload``): Celery's payload views of it,
+    ``header`` and ``body``, and ``ahead``, the body bytes written with the header."""
+
+    header: memoryview
+    body: memoryview
+    ahead = 0
+
+
+def join_payload(pool: Any, message: Any) -> None:
+    """Put the job just queued (``message``: the pool's ``(TASK, (job id, ...))``) in one buffer,
+    and have each child's job writer write it in one write (``one_write``).
+
+    Celery's ``_write_job`` writes a job's 4-byte header, then its body: two ``write`` calls
+    in the pool's parent, and the child, blocked reading the header, woken up for each part.
+    """
+    try:
+        job = pool._cache[message[1][0]]
+        header, body, size = job._payload
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return  # not the prefork pool's job: left as it is
+    joined = Joined(bytes(header) + bytes(body))
+    view = memoryview(joined)
+    joined.header, joined.body = view[:4], view[4:]
+    job._payload = joined.header, joined.body, size
+    for child in getattr(pool, "_pool", ()):
+        send = getattr(child, "send_job_offset", None)
+        if send is not None and not isinstance(send, OneWrite):
+            child.send_job_offset = OneWrite(send)
+
+
+class OneWrite:
+    """A child's ``send_job_offset(buffer, offset)`` (``os.write`` of ``buffer[offset:]`` on its
+    job pipe) that writes a joined job's header with its body, in one write.
+
+    Asked for the header, it writes the header's rest and the body and answers the header's
+    bytes written; asked then for the body, it answers the body's bytes already written,
+    without a system call, and writes only what that write left (a full pipe) as asked. Every
+    byte goes once and in order, and a partial write is finished by Celery as before.
+    """
+
+    __slots__ = ("send",)
+
+    def __init__(self, send: Callable[[Any, int], int]) -> None:
+        self.send = send
+
+    def __call__(self, buffer: Any, offset: int) -> int:
+        joined = getattr(buffer, "obj", None)
+        if type(joined) is Joined:
+            if buffer is joined.header:
+                written = self.send(memoryview(joined), offset)
+                joined.ahead = max(offset + written - 4, 0)
+                return min(written, 4 - offset)
+            if buffer is joined.body and offset < joined.ahead:
+                return joined.ahead - offset
+        return self.send(buffer, offset)
 
 
 def keep_partial_reads(hub: Any, pool_of: Callable[[], Any]) -> Callable[[], None]:

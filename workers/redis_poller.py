@@ -7,7 +7,8 @@ loop is about to wait again (``Poller.on_poll_start``, the end of the same loop
 iteration): then all of them go in one round trip (``redis_wire``: hiredis-packed, no redis-py
 pipeline). Acks made while a message is awaited, with no record to ride along, wait for the next
 one (the next message's record or pop) or a timer the first of them arms (``ACK_HOLD_SECONDS``;
-an idle worker keeps none): a task message costs one round trip for its record and ack, not two.
+an idle worker keeps none; disarmed once a record or pop took them): a task message costs one
+round trip for its record and ack, not two.
 A worker killed meanwhile has its tasks of the last ``ACK_HOLD_SECONDS`` run again after the
 visibility timeout, as duplicates, which the delivery ledger flags. A message acked before its
 record went out needs neither; a requeue (a pool child lost with its task) writes the held
@@ -19,6 +20,7 @@ with no wait for Redis in it; the API's intake brings such a message back (READM
 
 from __future__ import annotations
 
+import heapq
 import logging
 from typing import Any
 
@@ -44,10 +46,19 @@ class Poller(kombu_redis.MultiChannelPoller):
             self._armed = self.loop.call_later(ACK_HOLD_SECONDS, self._fire)
 
     def disarm(self) -> None:
-        """Drop the pending flush (the loop it was on is being replaced)."""
-        if self._armed is not None:
-            self._armed.cancel()
-            self._armed = None
+        """Drop the pending flush (nothing is held any more, or the loop it was on is being
+        replaced), and its entry in the loop's timers: a cancelled entry left there still sets
+        the loop's next wake-up (kombu's ``Timer`` skips it only once it is due)."""
+        entry, self._armed = self._armed, None
+        if entry is None:
+            return
+        entry.cancel()
+        queue = getattr(getattr(self.loop, "timer", None), "_queue", None)
+        if queue is not None:
+            kept = [scheduled for scheduled in queue if scheduled[2] is not entry]
+            if len(kept) < len(queue):
+                heapq.heapify(kept)
+                queue[:] = kept  # in place: the loop's scheduler holds this list
 
     def _fire(self) -> None:
         self._armed = None
@@ -58,6 +69,10 @@ class Poller(kombu_redis.MultiChannelPoller):
         super().on_poll_start()
         for channel in self._channels:
             channel.flush_due()
+        if self._armed is not None and not any(channel._acks for channel in self._channels):
+            # A record or pop took the acks that armed it: left armed, the timer would wake the
+            # loop for nothing, or send the acks of the next message alone before its record.
+            self.disarm()
 
     def flush_held(self) -> None:
         """The loop's timer: send what every channel holds."""

@@ -164,6 +164,21 @@ def test_the_loop_is_handed_a_socket_only_when_it_lacks_its_reader(
     assert added == [fd]
 
 
+def acked_while_brpop_awaits(conn: Connection, hub: Hub, got: list[Any]) -> Channel:
+    """A message BRPOP took, recorded, then acked while BRPOP awaits the next: the ack held, the
+    timer it armed in the loop's timers."""
+    channel = consume(conn, got)
+    run_until(hub, lambda: channel._sent == "BRPOP")
+    publish(conn, {"n": 1})
+    run_until(hub, lambda: len(got) == 1)
+    run_until(hub, lambda: not channel._records and channel._in_poll is not None)
+    got[0].ack()
+    armed = conn.transport.cycle._armed
+    assert armed is not None
+    assert any(scheduled.entry is armed for scheduled in hub.timer._queue)
+    return channel
+
+
 def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     conn: Connection, hub: Hub, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,14 +188,7 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     poller = conn.transport.cycle
     assert poller._armed is None
     got: list[Any] = []
-    channel = consume(conn, got)
-    run_until(hub, lambda: channel._sent == "BRPOP")
-    publish(conn, {"n": 1})
-    run_until(hub, lambda: len(got) == 1)
-    run_until(hub, lambda: not channel._records and channel._in_poll is not None)
-    got[0].ack()
-    armed = poller._armed
-    assert any(scheduled.entry is armed for scheduled in hub.timer.queue)
+    channel = acked_while_brpop_awaits(conn, hub, got)
     poller.disarm()  # the timer's part below, when the test says
     sent = pipelines(monkeypatch)
     conn.transport.cycle.on_poll_start()  # the loop is about to wait
@@ -198,6 +206,23 @@ def test_an_ack_alone_waits_for_the_next_record_or_the_timer(
     assert sent[1:] == [["ZREM", "HDEL"]]
     assert unacked(redis_client) == set()
     assert poller._armed is None
+
+
+def test_the_timer_goes_once_a_record_takes_the_acks_that_armed_it(
+    conn: Connection, hub: Hub, redis_client: redis.Redis
+) -> None:
+    """Left armed, the timer would wake the loop for nothing, or send the next message's ack
+    alone before that message's record could take it."""
+    poller = conn.transport.cycle
+    got: list[Any] = []
+    channel = acked_while_brpop_awaits(conn, hub, got)
+    armed = poller._armed
+    publish(conn, {"n": 2})
+    run_until(hub, lambda: len(got) == 2 and not channel._records)
+    assert not channel._acks  # taken by the record's write
+    assert poller._armed is None
+    assert all(scheduled.entry is not armed for scheduled in hub.timer._queue)
+    assert unacked(redis_client) == {got[1].delivery_tag}
 
 
 def test_the_consumed_queues_are_kept_until_the_consumers_change(conn: Connection) -> None:
