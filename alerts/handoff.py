@@ -7,6 +7,10 @@ silences' read are one script (``commit``): one command, run by Redis atomically
 the inline deliveries' stories, pacing and claims ride in it too, in order (``straight_ahead``
 for the first rows, judged by the silences the previous write read; ``handoff_lua`` checks
 they still hold), so a group of items costs its write, its sends and one finish.
+Two costs of taking those steps ahead: a worker killed after the write leaves every row it
+claimed ``sending`` (not only the first), each resent flagged a possible duplicate once its
+claim lapses; and a claimed row queued after all (the inline budget spent, or its claim aged:
+``_unclaim``) has spent its pacing token, so its channel waits one more pacing interval.
 No Celery here: the worker passes ``enqueue`` to queue a delivery task.
 """
 

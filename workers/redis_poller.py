@@ -54,11 +54,15 @@ class Poller(kombu_redis.MultiChannelPoller):
             return
         entry.cancel()
         queue = getattr(getattr(self.loop, "timer", None), "_queue", None)
-        if queue is not None:
+        if queue is None:
+            return
+        try:  # kombu's private heap of (eta, priority, entry): another layout keeps the entry
             kept = [scheduled for scheduled in queue if scheduled[2] is not entry]
-            if len(kept) < len(queue):
-                heapq.heapify(kept)
-                queue[:] = kept  # in place: the loop's scheduler holds this list
+        except (TypeError, IndexError, KeyError):
+            return  # cancelled all the same: the loop skips it once due, as kombu does
+        if len(kept) < len(queue):
+            heapq.heapify(kept)
+            queue[:] = kept  # in place: the loop's scheduler holds this list
 
     def _fire(self) -> None:
         self._armed = None

@@ -250,3 +250,22 @@ def test_the_clients_are_cached_where_kombu_looks_for_them(conn: Connection, hub
     assert client.connection is not None
     channel.close()
     assert client.connection is None  # kombu's _close_clients found it
+
+
+def test_the_timer_is_cancelled_when_kombus_heap_has_another_layout() -> None:
+    """``disarm`` reaches into kombu's private heap of (eta, priority, entry); a kombu whose
+    heap holds something else leaves the entry there, cancelled, and the loop goes on."""
+    from types import SimpleNamespace
+
+    from workers.redis_poller import Poller
+
+    cancelled: list[bool] = []
+    entry = SimpleNamespace(cancel=lambda: cancelled.append(True))
+    other = object()  # not indexable
+    poller = Poller()
+    poller.loop = SimpleNamespace(timer=SimpleNamespace(_queue=[other]))
+    poller._armed = entry
+    poller.disarm()
+    assert cancelled == [True]
+    assert poller._armed is None
+    assert poller.loop.timer._queue == [other]
