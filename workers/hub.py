@@ -46,6 +46,10 @@ def trim(hub: Any) -> None:
         # A consolidated writer is recorded as ``writers[fd] = None``: already so, nothing to do.
         if consolidate and flags & WRITE and not flags & READ and _known_writer(hub, fd):
             return None
+        # A reader the last poll reported, on the same poller, already held: epoll holds it
+        # too as long as Celery removes a reader before closing its fd (Celery 5.7 does:
+        # ``destroy_queues`` calls ``hub_remove`` first, ``on_process_down`` ``remove_reader``).
+        # On a Celery upgrade, tests/workers/test_hub.py checks this still holds.
         if (
             flags == READ | ERR
             and fd in polled
