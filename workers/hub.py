@@ -49,7 +49,8 @@ def trim(hub: Any) -> None:
         # A reader the last poll reported, on the same poller, already held: epoll holds it
         # too as long as Celery removes a reader before closing its fd (Celery 5.7 does:
         # ``destroy_queues`` calls ``hub_remove`` first, ``on_process_down`` ``remove_reader``).
-        # On a Celery upgrade, tests/workers/test_hub.py checks this still holds.
+        # On a Celery upgrade, read those two again: tests/workers/test_hub.py drives the hub,
+        # not Celery's pool, so it would not notice a pool that closes a reader's fd first.
         if (
             flags == READ | ERR
             and fd in polled
