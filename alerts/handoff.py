@@ -100,7 +100,7 @@ def hand_on(
     known = known_silences()
     aheads = _aheads(rows, h, known[1]) if h.inline_budget > 0 else []
     recorded, silences, fresh, steps = write(
-        h, rows, items, done, check=not checked, ahead=aheads, known=known
+        h, rows, items, done, check=not checked, aheads=aheads, known=known
     )
     if not checked:  # the write kept the new items only: one seen before is matched, not counted
         kept = {item.id for item in fresh}
@@ -159,7 +159,7 @@ def send_or_queue(
     h: Handoff,
     silences: Sequence[Silence] | None = None,
     new: Collection[str] = (),
-    stepped: Steps | tuple[Ahead, Straight] | None = None,
+    steps: Steps | None = None,
 ) -> None:
     """Deliver the first ``h.inline`` jobs here, within ``h.inline_budget`` seconds; queue the rest.
 
@@ -168,9 +168,9 @@ def send_or_queue(
     inline sends have taken the budget (a slow channel), the rest are queued, so matching is not
     held up by more than one slow send. ``silences``: as read with the rows' write (else each
     delivery reads them). ``new``: ids of rows this write inserted (their items placed nowhere
-    yet: the story step skips looking for their placement). ``stepped``: the straight steps
-    the write took (``handoff_commit.write``), by row id (or the first job's, as a pair): each
-    such delivery goes on from there. But a follow-up of a story an earlier row of this
+    yet: the story step skips looking for their placement). ``steps``: the straight steps
+    the write took (``handoff_commit.write``), by row id: each such delivery goes on from
+    there. But a follow-up of a story an earlier row of this
     hand-on started: its step was taken before that row was sent, when no thread ref could be
     read, so its delivery takes the step again (placing is idempotent) after the held finishes
     that carry a thread ref are written (``_due``), as one by one. A row whose claim the write
@@ -187,7 +187,7 @@ def send_or_queue(
     their claims lapse, as a crash after any send did.
     """
     start, placed = h.clock(), set[tuple[str, str]]()
-    steps = {stepped[0].sending.id: stepped} if isinstance(stepped, tuple) else stepped or {}
+    steps = steps or {}
     # the stories the write's steps started (a follow-up of one follows an earlier row's)
     started = {ahead.new.story for ahead, _ in steps.values()} if len(steps) > 1 else ()
     later: Later = []

@@ -64,11 +64,6 @@ class Written(NamedTuple):
     items: list[Item]
     steps: Steps = {}  # noqa: RUF012  # never mutated: a write answers a dict of its own
 
-    @property
-    def step(self) -> Straight | None:
-        """How the first step taken ended (None: none taken)."""
-        return next((done for _, done in self.steps.values()), None)
-
 
 # The silences the last write read on any Redis, by the digest of their hash (``handoff_lua``):
 # a write whose hash has that digest reads the same silences, sent and decoded once.
@@ -97,18 +92,17 @@ def write(
     done: tuple[str, ...],
     *,
     check: bool,
-    ahead: Ahead | Sequence[Ahead] | None = None,
+    aheads: Sequence[Ahead] = (),
     known: tuple[str, list[Silence]] | None = None,
 ) -> Written:
     """``commit``, or with ``check`` for items (unique ids) not checked against ``h.seen`` yet:
-    only the new ones remembered and their rows recorded (``Written.items``). With ``ahead``
+    only the new ones remembered and their rows recorded (``Written.items``). With ``aheads``
     (the straight steps' inputs of the first rows, in their order, judged by the silences
     ``known``: ``known_silences``, by default the latest) the write on one Redis takes those
     steps too when it can (``handoff_lua``)."""
     client = _one_client(h)
     if client is not None:
         known = known or known_silences()
-        aheads = [] if ahead is None else [ahead] if isinstance(ahead, Ahead) else list(ahead)
         return _write(client, h, rows, items, done, check=check, aheads=aheads, known=known)
     if not check:
         return Written(*_one_by_one(h, rows, items, done), list(items))
@@ -126,7 +120,7 @@ def _write(
     done: tuple[str, ...],
     *,
     check: bool,
-    aheads: list[Ahead],
+    aheads: Sequence[Ahead],
     known: tuple[str, list[Silence]],
 ) -> Written:
     """The script's write (``handoff_lua``); ``check``: keep only the items not seen yet."""
@@ -175,7 +169,7 @@ def _silences(muted: list[bytes]) -> list[Silence]:
 
 
 def _steps(
-    h: Stores, rows: Sequence[DeliveryRow], aheads: list[Ahead], check: bool
+    h: Stores, rows: Sequence[DeliveryRow], aheads: Sequence[Ahead], check: bool
 ) -> tuple[tuple[list[str], list[Any]], list[Ahead]]:
     """The steps' keys and arguments (``handoff_lua``) and the aheads they are for: those of
     the first rows, in order, up to the first that is not its row's (none: no step)."""

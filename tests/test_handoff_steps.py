@@ -67,7 +67,7 @@ def group(h: Handoff, alerts: list[Alert]) -> Written:
     known = known_silences()
     aheads = handoff._aheads(rows, h, known[1])
     items = list({a.item.id: a.item for a in alerts}.values())
-    done = write(h, rows, items, (), check=True, ahead=aheads, known=known)
+    done = write(h, rows, items, (), check=True, aheads=aheads, known=known)
     jobs = [(row.alert, row.channel, row) for row in done.recorded]
     send_or_queue(jobs, h, done.silences, inserted_ids(rows, done.recorded), done.steps)
     return done

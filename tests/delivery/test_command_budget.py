@@ -99,7 +99,13 @@ def one_item(h: Handoff, alert: Alert) -> Callable[[], object]:
         known = known_silences()
         ahead = straight_ahead(alert, rows[0], h.delivery, known[1])
         recorded, silences, _, step = write(
-            h, rows, [alert.item], (bulletin.id,), check=False, ahead=ahead, known=known
+            h,
+            rows,
+            [alert.item],
+            (bulletin.id,),
+            check=False,
+            aheads=[ahead] if ahead else [],
+            known=known,
         )
         new = inserted_ids(rows, recorded)
         send_or_queue([(alert, "ops", recorded[0])], h, silences, new, step)
@@ -164,7 +170,7 @@ def test_the_seen_check_rides_in_the_write(private_redis, monkeypatch):
         rows = [pending_row(alert, "ops", h.clock(), h.delivery)]
         ahead = straight_ahead(alert, rows[0], h.delivery, known_silences()[1])
         recorded, silences, new, step = write(
-            h, rows, [alert.item], (bulletin.id,), check=True, ahead=ahead
+            h, rows, [alert.item], (bulletin.id,), check=True, aheads=[ahead] if ahead else []
         )
         assert new == [alert.item] and len(recorded) == 1 and ahead and step
         send_or_queue([(alert, "ops", recorded[0])], h, silences, set(), step)
