@@ -164,9 +164,9 @@ def sample_of(title: str, summary: str, body: str) -> str:
 def label_of(
     declared: str | None, configured: str | None, title: str, summary: str, body: str
 ) -> tuple[str | None, LanguageSource | None]:
-    """The language and its source ``with_language`` gives an item with these fields, declared
-    ``declared`` (normalised), from a source configured ``configured`` (normalised): what
-    ``make_item(labelled=True)`` builds the item with (one ``Item`` validated, not two)."""
+    """The language of an item with these fields and where it came from: the source's
+    configured one (normalised), the item's declared one (normalised), or detected. What
+    ``with_language`` labels an item with, and ``make_item(labelled=True)`` builds one with."""
     if configured:
         return configured, "declared"
     if declared:
@@ -179,16 +179,12 @@ def with_language(item: Item, configured: str | None = None) -> Item:
     """The item with its language: the source's configured one, its declared one, or detected.
     An item labelled already (declared, or detected: detection reads only the item's own text)
     keeps its label, but for the configured language, which wins over both."""
-    if configured:
-        if item.language == configured and item.language_source == "declared":
-            return item  # ``make_item(labelled=True, configured=...)`` built it so
-        return _labelled(item, configured, "declared")
-    if item.language_source is not None:
+    if not configured and item.language_source is not None:
         return item
-    found = detect_language(item_sample(item))
-    if found is None:
-        return item
-    return _labelled(item, found, "detected")
+    language, how = label_of(None, configured, item.title, item.summary, item.body)
+    if language is None or how is None or (language, how) == (item.language, item.language_source):
+        return item  # nothing detected, or built so (``make_item(labelled=True)``)
+    return _labelled(item, language, how)
 
 
 def _labelled(item: Item, language: str, source: LanguageSource) -> Item:
