@@ -5,7 +5,9 @@ One worker as ``alerts worker`` starts it (2 prefork children) on a private Redi
 blocks in BRPOP between them, as at 100 alerting items/s). Over the measured window it reports
 the pool parent's CPU (psutil), voluntary context switches (its wake-ups) and, with
 ``--strace``, its system calls (``strace -c -f -p``, a separate run: strace slows the
-process), each per task. ``--code DIR`` runs the worker with ``DIR/workers`` in place of this
+process), each per task; then the baseline, measured in the same run: as many tasks queued at once
+(the consumer takes them back to back, no wake-up between), its CPU per task and the ratio.
+``--code DIR`` runs the worker with ``DIR/workers`` in place of this
 tree's (an A/B of the consumer's code: ``git archive main workers | tar -x -C DIR``).
 
     python bench/consumer_ticks.py --rate 50 --seconds 20 [--strace] [--code /tmp/main]
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
+import redis
 from celery import Celery
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +101,26 @@ def report(args: argparse.Namespace, server: RedisServer, parent: psutil.Process
     if tracer is not None:
         print(syscalls(out.read_text(), sent))
         out.unlink()
+    burst = queued_at_once(app, server, parent, sent)
+    paced = (cpu1 - cpu0) / sent
+    print(
+        f"baseline, {sent} tasks queued at once: CPU {burst * 1e3:.3f} ms/task; "
+        f"paced / queued {paced / burst:.2f}x"
+    )
+
+
+def queued_at_once(app: Celery, server: RedisServer, parent: psutil.Process, tasks: int) -> float:
+    """The pool parent's CPU seconds per task for ``tasks`` no-op tasks queued at once."""
+    client = redis.Redis.from_url(server.url)
+    cpu0 = sum(parent.cpu_times()[:2])
+    with app.producer_or_acquire() as producer:
+        for n in range(tasks):
+            app.send_task("alerts.ping", args=[f"b{n}"], producer=producer)
+    deadline = time.monotonic() + 120
+    while (client.llen("alerts") or client.hlen("unacked")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the last task's ack
+    return (sum(parent.cpu_times()[:2]) - cpu0) / tasks
 
 
 def pace(send: object, rate: float, seconds: float, first: int) -> int:

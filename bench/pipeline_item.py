@@ -146,8 +146,15 @@ def _instrumented(run: Callable[[], None], on: bool) -> None:
 
 def callgrind(items: int, watches: int, group: int) -> None:
     """This bench under callgrind: the worker half's instructions per item."""
-    args = ("--instrumented", "--items", str(items), "--watches", str(watches))
-    args += ("--group", str(group))
+    args = (
+        "--instrumented",
+        "--items",
+        str(items),
+        "--watches",
+        str(watches),
+        "--group",
+        str(group),
+    )
     total = measured_instructions(__file__, *args, echo=True)
     print(f"callgrind ({sys.path[0]}): {total / items / 1e6:.3f}M instructions per item")
 

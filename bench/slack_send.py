@@ -6,9 +6,11 @@ sent one after the other by the ``SlackSender`` the worker makes for the benchma
 one kept-alive connection: the JSON body, the request, the staleness check, the exchange on the
 wire, the answer's parsing and classification.
 
-Prints CPU µs per send (``time.process_time``: this process only, the sink's excluded);
-``--callgrind`` counts instructions per send under valgrind instead (steady where timings are
-not; the kernel's work for the socket calls is not counted by either).
+Prints CPU µs per send (``time.process_time``: this process only, the sink's excluded) beside
+a baseline measured in the same run: the same bodies POSTed by a bare ``http.client``
+connection to the same sink, and the ratio between them. ``--callgrind`` counts instructions
+per send under valgrind instead, without the baseline (steady where timings are not; the
+kernel's work for the socket calls is not counted by either).
 ``ALERTS_BENCH_ROOT=/other/tree python bench/slack_send.py`` measures another tree's code.
 
 ``python bench/slack_send.py [--sends 2000] [--callgrind]``
@@ -17,10 +19,13 @@ not; the kernel's work for the socket calls is not counted by either).
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(
     0, os.environ.get("ALERTS_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
@@ -31,6 +36,25 @@ from bench.callgrind import instrumented, measured_instructions
 from bench.pipeline_sink import SinkProcess
 from bench.pipeline_stack import SLACK_URL
 from bench.render_alert import make_alerts
+
+
+def bare_posts(webhook_base: str, bodies: list[bytes]) -> float:
+    """The baseline: CPU seconds to POST ``bodies`` over one kept-alive ``http.client``
+    connection to the sink's webhook path, each answer read (no classification, no retry)."""
+    url = urlsplit(f"{webhook_base}/T0/B0/X0")
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+    headers = {"Content-Type": "application/json"}
+    try:
+        for body in bodies[:50]:  # warm-up, as the sender's
+            conn.request("POST", url.path, body, headers)
+            conn.getresponse().read()
+        start = time.process_time()
+        for body in bodies[50:]:
+            conn.request("POST", url.path, body, headers)
+            conn.getresponse().read()
+        return time.process_time() - start
+    finally:
+        conn.close()
 
 
 def run(n: int, under_callgrind: bool) -> None:
@@ -53,9 +77,16 @@ def run(n: int, under_callgrind: bool) -> None:
             for message in messages[50:]:
                 sender.send(message)
         took = time.process_time() - start
+        bodies = [json.dumps({"text": message.text}).encode() for message in messages]
+        bare = None if under_callgrind else bare_posts(sink.webhook_base, bodies)
     finally:
         sink.stop()
     print(f"slack send: {took / n * 1e6:.1f} µs CPU per send ({n} sends)")
+    if bare is not None:
+        print(
+            f"baseline, a bare http.client POST of each text: {bare / n * 1e6:.1f} µs CPU per "
+            f"send; ratio {took / bare:.2f}x"
+        )
 
 
 def main() -> None:
