@@ -82,7 +82,17 @@ class WorkerSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    concurrency: int = Field(default=2, ge=1, description="Pool processes per worker.")
+    concurrency: int = Field(
+        default=2, ge=1, description="Processes per worker (solo workers, or prefork children)."
+    )
+    pool: Literal["solo", "prefork"] = Field(
+        default="solo",
+        description=(
+            "solo: `alerts worker` runs `concurrency` one-process Celery workers under a"
+            " supervisor that requeues a dead one's task at once; prefork: one Celery worker"
+            " with `concurrency` pool children."
+        ),
+    )
     visibility_timeout: float = Field(
         default=900.0, gt=0, description="Seconds before an unacked task is redelivered."
     )

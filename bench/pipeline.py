@@ -164,11 +164,10 @@ def report_baseline(trips: list[float]) -> str:
 
 
 def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> dict[float, RunResult]:
-    """One worker (the default concurrency 2; ``--pool solo``: two solo workers): baseline,
-    fixed rates, then batched; the fixed rates' results."""
+    """One worker of the default 2 processes (``alerts worker --pool POOL``): baseline, fixed
+    rates, then batched; the fixed rates' results."""
     results: dict[float, RunResult] = {}
-    count, concurrency = (1, 2) if args.pool == "prefork" else (2, 1)
-    with workers(stack, count, concurrency, args.pool):
+    with workers(stack, 1, 2, args.pool):
         warm_up(stack, factory, children=2)
         print(f"redis used_memory after warm-up: {stack.memory() / 2**20:.1f} MiB")
         trips = baseline(stack, args.rounds)
@@ -237,7 +236,7 @@ def floor_runs(args: argparse.Namespace, tmp: Path, service: dict[float, RunResu
     """The floor (``bench/pipeline_floor.py``) at the same rates, and the service's CPU per
     item as a multiple of it."""
     factory = Items(make_watches(10, random.Random(1)))
-    with floor_stack(tmp) as stack:
+    with floor_stack(tmp, args.pool) as stack:
         drive(stack, factory, "floor warm-up", bulletins=20, per_bulletin=1, rate=None,
               alert_every=1)  # fmt: skip
         idle = idle_cpu(stack)
@@ -264,7 +263,7 @@ def scaling_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> None
     """The same batched load on 1 and on 2 worker processes of concurrency 1."""
     rates = []
     for count in (1, 2):
-        with workers(stack, count, concurrency=1):
+        with workers(stack, count, concurrency=1, pool=args.pool):
             warm_up(stack, factory, children=count)
             res = drive(
                 stack,
@@ -305,9 +304,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     p.add_argument(
         "--pool",
-        choices=["prefork", "solo"],
-        default="prefork",
-        help="prefork: one worker of 2 children; solo: two workers of one process each",
+        choices=["solo", "prefork"],
+        default="solo",
+        help="alerts worker --pool: solo (the default: 2 solo workers under the supervisor) or"
+        " prefork (one worker of 2 pool children)",
     )
     args = p.parse_args(argv)
     q = args.quick

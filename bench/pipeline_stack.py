@@ -116,9 +116,9 @@ def running(
 
 
 @contextmanager
-def floor_stack(tmp: Path) -> Iterator[Stack]:
+def floor_stack(tmp: Path, pool: str = "solo") -> Iterator[Stack]:
     """The floor (``bench/pipeline_floor.py``): a Redis and a sink of its own, its API and one
-    worker of 2 pool children started as ``alerts worker`` starts one; all stopped after.
+    worker of 2 processes started as ``alerts worker --pool POOL`` starts one; all stopped after.
     ``tmp``: a directory of its own (not the service's: its settings file and its one watch,
     the worker's start-up load, are written there)."""
     rules = tmp / "rules"
@@ -131,9 +131,13 @@ def floor_stack(tmp: Path) -> Iterator[Stack]:
         started = [Service("floor-api", [*argv, str(port)], env).start()]
         try:
             wait_listening(started[0], port)
-            started.append(
-                _celery_worker(env, "floor", 2, "prefork", app="bench.pipeline_floor", quiet=True)
-            )
+            if pool == "prefork":
+                worker = _celery_worker(
+                    env, "floor", 2, pool, app="bench.pipeline_floor", quiet=True
+                )
+            else:
+                worker = _solo_workers(env, "floor", 2, app="bench.pipeline_floor")
+            started.append(worker)
             yield Stack(server, sink, env, f"http://127.0.0.1:{port}", started[0], started[1:])
         finally:
             for service in reversed(started):
@@ -155,22 +159,45 @@ def _redis_and_sink() -> Iterator[tuple[RedisServer, SinkProcess]]:
 
 
 @contextmanager
-def workers(stack: Stack, count: int, concurrency: int, pool: str = "prefork") -> Iterator[None]:
-    """``count`` more worker processes for the duration of the block (``pool``: Celery's)."""
+def workers(stack: Stack, count: int, concurrency: int, pool: str = "solo") -> Iterator[None]:
+    """``count`` more workers (``alerts worker --pool POOL``, of ``concurrency`` processes) for
+    the duration of the block."""
     started = []
     try:
         for _ in range(count):
             name = f"b{len(stack.workers)}"
-            if pool == "prefork":
-                started.append(start_worker(stack.env, name=name, concurrency=concurrency))
-            else:
-                started.append(_celery_worker(stack.env, name, concurrency, pool))
+            args = ("--pool", pool)
+            started.append(start_worker(stack.env, name=name, concurrency=concurrency, args=args))
             stack.workers.append(started[-1])
         yield
     finally:
         for service in started:
             service.stop()
             stack.workers.remove(service)
+
+
+def _solo_workers(env: dict[str, str], name: str, processes: int, *, app: str) -> Service:
+    """``processes`` solo workers of ``app`` under the supervisor, as ``alerts worker`` runs
+    ``workers.app`` (``workers/supervisor.py``), once each is ready."""
+    child = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel", "INFO"]
+    child += ["--pool", "solo", "--concurrency", "1", "-Q", QUEUE, *WORKER_QUIET]
+    argv = [sys.executable, "-m", "workers.supervisor", "--processes", str(processes)]
+    service = Service(f"worker-{name}", [*argv, "--name", f"{name}@%h", "--", *child], env)
+    service.start()
+    try:
+        deadline = time.monotonic() + 120
+        while service.output().count(" ready.") < processes:
+            if (
+                time.monotonic() > deadline
+                or service.proc is None
+                or service.proc.poll() is not None
+            ):
+                raise RuntimeError(f"{name} never got ready:\n{service.output()}")
+            time.sleep(0.2)
+    except BaseException:
+        service.stop()
+        raise
+    return service
 
 
 def _celery_worker(
@@ -182,7 +209,7 @@ def _celery_worker(
     app: str = "workers.app",
     quiet: bool = False,
 ) -> Service:
-    """A Celery worker of ``app`` on ``pool`` (``alerts worker`` always runs prefork, on
+    """A Celery worker of ``app`` on ``pool`` (``alerts worker --pool prefork`` runs one, on
     ``workers.app``); ``quiet``: with ``alerts worker``'s flags (no gossip, mingle, heartbeat)."""
     argv = [sys.executable, "-m", "celery", "-A", app, "worker", "--pool", pool]
     argv += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", QUEUE]

@@ -9,7 +9,7 @@ from alerts.settings import Settings, load_settings
 from workers import observe  # noqa: F401  (connects the logging and metrics signals)
 from workers.beat import beat_schedule
 from workers.broker import beat_conf, broker_conf
-from workers.hub import LeanHub
+from workers.hub import LeanHub, RecordFirst
 from workers.lean_trace import install as lean_trace
 
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     )
     app.conf.update(broker_conf(settings) | beat_conf(settings))
     app.steps["worker"].add(LeanHub)  # no epoll calls that change nothing (workers/hub.py)
+    app.steps["worker"].add(RecordFirst)  # a solo worker's message recorded before its task
     lean_trace()  # each task's request made with less work (workers/lean_trace.py)
     return app
 

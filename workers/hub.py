@@ -258,3 +258,23 @@ class LeanHub(bootsteps.StartStopStep):
             write_at_once(w.pool, hub)
 
         w.pool.register_with_event_loop = register_with_event_loop
+
+
+class RecordFirst(bootsteps.StartStopStep):
+    """Worker bootstep: where tasks run in the consumer's own loop (any pool but prefork: solo,
+    threads), the channel writes a message's unacked record before its task runs
+    (``redis_transport.Channel.record_at_once``), not when the loop next waits."""
+
+    requires = ("celery.worker.components:Pool",)
+
+    def include_if(self, w: Any) -> bool:
+        """Only where the worker runs an event loop (held records are the loop's)."""
+        return bool(getattr(w, "use_eventloop", False))
+
+    def create(self, w: Any) -> None:
+        """Record at once unless the pool hands each task to a child process."""
+        from celery.concurrency.prefork import TaskPool as Prefork
+
+        from workers import redis_transport  # not at the top: it imports this module
+
+        redis_transport.Channel.record_at_once = not isinstance(w.pool, Prefork)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery.app import trace as celery_trace
@@ -12,6 +13,7 @@ from celery.signals import setup_logging, worker_init, worker_shutting_down
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.settings import load_settings
+from workers import inflight
 
 log = logging.getLogger(__name__)
 # httpx logs each request at INFO: one more line per send, beside the delivery's own (which
@@ -54,9 +56,10 @@ def _logging(**_: Any) -> None:
 
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
-    """The worker's /metrics, from its main process: the sum over its pool children's files."""
+    """The worker's /metrics, from its main process: the sum over its pool children's files
+    (a supervised solo worker leaves it to its supervisor, ``workers/supervisor.py``)."""
     conf = load_settings().metrics
-    if conf.worker_port is None:
+    if conf.worker_port is None or inflight.ENV in os.environ:
         return
     try:
         metrics.serve(conf.worker_port, conf.worker_host)

@@ -19,6 +19,8 @@ from typing import Any
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 
+from workers import inflight
+
 
 class QoS(kombu_redis.QoS):
     """kombu's QoS whose own pipelines (record, ack) run without MULTI ... EXEC."""
@@ -34,7 +36,10 @@ class QoS(kombu_redis.QoS):
 
     def append(self, message: Any, delivery_tag: str) -> None:
         """Record the message as unacked, unless the pop script just did; in the event loop,
-        the record goes before the loop next waits (``Channel.hold_record``)."""
+        the record goes before the loop next waits (``Channel.hold_record``). A supervised solo
+        worker notes the tag for its supervisor first (``workers/inflight.py``)."""
+        if inflight.CURRENT is not None:
+            inflight.CURRENT.add(delivery_tag)
         if delivery_tag == self.channel.recorded or self.channel.hold_record(message, delivery_tag):
             virtual.QoS.append(self, message, delivery_tag)
             return
@@ -42,6 +47,8 @@ class QoS(kombu_redis.QoS):
 
     def ack(self, delivery_tag: str) -> None:
         """Drop the unacked entry now, or with the pop or flush this loop iteration sends."""
+        if inflight.CURRENT is not None:
+            inflight.CURRENT.discard(delivery_tag)
         if self.channel.defer_ack(delivery_tag):
             virtual.QoS.ack(self, delivery_tag)
             return
@@ -51,8 +58,12 @@ class QoS(kombu_redis.QoS):
         """kombu's reject, once the held records are in Redis (a requeue restores from one)."""
         self.channel.flush_acks()
         super().reject(delivery_tag, requeue)
+        if inflight.CURRENT is not None:
+            inflight.CURRENT.discard(delivery_tag)
 
     def restore_unacked(self, client: Any = None) -> None:
         """kombu's restore of what this channel holds, once the held records are in Redis."""
         self.channel.flush_acks()
         super().restore_unacked(client)
+        if inflight.CURRENT is not None:
+            inflight.CURRENT.clear()

@@ -58,6 +58,10 @@ class Channel(TickChannel):
     _pop_next = True  # the next start is the script (False: the queue runs empty, BRPOP)
     _sent: str | None = None  # what the consuming connection awaits: "EVAL" or "BRPOP"
     _load = True  # Redis lacks the pop script: send its text (EVAL) instead of its digest
+    # The task runs in this loop iteration (a solo pool, ``hub.RecordFirst``): a record held
+    # until the loop waits would be written after the task, so a worker killed meanwhile would
+    # lose its message. The record then goes at once, with the acks held so far.
+    record_at_once = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acks: list[str] = []  # acked since the last pop: their entries still in Redis
@@ -104,6 +108,11 @@ class Channel(TickChannel):
         if not self._holding():
             return False
         self._records[delivery_tag] = (time.time(), record_value(self._raw, message))
+        if self.record_at_once:
+            try:
+                self.flush_acks()
+            except self.connection_errors:  # held again: the task runs, as a prefork child's
+                log.warning("unacked record not written before the task", exc_info=True)
         return True
 
     def defer_ack(self, delivery_tag: str) -> bool:

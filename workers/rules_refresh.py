@@ -1,4 +1,4 @@
-"""Each pool process keeps its rule set fresh and reported, busy or idle.
+"""Each pool process (or solo worker) keeps its rule set fresh and reported, busy or idle.
 
 Without this a process reloads (and reports its version to ``/healthz``) only when an item
 reaches it, so an idle one would show an old version long after ``alerts rules push``. A
@@ -13,7 +13,8 @@ import threading
 from typing import Any
 
 import redis
-from celery.signals import worker_process_init
+from celery.concurrency.prefork import TaskPool as Prefork
+from celery.signals import worker_process_init, worker_ready
 
 from alerts.rules import RuleSetError
 from workers.runtime import runtime
@@ -33,6 +34,14 @@ def refresh_forever(stop: threading.Event) -> None:
         except (RuleSetError, redis.RedisError, OSError) as exc:
             log.debug("rules refresh: %s", exc)
         stop.wait(interval)
+
+
+@worker_ready.connect
+def _start_refresh_solo(sender: Any = None, **_: Any) -> None:
+    """A worker that runs its tasks in its own process (solo: ``workers/supervisor.py``) has no
+    pool processes to start the refresh in: it runs in the worker itself."""
+    if not isinstance(getattr(sender, "pool", None), Prefork):
+        _start_refresh()
 
 
 @worker_process_init.connect

@@ -32,11 +32,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _exec_celery(command: str, *extra: str, quiet: bool = False) -> int:
     """Replace this process with ``celery -A workers.app COMMAND`` (Celery is never imported)."""
+    os.execv(sys.executable, [*_celery_argv(command, quiet=quiet), *extra])
+    return 0
+
+
+def _celery_argv(command: str, *, quiet: bool) -> list[str]:
+    """``celery -A workers.app COMMAND --loglevel LEVEL``, with no banner when asked or when
+    the logs are JSON (every line on the output is then a JSON log line)."""
     settings = _settings()
-    # JSON logs: no banner either, so every line on the output is a JSON log line.
     banner = ["--quiet"] if quiet or settings.log_format == "json" else []
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", *banner, command]
-    os.execv(sys.executable, [*argv, "--loglevel", settings.log_level, *extra])
+    return [*argv, "--loglevel", settings.log_level]
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -48,8 +54,16 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
         os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
         queue = shard_queue(args.shard)
-    argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue, *WORKER_QUIET)
-    return _exec_celery("worker", *argv, quiet=args.quiet)
+    if (args.pool or settings.worker.pool) == "prefork":
+        argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue, *WORKER_QUIET)
+        return _exec_celery("worker", *argv, quiet=args.quiet)
+    # Solo: that many one-process workers under a supervisor (workers/supervisor.py), each
+    # named after --name (alerts@%h: alerts-1@%h, alerts-2@%h, ...).
+    child = _celery_argv("worker", quiet=args.quiet)
+    child += ["--pool", "solo", "--concurrency", "1", "-Q", queue, *WORKER_QUIET]
+    supervisor = [sys.executable, "-m", "workers.supervisor", "--processes", str(concurrency)]
+    os.execv(sys.executable, [*supervisor, "--name", args.name, "--", *child])
+    return 0
 
 
 # Worker events nobody reads: heartbeats every 2 s, each worker taking in every other's
@@ -167,7 +181,13 @@ def _root_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("worker", help="a Celery worker (ingest, match, deliver)")
     p.add_argument(
-        "--concurrency", type=int, default=None, help="pool processes (default worker.concurrency)"
+        "--concurrency", type=int, default=None, help="processes (default worker.concurrency)"
+    )
+    p.add_argument(
+        "--pool",
+        choices=("solo", "prefork"),
+        default=None,
+        help="solo workers under a supervisor, or one prefork worker (default worker.pool)",
     )
     p.add_argument("--name", "-n", default="alerts@%h", help="node name (default alerts@%%h)")
     p.add_argument("--quiet", action="store_true", help="no start-up banner")

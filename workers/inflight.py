@@ -1,0 +1,85 @@
+"""The task messages a supervised solo worker holds, written where its supervisor reads them.
+
+A solo worker runs each task in its one process: when that process dies mid-task (SIGKILL, the
+OOM killer, a crash in C code) no pool parent is left to requeue the message at once, as the
+prefork parent does (``task_reject_on_worker_lost``), and it would wait in Redis's unacked set
+for the visibility timeout. ``workers/supervisor.py`` starts each solo worker with a file of its
+own (``ENV``); the worker's Redis QoS (``redis_qos``) notes there each delivery tag it records
+as unacked and clears it at the ack, reject or restore. The file is a shared memory map: a note
+is two memory writes, no system call, and it outlives the process that wrote it.
+
+The layout: ``SLOTS`` slots of ``WIDTH`` bytes, each a length byte (0: free) and the tag's
+ASCII bytes. A tag that does not fit, or a worker holding more than ``SLOTS`` messages at once
+(a solo worker holds one: prefetch 1), is left to the visibility timeout, as before.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+ENV = "BULLETIN_ALERTS_INFLIGHT"  # not ALERTS_*: the settings would call it unknown
+SLOTS = 16
+WIDTH = 64
+
+
+class Inflight:
+    """The writer: the delivery tags one worker process holds unacked, by slot."""
+
+    def __init__(self, path: str | Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, SLOTS * WIDTH)
+            self._map = mmap.mmap(fd, SLOTS * WIDTH)
+        finally:
+            os.close(fd)
+        self._map[:] = bytes(SLOTS * WIDTH)  # a new process holds nothing yet
+        self._slots: dict[str, int] = {}
+        self._free = list(range(SLOTS - 1, -1, -1))
+
+    def add(self, tag: str) -> None:
+        """Note ``tag`` as held (before its unacked record is written)."""
+        data = tag.encode("ascii", "replace")
+        if tag in self._slots or not self._free or len(data) >= WIDTH:
+            return
+        slot = self._free.pop()
+        start = slot * WIDTH
+        self._map[start + 1 : start + 1 + len(data)] = data
+        self._map[start] = len(data)  # last: a slot is whole once its length is set
+        self._slots[tag] = slot
+
+    def discard(self, tag: str) -> None:
+        """``tag`` is acked, rejected or restored: no longer this process's to requeue."""
+        slot = self._slots.pop(tag, None)
+        if slot is not None:
+            self._map[slot * WIDTH] = 0
+            self._free.append(slot)
+
+    def clear(self) -> None:
+        """Every held message went back to its queue (the channel's restore at close)."""
+        for tag in list(self._slots):
+            self.discard(tag)
+
+
+def held(path: str | Path) -> list[str]:
+    """The tags a (dead) worker's file holds, in slot order; none for a missing file."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    tags = []
+    for start in range(0, min(len(data), SLOTS * WIDTH), WIDTH):
+        size = data[start]
+        if 0 < size < WIDTH:
+            tags.append(data[start + 1 : start + 1 + size].decode("ascii", "replace"))
+    return tags
+
+
+def _from_env() -> Inflight | None:
+    path = os.environ.get(ENV)
+    return Inflight(path) if path else None
+
+
+# This process's file: set in a supervised solo worker, None elsewhere (prefork, the API, tests).
+CURRENT = _from_env()
