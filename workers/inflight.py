@@ -6,7 +6,8 @@ prefork parent does (``task_reject_on_worker_lost``), and it would wait in Redis
 for the visibility timeout. ``workers/supervisor.py`` starts each solo worker with a file of its
 own (``ENV``); the worker's Redis QoS (``redis_qos``) notes there each delivery tag it records
 as unacked and clears it at the ack, reject or restore. The file is a shared memory map: a note
-is two memory writes, no system call, and it outlives the process that wrote it.
+is two memory writes, no system call, and it outlives the process that wrote it. A supervised
+worker also asks to be SIGTERMed when its supervisor dies (``die_with_parent``).
 
 The layout: ``SLOTS`` slots of ``WIDTH`` bytes, each a length byte (0: free) and the tag's
 ASCII bytes. A tag that does not fit, or a worker holding more than ``SLOTS`` messages at once
@@ -15,11 +16,16 @@ ASCII bytes. A tag that does not fit, or a worker holding more than ``SLOTS`` me
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
+import signal
+import sys
 from pathlib import Path
 
 ENV = "BULLETIN_ALERTS_INFLIGHT"  # not ALERTS_*: the settings would call it unknown
+PARENT_ENV = "BULLETIN_ALERTS_SUPERVISOR"  # the supervisor's pid
+PR_SET_PDEATHSIG = 1
 SLOTS = 16
 WIDTH = 64
 
@@ -76,9 +82,28 @@ def held(path: str | Path) -> list[str]:
     return tags
 
 
+def die_with_parent(parent: int) -> None:
+    """Have this process SIGTERMed (a warm shutdown) when its supervisor ``parent`` dies
+    (``PR_SET_PDEATHSIG``, Linux; elsewhere nothing), or at once if it is already gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the call: no signal would come
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _from_env() -> Inflight | None:
     path = os.environ.get(ENV)
-    return Inflight(path) if path else None
+    if not path:
+        return None
+    parent = os.environ.get(PARENT_ENV, "")
+    if parent.isdigit():
+        die_with_parent(int(parent))
+    return Inflight(path)
 
 
 # This process's file: set in a supervised solo worker, None elsewhere (prefork, the API, tests).

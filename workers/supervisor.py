@@ -17,7 +17,7 @@ What the prefork parent did for its children, this parent does for these:
   ``QUICK_DEATH`` seconds of its start (a broken configuration does not spin).
 - **Signals are passed on:** SIGTERM and SIGINT stop the children warmly (each finishes its
   task), SIGQUIT coldly; the parent exits when they are gone. SIGHUP restarts them warmly.
-  A child gets SIGTERM if this parent dies (``PR_SET_PDEATHSIG``, Linux).
+  A child gets SIGTERM if this parent dies (``inflight.die_with_parent``, Linux).
 - **Metrics:** the children count in one multiprocess directory, and this parent serves
   ``/metrics`` (``metrics.worker_port``) for them all; a child does not (``inflight.ENV``).
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import logging
 import os
 import shutil
@@ -54,7 +53,6 @@ STOPS = {
     signal.SIGINT: signal.SIGTERM,
     signal.SIGQUIT: signal.SIGQUIT,
 }
-PR_SET_PDEATHSIG = 1
 
 
 def child_name(name: str, index: int) -> str:
@@ -77,21 +75,6 @@ class Child:
     deaths: list[int] = field(default_factory=list)  # exit codes, for the log and tests
 
 
-def _pdeathsig() -> Callable[[], None] | None:
-    """A pre-exec hook that has the child SIGTERMed when this parent dies (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def hook() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return hook
-
-
 class Supervisor:
     """Start, watch, requeue for and restart ``processes`` solo workers (``argv`` + a name)."""
 
@@ -112,13 +95,12 @@ class Supervisor:
             for i in range(1, processes + 1)
         ]
         self.stopping: signal.Signals | None = None
-        self._preexec = _pdeathsig()
 
     def start(self, child: Child) -> None:
         """Start ``child`` (its in-flight file fresh: the process clears it at start too)."""
         env = dict(os.environ, **{inflight.ENV: str(child.file)})
-        argv = [*self.argv, "-n", child.name]
-        child.proc = subprocess.Popen(argv, env=env, preexec_fn=self._preexec)
+        env[inflight.PARENT_ENV] = str(os.getpid())  # it dies with this process (inflight)
+        child.proc = subprocess.Popen([*self.argv, "-n", child.name], env=env)
         child.started = time.monotonic()
         log.info("worker %s started (pid %s)", child.name, child.proc.pid)
 

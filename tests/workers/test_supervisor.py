@@ -124,6 +124,18 @@ def test_a_stop_signal_ends_the_children_and_the_supervisor(tmp_path: Path, redi
     service.stop()
 
 
+def test_the_children_stop_when_the_supervisor_is_killed(tmp_path: Path, redis_url: str) -> None:
+    service = _supervisor(tmp_path, redis_url, processes=2)
+    try:
+        assert service.proc is not None
+        children = psutil.Process(service.proc.pid).children()
+        service.proc.send_signal(signal.SIGKILL)  # no parent left to requeue: they stop warmly
+        assert psutil.wait_procs(children, timeout=30)[1] == []
+    finally:
+        service.stop()
+    assert (service.final or "").count("Warm shutdown") >= 2
+
+
 def test_a_hangup_restarts_the_children_warmly(tmp_path: Path, redis_url: str) -> None:
     service = _supervisor(tmp_path, redis_url, processes=1)
     try:
