@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ def create_api() -> FastAPI:
         {
             "redis": lambda: _redis_ok(client),
             "workers": _workers,
+            "busy": lambda: _busy(client),
             "rules": lambda: _rules(client),
             "rules_by_worker": lambda: _rules_by_worker(client),
         },
@@ -132,6 +134,7 @@ def create_api() -> FastAPI:
         report = probes()
         report["redis"] = bool(report["redis"])
         report["workers"] = report["workers"] or 0
+        report["busy"] = report["busy"] or 0
         return report
 
     def deliveries(watch: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
@@ -336,6 +339,19 @@ def _workers() -> int:
     try:
         return len(celery_app.control.ping(timeout=1.0) or [])
     except Exception:
+        return 0
+
+
+BUSY_SECONDS = 60.0
+UNACKED_INDEX = "unacked_index"  # kombu's Redis transport's (its ``unacked_index_key``)
+
+
+def _busy(client: redis.Redis) -> int:
+    """Task messages a worker took within ``BUSY_SECONDS`` and holds unacked (Redis broker): a
+    solo worker answers pings only between tasks, so busy ones are alive all the same."""
+    try:
+        return int(client.zcount(UNACKED_INDEX, time.time() - BUSY_SECONDS, "+inf"))
+    except redis.RedisError:
         return 0
 
 

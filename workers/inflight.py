@@ -9,24 +9,28 @@ as unacked and clears it at the ack, reject or restore. The file is a shared mem
 is two memory writes, no system call, and it outlives the process that wrote it. A supervised
 worker also asks to be SIGTERMed when its supervisor dies (``die_with_parent``).
 
-The layout: ``SLOTS`` slots of ``WIDTH`` bytes, each a length byte (0: free) and the tag's
-ASCII bytes. A tag that does not fit, or a worker holding more than ``SLOTS`` messages at once
-(a solo worker holds one: prefetch 1), is left to the visibility timeout, as before.
+The layout: ``SLOTS`` slots of ``WIDTH`` bytes (64 KiB), each a length byte (0: free) and the
+tag's ASCII bytes. A solo worker holds one task message at a time, plus those it keeps for a
+countdown (a delivery retried after a 429's ``Retry-After``: Celery raises the prefetch for
+each); past ``SLOTS`` of them, or a tag that does not fit, a message is left to the visibility
+timeout, as before, and the worker says so once.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import mmap
 import os
 import signal
 import sys
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 ENV = "BULLETIN_ALERTS_INFLIGHT"  # not ALERTS_*: the settings would call it unknown
 PARENT_ENV = "BULLETIN_ALERTS_SUPERVISOR"  # the supervisor's pid
 PR_SET_PDEATHSIG = 1
-SLOTS = 16
+SLOTS = 1024
 WIDTH = 64
 
 
@@ -43,11 +47,19 @@ class Inflight:
         self._map[:] = bytes(SLOTS * WIDTH)  # a new process holds nothing yet
         self._slots: dict[str, int] = {}
         self._free = list(range(SLOTS - 1, -1, -1))
+        self._full_said = False
 
     def add(self, tag: str) -> None:
         """Note ``tag`` as held (before its unacked record is written)."""
         data = tag.encode("ascii", "replace")
-        if tag in self._slots or not self._free or len(data) >= WIDTH:
+        if tag in self._slots:
+            return
+        if not self._free or len(data) >= WIDTH:
+            if not self._full_said:
+                self._full_said = True
+                log.warning(
+                    "in-flight file full or tag too long: %r left to the visibility timeout", tag
+                )
             return
         slot = self._free.pop()
         start = slot * WIDTH

@@ -95,6 +95,11 @@ class Supervisor:
             for i in range(1, processes + 1)
         ]
         self.stopping: signal.Signals | None = None
+        # Tags of dead children not requeued yet (Redis was unreachable): retried with a
+        # back-off, kept here because a restarted child starts its file afresh.
+        self.unrequeued: list[str] = []
+        self._requeue_backoff = 0.0
+        self._requeue_due = 0.0
 
     def start(self, child: Child) -> None:
         """Start ``child`` (its in-flight file fresh: the process clears it at start too)."""
@@ -103,18 +108,23 @@ class Supervisor:
         child.proc = subprocess.Popen([*self.argv, "-n", child.name], env=env)
         child.started = time.monotonic()
         log.info("worker %s started (pid %s)", child.name, child.proc.pid)
+        if self.stopping is not None:  # a stop came while it was being started: pass it on
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.proc.pid, STOPS[self.stopping])
 
     def reap(self, child: Child, code: int) -> None:
-        """``child`` exited with ``code``: requeue what it held, schedule its restart."""
+        """``child`` exited with ``code``: requeue what it held, schedule its restart. Never
+        raises: a requeue that fails is tried again (``requeue_pending``)."""
         child.proc = None
         child.deaths.append(code)
         tags = inflight.held(child.file)
         if tags:
-            restored = self.requeue(tags)
             log.warning(
-                "worker %s died (%s) holding %d task message(s); %d requeued",
-                child.name, _how(code), len(tags), restored,
-            )  # fmt: skip
+                "worker %s died (%s) holding %d task message(s)", child.name, _how(code), len(tags)
+            )
+            self.unrequeued += [tag for tag in tags if tag not in self.unrequeued]
+            self._requeue_due = 0.0
+            self.requeue_pending()
         elif self.stopping is None:
             log.warning("worker %s died (%s); restarting it", child.name, _how(code))
         if time.monotonic() - child.started < QUICK_DEATH:
@@ -123,17 +133,49 @@ class Supervisor:
             child.backoff = 0.0
         child.due = time.monotonic() + child.backoff
 
+    def requeue_pending(self) -> None:
+        """Requeue the dead children's messages not requeued yet, once due; on a failure
+        (Redis down, a failover) keep them and try again after 1, 2, 4 ... 30 s."""
+        if not self.unrequeued or time.monotonic() < self._requeue_due:
+            return
+        tags = list(self.unrequeued)
+        try:
+            restored = self.requeue(tags)
+        except Exception as exc:
+            self._requeue_backoff = min(MAX_BACKOFF, max(1.0, self._requeue_backoff * 2))
+            self._requeue_due = time.monotonic() + self._requeue_backoff
+            log.warning(
+                "%d task message(s) of dead workers not requeued yet (%s: %s); retrying in %.0f s",
+                len(tags), type(exc).__name__, exc, self._requeue_backoff,
+            )  # fmt: skip
+            return
+        self.unrequeued = [tag for tag in self.unrequeued if tag not in tags]
+        self._requeue_backoff = 0.0
+        log.warning(
+            "%d task message(s) of dead workers requeued (%d were acked or restored already)",
+            restored, len(tags) - restored,
+        )  # fmt: skip
+
     def run(self) -> int:
         """Start every child; supervise until a stop signal and every child has exited."""
         for sig in (*STOPS, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         try:
             for child in self.children:
-                self.start(child)
+                if self.stopping is None:
+                    self.start(child)
             while True:
                 self._restart_due()
+                self.requeue_pending()
                 alive = [c for c in self.children if c.proc is not None]
                 if self.stopping is not None and not alive:
+                    self._requeue_due = 0.0
+                    self.requeue_pending()  # a last try; else the visibility timeout
+                    if self.unrequeued:
+                        log.error(
+                            "%d task message(s) left to the visibility timeout",
+                            len(self.unrequeued),
+                        )
                     return 0
                 self._wait(alive)
         finally:
@@ -142,9 +184,11 @@ class Supervisor:
 
     def _wait(self, alive: list[Child]) -> None:
         pending = [c.due for c in self.children if c.proc is None and self.stopping is None]
+        if self.unrequeued:
+            pending.append(self._requeue_due)
         timeout = max(0.0, min(pending) - time.monotonic()) if pending else None
-        if not alive:
-            time.sleep(timeout if timeout is not None else 0.5)
+        if not alive:  # in short slices: a stop signal ends the wait
+            time.sleep(min(timeout, 0.2) if timeout is not None else 0.2)
             return
         try:
             pid, status = _wait_any(timeout)
@@ -216,7 +260,8 @@ def requeue_tags(tags: list[str]) -> int:
             return 0  # a broker that redelivers on its own (AMQP: the connection closed)
         client = channel.client
         for tag in tags:
-            if client.hexists(qos.unacked_key, tag):
+            # HGET, as restore_by_tag reads it (kombu prefixes it under a global_keyprefix)
+            if client.hget(qos.unacked_key, tag) is not None:
                 qos.restore_by_tag(tag, leftmost=True)
                 restored += 1
     return restored

@@ -225,9 +225,11 @@ def create_app(
 
     @api.get("/healthz")
     def healthz(request: Request) -> JSONResponse:
-        """Liveness for anyone; Redis, workers and the rules' reload status with the token."""
+        """Liveness for anyone; Redis, workers and the rules' reload status with the token.
+        Workers are alive when one answers a ping, or when tasks were taken within the last
+        minute (``busy``: a solo worker answers no ping while its task runs)."""
         report = health()
-        ok = bool(report.get("redis")) and bool(report.get("workers"))
+        ok = bool(report.get("redis")) and bool(report.get("workers") or report.get("busy"))
         body = report if bearer_ok(request) else {"status": "ok" if ok else "degraded"}
         return JSONResponse(body, status_code=200 if ok else 503)
 

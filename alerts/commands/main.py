@@ -54,7 +54,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
         os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
         queue = shard_queue(args.shard)
-    if (args.pool or settings.worker.pool) == "prefork":
+    if (args.pool or settings.worker.pool) == "prefork" or not solo_broker(settings):
         argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue, *WORKER_QUIET)
         return _exec_celery("worker", *argv, quiet=args.quiet)
     # Solo: that many one-process workers under a supervisor (workers/supervisor.py), each
@@ -64,6 +64,15 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     supervisor = [sys.executable, "-m", "workers.supervisor", "--processes", str(concurrency)]
     os.execv(sys.executable, [*supervisor, "--name", args.name, "--", *child])
     return 0
+
+
+def solo_broker(settings: Settings) -> bool:
+    """Solo workers need the broker to be our Redis transport (redis://, rediss://): its QoS
+    notes each held message for the supervisor's requeue. On Sentinel (kombu's own transport)
+    a dead solo worker's task would wait for the visibility timeout, and on RabbitMQ a solo
+    worker sends no heartbeats while a task runs; both keep the prefork pool."""
+    url = settings.broker_url or settings.redis_url or ""
+    return url.startswith(("redis://", "rediss://"))
 
 
 # Worker events nobody reads: heartbeats every 2 s, each worker taking in every other's

@@ -157,6 +157,16 @@ def test_healthz_reports_and_fails_without_workers(queue: Queue) -> None:
         assert resp.json()["workers"] == 0
 
 
+def test_healthz_counts_busy_workers_as_alive(queue: Queue) -> None:
+    """Solo workers answer no ping while their tasks run: tasks taken lately say they live."""
+    settings = load_settings(api_token=TOKEN)
+    busy = create_app(
+        settings, submit=queue, health=lambda: {"redis": True, "workers": 0, "busy": 2}
+    )
+    with TestClient(busy) as c:
+        assert c.get("/healthz").status_code == 200
+
+
 def test_a_bulletin_post_skips_the_middleware_but_answers_as_fastapi_would(queue: Queue) -> None:
     """POST /v1/bulletins is served ahead of the middleware stack and the router (the cost of
     a POST), with FastAPI's error bodies; other requests and methods still go through them."""

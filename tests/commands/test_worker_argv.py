@@ -55,3 +55,13 @@ def test_celery_knows_each_flag(flag: str) -> None:
     from celery.bin.worker import worker
 
     assert any(flag in p.opts for p in worker.params)
+
+
+@pytest.mark.parametrize(
+    "broker", ["sentinel://127.0.0.1:26379/0", "amqp://guest:guest@127.0.0.1:5672//"]
+)
+def test_a_broker_other_than_redis_keeps_prefork(monkeypatch, tmp_path, broker: str) -> None:
+    monkeypatch.setenv("ALERTS_BROKER_URL", broker)
+    monkeypatch.setenv("ALERTS_SENTINEL_MASTER", "mymaster")
+    argv = _argv(monkeypatch, tmp_path)
+    assert "workers.supervisor" not in argv and "--concurrency" in argv

@@ -20,7 +20,7 @@ from celery import Celery
 from alerts.commands.main import WORKER_QUIET
 from tests.support.processes import Service, service_env, write_config
 from workers import inflight
-from workers.supervisor import child_name
+from workers.supervisor import Supervisor, child_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +107,8 @@ def test_a_child_killed_mid_task_has_its_task_requeued_at_once(
         _wait(lambda: not redis_client.hlen("unacked"), 10, "the rerun was never acked", service)
         # The dead child is started again: two live children.
         _wait(lambda: len(supervisor.children()) == 2, 30, "no restart", service)
-        assert "died (SIGKILL) holding 1 task message(s); 1 requeued" in service.output()
+        assert "died (SIGKILL) holding 1 task message(s)" in service.output()
+        assert "1 task message(s) of dead workers requeued" in service.output()
         app.close()
     finally:
         service.stop()
@@ -174,3 +175,47 @@ def test_bad_arguments_are_refused(bad: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(bad)
     assert exc.value.code == 2
+
+
+def test_a_failed_requeue_is_kept_and_tried_again(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def requeue(tags: list[str]) -> int:
+        calls.append(tags)
+        if len(calls) == 1:
+            raise ConnectionError("redis down")
+        return len(tags)
+
+    sup = Supervisor(1, "r@h", ["true"], requeue=requeue, folder=tmp_path)
+    (child,) = sup.children
+    inflight.Inflight(child.file).add("tag-1")
+    sup.reap(child, -signal.SIGKILL)  # never raises
+    assert sup.unrequeued == ["tag-1"] and sup._requeue_due > time.monotonic()
+    inflight.Inflight(child.file)  # the restarted child starts its file afresh: kept here
+    sup.requeue_pending()  # not due yet
+    assert len(calls) == 1
+    sup._requeue_due = 0.0
+    sup.requeue_pending()
+    assert calls == [["tag-1"], ["tag-1"]] and sup.unrequeued == []
+
+
+def test_a_child_started_during_a_stop_is_stopped_too(tmp_path: Path) -> None:
+    sup = Supervisor(
+        1, "s@h", [sys.executable, "-c", "import time; time.sleep(30)"], folder=tmp_path
+    )
+    sup.stopping = signal.SIGTERM
+    (child,) = sup.children
+    sup.start(child)
+    assert child.proc is not None
+    assert child.proc.wait(10) == -signal.SIGTERM
+
+
+def test_busy_counts_task_messages_taken_lately(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_client: redis.Redis
+) -> None:
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)  # workers.api builds the Celery app
+    from workers.api import BUSY_SECONDS, UNACKED_INDEX, _busy
+
+    now = time.time()
+    redis_client.zadd(UNACKED_INDEX, {"old": now - BUSY_SECONDS - 5, "new": now - 1})
+    assert _busy(redis_client) == 1
