@@ -136,3 +136,21 @@ def test_lead_is_the_whole_texts_first_words() -> None:
         text = "".join(p + s for p, s in zip(parts, seps, strict=True))
         for count in (1, 5, 60):
             assert minhash.lead(text, count) == word.findall(text)[:count], (text, count)
+
+
+def test_lead_of_ascii_text_is_the_regex_words() -> None:
+    """On ASCII text (split without the regex) ``lead`` gives ``\\w+``'s words, lowered when
+    asked: every ASCII character, control characters and ``_`` included, as a word's part or
+    a separator, and the same for text with a character past ASCII (the regex's path)."""
+    rng = random.Random(17)
+    word = re.compile(r"\w+", re.UNICODE)
+    chars = [chr(c) for c in range(128)] + list("abcXYZ09_") * 8
+    for n in range(3000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 900)))
+        if n % 3 == 0:
+            text += rng.choice(("Über", "ß", "İstanbul", "Київ"))
+        for count in (1, 5, 60):
+            whole = word.findall(text)[:count]
+            assert minhash.lead(text, count) == whole, (text, count)
+            lowered = [w.lower() for w in whole]
+            assert minhash.lead(text, count, lowered=True) == lowered, (text, count)
