@@ -28,10 +28,17 @@ def similarity(a: bytes, b: bytes) -> float:
 def bands(sig: bytes) -> list[str]:
     """The LSH band keys of a signature: band number and a short hash of its rows."""
     width = ROWS * 8
-    return [
-        f"{i}:{hashlib.blake2b(sig[i * width : (i + 1) * width], digest_size=8).hexdigest()}"
-        for i in range(BANDS)
-    ]
+    out: list[str] = []
+    for i, prefix in enumerate(_BAND_PREFIXES):
+        # a copy of the empty 8-byte BLAKE2b: its parameters parsed and set up once
+        hashed = _BLAKE2B_8.copy()
+        hashed.update(sig[i * width : (i + 1) * width])
+        out.append(prefix + hashed.hexdigest())
+    return out
+
+
+_BLAKE2B_8 = hashlib.blake2b(digest_size=8)  # never updated: only copied
+_BAND_PREFIXES = [f"{i}:" for i in range(BANDS)]
 
 
 def best_match(sig: bytes, candidates: list[tuple[str, bytes]]) -> tuple[str, float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import re
@@ -13,6 +14,7 @@ from datasketch import MinHash
 
 from alerts.delivery import minhash
 from alerts.delivery.minhash import NUM_PERM, numpy_signature, shingles, signature
+from alerts.delivery.stories import BANDS, ROWS, bands
 from alerts.models import Item
 
 WORDS = [
@@ -154,3 +156,19 @@ def test_lead_of_ascii_text_is_the_regex_words() -> None:
             assert minhash.lead(text, count) == whole, (text, count)
             lowered = [w.lower() for w in whole]
             assert minhash.lead(text, count, lowered=True) == lowered, (text, count)
+
+
+def test_bands_are_each_rows_short_blake2b() -> None:
+    """A signature's band keys: the band's number and the 8-byte BLAKE2b of its rows, as
+    stored in Redis (the copies of one prepared hash give each band's own digest)."""
+    rng = random.Random(5)
+    for _ in range(200):
+        sig = rng.randbytes(NUM_PERM * 8)
+        width = ROWS * 8
+        assert bands(sig) == [
+            f"{i}:{hashlib.blake2b(sig[i * width : (i + 1) * width], digest_size=8).hexdigest()}"
+            for i in range(BANDS)
+        ]
+    assert bands(signature(Item(id="1", source="s", title="Flood warning"))) == bands(
+        signature(Item(id="2", source="s", title="Flood warning"))
+    )
