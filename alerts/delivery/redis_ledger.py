@@ -17,7 +17,7 @@ from alerts.delivery.claim import (
     seconds_left,
     split_value,
 )
-from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow, row_json
 from alerts.delivery.ledger_lua import FINISHES_SCRIPT, LEDGER_SCRIPT
 from alerts.redis_conn import Durability
 
@@ -126,7 +126,7 @@ class RedisLedger:
         wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
         args: list[Any] = [
             mode,
-            row.model_dump_json(),
+            row_json(row),
             row.status,
             row.id,
             repr(created),
