@@ -5,8 +5,9 @@ Messages between tasks are these models dumped with ``model_dump(mode="json")``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,29 @@ class Frozen(BaseModel):
     """Base for immutable values: unknown keys are errors, instances are hashable."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """``BaseModel.model_copy``. A shallow copy (a row moved on, an item dated: several an
+        alert) is made in one step: the fields (``update`` over them, not validated), the
+        fields set, no extras or private values, as pydantic's ``__copy__`` and update make
+        it, without the calls they take per part."""
+        if deep or self.__pydantic_extra__ or getattr(self, "__pydantic_private__", None):
+            return super().model_copy(update=update, deep=deep)
+        copied = _new(type(self))
+        values = self.__dict__.copy()
+        fields_set = set(self.__pydantic_fields_set__)
+        if update:
+            values.update(update)
+            fields_set.update(update)
+        _set(copied, "__dict__", values)
+        _set(copied, "__pydantic_extra__", None)
+        _set(copied, "__pydantic_fields_set__", fields_set)
+        _set(copied, "__pydantic_private__", None)
+        return copied
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 class Item(Frozen):
