@@ -1,4 +1,5 @@
-"""``Frozen.model_copy``'s one-step shallow copy is exactly what pydantic's own makes."""
+"""``Frozen.model_copy``'s one-step shallow copy, and ``DeliveryRow.new``'s row made without
+validation, are exactly what pydantic's own copy and validation make."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import copy
 import pickle
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+import pytest
+from pydantic import BaseModel, ValidationError
 
 from alerts.delivery.ledger import DeliveryRow
 from alerts.models import Alert, Hit, Item
@@ -46,3 +48,33 @@ def test_a_copy_is_pydantics_copy() -> None:
                 assert ours.__dict__ is not row.__dict__
                 assert ours.__pydantic_fields_set__ is not row.__pydantic_fields_set__
         assert copy.copy(row) == row
+
+
+class _Later(datetime):
+    """A datetime of another type: validated (as before), not set as it is."""
+
+
+def test_a_new_row_is_what_validation_makes() -> None:
+    """``DeliveryRow.new`` sets the values it was given as validation would keep them: the same
+    values in the same order, fields set, dumps and hash; values of other types are
+    validated (a datetime subclass made a datetime, a wrong value refused)."""
+    (row, *_) = _rows()
+    alert = row.alert
+    for wake in (None, T0, _Later(2026, 12, 7, tzinfo=UTC)):
+        for now in (T0, _Later(2026, 12, 6, tzinfo=UTC)):
+            made = DeliveryRow.new(alert, "ops", now, wake)
+            validated = DeliveryRow(
+                id=made.id, key=made.key, watch="w1", item_id="i1", channel="ops",
+                status="pending", created_at=now, updated_at=now, wake_at=wake, alert=alert,
+            )  # fmt: skip
+            assert made == validated
+            assert list(made.__dict__) == list(validated.__dict__)
+            assert [type(v) for v in made.__dict__.values()] == [
+                type(v) for v in validated.__dict__.values()
+            ]
+            assert made.__pydantic_fields_set__ == validated.__pydantic_fields_set__
+            assert made.__pydantic_extra__ is None and made.__pydantic_private__ is None
+            assert hash(made) == hash(validated)
+            assert made.model_dump_json() == validated.model_dump_json()
+    with pytest.raises(ValidationError):
+        DeliveryRow.new(alert, "ops", "not a time")  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from alerts.delivery.claim import claim_value, held_by, seconds_left
 from alerts.models import Alert, Frozen
@@ -62,8 +62,31 @@ class DeliveryRow(Frozen):
     def new(
         cls, alert: Alert, channel: str, now: datetime, wake_at: datetime | None = None
     ) -> DeliveryRow:
-        """A fresh ``pending`` row (woken at ``wake_at``, if given)."""
+        """A fresh ``pending`` row (woken at ``wake_at``, if given).
+
+        Values of the exact types the fields hold (what the hand-on passes for every alert)
+        are set as they are, as validation would keep them (``_NEW_SET``: no validator of
+        ours on this model); any other value goes through validation, as before."""
         key = alert.delivery_key(channel)
+        if (
+            cls is DeliveryRow
+            and type(alert) is Alert
+            and type(channel) is str
+            and type(now) is datetime
+            and (wake_at is None or type(wake_at) is datetime)
+        ):
+            row = _new(cls)
+            _set_values(row, {
+                "id": row_id(key), "key": key, "watch": alert.watch, "item_id": alert.item.id,
+                "channel": channel, "status": "pending", "attempts": 0, "created_at": now,
+                "updated_at": now, "next_attempt_at": None, "wake_at": wake_at, "sent_at": None,
+                "last_error": "", "detail": "", "possible_duplicate": False, "story": None,
+                "thread_ref": None, "alert": alert,
+            })  # fmt: skip
+            _set_fields_set(row, set(_NEW_SET))
+            _set_extra(row, None)
+            _set_private(row, None)
+            return row
         return cls(
             id=row_id(key),
             key=key,
@@ -84,6 +107,21 @@ class DeliveryRow(Frozen):
             update={"status": status, "updated_at": now, "wake_at": wake, **changes}
         )
 
+
+# What validation sets on a new row (``DeliveryRow.new``): its values in the fields' order, the
+# fields given, no extra, no private values (through the slots, as ``matching.made`` does).
+_NEW_SET = frozenset(
+    {"id", "key", "watch", "item_id", "channel", "status", "created_at", "updated_at"}
+    | {"wake_at", "alert"}
+)
+_new = object.__new__
+_set_values = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+assert not DeliveryRow.__pydantic_decorators__.field_validators
+assert not DeliveryRow.__pydantic_decorators__.model_validators
+assert DeliveryRow.model_post_init is BaseModel.model_post_init
 
 _ALERT_LAST = {"alert"}  # DeliveryRow's last field (checked below): its JSON ends the row's
 assert list(DeliveryRow.model_fields)[-1] == "alert"
