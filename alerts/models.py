@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,21 +26,34 @@ class Frozen(BaseModel):
         it, without the calls they take per part."""
         if deep or self.__pydantic_extra__ or getattr(self, "__pydantic_private__", None):
             return super().model_copy(update=update, deep=deep)
-        copied = _new(type(self))
         values = self.__dict__.copy()
         fields_set = set(self.__pydantic_fields_set__)
         if update:
             values.update(update)
             fields_set.update(update)
-        _set(copied, "__dict__", values)
-        _set(copied, "__pydantic_extra__", None)
-        _set(copied, "__pydantic_fields_set__", fields_set)
-        _set(copied, "__pydantic_private__", None)
-        return copied
+        return constructed(type(self), values, fields_set)
 
 
+M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
-_set = object.__setattr__
+# Through the slots' own descriptors, bound once (as ``matching.made`` sets them).
+_set_values = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def constructed(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """An instance of ``cls`` holding ``values`` (every field, in the fields' order), as
+    ``model_construct`` makes one, without validation: no extras, no private values, the
+    fields ``fields_set`` given. For values validation would keep as they are."""
+    model = _new(cls)
+    _set_values(model, values)
+    _set_fields_set(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, None)
+    made_model: M = model
+    return made_model
 
 
 class Item(Frozen):

@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from alerts.delivery.ledger import DeliveryRow
-from alerts.models import Alert, Hit, Item
+from alerts.matching import _kept
+from alerts.models import Alert, Hit, Item, constructed
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
@@ -78,3 +79,31 @@ def test_a_new_row_is_what_validation_makes() -> None:
             assert made.model_dump_json() == validated.model_dump_json()
     with pytest.raises(ValidationError):
         DeliveryRow.new(alert, "ops", "not a time")  # type: ignore[arg-type]
+
+
+def test_an_alert_is_what_validation_makes() -> None:
+    """``build_alerts`` makes each alert without validation when its values are of the exact
+    types its fields hold: equal to the validated alert in every way; other values (a list of
+    hits, a str subclass) are validated as before, a wrong one refused."""
+
+    class Name(str):
+        """A str of another type."""
+
+    row, *_ = _rows()
+    kept = row.alert.model_dump()
+    values = {**dict(row.alert), "ruleset_version": "v1"}
+    assert _kept(values)
+    for changed in ({}, {"hits": list(row.alert.hits)}, {"watch_name": Name("W")}):
+        given = {**values, **changed}
+        made_one = constructed(Alert, dict(given), set(given)) if _kept(given) else Alert(**given)
+        validated = Alert(**given)
+        assert made_one == validated
+        assert list(made_one.__dict__) == list(validated.__dict__)
+        assert made_one.__pydantic_fields_set__ == validated.__pydantic_fields_set__
+        assert hash(made_one) == hash(validated)
+        assert made_one.model_dump_json() == validated.model_dump_json()
+        assert made_one.model_dump() == {**kept, "ruleset_version": "v1"}
+    assert not _kept({**values, "hits": list(row.alert.hits)})
+    assert not _kept({**values, "channels": (Name("ops"),)})
+    with pytest.raises(ValidationError):
+        Alert(**{**values, "hits": ("not a hit",)})

@@ -10,7 +10,7 @@ from typing import Literal, Protocol, get_args
 from pydantic import BaseModel, Field
 
 from alerts.delivery.claim import claim_value, held_by, seconds_left
-from alerts.models import Alert, Frozen
+from alerts.models import Alert, Frozen, constructed
 
 # The one list of statuses: the CLI, the console, the metrics and the Lua (FINAL) read these.
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
@@ -75,18 +75,14 @@ class DeliveryRow(Frozen):
             and type(now) is datetime
             and (wake_at is None or type(wake_at) is datetime)
         ):
-            row = _new(cls)
-            _set_values(row, {
+            values = {
                 "id": row_id(key), "key": key, "watch": alert.watch, "item_id": alert.item.id,
                 "channel": channel, "status": "pending", "attempts": 0, "created_at": now,
                 "updated_at": now, "next_attempt_at": None, "wake_at": wake_at, "sent_at": None,
                 "last_error": "", "detail": "", "possible_duplicate": False, "story": None,
                 "thread_ref": None, "alert": alert,
-            })  # fmt: skip
-            _set_fields_set(row, set(_NEW_SET))
-            _set_extra(row, None)
-            _set_private(row, None)
-            return row
+            }  # fmt: skip
+            return constructed(cls, values, set(_NEW_SET))
         return cls(
             id=row_id(key),
             key=key,
@@ -108,17 +104,12 @@ class DeliveryRow(Frozen):
         )
 
 
-# What validation sets on a new row (``DeliveryRow.new``): its values in the fields' order, the
-# fields given, no extra, no private values (through the slots, as ``matching.made`` does).
+# The fields ``DeliveryRow.new`` gives a new row (its others keep their defaults); no validator
+# of ours runs on the model (validation would keep those values as they are).
 _NEW_SET = frozenset(
     {"id", "key", "watch", "item_id", "channel", "status", "created_at", "updated_at"}
     | {"wake_at", "alert"}
 )
-_new = object.__new__
-_set_values = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 assert not DeliveryRow.__pydantic_decorators__.field_validators
 assert not DeliveryRow.__pydantic_decorators__.model_validators
 assert DeliveryRow.model_post_init is BaseModel.model_post_init
