@@ -24,7 +24,8 @@ class Frozen(BaseModel):
         alert) is made in one step: the fields (``update`` over them, not validated), the
         fields set, no extras or private values, as pydantic's ``__copy__`` and update make
         it, without the calls they take per part."""
-        if deep or self.__pydantic_extra__ or getattr(self, "__pydantic_private__", None):
+        private = getattr(self, "__pydantic_private__", None)
+        if deep or private or self.__pydantic_extra__ is not None:  # extra="allow": pydantic's
             return super().model_copy(update=update, deep=deep)
         values = self.__dict__.copy()
         fields_set = set(self.__pydantic_fields_set__)

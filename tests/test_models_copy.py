@@ -8,11 +8,11 @@ import pickle
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alerts.delivery.ledger import DeliveryRow
 from alerts.matching import _kept
-from alerts.models import Alert, Hit, Item, constructed
+from alerts.models import Alert, Frozen, Hit, Item, constructed
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
@@ -107,3 +107,17 @@ def test_an_alert_is_what_validation_makes() -> None:
     assert not _kept({**values, "channels": (Name("ops"),)})
     with pytest.raises(ValidationError):
         Alert(**{**values, "hits": ("not a hit",)})
+
+
+def test_a_model_with_extras_is_copied_by_pydantic() -> None:
+    """A Frozen model that allows extras (none of ours does) is copied by pydantic's own
+    ``model_copy``: an unknown key of the update goes among its extras."""
+
+    class Open(Frozen):
+        model_config = ConfigDict(frozen=True, extra="allow")
+        a: int = 0
+
+    ours = Open(a=1).model_copy(update={"a": 2, "b": 3})
+    theirs = BaseModel.model_copy(Open(a=1), update={"a": 2, "b": 3})
+    assert ours.__pydantic_extra__ == theirs.__pydantic_extra__ == {"b": 3}
+    assert ours.__dict__ == theirs.__dict__ == {"a": 2}
