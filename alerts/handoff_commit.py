@@ -85,6 +85,9 @@ def commit(
     return recorded, silences
 
 
+_ITEM_JSON = Item.__pydantic_serializer__.to_json  # what ``Item.model_dump_json`` decodes
+
+
 def write(
     h: Stores,
     rows: Sequence[DeliveryRow],
@@ -139,7 +142,7 @@ def _write(
     for n, item in enumerate(items, 1):
         at[item.id] = n
         keys.append(archive.key(item.id))  # its seen mark too (``dedup``)
-        args += [item.id, item.model_dump_json()]
+        args += [item.id, _ITEM_JSON(item)]  # ``model_dump_json``'s bytes, not decoded
     for row in rows:
         row_keys, row_args = ledger.keys_args("insert", row)
         keys += row_keys

@@ -5,8 +5,9 @@ Messages between tasks are these models dumped with ``model_dump(mode="json")``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,43 @@ class Frozen(BaseModel):
     """Base for immutable values: unknown keys are errors, instances are hashable."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """``BaseModel.model_copy``. A shallow copy (a row moved on, an item dated: several an
+        alert) is made in one step: the fields (``update`` over them, not validated), the
+        fields set, no extras or private values, as pydantic's ``__copy__`` and update make
+        it, without the calls they take per part."""
+        private = getattr(self, "__pydantic_private__", None)
+        if deep or private or self.__pydantic_extra__ is not None:  # extra="allow": pydantic's
+            return super().model_copy(update=update, deep=deep)
+        values = self.__dict__.copy()
+        fields_set = set(self.__pydantic_fields_set__)
+        if update:
+            values.update(update)
+            fields_set.update(update)
+        return constructed(type(self), values, fields_set)
+
+
+M = TypeVar("M", bound=BaseModel)
+_new = object.__new__
+# Through the slots' own descriptors, bound once (as ``matching.made`` sets them).
+_set_values = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def constructed(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """An instance of ``cls`` holding ``values`` (every field, in the fields' order), as
+    ``model_construct`` makes one, without validation: no extras, no private values, the
+    fields ``fields_set`` given. For values validation would keep as they are."""
+    model = _new(cls)
+    _set_values(model, values)
+    _set_fields_set(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, None)
+    made_model: M = model
+    return made_model
 
 
 class Item(Frozen):

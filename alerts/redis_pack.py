@@ -60,3 +60,23 @@ def packer_options(options: dict[str, Any]) -> dict[str, Any]:
     if encoding not in UTF8 or errors != "strict":
         return options
     return {**options, "command_packer": HiredisPacker(encoding, errors)}
+
+
+_FLOATS: dict[float, str] = {}  # a float -> its repr, for the last floats asked
+_FLOATS_KEPT = 1024
+
+
+def float_text(x: float) -> str:
+    """``repr(x)``, what Redis is sent for a float, kept for the last floats asked: a hand-on
+    writes a row's times twice (recorded, finished) and the story threshold for every alert,
+    and a float's shortest repr costs thousands of instructions. Only positive floats are
+    kept (one bit pattern each); others (0.0 and -0.0, or an int, are equal keys of another
+    text) are written by ``repr`` each time."""
+    if type(x) is not float or not x > 0:
+        return repr(x)
+    text = _FLOATS.get(x)
+    if text is None:
+        if len(_FLOATS) >= _FLOATS_KEPT:
+            _FLOATS.clear()
+        text = _FLOATS[x] = repr(x)
+    return text

@@ -11,7 +11,7 @@ from redis._parsers.encoders import Encoder
 from redis.connection import PythonRespSerializer
 
 from alerts.redis_conn import connect
-from alerts.redis_pack import HiredisPacker, packer_options
+from alerts.redis_pack import HiredisPacker, float_text, packer_options
 
 REDIS_PY = PythonRespSerializer(10**9, Encoder("utf-8", "strict", False).encode)
 
@@ -75,3 +75,14 @@ def test_a_connected_client_packs_with_it_and_runs_scripts(redis_url: str) -> No
             client.set("k", None)  # type: ignore[arg-type]
     finally:
         client.close()
+
+
+def test_float_text_is_repr() -> None:
+    """``float_text`` writes every float as ``repr`` does, kept or not: zeros of both signs,
+    ints equal to a float, infinities, NaN, subnormals and times, asked twice each, past the
+    number kept."""
+    values: list[float] = [0.0, -0.0, 1.0, 1, -1.5, 0.1, 1e-320, 5e-324, 1.7976931348623157e308]
+    values += [float("inf"), float("-inf"), float("nan"), 1765051200.123456, 0.55]
+    values += [1765051200 + n / 7 for n in range(3000)]
+    for value in values * 2:
+        assert float_text(value) == repr(value)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from alerts.delivery.claim import claim_value, held_by, seconds_left
-from alerts.models import Alert, Frozen
+from alerts.models import Alert, Frozen, constructed
 
 # The one list of statuses: the CLI, the console, the metrics and the Lua (FINAL) read these.
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
@@ -62,8 +62,27 @@ class DeliveryRow(Frozen):
     def new(
         cls, alert: Alert, channel: str, now: datetime, wake_at: datetime | None = None
     ) -> DeliveryRow:
-        """A fresh ``pending`` row (woken at ``wake_at``, if given)."""
+        """A fresh ``pending`` row (woken at ``wake_at``, if given).
+
+        Values of the exact types the fields hold (what the hand-on passes for every alert)
+        are set as they are, as validation would keep them (``_NEW_SET``: no validator of
+        ours on this model); any other value goes through validation, as before."""
         key = alert.delivery_key(channel)
+        if (
+            cls is DeliveryRow
+            and type(alert) is Alert
+            and type(channel) is str
+            and type(now) is datetime
+            and (wake_at is None or type(wake_at) is datetime)
+        ):
+            values = {
+                "id": row_id(key), "key": key, "watch": alert.watch, "item_id": alert.item.id,
+                "channel": channel, "status": "pending", "attempts": 0, "created_at": now,
+                "updated_at": now, "next_attempt_at": None, "wake_at": wake_at, "sent_at": None,
+                "last_error": "", "detail": "", "possible_duplicate": False, "story": None,
+                "thread_ref": None, "alert": alert,
+            }  # fmt: skip
+            return constructed(cls, values, set(_NEW_SET))
         return cls(
             id=row_id(key),
             key=key,
@@ -83,6 +102,46 @@ class DeliveryRow(Frozen):
         return self.model_copy(
             update={"status": status, "updated_at": now, "wake_at": wake, **changes}
         )
+
+
+# The fields ``DeliveryRow.new`` gives a new row (its others keep their defaults); no validator
+# of ours runs on the model (validation would keep those values as they are).
+_NEW_SET = frozenset(
+    {"id", "key", "watch", "item_id", "channel", "status", "created_at", "updated_at"}
+    | {"wake_at", "alert"}
+)
+assert not DeliveryRow.__pydantic_decorators__.field_validators
+assert not DeliveryRow.__pydantic_decorators__.model_validators
+assert DeliveryRow.model_post_init is BaseModel.model_post_init
+
+_ALERT_LAST = {"alert"}  # DeliveryRow's last field (checked below): its JSON ends the row's
+assert list(DeliveryRow.model_fields)[-1] == "alert"
+_ROW_JSON = DeliveryRow.__pydantic_serializer__.to_json  # what ``model_dump_json`` decodes
+_ALERT_JSON = Alert.__pydantic_serializer__.to_json  # the schema a row's alert is dumped by
+_ALERTS: dict[int, tuple[Alert, bytes]] = {}  # id -> the alert (held: its id not reused), JSON
+_ALERTS_KEPT = 256
+
+
+def row_json(row: DeliveryRow) -> bytes:
+    """``row.model_dump_json()`` in UTF-8 (as Redis is sent it): the row's own fields, then its
+    alert's JSON as ``alert_json`` keeps it. The alert (its item and hits) is most of a row's
+    JSON, and a hand-on writes each row three times (recorded, claimed, finished): the alert
+    is dumped once."""
+    own = _ROW_JSON(row, exclude=_ALERT_LAST)
+    return b"".join((own[:-1], b',"alert":', alert_json(row.alert), b"}"))
+
+
+def alert_json(alert: Alert) -> bytes:
+    """``alert.model_dump_json()`` in UTF-8, kept for the last alerts dumped, by identity (a
+    frozen model; an equal alert, say a datetime in another zone, may dump otherwise)."""
+    kept = _ALERTS.get(id(alert))
+    if kept is not None and kept[0] is alert:
+        return kept[1]
+    text = _ALERT_JSON(alert)
+    if len(_ALERTS) >= _ALERTS_KEPT:
+        _ALERTS.clear()
+    _ALERTS[id(alert)] = (alert, text)
+    return text
 
 
 @dataclass(frozen=True)

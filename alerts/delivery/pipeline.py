@@ -289,6 +289,9 @@ def _send(deps: DeliveryDeps, row: DeliveryRow, reply_to: str | None) -> SendRes
         return SendResult(ok=False, retryable=True, error=f"notifier raised {type(exc).__name__}")
 
 
+_SENT = Outcome(status="sent", detail="sent")  # frozen: one for every plain send
+
+
 def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> tuple[DeliveryRow, Outcome]:
     """The row to write after a send (sent, retrying with backoff, or dead) and the outcome."""
     now = deps.clock()
@@ -297,7 +300,7 @@ def record(deps: DeliveryDeps, row: DeliveryRow, result: SendResult) -> tuple[De
         sent = row.moved(
             "sent", now, sent_at=now, thread_ref=result.thread_ref, last_error="", detail=detail
         )
-        return sent, Outcome(status="sent", detail=detail or "sent")
+        return sent, Outcome(status="sent", detail=detail) if detail else _SENT
     error = deps.scrub(result.error or "send failed")
     conf = deps.conf
     if not should_retry(row.attempts, conf.max_attempts, retryable=result.retryable):

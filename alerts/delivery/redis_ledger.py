@@ -17,9 +17,10 @@ from alerts.delivery.claim import (
     seconds_left,
     split_value,
 )
-from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow
+from alerts.delivery.ledger import FINAL, UNINDEXED, Begun, DeliveryRow, row_json
 from alerts.delivery.ledger_lua import FINISHES_SCRIPT, LEDGER_SCRIPT
 from alerts.redis_conn import Durability
+from alerts.redis_pack import float_text
 
 # About one write in this many trims the indexes it touches (sampled by row id: see ledger_lua).
 TRIM_ONE_IN = 16
@@ -123,15 +124,15 @@ class RedisLedger:
             f"{self.p}idx:watch:{row.watch}",
             f"{self.p}wake",
         ]
-        wake = repr(row.wake_at.timestamp()) if row.wake_at is not None else ""
+        wake = float_text(row.wake_at.timestamp()) if row.wake_at is not None else ""
         args: list[Any] = [
             mode,
-            row.model_dump_json(),
+            row_json(row),
             row.status,
             row.id,
-            repr(created),
+            float_text(created),
             self.ttl,
-            f"({created - self.ttl!r}",
+            "(" + float_text(created - self.ttl),
             wake,
             "1" if force else "0",
             f"{self.p}idx:status:",

@@ -13,6 +13,7 @@ import redis
 
 from alerts.delivery.minhash import NUM_PERM
 from alerts.delivery.stories_lua import ASSIGN, FIND, PLACE
+from alerts.redis_pack import float_text
 
 # 16 bands of 4 rows: two signatures become candidates from a Jaccard of about (1/16)**(1/4) = 0.5.
 BANDS, ROWS = 16, 4
@@ -28,10 +29,17 @@ def similarity(a: bytes, b: bytes) -> float:
 def bands(sig: bytes) -> list[str]:
     """The LSH band keys of a signature: band number and a short hash of its rows."""
     width = ROWS * 8
-    return [
-        f"{i}:{hashlib.blake2b(sig[i * width : (i + 1) * width], digest_size=8).hexdigest()}"
-        for i in range(BANDS)
-    ]
+    out: list[str] = []
+    for i, prefix in enumerate(_BAND_PREFIXES):
+        # a copy of the empty 8-byte BLAKE2b: its parameters parsed and set up once
+        hashed = _BLAKE2B_8.copy()
+        hashed.update(sig[i * width : (i + 1) * width])
+        out.append(prefix + hashed.hexdigest())
+    return out
+
+
+_BLAKE2B_8 = hashlib.blake2b(digest_size=8)  # never updated: only copied
+_BAND_PREFIXES = [f"{i}:" for i in range(BANDS)]
 
 
 def best_match(sig: bytes, candidates: list[tuple[str, bytes]]) -> tuple[str, float] | None:
@@ -239,10 +247,11 @@ class RedisStories:
             self._gen(watch, t),
             self._gen(watch, at),
         ]
-        stamped = repr(at).encode() + b"|" + sig
-        head: list[str | bytes | int] = [repr(t), self._sig_prefix(watch), new.story, self.ttl]
+        stamped = float_text(at).encode() + b"|" + sig
+        head: list[str | bytes | int] = [float_text(t), self._sig_prefix(watch), new.story]
+        head.append(self.ttl)
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
-        args = [*head, stamped, 2 * self.window + 3600, repr(new.threshold), sig, *thread]
+        args = [*head, stamped, 2 * self.window + 3600, float_text(new.threshold), sig, *thread]
         return keys, [*args, "1" if fresh else "0", " ".join(bands(sig))]
 
     def thread(self, story: str, channel: str) -> str | None:

@@ -23,7 +23,7 @@ from typing import Any
 import redis
 
 from alerts.delivery.claim import claim_value
-from alerts.delivery.ledger import Begun, DeliveryRow
+from alerts.delivery.ledger import Begun, DeliveryRow, row_json
 from alerts.delivery.ledger_lua import LEDGER_SCRIPT
 from alerts.delivery.limits import TAKE, Pace, RedisLimits
 from alerts.delivery.redis_ledger import RedisLedger, begun_of, claim_args
@@ -112,7 +112,7 @@ def step_keys_args(
     (pk, pa), (qk, qa) = _place_take(
         stories, limits, row, ahead.sig, ahead.new, ahead.pace, now, fresh=fresh
     )
-    value = claim_value(token, now, lease) + row.model_dump_json()
+    value = claim_value(token, now, lease).encode() + row_json(row)
     return [*pk, *qk], [len(pa), len(qa), value, *pa, *qa]
 
 

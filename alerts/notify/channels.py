@@ -132,7 +132,8 @@ class ChannelNotifier:
         result = sender.send(rendered[sender.kind], reply_to=reply_to)
         if result.ok:  # an alert's delivery line (``handoff``) says it with its ids: DEBUG here
             level = logging.INFO if isinstance(content, Digest) else logging.DEBUG
-            log.log(level, "sent %s to %s", _what(content), sender.label)
+            if log.isEnabledFor(level):  # its text made only for a line written
+                log.log(level, "sent %s to %s", _what(content), sender.label)
         else:
             log.warning("send to %s failed: %s", sender.label, result.error)
         return result

@@ -188,8 +188,9 @@ class WebhookPoster:
         else:
             wire.close()
         # urllib3's request line, for the same DEBUG logs (scrubbed: see ``scrub.LOGGERS``)
-        log.debug('%s://%s:%s "POST %s HTTP/1.1" %s %s', self.scheme, *self._address,
-                  self.path, reply.status, len(reply.body))  # fmt: skip
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug('%s://%s:%s "POST %s HTTP/1.1" %s %s', self.scheme, *self._address,
+                      self.path, reply.status, len(reply.body))  # fmt: skip
         return Answer(reply.status, reply.headers, reply.body)
 
     def _request(self, body: bytes, headers: dict[str, str]) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import re
@@ -13,6 +14,7 @@ from datasketch import MinHash
 
 from alerts.delivery import minhash
 from alerts.delivery.minhash import NUM_PERM, numpy_signature, shingles, signature
+from alerts.delivery.stories import BANDS, ROWS, bands
 from alerts.models import Item
 
 WORDS = [
@@ -136,3 +138,37 @@ def test_lead_is_the_whole_texts_first_words() -> None:
         text = "".join(p + s for p, s in zip(parts, seps, strict=True))
         for count in (1, 5, 60):
             assert minhash.lead(text, count) == word.findall(text)[:count], (text, count)
+
+
+def test_lead_of_ascii_text_is_the_regex_words() -> None:
+    """On ASCII text (split without the regex) ``lead`` gives ``\\w+``'s words, lowered when
+    asked: every ASCII character, control characters and ``_`` included, as a word's part or
+    a separator, and the same for text with a character past ASCII (the regex's path)."""
+    rng = random.Random(17)
+    word = re.compile(r"\w+", re.UNICODE)
+    chars = [chr(c) for c in range(128)] + list("abcXYZ09_") * 8
+    for n in range(3000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 900)))
+        if n % 3 == 0:
+            text += rng.choice(("Über", "ß", "İstanbul", "Київ"))
+        for count in (1, 5, 60):
+            whole = word.findall(text)[:count]
+            assert minhash.lead(text, count) == whole, (text, count)
+            lowered = [w.lower() for w in whole]
+            assert minhash.lead(text, count, lowered=True) == lowered, (text, count)
+
+
+def test_bands_are_each_rows_short_blake2b() -> None:
+    """A signature's band keys: the band's number and the 8-byte BLAKE2b of its rows, as
+    stored in Redis (the copies of one prepared hash give each band's own digest)."""
+    rng = random.Random(5)
+    for _ in range(200):
+        sig = rng.randbytes(NUM_PERM * 8)
+        width = ROWS * 8
+        assert bands(sig) == [
+            f"{i}:{hashlib.blake2b(sig[i * width : (i + 1) * width], digest_size=8).hexdigest()}"
+            for i in range(BANDS)
+        ]
+    assert bands(signature(Item(id="1", source="s", title="Flood warning"))) == bands(
+        signature(Item(id="2", source="s", title="Flood warning"))
+    )

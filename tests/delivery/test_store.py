@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import zlib
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 import redis
 
 from alerts.delivery import memory_store, redis_store
 from alerts.delivery.buffer import Held
-from alerts.delivery.ledger import DeliveryRow
+from alerts.delivery.ledger import DeliveryRow, row_json
 from alerts.delivery.minhash import signature
 from alerts.delivery.redis_ledger import TRIM_ONE_IN
 from alerts.delivery.silences import add_silence, expire_silence, list_silences, silenced_by
 from alerts.delivery.store import finish_all
 from alerts.delivery.stories import Placement, own_story
-from alerts.models import Item
+from alerts.models import Alert, Hit, Item
 from tests.delivery.helpers import T0, make_alert
 from tests.support.redis_server import RedisServer
 
@@ -319,3 +319,31 @@ def test_a_batch_of_finishes_answers_each_row_a_refused_one_false(store):
     done = [(mine.moved("sent", T0), "a"), (twins.moved("retrying", T0), "b")]
     assert finish_all(store, done) == [True, False]
     assert [led.get(r.id).status for r in (mine, twins)] == ["sent", "sent"]
+
+
+def test_a_rows_json_is_its_model_dump_with_the_alert_dumped_once() -> None:
+    """``row_json``, what the Redis ledger writes: ``model_dump_json``'s bytes for every kind of
+    row (moved on, flagged, threaded, texts past ASCII, control characters, zoned times), its
+    alert's JSON kept for the next row of the same alert (even after the cache starts over)."""
+    zone = timezone(timedelta(hours=3))
+    texts = ["Київ: «тревога»\u2028", 'quote " back \\ slash\n\t\x00\x7f', "東京 😀"]
+    for n, text in enumerate(texts * 3):
+        item = Item(
+            id=f"i{n}", source="s", title=text, body=text * 3, url="https://example.org/ä?x=1",
+            published=T0.astimezone(zone) if n % 2 else None, language="uk",
+            language_source="detected" if n % 3 else None,
+        )  # fmt: skip
+        hits = (Hit(term="t", field="title", start=0, end=1, text=text[:1], how=("exact",)),)
+        alert = Alert(watch=f"w{n}", watch_name=text, item=item, hits=hits, channels=("ops",))
+        first = DeliveryRow.new(alert, "ops", T0.astimezone(zone), wake_at=T0 + timedelta(1))
+        rows = [
+            first,
+            first.moved("sending", T0, attempts=1, possible_duplicate=True, story=text),
+            first.moved("sent", T0, sent_at=T0, thread_ref=text, detail=text, last_error=text),
+        ]
+        for each in rows:
+            assert row_json(each) == each.model_dump_json().encode()
+            assert row_json(each) == each.model_dump_json().encode()  # the alert's JSON kept
+    for n in range(600):  # more alerts than are kept: the cache starts over, still right
+        row_n = row(n)
+        assert row_json(row_n) == row_n.model_dump_json().encode()
