@@ -1,6 +1,8 @@
 """The Celery consumer's cost per task message at a paced rate: CPU, context switches, syscalls.
 
-One worker as ``alerts worker`` starts it (2 prefork children) on a private Redis; no-op tasks
+One worker as ``alerts worker --pool POOL`` starts it (``--pool prefork``: one Celery worker of 2
+children, the parent is Celery's consumer; ``--pool solo``, the default: 2 solo workers under
+the supervisor, each its own consumer) on a private Redis; no-op tasks
 (``alerts.ping``) sent at ``--rate`` a second, one at a time (a quiet queue: the consumer
 blocks in BRPOP between them, as at 100 alerting items/s). Over the measured window it reports
 the pool parent's CPU (psutil), voluntary context switches (its wake-ups) and, with
@@ -43,6 +45,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds sent before it")
     parser.add_argument("--strace", action="store_true", help="count syscalls (strace -c)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose workers/ runs")
+    parser.add_argument("--pool", choices=("solo", "prefork"), default="solo")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rules = Path(tmp) / "rules"
@@ -52,6 +55,7 @@ def main() -> None:
             config = write_config(Path(tmp), rules_dir=str(rules))
             env = service_env(config, server.url)
             argv = [sys.executable, "-m", "alerts", "worker", "--concurrency", "2"]
+            argv += ["--pool", args.pool]
             worker = Service("worker-ticks", [*argv, "--name", "ticks@%h"], env, cwd=args.code)
             worker.start()
             try:
@@ -89,30 +93,32 @@ def report(args: argparse.Namespace, server: RedisServer, parent: psutil.Process
             tracer.send_signal(signal.SIGINT)
             tracer.wait()
     kids_cpu = sum(b[0] - a[0] for a, b in zip(kids0, kids1, strict=True))
+    tree = (cpu1 - cpu0 + kids_cpu) / sent
     kids_ctx = sum(b[1] - a[1] for a, b in zip(kids0, kids1, strict=True))
     code = "this tree" if args.code == ROOT else str(args.code)
     print(
-        f"consumer ({code}) at {args.rate:g}/s, {sent} tasks: "
+        f"{'consumer' if args.pool == 'prefork' else 'supervisor'} ({code}) at {args.rate:g}/s, "
+        f"{sent} tasks: "
         f"CPU {(cpu1 - cpu0) / sent * 1e3:.3f} ms/task, "
         f"voluntary switches {(ctx1.voluntary - ctx0.voluntary) / sent:.2f}/task, "
-        f"involuntary {(ctx1.involuntary - ctx0.involuntary) / sent:.2f}/task; pool children: "
+        f"involuntary {(ctx1.involuntary - ctx0.involuntary) / sent:.2f}/task; its children: "
         f"CPU {kids_cpu / sent * 1e3:.3f} ms/task, voluntary switches {kids_ctx / sent:.2f}/task"
     )
     if tracer is not None:
         print(syscalls(out.read_text(), sent))
         out.unlink()
+    print(f"the worker's processes together ({args.pool}): CPU {tree * 1e3:.3f} ms/task")
     burst = queued_at_once(app, server, parent, sent)
-    paced = (cpu1 - cpu0) / sent
     print(
-        f"baseline, {sent} tasks queued at once: CPU {burst * 1e3:.3f} ms/task; "
-        f"paced / queued {paced / burst:.2f}x"
+        f"baseline, {sent} tasks queued at once: the worker's processes' CPU {burst * 1e3:.3f} "
+        f"ms/task; paced / queued {tree / burst:.2f}x"
     )
 
 
 def queued_at_once(app: Celery, server: RedisServer, parent: psutil.Process, tasks: int) -> float:
-    """The pool parent's CPU seconds per task for ``tasks`` no-op tasks queued at once."""
+    """The worker's processes' CPU seconds per task for ``tasks`` no-op tasks queued at once."""
     client = redis.Redis.from_url(server.url)
-    cpu0 = sum(parent.cpu_times()[:2])
+    cpu0 = _tree_cpu(parent)
     with app.producer_or_acquire() as producer:
         for n in range(tasks):
             app.send_task("alerts.ping", args=[f"b{n}"], producer=producer)
@@ -120,7 +126,12 @@ def queued_at_once(app: Celery, server: RedisServer, parent: psutil.Process, tas
     while (client.llen("alerts") or client.hlen("unacked")) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # the last task's ack
-    return (sum(parent.cpu_times()[:2]) - cpu0) / tasks
+    return (_tree_cpu(parent) - cpu0) / tasks
+
+
+def _tree_cpu(parent: psutil.Process) -> float:
+    """CPU seconds of ``parent`` and its children (the pool, or the solo workers)."""
+    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children()])
 
 
 def pace(send: object, rate: float, seconds: float, first: int) -> int:
