@@ -25,7 +25,8 @@ class Frozen(BaseModel):
         fields set, no extras or private values, as pydantic's ``__copy__`` and update make
         it, without the calls they take per part."""
         private = getattr(self, "__pydantic_private__", None)
-        if deep or private or self.__pydantic_extra__ is not None:  # extra="allow": pydantic's
+        extras = type(self).model_config.get("extra") == "allow" or self.__pydantic_extra__
+        if deep or private is not None or extras:  # private values or extras: pydantic's own
             return super().model_copy(update=update, deep=deep)
         values = self.__dict__.copy()
         fields_set = set(self.__pydantic_fields_set__)

@@ -8,7 +8,7 @@ import pickle
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from alerts.delivery.ledger import DeliveryRow
 from alerts.matching import _kept
@@ -121,3 +121,24 @@ def test_a_model_with_extras_is_copied_by_pydantic() -> None:
     theirs = BaseModel.model_copy(Open(a=1), update={"a": 2, "b": 3})
     assert ours.__pydantic_extra__ == theirs.__pydantic_extra__ == {"b": 3}
     assert ours.__dict__ == theirs.__dict__ == {"a": 2}
+
+
+class _Private(Frozen):
+    """A frozen model with a private value that has no default (its store starts empty)."""
+
+    name: str = "x"
+    _note: str = PrivateAttr()
+
+
+def test_a_model_with_private_values_is_copied_by_pydantic() -> None:
+    model = _Private()
+    assert model.model_copy() == BaseModel.model_copy(model) == model
+
+
+def test_a_long_alerts_json_is_not_kept() -> None:
+    from alerts.delivery import ledger
+
+    item = Item(id="i2", source="s", title="t", body="x" * (ledger._ALERT_KEPT_BYTES + 1))
+    alert = Alert(watch="w1", watch_name="W", item=item, hits=(), channels=("ops",))
+    assert ledger.alert_json(alert) == alert.model_dump_json().encode()
+    assert id(alert) not in ledger._ALERTS

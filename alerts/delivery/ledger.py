@@ -120,6 +120,7 @@ _ROW_JSON = DeliveryRow.__pydantic_serializer__.to_json  # what ``model_dump_jso
 _ALERT_JSON = Alert.__pydantic_serializer__.to_json  # the schema a row's alert is dumped by
 _ALERTS: dict[int, tuple[Alert, bytes]] = {}  # id -> the alert (held: its id not reused), JSON
 _ALERTS_KEPT = 256
+_ALERT_KEPT_BYTES = 64 * 1024  # at most 16 MiB held, however long the items
 
 
 def row_json(row: DeliveryRow) -> bytes:
@@ -138,6 +139,8 @@ def alert_json(alert: Alert) -> bytes:
     if kept is not None and kept[0] is alert:
         return kept[1]
     text = _ALERT_JSON(alert)
+    if len(text) > _ALERT_KEPT_BYTES:  # a long item is not held after its task
+        return text
     if len(_ALERTS) >= _ALERTS_KEPT:
         _ALERTS.clear()
     _ALERTS[id(alert)] = (alert, text)

@@ -36,6 +36,11 @@ def build_alerts(ruleset: RuleSet, item: Item, matches: list[Match]) -> list[Ale
 
 
 _ALERT_FIELDS = frozenset(Alert.model_fields)
+# The values above name every field, in order: a field added to Alert must be added there too
+# (else a fast-path alert would lack it).
+assert tuple(Alert.model_fields) == (
+    "watch", "watch_name", "item", "hits", "clause", "ruleset_version", "channels"
+)  # fmt: skip
 assert not Alert.__pydantic_decorators__.field_validators
 assert not Alert.__pydantic_decorators__.model_validators
 

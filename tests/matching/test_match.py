@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alerts.matching import Matcher, build_alerts
-from alerts.models import Item
+from alerts.models import Alert, Item
 from tests.matching.helpers import fired, item, ruleset_of
 
 
@@ -173,3 +173,14 @@ def test_one_matcher_many_watches_only_the_right_ones_fire(tmp_path: Path) -> No
 def test_item_fields_are_all_searched(tmp_path: Path) -> None:
     matcher = one_watch(tmp_path, "any: [Kaluga]")
     assert fired(matcher, Item(id="i", source="s", title="x", summary="in Kaluga")) == ["w"]
+
+
+def test_build_alerts_makes_what_validation_makes(tmp_path: Path) -> None:
+    """Alerts are made without validation (``models.constructed``): every field, in order, set
+    as validation sets it (a field added to Alert but not to build_alerts fails here)."""
+    matcher = one_watch(tmp_path, "name: Kaluga region\nany: [Kaluga]")
+    it = item("Kaluga")
+    (alert,) = build_alerts(matcher.ruleset, it, matcher.match(it))
+    validated = Alert(**{name: getattr(alert, name) for name in Alert.model_fields})
+    assert alert == validated and list(alert.__dict__) == list(validated.__dict__)
+    assert alert.model_fields_set == validated.model_fields_set
