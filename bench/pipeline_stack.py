@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
-from alerts.commands.main import WORKER_QUIET
+from alerts.commands.main import WORKER_QUIET, solo_workers_argv
 from alerts.matching.shards import QUEUE
 from bench.api_post import wait_listening
 from bench.pipeline_load import make_watches, write_rules
@@ -179,11 +179,9 @@ def workers(stack: Stack, count: int, concurrency: int, pool: str = "solo") -> I
 def _solo_workers(env: dict[str, str], name: str, processes: int, *, app: str) -> Service:
     """``processes`` solo workers of ``app`` under the supervisor, as ``alerts worker`` runs
     ``workers.app`` (``workers/supervisor.py``), once each is ready."""
-    child = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel", "INFO"]
-    child += ["--pool", "solo", "--concurrency", "1", "-Q", QUEUE, *WORKER_QUIET]
-    argv = [sys.executable, "-m", "workers.supervisor", "--processes", str(processes)]
-    service = Service(f"worker-{name}", [*argv, "--name", f"{name}@%h", "--", *child], env)
-    service.start()
+    celery = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel", "INFO"]
+    argv = solo_workers_argv(celery, processes, f"{name}@%h", QUEUE)
+    service = Service(f"worker-{name}", argv, env).start()
     try:
         deadline = time.monotonic() + 120
         while service.output().count(" ready.") < processes:

@@ -273,8 +273,14 @@ class RecordFirst(bootsteps.StartStopStep):
 
     def create(self, w: Any) -> None:
         """Record at once unless the pool hands each task to a child process."""
-        from celery.concurrency.prefork import TaskPool as Prefork
-
         from workers import redis_transport  # not at the top: it imports this module
 
-        redis_transport.Channel.record_at_once = not isinstance(w.pool, Prefork)
+        redis_transport.Channel.record_at_once = runs_tasks_itself(w.pool)
+
+
+def runs_tasks_itself(pool: Any) -> bool:
+    """True for a worker whose tasks run in its own process (any pool but prefork: solo,
+    threads), False where the pool hands each to a child process."""
+    from celery.concurrency.prefork import TaskPool as Prefork
+
+    return not isinstance(pool, Prefork)

@@ -58,16 +58,8 @@ def _logging(**_: Any) -> None:
 def _serve_metrics(**_: Any) -> None:
     """The worker's /metrics, from its main process: the sum over its pool children's files
     (a supervised solo worker leaves it to its supervisor, ``workers/supervisor.py``)."""
-    conf = load_settings().metrics
-    if conf.worker_port is None or inflight.ENV in os.environ:
-        return
-    try:
-        metrics.serve(conf.worker_port, conf.worker_host)
-    except OSError as exc:  # another worker on this host holds the port: run, but say so
-        log.warning("worker metrics not served on %s:%s: %s", conf.worker_host, conf.worker_port,
-                    exc)  # fmt: skip
-        return
-    log.info("worker metrics on http://%s:%s/metrics", conf.worker_host, conf.worker_port)
+    if inflight.ENV not in os.environ:
+        metrics.serve_worker(load_settings().metrics)
 
 
 @worker_shutting_down.connect

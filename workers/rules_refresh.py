@@ -13,10 +13,10 @@ import threading
 from typing import Any
 
 import redis
-from celery.concurrency.prefork import TaskPool as Prefork
 from celery.signals import worker_process_init, worker_ready
 
 from alerts.rules import RuleSetError
+from workers.hub import runs_tasks_itself
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def refresh_forever(stop: threading.Event) -> None:
 def _start_refresh_solo(sender: Any = None, **_: Any) -> None:
     """A worker that runs its tasks in its own process (solo: ``workers/supervisor.py``) has no
     pool processes to start the refresh in: it runs in the worker itself."""
-    if not isinstance(getattr(sender, "pool", None), Prefork):
+    if runs_tasks_itself(getattr(sender, "pool", None)):
         _start_refresh()
 
 

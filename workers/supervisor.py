@@ -39,11 +39,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workers import inflight
+
+if TYPE_CHECKING:
+    from alerts.settings import Settings
 
 log = logging.getLogger("workers.supervisor")
 QUICK_DEATH = 10.0  # a child that dies sooner after its start is restarted after a back-off
@@ -72,7 +75,6 @@ class Child:
     started: float = 0.0
     backoff: float = 0.0
     due: float = 0.0  # when a dead child starts again
-    deaths: list[int] = field(default_factory=list)  # exit codes, for the log and tests
 
 
 class Supervisor:
@@ -116,7 +118,6 @@ class Supervisor:
         """``child`` exited with ``code``: requeue what it held, schedule its restart. Never
         raises: a requeue that fails is tried again (``requeue_pending``)."""
         child.proc = None
-        child.deaths.append(code)
         tags = inflight.held(child.file)
         if tags:
             log.warning(
@@ -267,24 +268,12 @@ def requeue_tags(tags: list[str]) -> int:
     return restored
 
 
-def serve_metrics() -> None:
-    """The children's ``/metrics`` from this parent, when a port is configured."""
-    from alerts.observe.multiproc import ensure_dir
-    from alerts.settings import load_settings
-
-    ensure_dir()  # before the children start: they count in this directory
-    conf = load_settings().metrics
-    if conf.worker_port is None:
-        return
+def serve_metrics(settings: Settings) -> None:
+    """The children's ``/metrics`` from this parent, when a port is configured. Importing the
+    metrics makes the multiprocess directory first: the children, started after, count in it."""
     from alerts.observe import metrics
 
-    try:
-        metrics.serve(conf.worker_port, conf.worker_host)
-    except OSError as exc:
-        log.warning("worker metrics not served on %s:%s: %s", conf.worker_host, conf.worker_port,
-                    exc)  # fmt: skip
-        return
-    log.info("worker metrics on http://%s:%s/metrics", conf.worker_host, conf.worker_port)
+    metrics.serve_worker(settings.metrics)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -300,8 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from alerts.observe.logs import configure_logging
     from alerts.settings import load_settings
 
-    configure_logging(load_settings().log_setup())
-    serve_metrics()
+    settings = load_settings()
+    configure_logging(settings.log_setup())
+    serve_metrics(settings)
     return Supervisor(args.processes, args.name, child_argv).run()
 
 

@@ -57,13 +57,18 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     if (args.pool or settings.worker.pool) == "prefork" or not solo_broker(settings):
         argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue, *WORKER_QUIET)
         return _exec_celery("worker", *argv, quiet=args.quiet)
-    # Solo: that many one-process workers under a supervisor (workers/supervisor.py), each
-    # named after --name (alerts@%h: alerts-1@%h, alerts-2@%h, ...).
-    child = _celery_argv("worker", quiet=args.quiet)
-    child += ["--pool", "solo", "--concurrency", "1", "-Q", queue, *WORKER_QUIET]
-    supervisor = [sys.executable, "-m", "workers.supervisor", "--processes", str(concurrency)]
-    os.execv(sys.executable, [*supervisor, "--name", args.name, "--", *child])
+    celery = _celery_argv("worker", quiet=args.quiet)
+    os.execv(sys.executable, solo_workers_argv(celery, concurrency, args.name, queue))
     return 0
+
+
+def solo_workers_argv(celery: list[str], processes: int, name: str, queue: str) -> list[str]:
+    """The supervisor's command (``workers/supervisor.py``) for ``processes`` one-process
+    workers, each ``celery`` (``celery -A APP worker ...``) on the solo pool with ``alerts
+    worker``'s flags, named after ``name`` (alerts@%h: alerts-1@%h, alerts-2@%h, ...)."""
+    child = [*celery, "--pool", "solo", "--concurrency", "1", "-Q", queue, *WORKER_QUIET]
+    supervisor = [sys.executable, "-m", "workers.supervisor", "--processes", str(processes)]
+    return [*supervisor, "--name", name, "--", *child]
 
 
 def solo_broker(settings: Settings) -> bool:

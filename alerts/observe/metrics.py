@@ -10,11 +10,15 @@ an item id. The full list, with labels, is in docs/operations.md.
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts.observe.multiproc import ensure_dir
+
+if TYPE_CHECKING:
+    from alerts.observe.settings import MetricsSettings
 
 MULTIPROC_DIR = ensure_dir()  # before prometheus_client is imported: it picks its storage then
 
@@ -32,6 +36,8 @@ from prometheus_client import (  # noqa: E402
 from prometheus_client.core import GaugeMetricFamily as GaugeMetricFamily  # noqa: E402
 from prometheus_client.core import Metric as Metric  # noqa: E402
 from prometheus_client.registry import Collector as Collector  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 from alerts.observe.series import Series, SeriesFile  # noqa: E402
 
@@ -195,3 +201,18 @@ def serve(port: int, host: str) -> Any:
     """Serve ``/metrics`` on ``host:port`` from a thread (a worker's main process)."""
     server, _thread = start_http_server(port, addr=host, registry=registry())
     return server
+
+
+def serve_worker(conf: MetricsSettings) -> None:
+    """A worker's ``/metrics`` where ``conf`` says (none without a port), from the process
+    that starts its others (Celery's main process, or the solo workers' supervisor); another
+    worker on this host holding the port is logged, not raised."""
+    if conf.worker_port is None:
+        return
+    try:
+        serve(conf.worker_port, conf.worker_host)
+    except OSError as exc:
+        log.warning("worker metrics not served on %s:%s: %s", conf.worker_host, conf.worker_port,
+                    exc)  # fmt: skip
+        return
+    log.info("worker metrics on http://%s:%s/metrics", conf.worker_host, conf.worker_port)

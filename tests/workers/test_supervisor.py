@@ -17,7 +17,8 @@ import pytest
 import redis
 from celery import Celery
 
-from alerts.commands.main import WORKER_QUIET
+from alerts.commands.main import solo_workers_argv
+from alerts.matching.shards import QUEUE
 from tests.support.processes import Service, service_env, write_config
 from workers import inflight
 from workers.supervisor import Supervisor, child_name
@@ -61,10 +62,9 @@ def test_the_inflight_file_is_bounded(tmp_path: Path) -> None:
 def _supervisor(tmp_path: Path, redis_url: str, processes: int = 2) -> Service:
     config = write_config(tmp_path, rules_dir=str(ROOT / "rules"))
     env = service_env(config, redis_url)
-    child = [sys.executable, "-m", "celery", "-A", "tests.workers.hold_app", "worker"]
-    child += ["--loglevel", "INFO", "--pool", "solo", "-Q", "alerts", *WORKER_QUIET]
-    argv = [sys.executable, "-m", "workers.supervisor", "--processes", str(processes)]
-    service = Service("supervisor", [*argv, "--name", "hold@%h", "--", *child], env).start()
+    celery = [sys.executable, "-m", "celery", "-A", "tests.workers.hold_app", "worker"]
+    argv = solo_workers_argv([*celery, "--loglevel", "INFO"], processes, "hold@%h", QUEUE)
+    service = Service("supervisor", argv, env).start()
     deadline = time.monotonic() + 60
     while service.output().count(" ready.") < processes:
         assert time.monotonic() < deadline, service.output()
