@@ -68,7 +68,6 @@ def child_name(name: str, index: int) -> str:
 class Child:
     """One solo worker: its slot, process and in-flight file."""
 
-    index: int
     name: str
     file: Path
     proc: subprocess.Popen[bytes] | None = None
@@ -93,7 +92,7 @@ class Supervisor:
         self.requeue = requeue or requeue_tags
         self.folder = folder or Path(tempfile.mkdtemp(prefix="alerts-worker-"))
         self.children = [
-            Child(i, child_name(name, i), self.folder / f"inflight-{i}")
+            Child(child_name(name, i), self.folder / f"inflight-{i}")
             for i in range(1, processes + 1)
         ]
         self.stopping: signal.Signals | None = None
@@ -128,10 +127,8 @@ class Supervisor:
             self.requeue_pending()
         elif self.stopping is None:
             log.warning("worker %s died (%s); restarting it", child.name, _how(code))
-        if time.monotonic() - child.started < QUICK_DEATH:
-            child.backoff = min(MAX_BACKOFF, max(1.0, child.backoff * 2))
-        else:
-            child.backoff = 0.0
+        quick = time.monotonic() - child.started < QUICK_DEATH
+        child.backoff = _longer(child.backoff) if quick else 0.0
         child.due = time.monotonic() + child.backoff
 
     def requeue_pending(self) -> None:
@@ -143,7 +140,7 @@ class Supervisor:
         try:
             restored = self.requeue(tags)
         except Exception as exc:
-            self._requeue_backoff = min(MAX_BACKOFF, max(1.0, self._requeue_backoff * 2))
+            self._requeue_backoff = _longer(self._requeue_backoff)
             self._requeue_due = time.monotonic() + self._requeue_backoff
             log.warning(
                 "%d task message(s) of dead workers not requeued yet (%s: %s); retrying in %.0f s",
@@ -162,11 +159,8 @@ class Supervisor:
         for sig in (*STOPS, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         try:
-            for child in self.children:
-                if self.stopping is None:
-                    self.start(child)
             while True:
-                self._restart_due()
+                self._restart_due()  # every child at first (none started yet: all due)
                 self.requeue_pending()
                 alive = [c for c in self.children if c.proc is not None]
                 if self.stopping is not None and not alive:
@@ -200,9 +194,7 @@ class Supervisor:
         for child in alive:
             if child.proc is not None and child.proc.pid == pid:
                 child.proc.returncode = os.waitstatus_to_exitcode(status)
-                self.reap(child, child.proc.returncode)
-                if self.stopping is None and child.backoff == 0.0:
-                    self.start(child)
+                self.reap(child, child.proc.returncode)  # started again by _restart_due
 
     def _restart_due(self) -> None:
         if self.stopping is not None:
@@ -225,6 +217,11 @@ class Supervisor:
             if child.proc is not None:  # os.kill: Popen's send_signal would reap it (poll)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child.proc.pid, sig)
+
+
+def _longer(backoff: float) -> float:
+    """The next back-off: 1 s, then doubled, at most ``MAX_BACKOFF``."""
+    return min(MAX_BACKOFF, max(1.0, backoff * 2))
 
 
 def _wait_any(timeout: float | None) -> tuple[int, int]:
