@@ -45,6 +45,14 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
+def assert_unvalidated(cls: type[BaseModel]) -> None:
+    """``constructed`` makes ``cls`` as validation would only while no validator or post-init
+    of ours runs on it: checked where a module relies on that, at import."""
+    assert not cls.__pydantic_decorators__.field_validators, cls
+    assert not cls.__pydantic_decorators__.model_validators, cls
+    assert cls.model_post_init is BaseModel.model_post_init, cls
+
+
 def constructed(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     """An instance of ``cls`` holding ``values`` (every field, in the fields' order), as
     ``model_construct`` makes one, without validation: no extras, no private values, the

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from alerts.delivery.claim import claim_value, held_by, seconds_left
-from alerts.models import Alert, Frozen, constructed
+from alerts.models import Alert, Frozen, assert_unvalidated, constructed
 
 # The one list of statuses: the CLI, the console, the metrics and the Lua (FINAL) read these.
 Status = Literal["pending", "sending", "sent", "retrying", "dead", "silenced", "digested"]
@@ -65,9 +65,14 @@ class DeliveryRow(Frozen):
         """A fresh ``pending`` row (woken at ``wake_at``, if given).
 
         Values of the exact types the fields hold (what the hand-on passes for every alert)
-        are set as they are, as validation would keep them (``_NEW_SET``: no validator of
-        ours on this model); any other value goes through validation, as before."""
+        are set as they are, over the fields' defaults, as validation would keep them (no
+        validator of ours on this model); any other value goes through validation, as before."""
         key = alert.delivery_key(channel)
+        given = {
+            "id": row_id(key), "key": key, "watch": alert.watch, "item_id": alert.item.id,
+            "channel": channel, "status": "pending", "created_at": now, "updated_at": now,
+            "wake_at": wake_at, "alert": alert,
+        }  # fmt: skip
         if (
             cls is DeliveryRow
             and type(alert) is Alert
@@ -75,26 +80,10 @@ class DeliveryRow(Frozen):
             and type(now) is datetime
             and (wake_at is None or type(wake_at) is datetime)
         ):
-            values = {
-                "id": row_id(key), "key": key, "watch": alert.watch, "item_id": alert.item.id,
-                "channel": channel, "status": "pending", "attempts": 0, "created_at": now,
-                "updated_at": now, "next_attempt_at": None, "wake_at": wake_at, "sent_at": None,
-                "last_error": "", "detail": "", "possible_duplicate": False, "story": None,
-                "thread_ref": None, "alert": alert,
-            }  # fmt: skip
-            return constructed(cls, values, set(_NEW_SET))
-        return cls(
-            id=row_id(key),
-            key=key,
-            watch=alert.watch,
-            item_id=alert.item.id,
-            channel=channel,
-            status="pending",
-            created_at=now,
-            updated_at=now,
-            wake_at=wake_at,
-            alert=alert,
-        )
+            values = _DEFAULTS.copy()  # every field, in order
+            values.update(given)
+            return constructed(cls, values, set(given))
+        return cls(**given)
 
     def moved(self, status: Status, now: datetime, **changes: object) -> DeliveryRow:
         """A copy in ``status``, stamped ``now``; final statuses clear the wake time."""
@@ -104,15 +93,11 @@ class DeliveryRow(Frozen):
         )
 
 
-# The fields ``DeliveryRow.new`` gives a new row (its others keep their defaults); no validator
-# of ours runs on the model (validation would keep those values as they are).
-_NEW_SET = frozenset(
-    {"id", "key", "watch", "item_id", "channel", "status", "created_at", "updated_at"}
-    | {"wake_at", "alert"}
-)
-assert not DeliveryRow.__pydantic_decorators__.field_validators
-assert not DeliveryRow.__pydantic_decorators__.model_validators
-assert DeliveryRow.model_post_init is BaseModel.model_post_init
+# A new row's values before ``DeliveryRow.new`` sets its own: each field's default, in order
+# (the fields without one are all set there; no default is made by a factory).
+_DEFAULTS = {name: field.default for name, field in DeliveryRow.model_fields.items()}
+assert not any(field.default_factory for field in DeliveryRow.model_fields.values())
+assert_unvalidated(DeliveryRow)
 
 _ALERT_LAST = {"alert"}  # DeliveryRow's last field (checked below): its JSON ends the row's
 assert list(DeliveryRow.model_fields)[-1] == "alert"
