@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.pipeline_load import make_watches, write_rules  # noqa: E402
+from bench.pipeline_stack import tree_cpu  # noqa: E402
 from tests.support.processes import Service, service_env, write_config  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
 
@@ -118,7 +119,7 @@ def report(args: argparse.Namespace, server: RedisServer, parent: psutil.Process
 def queued_at_once(app: Celery, server: RedisServer, parent: psutil.Process, tasks: int) -> float:
     """The worker's processes' CPU seconds per task for ``tasks`` no-op tasks queued at once."""
     client = redis.Redis.from_url(server.url)
-    cpu0 = _tree_cpu(parent)
+    cpu0 = tree_cpu(parent.pid)
     with app.producer_or_acquire() as producer:
         for n in range(tasks):
             app.send_task("alerts.ping", args=[f"b{n}"], producer=producer)
@@ -126,12 +127,7 @@ def queued_at_once(app: Celery, server: RedisServer, parent: psutil.Process, tas
     while (client.llen("alerts") or client.hlen("unacked")) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # the last task's ack
-    return (_tree_cpu(parent) - cpu0) / tasks
-
-
-def _tree_cpu(parent: psutil.Process) -> float:
-    """CPU seconds of ``parent`` and its children (the pool, or the solo workers)."""
-    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children()])
+    return (tree_cpu(parent.pid) - cpu0) / tasks
 
 
 def pace(send: object, rate: float, seconds: float, first: int) -> int:

@@ -51,9 +51,9 @@ class Stack:
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user+system) so far: workers (with pool children), API, Redis."""
         return {
-            "workers": sum(_tree_cpu(w.proc.pid) for w in self.workers if w.proc),
-            "api": _tree_cpu(self.api.proc.pid) if self.api.proc else 0.0,
-            "redis": _tree_cpu(self.redis_server.proc.pid) if self.redis_server.proc else 0.0,
+            "workers": sum(tree_cpu(w.proc.pid) for w in self.workers if w.proc),
+            "api": tree_cpu(self.api.proc.pid) if self.api.proc else 0.0,
+            "redis": tree_cpu(self.redis_server.proc.pid) if self.redis_server.proc else 0.0,
         }
 
     def drained(self) -> bool:
@@ -71,7 +71,8 @@ class Stack:
         return int(self.redis.info("memory")["used_memory"])
 
 
-def _tree_cpu(pid: int) -> float:
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user+system) of process ``pid`` and its children, reaped ones included."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -183,15 +184,7 @@ def _solo_workers(env: dict[str, str], name: str, processes: int, *, app: str) -
     argv = solo_workers_argv(celery, processes, f"{name}@%h", QUEUE)
     service = Service(f"worker-{name}", argv, env).start()
     try:
-        deadline = time.monotonic() + 120
-        while service.output().count(" ready.") < processes:
-            if (
-                time.monotonic() > deadline
-                or service.proc is None
-                or service.proc.poll() is not None
-            ):
-                raise RuntimeError(f"{name} never got ready:\n{service.output()}")
-            time.sleep(0.2)
+        service.wait_for_output(" ready.", 120, count=processes)
     except BaseException:
         service.stop()
         raise

@@ -72,10 +72,10 @@ class Service:
             return self.final
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_for_output(self, needle: str, timeout: float = 60) -> None:
-        """Block until ``needle`` appears in the output (or fail with the output)."""
+    def wait_for_output(self, needle: str, timeout: float = 60, *, count: int = 1) -> None:
+        """Block until ``needle`` appears ``count`` times in the output (or fail with it)."""
         deadline = time.monotonic() + timeout
-        while needle not in self.output():
+        while self.output().count(needle) < count:
             if self.proc is None or self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"{self.name} never printed {needle!r}:\n{self.output()}")
             time.sleep(0.1)

@@ -65,11 +65,7 @@ def _supervisor(tmp_path: Path, redis_url: str, processes: int = 2) -> Service:
     celery = [sys.executable, "-m", "celery", "-A", "tests.workers.hold_app", "worker"]
     argv = solo_workers_argv([*celery, "--loglevel", "INFO"], processes, "hold@%h", QUEUE)
     service = Service("supervisor", argv, env).start()
-    deadline = time.monotonic() + 60
-    while service.output().count(" ready.") < processes:
-        assert time.monotonic() < deadline, service.output()
-        assert service.proc is not None and service.proc.poll() is None, service.output()
-        time.sleep(0.2)
+    service.wait_for_output(" ready.", count=processes)
     return service
 
 
