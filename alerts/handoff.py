@@ -239,15 +239,14 @@ def _aged(ahead: Ahead, h: Handoff) -> bool:
 
 
 def _unclaim(row: DeliveryRow, took: tuple[Ahead, Straight], h: Handoff) -> None:
-    """Put a row the write claimed, now queued, back ``pending`` and unclaimed (as a failed
-    confirmation is undone), so its task does not wait for the claim to lapse; a failure is
-    left to that wait (the task resends once the claim lapses, flagged)."""
+    """Put a row the write claimed, now queued, back ``pending`` and unclaimed in one step (the
+    ledger's ``finish``: saved, never demoting a final row, and the claim dropped), so its task
+    does not wait for the claim to lapse; a failure is left to that wait (the task resends
+    once the claim lapses, flagged)."""
     if took[1].begun is None:
         return  # nothing claimed: the row is ``pending`` as recorded
-    ledger = h.delivery.store.ledger
     try:
-        ledger.save(row)
-        ledger.release(row.id, took[0].token)
+        h.delivery.store.ledger.finish(row, took[0].token)
     except Exception as exc:
         _failed(row.alert, row.channel, exc)
 
