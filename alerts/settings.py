@@ -171,7 +171,7 @@ class Settings(BaseSettings):
         default=5000, gt=0, description="Items one POST may carry; more is a 413."
     )
     api_publish_linger_ms: float = Field(
-        default=20.0,
+        default=40.0,
         ge=0,
         le=1000,
         description="Under load, small bulletins POSTed within this many ms of the API's last "

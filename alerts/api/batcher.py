@@ -5,10 +5,12 @@ consumer's BRPOP, unacked record and ack, the pool's job and result: about 0.8 m
 task). A ``Batcher`` lets POSTs that arrive within ``linger`` seconds of the last flush wait for
 the next one, so they share one Redis round trip and one task message; a call that comes when
 no flush happened for ``linger`` seconds is flushed at once, so a quiet service adds no latency.
-So is a call from a client (``key``: its connection) that sends again within a quarter of a
-linger of its own last answer: a client that waits for each answer and sends again at once
-(``alerts ingest`` in a loop, a backfill script; several of them side by side) has nobody to
-share a write with, and would otherwise wait a linger per call.
+So is a call from a client (``key``: its connection) that sends again at once after its own last
+answer (within ``AT_ONCE`` seconds, or a quarter of a shorter linger's): a client that waits for
+each answer and sends again at once (a backfill script on one kept-alive connection; several of
+them side by side) has nobody to share a write with, and would otherwise wait a linger per call.
+A client back later (one that posts each bulletin as it comes) lingers as any other: a quarter
+of a long linger would let most such clients through alone and undo the grouping.
 Each caller gets its own result, or the flush's exception (the API then answers 503 to each).
 """
 
@@ -23,6 +25,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ANSWERS_KEPT = 1024  # clients whose last answer is remembered
+AT_ONCE = 0.005  # seconds: a client back within this of its answer sends one at a time
 Flush = Callable[[Sequence[T]], Awaitable[Sequence[R]]]  # one result per value, in order
 
 
@@ -38,6 +41,7 @@ class Batcher(Generic[T, R]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.flush, self.linger, self.most, self.clock = flush, linger, max(most, 1), clock
+        self.at_once = min(linger / 4, AT_ONCE)  # back this soon after its answer: one at a time
         self.last = float("-inf")  # when the last flush began
         self.answered: dict[object, float] = {}  # a caller's last answer (inf: awaited)
         self.pending: list[tuple[T, asyncio.Future[R]]] = []
@@ -50,7 +54,7 @@ class Batcher(Generic[T, R]):
         if key is None:
             return await self._call(value, now, turned=False)
         # A client back at once after its answer: it sends one at a time.
-        turned = 0 <= now - self.answered.get(key, float("-inf")) < self.linger / 4
+        turned = 0 <= now - self.answered.get(key, float("-inf")) < self.at_once
         if len(self.answered) >= ANSWERS_KEPT and key not in self.answered:
             self.answered.clear()  # many clients: forget them all (they only lose the rule)
         self.answered[key] = float("inf")

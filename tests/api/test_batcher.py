@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from alerts.api.batcher import Batcher
+from alerts.api.batcher import AT_ONCE, Batcher
 
 
 class Clock:
@@ -122,6 +122,26 @@ def test_a_client_calling_again_at_once_after_its_answer_is_not_held_back() -> N
 
     assert asyncio.run(run()) == [10, 20, 30, 40, 50, 60]
     assert flushes == [[1], [2], [3], [4, 5, 6]]
+
+
+def test_a_client_back_after_a_while_lingers_however_long_the_linger() -> None:
+    """Only a client back at once (``AT_ONCE``) skips the linger: under a long linger, one
+    that posts again some milliseconds after its answer (a poller posting bulletins as they
+    come) shares the next flush, where a quarter of that linger would have sent it alone."""
+    flushes: list[list[int]] = []
+    clock = Clock()
+    batcher = Batcher(recording(flushes), linger=60.0, most=2, clock=clock)  # never ends
+
+    async def run() -> list[int]:
+        first = await batcher(1, key="conn-a")
+        clock.now += AT_ONCE * 4  # well within a quarter linger, past "at once"
+        late = asyncio.ensure_future(batcher(2, key="conn-a"))
+        await asyncio.sleep(0.05)
+        assert not late.done()  # waits for company
+        return [first, *await asyncio.gather(late, batcher(3, key="conn-b"))]
+
+    assert asyncio.run(run()) == [10, 20, 30]
+    assert flushes == [[1], [2, 3]]
 
 
 def test_one_at_a_time_clients_side_by_side_are_not_held_back() -> None:
