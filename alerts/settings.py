@@ -175,8 +175,9 @@ class Settings(BaseSettings):
         ge=0,
         le=1000,
         description="Under load, small bulletins POSTed within this many ms of the API's last "
-        "intake write share the next one and one ingest task (0: one task each). A POST that "
-        "comes when the API was quiet that long is written at once.",
+        "intake write share the next one and one ingest task (0: one task each), each POST "
+        "waiting up to this long for it. A POST that comes when the API was quiet that long, or "
+        "one from a connection back within 5 ms of its last answer, is written at once.",
     )
     api_publish_batch: int = Field(
         default=16, ge=1, le=500, description="Most bulletins one such write and task carry."

@@ -30,6 +30,7 @@ from celery import Celery
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from alerts.settings import Settings
 from bench.pipeline_load import Items, item_languages, make_watches, write_rules
 from bench.pipeline_report import RunResult, own_cpu, pct, verdicts
 from bench.pipeline_sink import seq_arrivals
@@ -211,9 +212,15 @@ def main_runs(args: argparse.Namespace, stack: Stack, factory: Items) -> dict[fl
 
 
 def posters(args: argparse.Namespace, rate: float) -> int:
-    """The load generator's connections at ``rate``: ``--posters``, else one per 25 items/s
-    (8 at least), so a POST's wait for the API's group write never caps the rate."""
-    return args.posters or max(8, round(rate / 25))
+    """The load generator's connections at ``rate``: ``--posters``, else enough that each
+    could wait two full lingers of the API's group write per POST and still keep the rate
+    (8 at least): one per 25 items/s under a 20 ms linger, one per 12.5 under 40 ms."""
+    if args.posters:
+        return int(args.posters)
+    linger_ms = args.linger_ms
+    if linger_ms is None:
+        linger_ms = Settings.model_fields["api_publish_linger_ms"].default
+    return max(8, round(rate * 2 * linger_ms / 1000))
 
 
 def fixed_rate(
@@ -296,7 +303,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     p.add_argument(
         "--posters", type=int, default=None,
-        help="the load generator's connections (default: one per 25 items/s, 8 at least)",
+        help="the load generator's connections (default: enough to wait two lingers a POST: "
+        "one per 12.5 items/s under the default 40 ms linger, 8 at least)",
     )  # fmt: skip
     p.add_argument(
         "--linger-ms", type=float, default=None,

@@ -111,7 +111,7 @@ def test_a_client_calling_again_at_once_after_its_answer_is_not_held_back() -> N
 
     async def run() -> list[int]:
         got = [await asyncio.wait_for(batcher(n, key="conn-a"), timeout=5) for n in (1, 2, 3)]
-        clock.now += 20.0  # more than a quarter of the linger after its answer
+        clock.now += 20.0  # long past AT_ONCE after its answer
         late = asyncio.ensure_future(batcher(4, key="conn-a"))
         other = asyncio.ensure_future(batcher(5, key="conn-b"))
         await asyncio.sleep(0.05)
@@ -144,11 +144,35 @@ def test_a_client_back_after_a_while_lingers_however_long_the_linger() -> None:
     assert flushes == [[1], [2, 3]]
 
 
+def test_under_a_short_linger_at_once_is_a_quarter_of_it() -> None:
+    """A linger shorter than four ``AT_ONCE``: a client must be back within a quarter of it to
+    skip it (back 3 ms after its answer under an 8 ms linger, it lingers; 1 ms, it does not)."""
+    flushes: list[list[int]] = []
+    clock = Clock()
+    batcher = Batcher(recording(flushes), linger=0.008, most=2, clock=clock)
+
+    async def run() -> list[int]:
+        first = await batcher(1, key="conn-a")
+        clock.now += 0.003  # under AT_ONCE, over a quarter of the linger
+        late = asyncio.ensure_future(batcher(2, key="conn-a"))
+        await asyncio.sleep(0)
+        assert not late.done()  # waits for company (or the 8 ms timer)
+        got = [first, *await asyncio.gather(late, batcher(3, key="conn-b"))]
+        clock.now += 0.001  # back within a quarter of the linger: at once, alone
+        got.append(await batcher(4, key="conn-a"))
+        return got
+
+    assert asyncio.run(run()) == [10, 20, 30, 40]
+    assert flushes == [[1], [2, 3], [4]]
+
+
 def test_one_at_a_time_clients_side_by_side_are_not_held_back() -> None:
     """Two clients, each sending again at once after its own answer: after their first calls
     (the second client's first call has no history and lingers) each goes alone."""
     flushes: list[list[int]] = []
-    batcher = Batcher(recording(flushes), linger=0.3, most=8)
+    # A clock that stands still: each client is back 0 s after its answer, however busy the
+    # machine running this test (the linger's timer runs on the loop's own clock).
+    batcher = Batcher(recording(flushes), linger=0.3, most=8, clock=Clock())
 
     async def client(key: str, first: int) -> list[int]:
         return [await batcher(first + n, key=key) for n in range(5)]
