@@ -283,6 +283,15 @@ class Settings(BaseSettings):
         """The configured source with this id, if any."""
         return next((src for src in self.sources if src.id == source_id), None)
 
+    def solo_broker(self) -> str | None:
+        """The broker's URL where workers run solo (a plain Redis: ``redis://``, ``rediss://``,
+        whose transport is ours: its QoS notes each held message for the supervisor's requeue),
+        else None. On Sentinel (kombu's own transport) a dead solo worker's task would wait for
+        the visibility timeout, and on RabbitMQ a solo worker sends no heartbeats while a task
+        runs: both keep the prefork pool."""
+        url = self.broker_url or self.redis_url or ""
+        return url if url.startswith(("redis://", "rediss://")) else None
+
     def redis_client(self, **options: Any) -> redis.Redis:
         """A client on our stores' Redis (the Sentinel set's master for ``sentinel://``)."""
         if not self.redis_url:

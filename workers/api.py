@@ -37,7 +37,7 @@ from alerts.models import Item
 from alerts.observe import metrics
 from alerts.observe.logs import configure_logging
 from alerts.observe.scrape import RedisGauges
-from alerts.redis_conn import connect_async
+from alerts.redis_conn import connect, connect_async
 from alerts.settings import Settings, load_settings
 from workers.app import QUEUE
 from workers.app import app as celery_app
@@ -68,6 +68,7 @@ def create_api() -> FastAPI:
         socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
     )
     store = redis_store(client, settings.delivery)
+    busy_client = _busy_client(settings, client)
     intake = RedisIntake(client, settings.durability())
     seen = RedisSeenStore(client, timedelta(days=settings.item_retention_days))
     grace = timedelta(seconds=settings.worker.visibility_timeout)
@@ -123,7 +124,7 @@ def create_api() -> FastAPI:
         {
             "redis": lambda: _redis_ok(client),
             "workers": _workers,
-            "busy": lambda: _busy(client),
+            "busy": lambda: _busy(busy_client),
             "rules": lambda: _rules(client),
             "rules_by_worker": lambda: _rules_by_worker(client),
         },
@@ -346,9 +347,23 @@ BUSY_SECONDS = 60.0
 UNACKED_INDEX = "unacked_index"  # kombu's Redis transport's (its ``unacked_index_key``)
 
 
-def _busy(client: redis.Redis) -> int:
+def _busy_client(settings: Settings, client: redis.Redis) -> redis.Redis | None:
+    """A client on the Redis where solo workers' held messages are indexed (the broker's:
+    ``client``, our stores', when it is that Redis); None where workers run prefork, whose
+    consumers answer pings while tasks run."""
+    url = settings.solo_broker()
+    if url is None:
+        return None
+    if url == settings.redis_url:
+        return client
+    return connect(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+
+
+def _busy(client: redis.Redis | None) -> int:
     """Task messages a worker took within ``BUSY_SECONDS`` and holds unacked (Redis broker): a
     solo worker answers pings only between tasks, so busy ones are alive all the same."""
+    if client is None:
+        return 0
     try:
         return int(client.zcount(UNACKED_INDEX, time.time() - BUSY_SECONDS, "+inf"))
     except redis.RedisError:

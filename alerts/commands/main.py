@@ -54,7 +54,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             raise ConfigError([f"--shard {args.shard}: worker.shards is {settings.worker.shards}"])
         os.environ["ALERTS_SHARD"] = str(args.shard)  # the worker holds this shard's watches
         queue = shard_queue(args.shard)
-    if (args.pool or settings.worker.pool) == "prefork" or not solo_broker(settings):
+    if (args.pool or settings.worker.pool) == "prefork" or settings.solo_broker() is None:
         argv = ("--concurrency", str(concurrency), "-n", args.name, "-Q", queue, *WORKER_QUIET)
         return _exec_celery("worker", *argv, quiet=args.quiet)
     celery = _celery_argv("worker", quiet=args.quiet)
@@ -69,15 +69,6 @@ def solo_workers_argv(celery: list[str], processes: int, name: str, queue: str) 
     child = [*celery, "--pool", "solo", "--concurrency", "1", "-Q", queue, *WORKER_QUIET]
     supervisor = [sys.executable, "-m", "workers.supervisor", "--processes", str(processes)]
     return [*supervisor, "--name", name, "--", *child]
-
-
-def solo_broker(settings: Settings) -> bool:
-    """Solo workers need the broker to be our Redis transport (redis://, rediss://): its QoS
-    notes each held message for the supervisor's requeue. On Sentinel (kombu's own transport)
-    a dead solo worker's task would wait for the visibility timeout, and on RabbitMQ a solo
-    worker sends no heartbeats while a task runs; both keep the prefork pool."""
-    url = settings.broker_url or settings.redis_url or ""
-    return url.startswith(("redis://", "rediss://"))
 
 
 # Worker events nobody reads: heartbeats every 2 s, each worker taking in every other's

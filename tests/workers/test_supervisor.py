@@ -20,6 +20,7 @@ from celery import Celery
 from alerts.commands.main import solo_workers_argv
 from alerts.matching.shards import QUEUE
 from tests.support.processes import Service, service_env, write_config
+from tests.support.redis_server import RedisServer
 from workers import inflight
 from workers.supervisor import Supervisor, child_name
 
@@ -215,3 +216,29 @@ def test_busy_counts_task_messages_taken_lately(
     now = time.time()
     redis_client.zadd(UNACKED_INDEX, {"old": now - BUSY_SECONDS - 5, "new": now - 1})
     assert _busy(redis_client) == 1
+
+
+def test_busy_is_counted_on_the_brokers_redis(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """The held messages are indexed where the broker is: our stores' Redis, another Redis
+    (``broker_url``: a server of its own here), or nowhere to count (RabbitMQ, Sentinel:
+    prefork workers answer pings)."""
+    monkeypatch.setenv("ALERTS_REDIS_URL", redis_url)  # workers.api builds the Celery app
+    from alerts.settings import load_settings
+    from workers.api import UNACKED_INDEX, _busy, _busy_client
+
+    same = _busy_client(load_settings(redis_url=redis_url), redis_client)
+    assert same is redis_client
+    server = RedisServer().start()
+    try:
+        redis.Redis.from_url(server.url).zadd(UNACKED_INDEX, {"held": time.time()})
+        settings = load_settings(redis_url=redis_url, broker_url=server.url)
+        apart = _busy_client(settings, redis_client)
+        assert apart is not None and _busy(apart) == 1
+    finally:
+        server.stop()
+    for url in ("amqp://guest@127.0.0.1:5672//", "sentinel://127.0.0.1:26379/0"):
+        settings = load_settings(redis_url=redis_url, broker_url=url, sentinel_master="m")
+        assert _busy_client(settings, redis_client) is None
+    assert _busy(None) == 0
