@@ -198,7 +198,7 @@ class RedisStories:
     ) -> tuple[str | None, list[tuple[str, bytes]]]:
         t = since.timestamp()
         keys = [item_key, self._gen(watch, t, 1), self._gen(watch, t)]
-        args = [repr(t), self._sig_prefix(watch), own_story(watch, item_id), *bands(sig)]
+        args = [float_text(t), self._sig_prefix(watch), own_story(watch, item_id), *bands(sig)]
         known, flat = self._find(keys=keys, args=args)
         if known:
             return _text(known), []
@@ -220,7 +220,7 @@ class RedisStories:
         args: list[str | bytes | int] = [story, self.ttl, b"", 2 * self.window + 3600]
         if sig:
             keys.append(self._gen(watch, at.timestamp()))
-            args[2] = repr(at.timestamp()).encode() + b"|" + sig
+            args[2] = float_text(at.timestamp()).encode() + b"|" + sig
             args += bands(sig)
         self._assign(keys=keys, args=args)
 
@@ -248,8 +248,12 @@ class RedisStories:
             self._gen(watch, at),
         ]
         stamped = float_text(at).encode() + b"|" + sig
-        head: list[str | bytes | int] = [float_text(t), self._sig_prefix(watch), new.story]
-        head.append(self.ttl)
+        head: list[str | bytes | int] = [
+            float_text(t),
+            self._sig_prefix(watch),
+            new.story,
+            self.ttl,
+        ]
         thread = [f"{self.p}story:thread:" if new.channel else "", new.channel or ""]
         args = [*head, stamped, 2 * self.window + 3600, float_text(new.threshold), sig, *thread]
         return keys, [*args, "1" if fresh else "0", " ".join(bands(sig))]
