@@ -4,16 +4,13 @@ pages handed back."""
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alerts.gcpause import give_back_freed, paused_gc
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.fresh import cycles_left
 
 
 @pytest.fixture(autouse=True)
@@ -75,22 +72,15 @@ assert matcher.match(Item(id="i", source="t", title="", body="Kaluga cease-fire 
 assert gc.isenabled(), "the build left the collector off"
 assert gc.get_freeze_count() == 0, "the build froze objects"
 del matcher, rules
-print(gc.collect())
 """
 
 
 def test_building_leaves_the_collector_as_it_was_and_a_dropped_matcher_no_cycles() -> None:
     # Workers freeze the heap after a reload (workers.runtime.freeze_heap): that is only
     # leak-free because an old rule set and its matcher are freed by reference counting.
-    # Asked of a fresh interpreter: gc.collect() counts every thread's cyclic garbage, and in
-    # the suite's process an earlier test's threads (or its frozen objects, freed during the
-    # build) would add to it or take from it (CI once counted 97 objects from elsewhere).
-    done = subprocess.run(
-        [sys.executable, "-c", _BUILD_AND_DROP],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0"], "a dropped matcher left cycles for the collector"
+    # In a fresh interpreter (tests/support/fresh.py): no other test's threads or frozen
+    # objects in the count.
+    assert cycles_left(_BUILD_AND_DROP) == 0, "a dropped matcher left cycles for the collector"
 
 
 def _rss_kib() -> int:

@@ -6,7 +6,6 @@ the item's language, and whether it fires.
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from alerts.matching import load_ruleset
 from alerts.matching.lettercase import COMMON, NAME, counts
 from alerts.matching.matcher import Matcher
 from tests.matching.helpers import fired, item, term_fires, write_rules
+from tests.support.fresh import cycles_left
 
 ROWS = [
     # a capitalised term (a name) does not count where the item writes it in lower case
@@ -141,23 +141,33 @@ def test_urls_and_fields_without_capitals_are_case_blind() -> None:
     assert counts(COMMON, "title", "Дроны", 0, 5, "cyr")
 
 
-def test_the_case_views_leave_no_reference_cycle(tmp_path: Path) -> None:
+_MATCH_THREE = """
+import gc
+import tempfile
+from pathlib import Path
+
+from alerts.matching import load_ruleset
+from alerts.matching.matcher import Matcher
+from tests.matching.helpers import fired, item, write_rules
+
+rules = "watches:\\n" + "".join(
+    f"  - id: w{i}\\n    any: ['{t}']\\n    notify: {{channels: [e]}}\\n"
+    for i, t in enumerate(["дрон", "Belgorod", "příměří", "Whitaker"])
+)
+with tempfile.TemporaryDirectory() as tmp:
+    matcher = Matcher(load_ruleset(write_rules(Path(tmp), w__yaml=rules)))
+texts = [("Депутат Дронов: дроны над Белгородом", "ru"), ("Příměří a příměr", "cs")]
+its = [item(text, language=language) for text, language in texts]
+its.append(item("Whittaker and Whitaker", language="en"))
+gc.collect()
+gc.disable()
+for it in its:
+    assert fired(matcher, it), it
+"""
+
+
+def test_the_case_views_leave_no_reference_cycle() -> None:
     # An item's occurrences and views go with reference counting alone: a cycle per item
-    # would leave garbage for the collector on every match.
-    rules = "watches:\n" + "".join(
-        f"  - id: w{i}\n    any: ['{t}']\n    notify: {{channels: [e]}}\n"
-        for i, t in enumerate(["дрон", "Belgorod", "příměří", "Whitaker"])
-    )
-    write_rules(tmp_path, w__yaml=rules)
-    matcher = Matcher(load_ruleset(tmp_path))
-    texts = [("Депутат Дронов: дроны над Белгородом", "ru"), ("Příměří a příměr", "cs")]
-    its = [item(text, language=language) for text, language in texts]
-    its.append(item("Whittaker and Whitaker", language="en"))
-    gc.collect()
-    gc.disable()
-    try:
-        for it in its:
-            assert fired(matcher, it)
-        assert gc.collect() == 0
-    finally:
-        gc.enable()
+    # would leave garbage for the collector on every match. Counted in a fresh interpreter
+    # (tests/support/fresh.py): no other test's threads in the count.
+    assert cycles_left(_MATCH_THREE) == 0
